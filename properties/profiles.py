@@ -1,0 +1,56 @@
+"""Hypothesis settings profiles.
+
+* ``dev`` (default locally): 25 examples per property, random seeds, so local
+  runs keep exploring.
+* ``ci`` (default when ``CI`` is set): derandomized (Hypothesis derives its
+  choices from each test's name, so every run draws the same cases), 25
+  examples, no example database. Statistical tests inside a property are
+  seeded from the drawn seed, so a ``ci`` run is fully deterministic.
+* ``thorough``: 300 examples, random; used to measure false-alarm rates.
+
+Choose with ``--weight-init-profile NAME`` (pytest) or the environment variable
+``WEIGHT_INIT_PROFILE``; ``HYPOTHESIS_PROFILE`` is honoured too.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+PROFILES: tuple[str, ...] = ("dev", "ci", "thorough")
+ENV_VAR = "WEIGHT_INIT_PROFILE"
+
+_COMMON = {
+    "deadline": None,
+    "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large],
+    "print_blob": True,
+}
+
+settings.register_profile("dev", max_examples=25, **_COMMON)  # type: ignore[arg-type]
+settings.register_profile(
+    "ci",
+    max_examples=25,
+    derandomize=True,
+    database=None,
+    **_COMMON,  # type: ignore[arg-type]
+)
+settings.register_profile("thorough", max_examples=300, **_COMMON)  # type: ignore[arg-type]
+
+
+def default_profile() -> str:
+    """$WEIGHT_INIT_PROFILE, else $HYPOTHESIS_PROFILE, else ``ci`` under CI, else ``dev``."""
+    for var in (ENV_VAR, "HYPOTHESIS_PROFILE"):
+        name = os.environ.get(var)
+        if name:
+            return name
+    return "ci" if os.environ.get("CI") else "dev"
+
+
+def load(name: str | None = None) -> str:
+    """Load profile ``name`` (or :func:`default_profile`) and return its name."""
+    chosen = name or default_profile()
+    if chosen not in PROFILES:
+        raise ValueError(f"unknown Hypothesis profile {chosen!r}; choose one of {PROFILES}")
+    settings.load_profile(chosen)
+    return chosen

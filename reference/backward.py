@@ -1,0 +1,159 @@
+"""Backward pass through the seed's bias-free network.
+
+Forward: ``Z_l = H_{l-1} W_l``, ``H_l = phi(Z_l)``, ``H_0 = X`` (m samples).
+Loss, one of:
+
+* ``"mse"`` (default): ``L = ||H_L - Y||_F^2 / (2 m)`` with target ``Y``
+  (zeros unless given), so ``dL/dH_L = (H_L - Y) / m``;
+* a linear read-out: ``L = sum(G * H_L)`` for a given ``output_grad`` ``G``
+  (``dL/dH_L = G``), which probes gradient propagation without depending on
+  the output's scale.
+
+Backward recursion: ``delta_l = dL/dZ_l = (dL/dH_l) * phi'(Z_l)``,
+``dL/dW_l = H_{l-1}^T delta_l`` (shape ``(fan_in, fan_out)``) and
+``dL/dH_{l-1} = delta_l W_l^T``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from weight_init.activations import Activation, ArrayFn, get_activation
+from weight_init.errors import InvalidInputError
+from weight_init.experiment import Init, check_weights, draw_weights, resolve_input, resolve_rng
+from weight_init.schemes import RNG
+
+
+@dataclass(frozen=True)
+class Gradients:
+    """Everything one forward/backward pass computed, layer ``l`` at index ``l - 1``."""
+
+    loss: float
+    preacts: list[NDArray[np.float64]]
+    acts: list[NDArray[np.float64]]
+    weight_grads: list[NDArray[np.float64]]
+    preact_grads: list[NDArray[np.float64]]
+
+    @property
+    def weight_grad_norms(self) -> list[float]:
+        """Frobenius norm of ``dL/dW_l`` per layer."""
+        return [float(np.linalg.norm(g)) for g in self.weight_grads]
+
+    @property
+    def preact_grad_stds(self) -> list[float]:
+        """Population std of ``dL/dZ_l`` per layer."""
+        return [float(np.std(d)) for d in self.preact_grads]
+
+
+def forward_backward(
+    x: object,
+    weights: Sequence[object],
+    activation: str | Activation | ArrayFn = "tanh",
+    *,
+    target: object = None,
+    output_grad: object = None,
+) -> Gradients:
+    """Exact gradients of the loss (module docstring) w.r.t. every ``W_l`` and ``Z_l``."""
+    phi = get_activation(activation)
+    h = resolve_input(x, None, None, None)
+    if not weights:
+        raise InvalidInputError("weights is empty: give at least one layer")
+    ws: list[NDArray[Any]] = []
+    fan_in = h.shape[1]
+    for i, w in enumerate(weights):
+        arr = np.asarray(w) if hasattr(w, "__array__") else w
+        shape: tuple[int, ...] = tuple(getattr(arr, "shape", ()))
+        fan_out = shape[1] if len(shape) == 2 else -1
+        if fan_out <= 0:
+            raise InvalidInputError(
+                f"layer {i + 1}: weights must be a 2-D array (fan_in, fan_out), got shape {shape}"
+            )
+        ws.append(check_weights(arr, i + 1, fan_in, fan_out).astype(np.float64, copy=False))
+        fan_in = fan_out
+    if target is not None and output_grad is not None:
+        raise InvalidInputError("give either target (mse loss) or output_grad (linear loss)")
+
+    h0 = h
+    preacts: list[NDArray[np.float64]] = []
+    acts: list[NDArray[np.float64]] = []
+    for w in ws:
+        z = h @ w
+        h = phi.phi(z)
+        preacts.append(z)
+        acts.append(h)
+
+    m = h.shape[0]
+    if output_grad is not None:
+        g = _matching(output_grad, h.shape, "output_grad")
+        loss = float(np.sum(g * h))
+        dh = g
+    else:
+        y = np.zeros_like(h) if target is None else _matching(target, h.shape, "target")
+        diff = h - y
+        loss = float(np.sum(diff * diff) / (2.0 * m))
+        dh = diff / m
+
+    weight_grads: list[NDArray[np.float64]] = [np.empty(0)] * len(ws)
+    preact_grads: list[NDArray[np.float64]] = [np.empty(0)] * len(ws)
+    for l in range(len(ws) - 1, -1, -1):
+        delta = dh * phi.dphi(preacts[l])
+        prev = acts[l - 1] if l > 0 else h0
+        weight_grads[l] = prev.T @ delta
+        preact_grads[l] = delta
+        dh = delta @ ws[l].T
+    return Gradients(loss, preacts, acts, weight_grads, preact_grads)
+
+
+def _matching(value: object, shape: tuple[int, ...], what: str) -> NDArray[np.float64]:
+    arr = np.asarray(value, dtype=np.float64)
+    if arr.shape != shape:
+        raise InvalidInputError(f"{what} has shape {arr.shape}, expected the output's {shape}")
+    if not np.isfinite(arr).all():
+        raise InvalidInputError(f"{what} contains NaN or infinite values")
+    return arr
+
+
+def backward_prop(
+    hidden_layer_sizes: Sequence[int],
+    init: Init,
+    *,
+    activation: str | Activation | ArrayFn = "tanh",
+    n_samples: int | None = None,
+    input_dim: int | None = None,
+    x: object = None,
+    rng: RNG = None,
+    seed: int | None = None,
+    target: object = None,
+    output_grad: object = None,
+) -> Gradients:
+    """:func:`forward_prop`'s experiment followed by the backward pass (same input and weights).
+
+    Draws ``X`` then the weights from the same source as ``forward_prop`` does, so
+    with equal ``seed`` both see identical networks.
+    """
+    gen = resolve_rng(rng, seed)
+    h0 = resolve_input(x, n_samples, input_dim, gen)
+    weights = draw_weights(hidden_layer_sizes, init, h0.shape[1], rng=gen)
+    return forward_backward(h0, weights, activation, target=target, output_grad=output_grad)
+
+
+def gradient_descent(
+    x: object,
+    weights: Sequence[NDArray[np.float64]],
+    activation: str | Activation | ArrayFn = "tanh",
+    *,
+    steps: int = 1,
+    learning_rate: float = 0.1,
+    target: object = None,
+) -> list[NDArray[np.float64]]:
+    """``steps`` full-batch gradient-descent updates ``W_l <- W_l - lr * dL/dW_l`` (mse loss)."""
+    ws = [np.array(w, dtype=np.float64) for w in weights]
+    for _ in range(steps):
+        grads = forward_backward(x, ws, activation, target=target)
+        ws = [w - learning_rate * g for w, g in zip(ws, grads.weight_grads, strict=True)]
+    return ws

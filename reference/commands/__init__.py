@@ -1,0 +1,1 @@
+"""One module per ``weight-init`` subcommand, each exposing ``register(subparsers)``."""

@@ -1,0 +1,44 @@
+"""argparse ``type=`` converters whose errors read as one actionable line."""
+
+from __future__ import annotations
+
+import argparse
+
+from weight_init.activations import ACTIVATIONS, activation_names
+from weight_init.schemes import SCHEMES, scheme_names
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
+    return value
+
+
+def scheme_name(text: str) -> str:
+    if text not in SCHEMES:
+        raise argparse.ArgumentTypeError(
+            f"unknown scheme {text!r}; choose one of {', '.join(scheme_names())}"
+        )
+    return text
+
+
+def activation_name(text: str) -> str:
+    if text not in ACTIVATIONS:
+        raise argparse.ArgumentTypeError(
+            f"unknown activation {text!r}; choose one of {', '.join(activation_names())}"
+        )
+    return text

@@ -1,0 +1,362 @@
+"""Initializer schemes as data: a distribution family plus a variance rule.
+
+Convention: weights have shape ``(fan_in, fan_out)`` and act as ``H @ W``.
+(PyTorch stores ``(fan_out, fan_in)``; see :mod:`weight_init.layouts`.)
+
+Variance rules (``Var[W_ij]``), for ``scale`` s:
+
+* ``fixed``:   s                         (s is the variance; std = sqrt(s))
+* ``fan_in``:  s / fan_in                (LeCun s=1, He/Kaiming s=2)
+* ``fan_out``: s / fan_out
+* ``fan_avg``: 2 s / (fan_in + fan_out)  (Glorot & Bengio 2010 with s=1)
+
+Families, for a target variance v:
+
+* ``constant``: every entry equals ``value`` (variance 0).
+* ``normal``: N(0, v).
+* ``uniform``: U(-a, a) with a = sqrt(3 v).
+* ``truncated_normal``: N(0, sigma^2) truncated to [-2 sigma, 2 sigma] with
+  sigma = sqrt(v) / 0.87962566103423978, the std of a standard normal truncated
+  at +-2, so the truncated entries have variance exactly v (Keras' and JAX's
+  convention; TensorFlow < 2.x omitted the correction and came out 12% narrow).
+* ``orthogonal``: ``gain * Q`` with Q Haar-distributed (QR of a Gaussian matrix,
+  columns of Q multiplied by sign(diag R)); orthonormal columns when
+  fan_in >= fan_out, orthonormal rows otherwise, so Var = gain^2 / max(fan_in, fan_out).
+
+Where the field's names disagree:
+
+* The seed's ``xavier`` is ``randn(fan_in, fan_out) / sqrt(fan_in)``, variance
+  1/fan_in: that is LeCun's rule (registered here as ``xavier`` and as
+  ``lecun_normal``). Glorot & Bengio (2010) and ``torch.nn.init.xavier_normal_``
+  use 2/(fan_in + fan_out): ``glorot_normal`` here.
+* Keras' ``lecun_normal``, ``glorot_normal``, ``he_normal`` and JAX's
+  ``jax.nn.initializers`` presets of the same names draw *truncated* normals:
+  they correspond to the ``*_truncated_normal`` schemes here. Keras'
+  ``VarianceScaling(distribution="normal")`` also means truncated.
+* ``torch.nn.init.kaiming_*`` default to ``a=0`` with leaky_relu's gain, i.e.
+  He's rule (scale 2, fan_in) and read fan_in from the *second* axis of an
+  ``(out, in)`` tensor.
+
+With no generator, sampling uses numpy's legacy global state
+(``np.random.standard_normal`` etc.), so ``np.random.seed`` reproduces the
+seed's ``np.random.randn`` draws.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import DTypeLike, NDArray
+
+from weight_init.errors import InvalidLayerSizesError, InvalidParameterError, UnknownSchemeError
+
+Family = Literal["constant", "normal", "uniform", "truncated_normal", "orthogonal"]
+Mode = Literal["fixed", "fan_in", "fan_out", "fan_avg"]
+RNG = np.random.Generator | np.random.RandomState | None
+
+FAMILIES: tuple[str, ...] = ("constant", "normal", "uniform", "truncated_normal", "orthogonal")
+MODES: tuple[str, ...] = ("fixed", "fan_in", "fan_out", "fan_avg")
+
+#: Std of a standard normal truncated to [-2, 2]: sqrt(1 - 4 phi(2) / (2 Phi(2) - 1)).
+TRUNCATED_NORMAL_STD = 0.87962566103423978
+#: Truncation point in units of the untruncated sigma.
+TRUNCATION = 2.0
+
+
+def check_fan(value: object, what: str) -> int:
+    """Return ``value`` as a positive int or raise :class:`InvalidLayerSizesError`."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise InvalidLayerSizesError(f"{what} must be a positive integer, got {value!r}")
+    if int(value) <= 0:
+        raise InvalidLayerSizesError(f"{what} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def _positive_finite(value: object, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise InvalidParameterError(f"{what} must be a real number, got {value!r}")
+    v = float(value)
+    if not math.isfinite(v) or v <= 0.0:
+        raise InvalidParameterError(f"{what} must be positive and finite, got {value!r}")
+    return v
+
+
+@dataclass(frozen=True)
+class VarianceRule:
+    """``Var[W_ij]`` as a function of the fans: see the module docstring."""
+
+    scale: float
+    mode: Mode
+
+    def variance(self, fan_in: int, fan_out: int) -> float:
+        if self.mode == "fixed":
+            return self.scale
+        if self.mode == "fan_in":
+            return self.scale / fan_in
+        if self.mode == "fan_out":
+            return self.scale / fan_out
+        return 2.0 * self.scale / (fan_in + fan_out)
+
+    def describe(self) -> str:
+        if self.mode == "fixed":
+            return f"std {math.sqrt(self.scale):g}"
+        denom = {"fan_in": "fan_in", "fan_out": "fan_out", "fan_avg": "(fan_in+fan_out)/2"}
+        return f"variance {self.scale:g}/{denom[self.mode]}"
+
+
+def _standard_normal(rng: RNG, shape: tuple[int, ...]) -> NDArray[np.float64]:
+    if rng is None:
+        return np.asarray(np.random.standard_normal(shape), dtype=np.float64)  # noqa: NPY002
+    return rng.standard_normal(shape)
+
+
+def _uniform(rng: RNG, low: float, high: float, shape: tuple[int, ...]) -> NDArray[np.float64]:
+    if rng is None:
+        return np.asarray(np.random.uniform(low, high, shape), dtype=np.float64)  # noqa: NPY002
+    return rng.uniform(low, high, shape)
+
+
+def truncated_standard_normal(rng: RNG, shape: tuple[int, ...]) -> NDArray[np.float64]:
+    """Standard normal truncated to [-2, 2], by vectorised rejection (4.55% redrawn per round)."""
+    z = _standard_normal(rng, shape).ravel()
+    bad = np.flatnonzero(np.abs(z) > TRUNCATION)
+    while bad.size:
+        redraw = _standard_normal(rng, (bad.size,))
+        z[bad] = redraw
+        bad = bad[np.abs(redraw) > TRUNCATION]
+    return z.reshape(shape)
+
+
+def haar_orthogonal(rng: RNG, fan_in: int, fan_out: int) -> NDArray[np.float64]:
+    """A ``(fan_in, fan_out)`` matrix with Haar-distributed orthonormal columns (or rows).
+
+    QR of a ``(max, min)`` Gaussian matrix; multiplying Q's columns by
+    sign(diag R) makes the factorisation unique and Q exactly Haar
+    (Mezzadri 2007). Without that correction LAPACK's sign convention biases
+    the distribution.
+    """
+    big, small = max(fan_in, fan_out), min(fan_in, fan_out)
+    q, r = np.linalg.qr(_standard_normal(rng, (big, small)))
+    signs = np.sign(np.diag(r))
+    signs[signs == 0] = 1.0
+    q = q * signs
+    return q if fan_in >= fan_out else q.T
+
+
+@dataclass(frozen=True)
+class Scheme:
+    """A weight initializer as data: ``family`` and ``rule`` determine the law of every entry.
+
+    Calling a scheme, ``scheme(fan_in, fan_out, rng=None)``, draws a
+    ``(fan_in, fan_out)`` float64 array, so a scheme is a valid ``init`` for
+    :func:`weight_init.experiment.forward_prop`.
+    """
+
+    name: str
+    family: Family
+    rule: VarianceRule
+    value: float = 0.0
+    description: str = ""
+
+    def variance(self, fan_in: int, fan_out: int) -> float:
+        """Exact ``Var[W_ij]`` at these fans (0 for constants)."""
+        if self.family == "constant":
+            return 0.0
+        if self.family == "orthogonal":
+            return self.rule.scale / max(fan_in, fan_out)
+        return self.rule.variance(fan_in, fan_out)
+
+    def std(self, fan_in: int, fan_out: int) -> float:
+        return math.sqrt(self.variance(fan_in, fan_out))
+
+    def mean(self) -> float:
+        return self.value if self.family == "constant" else 0.0
+
+    def sample(
+        self,
+        fan_in: int,
+        fan_out: int,
+        rng: RNG = None,
+        dtype: DTypeLike = np.float64,
+    ) -> NDArray[Any]:
+        """Draw a ``(fan_in, fan_out)`` weight matrix from ``rng`` (legacy global state if None)."""
+        fan_in = check_fan(fan_in, "fan_in")
+        fan_out = check_fan(fan_out, "fan_out")
+        shape = (fan_in, fan_out)
+        std = self.std(fan_in, fan_out)
+        if self.family == "constant":
+            w = np.full(shape, self.value, dtype=np.float64)
+        elif self.family == "normal":
+            w = _standard_normal(rng, shape) * std
+        elif self.family == "uniform":
+            bound = math.sqrt(3.0) * std
+            w = _uniform(rng, -bound, bound, shape)
+        elif self.family == "truncated_normal":
+            w = truncated_standard_normal(rng, shape) * (std / TRUNCATED_NORMAL_STD)
+        else:
+            w = haar_orthogonal(rng, fan_in, fan_out) * math.sqrt(self.rule.scale)
+        return w.astype(dtype, copy=False)
+
+    def __call__(self, fan_in: int, fan_out: int, rng: RNG = None) -> NDArray[Any]:
+        return self.sample(fan_in, fan_out, rng=rng)
+
+    def describe(self) -> str:
+        if self.family == "constant":
+            return f"constant {self.value:g}"
+        if self.family == "orthogonal":
+            return f"orthogonal, gain {math.sqrt(self.rule.scale):g}"
+        return f"{self.family.replace('_', ' ')}, {self.rule.describe()}"
+
+
+def variance_scaling(
+    scale: float = 1.0,
+    mode: str = "fan_in",
+    distribution: str = "normal",
+    name: str | None = None,
+) -> Scheme:
+    """General variance-scaling scheme: ``Var[W_ij] = scale / n`` with n chosen by ``mode``.
+
+    ``mode`` is ``fan_in``, ``fan_out``, ``fan_avg`` (n = (fan_in+fan_out)/2) or
+    ``fixed`` (``scale`` is the variance itself). ``distribution`` is ``normal``
+    (untruncated; alias ``untruncated_normal``), ``truncated_normal`` or ``uniform``.
+    Unlike Keras, ``normal`` here is *not* truncated.
+    """
+    s = _positive_finite(scale, "scale")
+    if mode not in MODES:
+        raise InvalidParameterError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+    dist = "normal" if distribution == "untruncated_normal" else distribution
+    if dist not in ("normal", "uniform", "truncated_normal"):
+        raise InvalidParameterError(
+            f"unknown distribution {distribution!r}; choose normal, truncated_normal or uniform"
+        )
+    label = name or f"variance_scaling(scale={s:g}, mode={mode}, distribution={dist})"
+    return Scheme(label, dist, VarianceRule(s, mode))  # type: ignore[arg-type]
+
+
+def constant(value: float, name: str | None = None) -> Scheme:
+    """Every entry equals ``value`` (``zeros`` is ``constant(0.0)``)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise InvalidParameterError(f"constant value must be a real number, got {value!r}")
+    if not math.isfinite(float(value)):
+        raise InvalidParameterError(f"constant value must be finite, got {value!r}")
+    return Scheme(
+        name or f"constant({float(value):g})",
+        "constant",
+        VarianceRule(0.0, "fixed"),
+        value=float(value),
+    )
+
+
+def orthogonal(gain: float = 1.0, name: str | None = None) -> Scheme:
+    """Haar orthogonal weights times ``gain``."""
+    g = _positive_finite(gain, "gain")
+    return Scheme(name or f"orthogonal(gain={g:g})", "orthogonal", VarianceRule(g * g, "fixed"))
+
+
+def _normal_fixed(name: str, std: float, description: str) -> Scheme:
+    return Scheme(name, "normal", VarianceRule(std * std, "fixed"), description=description)
+
+
+def _vs(name: str, scale: float, mode: Mode, dist: str, description: str) -> Scheme:
+    s = variance_scaling(scale, mode, dist, name=name)
+    return Scheme(s.name, s.family, s.rule, description=description)
+
+
+_REGISTRY: dict[str, Scheme] = {
+    s.name: s
+    for s in (
+        Scheme(
+            "zeros",
+            "constant",
+            VarianceRule(0.0, "fixed"),
+            description="all zeros (the seed's W = 0): symmetry is never broken",
+        ),
+        _normal_fixed("small_normal", 0.01, "the seed's 0.01 * randn: activations vanish"),
+        _normal_fixed("big_normal", 1.0, "the seed's 1 * randn: tanh saturates"),
+        _vs(
+            "xavier",
+            1.0,
+            "fan_in",
+            "normal",
+            "the seed's randn / sqrt(fan_in), i.e. LeCun normal (not Glorot's rule)",
+        ),
+        _vs("lecun_normal", 1.0, "fan_in", "normal", "LeCun et al. 1998, untruncated"),
+        _vs("lecun_uniform", 1.0, "fan_in", "uniform", "LeCun, U(-sqrt(3/fan_in), +)"),
+        _vs(
+            "glorot_normal",
+            1.0,
+            "fan_avg",
+            "normal",
+            "Glorot & Bengio 2010; torch.nn.init.xavier_normal_",
+        ),
+        _vs(
+            "glorot_uniform",
+            1.0,
+            "fan_avg",
+            "uniform",
+            "Glorot & Bengio 2010; torch.nn.init.xavier_uniform_",
+        ),
+        _vs(
+            "he_normal",
+            2.0,
+            "fan_in",
+            "normal",
+            "He et al. 2015; torch.nn.init.kaiming_normal_ (a=0)",
+        ),
+        _vs(
+            "he_uniform",
+            2.0,
+            "fan_in",
+            "uniform",
+            "He et al. 2015; torch.nn.init.kaiming_uniform_ (a=0)",
+        ),
+        _vs("lecun_truncated_normal", 1.0, "fan_in", "truncated_normal", "Keras/JAX lecun_normal"),
+        _vs(
+            "glorot_truncated_normal", 1.0, "fan_avg", "truncated_normal", "Keras/JAX glorot_normal"
+        ),
+        _vs("he_truncated_normal", 2.0, "fan_in", "truncated_normal", "Keras/JAX he_normal"),
+        Scheme(
+            "orthogonal",
+            "orthogonal",
+            VarianceRule(1.0, "fixed"),
+            description="Saxe et al. 2014; Haar via QR with sign(diag R)",
+        ),
+        _vs(
+            "torch_linear_default",
+            1.0 / 3.0,
+            "fan_in",
+            "uniform",
+            "torch.nn.Linear's default weight: kaiming_uniform_(a=sqrt(5)), "
+            "U(-1/sqrt(fan_in), +), variance 1/(3 fan_in)",
+        ),
+    )
+}
+
+#: Read-only view of the registered schemes, by name.
+SCHEMES: Mapping[str, Scheme] = MappingProxyType(_REGISTRY)
+
+#: The four schemes the seed notes compare.
+SEED_SCHEMES: tuple[str, ...] = ("zeros", "small_normal", "big_normal", "xavier")
+
+
+def scheme_names() -> list[str]:
+    """Registered scheme names, in registration order."""
+    return list(_REGISTRY)
+
+
+def get_scheme(name: str | Scheme) -> Scheme:
+    """Look a scheme up by name (a :class:`Scheme` is returned unchanged)."""
+    if isinstance(name, Scheme):
+        return name
+    try:
+        return _REGISTRY[name]
+    except (KeyError, TypeError):
+        raise UnknownSchemeError(
+            f"unknown scheme {name!r}; choose one of {', '.join(_REGISTRY)}"
+        ) from None

@@ -1,0 +1,1 @@
+"""Statistical reports: the seed's experiments and the property verdicts as figures and tables."""
