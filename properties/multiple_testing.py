@@ -1,0 +1,54 @@
+"""Family-wise error control: Holm's step-down procedure and Bonferroni.
+
+Holm (1979): sort the m p-values ``p_(1) <= ... <= p_(m)``; reject
+``H_(1..k)`` where k is the largest index with ``p_(j) <= alpha / (m - j + 1)``
+for all ``j <= k``. The family-wise error rate is at most ``alpha`` under any
+dependence between the tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+def holm_thresholds(p_values: Sequence[float], alpha: float) -> list[float]:
+    """Per-test thresholds such that test i is rejected iff ``p_i < thresholds[i]``-ish.
+
+    Returns, for each test in input order, the Holm level ``alpha / (m - rank)``
+    (rank 0-based in ascending p order) at which it is compared; a test is
+    rejected by :func:`holm_reject`, which also enforces the step-down stop.
+    """
+    _check_alpha(alpha)
+    m = len(p_values)
+    order = sorted(range(m), key=lambda i: p_values[i])
+    thresholds = [0.0] * m
+    for rank, i in enumerate(order):
+        thresholds[i] = alpha / (m - rank)
+    return thresholds
+
+
+def holm_reject(p_values: Sequence[float], alpha: float) -> list[bool]:
+    """Holm's step-down rejections, in input order (family-wise error rate <= alpha)."""
+    _check_alpha(alpha)
+    m = len(p_values)
+    order = sorted(range(m), key=lambda i: p_values[i])
+    reject = [False] * m
+    for rank, i in enumerate(order):
+        if p_values[i] <= alpha / (m - rank):
+            reject[i] = True
+        else:
+            break
+    return reject
+
+
+def bonferroni_threshold(m: int, alpha: float) -> float:
+    """Per-test level ``alpha / m`` (family-wise error rate <= alpha)."""
+    _check_alpha(alpha)
+    if m <= 0:
+        raise ValueError(f"number of tests must be positive, got {m}")
+    return alpha / m
+
+
+def _check_alpha(alpha: float) -> None:
+    if not 0.0 < alpha < 1.0:
+        raise ValueError(f"alpha must be in (0, 1), got {alpha}")
