@@ -153,7 +153,7 @@ def test_notes_snippets_equal_the_registered_scheme(snippet: str, scheme: str) -
     fan_in, fan_out = 300, 200
     np.random.seed(11)  # noqa: NPY002
     namespace: dict[str, Any] = {"np": np, "fan_in": fan_in, "fan_out": fan_out}
-    exec(source, namespace)  # noqa: S102
+    exec(source, namespace)
     np.random.seed(11)  # noqa: NPY002
     ours = get_scheme(scheme)(fan_in, fan_out)
     assert namespace["W"].shape == (fan_in, fan_out)

@@ -28,7 +28,7 @@ def main() -> None:
             "" if line.lstrip().startswith("%") else line for line in path.read_text().splitlines()
         )
         print(f"### {path.stem}", flush=True)
-        exec(compile(source, str(path), "exec"), namespace)  # noqa: S102
+        exec(compile(source, str(path), "exec"), namespace)
 
 
 if __name__ == "__main__":
