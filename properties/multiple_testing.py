@@ -12,11 +12,13 @@ from collections.abc import Sequence
 
 
 def holm_thresholds(p_values: Sequence[float], alpha: float) -> list[float]:
-    """Per-test thresholds such that test i is rejected iff ``p_i < thresholds[i]``-ish.
+    """The Holm level each test is compared with, in input order.
 
-    Returns, for each test in input order, the Holm level ``alpha / (m - rank)``
-    (rank 0-based in ascending p order) at which it is compared; a test is
-    rejected by :func:`holm_reject`, which also enforces the step-down stop.
+    Test i, of 0-based rank r in ascending p-value order, is compared with
+    ``alpha / (m - r)``. Comparing alone is not Holm's procedure: a test is
+    rejected only if it and every smaller p-value pass (the step-down stop that
+    :func:`holm_reject` enforces). These levels are what result tables report
+    as a test's threshold.
     """
     _check_alpha(alpha)
     m = len(p_values)
