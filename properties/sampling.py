@@ -1,0 +1,171 @@
+"""Drawing weight matrices from a candidate initializer, seeded and over a design of shapes.
+
+A candidate is any callable ``fn(fan_in, fan_out)`` returning something
+``numpy.asarray`` accepts (torch tensors and JAX arrays included), laid out
+``(fan_in, fan_out)`` (``in_out``) or ``(fan_out, fan_in)`` (``out_in``). Each call
+gets its own seed from ``numpy.random.SeedSequence(seed)``:
+
+* ``fn`` takes an ``rng`` keyword: a ``numpy.random.Generator`` seeded with it;
+* else a ``seed`` keyword: the int (the adapters in :mod:`.adapters` take this one);
+* else numpy's legacy global state, :mod:`random` and (if imported) torch's default
+  generator are seeded with it around the call and restored afterwards.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import random
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from weight_init.errors import InitializerCallError, InitializerTypeError, describe_exception
+
+SeedMode = Literal["rng", "seed", "global"]
+
+#: Shapes ``(fan_in, fan_out)`` of a check: very unequal fans both ways (fan_in vs fan_out
+#: vs fan_avg and a transposed layout differ by up to 64x), square ones, and sizes whose
+#: log fans are not collinear, so ``c fan_in^a fan_out^b`` is identifiable.
+DEFAULT_SHAPES: tuple[tuple[int, int], ...] = (
+    (8, 512),
+    (512, 8),
+    (16, 256),
+    (256, 16),
+    (24, 24),
+    (48, 160),
+    (160, 48),
+    (96, 96),
+    (32, 640),
+    (640, 32),
+    (200, 200),
+)
+
+
+def seed_mode(fn: Callable[..., Any]) -> SeedMode:
+    """How :func:`call` passes a seed to ``fn`` (see the module docstring)."""
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return "global"
+    for name in ("rng", "seed"):
+        p = params.get(name)
+        if p is not None and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD):
+            return "rng" if name == "rng" else "seed"
+    return "global"
+
+
+@contextmanager
+def global_seed(seed: int) -> Iterator[None]:
+    """Seed numpy's legacy state, :mod:`random` and torch (if imported); restore them after."""
+    np_state = np.random.get_state()  # noqa: NPY002
+    py_state = random.getstate()
+    torch: Any = sys.modules.get("torch")
+    torch_state = torch.get_rng_state() if torch is not None else None
+    np.random.seed(seed % 2**32)  # noqa: NPY002
+    random.seed(seed)
+    if torch is not None:
+        torch.manual_seed(seed)
+    try:
+        yield
+    finally:
+        np.random.set_state(np_state)  # noqa: NPY002
+        random.setstate(py_state)
+        if torch is not None and torch_state is not None:
+            torch.set_rng_state(torch_state)
+
+
+def to_numpy(value: object, where: str) -> NDArray[Any]:
+    """``value`` as a numpy array (torch tensors detached); a non-numeric result is a type error."""
+    try:
+        if hasattr(value, "detach") and hasattr(value, "cpu"):
+            value = value.detach().cpu().numpy()
+        arr = np.asarray(value)
+    except Exception as exc:
+        raise InitializerTypeError(
+            f"{where} returned {type(value).__name__}, not an array ({describe_exception(exc)})"
+        ) from None
+    if arr.dtype.kind not in "biufc":
+        raise InitializerTypeError(
+            f"{where} returned {type(value).__name__} of dtype {arr.dtype}, not a numeric array"
+        )
+    return arr
+
+
+def call(
+    fn: Callable[..., Any], fan_in: int, fan_out: int, seed: int, mode: SeedMode
+) -> NDArray[Any]:
+    """One seeded call ``fn(fan_in, fan_out)``; its exceptions become InitializerCallError."""
+    where = f"fn({fan_in}, {fan_out})"
+    try:
+        if mode == "rng":
+            out = fn(fan_in, fan_out, rng=np.random.default_rng(seed))
+        elif mode == "seed":
+            out = fn(fan_in, fan_out, seed=seed)
+        else:
+            with global_seed(seed):
+                out = fn(fan_in, fan_out)
+    except Exception as exc:
+        raise InitializerCallError(f"{where} raised {describe_exception(exc)}") from None
+    return to_numpy(out, where)
+
+
+@dataclass(frozen=True)
+class Draw:
+    """One call: the fans, the seed, the raw array as returned and its layout."""
+
+    fan_in: int
+    fan_out: int
+    seed: int
+    raw: NDArray[Any]
+
+    def expected_shape(self, convention: str) -> tuple[int, int]:
+        fi, fo = self.fan_in, self.fan_out
+        return (fi, fo) if convention == "in_out" else (fo, fi)
+
+    def shape_ok(self, convention: str) -> bool:
+        return tuple(self.raw.shape) == self.expected_shape(convention)
+
+    def in_out(self, convention: str) -> NDArray[np.float64]:
+        """The weights as float64 ``(fan_in, fan_out)`` (only when :meth:`shape_ok`)."""
+        w = self.raw if convention == "in_out" else self.raw.T
+        return np.asarray(w.real if w.dtype.kind == "c" else w, dtype=np.float64)
+
+
+def calls_per_shape(
+    shapes: Sequence[tuple[int, int]], n_entries: int, n_diagonal: int = 0, minimum: int = 1
+) -> list[int]:
+    """Calls at each shape so the design holds about ``n_entries`` entries, split evenly
+    across shapes, and at least ``n_diagonal`` diagonal entries (``min(fans)`` per call)."""
+    k = len(shapes)
+    counts = [max(minimum, math.ceil(n_entries / (k * fi * fo))) for fi, fo in shapes]
+    diag = sum(c * min(s) for c, s in zip(counts, shapes, strict=True))
+    if diag < n_diagonal:
+        scale = n_diagonal / max(diag, 1)
+        counts = [math.ceil(c * scale) for c in counts]
+    return counts
+
+
+def draw_design(
+    fn: Callable[..., Any],
+    shapes: Sequence[tuple[int, int]],
+    counts: Sequence[int],
+    seed: int,
+) -> list[Draw]:
+    """Call ``fn`` ``counts[k]`` times at ``shapes[k]``, each call seeded from ``seed``."""
+    mode = seed_mode(fn)
+    total = sum(counts)
+    seeds = np.random.SeedSequence(seed).generate_state(total, dtype=np.uint32)
+    draws: list[Draw] = []
+    i = 0
+    for (fi, fo), c in zip(shapes, counts, strict=True):
+        for _ in range(c):
+            s = int(seeds[i])
+            draws.append(Draw(fi, fo, s, call(fn, fi, fo, s, mode)))
+            i += 1
+    return draws
