@@ -17,7 +17,7 @@ from typing import NoReturn
 from weight_init.errors import WeightInitError
 
 #: Subcommand modules, in the order ``--help`` lists them.
-COMMANDS: tuple[str, ...] = ("experiment",)
+COMMANDS: tuple[str, ...] = ("experiment", "check", "check-forward", "identify")
 
 EXIT_OK = 0
 EXIT_NONCONFORMING = 1
@@ -46,7 +46,7 @@ def build_parser() -> OneLineParser:
     parser.add_argument("--version", action="version", version=f"weight-init {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
     for name in COMMANDS:
-        module = importlib.import_module(f"weight_init.commands.{name}")
+        module = importlib.import_module(f"weight_init.commands.{name.replace('-', '_')}")
         module.register(sub)
     return parser
 

@@ -1,0 +1,309 @@
+"""Check a ``forward_prop`` with the seed's contract against the reference, case by case.
+
+The contract: ``forward_prop(hidden_layer_sizes, init) -> (acts, means, stds)``, ``acts``
+a dict ``layer index (0-based) -> (n_samples, width)`` activations, ``means[l]`` and
+``stds[l]`` the mean and population std of layer ``l + 1``'s activations.
+
+Each case (layer sizes and a scheme drawn from ``seed``) runs the candidate with a
+*recording* initializer (weights drawn from the case's own generator, so the candidate
+cannot change them) and
+
+* if the candidate accepts ``x=`` (and ``activation=``), an explicit standard-normal input;
+* otherwise under ``np.random.seed(case seed)``, where the seed's code draws
+  ``X = np.random.randn(1000, 500)`` first, which the check replays.
+
+The reference (:func:`weight_init.experiment.forward_prop`) then runs on the same input
+and the same weights. Tests, Holm-corrected at family-wise level ``alpha``:
+
+* exact: ``contract`` (a 3-tuple; ``acts`` keyed 0..L-1 with shapes ``(n, width_l)``; L
+  means and stds), ``self-consistency`` (``means[l]``/``stds[l]`` are the mean and std of
+  ``acts[l]``, relative 1e-6), ``init calls`` (init called once per layer with
+  ``(fan_in, fan_out)``) and, when the input is known to be the replayed one,
+  ``reference agreement`` (every layer's mean and std within ``1e-4`` of the
+  reference's std: float32 arithmetic passes, any change of the maths does not);
+* statistical, when the candidate's input cannot be replayed (its layer 1 differs from
+  the reference's on the replayed input): for each layer, the candidate's std against
+  R reference runs on the same weights and independent inputs, by the prediction
+  t-statistic ``(s - mean_R) / (sd_R sqrt(1 + 1/R))`` with R - 1 degrees of freedom.
+
+The mean-field prediction of :mod:`weight_init.theory` for each case is reported in
+``Verdict.metadata`` (``theory_stds``) next to the reference's and the candidate's stds.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import stats
+
+from weight_init.errors import InitializerCallError, InvalidParameterError, describe_exception
+from weight_init.experiment import forward_prop
+from weight_init.properties.multiple_testing import holm_reject, holm_thresholds
+from weight_init.properties.results import TestResult, Verdict
+from weight_init.properties.sampling import global_seed
+from weight_init.schemes import get_scheme
+
+SEED_SAMPLES = 1000
+SEED_INPUT_DIM = 500
+#: Schemes the cases cycle through (healthy, ReLU-scaled, uniform, vanishing).
+CASE_SCHEMES: tuple[str, ...] = ("xavier", "he_normal", "glorot_uniform", "small_normal")
+#: Tolerance of "same input, same weights": |candidate - reference| <= AGREE * ref std + 1e-12.
+AGREE = 1e-4
+REPLICATES = 20
+
+EXPLAIN = {
+    "contract": "the result is not (acts, means, stds) with one entry per layer of the right shape",
+    "self-consistency": "means/stds are not the mean and population std of the returned acts",
+    "init calls": "init was not called once per layer as init(fan_in, fan_out)",
+    "reference agreement": "on the same input and weights the layers differ from the reference",
+    "std vs reference": "the layer's std is not what the reference gives on these weights",
+}
+
+
+class ForwardCheckError(InvalidParameterError):
+    """The forward_prop cannot be run for the requested options."""
+
+
+@dataclass
+class _Recorder:
+    """An init returning weights from its own generator, recording every call."""
+
+    scheme: str
+    seed: int
+
+    def __post_init__(self) -> None:
+        self.calls: list[tuple[int, int]] = []
+        self.weights: list[NDArray[np.float64]] = []
+
+    def __call__(self, fan_in: int, fan_out: int) -> NDArray[np.float64]:
+        gen = np.random.default_rng([self.seed, len(self.calls)])
+        w = get_scheme(self.scheme).sample(int(fan_in), int(fan_out), rng=gen)
+        self.calls.append((int(fan_in), int(fan_out)))
+        self.weights.append(w)
+        return w.copy()
+
+    def replay(self) -> Callable[[int, int], NDArray[np.float64]]:
+        it = iter(self.weights)
+        return lambda fan_in, fan_out: next(it)
+
+
+def _keywords(fn: Callable[..., Any]) -> set[str]:
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return set()
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+        return {"x", "activation"}
+    return {p.name for p in params if p.kind is not inspect.Parameter.POSITIONAL_ONLY}
+
+
+def _cases(seed: int, n_cases: int) -> list[tuple[list[int], str, int]]:
+    gen = np.random.default_rng([seed, 7])
+    out = []
+    for k in range(n_cases):
+        depth = int(gen.integers(2, 6))
+        sizes = [int(s) for s in gen.integers(20, 301, size=depth)]
+        out.append((sizes, CASE_SCHEMES[k % len(CASE_SCHEMES)], int(gen.integers(2**31))))
+    return out
+
+
+def _exact(name: str, ok: bool, statistic: float, bound: float, detail: str) -> TestResult:
+    return TestResult(name, float(statistic), None, float(bound), ok, EXPLAIN[name], detail)
+
+
+def _unpack(result: object, sizes: list[int], n: int) -> tuple[list[Any], list[float], list[float]]:
+    """The contract's (acts, means, stds) or a ValueError saying what is wrong."""
+    if not isinstance(result, tuple | list) or len(result) != 3:
+        raise ValueError(f"returned {type(result).__name__}, not (acts, means, stds)")
+    acts, means, stds = result
+    depth = len(sizes)
+    if not isinstance(acts, dict) or sorted(acts) != list(range(depth)):
+        keys = sorted(acts) if isinstance(acts, dict) else type(acts).__name__
+        raise ValueError(f"acts has keys {keys}, expected 0..{depth - 1}")
+    arrs = [np.asarray(acts[i], dtype=np.float64) for i in range(depth)]
+    for i, (a, w) in enumerate(zip(arrs, sizes, strict=True)):
+        if a.shape != (n, w):
+            raise ValueError(f"acts[{i}] has shape {a.shape}, expected {(n, w)}")
+    ms, ss = [float(m) for m in means], [float(s) for s in stds]
+    if len(ms) != depth or len(ss) != depth:
+        raise ValueError(f"{len(ms)} means and {len(ss)} stds for {depth} layers")
+    return arrs, ms, ss
+
+
+def check_forward_prop(
+    fn: Callable[..., Any],
+    *,
+    activation: str = "tanh",
+    n_samples: int = SEED_SAMPLES,
+    input_dim: int = SEED_INPUT_DIM,
+    seed: int = 0,
+    alpha: float = 1e-4,
+    n_cases: int = 4,
+    subject: str | None = None,
+) -> Verdict:
+    """Check ``fn`` against the reference (see the module docstring)."""
+    if not callable(fn):
+        raise ForwardCheckError(f"forward_prop must be callable, got {type(fn).__name__}")
+    if not 0.0 < alpha < 1.0:
+        raise ForwardCheckError(f"alpha must be in (0, 1), got {alpha!r}")
+    kw = _keywords(fn)
+    takes_x = "x" in kw
+    if not takes_x and (n_samples, input_dim) != (SEED_SAMPLES, SEED_INPUT_DIM):
+        raise ForwardCheckError(
+            "this forward_prop takes no x= keyword: it draws the seed's 1000 x 500 input, "
+            "so --samples/--input-dim cannot be changed"
+        )
+    if activation != "tanh" and "activation" not in kw:
+        raise ForwardCheckError(
+            f"this forward_prop takes no activation= keyword: it can only be checked with tanh, "
+            f"not {activation}"
+        )
+    exact: list[TestResult] = []
+    stat: list[tuple[str, float, float, str]] = []
+    meta_cases: list[dict[str, Any]] = []
+    from weight_init.theory import predict
+
+    for sizes, scheme, cseed in _cases(seed, n_cases):
+        where = f"forward_prop({sizes}, init={scheme})"
+        rec = _Recorder(scheme, cseed)
+        with global_seed(cseed):
+            x = np.random.standard_normal((n_samples, input_dim))  # noqa: NPY002
+        kwargs: dict[str, Any] = {}
+        if takes_x:
+            kwargs["x"] = x.copy()
+        if "activation" in kw:
+            kwargs["activation"] = activation
+        try:
+            with global_seed(cseed):
+                result = fn(list(sizes), rec, **kwargs)
+        except Exception as exc:
+            raise InitializerCallError(f"{where} raised {describe_exception(exc)}") from None
+        try:
+            acts, means, stds = _unpack(result, sizes, n_samples)
+        except ValueError as exc:
+            exact.append(_exact("contract", False, 1, 0, f"{where}: {exc}"))
+            continue
+        exact.append(_exact("contract", True, 0, 0, where))
+        worst = max(
+            max(
+                abs(m - float(a.mean())) / (float(a.std()) + 1e-300),
+                abs(s - float(a.std())) / (float(a.std()) + 1e-300),
+            )
+            for a, m, s in zip(acts, means, stds, strict=True)
+        )
+        exact.append(
+            _exact(
+                "self-consistency",
+                worst <= 1e-6,
+                worst,
+                1e-6,
+                f"{where}: max rel. error {worst:.3g}",
+            )
+        )
+        want = list(zip([input_dim, *sizes[:-1]], sizes, strict=True))
+        ok_calls = rec.calls == want
+        exact.append(
+            _exact(
+                "init calls",
+                ok_calls,
+                float(not ok_calls),
+                0,
+                f"{where}: init called with {rec.calls}, expected {want}",
+            )
+        )
+        if not ok_calls:
+            continue
+        ref = forward_prop(sizes, rec.replay(), x=x, activation=activation, keep_activations=True)
+        scale = [float(s) + 1e-12 for s in ref.stds]
+        first = float(np.max(np.abs(acts[0] - ref.acts[0])))
+        theory = predict(scheme, activation, sizes, input_dim).stds
+        meta_cases.append(
+            {
+                "sizes": sizes,
+                "scheme": scheme,
+                "seed": cseed,
+                "candidate_stds": stds,
+                "reference_stds": list(ref.stds),
+                "theory_stds": list(theory),
+            }
+        )
+        if first <= AGREE * scale[0] * 10:
+            dev = max(
+                max(abs(m - rm), abs(s - rs)) / sc
+                for m, s, rm, rs, sc in zip(means, stds, ref.means, ref.stds, scale, strict=True)
+            )
+            layer = 1 + int(
+                np.argmax(
+                    [
+                        max(abs(m - rm), abs(s - rs)) / sc
+                        for m, s, rm, rs, sc in zip(
+                            means, stds, ref.means, ref.stds, scale, strict=True
+                        )
+                    ]
+                )
+            )
+            exact.append(
+                _exact(
+                    "reference agreement",
+                    dev <= AGREE,
+                    dev,
+                    AGREE,
+                    f"{where}: worst at layer {layer}: candidate std {stds[layer - 1]:.6g}, "
+                    f"reference {ref.stds[layer - 1]:.6g}, theory {theory[layer - 1]:.6g}",
+                )
+            )
+            continue
+        # input not replayable: compare stds with reference runs on the same weights
+        gen = np.random.default_rng([cseed, 99])
+        reps = np.array(
+            [
+                forward_prop(
+                    sizes,
+                    rec.replay(),
+                    x=gen.standard_normal((n_samples, input_dim)),
+                    activation=activation,
+                    keep_activations=False,
+                ).stds
+                for _ in range(REPLICATES)
+            ]
+        )
+        mu, sd = reps.mean(axis=0), reps.std(axis=0, ddof=1)
+        for i, s in enumerate(stds):
+            t = (s - mu[i]) / (max(sd[i], 1e-300) * math.sqrt(1 + 1 / REPLICATES))
+            p = float(2 * stats.t.sf(abs(t), REPLICATES - 1))
+            stat.append(
+                (
+                    "std vs reference",
+                    t,
+                    p,
+                    f"{where}, layer {i + 1}: candidate {s:.6g}, reference {mu[i]:.6g} "
+                    f"+- {sd[i]:.2g} over {REPLICATES} inputs, theory {theory[i]:.6g}",
+                )
+            )
+    tests = _merge(exact)
+    if stat:
+        ps = [p for _, _, p, _ in stat]
+        rej = holm_reject(ps, alpha)
+        thr = holm_thresholds(ps, alpha)
+        for (name, t, p, detail), r, th in zip(stat, rej, thr, strict=True):
+            tests.append(TestResult(name, t, p, th, not r, EXPLAIN[name], detail))
+    failed = [t for t in tests if t.passed is False]
+    diagnosis = "; ".join(dict.fromkeys(f"{t.name}: {t.detail}" for t in failed))
+    name = subject or getattr(fn, "__qualname__", None) or repr(fn)
+    meta = {"activation": activation, "seed": seed, "cases": meta_cases, "n_samples": n_samples}
+    return Verdict(name, alpha, tests, diagnosis, meta)
+
+
+def _merge(exact: list[TestResult]) -> list[TestResult]:
+    """One row per exact test name: the first failure, else the first pass."""
+    out: dict[str, TestResult] = {}
+    for t in exact:
+        if t.name not in out or (t.passed is False and out[t.name].passed is not False):
+            out[t.name] = t
+    return list(out.values())

@@ -1,0 +1,46 @@
+"""``weight-init identify SPEC``: estimate the variance rule, family and closest scheme.
+
+Exit 0 after printing the identification, 2 on bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from weight_init.commands.check import add_candidate_arguments
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "identify",
+        help="estimate an initializer's variance rule c*fan_in^a*fan_out^b, family and "
+        "closest registered scheme",
+        description="Draw from the initializer over many shapes, fit Var = c * fan_in^a * "
+        "fan_out^b by weighted log-linear regression, read the family from the shape of "
+        "the law, and name the registered scheme (and gain) that explains the variances.",
+    )
+    add_candidate_arguments(p)
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from weight_init.properties.adapters import resolve
+    from weight_init.properties.identify import identify
+
+    cand = resolve(args.spec)
+    convention = args.convention or cand.convention or "in_out"
+    result = identify(cand.fn, convention, seed=args.seed)
+    if args.json:
+        print(
+            json.dumps(
+                {"spec": args.spec, "convention": convention, **result.to_dict()},
+                indent=2,
+                sort_keys=True,
+            )
+        )
+    else:
+        print(f"{args.spec} ({convention})")
+        print(result.describe())
+    return 0
