@@ -34,10 +34,10 @@ class Gradients:
     """Everything one forward/backward pass computed, layer ``l`` at index ``l - 1``."""
 
     loss: float
-    preacts: list[NDArray[np.float64]]
-    acts: list[NDArray[np.float64]]
-    weight_grads: list[NDArray[np.float64]]
-    preact_grads: list[NDArray[np.float64]]
+    preacts: list[NDArray[Any]]
+    acts: list[NDArray[Any]]
+    weight_grads: list[NDArray[Any]]
+    preact_grads: list[NDArray[Any]]
 
     @property
     def weight_grad_norms(self) -> list[float]:
@@ -60,7 +60,7 @@ def forward_backward(
 ) -> Gradients:
     """Exact gradients of the loss (module docstring) w.r.t. every ``W_l`` and ``Z_l``."""
     phi = get_activation(activation)
-    h = resolve_input(x, None, None, None)
+    h: NDArray[Any] = resolve_input(x, None, None, None)
     if not weights:
         raise InvalidInputError("weights is empty: give at least one layer")
     ws: list[NDArray[Any]] = []
@@ -79,8 +79,8 @@ def forward_backward(
         raise InvalidInputError("give either target (mse loss) or output_grad (linear loss)")
 
     h0 = h
-    preacts: list[NDArray[np.float64]] = []
-    acts: list[NDArray[np.float64]] = []
+    preacts: list[NDArray[Any]] = []
+    acts: list[NDArray[Any]] = []
     for w in ws:
         z = h @ w
         h = phi.phi(z)
@@ -98,8 +98,8 @@ def forward_backward(
         loss = float(np.sum(diff * diff) / (2.0 * m))
         dh = diff / m
 
-    weight_grads: list[NDArray[np.float64]] = [np.empty(0)] * len(ws)
-    preact_grads: list[NDArray[np.float64]] = [np.empty(0)] * len(ws)
+    weight_grads: list[NDArray[Any]] = [np.empty(0)] * len(ws)
+    preact_grads: list[NDArray[Any]] = [np.empty(0)] * len(ws)
     for l in range(len(ws) - 1, -1, -1):
         delta = dh * phi.dphi(preacts[l])
         prev = acts[l - 1] if l > 0 else h0
