@@ -162,35 +162,56 @@ def gauss_hermite_expectation(fn: Fn, q: float, n: int = 200) -> float:
     return float(np.dot(w, fn(math.sqrt(q) * z)) / math.sqrt(2.0 * math.pi))
 
 
-def saturated_fraction(fn: Fn, q: float, threshold: float) -> float:
-    """``P(|fn(sqrt(q) z)| > threshold)``.
+def saturation_intervals(
+    fn: Fn, threshold: float, umax: float = 1e4
+) -> tuple[tuple[float, float], ...]:
+    """The set ``{u : |fn(u)| > threshold}`` as disjoint intervals (ends may be +-inf).
 
-    Finds the crossings of ``|fn(u)| = threshold`` on a 4001-point grid over
-    ``[-TAIL sqrt(q), TAIL sqrt(q)]``, refines each by Brent's method and sums the
-    normal probabilities of the intervals where ``|fn| > threshold``. Exact for
-    any fn whose crossings are more than one grid step apart (all registered
-    activations are monotone: at most two crossings).
+    Crossings of ``|fn(u)| = threshold`` are located on a grid (24001 points on
+    [-60, 60], 400 geometric points per side out to ``umax``) and refined by
+    Brent's method; the set beyond ``umax`` is taken as the sign at ``+-umax``.
+    Exact for any fn whose crossings are more than one grid step apart (every
+    registered activation is monotone: at most two crossings).
     """
-    if q == 0.0:
-        return float(abs(float(np.asarray(fn(np.zeros(1)))[0])) > threshold)
-    s = math.sqrt(q)
-    grid = np.linspace(-TAIL * s, TAIL * s, 4001)
+    return _saturation_intervals(fn, float(threshold), float(umax))
+
+
+@lru_cache(maxsize=256)
+def _saturation_intervals(fn: Fn, threshold: float, umax: float) -> tuple[tuple[float, float], ...]:
+    far = np.geomspace(60.0, max(umax, 61.0), 400)[1:]
+    grid = np.concatenate([-far[::-1], np.linspace(-60.0, 60.0, 24001), far])
 
     def g(u: float) -> float:
         return float(abs(float(np.asarray(fn(np.array([u])))[0])) - threshold)
 
-    vals = np.abs(np.asarray(fn(grid), dtype=np.float64)) - threshold
-    above = vals > 0
+    above = np.abs(np.asarray(fn(grid), dtype=np.float64)) - threshold > 0
     cuts = [-math.inf]
     for i in np.flatnonzero(above[1:] != above[:-1]):
-        cuts.append(optimize.brentq(g, grid[i], grid[i + 1], xtol=1e-14 * max(1.0, s)))
+        cuts.append(float(optimize.brentq(g, grid[i], grid[i + 1], xtol=1e-13, rtol=1e-15)))
     cuts.append(math.inf)
-    total = 0.0
+    out = []
     state = bool(above[0])
     for a, b in itertools.pairwise(cuts):
         if state:
-            total += float(special.ndtr(b / s) - special.ndtr(a / s))
+            out.append((a, b))
         state = not state
+    return tuple(out)
+
+
+def normal_mass(a: float, b: float) -> float:
+    """``P(a < z < b)`` for z ~ N(0, 1), accurate in both tails."""
+    if a >= 0.0:
+        return float(special.ndtr(-a) - special.ndtr(-b))
+    return float(special.ndtr(b) - special.ndtr(a))
+
+
+def saturated_fraction(fn: Fn, q: float, threshold: float) -> float:
+    """``P(|fn(sqrt(q) z)| > threshold)``: normal probabilities of :func:`saturation_intervals`."""
+    if q == 0.0:
+        return float(abs(float(np.asarray(fn(np.zeros(1)))[0])) > threshold)
+    s = math.sqrt(q)
+    intervals = saturation_intervals(fn, threshold, max(1e4, TAIL * s))
+    total = sum(normal_mass(a / s, b / s) for a, b in intervals)
     return min(max(total, 0.0), 1.0)
 
 

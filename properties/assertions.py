@@ -1,0 +1,286 @@
+"""Statistical assertion helpers, each named for what it bounds and taking a false-fail rate.
+
+In the style of TensorFlow Probability's ``statistical_testing``: the caller
+states the false-fail rate ``alpha`` (before any family correction), and each
+helper also reports its power against a stated effect, computed from the
+sample it was given; a test that does not reject but had power < ``MIN_POWER``
+against that effect returns ``passed=None`` (inconclusive) instead of passing.
+
+All tests here are one-sample t-tests across a layer's units (iid given the
+previous layer, see :mod:`weight_init.properties.conditional`): with n units,
+sample sd s and hypothesised mean mu, ``t = (mean - mu) / (s / sqrt(n))`` with
+n - 1 degrees of freedom. Units needed for power ``1 - beta`` against a
+relative effect e at coefficient of variation cv: ``n >= ((z_{1-alpha/2} +
+z_{1-beta}) cv / e)^2`` (:func:`units_needed`).
+
+:func:`family` applies Holm's correction to a list of results and returns the
+:class:`~weight_init.properties.results.Verdict`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import replace
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import stats
+
+from weight_init.properties.multiple_testing import holm_reject, holm_thresholds
+from weight_init.properties.results import TestResult, Verdict
+
+#: Below this power against the stated effect a non-rejection is "inconclusive".
+MIN_POWER = 0.5
+
+
+def units_needed(cv: float, effect: float, alpha: float, power: float = 0.9) -> int:
+    """Sample size of a two-sided z-test detecting a relative shift ``effect`` at this cv."""
+    z = stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)
+    return max(2, math.ceil((z * cv / effect) ** 2))
+
+
+def _power(se: float, shift: float, alpha: float) -> float:
+    if se <= 0:
+        return 1.0
+    return float(stats.norm.sf(stats.norm.ppf(1 - alpha / 2) - abs(shift) / se))
+
+
+def mean_within_band(
+    u: NDArray[np.float64] | Sequence[float],
+    lower: float,
+    upper: float,
+    *,
+    name: str,
+    alpha: float,
+    effect: float | None,
+    explanation: str,
+    detail: str = "",
+) -> TestResult:
+    """H0: ``lower <= E[u] <= upper``; rejected when the mean is significantly outside.
+
+    Two one-sided t-tests at level ``alpha`` each (the true mean cannot lie
+    both below and above the band, so the size is ``alpha``):
+    ``p = min(P(T <= t_lower), P(T >= t_upper))``. ``statistic`` is the t of the
+    nearer side. ``effect`` is the absolute shift outside the band the test
+    must detect; with power < MIN_POWER against it a non-rejection is
+    inconclusive (``effect=None``: a component of a :func:`combined_band_test`, no
+    power requirement). ``lower = -inf`` or ``upper = inf`` make it one-sided.
+    """
+    x = np.asarray(u, dtype=np.float64)
+    n = x.size
+    mean = float(np.mean(x))
+    sd = float(np.std(x, ddof=1)) if n > 1 else 0.0
+    se = sd / math.sqrt(n) if n > 0 else math.inf
+    band = f"[{lower:.6g}, {upper:.6g}]"
+    info = f"mean {mean:.6g} over {n} units (se {se:.3g}), H0 band {band}"
+    if se == 0.0:
+        inside = lower - 1e-12 * abs(lower) <= mean <= upper + 1e-12 * abs(upper)
+        return TestResult(
+            name, mean, 1.0 if inside else 0.0, alpha, inside, explanation, f"{info}; {detail}"
+        )
+    t_lo = (mean - lower) / se if math.isfinite(lower) else math.inf
+    t_hi = (mean - upper) / se if math.isfinite(upper) else -math.inf
+    p_lo = float(stats.t.cdf(t_lo, n - 1)) if math.isfinite(t_lo) else 1.0
+    p_hi = float(stats.t.sf(t_hi, n - 1)) if math.isfinite(t_hi) else 1.0
+    p = min(p_lo, p_hi)
+    t = t_lo if p_lo <= p_hi else t_hi
+    rejected = p < alpha
+    power = 1.0 if effect is None else _power(se, effect, alpha)
+    passed: bool | None = False if rejected else (True if power >= MIN_POWER else None)
+    note = info if effect is None else f"{info}; power {power:.2f} against a shift of {effect:.3g}"
+    return TestResult(name, t, p, alpha, passed, explanation, f"{note}; {detail}".rstrip("; "))
+
+
+def mean_equals(
+    u: NDArray[np.float64] | Sequence[float],
+    expected: float,
+    *,
+    name: str,
+    alpha: float,
+    relative_effect: float | None,
+    explanation: str,
+    detail: str = "",
+) -> TestResult:
+    """H0: ``E[u] == expected`` (two-sided t-test at level alpha); power vs a relative shift."""
+    res = mean_within_band(
+        u,
+        expected,
+        expected,
+        name=name,
+        alpha=alpha / 2,
+        effect=None if relative_effect is None else relative_effect * abs(expected),
+        explanation=explanation,
+        detail=detail,
+    )
+    return replace(
+        res, threshold=alpha, p_value=None if res.p_value is None else min(1.0, 2 * res.p_value)
+    )
+
+
+def mean_at_most(
+    u: NDArray[np.float64] | Sequence[float],
+    bound: float,
+    *,
+    name: str,
+    alpha: float,
+    effect: float | None,
+    explanation: str,
+    detail: str = "",
+) -> TestResult:
+    """H0: ``E[u] <= bound`` (one-sided t-test at level alpha)."""
+    return mean_within_band(
+        u,
+        -math.inf,
+        bound,
+        name=name,
+        alpha=alpha,
+        effect=effect,
+        explanation=explanation,
+        detail=detail,
+    )
+
+
+def mean_at_least(
+    u: NDArray[np.float64] | Sequence[float],
+    bound: float,
+    *,
+    name: str,
+    alpha: float,
+    effect: float | None,
+    explanation: str,
+    detail: str = "",
+) -> TestResult:
+    """H0: ``E[u] >= bound`` (one-sided t-test at level alpha)."""
+    return mean_within_band(
+        u,
+        bound,
+        math.inf,
+        name=name,
+        alpha=alpha,
+        effect=effect,
+        explanation=explanation,
+        detail=detail,
+    )
+
+
+def combined_band_test(
+    samples: Sequence[tuple[NDArray[np.float64], float, float]],
+    effects: Sequence[float],
+    *,
+    name: str,
+    alpha: float,
+    explanation: str,
+) -> TestResult:
+    """Stouffer's combination of per-layer band tests, H0: ``lower_l <= E[u_l] <= upper_l``.
+
+    Each layer's one-sided t-test p-values (below its band, above its band) are
+    turned into z-scores and summed, ``Z = sum z_l / sqrt(L)``, separately for the
+    two sides; ``p = min(Phi(Z_below), Phi(Z_above))``, each side at level alpha.
+    Valid because each layer's t-statistic has (approximately) the same t law
+    given everything before it, so the layers' z-scores are independent. Power
+    against a shift ``effects[l]`` outside every band: ``Phi(sum delta_l / sqrt(L)
+    - z_{1-alpha})`` with ``delta_l = effects[l] / se_l``.
+    """
+    z_lo: list[float] = []
+    z_hi: list[float] = []
+    deltas: list[float] = []
+    for (u, lower, upper), eff in zip(samples, effects, strict=True):
+        x = np.asarray(u, dtype=np.float64)
+        n = x.size
+        se = float(np.std(x, ddof=1)) / math.sqrt(n)
+        mean = float(np.mean(x))
+        if se == 0.0 or n < 3:
+            continue
+        p_lo = float(stats.t.cdf((mean - lower) / se, n - 1)) if math.isfinite(lower) else 1.0
+        p_hi = float(stats.t.sf((mean - upper) / se, n - 1)) if math.isfinite(upper) else 1.0
+        z_lo.append(float(stats.norm.isf(min(max(p_lo, 1e-300), 1.0))))
+        z_hi.append(float(stats.norm.isf(min(max(p_hi, 1e-300), 1.0))))
+        deltas.append(eff / se)
+    if not deltas:
+        return TestResult(name, math.nan, None, alpha, None, explanation, "no layer to combine")
+    k = len(deltas)
+    big_lo = sum(z_lo) / math.sqrt(k)
+    big_hi = sum(z_hi) / math.sqrt(k)
+    p = float(min(stats.norm.sf(big_lo), stats.norm.sf(big_hi)))
+    stat = big_lo if stats.norm.sf(big_lo) <= stats.norm.sf(big_hi) else big_hi
+    shift = sum(deltas) / math.sqrt(k)
+    power = float(stats.norm.sf(stats.norm.isf(alpha) - shift))
+    rejected = p < alpha
+    passed: bool | None = False if rejected else (True if power >= MIN_POWER else None)
+    detail = f"{k} layers combined (Stouffer); power {power:.2f} against the stated shift"
+    return TestResult(name, stat, p, alpha, passed, explanation, detail)
+
+
+def exact(
+    name: str, statistic: float, bound: float, passed: bool, explanation: str, detail: str = ""
+) -> TestResult:
+    """A deterministic check (no p-value): ``statistic`` compared with ``bound``."""
+    return TestResult(name, float(statistic), None, float(bound), bool(passed), explanation, detail)
+
+
+def family(
+    subject: str,
+    tests: Sequence[TestResult],
+    alpha: float,
+    *,
+    diagnosis: str = "",
+    metadata: dict[str, object] | None = None,
+) -> Verdict:
+    """Holm-correct the statistical tests of a family (family-wise false-fail rate <= alpha).
+
+    Each statistical test's threshold becomes its Holm level and ``passed``
+    is recomputed from the step-down rejections (inconclusive stays
+    inconclusive unless rejected). Exact checks are kept as they are.
+    """
+    stat_idx = [i for i, t in enumerate(tests) if t.p_value is not None]
+    out = list(tests)
+    if stat_idx:
+        ps = [float(tests[i].p_value) for i in stat_idx]
+        levels = holm_thresholds(ps, alpha)
+        rejects = holm_reject(ps, alpha)
+        for i, level, rej in zip(stat_idx, levels, rejects, strict=True):
+            t = tests[i]
+            passed: bool | None
+            if rej:
+                passed = False
+            else:
+                passed = None if t.passed is None else True
+            out[i] = replace(t, threshold=level, passed=passed)
+    failed = [t.name for t in out if t.passed is False]
+    diag = diagnosis or ("; ".join(f"{t.name}: {t.explanation}" for t in out if t.passed is False))
+    return Verdict(subject, alpha, tuple(out), diag if failed else diagnosis, dict(metadata or {}))
+
+
+def assert_verdict_passes(verdict: Verdict, reproduce: str = "") -> None:
+    """Raise AssertionError (with the results table and a reproduction snippet) on any failure."""
+    if verdict.failures:
+        lines = [verdict.format_table()]
+        for t in verdict.failures:
+            lines.append(f"  {t.name}: {t.detail}")
+        if reproduce:
+            lines.append(f"reproduce: {reproduce}")
+        raise AssertionError("\n".join(lines))
+
+
+def assert_mean_within_band(
+    u: NDArray[np.float64] | Sequence[float],
+    lower: float,
+    upper: float,
+    *,
+    false_fail_rate: float,
+    effect: float,
+    what: str = "mean",
+) -> None:
+    """Assert E[u] in [lower, upper] at the given false-fail rate (see :func:`mean_within_band`)."""
+    res = mean_within_band(
+        u,
+        lower,
+        upper,
+        name=what,
+        alpha=false_fail_rate,
+        effect=effect,
+        explanation=f"{what} outside [{lower:g}, {upper:g}]",
+    )
+    if res.passed is False:
+        raise AssertionError(f"{what}: expected within [{lower:g}, {upper:g}]; {res.detail}")

@@ -1,0 +1,228 @@
+"""Pieces every property shares: the reported-statistics check and the per-layer law tests."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from weight_init.activations import get_activation
+from weight_init.properties import assertions as A
+from weight_init.properties import conditional as C
+from weight_init.properties.results import TestResult, Verdict
+from weight_init.properties.subject import Run, Subject, UnsupportedCase
+from weight_init.schemes import Scheme
+
+Array = NDArray[np.float64]
+
+#: Relative shift of a layer statistic that the per-layer law tests must detect.
+LAW_EFFECT = 0.2
+#: Fewest units for which a per-layer t-test is run (fewer: the layer is skipped).
+MIN_UNITS = 16
+
+
+def reproduce(prop: str, **kwargs: object) -> str:
+    """A copy-pasteable call reproducing one property evaluation on the reference."""
+    args = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+    return f"from weight_init.properties.suite import PROPERTIES; PROPERTIES[{prop!r}]({args})"
+
+
+def inconclusive(subject: str, name: str, reason: str, alpha: float) -> Verdict:
+    """A verdict for a case the subject cannot run."""
+    res = TestResult(name, math.nan, None, alpha, None, reason, reason)
+    return Verdict(subject, alpha, (res,), reason)
+
+
+def run_subject(
+    forward_prop: object, widths: Sequence[int], init: Scheme, **kw: object
+) -> tuple[Subject, Run]:
+    subject = Subject.of(forward_prop)
+    return subject, subject.run(widths, init, **kw)
+
+
+def reported_statistics(run: Run) -> TestResult:
+    """Exact: the reported means and stds are those of the returned activations (ddof 0).
+
+    Bound: 1e-9 relative to max(1, |value|) (float64 accumulation differences only).
+    """
+    worst = 0.0
+    where = ""
+    if len(run.means) != len(run.acts) or len(run.stds) != len(run.acts):
+        return A.exact(
+            "reported statistics",
+            math.inf,
+            1e-9,
+            False,
+            "means/stds do not have one entry per layer",
+            f"{len(run.acts)} layers, {len(run.means)} means, {len(run.stds)} stds",
+        )
+    for i, h in enumerate(run.acts):
+        for what, got, want in (
+            ("mean", run.means[i], float(h.mean())),
+            ("std", run.stds[i], float(h.std())),
+        ):
+            err = abs(got - want) / max(1.0, abs(want))
+            if err > worst:
+                worst, where = (
+                    err,
+                    f"layer {i + 1} {what}: reported {got:.9g}, activations {want:.9g}",
+                )
+    return A.exact(
+        "reported statistics",
+        worst,
+        1e-9,
+        worst <= 1e-9,
+        "the reported means/stds are not those of the returned activations",
+        where or "all layers agree",
+    )
+
+
+def previous(run: Run, layer: int) -> Array | None:
+    """Input of (1-based) ``layer``: the activations before it, or x (None if unknown)."""
+    return run.x if layer == 1 else run.acts[layer - 2]
+
+
+def unit_means(values: Array) -> Array:
+    """Per-unit (column) means of a layer statistic: iid across units given the previous layer."""
+    return np.asarray(values.mean(axis=0), dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class LayerSample:
+    """One layer's per-unit statistic, its H0 band and the shift the family must detect."""
+
+    u: Array
+    lower: float
+    upper: float
+    effect: float
+    result: TestResult
+
+
+def law_test(
+    run: Run,
+    layer: int,
+    variance: float,
+    stat: Callable[[Array], Array],
+    expect: Callable[[float], float],
+    *,
+    what: str,
+    alpha: float,
+    effect: float = LAW_EFFECT,
+    absolute_effect: float | None = None,
+) -> LayerSample | None:
+    """Two-sided t-test: per-unit mean of ``stat(h)`` equals ``mean_a expect(v ||H_prev,a||^2)``.
+
+    A component test (no power requirement of its own; see :func:`combined`). None
+    when the layer's input is unknown or the layer has < MIN_UNITS units.
+    """
+    h_prev = previous(run, layer)
+    h = run.acts[layer - 1]
+    if h_prev is None or h.shape[1] < MIN_UNITS:
+        return None
+    qs = C.sample_variances(h_prev, variance)
+    expected = C.expected_over_samples(expect, qs)
+    u = unit_means(stat(h))
+    shift = absolute_effect if absolute_effect is not None else effect * abs(expected)
+    res = A.mean_within_band(
+        u,
+        expected,
+        expected,
+        name=f"layer {layer} {what}",
+        alpha=alpha / 2,
+        effect=None,
+        explanation=f"layer {layer}'s {what} is not the mean-field law given layer {layer - 1}",
+        detail=f"expected {expected:.6g} given the previous layer (variance {variance:.4g})",
+    )
+    p = None if res.p_value is None else min(1.0, 2.0 * res.p_value)
+    result = TestResult(res.name, res.statistic, p, alpha, res.passed, res.explanation, res.detail)
+    return LayerSample(u, expected, expected, shift, result)
+
+
+def band_sample(
+    u: Array,
+    lower: float,
+    upper: float,
+    effect: float,
+    *,
+    name: str,
+    alpha: float,
+    explanation: str,
+    detail: str = "",
+) -> LayerSample:
+    """A per-layer band test as a component of a combined test."""
+    res = A.mean_within_band(
+        u,
+        lower,
+        upper,
+        name=name,
+        alpha=alpha,
+        effect=None,
+        explanation=explanation,
+        detail=detail,
+    )
+    return LayerSample(u, lower, upper, effect, res)
+
+
+def combined(
+    samples: Sequence[LayerSample | None], *, name: str, alpha: float, explanation: str
+) -> list[TestResult]:
+    """The per-layer component results followed by their Stouffer combination."""
+    present = [s for s in samples if s is not None]
+    if not present:
+        return []
+    out = [s.result for s in present]
+    out.append(
+        A.combined_band_test(
+            [(s.u, s.lower, s.upper) for s in present],
+            [s.effect for s in present],
+            name=name,
+            alpha=alpha,
+            explanation=explanation,
+        )
+    )
+    return out
+
+
+def second_moment_law(run: Run, layer: int, variance: float, alpha: float) -> LayerSample | None:
+    phi = get_activation(run.activation)
+    return law_test(
+        run, layer, variance, np.square, C.second_moment_fn(phi), what="second moment", alpha=alpha
+    )
+
+
+def mean_law(run: Run, layer: int, variance: float, alpha: float) -> LayerSample | None:
+    """Per-unit mean vs E[phi]; the effect is LAW_EFFECT of the layer's rms (the mean may be ~0)."""
+    phi = get_activation(run.activation)
+    rms = math.sqrt(float(np.mean(np.square(run.acts[layer - 1])))) or 1.0
+    return law_test(
+        run,
+        layer,
+        variance,
+        lambda h: h,
+        C.mean_fn(phi),
+        what="mean",
+        alpha=alpha,
+        absolute_effect=LAW_EFFECT * rms,
+    )
+
+
+__all__ = [
+    "LAW_EFFECT",
+    "MIN_UNITS",
+    "LayerSample",
+    "UnsupportedCase",
+    "band_sample",
+    "combined",
+    "inconclusive",
+    "law_test",
+    "mean_law",
+    "previous",
+    "reported_statistics",
+    "reproduce",
+    "run_subject",
+    "second_moment_law",
+    "unit_means",
+]

@@ -1,0 +1,164 @@
+"""Claim 3 (the seed's second): big init saturates tanh and kills the local derivative.
+
+Condition: tanh, fixed weight std sigma with every layer gain
+``g_l = sigma sqrt(n_{l-1}) >= G_BIG`` (= 4).
+
+Statements, for every layer l >= 2 (l = 1 too when the input is known), given the
+previous layer H and with ``q_a = sigma^2 ||H_a||^2``:
+
+(a) the per-unit saturated fraction ``mean_a 1{|h_aj| > 0.9}`` has expectation
+    ``mean_a P(|tanh(sqrt(q_a) z)| > 0.9)`` (the theory, two-sided t-test);
+(b) it exceeds ``SATURATION_BOUND`` = 1/2: in mean-field every q_l is at least the
+    fixed point q*(G_BIG^2) = 12.5 (the variance map is increasing in q and in g and
+    starts above it), where the saturated fraction is 0.68 (one-sided t-test);
+(c) the mean of ``tanh'(z)^2 = (1 - h^2)^2`` is below ``DERIVATIVE_BOUND`` = 1/4
+    (0.15 at q*(16); one-sided t-test).
+
+Note what (c) does and does not say: the local derivative factor vanishes, as the
+seed says, but the backward gain ``chi = g^2 E[tanh'^2]`` is *above* 1 (2.4 at
+g = 4, 12 at the seed's g = sqrt(500)): in mean-field, gradients with respect to
+the pre-activations of a big-init tanh network explode through the large weights
+(the chaotic phase, Poole et al. 2016) rather than vanish.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from weight_init.activations import get_activation
+from weight_init.properties import assertions as A
+from weight_init.properties import conditional as C
+from weight_init.properties.common import (
+    MIN_UNITS,
+    LayerSample,
+    band_sample,
+    combined,
+    inconclusive,
+    law_test,
+    reproduce,
+    run_subject,
+)
+from weight_init.properties.results import Verdict
+from weight_init.properties.subject import UnsupportedCase
+from weight_init.schemes import variance_scaling
+
+G_BIG = 4.0
+THRESHOLD = 0.9
+SATURATION_BOUND = 0.5
+DERIVATIVE_BOUND = 0.25
+#: Shift outside a bound that (b) and (c) must detect.
+BOUND_EFFECT = 0.1
+
+
+def condition_holds(sigma: float, widths: Sequence[int], input_dim: int) -> bool:
+    fans = [input_dim, *widths[:-1]]
+    return min(sigma * math.sqrt(n) for n in fans) >= G_BIG
+
+
+def big_init_saturates(
+    forward_prop: object = None,
+    *,
+    widths: Sequence[int] = (64, 64, 64, 64),
+    sigma: float = 1.0,
+    n_samples: int = 256,
+    input_dim: int = 64,
+    seed: int = 0,
+    alpha: float = 1e-3,
+) -> Verdict:
+    """Claim 3 (module docstring); Holm across all layers and statements."""
+    scheme = variance_scaling(sigma * sigma, "fixed", "normal", name=f"normal(std={sigma:g})")
+    try:
+        subject, run = run_subject(
+            forward_prop,
+            widths,
+            scheme,
+            seed=seed,
+            activation="tanh",
+            n_samples=n_samples,
+            input_dim=input_dim,
+        )
+    except UnsupportedCase as exc:
+        return inconclusive("big init saturates", "big init", str(exc), alpha)
+    phi = get_activation("tanh")
+    var = sigma * sigma
+    laws: list[LayerSample | None] = []
+    fractions: list[LayerSample | None] = []
+    derivatives: list[LayerSample | None] = []
+    for layer in range(1, len(widths) + 1):
+        h = run.acts[layer - 1]
+        if h.shape[1] < MIN_UNITS:
+            continue
+        laws.append(
+            law_test(
+                run,
+                layer,
+                var,
+                lambda a: (np.abs(a) > THRESHOLD).astype(np.float64),
+                C.saturation_fn(phi, THRESHOLD),
+                what="saturated fraction",
+                alpha=alpha,
+                absolute_effect=BOUND_EFFECT,
+            )
+        )
+        fractions.append(
+            band_sample(
+                np.mean(np.abs(h) > THRESHOLD, axis=0),
+                SATURATION_BOUND,
+                math.inf,
+                BOUND_EFFECT,
+                name=f"layer {layer} saturated fraction >= {SATURATION_BOUND}",
+                alpha=alpha,
+                explanation=f"layer {layer} is not saturated (|tanh| > {THRESHOLD})",
+            )
+        )
+        derivatives.append(
+            band_sample(
+                np.mean((1.0 - h * h) ** 2, axis=0),
+                -math.inf,
+                DERIVATIVE_BOUND,
+                BOUND_EFFECT,
+                name=f"layer {layer} mean tanh'^2 <= {DERIVATIVE_BOUND}",
+                alpha=alpha,
+                explanation=f"layer {layer}'s local derivative does not vanish",
+            )
+        )
+    tests = [
+        *combined(
+            laws,
+            name="saturated fraction is the theory's",
+            alpha=alpha,
+            explanation="saturated fractions differ from the mean-field law",
+        ),
+        *combined(
+            fractions,
+            name=f"saturated fraction >= {SATURATION_BOUND}",
+            alpha=alpha,
+            explanation="the layers are not saturated",
+        ),
+        *combined(
+            derivatives,
+            name=f"mean tanh'^2 <= {DERIVATIVE_BOUND}",
+            alpha=alpha,
+            explanation="the local derivative does not vanish",
+        ),
+    ]
+    return A.family(
+        subject.name,
+        tests,
+        alpha,
+        metadata={
+            "claim": "big init saturates",
+            "condition_holds": condition_holds(sigma, widths, run.input_dim),
+            "reproduce": reproduce(
+                "saturation",
+                widths=list(widths),
+                sigma=sigma,
+                n_samples=n_samples,
+                input_dim=input_dim,
+                seed=seed,
+            ),
+        },
+    )

@@ -1,0 +1,133 @@
+"""The implementation under test: any ``forward_prop`` following the seed's contract.
+
+A subject is called ``forward_prop(hidden_layer_sizes, init) -> (acts, means, stds)``
+with ``acts`` a dict ``layer index (0-based) -> (n_samples, width) activations``.
+If it accepts the reference's keyword options it is called with them
+(``x=`` an explicit input drawn from the case's seed, ``seed=``, ``activation=``);
+otherwise numpy's legacy global state is seeded with ``np.random.seed(seed)``
+and the seed's defaults apply: a 1000 x 500 standard-normal input (unknown to
+the properties) and tanh.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from weight_init.schemes import Scheme
+
+ForwardPropFn = Callable[..., Any]
+
+#: The seed's input size, used by subjects that only honour the seed's contract.
+SEED_SAMPLES = 1000
+SEED_INPUT_DIM = 500
+SEED_ACTIVATION = "tanh"
+
+
+class UnsupportedCase(Exception):
+    """The subject cannot run this case (e.g. a seed-contract callable asked for relu)."""
+
+
+@dataclass(frozen=True)
+class Run:
+    """One forward pass of a subject: the input (None if unknown) and every layer's output."""
+
+    x: NDArray[np.float64] | None
+    acts: list[NDArray[np.float64]]
+    means: list[float]
+    stds: list[float]
+    activation: str
+    input_dim: int
+
+
+def _keywords(fn: ForwardPropFn) -> set[str]:
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return set()
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+        return {"x", "seed", "activation", "keep_activations"}
+    return {p.name for p in params if p.kind is not inspect.Parameter.POSITIONAL_ONLY}
+
+
+@dataclass(frozen=True)
+class Subject:
+    """A forward_prop and what it accepts; ``Subject.of(None)`` is the reference."""
+
+    forward_prop: ForwardPropFn
+    name: str
+    keywords: frozenset[str]
+
+    @classmethod
+    def of(cls, forward_prop: ForwardPropFn | Subject | None = None) -> Subject:
+        if isinstance(forward_prop, Subject):
+            return forward_prop
+        if forward_prop is None:
+            from weight_init.experiment import forward_prop as reference
+
+            return cls(
+                reference, "weight_init.experiment.forward_prop", frozenset(_keywords(reference))
+            )
+        module = getattr(forward_prop, "__module__", "?")
+        name = f"{module}.{getattr(forward_prop, '__qualname__', repr(forward_prop))}"
+        return cls(forward_prop, name, frozenset(_keywords(forward_prop)))
+
+    @property
+    def flexible(self) -> bool:
+        """Accepts an explicit input, a seed and an activation (the reference's options)."""
+        return {"x", "seed", "activation"} <= self.keywords
+
+    def supports(self, activation: str) -> bool:
+        return self.flexible or activation == SEED_ACTIVATION
+
+    def run(
+        self,
+        widths: Sequence[int],
+        init: Scheme | Callable[..., Any],
+        *,
+        seed: int,
+        activation: str = SEED_ACTIVATION,
+        n_samples: int = SEED_SAMPLES,
+        input_dim: int = SEED_INPUT_DIM,
+    ) -> Run:
+        """Run the subject on ``widths``; weights from ``init`` (a Scheme draws from the seed)."""
+        sizes = [int(w) for w in widths]
+        if self.flexible:
+            gen = np.random.default_rng(seed)
+            x = gen.standard_normal((n_samples, input_dim))
+            kwargs: dict[str, Any] = {"x": x, "seed": seed, "activation": activation}
+            if "keep_activations" in self.keywords:
+                kwargs["keep_activations"] = True
+            out = self.forward_prop(sizes, init, **kwargs)
+            xin: NDArray[np.float64] | None = x
+            dim = input_dim
+        else:
+            if activation != SEED_ACTIVATION:
+                raise UnsupportedCase(
+                    f"{self.name} takes no activation option; only {SEED_ACTIVATION} can be tested"
+                )
+            legacy_init = _legacy(init)
+            np.random.seed(seed % 2**32)  # noqa: NPY002 (the seed's contract: legacy state)
+            out = self.forward_prop(sizes, legacy_init)
+            xin = None
+            dim = SEED_INPUT_DIM
+        acts_d, means, stds = out
+        acts = [np.asarray(acts_d[i], dtype=np.float64) for i in range(len(sizes))]
+        return Run(xin, acts, [float(m) for m in means], [float(s) for s in stds], activation, dim)
+
+
+def _legacy(init: Scheme | Callable[..., Any]) -> Callable[[int, int], Any]:
+    """``init`` as a seed-style ``(fan_in, fan_out)`` callable drawing from the legacy state."""
+    if isinstance(init, Scheme):
+        scheme = init
+
+        def draw(fan_in: int, fan_out: int) -> NDArray[Any]:
+            return scheme.sample(fan_in, fan_out, rng=None)
+
+        return draw
+    return init

@@ -1,0 +1,152 @@
+"""Claim 1 (the seed's first): under zeros or any constant init, symmetry is never broken.
+
+Holds exactly (up to float rounding), for every depth, width, activation and
+input: with ``W_l = c * ones``, every pre-activation of layer l is
+``c * sum_i h_{l-1,i}``, the same for all units, so all units of a layer are
+identical. The gradient of ``W_l``'s column j is ``H_{l-1}^T delta_j`` with
+``delta_j`` the same for all *hidden* units j (their outgoing weights are equal
+rows), so the updates are identical and the units stay identical after any
+number of gradient-descent steps. (Output units facing different targets may
+differ; the claim is about hidden layers, and about every layer's forward pass.)
+
+Rounding bound for "identical": a dot product of length n carries error at most
+``n eps sum_i |h_i w_i|`` (Higham 2002, 3.1); the check allows 4 times that.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+
+import numpy as np
+
+from weight_init.backward import forward_backward, gradient_descent
+from weight_init.properties import assertions as A
+from weight_init.properties.common import inconclusive, reproduce, run_subject
+from weight_init.properties.results import TestResult, Verdict
+from weight_init.properties.subject import SEED_INPUT_DIM, UnsupportedCase
+from weight_init.schemes import constant
+
+EPS = float(np.finfo(np.float64).eps)
+#: Bound on |x| for an unknown standard-normal input (P(|z| > 8) = 1.2e-15 per entry).
+UNKNOWN_INPUT_BOUND = 8.0
+
+
+def _column_spread(h: np.ndarray) -> float:
+    return float(np.max(np.abs(h - h[:, :1]))) if h.shape[1] > 1 else 0.0
+
+
+def _bound(value: float, fan_in: int, h_prev_abs_row_sum: float) -> float:
+    return 4.0 * fan_in * EPS * abs(value) * h_prev_abs_row_sum + 1e-300
+
+
+def symmetry_never_broken(
+    forward_prop: object = None,
+    *,
+    widths: Sequence[int] = (64, 32, 64),
+    value: float = 0.0,
+    activation: str = "tanh",
+    n_samples: int = 128,
+    input_dim: int = 32,
+    steps: int = 3,
+    seed: int = 0,
+    alpha: float = 1e-3,
+) -> Verdict:
+    """Claim 1: all units of every layer identical under ``constant(value)``; with the
+    reference's backward pass, hidden units' gradient updates identical and units still
+    identical after ``steps`` gradient-descent steps. Exact checks (no p-values)."""
+    subject_name = "symmetry"
+    scheme = constant(value)
+    try:
+        subject, run = run_subject(
+            forward_prop,
+            widths,
+            scheme,
+            seed=seed,
+            activation=activation,
+            n_samples=n_samples,
+            input_dim=input_dim,
+        )
+    except UnsupportedCase as exc:
+        return inconclusive(subject_name, "symmetry", str(exc), alpha)
+    tests: list[TestResult] = []
+    fans = [run.x.shape[1] if run.x is not None else SEED_INPUT_DIM, *widths]
+    for i, h in enumerate(run.acts):
+        prev = run.x if i == 0 else run.acts[i - 1]
+        row = (
+            float(np.max(np.sum(np.abs(prev), axis=1)))
+            if prev is not None
+            else UNKNOWN_INPUT_BOUND * fans[0]
+        )
+        bound = _bound(value, fans[i], row)
+        spread = _column_spread(h)
+        tests.append(
+            A.exact(
+                f"layer {i + 1} units identical",
+                spread,
+                bound,
+                spread <= bound,
+                f"layer {i + 1}'s units differ under constant init {value:g}: symmetry was broken",
+                f"max |h_j - h_1| = {spread:.3g} (rounding bound {bound:.3g})",
+            )
+        )
+    if subject.flexible and run.x is not None and len(widths) >= 2:
+        tests.extend(_backward_checks(run.x, widths, value, activation, steps, seed))
+    return A.family(
+        subject.name,
+        tests,
+        alpha,
+        metadata={
+            "claim": "symmetry",
+            "reproduce": reproduce(
+                "symmetry",
+                widths=list(widths),
+                value=value,
+                activation=activation,
+                n_samples=n_samples,
+                input_dim=input_dim,
+                seed=seed,
+            ),
+        },
+    )
+
+
+def _backward_checks(
+    x: np.ndarray, widths: Sequence[int], value: float, activation: str, steps: int, seed: int
+) -> list[TestResult]:
+    """The reference's gradients and ``steps`` GD steps (random target, lr 0.1)."""
+    fans = [x.shape[1], *widths]
+    weights = [np.full((a, b), value) for a, b in itertools.pairwise(fans)]
+    target = np.random.default_rng(seed + 1).standard_normal((x.shape[0], widths[-1]))
+    out: list[TestResult] = []
+    grads = forward_backward(x, weights, activation, target=target)
+    hidden = range(len(widths) - 1)
+    scale = max(1.0, max(float(np.max(np.abs(g))) for g in grads.weight_grads))
+    bound = 4.0 * max(fans) * x.shape[0] * EPS * scale
+    spread = max(_column_spread(grads.weight_grads[i]) for i in hidden)
+    out.append(
+        A.exact(
+            "hidden gradient updates identical",
+            spread,
+            bound,
+            spread <= bound,
+            "hidden units received different gradient updates under constant init",
+            f"max column spread of dL/dW over hidden layers {spread:.3g} (bound {bound:.3g})",
+        )
+    )
+    trained = gradient_descent(
+        x, weights, activation, steps=steps, learning_rate=0.1, target=target
+    )
+    acts = forward_backward(x, trained, activation, target=target).acts
+    spread = max(_column_spread(acts[i]) for i in hidden)
+    out.append(
+        A.exact(
+            f"hidden units identical after {steps} steps",
+            spread,
+            bound,
+            spread <= bound,
+            f"hidden units differ after {steps} gradient-descent steps from constant init",
+            f"max unit spread over hidden layers {spread:.3g} (bound {bound:.3g})",
+        )
+    )
+    return out
