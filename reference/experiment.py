@@ -17,6 +17,7 @@ in float64) and a statistics-only mode whose memory does not grow with depth.
 from __future__ import annotations
 
 import inspect
+import math
 import numbers
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
@@ -93,6 +94,38 @@ def accepts_rng(init: Init) -> bool:
     )
 
 
+def all_finite(arr: NDArray[Any]) -> bool:
+    """Whether every entry of a real array is finite, in one read and no temporary.
+
+    A NaN or an infinity anywhere makes the sum non-finite, so a finite sum
+    proves every entry finite; only a non-finite sum (a bad entry, or finite
+    entries whose sum overflows) pays for the element-wise check.
+    """
+    if arr.dtype.kind in "iub":
+        return True
+    if np.isfinite(np.add.reduce(arr, axis=None)):
+        return True
+    return bool(np.isfinite(arr).all())
+
+
+def layer_moments(h: NDArray[Any]) -> tuple[float, float]:
+    """Mean and population std (ddof 0) of all entries of ``h``, accumulated in float64.
+
+    ``m = sum(h) / n``, ``d = h - m`` (in float64 whatever ``h``'s dtype),
+    ``std = sqrt(sum(d * d) / n)`` with numpy's pairwise sums: the same
+    operations in the same order as ``h.mean(dtype=float64)`` and
+    ``h.std(dtype=float64)`` (so the same bits), without computing the mean
+    twice or allocating the square.
+    """
+    flat = h.reshape(-1)
+    n = flat.size
+    with np.errstate(invalid="ignore", over="ignore"):  # a NaN or inf layer reports NaN/inf
+        mean = float(np.add.reduce(flat, dtype=np.float64)) / n
+        d = np.subtract(flat, mean, dtype=np.float64)
+        np.multiply(d, d, out=d)
+        return mean, math.sqrt(float(np.add.reduce(d)) / n)
+
+
 def check_weights(w: object, layer: int, fan_in: int, fan_out: int) -> NDArray[Any]:
     """Validate what an initializer returned for ``layer`` (1-based) and return it as an array.
 
@@ -122,9 +155,8 @@ def check_weights(w: object, layer: int, fan_in: int, fan_out: int) -> NDArray[A
         raise InitializerShapeError(
             f"{where}: initializer returned shape {arr.shape}, expected {(fan_in, fan_out)}{hint}"
         )
-    finite = np.isfinite(arr)
-    if not finite.all():
-        bad = arr.size - int(np.count_nonzero(finite))
+    if not all_finite(arr):
+        bad = arr.size - int(np.count_nonzero(np.isfinite(arr)))
         raise NonFiniteWeightsError(
             f"{where}: initializer returned {bad} non-finite value(s) (NaN or inf) among {arr.size}"
         )
@@ -197,7 +229,7 @@ def resolve_input(
         raise InvalidInputError(f"input x has {arr.shape[0]} rows but n_samples={n_samples}")
     if input_dim is not None and arr.shape[1] != input_dim:
         raise InvalidInputError(f"input x has {arr.shape[1]} columns but input_dim={input_dim}")
-    if not np.isfinite(arr).all():
+    if not all_finite(arr):
         raise InvalidInputError("input x contains NaN or infinite values")
     return arr.astype(np.float64, copy=False)
 
@@ -269,8 +301,9 @@ def forward_prop(
     for i, fan_out in enumerate(sizes):
         w = call_init(init, i + 1, fan_in, fan_out, gen, pass_rng)
         h = phi.phi(h @ w.astype(compute_dtype, copy=False))
-        means.append(float(h.mean(dtype=np.float64)))
-        stds.append(float(h.std(dtype=np.float64)))
+        mean, std = layer_moments(h)
+        means.append(mean)
+        stds.append(std)
         if keep_activations:
             acts[i] = h
         fan_in = fan_out
