@@ -103,7 +103,9 @@ def all_finite(arr: NDArray[Any]) -> bool:
     """
     if arr.dtype.kind in "iub":
         return True
-    if np.isfinite(np.add.reduce(arr, axis=None)):
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow or inf - inf: look closer
+        total = np.add.reduce(arr, axis=None)
+    if np.isfinite(total):
         return True
     return bool(np.isfinite(arr).all())
 
