@@ -172,6 +172,11 @@ def _shape_tests(draws: Sequence[Draw], conv: str, ev: Evidence) -> list[TestRes
     return out
 
 
+def _eps(dtype: np.dtype[Any]) -> float:
+    """Machine epsilon of a floating dtype (float64's for integer arrays)."""
+    return float(np.finfo(dtype).eps) if dtype.kind in "fc" else float(np.finfo(np.float64).eps)
+
+
 def _duplicates(w: NDArray[np.float64]) -> str:
     for axis, what in ((1, "columns (units)"), (0, "rows (inputs)")):
         if w.shape[axis] >= 2 and np.unique(w, axis=axis).shape[axis] < w.shape[axis]:
@@ -182,7 +187,7 @@ def _duplicates(w: NDArray[np.float64]) -> str:
 def _structure_tests(pool: _Pool, scheme: Scheme, ev: Evidence) -> list[TestResult]:
     out: list[TestResult] = []
     fam = scheme.family
-    eps = 8.0 * max((float(np.finfo(d.raw.dtype).eps) for d in pool.draws), default=2.2e-16)
+    eps = 8.0 * max((_eps(d.raw.dtype) for d in pool.draws), default=_eps(np.dtype(np.float64)))
     if fam == "constant":
         dev = max((float(np.max(np.abs(w - scheme.value))) for w in pool.ws), default=0.0)
         out.append(_exact("constant value", dev, 0.0, dev == 0.0, f"max |w - value| = {dev:.3g}"))
@@ -211,7 +216,7 @@ def _structure_tests(pool: _Pool, scheme: Scheme, ev: Evidence) -> list[TestResu
         for d, w in zip(pool.draws, pool.ws, strict=True):
             s, dev = gram_deviation(w)
             gram_err = max(dev, abs(s / g2 - 1.0))
-            tol = 50.0 * max(w.shape) * float(np.finfo(d.raw.dtype).eps)
+            tol = 50.0 * max(w.shape) * _eps(d.raw.dtype)
             if gram_err / tol > rel:
                 rel = gram_err / tol
                 worst, worst_scale, worst_tol = gram_err, s, tol

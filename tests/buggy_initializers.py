@@ -119,7 +119,7 @@ BUGS: dict[str, Bug] = {
         "in_out",
         ("0.77", "truncated normal without variance correction"),
     ),
-    "std 1% too wide": (std_one_percent_wide, "he_normal", "in_out", ("1% too wide",)),
+    "std 1% too wide": (std_one_percent_wide, "he_normal", "in_out", ("% too wide",)),
     "mean shifted by 0.02 std": (mean_shifted, "he_normal", "in_out", ("mean shifted",)),
     "orthogonal without sign correction": (
         orthogonal_without_sign_correction,
