@@ -145,7 +145,7 @@ def haar_orthogonal(rng: RNG, fan_in: int, fan_out: int) -> NDArray[np.float64]:
     q, r = np.linalg.qr(_standard_normal(rng, (big, small)))
     signs = np.sign(np.diag(r))
     signs[signs == 0] = 1.0
-    q = q * signs
+    q *= signs
     return q if fan_in >= fan_out else q.T
 
 
@@ -193,14 +193,17 @@ class Scheme:
         if self.family == "constant":
             w = np.full(shape, self.value, dtype=np.float64)
         elif self.family == "normal":
-            w = _standard_normal(rng, shape) * std
+            w = _standard_normal(rng, shape)
+            w *= std  # in place: the draw is ours, and the bits are those of z * std
         elif self.family == "uniform":
             bound = math.sqrt(3.0) * std
             w = _uniform(rng, -bound, bound, shape)
         elif self.family == "truncated_normal":
-            w = truncated_standard_normal(rng, shape) * (std / TRUNCATED_NORMAL_STD)
+            w = truncated_standard_normal(rng, shape)
+            w *= std / TRUNCATED_NORMAL_STD
         else:
-            w = haar_orthogonal(rng, fan_in, fan_out) * math.sqrt(self.rule.scale)
+            w = haar_orthogonal(rng, fan_in, fan_out)
+            w *= math.sqrt(self.rule.scale)
         return w.astype(dtype, copy=False)
 
     def __call__(self, fan_in: int, fan_out: int, rng: RNG = None) -> NDArray[Any]:
