@@ -12,7 +12,8 @@
   ``(fan_in, fan_out)``; layout ``in_out``.
 * ``keras:NAME`` -- ``keras.initializers.get(NAME)`` (class names such as
   ``GlorotNormal`` and function names such as ``glorot_normal``), instantiated with
-  ``seed=seed`` and called with shape ``(fan_in, fan_out)``; layout ``in_out``.
+  ``seed=seed`` and called with shape ``(fan_in, fan_out)``; layout ``in_out``. The
+  backend is ``$KERAS_BACKEND``, else the first installed of tensorflow, jax, torch.
 * ``MODULE:ATTR`` -- ``ATTR`` (dotted) of ``MODULE`` imported from the current
   directory or ``sys.path``, used as it is (the caller states its layout).
 
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import importlib.util
 import inspect
 import os
 import sys
@@ -187,7 +189,19 @@ def _jax(spec: str, rest: str) -> Candidate:
     return Candidate(spec, jax_init, "in_out", "jax", kwargs)
 
 
+def select_keras_backend() -> None:
+    """Keras 3 needs a backend: keep $KERAS_BACKEND, else the first of tensorflow, jax, torch
+    that is installed (only before keras is first imported)."""
+    if "keras" in sys.modules or os.environ.get("KERAS_BACKEND"):
+        return
+    for backend in ("tensorflow", "jax", "torch"):
+        if importlib.util.find_spec(backend) is not None:
+            os.environ["KERAS_BACKEND"] = backend
+            return
+
+
 def _keras(spec: str, rest: str) -> Candidate:
+    select_keras_backend()
     keras = _import("keras", "keras")
     name, kwargs = parse_call(rest)
     try:
