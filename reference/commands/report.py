@@ -1,0 +1,238 @@
+"""``weight-init report``: the statistical report (experiments, theory, phase diagram, verdicts).
+
+Writes ``index.html`` (figures beside it in ``figures/``), ``report.md`` and
+``summary.json`` into ``--out`` atomically. Exit 0 when written; 1 when written but
+a ``--check`` initializer did not conform; 2 on bad flags or an unwritable ``--out``
+(one line on stderr, nothing written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import Any
+
+from weight_init.activations import ACTIVATIONS, activation_names
+from weight_init.commands.argtypes import non_negative_int, positive_int
+from weight_init.schemes import SCHEMES, scheme_names
+
+DEFAULT_OUT = "weight-init-report"
+
+
+def _items(text: str) -> list[str]:
+    items = [t.strip() for t in text.split(",")]
+    if not items or any(not t for t in items):
+        raise argparse.ArgumentTypeError(f"expected a comma-separated list, got {text!r}")
+    return items
+
+
+def _scheme(name: str) -> str:
+    if name not in SCHEMES:
+        raise argparse.ArgumentTypeError(
+            f"unknown scheme {name!r}; choose one of {', '.join(scheme_names())}"
+        )
+    return name
+
+
+def _activation(name: str) -> str:
+    if name not in ACTIVATIONS:
+        raise argparse.ArgumentTypeError(
+            f"unknown activation {name!r}; choose one of {', '.join(activation_names())}"
+        )
+    return name
+
+
+def scheme_list(text: str) -> list[tuple[str, str | None]]:
+    """``SCHEME[:ACTIVATION],...`` -> [(scheme, activation or None)]."""
+    out: list[tuple[str, str | None]] = []
+    for item in _items(text):
+        scheme, sep, act = item.partition(":")
+        out.append((_scheme(scheme), _activation(act) if sep else None))
+    return out
+
+
+def activation_list(text: str) -> list[str]:
+    return [_activation(a) for a in _items(text)]
+
+
+def format_list(text: str) -> tuple[str, ...]:
+    from weight_init.reports.config import FORMATS
+
+    items = _items(text)
+    bad = [f for f in items if f not in FORMATS]
+    if bad:
+        raise argparse.ArgumentTypeError(
+            f"unknown format {bad[0]!r}; choose from {', '.join(FORMATS)}"
+        )
+    return tuple(f for f in FORMATS if f in items)
+
+
+def check_spec(text: str) -> tuple[str, str]:
+    """``SPEC=SCHEME`` (the last ``=`` separates; SPEC as for ``weight-init check``)."""
+    spec, sep, scheme = text.rpartition("=")
+    if not sep or not spec:
+        raise argparse.ArgumentTypeError(
+            f"expected SPEC=SCHEME (e.g. torch:xavier_normal_=glorot_normal), got {text!r}"
+        )
+    return spec, _scheme(scheme)
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def register(sub: Any) -> None:
+    from weight_init.reports.config import PhaseConfig, ReportConfig
+
+    d, dp = ReportConfig(), PhaseConfig()
+    p = sub.add_parser(
+        "report",
+        help="write the statistical report (HTML, Markdown, JSON) of the seed's experiments",
+        description="Reproduce the seed's experiments under several schemes with the "
+        "mean-field prediction beside each, a tanh phase diagram over sigma_w x depth, the "
+        "property verdicts and optional conformance checks; write index.html, report.md and "
+        "summary.json into --out. Exit 0 written, 1 written but a --check did not conform, "
+        "2 bad flags or unwritable --out.",
+    )
+    p.add_argument(
+        "--schemes",
+        type=scheme_list,
+        default=None,
+        metavar="LIST",
+        help="comma-separated SCHEME or SCHEME:ACTIVATION (default: "
+        + ",".join(f"{e.scheme}:{e.activation}" for e in d.experiments)
+        + ")",
+    )
+    p.add_argument(
+        "--activations",
+        type=activation_list,
+        default=None,
+        metavar="LIST",
+        help="run every --schemes entry without an explicit :ACTIVATION under each of these "
+        "(default: tanh, or the default pairing when --schemes is not given)",
+    )
+    p.add_argument("--depth", type=positive_int, default=d.depth, help="layers (default 10)")
+    p.add_argument("--width", type=positive_int, default=d.width, help="units (default 500)")
+    p.add_argument(
+        "--samples", type=positive_int, default=d.samples, help="input rows (default 1000)"
+    )
+    p.add_argument(
+        "--input-dim", type=positive_int, default=d.input_dim, help="input columns (default 500)"
+    )
+    p.add_argument("--seed", type=non_negative_int, default=d.seed, help="seed (default 0)")
+    p.add_argument(
+        "--out",
+        default=DEFAULT_OUT,
+        metavar="DIR",
+        help=f"output directory, replaced atomically (default {DEFAULT_OUT}/)",
+    )
+    p.add_argument(
+        "--format",
+        type=format_list,
+        default=d.formats,
+        metavar="LIST",
+        help="comma-separated subset of html,md,json (default all)",
+    )
+    p.add_argument(
+        "--check",
+        type=check_spec,
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="SPEC=SCHEME",
+        help="add a conformance section: SPEC is MODULE:ATTR, torch:NAME, jax:NAME or "
+        "keras:NAME (as for 'weight-init check'), SCHEME the registered scheme it claims",
+    )
+    p.add_argument(
+        "--check-alpha",
+        type=positive_float,
+        default=d.check_alpha,
+        help="family-wise false-alarm rate of each check (default 1e-4)",
+    )
+    p.add_argument("--no-phase", action="store_true", help="skip the phase diagram")
+    p.add_argument(
+        "--phase-sigmas", type=positive_int, default=dp.n_sigma, help="sigma_w grid points"
+    )
+    p.add_argument("--phase-depth", type=positive_int, default=dp.depth, help="max depth")
+    p.add_argument("--phase-width", type=positive_int, default=dp.width, help="width")
+    p.add_argument("--phase-samples", type=positive_int, default=dp.samples, help="samples")
+    p.add_argument("--no-suite", action="store_true", help="skip the property verdicts")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    p.set_defaults(run=run)
+
+
+def config_from_args(args: argparse.Namespace) -> Any:
+    from weight_init.reports.config import (
+        CheckSpec,
+        ExperimentSpec,
+        PhaseConfig,
+        ReportConfig,
+    )
+
+    d = ReportConfig()
+    if args.schemes is None and args.activations is None:
+        experiments = d.experiments
+    else:
+        pairs = args.schemes or [(e.scheme, None) for e in d.experiments]
+        acts = args.activations or ["tanh"]
+        experiments = tuple(
+            ExperimentSpec(s, a)
+            for s, fixed in pairs
+            for a in ([fixed] if fixed is not None else acts)
+        )
+    if args.check_alpha >= 1:
+        from weight_init.cli import UsageError
+
+        raise UsageError(
+            f"weight-init report: argument --check-alpha: must be < 1, got {args.check_alpha:g}"
+        )
+    phase = None
+    if not args.no_phase:
+        phase = PhaseConfig(
+            n_sigma=args.phase_sigmas,
+            depth=args.phase_depth,
+            width=args.phase_width,
+            samples=args.phase_samples,
+        )
+    return ReportConfig(
+        experiments=experiments,
+        depth=args.depth,
+        width=args.width,
+        samples=args.samples,
+        input_dim=args.input_dim,
+        seed=args.seed,
+        phase=phase,
+        suite=not args.no_suite,
+        checks=tuple(CheckSpec(spec, scheme) for spec, scheme in args.check),
+        formats=args.format,
+        check_alpha=args.check_alpha,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from weight_init.reports.render import generate
+
+    config = config_from_args(args)
+    start = time.perf_counter()
+
+    def progress(message: str) -> None:
+        if not args.quiet:
+            print(
+                f"weight-init report: {message} ({time.perf_counter() - start:.1f} s)",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    report = generate(config, args.out, progress)
+    progress(f"wrote {args.out}/ ({', '.join(config.formats)})")
+    bad = [c for c in report.checks if c.verdict.outcome != "pass"]
+    for c in bad:
+        print(f"weight-init report: {c.title}: {c.verdict.outcome.upper()}", file=sys.stderr)
+    return 1 if bad else 0

@@ -1,0 +1,106 @@
+"""What a report runs: the experiments, the phase-diagram grid, the property suite, the checks.
+
+Defaults reproduce the seed notes (ten tanh layers of 500 units, a 1000 x 500
+standard-normal input) under zeros, small_normal (std 0.01), big_normal (std 1)
+and the seed's xavier (variance 1/fan_in), add glorot_normal and he_normal under
+ReLU (Glorot's 2/(fan_in+fan_out) halves the second moment per ReLU layer, He's
+2/fan_in keeps it) and orthogonal under tanh, and size the phase diagram so the
+whole default report runs in well under a minute on 2 cores.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+#: Output formats a report can be written in.
+FORMATS: tuple[str, ...] = ("html", "md", "json")
+
+
+@dataclass(frozen=True)
+class ExperimentSpec:
+    """One experiment: a registered scheme under a registered activation."""
+
+    scheme: str
+    activation: str = "tanh"
+
+    @property
+    def label(self) -> str:
+        return f"{self.scheme} / {self.activation}"
+
+    @property
+    def slug(self) -> str:
+        return f"{self.scheme}-{self.activation}"
+
+
+DEFAULT_EXPERIMENTS: tuple[ExperimentSpec, ...] = (
+    ExperimentSpec("zeros", "tanh"),
+    ExperimentSpec("small_normal", "tanh"),
+    ExperimentSpec("big_normal", "tanh"),
+    ExperimentSpec("xavier", "tanh"),
+    ExperimentSpec("glorot_normal", "relu"),
+    ExperimentSpec("he_normal", "relu"),
+    ExperimentSpec("orthogonal", "tanh"),
+)
+
+
+@dataclass(frozen=True)
+class PhaseConfig:
+    """The tanh phase diagram: ``sigma_w`` on a log grid (Var[W] = sigma_w^2 / fan_in), one
+    forward pass of ``depth`` layers per ``sigma_w`` recording every depth.
+
+    ``n_sigma`` points from ``sigma_min`` to ``sigma_max``, geometrically spaced
+    (odd ``n_sigma`` with a symmetric range puts sigma_w = 1 on the grid).
+    """
+
+    sigma_min: float = 0.25
+    sigma_max: float = 4.0
+    n_sigma: int = 17
+    depth: int = 30
+    width: int = 256
+    samples: int = 512
+
+    def sigmas(self) -> list[float]:
+        if self.n_sigma == 1:
+            return [self.sigma_min]
+        lo, hi = math.log(self.sigma_min), math.log(self.sigma_max)
+        step = (hi - lo) / (self.n_sigma - 1)
+        return [math.exp(lo + i * step) for i in range(self.n_sigma)]
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """``--check SPEC=SCHEME``: an initializer under test and the scheme it claims."""
+
+    spec: str
+    scheme: str
+    convention: str | None = None
+
+
+@dataclass(frozen=True)
+class ReportConfig:
+    """Everything that determines a report's content (and nothing that does not: no paths,
+    no clocks), so ``summary.json`` is a function of this configuration and the versions."""
+
+    experiments: tuple[ExperimentSpec, ...] = DEFAULT_EXPERIMENTS
+    depth: int = 10
+    width: int = 500
+    samples: int = 1000
+    input_dim: int = 500
+    seed: int = 0
+    phase: PhaseConfig | None = field(default_factory=PhaseConfig)
+    suite: bool = True
+    checks: tuple[CheckSpec, ...] = ()
+    formats: tuple[str, ...] = FORMATS
+    histogram_bins: int = 30
+    saturation_threshold: float = 0.9
+    alpha: float = 1e-3
+    check_alpha: float = 1e-4
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["experiments"] = [asdict(e) for e in self.experiments]
+        d["checks"] = [asdict(c) for c in self.checks]
+        d["formats"] = list(self.formats)
+        return d

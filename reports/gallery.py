@@ -1,0 +1,75 @@
+"""Draw every figure of a report into ``figures/`` and record where each one went."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from weight_init.reports import figures
+from weight_init.reports.build import Report
+
+FIGURE_DIR = "figures"
+
+
+@dataclass
+class Gallery:
+    """Paths relative to the report directory (POSIX separators, as HTML and Markdown want)."""
+
+    overview: str | None = None
+    experiments: list[dict[str, str]] = field(default_factory=list)
+    phase: str | None = None
+    phase_slices: str | None = None
+    checks: list[str | None] = field(default_factory=list)
+
+    def all(self) -> list[str]:
+        out = [p for p in (self.overview, self.phase, self.phase_slices) if p]
+        out += [p for d in self.experiments for p in d.values()]
+        out += [p for p in self.checks if p]
+        return out
+
+
+def draw_all(
+    report: Report, directory: Path, progress: Callable[[str], None] = lambda _: None
+) -> Gallery:
+    """Write the PNGs under ``directory / FIGURE_DIR``."""
+    fig_dir = directory / FIGURE_DIR
+    fig_dir.mkdir(parents=True, exist_ok=True)
+    g = Gallery()
+
+    def rel(name: str) -> tuple[Path, str]:
+        return fig_dir / name, f"{FIGURE_DIR}/{name}"
+
+    progress(f"drawing figures into {FIGURE_DIR}/")
+    if report.experiments:
+        path, g.overview = rel("overview_std.png")
+        figures.overview_std(report.experiments, path)
+    for r in report.experiments:
+        entry: dict[str, str] = {}
+        for kind, draw in (
+            ("stats", figures.experiment_stats),
+            ("hist", figures.experiment_histograms),
+            ("grads", figures.experiment_gradients),
+        ):
+            path, entry[kind] = rel(f"{r.spec.slug}_{kind}.png")
+            draw(r, path)
+        g.experiments.append(entry)
+    if report.phase is not None:
+        path, g.phase = rel("phase_diagram.png")
+        figures.phase_heatmaps(report.phase, path)
+        path, g.phase_slices = rel("phase_slices.png")
+        figures.phase_slices(report.phase, path)
+    for i, c in enumerate(report.checks):
+        if c.qq_theory:
+            path, name = rel(f"check{i + 1}_qq.png")
+            figures.qq_plot(
+                c.qq_theory,
+                c.qq_sample,
+                f"QQ: {c.title}",
+                f"quantile of the {c.qq_target}",
+                path,
+            )
+            g.checks.append(name)
+        else:
+            g.checks.append(None)
+    return g

@@ -1,0 +1,58 @@
+"""Generate a report end to end: stage ``--out``, compute, draw, write, move into place."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from weight_init.reports.build import Report, build_report
+from weight_init.reports.config import ReportConfig
+from weight_init.reports.document import build_document
+from weight_init.reports.gallery import Gallery, draw_all
+from weight_init.reports.html import render_html
+from weight_init.reports.markdown import render_markdown
+from weight_init.reports.summary import summary_json
+from weight_init.reports.writer import staged
+
+#: File names inside the report directory.
+INDEX, MARKDOWN, SUMMARY = "index.html", "report.md", "summary.json"
+
+
+def write_files(
+    report: Report, directory: Path, progress: Callable[[str], None] = lambda _: None
+) -> list[str]:
+    """Write the configured formats into ``directory``; returns the names written."""
+    formats = report.config.formats
+    written: list[str] = []
+    gallery: Gallery | None = None
+    if "html" in formats or "md" in formats:
+        gallery = draw_all(report, directory, progress)
+        written += gallery.all()
+    blocks = build_document(report, gallery)
+    if "html" in formats:
+        (directory / INDEX).write_text(render_html(blocks), encoding="utf-8")
+        written.append(INDEX)
+    if "md" in formats:
+        (directory / MARKDOWN).write_text(render_markdown(blocks), encoding="utf-8")
+        written.append(MARKDOWN)
+    if "json" in formats:
+        (directory / SUMMARY).write_text(summary_json(report), encoding="utf-8")
+        written.append(SUMMARY)
+    return written
+
+
+def generate(
+    config: ReportConfig, out: Path | str, progress: Callable[[str], None] = lambda _: None
+) -> Report:
+    """Build the report of ``config`` and write it atomically to ``out``.
+
+    Bad ``--check`` specs and an unusable ``out`` fail before any computation."""
+    if config.checks:
+        from weight_init.properties.adapters import resolve
+
+        for c in config.checks:
+            resolve(c.spec)
+    with staged(out) as tmp:
+        report = build_report(config, progress)
+        write_files(report, tmp, progress)
+    return report

@@ -1,0 +1,217 @@
+"""The schema of ``summary.json`` (a JSON-Schema subset) and a small validator for it.
+
+Supported keywords: ``type`` (a name or a list of names among object, array,
+string, number, integer, boolean, null), ``required``, ``properties``,
+``items``, ``minItems`` and ``enum``. jsonschema is not a dependency; this is
+enough to pin the summary's structure in tests and for consumers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+NUMBER_OR_NULL = {"type": ["number", "null"]}
+
+LAYER_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": [
+        "layer",
+        "mean",
+        "std",
+        "theory_mean",
+        "theory_std",
+        "saturated_fraction",
+        "theory_saturated_fraction",
+        "preact_grad_std",
+        "theory_preact_grad_std",
+        "weight_grad_norm",
+        "theory_weight_grad_norm",
+        "histogram",
+    ],
+    "properties": {
+        "layer": {"type": "integer"},
+        "mean": {"type": "number"},
+        "std": {"type": "number"},
+        "saturated_fraction": {"type": "number"},
+        "preact_grad_std": {"type": "number"},
+        "weight_grad_norm": {"type": "number"},
+        "theory_mean": NUMBER_OR_NULL,
+        "theory_std": NUMBER_OR_NULL,
+        "theory_saturated_fraction": NUMBER_OR_NULL,
+        "theory_preact_grad_std": NUMBER_OR_NULL,
+        "theory_weight_grad_norm": NUMBER_OR_NULL,
+        "histogram": {
+            "type": "object",
+            "required": ["edges", "counts", "zero_fraction", "zeros_binned"],
+            "properties": {
+                "edges": {"type": "array", "items": {"type": "number"}, "minItems": 2},
+                "counts": {"type": "array", "items": {"type": "integer"}, "minItems": 1},
+                "zero_fraction": {"type": "number"},
+                "zeros_binned": {"type": "boolean"},
+            },
+        },
+    },
+}
+
+GRID = {"type": "array", "items": {"type": "array", "items": {"type": "number"}}}
+
+SUMMARY_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": [
+        "experiments",
+        "phase_diagram",
+        "property_verdicts",
+        "checks",
+        "config",
+        "versions",
+    ],
+    "properties": {
+        "experiments": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": [
+                    "scheme",
+                    "activation",
+                    "depth",
+                    "width",
+                    "samples",
+                    "input_dim",
+                    "seed",
+                    "theory",
+                    "layers",
+                ],
+                "properties": {
+                    "scheme": {"type": "string"},
+                    "activation": {"type": "string"},
+                    "depth": {"type": "integer"},
+                    "width": {"type": "integer"},
+                    "samples": {"type": "integer"},
+                    "input_dim": {"type": "integer"},
+                    "seed": {"type": "integer"},
+                    "theory": {"type": "string"},
+                    "layers": {"type": "array", "items": LAYER_SCHEMA, "minItems": 1},
+                },
+            },
+        },
+        "phase_diagram": {
+            "type": ["object", "null"],
+            "required": [
+                "sigma_w",
+                "depths",
+                "std",
+                "theory_std",
+                "saturated_fraction",
+                "theory_saturated_fraction",
+                "xavier_sigma_w",
+                "order_chaos_sigma_w",
+                "width",
+                "samples",
+                "threshold",
+                "seed",
+            ],
+            "properties": {
+                "sigma_w": {"type": "array", "items": {"type": "number"}, "minItems": 1},
+                "depths": {"type": "array", "items": {"type": "integer"}, "minItems": 1},
+                "std": GRID,
+                "theory_std": GRID,
+                "saturated_fraction": GRID,
+                "theory_saturated_fraction": GRID,
+                "xavier_sigma_w": {"type": "number"},
+                "order_chaos_sigma_w": {"type": "number"},
+                "width": {"type": "integer"},
+                "samples": {"type": "integer"},
+                "threshold": {"type": "number"},
+                "seed": {"type": "integer"},
+            },
+        },
+        "property_verdicts": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["subject", "alpha", "outcome", "tests"],
+                "properties": {
+                    "subject": {"type": "string"},
+                    "alpha": {"type": "number"},
+                    "outcome": {"type": "string", "enum": ["pass", "fail", "inconclusive"]},
+                    "tests": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": [
+                                "name",
+                                "statistic",
+                                "p_value",
+                                "threshold",
+                                "passed",
+                                "outcome",
+                            ],
+                        },
+                    },
+                },
+            },
+        },
+        "checks": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": [
+                    "spec",
+                    "scheme",
+                    "convention",
+                    "outcome",
+                    "declared_rule",
+                    "fan_fit",
+                    "verdict",
+                ],
+            },
+        },
+        "config": {"type": "object", "required": ["experiments", "depth", "width", "seed"]},
+        "versions": {
+            "type": "object",
+            "required": ["weight_init", "python", "numpy", "scipy", "matplotlib"],
+        },
+    },
+}
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "object": (dict,),
+    "array": (list,),
+    "string": (str,),
+    "boolean": (bool,),
+    "null": (type(None),),
+}
+
+
+def _is(value: Any, name: str) -> bool:
+    if name == "integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if name == "number":
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    return isinstance(value, _TYPES[name])
+
+
+def validate(value: Any, schema: dict[str, Any], path: str = "$") -> list[str]:
+    """Every violation of ``schema`` by ``value``, as ``"<json path>: <problem>"`` lines."""
+    errors: list[str] = []
+    types = schema.get("type")
+    if types is not None:
+        names = [types] if isinstance(types, str) else list(types)
+        if not any(_is(value, n) for n in names):
+            return [f"{path}: expected {' or '.join(names)}, got {type(value).__name__}"]
+    if "enum" in schema and value not in schema["enum"]:
+        errors.append(f"{path}: {value!r} not one of {schema['enum']}")
+    if isinstance(value, dict):
+        for key in schema.get("required", []):
+            if key not in value:
+                errors.append(f"{path}: missing required key {key!r}")
+        for key, sub in schema.get("properties", {}).items():
+            if key in value:
+                errors.extend(validate(value[key], sub, f"{path}.{key}"))
+    if isinstance(value, list):
+        if len(value) < schema.get("minItems", 0):
+            errors.append(f"{path}: {len(value)} items, expected >= {schema['minItems']}")
+        if "items" in schema:
+            for i, item in enumerate(value):
+                errors.extend(validate(item, schema["items"], f"{path}[{i}]"))
+    return errors

@@ -1,0 +1,120 @@
+"""``summary.json``: every number the report shows, deterministic for a given seed.
+
+No timestamps, no paths, sorted keys, floats rounded to ``DIGITS`` significant
+digits (so the file is byte-identical for the same seed, configuration and
+versions), non-finite floats as ``null`` (NaN) or the strings ``"inf"``/``"-inf"``.
+The structure is :data:`weight_init.reports.schema.SUMMARY_SCHEMA`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import platform
+from dataclasses import asdict
+from typing import Any
+
+import numpy as np
+
+from weight_init.reports.build import Report
+from weight_init.reports.experiments import ExperimentResult
+
+#: Significant digits kept in summary.json.
+DIGITS = 10
+
+
+def clean(value: Any) -> Any:
+    """JSON-ready copy: rounded floats, lists for tuples/arrays, str keys."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        x = float(value)
+        if math.isnan(x):
+            return None
+        if math.isinf(x):
+            return "inf" if x > 0 else "-inf"
+        return float(f"{x:.{DIGITS}g}")
+    if isinstance(value, dict):
+        return {str(k): clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | np.ndarray):
+        return [clean(v) for v in value]
+    return str(value)
+
+
+def versions() -> dict[str, str]:
+    import matplotlib
+    import scipy
+
+    from weight_init import __version__
+
+    return {
+        "weight_init": __version__,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "matplotlib": matplotlib.__version__,
+    }
+
+
+def experiment_dict(r: ExperimentResult) -> dict[str, Any]:
+    return {
+        "scheme": r.scheme,
+        "activation": r.activation,
+        "depth": r.depth,
+        "width": r.width,
+        "samples": r.samples,
+        "input_dim": r.input_dim,
+        "seed": r.seed,
+        "theory": r.theory_note,
+        "layers": [asdict(layer) for layer in r.layers],
+    }
+
+
+def summary_dict(report: Report) -> dict[str, Any]:
+    pd = report.phase
+    phase = None
+    if pd is not None:
+        phase = {
+            "sigma_w": pd.sigmas,
+            "depths": pd.depths,
+            "std": pd.std,
+            "theory_std": pd.theory_std,
+            "saturated_fraction": pd.saturated,
+            "theory_saturated_fraction": pd.theory_saturated,
+            "xavier_sigma_w": pd.xavier_sigma,
+            "order_chaos_sigma_w": pd.boundary_sigma,
+            "width": pd.config.width,
+            "samples": pd.config.samples,
+            "threshold": pd.threshold,
+            "seed": pd.seed,
+        }
+    checks = [
+        {
+            "spec": c.spec.spec,
+            "scheme": c.spec.scheme,
+            "convention": c.convention,
+            "outcome": c.verdict.outcome,
+            "declared_rule": c.declared_rule,
+            "declared_exponents": c.declared_exponents,
+            "fan_fit": c.fan_fit,
+            "verdict": c.verdict.to_dict(),
+        }
+        for c in report.checks
+    ]
+    return clean(
+        {
+            "experiments": [experiment_dict(r) for r in report.experiments],
+            "phase_diagram": phase,
+            "property_verdicts": [v.to_dict() for v in report.verdicts],
+            "checks": checks,
+            "config": report.config.to_dict(),
+            "versions": versions(),
+        }
+    )
+
+
+def summary_json(report: Report) -> str:
+    """The file's text: sorted keys, 1-space indent, trailing newline."""
+    return json.dumps(summary_dict(report), indent=1, sort_keys=True, allow_nan=False) + "\n"
