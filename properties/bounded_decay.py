@@ -22,6 +22,7 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
+from numpy.typing import NDArray
 
 from weight_init.properties import assertions as A
 from weight_init.properties.common import (
@@ -31,9 +32,12 @@ from weight_init.properties.common import (
     band_sample,
     combined,
     inconclusive,
+    layer_rng,
     reproduce,
     run_subject,
     second_moment_law,
+    simulate_units,
+    unit_means,
 )
 from weight_init.properties.results import Verdict
 from weight_init.properties.subject import UnsupportedCase
@@ -43,6 +47,10 @@ from weight_init.theory import gaussian_expectation, saturated_fraction
 SCHEMES = ("xavier", "lecun_normal", "lecun_uniform", "lecun_truncated_normal")
 R1 = gaussian_expectation(lambda u: np.tanh(u) ** 2, 1.0)
 SATURATION_AT_Q1 = saturated_fraction(np.tanh, 1.0, 0.9)
+
+
+def _saturated(h: NDArray[np.float64]) -> NDArray[np.float64]:
+    return (np.abs(h) > 0.9).astype(np.float64)
 
 
 def xavier_bounded_decay(
@@ -85,20 +93,26 @@ def xavier_bounded_decay(
                 LAW_EFFECT * ms,
                 name=f"layer {layer} rms ratio in (r_min, 1]",
                 alpha=alpha,
+                null=simulate_units(
+                    h_prev, sch, "tanh", h.shape[1], np.square, layer_rng(seed, layer, 1)
+                ),
                 explanation=f"layer {layer}'s rms ratio to layer {layer - 1} is outside "
                 f"({R1**0.5:.3f}, 1]",
                 detail=f"ms(prev) = {ms:.4g}",
             )
         )
-        laws.append(second_moment_law(run, layer, sch.variance(h_prev.shape[1], h.shape[1]), alpha))
+        laws.append(second_moment_law(run, layer, sch, alpha, seed))
         saturations.append(
             band_sample(
-                np.mean(np.abs(h) > 0.9, axis=0),
+                unit_means(_saturated(h)),
                 -math.inf,
                 SATURATION_AT_Q1,
                 LAW_EFFECT,
                 name=f"layer {layer} saturation <= {SATURATION_AT_Q1:.3f}",
                 alpha=alpha,
+                null=simulate_units(
+                    h_prev, sch, "tanh", h.shape[1], _saturated, layer_rng(seed, layer, 2)
+                ),
                 explanation=f"layer {layer} saturates more than tanh can at q <= 1",
             )
         )

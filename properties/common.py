@@ -90,31 +90,64 @@ def unit_means(values: Array) -> Array:
     return np.asarray(values.mean(axis=0), dtype=np.float64)
 
 
+#: Simulated units per layer from which a test takes its null spread (relative sd of the
+#: estimated sd: about 1 / sqrt(2 * 512) = 3% for near-normal unit statistics).
+SIM_UNITS = 512
+
+
+def simulate_units(
+    h_prev: Array,
+    scheme: Scheme,
+    activation: str,
+    n_units: int,
+    stat: Callable[[Array], Array],
+    rng: np.random.Generator,
+    total: int = SIM_UNITS,
+) -> Array:
+    """Unit statistics of fresh layers ``phi(h_prev @ W)``, W drawn from ``scheme``: the claim's
+    null spread given the same input (``ceil(total / n_units)`` weight draws)."""
+    phi = get_activation(activation)
+    out = []
+    for _ in range(max(1, math.ceil(total / n_units))):
+        w = scheme.sample(h_prev.shape[1], n_units, rng=rng)
+        out.append(unit_means(stat(phi.phi(h_prev @ w))))
+    return np.concatenate(out)
+
+
+def layer_rng(seed: int, layer: int, salt: int = 0) -> np.random.Generator:
+    """The Generator of a property's simulations for one layer (seeded from the case's seed)."""
+    return np.random.default_rng([int(seed) % 2**63, layer, salt, 7919])
+
+
 @dataclass(frozen=True)
 class LayerSample:
-    """One layer's per-unit statistic, its H0 band and the shift the family must detect."""
+    """One layer's band test and the shift the family's combined test must detect."""
 
-    u: Array
-    lower: float
-    upper: float
+    test: A.BandTest
     effect: float
-    result: TestResult
+
+    @property
+    def result(self) -> TestResult:
+        return self.test.result
 
 
 def law_test(
     run: Run,
     layer: int,
-    variance: float,
+    scheme: Scheme,
     stat: Callable[[Array], Array],
     expect: Callable[[float], float],
     *,
     what: str,
     alpha: float,
+    seed: int,
+    positive: bool = True,
     effect: float = LAW_EFFECT,
     absolute_effect: float | None = None,
 ) -> LayerSample | None:
-    """Two-sided t-test: per-unit mean of ``stat(h)`` equals ``mean_a expect(v ||H_prev,a||^2)``.
+    """Per-unit mean of ``stat(h)`` equals ``mean_a expect(v ||H_prev,a||^2)`` (two-sided).
 
+    The expectation is the theory's; the spread is simulated (:func:`simulate_units`).
     A component test (no power requirement of its own; see :func:`combined`). None
     when the layer's input is unknown or the layer has < MIN_UNITS units.
     """
@@ -122,11 +155,13 @@ def law_test(
     h = run.acts[layer - 1]
     if h_prev is None or h.shape[1] < MIN_UNITS:
         return None
+    variance = scheme.variance(h_prev.shape[1], h.shape[1])
     qs = C.sample_variances(h_prev, variance)
     expected = C.expected_over_samples(expect, qs)
     u = unit_means(stat(h))
+    null = simulate_units(h_prev, scheme, run.activation, h.shape[1], stat, layer_rng(seed, layer))
     shift = absolute_effect if absolute_effect is not None else effect * abs(expected)
-    res = A.mean_within_band(
+    res = A.band_test(
         u,
         expected,
         expected,
@@ -134,11 +169,14 @@ def law_test(
         alpha=alpha / 2,
         effect=None,
         explanation=f"layer {layer}'s {what} is not the mean-field law given layer {layer - 1}",
+        null=null,
+        positive=positive,
         detail=f"expected {expected:.6g} given the previous layer (variance {variance:.4g})",
     )
-    p = None if res.p_value is None else min(1.0, 2.0 * res.p_value)
-    result = TestResult(res.name, res.statistic, p, alpha, res.passed, res.explanation, res.detail)
-    return LayerSample(u, expected, expected, shift, result)
+    r = res.result
+    p = None if r.p_value is None else min(1.0, 2.0 * r.p_value)
+    result = TestResult(r.name, r.statistic, p, alpha, r.passed, r.explanation, r.detail)
+    return LayerSample(A.BandTest(res.p_below, res.p_above, res.se, result), shift)
 
 
 def band_sample(
@@ -150,10 +188,12 @@ def band_sample(
     name: str,
     alpha: float,
     explanation: str,
+    null: Array | None = None,
+    positive: bool = True,
     detail: str = "",
 ) -> LayerSample:
-    """A per-layer band test as a component of a combined test."""
-    res = A.mean_within_band(
+    """A per-layer band test (spread from ``null`` when given) as a component of a combined test."""
+    res = A.band_test(
         u,
         lower,
         upper,
@@ -161,9 +201,11 @@ def band_sample(
         alpha=alpha,
         effect=None,
         explanation=explanation,
+        null=null,
+        positive=positive,
         detail=detail,
     )
-    return LayerSample(u, lower, upper, effect, res)
+    return LayerSample(res, effect)
 
 
 def combined(
@@ -176,7 +218,7 @@ def combined(
     out = [s.result for s in present]
     out.append(
         A.combined_band_test(
-            [(s.u, s.lower, s.upper) for s in present],
+            [s.test for s in present],
             [s.effect for s in present],
             name=name,
             alpha=alpha,
@@ -186,25 +228,36 @@ def combined(
     return out
 
 
-def second_moment_law(run: Run, layer: int, variance: float, alpha: float) -> LayerSample | None:
+def second_moment_law(
+    run: Run, layer: int, scheme: Scheme, alpha: float, seed: int
+) -> LayerSample | None:
     phi = get_activation(run.activation)
     return law_test(
-        run, layer, variance, np.square, C.second_moment_fn(phi), what="second moment", alpha=alpha
+        run,
+        layer,
+        scheme,
+        np.square,
+        C.second_moment_fn(phi),
+        what="second moment",
+        alpha=alpha,
+        seed=seed,
     )
 
 
-def mean_law(run: Run, layer: int, variance: float, alpha: float) -> LayerSample | None:
+def mean_law(run: Run, layer: int, scheme: Scheme, alpha: float, seed: int) -> LayerSample | None:
     """Per-unit mean vs E[phi]; the effect is LAW_EFFECT of the layer's rms (the mean may be ~0)."""
     phi = get_activation(run.activation)
     rms = math.sqrt(float(np.mean(np.square(run.acts[layer - 1])))) or 1.0
     return law_test(
         run,
         layer,
-        variance,
+        scheme,
         lambda h: h,
         C.mean_fn(phi),
         what="mean",
         alpha=alpha,
+        seed=seed + 1,
+        positive=False,
         absolute_effect=LAW_EFFECT * rms,
     )
 
@@ -212,17 +265,20 @@ def mean_law(run: Run, layer: int, variance: float, alpha: float) -> LayerSample
 __all__ = [
     "LAW_EFFECT",
     "MIN_UNITS",
+    "SIM_UNITS",
     "LayerSample",
     "UnsupportedCase",
     "band_sample",
     "combined",
     "inconclusive",
     "law_test",
+    "layer_rng",
     "mean_law",
     "previous",
     "reported_statistics",
     "reproduce",
     "run_subject",
     "second_moment_law",
+    "simulate_units",
     "unit_means",
 ]

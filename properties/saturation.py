@@ -24,9 +24,10 @@ the pre-activations of a big-init tanh network explode through the large weights
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
+from numpy.typing import NDArray
 
 from weight_init.activations import get_activation
 from weight_init.properties import assertions as A
@@ -38,12 +39,18 @@ from weight_init.properties.common import (
     combined,
     inconclusive,
     law_test,
+    layer_rng,
+    previous,
     reproduce,
     run_subject,
+    simulate_units,
+    unit_means,
 )
 from weight_init.properties.results import Verdict
 from weight_init.properties.subject import UnsupportedCase
-from weight_init.schemes import variance_scaling
+from weight_init.schemes import Scheme, variance_scaling
+
+Array = NDArray[np.float64]
 
 G_BIG = 4.0
 THRESHOLD = 0.9
@@ -51,6 +58,29 @@ SATURATION_BOUND = 0.5
 DERIVATIVE_BOUND = 0.25
 #: Shift outside a bound that (b) and (c) must detect.
 BOUND_EFFECT = 0.1
+
+
+def _saturated(h: Array) -> Array:
+    return (np.abs(h) > THRESHOLD).astype(np.float64)
+
+
+def _dtanh_sq(h: Array) -> Array:
+    """tanh'(z)^2 = (1 - tanh(z)^2)^2, from the activations."""
+    return (1.0 - h * h) ** 2
+
+
+def _sims(
+    h_prev: Array | None,
+    scheme: Scheme,
+    n_units: int,
+    stat: Callable[[Array], Array],
+    seed: int,
+    layer: int,
+    salt: int,
+) -> Array | None:
+    if h_prev is None:
+        return None
+    return simulate_units(h_prev, scheme, "tanh", n_units, stat, layer_rng(seed, layer, salt))
 
 
 def condition_holds(sigma: float, widths: Sequence[int], input_dim: int) -> bool:
@@ -83,7 +113,6 @@ def big_init_saturates(
     except UnsupportedCase as exc:
         return inconclusive("big init saturates", "big init", str(exc), alpha)
     phi = get_activation("tanh")
-    var = sigma * sigma
     laws: list[LayerSample | None] = []
     fractions: list[LayerSample | None] = []
     derivatives: list[LayerSample | None] = []
@@ -91,37 +120,41 @@ def big_init_saturates(
         h = run.acts[layer - 1]
         if h.shape[1] < MIN_UNITS:
             continue
+        h_prev = previous(run, layer)
         laws.append(
             law_test(
                 run,
                 layer,
-                var,
-                lambda a: (np.abs(a) > THRESHOLD).astype(np.float64),
+                scheme,
+                _saturated,
                 C.saturation_fn(phi, THRESHOLD),
                 what="saturated fraction",
                 alpha=alpha,
+                seed=seed,
                 absolute_effect=BOUND_EFFECT,
             )
         )
         fractions.append(
             band_sample(
-                np.mean(np.abs(h) > THRESHOLD, axis=0),
+                unit_means(_saturated(h)),
                 SATURATION_BOUND,
                 math.inf,
                 BOUND_EFFECT,
                 name=f"layer {layer} saturated fraction >= {SATURATION_BOUND}",
                 alpha=alpha,
+                null=_sims(h_prev, scheme, h.shape[1], _saturated, seed, layer, 1),
                 explanation=f"layer {layer} is not saturated (|tanh| > {THRESHOLD})",
             )
         )
         derivatives.append(
             band_sample(
-                np.mean((1.0 - h * h) ** 2, axis=0),
+                unit_means(_dtanh_sq(h)),
                 -math.inf,
                 DERIVATIVE_BOUND,
                 BOUND_EFFECT,
                 name=f"layer {layer} mean tanh'^2 <= {DERIVATIVE_BOUND}",
                 alpha=alpha,
+                null=_sims(h_prev, scheme, h.shape[1], _dtanh_sq, seed, layer, 2),
                 explanation=f"layer {layer}'s local derivative does not vanish",
             )
         )

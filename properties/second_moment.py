@@ -26,24 +26,36 @@ import numpy as np
 from weight_init.backward import forward_backward
 from weight_init.properties import assertions as A
 from weight_init.properties.common import (
-    LAW_EFFECT,
     MIN_UNITS,
     LayerSample,
     band_sample,
     combined,
     inconclusive,
+    layer_rng,
     reproduce,
     run_subject,
+    simulate_units,
 )
 from weight_init.properties.results import TestResult, Verdict
 from weight_init.properties.subject import UnsupportedCase
-from weight_init.schemes import get_scheme
+from weight_init.schemes import Scheme, VarianceRule, get_scheme
 
 HE_SCHEMES = ("he_normal", "he_uniform", "he_truncated_normal")
 #: Relative shift of a layer's second moment the He property must detect (Xavier's 1/fan_in
 #: under relu halves it: a shift of 0.5).
 HE_EFFECT = 0.25
+#: Relative shift of a gain the Glorot property must detect (LeCun's 1/fan_in in place of
+#: fan_avg changes the gain by (n_out - n_in) / (n_in + n_out): 1/3 at a width ratio of 2).
+GLOROT_EFFECT = 0.25
 GLOROT_SCHEMES = ("glorot_normal", "glorot_uniform", "glorot_truncated_normal")
+
+
+def _transposed(scheme: Scheme) -> Scheme:
+    """The scheme whose ``(n_out, n_in)`` draws are ``scheme``'s ``(n_in, n_out)`` transposed
+    in law: the same family with the fans swapped in the variance rule (for W^T)."""
+    rule = scheme.rule
+    swap = {"fan_in": "fan_out", "fan_out": "fan_in"}.get(rule.mode, rule.mode)
+    return Scheme(scheme.name + "^T", scheme.family, VarianceRule(rule.scale, swap))
 
 
 def he_relu_keeps_second_moment(
@@ -85,6 +97,9 @@ def he_relu_keeps_second_moment(
                 HE_EFFECT * ms,
                 name=f"layer {layer} second moment preserved",
                 alpha=alpha,
+                null=simulate_units(
+                    h_prev, sch, "relu", h.shape[1], np.square, layer_rng(seed, layer)
+                ),
                 explanation=f"layer {layer}'s second moment is not layer {layer - 1}'s",
                 detail=f"ms(prev) = {ms:.4g}",
             )
@@ -164,9 +179,12 @@ def glorot_balances(
                     np.mean(np.square(h), axis=0),
                     n_in * v * ms,
                     n_in * v * ms,
-                    LAW_EFFECT * n_in * v * ms,
+                    GLOROT_EFFECT * n_in * v * ms,
                     name=f"layer {layer} forward gain n_in v = {n_in * v:.3g}",
                     alpha=alpha,
+                    null=simulate_units(
+                        h_prev, sch, "linear", h.shape[1], np.square, layer_rng(seed, layer)
+                    ),
                     explanation=f"layer {layer}'s forward variance gain is not n_in v",
                 )
             )
@@ -188,9 +206,12 @@ def glorot_balances(
                 np.mean(np.square(back), axis=0),
                 n_out * v * ms,
                 n_out * v * ms,
-                LAW_EFFECT * n_out * v * ms,
+                GLOROT_EFFECT * n_out * v * ms,
                 name=f"layer {layer} backward gain n_out v = {n_out * v:.3g}",
                 alpha=alpha,
+                null=simulate_units(
+                    delta, _transposed(sch), "linear", n_in, np.square, layer_rng(seed, layer, 1)
+                ),
                 explanation=f"layer {layer}'s backward variance gain is not n_out v",
             )
         )

@@ -76,13 +76,18 @@ def suite_cases(seed: int, flexible: bool = True) -> list[tuple[str, dict[str, o
 
 
 def run_suite(
-    forward_prop: Callable[..., object] | None = None, *, seed: int = 0, alpha: float = 1e-3
+    forward_prop: Callable[..., object] | None = None,
+    *,
+    seed: int = 0,
+    alpha: float = 1e-3,
+    stop_on_failure: bool = False,
 ) -> list[Verdict]:
     """Run every property on the cases of :func:`suite_cases` (``forward_prop=None``: reference).
 
     A seed-contract-only callable (no ``x``/``seed``/``activation`` keywords) is run
     with numpy's legacy global state seeded from the case and tanh, on the cases
-    it can run. Each verdict's metadata names its property and case.
+    it can run. Each verdict's metadata names its property and case. With
+    ``stop_on_failure`` it returns as soon as one verdict fails.
     """
     subject = Subject.of(forward_prop)
     out: list[Verdict] = []
@@ -91,4 +96,6 @@ def run_suite(
         verdict.metadata.setdefault("property", name)
         verdict.metadata.setdefault("case", dict(kwargs))
         out.append(verdict)
+        if stop_on_failure and verdict.outcome == "fail":
+            break
     return out

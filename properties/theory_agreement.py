@@ -70,9 +70,8 @@ def agrees_with_theory(
     for layer in range(1, len(widths) + 1):
         if fans[layer - 1] < 16:
             continue
-        v = sch.variance(fans[layer - 1], fans[layer])
-        seconds.append(second_moment_law(run, layer, v, alpha))
-        means.append(mean_law(run, layer, v, alpha))
+        seconds.append(second_moment_law(run, layer, sch, alpha, seed))
+        means.append(mean_law(run, layer, sch, alpha, seed))
     tests.extend(
         combined(
             seconds,

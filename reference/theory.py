@@ -124,6 +124,9 @@ class Prediction:
 # --------------------------------------------------------------------------- quadrature
 
 
+_LEGENDRE = np.polynomial.legendre.leggauss(NODES_PER_PANEL)
+
+
 @lru_cache(maxsize=4096)
 def _nodes(s: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Nodes ``u`` and weights ``w`` with ``sum w f(u) ~ E[f(s z)]``, z ~ N(0, 1).
@@ -132,7 +135,7 @@ def _nodes(s: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     and at powers of 2 in [1/64, 64] (the activations' scale), mirrored to the
     negative half-line.
     """
-    x, w = np.polynomial.legendre.leggauss(NODES_PER_PANEL)
+    x, w = _LEGENDRE
     upper = TAIL * s
     edges = {0.0, upper}
     edges.update(k * s / 2.0 for k in range(1, int(2 * TAIL)))
