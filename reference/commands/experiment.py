@@ -15,6 +15,7 @@ from weight_init.experiment import forward_prop
 from weight_init.schemes import get_scheme
 
 LINE = "Hidden layer %d had mean %f and std %f"
+THEORY_LINE = LINE + " (theory std %f)"
 
 
 def register(sub: Any) -> None:
@@ -52,6 +53,12 @@ def register(sub: Any) -> None:
         default="float64",
         help="compute dtype; statistics are accumulated in float64",
     )
+    p.add_argument(
+        "--theory",
+        action="store_true",
+        help="print the mean-field prediction of each layer's std beside it "
+        "(weight_init.theory.predict)",
+    )
     p.set_defaults(run=run)
 
 
@@ -66,6 +73,14 @@ def run(args: argparse.Namespace) -> int:
         dtype=args.dtype,
         keep_activations=False,
     )
+    if getattr(args, "theory", False):
+        from weight_init.theory import predict
+
+        widths = [args.width] * args.depth
+        theory = predict(args.init, args.activation, widths, args.input_dim).stds
+        for i, (mean, std) in enumerate(zip(result.means, result.stds, strict=True)):
+            print(THEORY_LINE % (i + 1, mean, std, theory[i]))
+        return 0
     for i, (mean, std) in enumerate(zip(result.means, result.stds, strict=True)):
         print(LINE % (i + 1, mean, std))
     return 0
