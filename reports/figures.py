@@ -30,12 +30,30 @@ THEORY_STYLE: dict[str, Any] = {"linestyle": "--", "linewidth": 1.5, "color": "b
 LOG_SPAN = 100.0
 
 
-def new_figure(width: float, height: float, constrained: bool = True) -> Figure:
-    """A white figure on an Agg canvas (constrained layout unless told otherwise: it costs
-    ~1 s of rendering per many-axes figure)."""
-    fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained" if constrained else None)
+def new_figure(
+    width: float,
+    height: float,
+    *,
+    left: float = 0.8,
+    right: float = 0.2,
+    bottom: float = 0.6,
+    top: float = 0.7,
+    wspace: float = 0.25,
+    hspace: float = 0.35,
+) -> Figure:
+    """A white figure on an Agg canvas with fixed margins in inches (a fixed layout renders
+    in half the time of Matplotlib's constrained layout)."""
+    fig = Figure(figsize=(width, height), dpi=DPI)
     FigureCanvasAgg(fig)
     fig.set_facecolor("white")
+    fig.subplots_adjust(
+        left=left / width,
+        right=1 - right / width,
+        bottom=bottom / height,
+        top=1 - top / height,
+        wspace=wspace,
+        hspace=hspace,
+    )
     return fig
 
 
@@ -90,7 +108,7 @@ def _measured_vs_theory(
     if log and len(_positive(measured)) < len(measured):
         ax.text(0.02, 0.03, "zeros not drawn (log scale)", transform=ax.transAxes, fontsize=8)
     if not _positive(measured) and not _positive(theory):
-        ax.text(0.5, 0.5, "identically 0", transform=ax.transAxes, ha="center", fontsize=11)
+        ax.text(0.5, 0.72, "identically 0", transform=ax.transAxes, ha="center", fontsize=11)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.legend(loc="best", fontsize=9)
@@ -141,15 +159,7 @@ def experiment_histograms(result: ExperimentResult, path: Path) -> None:
     ncols = min(len(show), 10)
     nrows = math.ceil(len(show) / ncols)
     height = 0.9 + 1.9 * nrows
-    fig = new_figure(10, height, constrained=False)
-    fig.subplots_adjust(
-        left=0.04,
-        right=0.99,
-        bottom=0.55 / height,
-        top=1 - 0.55 / height,
-        wspace=0.25,
-        hspace=0.45,
-    )
+    fig = new_figure(10, height, left=0.35, right=0.25, bottom=0.55, top=0.6, hspace=0.45)
     axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
     for ax, li in zip(axes, show, strict=False):
         h = result.layers[li].histogram
@@ -157,7 +167,7 @@ def experiment_histograms(result: ExperimentResult, path: Path) -> None:
         ax.stairs(h.counts, edges, fill=True, color="tab:blue", alpha=0.85)
         ax.set_title(f"layer {li + 1}", fontsize=9)
         ax.set_xlim(edges[0], edges[-1])
-        ax.set_xticks([edges[0], edges[-1]])
+        ax.set_xticks([edges[0], edges[-1]], [f"{edges[0]:.2g}", f"{edges[-1]:.2g}"])
         ax.tick_params(labelsize=7)
         ax.set_yticks([])
         if not h.zeros_binned:
@@ -211,7 +221,7 @@ def experiment_gradients(result: ExperimentResult, path: Path) -> None:
 
 def overview_std(results: Sequence[ExperimentResult], path: Path) -> None:
     """Every experiment's layer std on one log axis, theory dashed."""
-    fig = new_figure(10, 4.6)
+    fig = new_figure(10, 4.6, right=2.9, top=0.45)
     ax = fig.subplots()
     ax.set_yscale("log")
     colors = [f"C{i}" for i in range(10)]
@@ -276,7 +286,7 @@ def _mark_lines(ax: Axes, pd: PhaseDiagram, legend: bool) -> None:
 
 def phase_heatmaps(pd: PhaseDiagram, path: Path) -> None:
     """2 x 2: final-layer std and saturated fraction, experiment beside theory."""
-    fig = new_figure(10, 7.4)
+    fig = new_figure(10, 7.4, right=0.85, hspace=0.18, wspace=0.08)
     axes = fig.subplots(2, 2, sharex=True, sharey=True)
     xe = _edges(pd.sigmas, True)
     ye = _edges([float(d) for d in pd.depths], False)
@@ -299,7 +309,7 @@ def phase_heatmaps(pd: PhaseDiagram, path: Path) -> None:
             if c == 0:
                 ax.set_ylabel("depth (layer)")
         assert mesh is not None
-        fig.colorbar(mesh, ax=list(axes[r, :]), label=label, shrink=0.9)
+        fig.colorbar(mesh, ax=list(axes[r, :]), label=label, fraction=0.04, pad=0.02)
     cfg = pd.config
     fig.suptitle(
         f"tanh phase diagram: width {cfg.width}, {cfg.samples} samples, no bias, "
@@ -310,7 +320,7 @@ def phase_heatmaps(pd: PhaseDiagram, path: Path) -> None:
 
 def phase_slices(pd: PhaseDiagram, path: Path) -> None:
     """Layer std against sigma_w at a few depths: markers measured, lines theory."""
-    fig = new_figure(10, 3.8)
+    fig = new_figure(10, 3.8, top=0.4)
     ax1, ax2 = fig.subplots(1, 2)
     depth = pd.config.depth
     picks = sorted({1, min(3, depth), min(10, depth), depth})
@@ -352,7 +362,7 @@ def qq_plot(
     theory: Sequence[float], sample: Sequence[float], title: str, xlabel: str, path: Path
 ) -> None:
     """Sample quantiles against the target law's, with the identity line."""
-    fig = new_figure(5.2, 4.6)
+    fig = new_figure(5.2, 4.6, top=0.4)
     ax = fig.subplots()
     t = np.asarray(theory, dtype=np.float64)
     s = np.asarray(sample, dtype=np.float64)
