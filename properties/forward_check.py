@@ -24,10 +24,14 @@ and the same weights. Tests, Holm-corrected at family-wise level ``alpha``:
 * statistical, when the candidate's input cannot be replayed (its layer 1 differs from
   the reference's on the replayed input): for each layer, the candidate's std against
   R reference runs on the same weights and independent inputs, by the prediction
-  t-statistic ``(s - mean_R) / (sd_R sqrt(1 + 1/R))`` with R - 1 degrees of freedom.
+  t-statistic ``(s - mean_R) / (sd_R sqrt(1 + 1/R))`` with R - 1 degrees of freedom; one
+  test per case, the largest ``|t|`` over its L layers with ``p = L p_min`` (Bonferroni).
 
 The mean-field prediction of :mod:`weight_init.theory` for each case is reported in
-``Verdict.metadata`` (``theory_stds``) next to the reference's and the candidate's stds.
+``Verdict.metadata`` (``theory_stds``) next to the reference's and the candidate's stds,
+and the seed's claims are checked by the property suite
+(:func:`weight_init.properties.suite.run_suite`, one row per property verdict, which
+compares with the theory where the claim is quantitative).
 """
 
 from __future__ import annotations
@@ -146,8 +150,15 @@ def check_forward_prop(
     alpha: float = 1e-4,
     n_cases: int = 4,
     subject: str | None = None,
+    properties: bool = True,
 ) -> Verdict:
-    """Check ``fn`` against the reference (see the module docstring)."""
+    """Check ``fn`` against the reference (see the module docstring).
+
+    With ``properties`` the seed's claims (:func:`weight_init.properties.suite.run_suite`)
+    run too, one row per property verdict: the reference comparison gets ``alpha / 2`` and
+    each of the suite's k verdicts ``alpha / (2 k)`` (Bonferroni), so the whole check keeps
+    a family-wise false-alarm rate of at most ``alpha``.
+    """
     if not callable(fn):
         raise ForwardCheckError(f"forward_prop must be callable, got {type(fn).__name__}")
     if not 0.0 < alpha < 1.0:
@@ -274,30 +285,86 @@ def check_forward_prop(
             ]
         )
         mu, sd = reps.mean(axis=0), reps.std(axis=0, ddof=1)
-        for i, s in enumerate(stds):
-            t = (s - mu[i]) / (max(sd[i], 1e-300) * math.sqrt(1 + 1 / REPLICATES))
-            p = float(2 * stats.t.sf(abs(t), REPLICATES - 1))
-            stat.append(
-                (
-                    "std vs reference",
-                    t,
-                    p,
-                    f"{where}, layer {i + 1}: candidate {s:.6g}, reference {mu[i]:.6g} "
-                    f"+- {sd[i]:.2g} over {REPLICATES} inputs, theory {theory[i]:.6g}",
-                )
+        ts = [
+            (s - mu[i]) / (max(sd[i], 1e-300) * math.sqrt(1 + 1 / REPLICATES))
+            for i, s in enumerate(stds)
+        ]
+        i = int(np.argmax(np.abs(ts)))
+        # one test per case: the largest |t| over its L layers, Bonferroni within the case
+        p = min(1.0, len(ts) * float(2 * stats.t.sf(abs(ts[i]), REPLICATES - 1)))
+        stat.append(
+            (
+                "std vs reference",
+                ts[i],
+                p,
+                f"{where}, worst layer {i + 1} of {len(ts)}: candidate std {stds[i]:.6g}, "
+                f"reference {mu[i]:.6g} +- {sd[i]:.2g} over {REPLICATES} inputs on the "
+                f"same weights, theory {theory[i]:.6g}",
             )
+        )
     tests = _merge(exact)
+    own_alpha = alpha / 2 if properties else alpha
     if stat:
         ps = [p for _, _, p, _ in stat]
-        rej = holm_reject(ps, alpha)
-        thr = holm_thresholds(ps, alpha)
+        rej = holm_reject(ps, own_alpha)
+        thr = holm_thresholds(ps, own_alpha)
         for (name, t, p, detail), r, th in zip(stat, rej, thr, strict=True):
             tests.append(TestResult(name, t, p, th, not r, EXPLAIN[name], detail))
-    failed = [t for t in tests if t.passed is False]
-    diagnosis = "; ".join(dict.fromkeys(f"{t.name}: {t.detail}" for t in failed))
+    if properties:
+        tests += _property_rows(fn, seed, alpha / 2)
+    diagnosis = _diagnose(tests)
     name = subject or getattr(fn, "__qualname__", None) or repr(fn)
     meta = {"activation": activation, "seed": seed, "cases": meta_cases, "n_samples": n_samples}
     return Verdict(name, alpha, tests, diagnosis, meta)
+
+
+def _property_rows(fn: Callable[..., Any], seed: int, alpha: float) -> list[TestResult]:
+    """One row per verdict of the seed's property suite, each at ``alpha / k``."""
+    from weight_init.errors import WeightInitError
+    from weight_init.properties.subject import Subject
+    from weight_init.properties.suite import run_suite, suite_cases
+
+    k = max(1, len(suite_cases(seed, Subject.of(fn).flexible)))
+    try:
+        verdicts = run_suite(fn, seed=seed, alpha=alpha / k)
+    except WeightInitError:
+        raise
+    except Exception as exc:
+        raise InitializerCallError(
+            f"the property suite could not run the forward_prop: {describe_exception(exc)}"
+        ) from None
+    rows = []
+    for v in verdicts:
+        prop = str(v.metadata.get("property", v.subject))
+        ps = [t.p_value for t in v.tests if t.p_value is not None]
+        bad = v.failures
+        detail = v.diagnosis or "; ".join(f"{t.name}: {t.detail}" for t in bad)
+        rows.append(
+            TestResult(
+                f"property {prop}",
+                float(len(bad)),
+                min(ps) if ps else None,
+                alpha / k,
+                None if v.outcome == "inconclusive" else v.passed,
+                bad[0].explanation if bad else f"the seed's claim '{prop}' does not hold",
+                detail,
+            )
+        )
+    return rows
+
+
+def _diagnose(tests: list[TestResult]) -> str:
+    """The first failure of each kind, and the failed property names, in one line."""
+    failed = [t for t in tests if t.passed is False]
+    seen: dict[str, str] = {}
+    props = [t.name.removeprefix("property ") for t in failed if t.name.startswith("property ")]
+    for t in failed:
+        if not t.name.startswith("property ") and t.name not in seen:
+            seen[t.name] = f"{t.name}: {t.detail}"
+    parts = list(seen.values())
+    if props:
+        parts.append("the seed's claims that fail: " + ", ".join(dict.fromkeys(props)))
+    return "; ".join(parts)
 
 
 def _merge(exact: list[TestResult]) -> list[TestResult]:

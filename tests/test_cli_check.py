@@ -112,9 +112,17 @@ def test_check_forward_exit_codes(user_dir: Path, capsys: pytest.CaptureFixture[
     code, out, err = run(capsys, "check-forward", "broken_forward_props:seed_forward_prop")
     assert code == 0, out + err
     assert "reference agreement" in out and "PASS" in out
-    code, out, _ = run(capsys, "check-forward", "broken_forward_props:missing_last_layer")
+    code, out, _ = run(
+        capsys, "check-forward", "broken_forward_props:missing_last_layer", "--no-properties"
+    )
     assert code == 1 and "acts has keys" in out
     code, out, _ = run(
-        capsys, "check-forward", "broken_forward_props:stds_shifted", "--json", "--seed", "3"
+        capsys,
+        "check-forward",
+        "broken_forward_props:stds_shifted",
+        "--json",
+        "--seed",
+        "3",
+        "--no-properties",
     )
     assert code == 1 and json.loads(out)["outcome"] == "fail"

@@ -21,7 +21,8 @@ def register(sub: Any) -> None:
         "initializers, on the seed's input (replayed from np.random.seed) or an explicit "
         "x= when it accepts one, and compare its activations, means and stds with the "
         "reference's on the same input and weights (or, when its input cannot be replayed, "
-        "with reference runs on the same weights). Exit 0 agrees, 1 not, 2 bad input.",
+        "with reference runs on the same weights), then the seed's property suite. "
+        "Exit 0 agrees, 1 not, 2 bad input.",
     )
     p.add_argument("spec", metavar="MODULE:ATTR", help="the forward_prop to check")
     p.add_argument(
@@ -34,6 +35,11 @@ def register(sub: Any) -> None:
     p.add_argument("--seed", type=non_negative_int, default=0, help="seed of the cases (default 0)")
     p.add_argument(
         "--alpha", type=probability, default=1e-4, help="family-wise false-alarm rate (1e-4)"
+    )
+    p.add_argument(
+        "--no-properties",
+        action="store_true",
+        help="skip the seed's property suite (only compare with the reference)",
     )
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(run=run)
@@ -52,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         alpha=args.alpha,
         subject=args.spec,
+        properties=not args.no_properties,
     )
     print(verdict.to_json() if args.json else verdict.format_table())
     return 0 if verdict.passed else 1
