@@ -5,3 +5,22 @@ Hypothesis settings profiles live in :mod:`weight_init.properties.profiles`;
 the pytest plugin (entry point ``pytest11``) in
 :mod:`weight_init.properties.pytest_plugin`.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+#: Public entry points, imported lazily (the pytest plugin imports this package in every
+#: pytest run, so nothing heavy is imported here): name -> defining module. (``identify``
+#: is :func:`weight_init.properties.identify.identify`; its module has the same name.)
+_LAZY = {
+    "check_initializer": "weight_init.properties.conformance",
+    "check_forward_prop": "weight_init.properties.forward_check",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'weight_init.properties' has no attribute {name!r}")
