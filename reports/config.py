@@ -56,8 +56,8 @@ class PhaseConfig:
 
     sigma_min: float = 0.25
     sigma_max: float = 4.0
-    n_sigma: int = 17
-    depth: int = 30
+    n_sigma: int = 13
+    depth: int = 24
     width: int = 256
     samples: int = 512
 

@@ -207,9 +207,10 @@ def _experiments(report: Report, gallery: Gallery | None) -> list[Block]:
         blocks.append(Para(_describe(r)))
         if gallery is not None and i < len(gallery.experiments):
             g = gallery.experiments[i]
-            blocks.append(Image(g["stats"], f"{r.spec.label}: layer mean and std"))
+            blocks.append(
+                Image(g["layers"], f"{r.spec.label}: layer mean and std, gradients by layer")
+            )
             blocks.append(Image(g["hist"], f"{r.spec.label}: activation histograms"))
-            blocks.append(Image(g["grads"], f"{r.spec.label}: gradients by layer"))
         blocks.append(
             Table(
                 [

@@ -115,16 +115,18 @@ def _measured_vs_theory(
     _layer_axis(ax, len(layers))
 
 
-def experiment_stats(result: ExperimentResult, path: Path) -> None:
-    """The seed's first figure (layer mean, layer std) with the theory overlaid."""
-    fig = new_figure(10, 3.4)
-    ax1, ax2 = fig.subplots(1, 2)
+def experiment_layers(result: ExperimentResult, path: Path) -> None:
+    """2 x 2: the seed's first figure (layer mean, layer std) with the theory overlaid, and
+    below it the gradients by layer (std of dL/dZ, ||dL/dW||_F), measured vs mean field."""
+    fig = new_figure(10, 6.4, top=0.75, hspace=0.5)
+    (ax1, ax2), (ax3, ax4) = fig.subplots(2, 2)
     layers = [layer.layer for layer in result.layers]
+    rows = result.layers
     _measured_vs_theory(
         ax1,
         layers,
-        [layer.mean for layer in result.layers],
-        [layer.theory_mean for layer in result.layers],
+        [r.mean for r in rows],
+        [r.theory_mean for r in rows],
         color="tab:blue",
         ylabel="mean of activations",
         title="layer mean",
@@ -133,15 +135,33 @@ def experiment_stats(result: ExperimentResult, path: Path) -> None:
     _measured_vs_theory(
         ax2,
         layers,
-        [layer.std for layer in result.layers],
-        [layer.theory_std for layer in result.layers],
+        [r.std for r in rows],
+        [r.theory_std for r in rows],
         color="tab:red",
         ylabel="std of activations",
         title="layer std",
     )
+    _measured_vs_theory(
+        ax3,
+        layers,
+        [r.preact_grad_std for r in rows],
+        [r.theory_preact_grad_std for r in rows],
+        color="tab:green",
+        ylabel="std of dL/dZ",
+        title="pre-activation gradient (L = sum(G * H_L))",
+    )
+    _measured_vs_theory(
+        ax4,
+        layers,
+        [r.weight_grad_norm for r in rows],
+        [r.theory_weight_grad_norm for r in rows],
+        color="tab:purple",
+        ylabel="||dL/dW||_F",
+        title="weight gradient norm",
+    )
     fig.suptitle(
         f"{result.spec.label}: {result.depth} layers of {result.width}, "
-        f"{result.samples} x {result.input_dim} input"
+        f"{result.samples} x {result.input_dim} input; G ~ N(0, 1/m^2)"
     )
     save(fig, path)
 
@@ -189,33 +209,6 @@ def experiment_histograms(result: ExperimentResult, path: Path) -> None:
         f"({len(result.layers[0].histogram.counts)} bins per layer)",
         fontsize=11,
     )
-    save(fig, path)
-
-
-def experiment_gradients(result: ExperimentResult, path: Path) -> None:
-    """Per-layer gradient std (dL/dZ) and weight-gradient norm, measured vs mean field."""
-    fig = new_figure(10, 3.4)
-    ax1, ax2 = fig.subplots(1, 2)
-    layers = [layer.layer for layer in result.layers]
-    _measured_vs_theory(
-        ax1,
-        layers,
-        [layer.preact_grad_std for layer in result.layers],
-        [layer.theory_preact_grad_std for layer in result.layers],
-        color="tab:green",
-        ylabel="std of dL/dZ",
-        title="pre-activation gradient",
-    )
-    _measured_vs_theory(
-        ax2,
-        layers,
-        [layer.weight_grad_norm for layer in result.layers],
-        [layer.theory_weight_grad_norm for layer in result.layers],
-        color="tab:purple",
-        ylabel="||dL/dW||_F",
-        title="weight gradient norm",
-    )
-    fig.suptitle(f"{result.spec.label}: gradients of L = sum(G * H_L), G ~ N(0, 1/m^2)")
     save(fig, path)
 
 

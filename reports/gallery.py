@@ -47,9 +47,8 @@ def draw_all(
     for r in report.experiments:
         entry: dict[str, str] = {}
         for kind, draw in (
-            ("stats", figures.experiment_stats),
+            ("layers", figures.experiment_layers),
             ("hist", figures.experiment_histograms),
-            ("grads", figures.experiment_gradients),
         ):
             path, entry[kind] = rel(f"{r.spec.slug}_{kind}.png")
             draw(r, path)

@@ -132,7 +132,7 @@ def test_html_and_markdown_reference_existing_figures(full_small: Path) -> None:
     links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", md)
     assert srcs and srcs == links, f"html images {srcs} != markdown images {links}"
     # overview + 3 per experiment + 2 phase + 1 QQ plot
-    assert len(srcs) == 1 + 3 * 7 + 2 + 1, srcs
+    assert len(srcs) == 1 + 2 * 7 + 2 + 1, srcs
     for src in srcs:
         data = (full_small / src).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n", f"{src} is not a PNG"
