@@ -104,7 +104,7 @@ def _ratio_rows_at(repeats: int, label: str, width: int, depth: int, samples: in
                 label,
                 f"{fmt_ratio(r)}; bare loop {fmt_seconds(t[base].min)}",
                 f"<= {RATIO_GOAL:.2f}x",
-                verdict(r[0], RATIO_GOAL),
+                verdict(r[0], RATIO_GOAL, cpu=r[2]),
             )
         )
     r = t["bare"].ratio(t["floor"])
