@@ -162,7 +162,11 @@ def _experiments(report: Report, gallery: Gallery | None) -> list[Block]:
             "std over all samples and units). Theory is the mean-field recursion "
             "q_l = n_{l-1} Var[W] E[phi(sqrt(q_{l-1}) z)^2] (exact as width -> infinity); "
             "at width "
-            f"{c.width} its error is O(1/width) per layer plus sampling noise. Gradients come "
+            f"{c.width} one drawn network deviates from it by a random factor whose spread "
+            "grows with depth / width: small under tanh, whose contraction towards its "
+            "fixed point damps the fluctuations, visible under ReLU, where each layer's gain "
+            "multiplies a random walk with no restoring force (the theory is the average "
+            "over networks; change `--seed` to see the scatter). Gradients come "
             "from a linear read-out L = sum(G * H_L) with G ~ N(0, 1)/m, so they show how "
             "gradients propagate independent of the output's scale; their theory is the "
             "gradient-independence recursion E[delta_{l-1}^2] = n_l Var[W] E[delta_l^2] "
@@ -308,11 +312,17 @@ def _verdicts(report: Report) -> list[Block]:
     rows = []
     for v in report.verdicts:
         prop = str(v.metadata.get("property", ""))
+        case = v.metadata.get("case")
+        where = (
+            ", ".join(f"{k} {val}" for k, val in case.items())
+            if isinstance(case, dict)
+            else v.subject
+        )
         for t in v.tests:
             rows.append(
                 [
                     prop,
-                    v.subject,
+                    where,
                     t.name,
                     num(t.statistic),
                     "-" if t.p_value is None else num(t.p_value, 3),
@@ -321,7 +331,7 @@ def _verdicts(report: Report) -> list[Block]:
                 ]
             )
     blocks.append(
-        Table(["property", "subject", "test", "statistic", "p-value", "threshold", "outcome"], rows)
+        Table(["property", "case", "test", "statistic", "p-value", "threshold", "outcome"], rows)
     )
     outcomes = [v.outcome for v in report.verdicts]
     blocks.append(

@@ -100,7 +100,10 @@ def _measured_vs_theory(
     ylabel: str,
     title: str,
     allow_log: bool = True,
+    nonnegative: bool = True,
 ) -> None:
+    """Measured markers and the theory dashed; a non-negative quantity on a linear axis
+    starts at 0 so that a flat series looks flat."""
     log = allow_log and _autoscale(ax, measured, theory)
     ax.plot(layers, _masked(measured, log), color=color, label="measured", **EXP_STYLE)
     if any(t is not None for t in theory):
@@ -109,6 +112,8 @@ def _measured_vs_theory(
         ax.text(0.02, 0.03, "zeros not drawn (log scale)", transform=ax.transAxes, fontsize=8)
     if not _positive(measured) and not _positive(theory):
         ax.text(0.5, 0.72, "identically 0", transform=ax.transAxes, ha="center", fontsize=11)
+    if nonnegative and not log:
+        ax.set_ylim(bottom=0.0, top=max(ax.get_ylim()[1], 1e-12))
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.legend(loc="best", fontsize=9)
@@ -131,6 +136,7 @@ def experiment_layers(result: ExperimentResult, path: Path) -> None:
         ylabel="mean of activations",
         title="layer mean",
         allow_log=False,
+        nonnegative=False,
     )
     _measured_vs_theory(
         ax2,
@@ -347,6 +353,8 @@ def phase_slices(pd: PhaseDiagram, path: Path) -> None:
         ax.grid(True, alpha=0.3)
     ax1.set_title("std by sigma_w (red: Xavier = order/chaos)")
     ax2.set_title("saturated fraction by sigma_w")
+    top = max(max(map(max, pd.std)), max(map(max, pd.theory_std)))
+    ax1.set_ylim(0.0, 1.4 * top + 1e-12)  # room for the legend above the curves
     ax1.legend(fontsize=7, ncol=2, loc="upper left")
     save(fig, path)
 
