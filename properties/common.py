@@ -147,7 +147,9 @@ def law_test(
 ) -> LayerSample | None:
     """Per-unit mean of ``stat(h)`` equals ``mean_a expect(v ||H_prev,a||^2)`` (two-sided).
 
-    The expectation is the theory's; the spread is simulated (:func:`simulate_units`).
+    The expectation is the theory's, with the Edgeworth correction for non-Gaussian
+    weights (:mod:`weight_init.properties.conditional`); the spread is simulated
+    (:func:`simulate_units`).
     A component test (no power requirement of its own; see :func:`combined`). None
     when the layer's input is unknown or the layer has < MIN_UNITS units.
     """
@@ -157,7 +159,10 @@ def law_test(
         return None
     variance = scheme.variance(h_prev.shape[1], h.shape[1])
     qs = C.sample_variances(h_prev, variance)
-    expected = C.expected_over_samples(expect, qs)
+    phi = get_activation(run.activation)
+    hermite = C.hermite4_fn(lambda v: stat(phi.phi(v)))
+    kurt = C.sample_kurtosis(h_prev, scheme.family)
+    expected = C.expected_over_samples(expect, qs, kurt, hermite)
     u = unit_means(stat(h))
     null = simulate_units(h_prev, scheme, run.activation, h.shape[1], stat, layer_rng(seed, layer))
     shift = absolute_effect if absolute_effect is not None else effect * abs(expected)

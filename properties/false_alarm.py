@@ -178,14 +178,17 @@ def measure_hypothesis(profile: str = "thorough", alpha: float = 1e-4) -> dict[s
             },
         ),
     ]
-    for name, fn, strats in runs:
 
+    def make(name: str, fn: Callable[..., Verdict], strats: dict[str, st.SearchStrategy[object]]):  # type: ignore[no-untyped-def]
         @settings(settings.get_profile(profile))
         @given(**strats)
-        def check(_name: str = name, _fn: Callable[..., Verdict] = fn, **kw: object) -> None:
-            record(_name, _fn(**kw))
+        def check(**kw: object) -> None:
+            record(name, fn(**kw))
 
-        check()
+        return check
+
+    for name, fn, strats in runs:
+        make(name, fn, strats)()
     n = min(len(v) for v in outcomes.values())
     family = sum(any(outcomes[k][i] == "fail" for k in outcomes) for i in range(n))
     return {

@@ -16,11 +16,13 @@ Rounding bound for "identical": a dot product of length n carries error at most
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Sequence
 
 import numpy as np
 
 from weight_init.backward import forward_backward, gradient_descent
+from weight_init.errors import WeightInitError
 from weight_init.properties import assertions as A
 from weight_init.properties.common import inconclusive, reproduce, run_subject
 from weight_init.properties.results import TestResult, Verdict
@@ -114,7 +116,7 @@ def symmetry_never_broken(
 def _backward_checks(
     x: np.ndarray, widths: Sequence[int], value: float, activation: str, steps: int, seed: int
 ) -> list[TestResult]:
-    """The reference's gradients and ``steps`` GD steps (random target, lr 0.1)."""
+    """The reference's gradients and ``steps`` GD steps (random target, lr 0.01 / max |grad|)."""
     fans = [x.shape[1], *widths]
     weights = [np.full((a, b), value) for a, b in itertools.pairwise(fans)]
     target = np.random.default_rng(seed + 1).standard_normal((x.shape[0], widths[-1]))
@@ -134,10 +136,27 @@ def _backward_checks(
             f"max column spread of dL/dW over hidden layers {spread:.3g} (bound {bound:.3g})",
         )
     )
-    trained = gradient_descent(
-        x, weights, activation, steps=steps, learning_rate=0.1, target=target
-    )
-    acts = forward_backward(x, trained, activation, target=target).acts
+    # A step size the first gradient cannot blow up (constant weights can make the
+    # activations huge, e.g. leaky_relu with 0.5 * n gain per layer): 0.01 / max |dL/dW|.
+    lr = 0.01 / max(1.0, max(float(np.max(np.abs(g))) for g in grads.weight_grads))
+    try:
+        trained = gradient_descent(
+            x, weights, activation, steps=steps, learning_rate=lr, target=target
+        )
+        acts = forward_backward(x, trained, activation, target=target).acts
+    except WeightInitError as exc:
+        out.append(
+            TestResult(
+                f"hidden units identical after {steps} steps",
+                math.nan,
+                None,
+                bound,
+                None,
+                "gradient descent diverged: symmetry after training not checked",
+                str(exc),
+            )
+        )
+        return out
     spread = max(_column_spread(acts[i]) for i in hidden)
     out.append(
         A.exact(
