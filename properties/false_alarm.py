@@ -97,7 +97,7 @@ def measure_hypothesis(profile: str = "thorough", alpha: float = 1e-4) -> dict[s
         outcomes.setdefault(name, []).append(v.outcome)
 
     def small(net: S.Network, gain: float, act: str, seed: int) -> Verdict:
-        sigma = gain / _m.sqrt(max(net.input_dim, *net.widths[:-1]))
+        sigma = gain / _m.sqrt(max([net.input_dim, *net.widths[:-1]]))
         if not condition_holds(sigma, net.widths, net.input_dim, act):
             sigma *= 0.1
         return small_init_vanishes(
@@ -105,7 +105,7 @@ def measure_hypothesis(profile: str = "thorough", alpha: float = 1e-4) -> dict[s
         )
 
     def big(net: S.Network, gain: float, seed: int) -> Verdict:
-        sigma = gain / _m.sqrt(min(net.input_dim, *net.widths[:-1]))
+        sigma = gain / _m.sqrt(min([net.input_dim, *net.widths[:-1]]))
         return big_init_saturates(None, sigma=sigma, seed=seed, alpha=alpha, **net.kwargs())
 
     runs: list[tuple[str, Callable[..., Verdict], dict[str, st.SearchStrategy[object]]]] = [

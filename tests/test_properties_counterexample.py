@@ -22,7 +22,7 @@ ALPHA = 1e-4
 
 
 def _sigma(net: S.Network, gain: float) -> float:
-    return gain / math.sqrt(max(net.input_dim, *net.widths[:-1]))
+    return gain / math.sqrt(max([net.input_dim, *net.widths[:-1]]))
 
 
 def test_small_init_property_has_a_counterexample_without_its_gain_condition() -> None:
@@ -55,4 +55,6 @@ def test_small_init_property_has_a_counterexample_without_its_gain_condition() -
     assert not condition_holds(sigma, net.widths, net.input_dim, act), (
         f"the property failed inside its condition: widths={net.widths}, sigma={sigma}, seed={seed}"
     )
-    print(f"counterexample: widths={net.widths} input_dim={net.input_dim} gain={gain:.3g} seed={seed}")
+    print(
+        f"counterexample: widths={net.widths} input_dim={net.input_dim} gain={gain:.3g} seed={seed}"
+    )
