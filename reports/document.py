@@ -346,7 +346,7 @@ def _verdicts(report: Report) -> list[Block]:
 def _fan(c: CheckSection) -> Table:
     fit = c.fan_fit
     declared = (
-        "-"
+        "not a power law (the fit is its best power-law approximation over the shapes)"
         if c.declared_exponents is None
         else f"a = {c.declared_exponents[0]:g}, b = {c.declared_exponents[1]:g}"
     )

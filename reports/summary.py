@@ -109,7 +109,7 @@ def summary_dict(report: Report) -> dict[str, Any]:
             "phase_diagram": phase,
             "property_verdicts": [v.to_dict() for v in report.verdicts],
             "checks": checks,
-            "config": report.config.to_dict(),
+            "config": {k: v for k, v in report.config.to_dict().items() if k != "formats"},
             "versions": versions(),
         }
     )
