@@ -3,7 +3,7 @@
 Each child imports numpy and weight_init, starts ``tracemalloc`` (numpy reports its array
 buffers to it), runs ``forward_prop([width] * depth, xavier, seed=0, keep_activations=...)``
 with weights drawn lazily by the scheme, and prints the traced peak (what the run itself
-allocated at its worst moment) and the process's peak RSS (``ru_maxrss``, which also counts
+allocated at its worst moment) and the process's peak RSS (``VmHWM``, which also counts
 the interpreter and the loaded libraries). Statistics-only mode should not grow with depth:
 goal, 100 layers <= 1.5x the peak of 10 layers. Keeping every activation grows linearly;
 it is shown for contrast.
@@ -31,7 +31,12 @@ tracemalloc.start()
 forward_prop([width] * depth, get_scheme("xavier"), seed=0, keep_activations=keep)
 peak = tracemalloc.get_traced_memory()[1]
 tracemalloc.stop()
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+# VmHWM belongs to this process image; ru_maxrss on Linux keeps the parent's across exec.
+try:
+    status = open("/proc/self/status").read().split("VmHWM:")[1]
+    rss = int(status.split()[0]) * 1024
+except (OSError, IndexError):
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 print(json.dumps({"traced_peak": peak, "max_rss": rss}))
 """
 
