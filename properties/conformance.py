@@ -55,7 +55,6 @@ from weight_init.layouts import check_convention
 from weight_init.properties import distributions, power
 from weight_init.properties.diagnosis import Evidence, diagnose
 from weight_init.properties.identify import (
-    gram_deviation,
     identify_draws,
     ks_statistic,
     kurtosis,
@@ -109,12 +108,23 @@ class _Stat:
 
 
 @dataclass
+class _Block:
+    """The well-formed, finite draws at one shape, stacked: ``w`` is (calls, fan_in, fan_out)."""
+
+    fan_in: int
+    fan_out: int
+    w: NDArray[np.float64]
+    z: NDArray[np.float64]
+    seeds: list[int]
+    eps: float
+
+
+@dataclass
 class _Pool:
-    """The standardized entries of the well-formed draws, computed once."""
+    """The standardized entries of the well-formed draws, stacked by shape, computed once."""
 
     draws: list[Draw]
-    ws: list[NDArray[np.float64]]
-    zs: list[NDArray[np.float64]]
+    blocks: list[_Block]
     z: NDArray[np.float64] = field(default_factory=lambda: np.empty(0))
 
 
@@ -184,12 +194,30 @@ def _duplicates(w: NDArray[np.float64]) -> str:
     return ""
 
 
+def _duplicated_matrices(w: NDArray[np.float64]) -> tuple[NDArray[np.bool_], str]:
+    """Which matrices of a ``(calls, r, k)`` stack repeat a column or a row (exact, bytewise)."""
+    flags = np.zeros(w.shape[0], dtype=bool)
+    what = ""
+    for axis, name in ((2, "columns (units)"), (1, "rows (inputs)")):
+        if w.shape[axis] < 2:
+            continue
+        vecs = np.ascontiguousarray(np.swapaxes(w, 1, 2) if axis == 2 else w)
+        n_vec, length = vecs.shape[1], vecs.shape[2]
+        keys = vecs.view(np.dtype((np.void, length * vecs.itemsize))).reshape(-1, n_vec)
+        keys = np.sort(keys, axis=1)
+        dup = np.any(keys[:, 1:] == keys[:, :-1], axis=1)
+        if np.any(dup & ~flags) and not what:
+            what = name
+        flags |= dup
+    return flags, what
+
+
 def _structure_tests(pool: _Pool, scheme: Scheme, ev: Evidence) -> list[TestResult]:
     out: list[TestResult] = []
     fam = scheme.family
-    eps = 8.0 * max((_eps(d.raw.dtype) for d in pool.draws), default=_eps(np.dtype(np.float64)))
+    eps = 8.0 * max((b.eps for b in pool.blocks), default=_eps(np.dtype(np.float64)))
     if fam == "constant":
-        dev = max((float(np.max(np.abs(w - scheme.value))) for w in pool.ws), default=0.0)
+        dev = max((float(np.max(np.abs(b.w - scheme.value))) for b in pool.blocks), default=0.0)
         out.append(_exact("constant value", dev, 0.0, dev == 0.0, f"max |w - value| = {dev:.3g}"))
         return out
     bound = distributions.support_bound(fam)
@@ -200,28 +228,36 @@ def _structure_tests(pool: _Pool, scheme: Scheme, ev: Evidence) -> list[TestResu
         out.append(
             _exact("bounds", mx, lim, mx <= lim, f"max |w| / sd_rule = {mx:.6g}, bound {bound:.6g}")
         )
-    dup_count, dup_first = 0, ""
-    for d, w in zip(pool.draws, pool.ws, strict=True):
-        what = _duplicates(w)
-        if what:
-            dup_count += 1
-            dup_first = dup_first or f"fn({d.fan_in}, {d.fan_out}) repeats {what}"
+    dup_count, dup_first, n_mats = 0, "", 0
+    for b in pool.blocks:
+        n_mats += b.w.shape[0]
+        flags, what = _duplicated_matrices(b.w)
+        if flags.any():
+            dup_count += int(flags.sum())
+            dup_first = dup_first or f"fn({b.fan_in}, {b.fan_out}) repeats {what}"
     if dup_count:
-        ev.duplicated = f"{dup_count} of {len(pool.ws)} matrices, e.g. {dup_first}"
+        ev.duplicated = f"{dup_count} of {n_mats} matrices, e.g. {dup_first}"
     out.append(_exact("distinct units", dup_count, 0, dup_count == 0, ev.duplicated))
     if fam == "orthogonal":
         g2 = scheme.rule.scale
         worst, worst_scale, worst_tol, where = 0.0, g2, 0.0, ""
         rel = 0.0
-        for d, w in zip(pool.draws, pool.ws, strict=True):
-            s, dev = gram_deviation(w)
-            gram_err = max(dev, abs(s / g2 - 1.0))
-            tol = 50.0 * max(w.shape) * _eps(d.raw.dtype)
-            if gram_err / tol > rel:
-                rel = gram_err / tol
-                worst, worst_scale, worst_tol = gram_err, s, tol
-                where = f"fn({d.fan_in}, {d.fan_out}): max |G/g^2 - I| = {gram_err:.3g}"
-                ev.orthogonal_deviation = dev
+        for b in pool.blocks:
+            tall = b.fan_in >= b.fan_out
+            g = np.einsum("cij,cik->cjk", b.w, b.w) if tall else np.einsum("cji,cki->cjk", b.w, b.w)
+            scale = np.einsum("cjj->c", g) / g.shape[1]
+            eye = np.eye(g.shape[1])
+            dev = np.max(
+                np.abs(g / np.where(scale > 0, scale, 1.0)[:, None, None] - eye), axis=(1, 2)
+            )
+            err = np.maximum(dev, np.abs(scale / g2 - 1.0))
+            tol = 50.0 * max(b.fan_in, b.fan_out) * b.eps
+            k = int(np.argmax(err))
+            if err[k] / tol > rel:
+                rel = float(err[k] / tol)
+                worst, worst_scale, worst_tol = float(err[k]), float(scale[k]), tol
+                where = f"fn({b.fan_in}, {b.fan_out}): max |G/g^2 - I| = {err[k]:.3g}"
+                ev.orthogonal_deviation = float(dev[k])
         ev.orthogonal_scale = worst_scale
         out.append(_exact("orthogonality", worst, worst_tol, rel <= 1.0, where))
     return out
@@ -291,18 +327,16 @@ def _statistics(pool: _Pool, scheme: Scheme, conv: str, ev: Evidence) -> list[_S
         u = distributions.cdf(fam, z)
         d_ks = ks_statistic(np.sort(u), lambda x: x)
     else:  # orthogonal: PIT per shape, n = max fan
-        us = []
-        for d, zz in zip(pool.draws, pool.zs, strict=True):
-            nn = max(d.fan_in, d.fan_out)
-            if nn >= 2:
-                us.append(distributions.cdf("orthogonal", zz.ravel(), nn))
+        us = [
+            distributions.cdf("orthogonal", b.z.ravel(), max(b.fan_in, b.fan_out))
+            for b in pool.blocks
+            if max(b.fan_in, b.fan_out) >= 2
+        ]
         u = np.concatenate(us) if us else np.empty(0)
         d_ks = ks_statistic(np.sort(u), lambda x: x) if u.size else 0.0
-        pos, tot = 0, 0
-        for w in pool.ws:
-            dg = np.diag(w)
-            pos += int(np.count_nonzero(dg > 0))
-            tot += int(dg.size)
+        diag = [np.diagonal(b.w, axis1=1, axis2=2) for b in pool.blocks]
+        pos = sum(int(np.count_nonzero(dg > 0)) for dg in diag)
+        tot = sum(int(dg.size) for dg in diag)
         if tot:
             ev.diagonal_positive = pos / tot
             p = float(stats.binomtest(pos, tot, 0.5).pvalue)
@@ -321,12 +355,12 @@ def _statistics(pool: _Pool, scheme: Scheme, conv: str, ev: Evidence) -> list[_S
         )
     for name, axis in (("unit independence", 1), ("input independence", 0)):
         s, v, sq = 0.0, 0.0, 0.0
-        for zz in pool.zs:
-            if zz.shape[axis] < 2:
+        for b in pool.blocks:
+            if b.z.shape[axis + 1] < 2:
                 continue
-            c = zz - mean
-            a, b = (c[:, :-1], c[:, 1:]) if axis == 1 else (c[:-1, :], c[1:, :])
-            prod = a * b
+            c = b.z - mean
+            a, bb = (c[:, :, :-1], c[:, :, 1:]) if axis == 1 else (c[:, :-1, :], c[:, 1:, :])
+            prod = a * bb
             s += float(prod.sum())
             v += float((prod * prod).sum())
             sq += float((a * a).sum())
@@ -402,9 +436,9 @@ def standardized_sample(
     pool = _pool(draws, sch, conv)
     if sch.family == "orthogonal":
         parts = [
-            distributions.cdf("orthogonal", zz.ravel(), max(d.fan_in, d.fan_out))
-            for d, zz in zip(pool.draws, pool.zs, strict=True)
-            if max(d.fan_in, d.fan_out) >= 2
+            distributions.cdf("orthogonal", b.z.ravel(), max(b.fan_in, b.fan_out))
+            for b in pool.blocks
+            if max(b.fan_in, b.fan_out) >= 2
         ]
         u = np.clip(np.concatenate(parts), 1e-300, 1 - 1e-16)
         return np.sort(stats.norm.ppf(u))
@@ -413,22 +447,27 @@ def standardized_sample(
 
 def _pool(draws: Sequence[Draw], scheme: Scheme, conv: str) -> _Pool:
     good = [d for d in draws if d.shape_ok(conv) and d.raw.dtype.kind in "fiu"]
-    ws = [d.in_out(conv) for d in good]
-    keep = [i for i, w in enumerate(ws) if np.all(np.isfinite(w))]
-    partial = [ws[i][np.isfinite(ws[i])] for i in range(len(ws)) if i not in set(keep)]
-    gdraws = [good[i] for i in keep]
-    gws = [ws[i] for i in keep]
-    if scheme.family == "constant":
-        return _Pool(gdraws, gws, [], np.empty(0))
-    zs = [w / _rule_std(scheme, d.fan_in, d.fan_out) for d, w in zip(gdraws, gws, strict=True)]
-    flat = [zz.ravel() for zz in zs]
-    # entries of partly non-finite draws still count in the pooled (1-D) statistics
-    for d_i, w in zip(
-        [good[i] for i in range(len(ws)) if i not in set(keep)], partial, strict=True
-    ):
-        flat.append(w / _rule_std(scheme, d_i.fan_in, d_i.fan_out))
+    by_shape: dict[tuple[int, int], list[Draw]] = {}
+    partial: list[NDArray[np.float64]] = []
+    const = scheme.family == "constant"
+    for d in good:
+        if np.all(np.isfinite(d.raw)):
+            by_shape.setdefault((d.fan_in, d.fan_out), []).append(d)
+        elif not const:
+            # entries of partly non-finite draws still count in the pooled (1-D) statistics
+            w = d.in_out(conv)
+            partial.append(w[np.isfinite(w)] / scheme.std(d.fan_in, d.fan_out))
+    blocks = []
+    for (fi, fo), ds in by_shape.items():
+        w = np.stack([d.in_out(conv) for d in ds])
+        sd = scheme.std(fi, fo)
+        z = w / sd if sd > 0 else np.zeros_like(w)
+        eps = max(_eps(d.raw.dtype) for d in ds)
+        blocks.append(_Block(fi, fo, w, z, [d.seed for d in ds], eps))
+    kept = [d for ds in by_shape.values() for d in ds]
+    flat = [] if const else [b.z.ravel() for b in blocks] + partial
     z = np.concatenate(flat) if flat else np.empty(0)
-    return _Pool(gdraws, gws, zs, z)
+    return _Pool(kept, blocks, z)
 
 
 def check_initializer(
