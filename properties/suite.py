@@ -6,10 +6,10 @@ implementation under test first (``None``: the reference
 :class:`~weight_init.properties.results.Verdict` whose tests are Holm-corrected
 at the family-wise false-fail rate ``alpha``.
 
-:func:`run_suite` runs them all on a few cases derived from ``seed``, each at
-``alpha``; the family of claims then has a false-alarm rate of at most
-``len(PROPERTIES) * alpha`` (Bonferroni over the properties; measured by
-:mod:`weight_init.properties.false_alarm`).
+:func:`run_suite` runs them all on nine cases derived from ``seed``, each verdict
+at ``alpha``; one suite run then has a false-alarm rate of at most ``9 * alpha``
+(Bonferroni over the verdicts). Measured by :mod:`weight_init.properties.false_alarm`:
+1 of 200 seeds at alpha = 1e-3 (bound 0.009).
 """
 
 from __future__ import annotations
