@@ -122,10 +122,35 @@ def _uniform(rng: RNG, low: float, high: float, shape: tuple[int, ...]) -> NDArr
     return rng.uniform(low, high, shape)
 
 
+#: Entries per block when looking for draws beyond the truncation (fits in L2 cache).
+_MASK_BLOCK = 1 << 15
+
+
+def _beyond_truncation(z: NDArray[np.float64]) -> NDArray[np.intp]:
+    """Ascending indices of ``|z| > 2`` in flat ``z``, block by block (no full-size temporaries)."""
+    if z.size <= _MASK_BLOCK:
+        return np.flatnonzero(np.abs(z) > TRUNCATION)
+    buf = np.empty(_MASK_BLOCK)
+    mask = np.empty(_MASK_BLOCK, dtype=bool)
+    found = []
+    for start in range(0, z.size, _MASK_BLOCK):
+        block = z[start : start + _MASK_BLOCK]
+        k = block.size
+        np.greater(np.abs(block, out=buf[:k]), TRUNCATION, out=mask[:k])
+        idx = np.flatnonzero(mask[:k])
+        if idx.size:
+            found.append(idx + start)
+    return np.concatenate(found) if found else np.empty(0, dtype=np.intp)
+
+
 def truncated_standard_normal(rng: RNG, shape: tuple[int, ...]) -> NDArray[np.float64]:
-    """Standard normal truncated to [-2, 2], by vectorised rejection (4.55% redrawn per round)."""
+    """Standard normal truncated to [-2, 2], by vectorised rejection (4.55% redrawn per round).
+
+    All of ``shape`` is drawn first, then the entries beyond +-2 are redrawn in index
+    order, round after round, so a seed gives the same matrix however it is computed.
+    """
     z = _standard_normal(rng, shape).ravel()
-    bad = np.flatnonzero(np.abs(z) > TRUNCATION)
+    bad = _beyond_truncation(z)
     while bad.size:
         redraw = _standard_normal(rng, (bad.size,))
         z[bad] = redraw
