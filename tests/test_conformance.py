@@ -206,3 +206,19 @@ def test_planned_sample_size_reaches_the_power(family: str) -> None:
         if e.n_required > 100:
             assert pw(0.9 * e.n_required) < 0.99, (family, e)
     assert plan.n_entries >= max(e.n_required for e in plan.effects if e.test != "sign symmetry")
+
+
+shape_designs = st.lists(
+    st.tuples(st.integers(2, 40), st.integers(2, 40)), min_size=3, max_size=5, unique=True
+)
+
+
+@few(3)
+@given(name=st.sampled_from(NON_CONSTANT), shapes=shape_designs, seed=seeds)
+def test_reference_schemes_conform_at_drawn_shapes(
+    name: str, shapes: list[tuple[int, int]], seed: int
+) -> None:
+    """Small, unequal, drawn shapes (the exact laws hold at every n >= 2, Haar included)."""
+    v = check_initializer(SCHEMES[name], name, seed=seed, shapes=shapes, n_entries=50_000)
+    where = f"check_initializer(SCHEMES[{name!r}], {name!r}, seed={seed}, shapes={shapes})"
+    assert v.outcome != "fail", f"{where}:\n{v.format_table()}"
