@@ -53,7 +53,7 @@ def register(sub: Any) -> None:
         description="Call the initializer over many shapes and test shape, dtype, "
         "finiteness, bounds, distinct units, mean, variance, fan rule, distribution and "
         "independence against SCHEME, with a family-wise false-alarm rate ALPHA (Holm) "
-        "and power 0.99 against a 1%% std error, a 0.02 std mean shift and an uncorrected "
+        "and power 0.99 against a 1% std error, a 0.02 std mean shift and an uncorrected "
         "truncated normal. Exit 0 conforming, 1 not conforming, 2 bad input.",
     )
     add_candidate_arguments(p)
