@@ -67,3 +67,31 @@ def test_overflowing_weights_are_accepted_and_bad_ones_counted() -> None:
         forward_prop([2], lambda fi, fo: w, x=np.ones((1, 3)))
     with pytest.raises(InvalidInputError, match="NaN or infinite"):
         forward_prop([2], lambda fi, fo: np.ones((fi, fo)), x=np.array([[1.0, np.inf, 0.0]]))
+
+
+def _truncated_by_whole_mask(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
+    """The plain algorithm: one mask over the whole draw, then redraws in index order."""
+    z = rng.standard_normal(shape).ravel()
+    bad = np.flatnonzero(np.abs(z) > 2.0)
+    while bad.size:
+        redraw = rng.standard_normal(bad.size)
+        z[bad] = redraw
+        bad = bad[np.abs(redraw) > 2.0]
+    return z.reshape(shape)
+
+
+@given(
+    shape=st.tuples(st.integers(1, 300), st.integers(100, 400)),
+    seed=seeds,
+)
+def test_blockwise_truncation_gives_the_plain_algorithms_bits(
+    shape: tuple[int, int], seed: int
+) -> None:
+    from weight_init.schemes import truncated_standard_normal
+
+    got = truncated_standard_normal(np.random.default_rng(seed), shape)
+    want = _truncated_by_whole_mask(np.random.default_rng(seed), shape)
+    assert np.array_equal(got, want), (
+        f"truncated_standard_normal(np.random.default_rng({seed}), {shape}) differs from the "
+        "whole-mask rejection algorithm"
+    )
