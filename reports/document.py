@@ -170,7 +170,12 @@ def _experiments(report: Report, gallery: Gallery | None) -> list[Block]:
             "from a linear read-out L = sum(G * H_L) with G ~ N(0, 1)/m, so they show how "
             "gradients propagate independent of the output's scale; their theory is the "
             "gradient-independence recursion E[delta_{l-1}^2] = n_l Var[W] E[delta_l^2] "
-            "E[phi'(z_{l-1})^2]. Saturated means |h| > "
+            "E[phi'(z_{l-1})^2]. Every experiment uses the same seed, hence the same input "
+            "and, for the normal schemes, the same standard-normal draws scaled by each "
+            "scheme (common random numbers): differences between schemes are the schemes', "
+            "not the draws' (e.g. "
+            "glorot_normal and he_normal under ReLU at equal widths are the same network up "
+            "to a factor sqrt(2) per layer). Saturated means |h| > "
             f"{c.saturation_threshold:g}."
         ),
     ]
