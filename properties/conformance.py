@@ -52,7 +52,8 @@ from scipy import stats
 
 from weight_init.errors import InitializerTypeError, InvalidParameterError
 from weight_init.layouts import check_convention
-from weight_init.properties import distributions, power
+from weight_init.properties import distributions
+from weight_init.properties import power as powerplan
 from weight_init.properties.diagnosis import Evidence, diagnose
 from weight_init.properties.identify import (
     identify_draws,
@@ -375,17 +376,17 @@ def _statistics(pool: _Pool, scheme: Scheme, conv: str, ev: Evidence) -> list[_S
     return out
 
 
-def _required(name: str, plan: power.PowerPlan) -> int:
+def _required(name: str, plan: powerplan.PowerPlan) -> int:
     key = {
         "mean": "mean",
         "variance": "variance",
         "distribution": "KS",
         "sign symmetry": "sign symmetry",
     }
-    return power.required_for(key.get(name, ""), plan)
+    return powerplan.required_for(key.get(name, ""), plan)
 
 
-def _holm(stats_: list[_Stat], alpha: float, plan: power.PowerPlan) -> list[TestResult]:
+def _holm(stats_: list[_Stat], alpha: float, plan: powerplan.PowerPlan) -> list[TestResult]:
     if not stats_:
         return []
     ps = [s.p_value for s in stats_]
@@ -423,14 +424,14 @@ def standardized_sample(
     convention: str = "in_out",
     *,
     seed: int = 0,
-    alpha: float = power.DEFAULT_ALPHA,
-    power_: float = power.DEFAULT_POWER,
+    alpha: float = powerplan.DEFAULT_ALPHA,
+    power: float = powerplan.DEFAULT_POWER,
 ) -> NDArray[np.float64]:
     """Regenerate a check's entries, sorted: ``z = w / sd_rule`` for i.i.d. families, the
     normal scores ``Phi^-1(F(z))`` of the exact Haar marginal for orthogonal (for QQ plots)."""
     sch = get_scheme(scheme)
     conv = check_convention(convention)
-    plan = power.plan(sch.family, alpha, power_)
+    plan = powerplan.plan(sch.family, alpha, power)
     counts = calls_per_shape(DEFAULT_SHAPES, max(plan.n_entries, 1), plan.n_diagonal)
     draws = draw_design(fn, DEFAULT_SHAPES, counts, seed)
     pool = _pool(draws, sch, conv)
@@ -476,8 +477,8 @@ def check_initializer(
     convention: str = "in_out",
     *,
     seed: int = 0,
-    alpha: float = power.DEFAULT_ALPHA,
-    power_: float = power.DEFAULT_POWER,
+    alpha: float = powerplan.DEFAULT_ALPHA,
+    power: float = powerplan.DEFAULT_POWER,
     n_entries: int | None = None,
     shapes: Sequence[tuple[int, int]] = DEFAULT_SHAPES,
     subject: str | None = None,
@@ -492,9 +493,9 @@ def check_initializer(
         raise InitializerTypeError(f"the initializer must be callable, got {type(fn).__name__}")
     if not 0.0 < alpha < 1.0:
         raise InvalidParameterError(f"alpha must be in (0, 1), got {alpha!r}")
-    if not 0.0 < power_ < 1.0:
-        raise InvalidParameterError(f"power must be in (0, 1), got {power_!r}")
-    plan = power.plan(sch.family, alpha, power_)
+    if not 0.0 < power < 1.0:
+        raise InvalidParameterError(f"power must be in (0, 1), got {power!r}")
+    plan = powerplan.plan(sch.family, alpha, power)
     target = plan.n_entries if n_entries is None else int(n_entries)
     counts = calls_per_shape(shapes, max(target, 1), plan.n_diagonal if n_entries is None else 0)
     if sch.family == "constant":
@@ -524,7 +525,7 @@ def check_initializer(
         "seed": seed,
         "seeding": seed_mode(fn),
         "alpha": alpha,
-        "power": power_,
+        "power": power,
         "plan": plan.describe(),
         "shapes": [list(s) for s in shapes],
         "calls_per_shape": list(counts),
