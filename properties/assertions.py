@@ -17,10 +17,11 @@ spread:
   referred to a Pearson type III law (shifted gamma) with that mean, variance and
   the simulated skewness / sqrt(n) (for positive statistics at least the gamma
   law's ``2 cv``: a weighted sum of chi-squares is more skewed than the gamma
-  with its mean and sd, so the plain gamma is anti-conservative in the right tail). This matters: deep near-linear layers have inputs of effective
-  rank ~1-2, their unit statistics are chi-square-like with 1-2 degrees of
-  freedom, and a t-test using the sample's own sd then has a left tail
-  thousands of times too heavy (measured: t = -9.3, nominal p 6e-8, actual 7.5e-4).
+  with its mean and sd, so the plain gamma is anti-conservative in the right
+  tail). This matters: deep near-linear layers have inputs of effective rank
+  ~1-2, their unit statistics are chi-square-like with 1-2 degrees of freedom,
+  and a t-test using the sample's own sd then has a left tail thousands of times
+  too heavy (measured: t = -9.3, nominal p 6e-8, actual 7.5e-4).
 * ``null`` absent: a one-sample t-test (``t = (mean - mu) / (s / sqrt(n))``,
   n - 1 degrees of freedom). Units needed for power ``1 - beta`` against a
 relative effect e at coefficient of variation cv: ``n >= ((z_{1-alpha/2} +
