@@ -245,7 +245,8 @@ def _structure_tests(pool: _Pool, scheme: Scheme, ev: Evidence) -> list[TestResu
         rel = 0.0
         for b in pool.blocks:
             tall = b.fan_in >= b.fan_out
-            g = np.einsum("cij,cik->cjk", b.w, b.w) if tall else np.einsum("cji,cki->cjk", b.w, b.w)
+            wt = np.swapaxes(b.w, 1, 2)
+            g = wt @ b.w if tall else b.w @ wt
             scale = np.einsum("cjj->c", g) / g.shape[1]
             eye = np.eye(g.shape[1])
             dev = np.max(
