@@ -119,7 +119,7 @@ def layer_moments(h: NDArray[Any]) -> tuple[float, float]:
     ``h.std(dtype=float64)`` (so the same bits), without computing the mean
     twice or allocating the square.
     """
-    flat = h.reshape(-1)
+    flat = np.asarray(h).reshape(-1)  # asarray: a matrix subclass would stay 2-D
     n = flat.size
     with np.errstate(invalid="ignore", over="ignore"):  # a NaN or inf layer reports NaN/inf
         mean = float(np.add.reduce(flat, dtype=np.float64)) / n
