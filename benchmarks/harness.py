@@ -97,7 +97,7 @@ def verdict(value: float, goal: float, why: str = "", cpu: float | None = None) 
     """
     if value <= goal:
         return "met"
-    miss = f"missed by {value / goal - 1:.0%}"
+    miss = f"missed by {value / goal - 1:.1%}"
     if cpu is not None and 0.0 < cpu <= goal:
         miss += f" (CPU-time ratio {cpu:.3f}x meets it: likely other load; re-run quiet)"
     return f"{miss}: {why}" if why else miss
