@@ -350,7 +350,7 @@ def family(
     stat_idx = [i for i, t in enumerate(tests) if t.p_value is not None]
     out = list(tests)
     if stat_idx:
-        ps = [float(tests[i].p_value) for i in stat_idx]
+        ps = [float(tests[i].p_value or 0.0) for i in stat_idx]
         levels = holm_thresholds(ps, alpha)
         rejects = holm_reject(ps, alpha)
         for i, level, rej in zip(stat_idx, levels, rejects, strict=True):

@@ -39,8 +39,8 @@ def inconclusive(subject: str, name: str, reason: str, alpha: float) -> Verdict:
 def run_subject(
     forward_prop: object, widths: Sequence[int], init: Scheme, **kw: object
 ) -> tuple[Subject, Run]:
-    subject = Subject.of(forward_prop)
-    return subject, subject.run(widths, init, **kw)
+    subject = Subject.of(forward_prop)  # type: ignore[arg-type]
+    return subject, subject.run(widths, init, **kw)  # type: ignore[arg-type]
 
 
 def reported_statistics(run: Run) -> TestResult:
@@ -110,7 +110,7 @@ def simulate_units(
     out = []
     for _ in range(max(1, math.ceil(total / n_units))):
         w = scheme.sample(h_prev.shape[1], n_units, rng=rng)
-        out.append(unit_means(stat(phi.phi(h_prev @ w))))
+        out.append(unit_means(stat(phi.phi(h_prev @ w))))  # type: ignore[arg-type]
     return np.concatenate(out)
 
 
@@ -160,7 +160,7 @@ def law_test(
     variance = scheme.variance(h_prev.shape[1], h.shape[1])
     qs = C.sample_variances(h_prev, variance)
     phi = get_activation(run.activation)
-    hermite = C.hermite4_fn(lambda v: stat(phi.phi(v)))
+    hermite = C.hermite4_fn(lambda v: stat(phi.phi(v)))  # type: ignore[arg-type]
     kurt = C.sample_kurtosis(h_prev, scheme.family)
     expected = C.expected_over_samples(expect, qs, kurt, hermite)
     u = unit_means(stat(h))

@@ -101,12 +101,17 @@ def measure_hypothesis(profile: str = "thorough", alpha: float = 1e-4) -> dict[s
         if not condition_holds(sigma, net.widths, net.input_dim, act):
             sigma *= 0.1
         return small_init_vanishes(
-            None, sigma=sigma, activation=act, seed=seed, alpha=alpha, **net.kwargs()
+            None,
+            sigma=sigma,
+            activation=act,
+            seed=seed,
+            alpha=alpha,
+            **net.kwargs(),  # type: ignore[arg-type]
         )
 
     def big(net: S.Network, gain: float, seed: int) -> Verdict:
         sigma = gain / _m.sqrt(min([net.input_dim, *net.widths[:-1]]))
-        return big_init_saturates(None, sigma=sigma, seed=seed, alpha=alpha, **net.kwargs())
+        return big_init_saturates(None, sigma=sigma, seed=seed, alpha=alpha, **net.kwargs())  # type: ignore[arg-type]
 
     runs: list[tuple[str, Callable[..., Verdict], dict[str, st.SearchStrategy[object]]]] = [
         (

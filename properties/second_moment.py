@@ -55,7 +55,7 @@ def _transposed(scheme: Scheme) -> Scheme:
     in law: the same family with the fans swapped in the variance rule (for W^T)."""
     rule = scheme.rule
     swap = {"fan_in": "fan_out", "fan_out": "fan_in"}.get(rule.mode, rule.mode)
-    return Scheme(scheme.name + "^T", scheme.family, VarianceRule(rule.scale, swap))
+    return Scheme(scheme.name + "^T", scheme.family, VarianceRule(rule.scale, swap))  # type: ignore[arg-type]
 
 
 def he_relu_keeps_second_moment(

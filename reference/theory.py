@@ -58,6 +58,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -67,7 +68,7 @@ from weight_init.activations import Activation, ArrayFn, get_activation
 from weight_init.errors import InvalidParameterError
 from weight_init.schemes import Scheme, get_scheme
 
-Fn = Callable[[NDArray[np.float64]], NDArray[np.float64]]
+Fn = Callable[[NDArray[Any]], NDArray[Any]]
 
 #: Gaussian tail cut, in standard deviations (mass beyond: 2 * Phi(-12) = 3.6e-33).
 TAIL = 12.0
