@@ -1,6 +1,6 @@
 """Benchmark: the default ``weight-init report`` on 2 cores (goal: under a minute).
 
-Runs the README's command in a fresh interpreter (``python -m weight_init.cli report
+Runs the README's command in a fresh interpreter (``python -m weight_init.app.cli report
 --out TMP``, i.e. everything: imports, experiments, phase diagram, property suite,
 figures, files) ``--repeats`` times, pinned to at most 2 CPUs, and prints wall time
 (min and median), the CPU time of the child (user + sys, which a machine busy with
@@ -29,7 +29,7 @@ GOAL_SECONDS = 60.0
 def run_once(extra: list[str]) -> tuple[float, float, str]:
     """``(wall, cpu, stderr)`` of one report run into a fresh temporary directory."""
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [sys.executable, "-m", "weight_init.cli", "report", "--out", f"{tmp}/r", *extra]
+        cmd = [sys.executable, "-m", "weight_init.app.cli", "report", "--out", f"{tmp}/r", *extra]
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)

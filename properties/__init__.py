@@ -3,7 +3,7 @@ other implementations against the reference.
 
 Hypothesis settings profiles live in :mod:`weight_init.properties.profiles`;
 the pytest plugin (entry point ``pytest11``) in
-:mod:`weight_init.properties.pytest_plugin`.
+:mod:`weight_init.app.pytest_plugin`.
 """
 
 from __future__ import annotations

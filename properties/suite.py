@@ -8,7 +8,7 @@ at the family-wise false-fail rate ``alpha``.
 
 :func:`run_suite` runs them all on nine cases derived from ``seed``, each verdict
 at ``alpha``; one suite run then has a false-alarm rate of at most ``9 * alpha``
-(Bonferroni over the verdicts). Measured by :mod:`weight_init.properties.false_alarm`:
+(Bonferroni over the verdicts). Measured by :mod:`weight_init.app.calibration.false_alarm`:
 1 of 200 seeds at alpha = 1e-3 (bound 0.009).
 """
 

@@ -80,7 +80,7 @@ def test_plugin_import_is_light() -> None:
     import sys
 
     code = (
-        "import sys, weight_init.properties.pytest_plugin; "
+        "import sys, weight_init.app.pytest_plugin; "
         "print(any(m in sys.modules for m in ('scipy', 'torch', "
         "'weight_init.properties.conformance')))"
     )

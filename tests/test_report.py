@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from weight_init.cli import main
+from weight_init.app.cli import main
 from weight_init.experiment import forward_prop
 from weight_init.reports.config import (
     CheckSpec,

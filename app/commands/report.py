@@ -14,7 +14,7 @@ import time
 from typing import Any
 
 from weight_init.activations import ACTIVATIONS, activation_names
-from weight_init.commands.argtypes import non_negative_int, positive_int
+from weight_init.app.commands.argtypes import non_negative_int, positive_int
 from weight_init.schemes import SCHEMES, scheme_names
 
 DEFAULT_OUT = "weight-init-report"
@@ -188,7 +188,7 @@ def config_from_args(args: argparse.Namespace) -> Any:
             for a in ([fixed] if fixed is not None else acts)
         )
     if args.check_alpha >= 1:
-        from weight_init.cli import UsageError
+        from weight_init.app.cli import UsageError
 
         raise UsageError(
             f"weight-init report: argument --check-alpha: must be < 1, got {args.check_alpha:g}"

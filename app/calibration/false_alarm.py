@@ -1,6 +1,6 @@
 """Measure the false-alarm rate of the whole property family on the reference.
 
-``python -m weight_init.properties.false_alarm --seeds 200 [--alpha 1e-3] [--hypothesis]``
+``python -m weight_init.app.calibration.false_alarm --seeds 200 [--alpha 1e-3] [--hypothesis]``
 
 * Suite: :func:`weight_init.properties.suite.run_suite` on the reference for seeds
   ``0..seeds-1`` (each seed draws fresh widths and data); a seed is a false alarm
@@ -210,7 +210,7 @@ def measure_hypothesis(profile: str = "thorough", alpha: float = 1e-4) -> dict[s
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m weight_init.properties.false_alarm")
+    parser = argparse.ArgumentParser(prog="python -m weight_init.app.calibration.false_alarm")
     parser.add_argument("--seeds", type=int, default=200, help="suite runs (seeds 0..N-1)")
     parser.add_argument("--alpha", type=float, default=1e-3, help="per-verdict alpha of run_suite")
     parser.add_argument(

@@ -9,7 +9,7 @@ import argparse
 import json
 from typing import Any
 
-from weight_init.commands.check import add_candidate_arguments
+from weight_init.app.commands.check import add_candidate_arguments
 
 
 def register(sub: Any) -> None:

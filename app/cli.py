@@ -1,6 +1,6 @@
 """The ``weight-init`` command line.
 
-Each subcommand lives in its own module under :mod:`weight_init.commands`
+Each subcommand lives in its own module under :mod:`weight_init.app.commands`
 and exposes ``register(subparsers)``, which adds its parser and sets
 ``run=callable(args) -> exit code``. Exit codes: 0 success, 1 a check that ran
 and did not conform, 2 usage or bad input (one line on stderr, no traceback).
@@ -46,7 +46,7 @@ def build_parser() -> OneLineParser:
     parser.add_argument("--version", action="version", version=f"weight-init {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
     for name in COMMANDS:
-        module = importlib.import_module(f"weight_init.commands.{name.replace('-', '_')}")
+        module = importlib.import_module(f"weight_init.app.commands.{name.replace('-', '_')}")
         module.register(sub)
     return parser
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from weight_init.commands.argtypes import (
+from weight_init.app.commands.argtypes import (
     activation_name,
     non_negative_int,
     positive_int,

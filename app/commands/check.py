@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from weight_init.commands.argtypes import non_negative_int, scheme_name
+from weight_init.app.commands.argtypes import non_negative_int, scheme_name
 
 SPEC_HELP = (
     "the initializer: MODULE:ATTR (imported from the current directory or sys.path, "

@@ -1,6 +1,6 @@
 """Measure the conformance check's false-alarm rate on correct implementations, and its power.
 
-``python -m weight_init.properties.false_alarm_check --checks 500 [--power 200] [--jobs 2]``
+``python -m weight_init.app.calibration.false_alarm_check --checks 500 [--power 200] [--jobs 2]``
 
 False alarms: ``--checks`` seeded checks (seeds ``0..checks-1``) cycling through correct
 implementations: every registered non-constant scheme of :mod:`weight_init.schemes`
@@ -183,7 +183,7 @@ def run(checks: int, power_checks: int, jobs: int) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m weight_init.properties.false_alarm_check")
+    p = argparse.ArgumentParser(prog="python -m weight_init.app.calibration.false_alarm_check")
     p.add_argument("--checks", type=int, default=500, help="seeded checks of correct code")
     p.add_argument("--power", type=int, default=0, help="seeded checks per planned effect")
     p.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")

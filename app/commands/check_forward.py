@@ -8,8 +8,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from weight_init.commands.argtypes import activation_name, non_negative_int, positive_int
-from weight_init.commands.check import probability
+from weight_init.app.commands.argtypes import activation_name, non_negative_int, positive_int
+from weight_init.app.commands.check import probability
 
 
 def register(sub: Any) -> None:
