@@ -16,7 +16,6 @@ in float64) and a statistics-only mode whose memory does not grow with depth.
 
 from __future__ import annotations
 
-import inspect
 import math
 import numbers
 from collections.abc import Callable, Sequence
@@ -35,6 +34,7 @@ from weight_init.errors import (
     NonFiniteWeightsError,
     describe_exception,
 )
+from weight_init.protocols import accepts_keyword
 from weight_init.schemes import RNG
 
 Init = Callable[..., Any]
@@ -82,16 +82,8 @@ def check_layer_sizes(hidden_layer_sizes: object) -> list[int]:
 
 
 def accepts_rng(init: Init) -> bool:
-    """Whether ``init`` can be called with an ``rng=`` keyword."""
-    try:
-        params = inspect.signature(init).parameters.values()
-    except (TypeError, ValueError):
-        return False
-    return any(
-        p.kind is inspect.Parameter.VAR_KEYWORD
-        or (p.name == "rng" and p.kind is not inspect.Parameter.POSITIONAL_ONLY)
-        for p in params
-    )
+    """Whether ``init`` can be called with an ``rng=`` keyword (:mod:`weight_init.protocols`)."""
+    return accepts_keyword(init, "rng")
 
 
 def all_finite(arr: NDArray[Any]) -> bool:
