@@ -143,6 +143,8 @@ class Family(ABC):
     words: str = ""
     #: Independent entries whose standardized law does not depend on the fans.
     is_iid: bool = True
+    #: Entries are random (False for a constant: no law, no statistics).
+    is_random: bool = True
     #: Largest possible ``|z|`` (inf when unbounded or, for orthogonal, shape-dependent).
     support_bound: float = math.inf
 
@@ -211,7 +213,7 @@ class Family(ABC):
 class Constant(Family):
     """Every entry equals the scheme's ``value``."""
 
-    name, words, is_iid = "constant", "a constant", False
+    name, words, is_iid, is_random = "constant", "a constant", False, False
 
     def variance(self, scheme: Scheme, fan_in: int, fan_out: int) -> float:
         return 0.0

@@ -28,7 +28,8 @@ from weight_init.errors import (
     InvalidParameterError,
     UnknownSchemeError,
 )
-from weight_init.properties import distributions, power
+from weight_init.families import get_family
+from weight_init.properties import power
 from weight_init.properties.conformance import check_initializer, standardized_sample
 from weight_init.schemes import SCHEMES, get_scheme
 
@@ -190,7 +191,7 @@ def test_planned_sample_size_reaches_the_power(family: str) -> None:
                 return float(stats.norm.sf(za - d * math.sqrt(n)))
 
         elif e.test == "variance":
-            m4 = distributions.fourth_moment(family)
+            m4 = get_family(family).fourth_moment()
             # effect sizes: a relative std error e (both signs), or the std ratio itself
             ratios = [(1 + e.size) ** 2, (1 - e.size) ** 2] if e.size < 0.5 else [e.size**2]
 
