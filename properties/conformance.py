@@ -206,11 +206,16 @@ def _smallest_failing_shape(
     fn: Callable[..., Any], conv: str, seed: int, failed: Sequence[Check]
 ) -> str:
     """Hypothesis shrinks ``(fan_in, fan_out)`` to the smallest shape at which one of the
-    ``failed`` exact checks fails on a single draw; "" when no shape up to 64 shows it."""
-    from hypothesis import Phase, find, settings
+    ``failed`` exact checks fails on a single draw; "" when no shape up to 64 shows it, and
+    inside a running Hypothesis test (Hypothesis forbids nesting a search in one)."""
+    from hypothesis import HealthCheck, Phase, find, settings
     from hypothesis import strategies as st
     from hypothesis.errors import NoSuchExample
 
+    from hypothesis.control import currently_in_test_context
+
+    if currently_in_test_context():
+        return ""  # Hypothesis refuses a search nested in a running @given test
     mode = seeding_of(fn)
 
     def fails(shape: tuple[int, int]) -> bool:
@@ -227,6 +232,9 @@ def _smallest_failing_shape(
             fails,
             settings=settings(
                 database=None,
+                deadline=None,
+                # the health checks judge test code, not the initializer being shrunk
+                suppress_health_check=list(HealthCheck),
                 max_examples=200,
                 derandomize=True,
                 phases=[Phase.generate, Phase.shrink],

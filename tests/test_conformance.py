@@ -12,6 +12,7 @@ the drawn seed, so the ci profile is deterministic.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable
 from typing import Any
@@ -106,21 +107,29 @@ def test_failure_has_shrunk_shape_and_readable_table() -> None:
     assert "distinct units" in table and "FAIL" in table and "diagnosis:" in table
 
 
-def test_metadata_for_reports() -> None:
+def test_typed_result_for_reports() -> None:
     v = check_initializer(SCHEMES["he_uniform"], "he_uniform", seed=3)
-    m = v.metadata
-    assert m["identification"]["closest_scheme"] == "he_uniform"
-    fit = m["fan_fit"]
-    assert abs(fit["a"] + 1) < 5 * fit["se_a"] + 0.01 and abs(fit["b"]) < 5 * fit["se_b"] + 0.01
-    qq = m["qq"]
-    assert len(qq["theory"]) == len(qq["sample"]) == 201
-    assert np.all(np.diff(qq["sample"]) >= 0)
+    assert v.identification is not None and v.identification.best is not None
+    assert v.identification.best.name == "he_uniform"
+    fit = v.fan_fit
+    assert fit is not None
+    assert abs(fit.a + 1) < 5 * fit.se_a + 0.01 and abs(fit.b) < 5 * fit.se_b + 0.01
+    q = v.quantiles
+    assert q is not None and len(q.probabilities) == len(q.values) == 201
+    assert np.all(np.diff(q.values) >= 0)
     # sample quantiles of U(-sqrt3, sqrt3) at 201 points: DKW-bounded, |error| < 0.02
-    assert np.max(np.abs(np.subtract(qq["sample"], qq["theory"]))) < 0.02
+    theory = v.scheme.family.ppf(np.asarray(q.probabilities))
+    assert np.max(np.abs(np.subtract(q.values, theory))) < 0.02
     z = standardized_sample(SCHEMES["he_uniform"], "he_uniform", seed=3)
-    assert z.size == m["n_entries"] and np.all(np.diff(z) >= 0)
+    assert z.size == v.design.n_entries and np.all(np.diff(z) >= 0)
     assert np.max(np.abs(z)) <= math.sqrt(3) * (1 + 1e-12)
-    assert v.to_json()
+    # the JSON keeps the keys of earlier versions, built from the typed fields
+    m = json.loads(v.to_json())["metadata"]
+    assert m["identification"]["closest_scheme"] == "he_uniform" and m["family"] == "uniform"
+    assert m["fan_fit"] == fit.to_dict() and m["qq"]["sample"] == list(q.values)
+    assert m["n_entries"] == v.design.n_entries and m["seeding"] == v.design.seeding == "rng"
+    with pytest.raises(TypeError):
+        v.metadata["scheme"] = "x"  # type: ignore[index]
 
 
 def test_determinism_is_checked_when_fn_takes_a_seed() -> None:
@@ -138,7 +147,7 @@ def test_global_state_initializer_is_seeded() -> None:
 
     a = check_initializer(legacy, "he_normal", seed=5)
     b = check_initializer(legacy, "he_normal", seed=5)
-    assert a.passed and a.metadata["seeding"] == "global"
+    assert a.passed and a.design.seeding == "global"
     assert [t.statistic for t in a.tests] == [t.statistic for t in b.tests]
 
 
