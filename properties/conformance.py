@@ -210,9 +210,8 @@ def _smallest_failing_shape(
     inside a running Hypothesis test (Hypothesis forbids nesting a search in one)."""
     from hypothesis import HealthCheck, Phase, find, settings
     from hypothesis import strategies as st
-    from hypothesis.errors import NoSuchExample
-
     from hypothesis.control import currently_in_test_context
+    from hypothesis.errors import NoSuchExample
 
     if currently_in_test_context():
         return ""  # Hypothesis refuses a search nested in a running @given test

@@ -34,14 +34,17 @@ from weight_init.properties.checks import registry as C
 from weight_init.properties.checks.base import Check, CheckResult, Evidence
 from weight_init.properties.checks.exact import (
     BoundsEvidence,
+    DeterminismEvidence,
     DtypeEvidence,
     DuplicateEvidence,
     FiniteEvidence,
     OrthogonalityEvidence,
+    RepeatEvidence,
     ShapeEvidence,
 )
 from weight_init.properties.checks.statistical import (
     CorrelationEvidence,
+    DistributionEvidence,
     MeanEvidence,
     SignEvidence,
     VarianceEvidence,
@@ -69,6 +72,10 @@ class Findings:
     @property
     def any_failed(self) -> bool:
         return any(r.failed for r in self.results)
+
+    def result(self, check: Check) -> CheckResult | None:
+        """The result of ``check`` (None when it did not run)."""
+        return next((r for r in self.results if r.check is check), None)
 
     def evidence(self, check: Check, kind: type[E]) -> E | None:
         """The evidence ``check`` returned, when it is of type ``kind``."""
@@ -115,12 +122,14 @@ def _mode_reason(f: Findings, ev: VarianceEvidence | None) -> str:
     best = min(fits, key=lambda k: fits[k].chi2)
     if best == declared or fits[best].chi2 * 4 > fits[declared].chi2:
         return ""
-    c = fits[best].ratio
-    rule = {"fan_in": "fan_in", "fan_out": "fan_out", "fan_avg": "(fan_in+fan_out)/2"}
-    text = (
-        f"wrong fan mode: the variance follows {c:.3g}/{rule.get(best, best)}, "
-        f"the rule is {f.scheme.rule.describe()}"
-    )
+    c = fits[best].ratio  # the variance is c times variance_scaling(1, best)'s
+    follows = {
+        "fan_in": f"follows {c:.3g}/fan_in",
+        "fan_out": f"follows {c:.3g}/fan_out",
+        "fan_avg": f"follows {2.0 * c:.3g}/(fan_in+fan_out)",
+        "fixed": f"is a fixed {c:.3g}, whatever the fans",
+    }[best]
+    text = f"wrong fan mode: the variance {follows}, the rule is {f.scheme.rule.describe()}"
     if {best, declared} == {"fan_in", "fan_out"}:
         text += " (fans read from the wrong axis, or a transposed layout)"
     return text
@@ -135,6 +144,16 @@ def _lookalike(f: Findings) -> str:
         s = SCHEMES.get(best.name)
         what = f" ({s.description})" if s is not None and s.description else ""
         return f"behaves exactly like {best.name}{what}"
+    return ""
+
+
+def _tails(kind: DistributionEvidence) -> str:
+    """Heavy or light tails when the kurtosis is 10% or more off the family's."""
+    k, m4 = kind.kurtosis, kind.family_kurtosis
+    if k > 1.1 * m4:
+        return f"heavy tails: kurtosis {k:.3g}, the declared law's is {m4:.3g}"
+    if k < m4 / 1.1:
+        return f"light tails: kurtosis {k:.3g}, the declared law's is {m4:.3g}"
     return ""
 
 
@@ -156,13 +175,34 @@ def _structure(f: Findings) -> list[str]:
         reasons.append(f"not a floating-point array: {dtype.detail}")
     fin = f.evidence(C.FINITE, FiniteEvidence)
     if f.failed(C.FINITE) and fin is not None:
+        if fin.entries == fin.total:
+            how = "every entry is NaN or infinite"
+        elif fin.calls == fin.n_calls:
+            how = "in every call"
+        else:
+            how = "occasional NaN"
         reasons.append(
-            f"non-finite entries: {fin.entries} NaN/inf in {fin.calls} "
-            f"of {fin.n_calls} calls (occasional NaN)"
+            f"non-finite entries: {fin.entries} NaN/inf in {fin.calls} of {fin.n_calls} "
+            f"calls ({how})"
         )
     dup = f.evidence(C.DISTINCT_UNITS, DuplicateEvidence)
     if f.failed(C.DISTINCT_UNITS) and dup is not None:
         reasons.append(f"duplicated units: {dup.detail}; symmetry is not broken")
+    rep = f.evidence(C.FRESH_DRAWS, RepeatEvidence)
+    if f.failed(C.FRESH_DRAWS) and rep is not None:
+        if rep.always:
+            reasons.append("returns the same array on every call: its randomness is ignored")
+        else:
+            reasons.append(
+                f"repeats arrays across calls ({rep.repeats} of {rep.compared} calls return "
+                "an earlier call's array): its randomness is partly ignored"
+            )
+    det = f.evidence(C.DETERMINISM, DeterminismEvidence)
+    if f.failed(C.DETERMINISM) and det is not None:
+        if not det.same_seed_same:
+            reasons.append("not reproducible: the same seed gave different arrays")
+        elif not f.failed(C.FRESH_DRAWS):
+            reasons.append("two seeds gave the same array: the seed is ignored")
     if f.failed(C.CONSTANT_VALUE):
         reasons.append(f"entries are not all {f.scheme.value:g}")
     orth = f.evidence(C.ORTHOGONALITY, OrthogonalityEvidence)
@@ -196,7 +236,16 @@ def _law(f: Findings) -> list[str]:
     elif f.failed(C.VARIANCE) and var is not None and math.isfinite(var.ratio):
         reasons.append(_ratio_reason(f, var))
     ident = f.identification
-    if ident is not None and f.failed(C.DISTRIBUTION, C.BOUNDS):
+    kind = f.evidence(C.DISTRIBUTION, DistributionEvidence)
+    atom = kind is not None and kind.largest_atom >= max(3, 0.01 * kind.n)
+    if kind is not None and atom and f.failed(C.DISTRIBUTION):
+        if kind.zeros >= max(3, 0.01 * kind.n):
+            reasons.append(f"point mass at 0: {kind.zeros / kind.n:.2%} of entries are exactly 0")
+        else:
+            reasons.append(
+                f"point mass: one value holds {kind.largest_atom / kind.n:.2%} of the entries"
+            )
+    elif ident is not None and f.failed(C.DISTRIBUTION, C.BOUNDS):
         fam = ident.family
         if fam is not None and fam != f.scheme.family:
             reasons.append(
@@ -206,11 +255,19 @@ def _law(f: Findings) -> list[str]:
             bounds = f.evidence(C.BOUNDS, BoundsEvidence)
             mx = bounds.max_abs_z if bounds is not None else math.nan
             reasons.append(f"entries beyond the family's bound (max |z| = {mx:.4g})")
+        elif kind is not None and f.failed(C.DISTRIBUTION) and math.isfinite(kind.kurtosis):
+            tails = _tails(kind)
+            if tails:
+                reasons.append(tails)
+    repeated = f.failed(C.FRESH_DRAWS, C.DISTINCT_UNITS)
     mean = f.evidence(C.MEAN, MeanEvidence)
-    if f.failed(C.MEAN) and mean is not None:
-        reasons.append(f"mean shifted by {mean.mean_std:+.3g} std")
+    if f.failed(C.MEAN) and mean is not None and not f.failed(C.FRESH_DRAWS):
+        result = f.result(C.MEAN)
+        threshold = 0.0 if result is None else result.test.threshold
+        if mean.robust_p is None or mean.robust_p <= threshold:
+            reasons.append(f"mean shifted by {mean.mean_std:+.3g} std")
     for check in (C.UNIT_INDEPENDENCE, C.INPUT_INDEPENDENCE):
-        if f.failed(check) and not f.failed(C.DISTINCT_UNITS):
+        if f.failed(check) and not repeated:
             corr = f.evidence(check, CorrelationEvidence)
             r = corr.r if corr is not None else math.nan
             axis = "units (columns)" if check is C.UNIT_INDEPENDENCE else "inputs (rows)"

@@ -245,6 +245,11 @@ class Identification:
 
     def describe(self) -> str:
         lines = [f"family: {self.family_name}"]
+        if self.n_entries == 0:
+            lines[0] += (
+                ": no finite entries of the expected shape to identify (every call returned "
+                "NaN/inf or a wrongly shaped array)"
+            )
         if self.family_distances:
             ds = ", ".join(f"{f} {d:.4f}" for f, d in sorted(self.family_distances.items()))
             lines[0] += f" (KS distance to each standardized law: {ds})"

@@ -33,6 +33,7 @@ Adding a family is one new :class:`Family` subclass instance passed to
 
 from __future__ import annotations
 
+import functools
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
@@ -41,7 +42,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import special, stats
 
 from weight_init.errors import InvalidParameterError, UnknownFamilyError
 
@@ -57,11 +57,20 @@ TRUNCATED_NORMAL_STD = 0.87962566103423978
 TRUNCATION = 2.0
 
 _SQRT3 = math.sqrt(3.0)
-_TN_MASS = 2.0 * stats.norm.cdf(TRUNCATION) - 1.0
-_TN_LOW = stats.norm.cdf(-TRUNCATION)
-_TN_M4 = (
-    3.0 * TRUNCATED_NORMAL_STD**2 - 2.0 * TRUNCATION**3 * stats.norm.pdf(TRUNCATION) / _TN_MASS
-) / TRUNCATED_NORMAL_STD**4
+
+
+@functools.cache
+def _truncation_constants() -> tuple[float, float, float]:
+    """``(2 Phi(2) - 1, Phi(-2), E z^4)`` of the standardized truncated normal (scipy is
+    imported here, on first use, so importing the package stays light)."""
+    from scipy import stats
+
+    mass = 2.0 * stats.norm.cdf(TRUNCATION) - 1.0
+    low = stats.norm.cdf(-TRUNCATION)
+    m4 = (
+        3.0 * TRUNCATED_NORMAL_STD**2 - 2.0 * TRUNCATION**3 * stats.norm.pdf(TRUNCATION) / mass
+    ) / TRUNCATED_NORMAL_STD**4
+    return float(mass), float(low), float(m4)
 
 
 def standard_normal(rng: RNG, shape: tuple[int, ...]) -> Array:
@@ -242,15 +251,21 @@ class Normal(Family):
         return w
 
     def law(self, n: int | None = None) -> Any:
+        from scipy import stats
+
         return stats.norm()
 
     def fourth_moment(self, n: int | None = None) -> float:
         return 3.0
 
     def cdf(self, z: Array, n: int | None = None) -> Array:
+        from scipy import special
+
         return np.asarray(special.ndtr(np.asarray(z, dtype=np.float64)))
 
     def ppf(self, p: Array, n: int | None = None) -> Array:
+        from scipy import special
+
         return np.asarray(special.ndtri(np.asarray(p, dtype=np.float64)))
 
 
@@ -264,6 +279,8 @@ class Uniform(Family):
         return uniform(rng, -bound, bound, (fan_in, fan_out))
 
     def law(self, n: int | None = None) -> Any:
+        from scipy import stats
+
         return stats.uniform(loc=-_SQRT3, scale=2.0 * _SQRT3)
 
     def fourth_moment(self, n: int | None = None) -> float:
@@ -289,19 +306,27 @@ class TruncatedNormal(Family):
         return w
 
     def law(self, n: int | None = None) -> Any:
+        from scipy import stats
+
         return stats.truncnorm(-TRUNCATION, TRUNCATION, scale=1.0 / TRUNCATED_NORMAL_STD)
 
     def fourth_moment(self, n: int | None = None) -> float:
-        return float(_TN_M4)
+        return _truncation_constants()[2]
 
     def cdf(self, z: Array, n: int | None = None) -> Array:
+        from scipy import special
+
+        mass, low, _ = _truncation_constants()
         z = np.asarray(z, dtype=np.float64)
-        u = (special.ndtr(z * TRUNCATED_NORMAL_STD) - _TN_LOW) / _TN_MASS
+        u = (special.ndtr(z * TRUNCATED_NORMAL_STD) - low) / mass
         return np.clip(u, 0.0, 1.0)
 
     def ppf(self, p: Array, n: int | None = None) -> Array:
+        from scipy import special
+
+        mass, low, _ = _truncation_constants()
         p = np.asarray(p, dtype=np.float64)
-        return np.asarray(special.ndtri(_TN_LOW + p * _TN_MASS) / TRUNCATED_NORMAL_STD)
+        return np.asarray(special.ndtri(low + p * mass) / TRUNCATED_NORMAL_STD)
 
 
 def _haar_n(n: int | None) -> int:
@@ -331,6 +356,8 @@ class Orthogonal(Family):
         return 3.0 * m / (m + 2.0)
 
     def cdf(self, z: Array, n: int | None = None) -> Array:
+        from scipy import special
+
         m = _haar_n(n)
         z = np.asarray(z, dtype=np.float64)
         x = np.clip(z * z / m, 0.0, 1.0)
@@ -338,6 +365,8 @@ class Orthogonal(Family):
         return np.asarray(0.5 + np.sign(z) * half)
 
     def ppf(self, p: Array, n: int | None = None) -> Array:
+        from scipy import special
+
         m = _haar_n(n)
         p = np.asarray(p, dtype=np.float64)
         x = special.betaincinv(0.5, 0.5 * (m - 1), np.abs(2.0 * p - 1.0))

@@ -133,8 +133,9 @@ class VarianceRule:
     def describe(self) -> str:
         if self.mode == "fixed":
             return f"std {math.sqrt(self.scale):g}"
-        denom = {"fan_in": "fan_in", "fan_out": "fan_out", "fan_avg": "(fan_in+fan_out)/2"}
-        return f"variance {self.scale:g}/{denom[self.mode]}"
+        if self.mode == "fan_avg":  # 2 s / (fan_in + fan_out), written so it reads right
+            return f"variance {2.0 * self.scale:g}/(fan_in+fan_out)"
+        return f"variance {self.scale:g}/{self.mode}"
 
 
 @dataclass(frozen=True)

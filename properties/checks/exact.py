@@ -9,7 +9,9 @@
 * ``orthogonality`` (orthogonal): ``max |G / g^2 - I| <= 50 n eps`` for the Gram matrix G
   of the smaller side, ``n = max(fans)``;
 * ``determinism`` (when ``fn`` takes ``rng`` or ``seed``): the same seed gives the same
-  array, another seed a different one (unless the scheme is constant).
+  array, another seed a different one (unless the scheme is constant);
+* ``fresh draws`` (random families): no two calls at one shape (different seeds) return
+  the same array, bytewise; two draws of a continuous law coincide with probability 0.
 """
 
 from __future__ import annotations
@@ -38,9 +40,12 @@ class DtypeEvidence(Evidence):
 
 @dataclass(frozen=True)
 class FiniteEvidence(Evidence):
+    """Non-finite ``entries`` in ``calls`` of ``n_calls``; ``total`` floating entries."""
+
     entries: int
     calls: int
     n_calls: int
+    total: int
 
 
 @dataclass(frozen=True)
@@ -111,16 +116,17 @@ class FiniteCheck(Check):
     explanation = "some entries are NaN or infinite"
 
     def run(self, pool: Pool) -> CheckResult:
-        entries, calls, first = 0, 0, ""
+        entries, calls, total, first = 0, 0, 0, ""
         for d in pool.draws:
             if d.raw.dtype.kind in "fc":
+                total += int(d.raw.size)
                 k = int(np.count_nonzero(~np.isfinite(d.raw)))
                 if k:
                     entries += k
                     calls += 1
                     first = first or f"fn({d.fan_in}, {d.fan_out}) with seed {d.seed}"
         detail = f"{entries} non-finite entries in {calls} calls, first {first}" if first else ""
-        ev = FiniteEvidence(entries, calls, len(pool.draws))
+        ev = FiniteEvidence(entries, calls, len(pool.draws), total)
         return self.exact(entries, 0, entries == 0, detail, ev)
 
 
@@ -264,3 +270,43 @@ class DeterminismCheck(Check):
             detail += ": two seeds gave the same array"
         ok = same and differ
         return self.exact(float(not ok), 0.0, ok, detail, DeterminismEvidence(same, differ))
+
+
+@dataclass(frozen=True)
+class RepeatEvidence(Evidence):
+    """``repeats`` of ``compared`` calls returned an array an earlier call (same shape,
+    another seed) had returned; ``always`` when every repeated shape gave one array only."""
+
+    repeats: int
+    compared: int
+    always: bool
+
+
+class FreshDrawsCheck(Check):
+    """Calls with different seeds at one shape return different arrays: two independent
+    draws of a continuous law coincide with probability 0 (bytewise comparison)."""
+
+    name = "fresh draws"
+    explanation = "calls with different seeds returned the same array: randomness is ignored"
+
+    def applies(self, family: Family) -> bool:
+        return family.is_random
+
+    def run(self, pool: Pool) -> CheckResult | None:
+        repeats, compared, always, first = 0, 0, True, ""
+        for b in pool.blocks:
+            if b.w.shape[0] < 2:
+                continue
+            seen = {m.tobytes() for m in b.w}
+            compared += b.w.shape[0] - 1
+            repeats += b.w.shape[0] - len(seen)
+            always = always and len(seen) == 1
+            if len(seen) < b.w.shape[0]:
+                first = first or f"fn({b.fan_in}, {b.fan_out})"
+        if not compared:
+            return None
+        detail = (
+            f"{repeats} of {compared} calls repeat an earlier array, e.g. {first}" if first else ""
+        )
+        ev = RepeatEvidence(repeats, compared, always and repeats > 0)
+        return self.exact(repeats, 0, repeats == 0, detail, ev)

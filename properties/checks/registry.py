@@ -17,6 +17,7 @@ from weight_init.properties.checks.exact import (
     DistinctUnitsCheck,
     DtypeCheck,
     FiniteCheck,
+    FreshDrawsCheck,
     OrthogonalityCheck,
     ShapeCheck,
 )
@@ -37,6 +38,7 @@ BOUNDS = BoundsCheck()
 DISTINCT_UNITS = DistinctUnitsCheck()
 ORTHOGONALITY = OrthogonalityCheck()
 DETERMINISM = DeterminismCheck()
+FRESH_DRAWS = FreshDrawsCheck()
 MEAN = MeanCheck()
 VARIANCE = VarianceCheck()
 FAN_RULE = FanRuleCheck()
@@ -54,6 +56,7 @@ BUILT_IN: tuple[Check, ...] = (
     DISTINCT_UNITS,
     ORTHOGONALITY,
     DETERMINISM,
+    FRESH_DRAWS,
     MEAN,
     VARIANCE,
     FAN_RULE,

@@ -50,7 +50,15 @@ def ks_pvalue(d: float, n: int) -> float:
 
 @dataclass(frozen=True)
 class MeanEvidence(Evidence):
+    """The pooled mean of ``z``, and the p-value of the same mean under a cluster-robust
+    variance (None with fewer than 3 matrices): with ``S_c`` the sum of matrix c's ``n_c``
+    entries, ``t = sum S_c / sqrt(sum (S_c - n_c zbar)^2)`` against Student's t with
+    ``C - 1`` degrees of freedom. It does not assume unit variance nor independent entries
+    within a matrix (only independent calls), so a wrong variance or correlated rows do not
+    move it; the diagnosis names a mean shift only when it also rejects."""
+
     mean_std: float
+    robust_p: float | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +68,19 @@ class VarianceEvidence(Evidence):
     ratio: float
     se: float
     mode_fits: Mapping[str, SchemeMatch]
+
+
+@dataclass(frozen=True)
+class DistributionEvidence(Evidence):
+    """What kind of departure: ``zeros`` exact zeros and the ``largest_atom`` (the most
+    repeated value's count) among ``n`` entries; the sample kurtosis ``mean w^4 / (mean
+    w^2)^2`` per shape, pooled, beside the family's ``E z^4`` (i.i.d. families; nan else)."""
+
+    n: int
+    zeros: int
+    largest_atom: int
+    kurtosis: float
+    family_kurtosis: float
 
 
 @dataclass(frozen=True)
@@ -93,7 +114,23 @@ class MeanCheck(_Statistical):
             return None
         mean = pool.z_mean
         t = float(z.sum() / math.sqrt(n))
-        return self.statistical(t, two_sided(t), n, f"mean z = {mean:.4g}", MeanEvidence(mean))
+        ev = MeanEvidence(mean, _cluster_robust_p(pool))
+        return self.statistical(t, two_sided(t), n, f"mean z = {mean:.4g}", ev)
+
+
+def _cluster_robust_p(pool: Pool) -> float | None:
+    """Two-sided p-value of the mean with one cluster per matrix (see :class:`MeanEvidence`)."""
+    sums = [b.z.sum(axis=(1, 2)) for b in pool.blocks]
+    if sum(s.size for s in sums) < 3:
+        return None
+    s_c = np.concatenate(sums)
+    n_c = np.concatenate([np.full(b.z.shape[0], b.fan_in * b.fan_out) for b in pool.blocks])
+    zbar = float(s_c.sum() / n_c.sum())
+    var = float(np.sum((s_c - n_c * zbar) ** 2))
+    if var <= 0:
+        return None
+    t = float(s_c.sum()) / math.sqrt(var)
+    return float(2 * stats.t.sf(abs(t), s_c.size - 1))
 
 
 class VarianceCheck(_Statistical):
@@ -193,17 +230,32 @@ class DistributionCheck(_Statistical):
         if family.is_iid:
             u = family.cdf(pool.z)
         else:  # a fan-dependent law (orthogonal): PIT per shape, n = max fan
-            us = [
+            parts = [
                 family.cdf(b.z.ravel(), max(b.fan_in, b.fan_out))
                 for b in pool.blocks
                 if max(b.fan_in, b.fan_out) >= 2
             ]
-            u = np.concatenate(us) if us else np.empty(0)
+            u = np.concatenate(parts) if parts else np.empty(0)
         if not u.size:
             return None
-        d = ks_statistic(np.sort(u), lambda x: x)
+        us = np.sort(u)
+        d = ks_statistic(us, lambda x: x)
         n = int(u.size)
-        return self.statistical(d, ks_pvalue(d, n), n, f"KS D = {d:.4g}")
+        return self.statistical(d, ks_pvalue(d, n), n, f"KS D = {d:.4g}", _kind(pool, us))
+
+
+def _kind(pool: Pool, us: np.ndarray) -> DistributionEvidence:
+    """Atoms (runs of equal sorted PIT values strictly inside (0, 1): a CDF saturates at 0
+    and 1 beyond the support or in far tails, which the bounds check judges) and tails."""
+    z, family = pool.z, pool.scheme.family
+    inner = us[(us > 0.0) & (us < 1.0)]
+    starts = np.flatnonzero(np.concatenate(([True], inner[1:] != inner[:-1], [True])))
+    largest = int(np.max(np.diff(starts))) if inner.size else 0
+    kurt, m4 = math.nan, math.nan
+    if family.is_iid:  # per shape, so a variance wrong by shape is not read as a tail
+        kurt = kurtosis(pool.moments)
+        m4 = family.fourth_moment()
+    return DistributionEvidence(int(us.size), int(np.count_nonzero(z == 0)), largest, kurt, m4)
 
 
 class IndependenceCheck(_Statistical):
