@@ -55,20 +55,15 @@ from typing import Any, Literal, cast
 import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
-from weight_init.errors import InvalidLayerSizesError, InvalidParameterError, UnknownSchemeError
-from weight_init.families import (
-    CONSTANT,
-    FAMILIES,
-    NORMAL,
-    ORTHOGONAL,
+from weight_init.draws import (
     RNG,
     TRUNCATED_NORMAL_STD,
     TRUNCATION,
-    Family,
-    get_family,
     haar_orthogonal,
     truncated_standard_normal,
 )
+from weight_init.errors import InvalidLayerSizesError, InvalidParameterError, UnknownSchemeError
+from weight_init.families import CONSTANT, FAMILIES, NORMAL, ORTHOGONAL, Family, get_family
 
 __all__ = [
     "FAMILIES",

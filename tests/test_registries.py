@@ -180,3 +180,18 @@ def test_power_plan_asks_the_checks() -> None:
     more = power.plan("normal", checks=(*registered_checks(), toy))
     assert more.n_tests == base.n_tests + 1 and more.per_test_level < base.per_test_level
     assert more.n_entries == 10_000_000 and more.required(toy) == 10_000_000
+
+
+@pytest.mark.parametrize("name", ["normal", "uniform", "truncated_normal"])
+def test_builtin_family_closed_forms_match_their_scipy_law(name: str) -> None:
+    """The closed-form cdf, ppf and E z^4 each family uses agree with its frozen scipy law,
+    which has unit variance (the standardized entry)."""
+    fam = get_family(name)
+    law = fam.law()
+    z = np.linspace(-4.0, 4.0, 401)
+    p = np.linspace(0.001, 0.999, 399)
+    assert np.allclose(fam.cdf(z), law.cdf(z), rtol=0, atol=1e-12)
+    assert np.allclose(fam.ppf(p), law.ppf(p), rtol=0, atol=1e-9)
+    assert math.isclose(law.var(), 1.0, rel_tol=1e-12)
+    assert math.isclose(fam.fourth_moment(), law.moment(4), rel_tol=1e-9)
+    assert math.isclose(fam.support_bound, float(law.support()[1]), rel_tol=1e-12)
