@@ -20,7 +20,6 @@ import os
 import pkgutil
 import re
 import shutil
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +30,16 @@ _API = re.compile(r"<!-- api-modules: ([\w.]+)( recursive)? -->")
 _CLI = "<!-- cli-help -->"
 
 
+def package_dir() -> dict[str, str]:
+    """pyproject.toml's ``[tool.setuptools.package-dir]``: package name -> source folder."""
+    text = (ROOT / "pyproject.toml").read_text()
+    section = text.split("[tool.setuptools.package-dir]", 1)[1].split("\n[", 1)[0]
+    return dict(re.findall(r'^"?([\w.]+)"?\s*=\s*"([^"]+)"', section, re.M))
+
+
 def lay_out_source() -> None:
     """Symlink the source folders into ``build/docs-src`` as the package's import layout."""
-    mapping = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
-        "package-dir"
-    ]
+    mapping = package_dir()
     shutil.rmtree(SOURCE_TREE, ignore_errors=True)
     for package in sorted(mapping, key=lambda name: name.count(".")):
         target = SOURCE_TREE.joinpath(*package.split("."))
