@@ -2,7 +2,9 @@
 
 * ``<!-- cli-help -->`` becomes the ``--help`` text of ``weight-init`` and of every
   subcommand (the order of ``weight_init.app.cli.COMMANDS``), as ``weight-init CMD --help``
-  prints it at 88 columns: a new command appears on the CLI page without an edit.
+  prints it at 88 columns: a new command appears on the CLI page without an edit. Prose
+  for a command sits in ``<!-- prose CMD -->...<!-- /prose -->`` blocks anywhere on the page
+  and is moved above its help; prose for a command that does not exist fails the build.
 * ``<!-- api-modules: PACKAGE -->`` becomes one mkdocstrings block per public module of
   ``PACKAGE`` (``<!-- api-modules: PACKAGE recursive -->`` includes its subpackages), in
   alphabetical order: a new module appears in the API reference without an edit.
@@ -22,6 +24,8 @@ import re
 import shutil
 from pathlib import Path
 from typing import Any
+
+from mkdocs.exceptions import PluginError
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE_TREE = ROOT / "build" / "docs-src"
@@ -100,6 +104,9 @@ def on_page_markdown(markdown: str, **kwargs: Any) -> str:
         markdown = re.sub(r"<!-- prose \S+ -->\n.*?<!-- /prose -->\n?", "", markdown, flags=re.S)
         generated = cli_help()
         for name, text in prose.items():
-            generated = generated.replace(f"<!-- cli-prose: {name} -->", text.strip())
+            marker = f"<!-- cli-prose: {name} -->"
+            if marker not in generated:
+                raise PluginError(f"cli.md has prose for {name!r}, which is not a command")
+            generated = generated.replace(marker, text.strip())
         markdown = markdown.replace(_CLI, re.sub(r"<!-- cli-prose: \S+ -->\n", "", generated))
     return _API.sub(api_blocks, markdown)
