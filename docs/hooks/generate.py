@@ -11,7 +11,8 @@
 * On start, ``build/docs-src/`` is laid out as the installed package is (the
   ``[tool.setuptools.package-dir]`` mapping of pyproject.toml, as symlinks), and
   mkdocstrings reads the source from there: the API pages show this working tree, whether
-  the package is installed from a wheel, editable, or not at all.
+  the package is installed from a wheel, editable, or not at all; the CLI help is imported
+  from there too (the package's dependencies must be installed).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import os
 import pkgutil
 import re
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +70,8 @@ def _help(argv: list[str]) -> str:
 
 def cli_help() -> str:
     os.environ["COLUMNS"] = "88"
+    if str(SOURCE_TREE) not in sys.path:  # this working tree's commands, as the API pages
+        sys.path.insert(0, str(SOURCE_TREE))
     from weight_init.app.cli import COMMANDS
 
     parts = ["## `weight-init --help`", "", "```text", _help(["--help"]), "```", ""]
