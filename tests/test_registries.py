@@ -195,3 +195,18 @@ def test_builtin_family_closed_forms_match_their_scipy_law(name: str) -> None:
     assert math.isclose(law.var(), 1.0, rel_tol=1e-12)
     assert math.isclose(fam.fourth_moment(), law.moment(4), rel_tol=1e-9)
     assert math.isclose(fam.support_bound, float(law.support()[1]), rel_tol=1e-12)
+
+
+def test_seeding_reads_named_parameters_beside_kwargs() -> None:
+    """An explicit ``rng`` (or ``seed``) parameter counts even when ``**kwargs`` follows."""
+    from weight_init.protocols import seeding_of
+
+    def with_rng(fan_in: int, fan_out: int, rng: object = None, **kw: object) -> None: ...
+
+    def with_seed(fan_in: int, fan_out: int, *, seed: int = 0, **kw: object) -> None: ...
+
+    def only_kwargs(fan_in: int, fan_out: int, **kw: object) -> None: ...
+
+    assert seeding_of(with_rng) == "rng"
+    assert seeding_of(with_seed) == "seed"
+    assert seeding_of(only_kwargs) == "global"
