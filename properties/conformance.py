@@ -1,8 +1,9 @@
 """Check an initializer against a registered scheme: exact checks, then Holm-corrected statistics.
 
 ``check_initializer(fn, scheme, convention)`` calls ``fn(fan_in, fan_out)`` over a design of
-shapes (:data:`weight_init.properties.sampling.DEFAULT_SHAPES`, very unequal fans both
-ways), as many times as the power plan requires (:mod:`weight_init.properties.power`:
+shapes (:func:`weight_init.properties.sampling.design_shapes`: the fixed
+:data:`~weight_init.properties.sampling.DEFAULT_SHAPES`, very unequal fans both ways, odd,
+prime and >= 2048, plus shapes drawn from the check's seed), as many times as the power plan requires (:mod:`weight_init.properties.power`:
 power 0.99 against each check's effects at per-test level ``alpha / m``), pools the draws
 and standardizes every entry by the rule, ``z = w / sd_rule``
 (:mod:`weight_init.properties.checks.pool`), then runs the registered checks
@@ -44,10 +45,10 @@ from weight_init.properties.identify import identify_draws
 from weight_init.properties.multiple_testing import holm_reject, holm_thresholds
 from weight_init.properties.results import Verdict
 from weight_init.properties.sampling import (
-    DEFAULT_SHAPES,
     Draw,
     call,
     calls_per_shape,
+    design_shapes,
     draw_design,
 )
 from weight_init.protocols import seeding_of
@@ -125,14 +126,17 @@ def check_initializer(
     alpha: float = powerplan.DEFAULT_ALPHA,
     power: float = powerplan.DEFAULT_POWER,
     n_entries: int | None = None,
-    shapes: Sequence[tuple[int, int]] = DEFAULT_SHAPES,
+    shapes: Sequence[tuple[int, int]] | None = None,
     subject: str | None = None,
     shrink: bool = True,
 ) -> ConformanceResult:
     """Check ``fn`` against ``scheme`` (see the module docstring); never raises on a
     non-conforming ``fn``, only on bad input (:mod:`weight_init.errors`): an unknown
-    scheme or convention, a non-callable, a call that raises or returns a non-array."""
+    scheme or convention, a non-callable, a call that raises or returns a non-array.
+    ``shapes`` None: :func:`~weight_init.properties.sampling.design_shapes` of ``seed``."""
     sch = get_scheme(scheme)
+    if shapes is None:
+        shapes = design_shapes(seed)
     conv = check_convention(convention)
     if not callable(fn):
         raise InitializerTypeError(f"the initializer must be callable, got {type(fn).__name__}")
@@ -190,7 +194,7 @@ def standardized_sample(
     sch = get_scheme(scheme)
     conv = check_convention(convention)
     plan = powerplan.plan(sch.family, alpha, power)
-    pool, _ = _draw(fn, sch, conv, plan, seed, DEFAULT_SHAPES, None)
+    pool, _ = _draw(fn, sch, conv, plan, seed, design_shapes(seed), None)
     if sch.family.is_iid or not sch.family.is_random:
         return np.sort(pool.z)
     parts = [

@@ -31,22 +31,53 @@ from weight_init.protocols import Seeding, seeding_of
 #: How a seed reaches the initializer (:func:`weight_init.protocols.seeding_of`).
 SeedMode = Seeding
 
-#: Shapes ``(fan_in, fan_out)`` of a check: very unequal fans both ways (fan_in vs fan_out
-#: vs fan_avg and a transposed layout differ by up to 64x), square ones, and sizes whose
-#: log fans are not collinear, so ``c fan_in^a fan_out^b`` is identifiable.
+#: The fixed shapes ``(fan_in, fan_out)`` of a check: very unequal fans both ways (fan_in vs
+#: fan_out vs fan_avg and a transposed layout differ by up to 128x), square ones, odd and
+#: prime fans on both sides (17, 47, 97, 199, 251, 257, 2053; 31), fans >= 2048 on both
+#: sides, and sizes whose log fans are not collinear, so ``c fan_in^a fan_out^b`` is
+#: identifiable. :func:`design_shapes` adds shapes drawn per check.
 DEFAULT_SHAPES: tuple[tuple[int, int], ...] = (
     (8, 512),
     (512, 8),
-    (16, 256),
-    (256, 16),
+    (17, 257),
+    (251, 16),
     (24, 24),
-    (48, 160),
+    (47, 160),
     (160, 48),
-    (96, 96),
+    (97, 97),
     (32, 640),
-    (640, 32),
-    (200, 200),
+    (640, 31),
+    (199, 200),
+    (2053, 16),
+    (16, 2048),
 )
+
+#: Shapes drawn per check on top of :data:`DEFAULT_SHAPES`.
+N_DRAWN_SHAPES = 3
+#: Drawn shapes hold at most this many entries (a check's time stays bounded).
+MAX_DRAWN_ENTRIES = 2**16
+
+
+def drawn_shapes(seed: int, k: int = N_DRAWN_SHAPES) -> tuple[tuple[int, int], ...]:
+    """``k`` shapes drawn from the check's ``seed`` (its own stream, ``SeedSequence(seed)``'s
+    first child, so the weights' call seeds do not depend on it): ``log2 a ~ U(1, 11)``,
+    ``log2 b ~ U(1, min(11, 16 - log2 a))``, rounded, swapped with probability 1/2; so fans
+    run over every integer in [2, 2048], odd and prime ones included, with at most
+    :data:`MAX_DRAWN_ENTRIES` entries. (Hypothesis cannot draw them: a check runs inside
+    Hypothesis tests, which forbid a nested search; these are cases, not samples.)"""
+    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
+    out = []
+    for _ in range(k):
+        la = rng.uniform(1.0, 11.0)
+        lb = rng.uniform(1.0, min(11.0, math.log2(MAX_DRAWN_ENTRIES) - la))
+        a, b = round(2.0**la), round(2.0**lb)
+        out.append((a, b) if rng.random() < 0.5 else (b, a))
+    return tuple(out)
+
+
+def design_shapes(seed: int) -> tuple[tuple[int, int], ...]:
+    """A check's shapes: :data:`DEFAULT_SHAPES` then :func:`drawn_shapes` of its seed."""
+    return DEFAULT_SHAPES + drawn_shapes(seed)
 
 
 @contextmanager

@@ -118,6 +118,45 @@ def all_nan(fan_in: int, fan_out: int, rng: np.random.Generator) -> Array:
     return np.full((fan_in, fan_out), np.nan)
 
 
+def _he(fan_in: int, fan_out: int, rng: np.random.Generator) -> Array:
+    return rng.standard_normal((fan_in, fan_out)) * math.sqrt(2.0 / fan_in)
+
+
+def rows_correlated_at_lag_5(fan_in: int, fan_out: int, rng: np.random.Generator) -> Array:
+    """he_normal whose rows i and i+5 (i mod 10 < 5) have correlation 0.3 (variance kept)."""
+    w = _he(fan_in, fan_out, rng)
+    i = np.arange(fan_in - 5)
+    i = i[i % 10 < 5]
+    w[i + 5] = 0.3 * w[i] + math.sqrt(1 - 0.09) * w[i + 5]
+    return w
+
+
+def columns_correlated_at_lag_2(fan_in: int, fan_out: int, rng: np.random.Generator) -> Array:
+    """he_normal whose columns j and j+2 (j mod 4 < 2) have correlation 0.3 (variance kept)."""
+    w = _he(fan_in, fan_out, rng)
+    j = np.arange(fan_out - 2)
+    j = j[j % 4 < 2]
+    w[:, j + 2] = 0.3 * w[:, j] + math.sqrt(1 - 0.09) * w[:, j + 2]
+    return w
+
+
+def low_rank_plus_noise(fan_in: int, fan_out: int, rng: np.random.Generator) -> Array:
+    """he_normal's variance, a tenth of it from a rank-2 product U V' (U, V standard normal)."""
+    noise = rng.standard_normal((fan_in, fan_out))
+    spike = rng.standard_normal((fan_in, 2)) @ rng.standard_normal((2, fan_out)) / math.sqrt(2)
+    return (math.sqrt(0.9) * noise + math.sqrt(0.1) * spike) * math.sqrt(2.0 / fan_in)
+
+
+def std_wide_at_odd_fan_in(fan_in: int, fan_out: int, rng: np.random.Generator) -> Array:
+    """he_normal with std 1.05 x the rule when fan_in is odd, right otherwise."""
+    return _he(fan_in, fan_out, rng) * (1.05 if fan_in % 2 else 1.0)
+
+
+def std_wide_at_large_fan_in(fan_in: int, fan_out: int, rng: np.random.Generator) -> Array:
+    """he_normal with std 1.05 x the rule when fan_in > 1000, right otherwise."""
+    return _he(fan_in, fan_out, rng) * (1.05 if fan_in > 1000 else 1.0)
+
+
 Bug = tuple[Callable[..., Any], str, str, tuple[str, ...]]
 
 BUGS: dict[str, Bug] = {
@@ -168,4 +207,19 @@ BUGS: dict[str, Bug] = {
         "in_out",
         ("torch_linear_default",),
     ),
+    "rows i and i+5 correlated 0.3": (
+        rows_correlated_at_lag_5,
+        "he_normal",
+        "in_out",
+        ("Marchenko-Pastur",),
+    ),
+    "columns two apart correlated 0.3": (
+        columns_correlated_at_lag_2,
+        "he_normal",
+        "in_out",
+        ("Marchenko-Pastur",),
+    ),
+    "low rank plus noise": (low_rank_plus_noise, "he_normal", "in_out", ("low-rank",)),
+    "std 5% wide at odd fan_in": (std_wide_at_odd_fan_in, "he_normal", "in_out", ()),
+    "std 5% wide at fan_in > 1000": (std_wide_at_large_fan_in, "he_normal", "in_out", ()),
 }

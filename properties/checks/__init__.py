@@ -1,7 +1,8 @@
 """Conformance checks as objects: one interface (:class:`Check`), a registry, the pooled draws.
 
 ``base`` holds the interface and :class:`CheckResult`; ``pool`` the pooled draws every check
-reads; ``exact`` and ``statistical`` the built-in checks with their typed evidence;
+reads; ``exact`` and ``statistical`` the built-in checks with their typed evidence; ``spectrum``
+the Marchenko-Pastur spectrum check (registered through :func:`register_check`);
 ``registry`` the registered checks in table order. The runner is
 :func:`weight_init.properties.conformance.check_initializer`.
 """
@@ -25,6 +26,7 @@ from weight_init.properties.checks.registry import (
     ORTHOGONALITY,
     SHAPE,
     SIGN_SYMMETRY,
+    SPECTRUM,
     UNIT_INDEPENDENCE,
     VARIANCE,
     register_check,
@@ -47,6 +49,7 @@ __all__ = [
     "ORTHOGONALITY",
     "SHAPE",
     "SIGN_SYMMETRY",
+    "SPECTRUM",
     "UNIT_INDEPENDENCE",
     "VARIANCE",
     "Block",

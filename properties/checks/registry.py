@@ -90,3 +90,13 @@ def unregister_check(check: Check) -> None:
     if check not in _REGISTRY:
         raise InvalidParameterError(f"check {check.name!r} is not registered")
     _REGISTRY.remove(check)
+
+
+def _spectrum() -> Check:
+    from weight_init.properties.checks.spectrum import SpectrumCheck
+
+    return register_check(SpectrumCheck())
+
+
+#: Registered like any added check (its own module, its own failure wording).
+SPECTRUM = _spectrum()
