@@ -1,4 +1,4 @@
-"""Detectable effects of the conformance check, measured: writes docs/generated/detectable_effects.md.
+"""Detectable effects of the conformance check, measured (docs/generated/detectable_effects.md).
 
 Three tables, all from ``check_initializer`` at its defaults (family-wise alpha 1e-4, power
 0.99, the design of ``weight_init.properties.sampling.design_shapes``):
@@ -32,7 +32,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from buggy_initializers import BUGS  # noqa: E402
-
 from weight_init.properties import power  # noqa: E402
 from weight_init.properties.checks import SPECTRUM  # noqa: E402
 from weight_init.properties.conformance import check_initializer  # noqa: E402
@@ -150,26 +149,29 @@ def main() -> None:
         "--out", type=Path, default=ROOT / "docs" / "generated" / "detectable_effects.md"
     )
     args = ap.parse_args()
-    cmd = f"python benchmarks/detectable_effects.py --seeds {args.seeds} --null-seeds {args.null_seeds}"
+    cmd = (
+        f"python benchmarks/detectable_effects.py --seeds {args.seeds} "
+        f"--null-seeds {args.null_seeds}"
+    )
     started = time.perf_counter()
     parts = [
-        "# Detectable effects (generated)",
+        "## Generated tables",
         "",
         f"Written by `{cmd}`; do not edit by hand. Family-wise alpha 1e-4, power 0.99.",
         "",
-        "## Detection over seeds 0..N-1",
+        "### Detection over seeds 0..N-1",
         "",
         *detection(args.seeds),
         "",
-        "## False alarms on correct schemes (spectrum p-values against their 99.9% bands)",
+        "### False alarms on correct schemes (spectrum p-values against their 99.9% bands)",
         "",
         *false_alarms(args.null_seeds),
         "",
-        "## Per-check wall time",
+        "### Per-check wall time",
         "",
         *timing(),
         "",
-        "## Power plan",
+        "### Power plan",
         "",
         "```",
         *(

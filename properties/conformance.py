@@ -3,8 +3,9 @@
 ``check_initializer(fn, scheme, convention)`` calls ``fn(fan_in, fan_out)`` over a design of
 shapes (:func:`weight_init.properties.sampling.design_shapes`: the fixed
 :data:`~weight_init.properties.sampling.DEFAULT_SHAPES`, very unequal fans both ways, odd,
-prime and >= 2048, plus shapes drawn from the check's seed), as many times as the power plan requires (:mod:`weight_init.properties.power`:
-power 0.99 against each check's effects at per-test level ``alpha / m``), pools the draws
+prime and >= 2048, plus shapes drawn from the check's seed), as many times as the power
+plan requires (:mod:`weight_init.properties.power`: power 0.99 against each check's
+effects at per-test level ``alpha / m``), pools the draws
 and standardizes every entry by the rule, ``z = w / sd_rule``
 (:mod:`weight_init.properties.checks.pool`), then runs the registered checks
 (:mod:`weight_init.properties.checks`):

@@ -35,9 +35,10 @@ to ``O(1/entries)``. (Centring each matrix at its own mean, as a first version d
 draws of a 5 x 2 one.) ``u_m = R_m / (s^4 sqrt(Var R_m))`` is standardized per matrix,
 and the pooled ``U = sum u_m / sqrt(M)`` over the ``M`` matrices has mean 0, variance 1
 and skewness ``sum gamma_m / M^{3/2}`` (``gamma_m`` the matrix's exact skewness above: up
-to ``sqrt(8 / C(k,2))`` for a thin ``k x n`` matrix, a chi-square-like right tail). The p-value is the upper tail of the Pearson type III law
-with those three cumulants (:data:`scipy.stats.pearson3`), not the normal's, which would
-understate it at small levels. Measured false-alarm and detection rates:
+to ``sqrt(8 / C(k,2))`` for a thin ``k x n`` matrix, a chi-square-like right tail). The
+p-value is the upper tail of the Pearson type III law with those three cumulants
+(:data:`scipy.stats.pearson3`), not the normal's, which would understate it at small
+levels. Measured false-alarm and detection rates:
 ``docs/detectable_effects.md``.
 
 Orthogonal schemes need no such test: their exact spectrum (every singular value equal
