@@ -161,13 +161,15 @@ def calls_per_shape(
     shapes: Sequence[tuple[int, int]], n_entries: int, n_diagonal: int = 0, minimum: int = 1
 ) -> list[int]:
     """Calls at each shape so the design holds about ``n_entries`` entries, split evenly
-    across shapes, and at least ``n_diagonal`` diagonal entries (``min(fans)`` per call)."""
+    across shapes, and at least ``n_diagonal`` diagonal entries (``min(fans)`` per call):
+    any shortfall is made up at the shape with the most diagonal entries per entry drawn
+    (the squarest, smallest one), not by scaling every shape."""
     k = len(shapes)
     counts = [max(minimum, math.ceil(n_entries / (k * fi * fo))) for fi, fo in shapes]
     diag = sum(c * min(s) for c, s in zip(counts, shapes, strict=True))
     if diag < n_diagonal:
-        scale = n_diagonal / max(diag, 1)
-        counts = [math.ceil(c * scale) for c in counts]
+        best = max(range(k), key=lambda i: min(shapes[i]) / (shapes[i][0] * shapes[i][1]))
+        counts[best] += math.ceil((n_diagonal - diag) / min(shapes[best]))
     return counts
 
 
