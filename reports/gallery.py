@@ -1,13 +1,19 @@
-"""Draw every figure of a report into ``figures/`` and record where each one went."""
+"""Draw every figure of a report into ``figures/`` and record where each one went.
+
+Each figure is drawn by one call on the executor given (worker processes, see
+:mod:`weight_init.reports.parallel`); the names are fixed before any is drawn and
+every call is waited for (its exception re-raised) before :func:`draw_all` returns."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from weight_init.reports import figures
 from weight_init.reports.build import Report
+from weight_init.reports.parallel import InlineExecutor
 
 FIGURE_DIR = "figures"
 
@@ -30,9 +36,14 @@ class Gallery:
 
 
 def draw_all(
-    report: Report, directory: Path, progress: Callable[[str], None] = lambda _: None
+    report: Report,
+    directory: Path,
+    progress: Callable[[str], None] = lambda _: None,
+    pool: Executor | None = None,
 ) -> Gallery:
-    """Write the PNGs under ``directory / FIGURE_DIR``."""
+    """Write the PNGs under ``directory / FIGURE_DIR`` (on ``pool``; None: inline)."""
+    pool = pool or InlineExecutor()
+    pending: list[Future[None]] = []
     fig_dir = directory / FIGURE_DIR
     fig_dir.mkdir(parents=True, exist_ok=True)
     g = Gallery()
@@ -43,7 +54,7 @@ def draw_all(
     progress(f"drawing figures into {FIGURE_DIR}/")
     if report.experiments:
         path, g.overview = rel("overview_std.png")
-        figures.overview_std(report.experiments, path)
+        pending.append(pool.submit(figures.overview_std, report.experiments, path))
     for r in report.experiments:
         entry: dict[str, str] = {}
         for kind, draw in (
@@ -51,24 +62,29 @@ def draw_all(
             ("hist", figures.experiment_histograms),
         ):
             path, entry[kind] = rel(f"{r.spec.slug}_{kind}.png")
-            draw(r, path)
+            pending.append(pool.submit(draw, r, path))
         g.experiments.append(entry)
     if report.phase is not None:
         path, g.phase = rel("phase_diagram.png")
-        figures.phase_heatmaps(report.phase, path)
+        pending.append(pool.submit(figures.phase_heatmaps, report.phase, path))
         path, g.phase_slices = rel("phase_slices.png")
-        figures.phase_slices(report.phase, path)
+        pending.append(pool.submit(figures.phase_slices, report.phase, path))
     for i, c in enumerate(report.checks):
         if c.qq_theory:
             path, name = rel(f"check{i + 1}_qq.png")
-            figures.qq_plot(
-                c.qq_theory,
-                c.qq_sample,
-                f"QQ: {c.title}",
-                f"quantile of the {c.qq_target}",
-                path,
+            pending.append(
+                pool.submit(
+                    figures.qq_plot,
+                    c.qq_theory,
+                    c.qq_sample,
+                    f"QQ: {c.title}",
+                    f"quantile of the {c.qq_target}",
+                    path,
+                )
             )
             g.checks.append(name)
         else:
             g.checks.append(None)
+    for fut in pending:
+        fut.result()
     return g
