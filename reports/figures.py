@@ -69,7 +69,7 @@ def _measured_vs_theory(
         lo, hi = ax.get_ylim()
         bottom = 0.0 if nonnegative else lo
         ax.set_ylim(bottom=bottom, top=max(hi + 0.08 * (hi - bottom), 1e-12))
-    ax.set_ylabel(ylabel + (f"  (x 1e{k})" if k else ""))
+    ax.set_ylabel(ylabel + (f" (x 1e{k})" if k else ""))
     title(ax, heading)
     layer_axis(ax, len(layers))
 

@@ -6,7 +6,8 @@ its result does not depend on which process runs it or in what order: the pool o
 changes the wall time. Results are collected in submission order.
 
 :func:`worker_pool` gives a :class:`concurrent.futures.ProcessPoolExecutor` of
-``jobs`` workers (default: the CPUs this process may use, at most 2) started by
+``jobs`` workers (default: ``$WEIGHT_INIT_JOBS``, else the CPUs this process may
+use, at most 2) started by
 ``fork`` where the platform has it (workers inherit the imported modules; no
 re-import), else by the platform's default; each worker restricts numpy's
 OpenBLAS to one thread (:func:`single_blas_thread`). With ``jobs == 1`` the work
@@ -50,7 +51,15 @@ def available_cpus() -> int:
     return os.cpu_count() or 1
 
 
+#: Environment variable that sets the number of workers (``1``: everything in-process).
+JOBS_ENV = "WEIGHT_INIT_JOBS"
+
+
 def default_jobs() -> int:
+    """``$WEIGHT_INIT_JOBS`` when set to a positive integer, else min(2, available CPUs)."""
+    text = os.environ.get(JOBS_ENV, "").strip()
+    if text.isdigit() and int(text) > 0:
+        return int(text)
     return max(1, min(MAX_JOBS, available_cpus()))
 
 
