@@ -1,4 +1,4 @@
-"""The standard normal truncated to [-2, 2], drawn exactly and fast.
+"""The standard normal truncated to [-2, 2], drawn exactly in one pass over memory.
 
 Law: ``Z ~ N(0, 1)`` conditioned on ``|Z| <= 2``, density ``phi(z) / (2 Phi(2) - 1)`` on
 [-2, 2], std ``TRUNCATED_NORMAL_STD = sqrt(1 - 4 phi(2) / (2 Phi(2) - 1))`` =
@@ -12,7 +12,10 @@ first accepted draws of one batch of about 1.1x their number (rarely two batches
 before the next block is drawn. Every entry is thus the first accepted draw after
 its position's rejected ones: exact. The cost is one normal draw per entry plus about
 5% more and one in-cache pass, against the passes over memory of "draw all, then mask
-all". A seed gives the same matrix however the caller reshapes it, and the
+all". Measured (``benchmarks/bench_sampling.py --truncated-only``, a loaded 2-core
+machine): 1.2-1.3x numpy's ``standard_normal`` in CPU time, at parity with
+:func:`weight_init.schemes.truncated_standard_normal`; both pay the same 4.8% redraws
+and |z| > 2 pass. A seed gives the same matrix however the caller reshapes it, and the
 stream differs from the seed-era ``truncated_standard_normal`` of
 :mod:`weight_init.schemes` (seed compatibility binds only the seed's four schemes,
 none of them truncated).
