@@ -58,3 +58,7 @@ def describe_exception(exc: BaseException) -> str:
     """One-line ``Type: message`` rendering of ``exc`` (first line of the message only)."""
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+class UnsupportedSchemeError(WeightInitError, ValueError):
+    """A scheme expression states a law no registered family implements (yet)."""
