@@ -24,6 +24,7 @@ scheme would; constants and orthogonal schemes are checked as they are (orthogon
 from __future__ import annotations
 
 import fnmatch
+import functools
 import json
 import math
 from collections.abc import Callable, Sequence
@@ -382,7 +383,7 @@ def _identify(z: NDArray[np.float64], fans: Fans) -> tuple[str, float, str, floa
         return "unknown", math.nan, "", math.nan, m2, ""
     zs = np.sort(z / math.sqrt(m2))
     dists = {
-        f: ks_statistic(zs, lambda x, f=f: distributions.cdf(f, x))
+        f: ks_statistic(zs, functools.partial(distributions.cdf, f))
         for f in distributions.IID_FAMILIES
     }
     fam = min(dists, key=lambda f: dists[f])

@@ -178,7 +178,8 @@ class Layout:
         n_spatial = ndim - (len(self.axes) - (1 if self.spatial else 0))
         if n_spatial < 0 or (n_spatial > 0 and not self.spatial):
             raise InvalidParameterError(f"a {ndim}-d array does not fit layout {self.name}")
-        pos, i = {}, 0
+        pos: dict[Role, int] = {}
+        i = 0
         for role in self.axes:
             if role is Role.SPATIAL:
                 i += n_spatial

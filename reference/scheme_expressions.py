@@ -227,8 +227,8 @@ def _call(node: ast.Call, name: str) -> Scheme:
         if mode == "fan_geo_avg":
             base = variance_scaling(scale, "fan_in", dist)
             return ExpressionScheme(name, base.family, GeometricMeanRule(scale, "fan_geo_avg"))  # type: ignore[arg-type]
-        s = variance_scaling(scale, mode, dist, name=name)
-        return ExpressionScheme(name, s.family, s.rule)
+        vs = variance_scaling(scale, mode, dist, name=name)
+        return ExpressionScheme(name, vs.family, vs.rule)
     if fn == "constant":
         args = _arguments(node, ("value",))
         c = constant(_number(args["value"], "value") if "value" in args else 0.0, name=name)
