@@ -132,3 +132,15 @@ def test_cli_bad_input_is_one_line_exit_2(args: tuple[str, ...], message: str) -
     assert out.stdout == ""
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], out.stderr
+
+
+def test_cli_expect_takes_scheme_expressions_and_layouts() -> None:
+    rule = "[03].weight=variance_scaling(2, fan_out, normal)@torch.conv"
+    out = _cli("audit_models:resnet_style_cnn", "--builds", "30", "--expect", rule, "--json")
+    assert out.returncode == 1, out.stderr  # 30 builds: too few entries to pass, none fail
+    by = {p["name"]: p for p in json.loads(out.stdout)["parameters"]}
+    for name in ("0.weight", "3.weight"):
+        assert by[name]["expected"] == "variance_scaling(2, fan_out, normal)"
+        assert by[name]["expected_from"] == "--expect [03].weight"
+        assert by[name]["outcome"] == "inconclusive"
+        assert by[name]["identified_rule"] == "2/fan_out"
