@@ -60,5 +60,12 @@ def describe_exception(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
+# -- added by the family/check redesign (issue 11) ------------------------------------------
+
+
+class UnknownFamilyError(WeightInitError, ValueError):
+    """No distribution family is registered under the given name."""
+
+
 class UnsupportedSchemeError(WeightInitError, ValueError):
     """A scheme expression states a law no registered family implements (yet)."""
