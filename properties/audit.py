@@ -35,13 +35,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from weight_init.errors import InitializerCallError, InitializerTypeError, describe_exception
+from weight_init.families import iid_families
 from weight_init.layouts import Fans, KernelSpec, get_layout
-from weight_init.properties import distributions
 from weight_init.properties import power as powerplan
 from weight_init.properties.conformance import check_initializer
+from weight_init.properties.conformance_result import ConformanceResult
 from weight_init.properties.identify import ks_statistic
 from weight_init.properties.kernels import DOCUMENTED, candidate_rules
-from weight_init.properties.results import Verdict
 from weight_init.schemes import SCHEMES, Scheme, constant, get_scheme, variance_scaling
 
 
@@ -137,7 +137,7 @@ class ParamAudit:
     closest: str
     closest_ratio: float
     variance: float
-    verdict: Verdict | None
+    verdict: ConformanceResult | None
     fan_rule: str = ""  # the candidate fan rule of the layout the pooled variance matches
     expected_ratio: float = math.nan  # pooled mean(w^2) / the expected scheme's variance
     expected_family: str = ""
@@ -341,7 +341,7 @@ def _fan_rule(
     """The first candidate fan rule of ``layout`` (documented first) under which ``scheme``'s
     variance matches the pooled ``m2`` within ``max(4 se, 2%)``, se from the kurtosis."""
     spec = _spec(owner)
-    if spec is None or scheme is None or scheme.family not in distributions.IID_FAMILIES:
+    if spec is None or scheme is None or not scheme.family.is_iid:
         return ""
     if m2 <= 0 or z.size < 2:
         return ""
@@ -360,11 +360,11 @@ def _fan_rule(
 
 
 def _at_fans(scheme: Scheme, fans: Fans) -> Scheme:
-    if scheme.family in ("constant", "orthogonal"):
+    if not scheme.family.is_iid:
         return scheme
     v = scheme.variance(*fans.as_tuple())
     return variance_scaling(
-        v, "fixed", scheme.family, name=f"{scheme.name} at fans {fans.as_tuple()}"
+        v, "fixed", scheme.family.name, name=f"{scheme.name} at fans {fans.as_tuple()}"
     )
 
 
@@ -382,10 +382,7 @@ def _identify(z: NDArray[np.float64], fans: Fans) -> tuple[str, float, str, floa
     if m2 <= 0 or not math.isfinite(m2):
         return "unknown", math.nan, "", math.nan, m2, ""
     zs = np.sort(z / math.sqrt(m2))
-    dists = {
-        f: ks_statistic(zs, functools.partial(distributions.cdf, f))
-        for f in distributions.IID_FAMILIES
-    }
+    dists = {f.name: ks_statistic(zs, functools.partial(f.cdf, n=None)) for f in iid_families()}
     fam = min(dists, key=lambda f: dists[f])
     best, ratio = "", math.nan
     for sch in SCHEMES.values():
@@ -443,7 +440,7 @@ def audit_torch(
         fam, dist, closest, ratio, m2, identified = _identify(z, fans)
         rule_name = _fan_rule(owner, layout, scheme, z, m2) if len(shape) >= 2 else ""
         expected_ratio = math.nan
-        if scheme is not None and scheme.family in distributions.IID_FAMILIES:
+        if scheme is not None and scheme.family.is_iid:
             expected_ratio = m2 / scheme.variance(*fans.as_tuple())
         verdict = None
         if scheme is not None:
@@ -469,7 +466,7 @@ def audit_torch(
                 verdict,
                 rule_name,
                 expected_ratio,
-                scheme.family if scheme else "",
+                scheme.family.name if scheme else "",
                 identified,
                 math.ceil(_needed(scheme, alpha) / max(math.prod(shape), 1)) if scheme else 0,
             )
@@ -513,7 +510,7 @@ def _check(
     seed: int,
     alpha: float,
     name: str,
-) -> Verdict:
+) -> ConformanceResult:
     if scheme.family == "orthogonal" and pooled[0].ndim == 2:
         lay = get_layout(layout)
         mats = [lay.matrix(p) for p in pooled]

@@ -40,7 +40,8 @@ from weight_init.errors import InitializerCallError, describe_exception
 from weight_init.layouts import Fans, KernelSpec, Layout, Role, get_layout
 from weight_init.properties import power as powerplan
 from weight_init.properties.conformance import check_initializer
-from weight_init.properties.results import Outcome, Verdict
+from weight_init.properties.conformance_result import ConformanceResult
+from weight_init.properties.results import Outcome
 from weight_init.properties.sampling import to_numpy
 from weight_init.schemes import Scheme, get_scheme
 
@@ -213,7 +214,7 @@ def fit_rules(
 class KernelVerdict:
     """A conformance verdict on a parameter checked through its layout, plus the fan rules."""
 
-    verdict: Verdict
+    verdict: ConformanceResult
     layout: str
     design: tuple[KernelSpec, ...]
     fits: tuple[RuleFit, ...]

@@ -260,7 +260,7 @@ def _gain(node: ast.expr) -> float:
 
 def _scaled(scheme: Scheme, g: float, name: str) -> Scheme:
     if scheme.family == "constant":
-        return ExpressionScheme(name, "constant", scheme.rule, value=scheme.value * g)
+        return ExpressionScheme(name, scheme.family, scheme.rule, value=scheme.value * g)
     rule = scheme.rule
     cls = type(rule) if isinstance(rule, GeometricMeanRule) else VarianceRule
     return ExpressionScheme(
