@@ -65,3 +65,7 @@ def describe_exception(exc: BaseException) -> str:
 
 class UnknownFamilyError(WeightInitError, ValueError):
     """No distribution family is registered under the given name."""
+
+
+class UnsupportedSchemeError(WeightInitError, ValueError):
+    """A scheme expression states a law no registered family implements (yet)."""
