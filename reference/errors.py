@@ -58,3 +58,8 @@ def describe_exception(exc: BaseException) -> str:
     """One-line ``Type: message`` rendering of ``exc`` (first line of the message only)."""
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+class ForwardPropContractError(WeightInitError, ValueError):
+    """A forward_prop returned something other than the contract's ``(acts, means, stds)``
+    with one entry per layer of the right shape (e.g. 9 layers for 10 widths)."""
