@@ -27,22 +27,22 @@ spread:
 relative effect e at coefficient of variation cv: ``n >= ((z_{1-alpha/2} +
 z_{1-beta}) cv / e)^2`` (:func:`units_needed`).
 
-:func:`family` applies Holm's correction to a list of results and returns the
-:class:`~weight_init.properties.results.Verdict`.
+:func:`~weight_init.properties.family.family` (re-exported here) applies Holm's correction
+to a list of results and returns the :class:`~weight_init.properties.results.Verdict`.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy import stats
 
-from weight_init.properties.multiple_testing import holm_reject, holm_thresholds
-from weight_init.properties.results import NullKind, TestResult, Verdict
+from weight_init.properties.family import assert_verdict_passes, family, family_p_value
+from weight_init.properties.results import NullKind, TestResult
 
 #: Below this power against the stated effect a non-rejection is "inconclusive".
 MIN_POWER = 0.5
@@ -187,8 +187,13 @@ def band_test(
         skew = skew_mean if skew_mean > 1e-3 else None
 
         def tail(value: float, edge: float, above: bool) -> float:
+            # The right tail from the Pearson III law with the simulated skewness; the left
+            # tail from the gamma law (positive statistics) or the normal: a positively
+            # skewed Pearson III has a hard lower bound above which a left-tail observation
+            # can fall (p = 0 for a mean the layer can produce); the gamma's support is
+            # [0, inf), and both are heavier on the left (conservative there).
             se = se_lo if edge == lower else se_hi
-            return _edge_p(value, edge, se, positive, above=above, skew=skew)
+            return _edge_p(value, edge, se, positive, above=above, skew=skew if above else None)
 
         se = max(se_lo, se_hi)
         law = "Pearson III" if skew is not None else ("gamma" if positive else "normal")
@@ -208,7 +213,9 @@ def band_test(
     p_lo, p_hi = tail(mean, lower, False), tail(mean, upper, True)
     p = _two_sided(lower, upper, mean, tail)
     if se > 0:
-        edge = lower if (p_lo <= p_hi and math.isfinite(lower)) or not math.isfinite(upper) else upper
+        edge = (
+            lower if (p_lo <= p_hi and math.isfinite(lower)) or not math.isfinite(upper) else upper
+        )
         stat = (mean - edge) / se if math.isfinite(edge) else 0.0
     else:
         stat = mean
@@ -303,65 +310,15 @@ def exact(
     return TestResult(name, float(statistic), None, float(bound), bool(passed), explanation, detail)
 
 
-def family(
-    subject: str,
-    tests: Sequence[TestResult],
-    alpha: float,
-    *,
-    diagnosis: str = "",
-    metadata: dict[str, object] | None = None,
-) -> Verdict:
-    """Holm-correct the statistical tests of a family (family-wise false-fail rate <= alpha).
-
-    Each statistical test's threshold becomes its Holm level and ``passed``
-    is recomputed from the step-down rejections (inconclusive stays
-    inconclusive unless rejected). Exact checks are kept as they are.
-    """
-    out = list(tests)
-    if not out:
-        out = [
-            TestResult(
-                "evidence",
-                math.nan,
-                None,
-                alpha,
-                None,
-                "no test could run on this case (e.g. every layer narrower than the tests need)",
-                "a verdict without evidence is inconclusive, never a pass",
-            )
-        ]
-    stat_idx = [i for i, t in enumerate(out) if t.p_value is not None]
-    if stat_idx:
-        ps = [float(out[i].p_value or 0.0) for i in stat_idx]
-        levels = holm_thresholds(ps, alpha)
-        rejects = holm_reject(ps, alpha)
-        for i, level, rej in zip(stat_idx, levels, rejects, strict=True):
-            t = out[i]
-            passed: bool | None
-            if rej:
-                passed = False
-            else:
-                passed = None if t.passed is None else True
-            out[i] = replace(t, threshold=level, passed=passed)
-    failed = [t.name for t in out if t.passed is False]
-    diag = diagnosis or ("; ".join(f"{t.name}: {t.explanation}" for t in out if t.passed is False))
-    return Verdict(subject, alpha, tuple(out), diag if failed else diagnosis, dict(metadata or {}))
-
-
-def family_p_value(verdict: Verdict) -> float | None:
-    """The verdict's adjusted p-value: the smallest alpha at which Holm rejects some test,
-    ``min(1, m min_i p_i)`` over its m statistical tests (None without one). Valid
-    (``P(p <= a) <= a`` under the family's null); conservative when the tests are dependent."""
-    ps = [t.p_value for t in verdict.tests if t.p_value is not None]
-    return min(1.0, len(ps) * min(ps)) if ps else None
-
-
-def assert_verdict_passes(verdict: Verdict, reproduce: str = "") -> None:
-    """Raise AssertionError (with the results table and a reproduction snippet) on any failure."""
-    if verdict.failures:
-        lines = [verdict.format_table()]
-        for t in verdict.failures:
-            lines.append(f"  {t.name}: {t.detail}")
-        if reproduce:
-            lines.append(f"reproduce: {reproduce}")
-        raise AssertionError("\n".join(lines))
+__all__ = [
+    "MIN_POWER",
+    "BandTest",
+    "assert_verdict_passes",
+    "band_test",
+    "combined_band_test",
+    "exact",
+    "family",
+    "family_p_value",
+    "mean_within_band",
+    "units_needed",
+]

@@ -166,15 +166,16 @@ def _glorot_assertions(ctx: Context) -> list[TestResult]:
         if n_in < MIN_UNITS:
             continue
         delta = grads.preact_grads[layer - 1]
+        gain = n_out * sch.variance(n_in, n_out)
         backward.append(
             _gain_sample(
                 delta,
                 delta @ weights[layer - 1].T,  # dL/dH_{l-1}, (m, n_in)
-                n_out * sch.variance(n_in, n_out),
+                gain,
                 _transposed(sch),
                 ctx,
                 rng=layer_rng(ctx.seed, layer, 1),
-                name=f"layer {layer} backward gain n_out v = {n_out * sch.variance(n_in, n_out):.3g}",
+                name=f"layer {layer} backward gain n_out v = {gain:.3g}",
                 explanation=f"layer {layer}'s backward variance gain is not n_out v",
             )
         )

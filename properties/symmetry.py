@@ -86,8 +86,9 @@ def _strategy() -> SearchStrategy[dict[str, Any]]:
     from weight_init.properties import strategies as S
 
     return st.builds(
-        lambda net, value, act, seed: {**net.kwargs(), "value": value, "activation": act}
-        | {"seed": seed},
+        lambda net, value, act, seed: (
+            {**net.kwargs(), "value": value, "activation": act} | {"seed": seed}
+        ),
         S.networks(max_depth=8),
         S.constant_values,
         S.activations,

@@ -78,8 +78,9 @@ def _strategy() -> SearchStrategy[dict[str, Any]]:
     from weight_init.properties import strategies as S
 
     return st.builds(
-        lambda net, scheme, act, seed: {**net.kwargs(), "scheme": scheme, "activation": act}
-        | {"seed": seed},
+        lambda net, scheme, act, seed: (
+            {**net.kwargs(), "scheme": scheme, "activation": act} | {"seed": seed}
+        ),
         S.networks(max_depth=12),
         S.non_constant_schemes,
         S.activations,
