@@ -275,6 +275,11 @@ def get(name: str) -> Property:
         raise InvalidParameterError(f"no property {name!r}; known: {known}") from None
 
 
+def builtin() -> list[str]:
+    """The names of the built-in properties, in run order."""
+    return [n for n in PROPERTIES if _module_of(PROPERTIES[n]) in BUILTIN]
+
+
 def draw_widths(gen: np.random.Generator, depth: int, lo: int = 32, hi: int = 128) -> list[int]:
     """``depth`` widths drawn uniformly from ``lo..hi`` (unequal neighbours), for suite cases."""
     return [int(w) for w in gen.integers(lo, hi + 1, size=depth)]

@@ -19,15 +19,11 @@ import pytest
 from hypothesis import assume, event, given, target
 
 from weight_init.properties.assertions import assert_verdict_passes
-from weight_init.properties.registry import BUILTIN, PROPERTIES, Property
+from weight_init.properties.registry import PROPERTIES, Property, builtin
 
 #: Family-wise false-fail rate of each example's verdict. With 25 examples x 7
 #: properties per ci run, the chance of any false alarm in a run is <= 175 * 1e-4.
 ALPHA = 1e-4
-
-
-def _builtin() -> list[str]:
-    return [n for n in PROPERTIES if PROPERTIES[n].assertions.__module__.rpartition(".")[2] in BUILTIN]
 
 
 def _check(prop: Property, case: dict[str, object]) -> None:
@@ -43,7 +39,7 @@ def _check(prop: Property, case: dict[str, object]) -> None:
     assert verdict.outcome == "pass"
 
 
-@pytest.mark.parametrize("name", _builtin())
+@pytest.mark.parametrize("name", builtin())
 def test_property_holds_on_the_reference(name: str) -> None:
     prop = PROPERTIES[name]
 
@@ -60,7 +56,7 @@ def test_symmetry_is_exact() -> None:
     assert v.outcome == "pass" and all(t.p_value is None for t in v.tests)
 
 
-@pytest.mark.parametrize("name", _builtin())
+@pytest.mark.parametrize("name", builtin())
 def test_each_property_is_conclusive_at_its_default_size(name: str) -> None:
     """At the default sizes every property has the power it states, and passes."""
     v = PROPERTIES[name](None, seed=1)
