@@ -109,5 +109,5 @@ BROKEN: dict[str, tuple[Callable[..., Any], tuple[str, ...]]] = {
     "stds shifted": (stds_shifted, ("self-consistency",)),
     "own input with bias": (own_input_with_bias, ("std vs reference",)),
     "missing last layer": (missing_last_layer, ("contract",)),
-    "residual when square": (residual_when_square, ("reference agreement",)),
+    "residual when square": (residual_when_square, ("std vs reference",)),
 }
