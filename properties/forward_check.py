@@ -57,7 +57,7 @@ from weight_init.experiment import forward_prop
 from weight_init.properties.family import family_p_value
 from weight_init.properties.forward_cases import SEED_INPUT_DIM, SEED_SAMPLES, cases
 from weight_init.properties.multiple_testing import holm_reject, holm_thresholds
-from weight_init.properties.results import TestResult, Verdict
+from weight_init.properties.results import NullKind, RanOn, TestResult, Verdict
 from weight_init.properties.sampling import global_seed
 from weight_init.properties.subject import unpack_result
 from weight_init.protocols import forward_keywords_of
@@ -104,7 +104,9 @@ class _Recorder:
 
 
 def _exact(name: str, ok: bool, statistic: float, bound: float, detail: str) -> TestResult:
-    return TestResult(name, float(statistic), None, float(bound), ok, EXPLAIN[name], detail)
+    return TestResult(
+        name, float(statistic), None, float(bound), ok, EXPLAIN[name], detail, RanOn.SUBJECT
+    )
 
 
 def check_forward_prop(
@@ -276,7 +278,7 @@ def check_forward_prop(
         rej = holm_reject(ps, own_alpha)
         thr = holm_thresholds(ps, own_alpha)
         for (name, t, p, detail), r, th in zip(stat, rej, thr, strict=True):
-            tests.append(TestResult(name, t, p, th, not r, EXPLAIN[name], detail))
+            tests.append(TestResult(name, t, p, th, not r, EXPLAIN[name], detail, RanOn.SUBJECT))
     if properties:
         tests += _property_rows(fn, seed, alpha / 2)
     diagnosis = _diagnose(tests)
@@ -314,6 +316,8 @@ def _property_rows(fn: Callable[..., Any], seed: int, alpha: float) -> list[Test
                 None if v.outcome == "inconclusive" else v.passed,
                 bad[0].explanation if bad else f"the seed's claim '{prop}' does not hold",
                 detail,
+                RanOn.SUBJECT,
+                NullKind.COMPOSITE,
             )
         )
     return rows

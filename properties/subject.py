@@ -130,7 +130,12 @@ class Subject:
         n_samples: int = SEED_SAMPLES,
         input_dim: int = SEED_INPUT_DIM,
     ) -> Run:
-        """Run the subject on ``widths``; weights from ``init`` (a Scheme draws from the seed)."""
+        """Run the subject on ``widths``; weights from ``init`` (a Scheme draws from the seed).
+
+        Raises :class:`UnsupportedCase` for a case the subject's contract cannot run, and
+        :class:`~weight_init.errors.ForwardPropContractError` (:func:`unpack_result`) for a
+        result that breaks the contract; whatever the subject itself raises propagates.
+        """
         sizes = [int(w) for w in widths]
         if self.flexible:
             # The input comes from its own stream: drawn from default_rng(seed), the
