@@ -27,7 +27,7 @@ spread:
 relative effect e at coefficient of variation cv: ``n >= ((z_{1-alpha/2} +
 z_{1-beta}) cv / e)^2`` (:func:`units_needed`).
 
-:func:`~weight_init.properties.family.family` (re-exported here) applies Holm's correction
+:func:`~weight_init.properties.verdict.family` (re-exported here) applies Holm's correction
 to a list of results and returns the :class:`~weight_init.properties.results.Verdict`.
 """
 
@@ -41,8 +41,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import stats
 
-from weight_init.properties.family import assert_verdict_passes, family, family_p_value
 from weight_init.properties.results import NullKind, TestResult
+from weight_init.properties.verdict import assert_verdict_passes, family, family_p_value
 
 #: Below this power against the stated effect a non-rejection is "inconclusive".
 MIN_POWER = 0.5

@@ -54,12 +54,12 @@ from weight_init.errors import (
     describe_exception,
 )
 from weight_init.experiment import forward_prop
-from weight_init.properties.family import family_p_value
 from weight_init.properties.forward_cases import SEED_INPUT_DIM, SEED_SAMPLES, cases
 from weight_init.properties.multiple_testing import holm_reject, holm_thresholds
 from weight_init.properties.results import NullKind, RanOn, TestResult, Verdict
 from weight_init.properties.sampling import global_seed
 from weight_init.properties.subject import unpack_result
+from weight_init.properties.verdict import family_p_value
 from weight_init.protocols import forward_keywords_of
 from weight_init.schemes import get_scheme
 

@@ -63,3 +63,10 @@ def describe_exception(exc: BaseException) -> str:
 class ForwardPropContractError(WeightInitError, ValueError):
     """A forward_prop returned something other than the contract's ``(acts, means, stds)``
     with one entry per layer of the right shape (e.g. 9 layers for 10 widths)."""
+
+
+# -- added by the family/check redesign (issue 11) ------------------------------------------
+
+
+class UnknownFamilyError(WeightInitError, ValueError):
+    """No distribution family is registered under the given name."""
