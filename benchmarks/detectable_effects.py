@@ -10,10 +10,12 @@ Three tables, all from ``check_initializer`` at its defaults (family-wise alpha 
    the whole verdict's rate of ``fail`` and the ``spectrum`` check's p-values (fractions at
    or below 1e-3, 1e-2, 0.05 against their binomial 99.9% bands, and a KS test against
    U(0, 1));
-3. per-check wall time (min of 5 runs, seeds 0..4) of the numpy schemes, on the current
+3. the independence checks under Haar (orthogonal): over seeds 0..H-1, one matrix per fixed
+   shape, mean t^2 and the fraction of p <= 0.05 against its binomial 99.9% band;
+4. per-check wall time (min of 5 runs, seeds 0..4) of the numpy schemes, on the current
    design and on the 11-shape design of before (``OLD_SHAPES``), in the same run.
 
-Run: ``python benchmarks/detectable_effects.py [--seeds 40] [--null-seeds 100]``.
+Run: ``python benchmarks/detectable_effects.py [--seeds 40] [--null-seeds 100] [--haar-seeds 400]``.
 """
 
 from __future__ import annotations
@@ -33,8 +35,14 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from buggy_initializers import BUGS  # noqa: E402
 from weight_init.properties import power  # noqa: E402
-from weight_init.properties.checks import SPECTRUM  # noqa: E402
+from weight_init.properties.checks import (  # noqa: E402
+    INPUT_INDEPENDENCE,
+    SPECTRUM,
+    UNIT_INDEPENDENCE,
+    build_pool,
+)
 from weight_init.properties.conformance import check_initializer  # noqa: E402
+from weight_init.properties.sampling import DEFAULT_SHAPES, draw_design  # noqa: E402
 from weight_init.schemes import get_scheme  # noqa: E402
 
 #: The design before issue 9 (all fans multiples of 8 but one, the largest 640).
@@ -113,6 +121,38 @@ def false_alarms(n_seeds: int) -> list[str]:
     return rows
 
 
+def haar_independence(n_seeds: int) -> list[str]:
+    scheme = get_scheme("orthogonal")
+
+    def fn(fan_in: int, fan_out: int, rng: np.random.Generator) -> np.ndarray:
+        return scheme.sample(fan_in, fan_out, rng)
+
+    stats_by: dict[str, tuple[list[float], list[float]]] = {
+        c.name: ([], []) for c in (UNIT_INDEPENDENCE, INPUT_INDEPENDENCE)
+    }
+    for seed in range(n_seeds):
+        draws = draw_design(fn, DEFAULT_SHAPES, [1] * len(DEFAULT_SHAPES), seed)
+        pool = build_pool(fn, scheme, "in_out", draws, seed, "rng")
+        for check in (UNIT_INDEPENDENCE, INPUT_INDEPENDENCE):
+            r = check.run(pool)
+            if r is not None and r.test.p_value is not None:
+                stats_by[check.name][0].append(r.test.statistic**2)
+                stats_by[check.name][1].append(r.test.p_value)
+    lo, hi = stats.binom.interval(0.999, n_seeds, 0.05)
+    se = 3.29 * (2.0 / n_seeds) ** 0.5
+    rows = [
+        f"| check | designs | mean t^2 (99.9%: 1 +- {se:.2f}) "
+        f"| p <= 0.05 (band [{lo:.0f}, {hi:.0f}]) | KS p |",
+        "|---|---|---|---|---|",
+    ]
+    for name, (t2, ps) in stats_by.items():
+        p = np.asarray(ps)
+        k = int(np.count_nonzero(p <= 0.05))
+        ks = stats.kstest(p, "uniform").pvalue
+        rows.append(f"| {name} | {p.size} | {np.mean(t2):.3f} | {k} | {ks:.3g} |")
+    return rows
+
+
 def per_check_time(shapes: Sequence[tuple[int, int]] | None, name: str) -> tuple[float, int]:
     scheme = get_scheme(name)
 
@@ -145,13 +185,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=40)
     ap.add_argument("--null-seeds", type=int, default=100)
+    ap.add_argument("--haar-seeds", type=int, default=400)
     ap.add_argument(
         "--out", type=Path, default=ROOT / "docs" / "generated" / "detectable_effects.md"
     )
     args = ap.parse_args()
     cmd = (
         f"python benchmarks/detectable_effects.py --seeds {args.seeds} "
-        f"--null-seeds {args.null_seeds}"
+        f"--null-seeds {args.null_seeds} --haar-seeds {args.haar_seeds}"
     )
     started = time.perf_counter()
     parts = [
@@ -166,6 +207,10 @@ def main() -> None:
         "### False alarms on correct schemes (spectrum p-values against their 99.9% bands)",
         "",
         *false_alarms(args.null_seeds),
+        "",
+        "### Independence checks under Haar (one orthogonal matrix per fixed shape)",
+        "",
+        *haar_independence(args.haar_seeds),
         "",
         "### Per-check wall time",
         "",
