@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from weight_init.errors import WeightInitError
+from weight_init.errors import UsageError, WeightInitError
 
 #: Subcommand modules, in the order ``--help`` lists them.
 COMMANDS: tuple[str, ...] = ("experiment", "check", "check-forward", "identify", "report")
@@ -22,10 +22,6 @@ COMMANDS: tuple[str, ...] = ("experiment", "check", "check-forward", "identify",
 EXIT_OK = 0
 EXIT_NONCONFORMING = 1
 EXIT_USAGE = 2
-
-
-class UsageError(WeightInitError, ValueError):
-    """A command-line usage error (bad flag, bad value, missing argument)."""
 
 
 class OneLineParser(argparse.ArgumentParser):

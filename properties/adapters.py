@@ -36,13 +36,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from weight_init.errors import InitializerTypeError, WeightInitError
+from weight_init.errors import AdapterError, InitializerTypeError
 
 FRAMEWORKS: tuple[str, ...] = ("torch", "jax", "keras")
-
-
-class AdapterError(WeightInitError, ValueError):
-    """A ``SPEC`` that cannot be resolved: bad syntax, missing module or attribute."""
 
 
 @dataclass(frozen=True)
@@ -80,7 +76,8 @@ def parse_call(text: str) -> tuple[str, dict[str, Any]]:
             raise AdapterError(f"cannot parse {text!r}: **kwargs are not allowed")
         try:
             kwargs[kw.arg] = ast.literal_eval(kw.value)
-        except ValueError:
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            # TypeError: a literal that cannot be built, e.g. {[1]: 2} (unhashable key)
             raise AdapterError(
                 f"cannot parse {text!r}: the value of {kw.arg} must be a literal"
             ) from None

@@ -42,6 +42,7 @@ calculation needs is ``inconclusive`` (``passed is None``).
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -496,6 +497,8 @@ def check_initializer(
         raise InvalidParameterError(f"alpha must be in (0, 1), got {alpha!r}")
     if not 0.0 < power < 1.0:
         raise InvalidParameterError(f"power must be in (0, 1), got {power!r}")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise InvalidParameterError(f"seed must be a non-negative integer, got {seed!r}")
     plan = powerplan.plan(sch.family, alpha, power)
     target = plan.n_entries if n_entries is None else int(n_entries)
     counts = calls_per_shape(shapes, max(target, 1), plan.n_diagonal if n_entries is None else 0)
@@ -547,6 +550,7 @@ def _smallest_failing_shape(
     """Hypothesis shrinks ``(fan_in, fan_out)`` to the smallest shape an exact check fails at."""
     from hypothesis import Phase, find, settings
     from hypothesis import strategies as st
+    from hypothesis.errors import NoSuchExample
 
     from weight_init.errors import WeightInitError
 
@@ -577,6 +581,6 @@ def _smallest_failing_shape(
                 phases=[Phase.generate, Phase.shrink],
             ),
         )
-    except Exception:
+    except NoSuchExample:  # no shape in the range fails: nothing to report
         return ""
     return f"fn({fi}, {fo})"

@@ -26,6 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import special, stats
 
+from weight_init.errors import InvalidParameterError
 from weight_init.schemes import TRUNCATED_NORMAL_STD, TRUNCATION
 
 #: Families whose standardized law is fan-independent.
@@ -49,9 +50,9 @@ def fourth_moment(family: str, n: int | None = None) -> float:
         return float(_TN_M4)
     if family == "orthogonal":
         if n is None:
-            raise ValueError("the orthogonal law needs n = max(fan_in, fan_out)")
+            raise InvalidParameterError("the orthogonal law needs n = max(fan_in, fan_out)")
         return 3.0 * n / (n + 2.0)
-    raise ValueError(f"no continuous law for family {family!r}")
+    raise InvalidParameterError(f"no continuous law for family {family!r}")
 
 
 def support_bound(family: str) -> float:
@@ -75,11 +76,11 @@ def cdf(family: str, z: NDArray[np.float64], n: int | None = None) -> NDArray[np
         return np.clip(u, 0.0, 1.0)
     if family == "orthogonal":
         if n is None or n < 2:
-            raise ValueError(f"the orthogonal entry law needs n >= 2, got {n}")
+            raise InvalidParameterError(f"the orthogonal entry law needs n >= 2, got {n}")
         x = np.clip(z * z / n, 0.0, 1.0)
         half = 0.5 * special.betainc(0.5, 0.5 * (n - 1), x)
         return np.asarray(0.5 + np.sign(z) * half)
-    raise ValueError(f"no continuous law for family {family!r}")
+    raise InvalidParameterError(f"no continuous law for family {family!r}")
 
 
 def ppf(family: str, p: NDArray[np.float64], n: int | None = None) -> NDArray[np.float64]:
@@ -93,11 +94,11 @@ def ppf(family: str, p: NDArray[np.float64], n: int | None = None) -> NDArray[np
         return np.asarray(special.ndtri(_TN_LOW + p * _TN_MASS) / TRUNCATED_NORMAL_STD)
     if family == "orthogonal":
         if n is None or n < 2:
-            raise ValueError(f"the orthogonal entry law needs n >= 2, got {n}")
+            raise InvalidParameterError(f"the orthogonal entry law needs n >= 2, got {n}")
         q = np.abs(2.0 * p - 1.0)
         x = special.betaincinv(0.5, 0.5 * (n - 1), q)
         return np.asarray(np.sign(p - 0.5) * np.sqrt(n * x))
-    raise ValueError(f"no continuous law for family {family!r}")
+    raise InvalidParameterError(f"no continuous law for family {family!r}")
 
 
 def ks_distance(family_a: str, family_b: str, grid: int = 20001) -> float:

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -46,7 +47,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import stats
 
-from weight_init.errors import InitializerCallError, InvalidParameterError, describe_exception
+from weight_init.errors import ForwardCheckError, InitializerCallError, describe_exception
 from weight_init.experiment import forward_prop
 from weight_init.properties.multiple_testing import holm_reject, holm_thresholds
 from weight_init.properties.results import TestResult, Verdict
@@ -68,10 +69,6 @@ EXPLAIN = {
     "reference agreement": "on the same input and weights the layers differ from the reference",
     "std vs reference": "the layer's std is not what the reference gives on these weights",
 }
-
-
-class ForwardCheckError(InvalidParameterError):
-    """The forward_prop cannot be run for the requested options."""
 
 
 @dataclass
@@ -163,6 +160,11 @@ def check_forward_prop(
         raise ForwardCheckError(f"forward_prop must be callable, got {type(fn).__name__}")
     if not 0.0 < alpha < 1.0:
         raise ForwardCheckError(f"alpha must be in (0, 1), got {alpha!r}")
+    for name, value in (("n_samples", n_samples), ("input_dim", input_dim)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+            raise ForwardCheckError(f"{name} must be a positive integer, got {value!r}")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ForwardCheckError(f"seed must be a non-negative integer, got {seed!r}")
     kw = _keywords(fn)
     takes_x = "x" in kw
     if not takes_x and (n_samples, input_dim) != (SEED_SAMPLES, SEED_INPUT_DIM):

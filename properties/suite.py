@@ -14,10 +14,12 @@ at ``alpha``; one suite run then has a false-alarm rate of at most ``9 * alpha``
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable
 
 import numpy as np
 
+from weight_init.errors import InvalidParameterError, NotCallableError
 from weight_init.properties.bounded_decay import xavier_bounded_decay
 from weight_init.properties.results import Verdict
 from weight_init.properties.saturation import big_init_saturates
@@ -89,6 +91,12 @@ def run_suite(
     it can run. Each verdict's metadata names its property and case. With
     ``stop_on_failure`` it returns as soon as one verdict fails.
     """
+    if forward_prop is not None and not callable(forward_prop):
+        raise NotCallableError(
+            f"forward_prop must be callable or None, got {type(forward_prop).__name__}"
+        )
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise InvalidParameterError(f"seed must be a non-negative integer, got {seed!r}")
     subject = Subject.of(forward_prop)
     out: list[Verdict] = []
     for name, kwargs in suite_cases(seed, subject.flexible):

@@ -18,14 +18,10 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from weight_init.errors import WeightInitError
+from weight_init.errors import ReportOutputError
 
 #: File that marks a directory as a weight-init report (so it may be replaced).
 MARKER = ".weight-init-report"
-
-
-class ReportOutputError(WeightInitError, ValueError):
-    """``--out`` cannot receive a report (not writable, a file, a foreign directory)."""
 
 
 def _reason(exc: OSError) -> str:
