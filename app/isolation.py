@@ -158,11 +158,16 @@ def _stop(proc: Any) -> None:
 
 
 def picklable(obj: Any) -> bool:
-    """True when ``obj`` can be sent to a child process (e.g. a module-level function)."""
+    """True when ``obj`` can be sent to a child process: it pickles (a module-level function)
+    and its module can be imported there (found on ``sys.path``, not ``__main__``)."""
+    import importlib.util
     import pickle
 
+    module = getattr(obj, "__module__", None)
     try:
         pickle.dumps(obj)
+        if module is None or module == "__main__" or importlib.util.find_spec(module) is None:
+            return False
     except Exception:
         return False
     return True
