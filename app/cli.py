@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
+import threading
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from weight_init.errors import UsageError, WeightInitError
 
@@ -47,9 +49,36 @@ def build_parser() -> OneLineParser:
     return parser
 
 
+class Terminated(BaseException):
+    """SIGTERM arrived (``timeout``, ``docker stop``, CI cancellation): unwinds like
+    ``KeyboardInterrupt`` so that temporary files and child processes are cleaned up."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated(signum)
+
+
+_previous: list[Any] = []
+
+
+def _install() -> None:
+    if threading.current_thread() is threading.main_thread():
+        _previous.append(signal.signal(signal.SIGTERM, _on_sigterm))
+
+
+def _restore() -> None:
+    while _previous:
+        signal.signal(signal.SIGTERM, _previous.pop())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``weight-init``; returns the exit code."""
     parser = build_parser()
+    _install()
     try:
         args = parser.parse_args(argv)
         if getattr(args, "run", None) is None:
@@ -61,9 +90,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         prefix = "" if isinstance(exc, UsageError) else "weight-init: "
         print(f"{prefix}error: {message}" if prefix else _usage_line(message), file=sys.stderr)
         return EXIT_USAGE
+    except MemoryError as exc:
+        print(f"weight-init: error: out of memory ({exc or 'MemoryError'})", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print("weight-init: interrupted", file=sys.stderr)
         return 130
+    except Terminated as exc:
+        print(f"weight-init: terminated by {signal.Signals(exc.signum).name}", file=sys.stderr)
+        return 128 + exc.signum
+    finally:
+        _restore()
 
 
 def _usage_line(message: str) -> str:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from weight_init.properties.results import Verdict
 from weight_init.reports.checks import CheckSection, run_check
-from weight_init.reports.config import ReportConfig
+from weight_init.reports.config import CheckSpec, ReportConfig
 from weight_init.reports.experiments import ExperimentResult, run_experiment
 from weight_init.reports.phase_diagram import PhaseDiagram, run_phase_diagram
 
@@ -37,8 +37,16 @@ def steps(config: ReportConfig) -> int:
     )
 
 
-def build_report(config: ReportConfig, progress: Progress = _quiet) -> Report:
-    """Run every part of ``config``, announcing each step through ``progress``."""
+#: ``runner(spec, seed, alpha) -> CheckSection``: how a conformance check is run.
+CheckRunner = Callable[[CheckSpec, int, float], CheckSection]
+
+
+def build_report(
+    config: ReportConfig, progress: Progress = _quiet, check_runner: CheckRunner | None = None
+) -> Report:
+    """Run every part of ``config``, announcing each step through ``progress``; the checks
+    through ``check_runner`` (default :func:`~weight_init.reports.checks.run_check`)."""
+    runner = check_runner or run_check
     total = steps(config)
     k = 0
 
@@ -71,5 +79,5 @@ def build_report(config: ReportConfig, progress: Progress = _quiet) -> Report:
     checks = []
     for c in config.checks:
         step(f"conformance check {c.spec} as {c.scheme}")
-        checks.append(run_check(c, config.seed, config.check_alpha))
+        checks.append(runner(c, config.seed, config.check_alpha))
     return Report(config, tuple(experiments), phase, tuple(verdicts), tuple(checks))
