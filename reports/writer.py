@@ -109,6 +109,15 @@ def _check_writable(target: Path) -> None:
         read_only = False
     if read_only or (target.exists() and not os.access(target, os.W_OK | os.X_OK)):
         raise ReportOutputError(f"--out {target}: cannot write there (read-only)")
+    if target.parent.is_dir():  # the staging directory can be made (root ignores modes)
+        try:
+            os.rmdir(
+                tempfile.mkdtemp(prefix=f".{target.name}.tmp-{os.getpid()}-", dir=target.parent)
+            )
+        except OSError as exc:
+            raise ReportOutputError(
+                f"--out {target}: cannot write there ({_reason(exc)})"
+            ) from None
 
 
 _LEFTOVER = re.compile(r"\.(?P<name>.+)\.(?:tmp|old)-(?:(?P<pid>\d+)-)?[^/]*$")
