@@ -129,8 +129,8 @@ def resolve(spec: str) -> Candidate:
 
 
 def _torch(spec: str, rest: str) -> Candidate:
+    name, kwargs = parse_call(rest)  # bad syntax is said before a slow framework import
     torch = _import("torch", "torch")
-    name, kwargs = parse_call(rest)
     if name in ("Linear", "nn.Linear"):
 
         def linear(fan_in: int, fan_out: int, seed: int | None = None) -> NDArray[Any]:
@@ -173,8 +173,8 @@ def _params(fn: Any) -> dict[str, inspect.Parameter]:
 
 def _jax(spec: str, rest: str) -> Candidate:
     jax = _import("jax", "jax")
-    initializers = _import("jax.nn.initializers", "jax")
     name, kwargs = parse_call(rest)
+    initializers = _import("jax.nn.initializers", "jax")
     obj = _getattr_path(initializers, name, "jax.nn.initializers")
     params = _params(obj)
     init = obj if "key" in params and not kwargs else obj(**kwargs)
@@ -199,8 +199,8 @@ def select_keras_backend() -> None:
 
 def _keras(spec: str, rest: str) -> Candidate:
     select_keras_backend()
-    keras = _import("keras", "keras")
     name, kwargs = parse_call(rest)
+    keras = _import("keras", "keras")
     try:
         proto = keras.initializers.get(name)
     except Exception as exc:
