@@ -49,9 +49,9 @@ def build_parser() -> OneLineParser:
     return parser
 
 
-class Terminated(BaseException):
-    """SIGTERM arrived (``timeout``, ``docker stop``, CI cancellation): unwinds like
-    ``KeyboardInterrupt`` so that temporary files and child processes are cleaned up."""
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived (``timeout``, ``docker stop``, CI cancellation): an interrupt, not an
+    error, that unwinds like Ctrl-C so temporary files and child processes are cleaned up."""
 
     def __init__(self, signum: int) -> None:
         super().__init__(signum)
@@ -93,12 +93,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MemoryError as exc:
         print(f"weight-init: error: out of memory ({exc or 'MemoryError'})", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("weight-init: interrupted", file=sys.stderr)
-        return 130
     except Terminated as exc:
         print(f"weight-init: terminated by {signal.Signals(exc.signum).name}", file=sys.stderr)
         return 128 + exc.signum
+    except KeyboardInterrupt:
+        print("weight-init: interrupted", file=sys.stderr)
+        return 130
     finally:
         _restore()
 
