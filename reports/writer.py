@@ -136,7 +136,7 @@ def _alive(pid: int) -> bool:
 def remove_leftovers(target: Path) -> list[Path]:
     """Remove ``.NAME.tmp-*`` / ``.NAME.old-*`` beside ``target`` left by killed runs: ours
     (they hold :data:`MARKER`) and not of a live process. Returns what was removed."""
-    removed = []
+    removed: list[Path] = []
     try:
         siblings = list(target.parent.iterdir())
     except OSError:
