@@ -45,6 +45,14 @@ def test_lecun(weight_init_check):
 
 def test_spec_string(weight_init_check):
     weight_init_check("myinit:he", "he_normal", convention="in_out")
+
+def test_local_function_runs_in_process(weight_init_check):
+    import numpy as np
+
+    def he_local(fan_in, fan_out, rng):  # cannot be pickled: checked in this process
+        return rng.standard_normal((fan_in, fan_out)) * np.sqrt(2.0 / fan_in)
+
+    assert weight_init_check(he_local, "he_normal").passed
 """
     )
     result = project.runpytest_subprocess(
@@ -57,7 +65,7 @@ def test_spec_string(weight_init_check):
         "--weight-init-check",
         "myinit:NOT_CALLABLE=he_normal",
     )
-    result.assert_outcomes(passed=3, failed=3)
+    result.assert_outcomes(passed=4, failed=3)
     result.stdout.fnmatch_lines(
         [
             "*lecun as he_normal (in_out): FAIL*",
