@@ -209,8 +209,8 @@ def staged(out: Path | str, overwrite: bool = False) -> Iterator[Path]:
 def _replace(tmp: Path, target: Path, overwrite: bool) -> None:
     """Rename ``tmp`` to ``target``, moving an earlier report out of the way first."""
     old = None
-    blocked = {signal.SIGINT, signal.SIGTERM}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
+    mask = getattr(signal, "pthread_sigmask", None)  # POSIX only
+    previous = mask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM}) if mask else None
     try:
         if target.exists():
             check_target(target, overwrite)
@@ -227,6 +227,7 @@ def _replace(tmp: Path, target: Path, overwrite: bool) -> None:
             f"--out {target}: cannot move the report into place ({_reason(exc)})"
         ) from None
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        if mask is not None and previous is not None:
+            mask(signal.SIG_SETMASK, previous)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
