@@ -98,3 +98,10 @@ def describe_exception(exc: BaseException) -> str:
     """One-line ``Type: message`` rendering of ``exc`` (first line of the message only)."""
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+# -- added by the family/check redesign (issue 11) ------------------------------------------
+
+
+class UnknownFamilyError(WeightInitError, ValueError):
+    """No distribution family is registered under the given name."""

@@ -359,13 +359,13 @@ def _fan(c: CheckSection) -> Table:
         "-"
         if fit is None
         else (
-            f"c = {num(fit['c'])}, a = {fit['a']:+.3f} (se {fit['se_a']:.3f}), "
-            f"b = {fit['b']:+.3f} (se {fit['se_b']:.3f})"
+            f"c = {num(fit.c)}, a = {fit.a:+.3f} (se {fit.se_a:.3f}), "
+            f"b = {fit.b:+.3f} (se {fit.se_b:.3f})"
         )
     )
-    ident = c.identification or {}
-    closest = ident.get("closest_scheme")
-    gain = ident.get("gain")
+    best = None if c.identification is None else c.identification.best
+    closest = None if best is None else best.name
+    gain = None if best is None else best.gain
     return Table(
         ["", "rule", "Var[W] ~ c fan_in^a fan_out^b"],
         [

@@ -98,7 +98,7 @@ def summary_dict(report: Report) -> dict[str, Any]:
             "outcome": c.verdict.outcome,
             "declared_rule": c.declared_rule,
             "declared_exponents": c.declared_exponents,
-            "fan_fit": c.fan_fit,
+            "fan_fit": None if c.fan_fit is None else c.fan_fit.to_dict(),
             "verdict": c.verdict.to_dict(),
         }
         for c in report.checks
