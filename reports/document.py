@@ -9,14 +9,16 @@ from __future__ import annotations
 import math
 import shlex
 from dataclasses import dataclass
-from typing import Union
+from typing import TYPE_CHECKING, Union
 
 from weight_init.reports.build import Report
-from weight_init.reports.checks import CheckSection
 from weight_init.reports.config import DEFAULT_EXPERIMENTS, PhaseConfig, ReportConfig
 from weight_init.reports.experiments import ExperimentResult
 from weight_init.reports.gallery import Gallery
 from weight_init.reports.summary import versions
+
+if TYPE_CHECKING:
+    from weight_init.reports.checks import CheckSection
 
 
 @dataclass(frozen=True)
