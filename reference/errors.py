@@ -94,6 +94,10 @@ class CheckFailed(WeightInitError, AssertionError):
     ``AssertionError``, so pytest reports it as a failed test."""
 
 
+class AuditError(InitializerCallError):
+    """The model factory raised, exited, or returned something that is not a model."""
+
+
 def describe_exception(exc: BaseException) -> str:
     """One-line ``Type: message`` rendering of ``exc`` (first line of the message only)."""
     text = str(exc).strip().splitlines()
