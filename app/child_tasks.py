@@ -63,3 +63,14 @@ def report_check(spec: Any, seed: int, alpha: float) -> Any:
     from weight_init.reports.checks import run_check
 
     return run_check(spec, seed, alpha)
+
+
+def audit(spec: str, builds: int | None, seed: int, expect: list[str], alpha: float) -> Any:
+    """``audit_torch`` on the model factory ``spec`` -> its audit report."""
+    from weight_init.app.commands.audit import _scheme_parser
+    from weight_init.properties.adapters import resolve as _resolve
+    from weight_init.properties.audit import audit_torch, parse_expect
+
+    rules = [parse_expect(text, _scheme_parser()) for text in expect]
+    factory = _resolve(spec).fn
+    return audit_torch(factory, builds=builds, seed=seed, expect=rules, alpha=alpha, subject=spec)

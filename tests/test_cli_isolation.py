@@ -3,7 +3,7 @@
 Each misbehaviour -- ``SystemExit(0)`` in the callable or at the import of its module,
 ``os._exit(0)``, a signal, a segfault, printing ``PASS``, a hang -- is run through the
 installed ``weight-init`` command as a user runs it (a subprocess; exit code and output), for
-``check``, ``check-forward``, ``identify`` and ``report --check``, and through the pytest
+``check``, ``check-forward``, ``identify``, ``audit`` and ``report --check``, and through the pytest
 plugin's ``--weight-init-check`` items. None may exit 0 or PASS. The commands are started
 together and awaited together, so the cases cost about one child's start-up.
 """
@@ -57,6 +57,10 @@ def prints_pass(fan_in, fan_out):
 def hangs(fan_in, fan_out):
     while True:
         time.sleep(1)
+
+
+def factory_os_exits():
+    os._exit(0)
 
 
 def forward_exits(hidden_layer_sizes, init):
@@ -114,6 +118,11 @@ CASES: dict[str, tuple[list[str], int, str]] = {
         ["check-forward", "misbehaving:forward_hangs", "--timeout", "4"],
         2,
         "timed out",
+    ),
+    "audit, os._exit(0) in the model factory": (
+        ["audit", "misbehaving:factory_os_exits"],
+        2,
+        "the model factory misbehaving:factory_os_exits exited (exit code 0)",
     ),
     "report --check, segfault": (
         [
