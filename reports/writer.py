@@ -9,8 +9,9 @@ and renamed into place only when complete, so:
   directory that is not a report, or an earlier report holding files the report did not
   write (named; ``overwrite=True``, ``--overwrite`` on the command line, deletes them);
 * a symlinked ``--out`` is followed: the report replaces the link's target, the link stays;
-* a failure half-way, ``KeyboardInterrupt`` or SIGTERM (the command line turns it into an
-  exception) removes the temporary directory and any parent directories created for it;
+* a failure half-way or ``KeyboardInterrupt`` removes the temporary directory and any parent
+  directories created for it; so does SIGTERM (the command line's handler calls
+  :func:`abort_staged`);
   leftovers of runs killed outright (SIGKILL) are removed by the next run: a ``.NAME.tmp-*``
   or ``.NAME.old-*`` directory that holds the :data:`MARKER` file and whose process is gone;
 * an existing report is replaced only once its successor is complete (the two renames run
@@ -163,6 +164,21 @@ def preflight(out: Path | str, overwrite: bool = False) -> Path:
     return target
 
 
+#: Staging directories (and parents created for them) of reports being written, for
+#: :func:`abort_staged`.
+_ACTIVE: dict[Path, Path | None] = {}
+
+
+def abort_staged() -> None:
+    """Remove every staging directory being written (and parents created for it): for a
+    signal handler that ends the process without unwinding."""
+    for tmp, created in list(_ACTIVE.items()):
+        shutil.rmtree(tmp, ignore_errors=True)
+        if created is not None:
+            shutil.rmtree(created, ignore_errors=True)
+    _ACTIVE.clear()
+
+
 def _missing_root(parent: Path) -> Path | None:
     """The outermost ancestor of ``parent`` (itself included) that does not exist yet."""
     root = None
@@ -186,6 +202,7 @@ def staged(out: Path | str, overwrite: bool = False) -> Iterator[Path]:
         parent.mkdir(parents=True, exist_ok=True)
         remove_leftovers(target)
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-{os.getpid()}-", dir=parent))
+        _ACTIVE[tmp] = created
     except OSError as exc:
         if created is not None:
             shutil.rmtree(created, ignore_errors=True)
@@ -204,6 +221,8 @@ def staged(out: Path | str, overwrite: bool = False) -> Iterator[Path]:
         if created is not None:
             shutil.rmtree(created, ignore_errors=True)
         raise
+    finally:
+        _ACTIVE.pop(tmp, None)
 
 
 def _replace(tmp: Path, target: Path, overwrite: bool) -> None:
@@ -220,6 +239,7 @@ def _replace(tmp: Path, target: Path, overwrite: bool) -> None:
             old.rmdir()
             os.rename(target, old)
         os.rename(tmp, target)
+        _ACTIVE.pop(tmp, None)  # in place: no longer ours to remove (signals still blocked)
     except OSError as exc:
         if old is not None and old.exists() and not target.exists():
             os.rename(old, target)

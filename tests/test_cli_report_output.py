@@ -101,6 +101,8 @@ def test_sigterm_leaves_no_temporary_directory(tmp_path: Path) -> None:
     while not any(p.name.startswith(".r.tmp-") for p in tmp_path.iterdir()):
         assert proc.poll() is None and time.monotonic() < deadline, "no staging directory seen"
         time.sleep(0.05)
+    time.sleep(2.0)  # past the pre-flight trial directory: the report is being computed
+    assert proc.poll() is None and any(p.name.startswith(".r.tmp-") for p in tmp_path.iterdir())
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 128 + signal.SIGTERM, err
