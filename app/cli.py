@@ -9,12 +9,16 @@ and did not conform, 2 usage or bad input (one line on stderr, no traceback).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
-from weight_init.errors import WeightInitError
+from weight_init.errors import UsageError, WeightInitError
 
 #: Subcommand modules, in the order ``--help`` lists them.
 COMMANDS: tuple[str, ...] = ("experiment", "check", "check-forward", "identify", "report", "audit")
@@ -22,10 +26,6 @@ COMMANDS: tuple[str, ...] = ("experiment", "check", "check-forward", "identify",
 EXIT_OK = 0
 EXIT_NONCONFORMING = 1
 EXIT_USAGE = 2
-
-
-class UsageError(WeightInitError, ValueError):
-    """A command-line usage error (bad flag, bad value, missing argument)."""
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -51,9 +51,55 @@ def build_parser() -> OneLineParser:
     return parser
 
 
+def _on_sigterm(signum: int, frame: object) -> None:
+    """SIGTERM (``timeout``, ``docker stop``, CI cancellation): remove the report's staging
+    directory, kill the processes we started (the check's child, the report's workers), say
+    so in one line, exit 128 + 15.
+
+    Done here and ended with ``os._exit`` rather than by raising: an exception raised at an
+    arbitrary point can be swallowed (a finalizer, an at-fork hook) or leave a lock held
+    (a process pool), so unwinding is not reliable. Only modules already loaded are used."""
+    writer = sys.modules.get("weight_init.reports.writer")
+    if writer is not None:
+        writer.abort_staged()
+    for pid in _child_pids():  # the check's child, the report's workers: nothing outlives us
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    os.write(2, f"weight-init: terminated by {signal.Signals(signum).name}\n".encode())
+    os._exit(128 + signum)
+
+
+def _child_pids() -> set[int]:
+    """Our direct children: from /proc (Linux; includes a worker forked a moment ago) and
+    from multiprocessing's registry."""
+    pids: set[int] = set()
+    with contextlib.suppress(OSError):
+        for task in os.listdir("/proc/self/task"):
+            with open(f"/proc/self/task/{task}/children") as f:
+                pids.update(int(p) for p in f.read().split())
+    mp = sys.modules.get("multiprocessing")
+    if mp is not None:
+        pids.update(p.pid for p in mp.active_children() if p.pid)
+    return pids
+
+
+_previous: list[Any] = []
+
+
+def _install() -> None:
+    if threading.current_thread() is threading.main_thread():
+        _previous.append(signal.signal(signal.SIGTERM, _on_sigterm))
+
+
+def _restore() -> None:
+    while _previous:
+        signal.signal(signal.SIGTERM, _previous.pop())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``weight-init``; returns the exit code."""
     parser = build_parser()
+    _install()
     try:
         args = parser.parse_args(argv)
         if getattr(args, "run", None) is None:
@@ -65,9 +111,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         prefix = "" if isinstance(exc, UsageError) else "weight-init: "
         print(f"{prefix}error: {message}" if prefix else _usage_line(message), file=sys.stderr)
         return EXIT_USAGE
+    except MemoryError as exc:
+        print(f"weight-init: error: out of memory ({exc or 'MemoryError'})", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print("weight-init: interrupted", file=sys.stderr)
         return 130
+    finally:
+        _restore()
 
 
 def _usage_line(message: str) -> str:

@@ -1,6 +1,15 @@
-"""pytest plugin of weight_init (entry point ``pytest11``), active wherever it is installed.
+"""pytest plugin of weight_init (entry point ``pytest11``), loaded wherever it is installed.
 
-It imports nothing heavy at load time: the checks are imported when used.
+Inert unless asked: it changes no settings (no Hypothesis profile is loaded) unless
+``--weight-init-profile`` is given, adds test items only for ``--weight-init-check``, and
+imports nothing heavy (numpy, scipy, the checks) until a check runs. This project's own
+Hypothesis profiles are loaded by its ``tests/conftest.py``, not here.
+
+Each check runs the initializer in a child process (:mod:`weight_init.app.isolation`): an
+initializer that exits, crashes, is killed, prints or hangs fails the item with one line,
+never passes it. The fixture isolates the same way when its callable can be pickled (a
+module-level function or a ``SPEC`` string); a local function or lambda runs in the test's
+own process, like the rest of the test's code.
 
 Options (group ``weight-init``):
 
@@ -13,6 +22,8 @@ Options (group ``weight-init``):
     check's table and diagnosis.
 ``--weight-init-seed N``, ``--weight-init-alpha A``
     Seed of every check (default 0) and its family-wise false-alarm rate (default 1e-4).
+``--weight-init-timeout SECONDS``
+    Limit of one check's child process (default 300).
 
 Fixture ``weight_init_check``: call it in a test as
 ``weight_init_check(fn, "he_normal", convention="in_out")`` (``fn`` a callable or a
@@ -34,8 +45,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--weight-init-profile",
         choices=("dev", "ci", "thorough"),
         default=None,
-        help="Hypothesis profile: dev (random, 25 examples), ci (derandomized), "
-        "thorough (300 examples). Default: $WEIGHT_INIT_PROFILE, else ci under CI, else dev.",
+        help="load weight_init's Hypothesis profile: dev (random, 25 examples), ci "
+        "(derandomized, no database), thorough (300 examples). Default: none is loaded.",
     )
     group.addoption(
         "--weight-init-check",
@@ -54,17 +65,27 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=1e-4,
         help="family-wise false-alarm rate of one weight_init check (default 1e-4)",
     )
+    group.addoption(
+        "--weight-init-timeout",
+        type=float,
+        default=300.0,
+        metavar="SECONDS",
+        help="time limit of one weight_init check, run in a child process (default 300)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    name = config.getoption("--weight-init-profile")
+    if name is None:
+        return  # inert: another project's Hypothesis settings stay its own
     from weight_init.properties import profiles
 
-    chosen = profiles.load(config.getoption("--weight-init-profile"))
-    config.stash[_PROFILE_KEY] = chosen
+    config.stash[_PROFILE_KEY] = profiles.load(name)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    return [f"weight-init: hypothesis profile {config.stash.get(_PROFILE_KEY, '?')!r}"]
+    chosen = config.stash.get(_PROFILE_KEY, None)
+    return [f"weight-init: hypothesis profile {chosen!r}"] if chosen else []
 
 
 def parse_check_option(text: str) -> tuple[str, str, str | None]:
@@ -78,10 +99,6 @@ def parse_check_option(text: str) -> tuple[str, str, str | None]:
     return spec, scheme, convention or None
 
 
-class CheckFailed(AssertionError):
-    """An initializer did not conform; the message is the check's table."""
-
-
 def run_check(
     fn: Callable[..., Any] | str,
     scheme: str,
@@ -89,22 +106,31 @@ def run_check(
     *,
     seed: int = 0,
     alpha: float = 1e-4,
+    timeout: float = 300.0,
 ) -> Any:
-    """Run :func:`~weight_init.properties.conformance.check_initializer`; raise
-    :class:`CheckFailed` (with the table) unless the verdict passes."""
-    from weight_init.properties.adapters import resolve
-    from weight_init.properties.conformance import check_initializer
+    """Run :func:`~weight_init.properties.conformance.check_initializer` in a child process
+    (in this process for a callable that cannot be pickled); raise
+    :class:`~weight_init.errors.CheckFailed` (with the table) unless the verdict passes, and
+    :class:`~weight_init.errors.SubjectAbortedError` when the initializer exited, crashed
+    or timed out."""
+    from weight_init.app import child_tasks
+    from weight_init.app.isolation import picklable, run_isolated
+    from weight_init.errors import CheckFailed
 
-    subject = None
-    if isinstance(fn, str):
-        cand = resolve(fn)
-        subject = fn
-        convention = convention or cand.convention
-        fn = cand.fn
-    conv = convention or "in_out"
-    if subject is not None:
-        subject = f"{subject} as {scheme} ({conv})"
-    verdict = check_initializer(fn, scheme, conv, seed=seed, alpha=alpha, subject=subject)
+    kwargs: dict[str, Any] = {
+        "spec": fn,
+        "scheme": scheme,
+        "convention": convention,
+        "seed": seed,
+        "alpha": alpha,
+    }
+    if isinstance(fn, str) or picklable(fn):
+        name = fn if isinstance(fn, str) else getattr(fn, "__qualname__", repr(fn))
+        verdict = run_isolated(
+            "weight_init.app.child_tasks:check", f"the initializer {name}", timeout, **kwargs
+        )
+    else:
+        verdict = child_tasks.check(**kwargs)
     if not verdict.passed:
         raise CheckFailed(verdict.format_table())
     return verdict
@@ -114,6 +140,8 @@ def run_check(
 def weight_init_check(request: pytest.FixtureRequest) -> Callable[..., Any]:
     """``weight_init_check(fn_or_spec, scheme, convention=None, seed=None)`` -> Verdict;
     fails the test with the check's table when the initializer does not conform."""
+    from weight_init.errors import WeightInitError
+
     cfg = request.config
 
     def check(
@@ -129,8 +157,9 @@ def weight_init_check(request: pytest.FixtureRequest) -> Callable[..., Any]:
                 convention,
                 seed=cfg.getoption("--weight-init-seed") if seed is None else seed,
                 alpha=cfg.getoption("--weight-init-alpha"),
+                timeout=cfg.getoption("--weight-init-timeout"),
             )
-        except CheckFailed as exc:
+        except WeightInitError as exc:
             message = str(exc)
         pytest.fail(message, pytrace=False)
 
@@ -151,13 +180,16 @@ class CheckItem(pytest.Item):
             self.convention,
             seed=self.config.getoption("--weight-init-seed"),
             alpha=self.config.getoption("--weight-init-alpha"),
+            timeout=self.config.getoption("--weight-init-timeout"),
         )
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        from weight_init.errors import CheckFailed, SubjectAbortedError, WeightInitError
+
         if isinstance(excinfo.value, CheckFailed):
             return str(excinfo.value)
-        from weight_init.errors import WeightInitError
-
+        if isinstance(excinfo.value, SubjectAbortedError):
+            return str(excinfo.value)
         if isinstance(excinfo.value, WeightInitError):
             return f"bad input: {excinfo.value}"
         return str(super().repr_failure(excinfo))

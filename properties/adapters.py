@@ -36,13 +36,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from weight_init.errors import InitializerTypeError, WeightInitError
+from weight_init.errors import AdapterError, InitializerTypeError
 
 FRAMEWORKS: tuple[str, ...] = ("torch", "jax", "keras")
-
-
-class AdapterError(WeightInitError, ValueError):
-    """A ``SPEC`` that cannot be resolved: bad syntax, missing module or attribute."""
 
 
 @dataclass(frozen=True)
@@ -80,7 +76,8 @@ def parse_call(text: str) -> tuple[str, dict[str, Any]]:
             raise AdapterError(f"cannot parse {text!r}: **kwargs are not allowed")
         try:
             kwargs[kw.arg] = ast.literal_eval(kw.value)
-        except ValueError:
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            # TypeError: a literal that cannot be built, e.g. {[1]: 2} (unhashable key)
             raise AdapterError(
                 f"cannot parse {text!r}: the value of {kw.arg} must be a literal"
             ) from None
@@ -132,8 +129,8 @@ def resolve(spec: str) -> Candidate:
 
 
 def _torch(spec: str, rest: str) -> Candidate:
+    name, kwargs = parse_call(rest)  # bad syntax is said before a slow framework import
     torch = _import("torch", "torch")
-    name, kwargs = parse_call(rest)
     if name in ("Linear", "nn.Linear"):
 
         def linear(fan_in: int, fan_out: int, seed: int | None = None) -> NDArray[Any]:
@@ -176,8 +173,8 @@ def _params(fn: Any) -> dict[str, inspect.Parameter]:
 
 def _jax(spec: str, rest: str) -> Candidate:
     jax = _import("jax", "jax")
-    initializers = _import("jax.nn.initializers", "jax")
     name, kwargs = parse_call(rest)
+    initializers = _import("jax.nn.initializers", "jax")
     obj = _getattr_path(initializers, name, "jax.nn.initializers")
     params = _params(obj)
     init = obj if "key" in params and not kwargs else obj(**kwargs)
@@ -202,8 +199,8 @@ def select_keras_backend() -> None:
 
 def _keras(spec: str, rest: str) -> Candidate:
     select_keras_backend()
-    keras = _import("keras", "keras")
     name, kwargs = parse_call(rest)
+    keras = _import("keras", "keras")
     try:
         proto = keras.initializers.get(name)
     except Exception as exc:

@@ -34,7 +34,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from weight_init.errors import InitializerCallError, InitializerTypeError, describe_exception
+from weight_init.errors import (
+    AuditError,
+    InitializerTypeError,
+    describe_exception,
+)
 from weight_init.families import iid_families
 from weight_init.layouts import Fans, KernelSpec, get_layout
 from weight_init.properties import power as powerplan
@@ -43,10 +47,6 @@ from weight_init.properties.conformance_result import ConformanceResult
 from weight_init.properties.identify import ks_statistic
 from weight_init.properties.kernels import DOCUMENTED, candidate_rules
 from weight_init.schemes import SCHEMES, Scheme, constant, get_scheme, variance_scaling
-
-
-class AuditError(InitializerCallError):
-    """The model factory raised, exited, or returned something that is not a model."""
 
 
 @dataclass(frozen=True)

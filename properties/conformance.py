@@ -24,6 +24,7 @@ The result is a frozen :class:`~weight_init.properties.conformance_result.Confor
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -145,6 +146,8 @@ def check_initializer(
         raise InvalidParameterError(f"alpha must be in (0, 1), got {alpha!r}")
     if not 0.0 < power < 1.0:
         raise InvalidParameterError(f"power must be in (0, 1), got {power!r}")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise InvalidParameterError(f"seed must be a non-negative integer, got {seed!r}")
     checks = registered_checks()
     plan = powerplan.plan(sch.family, alpha, power, checks)
     pool, counts = _draw(fn, sch, conv, plan, seed, shapes, n_entries)

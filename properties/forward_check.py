@@ -39,6 +39,7 @@ compares with the theory where the claim is quantitative).
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -48,9 +49,9 @@ from numpy.typing import NDArray
 from scipy import stats
 
 from weight_init.errors import (
+    ForwardCheckError,
     ForwardPropContractError,
     InitializerCallError,
-    InvalidParameterError,
     describe_exception,
 )
 from weight_init.experiment import forward_prop
@@ -74,10 +75,6 @@ EXPLAIN = {
     "reference agreement": "on the same input and weights the layers differ from the reference",
     "std vs reference": "the layer's std is not what the reference gives on these weights",
 }
-
-
-class ForwardCheckError(InvalidParameterError):
-    """The forward_prop cannot be run for the requested options."""
 
 
 @dataclass
@@ -132,6 +129,11 @@ def check_forward_prop(
         raise ForwardCheckError(f"forward_prop must be callable, got {type(fn).__name__}")
     if not 0.0 < alpha < 1.0:
         raise ForwardCheckError(f"alpha must be in (0, 1), got {alpha!r}")
+    for name, value in (("n_samples", n_samples), ("input_dim", input_dim)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+            raise ForwardCheckError(f"{name} must be a positive integer, got {value!r}")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ForwardCheckError(f"seed must be a non-negative integer, got {seed!r}")
     kw = forward_keywords_of(fn)
     takes_x = "x" in kw
     if not takes_x and (n_samples, input_dim) != (SEED_SAMPLES, SEED_INPUT_DIM):

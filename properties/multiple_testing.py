@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from weight_init.errors import InvalidParameterError
+
 
 def holm_thresholds(p_values: Sequence[float], alpha: float) -> list[float]:
     """The Holm level each test is compared with, in input order.
@@ -47,10 +49,10 @@ def bonferroni_threshold(m: int, alpha: float) -> float:
     """Per-test level ``alpha / m`` (family-wise error rate <= alpha)."""
     _check_alpha(alpha)
     if m <= 0:
-        raise ValueError(f"number of tests must be positive, got {m}")
+        raise InvalidParameterError(f"number of tests must be positive, got {m}")
     return alpha / m
 
 
 def _check_alpha(alpha: float) -> None:
     if not 0.0 < alpha < 1.0:
-        raise ValueError(f"alpha must be in (0, 1), got {alpha}")
+        raise InvalidParameterError(f"alpha must be in (0, 1), got {alpha}")

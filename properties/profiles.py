@@ -18,6 +18,8 @@ import os
 
 from hypothesis import HealthCheck, settings
 
+from weight_init.errors import InvalidParameterError
+
 PROFILES: tuple[str, ...] = ("dev", "ci", "thorough")
 ENV_VAR = "WEIGHT_INIT_PROFILE"
 
@@ -51,6 +53,8 @@ def load(name: str | None = None) -> str:
     """Load profile ``name`` (or :func:`default_profile`) and return its name."""
     chosen = name or default_profile()
     if chosen not in PROFILES:
-        raise ValueError(f"unknown Hypothesis profile {chosen!r}; choose one of {PROFILES}")
+        raise InvalidParameterError(
+            f"unknown Hypothesis profile {chosen!r}; choose one of {PROFILES}"
+        )
     settings.load_profile(chosen)
     return chosen

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from weight_init.errors import ForwardPropContractError
+from weight_init.errors import ForwardPropContractError, UnsupportedCase
 from weight_init.protocols import forward_keywords_of
 from weight_init.schemes import Scheme
 
@@ -32,10 +32,6 @@ SEED_ACTIVATION = "tanh"
 
 #: Second word of the input's seed sequence, ``default_rng([seed, INPUT_STREAM])``.
 INPUT_STREAM = 0x5EED
-
-
-class UnsupportedCase(Exception):
-    """The subject cannot run this case (e.g. a seed-contract callable asked for relu)."""
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from weight_init.errors import InvalidParameterError
+from weight_init.errors import InvalidParameterError, NotCallableError
 from weight_init.properties.registry import PROPERTIES, Property
 from weight_init.properties.results import Verdict
 from weight_init.properties.subject import Subject
@@ -69,7 +69,7 @@ def run_suite(
     ``stop_on_failure`` it returns as soon as one verdict fails.
     """
     if forward_prop is not None and not callable(forward_prop):
-        raise InvalidParameterError(
+        raise NotCallableError(
             f"forward_prop must be callable or None, got {type(forward_prop).__name__}"
         )
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:

@@ -54,6 +54,50 @@ class InvalidParameterError(WeightInitError, ValueError):
     """A numeric parameter (scale, gain, slope, seed, ...) is out of its domain."""
 
 
+class NotCallableError(WeightInitError, TypeError):
+    """A callable was expected (an initializer, a forward_prop) and something else was given."""
+
+
+class UsageError(WeightInitError, ValueError):
+    """A command-line usage error (bad flag, bad value, missing argument)."""
+
+
+class AdapterError(WeightInitError, ValueError):
+    """A ``SPEC`` that cannot be resolved: bad syntax, missing module or attribute."""
+
+
+class ForwardCheckError(InvalidParameterError):
+    """The forward_prop cannot be run for the requested options."""
+
+
+class ReportOutputError(WeightInitError, ValueError):
+    """``--out`` cannot receive a report (not writable, a file, a foreign directory, or one
+    holding files the report did not write)."""
+
+
+class SubjectAbortedError(WeightInitError, ValueError):
+    """The code under test exited, was killed by a signal, crashed or raised a non-Exception
+    before the check returned a verdict (run in a child process; never a pass)."""
+
+
+class SubjectTimeoutError(SubjectAbortedError):
+    """The code under test did not finish within the time limit (``--timeout``)."""
+
+
+class UnsupportedCase(WeightInitError, ValueError):
+    """The subject cannot run this case (e.g. a seed-contract callable asked for relu); a
+    property skips the case, it is not a failure of the subject."""
+
+
+class CheckFailed(WeightInitError, AssertionError):
+    """An initializer did not conform (the message is the check's table). Not bad input: an
+    ``AssertionError``, so pytest reports it as a failed test."""
+
+
+class AuditError(InitializerCallError):
+    """The model factory raised, exited, or returned something that is not a model."""
+
+
 def describe_exception(exc: BaseException) -> str:
     """One-line ``Type: message`` rendering of ``exc`` (first line of the message only)."""
     text = str(exc).strip().splitlines()

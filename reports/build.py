@@ -24,6 +24,7 @@ from weight_init.reports.phase_diagram import PhaseDiagram, run_phase_diagram
 if TYPE_CHECKING:
     from weight_init.properties.results import Verdict
     from weight_init.reports.checks import CheckSection
+    from weight_init.reports.config import CheckSpec
 
 Progress = Callable[[str], None]
 
@@ -51,6 +52,10 @@ def steps(config: ReportConfig) -> int:
     )
 
 
+#: ``runner(spec, seed, alpha) -> CheckSection``: how a conformance check is run.
+CheckRunner = Callable[["CheckSpec", int, float], "CheckSection"]
+
+
 def _suite(seed: int, alpha: float) -> list[Verdict]:
     from weight_init.properties.suite import run_suite
 
@@ -58,10 +63,14 @@ def _suite(seed: int, alpha: float) -> list[Verdict]:
 
 
 def build_report(
-    config: ReportConfig, progress: Progress = _quiet, pool: Executor | None = None
+    config: ReportConfig,
+    progress: Progress = _quiet,
+    pool: Executor | None = None,
+    check_runner: CheckRunner | None = None,
 ) -> Report:
     """Run every part of ``config`` on ``pool`` (None: inline), announcing each step through
-    ``progress`` as it finishes."""
+    ``progress`` as it finishes; the conformance checks through ``check_runner`` (default
+    :func:`~weight_init.reports.checks.run_check`, in this process)."""
     pool = pool or InlineExecutor()
     total = steps(config)
     k = 0
@@ -82,8 +91,9 @@ def build_report(
     if config.checks:
         from weight_init.reports.checks import run_check
 
+        runner = check_runner or run_check
         for c in config.checks:
-            checks.append(run_check(c, config.seed, config.check_alpha))
+            checks.append(runner(c, config.seed, config.check_alpha))
             done(f"conformance check {c.spec} as {c.scheme}")
     experiments = []
     for spec, fut in zip(config.experiments, exp_futures, strict=True):

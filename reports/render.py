@@ -6,7 +6,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from pathlib import Path
 
-from weight_init.reports.build import Report, build_report
+from weight_init.reports.build import CheckRunner, Report, build_report
 from weight_init.reports.config import ReportConfig
 from weight_init.reports.document import build_document
 from weight_init.reports.gallery import Gallery, draw_all
@@ -14,7 +14,7 @@ from weight_init.reports.html import render_html
 from weight_init.reports.markdown import render_markdown
 from weight_init.reports.parallel import worker_pool
 from weight_init.reports.summary import summary_json
-from weight_init.reports.writer import staged
+from weight_init.reports.writer import preflight, staged
 
 #: File names inside the report directory.
 INDEX, MARKDOWN, SUMMARY = "index.html", "report.md", "summary.json"
@@ -52,18 +52,24 @@ def generate(
     out: Path | str,
     progress: Callable[[str], None] = lambda _: None,
     jobs: int | None = None,
+    *,
+    overwrite: bool = False,
+    check_runner: CheckRunner | None = None,
 ) -> Report:
     """Build the report of ``config`` and write it atomically to ``out``, running the
     independent pieces on ``jobs`` worker processes (None: up to 2, the CPUs available;
     1: all in this process). The content does not depend on ``jobs``.
 
-    Bad ``--check`` specs and an unusable ``out`` fail before any computation."""
-    if config.checks:
+    An unusable ``out`` and bad ``--check`` specs fail before any computation. The checks run
+    through ``check_runner`` (the command line's runs each in a child process and has
+    validated the specs itself); by default in this process, after resolving every spec."""
+    preflight(out, overwrite)
+    if config.checks and check_runner is None:
         from weight_init.properties.adapters import resolve
 
         for c in config.checks:
             resolve(c.spec)
-    with staged(out) as tmp, worker_pool(jobs) as pool:
-        report = build_report(config, progress, pool)
+    with staged(out, overwrite) as tmp, worker_pool(jobs) as pool:
+        report = build_report(config, progress, pool, check_runner)
         write_files(report, tmp, progress, pool)
     return report

@@ -196,3 +196,80 @@ def test_forward_backward_rejects_bad_weights() -> None:
         forward_backward(x, [np.ones(3)])
     with pytest.raises(errors.InvalidInputError, match="target has shape"):
         forward_backward(x, [np.ones((3, 4))], target=np.ones((2, 3)))
+
+
+# ----------------------------------------------------------------------------- the hierarchy
+
+PACKAGE_DIRS = ("reference", "properties", "reports", "app")
+
+
+def test_every_error_is_a_weight_init_error_and_a_value_or_type_error() -> None:
+    classes = [
+        obj
+        for obj in vars(errors).values()
+        if isinstance(obj, type) and issubclass(obj, BaseException)
+    ]
+    assert len(classes) >= 20
+    for cls in classes:
+        assert issubclass(cls, errors.WeightInitError), cls
+        if cls in (errors.WeightInitError, errors.InitializerError):
+            # category bases, never raised themselves: every subclass is checked
+            assert all(issubclass(sub, cls) for sub in cls.__subclasses__())
+            continue
+        if cls is errors.CheckFailed:  # a failed check in pytest, not bad input
+            assert issubclass(cls, AssertionError)
+            continue
+        assert issubclass(cls, ValueError | TypeError), cls
+
+
+def test_no_exception_class_outside_errors_py() -> None:
+    """Every exception class of the package lives in reference/errors.py (issue 11.6)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    outside = []
+    for folder in PACKAGE_DIRS:
+        for path in sorted((root / folder).rglob("*.py")):
+            if path.name == "errors.py" and folder == "reference":
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.ClassDef) and any(
+                    ast.unparse(b).endswith(("Error", "Exception", "Warning", "Failed", "Case"))
+                    for b in node.bases
+                ):
+                    outside.append(f"{path.relative_to(root)}:{node.lineno} {node.name}")
+    assert outside == []
+
+
+def test_old_import_locations_still_work() -> None:
+    from weight_init.app.cli import UsageError
+    from weight_init.properties.adapters import AdapterError
+    from weight_init.properties.forward_check import ForwardCheckError
+    from weight_init.properties.subject import UnsupportedCase
+    from weight_init.reports.writer import ReportOutputError
+
+    assert (UsageError, AdapterError, ForwardCheckError, UnsupportedCase, ReportOutputError) == (
+        errors.UsageError,
+        errors.AdapterError,
+        errors.ForwardCheckError,
+        errors.UnsupportedCase,
+        errors.ReportOutputError,
+    )
+
+
+def test_public_helpers_raise_the_hierarchy() -> None:
+    from weight_init.properties import multiple_testing, profiles
+
+    with pytest.raises(errors.InvalidParameterError):
+        multiple_testing.bonferroni_threshold(0, 0.05)
+    with pytest.raises(errors.InvalidParameterError):
+        profiles.load("nope")
+
+
+def test_lazy_package_exports_everything_it_lists() -> None:
+    import weight_init
+
+    assert set(weight_init._LAZY) == set(weight_init.__all__) - {"__version__"}
+    for name in weight_init.__all__:
+        assert getattr(weight_init, name) is not None

@@ -45,6 +45,14 @@ def test_lecun(weight_init_check):
 
 def test_spec_string(weight_init_check):
     weight_init_check("myinit:he", "he_normal", convention="in_out")
+
+def test_local_function_runs_in_process(weight_init_check):
+    import numpy as np
+
+    def he_local(fan_in, fan_out, rng):  # cannot be pickled: checked in this process
+        return rng.standard_normal((fan_in, fan_out)) * np.sqrt(2.0 / fan_in)
+
+    assert weight_init_check(he_local, "he_normal").passed
 """
     )
     result = project.runpytest_subprocess(
@@ -57,7 +65,7 @@ def test_spec_string(weight_init_check):
         "--weight-init-check",
         "myinit:NOT_CALLABLE=he_normal",
     )
-    result.assert_outcomes(passed=3, failed=3)
+    result.assert_outcomes(passed=4, failed=3)
     result.stdout.fnmatch_lines(
         [
             "*lecun as he_normal (in_out): FAIL*",
@@ -86,3 +94,76 @@ def test_plugin_import_is_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False", out.stdout + out.stderr
+
+
+UNRELATED_TEST = """
+import sys
+from pathlib import Path
+
+from hypothesis import settings
+
+
+def test_record_settings(request):
+    loaded = request.config.pluginmanager.hasplugin("weight_init")
+    name = "with-plugin" if loaded else "without-plugin"
+    Path(name + ".txt").write_text(settings.get_current_profile_name() + repr(settings.default))
+    assert settings.default.max_examples == 100
+
+
+def test_no_heavy_import():
+    heavy = [m for m in ("numpy", "scipy", "weight_init.properties") if m in sys.modules]
+    assert heavy == []
+"""
+
+
+@pytest.mark.parametrize("ci", ["", "1"])
+def test_plugin_is_inert_in_an_unrelated_project(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, ci: str
+) -> None:
+    """Installed, the plugin changes no Hypothesis setting and imports no numpy (issue 11.5).
+
+    An unrelated project's settings are the same with and without the plugin, with and
+    without CI=1 (max_examples 100; locally also deadline 200 ms and an example database;
+    under CI=1 Hypothesis >= 6.131 itself loads its built-in ``ci`` profile, which the
+    plugin must leave alone)."""
+    monkeypatch.setenv("CI", ci)
+    if not ci:
+        monkeypatch.delenv("CI")
+    for var in ("WEIGHT_INIT_PROFILE", "HYPOTHESIS_PROFILE"):
+        monkeypatch.delenv(var, raising=False)
+    pytester.makepyfile(test_unrelated=UNRELATED_TEST)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
+    assert "weight-init: hypothesis profile" not in result.stdout.str()
+    pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-p", "no:weight_init", "-k", "record"
+    ).assert_outcomes(passed=1)
+    with_plugin = (pytester.path / "with-plugin.txt").read_text()
+    assert with_plugin == (pytester.path / "without-plugin.txt").read_text()
+    if not ci:
+        assert with_plugin.startswith("default")
+        assert "deadline=timedelta(milliseconds=200)" in with_plugin
+        assert "database=None" not in with_plugin
+
+
+def test_hypothesis_profile_option_is_honoured(pytester: pytest.Pytester) -> None:
+    """The unrelated project's own ``--hypothesis-profile`` wins; ``--weight-init-profile``
+    loads ours only when asked."""
+    pytester.makeconftest(
+        "from hypothesis import settings\nsettings.register_profile('mine', max_examples=7)\n"
+    )
+    pytester.makepyfile(
+        test_profile="""
+from hypothesis import settings
+
+def test_profile(request):
+    expected = {"mine": 7, "ci": 25}[request.config.getoption("--hypothesis-profile") or "ci"]
+    assert settings.default.max_examples == expected
+"""
+    )
+    pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--hypothesis-profile", "mine"
+    ).assert_outcomes(passed=1)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--weight-init-profile", "ci")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*weight-init: hypothesis profile 'ci'*"])

@@ -51,3 +51,27 @@ def activation_name(text: str) -> str:
             f"unknown activation {text!r}; choose one of {', '.join(activation_names())}"
         )
     return text
+
+
+def timeout_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
+def add_timeout_argument(p: argparse.ArgumentParser) -> None:
+    """``--timeout SECONDS``: the limit of one run of the code under test (in a child process)."""
+    from weight_init.app.isolation import DEFAULT_TIMEOUT
+
+    p.add_argument(
+        "--timeout",
+        type=timeout_seconds,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help="stop the code under test after this many seconds, exit 2 (default "
+        f"{DEFAULT_TIMEOUT:g}, room for a first 'import torch')",
+    )

@@ -11,7 +11,11 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from weight_init.app.commands.argtypes import non_negative_int, positive_int
+from weight_init.app.commands.argtypes import (
+    add_timeout_argument,
+    non_negative_int,
+    positive_int,
+)
 
 
 def register(sub: Any) -> None:
@@ -45,13 +49,14 @@ def register(sub: Any) -> None:
         "--alpha", type=float, default=1e-4, help="family-wise false-alarm rate per parameter"
     )
     p.add_argument("--json", action="store_true", help="print the audit as JSON")
+    add_timeout_argument(p)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from weight_init.app.commands.check import probability
-    from weight_init.properties.adapters import resolve
-    from weight_init.properties.audit import audit_torch, parse_expect
+    from weight_init.app.isolation import run_isolated
+    from weight_init.properties.audit import parse_expect
 
     try:
         alpha = probability(str(args.alpha))
@@ -59,10 +64,17 @@ def run(args: argparse.Namespace) -> int:
         from weight_init.app.cli import UsageError
 
         raise UsageError(f"weight-init audit: argument --alpha: {exc}") from None
-    expect = [parse_expect(text, _scheme_parser()) for text in args.expect]
-    factory = resolve(args.spec).fn
-    report = audit_torch(
-        factory, builds=args.builds, seed=args.seed, expect=expect, alpha=alpha, subject=args.spec
+    for text in args.expect:  # bad rules are said before the model's code runs
+        parse_expect(text, _scheme_parser())
+    report = run_isolated(
+        "weight_init.app.child_tasks:audit",
+        f"the model factory {args.spec}",
+        args.timeout,
+        spec=args.spec,
+        builds=args.builds,
+        seed=args.seed,
+        expect=list(args.expect),
+        alpha=alpha,
     )
     print(report.to_json() if args.json else report.format_table())
     return 0 if report.passed else 1

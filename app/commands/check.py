@@ -9,7 +9,11 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from weight_init.app.commands.argtypes import non_negative_int, scheme_name
+from weight_init.app.commands.argtypes import (
+    add_timeout_argument,
+    non_negative_int,
+    scheme_name,
+)
 
 SPEC_HELP = (
     "the initializer: MODULE:ATTR (imported from the current directory or sys.path, "
@@ -44,6 +48,7 @@ def add_candidate_arguments(p: argparse.ArgumentParser) -> None:
         "--seed", type=non_negative_int, default=0, help="seed of every draw (default 0)"
     )
     p.add_argument("--json", action="store_true", help="print the result as JSON")
+    add_timeout_argument(p)
 
 
 def register(sub: Any) -> None:
@@ -74,18 +79,17 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from weight_init.properties.adapters import resolve
-    from weight_init.properties.conformance import check_initializer
+    from weight_init.app.isolation import run_isolated
 
-    cand = resolve(args.spec)
-    convention = args.convention or cand.convention or "in_out"
-    verdict = check_initializer(
-        cand.fn,
-        args.scheme,
-        convention,
+    verdict = run_isolated(
+        "weight_init.app.child_tasks:check",
+        f"the initializer {args.spec}",
+        args.timeout,
+        spec=args.spec,
+        scheme=args.scheme,
+        convention=args.convention,
         seed=args.seed,
         alpha=args.alpha,
-        subject=f"{args.spec} as {args.scheme} ({convention})",
     )
     if args.json:
         print(verdict.to_json())

@@ -8,7 +8,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from weight_init.app.commands.argtypes import activation_name, non_negative_int, positive_int
+from weight_init.app.commands.argtypes import (
+    activation_name,
+    add_timeout_argument,
+    non_negative_int,
+    positive_int,
+)
 from weight_init.app.commands.check import probability
 
 
@@ -42,22 +47,23 @@ def register(sub: Any) -> None:
         help="skip the seed's property suite (only compare with the reference)",
     )
     p.add_argument("--json", action="store_true", help="print the result as JSON")
+    add_timeout_argument(p)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from weight_init.properties.adapters import resolve
-    from weight_init.properties.forward_check import check_forward_prop
+    from weight_init.app.isolation import run_isolated
 
-    cand = resolve(args.spec)
-    verdict = check_forward_prop(
-        cand.fn,
+    verdict = run_isolated(
+        "weight_init.app.child_tasks:check_forward",
+        f"the forward_prop {args.spec}",
+        args.timeout,
+        spec=args.spec,
         activation=args.activation,
         n_samples=args.samples,
         input_dim=args.input_dim,
         seed=args.seed,
         alpha=args.alpha,
-        subject=args.spec,
         properties=not args.no_properties,
     )
     print(verdict.to_json() if args.json else verdict.format_table())

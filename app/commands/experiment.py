@@ -1,4 +1,12 @@
-"""``weight-init experiment``: the seed's experiment for one scheme, printed the seed's way."""
+"""``weight-init experiment``: the seed's experiment for one scheme, printed the seed's way.
+
+When the signal leaves float64's range (e.g. ``--init big_normal --activation relu --depth
+400``: the std grows about 16x per layer and passes 1.8e308 near layer 150) the layers past
+that point hold inf/NaN, which says nothing about the scheme. The command then prints no
+table, and says in one line on stderr at which layer the signal overflowed and what the
+last finite std was, exit 2 (a configuration float64 cannot compute); numpy's overflow
+warnings are not shown.
+"""
 
 from __future__ import annotations
 
@@ -63,16 +71,36 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    result = forward_prop(
-        [args.width] * args.depth,
-        get_scheme(args.init),
-        activation=args.activation,
-        n_samples=args.samples,
-        input_dim=args.input_dim,
-        seed=args.seed,
-        dtype=args.dtype,
-        keep_activations=False,
-    )
+    import math
+
+    import numpy as np
+
+    from weight_init.errors import InvalidParameterError
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        result = forward_prop(
+            [args.width] * args.depth,
+            get_scheme(args.init),
+            activation=args.activation,
+            n_samples=args.samples,
+            input_dim=args.input_dim,
+            seed=args.seed,
+            dtype=args.dtype,
+            keep_activations=False,
+        )
+    bad = [
+        i
+        for i, (m, s) in enumerate(zip(result.means, result.stds, strict=True))
+        if not (math.isfinite(m) and math.isfinite(s))
+    ]
+    if bad:
+        first = bad[0]
+        last = f"; the std at layer {first} was {result.stds[first - 1]:.3g}" if first else ""
+        raise InvalidParameterError(
+            f"the signal overflowed float64 at layer {first + 1} of {args.depth} "
+            f"(mean {result.means[first]:.3g}, std {result.stds[first]:.3g}){last}: "
+            f"nothing printed; use --depth {max(first, 1)} or less, or a smaller scheme"
+        )
     if getattr(args, "theory", False):
         from weight_init.theory import predict
 

@@ -26,12 +26,16 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from weight_init.properties.adapters import resolve
-    from weight_init.properties.identify import identify
+    from weight_init.app.isolation import run_isolated
 
-    cand = resolve(args.spec)
-    convention = args.convention or cand.convention or "in_out"
-    result = identify(cand.fn, convention, seed=args.seed)
+    convention, result = run_isolated(
+        "weight_init.app.child_tasks:identify",
+        f"the initializer {args.spec}",
+        args.timeout,
+        spec=args.spec,
+        convention=args.convention,
+        seed=args.seed,
+    )
     if args.json:
         print(
             json.dumps(

@@ -9,12 +9,17 @@ a ``--check`` initializer did not conform; 2 on bad flags or an unwritable ``--o
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from typing import Any
 
 from weight_init.activations import ACTIVATIONS, activation_names
-from weight_init.app.commands.argtypes import non_negative_int, positive_int
+from weight_init.app.commands.argtypes import (
+    add_timeout_argument,
+    non_negative_int,
+    positive_int,
+)
 from weight_init.schemes import SCHEMES, scheme_names
 
 DEFAULT_OUT = "weight-init-report"
@@ -131,7 +136,14 @@ def register(sub: Any) -> None:
         "--out",
         default=DEFAULT_OUT,
         metavar="DIR",
-        help=f"output directory, replaced atomically (default {DEFAULT_OUT}/)",
+        help=f"output directory, replaced atomically (default {DEFAULT_OUT}/); a symlink is "
+        "followed; refused if it holds files an earlier report did not write",
+    )
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace an earlier report in --out even though it holds files the report did "
+        "not write (they are deleted)",
     )
     p.add_argument(
         "--format",
@@ -165,6 +177,7 @@ def register(sub: Any) -> None:
     p.add_argument("--phase-samples", type=positive_int, default=dp.samples, help="samples")
     p.add_argument("--no-suite", action="store_true", help="skip the property verdicts")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    add_timeout_argument(p)
     p.set_defaults(run=run)
 
 
@@ -216,10 +229,68 @@ def config_from_args(args: argparse.Namespace) -> Any:
     )
 
 
+def _bytes(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if n < 1024 or unit == "PiB":
+            return f"{n:.3g} {unit}"
+        n /= 1024
+    return f"{n:.3g} PiB"
+
+
+def check_memory(config: Any) -> None:
+    """Refuse, before any work, sizes whose arrays cannot fit in this machine's memory.
+
+    Float64 arrays an experiment holds at once: the weights (``depth`` matrices up to
+    ``max(width, input_dim) x width``) and the activations kept for the backward pass
+    (``depth`` of ``samples x width``); the phase diagram holds one ``samples x width``
+    activation and one ``width x width`` weight matrix at a time."""
+    from weight_init.app.cli import UsageError
+
+    w, d, n = config.width, config.depth, config.samples
+    need = 8.0 * d * (max(w, config.input_dim) * w + n * w)
+    what = f"--width {w} --depth {d} --samples {n}"
+    if config.phase is not None:
+        p = config.phase
+        phase = 8.0 * (2 * p.samples * p.width + p.width * p.width)
+        if phase > need:
+            need, what = phase, f"--phase-width {p.width} --phase-samples {p.samples}"
+    try:
+        total = float(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return
+    if need > total:
+        raise UsageError(
+            f"weight-init report: {what} needs about {_bytes(need)} of float64 arrays; "
+            f"this machine has {_bytes(total)}"
+        )
+
+
 def run(args: argparse.Namespace) -> int:
+    from weight_init.app.isolation import run_isolated
     from weight_init.reports.render import generate
+    from weight_init.reports.writer import preflight
 
     config = config_from_args(args)
+    check_memory(config)
+    preflight(args.out, args.overwrite)  # before any work
+    for c in config.checks:  # resolve each SPEC (imports the user's module) in a child
+        run_isolated(
+            "weight_init.app.child_tasks:resolve",
+            f"the initializer {c.spec}",
+            args.timeout,
+            spec=c.spec,
+        )
+
+    def isolated_check(spec: Any, seed: int, alpha: float) -> Any:
+        return run_isolated(
+            "weight_init.app.child_tasks:report_check",
+            f"the initializer {spec.spec}",
+            args.timeout,
+            spec=spec,
+            seed=seed,
+            alpha=alpha,
+        )
+
     start = time.perf_counter()
 
     def progress(message: str) -> None:
@@ -230,7 +301,9 @@ def run(args: argparse.Namespace) -> int:
                 flush=True,
             )
 
-    report = generate(config, args.out, progress)
+    report = generate(
+        config, args.out, progress, overwrite=args.overwrite, check_runner=isolated_check
+    )
     progress(f"wrote {args.out}/ ({', '.join(config.formats)})")
     bad = [c for c in report.checks if c.verdict.outcome != "pass"]
     for c in bad:

@@ -1,0 +1,76 @@
+"""What runs inside the child process of :mod:`weight_init.app.isolation`.
+
+Each function resolves the user's ``SPEC`` (importing the user's module is itself code under
+test) and runs one check, returning a picklable result object; the parent turns it into
+output and an exit code. Nothing here prints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+
+def resolve(spec: str) -> str | None:
+    """Resolve ``spec`` (imports the user's module); return its default layout."""
+    from weight_init.properties.adapters import resolve as _resolve
+
+    return _resolve(spec).convention
+
+
+def check(
+    spec: str | Callable[..., Any],
+    scheme: str,
+    convention: str | None,
+    seed: int,
+    alpha: float,
+    subject: str | None = None,
+) -> Any:
+    """``check_initializer`` on ``spec`` (a SPEC string or a picklable callable) -> Verdict."""
+    from weight_init.properties.adapters import resolve as _resolve
+    from weight_init.properties.conformance import check_initializer
+
+    if isinstance(spec, str):
+        cand = _resolve(spec)
+        conv = convention or cand.convention or "in_out"
+        fn = cand.fn
+        subject = subject or f"{spec} as {scheme} ({conv})"
+    else:
+        fn, conv = spec, convention or "in_out"
+    return check_initializer(fn, scheme, conv, seed=seed, alpha=alpha, subject=subject)
+
+
+def identify(spec: str, convention: str | None, seed: int) -> tuple[str, Any]:
+    """``identify`` on ``spec`` -> (layout used, Identification)."""
+    from weight_init.properties.adapters import resolve as _resolve
+    from weight_init.properties.identify import identify as _identify
+
+    cand = _resolve(spec)
+    conv = convention or cand.convention or "in_out"
+    return conv, _identify(cand.fn, conv, seed=seed)
+
+
+def check_forward(spec: str, **kwargs: Any) -> Any:
+    """``check_forward_prop`` on the forward_prop ``spec`` -> Verdict."""
+    from weight_init.properties.adapters import resolve as _resolve
+    from weight_init.properties.forward_check import check_forward_prop
+
+    return check_forward_prop(_resolve(spec).fn, subject=spec, **kwargs)
+
+
+def report_check(spec: Any, seed: int, alpha: float) -> Any:
+    """One report conformance section (:func:`weight_init.reports.checks.run_check`)."""
+    from weight_init.reports.checks import run_check
+
+    return run_check(spec, seed, alpha)
+
+
+def audit(spec: str, builds: int | None, seed: int, expect: list[str], alpha: float) -> Any:
+    """``audit_torch`` on the model factory ``spec`` -> its audit report."""
+    from weight_init.app.commands.audit import _scheme_parser
+    from weight_init.properties.adapters import resolve as _resolve
+    from weight_init.properties.audit import audit_torch, parse_expect
+
+    rules = [parse_expect(text, _scheme_parser()) for text in expect]
+    factory = _resolve(spec).fn
+    return audit_torch(factory, builds=builds, seed=seed, expect=rules, alpha=alpha, subject=spec)

@@ -1,0 +1,173 @@
+"""Run code under test in a child process; the parent decides the outcome.
+
+Everything the user supplies (the module of ``MODULE:ATTR``, the initializer, the
+forward_prop, a framework adapter) is untrusted: it may raise ``SystemExit(0)``, call
+``os._exit(0)``, kill itself with a signal, segfault, print ``PASS``, or never return. So
+the application layer (``weight-init check``, ``check-forward``, ``identify``,
+``report --check`` and the pytest plugin's items) runs it through :func:`run_isolated`:
+
+* the child is a fresh interpreter (``multiprocessing`` *spawn* context: no forked
+  state, safe with torch's and BLAS's threads); its ``stdout`` is redirected to
+  ``stderr`` at start, so whatever the code under test prints never mixes with the
+  command's own output (``--json`` stays parseable);
+* the child sends back exactly one structured message on a private pipe: ``("ok",
+  value)`` (the pickled result object, e.g. a
+  :class:`~weight_init.properties.results.Verdict`) or ``("error", class path,
+  message)`` for an exception;
+* the parent waits at most ``timeout`` seconds for that message. The verdict -- and so
+  the exit code -- comes only from the message; the child's exit code and output are
+  never read as a result. No message means the run failed: the child exited (whatever
+  its code, 0 included), was killed by a signal, crashed, or timed out (then it is
+  killed). Each is a :class:`~weight_init.errors.SubjectAbortedError` (one line, exit 2
+  on the command line), never a pass.
+
+The threat model is accidental misbehaviour, not an adversary: code that deliberately
+forges the message on the pipe could still fake a result.
+"""
+
+from __future__ import annotations
+
+import importlib
+import multiprocessing
+import os
+import signal
+import sys
+from multiprocessing.connection import Connection
+from typing import Any
+
+from weight_init.errors import (
+    SubjectAbortedError,
+    SubjectTimeoutError,
+    WeightInitError,
+    describe_exception,
+)
+
+#: Default ``--timeout`` in seconds: the first ``import torch`` alone can take tens of
+#: seconds on a cold, loaded machine, and a check of a slow initializer a minute more.
+DEFAULT_TIMEOUT = 300.0
+
+#: Seconds the child gets to exit after it has sent its result, and after SIGTERM.
+_GRACE = 5.0
+
+
+def _child(conn: Connection, target: str, kwargs: dict[str, Any]) -> None:
+    """Child main: run ``target`` (``"module:function"``) and send one message back."""
+    try:
+        sys.stdout.flush()
+        os.dup2(2, 1)  # the code under test prints to stderr, never into our stdout
+    except OSError:
+        pass
+    try:
+        module, _, name = target.partition(":")
+        fn = getattr(importlib.import_module(module), name)
+        value = fn(**kwargs)
+    except SystemExit as exc:
+        conn.send(("exit", f"raised SystemExit({exc.code!r})"))
+    except WeightInitError as exc:
+        conn.send(("error", f"{type(exc).__module__}:{type(exc).__qualname__}", str(exc)))
+    except BaseException as exc:  # reported, never a result
+        conn.send(("raised", f"raised {describe_exception(exc)}"))
+    else:
+        try:
+            conn.send(("ok", value))
+        except Exception as exc:  # an unpicklable result is our bug, said in one line
+            conn.send(("raised", f"the result could not be sent back ({exc})"))
+    conn.close()
+
+
+def _signal_name(code: int) -> str:
+    try:
+        return signal.Signals(-code).name
+    except ValueError:
+        return f"signal {-code}"
+
+
+def _rebuild_error(path: str, message: str) -> WeightInitError:
+    module, _, name = path.partition(":")
+    try:
+        cls = getattr(importlib.import_module(module), name)
+        if isinstance(cls, type) and issubclass(cls, WeightInitError):
+            return cls(message)
+    except Exception:
+        pass
+    return SubjectAbortedError(message)
+
+
+def run_isolated(target: str, what: str, timeout: float = DEFAULT_TIMEOUT, **kwargs: Any) -> Any:
+    """Call ``target(**kwargs)`` (``target`` = ``"module:function"``, picklable ``kwargs``)
+    in a spawned child and return its result.
+
+    ``what`` names the code under test in messages ("the initializer myinit:he"). Raises the
+    child's :class:`~weight_init.errors.WeightInitError` again in the parent (bad input), or
+    :class:`~weight_init.errors.SubjectAbortedError` when the child produced no result:
+    it exited, was killed by a signal, crashed or raised something else;
+    :class:`~weight_init.errors.SubjectTimeoutError` after ``timeout`` seconds.
+    """
+    ctx = multiprocessing.get_context("spawn")
+    parent_conn, child_conn = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child, args=(child_conn, target, kwargs), daemon=True)
+    proc.start()
+    child_conn.close()
+    message: tuple[Any, ...] | None = None
+    try:
+        if parent_conn.poll(timeout):
+            try:
+                message = parent_conn.recv()
+            except (EOFError, OSError):
+                message = None
+            else:
+                proc.join(_GRACE)
+        else:
+            if proc.is_alive():
+                raise SubjectTimeoutError(
+                    f"{what} timed out: no result after {timeout:g} s (--timeout); "
+                    "the child process was killed"
+                )
+        proc.join(_GRACE)
+    finally:
+        _stop(proc)
+        parent_conn.close()
+    if message is None:
+        code = proc.exitcode
+        if code is not None and code < 0:
+            raise SubjectAbortedError(
+                f"{what} crashed: the check's process was killed by {_signal_name(code)}; "
+                "no verdict"
+            )
+        raise SubjectAbortedError(
+            f"{what} exited (exit code {code}) before the check returned; no verdict"
+        )
+    kind = message[0]
+    if kind == "ok":
+        return message[1]
+    if kind == "error":
+        raise _rebuild_error(message[1], message[2])
+    if kind == "exit":
+        raise SubjectAbortedError(f"{what} exited ({message[1]}) during the check; no verdict")
+    raise SubjectAbortedError(f"{what} {message[1]} during the check; no verdict")
+
+
+def _stop(proc: Any) -> None:
+    """Make sure the child is gone: SIGTERM, then SIGKILL."""
+    if proc.is_alive():
+        proc.terminate()
+        proc.join(_GRACE)
+    if proc.is_alive():
+        proc.kill()
+        proc.join(_GRACE)
+
+
+def picklable(obj: Any) -> bool:
+    """True when ``obj`` can be sent to a child process: it pickles (a module-level function)
+    and its module can be imported there (found on ``sys.path``, not ``__main__``)."""
+    import importlib.util
+    import pickle
+
+    module = getattr(obj, "__module__", None)
+    try:
+        pickle.dumps(obj)
+        if module is None or module == "__main__" or importlib.util.find_spec(module) is None:
+            return False
+    except Exception:
+        return False
+    return True

@@ -1,0 +1,227 @@
+"""Code under test cannot fake a pass or hang a check (issue 9, section 5).
+
+Each misbehaviour -- ``SystemExit(0)`` in the callable or at the import of its module,
+``os._exit(0)``, a signal, a segfault, printing ``PASS``, a hang -- is run through the
+installed ``weight-init`` command as a user runs it (a subprocess; exit code and output), for
+``check``, ``check-forward``, ``identify``, ``audit`` and ``report --check``, and through the pytest
+plugin's ``--weight-init-check`` items. None may exit 0 or PASS. The commands are started
+together and awaited together, so the cases cost about one child's start-up.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+WEIGHT_INIT = shutil.which("weight-init", path=os.path.dirname(sys.executable)) or "weight-init"
+
+MISBEHAVING = """
+import ctypes, os, signal, sys, time
+import numpy as np
+
+
+def good(fan_in, fan_out, rng):
+    return rng.standard_normal((fan_in, fan_out)) * np.sqrt(2.0 / fan_in)
+
+
+def sys_exit(fan_in, fan_out):
+    raise SystemExit(0)
+
+
+def os_exit(fan_in, fan_out):
+    os._exit(0)
+
+
+def killed(fan_in, fan_out):
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def segfault(fan_in, fan_out):
+    ctypes.string_at(0)
+
+
+def prints_pass(fan_in, fan_out):
+    print("PASS")
+    sys.stdout.flush()
+    return np.zeros((fan_in, fan_out))
+
+
+def hangs(fan_in, fan_out):
+    while True:
+        time.sleep(1)
+
+
+def factory_os_exits():
+    os._exit(0)
+
+
+def forward_exits(hidden_layer_sizes, init):
+    raise SystemExit(0)
+
+
+def forward_hangs(hidden_layer_sizes, init):
+    while True:
+        time.sleep(1)
+"""
+
+#: (argv after ``weight-init``, expected exit code, fragment of the one stderr line).
+CASES: dict[str, tuple[list[str], int, str]] = {
+    "SystemExit(0) in the callable": (
+        ["check", "misbehaving:sys_exit", "--scheme", "he_normal"],
+        2,
+        "misbehaving:sys_exit exited (raised SystemExit(0))",
+    ),
+    "SystemExit(0) at import": (
+        ["check", "exits_on_import:f", "--scheme", "he_normal"],
+        2,
+        "exited (raised SystemExit(0))",
+    ),
+    "os._exit(0)": (
+        ["check", "misbehaving:os_exit", "--scheme", "he_normal"],
+        2,
+        "misbehaving:os_exit exited (exit code 0) before the check returned",
+    ),
+    "SIGKILL": (
+        ["check", "misbehaving:killed", "--scheme", "he_normal"],
+        2,
+        "crashed: the check's process was killed by SIGKILL",
+    ),
+    "segfault": (
+        ["check", "misbehaving:segfault", "--scheme", "he_normal"],
+        2,
+        "crashed: the check's process was killed by SIGSEGV",
+    ),
+    "hang": (
+        ["check", "misbehaving:hangs", "--scheme", "he_normal", "--timeout", "4"],
+        2,
+        "misbehaving:hangs timed out: no result after 4 s (--timeout)",
+    ),
+    "identify, os._exit(0)": (
+        ["identify", "misbehaving:os_exit"],
+        2,
+        "exited (exit code 0)",
+    ),
+    "check-forward, SystemExit(0)": (
+        ["check-forward", "misbehaving:forward_exits"],
+        2,
+        "the forward_prop misbehaving:forward_exits exited (raised SystemExit(0))",
+    ),
+    "check-forward, hang": (
+        ["check-forward", "misbehaving:forward_hangs", "--timeout", "4"],
+        2,
+        "timed out",
+    ),
+    "audit, os._exit(0) in the model factory": (
+        ["audit", "misbehaving:factory_os_exits"],
+        2,
+        "the model factory misbehaving:factory_os_exits exited (exit code 0)",
+    ),
+    "report --check, segfault": (
+        [
+            "report",
+            "--out",
+            "report-dir",
+            "--quiet",
+            "--no-phase",
+            "--no-suite",
+            "--schemes",
+            "xavier",
+            "--depth",
+            "2",
+            "--width",
+            "20",
+            "--samples",
+            "50",
+            "--input-dim",
+            "20",
+            "--check",
+            "misbehaving:segfault=he_normal",
+        ],
+        2,
+        "killed by SIGSEGV",
+    ),
+}
+
+
+def _start(argv: list[str], cwd: Path) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": str(cwd)}
+    return subprocess.Popen(
+        [WEIGHT_INIT, *argv],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.fixture
+def user_dir(tmp_path: Path) -> Path:
+    (tmp_path / "misbehaving.py").write_text(MISBEHAVING)
+    (tmp_path / "exits_on_import.py").write_text("raise SystemExit(0)\n\ndef f(a, b): pass\n")
+    return tmp_path
+
+
+def test_misbehaving_code_never_exits_0(user_dir: Path) -> None:
+    started = time.monotonic()
+    procs = {name: _start(argv, user_dir) for name, (argv, _, _) in CASES.items()}
+    problems = []
+    for name, proc in procs.items():
+        out, err = proc.communicate(timeout=600)
+        _, code, fragment = CASES[name]
+        lines = err.strip().splitlines()
+        if proc.returncode != code or not lines or fragment not in lines[-1]:
+            problems.append(f"{name}: exit {proc.returncode}, stderr {err!r}")
+        if "Traceback" in out + err or out.strip():
+            problems.append(f"{name}: output {out!r} {err!r}")
+    assert not problems, "\n".join(problems)
+    assert not (user_dir / "report-dir").exists(), "report written despite an aborted check"
+    assert time.monotonic() - started < 300
+
+
+def test_printing_pass_cannot_fake_a_pass(user_dir: Path) -> None:
+    """What the initializer prints goes to stderr; the verdict (all zeros: FAIL) decides."""
+    proc = subprocess.run(
+        [WEIGHT_INIT, "check", "misbehaving:prints_pass", "--scheme", "he_normal", "--json"],
+        cwd=user_dir,
+        env={**os.environ, "PYTHONPATH": str(user_dir)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    import json
+
+    assert json.loads(proc.stdout)["outcome"] == "fail"  # stdout is only our JSON
+    assert "PASS" in proc.stderr
+
+
+def test_pytest_plugin_items_fail_on_misbehaving_code(pytester: pytest.Pytester) -> None:
+    """The items share the commands' isolation (a hang is the same timeout, tested above)."""
+    pytester.makepyfile(misbehaving=MISBEHAVING)
+    pytester.syspathinsert()
+    result = pytester.runpytest_subprocess(
+        "-p",
+        "no:cacheprovider",
+        "--weight-init-check",
+        "misbehaving:good=he_normal",
+        "--weight-init-check",
+        "misbehaving:os_exit=he_normal",
+        "--weight-init-check",
+        "misbehaving:sys_exit=he_normal",
+    )
+    result.assert_outcomes(passed=1, failed=2)
+    result.stdout.fnmatch_lines_random(
+        [
+            "*misbehaving:os_exit exited (exit code 0)*",
+            "*misbehaving:sys_exit exited (raised SystemExit(0))*",
+        ]
+    )
