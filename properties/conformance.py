@@ -137,8 +137,6 @@ def check_initializer(
     scheme or convention, a non-callable, a call that raises or returns a non-array.
     ``shapes`` None: :func:`~weight_init.properties.sampling.design_shapes` of ``seed``."""
     sch = get_scheme(scheme)
-    if shapes is None:
-        shapes = design_shapes(seed)
     conv = check_convention(convention)
     if not callable(fn):
         raise InitializerTypeError(f"the initializer must be callable, got {type(fn).__name__}")
@@ -148,6 +146,8 @@ def check_initializer(
         raise InvalidParameterError(f"power must be in (0, 1), got {power!r}")
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
         raise InvalidParameterError(f"seed must be a non-negative integer, got {seed!r}")
+    if shapes is None:
+        shapes = design_shapes(seed)
     checks = registered_checks()
     plan = powerplan.plan(sch.family, alpha, power, checks)
     pool, counts = _draw(fn, sch, conv, plan, seed, shapes, n_entries)

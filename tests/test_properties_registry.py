@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import strategies as st
 
-from weight_init.errors import InvalidParameterError
+from weight_init.errors import InvalidParameterError, NotCallableError
 from weight_init.experiment import forward_prop
 from weight_init.properties.common import reported_statistics
 from weight_init.properties.registry import (
@@ -147,11 +147,17 @@ def test_every_result_says_what_it_ran_on(suite_with_toy: list[Verdict]) -> None
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "words"),
-    [({"forward_prop": 42}, "callable"), ({"seed": -1}, "seed"), ({"alpha": 2.0}, "alpha")],
+    ("kwargs", "error", "words"),
+    [
+        ({"forward_prop": 42}, NotCallableError, "callable"),
+        ({"seed": -1}, InvalidParameterError, "seed"),
+        ({"alpha": 2.0}, InvalidParameterError, "alpha"),
+    ],
 )
-def test_run_suite_bad_arguments_name_the_argument(kwargs: dict[str, Any], words: str) -> None:
-    with pytest.raises(InvalidParameterError, match=words):
+def test_run_suite_bad_arguments_name_the_argument(
+    kwargs: dict[str, Any], error: type[Exception], words: str
+) -> None:
+    with pytest.raises(error, match=words):
         run_suite(**kwargs)
 
 
