@@ -17,7 +17,14 @@ from typing import NoReturn
 from weight_init.errors import WeightInitError
 
 #: Subcommand modules, in the order ``--help`` lists them.
-COMMANDS: tuple[str, ...] = ("experiment", "check", "check-forward", "identify", "report")
+COMMANDS: tuple[str, ...] = (
+    "experiment",
+    "check",
+    "check-forward",
+    "identify",
+    "report",
+    "calibrate",
+)
 
 EXIT_OK = 0
 EXIT_NONCONFORMING = 1
