@@ -168,3 +168,19 @@ def run(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 0
+
+
+def render(directory: str) -> int:
+    """``weight-init report --calibration DIR``: rewrite DIR/calibration.md and its figures."""
+    from pathlib import Path
+
+    from weight_init.app.calibration.records import RECORDS, RunDirectoryError
+    from weight_init.reports.calibration import write_report
+
+    if not (Path(directory) / RECORDS).is_file():
+        raise RunDirectoryError(
+            f"--calibration {directory}: no {RECORDS} (run weight-init calibrate)"
+        )
+    print(write_report(directory))
+    print(f"weight-init report: wrote {directory}/calibration.md", file=sys.stderr)
+    return 0

@@ -165,6 +165,12 @@ def register(sub: Any) -> None:
     p.add_argument("--phase-samples", type=positive_int, default=dp.samples, help="samples")
     p.add_argument("--no-suite", action="store_true", help="skip the property verdicts")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    p.add_argument(
+        "--calibration",
+        default=None,
+        metavar="DIR",
+        help="instead: render a 'weight-init calibrate' run in DIR (DIR/calibration.md, figures)",
+    )
     p.set_defaults(run=run)
 
 
@@ -217,6 +223,10 @@ def config_from_args(args: argparse.Namespace) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.calibration is not None:
+        from weight_init.app.commands.calibrate import render
+
+        return render(args.calibration)
     from weight_init.reports.render import generate
 
     config = config_from_args(args)
