@@ -58,6 +58,14 @@ def test_records_do_not_depend_on_the_number_of_workers(
     assert a == b
     assert all(r["error"] is None for r in a)
     assert (one / "calibration.md").read_text().startswith("# Calibration")
+    (one / "calibration.md").unlink()
+    assert main(["report", "--calibration", str(one)]) == 0
+    md = (one / "calibration.md").read_text()
+    alarms = sum(rejects(r, 1e-4) for r in a if r["kind"] == "false_alarm")
+    assert f"| 0.0001 | {alarms} / 8 |" in md
+    assert "![calibration-power.png](calibration-power.png)" in md
+    assert (one / "calibration-power.png").stat().st_size > 0
+    assert main(["report", "--calibration", str(tmp_path / "nothing")]) == 2
 
 
 def test_task_seeds_depend_on_the_run_seed_and_the_task_only() -> None:
