@@ -6,5 +6,8 @@
 * :mod:`.records` -- the JSON Lines store one record per finished task, and ``--resume``;
 * :mod:`.engine` -- the ``concurrent.futures`` executor (local processes or Dask) and the loop.
 
-The tables and figures are rendered by :mod:`weight_init.reports.calibration`.
+The tables and figures are rendered by :mod:`weight_init.reports.calibration`. The legacy
+:mod:`.false_alarm` script stays for its ``--hypothesis`` mode (the properties over the
+Hypothesis-drawn cases), which ``calibrate`` does not run yet; its ``run_suite`` part is
+``calibrate --properties N``.
 """
