@@ -71,7 +71,11 @@ def register(sub: Any) -> None:
         "--out/calibration.md.",
     )
     p.add_argument(
-        "--checks", type=non_negative_int, default=1000, help="false-alarm checks (default 1000)"
+        "--checks",
+        type=non_negative_int,
+        default=1000,
+        metavar="N",
+        help="false-alarm checks of correct implementations (default 1000)",
     )
     p.add_argument(
         "--power",
@@ -81,7 +85,12 @@ def register(sub: Any) -> None:
         help="checks per (effect, size) point of the power curves (default 0: none)",
     )
     p.add_argument(
-        "--effects", type=effect_list, default=None, metavar="LIST", help="effects (default all)"
+        "--effects",
+        type=effect_list,
+        default=None,
+        metavar="LIST",
+        help="effects of the power curves (default all: std_off, mean_shift, "
+        "uncorrected_truncation, other_family, fan_mode, missing_gain, dependence)",
     )
     p.add_argument(
         "--properties",
@@ -107,7 +116,11 @@ def register(sub: Any) -> None:
     )
     engine = p.add_mutually_exclusive_group()
     engine.add_argument(
-        "--workers", type=positive_int, default=None, help="local processes (default: cores)"
+        "--workers",
+        type=positive_int,
+        default=None,
+        metavar="K",
+        help="local worker processes (default: the cores available)",
     )
     engine.add_argument(
         "--scheduler",
@@ -115,7 +128,12 @@ def register(sub: Any) -> None:
         metavar="ADDRESS",
         help="a Dask scheduler, e.g. tcp://HOST:8786 (needs weight-init[dask])",
     )
-    p.add_argument("--out", default=DEFAULT_OUT, metavar="DIR", help=f"(default {DEFAULT_OUT})")
+    p.add_argument(
+        "--out",
+        default=DEFAULT_OUT,
+        metavar="DIR",
+        help=f"run directory: run.json, records.jsonl, calibration.md (default {DEFAULT_OUT})",
+    )
     p.add_argument("--resume", action="store_true", help="continue the run in --out")
     p.add_argument("--seed", type=non_negative_int, default=0, help="root seed (default 0)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
