@@ -33,7 +33,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import signal
 
 from weight_init.properties import power as plan
 from weight_init.schemes import SCHEMES, TRUNCATED_NORMAL_STD, truncated_standard_normal
@@ -104,6 +103,8 @@ class MissingGain(Effect):
 
 class Dependence(Effect):
     def draw(self, size: float, fi: int, fo: int, sd: float, rng: Any) -> NDArray[np.float64]:
+        from scipy import signal
+
         e = rng.standard_normal((fi, fo))
         c = math.sqrt(1.0 - size * size)
         e[:, 0] /= c  # x_0 = e_0, x_j = s x_(j-1) + c e_j: stationary, unit variance

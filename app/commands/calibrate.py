@@ -61,6 +61,8 @@ def adapter_list(text: str) -> list[str]:
 
 
 def register(sub: Any) -> None:
+    from weight_init.app.calibration.effects import EFFECTS
+
     p = sub.add_parser(
         "calibrate",
         help="measure false-alarm rates, power curves and property calibration (resumable)",
@@ -89,8 +91,7 @@ def register(sub: Any) -> None:
         type=effect_list,
         default=None,
         metavar="LIST",
-        help="effects of the power curves (default all: std_off, mean_shift, "
-        "uncorrected_truncation, other_family, fan_mode, missing_gain, dependence)",
+        help=f"effects of the power curves (default all: {', '.join(EFFECTS)})",
     )
     p.add_argument(
         "--properties",
