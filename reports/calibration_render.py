@@ -139,6 +139,7 @@ def write_figures(records: Sequence[Record], directory: Path) -> list[str]:
                 ax.axvline(planned, color="C2", ls="--", lw=1, label=f"planned {planned:g}")
             if len(x) > 2 and x.max() > 10 * np.sort(x)[-2]:
                 ax.set_xscale("symlog", linthresh=max(np.sort(x)[1], 1e-6))
+                ax.set_xlim(left=0)
             ax.set(
                 title=effect,
                 xlabel="effect size s",
