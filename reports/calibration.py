@@ -142,6 +142,20 @@ def false_alarm_uniformity(records: Sequence[Record]) -> list[Uniformity]:
     return [uniformity(n, ps) for n, ps in sorted(by_test.items()) if len(ps) >= 2]
 
 
+def nonuniform_by_scheme(records: Sequence[Record], level: float = 0.01) -> list[Uniformity]:
+    """(test, declared scheme) groups of the false-alarm checks whose p-values a KS test
+    rejects as U(0, 1) at family-wise ``level`` (Bonferroni over the groups): a miscalibrated
+    test that the pooled table would dilute. Too low a rejection rate means lost power; too
+    high, false alarms."""
+    groups: dict[str, list[float]] = defaultdict(list)
+    for r in of_kind(records, "false_alarm"):
+        for name, p in r.get("p_values", {}).items():
+            if p is not None:
+                groups[f"{name} ({r['scheme']})"].append(float(p))
+    rows = [uniformity(k, ps) for k, ps in sorted(groups.items()) if len(ps) >= 2]
+    return [u for u in rows if u.ks_p_value <= level / max(len(rows), 1)]
+
+
 def power_curves(records: Sequence[Record], level: float = ALPHAS[0]) -> list[PowerPoint]:
     groups: dict[tuple[str, float], list[Record]] = defaultdict(list)
     for r in of_kind(records, "power"):

@@ -23,6 +23,7 @@ from weight_init.reports.calibration import (
     Uniformity,
     false_alarm_rates,
     false_alarm_uniformity,
+    nonuniform_by_scheme,
     of_kind,
     p_values_by_test,
     power_curves,
@@ -177,6 +178,15 @@ def render_markdown(records: Sequence[Record], figures: Sequence[str]) -> str:
         out += ["## False alarms of the conformance check", "", far_table(rates), ""]
         out += ["### p-values of each test on correct implementations", ""]
         out += [uniformity_table(false_alarm_uniformity(records)), ""]
+        bad = nonuniform_by_scheme(records)
+        out += [
+            "Per declared scheme, the (test, scheme) groups whose p-values a KS test rejects as "
+            "U(0, 1) at family-wise 0.01 (Bonferroni over the groups): "
+            + ("none." if not bad else ""),
+            "",
+        ]
+        if bad:
+            out += [uniformity_table(bad), ""]
         out += [
             "| implementation | checks | median wall s | median CPU s |",
             "| --- | --- | --- | --- |",

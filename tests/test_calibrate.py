@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from weight_init.app.calibration.implementations import catalogue
@@ -28,7 +29,12 @@ from weight_init.app.calibration.records import (
 )
 from weight_init.app.calibration.tasks import false_alarm_task, property_task
 from weight_init.app.cli import main
-from weight_init.reports.calibration import Rate, false_alarm_rates, rejects
+from weight_init.reports.calibration import (
+    Rate,
+    false_alarm_rates,
+    nonuniform_by_scheme,
+    rejects,
+)
 
 SMALL = ["--checks", "8", "--power", "1", "--effects", "mean_shift", "--adapters", "none"]
 
@@ -191,3 +197,18 @@ def test_clopper_pearson_bounds_are_exact_and_labelled() -> None:
     assert r.upper_one_sided() < 1e-4
     lo, hi = r.two_sided()
     assert lo == 0 and hi == pytest.approx(1 - 0.025 ** (1 / 30_000), rel=1e-6)
+
+
+def test_a_miscalibrated_test_within_one_scheme_is_named() -> None:
+    rng = np.random.default_rng(0)
+    records = [
+        {
+            "kind": "false_alarm",
+            "scheme": scheme,
+            "p_values": {"mean": float(rng.uniform()), "variance": float(rng.uniform(0.2, 1))},
+        }
+        for scheme in ("he_normal", "orthogonal")
+        for _ in range(400)
+    ]
+    names = [u.test for u in nonuniform_by_scheme(records)]
+    assert names == ["variance (he_normal)", "variance (orthogonal)"]
