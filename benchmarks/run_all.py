@@ -3,6 +3,7 @@
     python benchmarks/run_all.py                  # everything, about 10-15 minutes on 2 quiet cores
     python benchmarks/run_all.py --quick          # fewer repeats, seed size only
     tox -e bench                                  # the same, in its own environment
+    python benchmarks/run_all.py --markdown docs/generated/benchmarks.md   # also for the docs
 
 Timings are wall clock, min and median of interleaved repeats in one process (see
 harness.py); ratios are quoted from both. The load average before and after is printed: a
@@ -46,6 +47,12 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=7, help="timed repeats (default 7)")
     parser.add_argument("--quick", action="store_true", help="3 repeats, seed size only")
     parser.add_argument("--wait-quiet", type=float, default=0.0, metavar="S")
+    parser.add_argument(
+        "--markdown",
+        type=Path,
+        metavar="PATH",
+        help="also write the output to PATH (the docs include docs/generated/benchmarks.md)",
+    )
     args = parser.parse_args()
     repeats = 3 if args.quick else args.repeats
     wait_quiet(args.wait_quiet)
@@ -64,18 +71,26 @@ def main() -> None:
     rows += bench_check.check_rows(max(1, repeats // 2))
     rows += bench_check.command_rows(time_report=not BENCH_REPORT.exists())
 
-    print(f"Run {started}: `python {' '.join(['benchmarks/run_all.py', *sys.argv[1:]])}`\n")
-    print(machine())
-    print(
+    out = [
+        f"Run {started}: `python {' '.join(['benchmarks/run_all.py', *sys.argv[1:]])}`\n",
+        machine(),
         f"Load average (1/5/15 min) before {load_before}, after {_load()}; "
-        f"{time.perf_counter() - t0:.0f} s in all.\n"
-    )
-    print(markdown_table(rows))
+        f"{time.perf_counter() - t0:.0f} s in all.\n",
+        markdown_table(rows),
+    ]
+    print("\n".join(out), flush=True)
     if BENCH_REPORT.exists():
-        print(f"\nReport time, `python benchmarks/{BENCH_REPORT.name}`:\n\n```")
-        sys.stdout.flush()
-        subprocess.run([sys.executable, str(BENCH_REPORT)], check=False)
-        print("```")
+        timed = subprocess.run(
+            [sys.executable, str(BENCH_REPORT)], check=False, capture_output=True, text=True
+        )
+        sys.stderr.write(timed.stderr)
+        report = f"\nReport time, `python benchmarks/{BENCH_REPORT.name}`:\n\n```\n"
+        report += timed.stdout.rstrip() + "\n```"
+        print(report)
+        out.append(report)
+    if args.markdown is not None:
+        args.markdown.parent.mkdir(parents=True, exist_ok=True)
+        args.markdown.write_text("\n".join(out) + "\n")
 
 
 if __name__ == "__main__":
