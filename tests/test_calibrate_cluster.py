@@ -27,8 +27,8 @@ distributed = pytest.importorskip("distributed")
 pytestmark = pytest.mark.cluster
 
 N = 12
-ARGS = ["--checks", str(N), "--power", "1", "--effects", "std_off", "--adapters", "none"]
-N_TASKS = N + 8  # 8 sizes of std_off
+ARGS = ["--checks", str(N), "--adapters", "none"]
+N_TASKS = N
 
 
 @pytest.fixture(scope="module")
