@@ -23,6 +23,7 @@ COMMANDS: tuple[str, ...] = (
     "check-forward",
     "identify",
     "report",
+    "audit",
     "calibrate",
 )
 

@@ -156,3 +156,35 @@ def machine() -> str:
         f"Python {platform.python_version()}, numpy {np.__version__}, BLAS {_blas()}; "
         f"OPENBLAS_/OMP_/MKL_ environment: {env_s}."
     )
+
+
+def commands(
+    cmds: Mapping[str, list[str]],
+    repeats: int,
+    cwd: str | None = None,
+    env: Mapping[str, str] | None = None,
+    warmup: int = 1,
+) -> dict[str, Timing]:
+    """Wall and CPU seconds (user + sys of the child and its children) of each command in a
+    fresh process, ``repeats`` times round-robin after ``warmup`` untimed rounds."""
+    import resource
+    import subprocess
+
+    runs: dict[str, list[float]] = {name: [] for name in cmds}
+    cpus: dict[str, list[float]] = {name: [] for name in cmds}
+    full_env = {**os.environ, **(env or {})}
+    for r in range(warmup + repeats):
+        for name, cmd in cmds.items():
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            t0 = time.perf_counter()
+            proc = subprocess.run(cmd, cwd=cwd, env=full_env, capture_output=True, check=False)
+            dt = time.perf_counter() - t0
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            if proc.returncode not in (0, 1):
+                err = proc.stderr.decode(errors="replace").strip()[-300:]
+                raise RuntimeError(f"{name}: exit {proc.returncode}: {err}")
+            dc = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+            if r >= warmup:
+                runs[name].append(dt)
+                cpus[name].append(dc)
+    return {name: Timing(tuple(runs[name]), tuple(cpus[name])) for name in cmds}

@@ -17,6 +17,8 @@ from typing import Any
 _LAZY = {
     "check_initializer": "weight_init.properties.conformance",
     "check_forward_prop": "weight_init.properties.forward_check",
+    "run_suite": "weight_init.properties.suite",
+    "PROPERTIES": "weight_init.properties.registry",
 }
 
 

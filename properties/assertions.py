@@ -27,22 +27,22 @@ spread:
 relative effect e at coefficient of variation cv: ``n >= ((z_{1-alpha/2} +
 z_{1-beta}) cv / e)^2`` (:func:`units_needed`).
 
-:func:`family` applies Holm's correction to a list of results and returns the
-:class:`~weight_init.properties.results.Verdict`.
+:func:`~weight_init.properties.verdict.family` (re-exported here) applies Holm's correction
+to a list of results and returns the :class:`~weight_init.properties.results.Verdict`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy import stats
 
-from weight_init.properties.multiple_testing import holm_reject, holm_thresholds
-from weight_init.properties.results import TestResult, Verdict
+from weight_init.properties.results import NullKind, TestResult
+from weight_init.properties.verdict import assert_verdict_passes, family, family_p_value
 
 #: Below this power against the stated effect a non-rejection is "inconclusive".
 MIN_POWER = 0.5
@@ -105,6 +105,32 @@ def _edge_p(
     return float(stats.norm.sf(z) if above else stats.norm.cdf(z))
 
 
+def _two_sided(
+    lower: float, upper: float, mean: float, tail: Callable[[float, float, bool], float]
+) -> float:
+    """The p-value of H0 ``lower <= E <= upper`` from the law of the mean at each edge.
+
+    ``tail(x, edge, above)`` is ``P(mean >= x)`` (``above``) or ``P(mean <= x)`` when the
+    true mean sits at ``edge``. A one-sided null (one edge infinite) takes the finite edge's
+    tail. Otherwise, with ``mid`` the band's centre and ``d = |mean - mid|``, the statistic
+    is ``|mean - mid|`` and ``p = max over the edges E of P_E(mean <= mid - d) + P_E(mean >=
+    mid + d)`` (the supremum over the null of a location family is at an edge). For a point
+    null (lower = upper) this is ``P(|mean - E| >= d)``: uniform under the null (for a
+    symmetric law it is the doubled one-sided p-value); for a band much wider than the
+    standard error it is the one-sided p-value at the nearer edge.
+    """
+    if not math.isfinite(lower) and not math.isfinite(upper):
+        return 1.0
+    if not math.isfinite(lower):
+        return tail(mean, upper, True)
+    if not math.isfinite(upper):
+        return tail(mean, lower, False)
+    mid = 0.5 * (lower + upper)
+    d = abs(mean - mid)
+    p = max(tail(mid - d, e, False) + tail(mid + d, e, True) for e in (lower, upper))
+    return min(1.0, p)
+
+
 def band_test(
     u: NDArray[np.float64] | Sequence[float],
     lower: float,
@@ -118,11 +144,12 @@ def band_test(
     positive: bool = False,
     detail: str = "",
 ) -> BandTest:
-    """H0: ``lower <= E[u] <= upper``; rejected when the mean is significantly outside.
+    """H0: ``lower <= E[u] <= upper``; rejected when ``p < alpha``.
 
-    Two one-sided tests at level ``alpha`` each (the true mean cannot lie both
-    below and above the band, so the size is ``alpha``):
-    ``p = min(P(mean <= observed | E = lower), P(mean >= observed | E = upper))``.
+    The p-value is :func:`_two_sided`'s: for a point null (``lower == upper``) a two-sided
+    test, uniform on (0, 1) under H0; for a band or a bound a valid p-value
+    (``P(p <= a) <= a`` for every true mean in the band). The one-sided p-values at the
+    edges (``p_below``, ``p_above``) are kept for :func:`combined_band_test`.
     With ``null`` (simulated unit statistics) the standard error at an edge e is
     ``cv_null e / sqrt(n)`` (positive statistics) or ``sd_null / sqrt(n)``, and the
     law is Pearson III with the simulated skewness (normal when it is ~0);
@@ -135,41 +162,60 @@ def band_test(
     n = x.size
     mean = float(np.mean(x))
     band = f"[{lower:.6g}, {upper:.6g}]"
+    tail: Callable[[float, float, bool], float]
     if null is not None:
         sims = np.asarray(null, dtype=np.float64)
         sd_null = float(np.std(sims, ddof=1))
         m_null = float(np.mean(sims))
-        if positive and m_null > 0:
-            cv = sd_null / m_null
-            se_lo = cv * abs(lower) / math.sqrt(n) if math.isfinite(lower) else 0.0
-            se_hi = cv * abs(upper) / math.sqrt(n) if math.isfinite(upper) else 0.0
-        else:
+        cv = sd_null / m_null if positive and m_null > 0 else None
+
+        def se_at(edge: float) -> float:
+            if not math.isfinite(edge):
+                return 0.0
+            return (cv * abs(edge) if cv is not None else sd_null) / math.sqrt(n)
+
+        se_lo, se_hi = se_at(lower), se_at(upper)
+        if cv is None:
             se_lo = se_hi = sd_null / math.sqrt(n)
         # Skewness of the mean of n units (sample skewness of the simulated units / sqrt(n)),
         # never below the gamma law's: a weighted sum of chi-squares (a unit's statistic in
         # a near-linear layer) is more skewed than the gamma with its mean and sd.
         skew_u = float(stats.skew(sims)) if sims.size > 2 and sd_null > 0 else 0.0
         skew_mean = skew_u / math.sqrt(n)
-        if positive and m_null > 0:
-            skew_mean = max(skew_mean, 2.0 * (sd_null / m_null) / math.sqrt(n))
+        if cv is not None:
+            skew_mean = max(skew_mean, 2.0 * cv / math.sqrt(n))
         skew = skew_mean if skew_mean > 1e-3 else None
-        p_lo = _edge_p(mean, lower, se_lo, positive, above=False, skew=skew)
-        p_hi = _edge_p(mean, upper, se_hi, positive, above=True, skew=skew)
+
+        def tail(value: float, edge: float, above: bool) -> float:
+            # The right tail from the Pearson III law with the simulated skewness; the left
+            # tail from the gamma law (positive statistics) or the normal: a positively
+            # skewed Pearson III has a hard lower bound above which a left-tail observation
+            # can fall (p = 0 for a mean the layer can produce); the gamma's support is
+            # [0, inf), and both are heavier on the left (conservative there).
+            se = se_lo if edge == lower else se_hi
+            return _edge_p(value, edge, se, positive, above=above, skew=skew if above else None)
+
         se = max(se_lo, se_hi)
         law = "Pearson III" if skew is not None else ("gamma" if positive else "normal")
         how = f"spread from {sims.size} simulated units ({law} law)"
     else:
         se = float(np.std(x, ddof=1)) / math.sqrt(n) if n > 1 else 0.0
-        if se == 0.0:
-            p_lo = _edge_p(mean, lower, 0.0, False, above=False)
-            p_hi = _edge_p(mean, upper, 0.0, False, above=True)
-        else:
-            p_lo = float(stats.t.cdf((mean - lower) / se, n - 1)) if math.isfinite(lower) else 1.0
-            p_hi = float(stats.t.sf((mean - upper) / se, n - 1)) if math.isfinite(upper) else 1.0
+
+        def tail(value: float, edge: float, above: bool) -> float:
+            if not math.isfinite(edge):
+                return 1.0
+            if se == 0.0:
+                return _edge_p(value, edge, 0.0, False, above=above)
+            t = (value - edge) / se
+            return float(stats.t.sf(t, n - 1) if above else stats.t.cdf(t, n - 1))
+
         how = "Student t with the sample sd"
-    p = min(p_lo, p_hi)
+    p_lo, p_hi = tail(mean, lower, False), tail(mean, upper, True)
+    p = _two_sided(lower, upper, mean, tail)
     if se > 0:
-        edge = lower if p_lo <= p_hi else upper
+        edge = (
+            lower if (p_lo <= p_hi and math.isfinite(lower)) or not math.isfinite(upper) else upper
+        )
         stat = (mean - edge) / se if math.isfinite(edge) else 0.0
     else:
         stat = mean
@@ -179,7 +225,10 @@ def band_test(
     info = f"mean {mean:.6g} over {n} units (se {se:.3g}), H0 band {band}, {how}"
     if effect is not None:
         info += f"; power {power:.2f} against a shift of {effect:.3g}"
-    res = TestResult(name, stat, p, alpha, passed, explanation, f"{info}; {detail}".rstrip("; "))
+    kind = NullKind.POINT if lower == upper else NullKind.COMPOSITE
+    res = TestResult(
+        name, stat, p, alpha, passed, explanation, f"{info}; {detail}".rstrip("; "), null=kind
+    )
     return BandTest(p_lo, p_hi, se, res)
 
 
@@ -211,78 +260,6 @@ def mean_within_band(
     ).result
 
 
-def mean_equals(
-    u: NDArray[np.float64] | Sequence[float],
-    expected: float,
-    *,
-    name: str,
-    alpha: float,
-    relative_effect: float | None,
-    explanation: str,
-    detail: str = "",
-) -> TestResult:
-    """H0: ``E[u] == expected`` (two-sided t-test at level alpha); power vs a relative shift."""
-    res = mean_within_band(
-        u,
-        expected,
-        expected,
-        name=name,
-        alpha=alpha / 2,
-        effect=None if relative_effect is None else relative_effect * abs(expected),
-        explanation=explanation,
-        detail=detail,
-    )
-    return replace(
-        res, threshold=alpha, p_value=None if res.p_value is None else min(1.0, 2 * res.p_value)
-    )
-
-
-def mean_at_most(
-    u: NDArray[np.float64] | Sequence[float],
-    bound: float,
-    *,
-    name: str,
-    alpha: float,
-    effect: float | None,
-    explanation: str,
-    detail: str = "",
-) -> TestResult:
-    """H0: ``E[u] <= bound`` (one-sided t-test at level alpha)."""
-    return mean_within_band(
-        u,
-        -math.inf,
-        bound,
-        name=name,
-        alpha=alpha,
-        effect=effect,
-        explanation=explanation,
-        detail=detail,
-    )
-
-
-def mean_at_least(
-    u: NDArray[np.float64] | Sequence[float],
-    bound: float,
-    *,
-    name: str,
-    alpha: float,
-    effect: float | None,
-    explanation: str,
-    detail: str = "",
-) -> TestResult:
-    """H0: ``E[u] >= bound`` (one-sided t-test at level alpha)."""
-    return mean_within_band(
-        u,
-        bound,
-        math.inf,
-        name=name,
-        alpha=alpha,
-        effect=effect,
-        explanation=explanation,
-        detail=detail,
-    )
-
-
 def combined_band_test(
     parts: Sequence[BandTest],
     effects: Sequence[float],
@@ -293,37 +270,37 @@ def combined_band_test(
 ) -> TestResult:
     """Stouffer's combination of per-layer band tests, H0: ``lower_l <= E[u_l] <= upper_l``.
 
-    Each layer's one-sided p-values (below its band, above its band) become
-    z-scores, summed as ``Z = sum z_l / sqrt(L)`` separately for the two sides;
-    ``p = min(Phi(-Z_below), Phi(-Z_above))``, each side at level alpha. Valid
-    because each layer's statistic has (approximately) its stated law given
-    everything before it, so the layers' z-scores are independent. Power against
-    a shift ``effects[l]`` outside every band: ``Phi(sum delta_l / sqrt(L) -
-    z_{1-alpha})`` with ``delta_l = effects[l] / se_l``.
+    Each side is combined separately (:func:`scipy.stats.combine_pvalues`, Stouffer):
+    ``p_below = Phi(-sum_l z_l / sqrt(L))`` with ``z_l = Phi^-1(1 - p_below_l)``, and the
+    same above; ``p = min(1, 2 min(p_below, p_above))``. For point nulls the two sides are
+    mirror images (``p_above_l = 1 - p_below_l``), so this is the two-sided Stouffer test,
+    uniform under H0; for bands it is Bonferroni over the two sides (valid). Valid because
+    each layer's statistic has (approximately) its stated law given everything before it,
+    so the layers' z-scores are independent. Power against a shift ``effects[l]`` outside
+    every band: ``Phi(sum delta_l / sqrt(L) - z_{1-alpha/2})``, ``delta_l = effects[l] /
+    se_l``.
     """
-    z_lo: list[float] = []
-    z_hi: list[float] = []
-    deltas: list[float] = []
-    for part, eff in zip(parts, effects, strict=True):
-        if part.se <= 0.0:
-            continue
-        z_lo.append(float(stats.norm.isf(min(max(part.p_below, 1e-300), 1.0))))
-        z_hi.append(float(stats.norm.isf(min(max(part.p_above, 1e-300), 1.0))))
-        deltas.append(eff / part.se)
-    if not deltas:
+    used = [(part, eff) for part, eff in zip(parts, effects, strict=True) if part.se > 0.0]
+    if not used:
         return TestResult(name, math.nan, None, alpha, None, explanation, "no layer to combine")
-    k = len(deltas)
-    big_lo = sum(z_lo) / math.sqrt(k)
-    big_hi = sum(z_hi) / math.sqrt(k)
-    p_lo, p_hi = float(stats.norm.sf(big_lo)), float(stats.norm.sf(big_hi))
-    p = min(p_lo, p_hi)
-    stat = big_lo if p_lo <= p_hi else big_hi
-    shift = sum(deltas) / math.sqrt(k)
-    power = float(stats.norm.sf(stats.norm.isf(alpha) - shift))
+    k = len(used)
+
+    def side(ps: list[float]) -> tuple[float, float]:
+        res = stats.combine_pvalues(np.clip(ps, 1e-300, 1.0 - 1e-16), method="stouffer")
+        return float(res.statistic), float(res.pvalue)
+
+    z_lo, p_lo = side([part.p_below for part, _ in used])
+    z_hi, p_hi = side([part.p_above for part, _ in used])
+    p = min(1.0, 2.0 * min(p_lo, p_hi))
+    stat = z_lo if p_lo <= p_hi else z_hi
+    shift = sum(eff / part.se for part, eff in used) / math.sqrt(k)
+    power = float(stats.norm.sf(stats.norm.isf(alpha / 2) - shift))
     rejected = p < alpha
     passed: bool | None = False if rejected else (True if power >= MIN_POWER else None)
-    detail = f"{k} layers combined (Stouffer); power {power:.2f} against the stated shift"
-    return TestResult(name, stat, p, alpha, passed, explanation, detail)
+    detail = f"{k} layers combined (Stouffer, two-sided); power {power:.2f} against the shift"
+    point = all(part.result.null is NullKind.POINT for part, _ in used)
+    kind = NullKind.POINT if point else NullKind.COMPOSITE
+    return TestResult(name, stat, p, alpha, passed, explanation, detail, null=kind)
 
 
 def exact(
@@ -333,68 +310,15 @@ def exact(
     return TestResult(name, float(statistic), None, float(bound), bool(passed), explanation, detail)
 
 
-def family(
-    subject: str,
-    tests: Sequence[TestResult],
-    alpha: float,
-    *,
-    diagnosis: str = "",
-    metadata: dict[str, object] | None = None,
-) -> Verdict:
-    """Holm-correct the statistical tests of a family (family-wise false-fail rate <= alpha).
-
-    Each statistical test's threshold becomes its Holm level and ``passed``
-    is recomputed from the step-down rejections (inconclusive stays
-    inconclusive unless rejected). Exact checks are kept as they are.
-    """
-    stat_idx = [i for i, t in enumerate(tests) if t.p_value is not None]
-    out = list(tests)
-    if stat_idx:
-        ps = [float(tests[i].p_value or 0.0) for i in stat_idx]
-        levels = holm_thresholds(ps, alpha)
-        rejects = holm_reject(ps, alpha)
-        for i, level, rej in zip(stat_idx, levels, rejects, strict=True):
-            t = tests[i]
-            passed: bool | None
-            if rej:
-                passed = False
-            else:
-                passed = None if t.passed is None else True
-            out[i] = replace(t, threshold=level, passed=passed)
-    failed = [t.name for t in out if t.passed is False]
-    diag = diagnosis or ("; ".join(f"{t.name}: {t.explanation}" for t in out if t.passed is False))
-    return Verdict(subject, alpha, tuple(out), diag if failed else diagnosis, dict(metadata or {}))
-
-
-def assert_verdict_passes(verdict: Verdict, reproduce: str = "") -> None:
-    """Raise AssertionError (with the results table and a reproduction snippet) on any failure."""
-    if verdict.failures:
-        lines = [verdict.format_table()]
-        for t in verdict.failures:
-            lines.append(f"  {t.name}: {t.detail}")
-        if reproduce:
-            lines.append(f"reproduce: {reproduce}")
-        raise AssertionError("\n".join(lines))
-
-
-def assert_mean_within_band(
-    u: NDArray[np.float64] | Sequence[float],
-    lower: float,
-    upper: float,
-    *,
-    false_fail_rate: float,
-    effect: float,
-    what: str = "mean",
-) -> None:
-    """Assert E[u] in [lower, upper] at the given false-fail rate (see :func:`mean_within_band`)."""
-    res = mean_within_band(
-        u,
-        lower,
-        upper,
-        name=what,
-        alpha=false_fail_rate,
-        effect=effect,
-        explanation=f"{what} outside [{lower:g}, {upper:g}]",
-    )
-    if res.passed is False:
-        raise AssertionError(f"{what}: expected within [{lower:g}, {upper:g}]; {res.detail}")
+__all__ = [
+    "MIN_POWER",
+    "BandTest",
+    "assert_verdict_passes",
+    "band_test",
+    "combined_band_test",
+    "exact",
+    "family",
+    "family_p_value",
+    "mean_within_band",
+    "units_needed",
+]

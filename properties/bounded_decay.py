@@ -14,35 +14,40 @@ Statements, for every layer l >= 2, given the previous layer H (|h| < 1, so ever
     ``std_l sqrt(2 l) -> 1``, 1.02 at l = 10, 1.001 at l = 1000; see tests/test_theory.py);
 (c) saturation stays low: the fraction of ``|h| > 0.9`` is at most
     ``P(|tanh(z)| > 0.9) = 0.141``, its value at q = 1, the largest q possible.
+
+Tests: per layer and statement, the mean over the layer's units against the law of the
+mean of units simulated from fresh weights on the same H
+(:func:`weight_init.properties.assertions.band_test`: (a) a band, (b) a point null,
+two-sided, (c) a bound); per statement the two-sided Stouffer combination over the
+layers; Holm across everything.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from weight_init.properties import assertions as A
 from weight_init.properties.common import (
     LAW_EFFECT,
     MIN_UNITS,
     LayerSample,
     band_sample,
     combined,
-    inconclusive,
     layer_rng,
-    reproduce,
-    run_subject,
     second_moment_law,
     simulate_units,
     unit_means,
 )
-from weight_init.properties.results import Verdict
-from weight_init.properties.subject import UnsupportedCase
+from weight_init.properties.registry import Condition, Context, Property, draw_widths, register
+from weight_init.properties.results import TestResult
 from weight_init.schemes import get_scheme
 from weight_init.theory import gaussian_expectation, saturated_fraction
+
+if TYPE_CHECKING:
+    from hypothesis.strategies import SearchStrategy
 
 SCHEMES = ("xavier", "lecun_normal", "lecun_uniform", "lecun_truncated_normal")
 R1 = gaussian_expectation(lambda u: np.tanh(u) ** 2, 1.0)
@@ -53,34 +58,13 @@ def _saturated(h: NDArray[np.float64]) -> NDArray[np.float64]:
     return (np.abs(h) > 0.9).astype(np.float64)
 
 
-def xavier_bounded_decay(
-    forward_prop: object = None,
-    *,
-    widths: Sequence[int] = (64,) * 10,
-    scheme: str = "xavier",
-    n_samples: int = 256,
-    input_dim: int = 64,
-    seed: int = 0,
-    alpha: float = 1e-3,
-) -> Verdict:
-    """Claim 4 (module docstring); Holm across layers and statements."""
-    sch = get_scheme(scheme)
-    try:
-        subject, run = run_subject(
-            forward_prop,
-            widths,
-            sch,
-            seed=seed,
-            activation="tanh",
-            n_samples=n_samples,
-            input_dim=input_dim,
-        )
-    except UnsupportedCase as exc:
-        return inconclusive("xavier bounded decay", "bounded decay", str(exc), alpha)
+def _assertions(ctx: Context) -> list[TestResult]:
+    """Statements (a)-(c) on layers 2..L; Holm across layers and statements."""
+    run, sch, seed, alpha = ctx.run, ctx.scheme, ctx.seed, ctx.alpha
     ratios: list[LayerSample | None] = []
     laws: list[LayerSample | None] = []
     saturations: list[LayerSample | None] = []
-    for layer in range(2, len(widths) + 1):
+    for layer in range(2, len(ctx.widths) + 1):
         h_prev, h = run.acts[layer - 2], run.acts[layer - 1]
         if h.shape[1] < MIN_UNITS:
             continue
@@ -116,7 +100,7 @@ def xavier_bounded_decay(
                 explanation=f"layer {layer} saturates more than tanh can at q <= 1",
             )
         )
-    tests = [
+    return [
         *combined(
             ratios,
             name="rms ratios in (r_min, 1]",
@@ -136,19 +120,38 @@ def xavier_bounded_decay(
             explanation="saturation is not low",
         ),
     ]
-    return A.family(
-        subject.name,
-        tests,
-        alpha,
-        metadata={
-            "claim": "xavier bounded decay",
-            "reproduce": reproduce(
-                "bounded_decay",
-                widths=list(widths),
-                scheme=scheme,
-                n_samples=n_samples,
-                input_dim=input_dim,
-                seed=seed,
-            ),
-        },
+
+
+def _strategy() -> SearchStrategy[dict[str, Any]]:
+    from hypothesis import strategies as st
+
+    from weight_init.properties import strategies as S
+
+    return st.builds(
+        lambda net, scheme, seed: {**net.kwargs(), "scheme": scheme, "seed": seed},
+        S.networks(max_depth=30),
+        st.sampled_from(SCHEMES),
+        S.seeds,
     )
+
+
+xavier_bounded_decay = register(
+    Property(
+        name="bounded_decay",
+        claim="Under Xavier's 1/fan_in and tanh the rms decays boundedly, never geometrically: "
+        "each layer keeps between sqrt(E tanh(z)^2) and all of the previous layer's rms, "
+        "follows the mean-field law, and saturates little.",
+        condition=Condition(activations=("tanh",)),
+        defaults={
+            "widths": (64,) * 10,
+            "scheme": "xavier",
+            "n_samples": 256,
+            "input_dim": 64,
+            "seed": 0,
+        },
+        scheme=lambda params: get_scheme(str(params["scheme"])),
+        assertions=_assertions,
+        suite_cases=lambda gen: [{"widths": draw_widths(gen, 10), "scheme": "xavier"}],
+        strategy=_strategy,
+    )
+)

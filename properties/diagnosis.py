@@ -14,7 +14,11 @@ below says *how*, and :func:`diagnose` names the known defects:
   declared as ``he_uniform``);
 * the family whose standardized law is closest (a normal drawn for a uniform scheme);
 * a mean shift, diagonal sign asymmetry of an orthogonal matrix (no sign(diag R)
-  correction), duplicated units, non-finite entries, a transposed or wrong shape.
+  correction), duplicated units, non-finite entries, a transposed or wrong shape;
+* a check added through the registry words its own failure
+  (:meth:`~weight_init.properties.checks.base.Check.describe_failure`).
+
+The evidence is each check's typed evidence (:class:`Findings` reads it by check object).
 
 "Near" means within ``max(4 se, 2%)`` of the factor.
 """
@@ -22,61 +26,78 @@ below says *how*, and :func:`diagnose` names the known defects:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import TypeVar
 
-from weight_init.properties.identify import Identification, SchemeMatch
+from weight_init.families import NORMAL, TRUNCATED_NORMAL, UNIFORM
+from weight_init.properties.checks import registry as C
+from weight_init.properties.checks.base import Check, CheckResult, Evidence
+from weight_init.properties.checks.exact import (
+    BoundsEvidence,
+    DeterminismEvidence,
+    DtypeEvidence,
+    DuplicateEvidence,
+    FiniteEvidence,
+    OrthogonalityEvidence,
+    RepeatEvidence,
+    ShapeEvidence,
+)
+from weight_init.properties.checks.statistical import (
+    CorrelationEvidence,
+    DistributionEvidence,
+    MeanEvidence,
+    SignEvidence,
+    VarianceEvidence,
+)
+from weight_init.properties.identify import Identification
 from weight_init.schemes import SCHEMES, TRUNCATED_NORMAL_STD, Scheme
 
-_FAMILY_WORDS = {
-    "normal": "an (untruncated) normal",
-    "uniform": "a uniform",
-    "truncated_normal": "a truncated normal",
-    "orthogonal": "an orthogonal matrix",
-    "constant": "a constant",
-}
+E = TypeVar("E", bound=Evidence)
 
 
-@dataclass
-class Evidence:
-    """What a check measured, beyond pass/fail (filled by :mod:`.conformance`)."""
+@dataclass(frozen=True)
+class Findings:
+    """A check's results, read by check object: which failed and what each measured."""
 
     scheme: Scheme
     convention: str
-    failed: set[str] = field(default_factory=set)
-    variance_ratio: float = math.nan
-    variance_ratio_se: float = math.nan
-    mean_std: float = math.nan
-    mode_fits: dict[str, SchemeMatch] = field(default_factory=dict)
+    results: tuple[CheckResult, ...]
     identification: Identification | None = None
-    transposed: bool = False
-    bad_shape: str = ""
-    bad_dtype: str = ""
-    nonfinite_entries: int = 0
-    nonfinite_calls: int = 0
-    n_calls: int = 0
-    duplicated: str = ""
-    max_abs_z: float = math.nan
-    orthogonal_scale: float = math.nan
-    orthogonal_deviation: float = math.nan
-    diagonal_positive: float = math.nan
-    correlations: dict[str, float] = field(default_factory=dict)
     smallest_shape: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+
+    def failed(self, *checks: Check) -> bool:
+        """Whether any of ``checks`` failed."""
+        return any(r.failed and r.check in checks for r in self.results)
+
+    @property
+    def any_failed(self) -> bool:
+        return any(r.failed for r in self.results)
+
+    def result(self, check: Check) -> CheckResult | None:
+        """The result of ``check`` (None when it did not run)."""
+        return next((r for r in self.results if r.check is check), None)
+
+    def evidence(self, check: Check, kind: type[E]) -> E | None:
+        """The evidence ``check`` returned, when it is of type ``kind``."""
+        for r in self.results:
+            if r.check is check and isinstance(r.evidence, kind):
+                return r.evidence
+        return None
 
 
 def _near(value: float, target: float, se: float) -> bool:
     return abs(value - target) <= max(4.0 * se, 0.02 * target)
 
 
-def _ratio_reason(ev: Evidence) -> str:
-    rho, se = ev.variance_ratio, ev.variance_ratio_se
-    fam = ev.identification.family if ev.identification else ev.scheme.family
+def _ratio_reason(f: Findings, ev: VarianceEvidence) -> str:
+    rho, se = ev.ratio, ev.se
+    declared = f.scheme.family
+    fam = f.identification.family if f.identification else declared
     head = f"variance is {rho:.3g}x the rule (std {math.sqrt(rho):.4g}x)"
-    if fam in ("truncated_normal", "normal") and _near(rho, TRUNCATED_NORMAL_STD**2, se):
-        if fam == "truncated_normal" or ev.scheme.family == "truncated_normal":
+    if fam in (TRUNCATED_NORMAL, NORMAL) and _near(rho, TRUNCATED_NORMAL_STD**2, se):
+        if TRUNCATED_NORMAL in (fam, declared):
             return f"{head}: looks like a truncated normal without variance correction"
-    if fam == "uniform" and _near(rho, 1.0 / 3.0, se):
+    if fam == UNIFORM and _near(rho, 1.0 / 3.0, se):
         return f"{head}: looks like a uniform bound without sqrt(3) (U(-std, std))"
     if _near(rho, 0.5, se):
         return f"{head}: looks like a missing gain sqrt(2) (He's factor 2)"
@@ -91,103 +112,184 @@ def _ratio_reason(ev: Evidence) -> str:
     return f"{head}: the std is {abs(pct):.2g}% {side}"
 
 
-def _mode_reason(ev: Evidence) -> str:
-    declared = ev.scheme.rule.mode if ev.scheme.family != "orthogonal" else "max"
+def _mode_reason(f: Findings, ev: VarianceEvidence | None) -> str:
+    if ev is None:
+        return ""
+    declared = f.scheme.rule.mode
     fits = ev.mode_fits
     if not fits or declared not in fits:
         return ""
     best = min(fits, key=lambda k: fits[k].chi2)
     if best == declared or fits[best].chi2 * 4 > fits[declared].chi2:
         return ""
-    c = fits[best].ratio
-    rule = {"fan_in": "fan_in", "fan_out": "fan_out", "fan_avg": "(fan_in+fan_out)/2"}
-    text = (
-        f"wrong fan mode: the variance follows {c:.3g}/{rule.get(best, best)}, "
-        f"the rule is {ev.scheme.rule.describe()}"
-    )
+    c = fits[best].ratio  # the variance is c times variance_scaling(1, best)'s
+    follows = {
+        "fan_in": f"follows {c:.3g}/fan_in",
+        "fan_out": f"follows {c:.3g}/fan_out",
+        "fan_avg": f"follows {2.0 * c:.3g}/(fan_in+fan_out)",
+        "fixed": f"is a fixed {c:.3g}, whatever the fans",
+    }[best]
+    text = f"wrong fan mode: the variance {follows}, the rule is {f.scheme.rule.describe()}"
     if {best, declared} == {"fan_in", "fan_out"}:
         text += " (fans read from the wrong axis, or a transposed layout)"
     return text
 
 
-def _lookalike(ev: Evidence) -> str:
-    ident = ev.identification
+def _lookalike(f: Findings) -> str:
+    ident = f.identification
     if ident is None or ident.best is None:
         return ""
     best = ident.best
-    if best.exact and best.name != ev.scheme.name:
+    if best.exact and best.name != f.scheme.name:
         s = SCHEMES.get(best.name)
         what = f" ({s.description})" if s is not None and s.description else ""
         return f"behaves exactly like {best.name}{what}"
     return ""
 
 
-def diagnose(ev: Evidence) -> str:
-    """One line naming the defects behind the failed tests (empty when nothing failed)."""
-    f = ev.failed
+def _tails(kind: DistributionEvidence) -> str:
+    """Heavy or light tails when the kurtosis is 10% or more off the family's."""
+    k, m4 = kind.kurtosis, kind.family_kurtosis
+    if k > 1.1 * m4:
+        return f"heavy tails: kurtosis {k:.3g}, the declared law's is {m4:.3g}"
+    if k < m4 / 1.1:
+        return f"light tails: kurtosis {k:.3g}, the declared law's is {m4:.3g}"
+    return ""
+
+
+def _structure(f: Findings) -> list[str]:
+    """Reasons from the exact checks: layout, dtype, finiteness, duplicates, orthogonality."""
     reasons: list[str] = []
-    if "shape" in f:
-        if ev.transposed:
-            other = "out_in" if ev.convention == "in_out" else "in_out"
+    shape = f.evidence(C.SHAPE, ShapeEvidence)
+    if f.failed(C.SHAPE) and shape is not None:
+        if shape.transposed:
+            other = "out_in" if f.convention == "in_out" else "in_out"
             reasons.append(
-                f"transposed layout: the arrays are laid out {other}, not {ev.convention} "
+                f"transposed layout: the arrays are laid out {other}, not {f.convention} "
                 f"(declare convention {other} if that is intended)"
             )
         else:
-            reasons.append(f"wrong shape: {ev.bad_shape}")
-    if "dtype" in f:
-        reasons.append(f"not a floating-point array: {ev.bad_dtype}")
-    if "finite" in f:
+            reasons.append(f"wrong shape: {shape.detail}")
+    dtype = f.evidence(C.DTYPE, DtypeEvidence)
+    if f.failed(C.DTYPE) and dtype is not None:
+        reasons.append(f"not a floating-point array: {dtype.detail}")
+    fin = f.evidence(C.FINITE, FiniteEvidence)
+    if f.failed(C.FINITE) and fin is not None:
+        if fin.entries == fin.total:
+            how = "every entry is NaN or infinite"
+        elif fin.calls == fin.n_calls:
+            how = "in every call"
+        else:
+            how = "occasional NaN"
         reasons.append(
-            f"non-finite entries: {ev.nonfinite_entries} NaN/inf in {ev.nonfinite_calls} "
-            f"of {ev.n_calls} calls (occasional NaN)"
+            f"non-finite entries: {fin.entries} NaN/inf in {fin.calls} of {fin.n_calls} "
+            f"calls ({how})"
         )
-    if "distinct units" in f:
-        reasons.append(f"duplicated units: {ev.duplicated}; symmetry is not broken")
-    if "constant value" in f:
-        reasons.append(f"entries are not all {ev.scheme.value:g}")
-    if "orthogonality" in f:
-        g0 = math.sqrt(ev.scheme.rule.scale)
-        s = ev.orthogonal_scale
-        if ev.orthogonal_deviation < 1e-3 and s > 0:
+    dup = f.evidence(C.DISTINCT_UNITS, DuplicateEvidence)
+    if f.failed(C.DISTINCT_UNITS) and dup is not None:
+        reasons.append(f"duplicated units: {dup.detail}; symmetry is not broken")
+    rep = f.evidence(C.FRESH_DRAWS, RepeatEvidence)
+    if f.failed(C.FRESH_DRAWS) and rep is not None:
+        if rep.always:
+            reasons.append("returns the same array on every call: its randomness is ignored")
+        else:
+            reasons.append(
+                f"repeats arrays across calls ({rep.repeats} of {rep.compared} calls return "
+                "an earlier call's array): its randomness is partly ignored"
+            )
+    det = f.evidence(C.DETERMINISM, DeterminismEvidence)
+    if f.failed(C.DETERMINISM) and det is not None:
+        if not det.same_seed_same:
+            reasons.append("not reproducible: the same seed gave different arrays")
+        elif not f.failed(C.FRESH_DRAWS):
+            reasons.append("two seeds gave the same array: the seed is ignored")
+    if f.failed(C.CONSTANT_VALUE):
+        reasons.append(f"entries are not all {f.scheme.value:g}")
+    orth = f.evidence(C.ORTHOGONALITY, OrthogonalityEvidence)
+    if f.failed(C.ORTHOGONALITY) and orth is not None:
+        g0 = math.sqrt(f.scheme.rule.scale)
+        s = orth.scale
+        if orth.deviation < 1e-3 and s > 0:
             reasons.append(f"orthogonal with gain {math.sqrt(s):.4g} instead of {g0:.4g}")
         else:
             reasons.append(
                 f"not orthogonal: the Gram matrix departs from gain^2 I by "
-                f"{ev.orthogonal_deviation:.3g} (relative)"
+                f"{orth.deviation:.3g} (relative)"
             )
-    if "sign symmetry" in f:
+    sign = f.evidence(C.SIGN_SYMMETRY, SignEvidence)
+    if f.failed(C.SIGN_SYMMETRY) and sign is not None:
         reasons.append(
-            f"orthogonal without sign correction: {ev.diagonal_positive:.1%} of diagonal "
+            f"orthogonal without sign correction: {sign.positive_fraction:.1%} of diagonal "
             f"entries are positive (Haar: 50%); multiply Q's columns by sign(diag R)"
         )
-    mode = _mode_reason(ev) if {"fan rule", "variance"} & f else ""
+    return reasons
+
+
+def _law(f: Findings) -> list[str]:
+    """Reasons from the statistics: the variance and its fan rule, the family, the mean,
+    the dependence between neighbours."""
+    reasons: list[str] = []
+    var = f.evidence(C.VARIANCE, VarianceEvidence)
+    mode = _mode_reason(f, var) if f.failed(C.FAN_RULE, C.VARIANCE) else ""
     if mode:
         reasons.append(mode)
-    elif "variance" in f and math.isfinite(ev.variance_ratio):
-        reasons.append(_ratio_reason(ev))
-    ident = ev.identification
-    if ident is not None and {"distribution", "bounds"} & f:
-        fam = ident.family
-        if fam not in ("unknown", ev.scheme.family) and fam in _FAMILY_WORDS:
+    elif f.failed(C.VARIANCE) and var is not None and math.isfinite(var.ratio):
+        reasons.append(_ratio_reason(f, var))
+    ident = f.identification
+    kind = f.evidence(C.DISTRIBUTION, DistributionEvidence)
+    atom = kind is not None and kind.largest_atom >= max(3, 0.01 * kind.n)
+    if kind is not None and atom and f.failed(C.DISTRIBUTION):
+        if kind.zeros >= max(3, 0.01 * kind.n):
+            reasons.append(f"point mass at 0: {kind.zeros / kind.n:.2%} of entries are exactly 0")
+        else:
             reasons.append(
-                f"{_FAMILY_WORDS[fam]} drawn for a {ev.scheme.family.replace('_', ' ')} scheme"
+                f"point mass: one value holds {kind.largest_atom / kind.n:.2%} of the entries"
             )
-        elif "bounds" in f:
-            reasons.append(f"entries beyond the family's bound (max |z| = {ev.max_abs_z:.4g})")
-    if "mean" in f:
-        reasons.append(f"mean shifted by {ev.mean_std:+.3g} std")
-    for name in ("unit independence", "input independence"):
-        if name in f and "distinct units" not in f:
-            r = ev.correlations.get(name, math.nan)
-            axis = "units (columns)" if name == "unit independence" else "inputs (rows)"
+    elif ident is not None and f.failed(C.DISTRIBUTION, C.BOUNDS):
+        fam = ident.family
+        if fam is not None and fam != f.scheme.family:
+            reasons.append(
+                f"{fam.words} drawn for a {f.scheme.family.name.replace('_', ' ')} scheme"
+            )
+        elif f.failed(C.BOUNDS):
+            bounds = f.evidence(C.BOUNDS, BoundsEvidence)
+            mx = bounds.max_abs_z if bounds is not None else math.nan
+            reasons.append(f"entries beyond the family's bound (max |z| = {mx:.4g})")
+        elif kind is not None and f.failed(C.DISTRIBUTION) and math.isfinite(kind.kurtosis):
+            tails = _tails(kind)
+            if tails:
+                reasons.append(tails)
+    repeated = f.failed(C.FRESH_DRAWS, C.DISTINCT_UNITS)
+    mean = f.evidence(C.MEAN, MeanEvidence)
+    if f.failed(C.MEAN) and mean is not None and not f.failed(C.FRESH_DRAWS):
+        result = f.result(C.MEAN)
+        threshold = 0.0 if result is None else result.test.threshold
+        if mean.robust_p is None or mean.robust_p <= threshold:
+            reasons.append(f"mean shifted by {mean.mean_std:+.3g} std")
+    for check in (C.UNIT_INDEPENDENCE, C.INPUT_INDEPENDENCE):
+        if f.failed(check) and not repeated:
+            corr = f.evidence(check, CorrelationEvidence)
+            r = corr.r if corr is not None else math.nan
+            axis = "units (columns)" if check is C.UNIT_INDEPENDENCE else "inputs (rows)"
             reasons.append(f"neighbouring {axis} are correlated (r = {r:.3g})")
-    if f and ({"variance", "fan rule", "distribution"} & f):
-        look = _lookalike(ev)
+    if f.failed(C.VARIANCE, C.FAN_RULE, C.DISTRIBUTION):
+        look = _lookalike(f)
         if look:
             reasons.append(look)
-    if f and not reasons:
-        reasons.append("failed: " + ", ".join(sorted(f)))
-    if ev.smallest_shape:
-        reasons.append(f"smallest shape showing it: {ev.smallest_shape}")
+    return reasons
+
+
+def diagnose(findings: Findings) -> str:
+    """One line naming the defects behind the failed checks (empty when nothing failed)."""
+    f = findings
+    reasons = _structure(f) + _law(f)
+    for r in f.results:
+        if r.failed and r.check not in C.BUILT_IN:
+            text = r.check.describe_failure(r)
+            if text:
+                reasons.append(text)
+    if f.any_failed and not reasons:
+        reasons.append("failed: " + ", ".join(sorted(r.check.name for r in f.results if r.failed)))
+    if f.smallest_shape:
+        reasons.append(f"smallest shape showing it: {f.smallest_shape}")
     return "; ".join(reasons)

@@ -4,9 +4,11 @@ The contract: ``forward_prop(hidden_layer_sizes, init) -> (acts, means, stds)``,
 a dict ``layer index (0-based) -> (n_samples, width)`` activations, ``means[l]`` and
 ``stds[l]`` the mean and population std of layer ``l + 1``'s activations.
 
-Each case (layer sizes and a scheme drawn from ``seed``) runs the candidate with a
-*recording* initializer (weights drawn from the case's own generator, so the candidate
-cannot change them) and
+The cases (:func:`weight_init.properties.forward_cases.cases`): the seed's own
+configuration (ten layers as wide as the input) and cases drawn from ``seed`` whose
+widths mix the input dimension, width 1, equal neighbours and very unequal neighbours
+(8x). Each case runs the candidate with a *recording* initializer (weights drawn from
+the case's own generator, so the candidate cannot change them) and
 
 * if the candidate accepts ``x=`` (and ``activation=``), an explicit standard-normal input;
 * otherwise under ``np.random.seed(case seed)``, where the seed's code draws
@@ -36,7 +38,6 @@ compares with the theory where the claim is quantitative).
 
 from __future__ import annotations
 
-import inspect
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,17 +47,22 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import stats
 
-from weight_init.errors import InitializerCallError, InvalidParameterError, describe_exception
+from weight_init.errors import (
+    ForwardPropContractError,
+    InitializerCallError,
+    InvalidParameterError,
+    describe_exception,
+)
 from weight_init.experiment import forward_prop
+from weight_init.properties.forward_cases import SEED_INPUT_DIM, SEED_SAMPLES, cases
 from weight_init.properties.multiple_testing import holm_reject, holm_thresholds
-from weight_init.properties.results import TestResult, Verdict
+from weight_init.properties.results import NullKind, RanOn, TestResult, Verdict
 from weight_init.properties.sampling import global_seed
+from weight_init.properties.subject import unpack_result
+from weight_init.properties.verdict import family_p_value
+from weight_init.protocols import forward_keywords_of
 from weight_init.schemes import get_scheme
 
-SEED_SAMPLES = 1000
-SEED_INPUT_DIM = 500
-#: Schemes the cases cycle through (healthy, ReLU-scaled, uniform, vanishing).
-CASE_SCHEMES: tuple[str, ...] = ("xavier", "he_normal", "glorot_uniform", "small_normal")
 #: Tolerance of "same input, same weights": |candidate - reference| <= AGREE * ref std + 1e-12.
 AGREE = 1e-4
 REPLICATES = 10
@@ -97,47 +103,10 @@ class _Recorder:
         return lambda fan_in, fan_out: next(it)
 
 
-def _keywords(fn: Callable[..., Any]) -> set[str]:
-    try:
-        params = inspect.signature(fn).parameters.values()
-    except (TypeError, ValueError):
-        return set()
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
-        return {"x", "activation"}
-    return {p.name for p in params if p.kind is not inspect.Parameter.POSITIONAL_ONLY}
-
-
-def _cases(seed: int, n_cases: int) -> list[tuple[list[int], str, int]]:
-    gen = np.random.default_rng([seed, 7])
-    out = []
-    for k in range(n_cases):
-        depth = int(gen.integers(2, 6))
-        sizes = [int(s) for s in gen.integers(20, 301, size=depth)]
-        out.append((sizes, CASE_SCHEMES[k % len(CASE_SCHEMES)], int(gen.integers(2**31))))
-    return out
-
-
 def _exact(name: str, ok: bool, statistic: float, bound: float, detail: str) -> TestResult:
-    return TestResult(name, float(statistic), None, float(bound), ok, EXPLAIN[name], detail)
-
-
-def _unpack(result: object, sizes: list[int], n: int) -> tuple[list[Any], list[float], list[float]]:
-    """The contract's (acts, means, stds) or a ValueError saying what is wrong."""
-    if not isinstance(result, tuple | list) or len(result) != 3:
-        raise ValueError(f"returned {type(result).__name__}, not (acts, means, stds)")
-    acts, means, stds = result
-    depth = len(sizes)
-    if not isinstance(acts, dict) or sorted(acts) != list(range(depth)):
-        keys = sorted(acts) if isinstance(acts, dict) else type(acts).__name__
-        raise ValueError(f"acts has keys {keys}, expected 0..{depth - 1}")
-    arrs = [np.asarray(acts[i], dtype=np.float64) for i in range(depth)]
-    for i, (a, w) in enumerate(zip(arrs, sizes, strict=True)):
-        if a.shape != (n, w):
-            raise ValueError(f"acts[{i}] has shape {a.shape}, expected {(n, w)}")
-    ms, ss = [float(m) for m in means], [float(s) for s in stds]
-    if len(ms) != depth or len(ss) != depth:
-        raise ValueError(f"{len(ms)} means and {len(ss)} stds for {depth} layers")
-    return arrs, ms, ss
+    return TestResult(
+        name, float(statistic), None, float(bound), ok, EXPLAIN[name], detail, RanOn.SUBJECT
+    )
 
 
 def check_forward_prop(
@@ -163,7 +132,7 @@ def check_forward_prop(
         raise ForwardCheckError(f"forward_prop must be callable, got {type(fn).__name__}")
     if not 0.0 < alpha < 1.0:
         raise ForwardCheckError(f"alpha must be in (0, 1), got {alpha!r}")
-    kw = _keywords(fn)
+    kw = forward_keywords_of(fn)
     takes_x = "x" in kw
     if not takes_x and (n_samples, input_dim) != (SEED_SAMPLES, SEED_INPUT_DIM):
         raise ForwardCheckError(
@@ -180,7 +149,7 @@ def check_forward_prop(
     meta_cases: list[dict[str, Any]] = []
     from weight_init.theory import predict
 
-    for sizes, scheme, cseed in _cases(seed, n_cases):
+    for sizes, scheme, cseed in cases(seed, n_cases, input_dim):
         where = f"forward_prop({sizes}, init={scheme})"
         rec = _Recorder(scheme, cseed)
         with global_seed(cseed):
@@ -196,8 +165,8 @@ def check_forward_prop(
         except Exception as exc:
             raise InitializerCallError(f"{where} raised {describe_exception(exc)}") from None
         try:
-            acts, means, stds = _unpack(result, sizes, n_samples)
-        except ValueError as exc:
+            acts, means, stds = unpack_result(result, sizes, n_samples)
+        except ForwardPropContractError as exc:
             exact.append(_exact("contract", False, 1, 0, f"{where}: {exc}"))
             continue
         exact.append(_exact("contract", True, 0, 0, where))
@@ -309,7 +278,7 @@ def check_forward_prop(
         rej = holm_reject(ps, own_alpha)
         thr = holm_thresholds(ps, own_alpha)
         for (name, t, p, detail), r, th in zip(stat, rej, thr, strict=True):
-            tests.append(TestResult(name, t, p, th, not r, EXPLAIN[name], detail))
+            tests.append(TestResult(name, t, p, th, not r, EXPLAIN[name], detail, RanOn.SUBJECT))
     if properties:
         tests += _property_rows(fn, seed, alpha / 2)
     diagnosis = _diagnose(tests)
@@ -336,18 +305,19 @@ def _property_rows(fn: Callable[..., Any], seed: int, alpha: float) -> list[Test
     rows = []
     for v in verdicts:
         prop = str(v.metadata.get("property", v.subject))
-        ps = [t.p_value for t in v.tests if t.p_value is not None]
         bad = v.failures
         detail = v.diagnosis or "; ".join(f"{t.name}: {t.detail}" for t in bad)
         rows.append(
             TestResult(
                 f"property {prop}",
                 float(len(bad)),
-                min(ps) if ps else None,
+                family_p_value(v),
                 alpha / k,
                 None if v.outcome == "inconclusive" else v.passed,
                 bad[0].explanation if bad else f"the seed's claim '{prop}' does not hold",
                 detail,
+                RanOn.SUBJECT,
+                NullKind.COMPOSITE,
             )
         )
     return rows

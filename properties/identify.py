@@ -24,18 +24,17 @@ truncated normal; all-equal entries are ``constant``; matrices whose Gram matrix
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy import stats
 
+from weight_init.families import FAMILIES, Family, iid_families
 from weight_init.layouts import check_convention
-from weight_init.properties import distributions
 from weight_init.properties.sampling import (
     DEFAULT_SHAPES,
     Draw,
@@ -178,22 +177,13 @@ def match_scheme(moments: Sequence[ShapeMoments], scheme: Scheme, kappa: float) 
 
 
 def rank_schemes(
-    moments: Sequence[ShapeMoments], family: str, schemes: Sequence[Scheme] | None = None
+    moments: Sequence[ShapeMoments], family: Family, schemes: Sequence[Scheme] | None = None
 ) -> list[SchemeMatch]:
     """Registered schemes of ``family``, best explanation first (see module doc)."""
     pool = [s for s in (schemes or list(SCHEMES.values())) if s.family == family]
     kappa = kurtosis(moments)
     matches = [match_scheme(moments, s, kappa) for s in pool]
     return sorted(matches, key=lambda m: (not m.rule_fits, abs(math.log(m.ratio)), m.chi2))
-
-
-def gram_deviation(w: NDArray[np.float64]) -> tuple[float, float]:
-    """``(s, max |G/s - I|)`` for the Gram matrix G of w's smaller side, ``s = mean diag G``."""
-    g = w.T @ w if w.shape[0] >= w.shape[1] else w @ w.T
-    s = float(np.mean(np.diag(g)))
-    if s <= 0:
-        return s, math.inf
-    return s, float(np.max(np.abs(g / s - np.eye(g.shape[0]))))
 
 
 def family_distances(draws: Sequence[Draw], convention: str) -> dict[str, float]:
@@ -209,10 +199,7 @@ def family_distances(draws: Sequence[Draw], convention: str) -> dict[str, float]
     if not parts:
         return {}
     z = np.sort(np.concatenate(parts))
-    return {
-        f: ks_statistic(z, functools.partial(distributions.cdf, f))
-        for f in distributions.IID_FAMILIES
-    }
+    return {f.name: ks_statistic(z, f.cdf) for f in iid_families()}
 
 
 def ks_statistic(z_sorted: NDArray[np.float64], cdf: Callable[[Any], Any]) -> float:
@@ -223,39 +210,46 @@ def ks_statistic(z_sorted: NDArray[np.float64], cdf: Callable[[Any], Any]) -> fl
     return float(max(np.max(i / n - u), np.max(u - (i - 1) / n)))
 
 
-def detect_family(draws: Sequence[Draw], convention: str) -> tuple[str, dict[str, float]]:
-    """``constant``, ``orthogonal`` or the closest of normal/uniform/truncated_normal."""
+def detect_family(draws: Sequence[Draw], convention: str) -> tuple[Family | None, dict[str, float]]:
+    """The first registered family whose exact structure the finite draws show (constant,
+    orthogonal), else the i.i.d. family whose law is closest; None when nothing is drawn."""
     ws = [d.in_out(convention) for d in draws if d.shape_ok(convention) and d.raw.size]
     ws = [w for w in ws if np.all(np.isfinite(w))]
-    if ws and all(np.all(w == w.flat[0]) for w in ws):
-        return "constant", {}
-    if ws and all(min(w.shape) >= 2 for w in ws[:3]):
-        devs = [gram_deviation(w) for w in ws]
-        if all(dev < 1e-3 for _, dev in devs):
-            return "orthogonal", {}
+    for family in FAMILIES.values():
+        if family.matches_structure(ws):
+            return family, {}
     dist = family_distances(draws, convention)
     if not dist:
-        return "unknown", {}
-    return min(dist, key=lambda f: dist[f]), dist
+        return None, {}
+    return FAMILIES[min(dist, key=lambda f: dist[f])], dist
 
 
 @dataclass(frozen=True)
 class Identification:
     """What an initializer does, estimated from its draws."""
 
-    family: str
+    family: Family | None
     family_distances: dict[str, float]
     fan_fit: FanFit | None
     matches: list[SchemeMatch]
     n_entries: int
-    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def family_name(self) -> str:
+        """The family's name, ``unknown`` when none was identified."""
+        return "unknown" if self.family is None else self.family.name
 
     @property
     def best(self) -> SchemeMatch | None:
         return self.matches[0] if self.matches else None
 
     def describe(self) -> str:
-        lines = [f"family: {self.family}"]
+        lines = [f"family: {self.family_name}"]
+        if self.n_entries == 0:
+            lines[0] += (
+                ": no finite entries of the expected shape to identify (every call returned "
+                "NaN/inf or a wrongly shaped array)"
+            )
         if self.family_distances:
             ds = ", ".join(f"{f} {d:.4f}" for f, d in sorted(self.family_distances.items()))
             lines[0] += f" (KS distance to each standardized law: {ds})"
@@ -285,7 +279,7 @@ class Identification:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "family": self.family,
+            "family": self.family_name,
             "family_distances": self.family_distances,
             "fan_fit": None if self.fan_fit is None else self.fan_fit.to_dict(),
             "closest_scheme": None if self.best is None else self.best.name,
@@ -301,7 +295,7 @@ def identify_draws(draws: Sequence[Draw], convention: str) -> Identification:
     moments = shape_moments(draws, convention)
     fit = fit_fan_rule(moments)
     matches: list[SchemeMatch] = []
-    if family in distributions.IID_FAMILIES or family == "orthogonal":
+    if family is not None and family.is_random:
         matches = rank_schemes(moments, family)
     n = sum(m.n for m in moments)
     return Identification(family, dists, fit, matches, n)

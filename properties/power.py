@@ -13,7 +13,7 @@ Effects and tests (``z = w / sd_rule`` standardized entries, ``N`` of them poole
   ``mean z^2 ~ N(r^2, r^4 (m4 - 1)/N)``, and the test rejects with probability
   ``1 - beta`` when ``sqrt(N) |r^2 - 1| >= (z_{a/2} + z_beta r^2) sqrt(m4 - 1)``:
   ``N >= ((z_{a/2} + z_beta r^2) sqrt(m4 - 1) / (r^2 - 1))^2`` (m4 = E z0^4 from
-  :mod:`weight_init.properties.distributions`; the larger of r = 1.01 and 0.99).
+  :mod:`weight_init.families`; the larger of r = 1.01 and 0.99).
 * **mean shifted by d std** (d = 0.02), *mean* test ``T = sum z / sqrt(N) ~ N(d sqrt N, 1)``:
   ``N >= ((z_{a/2} + z_beta) / d)^2``. (For Haar orthogonal matrices the entries are
   dependent, but ``Var(sum z) = N`` still holds exactly: see :mod:`.conformance`.)
@@ -31,18 +31,24 @@ Effects and tests (``z = w / sd_rule`` standardized entries, ``N`` of them poole
   to catch is a fraction ``1/2 +- e`` (e = 0.1; NumPy's LAPACK QR without the correction
   gives 0.15, e = 0.35): ``k >= ((z_{a/2}/2 + z_beta sqrt(p1 (1 - p1))) / e)^2``.
 
-The plan takes the maximum over the effects that apply to the declared family.
+The plan takes the maximum over the effects that apply to the declared family; each
+statistical check (:mod:`weight_init.properties.checks`) states its own effects, so the
+plan asks the checks, and ``m`` is the number of statistical checks that apply.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
 
 from scipy import stats
 
-from weight_init.properties import distributions
-from weight_init.schemes import TRUNCATED_NORMAL_STD
+from weight_init.families import Family, get_family
+
+if TYPE_CHECKING:
+    from weight_init.properties.checks.base import Check
 
 #: Effects a check must catch with the declared power.
 STD_ERROR = 0.01
@@ -50,15 +56,6 @@ MEAN_SHIFT = 0.02
 SIGN_BIAS = 0.1
 DEFAULT_ALPHA = 1e-4
 DEFAULT_POWER = 0.99
-
-#: Statistical tests per family (see :func:`weight_init.properties.conformance.check_initializer`).
-TESTS_PER_FAMILY: dict[str, int] = {
-    "normal": 6,
-    "uniform": 6,
-    "truncated_normal": 6,
-    "orthogonal": 5,
-    "constant": 0,
-}
 
 
 def _z(tail: float) -> float:
@@ -89,14 +86,26 @@ def n_for_sign_bias(e: float, a: float, power: float) -> int:
     return math.ceil(((_z(a / 2.0) * 0.5 + _z(1.0 - power) * math.sqrt(p1 * (1 - p1))) / e) ** 2)
 
 
+#: What a sample size counts: pooled entries, or diagonal entries (orthogonal sign test).
+Unit = Literal["entries", "diagonal"]
+
+
 @dataclass(frozen=True)
 class Effect:
-    """One effect the plan guarantees to catch: its size and the sample size it needs."""
+    """One effect the plan guarantees to catch: its size, its check and the sample it needs."""
 
     name: str
     size: float
-    test: str
+    check: Check
     n_required: int
+    unit: Unit = "entries"
+    #: The test's name in the plan's text when it differs from the check's (``KS``).
+    label: str = ""
+
+    @property
+    def test(self) -> str:
+        """The test powered against this effect, as the plan's text names it."""
+        return self.label or self.check.name
 
 
 @dataclass(frozen=True)
@@ -121,49 +130,32 @@ class PowerPlan:
             lines.append(f"  {e.name} ({e.test}, effect {e.size:g}): n >= {e.n_required}")
         return "\n".join(lines)
 
+    def required(self, check: Check) -> int:
+        """The sample size this plan requires for ``check`` (0 when no effect is attached)."""
+        needs = [e.n_required for e in self.effects if e.check is check]
+        return max(needs) if needs else 0
 
-def plan(family: str, alpha: float = DEFAULT_ALPHA, power: float = DEFAULT_POWER) -> PowerPlan:
-    """The sample sizes a check of ``family`` needs to catch every effect above."""
-    m = TESTS_PER_FAMILY.get(family, 0)
+
+def plan(
+    family: Family | str,
+    alpha: float = DEFAULT_ALPHA,
+    power: float = DEFAULT_POWER,
+    checks: Sequence[Check] | None = None,
+) -> PowerPlan:
+    """The sample sizes a check of ``family`` needs: each statistical check that applies
+    to the family (default: the registered ones) states its effects at the per-test level
+    ``alpha / m``; the plan takes the maximum per unit."""
+    from weight_init.properties.checks.base import CheckKind
+    from weight_init.properties.checks.registry import registered_checks
+
+    fam = get_family(family)
+    pool = registered_checks() if checks is None else checks
+    stat = [c for c in pool if c.kind is CheckKind.STATISTICAL and c.applies(fam)]
+    m = len(stat)
     if m == 0:
-        return PowerPlan(family, alpha, power, 0, alpha, 0, 0)
+        return PowerPlan(fam.name, alpha, power, 0, alpha, 0, 0)
     a = alpha / m
-    effects: list[Effect] = [
-        Effect(
-            "mean shifted by 0.02 std", MEAN_SHIFT, "mean", n_for_mean_shift(MEAN_SHIFT, a, power)
-        )
-    ]
-    n_diag = 0
-    if family in distributions.IID_FAMILIES:
-        m4 = distributions.fourth_moment(family)
-        n_std = max(
-            n_for_std_ratio(1.0 + STD_ERROR, m4, a, power),
-            n_for_std_ratio(1.0 - STD_ERROR, m4, a, power),
-        )
-        effects.append(Effect("std 1% off the rule", STD_ERROR, "variance", n_std))
-        effects.append(
-            Effect(
-                "truncated normal without variance correction",
-                TRUNCATED_NORMAL_STD,
-                "variance",
-                n_for_std_ratio(TRUNCATED_NORMAL_STD, m4, a, power),
-            )
-        )
-        others = [f for f in distributions.IID_FAMILIES if f != family]
-        d = min(distributions.ks_distance(family, f) for f in others)
-        effects.append(
-            Effect("another family at the same variance", d, "KS", n_for_ks(d, a, power))
-        )
-    else:  # orthogonal: the variance is exact (orthogonality), the law is Haar
-        n_diag = n_for_sign_bias(SIGN_BIAS, a, power)
-        effects.append(
-            Effect("orthogonal without sign correction", SIGN_BIAS, "sign symmetry", n_diag)
-        )
-    n_entries = max(e.n_required for e in effects if e.test != "sign symmetry")
-    return PowerPlan(family, alpha, power, m, a, n_entries, n_diag, tuple(effects))
-
-
-def required_for(test: str, plan_: PowerPlan) -> int:
-    """The sample size ``plan_`` requires for ``test`` (0 when no effect is attached)."""
-    needs = [e.n_required for e in plan_.effects if e.test == test]
-    return max(needs) if needs else 0
+    effects = tuple(e for c in stat for e in c.effects(fam, a, power))
+    n_entries = max((e.n_required for e in effects if e.unit == "entries"), default=0)
+    n_diag = max((e.n_required for e in effects if e.unit == "diagonal"), default=0)
+    return PowerPlan(fam.name, alpha, power, m, a, n_entries, n_diag, effects)

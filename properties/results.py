@@ -14,9 +14,28 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from enum import Enum
 from typing import Any, Literal
 
 Outcome = Literal["pass", "fail", "inconclusive"]
+
+
+class RanOn(str, Enum):
+    """What a test ran on: the code under test, the reference, or the scheme alone (its
+    variance rule or law, with no forward pass)."""
+
+    SUBJECT = "subject"
+    REFERENCE = "reference"
+    SCHEME = "scheme"
+
+
+class NullKind(str, Enum):
+    """A statistical test's null hypothesis: one value (its p-value is uniform on (0, 1) under
+    the null) or a set (a band or a bound: the p-value is valid, P(p <= a) <= a, and uniform
+    only at the set's edge)."""
+
+    POINT = "point"
+    COMPOSITE = "composite"
 
 
 @dataclass(frozen=True)
@@ -37,6 +56,10 @@ class TestResult:
     passed: bool | None
     explanation: str
     detail: str = ""
+    #: What the test ran on (None: not stated).
+    ran_on: RanOn | None = None
+    #: The kind of null hypothesis of a statistical test (None: exact check or not stated).
+    null: NullKind | None = None
 
     @property
     def outcome(self) -> Outcome:
@@ -47,6 +70,8 @@ class TestResult:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["outcome"] = self.outcome
+        for key in ("ran_on", "null"):
+            d[key] = None if d[key] is None else d[key].value
         for key in ("statistic", "p_value", "threshold"):
             value = d[key]
             if isinstance(value, float) and not math.isfinite(value):

@@ -3,7 +3,8 @@
 A candidate is any callable ``fn(fan_in, fan_out)`` returning something
 ``numpy.asarray`` accepts (torch tensors and JAX arrays included), laid out
 ``(fan_in, fan_out)`` (``in_out``) or ``(fan_out, fan_in)`` (``out_in``). Each call
-gets its own seed from ``numpy.random.SeedSequence(seed)``:
+gets its own seed from ``numpy.random.SeedSequence(seed)``, passed as
+:func:`weight_init.protocols.seeding_of` says:
 
 * ``fn`` takes an ``rng`` keyword: a ``numpy.random.Generator`` seeded with it;
 * else a ``seed`` keyword: the int (the adapters in :mod:`.adapters` take this one);
@@ -13,21 +14,22 @@ gets its own seed from ``numpy.random.SeedSequence(seed)``:
 
 from __future__ import annotations
 
-import inspect
 import math
 import random
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from weight_init.errors import InitializerCallError, InitializerTypeError, describe_exception
+from weight_init.protocols import Seeding, seeding_of
 
-SeedMode = Literal["rng", "seed", "global"]
+#: How a seed reaches the initializer (:func:`weight_init.protocols.seeding_of`).
+SeedMode = Seeding
 
 #: Shapes ``(fan_in, fan_out)`` of a check: very unequal fans both ways (fan_in vs fan_out
 #: vs fan_avg and a transposed layout differ by up to 64x), square ones, and sizes whose
@@ -45,19 +47,6 @@ DEFAULT_SHAPES: tuple[tuple[int, int], ...] = (
     (640, 32),
     (200, 200),
 )
-
-
-def seed_mode(fn: Callable[..., Any]) -> SeedMode:
-    """How :func:`call` passes a seed to ``fn`` (see the module docstring)."""
-    try:
-        params = inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return "global"
-    for name in ("rng", "seed"):
-        p = params.get(name)
-        if p is not None and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD):
-            return "rng" if name == "rng" else "seed"
-    return "global"
 
 
 @contextmanager
@@ -158,7 +147,7 @@ def draw_design(
     seed: int,
 ) -> list[Draw]:
     """Call ``fn`` ``counts[k]`` times at ``shapes[k]``, each call seeded from ``seed``."""
-    mode = seed_mode(fn)
+    mode = seeding_of(fn)
     total = sum(counts)
     seeds = np.random.SeedSequence(seed).generate_state(total, dtype=np.uint32)
     draws: list[Draw] = []

@@ -5,21 +5,29 @@
     second moment has ``E[u_j | H] = ms(H)`` exactly: the second moment is a
     martingale across depth, preserved in expectation at every width. (Its spread
     grows like depth / width, Hanin & Rolnick 2018, which is why the property is
-    stated layer by layer.) Two-sided t-test per layer, power against a 10% shift.
+    stated layer by layer.)
 
 (b) Glorot & Bengio (2010), linear activation, unequal widths. With
     ``v = 2 / (n_in + n_out)`` the forward gain ``n_in v`` (``E[ms(Z_l) | H] = n_in v ms(H)``)
     and the backward gain ``n_out v`` (``E[ms(dL/dH_{l-1}) | dL/dZ_l] = n_out v ms(dL/dZ_l)``)
     average exactly 1: neither direction is preserved alone when the widths differ,
-    but the two are balanced. Both gains are tested per layer (t-tests across units,
-    forward on the subject, backward on the reference's backward pass with a
-    standard-normal output gradient), and their mean is checked to be 1 exactly.
+    but the two are balanced. The forward gains are tested on the subject, the backward
+    gains on the reference's backward pass with the same law of weights and a
+    standard-normal output gradient, and the mean of the two gains is checked to be 1
+    exactly from the scheme's variance rule alone.
+
+Tests: each layer's per-unit second moment against its point value (a point null: the
+two-sided test of :func:`weight_init.properties.assertions.band_test`, the spread from
+units simulated with fresh weights on the same input), the two-sided Stouffer combination
+over the layers, Holm across everything; the combined tests need power >= 1/2 against a
+relative shift of ``HE_EFFECT`` / ``GLOROT_EFFECT`` (25%), or the verdict is inconclusive.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -30,15 +38,22 @@ from weight_init.properties.common import (
     LayerSample,
     band_sample,
     combined,
-    inconclusive,
     layer_rng,
-    reproduce,
-    run_subject,
     simulate_units,
 )
-from weight_init.properties.results import TestResult, Verdict
-from weight_init.properties.subject import UnsupportedCase
+from weight_init.properties.registry import (
+    Condition,
+    Context,
+    Contract,
+    Property,
+    draw_widths,
+    register,
+)
+from weight_init.properties.results import RanOn, TestResult
 from weight_init.schemes import Scheme, VarianceRule, get_scheme
+
+if TYPE_CHECKING:
+    from hypothesis.strategies import SearchStrategy
 
 HE_SCHEMES = ("he_normal", "he_uniform", "he_truncated_normal")
 #: Relative shift of a layer's second moment the He property must detect (Xavier's 1/fan_in
@@ -58,37 +73,19 @@ def _transposed(scheme: Scheme) -> Scheme:
     return Scheme(scheme.name + "^T", scheme.family, VarianceRule(rule.scale, swap))  # type: ignore[arg-type]
 
 
-def he_relu_keeps_second_moment(
-    forward_prop: object = None,
-    *,
-    widths: Sequence[int] = (64,) * 8,
-    scheme: str = "he_normal",
-    n_samples: int = 256,
-    input_dim: int = 64,
-    seed: int = 0,
-    alpha: float = 1e-3,
-) -> Verdict:
+def _he_assertions(ctx: Context) -> list[TestResult]:
     """Claim 5(a): per layer, E[mean h^2 | previous layer] = ms(previous layer)."""
-    sch = get_scheme(scheme)
-    try:
-        subject, run = run_subject(
-            forward_prop,
-            widths,
-            sch,
-            seed=seed,
-            activation="relu",
-            n_samples=n_samples,
-            input_dim=input_dim,
-        )
-    except UnsupportedCase as exc:
-        return inconclusive("he relu second moment", "he relu", str(exc), alpha)
+    run = ctx.run
     samples: list[LayerSample | None] = []
-    for layer in range(1, len(widths) + 1):
+    for layer in range(1, len(ctx.widths) + 1):
         h_prev = run.x if layer == 1 else run.acts[layer - 2]
         h = run.acts[layer - 1]
         if h_prev is None or h.shape[1] < MIN_UNITS:
             continue
         ms = float(np.mean(np.square(h_prev)))
+        null = simulate_units(
+            h_prev, ctx.scheme, "relu", h.shape[1], np.square, layer_rng(ctx.seed, layer)
+        )
         samples.append(
             band_sample(
                 np.mean(np.square(h), axis=0),
@@ -96,154 +93,156 @@ def he_relu_keeps_second_moment(
                 ms,
                 HE_EFFECT * ms,
                 name=f"layer {layer} second moment preserved",
-                alpha=alpha,
-                null=simulate_units(
-                    h_prev, sch, "relu", h.shape[1], np.square, layer_rng(seed, layer)
-                ),
+                alpha=ctx.alpha,
+                null=null,
                 explanation=f"layer {layer}'s second moment is not layer {layer - 1}'s",
                 detail=f"ms(prev) = {ms:.4g}",
             )
         )
-    tests = combined(
+    return combined(
         samples,
         name="second moment preserved",
-        alpha=alpha,
+        alpha=ctx.alpha,
         explanation="the second moment is not preserved from layer to layer",
     )
-    return A.family(
-        subject.name,
-        tests,
-        alpha,
-        metadata={
-            "claim": "he relu second moment",
-            "reproduce": reproduce(
-                "second_moment",
-                widths=list(widths),
-                scheme=scheme,
-                n_samples=n_samples,
-                input_dim=input_dim,
-                seed=seed,
-            ),
-        },
+
+
+def _gain_sample(
+    h_prev: np.ndarray, h: np.ndarray, gain: float, scheme: Scheme, ctx: Context, **kw: Any
+) -> LayerSample:
+    ms = float(np.mean(np.square(h_prev)))
+    return band_sample(
+        np.mean(np.square(h), axis=0),
+        gain * ms,
+        gain * ms,
+        GLOROT_EFFECT * gain * ms,
+        alpha=ctx.alpha,
+        null=simulate_units(h_prev, scheme, "linear", h.shape[1], np.square, kw.pop("rng")),
+        **kw,
     )
 
 
-def glorot_balances(
-    forward_prop: object = None,
-    *,
-    widths: Sequence[int] = (32, 128, 32),
-    scheme: str = "glorot_normal",
-    n_samples: int = 256,
-    input_dim: int = 128,
-    seed: int = 0,
-    alpha: float = 1e-3,
-) -> Verdict:
+def _glorot_assertions(ctx: Context) -> list[TestResult]:
     """Claim 5(b): forward gain n_in v and backward gain n_out v per layer, mean exactly 1."""
-    sch = get_scheme(scheme)
-    try:
-        subject, run = run_subject(
-            forward_prop,
-            widths,
-            sch,
-            seed=seed,
-            activation="linear",
-            n_samples=n_samples,
-            input_dim=input_dim,
-        )
-    except UnsupportedCase as exc:
-        return inconclusive("glorot balance", "glorot", str(exc), alpha)
-    assert run.x is not None
-    fans = [run.x.shape[1], *widths]
+    run, sch, alpha = ctx.run, ctx.scheme, ctx.alpha
+    assert run.x is not None  # the flexible contract (the property's condition)
+    fans = [run.x.shape[1], *ctx.widths]
     tests: list[TestResult] = []
     forward: list[LayerSample | None] = []
     backward: list[LayerSample | None] = []
-    for layer in range(1, len(widths) + 1):
+    for layer in range(1, len(fans)):
         n_in, n_out = fans[layer - 1], fans[layer]
         v = sch.variance(n_in, n_out)
         mean_gain = (n_in * v + n_out * v) / 2
-        tests.append(
-            A.exact(
-                f"layer {layer} mean of gains",
-                mean_gain,
-                1.0,
-                abs(mean_gain - 1.0) <= 1e-12,
-                f"layer {layer}: (n_in + n_out) v / 2 != 1: not Glorot's rule",
-            )
+        exact = A.exact(
+            f"layer {layer} mean of gains",
+            mean_gain,
+            1.0,
+            abs(mean_gain - 1.0) <= 1e-12,
+            f"layer {layer}: (n_in + n_out) v / 2 != 1: not Glorot's rule",
         )
+        tests.append(replace(exact, ran_on=RanOn.SCHEME))
         h_prev = run.x if layer == 1 else run.acts[layer - 2]
-        h = run.acts[layer - 1]
-        if h.shape[1] >= MIN_UNITS:
-            ms = float(np.mean(np.square(h_prev)))
+        if n_out >= MIN_UNITS:
             forward.append(
-                band_sample(
-                    np.mean(np.square(h), axis=0),
-                    n_in * v * ms,
-                    n_in * v * ms,
-                    GLOROT_EFFECT * n_in * v * ms,
+                _gain_sample(
+                    h_prev,
+                    run.acts[layer - 1],
+                    n_in * v,
+                    sch,
+                    ctx,
+                    rng=layer_rng(ctx.seed, layer),
                     name=f"layer {layer} forward gain n_in v = {n_in * v:.3g}",
-                    alpha=alpha,
-                    null=simulate_units(
-                        h_prev, sch, "linear", h.shape[1], np.square, layer_rng(seed, layer)
-                    ),
                     explanation=f"layer {layer}'s forward variance gain is not n_in v",
                 )
             )
     # Backward, on the reference's backward pass with the same law of weights.
-    gen = np.random.default_rng(seed + 7)
+    gen = np.random.default_rng(ctx.seed + 7)
     weights = [sch.sample(a, b, rng=gen) for a, b in itertools.pairwise(fans)]
     g_out = gen.standard_normal((run.x.shape[0], fans[-1]))
     grads = forward_backward(run.x, weights, "linear", output_grad=g_out)
-    for layer in range(1, len(widths) + 1):
+    for layer in range(1, len(fans)):
         n_in, n_out = fans[layer - 1], fans[layer]
         if n_in < MIN_UNITS:
             continue
-        v = sch.variance(n_in, n_out)
         delta = grads.preact_grads[layer - 1]
-        back = delta @ weights[layer - 1].T  # dL/dH_{l-1}, (m, n_in)
-        ms = float(np.mean(np.square(delta)))
+        gain = n_out * sch.variance(n_in, n_out)
         backward.append(
-            band_sample(
-                np.mean(np.square(back), axis=0),
-                n_out * v * ms,
-                n_out * v * ms,
-                GLOROT_EFFECT * n_out * v * ms,
-                name=f"layer {layer} backward gain n_out v = {n_out * v:.3g}",
-                alpha=alpha,
-                null=simulate_units(
-                    delta, _transposed(sch), "linear", n_in, np.square, layer_rng(seed, layer, 1)
-                ),
+            _gain_sample(
+                delta,
+                delta @ weights[layer - 1].T,  # dL/dH_{l-1}, (m, n_in)
+                gain,
+                _transposed(sch),
+                ctx,
+                rng=layer_rng(ctx.seed, layer, 1),
+                name=f"layer {layer} backward gain n_out v = {gain:.3g}",
                 explanation=f"layer {layer}'s backward variance gain is not n_out v",
             )
         )
-    tests.extend(
-        combined(
-            forward,
-            name="forward gains n_in v",
-            alpha=alpha,
-            explanation="forward variance gains are not n_in v",
-        )
+    tests += combined(
+        forward,
+        name="forward gains n_in v",
+        alpha=alpha,
+        explanation="forward variance gains are not n_in v",
     )
-    tests.extend(
-        combined(
-            backward,
-            name="backward gains n_out v",
-            alpha=alpha,
-            explanation="backward variance gains are not n_out v",
-        )
+    back = combined(
+        backward,
+        name="backward gains n_out v",
+        alpha=alpha,
+        explanation="backward variance gains are not n_out v",
     )
-    return A.family(
-        subject.name,
-        tests,
-        alpha,
-        metadata={
-            "claim": "glorot balance",
-            "reproduce": reproduce(
-                "glorot_balance",
-                widths=list(widths),
-                scheme=scheme,
-                n_samples=n_samples,
-                input_dim=input_dim,
-                seed=seed,
-            ),
+    return tests + [replace(t, ran_on=RanOn.REFERENCE) for t in back]
+
+
+def _strategy(schemes: tuple[str, ...], **net: Any) -> SearchStrategy[dict[str, Any]]:
+    from hypothesis import strategies as st
+
+    from weight_init.properties import strategies as S
+
+    return st.builds(
+        lambda n, scheme, seed: {**n.kwargs(), "scheme": scheme, "seed": seed},
+        S.networks(**net),
+        st.sampled_from(schemes),
+        S.seeds,
+    )
+
+
+he_relu_keeps_second_moment = register(
+    Property(
+        name="second_moment",
+        claim="Under He's 2/fan_in and relu each layer's second moment equals the previous "
+        "layer's in expectation, at every width.",
+        condition=Condition(activations=("relu",)),
+        defaults={
+            "widths": (64,) * 8,
+            "scheme": "he_normal",
+            "n_samples": 256,
+            "input_dim": 64,
+            "seed": 0,
         },
+        scheme=lambda params: get_scheme(str(params["scheme"])),
+        assertions=_he_assertions,
+        suite_cases=lambda gen: [{"widths": draw_widths(gen, 6), "scheme": "he_normal"}],
+        strategy=lambda: _strategy(HE_SCHEMES, max_depth=30),
     )
+)
+
+glorot_balances = register(
+    Property(
+        name="glorot_balance",
+        claim="Under Glorot's 2/(fan_in + fan_out) and a linear network the forward gain "
+        "n_in v and the backward gain n_out v average exactly 1.",
+        condition=Condition(activations=("linear",), contract=Contract.FLEXIBLE),
+        defaults={
+            "widths": (32, 128, 32),
+            "scheme": "glorot_normal",
+            "n_samples": 256,
+            "input_dim": 128,
+            "seed": 0,
+        },
+        scheme=lambda params: get_scheme(str(params["scheme"])),
+        assertions=_glorot_assertions,
+        suite_cases=lambda gen: [{"widths": [32, 128, 48], "scheme": "glorot_normal"}],
+        strategy=lambda: _strategy(GLOROT_SCHEMES, max_depth=6, constant_width=False),
+    )
+)

@@ -11,7 +11,6 @@ the properties) and tanh.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +18,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from weight_init.errors import ForwardPropContractError
+from weight_init.protocols import forward_keywords_of
 from weight_init.schemes import Scheme
 
 ForwardPropFn = Callable[..., Any]
@@ -49,14 +50,37 @@ class Run:
     input_dim: int
 
 
-def _keywords(fn: ForwardPropFn) -> set[str]:
+def unpack_result(
+    result: object, sizes: Sequence[int], n_samples: int
+) -> tuple[list[NDArray[np.float64]], list[float], list[float]]:
+    """The contract's ``(acts, means, stds)`` as arrays and floats, or a
+    :class:`~weight_init.errors.ForwardPropContractError` saying in one line what is wrong
+    (``returned 9 layers for 10 widths``, a wrong key or shape, a missing mean or std)."""
+    if not isinstance(result, tuple | list) or len(result) != 3:
+        raise ForwardPropContractError(f"returned {type(result).__name__}, not (acts, means, stds)")
+    acts, means, stds = result
+    depth = len(sizes)
+    if not isinstance(acts, dict):
+        raise ForwardPropContractError(
+            f"acts is {type(acts).__name__}, not a dict layer index -> activations"
+        )
+    if len(acts) != depth:
+        raise ForwardPropContractError(f"returned {len(acts)} layers for {depth} widths")
+    if sorted(acts) != list(range(depth)):
+        raise ForwardPropContractError(f"acts has keys {sorted(acts)}, expected 0..{depth - 1}")
+    arrs = [np.asarray(acts[i], dtype=np.float64) for i in range(depth)]
+    for i, (a, w) in enumerate(zip(arrs, sizes, strict=True)):
+        if a.shape != (n_samples, w):
+            raise ForwardPropContractError(
+                f"acts[{i}] has shape {a.shape}, expected {(n_samples, w)}"
+            )
     try:
-        params = inspect.signature(fn).parameters.values()
-    except (TypeError, ValueError):
-        return set()
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
-        return {"x", "seed", "activation", "keep_activations"}
-    return {p.name for p in params if p.kind is not inspect.Parameter.POSITIONAL_ONLY}
+        ms, ss = [float(m) for m in means], [float(s) for s in stds]
+    except (TypeError, ValueError) as exc:
+        raise ForwardPropContractError(f"means/stds are not sequences of numbers: {exc}") from None
+    if len(ms) != depth or len(ss) != depth:
+        raise ForwardPropContractError(f"{len(ms)} means and {len(ss)} stds for {depth} layers")
+    return arrs, ms, ss
 
 
 @dataclass(frozen=True)
@@ -75,11 +99,18 @@ class Subject:
             from weight_init.experiment import forward_prop as reference
 
             return cls(
-                reference, "weight_init.experiment.forward_prop", frozenset(_keywords(reference))
+                reference, "weight_init.experiment.forward_prop", forward_keywords_of(reference)
             )
         module = getattr(forward_prop, "__module__", "?")
         name = f"{module}.{getattr(forward_prop, '__qualname__', repr(forward_prop))}"
-        return cls(forward_prop, name, frozenset(_keywords(forward_prop)))
+        return cls(forward_prop, name, forward_keywords_of(forward_prop))
+
+    @property
+    def is_reference(self) -> bool:
+        """The reference itself (its results are then the reference's, not a subject's)."""
+        from weight_init.experiment import forward_prop as reference
+
+        return self.forward_prop is reference
 
     @property
     def flexible(self) -> bool:
@@ -99,7 +130,12 @@ class Subject:
         n_samples: int = SEED_SAMPLES,
         input_dim: int = SEED_INPUT_DIM,
     ) -> Run:
-        """Run the subject on ``widths``; weights from ``init`` (a Scheme draws from the seed)."""
+        """Run the subject on ``widths``; weights from ``init`` (a Scheme draws from the seed).
+
+        Raises :class:`UnsupportedCase` for a case the subject's contract cannot run, and
+        :class:`~weight_init.errors.ForwardPropContractError` (:func:`unpack_result`) for a
+        result that breaks the contract; whatever the subject itself raises propagates.
+        """
         sizes = [int(w) for w in widths]
         if self.flexible:
             # The input comes from its own stream: drawn from default_rng(seed), the
@@ -122,9 +158,9 @@ class Subject:
             out = self.forward_prop(sizes, legacy_init)
             xin = None
             dim = SEED_INPUT_DIM
-        acts_d, means, stds = out
-        acts = [np.asarray(acts_d[i], dtype=np.float64) for i in range(len(sizes))]
-        return Run(xin, acts, [float(m) for m in means], [float(s) for s in stds], activation, dim)
+            n_samples = SEED_SAMPLES
+        acts, means, stds = unpack_result(out, sizes, n_samples)
+        return Run(xin, acts, means, stds, activation, dim)
 
 
 def _legacy(init: Scheme | Callable[..., Any]) -> Callable[[int, int], Any]:

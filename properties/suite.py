@@ -1,77 +1,56 @@
-"""The property family: every claim of the seed notes as a checked statement.
+"""The property family: every registered claim run on cases derived from one seed.
 
-``PROPERTIES`` maps a short name to each property function; every one takes the
+The properties live in :data:`weight_init.properties.registry.PROPERTIES` (name ->
+:class:`~weight_init.properties.registry.Property`); each is called with the
 implementation under test first (``None``: the reference
 :func:`weight_init.experiment.forward_prop`) and returns a
-:class:`~weight_init.properties.results.Verdict` whose tests are Holm-corrected
-at the family-wise false-fail rate ``alpha``.
+:class:`~weight_init.properties.results.Verdict` whose tests are Holm-corrected at the
+family-wise false-fail rate ``alpha``.
 
-:func:`run_suite` runs them all on nine cases derived from ``seed``, each verdict
-at ``alpha``; one suite run then has a false-alarm rate of at most ``9 * alpha``
-(Bonferroni over the verdicts). Measured by :mod:`weight_init.app.calibration.false_alarm`:
-1 of 200 seeds at alpha = 1e-3 (bound 0.009).
+:func:`run_suite` runs every property on the cases it draws from ``seed`` (nine for the
+built-ins), each verdict at ``alpha``; one suite run then has a false-alarm rate of at most
+``len(cases) * alpha`` (Bonferroni over the verdicts). Measured by
+:mod:`weight_init.app.calibration.false_alarm`; the per-test p-values' calibration by
+:mod:`weight_init.app.calibration.property_calibration` (docs/calibration_properties.md).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
-from weight_init.properties.bounded_decay import xavier_bounded_decay
+from weight_init.errors import InvalidParameterError
+from weight_init.properties.registry import PROPERTIES, Property
 from weight_init.properties.results import Verdict
-from weight_init.properties.saturation import big_init_saturates
-from weight_init.properties.second_moment import glorot_balances, he_relu_keeps_second_moment
 from weight_init.properties.subject import Subject
-from weight_init.properties.symmetry import symmetry_never_broken
-from weight_init.properties.theory_agreement import agrees_with_theory
-from weight_init.properties.vanishing import small_init_vanishes
 
-Property = Callable[..., Verdict]
-
-PROPERTIES: dict[str, Property] = {
-    "symmetry": symmetry_never_broken,
-    "vanishing": small_init_vanishes,
-    "saturation": big_init_saturates,
-    "bounded_decay": xavier_bounded_decay,
-    "second_moment": he_relu_keeps_second_moment,
-    "glorot_balance": glorot_balances,
-    "theory_agreement": agrees_with_theory,
-}
-
-#: Properties that need keyword options (activation other than tanh, an explicit input).
-NEEDS_OPTIONS = ("second_moment", "glorot_balance")
+#: Second word of the suite's case generator, ``default_rng([seed, CASE_STREAM])``.
+CASE_STREAM = 20261129
 
 
-def suite_cases(seed: int, flexible: bool = True) -> list[tuple[str, dict[str, object]]]:
-    """The cases :func:`run_suite` runs, derived from ``seed`` (widths drawn, unequal).
+def suite_cases(seed: int, flexible: bool = True) -> list[tuple[str, dict[str, Any]]]:
+    """The cases :func:`run_suite` runs, derived from ``seed``: every property's
+    ``suite_cases`` in registry order from one Generator; case i gets ``seed * 1000 + i``.
 
-    Sizes are modest (widths 32..128, batch 256) so the whole suite takes seconds;
-    a seed-contract subject gets its fixed 1000 x 500 input and tanh.
+    Sizes are modest (widths 32..128, batch 256) so the whole suite takes seconds. With
+    ``flexible=False`` (a seed-contract subject: tanh, unknown input) the cases its
+    contract cannot run are left out.
     """
-    gen = np.random.default_rng([seed, 20261129])
-
-    def widths(depth: int, lo: int = 32, hi: int = 128) -> list[int]:
-        return [int(w) for w in gen.integers(lo, hi + 1, size=depth)]
-
-    cases: list[tuple[str, dict[str, object]]] = [
-        ("symmetry", {"widths": widths(3), "value": 0.0}),
-        ("symmetry", {"widths": widths(3), "value": float(gen.uniform(-0.2, 0.2))}),
-        ("vanishing", {"widths": widths(6), "sigma": 0.01}),
-        ("saturation", {"widths": widths(4), "sigma": 1.0}),
-        ("bounded_decay", {"widths": widths(10), "scheme": "xavier"}),
-        ("second_moment", {"widths": widths(6), "scheme": "he_normal"}),
-        ("glorot_balance", {"widths": [32, 128, 48], "scheme": "glorot_normal"}),
-        ("theory_agreement", {"widths": widths(4), "scheme": "glorot_uniform"}),
-        (
-            "theory_agreement",
-            {"widths": widths(4), "scheme": "lecun_normal", "activation": "selu"},
-        ),
-    ]
-    if not flexible:
-        cases = [(n, kw) for n, kw in cases if n not in NEEDS_OPTIONS and "activation" not in kw]
+    gen = np.random.default_rng([seed, CASE_STREAM])
+    cases: list[tuple[str, dict[str, Any]]] = []
+    for name, prop in PROPERTIES.items():
+        cases.extend((name, dict(kw)) for kw in prop.suite_cases(gen))
     for i, (_, kw) in enumerate(cases):
         kw["seed"] = int(seed) * 1000 + i
+    if not flexible:
+        seed_contract = Subject(lambda *a: None, "seed contract", frozenset())
+        cases = [
+            (n, kw)
+            for n, kw in cases
+            if PROPERTIES[n].condition.runnable_by(seed_contract, {**PROPERTIES[n].defaults, **kw})
+        ]
     return cases
 
 
@@ -89,13 +68,22 @@ def run_suite(
     it can run. Each verdict's metadata names its property and case. With
     ``stop_on_failure`` it returns as soon as one verdict fails.
     """
+    if forward_prop is not None and not callable(forward_prop):
+        raise InvalidParameterError(
+            f"forward_prop must be callable or None, got {type(forward_prop).__name__}"
+        )
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise InvalidParameterError(f"seed must be a non-negative integer, got {seed!r}")
+    if not 0.0 < alpha < 1.0:
+        raise InvalidParameterError(f"alpha must be in (0, 1), got {alpha!r}")
     subject = Subject.of(forward_prop)
     out: list[Verdict] = []
-    for name, kwargs in suite_cases(seed, subject.flexible):
+    for name, kwargs in suite_cases(int(seed), subject.flexible):
         verdict = PROPERTIES[name](subject, alpha=alpha, **kwargs)
-        verdict.metadata.setdefault("property", name)
-        verdict.metadata.setdefault("case", dict(kwargs))
         out.append(verdict)
         if stop_on_failure and verdict.outcome == "fail":
             break
     return out
+
+
+__all__ = ["PROPERTIES", "Property", "run_suite", "suite_cases"]

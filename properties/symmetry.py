@@ -18,16 +18,21 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from weight_init.backward import forward_backward, gradient_descent
 from weight_init.errors import WeightInitError
 from weight_init.properties import assertions as A
-from weight_init.properties.common import inconclusive, reproduce, run_subject
-from weight_init.properties.results import TestResult, Verdict
-from weight_init.properties.subject import SEED_INPUT_DIM, UnsupportedCase
+from weight_init.properties.registry import Condition, Context, Property, draw_widths, register
+from weight_init.properties.results import RanOn, TestResult
+from weight_init.properties.subject import SEED_INPUT_DIM
 from weight_init.schemes import constant
+
+if TYPE_CHECKING:
+    from hypothesis.strategies import SearchStrategy
 
 EPS = float(np.finfo(np.float64).eps)
 #: Bound on |x| for an unknown standard-normal input (P(|z| > 8) = 1.2e-15 per entry).
@@ -42,35 +47,11 @@ def _bound(value: float, fan_in: int, h_prev_abs_row_sum: float) -> float:
     return 4.0 * fan_in * EPS * abs(value) * h_prev_abs_row_sum + 1e-300
 
 
-def symmetry_never_broken(
-    forward_prop: object = None,
-    *,
-    widths: Sequence[int] = (64, 32, 64),
-    value: float = 0.0,
-    activation: str = "tanh",
-    n_samples: int = 128,
-    input_dim: int = 32,
-    steps: int = 3,
-    seed: int = 0,
-    alpha: float = 1e-3,
-) -> Verdict:
-    """Claim 1: all units of every layer identical under ``constant(value)``; with the
-    reference's backward pass, hidden units' gradient updates identical and units still
-    identical after ``steps`` gradient-descent steps. Exact checks (no p-values)."""
-    subject_name = "symmetry"
-    scheme = constant(value)
-    try:
-        subject, run = run_subject(
-            forward_prop,
-            widths,
-            scheme,
-            seed=seed,
-            activation=activation,
-            n_samples=n_samples,
-            input_dim=input_dim,
-        )
-    except UnsupportedCase as exc:
-        return inconclusive(subject_name, "symmetry", str(exc), alpha)
+def _assertions(ctx: Context) -> list[TestResult]:
+    """All units of every layer identical under ``constant(value)``; with the reference's
+    backward pass (flexible subjects), hidden units' gradient updates identical and units
+    still identical after ``steps`` gradient-descent steps. Exact checks (no p-values)."""
+    run, widths, value = ctx.run, ctx.widths, float(ctx.params["value"])
     tests: list[TestResult] = []
     fans = [run.x.shape[1] if run.x is not None else SEED_INPUT_DIM, *widths]
     for i, h in enumerate(run.acts):
@@ -92,25 +73,53 @@ def symmetry_never_broken(
                 f"max |h_j - h_1| = {spread:.3g} (rounding bound {bound:.3g})",
             )
         )
-    if subject.flexible and run.x is not None and len(widths) >= 2:
-        tests.extend(_backward_checks(run.x, widths, value, activation, steps, seed))
-    return A.family(
-        subject.name,
-        tests,
-        alpha,
-        metadata={
-            "claim": "symmetry",
-            "reproduce": reproduce(
-                "symmetry",
-                widths=list(widths),
-                value=value,
-                activation=activation,
-                n_samples=n_samples,
-                input_dim=input_dim,
-                seed=seed,
-            ),
-        },
+    if ctx.subject.flexible and run.x is not None and len(widths) >= 2:
+        steps = int(ctx.params["steps"])
+        back = _backward_checks(run.x, widths, value, run.activation, steps, ctx.seed)
+        tests.extend(replace(t, ran_on=RanOn.REFERENCE) for t in back)
+    return tests
+
+
+def _strategy() -> SearchStrategy[dict[str, Any]]:
+    from hypothesis import strategies as st
+
+    from weight_init.properties import strategies as S
+
+    return st.builds(
+        lambda net, value, act, seed: (
+            {**net.kwargs(), "value": value, "activation": act} | {"seed": seed}
+        ),
+        S.networks(max_depth=8),
+        S.constant_values,
+        S.activations,
+        S.seeds,
     )
+
+
+symmetry_never_broken = register(
+    Property(
+        name="symmetry",
+        claim="Under zeros or any constant init all units of a layer are identical, in the "
+        "forward pass and after any number of gradient-descent steps: symmetry is never broken.",
+        condition=Condition(activations=None),
+        defaults={
+            "widths": (64, 32, 64),
+            "value": 0.0,
+            "activation": "tanh",
+            "n_samples": 128,
+            "input_dim": 32,
+            "steps": 3,
+            "seed": 0,
+        },
+        scheme=lambda params: constant(float(params["value"])),
+        assertions=_assertions,
+        suite_cases=lambda gen: [
+            {"widths": draw_widths(gen, 3), "value": 0.0},
+            {"widths": draw_widths(gen, 3), "value": float(gen.uniform(-0.2, 0.2))},
+        ],
+        strategy=_strategy,
+    )
+)
 
 
 def _backward_checks(

@@ -22,9 +22,10 @@ decays only like 1/l) and leaves the linear regime, where tanh shrinks it below
 ``g^2 (1 - 2 Q_LINEAR)``; ``tests/test_properties_counterexample.py`` shows the
 Hypothesis search finding such a case.
 
-Test per layer: two one-sided t-tests across the layer's units against the band,
-and their Stouffer combination over the layers, Holm across all; the combined test
-must have power >= 1/2 against a shift of ``VANISHING_EFFECT g_l^2 ms(H)`` (25%)
+Test per layer: the band test of :func:`weight_init.properties.assertions.band_test`
+across the layer's units (a point null for linear, whose band is a point: two-sided),
+and the two-sided Stouffer combination over the layers, Holm across all; the combined
+test must have power >= 1/2 against a shift of ``VANISHING_EFFECT g_l^2 ms(H)`` (25%)
 outside the band, or the verdict is inconclusive. The spread of each layer's statistic
 is simulated from fresh weights given the same previous layer (deep near-linear layers
 have inputs of effective rank ~1-2, see :mod:`weight_init.properties.assertions`).
@@ -34,25 +35,32 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from weight_init.properties import assertions as A
 from weight_init.properties.common import (
     MIN_UNITS,
     LayerSample,
     band_sample,
     combined,
-    inconclusive,
     layer_rng,
-    reproduce,
-    run_subject,
     simulate_units,
 )
-from weight_init.properties.results import Verdict
-from weight_init.properties.subject import UnsupportedCase
+from weight_init.properties.registry import (
+    Condition,
+    Context,
+    Params,
+    Property,
+    draw_widths,
+    register,
+)
+from weight_init.properties.results import TestResult
 from weight_init.schemes import Scheme, variance_scaling
 from weight_init.theory import predict
+
+if TYPE_CHECKING:
+    from hypothesis.strategies import SearchStrategy
 
 #: Pre-activation variance up to which tanh counts as linear (relative error 2 Q_LINEAR = 10%).
 Q_LINEAR = 0.05
@@ -83,78 +91,84 @@ def _scheme(sigma: float) -> Scheme:
     return variance_scaling(sigma * sigma, "fixed", "normal", name=f"normal(std={sigma:g})")
 
 
-def small_init_vanishes(
-    forward_prop: object = None,
-    *,
-    widths: Sequence[int] = (64, 64, 64, 64, 64, 64),
-    sigma: float = 0.01,
-    activation: str = "tanh",
-    n_samples: int = 256,
-    input_dim: int = 500,
-    seed: int = 0,
-    alpha: float = 1e-3,
-) -> Verdict:
-    """Claim 2 (module docstring), tested on layers 2..L with Holm across layers."""
-    scheme = _scheme(sigma)
-    try:
-        subject, run = run_subject(
-            forward_prop,
-            widths,
-            scheme,
-            seed=seed,
-            activation=activation,
-            n_samples=n_samples,
-            input_dim=input_dim,
-        )
-    except UnsupportedCase as exc:
-        return inconclusive("small init vanishes", "small init", str(exc), alpha)
-    g = gains(sigma, widths, run.input_dim)
+def _assertions(ctx: Context) -> list[TestResult]:
+    """Layers 2..L: the band test of each layer's second moment, and their combination."""
+    run, sigma, activation = ctx.run, float(ctx.params["sigma"]), ctx.run.activation
+    g = gains(sigma, ctx.widths, run.input_dim)
     lower_factor = 1.0 if activation == "linear" else 1.0 - 2.0 * Q_LINEAR
     samples: list[LayerSample | None] = []
-    for layer in range(2, len(widths) + 1):
+    for layer in range(2, len(ctx.widths) + 1):
         h_prev, h = run.acts[layer - 2], run.acts[layer - 1]
         if h.shape[1] < MIN_UNITS:
             continue
         ms = float(np.mean(np.square(h_prev)))
         top = g[layer - 1] ** 2 * ms
-        u = np.mean(np.square(h), axis=0)
+        null = simulate_units(
+            h_prev, ctx.scheme, activation, h.shape[1], np.square, layer_rng(ctx.seed, layer)
+        )
         samples.append(
             band_sample(
-                u,
+                np.mean(np.square(h), axis=0),
                 top * lower_factor,
                 top,
                 VANISHING_EFFECT * top,
                 name=f"layer {layer} shrinks by g",
-                alpha=alpha,
-                null=simulate_units(
-                    h_prev, scheme, activation, h.shape[1], np.square, layer_rng(seed, layer)
-                ),
+                alpha=ctx.alpha,
+                null=null,
                 explanation=f"layer {layer}'s std ratio is not g = {g[layer - 1]:.4g} "
                 f"within the linear-regime band",
                 detail=f"g^2 ms(prev) = {top:.4g}",
             )
         )
-    tests = combined(
+    return combined(
         samples,
         name="all layers shrink by g",
-        alpha=alpha,
+        alpha=ctx.alpha,
         explanation="the layers' std ratios are not g within the linear-regime band",
     )
-    return A.family(
-        subject.name,
-        tests,
-        alpha,
-        metadata={
-            "claim": "small init vanishes",
-            "condition_holds": condition_holds(sigma, widths, run.input_dim, activation),
-            "reproduce": reproduce(
-                "vanishing",
-                widths=list(widths),
-                sigma=sigma,
-                activation=activation,
-                n_samples=n_samples,
-                input_dim=input_dim,
-                seed=seed,
-            ),
-        },
+
+
+def _strategy() -> SearchStrategy[dict[str, Any]]:
+    from hypothesis import strategies as st
+
+    from weight_init.properties import strategies as S
+
+    @st.composite
+    def cases(draw: st.DrawFn) -> dict[str, Any]:
+        net = draw(S.networks(min_depth=2, max_depth=30))
+        gain, act, seed = draw(S.small_scales()), draw(st.sampled_from(ACTIVATIONS)), draw(S.seeds)
+        sigma = gain / math.sqrt(max([net.input_dim, *net.widths[:-1]]))
+        if not condition_holds(sigma, net.widths, net.input_dim, act):
+            sigma *= 0.1  # deeper into the linear regime: the claim's condition
+        return {**net.kwargs(), "sigma": sigma, "activation": act, "seed": seed}
+
+    return cases()
+
+
+def _holds(params: Params, input_dim: int) -> bool:
+    return condition_holds(
+        float(params["sigma"]), params["widths"], input_dim, str(params["activation"])
     )
+
+
+small_init_vanishes = register(
+    Property(
+        name="vanishing",
+        claim="Under a small fixed-std init with every layer gain g_l < 1 in the linear regime, "
+        "each layer's std is the previous one's times g_l: the signal vanishes geometrically.",
+        condition=Condition(activations=ACTIVATIONS),
+        defaults={
+            "widths": (64,) * 6,
+            "sigma": 0.01,
+            "activation": "tanh",
+            "n_samples": 256,
+            "input_dim": 500,
+            "seed": 0,
+        },
+        scheme=lambda params: _scheme(float(params["sigma"])),
+        assertions=_assertions,
+        suite_cases=lambda gen: [{"widths": draw_widths(gen, 6), "sigma": 0.01}],
+        strategy=_strategy,
+        condition_holds=_holds,
+    )
+)

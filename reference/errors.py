@@ -58,3 +58,19 @@ def describe_exception(exc: BaseException) -> str:
     """One-line ``Type: message`` rendering of ``exc`` (first line of the message only)."""
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+class ForwardPropContractError(WeightInitError, ValueError):
+    """A forward_prop returned something other than the contract's ``(acts, means, stds)``
+    with one entry per layer of the right shape (e.g. 9 layers for 10 widths)."""
+
+
+# -- added by the family/check redesign (issue 11) ------------------------------------------
+
+
+class UnknownFamilyError(WeightInitError, ValueError):
+    """No distribution family is registered under the given name."""
+
+
+class UnsupportedSchemeError(WeightInitError, ValueError):
+    """A scheme expression states a law no registered family implements (yet)."""

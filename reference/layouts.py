@@ -1,12 +1,40 @@
-"""Weight layouts: the reference's ``in_out`` and PyTorch's ``out_in``.
+"""Weight layouts: which axis of a stored weight is which, and how each framework computes fans.
 
-* ``in_out``: shape ``(fan_in, fan_out)``, used as ``H @ W`` (the seed, Keras, JAX).
-* ``out_in``: shape ``(fan_out, fan_in)``, used as ``H @ W.T`` (``torch.nn.Linear.weight``);
-  PyTorch computes fan_in from the *second* axis.
+The reference draws ``(fan_in, fan_out)`` matrices. Real weights are stored otherwise:
+
+* ``in_out``: ``(in, out)``, used as ``H @ W`` (the seed, Keras ``Dense``, JAX/Flax ``Dense``).
+* ``out_in``: ``(out, in)``, used as ``H @ W.T`` (``torch.nn.Linear.weight``); PyTorch reads
+  fan_in from the *second* axis.
+* ``torch.conv``: ``(O, I/g, *k)`` (``torch.nn.ConvNd``).
+* ``torch.conv_transpose``: ``(I, O/g, *k)`` (``torch.nn.ConvTransposeNd``).
+* ``keras.conv``: ``(*k, I/g, O)``; ``keras.conv_transpose``: ``(*k, O, I)`` (no groups).
+* ``flax.conv``: ``(*k, I/g, O)``; ``flax.conv_transpose``: ``(*k, I, O)`` (no groups).
+
+Every framework computes the fans *from the array shape alone*, as ``rf = prod(spatial)``,
+``fan_in = shape[a] * rf`` and ``fan_out = shape[b] * rf`` for two fixed axes ``a``, ``b``:
+
+* torch (``torch/nn/init.py: _calculate_fan_in_and_fan_out``): ``a = 1``, ``b = 0``;
+* Keras (``keras/src/initializers/random_initializers.py: compute_fans``): ``a = -2``,
+  ``b = -1``;
+* JAX/Flax (``jax/_src/nn/initializers.py: _compute_fans``, ``in_axis=-2, out_axis=-1``).
+
+So on a transposed convolution torch and Keras read fan_in from the *output*-channel axis
+(:attr:`Layout.fans_transposed`), and on a grouped convolution torch's fan_out is ``O * rf``,
+not ``O/g * rf``. :meth:`Layout.fans` reproduces these (the framework's quirks included);
+:meth:`KernelSpec.true_fans` gives the connectivity fans, ``I/g * rf`` and ``O/g * rf``.
+
+:meth:`Layout.matrix` views an n-d kernel as a 2-D ``(I_stored * rf, O_stored)`` matrix by a
+transpose and a reshape: every entry is kept, so for i.i.d. entries the view has the law of a
+reference matrix; fans come from :meth:`Layout.fans`, not from the view's shape.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum
+from types import MappingProxyType
 from typing import Any, Literal
 
 import numpy as np
@@ -35,3 +63,206 @@ def shape_for(fan_in: int, fan_out: int, convention: str) -> tuple[int, int]:
 def to_in_out(w: NDArray[Any], convention: str) -> NDArray[Any]:
     """View ``w`` (laid out by ``convention``) in the reference's ``(fan_in, fan_out)`` layout."""
     return np.asarray(w) if check_convention(convention) == "in_out" else np.asarray(w).T
+
+
+class Role(Enum):
+    """What an axis of a stored weight holds."""
+
+    IN = "in"
+    OUT = "out"
+    SPATIAL = "spatial"  # zero or more kernel axes, in place of this marker
+
+
+@dataclass(frozen=True)
+class Fans:
+    """``(fan_in, fan_out)`` of one weight."""
+
+    fan_in: int
+    fan_out: int
+
+    def as_tuple(self) -> tuple[int, int]:
+        return (self.fan_in, self.fan_out)
+
+
+@dataclass(frozen=True)
+class KernelSpec:
+    """A layer's weight in framework-neutral terms: channels, kernel size, groups.
+
+    ``in_channels`` and ``out_channels`` are the layer's (not per group); both must be
+    divisible by ``groups``. ``kernel`` is empty for a dense layer.
+    """
+
+    in_channels: int
+    out_channels: int
+    kernel: tuple[int, ...] = ()
+    groups: int = 1
+
+    def __post_init__(self) -> None:
+        for what, v in (("in_channels", self.in_channels), ("out_channels", self.out_channels)):
+            if not isinstance(v, int) or v <= 0:
+                raise InvalidParameterError(f"{what} must be a positive integer, got {v!r}")
+        if any(not isinstance(k, int) or k <= 0 for k in self.kernel):
+            raise InvalidParameterError(f"kernel sizes must be positive, got {self.kernel!r}")
+        g = self.groups
+        if not isinstance(g, int) or g <= 0 or self.in_channels % g or self.out_channels % g:
+            raise InvalidParameterError(
+                f"groups={g!r} must divide in_channels={self.in_channels} "
+                f"and out_channels={self.out_channels}"
+            )
+
+    @property
+    def receptive_field(self) -> int:
+        return math.prod(self.kernel)
+
+    @property
+    def depthwise(self) -> bool:
+        return self.groups > 1 and self.groups == self.in_channels
+
+    def true_fans(self) -> Fans:
+        """Connectivity fans: inputs per output unit, outputs per input unit (stride 1)."""
+        rf = self.receptive_field
+        g = self.groups
+        return Fans(self.in_channels // g * rf, self.out_channels // g * rf)
+
+    def describe(self) -> str:
+        k = "x".join(map(str, self.kernel)) or "dense"
+        grp = "" if self.groups == 1 else f", g={self.groups}"
+        grp = ", depthwise" if self.depthwise else grp
+        return f"{self.in_channels}->{self.out_channels}, k={k}{grp}"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A framework's storage of a weight and its fan computation, as data.
+
+    ``axes`` lists the roles in storage order (``SPATIAL`` stands for all kernel axes).
+    ``grouped`` is the channel axis stored divided by ``groups`` (``None``: no groups).
+    The framework's fans are ``shape[fan_in_role] * rf`` and ``shape[fan_out_role] * rf``.
+    """
+
+    name: str
+    axes: tuple[Role, ...]
+    grouped: Role | None
+    fan_in_role: Role
+    fan_out_role: Role
+    source: str
+    description: str = ""
+
+    @property
+    def spatial(self) -> bool:
+        return Role.SPATIAL in self.axes
+
+    @property
+    def fans_transposed(self) -> bool:
+        """True when the framework reads fan_in from the output-channel axis."""
+        return self.fan_in_role is Role.OUT
+
+    def _stored(self, spec: KernelSpec, role: Role) -> int:
+        n = spec.in_channels if role is Role.IN else spec.out_channels
+        return n // spec.groups if role is self.grouped else n
+
+    def shape(self, spec: KernelSpec) -> tuple[int, ...]:
+        """The stored array shape of ``spec``."""
+        if spec.groups != 1 and self.grouped is None:
+            raise InvalidParameterError(f"layout {self.name} has no groups, got {spec.groups}")
+        if bool(spec.kernel) != self.spatial:
+            raise InvalidParameterError(
+                f"layout {self.name} {'needs' if self.spatial else 'takes no'} kernel axes"
+            )
+        out: list[int] = []
+        for role in self.axes:
+            out.extend(spec.kernel if role is Role.SPATIAL else (self._stored(spec, role),))
+        return tuple(out)
+
+    def _positions(self, ndim: int) -> dict[Role, int]:
+        n_spatial = ndim - (len(self.axes) - (1 if self.spatial else 0))
+        if n_spatial < 0 or (n_spatial > 0 and not self.spatial):
+            raise InvalidParameterError(f"a {ndim}-d array does not fit layout {self.name}")
+        pos: dict[Role, int] = {}
+        i = 0
+        for role in self.axes:
+            if role is Role.SPATIAL:
+                i += n_spatial
+            else:
+                pos[role] = i
+                i += 1
+        return pos
+
+    def _rf(self, shape: tuple[int, ...]) -> int:
+        pos = self._positions(len(shape))
+        return math.prod(s for i, s in enumerate(shape) if i not in pos.values())
+
+    def fans(self, shape: tuple[int, ...]) -> Fans:
+        """The framework's fans of a stored array of this ``shape`` (its quirks included)."""
+        pos = self._positions(len(shape))
+        rf = self._rf(shape)
+        return Fans(shape[pos[self.fan_in_role]] * rf, shape[pos[self.fan_out_role]] * rf)
+
+    def spec_fans(self, spec: KernelSpec) -> Fans:
+        return self.fans(self.shape(spec))
+
+    def matrix(self, w: Any) -> NDArray[Any]:
+        """``w`` as a 2-D ``(stored in * rf, stored out)`` matrix: all entries, reordered."""
+        a = np.asarray(w)
+        pos = self._positions(a.ndim)
+        spatial = [i for i in range(a.ndim) if i not in pos.values()]
+        order = [pos[Role.IN], *spatial, pos[Role.OUT]]
+        return np.transpose(a, order).reshape(-1, a.shape[pos[Role.OUT]])
+
+    def spec_for_fans(self, fan_in: int, fan_out: int, n_spatial: int = 1) -> KernelSpec:
+        """A spec with kernel 1 (``n_spatial`` axes), groups 1, whose framework fans are given."""
+        inn, out = (fan_in, fan_out) if self.fan_in_role is Role.IN else (fan_out, fan_in)
+        return KernelSpec(inn, out, (1,) * (n_spatial if self.spatial else 0))
+
+
+_I, _O, _K = Role.IN, Role.OUT, Role.SPATIAL
+_TORCH = "torch/nn/init.py: _calculate_fan_in_and_fan_out"
+_KERAS = "keras/src/initializers/random_initializers.py: compute_fans"
+_JAX = "jax/_src/nn/initializers.py: _compute_fans (in_axis=-2, out_axis=-1)"
+
+_LAYOUTS: dict[str, Layout] = {
+    lay.name: lay
+    for lay in (
+        Layout("in_out", (_I, _O), None, _I, _O, "reference", "(in, out), used as H @ W"),
+        Layout("out_in", (_O, _I), None, _I, _O, _TORCH, "(out, in): torch.nn.Linear.weight"),
+        Layout("torch.conv", (_O, _I, _K), _I, _I, _O, _TORCH, "(O, I/g, *k): nn.ConvNd"),
+        Layout(
+            "torch.conv_transpose",
+            (_I, _O, _K),
+            _O,
+            _O,
+            _I,
+            _TORCH,
+            "(I, O/g, *k): nn.ConvTransposeNd; torch reads fan_in from dim 1 (O/g)",
+        ),
+        Layout("keras.conv", (_K, _I, _O), _I, _I, _O, _KERAS, "(*k, I/g, O): keras ConvND"),
+        Layout(
+            "keras.conv_transpose",
+            (_K, _O, _I),
+            None,
+            _O,
+            _I,
+            _KERAS,
+            "(*k, O, I): keras ConvNDTranspose; compute_fans reads fan_in from axis -2 (O)",
+        ),
+        Layout("flax.conv", (_K, _I, _O), _I, _I, _O, _JAX, "(*k, I/g, O): flax.linen.Conv"),
+        Layout(
+            "flax.conv_transpose", (_K, _I, _O), None, _I, _O, _JAX, "(*k, I, O): ConvTranspose"
+        ),
+    )
+}
+
+#: Registered layouts, by name.
+LAYOUTS: Mapping[str, Layout] = MappingProxyType(_LAYOUTS)
+
+
+def get_layout(name: str | Layout) -> Layout:
+    """Look a layout up by name (a :class:`Layout` is returned unchanged)."""
+    if isinstance(name, Layout):
+        return name
+    try:
+        return _LAYOUTS[name]
+    except (KeyError, TypeError):
+        raise InvalidParameterError(
+            f"unknown layout {name!r}; choose one of {', '.join(_LAYOUTS)}"
+        ) from None

@@ -48,23 +48,32 @@ class ForwardPropFn(Protocol):
     def __call__(self, hidden_layer_sizes: Any, init: Any, /, **kwargs: Any) -> Any: ...
 
 
-def keywords_of(fn: Callable[..., Any]) -> frozenset[str] | None:
-    """The names ``fn`` accepts as keywords; ``None`` when it takes ``**kwargs`` (any name).
+def named_keywords(fn: Callable[..., Any]) -> frozenset[str]:
+    """The parameter names ``fn`` declares that can be passed as keywords (``**kwargs`` aside).
 
-    A callable whose signature cannot be read (some builtins and C extensions) accepts no
-    keyword as far as this package is concerned: it is called positionally only.
+    A callable whose signature cannot be read (some builtins and C extensions) declares none
+    as far as this package is concerned: it is called positionally only.
     """
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return frozenset()
+    return frozenset(
+        p.name
+        for p in params
+        if p.kind in (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    )
+
+
+def keywords_of(fn: Callable[..., Any]) -> frozenset[str] | None:
+    """The names ``fn`` accepts as keywords; ``None`` when it takes ``**kwargs`` (any name)."""
     try:
         params = inspect.signature(fn).parameters.values()
     except (TypeError, ValueError):
         return frozenset()
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
         return None
-    return frozenset(
-        p.name
-        for p in params
-        if p.kind in (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-    )
+    return named_keywords(fn)
 
 
 def accepts_keyword(fn: Callable[..., Any], name: str) -> bool:
@@ -79,7 +88,7 @@ def seeding_of(fn: Callable[..., Any]) -> Seeding:
     Only explicitly named parameters count (a ``**kwargs`` initializer is seeded through
     global state: it cannot be assumed to honour either keyword).
     """
-    names = keywords_of(fn) or frozenset()
+    names = named_keywords(fn)
     if "rng" in names:
         return "rng"
     if "seed" in names:

@@ -10,7 +10,8 @@ Variance rules (``Var[W_ij]``), for ``scale`` s:
 * ``fan_out``: s / fan_out
 * ``fan_avg``: 2 s / (fan_in + fan_out)  (Glorot & Bengio 2010 with s=1)
 
-Families, for a target variance v:
+Families (:mod:`weight_init.families`, one object each, registered there), for a target
+variance v:
 
 * ``constant``: every entry equals ``value`` (variance 0).
 * ``normal``: N(0, v).
@@ -49,24 +50,45 @@ import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
+from weight_init.draws import (
+    RNG,
+    TRUNCATED_NORMAL_STD,
+    TRUNCATION,
+    haar_orthogonal,
+    truncated_standard_normal,
+)
 from weight_init.errors import InvalidLayerSizesError, InvalidParameterError, UnknownSchemeError
+from weight_init.families import CONSTANT, FAMILIES, NORMAL, ORTHOGONAL, Family, get_family
 
-Family = Literal["constant", "normal", "uniform", "truncated_normal", "orthogonal"]
+__all__ = [
+    "FAMILIES",
+    "MODES",
+    "RNG",
+    "SCHEMES",
+    "SEED_SCHEMES",
+    "TRUNCATED_NORMAL_STD",
+    "TRUNCATION",
+    "Family",
+    "Scheme",
+    "VarianceRule",
+    "check_fan",
+    "constant",
+    "get_scheme",
+    "haar_orthogonal",
+    "orthogonal",
+    "scheme_names",
+    "truncated_standard_normal",
+    "variance_scaling",
+]
+
 Mode = Literal["fixed", "fan_in", "fan_out", "fan_avg"]
-RNG = np.random.Generator | np.random.RandomState | None
 
-FAMILIES: tuple[str, ...] = ("constant", "normal", "uniform", "truncated_normal", "orthogonal")
 MODES: tuple[str, ...] = ("fixed", "fan_in", "fan_out", "fan_avg")
-
-#: Std of a standard normal truncated to [-2, 2]: sqrt(1 - 4 phi(2) / (2 Phi(2) - 1)).
-TRUNCATED_NORMAL_STD = 0.87962566103423978
-#: Truncation point in units of the untruncated sigma.
-TRUNCATION = 2.0
 
 
 def check_fan(value: object, what: str) -> int:
@@ -106,81 +128,19 @@ class VarianceRule:
     def describe(self) -> str:
         if self.mode == "fixed":
             return f"std {math.sqrt(self.scale):g}"
-        denom = {"fan_in": "fan_in", "fan_out": "fan_out", "fan_avg": "(fan_in+fan_out)/2"}
-        return f"variance {self.scale:g}/{denom[self.mode]}"
-
-
-def _standard_normal(rng: RNG, shape: tuple[int, ...]) -> NDArray[np.float64]:
-    if rng is None:
-        return np.asarray(np.random.standard_normal(shape), dtype=np.float64)  # noqa: NPY002
-    return rng.standard_normal(shape)
-
-
-def _uniform(rng: RNG, low: float, high: float, shape: tuple[int, ...]) -> NDArray[np.float64]:
-    if rng is None:
-        return np.asarray(np.random.uniform(low, high, shape), dtype=np.float64)  # noqa: NPY002
-    return rng.uniform(low, high, shape)
-
-
-#: Entries per block when looking for draws beyond the truncation (fits in L2 cache).
-_MASK_BLOCK = 1 << 15
-
-
-def _beyond_truncation(z: NDArray[np.float64]) -> NDArray[np.intp]:
-    """Ascending indices of ``|z| > 2`` in flat ``z``, block by block (no full-size temporaries)."""
-    if z.size <= _MASK_BLOCK:
-        return np.flatnonzero(np.abs(z) > TRUNCATION)
-    buf = np.empty(_MASK_BLOCK)
-    mask = np.empty(_MASK_BLOCK, dtype=bool)
-    found = []
-    for start in range(0, z.size, _MASK_BLOCK):
-        block = z[start : start + _MASK_BLOCK]
-        k = block.size
-        np.greater(np.abs(block, out=buf[:k]), TRUNCATION, out=mask[:k])
-        idx = np.flatnonzero(mask[:k])
-        if idx.size:
-            found.append(idx + start)
-    return np.concatenate(found) if found else np.empty(0, dtype=np.intp)
-
-
-def truncated_standard_normal(rng: RNG, shape: tuple[int, ...]) -> NDArray[np.float64]:
-    """Standard normal truncated to [-2, 2], by vectorised rejection (4.55% redrawn per round).
-
-    All of ``shape`` is drawn first, then the entries beyond +-2 are redrawn in index
-    order, round after round, so a seed gives the same matrix however it is computed.
-    """
-    z = _standard_normal(rng, shape).ravel()
-    bad = _beyond_truncation(z)
-    while bad.size:
-        redraw = _standard_normal(rng, (bad.size,))
-        z[bad] = redraw
-        bad = bad[np.abs(redraw) > TRUNCATION]
-    return z.reshape(shape)
-
-
-def haar_orthogonal(rng: RNG, fan_in: int, fan_out: int) -> NDArray[np.float64]:
-    """A ``(fan_in, fan_out)`` matrix with Haar-distributed orthonormal columns (or rows).
-
-    QR of a ``(max, min)`` Gaussian matrix; multiplying Q's columns by
-    sign(diag R) makes the factorisation unique and Q exactly Haar
-    (Mezzadri 2007). Without that correction LAPACK's sign convention biases
-    the distribution.
-    """
-    big, small = max(fan_in, fan_out), min(fan_in, fan_out)
-    q, r = np.linalg.qr(_standard_normal(rng, (big, small)))
-    signs = np.sign(np.diag(r))
-    signs[signs == 0] = 1.0
-    q *= signs
-    return q if fan_in >= fan_out else q.T
+        if self.mode == "fan_avg":  # 2 s / (fan_in + fan_out), written so it reads right
+            return f"variance {2.0 * self.scale:g}/(fan_in+fan_out)"
+        return f"variance {self.scale:g}/{self.mode}"
 
 
 @dataclass(frozen=True)
 class Scheme:
     """A weight initializer as data: ``family`` and ``rule`` determine the law of every entry.
 
-    Calling a scheme, ``scheme(fan_in, fan_out, rng=None)``, draws a
-    ``(fan_in, fan_out)`` float64 array, so a scheme is a valid ``init`` for
-    :func:`weight_init.experiment.forward_prop`.
+    ``family`` is a :class:`~weight_init.families.Family` (a registered family's name is
+    accepted and looked up); ``family.name`` is its string form. Calling a scheme,
+    ``scheme(fan_in, fan_out, rng=None)``, draws a ``(fan_in, fan_out)`` float64 array, so a
+    scheme is a valid ``init`` for :func:`weight_init.experiment.forward_prop`.
     """
 
     name: str
@@ -189,19 +149,19 @@ class Scheme:
     value: float = 0.0
     description: str = ""
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.family, Family):
+            object.__setattr__(self, "family", get_family(self.family))
+
     def variance(self, fan_in: int, fan_out: int) -> float:
         """Exact ``Var[W_ij]`` at these fans (0 for constants)."""
-        if self.family == "constant":
-            return 0.0
-        if self.family == "orthogonal":
-            return self.rule.scale / max(fan_in, fan_out)
-        return self.rule.variance(fan_in, fan_out)
+        return self.family.variance(self, fan_in, fan_out)
 
     def std(self, fan_in: int, fan_out: int) -> float:
         return math.sqrt(self.variance(fan_in, fan_out))
 
     def mean(self) -> float:
-        return self.value if self.family == "constant" else 0.0
+        return self.family.mean(self)
 
     def sample(
         self,
@@ -213,33 +173,14 @@ class Scheme:
         """Draw a ``(fan_in, fan_out)`` weight matrix from ``rng`` (legacy global state if None)."""
         fan_in = check_fan(fan_in, "fan_in")
         fan_out = check_fan(fan_out, "fan_out")
-        shape = (fan_in, fan_out)
-        std = self.std(fan_in, fan_out)
-        if self.family == "constant":
-            w = np.full(shape, self.value, dtype=np.float64)
-        elif self.family == "normal":
-            w = _standard_normal(rng, shape)
-            w *= std  # in place: the draw is ours, and the bits are those of z * std
-        elif self.family == "uniform":
-            bound = math.sqrt(3.0) * std
-            w = _uniform(rng, -bound, bound, shape)
-        elif self.family == "truncated_normal":
-            w = truncated_standard_normal(rng, shape)
-            w *= std / TRUNCATED_NORMAL_STD
-        else:
-            w = haar_orthogonal(rng, fan_in, fan_out)
-            w *= math.sqrt(self.rule.scale)
+        w = self.family.sample(self, fan_in, fan_out, rng)
         return w.astype(dtype, copy=False)
 
     def __call__(self, fan_in: int, fan_out: int, rng: RNG = None) -> NDArray[Any]:
         return self.sample(fan_in, fan_out, rng=rng)
 
     def describe(self) -> str:
-        if self.family == "constant":
-            return f"constant {self.value:g}"
-        if self.family == "orthogonal":
-            return f"orthogonal, gain {math.sqrt(self.rule.scale):g}"
-        return f"{self.family.replace('_', ' ')}, {self.rule.describe()}"
+        return self.family.describe(self)
 
 
 def variance_scaling(
@@ -259,12 +200,12 @@ def variance_scaling(
     if mode not in MODES:
         raise InvalidParameterError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
     dist = "normal" if distribution == "untruncated_normal" else distribution
-    if dist not in ("normal", "uniform", "truncated_normal"):
-        raise InvalidParameterError(
-            f"unknown distribution {distribution!r}; choose normal, truncated_normal or uniform"
-        )
+    family = FAMILIES.get(dist) if isinstance(dist, str) else None
+    if family is None or not family.is_iid:
+        choices = ", ".join(f.name for f in FAMILIES.values() if f.is_iid)
+        raise InvalidParameterError(f"unknown distribution {distribution!r}; choose {choices}")
     label = name or f"variance_scaling(scale={s:g}, mode={mode}, distribution={dist})"
-    return Scheme(label, dist, VarianceRule(s, mode))  # type: ignore[arg-type]
+    return Scheme(label, family, VarianceRule(s, cast(Mode, mode)))
 
 
 def constant(value: float, name: str | None = None) -> Scheme:
@@ -275,7 +216,7 @@ def constant(value: float, name: str | None = None) -> Scheme:
         raise InvalidParameterError(f"constant value must be finite, got {value!r}")
     return Scheme(
         name or f"constant({float(value):g})",
-        "constant",
+        CONSTANT,
         VarianceRule(0.0, "fixed"),
         value=float(value),
     )
@@ -284,11 +225,11 @@ def constant(value: float, name: str | None = None) -> Scheme:
 def orthogonal(gain: float = 1.0, name: str | None = None) -> Scheme:
     """Haar orthogonal weights times ``gain``."""
     g = _positive_finite(gain, "gain")
-    return Scheme(name or f"orthogonal(gain={g:g})", "orthogonal", VarianceRule(g * g, "fixed"))
+    return Scheme(name or f"orthogonal(gain={g:g})", ORTHOGONAL, VarianceRule(g * g, "fixed"))
 
 
 def _normal_fixed(name: str, std: float, description: str) -> Scheme:
-    return Scheme(name, "normal", VarianceRule(std * std, "fixed"), description=description)
+    return Scheme(name, NORMAL, VarianceRule(std * std, "fixed"), description=description)
 
 
 def _vs(name: str, scale: float, mode: Mode, dist: str, description: str) -> Scheme:
@@ -301,7 +242,7 @@ _REGISTRY: dict[str, Scheme] = {
     for s in (
         Scheme(
             "zeros",
-            "constant",
+            CONSTANT,
             VarianceRule(0.0, "fixed"),
             description="all zeros (the seed's W = 0): symmetry is never broken",
         ),
@@ -351,7 +292,7 @@ _REGISTRY: dict[str, Scheme] = {
         _vs("he_truncated_normal", 2.0, "fan_in", "truncated_normal", "Keras/JAX he_normal"),
         Scheme(
             "orthogonal",
-            "orthogonal",
+            ORTHOGONAL,
             VarianceRule(1.0, "fixed"),
             description="Saxe et al. 2014; Haar via QR with sign(diag R)",
         ),

@@ -1,15 +1,29 @@
-"""Compute everything a report shows (no files): experiments, phase diagram, suite, checks."""
+"""Compute everything a report shows (no files): experiments, phase diagram, suite, checks.
+
+The experiments, the phase diagram and the property suite are independent and each
+seeded from the configuration alone; they run on the executor given (a pool of
+worker processes, :mod:`weight_init.reports.parallel`), longest first, and are
+collected in the configuration's order, so the report does not depend on the
+scheduling. Conformance checks run here, in this process, meanwhile: the code under
+test is the user's (it may import torch, print, or crash), and a crash of a pool
+worker would break the pool for every other piece.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from weight_init.properties.results import Verdict
-from weight_init.reports.checks import CheckSection, run_check
 from weight_init.reports.config import ReportConfig
 from weight_init.reports.experiments import ExperimentResult, run_experiment
+from weight_init.reports.parallel import InlineExecutor
 from weight_init.reports.phase_diagram import PhaseDiagram, run_phase_diagram
+
+if TYPE_CHECKING:
+    from weight_init.properties.results import Verdict
+    from weight_init.reports.checks import CheckSection
 
 Progress = Callable[[str], None]
 
@@ -37,39 +51,57 @@ def steps(config: ReportConfig) -> int:
     )
 
 
-def build_report(config: ReportConfig, progress: Progress = _quiet) -> Report:
-    """Run every part of ``config``, announcing each step through ``progress``."""
+def _suite(seed: int, alpha: float) -> list[Verdict]:
+    from weight_init.properties.suite import run_suite
+
+    return run_suite(seed=seed, alpha=alpha)
+
+
+def build_report(
+    config: ReportConfig, progress: Progress = _quiet, pool: Executor | None = None
+) -> Report:
+    """Run every part of ``config`` on ``pool`` (None: inline), announcing each step through
+    ``progress`` as it finishes."""
+    pool = pool or InlineExecutor()
     total = steps(config)
     k = 0
 
-    def step(what: str) -> None:
+    def done(what: str) -> None:
         nonlocal k
         k += 1
         progress(f"[{k}/{total}] {what}")
 
+    phase_future: Future[PhaseDiagram] | None = None
+    if config.phase is not None:
+        phase_future = pool.submit(
+            run_phase_diagram, config.phase, config.seed, config.saturation_threshold
+        )
+    exp_futures = [pool.submit(run_experiment, spec, config) for spec in config.experiments]
+    suite_future = pool.submit(_suite, config.seed, config.alpha) if config.suite else None
+    checks = []
+    if config.checks:
+        from weight_init.reports.checks import run_check
+
+        for c in config.checks:
+            checks.append(run_check(c, config.seed, config.check_alpha))
+            done(f"conformance check {c.spec} as {c.scheme}")
     experiments = []
-    for spec in config.experiments:
-        step(
+    for spec, fut in zip(config.experiments, exp_futures, strict=True):
+        experiments.append(fut.result())
+        done(
             f"experiment {spec.label}: {config.depth} x {config.width}, "
             f"{config.samples} samples, forward + backward"
         )
-        experiments.append(run_experiment(spec, config))
     phase = None
-    if config.phase is not None:
+    if phase_future is not None and config.phase is not None:
         p = config.phase
-        step(
+        phase = phase_future.result()
+        done(
             f"phase diagram: {p.n_sigma} sigma_w x {p.depth} depths, width {p.width}, "
             f"{p.samples} samples"
         )
-        phase = run_phase_diagram(p, config.seed, config.saturation_threshold)
     verdicts: list[Verdict] = []
-    if config.suite:
-        step(f"property suite (alpha {config.alpha:g} per property)")
-        from weight_init.properties.suite import run_suite
-
-        verdicts = run_suite(seed=config.seed, alpha=config.alpha)
-    checks = []
-    for c in config.checks:
-        step(f"conformance check {c.spec} as {c.scheme}")
-        checks.append(run_check(c, config.seed, config.check_alpha))
+    if suite_future is not None:
+        verdicts = suite_future.result()
+        done(f"property suite (alpha {config.alpha:g} per property)")
     return Report(config, tuple(experiments), phase, tuple(verdicts), tuple(checks))

@@ -9,14 +9,16 @@ from __future__ import annotations
 import math
 import shlex
 from dataclasses import dataclass
-from typing import Union
+from typing import TYPE_CHECKING, Union
 
 from weight_init.reports.build import Report
-from weight_init.reports.checks import CheckSection
 from weight_init.reports.config import DEFAULT_EXPERIMENTS, PhaseConfig, ReportConfig
 from weight_init.reports.experiments import ExperimentResult
 from weight_init.reports.gallery import Gallery
 from weight_init.reports.summary import versions
+
+if TYPE_CHECKING:
+    from weight_init.reports.checks import CheckSection
 
 
 @dataclass(frozen=True)
@@ -359,13 +361,13 @@ def _fan(c: CheckSection) -> Table:
         "-"
         if fit is None
         else (
-            f"c = {num(fit['c'])}, a = {fit['a']:+.3f} (se {fit['se_a']:.3f}), "
-            f"b = {fit['b']:+.3f} (se {fit['se_b']:.3f})"
+            f"c = {num(fit.c)}, a = {fit.a:+.3f} (se {fit.se_a:.3f}), "
+            f"b = {fit.b:+.3f} (se {fit.se_b:.3f})"
         )
     )
-    ident = c.identification or {}
-    closest = ident.get("closest_scheme")
-    gain = ident.get("gain")
+    best = None if c.identification is None else c.identification.best
+    closest = None if best is None else best.name
+    gain = None if best is None else best.gain
     return Table(
         ["", "rule", "Var[W] ~ c fan_in^a fan_out^b"],
         [

@@ -1,8 +1,11 @@
-"""The report's figures, drawn with Matplotlib's object API on the Agg canvas (no pyplot, no
-global backend switch) and saved as deterministic PNGs (no Software/date metadata).
+"""The experiments' figures (layers, histograms, the overview) and the conformance QQ plot.
 
-Every figure has a title, axis labels and a legend where more than one series is
-drawn; sizes are chosen for display at 100 dpi at most ~1000 px wide.
+Each ``*_figure`` function returns a drawn :class:`~matplotlib.figure.Figure` (style
+and canvas: :mod:`weight_init.reports.figure_style`); the functions named without it
+draw and save to a path. Every figure has a title, axis labels and a legend where
+more than one series is drawn; legends sit outside the data (a figure legend under
+the title, or beside the axes); series that would hide one another differ in marker
+and line style, and the legend says when two coincide.
 """
 
 from __future__ import annotations
@@ -10,84 +13,30 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
-from matplotlib.ticker import NullLocator
-from numpy.typing import NDArray
+from matplotlib.lines import Line2D
 
 from weight_init.reports.experiments import ExperimentResult
-from weight_init.reports.phase_diagram import PhaseDiagram
+from weight_init.reports.figure_style import (
+    EXP_STYLE,
+    THEORY_STYLE,
+    autoscale,
+    coincide,
+    layer_axis,
+    masked,
+    new_figure,
+    positive,
+    power_of_ten,
+    save,
+    series_style,
+    title,
+)
 
-DPI = 100
-EXP_STYLE: dict[str, Any] = {"marker": "o", "linestyle": "-", "linewidth": 1.5, "markersize": 5}
-THEORY_STYLE: dict[str, Any] = {"linestyle": "--", "linewidth": 1.5, "color": "black"}
-#: Log scale when the positive values span more than this ratio.
-LOG_SPAN = 100.0
-
-
-def new_figure(
-    width: float,
-    height: float,
-    *,
-    left: float = 0.8,
-    right: float = 0.2,
-    bottom: float = 0.6,
-    top: float = 0.7,
-    wspace: float = 0.25,
-    hspace: float = 0.35,
-) -> Figure:
-    """A white figure on an Agg canvas with fixed margins in inches (a fixed layout renders
-    in half the time of Matplotlib's constrained layout)."""
-    fig = Figure(figsize=(width, height), dpi=DPI)
-    FigureCanvasAgg(fig)
-    fig.set_facecolor("white")
-    fig.subplots_adjust(
-        left=left / width,
-        right=1 - right / width,
-        bottom=bottom / height,
-        top=1 - top / height,
-        wspace=wspace,
-        hspace=hspace,
-    )
-    return fig
-
-
-def save(fig: Figure, path: Path) -> None:
-    """Write ``fig`` as a PNG whose bytes depend only on its content."""
-    fig.savefig(path, format="png", dpi=DPI, metadata={"Software": None})
-
-
-def _positive(values: Sequence[float | None]) -> list[float]:
-    return [v for v in values if v is not None and v > 0 and math.isfinite(v)]
-
-
-def _autoscale(ax: Axes, *series: Sequence[float | None]) -> bool:
-    """Log y when the positive values span > LOG_SPAN; returns whether it did."""
-    pos = [v for s in series for v in _positive(s)]
-    if pos and max(pos) / min(pos) > LOG_SPAN:
-        ax.set_yscale("log")
-        return True
-    return False
-
-
-def _masked(values: Sequence[float | None], log: bool) -> list[float]:
-    """NaN where a value cannot be drawn (None, or <= 0 on a log axis)."""
-    return [
-        math.nan if v is None or (log and v <= 0) or not math.isfinite(v) else float(v)
-        for v in values
-    ]
-
-
-def _layer_axis(ax: Axes, depth: int) -> None:
-    ax.set_xlabel("layer")
-    step = max(1, math.ceil(depth / 10))
-    ax.set_xticks(range(1, depth + 1, step))
-    ax.grid(True, alpha=0.3)
+#: Colour of the measured series in the layers figure (one legend serves all panels).
+MEASURED_COLOR = "tab:blue"
 
 
 def _measured_vs_theory(
@@ -96,80 +45,111 @@ def _measured_vs_theory(
     measured: Sequence[float],
     theory: Sequence[float | None],
     *,
-    color: str,
     ylabel: str,
-    title: str,
+    heading: str,
     allow_log: bool = True,
     nonnegative: bool = True,
 ) -> None:
-    """Measured markers and the theory dashed; a non-negative quantity on a linear axis
-    starts at 0 so that a flat series looks flat."""
-    log = allow_log and _autoscale(ax, measured, theory)
-    ax.plot(layers, _masked(measured, log), color=color, label="measured", **EXP_STYLE)
+    """Measured markers and the theory dashed. On a linear axis, values far from 1 are
+    drawn in units of ``10^k`` (said in the y label; no offset text to collide with the
+    title), a non-negative quantity starts at 0 so that a flat series looks flat, and
+    the top leaves 8% headroom so that no marker sits on the frame."""
+    log = allow_log and autoscale(ax, measured, theory)
+    k = 0 if log else power_of_ten(measured, theory)
+    scale = 10.0**k
+    ax.plot(layers, masked(measured, log, scale), color=MEASURED_COLOR, **EXP_STYLE)
     if any(t is not None for t in theory):
-        ax.plot(layers, _masked(theory, log), label="mean-field theory", **THEORY_STYLE)
-    if log and len(_positive(measured)) < len(measured):
+        ax.plot(layers, masked(theory, log, scale), **THEORY_STYLE)
+    if log and len(positive(measured)) < len(measured):
         ax.text(0.02, 0.03, "zeros not drawn (log scale)", transform=ax.transAxes, fontsize=8)
-    if not _positive(measured) and not _positive(theory):
+    if not positive(measured) and not positive(theory):
         ax.text(0.5, 0.72, "identically 0", transform=ax.transAxes, ha="center", fontsize=11)
-    if nonnegative and not log:
-        ax.set_ylim(bottom=0.0, top=max(ax.get_ylim()[1], 1e-12))
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    ax.legend(loc="best", fontsize=9)
-    _layer_axis(ax, len(layers))
+    if not log:
+        ax.ticklabel_format(axis="y", useOffset=False)
+        lo, hi = ax.get_ylim()
+        bottom = 0.0 if nonnegative else lo
+        ax.set_ylim(bottom=bottom, top=max(hi + 0.08 * (hi - bottom), 1e-12))
+    ax.set_ylabel(ylabel + (f" (x 1e{k})" if k else ""))
+    title(ax, heading)
+    layer_axis(ax, len(layers))
 
 
-def experiment_layers(result: ExperimentResult, path: Path) -> None:
+def layers_figure(result: ExperimentResult) -> Figure:
     """2 x 2: the seed's first figure (layer mean, layer std) with the theory overlaid, and
     below it the gradients by layer (std of dL/dZ, ||dL/dW||_F), measured vs mean field."""
-    fig = new_figure(10, 6.4, top=0.75, hspace=0.5)
+    fig = new_figure(10, 6.6, left=0.95, top=0.95, hspace=0.5)
     (ax1, ax2), (ax3, ax4) = fig.subplots(2, 2)
     layers = [layer.layer for layer in result.layers]
     rows = result.layers
-    _measured_vs_theory(
-        ax1,
-        layers,
-        [r.mean for r in rows],
-        [r.theory_mean for r in rows],
-        color="tab:blue",
-        ylabel="mean of activations",
-        title="layer mean",
-        allow_log=False,
-        nonnegative=False,
+    panels = (
+        (
+            ax1,
+            [r.mean for r in rows],
+            [r.theory_mean for r in rows],
+            "mean of activations",
+            "layer mean",
+            False,
+            False,
+        ),
+        (
+            ax2,
+            [r.std for r in rows],
+            [r.theory_std for r in rows],
+            "std of activations",
+            "layer std",
+            True,
+            True,
+        ),
+        (
+            ax3,
+            [r.preact_grad_std for r in rows],
+            [r.theory_preact_grad_std for r in rows],
+            "std of dL/dZ",
+            "pre-activation gradient (L = sum(G * H_L))",
+            True,
+            True,
+        ),
+        (
+            ax4,
+            [r.weight_grad_norm for r in rows],
+            [r.theory_weight_grad_norm for r in rows],
+            "||dL/dW||_F",
+            "weight gradient norm",
+            True,
+            True,
+        ),
     )
-    _measured_vs_theory(
-        ax2,
-        layers,
-        [r.std for r in rows],
-        [r.theory_std for r in rows],
-        color="tab:red",
-        ylabel="std of activations",
-        title="layer std",
-    )
-    _measured_vs_theory(
-        ax3,
-        layers,
-        [r.preact_grad_std for r in rows],
-        [r.theory_preact_grad_std for r in rows],
-        color="tab:green",
-        ylabel="std of dL/dZ",
-        title="pre-activation gradient (L = sum(G * H_L))",
-    )
-    _measured_vs_theory(
-        ax4,
-        layers,
-        [r.weight_grad_norm for r in rows],
-        [r.theory_weight_grad_norm for r in rows],
-        color="tab:purple",
-        ylabel="||dL/dW||_F",
-        title="weight gradient norm",
+    for ax, measured, theory, ylabel, heading, allow_log, nonneg in panels:
+        _measured_vs_theory(
+            ax,
+            layers,
+            measured,
+            theory,
+            ylabel=ylabel,
+            heading=heading,
+            allow_log=allow_log,
+            nonnegative=nonneg,
+        )
+    handles = [Line2D([], [], color=MEASURED_COLOR, **EXP_STYLE)]
+    labels = ["measured"]
+    if any(r.theory_std is not None for r in rows):
+        handles.append(Line2D([], [], **THEORY_STYLE))
+        labels.append("mean-field theory")
+    fig.legend(
+        handles,
+        labels,
+        loc="upper center",
+        bbox_to_anchor=(0.5, 1 - 0.42 / 6.6),
+        ncol=2,
+        fontsize=9,
+        frameon=False,
     )
     fig.suptitle(
         f"{result.spec.label}: {result.depth} layers of {result.width}, "
-        f"{result.samples} x {result.input_dim} input; G ~ N(0, 1/m^2)"
+        f"{result.samples} x {result.input_dim} input; G ~ N(0, 1/m^2)",
+        y=1 - 0.12 / 6.6,
     )
-    save(fig, path)
+    return fig
 
 
 def _hist_layers(depth: int, most: int = 20) -> list[int]:
@@ -179,22 +159,27 @@ def _hist_layers(depth: int, most: int = 20) -> list[int]:
     return sorted({round(i * (depth - 1) / (most - 1)) for i in range(most)})
 
 
-def experiment_histograms(result: ExperimentResult, path: Path) -> None:
-    """The seed's second figure: a histogram of every layer's activations."""
+def histograms_figure(result: ExperimentResult) -> Figure:
+    """The seed's second figure: a histogram of every layer's activations (one range for all
+    layers; its end values label each panel's ends, aligned inside the panel)."""
     show = _hist_layers(result.depth)
     ncols = min(len(show), 10)
     nrows = math.ceil(len(show) / ncols)
     height = 0.9 + 1.9 * nrows
-    fig = new_figure(10, height, left=0.35, right=0.25, bottom=0.55, top=0.6, hspace=0.45)
+    fig = new_figure(
+        10, height, left=0.35, right=0.25, bottom=0.55, top=0.6, hspace=0.45, wspace=0.3
+    )
     axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
     for ax, li in zip(axes, show, strict=False):
         h = result.layers[li].histogram
         edges = np.asarray(h.edges)
         ax.stairs(h.counts, edges, fill=True, color="tab:blue", alpha=0.85)
-        ax.set_title(f"layer {li + 1}", fontsize=9)
+        title(ax, f"layer {li + 1}", fontsize=9)
         ax.set_xlim(edges[0], edges[-1])
         ax.set_xticks([edges[0], edges[-1]], [f"{edges[0]:.2g}", f"{edges[-1]:.2g}"])
         ax.tick_params(labelsize=7)
+        for label, ha in zip(ax.get_xticklabels(), ("left", "right"), strict=True):
+            label.set_horizontalalignment(ha)
         ax.set_yticks([])
         if not h.zeros_binned:
             ax.text(
@@ -215,153 +200,65 @@ def experiment_histograms(result: ExperimentResult, path: Path) -> None:
         f"({len(result.layers[0].histogram.counts)} bins per layer)",
         fontsize=11,
     )
-    save(fig, path)
+    return fig
 
 
-def overview_std(results: Sequence[ExperimentResult], path: Path) -> None:
-    """Every experiment's layer std on one log axis, theory dashed."""
-    fig = new_figure(10, 4.6, right=2.9, top=0.45)
+def _overview_labels(results: Sequence[ExperimentResult], drawn: list[int]) -> list[str]:
+    """Legend labels; a series that coincides with an earlier drawn one says so."""
+    labels = []
+    for n, i in enumerate(drawn):
+        r = results[i]
+        label = r.spec.label
+        same = [
+            results[j].spec.label
+            for j in drawn[:n]
+            if coincide([x.std for x in r.layers], [x.std for x in results[j].layers])
+        ]
+        if same:
+            label += f"\n  (coincides with {same[0]})"
+        labels.append(label)
+    return labels
+
+
+def overview_figure(results: Sequence[ExperimentResult]) -> Figure:
+    """Every experiment's layer std on one log axis, theory dashed (same colour)."""
+    fig = new_figure(10, 4.8, right=3.1, top=0.45)
     ax = fig.subplots()
     ax.set_yscale("log")
-    colors = [f"C{i}" for i in range(10)]
-    flat: list[str] = []
-    for i, r in enumerate(results):
+    flat = [r.spec.label for r in results if not positive([x.std for x in r.layers])]
+    drawn = [i for i, r in enumerate(results) if positive([x.std for x in r.layers])]
+    labels = _overview_labels(results, drawn)
+    for n, (i, label) in enumerate(zip(drawn, labels, strict=True)):
+        r = results[i]
         layers = [layer.layer for layer in r.layers]
-        measured = [layer.std for layer in r.layers]
-        if not _positive(measured):
-            flat.append(r.spec.label)
-            continue
-        c = colors[i % len(colors)]
-        ax.plot(layers, _masked(measured, True), color=c, label=r.spec.label, **EXP_STYLE)
+        style = series_style(n)
+        if "coincides" in label:  # large hollow markers around the series it would hide
+            style.update(markersize=9, markerfacecolor="none", markeredgewidth=1.3)
+        ax.plot(layers, masked([x.std for x in r.layers], True), label=label, zorder=3 + n, **style)
         theory = [layer.theory_std for layer in r.layers]
         if any(t is not None for t in theory):
-            ax.plot(layers, _masked(theory, True), color=c, linestyle="--", linewidth=1.2)
+            ax.plot(
+                layers,
+                masked(theory, True),
+                color=style["color"],
+                linestyle="--",
+                linewidth=1.0,
+                zorder=2,
+            )
     ax.plot([], [], **THEORY_STYLE, label="mean-field theory (dashed)")
     if flat:
         ax.plot([], [], " ", label="identically 0: " + ", ".join(flat))
     ax.set_ylabel("std of activations (log)")
-    ax.set_title("Activation std by layer: measured (markers) and mean-field theory (dashed)")
-    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=9)
+    title(ax, "Activation std by layer: measured (markers) and mean-field theory (dashed)")
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8.5)
     depth = max((r.depth for r in results), default=1)
-    _layer_axis(ax, depth)
-    save(fig, path)
+    layer_axis(ax, depth)
+    return fig
 
 
-def _edges(values: Sequence[float], log: bool) -> NDArray[np.float64]:
-    v = np.asarray(values, dtype=np.float64)
-    if len(v) == 1:
-        return np.array([v[0] * 0.9, v[0] * 1.1]) if log else np.array([v[0] - 0.5, v[0] + 0.5])
-    if log:
-        lv = np.log(v)
-        mids = (lv[1:] + lv[:-1]) / 2
-        return np.exp(np.concatenate([[2 * lv[0] - mids[0]], mids, [2 * lv[-1] - mids[-1]]]))
-    mids = (v[1:] + v[:-1]) / 2
-    return np.concatenate([[2 * v[0] - mids[0]], mids, [2 * v[-1] - mids[-1]]])
-
-
-def _sigma_axis(ax: Axes, sigmas: Sequence[float]) -> None:
-    """Log x axis with plain ticks at the powers of 2 inside the grid."""
-    ax.set_xscale("log")
-    lo, hi = min(sigmas), max(sigmas)
-    ticks = [2.0**k for k in range(-10, 11) if lo * 0.999 <= 2.0**k <= hi * 1.001]
-    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
-    ax.xaxis.set_minor_locator(NullLocator())
-
-
-def _mark_lines(ax: Axes, pd: PhaseDiagram, legend: bool) -> None:
-    ax.axvline(
-        pd.xavier_sigma, color="white", linestyle="-", linewidth=2.5, label="Xavier, sigma_w = 1"
-    )
-    ax.axvline(
-        pd.boundary_sigma,
-        color="red",
-        linestyle="--",
-        linewidth=1.8,
-        label=f"order/chaos, chi_1 = 1 (sigma_w = {pd.boundary_sigma:.3f})",
-    )
-    if legend:
-        ax.legend(loc="upper left", fontsize=8, framealpha=0.85)
-
-
-def phase_heatmaps(pd: PhaseDiagram, path: Path) -> None:
-    """2 x 2: final-layer std and saturated fraction, experiment beside theory."""
-    fig = new_figure(10, 7.4, right=0.85, hspace=0.18, wspace=0.08)
-    axes = fig.subplots(2, 2, sharex=True, sharey=True)
-    xe = _edges(pd.sigmas, True)
-    ye = _edges([float(d) for d in pd.depths], False)
-    rows = (
-        ("std of activations", pd.std, pd.theory_std, "viridis"),
-        (f"fraction |h| > {pd.threshold:g}", pd.saturated, pd.theory_saturated, "magma"),
-    )
-    for r, (label, measured, theory, cmap) in enumerate(rows):
-        vmax = max(max(map(max, measured)), max(map(max, theory)), 1e-12)
-        norm = Normalize(vmin=0.0, vmax=vmax)
-        mesh = None
-        for c, (what, data) in enumerate((("experiment", measured), ("theory", theory))):
-            ax = axes[r, c]
-            mesh = ax.pcolormesh(xe, ye, np.asarray(data).T, cmap=cmap, norm=norm, shading="flat")
-            _sigma_axis(ax, pd.sigmas)
-            ax.set_title(f"{label}: {what}", fontsize=10)
-            _mark_lines(ax, pd, legend=(r == 0 and c == 0))
-            if r == 1:
-                ax.set_xlabel("sigma_w  (Var[W] = sigma_w^2 / fan_in)")
-            if c == 0:
-                ax.set_ylabel("depth (layer)")
-        assert mesh is not None
-        fig.colorbar(mesh, ax=list(axes[r, :]), label=label, fraction=0.04, pad=0.02)
-    cfg = pd.config
-    fig.suptitle(
-        f"tanh phase diagram: width {cfg.width}, {cfg.samples} samples, no bias, "
-        f"{len(pd.sigmas)} x {cfg.depth} grid"
-    )
-    save(fig, path)
-
-
-def phase_slices(pd: PhaseDiagram, path: Path) -> None:
-    """Layer std against sigma_w at a few depths: markers measured, lines theory."""
-    fig = new_figure(10, 3.8, top=0.4)
-    ax1, ax2 = fig.subplots(1, 2)
-    depth = pd.config.depth
-    picks = sorted({1, min(3, depth), min(10, depth), depth})
-    for k, d in enumerate(picks):
-        c = f"C{k}"
-        for ax, meas, theo in (
-            (ax1, pd.std, pd.theory_std),
-            (ax2, pd.saturated, pd.theory_saturated),
-        ):
-            ax.plot(
-                pd.sigmas,
-                [row[d - 1] for row in meas],
-                "o",
-                color=c,
-                markersize=5,
-                label=f"depth {d} measured",
-            )
-            ax.plot(
-                pd.sigmas,
-                [row[d - 1] for row in theo],
-                "-",
-                color=c,
-                linewidth=1.3,
-                label=f"depth {d} theory",
-            )
-    for ax, ylabel in ((ax1, "std of activations"), (ax2, f"fraction |h| > {pd.threshold:g}")):
-        _sigma_axis(ax, pd.sigmas)
-        ax.axvline(pd.boundary_sigma, color="red", linestyle="--", linewidth=1.2)
-        ax.set_xlabel("sigma_w")
-        ax.set_ylabel(ylabel)
-        ax.grid(True, alpha=0.3)
-    ax1.set_title("std by sigma_w (red: Xavier = order/chaos)")
-    ax2.set_title("saturated fraction by sigma_w")
-    top = max(max(map(max, pd.std)), max(map(max, pd.theory_std)))
-    ax1.set_ylim(0.0, 1.4 * top + 1e-12)  # room for the legend above the curves
-    ax1.legend(fontsize=7, ncol=2, loc="upper left")
-    save(fig, path)
-
-
-def qq_plot(
-    theory: Sequence[float], sample: Sequence[float], title: str, xlabel: str, path: Path
-) -> None:
+def qq_figure(
+    theory: Sequence[float], sample: Sequence[float], heading: str, xlabel: str
+) -> Figure:
     """Sample quantiles against the target law's, with the identity line."""
     fig = new_figure(5.2, 4.6, top=0.4)
     ax = fig.subplots()
@@ -373,7 +270,25 @@ def qq_plot(
     ax.plot(t, s, "o", markersize=3, color="tab:blue", label="standardized weights")
     ax.set_xlabel(xlabel)
     ax.set_ylabel("sample quantile (w / rule std)")
-    ax.set_title(title, fontsize=10)
+    title(ax, heading, fontsize=10)
     ax.legend(loc="upper left", fontsize=9)
     ax.grid(True, alpha=0.3)
-    save(fig, path)
+    return fig
+
+
+def experiment_layers(result: ExperimentResult, path: Path) -> None:
+    save(layers_figure(result), path)
+
+
+def experiment_histograms(result: ExperimentResult, path: Path) -> None:
+    save(histograms_figure(result), path)
+
+
+def overview_std(results: Sequence[ExperimentResult], path: Path) -> None:
+    save(overview_figure(results), path)
+
+
+def qq_plot(
+    theory: Sequence[float], sample: Sequence[float], heading: str, xlabel: str, path: Path
+) -> None:
+    save(qq_figure(theory, sample, heading, xlabel), path)

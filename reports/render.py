@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Executor
 from pathlib import Path
 
 from weight_init.reports.build import Report, build_report
@@ -11,6 +12,7 @@ from weight_init.reports.document import build_document
 from weight_init.reports.gallery import Gallery, draw_all
 from weight_init.reports.html import render_html
 from weight_init.reports.markdown import render_markdown
+from weight_init.reports.parallel import worker_pool
 from weight_init.reports.summary import summary_json
 from weight_init.reports.writer import staged
 
@@ -19,14 +21,18 @@ INDEX, MARKDOWN, SUMMARY = "index.html", "report.md", "summary.json"
 
 
 def write_files(
-    report: Report, directory: Path, progress: Callable[[str], None] = lambda _: None
+    report: Report,
+    directory: Path,
+    progress: Callable[[str], None] = lambda _: None,
+    pool: Executor | None = None,
 ) -> list[str]:
-    """Write the configured formats into ``directory``; returns the names written."""
+    """Write the configured formats into ``directory`` (figures drawn on ``pool``; None:
+    inline); returns the names written."""
     formats = report.config.formats
     written: list[str] = []
     gallery: Gallery | None = None
     if "html" in formats or "md" in formats:
-        gallery = draw_all(report, directory, progress)
+        gallery = draw_all(report, directory, progress, pool)
         written += gallery.all()
     blocks = build_document(report, gallery)
     if "html" in formats:
@@ -42,9 +48,14 @@ def write_files(
 
 
 def generate(
-    config: ReportConfig, out: Path | str, progress: Callable[[str], None] = lambda _: None
+    config: ReportConfig,
+    out: Path | str,
+    progress: Callable[[str], None] = lambda _: None,
+    jobs: int | None = None,
 ) -> Report:
-    """Build the report of ``config`` and write it atomically to ``out``.
+    """Build the report of ``config`` and write it atomically to ``out``, running the
+    independent pieces on ``jobs`` worker processes (None: up to 2, the CPUs available;
+    1: all in this process). The content does not depend on ``jobs``.
 
     Bad ``--check`` specs and an unusable ``out`` fail before any computation."""
     if config.checks:
@@ -52,7 +63,7 @@ def generate(
 
         for c in config.checks:
             resolve(c.spec)
-    with staged(out) as tmp:
-        report = build_report(config, progress)
-        write_files(report, tmp, progress)
+    with staged(out) as tmp, worker_pool(jobs) as pool:
+        report = build_report(config, progress, pool)
+        write_files(report, tmp, progress, pool)
     return report

@@ -12,6 +12,46 @@ from typing import Any
 
 NUMBER_OR_NULL = {"type": ["number", "null"]}
 
+#: A test of a verdict. A numeric field is a number or null, never a string: a non-finite
+#: statistic (e.g. -inf when every draw lies beyond a bound) is null and named in
+#: ``nonfinite`` ({"statistic": "-inf"}). ``meaning`` says what a failure would mean;
+#: ``explanation`` repeats it only when the test failed, else it is null.
+TEST_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": [
+        "name",
+        "statistic",
+        "p_value",
+        "threshold",
+        "passed",
+        "outcome",
+        "meaning",
+        "explanation",
+    ],
+    "properties": {
+        "name": {"type": "string"},
+        "statistic": NUMBER_OR_NULL,
+        "p_value": NUMBER_OR_NULL,
+        "threshold": NUMBER_OR_NULL,
+        "passed": {"type": ["boolean", "null"]},
+        "outcome": {"type": "string", "enum": ["pass", "fail", "inconclusive"]},
+        "meaning": {"type": "string"},
+        "explanation": {"type": ["string", "null"]},
+        "nonfinite": {"type": "object"},
+    },
+}
+
+VERDICT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["subject", "alpha", "outcome", "tests"],
+    "properties": {
+        "subject": {"type": "string"},
+        "alpha": {"type": "number"},
+        "outcome": {"type": "string", "enum": ["pass", "fail", "inconclusive"]},
+        "tests": {"type": "array", "items": TEST_SCHEMA},
+    },
+}
+
 LAYER_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": [
@@ -125,32 +165,7 @@ SUMMARY_SCHEMA: dict[str, Any] = {
                 "seed": {"type": "integer"},
             },
         },
-        "property_verdicts": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["subject", "alpha", "outcome", "tests"],
-                "properties": {
-                    "subject": {"type": "string"},
-                    "alpha": {"type": "number"},
-                    "outcome": {"type": "string", "enum": ["pass", "fail", "inconclusive"]},
-                    "tests": {
-                        "type": "array",
-                        "items": {
-                            "type": "object",
-                            "required": [
-                                "name",
-                                "statistic",
-                                "p_value",
-                                "threshold",
-                                "passed",
-                                "outcome",
-                            ],
-                        },
-                    },
-                },
-            },
-        },
+        "property_verdicts": {"type": "array", "items": VERDICT_SCHEMA},
         "checks": {
             "type": "array",
             "items": {
@@ -164,6 +179,7 @@ SUMMARY_SCHEMA: dict[str, Any] = {
                     "fan_fit",
                     "verdict",
                 ],
+                "properties": {"verdict": VERDICT_SCHEMA},
             },
         },
         "config": {"type": "object", "required": ["experiments", "depth", "width", "seed"]},

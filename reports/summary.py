@@ -2,7 +2,12 @@
 
 No timestamps, no paths, sorted keys, floats rounded to ``DIGITS`` significant
 digits (so the file is byte-identical for the same seed, configuration and
-versions), non-finite floats as ``null`` (NaN) or the strings ``"inf"``/``"-inf"``.
+versions). A numeric field is a number or ``null``, never a string: a non-finite
+value (a test statistic of ``-inf`` when every draw lies on one side of a bound, a
+NaN) is stored as ``null`` and named in the object's ``"nonfinite"`` map
+(``{"statistic": "-inf"}``); inside an array it is ``null``. Each test keeps the
+sentence saying what its failure would mean under ``"meaning"``; its
+``"explanation"`` holds that sentence only when the test failed (else ``null``).
 The structure is :data:`weight_init.reports.schema.SUMMARY_SCHEMA`.
 """
 
@@ -12,35 +17,64 @@ import json
 import math
 import platform
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from weight_init.reports.build import Report
 from weight_init.reports.experiments import ExperimentResult
 
+if TYPE_CHECKING:
+    from weight_init.properties.conformance_result import ConformanceResult
+    from weight_init.properties.results import TestResult, Verdict
+
 #: Significant digits kept in summary.json.
 DIGITS = 10
 
 
+def _nonfinite(value: Any) -> str | None:
+    """``"nan"``, ``"inf"`` or ``"-inf"`` for a non-finite float, else None."""
+    if isinstance(value, float | np.floating) and not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    return None
+
+
 def clean(value: Any) -> Any:
-    """JSON-ready copy: rounded floats, lists for tuples/arrays, str keys."""
+    """JSON-ready copy: rounded floats, lists for tuples/arrays, str keys; a non-finite float
+    becomes ``null``, noted in its object's ``"nonfinite"`` map (module docstring)."""
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return value
     if isinstance(value, int | np.integer):
         return int(value)
     if isinstance(value, float | np.floating):
         x = float(value)
-        if math.isnan(x):
-            return None
-        if math.isinf(x):
-            return "inf" if x > 0 else "-inf"
-        return float(f"{x:.{DIGITS}g}")
+        return None if _nonfinite(x) else float(f"{x:.{DIGITS}g}")
     if isinstance(value, dict):
-        return {str(k): clean(v) for k, v in value.items()}
+        out = {str(k): clean(v) for k, v in value.items()}
+        notes = {str(k): n for k, v in value.items() if (n := _nonfinite(v)) is not None}
+        if notes:
+            out["nonfinite"] = {**out.get("nonfinite", {}), **notes}
+        return out
     if isinstance(value, list | tuple | np.ndarray):
         return [clean(v) for v in value]
     return str(value)
+
+
+def result_dict(t: TestResult) -> dict[str, Any]:
+    """One test as summary.json stores it: the numbers as they are (non-finite ones are
+    noted by :func:`clean`), ``meaning`` always, ``explanation`` only for a failure."""
+    d = t.to_dict()
+    for key in ("statistic", "p_value", "threshold"):
+        d[key] = getattr(t, key)
+    d["meaning"] = t.explanation
+    d["explanation"] = t.explanation if t.outcome == "fail" else None
+    return d
+
+
+def verdict_dict(v: Verdict | ConformanceResult) -> dict[str, Any]:
+    d = v.to_dict()
+    d["tests"] = [result_dict(t) for t in v.tests]
+    return d
 
 
 def versions() -> dict[str, str]:
@@ -98,8 +132,8 @@ def summary_dict(report: Report) -> dict[str, Any]:
             "outcome": c.verdict.outcome,
             "declared_rule": c.declared_rule,
             "declared_exponents": c.declared_exponents,
-            "fan_fit": c.fan_fit,
-            "verdict": c.verdict.to_dict(),
+            "fan_fit": None if c.fan_fit is None else c.fan_fit.to_dict(),
+            "verdict": verdict_dict(c.verdict),
         }
         for c in report.checks
     ]
@@ -107,7 +141,7 @@ def summary_dict(report: Report) -> dict[str, Any]:
         {
             "experiments": [experiment_dict(r) for r in report.experiments],
             "phase_diagram": phase,
-            "property_verdicts": [v.to_dict() for v in report.verdicts],
+            "property_verdicts": [verdict_dict(v) for v in report.verdicts],
             "checks": checks,
             "config": {k: v for k, v in report.config.to_dict().items() if k != "formats"},
             "versions": versions(),

@@ -90,6 +90,18 @@ def missing_last_layer(hidden_layer_sizes: list[int], init: Callable[..., Any]) 
     return acts, means, stds
 
 
+def residual_when_square(hidden_layer_sizes: list[int], init: Callable[..., Any]) -> Result:
+    """Adds a residual connection whenever a layer's width equals its input's (a square
+    weight matrix): correct at every other width, wrong at the seed's own configuration."""
+    h = np.random.randn(1000, 500)
+    acts: dict[int, Any] = {}
+    for i, fan_out in enumerate(hidden_layer_sizes):
+        out = np.tanh(h @ init(h.shape[1], fan_out))
+        h = out + h if h.shape[1] == fan_out else out
+        acts[i] = h
+    return acts, [float(a.mean()) for a in acts.values()], [float(a.std()) for a in acts.values()]
+
+
 BROKEN: dict[str, tuple[Callable[..., Any], tuple[str, ...]]] = {
     "no activation": (no_activation, ("std vs reference",)),
     "ignores init": (ignores_init, ("init calls",)),
@@ -97,4 +109,5 @@ BROKEN: dict[str, tuple[Callable[..., Any], tuple[str, ...]]] = {
     "stds shifted": (stds_shifted, ("self-consistency",)),
     "own input with bias": (own_input_with_bias, ("std vs reference",)),
     "missing last layer": (missing_last_layer, ("contract",)),
+    "residual when square": (residual_when_square, ("std vs reference",)),
 }

@@ -96,6 +96,28 @@ def linear_default(fan_in: int, fan_out: int, rng: np.random.Generator) -> Array
     return rng.uniform(-a, a, (fan_in, fan_out))
 
 
+def same_array(fan_in: int, fan_out: int, rng: np.random.Generator) -> Array:
+    """he_normal from a generator seeded with 0 at every call: its rng is ignored."""
+    return np.random.default_rng(0).standard_normal((fan_in, fan_out)) * math.sqrt(2.0 / fan_in)
+
+
+def heavy_tails(fan_in: int, fan_out: int, rng: np.random.Generator) -> Array:
+    """he_normal's variance, drawn from Student's t with 5 degrees of freedom (kurtosis 9)."""
+    return rng.standard_t(5, (fan_in, fan_out)) * math.sqrt(2.0 / fan_in * 3.0 / 5.0)
+
+
+def point_mass_at_zero(fan_in: int, fan_out: int, rng: np.random.Generator) -> Array:
+    """he_normal's variance, but a tenth of the entries dropped to exactly 0."""
+    w = rng.standard_normal((fan_in, fan_out)) * math.sqrt(2.0 / fan_in / 0.9)
+    w[rng.random((fan_in, fan_out)) < 0.1] = 0.0
+    return w
+
+
+def all_nan(fan_in: int, fan_out: int, rng: np.random.Generator) -> Array:
+    """Every entry NaN."""
+    return np.full((fan_in, fan_out), np.nan)
+
+
 Bug = tuple[Callable[..., Any], str, str, tuple[str, ...]]
 
 BUGS: dict[str, Bug] = {
@@ -131,6 +153,15 @@ BUGS: dict[str, Bug] = {
     "wrong shape": (wrong_shape, "he_normal", "in_out", ("wrong shape",)),
     "transposed layout": (transposed_layout, "he_normal", "in_out", ("transposed layout",)),
     "occasional NaN": (occasional_nan, "he_normal", "in_out", ("occasional NaN",)),
+    "same array on every call": (
+        same_array,
+        "he_normal",
+        "in_out",
+        ("returns the same array on every call",),
+    ),
+    "heavy tails": (heavy_tails, "he_normal", "in_out", ("heavy tails", "kurtosis")),
+    "point mass at 0": (point_mass_at_zero, "he_normal", "in_out", ("point mass at 0",)),
+    "every entry NaN": (all_nan, "he_normal", "in_out", ("every entry is NaN",)),
     "nn.Linear's default declared as he_uniform": (
         linear_default,
         "he_uniform",

@@ -13,8 +13,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from broken_forward_props import BROKEN, own_input, seed_forward_prop
+from broken_forward_props import BROKEN, own_input, residual_when_square, seed_forward_prop
 from weight_init.experiment import forward_prop
+from weight_init.properties.forward_cases import SEED_DEPTH, WIDTH_KINDS, cases
 from weight_init.properties.forward_check import check_forward_prop
 
 
@@ -63,3 +64,37 @@ def test_property_suite_rows() -> None:
     rows = [t for t in bad.tests if t.name.startswith("property ")]
     assert rows and all(t.threshold < bad.alpha / 2 for t in rows)
     assert bad.outcome == "fail" and "the seed's claims that fail" in bad.diagnosis
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_cases_include_the_seed_configuration_and_every_kind_of_width(seed: int) -> None:
+    drawn = cases(seed, 4, input_dim=500)
+    assert drawn[0][0] == [500] * SEED_DEPTH  # ten layers as wide as the input
+    widths = [s for sizes, _, _ in drawn[1:] for s in sizes]
+    pairs = [
+        (a, b) for sizes, _, _ in drawn[1:] for a, b in zip([500, *sizes[:-1]], sizes, strict=True)
+    ]
+    assert 500 in widths and 1 in widths
+    assert any(a == b for a, b in pairs)
+    assert any(max(a, b) >= 8 * min(a, b) for a, b in pairs)
+    assert len(WIDTH_KINDS) == 5
+
+
+def test_a_bug_at_particular_widths_is_caught() -> None:
+    """residual_when_square is exact on widths that never equal their input's, and fails
+    at the seed's own configuration (ten layers of 500 on a 500-wide input)."""
+    rec = []
+
+    def init(fan_in: int, fan_out: int) -> np.ndarray:
+        w = np.random.default_rng(len(rec)).standard_normal((fan_in, fan_out)) / np.sqrt(fan_in)
+        rec.append(w)
+        return w
+
+    np.random.seed(3)  # noqa: NPY002 (the seed contract draws from the legacy state)
+    acts, _, _ = residual_when_square([40, 80, 20], init)
+    rec.clear()
+    np.random.seed(3)  # noqa: NPY002 (the seed contract draws from the legacy state)
+    ref = forward_prop([40, 80, 20], init, activation="tanh")
+    assert all(np.array_equal(acts[i], ref.acts[i]) for i in range(3))
+    v = check_forward_prop(residual_when_square, seed=0, properties=False, n_cases=1)
+    assert v.outcome == "fail" and "forward_prop([500, 500" in v.diagnosis, v.format_table()

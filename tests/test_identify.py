@@ -80,3 +80,9 @@ def test_out_in_layout_is_read_back() -> None:
     assert fit is not None and abs(fit.a + 1) < 0.02 and abs(fit.b) < 0.02
     fit_wrong = identify(torch_like, "in_out", seed=0).fan_fit
     assert fit_wrong is None or abs(fit_wrong.a + 1) > 0.5 or abs(fit_wrong.b) > 0.5
+
+
+def test_all_nan_initializer_is_identified_as_unknown_with_a_reason() -> None:
+    ident = identify(lambda fi, fo: np.full((fi, fo), np.nan), n_entries=2000)
+    assert ident.family is None and ident.n_entries == 0
+    assert "no finite entries" in ident.describe(), ident.describe()

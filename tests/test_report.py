@@ -212,6 +212,52 @@ def test_same_seed_gives_byte_identical_outputs(tmp_path: Path) -> None:
     assert not (c / INDEX).exists() and not (c / "figures").exists(), _listing(c)
 
 
+def test_content_does_not_depend_on_the_number_of_jobs(tmp_path: Path) -> None:
+    """Inline (one process) and on a pool of two workers: the same files, byte for byte."""
+    a, b = tmp_path / "inline", tmp_path / "pool"
+    generate(SMALL, a, jobs=1)
+    generate(SMALL, b, jobs=2)
+    assert _listing(a) == _listing(b)
+    for name in _listing(a):
+        if (a / name).is_file():
+            assert (a / name).read_bytes() == (b / name).read_bytes(), f"{name} differs"
+
+
+def test_summary_numbers_are_numbers_and_explanations_only_for_failures(
+    full_small: Path,
+) -> None:
+    """No numeric field holds a string (a -inf statistic is null, named in ``nonfinite``);
+    ``meaning`` always holds the failure sentence, ``explanation`` only for a failure."""
+    summary = json.loads((full_small / SUMMARY).read_text(encoding="utf-8"))
+    verdicts = summary["property_verdicts"] + [c["verdict"] for c in summary["checks"]]
+    tests = [t for v in verdicts for t in v["tests"]]
+    assert tests
+    for t in tests:
+        for key in ("statistic", "p_value", "threshold"):
+            value = t[key]
+            assert value is None or isinstance(value, int | float), (t["name"], key, value)
+            if value is None and key == "statistic":
+                assert t["nonfinite"]["statistic"] in ("inf", "-inf", "nan"), t
+        assert isinstance(t["meaning"], str) and t["meaning"], t
+        if t["outcome"] == "fail":
+            assert t["explanation"] == t["meaning"], t
+        else:
+            assert t["explanation"] is None, t
+
+
+def test_clean_notes_non_finite_values() -> None:
+    from weight_init.reports.summary import clean
+
+    got = clean({"a": float("-inf"), "b": [1.0, float("nan")], "c": {"d": float("inf")}})
+    assert got == {
+        "a": None,
+        "b": [1.0, None],
+        "c": {"d": None, "nonfinite": {"d": "inf"}},
+        "nonfinite": {"a": "-inf"},
+    }
+    json.dumps(got, allow_nan=False)
+
+
 def test_existing_report_is_replaced(tmp_path: Path) -> None:
     out = tmp_path / "r"
     argv = ["report", "--out", str(out), *SMALL_ARGS, "--schemes", "xavier", "--no-phase"]

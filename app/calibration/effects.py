@@ -34,8 +34,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from weight_init.draws import TRUNCATED_NORMAL_STD, truncated_standard_normal
 from weight_init.properties import power as plan
-from weight_init.schemes import SCHEMES, TRUNCATED_NORMAL_STD, truncated_standard_normal
+from weight_init.schemes import SCHEMES
 
 Initializer = Callable[..., NDArray[np.float64]]
 

@@ -106,12 +106,12 @@ def measure_hypothesis(profile: str = "thorough", alpha: float = 1e-4) -> dict[s
             activation=act,
             seed=seed,
             alpha=alpha,
-            **net.kwargs(),  # type: ignore[arg-type]
+            **net.kwargs(),
         )
 
     def big(net: S.Network, gain: float, seed: int) -> Verdict:
         sigma = gain / _m.sqrt(min([net.input_dim, *net.widths[:-1]]))
-        return big_init_saturates(None, sigma=sigma, seed=seed, alpha=alpha, **net.kwargs())  # type: ignore[arg-type]
+        return big_init_saturates(None, sigma=sigma, seed=seed, alpha=alpha, **net.kwargs())
 
     runs: list[tuple[str, Callable[..., Verdict], dict[str, st.SearchStrategy[object]]]] = [
         (

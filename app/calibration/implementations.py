@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from weight_init.families import CONSTANT
 from weight_init.schemes import SCHEMES
 
 #: ``framework -> ((SPEC, scheme it implements), ...)``; the framework's own tests pin these.
@@ -101,7 +102,7 @@ def catalogue(
     """Schemes then adapters of ``frameworks``, each native then transposed; ``schemes``
     keeps only the implementations declared as one of them."""
     native: list[tuple[str, str, str]] = [
-        (f"scheme:{n}", n, "in_out") for n, s in SCHEMES.items() if s.family != "constant"
+        (f"scheme:{n}", n, "in_out") for n, s in SCHEMES.items() if s.family != CONSTANT
     ]
     native += [
         (spec, scheme, "in_out" if fw != "torch" else "out_in")

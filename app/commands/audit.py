@@ -1,0 +1,78 @@
+"""``weight-init audit MODULE:FACTORY``: what did each parameter of a torch model get?
+
+Builds the model several times with different seeds, pools each parameter's draws and checks
+them against ``--expect PATTERN=SCHEME[@LAYOUT]`` rules or the layer type's documented
+default (:mod:`weight_init.properties.audit`). Exit 0 when every checked parameter passes,
+1 when one fails or is inconclusive (a table on stdout), 2 on bad input (one line on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from weight_init.app.commands.argtypes import non_negative_int, positive_int
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "audit",
+        help="audit every parameter of a torch model's initialization (exit 0 conforms, 1 not)",
+        description="Build MODULE:FACTORY (a callable returning a torch.nn.Module) several "
+        "times, pool each parameter's draws, and report per parameter its shape, layout, "
+        "fans, identified family and rule, closest registered scheme and a verdict against "
+        "--expect rules or the layer's documented default. Exit 0 every checked parameter "
+        "conforms, 1 one does not or is inconclusive, 2 bad input.",
+    )
+    p.add_argument("spec", metavar="MODULE:FACTORY", help="a callable returning a torch model")
+    p.add_argument(
+        "--expect",
+        action="append",
+        default=[],
+        metavar="PATTERN=SCHEME[@LAYOUT]",
+        help="parameters whose dotted name matches the shell PATTERN must follow SCHEME "
+        "(fans from LAYOUT, e.g. torch.conv); the first matching rule wins; repeatable",
+    )
+    p.add_argument(
+        "--builds",
+        type=positive_int,
+        default=None,
+        help="number of builds (default: what the smallest checked parameter needs for the "
+        "check's power, between 20 and 500)",
+    )
+    p.add_argument("--seed", type=non_negative_int, default=0, help="seed of the builds")
+    p.add_argument(
+        "--alpha", type=float, default=1e-4, help="family-wise false-alarm rate per parameter"
+    )
+    p.add_argument("--json", action="store_true", help="print the audit as JSON")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from weight_init.app.commands.check import probability
+    from weight_init.properties.adapters import resolve
+    from weight_init.properties.audit import audit_torch, parse_expect
+
+    try:
+        alpha = probability(str(args.alpha))
+    except argparse.ArgumentTypeError as exc:
+        from weight_init.app.cli import UsageError
+
+        raise UsageError(f"weight-init audit: argument --alpha: {exc}") from None
+    expect = [parse_expect(text, _scheme_parser()) for text in args.expect]
+    factory = resolve(args.spec).fn
+    report = audit_torch(
+        factory, builds=args.builds, seed=args.seed, expect=expect, alpha=alpha, subject=args.spec
+    )
+    print(report.to_json() if args.json else report.format_table())
+    return 0 if report.passed else 1
+
+
+def _scheme_parser() -> Any:
+    try:
+        from weight_init.scheme_expressions import parse_scheme
+    except ImportError:  # pragma: no cover - before the expression syntax exists
+        from weight_init.schemes import get_scheme
+
+        return get_scheme
+    return parse_scheme

@@ -1,0 +1,537 @@
+"""Audit a model: what did each parameter get at initialization, and is it what was promised?
+
+``audit_torch(factory, builds=K, seed=s)`` builds ``factory()`` (a callable returning a
+``torch.nn.Module``) ``K`` times, under ``torch.random.fork_rng`` and ``torch.manual_seed``
+with seeds from ``SeedSequence(s)``, and pools each parameter's ``K * numel`` entries.
+
+For every parameter it reports the shape, the layout and the fans (the framework's, see
+:mod:`weight_init.layouts`), the identified family (KS distance of the self-standardized
+entries to each law, or exact constant), the closest registered scheme at those fans
+(variance ratio), and a verdict against an expectation: the first ``--expect
+PATTERN=SCHEME[@LAYOUT]`` whose shell-style PATTERN matches the parameter's dotted name,
+else the documented default of its layer type (:data:`DEFAULTS`, cited in
+``docs/frameworks.md``), else none (``unchecked``).
+
+Verdict: :func:`~weight_init.properties.conformance.check_initializer` on the ``K`` builds
+(one call per build, the parameter as a 2-D matrix) against the expected scheme *at this
+parameter's fans*: an i.i.d. scheme becomes the fixed-variance scheme of the same family with
+``v = scheme.variance(fan_in, fan_out)``, which standardizes every entry exactly as the
+scheme would; constants and orthogonal schemes are checked as they are (orthogonal on the
+``(fan_in, fan_out)`` view of a 2-D weight). Same tests, Holm correction and power plan as
+``check``; fewer pooled entries than the plan needs gives ``inconclusive``, never ``pass``.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import functools
+import json
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from weight_init.errors import InitializerCallError, InitializerTypeError, describe_exception
+from weight_init.families import iid_families
+from weight_init.layouts import Fans, KernelSpec, get_layout
+from weight_init.properties import power as powerplan
+from weight_init.properties.conformance import check_initializer
+from weight_init.properties.conformance_result import ConformanceResult
+from weight_init.properties.identify import ks_statistic
+from weight_init.properties.kernels import DOCUMENTED, candidate_rules
+from weight_init.schemes import SCHEMES, Scheme, constant, get_scheme, variance_scaling
+
+
+class AuditError(InitializerCallError):
+    """The model factory raised, exited, or returned something that is not a model."""
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """``PATTERN=SCHEME[@LAYOUT]``: parameters whose name matches get ``scheme``."""
+
+    pattern: str
+    scheme: Scheme
+    layout: str | None = None
+
+    def matches(self, name: str) -> bool:
+        return fnmatch.fnmatchcase(name, self.pattern)
+
+
+def parse_expect(text: str, parse_scheme: Callable[[str], Scheme] = get_scheme) -> Expectation:
+    """Parse ``PATTERN=SCHEME[@LAYOUT]`` (SCHEME through ``parse_scheme``)."""
+    from weight_init.errors import InvalidParameterError
+
+    pattern, sep, rest = text.partition("=")
+    if not sep or not pattern.strip() or not rest.strip():
+        raise InvalidParameterError(f"expected PATTERN=SCHEME[@LAYOUT], got {text!r}")
+    scheme_text, at, layout = rest.rpartition("@") if "@" in rest else (rest, "", "")
+    if at:
+        get_layout(layout.strip())
+    return Expectation(pattern.strip(), parse_scheme(scheme_text.strip()), layout.strip() or None)
+
+
+@dataclass(frozen=True)
+class Default:
+    """The documented default of one parameter of one layer type."""
+
+    scheme: Scheme
+    layout: str
+    fans: str  # "weight": the layout's fans of the parameter; "owner": bias of the weight
+    source: str
+
+
+def _defaults() -> dict[tuple[str, str], Default]:
+    from weight_init.properties.layers import TORCH_DEFAULT, TORCH_RNN_DEFAULT, ZEROS
+
+    nn = "torch/nn/modules"
+    ones = constant(1.0, name="ones")
+    out: dict[tuple[str, str], Default] = {}
+    for cls in ("Linear", "NonDynamicallyQuantizableLinear", "Bilinear"):
+        out[(cls, "weight")] = Default(TORCH_DEFAULT, "out_in", "weight", f"{nn}/linear.py")
+        out[(cls, "bias")] = Default(TORCH_DEFAULT, "out_in", "owner", f"{nn}/linear.py")
+    for d in (1, 2, 3):
+        for cls, lay in (
+            (f"Conv{d}d", "torch.conv"),
+            (f"ConvTranspose{d}d", "torch.conv_transpose"),
+        ):
+            out[(cls, "weight")] = Default(TORCH_DEFAULT, lay, "weight", f"{nn}/conv.py")
+            out[(cls, "bias")] = Default(TORCH_DEFAULT, lay, "owner", f"{nn}/conv.py")
+    for cls in ("LSTM", "GRU", "RNN"):
+        out[(cls, "*")] = Default(TORCH_RNN_DEFAULT, "out_in", "rnn", f"{nn}/rnn.py")
+    mha = f"{nn}/activation.py"
+    out[("MultiheadAttention", "in_proj_weight")] = Default(
+        get_scheme("glorot_uniform"), "out_in", "weight", mha
+    )
+    out[("MultiheadAttention", "in_proj_bias")] = Default(ZEROS, "out_in", "weight", mha)
+    out[("MultiheadAttention", "out_proj.bias")] = Default(ZEROS, "out_in", "weight", mha)
+    out[("MultiheadAttention", "out_proj.weight")] = Default(
+        TORCH_DEFAULT, "out_in", "weight", f"{nn}/linear.py (not re-initialized by {mha})"
+    )
+    out[("Embedding", "weight")] = Default(
+        get_scheme("big_normal"), "in_out", "weight", f"{nn}/sparse.py"
+    )
+    for cls in ("LayerNorm", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GroupNorm"):
+        src = f"{nn}/{'normalization' if cls in ('LayerNorm', 'GroupNorm') else 'batchnorm'}.py"
+        out[(cls, "weight")] = Default(ones, "out_in", "weight", src)
+        out[(cls, "bias")] = Default(ZEROS, "out_in", "weight", src)
+    return out
+
+
+@dataclass(frozen=True)
+class ParamAudit:
+    """One parameter's audit (see the module docstring)."""
+
+    name: str
+    layer: str
+    shape: tuple[int, ...]
+    layout: str
+    fans: Fans
+    expected: str  # scheme name, or "" when unchecked
+    expected_from: str  # "--expect PATTERN" / "default: SOURCE" / ""
+    family: str
+    family_distance: float
+    closest: str
+    closest_ratio: float
+    variance: float
+    verdict: ConformanceResult | None
+    fan_rule: str = ""  # the candidate fan rule of the layout the pooled variance matches
+    expected_ratio: float = math.nan  # pooled mean(w^2) / the expected scheme's variance
+    expected_family: str = ""
+    identified: str = ""  # "c/fan_mode" of the identified family, when one fits
+    builds_needed: int = 0  # builds the check's power plan needs for this parameter
+
+    @property
+    def outcome(self) -> str:
+        return "unchecked" if self.verdict is None else self.verdict.outcome
+
+    def note(self) -> str:
+        """Why the parameter did not pass: the diagnosis, or the entries an inconclusive
+        check lacked."""
+        if self.verdict is None:
+            return "no expectation"
+        if self.outcome == "inconclusive":
+            n = self.verdict.metadata.get("n_entries", 0)
+            text = (
+                f"inconclusive: {n} pooled entries, fewer than the power plan needs "
+                f"(--builds {self.builds_needed} would do)"
+            )
+        else:
+            parts = []
+            if self.fan_rule and self.fan_rule != DOCUMENTED:
+                parts.append(self.fan_rule)
+            if math.isfinite(self.expected_ratio):
+                parts.append(
+                    f"variance {self.expected_ratio:.4g}x the expected rule at fans "
+                    f"{self.fans.as_tuple()} (std {math.sqrt(self.expected_ratio):.4g}x)"
+                )
+            if self.expected_family and self.family not in (self.expected_family, "unknown"):
+                parts.append(f"entries look {self.family}, expected {self.expected_family}")
+            failed = ", ".join(t.name for t in self.verdict.failures)
+            text = "; ".join([*parts, f"failed: {failed}"])
+        return f"{text} [expected {self.expected}, {self.expected_from}]"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "layer": self.layer,
+            "shape": list(self.shape),
+            "layout": self.layout,
+            "fans": list(self.fans.as_tuple()),
+            "family": self.family,
+            "family_distance": self.family_distance,
+            "variance": self.variance,
+            "closest_scheme": self.closest or None,
+            "closest_ratio": self.closest_ratio if math.isfinite(self.closest_ratio) else None,
+            "fan_rule": self.fan_rule or None,
+            "identified_rule": self.identified or None,
+            "expected": self.expected or None,
+            "expected_from": self.expected_from or None,
+            "outcome": self.outcome,
+            "diagnosis": None if self.verdict is None else self.verdict.diagnosis,
+            "tests": None if self.verdict is None else [t.to_dict() for t in self.verdict.tests],
+        }
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    """Every parameter's audit; ``passed`` only when every checked parameter passed."""
+
+    subject: str
+    builds: int
+    seed: int
+    alpha: float
+    params: tuple[ParamAudit, ...]
+
+    @property
+    def outcome(self) -> str:
+        outs = {p.outcome for p in self.params}
+        if "fail" in outs:
+            return "fail"
+        return "inconclusive" if "inconclusive" in outs else "pass"
+
+    @property
+    def passed(self) -> bool:
+        return self.outcome == "pass"
+
+    def to_json(self) -> str:
+        d = {
+            "subject": self.subject,
+            "builds": self.builds,
+            "seed": self.seed,
+            "alpha": self.alpha,
+            "outcome": self.outcome,
+            "parameters": [p.to_dict() for p in self.params],
+        }
+        return json.dumps(d, indent=2, sort_keys=True)
+
+    def format_table(self) -> str:
+        head = (
+            "parameter",
+            "layer",
+            "shape",
+            "layout",
+            "fans",
+            "identified",
+            "fan rule",
+            "closest",
+            "expected",
+            "outcome",
+        )
+        rows = [head]
+        for p in self.params:
+            closest = f"{p.closest} x{p.closest_ratio:.3g}" if p.closest else "-"
+            rows.append(
+                (
+                    p.name,
+                    p.layer,
+                    "x".join(map(str, p.shape)),
+                    p.layout,
+                    f"{p.fans.fan_in},{p.fans.fan_out}",
+                    f"{p.family} {p.identified}".strip(),
+                    p.fan_rule or "-",
+                    closest,
+                    p.expected or "-",
+                    p.outcome,
+                )
+            )
+        widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
+        lines = [
+            "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows
+        ]
+        lines.insert(1, "  ".join("-" * w for w in widths))
+        title = (
+            f"{self.subject}: {self.outcome.upper()} ({self.builds} builds, seed {self.seed}, "
+            f"family-wise alpha {self.alpha:g} per parameter)"
+        )
+        notes = [
+            f"  {p.name}: {p.note()}" for p in self.params if p.outcome in ("fail", "inconclusive")
+        ]
+        return "\n".join([title, *lines, *notes])
+
+
+def build_models(factory: Callable[[], Any], builds: int, seed: int) -> list[Any]:
+    """``factory()`` ``builds`` times, each under ``torch.manual_seed`` of its own seed."""
+    import torch
+
+    seeds = np.random.SeedSequence(seed).generate_state(builds, dtype=np.uint32)
+    models = []
+    for s in seeds:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(int(s))
+            try:
+                model = factory()
+            except (Exception, SystemExit) as exc:
+                raise AuditError(f"the model factory raised {describe_exception(exc)}") from None
+        if not isinstance(model, torch.nn.Module):
+            raise InitializerTypeError(
+                f"the model factory returned {type(model).__name__}, not a torch.nn.Module"
+            )
+        models.append(model)
+    return models
+
+
+def _owners(model: Any) -> dict[str, tuple[str, str, Any]]:
+    """Parameter name -> (owner layer type, name within the owner, owner module)."""
+    out: dict[str, tuple[str, str, Any]] = {}
+    for mname, module in model.named_modules():
+        for pname, _ in module.named_parameters(recurse=False):
+            full = f"{mname}.{pname}" if mname else pname
+            owner, local = type(module).__name__, pname
+            parent_name = mname.rpartition(".")[0]
+            parent = model.get_submodule(parent_name) if mname else None
+            if parent is not None and type(parent).__name__ == "MultiheadAttention":
+                owner, local = "MultiheadAttention", f"{mname.rpartition('.')[2]}.{pname}"
+            out[full] = (owner, local, module)
+    return out
+
+
+def _fans(how: str, layout: str, shape: tuple[int, ...], owner: Any, local: str) -> Fans:
+    if how == "rnn":
+        hidden = int(owner.hidden_size)
+        fan_in = shape[1] if len(shape) == 2 else hidden
+        return Fans(fan_in, hidden)
+    if how == "owner" and hasattr(owner, "weight") and owner.weight is not None:
+        w = tuple(owner.weight.shape)
+        return Fans(get_layout(layout).fans(w).fan_in, shape[0])
+    if len(shape) >= 2:
+        return get_layout(layout).fans(shape)
+    return Fans(shape[0], shape[0]) if shape else Fans(1, 1)
+
+
+def _spec(owner: Any) -> KernelSpec | None:
+    """The layer spec of a torch conv or linear module (None for other layers)."""
+    try:
+        if hasattr(owner, "kernel_size"):
+            k = tuple(int(x) for x in owner.kernel_size)
+            return KernelSpec(int(owner.in_channels), int(owner.out_channels), k, int(owner.groups))
+        if hasattr(owner, "in_features") and hasattr(owner, "out_features"):
+            return KernelSpec(int(owner.in_features), int(owner.out_features))
+    except (TypeError, ValueError):
+        return None
+    return None
+
+
+def _fan_rule(
+    owner: Any, layout: str, scheme: Scheme | None, z: NDArray[np.float64], m2: float
+) -> str:
+    """The first candidate fan rule of ``layout`` (documented first) under which ``scheme``'s
+    variance matches the pooled ``m2`` within ``max(4 se, 2%)``, se from the kurtosis."""
+    spec = _spec(owner)
+    if spec is None or scheme is None or not scheme.family.is_iid:
+        return ""
+    if m2 <= 0 or z.size < 2:
+        return ""
+    kappa = float(np.mean(z**4)) / m2**2
+    se = math.sqrt(max(kappa - 1.0, 1e-12) / z.size)
+    lay = get_layout(layout)
+    try:
+        rules = candidate_rules(lay)
+        for r in rules:
+            ratio = m2 / scheme.variance(*r.fans(spec).as_tuple())
+            if abs(ratio - 1.0) <= max(4.0 * se, 0.02):
+                return r.name
+    except Exception:  # a spec the layout cannot hold: no fan-rule identification
+        return ""
+    return "none of the layout's rules"
+
+
+def _at_fans(scheme: Scheme, fans: Fans) -> Scheme:
+    if not scheme.family.is_iid:
+        return scheme
+    v = scheme.variance(*fans.as_tuple())
+    return variance_scaling(
+        v, "fixed", scheme.family.name, name=f"{scheme.name} at fans {fans.as_tuple()}"
+    )
+
+
+#: Scales tried when naming the identified rule ``c / n`` (LeCun 1, He 2, torch's 1/3).
+SCALES: tuple[tuple[float, str], ...] = ((1.0 / 3.0, "1/(3 {n})"), (1.0, "1/{n}"), (2.0, "2/{n}"))
+
+
+def _identify(z: NDArray[np.float64], fans: Fans) -> tuple[str, float, str, float, float, str]:
+    """Family (and its KS distance to the self-standardized entries), closest registered
+    scheme and its variance ratio, ``mean w^2``, and the rule ``c/n`` (c in :data:`SCALES`,
+    n = fan_in, fan_out or fan_avg) within ``max(4 se, 2%)`` of ``mean w^2``, if any."""
+    if z.size and np.all(z == z.flat[0]):
+        return "constant", 0.0, "", math.nan, 0.0, f"{float(z.flat[0]):g}"
+    m2 = float(np.mean(z * z))
+    if m2 <= 0 or not math.isfinite(m2):
+        return "unknown", math.nan, "", math.nan, m2, ""
+    zs = np.sort(z / math.sqrt(m2))
+    dists = {f.name: ks_statistic(zs, functools.partial(f.cdf, n=None)) for f in iid_families()}
+    fam = min(dists, key=lambda f: dists[f])
+    best, ratio = "", math.nan
+    for sch in SCHEMES.values():
+        if sch.family != fam:
+            continue
+        r = m2 / sch.variance(*fans.as_tuple())
+        if not best or abs(math.log(r)) < abs(math.log(ratio)):
+            best, ratio = sch.name, r
+    kappa = float(np.mean(z**4)) / m2**2
+    tol = max(4.0 * math.sqrt(max(kappa - 1.0, 1e-12) / z.size), 0.02)
+    fi, fo = fans.as_tuple()
+    rule = ""
+    for mode, n in (("fan_in", fi), ("fan_out", fo), ("fan_avg", (fi + fo) / 2)):
+        for c, label in SCALES:
+            if abs(m2 * n / c - 1.0) <= tol and not rule:
+                rule = label.format(n=mode)
+    return fam, dists[fam], best, ratio, m2, rule
+
+
+def audit_torch(
+    factory: Callable[[], Any],
+    *,
+    builds: int | None = None,
+    seed: int = 0,
+    expect: Sequence[Expectation] = (),
+    alpha: float = powerplan.DEFAULT_ALPHA,
+    subject: str = "model",
+) -> AuditReport:
+    """Audit every parameter of ``factory()`` (module docstring).
+
+    ``builds=None``: as many builds as the parameter with the fewest entries needs for the
+    power plan of its expected family (at least 20, at most :data:`MAX_AUTO_BUILDS`). Each
+    parameter's check uses the first ``min(builds, ceil(needed / numel))`` builds (a number
+    fixed before looking at the draws)."""
+    defaults = _defaults()
+    if builds is None:
+        probe = build_models(factory, 1, seed)[0]
+        builds = _auto_builds(probe, defaults, expect, alpha)
+    models = build_models(factory, builds, seed)
+    owners = _owners(models[0])
+    audits = []
+    for name, (owner_type, local, owner) in owners.items():
+        pooled = [dict(m.named_parameters())[name].detach().cpu().numpy() for m in models]
+        shape = tuple(pooled[0].shape)
+        rule = next((e for e in expect if e.matches(name)), None)
+        dflt = defaults.get((owner_type, local)) or defaults.get((owner_type, "*"))
+        layout = (rule.layout if rule else None) or (dflt.layout if dflt else "out_in")
+        how = dflt.fans if dflt and not (rule and rule.layout) else "weight"
+        fans = _fans(
+            how, layout if len(shape) >= 2 or how != "weight" else "out_in", shape, owner, local
+        )
+        scheme = rule.scheme if rule else (dflt.scheme if dflt else None)
+        source = f"--expect {rule.pattern}" if rule else (f"default: {dflt.source}" if dflt else "")
+        z = np.concatenate([p.ravel() for p in pooled]).astype(np.float64)
+        fam, dist, closest, ratio, m2, identified = _identify(z, fans)
+        rule_name = _fan_rule(owner, layout, scheme, z, m2) if len(shape) >= 2 else ""
+        expected_ratio = math.nan
+        if scheme is not None and scheme.family.is_iid:
+            expected_ratio = m2 / scheme.variance(*fans.as_tuple())
+        verdict = None
+        if scheme is not None:
+            k = min(
+                len(pooled),
+                max(2, math.ceil(_needed(scheme, alpha) / max(z.size // len(pooled), 1))),
+            )
+            verdict = _check(pooled[:k], scheme, fans, layout, seed, alpha, name)
+        audits.append(
+            ParamAudit(
+                name,
+                owner_type,
+                shape,
+                layout,
+                fans,
+                scheme.name if scheme else "",
+                source,
+                fam,
+                dist,
+                closest,
+                ratio,
+                m2,
+                verdict,
+                rule_name,
+                expected_ratio,
+                scheme.family.name if scheme else "",
+                identified,
+                math.ceil(_needed(scheme, alpha) / max(math.prod(shape), 1)) if scheme else 0,
+            )
+        )
+    return AuditReport(subject, builds, seed, alpha, tuple(audits))
+
+
+#: Cap of the automatic number of builds.
+MAX_AUTO_BUILDS = 500
+
+
+def _needed(scheme: Scheme, alpha: float) -> int:
+    """Entries the check's power plan needs for ``scheme``'s family (2 draws for constants)."""
+    if scheme.family == "constant":
+        return 0
+    return powerplan.plan(scheme.family, alpha, powerplan.DEFAULT_POWER).n_entries
+
+
+def _auto_builds(
+    model: Any,
+    defaults: dict[tuple[str, str], Default],
+    expect: Sequence[Expectation],
+    alpha: float,
+) -> int:
+    need = 20
+    for name, (owner_type, local, _) in _owners(model).items():
+        numel = int(dict(model.named_parameters())[name].numel())
+        rule = next((e for e in expect if e.matches(name)), None)
+        dflt = defaults.get((owner_type, local)) or defaults.get((owner_type, "*"))
+        scheme = rule.scheme if rule else (dflt.scheme if dflt else None)
+        if scheme is not None and numel:
+            need = max(need, math.ceil(_needed(scheme, alpha) / numel))
+    return min(need, MAX_AUTO_BUILDS)
+
+
+def _check(
+    pooled: list[NDArray[Any]],
+    scheme: Scheme,
+    fans: Fans,
+    layout: str,
+    seed: int,
+    alpha: float,
+    name: str,
+) -> ConformanceResult:
+    if scheme.family == "orthogonal" and pooled[0].ndim == 2:
+        lay = get_layout(layout)
+        mats = [lay.matrix(p) for p in pooled]
+    else:
+        mats = [p.reshape(p.shape[0], -1) if p.ndim >= 2 else p.reshape(1, -1) for p in pooled]
+    state = {"i": 0}
+
+    def serve(fan_in: int, fan_out: int) -> NDArray[Any]:
+        m = mats[state["i"] % len(mats)]
+        state["i"] += 1
+        return m
+
+    rows, cols = mats[0].shape
+    return check_initializer(
+        serve,
+        _at_fans(scheme, fans),
+        "in_out",
+        seed=seed,
+        alpha=alpha,
+        shapes=[(rows, cols)],
+        n_entries=len(mats) * rows * cols,
+        subject=f"{name} as {scheme.name}",
+        shrink=False,
+    )

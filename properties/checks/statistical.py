@@ -1,0 +1,290 @@
+"""Statistical checks on the ``N`` pooled standardized entries ``z = w / sd_rule``; the runner
+decides them together at family-wise level ``alpha`` (Holm).
+
+* ``mean``: ``sum z / sqrt N ~ N(0, 1)`` (exact variance N for i.i.d. entries and also for
+  Haar matrices, whose entries are uncorrelated with ``E q^2 = 1/n``, and
+  ``Var(1' Q 1) = min(fans)`` for a ``max x min`` Haar ``Q``);
+* ``variance`` (i.i.d. families): ``(mean z^2 - 1) / sqrt((m4 - 1)/N) ~ N(0, 1)``;
+* ``fan rule`` (i.i.d. families): heterogeneity of the per-shape variance ratios,
+  ``sum_k n_k (rho_k / rho - 1)^2 / (kappa - 1) ~ chi^2(K - 1)``, with the observed
+  kurtosis ``kappa``, so it tests the dependence on the fans, not the level;
+* ``sign symmetry`` (orthogonal): the count of positive diagonal entries is
+  Binomial(k, 1/2) under Haar (exact binomial test);
+* ``distribution``: Kolmogorov-Smirnov of the probability-integral transform of every
+  entry under the scheme's exact law (:mod:`weight_init.families`; for orthogonal,
+  per shape with ``n = max fan``) against U(0, 1);
+* ``unit independence`` / ``input independence``: the self-normalized sum of products of
+  neighbouring centred entries along rows / columns, ``S / sqrt(sum products^2) ~ N(0, 1)``.
+
+Effects each is powered against: :mod:`weight_init.properties.power`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+from weight_init.families import Family, Orthogonal, iid_families, ks_distance
+from weight_init.properties import power as pw
+from weight_init.properties.checks.base import Check, CheckKind, CheckResult, Evidence
+from weight_init.properties.checks.pool import Pool
+from weight_init.properties.identify import SchemeMatch, ks_statistic, kurtosis, match_scheme
+from weight_init.schemes import TRUNCATED_NORMAL_STD, variance_scaling
+
+
+def two_sided(t: float) -> float:
+    """``P(|Z| >= |t|)`` for a standard normal Z."""
+    return float(2 * stats.norm.sf(abs(t)))
+
+
+def ks_pvalue(d: float, n: int) -> float:
+    """P-value of a one-sample KS distance ``d`` on ``n`` points (exact up to 20,000)."""
+    if n <= 20_000:
+        return float(stats.kstwo.sf(d, n))
+    return float(stats.kstwobign.sf(d * (math.sqrt(n) + 0.12 + 0.11 / math.sqrt(n))))
+
+
+@dataclass(frozen=True)
+class MeanEvidence(Evidence):
+    """The pooled mean of ``z``, and the p-value of the same mean under a cluster-robust
+    variance (None with fewer than 3 matrices): with ``S_c`` the sum of matrix c's ``n_c``
+    entries, ``t = sum S_c / sqrt(sum (S_c - n_c zbar)^2)`` against Student's t with
+    ``C - 1`` degrees of freedom. It does not assume unit variance nor independent entries
+    within a matrix (only independent calls), so a wrong variance or correlated rows do not
+    move it; the diagnosis names a mean shift only when it also rejects."""
+
+    mean_std: float
+    robust_p: float | None = None
+
+
+@dataclass(frozen=True)
+class VarianceEvidence(Evidence):
+    """``ratio = mean z^2`` with its standard error, and how each fan mode fits."""
+
+    ratio: float
+    se: float
+    mode_fits: Mapping[str, SchemeMatch]
+
+
+@dataclass(frozen=True)
+class DistributionEvidence(Evidence):
+    """What kind of departure: ``zeros`` exact zeros and the ``largest_atom`` (the most
+    repeated value's count) among ``n`` entries; the sample kurtosis ``mean w^4 / (mean
+    w^2)^2`` per shape, pooled, beside the family's ``E z^4`` (i.i.d. families; nan else)."""
+
+    n: int
+    zeros: int
+    largest_atom: int
+    kurtosis: float
+    family_kurtosis: float
+
+
+@dataclass(frozen=True)
+class SignEvidence(Evidence):
+    positive_fraction: float
+
+
+@dataclass(frozen=True)
+class CorrelationEvidence(Evidence):
+    r: float
+
+
+class _Statistical(Check):
+    kind = CheckKind.STATISTICAL
+
+    def applies(self, family: Family) -> bool:
+        return family.is_random
+
+
+class MeanCheck(_Statistical):
+    name = "mean"
+    explanation = "the entries' mean is not 0"
+
+    def effects(self, family: Family, level: float, power: float) -> tuple[pw.Effect, ...]:
+        n = pw.n_for_mean_shift(pw.MEAN_SHIFT, level, power)
+        return (pw.Effect("mean shifted by 0.02 std", pw.MEAN_SHIFT, self, n),)
+
+    def run(self, pool: Pool) -> CheckResult | None:
+        z, n = pool.z, int(pool.z.size)
+        if n < 2:
+            return None
+        mean = pool.z_mean
+        t = float(z.sum() / math.sqrt(n))
+        ev = MeanEvidence(mean, _cluster_robust_p(pool))
+        return self.statistical(t, two_sided(t), n, f"mean z = {mean:.4g}", ev)
+
+
+def _cluster_robust_p(pool: Pool) -> float | None:
+    """Two-sided p-value of the mean with one cluster per matrix (see :class:`MeanEvidence`)."""
+    sums = [b.z.sum(axis=(1, 2)) for b in pool.blocks]
+    if sum(s.size for s in sums) < 3:
+        return None
+    s_c = np.concatenate(sums)
+    n_c = np.concatenate([np.full(b.z.shape[0], b.fan_in * b.fan_out) for b in pool.blocks])
+    zbar = float(s_c.sum() / n_c.sum())
+    var = float(np.sum((s_c - n_c * zbar) ** 2))
+    if var <= 0:
+        return None
+    t = float(s_c.sum()) / math.sqrt(var)
+    return float(2 * stats.t.sf(abs(t), s_c.size - 1))
+
+
+class VarianceCheck(_Statistical):
+    name = "variance"
+    explanation = "the entries' variance is not the rule's"
+
+    def applies(self, family: Family) -> bool:
+        return family.is_iid
+
+    def effects(self, family: Family, level: float, power: float) -> tuple[pw.Effect, ...]:
+        m4 = family.fourth_moment()
+        n_std = max(
+            pw.n_for_std_ratio(1.0 + pw.STD_ERROR, m4, level, power),
+            pw.n_for_std_ratio(1.0 - pw.STD_ERROR, m4, level, power),
+        )
+        n_tn = pw.n_for_std_ratio(TRUNCATED_NORMAL_STD, m4, level, power)
+        return (
+            pw.Effect("std 1% off the rule", pw.STD_ERROR, self, n_std),
+            pw.Effect(
+                "truncated normal without variance correction", TRUNCATED_NORMAL_STD, self, n_tn
+            ),
+        )
+
+    def run(self, pool: Pool) -> CheckResult | None:
+        z, n = pool.z, int(pool.z.size)
+        if n < 2:
+            return None
+        family = pool.scheme.family
+        rho = float(np.mean(z * z))
+        se = math.sqrt((family.fourth_moment() - 1.0) / n)
+        t = (rho - 1.0) / se
+        kappa = kurtosis(pool.moments)
+        fits = {
+            mode: match_scheme(pool.moments, variance_scaling(1.0, mode, family.name), kappa)
+            for mode in ("fan_in", "fan_out", "fan_avg", "fixed")
+        }
+        detail = f"mean z^2 = {rho:.5g} (std {math.sqrt(rho):.5g}x the rule)"
+        return self.statistical(t, two_sided(t), n, detail, VarianceEvidence(rho, se, fits))
+
+
+class FanRuleCheck(_Statistical):
+    name = "fan rule"
+    explanation = "the variance does not scale with the fans as the rule does"
+
+    def applies(self, family: Family) -> bool:
+        return family.is_iid
+
+    def run(self, pool: Pool) -> CheckResult | None:
+        moments = pool.moments
+        if pool.z.size < 2 or len(moments) < 2:
+            return None
+        fit = match_scheme(moments, pool.scheme, kurtosis(moments))
+        detail = f"chi2 {fit.chi2:.4g} on {fit.df} df over {len(moments)} shapes"
+        return self.statistical(fit.chi2, fit.p_value, int(pool.z.size), detail)
+
+
+class SignSymmetryCheck(_Statistical):
+    name = "sign symmetry"
+    explanation = "diagonal signs are not fair coins: the matrix is not Haar distributed"
+
+    def applies(self, family: Family) -> bool:
+        return isinstance(family, Orthogonal)
+
+    def effects(self, family: Family, level: float, power: float) -> tuple[pw.Effect, ...]:
+        n = pw.n_for_sign_bias(pw.SIGN_BIAS, level, power)
+        return (pw.Effect("orthogonal without sign correction", pw.SIGN_BIAS, self, n, "diagonal"),)
+
+    def run(self, pool: Pool) -> CheckResult | None:
+        if pool.z.size < 2:
+            return None
+        diag = [np.diagonal(b.w, axis1=1, axis2=2) for b in pool.blocks]
+        pos = sum(int(np.count_nonzero(dg > 0)) for dg in diag)
+        tot = sum(int(dg.size) for dg in diag)
+        if not tot:
+            return None
+        p = float(stats.binomtest(pos, tot, 0.5).pvalue)
+        detail = f"{pos} of {tot} diagonal entries > 0"
+        return self.statistical(pos / tot, p, tot, detail, SignEvidence(pos / tot))
+
+
+class DistributionCheck(_Statistical):
+    name = "distribution"
+    explanation = "the entries do not follow the scheme's distribution"
+
+    def effects(self, family: Family, level: float, power: float) -> tuple[pw.Effect, ...]:
+        others = [f for f in iid_families() if f != family]
+        if not family.is_iid or not others:
+            return ()
+        d = min(ks_distance(family, f) for f in others)
+        n = pw.n_for_ks(d, level, power)
+        return (pw.Effect("another family at the same variance", d, self, n, label="KS"),)
+
+    def run(self, pool: Pool) -> CheckResult | None:
+        if pool.z.size < 2:
+            return None
+        family = pool.scheme.family
+        if family.is_iid:
+            u = family.cdf(pool.z)
+        else:  # a fan-dependent law (orthogonal): PIT per shape, n = max fan
+            parts = [
+                family.cdf(b.z.ravel(), max(b.fan_in, b.fan_out))
+                for b in pool.blocks
+                if max(b.fan_in, b.fan_out) >= 2
+            ]
+            u = np.concatenate(parts) if parts else np.empty(0)
+        if not u.size:
+            return None
+        us = np.sort(u)
+        d = ks_statistic(us, lambda x: x)
+        n = int(u.size)
+        return self.statistical(d, ks_pvalue(d, n), n, f"KS D = {d:.4g}", _kind(pool, us))
+
+
+def _kind(pool: Pool, us: np.ndarray) -> DistributionEvidence:
+    """Atoms (runs of equal sorted PIT values strictly inside (0, 1): a CDF saturates at 0
+    and 1 beyond the support or in far tails, which the bounds check judges) and tails."""
+    z, family = pool.z, pool.scheme.family
+    inner = us[(us > 0.0) & (us < 1.0)]
+    starts = np.flatnonzero(np.concatenate(([True], inner[1:] != inner[:-1], [True])))
+    largest = int(np.max(np.diff(starts))) if inner.size else 0
+    kurt, m4 = math.nan, math.nan
+    if family.is_iid:  # per shape, so a variance wrong by shape is not read as a tail
+        kurt = kurtosis(pool.moments)
+        m4 = family.fourth_moment()
+    return DistributionEvidence(int(us.size), int(np.count_nonzero(z == 0)), largest, kurt, m4)
+
+
+class IndependenceCheck(_Statistical):
+    """Neighbouring entries along ``axis`` (1: within a row, across units; 0: across rows)."""
+
+    def __init__(self, axis: int) -> None:
+        self.axis = axis
+        self.name = "unit independence" if axis == 1 else "input independence"
+        what = "units (columns)" if axis == 1 else "inputs (rows)"
+        self.explanation = f"neighbouring {what} are correlated"
+
+    def run(self, pool: Pool) -> CheckResult | None:
+        n = int(pool.z.size)
+        if n < 2:
+            return None
+        axis, mean = self.axis, pool.z_mean
+        s, v, sq = 0.0, 0.0, 0.0
+        for b in pool.blocks:
+            if b.z.shape[axis + 1] < 2:
+                continue
+            c = b.z - mean
+            a, bb = (c[:, :, :-1], c[:, :, 1:]) if axis == 1 else (c[:, :-1, :], c[:, 1:, :])
+            prod = a * bb
+            s += float(prod.sum())
+            v += float((prod * prod).sum())
+            sq += float((a * a).sum())
+        if v <= 0:
+            return None
+        t = s / math.sqrt(v)
+        r = s / sq if sq else math.nan
+        detail = f"r = {s / sq:.4g}" if sq else ""
+        return self.statistical(t, two_sided(t), n, detail, CorrelationEvidence(r))

@@ -1,0 +1,384 @@
+"""Distribution families: one object per family owns its law, its sampler and its standardization.
+
+(About 380 lines: the five built-in families and their registry are one concept; the raw
+draws they scale live in :mod:`weight_init.draws`.)
+
+A scheme is a family plus a variance rule (:mod:`weight_init.schemes`). For a scheme with
+rule variance ``v(fan_in, fan_out)``, the *standardized* entry is ``z = w / sqrt(v)``; a
+family states the law of ``z``:
+
+* ``normal``: ``z ~ N(0, 1)``; ``E z^4 = 3``. Drawn as ``standard_normal * std``.
+* ``uniform``: ``z ~ U(-sqrt 3, sqrt 3)``; ``E z^4 = 9/5``. Drawn as ``uniform(-a, a)``,
+  ``a = sqrt(3) std``.
+* ``truncated_normal``: ``z = t / s`` with ``t ~ N(0, 1)`` truncated to [-2, 2] and
+  ``s = 0.87962566103423978`` its std, so ``F(z) = (Phi(s z) - Phi(-2)) / (2 Phi(2) - 1)``
+  on ``|z| <= 2/s``; ``E z^4 = E t^4 / s^4 = 2.3655...`` with
+  ``E t^4 = 3 s^2 - 2 c^3 phi(c) / (2 Phi(c) - 1)``, ``c = 2`` (Keras' and JAX's convention;
+  TensorFlow < 2.x omitted the correction and came out 12% narrow).
+* ``orthogonal``: ``w = g q`` with ``Q`` Haar (QR of a Gaussian matrix, columns multiplied by
+  sign(diag R)), orthonormal columns when fan_in >= fan_out, rows otherwise, so
+  ``Var = g^2 / n`` with ``n = max(fan_in, fan_out)``; ``q`` is one coordinate of a uniform
+  unit vector in ``R^n``: ``q^2 ~ Beta(1/2, (n-1)/2)``. With ``z = sqrt(n) q``:
+  ``F(z) = 1/2 + sign(z)/2 * I_{z^2/n}(1/2, (n-1)/2)``; ``E z^4 = 3n/(n+2)``. For ``n = 1``
+  the entry is ``+-1`` (no continuous law).
+* ``constant``: every entry equals the scheme's ``value`` (variance 0, no law of ``z``).
+
+``is_iid`` families (the first three) have independent entries whose standardized law does
+not depend on the fans: they are the ones :func:`weight_init.schemes.variance_scaling`
+accepts and the conformance statistics pool across shapes. ``cdf``/``ppf`` are closed forms
+(vectorised, bit-stable); ``law()`` is the same law as a frozen :mod:`scipy.stats`
+distribution where one exists.
+
+Adding a family is one new :class:`Family` subclass instance passed to
+:func:`register_family`. With no generator, sampling uses numpy's legacy global state, so
+``np.random.seed`` reproduces the seed's ``np.random.randn`` draws bit for bit.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from weight_init.draws import (
+    RNG,
+    TRUNCATED_NORMAL_STD,
+    TRUNCATION,
+    haar_orthogonal,
+    standard_normal,
+    truncated_standard_normal,
+    uniform,
+)
+from weight_init.errors import InvalidParameterError, UnknownFamilyError
+
+if TYPE_CHECKING:
+    from weight_init.schemes import Scheme
+
+Array = NDArray[np.float64]
+
+_SQRT3 = math.sqrt(3.0)
+
+
+@functools.cache
+def _truncation_constants() -> tuple[float, float, float]:
+    """``(2 Phi(2) - 1, Phi(-2), E z^4)`` of the standardized truncated normal (scipy is
+    imported here, on first use, so importing the package stays light)."""
+    from scipy import stats
+
+    mass = 2.0 * stats.norm.cdf(TRUNCATION) - 1.0
+    low = stats.norm.cdf(-TRUNCATION)
+    m4 = (
+        3.0 * TRUNCATED_NORMAL_STD**2 - 2.0 * TRUNCATION**3 * stats.norm.pdf(TRUNCATION) / mass
+    ) / TRUNCATED_NORMAL_STD**4
+    return float(mass), float(low), float(m4)
+
+
+class Family(ABC):
+    """A distribution family of weight entries (see the module docstring).
+
+    Subclasses set ``name`` (the string used in JSON and on the command line), ``words``
+    (how a sentence names a draw from it, "a uniform"), ``is_iid`` and implement
+    :meth:`sample`; continuous families also implement :meth:`cdf`, :meth:`ppf` and
+    :meth:`fourth_moment`. A family compares equal to another family of the same name and,
+    for code that still holds names, to its name string.
+    """
+
+    name: str = ""
+    words: str = ""
+    #: Independent entries whose standardized law does not depend on the fans.
+    is_iid: bool = True
+    #: Entries are random (False for a constant: no law, no statistics).
+    is_random: bool = True
+    #: Largest possible ``|z|`` (inf when unbounded or, for orthogonal, shape-dependent).
+    support_bound: float = math.inf
+
+    # -- the scheme's moments -------------------------------------------------------------
+    def variance(self, scheme: Scheme, fan_in: int, fan_out: int) -> float:
+        """Exact ``Var[W_ij]`` of ``scheme`` at these fans (the rule's, by default)."""
+        return scheme.rule.variance(fan_in, fan_out)
+
+    def mean(self, scheme: Scheme) -> float:
+        """Exact ``E[W_ij]``."""
+        return 0.0
+
+    @abstractmethod
+    def sample(self, scheme: Scheme, fan_in: int, fan_out: int, rng: RNG) -> Array:
+        """A float64 ``(fan_in, fan_out)`` draw of ``scheme`` from ``rng`` (global when None)."""
+
+    def describe(self, scheme: Scheme) -> str:
+        """The scheme in words, e.g. ``normal, variance 2/fan_in``."""
+        return f"{self.name.replace('_', ' ')}, {scheme.rule.describe()}"
+
+    # -- the standardized law -------------------------------------------------------------
+    def law(self, n: int | None = None) -> Any:
+        """The law of ``z`` as a frozen scipy distribution, or None when scipy has none."""
+        return None
+
+    def fourth_moment(self, n: int | None = None) -> float:
+        """``E z^4`` (``n = max(fan_in, fan_out)`` for fan-dependent laws)."""
+        raise InvalidParameterError(f"no continuous law for family {self.name!r}")
+
+    def cdf(self, z: Array, n: int | None = None) -> Array:
+        """CDF of ``z`` (vectorised); the probability-integral transform of a sample."""
+        raise InvalidParameterError(f"no continuous law for family {self.name!r}")
+
+    def ppf(self, p: Array, n: int | None = None) -> Array:
+        """Quantile function of ``z`` (inverse of :meth:`cdf`)."""
+        raise InvalidParameterError(f"no continuous law for family {self.name!r}")
+
+    def standardize(self, w: Array, scheme: Scheme, fan_in: int, fan_out: int) -> Array:
+        """``z = w / sd_rule`` (zeros when the rule's variance is 0)."""
+        sd = math.sqrt(scheme.variance(fan_in, fan_out))
+        return w / sd if sd > 0 else np.zeros_like(w)
+
+    def matches_structure(self, matrices: Sequence[Array]) -> bool:
+        """Whether finite ``(fan_in, fan_out)`` draws show this family's exact structure
+        (all equal, orthonormal); False for families identified by their law."""
+        return False
+
+    # -- identity -------------------------------------------------------------------------
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Family):
+            return self.name == other.name
+        if isinstance(other, str):
+            return self.name == other
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __repr__(self) -> str:
+        return f"<family {self.name}>"
+
+
+class Constant(Family):
+    """Every entry equals the scheme's ``value``."""
+
+    name, words, is_iid, is_random = "constant", "a constant", False, False
+
+    def variance(self, scheme: Scheme, fan_in: int, fan_out: int) -> float:
+        return 0.0
+
+    def mean(self, scheme: Scheme) -> float:
+        return scheme.value
+
+    def sample(self, scheme: Scheme, fan_in: int, fan_out: int, rng: RNG) -> Array:
+        return np.full((fan_in, fan_out), scheme.value, dtype=np.float64)
+
+    def describe(self, scheme: Scheme) -> str:
+        return f"constant {scheme.value:g}"
+
+    def matches_structure(self, matrices: Sequence[Array]) -> bool:
+        return bool(matrices) and all(np.all(w == w.flat[0]) for w in matrices)
+
+
+class Normal(Family):
+    """``N(0, v)``."""
+
+    name, words = "normal", "an (untruncated) normal"
+
+    def sample(self, scheme: Scheme, fan_in: int, fan_out: int, rng: RNG) -> Array:
+        w = standard_normal(rng, (fan_in, fan_out))
+        w *= scheme.std(fan_in, fan_out)  # in place: the bits are those of z * std
+        return w
+
+    def law(self, n: int | None = None) -> Any:
+        from scipy import stats
+
+        return stats.norm()
+
+    def fourth_moment(self, n: int | None = None) -> float:
+        return 3.0
+
+    def cdf(self, z: Array, n: int | None = None) -> Array:
+        from scipy import special
+
+        return np.asarray(special.ndtr(np.asarray(z, dtype=np.float64)))
+
+    def ppf(self, p: Array, n: int | None = None) -> Array:
+        from scipy import special
+
+        return np.asarray(special.ndtri(np.asarray(p, dtype=np.float64)))
+
+
+class Uniform(Family):
+    """``U(-a, a)``, ``a = sqrt(3 v)``."""
+
+    name, words, support_bound = "uniform", "a uniform", _SQRT3
+
+    def sample(self, scheme: Scheme, fan_in: int, fan_out: int, rng: RNG) -> Array:
+        bound = _SQRT3 * scheme.std(fan_in, fan_out)
+        return uniform(rng, -bound, bound, (fan_in, fan_out))
+
+    def law(self, n: int | None = None) -> Any:
+        from scipy import stats
+
+        return stats.uniform(loc=-_SQRT3, scale=2.0 * _SQRT3)
+
+    def fourth_moment(self, n: int | None = None) -> float:
+        return 9.0 / 5.0
+
+    def cdf(self, z: Array, n: int | None = None) -> Array:
+        z = np.asarray(z, dtype=np.float64)
+        return np.clip((z + _SQRT3) / (2.0 * _SQRT3), 0.0, 1.0)
+
+    def ppf(self, p: Array, n: int | None = None) -> Array:
+        return (2.0 * np.asarray(p, dtype=np.float64) - 1.0) * _SQRT3
+
+
+class TruncatedNormal(Family):
+    """``N(0, sigma^2)`` truncated to ``[-2 sigma, 2 sigma]``, ``sigma = sqrt(v) / s``."""
+
+    name, words = "truncated_normal", "a truncated normal"
+    support_bound = TRUNCATION / TRUNCATED_NORMAL_STD
+
+    def sample(self, scheme: Scheme, fan_in: int, fan_out: int, rng: RNG) -> Array:
+        w = truncated_standard_normal(rng, (fan_in, fan_out))
+        w *= scheme.std(fan_in, fan_out) / TRUNCATED_NORMAL_STD
+        return w
+
+    def law(self, n: int | None = None) -> Any:
+        from scipy import stats
+
+        return stats.truncnorm(-TRUNCATION, TRUNCATION, scale=1.0 / TRUNCATED_NORMAL_STD)
+
+    def fourth_moment(self, n: int | None = None) -> float:
+        return _truncation_constants()[2]
+
+    def cdf(self, z: Array, n: int | None = None) -> Array:
+        from scipy import special
+
+        mass, low, _ = _truncation_constants()
+        z = np.asarray(z, dtype=np.float64)
+        u = (special.ndtr(z * TRUNCATED_NORMAL_STD) - low) / mass
+        return np.clip(u, 0.0, 1.0)
+
+    def ppf(self, p: Array, n: int | None = None) -> Array:
+        from scipy import special
+
+        mass, low, _ = _truncation_constants()
+        p = np.asarray(p, dtype=np.float64)
+        return np.asarray(special.ndtri(low + p * mass) / TRUNCATED_NORMAL_STD)
+
+
+def _haar_n(n: int | None) -> int:
+    if n is None or n < 2:
+        raise InvalidParameterError(f"the orthogonal entry law needs n >= 2, got {n}")
+    return n
+
+
+class Orthogonal(Family):
+    """``gain * Q``, Q Haar; ``Var = gain^2 / max(fan_in, fan_out)``."""
+
+    name, words, is_iid = "orthogonal", "an orthogonal matrix", False
+
+    def variance(self, scheme: Scheme, fan_in: int, fan_out: int) -> float:
+        return scheme.rule.scale / max(fan_in, fan_out)
+
+    def sample(self, scheme: Scheme, fan_in: int, fan_out: int, rng: RNG) -> Array:
+        w = haar_orthogonal(rng, fan_in, fan_out)
+        w *= math.sqrt(scheme.rule.scale)
+        return w
+
+    def describe(self, scheme: Scheme) -> str:
+        return f"orthogonal, gain {math.sqrt(scheme.rule.scale):g}"
+
+    def fourth_moment(self, n: int | None = None) -> float:
+        m = _haar_n(n)
+        return 3.0 * m / (m + 2.0)
+
+    def cdf(self, z: Array, n: int | None = None) -> Array:
+        from scipy import special
+
+        m = _haar_n(n)
+        z = np.asarray(z, dtype=np.float64)
+        x = np.clip(z * z / m, 0.0, 1.0)
+        half = 0.5 * special.betainc(0.5, 0.5 * (m - 1), x)
+        return np.asarray(0.5 + np.sign(z) * half)
+
+    def ppf(self, p: Array, n: int | None = None) -> Array:
+        from scipy import special
+
+        m = _haar_n(n)
+        p = np.asarray(p, dtype=np.float64)
+        x = special.betaincinv(0.5, 0.5 * (m - 1), np.abs(2.0 * p - 1.0))
+        return np.asarray(np.sign(p - 0.5) * np.sqrt(m * x))
+
+    def matches_structure(self, matrices: Sequence[Array]) -> bool:
+        """Every Gram matrix (of the smaller side) is ``s I`` within ``1e-3`` relative."""
+        if not matrices or not all(min(w.shape) >= 2 for w in matrices[:3]):
+            return False
+        for w in matrices:
+            g = w.T @ w if w.shape[0] >= w.shape[1] else w @ w.T
+            s = float(np.mean(np.diag(g)))
+            if s <= 0 or float(np.max(np.abs(g / s - np.eye(g.shape[0])))) >= 1e-3:
+                return False
+        return True
+
+
+CONSTANT, NORMAL, UNIFORM, TRUNCATED_NORMAL, ORTHOGONAL = (
+    Constant(),
+    Normal(),
+    Uniform(),
+    TruncatedNormal(),
+    Orthogonal(),
+)
+
+_REGISTRY: dict[str, Family] = {
+    f.name: f for f in (CONSTANT, NORMAL, UNIFORM, TRUNCATED_NORMAL, ORTHOGONAL)
+}
+
+_BUILT_IN = frozenset(_REGISTRY)
+
+#: Read-only view of the registered families, by name, in registration order.
+FAMILIES: Mapping[str, Family] = MappingProxyType(_REGISTRY)
+
+
+def register_family(family: Family) -> Family:
+    """Add ``family`` to the registry (its name must be new); returns it."""
+    if not isinstance(family, Family) or not family.name:
+        raise InvalidParameterError(f"a family must be a named Family instance, got {family!r}")
+    if family.name in _REGISTRY:
+        raise InvalidParameterError(f"family {family.name!r} is already registered")
+    _REGISTRY[family.name] = family
+    return family
+
+
+def unregister_family(name: str) -> None:
+    """Remove a family added by :func:`register_family` (the built-in five stay)."""
+    if name in _BUILT_IN:
+        raise InvalidParameterError(f"family {name!r} is built in and cannot be removed")
+    if _REGISTRY.pop(name, None) is None:
+        raise UnknownFamilyError(f"unknown family {name!r}; choose one of {', '.join(_REGISTRY)}")
+
+
+def get_family(name: str | Family) -> Family:
+    """A registered family by name (a :class:`Family` is returned unchanged)."""
+    if isinstance(name, Family):
+        return name
+    try:
+        return _REGISTRY[name]
+    except (KeyError, TypeError):
+        raise UnknownFamilyError(
+            f"unknown family {name!r}; choose one of {', '.join(_REGISTRY)}"
+        ) from None
+
+
+def iid_families() -> tuple[Family, ...]:
+    """The registered families with independent, fan-independent standardized entries."""
+    return tuple(f for f in _REGISTRY.values() if f.is_iid)
+
+
+def ks_distance(a: Family, b: Family, grid: int = 20001) -> float:
+    """``sup_z |F_a(z) - F_b(z)|`` between two fan-independent standardized laws."""
+    z = np.linspace(-4.0, 4.0, grid)
+    return float(np.max(np.abs(a.cdf(z) - b.cdf(z))))

@@ -1,0 +1,301 @@
+"""Scheme expressions: any rule a user can state, as text, parsed safely (``ast``, no ``eval``).
+
+The text is parsed by ``ast.parse(text, mode="eval")``; only the node types below are
+accepted, arguments must be numeric literals (with unary minus) or bare words, and no name
+is ever looked up in Python. A registered scheme name is an expression too.
+
+=============================================  ==============================================
+expression                                      law of every entry
+=============================================  ==============================================
+``NAME``                                        the registered scheme (``he_normal``, ...)
+``normal(std=s)``, ``normal(s)``                N(0, s^2)
+``uniform(a=-b, b=b)``, ``uniform(-b, b)``      U(-b, b), variance b^2/3 (symmetric only)
+``truncated_normal(std=s)``                     N(0, s^2) cut at +-2s, *no* variance
+                                                correction (Keras/JAX ``TruncatedNormal``,
+                                                timm ``trunc_normal_tf_``): variance
+                                                (0.8796 s)^2
+``truncated_normal(std=s, a=-c, b=c)``          N(0, s^2) cut at the *absolute* bounds +-c
+                                                (torch/timm ``trunc_normal_``); c = 2s is the
+                                                case above; c >= 8s is N(0, s^2) (see below)
+``variance_scaling(scale, mode, distribution)``  ``Var = scale / n(mode)``: mode ``fan_in``,
+                                                ``fan_out``, ``fan_avg``, ``fan_geo_avg``
+                                                (n = sqrt(fan_in fan_out), JAX) or ``fixed``;
+                                                distribution ``normal`` (untruncated),
+                                                ``truncated_normal`` (corrected) or
+                                                ``uniform``
+``constant(v)``, ``zeros``, ``ones``            every entry v
+``orthogonal(gain=g)``                          g times a Haar orthogonal matrix
+``EXPR * gain(act[, param])``, ``EXPR * g``     std times ``calculate_gain(act, param)`` / g
+=============================================  ==============================================
+
+Cuts beyond 8 standard deviations: the probability mass removed is
+``2 (1 - Phi(8)) < 1.3e-15``, so the law is within that total-variation distance of
+N(0, s^2) and no check of fewer than ~1e14 entries can tell them apart; such an expression
+is the normal scheme (its description says so). Cuts strictly between 2 and 8 standard
+deviations, and torch's ``sparse_`` (exactly ``ceil(sparsity * rows)`` zeros per column, not
+i.i.d.), need families the registry does not have yet: they raise
+:class:`~weight_init.errors.UnsupportedSchemeError`, and :class:`AbsoluteTruncatedNormal`
+states the law that family must implement.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from scipy import stats
+
+from weight_init.errors import InvalidParameterError, UnsupportedSchemeError
+from weight_init.gains import calculate_gain
+from weight_init.schemes import (
+    SCHEMES,
+    TRUNCATED_NORMAL_STD,
+    Scheme,
+    VarianceRule,
+    constant,
+    get_scheme,
+    orthogonal,
+    variance_scaling,
+)
+
+#: Truncation (in standard deviations) beyond which a truncated normal is the normal law.
+INVISIBLE_CUT = 8.0
+DISTRIBUTIONS = ("normal", "untruncated_normal", "truncated_normal", "uniform")
+MAX_LENGTH = 500
+MODES = ("fixed", "fan_in", "fan_out", "fan_avg", "fan_geo_avg")
+
+
+@dataclass(frozen=True)
+class GeometricMeanRule(VarianceRule):
+    """``Var = scale / sqrt(fan_in * fan_out)``: JAX's ``variance_scaling(mode="fan_geo_avg")``.
+
+    A :class:`VarianceRule` whose ``mode`` is ``"fan_geo_avg"`` (not in ``schemes.MODES``:
+    the hook the family registry must grow is a fifth mode with this formula)."""
+
+    def variance(self, fan_in: int, fan_out: int) -> float:
+        return self.scale / math.sqrt(fan_in * fan_out)
+
+    def describe(self) -> str:
+        return f"variance {self.scale:g}/sqrt(fan_in*fan_out)"
+
+
+@dataclass(frozen=True)
+class ExpressionScheme(Scheme):
+    """A scheme built from an expression; ``str()`` is its canonical expression."""
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class AbsoluteTruncatedNormal:
+    """N(0, std^2) truncated to [-bound, bound] with no variance correction.
+
+    Variance ``std^2 (1 - 2 c phi(c) / (2 Phi(c) - 1))``, ``c = bound / std``
+    (``scipy.stats.truncnorm(-c, c, scale=std)``). The family the registry needs for
+    ``truncated_normal(std=s, a=-c, b=c)`` with ``2 < c/s < 8``: a law with this
+    variance, ``cdf`` and support ``|w| <= bound``, fan-independent."""
+
+    std: float
+    bound: float
+
+    def law(self) -> Any:
+        c = self.bound / self.std
+        return stats.truncnorm(-c, c, scale=self.std)
+
+    def variance(self) -> float:
+        return float(self.law().var())
+
+
+def _number(node: ast.expr, what: str) -> float:
+    try:
+        value = ast.literal_eval(node)
+    except ValueError:
+        raise InvalidParameterError(f"{what} must be a number, got {ast.unparse(node)!r}") from None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise InvalidParameterError(f"{what} must be a finite number, got {ast.unparse(node)!r}")
+    return float(value)
+
+
+def _word(node: ast.expr, what: str) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    raise InvalidParameterError(f"{what} must be a word, got {ast.unparse(node)!r}")
+
+
+def _arguments(call: ast.Call, names: tuple[str, ...]) -> dict[str, ast.expr]:
+    """Positional then keyword arguments of ``call``, by parameter name."""
+    fn = ast.unparse(call.func)
+    if len(call.args) > len(names):
+        raise InvalidParameterError(f"{fn}() takes at most {len(names)} arguments")
+    args = dict(zip(names, call.args, strict=False))
+    for kw in call.keywords:
+        if kw.arg is None or kw.arg not in names:
+            raise InvalidParameterError(
+                f"{fn}() has no argument {kw.arg!r}; its arguments are {', '.join(names)}"
+            )
+        if kw.arg in args:
+            raise InvalidParameterError(f"{fn}() got {kw.arg} twice")
+        args[kw.arg] = kw.value
+    return args
+
+
+def _fixed(variance: float, family: str, name: str, description: str = "") -> Scheme:
+    s = variance_scaling(variance, "fixed", family, name=name)
+    return ExpressionScheme(name, s.family, s.rule, description=description)
+
+
+def _positive(value: float, what: str) -> float:
+    if value <= 0:
+        raise InvalidParameterError(f"{what} must be positive, got {value:g}")
+    return value
+
+
+def _truncated(args: dict[str, ast.expr], name: str) -> Scheme:
+    s = _positive(_number(args["std"], "std"), "std") if "std" in args else 1.0
+    if "a" not in args and "b" not in args:
+        return _fixed(
+            (TRUNCATED_NORMAL_STD * s) ** 2,
+            "truncated_normal",
+            name,
+            "N(0, std^2) cut at +-2 std, no variance correction",
+        )
+    if "a" not in args or "b" not in args:
+        raise InvalidParameterError(f"{name}: give both bounds a and b")
+    a, b = _number(args["a"], "a"), _number(args["b"], "b")
+    if a != -b or b <= 0:
+        raise UnsupportedSchemeError(f"{name}: only symmetric bounds a = -b < 0 are supported")
+    c = b / s
+    if math.isclose(c, 2.0, rel_tol=1e-12):
+        return _fixed(
+            (TRUNCATED_NORMAL_STD * s) ** 2,
+            "truncated_normal",
+            name,
+            "N(0, std^2) cut at +-2 std, no variance correction",
+        )
+    if c >= INVISIBLE_CUT:
+        return _fixed(
+            s * s,
+            "normal",
+            name,
+            f"N(0, std^2) cut at {c:.3g} std: removed mass < 1.3e-15, the normal law",
+        )
+    if c < 2.0:
+        raise UnsupportedSchemeError(f"{name}: a cut at {c:.3g} std (< 2) is not supported")
+    raise UnsupportedSchemeError(
+        f"{name}: a cut at {c:.3g} std needs the absolute-bound truncated normal family "
+        f"(variance {AbsoluteTruncatedNormal(s, b).variance():.6g}), not registered yet"
+    )
+
+
+def _call(node: ast.Call, name: str) -> Scheme:
+    if not isinstance(node.func, ast.Name):
+        raise InvalidParameterError(f"cannot parse {name!r}: expected NAME(...)")
+    fn = node.func.id
+    if fn == "normal":
+        args = _arguments(node, ("std", "mean"))
+        if "mean" in args and _number(args["mean"], "mean") != 0.0:
+            raise UnsupportedSchemeError(f"{name}: only mean 0 is supported")
+        s = _positive(_number(args["std"], "std"), "std") if "std" in args else 1.0
+        return _fixed(s * s, "normal", name)
+    if fn == "uniform":
+        args = _arguments(node, ("a", "b"))
+        if "b" not in args:
+            raise InvalidParameterError(f"{name}: give the upper bound b")
+        b = _positive(_number(args["b"], "b"), "b")
+        a = _number(args["a"], "a") if "a" in args else -b
+        if a != -b:
+            raise UnsupportedSchemeError(f"{name}: only symmetric uniforms U(-b, b) are supported")
+        return _fixed(b * b / 3.0, "uniform", name)
+    if fn == "truncated_normal":
+        return _truncated(_arguments(node, ("std", "a", "b")), name)
+    if fn == "variance_scaling":
+        args = _arguments(node, ("scale", "mode", "distribution"))
+        scale = _number(args["scale"], "scale") if "scale" in args else 1.0
+        mode = _word(args["mode"], "mode") if "mode" in args else "fan_in"
+        dist = _word(args["distribution"], "distribution") if "distribution" in args else "normal"
+        if mode not in MODES:
+            raise InvalidParameterError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+        if dist not in DISTRIBUTIONS:
+            raise InvalidParameterError(
+                f"unknown distribution {dist!r}; choose one of {', '.join(DISTRIBUTIONS)}"
+            )
+        if mode == "fan_geo_avg":
+            base = variance_scaling(scale, "fan_in", dist)
+            return ExpressionScheme(name, base.family, GeometricMeanRule(scale, "fan_geo_avg"))  # type: ignore[arg-type]
+        vs = variance_scaling(scale, mode, dist, name=name)
+        return ExpressionScheme(name, vs.family, vs.rule)
+    if fn == "constant":
+        args = _arguments(node, ("value",))
+        c = constant(_number(args["value"], "value") if "value" in args else 0.0, name=name)
+        return ExpressionScheme(name, c.family, c.rule, value=c.value)
+    if fn == "orthogonal":
+        args = _arguments(node, ("gain",))
+        o = orthogonal(_number(args["gain"], "gain") if "gain" in args else 1.0, name=name)
+        return ExpressionScheme(name, o.family, o.rule)
+    if fn == "sparse":
+        raise UnsupportedSchemeError(
+            f"{name}: torch's sparse_ (exactly ceil(sparsity * rows) zeros per column) is not "
+            f"i.i.d. and needs its own family, not registered yet"
+        )
+    raise InvalidParameterError(
+        f"unknown scheme function {fn!r}; choose normal, uniform, truncated_normal, "
+        f"variance_scaling, constant, orthogonal or a registered name"
+    )
+
+
+def _gain(node: ast.expr) -> float:
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "gain":
+        args = _arguments(node, ("nonlinearity", "param"))
+        if "nonlinearity" not in args:
+            raise InvalidParameterError("gain() needs a nonlinearity, e.g. gain(tanh)")
+        param = _number(args["param"], "param") if "param" in args else None
+        return calculate_gain(_word(args["nonlinearity"], "nonlinearity"), param)
+    return _positive(_number(node, "a gain"), "a gain")
+
+
+def _scaled(scheme: Scheme, g: float, name: str) -> Scheme:
+    if scheme.family == "constant":
+        return ExpressionScheme(name, scheme.family, scheme.rule, value=scheme.value * g)
+    rule = scheme.rule
+    cls = type(rule) if isinstance(rule, GeometricMeanRule) else VarianceRule
+    return ExpressionScheme(
+        name, scheme.family, cls(rule.scale * g * g, rule.mode), description=scheme.description
+    )
+
+
+def _build(node: ast.expr, name: str) -> Scheme:
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+        return _scaled(_build(node.left, name), _gain(node.right), name)
+    if isinstance(node, ast.Call):
+        return _call(node, name)
+    if isinstance(node, ast.Name):
+        if node.id == "ones":
+            c = constant(1.0, name="ones")
+            return ExpressionScheme("ones", c.family, c.rule, value=1.0)
+        s = get_scheme(node.id)
+        return ExpressionScheme(s.name, s.family, s.rule, s.value, s.description)
+    raise InvalidParameterError(
+        f"cannot parse {ast.unparse(node)!r}: expected NAME, NAME(...), or EXPR * gain(...)"
+    )
+
+
+def parse_scheme(text: str | Scheme) -> Scheme:
+    """The scheme ``text`` states (module docstring); a registered name gives that scheme."""
+    if isinstance(text, Scheme):
+        return text
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidParameterError(f"expected a scheme expression, got {text!r}")
+    if text in SCHEMES:
+        return SCHEMES[text]
+    if len(text) > MAX_LENGTH:
+        raise InvalidParameterError(f"scheme expression longer than {MAX_LENGTH} characters")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        raise InvalidParameterError(f"cannot parse scheme expression {text!r}") from None
+    return _build(tree.body, ast.unparse(tree.body))

@@ -1,0 +1,146 @@
+"""``weight-init audit``: per-parameter verdicts on small torch models, run as a user runs it.
+
+Each parameter's check has family-wise false-alarm rate 1e-4 (Holm) and the power plan of
+``check``; builds are seeded from the drawn seed (torch.manual_seed per build).
+torchvision does not install on this CPU build: no ResNet-18 test
+(tests/audit_models.py:resnet_style_cnn reproduces its conv re-initialization).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+pytest.importorskip("torch")
+pytestmark = pytest.mark.torch
+
+HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE))
+
+import audit_models  # noqa: E402
+from weight_init.properties.audit import audit_torch, parse_expect  # noqa: E402
+from weight_init.properties.kernels import NO_RF_IN  # noqa: E402
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    exe = Path(sys.executable).with_name("weight-init")
+    return subprocess.run(
+        [str(exe), "audit", *args], cwd=HERE, capture_output=True, text=True, timeout=600
+    )
+
+
+@pytest.mark.slow
+@settings(max_examples=1, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_small_cnn_defaults_pass_where_conclusive(seed: int) -> None:
+    r = audit_torch(audit_models.small_cnn, builds=260, seed=seed)
+    by = {p.name: p for p in r.params}
+    for name in ("0.weight", "3.weight", "5.weight"):  # >= 110k pooled entries at 260 builds
+        assert by[name].outcome == "pass", by[name].note()
+    assert by["1.weight"].outcome == "pass" and by["1.bias"].outcome == "pass"  # ones, zeros
+    assert by["5.weight"].layout == "torch.conv_transpose"
+    assert by["5.weight"].fans.as_tuple() == (8 * 16, 32 * 16)  # torch reads dim 1 (O/g)
+    assert by["3.weight"].fans.as_tuple() == (4 * 9, 32 * 9)  # groups=4: I/g * rf
+    assert by["0.bias"].outcome == "inconclusive"  # 16 entries per build: too few
+    assert r.outcome == "inconclusive" and not r.passed
+
+
+@settings(max_examples=1, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_buggy_conv_fails_with_the_quirk_named(seed: int) -> None:
+    r = audit_torch(audit_models.buggy_cnn, builds=30, seed=seed)  # 9x the variance
+    p = next(p for p in r.params if p.name == "0.weight")
+    assert p.outcome == "fail"
+    assert p.fan_rule == NO_RF_IN
+    assert NO_RF_IN in p.note()
+
+
+@pytest.mark.slow
+@settings(max_examples=1, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_resnet_style_reinit_is_identified_and_declarable(seed: int) -> None:
+    r = audit_torch(audit_models.resnet_style_cnn, builds=120, seed=seed)
+    p = next(p for p in r.params if p.name == "0.weight")
+    assert p.outcome == "fail"  # against torch's default
+    assert (p.family, p.identified) == ("normal", "2/fan_out")
+    expect = [parse_expect("[03].weight=he_normal_fan_out@torch.conv", _he_fan_out)]
+    r2 = audit_torch(audit_models.resnet_style_cnn, builds=200, seed=seed, expect=expect)
+    by = {p.name: p for p in r2.params}
+    assert by["3.weight"].outcome == "pass", by["3.weight"].note()  # 1152 x 200 >= 220801
+    assert by["0.weight"].outcome == "inconclusive"  # 432 x 200 < 220801 (normal's plan)
+
+
+def _he_fan_out(text: str):  # type: ignore[no-untyped-def]
+    from weight_init.schemes import variance_scaling
+
+    assert text == "he_normal_fan_out"
+    return variance_scaling(2.0, "fan_out", "normal", name=text)
+
+
+def test_cli_prints_the_table_and_exits_1_when_inconclusive() -> None:
+    out = _cli("audit_models:small_transformer", "--builds", "20", "--seed", "3")
+    assert out.returncode == 1, out.stderr
+    assert "encoder.self_attn.in_proj_weight" in out.stdout
+    assert "MultiheadAttention" in out.stdout and "glorot_uniform" in out.stdout
+    assert "INCONCLUSIVE" in out.stdout.splitlines()[0]
+    assert out.stderr == ""
+
+
+def test_cli_json() -> None:
+    out = _cli("audit_models:small_cnn", "--builds", "20", "--json")
+    assert out.returncode == 1
+    d = json.loads(out.stdout)
+    names = [p["name"] for p in d["parameters"]]
+    assert names[0] == "0.weight" and d["builds"] == 20
+    assert {p["outcome"] for p in d["parameters"]} <= {"pass", "fail", "inconclusive"}
+
+
+def test_cli_exit_0_when_every_checked_parameter_passes() -> None:
+    out = _cli("audit_models:norm_only", "--builds", "20")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "PASS" in out.stdout.splitlines()[0]
+
+
+def test_cli_fails_on_a_buggy_model() -> None:
+    out = _cli("audit_models:buggy_cnn", "--builds", "30")
+    assert out.returncode == 1
+    assert NO_RF_IN in out.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("audit_models:not_a_model",), "not a torch.nn.Module"),
+        (("audit_models:raising_factory",), "raised RuntimeError: boom"),
+        (("audit_models:exiting_factory",), "raised SystemExit"),
+        (("audit_models:small_cnn", "--expect", "x"), "PATTERN=SCHEME"),
+        (("audit_models:small_cnn", "--expect", "*=nope"), "unknown scheme"),
+        (("audit_models:small_cnn", "--expect", "*=he_normal@nope"), "unknown layout"),
+        (("no_such_module:f",), "cannot import"),
+        (("audit_models:small_cnn", "--builds", "0"), "positive integer"),
+    ],
+)
+def test_cli_bad_input_is_one_line_exit_2(args: tuple[str, ...], message: str) -> None:
+    out = _cli(*args)
+    assert out.returncode == 2
+    assert out.stdout == ""
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], out.stderr
+
+
+def test_cli_expect_takes_scheme_expressions_and_layouts() -> None:
+    rule = "[03].weight=variance_scaling(2, fan_out, normal)@torch.conv"
+    out = _cli("audit_models:resnet_style_cnn", "--builds", "30", "--expect", rule, "--json")
+    assert out.returncode == 1, out.stderr  # 30 builds: too few entries to pass, none fail
+    by = {p["name"]: p for p in json.loads(out.stdout)["parameters"]}
+    for name in ("0.weight", "3.weight"):
+        assert by[name]["expected"] == "variance_scaling(2, fan_out, normal)"
+        assert by[name]["expected_from"] == "--expect [03].weight"
+        assert by[name]["outcome"] == "inconclusive"
+        assert by[name]["identified_rule"] == "2/fan_out"
