@@ -21,7 +21,15 @@ from typing import Any, NoReturn
 from weight_init.errors import UsageError, WeightInitError
 
 #: Subcommand modules, in the order ``--help`` lists them.
-COMMANDS: tuple[str, ...] = ("experiment", "check", "check-forward", "identify", "report", "audit")
+COMMANDS: tuple[str, ...] = (
+    "experiment",
+    "check",
+    "check-forward",
+    "identify",
+    "report",
+    "audit",
+    "calibrate",
+)
 
 EXIT_OK = 0
 EXIT_NONCONFORMING = 1

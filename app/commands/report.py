@@ -178,6 +178,12 @@ def register(sub: Any) -> None:
     p.add_argument("--no-suite", action="store_true", help="skip the property verdicts")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     add_timeout_argument(p)
+    p.add_argument(
+        "--calibration",
+        default=None,
+        metavar="DIR",
+        help="instead: render a 'weight-init calibrate' run in DIR (DIR/calibration.md, figures)",
+    )
     p.set_defaults(run=run)
 
 
@@ -266,6 +272,10 @@ def check_memory(config: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.calibration is not None:
+        from weight_init.app.commands.calibrate import render
+
+        return render(args.calibration)
     from weight_init.app.isolation import run_isolated
     from weight_init.reports.render import generate
     from weight_init.reports.writer import preflight

@@ -1,0 +1,114 @@
+"""Run tasks on a ``concurrent.futures`` executor and store each record as it finishes.
+
+One code path serves both engines: :func:`open_executor` yields a
+:class:`concurrent.futures.ProcessPoolExecutor` (local worker processes, no server) or, for
+``--scheduler tcp://HOST:PORT``, ``distributed.Client(address).get_executor()``, Dask's
+``concurrent.futures`` executor over an existing cluster (a task whose worker dies is
+rescheduled by the Dask scheduler). At most ``window`` tasks are in flight, so an
+interruption loses at most those; records go to the store in completion order.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
+from typing import Any
+
+from weight_init.app.calibration.records import RunStore
+from weight_init.app.calibration.tasks import Task, run_task
+from weight_init.errors import WeightInitError
+
+DASK_HINT = "--scheduler needs dask.distributed: pip install 'weight-init[dask]'"
+
+
+class EngineError(WeightInitError, RuntimeError):
+    """The executor could not be reached, or lost its workers: the run stops (resumable)."""
+
+
+class DaskMissingError(WeightInitError, ValueError):
+    """``--scheduler`` without ``dask.distributed`` installed."""
+
+
+def default_workers() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+@contextmanager
+def open_executor(workers: int | None, scheduler: str | None) -> Iterator[tuple[Executor, int]]:
+    """``(executor, slots)``: local processes (``workers``, default the core count) or a Dask
+    cluster at ``scheduler``; ``slots`` is how many tasks run at once."""
+    if scheduler is None:
+        n = workers or default_workers()
+        with ProcessPoolExecutor(max_workers=n) as pool:
+            yield pool, n
+        return
+    try:
+        from distributed import Client
+    except ImportError:
+        raise DaskMissingError(DASK_HINT) from None
+    try:
+        client = Client(scheduler, timeout="10s")
+    except (OSError, TimeoutError) as exc:
+        raise EngineError(f"cannot reach the scheduler at {scheduler}: {exc}") from None
+    try:
+        slots = sum(client.nthreads().values()) or 1
+        yield client.get_executor(pure=False), slots
+    finally:
+        client.close()
+
+
+def run_tasks(
+    executor: Executor,
+    tasks: Sequence[Task],
+    store: RunStore,
+    *,
+    window: int,
+    progress: bool = True,
+) -> int:
+    """Submit ``tasks`` (at most ``window`` in flight), append each record when it finishes;
+    returns the number recorded. A tqdm bar with ETA goes to stderr."""
+    from tqdm import tqdm
+
+    todo = iter(tasks)
+    pending: set[Future[dict[str, Any]]] = set()
+    recorded = 0
+    bar = tqdm(
+        total=len(tasks), desc="calibrate", unit="task", file=sys.stderr, disable=not progress
+    )
+
+    def refill() -> None:
+        while len(pending) < window:
+            task = next(todo, None)
+            if task is None:
+                return
+            pending.add(executor.submit(run_task, task))
+
+    try:
+        refill()
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                pending.discard(future)
+                try:
+                    record = future.result()
+                except Exception as exc:
+                    raise EngineError(
+                        f"a worker failed ({type(exc).__name__}: {exc}); the records so far "
+                        "are kept: rerun with --resume"
+                    ) from None
+                store.append(record)
+                recorded += 1
+                bar.update(1)
+            refill()
+    finally:
+        for future in pending:
+            future.cancel()
+        bar.close()
+    return recorded

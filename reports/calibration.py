@@ -1,0 +1,220 @@
+"""The tables of a calibration run (``weight-init calibrate``), from its JSON Lines records.
+
+Decision at level ``a`` of one check (or verdict): it rejects when an exact check failed or
+Holm's step-down procedure over its statistical tests' p-values rejects at ``a`` (family-wise
+error <= ``a``). Every check ran with the sample size planned for alpha 1e-4, so the rates at
+the larger levels are those of that design (its p-values are uniform under the null whatever
+the sample size). A record whose code raised (``outcome`` ``error``) counts as a false alarm
+and as a miss: the conservative side of both.
+
+Confidence bounds are exact Clopper-Pearson (``scipy.stats.binomtest(k, n).proportion_ci``):
+``upper 95% (one-sided)`` is the bound of ``alternative='less'``, ``95% CI (two-sided)`` that of
+``alternative='two-sided'``. p-value uniformity is the Kolmogorov-Smirnov test of a test's
+p-values against U(0, 1) (``scipy.stats.kstest``); discrete p-values (exact binomial tests)
+are conservative and may show as non-uniform by their atoms.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from weight_init.properties.multiple_testing import holm_reject
+
+ALPHAS: tuple[float, ...] = (1e-4, 1e-3, 1e-2, 5e-2)
+PROPERTY_LEVELS: tuple[float, ...] = (1e-2, 5e-2)
+Record = dict[str, Any]
+
+
+def load_records(directory: str | Path) -> list[Record]:
+    """The complete records of ``directory/records.jsonl`` (a partial last line is skipped)."""
+    path = Path(directory) / "records.jsonl"
+    lines = path.read_text().splitlines(keepends=True) if path.exists() else []
+    return [json.loads(line) for line in lines if line.endswith("\n")]
+
+
+def rejects(result: Record, level: float) -> bool:
+    """Does this check (or verdict) reject at family-wise ``level``? (see the module docstring)"""
+    if result.get("outcome") == "error" or result.get("exact_failed"):
+        return True
+    ps = [1.0 if p is None else float(p) for p in result.get("p_values", {}).values()]
+    return bool(ps) and any(holm_reject(ps, level))
+
+
+@dataclass(frozen=True)
+class Rate:
+    """``events`` of ``trials`` with exact Clopper-Pearson bounds at 95%."""
+
+    events: int
+    trials: int
+
+    @property
+    def rate(self) -> float:
+        return self.events / self.trials if self.trials else float("nan")
+
+    def upper_one_sided(self) -> float:
+        return float(
+            stats.binomtest(self.events, self.trials, alternative="less").proportion_ci(0.95).high
+        )
+
+    def two_sided(self) -> tuple[float, float]:
+        ci = stats.binomtest(self.events, self.trials).proportion_ci(0.95)
+        return float(ci.low), float(ci.high)
+
+
+@dataclass(frozen=True)
+class LevelRate:
+    level: float
+    rate: Rate
+
+
+@dataclass(frozen=True)
+class Uniformity:
+    """The p-values of one test across a run, against U(0, 1)."""
+
+    test: str
+    n: int
+    ks_statistic: float
+    ks_p_value: float
+    at_05: Rate
+    at_01: Rate
+
+
+@dataclass(frozen=True)
+class PowerPoint:
+    effect: str
+    label: str
+    size: float
+    planned: float | None
+    detected: Rate
+
+
+@dataclass(frozen=True)
+class PropertyRate:
+    property: str
+    rejections: tuple[LevelRate, ...]
+    uniformity: Uniformity
+
+
+def of_kind(records: Sequence[Record], kind: str) -> list[Record]:
+    return [r for r in records if r.get("kind") == kind]
+
+
+def false_alarm_rates(
+    records: Sequence[Record], levels: Sequence[float] = ALPHAS
+) -> list[LevelRate]:
+    checks = of_kind(records, "false_alarm")
+    return [LevelRate(a, Rate(sum(rejects(r, a) for r in checks), len(checks))) for a in levels]
+
+
+def uniformity(name: str, ps: Sequence[float]) -> Uniformity:
+    arr = np.asarray(ps, dtype=float)
+    ks = stats.kstest(arr, "uniform")
+    n = int(arr.size)
+    return Uniformity(
+        name,
+        n,
+        float(ks.statistic),
+        float(ks.pvalue),
+        Rate(int(np.sum(arr <= 0.05)), n),
+        Rate(int(np.sum(arr <= 0.01)), n),
+    )
+
+
+def p_values_by_test(results: Sequence[Record]) -> dict[str, list[float]]:
+    out: dict[str, list[float]] = defaultdict(list)
+    for r in results:
+        for name, p in r.get("p_values", {}).items():
+            if p is not None:
+                out[name].append(float(p))
+    return dict(out)
+
+
+def false_alarm_uniformity(records: Sequence[Record]) -> list[Uniformity]:
+    by_test = p_values_by_test(of_kind(records, "false_alarm"))
+    return [uniformity(n, ps) for n, ps in sorted(by_test.items()) if len(ps) >= 2]
+
+
+def nonuniform_by_scheme(records: Sequence[Record], level: float = 0.01) -> list[Uniformity]:
+    """(test, declared scheme) groups of the false-alarm checks whose p-values a KS test
+    rejects as U(0, 1) at family-wise ``level`` (Bonferroni over the groups): a miscalibrated
+    test that the pooled table would dilute. Too low a rejection rate means lost power; too
+    high, false alarms."""
+    groups: dict[str, list[float]] = defaultdict(list)
+    for r in of_kind(records, "false_alarm"):
+        for name, p in r.get("p_values", {}).items():
+            if p is not None:
+                groups[f"{name} ({r['scheme']})"].append(float(p))
+    rows = [uniformity(k, ps) for k, ps in sorted(groups.items()) if len(ps) >= 2]
+    return [u for u in rows if u.ks_p_value <= level / max(len(rows), 1)]
+
+
+def power_curves(records: Sequence[Record], level: float = ALPHAS[0]) -> list[PowerPoint]:
+    groups: dict[tuple[str, float], list[Record]] = defaultdict(list)
+    for r in of_kind(records, "power"):
+        groups[(r["effect"], float(r["size"]))].append(r)
+    points = []
+    for (effect, size), rs in sorted(groups.items()):
+        hits = sum(r.get("outcome") != "error" and rejects(r, level) for r in rs)
+        points.append(
+            PowerPoint(
+                effect, rs[0]["effect_label"], size, rs[0]["planned_size"], Rate(hits, len(rs))
+            )
+        )
+    return points
+
+
+def property_rates(records: Sequence[Record]) -> list[PropertyRate]:
+    verdicts: dict[str, list[Record]] = defaultdict(list)
+    for r in of_kind(records, "property"):
+        for v in r.get("verdicts", []):
+            verdicts[v["property"]].append(v)
+    out = []
+    for prop, vs in sorted(verdicts.items()):
+        levels = tuple(
+            LevelRate(a, Rate(sum(rejects(v, a) for v in vs), len(vs))) for a in PROPERTY_LEVELS
+        )
+        ps = [p for v in vs for p in v.get("p_values", {}).values() if p is not None]
+        if len(ps) >= 2:
+            out.append(PropertyRate(prop, levels, uniformity(prop, ps)))
+    return out
+
+
+@dataclass(frozen=True)
+class Timing:
+    implementation: str
+    checks: int
+    median_wall: float
+    median_cpu: float
+
+
+def timings(records: Sequence[Record], kind: str = "false_alarm") -> list[Timing]:
+    groups: dict[str, list[Record]] = defaultdict(list)
+    for r in of_kind(records, kind):
+        groups[r["implementation"]].append(r)
+    return [
+        Timing(
+            name,
+            len(rs),
+            float(np.median([r["wall_seconds"] for r in rs])),
+            float(np.median([r["cpu_seconds"] for r in rs])),
+        )
+        for name, rs in sorted(groups.items())
+    ]
+
+
+def write_report(directory: str | Path) -> str:
+    """Write ``directory/calibration.md`` and its figures; return the false-alarm table."""
+    from weight_init.reports.calibration_render import far_table, write_markdown
+
+    d = Path(directory)
+    records = load_records(d)
+    write_markdown(records, d)
+    return far_table(false_alarm_rates(records))

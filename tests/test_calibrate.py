@@ -1,0 +1,214 @@
+"""``weight-init calibrate`` run as a user runs it: records independent of the worker count,
+``--resume`` after a killed run, bad input, and the tables computed from the records.
+
+Small runs (8-40 checks of the registered schemes, no framework adapters) keep this fast;
+the measured rates themselves are the recorded run's business, not a test's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from weight_init.app.calibration.implementations import catalogue
+from weight_init.app.calibration.records import (
+    RECORDS,
+    RunDirectoryError,
+    RunStore,
+    read_records,
+    without_timing,
+)
+from weight_init.app.calibration.tasks import false_alarm_task, property_task
+from weight_init.app.cli import main
+from weight_init.reports.calibration import (
+    Rate,
+    false_alarm_rates,
+    nonuniform_by_scheme,
+    rejects,
+)
+
+SMALL = ["--checks", "8", "--power", "1", "--effects", "mean_shift", "--adapters", "none"]
+
+
+def calibrate(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "weight_init.app.cli", "calibrate", "--quiet", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def comparable(directory: Path) -> list[dict[str, Any]]:
+    return sorted((without_timing(r) for r in read_records(directory)), key=lambda r: r["task_id"])
+
+
+def test_records_do_not_depend_on_the_number_of_workers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert main(["calibrate", "--quiet", *SMALL, "--workers", "1", "--out", str(one)]) == 0
+    assert "upper 95% (one-sided)" in capsys.readouterr().out
+    assert main(["calibrate", "--quiet", *SMALL, "--workers", "2", "--out", str(two)]) == 0
+    a, b = comparable(one), comparable(two)
+    assert len(a) == 8 + 7  # 8 checks, 7 sizes of mean_shift x 1
+    assert a == b
+    assert all(r["error"] is None for r in a)
+    assert (one / "calibration.md").read_text().startswith("# Calibration")
+    (one / "calibration.md").unlink()
+    assert main(["report", "--calibration", str(one)]) == 0
+    md = (one / "calibration.md").read_text()
+    alarms = sum(rejects(r, 1e-4) for r in a if r["kind"] == "false_alarm")
+    assert f"| 0.0001 | {alarms} / 8 |" in md
+    assert "![calibration-power.png](calibration-power.png)" in md
+    assert (one / "calibration-power.png").stat().st_size > 0
+    assert main(["report", "--calibration", str(tmp_path / "nothing")]) == 2
+
+
+def test_task_seeds_depend_on_the_run_seed_and_the_task_only() -> None:
+    impls = catalogue([], None)
+    a = [false_alarm_task(0, i, impls).task_seed for i in range(100)]
+    assert len(set(a)) == 100
+    assert a == [false_alarm_task(0, i, impls).task_seed for i in range(100)]
+    assert set(a).isdisjoint(false_alarm_task(1, i, impls).task_seed for i in range(100))
+    assert set(a).isdisjoint(property_task(0, i).task_seed for i in range(100))
+
+
+def test_resume_after_a_killed_run_has_no_duplicate_and_no_gap(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    n = 24
+    args = ["--checks", str(n), "--adapters", "none", "--workers", "2", "--out", str(out)]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "weight_init.app.cli", "calibrate", "--quiet", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        path = out / RECORDS
+        if path.exists() and path.read_text().count("\n") >= 3:
+            break
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)  # the CLI and its worker processes, mid-run
+    proc.wait()
+    before = read_records(out)
+    assert 3 <= len(before) < n
+    again = calibrate(*args)
+    assert again.returncode == 2 and "--resume" in again.stderr  # never mixes two runs
+    r = calibrate(*args, "--resume")
+    assert r.returncode == 0, r.stderr
+    ids = [rec["task_id"] for rec in read_records(out)]
+    assert len(ids) == len(set(ids)) == n
+    assert set(ids) == {f"false_alarm-{i}" for i in range(n)}
+    assert comparable(out)[: len(before)] != [] and all(
+        rec in comparable(out) for rec in (without_timing(b) for b in before)
+    )
+
+
+def test_a_partial_last_line_is_dropped_on_resume(tmp_path: Path) -> None:
+    store = RunStore.open(tmp_path, {"seed": 0}, resume=False)
+    store.append({"task_id": "a", "x": 1})
+    store.close()
+    with (tmp_path / RECORDS).open("a") as f:
+        f.write('{"task_id": "b", "x"')  # killed mid-write
+    store = RunStore.open(tmp_path, {"seed": 0}, resume=True)
+    assert store.done == {"a"}
+    store.append({"task_id": "b", "x": 2})
+    store.append({"task_id": "a", "x": 3})  # already recorded: not written twice
+    store.close()
+    assert [json.loads(line)["task_id"] for line in (tmp_path / RECORDS).open()] == ["a", "b"]
+
+
+def test_resume_refuses_other_settings(tmp_path: Path) -> None:
+    RunStore.open(tmp_path, {"seed": 0}, resume=False).close()
+    with pytest.raises(RunDirectoryError, match="another seed"):
+        RunStore.open(tmp_path, {"seed": 5}, resume=True)
+    with pytest.raises(RunDirectoryError, match="--resume"):
+        RunStore.open(tmp_path, {"seed": 0}, resume=False)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--checks", "-1"], "non-negative"),
+        (["--effects", "nope"], "unknown effect"),
+        (["--schemes", "nope"], "unknown scheme"),
+        (["--adapters", "tensorflow"], "unknown framework"),
+        (["--workers", "2", "--scheduler", "tcp://127.0.0.1:1"], "not allowed with"),
+    ],
+)
+def test_bad_flags_are_one_line_and_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
+    r = calibrate(*args, "--out", str(tmp_path / "o"))
+    assert r.returncode == 2
+    assert r.stderr.count("\n") == 1 and message in r.stderr, r.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_scheduler_without_dask_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    shadow = tmp_path / "shadow"
+    shadow.mkdir()
+    (shadow / "distributed.py").write_text("raise ImportError('No module named distributed')\n")
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(shadow), os.environ.get("PYTHONPATH", "")]),
+    }
+    r = subprocess.run(
+        [sys.executable, "-m", "weight_init.app.cli", "calibrate", "--checks", "1",
+         "--scheduler", "tcp://127.0.0.1:8786", "--out", str(tmp_path / "o")],
+        capture_output=True, text=True, env=env, timeout=60,
+    )  # fmt: skip
+    assert r.returncode == 2
+    assert r.stderr.count("\n") == 1
+    assert "pip install 'weight-init[dask]'" in r.stderr
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.slow  # the client waits its 10 s connection timeout
+def test_unreachable_scheduler_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    r = calibrate("--checks", "1", "--scheduler", "tcp://127.0.0.1:9", "--out", str(tmp_path))
+    assert r.returncode == 2
+    assert r.stderr.count("\n") == 1 and "cannot reach the scheduler" in r.stderr, r.stderr
+
+
+def test_levels_are_computed_from_one_run_by_holm() -> None:
+    check = {"p_values": {"mean": 0.004, "variance": 0.3}, "exact_failed": []}
+    assert not rejects(check, 1e-3)  # Holm: 0.004 > 1e-3 / 2
+    assert rejects(check, 1e-2)  # 0.004 <= 1e-2 / 2
+    assert rejects({"p_values": {}, "exact_failed": ["shape"]}, 1e-4)
+    assert rejects({"outcome": "error", "p_values": {}}, 1e-4)
+    records = [{"kind": "false_alarm", **check}] * 3
+    (a3, a2) = false_alarm_rates(records, (1e-3, 1e-2))
+    assert (a3.rate.events, a2.rate.events) == (0, 3)
+
+
+def test_clopper_pearson_bounds_are_exact_and_labelled() -> None:
+    r = Rate(0, 30_000)
+    assert r.upper_one_sided() == pytest.approx(1 - 0.05 ** (1 / 30_000), rel=1e-6)
+    assert r.upper_one_sided() < 1e-4
+    lo, hi = r.two_sided()
+    assert lo == 0 and hi == pytest.approx(1 - 0.025 ** (1 / 30_000), rel=1e-6)
+
+
+def test_a_miscalibrated_test_within_one_scheme_is_named() -> None:
+    rng = np.random.default_rng(0)
+    records = [
+        {
+            "kind": "false_alarm",
+            "scheme": scheme,
+            "p_values": {"mean": float(rng.uniform()), "variance": float(rng.uniform(0.2, 1))},
+        }
+        for scheme in ("he_normal", "orthogonal")
+        for _ in range(400)
+    ]
+    names = [u.test for u in nonuniform_by_scheme(records)]
+    assert names == ["variance (he_normal)", "variance (orthogonal)"]
