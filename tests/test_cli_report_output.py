@@ -92,7 +92,17 @@ def test_sigterm_leaves_no_temporary_directory(tmp_path: Path) -> None:
     """SIGTERM while the report is computed (the staging directory exists) removes it."""
     out = tmp_path / "r"
     proc = subprocess.Popen(
-        [WEIGHT_INIT, "report", "--out", str(out), "--quiet", "--schemes", "xavier"],
+        [
+            WEIGHT_INIT,
+            "report",
+            "--out",
+            str(out),
+            "--quiet",
+            "--schemes",
+            "xavier",
+            "--depth",
+            "200",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -101,7 +111,7 @@ def test_sigterm_leaves_no_temporary_directory(tmp_path: Path) -> None:
     while not any(p.name.startswith(".r.tmp-") for p in tmp_path.iterdir()):
         assert proc.poll() is None and time.monotonic() < deadline, "no staging directory seen"
         time.sleep(0.05)
-    time.sleep(2.0)  # past the pre-flight trial directory: the report is being computed
+    time.sleep(2.0)  # past the pre-flight trial directory: the report (about 15 s) is computing
     assert proc.poll() is None and any(p.name.startswith(".r.tmp-") for p in tmp_path.iterdir())
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=120)
