@@ -1,0 +1,51 @@
+"""The dependency direction is one way: reference <- properties <- reports <- app.
+
+Every ``import`` / ``from ... import`` of every module (module level or inside a function)
+is read from the source with :mod:`ast`, so a lazy import that breaks the layering fails
+here too.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: folder -> the weight_init subpackages its modules must not import
+FORBIDDEN = {
+    "reference": ("weight_init.properties", "weight_init.reports", "weight_init.app"),
+    "properties": ("weight_init.reports", "weight_init.app"),
+    "reports": ("weight_init.app",),
+}
+
+
+def _imports(path: Path) -> list[tuple[int, str]]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    out: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            out.append((node.lineno, node.module))
+    return out
+
+
+@pytest.mark.parametrize("folder", sorted(FORBIDDEN))
+def test_no_upward_imports(folder: str) -> None:
+    bad = [
+        f"{path.relative_to(ROOT)}:{line} imports {name}"
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        for line, name in _imports(path)
+        if name.startswith(FORBIDDEN[folder])
+    ]
+    assert not bad, f"{folder}/ must not import {FORBIDDEN[folder]}:\n" + "\n".join(bad)
+
+
+def test_the_layering_test_can_fail(tmp_path: Path) -> None:
+    """The import reader sees a lazy import inside a function."""
+    module = tmp_path / "m.py"
+    module.write_text("def f():\n    from weight_init.reports import render\n")
+    assert (2, "weight_init.reports") in _imports(module)
