@@ -49,3 +49,20 @@ def test_the_layering_test_can_fail(tmp_path: Path) -> None:
     module = tmp_path / "m.py"
     module.write_text("def f():\n    from weight_init.reports import render\n")
     assert (2, "weight_init.reports") in _imports(module)
+
+
+def test_every_package_folder_is_installed() -> None:
+    """Each folder with an ``__init__.py`` is listed in pyproject's packages (else the wheel,
+    which tox and users install, silently lacks it while an editable install still works)."""
+    tomllib = pytest.importorskip("tomllib")
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    roots = {folder: name for name, folder in config["package-dir"].items()}
+    listed = set(config["packages"])
+    missing = []
+    for folder, name in roots.items():
+        for init in sorted((ROOT / folder).rglob("__init__.py")):
+            rel = init.parent.relative_to(ROOT / folder).parts
+            package = ".".join((name, *rel))
+            if package not in listed:
+                missing.append(f"{package} ({init.parent.relative_to(ROOT)})")
+    assert not missing, "not in [tool.setuptools] packages: " + ", ".join(missing)
