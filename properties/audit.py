@@ -9,7 +9,8 @@ For every parameter it reports the shape, the layout and the fans (the framework
 entries to each law, or exact constant), the closest registered scheme at those fans
 (variance ratio), and a verdict against an expectation: the first ``--expect
 PATTERN=SCHEME[@LAYOUT]`` whose shell-style PATTERN matches the parameter's dotted name,
-else the documented default of its layer type (:data:`DEFAULTS`, cited in
+else the documented default of its layer type
+(:func:`~weight_init.properties.audit_expectations.documented_defaults`, cited in
 ``docs/frameworks.md``), else none (``unchecked``).
 
 Verdict: :func:`~weight_init.properties.conformance.check_initializer` on the ``K`` builds
@@ -23,12 +24,18 @@ scheme would; constants and orthogonal schemes are checked as they are (orthogon
 
 from __future__ import annotations
 
-import fnmatch
+__all__ = [
+    "AuditReport",
+    "Expectation",
+    "ParamAudit",
+    "audit_torch",
+    "build_models",
+    "parse_expect",
+]
+
 import functools
-import json
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -42,235 +49,18 @@ from weight_init.errors import (
 from weight_init.families import iid_families
 from weight_init.layouts import Fans, KernelSpec, get_layout
 from weight_init.properties import power as powerplan
+from weight_init.properties.audit_expectations import (
+    Default,
+    Expectation,
+    documented_defaults,
+    parse_expect,
+)
+from weight_init.properties.audit_result import AuditReport, ParamAudit
 from weight_init.properties.conformance import check_initializer
 from weight_init.properties.conformance_result import ConformanceResult
 from weight_init.properties.identify import ks_statistic
-from weight_init.properties.kernels import DOCUMENTED, candidate_rules
-from weight_init.schemes import SCHEMES, Scheme, constant, get_scheme, variance_scaling
-
-
-@dataclass(frozen=True)
-class Expectation:
-    """``PATTERN=SCHEME[@LAYOUT]``: parameters whose name matches get ``scheme``."""
-
-    pattern: str
-    scheme: Scheme
-    layout: str | None = None
-
-    def matches(self, name: str) -> bool:
-        return fnmatch.fnmatchcase(name, self.pattern)
-
-
-def parse_expect(text: str, parse_scheme: Callable[[str], Scheme] = get_scheme) -> Expectation:
-    """Parse ``PATTERN=SCHEME[@LAYOUT]`` (SCHEME through ``parse_scheme``)."""
-    from weight_init.errors import InvalidParameterError
-
-    pattern, sep, rest = text.partition("=")
-    if not sep or not pattern.strip() or not rest.strip():
-        raise InvalidParameterError(f"expected PATTERN=SCHEME[@LAYOUT], got {text!r}")
-    scheme_text, at, layout = rest.rpartition("@") if "@" in rest else (rest, "", "")
-    if at:
-        get_layout(layout.strip())
-    return Expectation(pattern.strip(), parse_scheme(scheme_text.strip()), layout.strip() or None)
-
-
-@dataclass(frozen=True)
-class Default:
-    """The documented default of one parameter of one layer type."""
-
-    scheme: Scheme
-    layout: str
-    fans: str  # "weight": the layout's fans of the parameter; "owner": bias of the weight
-    source: str
-
-
-def _defaults() -> dict[tuple[str, str], Default]:
-    from weight_init.properties.layers import TORCH_DEFAULT, TORCH_RNN_DEFAULT, ZEROS
-
-    nn = "torch/nn/modules"
-    ones = constant(1.0, name="ones")
-    out: dict[tuple[str, str], Default] = {}
-    for cls in ("Linear", "NonDynamicallyQuantizableLinear", "Bilinear"):
-        out[(cls, "weight")] = Default(TORCH_DEFAULT, "out_in", "weight", f"{nn}/linear.py")
-        out[(cls, "bias")] = Default(TORCH_DEFAULT, "out_in", "owner", f"{nn}/linear.py")
-    for d in (1, 2, 3):
-        for cls, lay in (
-            (f"Conv{d}d", "torch.conv"),
-            (f"ConvTranspose{d}d", "torch.conv_transpose"),
-        ):
-            out[(cls, "weight")] = Default(TORCH_DEFAULT, lay, "weight", f"{nn}/conv.py")
-            out[(cls, "bias")] = Default(TORCH_DEFAULT, lay, "owner", f"{nn}/conv.py")
-    for cls in ("LSTM", "GRU", "RNN"):
-        out[(cls, "*")] = Default(TORCH_RNN_DEFAULT, "out_in", "rnn", f"{nn}/rnn.py")
-    mha = f"{nn}/activation.py"
-    out[("MultiheadAttention", "in_proj_weight")] = Default(
-        get_scheme("glorot_uniform"), "out_in", "weight", mha
-    )
-    out[("MultiheadAttention", "in_proj_bias")] = Default(ZEROS, "out_in", "weight", mha)
-    out[("MultiheadAttention", "out_proj.bias")] = Default(ZEROS, "out_in", "weight", mha)
-    out[("MultiheadAttention", "out_proj.weight")] = Default(
-        TORCH_DEFAULT, "out_in", "weight", f"{nn}/linear.py (not re-initialized by {mha})"
-    )
-    out[("Embedding", "weight")] = Default(
-        get_scheme("big_normal"), "in_out", "weight", f"{nn}/sparse.py"
-    )
-    for cls in ("LayerNorm", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GroupNorm"):
-        src = f"{nn}/{'normalization' if cls in ('LayerNorm', 'GroupNorm') else 'batchnorm'}.py"
-        out[(cls, "weight")] = Default(ones, "out_in", "weight", src)
-        out[(cls, "bias")] = Default(ZEROS, "out_in", "weight", src)
-    return out
-
-
-@dataclass(frozen=True)
-class ParamAudit:
-    """One parameter's audit (see the module docstring)."""
-
-    name: str
-    layer: str
-    shape: tuple[int, ...]
-    layout: str
-    fans: Fans
-    expected: str  # scheme name, or "" when unchecked
-    expected_from: str  # "--expect PATTERN" / "default: SOURCE" / ""
-    family: str
-    family_distance: float
-    closest: str
-    closest_ratio: float
-    variance: float
-    verdict: ConformanceResult | None
-    fan_rule: str = ""  # the candidate fan rule of the layout the pooled variance matches
-    expected_ratio: float = math.nan  # pooled mean(w^2) / the expected scheme's variance
-    expected_family: str = ""
-    identified: str = ""  # "c/fan_mode" of the identified family, when one fits
-    builds_needed: int = 0  # builds the check's power plan needs for this parameter
-
-    @property
-    def outcome(self) -> str:
-        return "unchecked" if self.verdict is None else self.verdict.outcome
-
-    def note(self) -> str:
-        """Why the parameter did not pass: the diagnosis, or the entries an inconclusive
-        check lacked."""
-        if self.verdict is None:
-            return "no expectation"
-        if self.outcome == "inconclusive":
-            n = self.verdict.metadata.get("n_entries", 0)
-            text = (
-                f"inconclusive: {n} pooled entries, fewer than the power plan needs "
-                f"(--builds {self.builds_needed} would do)"
-            )
-        else:
-            parts = []
-            if self.fan_rule and self.fan_rule != DOCUMENTED:
-                parts.append(self.fan_rule)
-            if math.isfinite(self.expected_ratio):
-                parts.append(
-                    f"variance {self.expected_ratio:.4g}x the expected rule at fans "
-                    f"{self.fans.as_tuple()} (std {math.sqrt(self.expected_ratio):.4g}x)"
-                )
-            if self.expected_family and self.family not in (self.expected_family, "unknown"):
-                parts.append(f"entries look {self.family}, expected {self.expected_family}")
-            failed = ", ".join(t.name for t in self.verdict.failures)
-            text = "; ".join([*parts, f"failed: {failed}"])
-        return f"{text} [expected {self.expected}, {self.expected_from}]"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "layer": self.layer,
-            "shape": list(self.shape),
-            "layout": self.layout,
-            "fans": list(self.fans.as_tuple()),
-            "family": self.family,
-            "family_distance": self.family_distance,
-            "variance": self.variance,
-            "closest_scheme": self.closest or None,
-            "closest_ratio": self.closest_ratio if math.isfinite(self.closest_ratio) else None,
-            "fan_rule": self.fan_rule or None,
-            "identified_rule": self.identified or None,
-            "expected": self.expected or None,
-            "expected_from": self.expected_from or None,
-            "outcome": self.outcome,
-            "diagnosis": None if self.verdict is None else self.verdict.diagnosis,
-            "tests": None if self.verdict is None else [t.to_dict() for t in self.verdict.tests],
-        }
-
-
-@dataclass(frozen=True)
-class AuditReport:
-    """Every parameter's audit; ``passed`` only when every checked parameter passed."""
-
-    subject: str
-    builds: int
-    seed: int
-    alpha: float
-    params: tuple[ParamAudit, ...]
-
-    @property
-    def outcome(self) -> str:
-        outs = {p.outcome for p in self.params}
-        if "fail" in outs:
-            return "fail"
-        return "inconclusive" if "inconclusive" in outs else "pass"
-
-    @property
-    def passed(self) -> bool:
-        return self.outcome == "pass"
-
-    def to_json(self) -> str:
-        d = {
-            "subject": self.subject,
-            "builds": self.builds,
-            "seed": self.seed,
-            "alpha": self.alpha,
-            "outcome": self.outcome,
-            "parameters": [p.to_dict() for p in self.params],
-        }
-        return json.dumps(d, indent=2, sort_keys=True)
-
-    def format_table(self) -> str:
-        head = (
-            "parameter",
-            "layer",
-            "shape",
-            "layout",
-            "fans",
-            "identified",
-            "fan rule",
-            "closest",
-            "expected",
-            "outcome",
-        )
-        rows = [head]
-        for p in self.params:
-            closest = f"{p.closest} x{p.closest_ratio:.3g}" if p.closest else "-"
-            rows.append(
-                (
-                    p.name,
-                    p.layer,
-                    "x".join(map(str, p.shape)),
-                    p.layout,
-                    f"{p.fans.fan_in},{p.fans.fan_out}",
-                    f"{p.family} {p.identified}".strip(),
-                    p.fan_rule or "-",
-                    closest,
-                    p.expected or "-",
-                    p.outcome,
-                )
-            )
-        widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
-        lines = [
-            "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows
-        ]
-        lines.insert(1, "  ".join("-" * w for w in widths))
-        title = (
-            f"{self.subject}: {self.outcome.upper()} ({self.builds} builds, seed {self.seed}, "
-            f"family-wise alpha {self.alpha:g} per parameter)"
-        )
-        notes = [
-            f"  {p.name}: {p.note()}" for p in self.params if p.outcome in ("fail", "inconclusive")
-        ]
-        return "\n".join([title, *lines, *notes])
+from weight_init.properties.kernels import candidate_rules
+from weight_init.schemes import SCHEMES, Scheme, variance_scaling
 
 
 def build_models(factory: Callable[[], Any], builds: int, seed: int) -> list[Any]:
@@ -417,7 +207,7 @@ def audit_torch(
     power plan of its expected family (at least 20, at most :data:`MAX_AUTO_BUILDS`). Each
     parameter's check uses the first ``min(builds, ceil(needed / numel))`` builds (a number
     fixed before looking at the draws)."""
-    defaults = _defaults()
+    defaults = documented_defaults()
     if builds is None:
         probe = build_models(factory, 1, seed)[0]
         builds = _auto_builds(probe, defaults, expect, alpha)

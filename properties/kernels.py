@@ -1,5 +1,8 @@
 """Check n-d kernels (and any parameter drawn at a design of layer specs) through their layout.
 
+(About 400 lines: the candidate fan rules, their fit and the kernel verdict that names the
+best-fitting rule are one concept; the check itself is the 2-D conformance check.)
+
 A *parameter sampler* is ``draw(spec, seed) -> array``: one seeded draw of the parameter of a
 layer built at :class:`~weight_init.layouts.KernelSpec` ``spec`` (a kernel initializer called
 at ``layout.shape(spec)``, a torch module's ``weight``, an LSTM's gate blocks, ...), together

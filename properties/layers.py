@@ -1,5 +1,8 @@
 """PyTorch layers' documented default initialization, as data, and checks of each parameter.
 
+(About 380 lines, most of them the catalog itself: one :class:`LayerParam` per documented
+parameter, each with its source file.)
+
 A :class:`LayerParam` names one parameter of one layer type, its layout, the fans its
 documented rule reads, the rule (a :class:`~weight_init.schemes.Scheme`), the source file
 stating it, and a design of layer specs. :func:`check_layer_param` instantiates the layer at

@@ -1,5 +1,8 @@
 """Mean-field theory of the seed's network: per-layer variance map, fixed points, depth scales.
 
+(About 450 lines: the forward map, the backward gains, the fixed points and the depth scales
+share one Gaussian quadrature and one per-layer iteration; split, each part would re-derive it.)
+
 For ``H_l = phi(H_{l-1} W_l + b_l)`` with iid zero-mean weights of variance
 ``v_l = scheme.variance(fan_in, fan_out)`` and biases of variance ``sigma_b^2``,
 each pre-activation is, in the infinite-width limit, Gaussian with variance

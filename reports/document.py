@@ -1,6 +1,9 @@
 """The report as a list of blocks (headings, paragraphs, figures, tables), rendered by
 :mod:`weight_init.reports.markdown` and :mod:`weight_init.reports.html`.
 
+(About 440 lines: the block types and the short functions that lay out each section of the
+report, in reading order; they share the number formatting and read best in sequence.)
+
 Paragraph text may use `backticks` for code; renderers translate it.
 """
 
