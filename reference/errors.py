@@ -118,3 +118,18 @@ class UnknownFamilyError(WeightInitError, ValueError):
 
 class UnsupportedSchemeError(WeightInitError, ValueError):
     """A scheme expression states a law no registered family implements (yet)."""
+
+
+# -- the calibration engine (weight-init calibrate) -----------------------------------------
+
+
+class RunDirectoryError(WeightInitError, ValueError):
+    """An ``--out`` that cannot hold this run: taken by another run, unreadable, unwritable."""
+
+
+class EngineError(WeightInitError, ValueError):
+    """The executor could not be reached, or lost its workers: the run stops (resumable)."""
+
+
+class DaskMissingError(WeightInitError, ValueError):
+    """``--scheduler`` without ``dask.distributed`` installed."""

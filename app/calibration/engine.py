@@ -19,17 +19,9 @@ from typing import Any
 
 from weight_init.app.calibration.records import RunStore
 from weight_init.app.calibration.tasks import Task, run_task
-from weight_init.errors import WeightInitError
+from weight_init.errors import DaskMissingError, EngineError
 
 DASK_HINT = "--scheduler needs dask.distributed: pip install 'weight-init[dask]'"
-
-
-class EngineError(WeightInitError, RuntimeError):
-    """The executor could not be reached, or lost its workers: the run stops (resumable)."""
-
-
-class DaskMissingError(WeightInitError, ValueError):
-    """``--scheduler`` without ``dask.distributed`` installed."""
 
 
 def default_workers() -> int:

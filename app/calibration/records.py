@@ -28,15 +28,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from weight_init.errors import WeightInitError
+from weight_init.errors import RunDirectoryError
 
 RECORDS = "records.jsonl"
 RUN = "run.json"
 TIMING_FIELDS: tuple[str, ...] = ("wall_seconds", "cpu_seconds")
-
-
-class RunDirectoryError(WeightInitError, ValueError):
-    """An ``--out`` that cannot hold this run: taken by another run, unreadable, unwritable."""
 
 
 def without_timing(record: dict[str, Any]) -> dict[str, Any]:
