@@ -8,6 +8,10 @@ failure < 1e-6 per assertion under the normal approximation of the weighted leas
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -86,3 +90,20 @@ def test_all_nan_initializer_is_identified_as_unknown_with_a_reason() -> None:
     ident = identify(lambda fi, fo: np.full((fi, fo), np.nan), n_entries=2000)
     assert ident.family is None and ident.n_entries == 0
     assert "no finite entries" in ident.describe(), ident.describe()
+
+
+def test_identify_cli_on_all_nan_exits_1_with_the_reason(tmp_path: Path) -> None:
+    """Nothing identifiable is not a success: exit 1 and the reason (issue 9, section 3)."""
+    (tmp_path / "nanmod.py").write_text(
+        "import numpy as np\n"
+        "def init(fan_in, fan_out):\n"
+        "    return np.full((fan_in, fan_out), np.nan)\n"
+    )
+    exe = Path(sys.executable).with_name("weight-init")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "weight_init.app.cli"]
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    out = subprocess.run(
+        [*cmd, "identify", "nanmod:init"], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "no finite entries" in out.stdout and "Traceback" not in out.stderr

@@ -47,4 +47,5 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(f"{args.spec} ({convention})")
         print(result.describe())
-    return 0
+    # exit 1: nothing to identify (every call returned NaN/inf or a wrongly shaped array)
+    return 0 if result.n_entries > 0 else 1
