@@ -143,7 +143,7 @@ def law_test(
     qs = C.sample_variances(h_prev, variance)
     phi = get_activation(run.activation)
     hermite = C.hermite4_fn(lambda v: stat(phi.phi(v)))  # type: ignore[arg-type]
-    kurt = C.sample_kurtosis(h_prev, scheme.family.name)
+    kurt = C.sample_kurtosis(h_prev, scheme.family)
     expected = C.expected_over_samples(expect, qs, kurt, hermite)
     u = unit_means(stat(h))
     null = simulate_units(h_prev, scheme, run.activation, h.shape[1], stat, layer_rng(seed, layer))

@@ -36,24 +36,18 @@ from numpy.typing import NDArray
 from scipy.interpolate import CubicSpline
 
 from weight_init.activations import Activation
+from weight_init.families import Family
 from weight_init.theory import gaussian_expectation, normal_mass, saturation_intervals
 
 Array = NDArray[np.float64]
 
 
-#: Excess kurtosis of one weight entry, per scheme family (orthogonal: O(1/n), taken as 0).
-WEIGHT_EXCESS_KURTOSIS = {
-    "normal": 0.0,
-    "uniform": -1.2,
-    "truncated_normal": -0.6344632828703509,
-    "orthogonal": 0.0,
-    "constant": 0.0,
-}
-
-
-def sample_kurtosis(h_prev: Array, family: str) -> Array:
-    """``k_a = k_w sum_i H_ai^4 / (sum_i H_ai^2)^2`` per row (0 where the row is zero)."""
-    kw = WEIGHT_EXCESS_KURTOSIS.get(family, 0.0)
+def sample_kurtosis(h_prev: Array, family: Family) -> Array:
+    """``k_a = k_w sum_i H_ai^4 / (sum_i H_ai^2)^2`` per row (0 where the row is zero), with
+    ``k_w`` the excess kurtosis of one standardized weight entry of an i.i.d. ``family``
+    (``E z^4 - 3``: uniform -1.2, truncated normal -0.634, normal 0); 0 for the others
+    (orthogonal: O(1/n); constant: no spread)."""
+    kw = family.fourth_moment() - 3.0 if family.is_iid else 0.0
     if kw == 0.0:
         return np.zeros(h_prev.shape[0])
     s2 = np.einsum("ij,ij->i", h_prev, h_prev)

@@ -69,6 +69,7 @@ from scipy import optimize, special
 
 from weight_init.activations import Activation, ArrayFn, get_activation
 from weight_init.errors import InvalidParameterError
+from weight_init.families import CONSTANT
 from weight_init.schemes import Scheme, get_scheme
 
 Fn = Callable[[NDArray[Any]], NDArray[Any]]
@@ -259,7 +260,7 @@ def predict(
     """
     sch = get_scheme(scheme)
     phi = _activation(activation)
-    if sch.family == "constant" and sch.value != 0.0:
+    if sch.family is CONSTANT and sch.value != 0.0:
         raise InvalidParameterError(
             f"scheme {sch.name!r}: mean-field theory does not cover non-zero constant weights "
             "(all units identical)"
