@@ -11,9 +11,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import stats
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 from weight_init.reports.calibration import (
     ALPHAS,
@@ -89,23 +93,23 @@ def power_table(points: Sequence[PowerPoint]) -> str:
     return "\n".join(lines)
 
 
-def _qq(ax: object, groups: dict[str, list[float]], title: str) -> None:
+def _qq(ax: Axes, groups: dict[str, list[float]], title: str) -> None:
     for name, ps in sorted(groups.items()):
         x = np.sort(np.asarray(ps))
         n = x.size
         if n < 2:
             continue
         expected = (np.arange(1, n + 1) - 0.5) / n
-        ax.plot(expected, x, ".", ms=2, label=f"{name} (n={n})")  # type: ignore[attr-defined]
+        ax.plot(expected, x, ".", ms=2, label=f"{name} (n={n})")
     if groups:
         n = max(len(v) for v in groups.values())
         k = np.arange(1, n + 1)
         expected = (k - 0.5) / n
         lo, hi = stats.beta.ppf(0.005, k, n - k + 1), stats.beta.ppf(0.995, k, n - k + 1)
-        ax.fill_between(expected, lo, hi, color="0.85", label="99% band (largest n)")  # type: ignore[attr-defined]
-    ax.plot([0, 1], [0, 1], "k-", lw=0.8)  # type: ignore[attr-defined]
-    ax.set(xlabel="U(0,1) quantile", ylabel="p-value", title=title)  # type: ignore[attr-defined]
-    ax.legend(fontsize=6)  # type: ignore[attr-defined]
+        ax.fill_between(expected, lo, hi, color="0.85", label="99% band (largest n)")
+    ax.plot([0, 1], [0, 1], "k-", lw=0.8)
+    ax.set(xlabel="U(0,1) quantile", ylabel="p-value", title=title)
+    ax.legend(fontsize=6)
 
 
 def write_figures(records: Sequence[Record], directory: Path) -> list[str]:
