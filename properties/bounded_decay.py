@@ -41,9 +41,15 @@ from weight_init.properties.common import (
     simulate_units,
     unit_means,
 )
-from weight_init.properties.registry import Condition, Context, Property, draw_widths, register
+from weight_init.properties.registry import (
+    Condition,
+    Context,
+    Property,
+    draw_widths,
+    register,
+    scheme_param,
+)
 from weight_init.properties.results import TestResult
-from weight_init.schemes import get_scheme
 from weight_init.theory import gaussian_expectation, saturated_fraction
 
 if TYPE_CHECKING:
@@ -149,7 +155,7 @@ xavier_bounded_decay = register(
             "input_dim": 64,
             "seed": 0,
         },
-        scheme=lambda params: get_scheme(str(params["scheme"])),
+        scheme=scheme_param,
         assertions=_assertions,
         suite_cases=lambda gen: [{"widths": draw_widths(gen, 10), "scheme": "xavier"}],
         strategy=_strategy,

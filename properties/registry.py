@@ -30,7 +30,7 @@ from weight_init.errors import ForwardPropContractError, InvalidParameterError
 from weight_init.properties import assertions as A
 from weight_init.properties.results import RanOn, TestResult, Verdict
 from weight_init.properties.subject import SEED_ACTIVATION, Run, Subject, UnsupportedCase
-from weight_init.schemes import Scheme
+from weight_init.schemes import Scheme, get_scheme
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
@@ -278,6 +278,11 @@ def get(name: str) -> Property:
 def builtin() -> list[str]:
     """The names of the built-in properties, in run order."""
     return [n for n in PROPERTIES if _module_of(PROPERTIES[n]) in BUILTIN]
+
+
+def scheme_param(params: Params) -> Scheme:
+    """The registered scheme a case names in its ``scheme`` parameter (a ``Property.scheme``)."""
+    return get_scheme(str(params["scheme"]))
 
 
 def draw_widths(gen: np.random.Generator, depth: int, lo: int = 32, hi: int = 128) -> list[int]:

@@ -48,9 +48,10 @@ from weight_init.properties.registry import (
     Property,
     draw_widths,
     register,
+    scheme_param,
 )
 from weight_init.properties.results import RanOn, TestResult
-from weight_init.schemes import Scheme, VarianceRule, get_scheme
+from weight_init.schemes import Scheme, VarianceRule
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
@@ -220,7 +221,7 @@ he_relu_keeps_second_moment = register(
             "input_dim": 64,
             "seed": 0,
         },
-        scheme=lambda params: get_scheme(str(params["scheme"])),
+        scheme=scheme_param,
         assertions=_he_assertions,
         suite_cases=lambda gen: [{"widths": draw_widths(gen, 6), "scheme": "he_normal"}],
         strategy=lambda: _strategy(HE_SCHEMES, max_depth=30),
@@ -240,7 +241,7 @@ glorot_balances = register(
             "input_dim": 128,
             "seed": 0,
         },
-        scheme=lambda params: get_scheme(str(params["scheme"])),
+        scheme=scheme_param,
         assertions=_glorot_assertions,
         suite_cases=lambda gen: [{"widths": [32, 128, 48], "scheme": "glorot_normal"}],
         strategy=lambda: _strategy(GLOROT_SCHEMES, max_depth=6, constant_width=False),

@@ -34,9 +34,15 @@ from weight_init.properties.common import (
     reported_statistics,
     second_moment_law,
 )
-from weight_init.properties.registry import Condition, Context, Property, draw_widths, register
+from weight_init.properties.registry import (
+    Condition,
+    Context,
+    Property,
+    draw_widths,
+    register,
+    scheme_param,
+)
 from weight_init.properties.results import TestResult
-from weight_init.schemes import get_scheme
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
@@ -102,7 +108,7 @@ agrees_with_theory = register(
             "input_dim": 64,
             "seed": 0,
         },
-        scheme=lambda params: get_scheme(str(params["scheme"])),
+        scheme=scheme_param,
         assertions=_assertions,
         suite_cases=lambda gen: [
             {"widths": draw_widths(gen, 4), "scheme": "glorot_uniform"},
