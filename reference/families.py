@@ -242,9 +242,8 @@ class TruncatedNormal(Family):
     support_bound = TRUNCATION / TRUNCATED_NORMAL_STD
 
     def sample(self, scheme: Scheme, fan_in: int, fan_out: int, rng: RNG) -> Array:
-        w = truncated_standard_normal(rng, (fan_in, fan_out))
-        w *= scheme.std(fan_in, fan_out) / TRUNCATED_NORMAL_STD
-        return w
+        sigma = scheme.std(fan_in, fan_out) / TRUNCATED_NORMAL_STD
+        return truncated_standard_normal(rng, (fan_in, fan_out), sigma)  # z * sigma, in cache
 
     def law(self, n: int | None = None) -> Any:
         from scipy import stats

@@ -62,6 +62,11 @@ class Pool:
         return shape_moments(self.kept, self.convention)
 
     @cached_property
+    def z_sorted(self) -> Array:
+        """``z`` in ascending order, sorted once for every check that needs it."""
+        return np.sort(self.z)
+
+    @cached_property
     def z_mean(self) -> float:
         return float(self.z.mean()) if self.z.size else 0.0
 

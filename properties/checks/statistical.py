@@ -229,18 +229,18 @@ class DistributionCheck(_Statistical):
         if pool.z.size < 2:
             return None
         family = pool.scheme.family
-        if family.is_iid:
-            u = family.cdf(pool.z)
+        if family.is_iid:  # a CDF is non-decreasing: F(sorted z) is the sorted PIT
+            us = np.maximum.accumulate(np.asarray(family.cdf(pool.z_sorted), dtype=np.float64))
         else:  # a fan-dependent law (orthogonal): PIT per shape, n = max fan
             parts = [
                 family.cdf(b.z.ravel(), max(b.fan_in, b.fan_out))
                 for b in pool.blocks
                 if max(b.fan_in, b.fan_out) >= 2
             ]
-            u = np.concatenate(parts) if parts else np.empty(0)
-        if not u.size:
+            us = np.sort(np.concatenate(parts)) if parts else np.empty(0)
+        if not us.size:
             return None
-        us = np.sort(u)
+        u = us
         d = ks_statistic(us, lambda x: x)
         n = int(u.size)
         return self.statistical(d, ks_pvalue(d, n), n, f"KS D = {d:.4g}", _kind(pool, us))
