@@ -258,6 +258,7 @@ def forward_prop(
     seed: int | None = None,
     dtype: DTypeLike = np.float64,
     keep_activations: bool = True,
+    observe: Callable[[int, NDArray[Any]], None] | None = None,
 ) -> ForwardProp:
     """Run the seed's experiment: ``H_0 = X``, ``H_l = phi(H_{l-1} @ W_l)``, no bias.
 
@@ -269,7 +270,9 @@ def forward_prop(
     ``keep_activations=False`` only the current layer is held, so peak memory
     is O(n_samples x max width + max fan_in x fan_out), independent of depth.
     Computation runs in ``dtype`` (float64 or float32); means and stds are
-    always accumulated in float64.
+    always accumulated in float64. ``observe(i, H)``, when given, is called after each
+    layer ``i`` (0-based) with its activations, for statistics of one's own (e.g. the
+    saturated fraction) without keeping every layer.
 
     Raises (all before any result is returned):
     :class:`~weight_init.errors.InvalidLayerSizesError`,
@@ -298,6 +301,8 @@ def forward_prop(
         mean, std = layer_moments(h)
         means.append(mean)
         stds.append(std)
+        if observe is not None:
+            observe(i, h)
         if keep_activations:
             acts[i] = h
         fan_in = fan_out
