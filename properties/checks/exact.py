@@ -162,8 +162,41 @@ class BoundsCheck(Check):
         return self.exact(mx, lim, mx <= lim, detail, BoundsEvidence(mx))
 
 
+#: Significand bits of the float formats an initializer may draw in (bfloat16, float16,
+#: float32, float64), narrowest first.
+SIGNIFICAND_BITS = (8, 11, 24, 53)
+#: A repeated unit counts as a failure only where ties this likely under a continuous law
+#: are impossible: ``C(n, 2) 2^(-p k) <= TIE_BOUND`` (see :func:`ties_plausible`).
+TIE_BOUND = 1e-9
+
+
+def effective_bits(values: Array) -> int:
+    """The fewest significand bits ``p`` (of :data:`SIGNIFICAND_BITS`) that represent every
+    value exactly: 8 for bfloat16 draws widened to float32 or float64, 24 for float32."""
+    m, _ = np.frexp(np.asarray(values, dtype=np.float64).ravel())
+    for p in SIGNIFICAND_BITS[:-1]:
+        scaled = np.ldexp(m, p)
+        if np.array_equal(scaled, np.round(scaled)):
+            return p
+    return SIGNIFICAND_BITS[-1]
+
+
+def ties_plausible(n_vectors: int, length: int, bits: int) -> bool:
+    """Can a correct draw repeat one of ``n_vectors`` vectors of ``length`` entries rounded to
+    ``bits`` significand bits? Rounding to ``p`` bits gives each grid value ``x`` a mass of
+    about ``f(x) ulp(x) <= |x| f(x) 2^(1-p) <= 2^-p`` for the families' laws (``sup |x| f(x)
+    <= 1/2``: normal 0.242, uniform 1/2), so two given vectors tie with probability at most
+    ``2^(-p length)`` and some pair with at most ``C(n, 2) 2^(-p length)``. Above
+    :data:`TIE_BOUND` (per matrix, so at most ~1e-6 per check: 1% of alpha 1e-4) a tie is
+    not evidence: a bfloat16 ``fn(2, 504)`` repeats a unit in about 1 draw of 8."""
+    pairs = n_vectors * (n_vectors - 1) / 2.0
+    return pairs * 2.0 ** (-bits * length) > TIE_BOUND
+
+
 def duplicated_matrices(w: Array) -> tuple[np.ndarray, str]:
-    """Which matrices of a ``(calls, r, k)`` stack repeat a column or a row (exact, bytewise)."""
+    """Which matrices of a ``(calls, r, k)`` stack repeat a column or a row (exact, bytewise)
+    where such a tie is implausible at the precision the values are drawn in
+    (:func:`ties_plausible`: checked only for the matrices that do repeat one)."""
     flags = np.zeros(w.shape[0], dtype=bool)
     what = ""
     for axis, name in ((2, "columns (units)"), (1, "rows (inputs)")):
@@ -174,6 +207,8 @@ def duplicated_matrices(w: Array) -> tuple[np.ndarray, str]:
         keys = vecs.view(np.dtype((np.void, length * vecs.itemsize))).reshape(-1, n_vec)
         keys = np.sort(keys, axis=1)
         dup = np.any(keys[:, 1:] == keys[:, :-1], axis=1)
+        for i in np.flatnonzero(dup):
+            dup[i] = not ties_plausible(n_vec, length, effective_bits(w[i]))
         if np.any(dup & ~flags) and not what:
             what = name
         flags |= dup
@@ -205,11 +240,8 @@ class DistinctUnitsCheck(Check):
     def fails_on(self, draw: Draw, convention: str) -> bool:
         if not draw.shape_ok(convention):
             return False
-        w = draw.in_out(convention)
-        return any(
-            w.shape[axis] >= 2 and np.unique(w, axis=axis).shape[axis] < w.shape[axis]
-            for axis in (1, 0)
-        )
+        flags, _ = duplicated_matrices(draw.in_out(convention)[None])
+        return bool(flags[0])
 
 
 class OrthogonalityCheck(Check):
