@@ -128,8 +128,7 @@ def _ratio_reason(f: Findings, ev: VarianceEvidence) -> str:
             f"{out.count} {'entry' if out.count == 1 else 'entries'} beyond "
             f"{int(OUTLIER_SD)} sd (max |z| = {out.max_abs_z:.3g}) "
             f"{'makes' if out.count == 1 else 'make'} the variance {rho:.3g}x the rule; "
-            f"without {'it' if out.count == 1 else 'them'} it is {r:.3g}x "
-            f"(std {_signed_pct(math.sqrt(r))})"
+            f"without {'it' if out.count == 1 else 'them'} it is {r:.3f}x"
         )
     if fam in (TRUNCATED_NORMAL, NORMAL) and _near(rho, TRUNCATED_NORMAL_STD**2, se):
         if TRUNCATED_NORMAL in (fam, declared):

@@ -208,8 +208,9 @@ class VarianceCheck(_Statistical):
 
 
 def _outliers(z_sorted: np.ndarray, rho: float) -> Outliers | None:
-    """The entries beyond :data:`OUTLIER_SD` among the :data:`MAX_OUTLIERS` largest ``|z|``
-    at either end of the sorted sample (None when there are none, or more than that)."""
+    """At most :data:`MAX_OUTLIERS` entries beyond :data:`OUTLIER_SD` times the std of the
+    others (``sqrt`` of their ``mean z^2``) that account for at least half of the variance's
+    departure from the rule (None otherwise): a few impossible values, not a wide law."""
     n = z_sorted.size
     lo = int(np.searchsorted(z_sorted, -OUTLIER_SD, side="left"))
     hi = int(np.searchsorted(z_sorted, OUTLIER_SD, side="right"))
@@ -218,6 +219,12 @@ def _outliers(z_sorted: np.ndarray, rho: float) -> Outliers | None:
         return None
     far = np.concatenate((z_sorted[:lo], z_sorted[hi:]))
     without = (rho * n - float(np.sum(far * far))) / (n - far.size)
+    far = far[np.abs(far) > OUTLIER_SD * math.sqrt(max(without, 1.0))]
+    if not far.size:
+        return None
+    without = (rho * n - float(np.sum(far * far))) / (n - far.size)
+    if abs(rho - without) < 0.5 * abs(rho - 1.0):
+        return None
     return Outliers(int(far.size), float(np.max(np.abs(far))), without)
 
 
