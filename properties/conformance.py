@@ -203,19 +203,16 @@ def standardized_sample(
     power: float = powerplan.DEFAULT_POWER,
     margin: float = powerplan.DESIGN_MARGIN,
 ) -> NDArray[np.float64]:
-    """Regenerate a check's entries, sorted: ``z = w / sd_rule`` for i.i.d. families, the
-    normal scores ``Phi^-1(F(z))`` of the exact per-shape law otherwise (for QQ plots)."""
+    """Regenerate a check's entries, sorted: ``z = (w - mean) / sd_rule`` for i.i.d. families,
+    the normal scores ``Phi^-1(u)`` of the family's per-shape probability-integral transform
+    otherwise (the exact law; a sparse scheme's nonzero part) (for QQ plots)."""
     sch = get_scheme(scheme)
     conv = check_convention(convention)
     plan = powerplan.plan(sch.family, alpha, power, margin=margin)
     pool, _ = _draw(fn, sch, conv, plan, seed, design_shapes(seed), None)
     if sch.family.is_iid or not sch.family.is_random:
         return np.sort(pool.z)
-    parts = [
-        sch.family.cdf(b.z.ravel(), max(b.fan_in, b.fan_out))
-        for b in pool.blocks
-        if max(b.fan_in, b.fan_out) >= 2
-    ]
+    parts = [sch.family.pit(b.z, b.fan_in, b.fan_out) for b in pool.blocks]
     u = np.clip(np.concatenate(parts), 1e-300, 1 - 1e-16)
     return np.sort(stats.norm.ppf(u))
 
