@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats
+from scipy import special
 
 from weight_init.errors import InitializerTypeError, InvalidParameterError, WeightInitError
 from weight_init.layouts import check_convention
@@ -214,7 +214,7 @@ def standardized_sample(
         return np.sort(pool.z)
     parts = [sch.family.pit(b.z, b.fan_in, b.fan_out) for b in pool.blocks]
     u = np.clip(np.concatenate(parts), 1e-300, 1 - 1e-16)
-    return np.sort(stats.norm.ppf(u))
+    return np.sort(special.ndtri(u))
 
 
 def _smallest_failing_shape(

@@ -31,7 +31,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats
 
 from weight_init.families import FAMILIES, Family, iid_families
 from weight_init.layouts import check_convention
@@ -41,6 +40,7 @@ from weight_init.properties.sampling import (
     calls_per_shape,
     draw_design,
 )
+from weight_init.properties.tails import chi2_sf, normal_two_sided
 from weight_init.schemes import SCHEMES, SEED_SCHEMES, Scheme, variance_scaling
 
 #: Entries an identification draws by default (0.4% relative error on each v_k).
@@ -156,7 +156,7 @@ def locate(draws: Sequence[Draw], convention: str) -> Location | None:
     if not n_tot:
         return None
     t = t_sum / math.sqrt(n_tot)
-    return Location(t / math.sqrt(n_tot), float(2 * stats.norm.sf(abs(t))), means, lo, hi)
+    return Location(t / math.sqrt(n_tot), normal_two_sided(t), means, lo, hi)
 
 
 def kurtosis(moments: Sequence[ShapeMoments]) -> float:
@@ -252,7 +252,7 @@ def match_scheme(moments: Sequence[ShapeMoments], scheme: Scheme, kappa: float) 
     se = c * math.sqrt(k1 / n.sum())
     chi2 = float((n * (rho / c - 1.0) ** 2).sum() / k1) if c > 0 else math.inf
     df = max(len(ms) - 1, 1)
-    return SchemeMatch(scheme.name, c, se, chi2, df, float(stats.chi2.sf(chi2, df)))
+    return SchemeMatch(scheme.name, c, se, chi2, df, chi2_sf(chi2, df))
 
 
 def rank_schemes(

@@ -55,10 +55,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from scipy import stats
-
 from weight_init.errors import InvalidParameterError
 from weight_init.families import Family, get_family
+from weight_init.properties.tails import norm_isf
 
 if TYPE_CHECKING:
     from weight_init.properties.checks.base import Check
@@ -75,7 +74,7 @@ DESIGN_MARGIN = 10.0
 
 
 def _z(tail: float) -> float:
-    return float(stats.norm.isf(tail))
+    return norm_isf(tail)
 
 
 def n_for_std_ratio(r: float, m4: float, a: float, power: float) -> int:

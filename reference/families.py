@@ -74,14 +74,18 @@ _SQRT3 = math.sqrt(3.0)
 
 @functools.cache
 def _truncation_constants() -> tuple[float, float, float]:
-    """``(2 Phi(2) - 1, Phi(-2), E z^4)`` of the standardized truncated normal (scipy is
-    imported here, on first use, so importing the package stays light)."""
-    from scipy import stats
+    """``(2 Phi(2) - 1, Phi(-2), E z^4)`` of the standardized truncated normal, with
+    ``Phi = special.ndtr`` and ``phi(x) = exp(-x^2/2) / sqrt(2 pi)``: the expressions
+    ``scipy.stats.norm.cdf``/``pdf`` evaluate, without importing scipy.stats (about 1 s;
+    ``weight-init check`` is waited for). scipy.special is imported here, on first use, so
+    importing the package stays light."""
+    from scipy import special
 
-    mass = 2.0 * stats.norm.cdf(TRUNCATION) - 1.0
-    low = stats.norm.cdf(-TRUNCATION)
+    mass = 2.0 * special.ndtr(TRUNCATION) - 1.0
+    low = special.ndtr(-TRUNCATION)
+    pdf = np.exp(-(TRUNCATION**2) / 2.0) / np.sqrt(2 * np.pi)
     m4 = (
-        3.0 * TRUNCATED_NORMAL_STD**2 - 2.0 * TRUNCATION**3 * stats.norm.pdf(TRUNCATION) / mass
+        3.0 * TRUNCATED_NORMAL_STD**2 - 2.0 * TRUNCATION**3 * pdf / mass
     ) / TRUNCATED_NORMAL_STD**4
     return float(mass), float(low), float(m4)
 

@@ -55,8 +55,6 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from scipy import stats
-
 from weight_init.errors import InvalidParameterError, UnsupportedSchemeError
 from weight_init.gains import calculate_gain
 from weight_init.schemes import (
@@ -100,6 +98,8 @@ class AbsoluteTruncatedNormal:
     bound: float
 
     def law(self) -> Any:
+        from scipy import stats  # on first use: importing scipy.stats costs ~1 s
+
         c = self.bound / self.std
         return stats.truncnorm(-c, c, scale=self.std)
 

@@ -28,26 +28,30 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from weight_init.families import Family, Orthogonal, Sparse, iid_families, ks_distance
 from weight_init.properties import power as pw
 from weight_init.properties.checks.base import Check, CheckKind, CheckResult, Evidence
 from weight_init.properties.checks.pool import Pool
 from weight_init.properties.identify import SchemeMatch, ks_statistic, kurtosis, match_scheme
+from weight_init.properties.tails import (
+    binomial_two_sided_half,
+    ks_sf,
+    norm_sf,
+    normal_two_sided,
+    t_sf,
+)
 from weight_init.schemes import MODES, TRUNCATED_NORMAL_STD, variance_scaling
 
 
 def two_sided(t: float) -> float:
     """``P(|Z| >= |t|)`` for a standard normal Z."""
-    return float(2 * stats.norm.sf(abs(t)))
+    return normal_two_sided(t)
 
 
 def ks_pvalue(d: float, n: int) -> float:
     """P-value of a one-sample KS distance ``d`` on ``n`` points (exact up to 20,000)."""
-    if n <= 20_000:
-        return float(stats.kstwo.sf(d, n))
-    return float(stats.kstwobign.sf(d * (math.sqrt(n) + 0.12 + 0.11 / math.sqrt(n))))
+    return ks_sf(d, n)
 
 
 @dataclass(frozen=True)
@@ -160,7 +164,7 @@ def _cluster_robust_p(pool: Pool) -> float | None:
     if var <= 0:
         return None
     t = float(s_c.sum()) / math.sqrt(var)
-    return float(2 * stats.t.sf(abs(t), s_c.size - 1))
+    return 2 * t_sf(abs(t), s_c.size - 1)
 
 
 class VarianceCheck(_Statistical):
@@ -263,7 +267,7 @@ class SignSymmetryCheck(_Statistical):
         tot = sum(int(dg.size) for dg in diag)
         if not tot:
             return None
-        p = float(stats.binomtest(pos, tot, 0.5).pvalue)
+        p = binomial_two_sided_half(pos, tot)
         detail = f"{pos} of {tot} diagonal entries > 0"
         return self.statistical(pos / tot, p, tot, detail, SignEvidence(pos / tot))
 
@@ -310,7 +314,7 @@ COMPONENT_STD_ERROR = 0.05
 def _ks_scale_distance(r: float) -> float:
     """``sup_x |Phi(x) - Phi(x / r)|``, attained at ``x = r sqrt(2 ln r / (r^2 - 1))``."""
     x = r * math.sqrt(2.0 * math.log(r) / (r * r - 1.0))
-    return float(stats.norm.cdf(x) - stats.norm.cdf(x / r))
+    return float(norm_sf(x / r) - norm_sf(x))  # Phi(x) - Phi(x / r)
 
 
 def _kind(pool: Pool, us: np.ndarray) -> DistributionEvidence:
