@@ -28,6 +28,7 @@ __all__ = [
     "AuditReport",
     "Expectation",
     "ParamAudit",
+    "audit_spec",
     "audit_torch",
     "build_models",
     "parse_expect",
@@ -262,6 +263,25 @@ def audit_torch(
             )
         )
     return AuditReport(subject, builds, seed, alpha, tuple(audits))
+
+
+def audit_spec(
+    spec: str,
+    expect: Sequence[str] = (),
+    *,
+    builds: int | None = None,
+    seed: int = 0,
+    alpha: float = powerplan.DEFAULT_ALPHA,
+) -> AuditReport:
+    """:func:`audit_torch` of the model factory ``spec`` (``MODULE:FACTORY``, imported: the
+    caller isolates it) under the ``--expect PATTERN=SCHEME[@LAYOUT]`` rules ``expect``
+    (SCHEME a scheme expression, :func:`weight_init.scheme_expressions.parse_scheme`)."""
+    from weight_init.properties.adapters import resolve
+    from weight_init.scheme_expressions import parse_scheme
+
+    rules = [parse_expect(text, parse_scheme) for text in expect]
+    factory = resolve(spec).fn
+    return audit_torch(factory, builds=builds, seed=seed, expect=rules, alpha=alpha, subject=spec)
 
 
 #: Cap of the automatic number of builds.

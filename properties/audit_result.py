@@ -114,8 +114,8 @@ class AuditReport:
     def passed(self) -> bool:
         return self.outcome == "pass"
 
-    def to_json(self) -> str:
-        d = {
+    def to_dict(self) -> dict[str, Any]:
+        return {
             "subject": self.subject,
             "builds": self.builds,
             "seed": self.seed,
@@ -123,7 +123,9 @@ class AuditReport:
             "outcome": self.outcome,
             "parameters": [p.to_dict() for p in self.params],
         }
-        return json.dumps(d, indent=2, sort_keys=True)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
 
     def format_table(self) -> str:
         head = (

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from pathlib import Path
 
-from weight_init.reports.build import CheckRunner, Report, build_report
+from weight_init.reports.build import AuditRunner, CheckRunner, Report, build_report
 from weight_init.reports.config import ReportConfig
 from weight_init.reports.document import build_document
 from weight_init.reports.gallery import Gallery, draw_all
@@ -55,6 +55,7 @@ def generate(
     *,
     overwrite: bool = False,
     check_runner: CheckRunner | None = None,
+    audit_runner: AuditRunner | None = None,
 ) -> Report:
     """Build the report of ``config`` and write it atomically to ``out``, running the
     independent pieces on ``jobs`` worker processes (None: up to 2, the CPUs available;
@@ -62,7 +63,8 @@ def generate(
 
     An unusable ``out`` and bad ``--check`` specs fail before any computation. The checks run
     through ``check_runner`` (the command line's runs each in a child process and has
-    validated the specs itself); by default in this process, after resolving every spec."""
+    validated the specs itself); by default in this process, after resolving every spec.
+    The model audits likewise through ``audit_runner`` (default: in this process)."""
     preflight(out, overwrite)
     if config.checks and check_runner is None:
         from weight_init.properties.adapters import resolve
@@ -70,6 +72,6 @@ def generate(
         for c in config.checks:
             resolve(c.spec)
     with staged(out, overwrite) as tmp, worker_pool(jobs) as pool:
-        report = build_report(config, progress, pool, check_runner)
+        report = build_report(config, progress, pool, check_runner, audit_runner)
         write_files(report, tmp, progress, pool)
     return report
