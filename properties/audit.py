@@ -28,14 +28,17 @@ __all__ = [
     "AuditReport",
     "Expectation",
     "ParamAudit",
+    "audit_command",
     "audit_spec",
     "audit_torch",
     "build_models",
     "parse_expect",
 ]
 
+import dataclasses
 import functools
 import math
+import shlex
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -281,7 +284,18 @@ def audit_spec(
 
     rules = [parse_expect(text, parse_scheme) for text in expect]
     factory = resolve(spec).fn
-    return audit_torch(factory, builds=builds, seed=seed, expect=rules, alpha=alpha, subject=spec)
+    report = audit_torch(factory, builds=builds, seed=seed, expect=rules, alpha=alpha, subject=spec)
+    return dataclasses.replace(report, reproduce=audit_command(spec, expect, report))
+
+
+def audit_command(spec: str, expect: Sequence[str], report: AuditReport) -> str:
+    """The ``weight-init audit`` command line that reproduces ``report`` of ``spec``."""
+    args = ["weight-init", "audit", spec]
+    for rule in expect:
+        args += ["--expect", rule]
+    args += ["--builds", str(report.builds), "--seed", str(report.seed)]
+    args += ["--alpha", f"{report.alpha:g}"]
+    return shlex.join(args)
 
 
 #: Cap of the automatic number of builds.

@@ -521,12 +521,9 @@ def _audits(report: Report) -> list[Block]:
 
 def audit_command(a: AuditSection) -> str:
     """The ``weight-init audit`` command that reproduces one audit section."""
-    args = ["weight-init", "audit", a.spec.spec]
-    for rule in a.spec.expect:
-        args += ["--expect", rule]
-    r = a.result
-    args += ["--builds", str(r.builds), "--seed", str(r.seed), "--alpha", f"{r.alpha:g}"]
-    return shlex.join(args)
+    from weight_init.properties.audit import audit_command as command
+
+    return a.result.reproduce or command(a.spec.spec, a.spec.expect, a.result)
 
 
 def _footer(report: Report) -> list[Block]:
