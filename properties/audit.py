@@ -168,8 +168,9 @@ SCALES: tuple[tuple[float, str], ...] = ((1.0 / 3.0, "1/(3 {n})"), (1.0, "1/{n}"
 
 def _identify(z: NDArray[np.float64], fans: Fans) -> tuple[str, float, str, float, float, str]:
     """Family (and its KS distance to the self-standardized entries), closest registered
-    scheme and its variance ratio, ``mean w^2``, and the rule ``c/n`` (c in :data:`SCALES`,
-    n = fan_in, fan_out or fan_avg) within ``max(4 se, 2%)`` of ``mean w^2``, if any."""
+    scheme and its variance ratio, ``mean w^2``, and every rule ``c/n`` (c in :data:`SCALES`,
+    n = fan_in, fan_out or fan_avg) within ``max(4 se, 2%)`` of ``mean w^2``, joined by
+    `` = `` (several when the fans tie)."""
     if z.size and np.all(z == z.flat[0]):
         return "constant", 0.0, "", math.nan, 0.0, f"{float(z.flat[0]):g}"
     m2 = float(np.mean(z * z))
@@ -188,12 +189,15 @@ def _identify(z: NDArray[np.float64], fans: Fans) -> tuple[str, float, str, floa
     kappa = float(np.mean(z**4)) / m2**2
     tol = max(4.0 * math.sqrt(max(kappa - 1.0, 1e-12) / z.size), 0.02)
     fi, fo = fans.as_tuple()
-    rule = ""
-    for mode, n in (("fan_in", fi), ("fan_out", fo), ("fan_avg", (fi + fo) / 2)):
-        for c, label in SCALES:
-            if abs(m2 * n / c - 1.0) <= tol and not rule:
-                rule = label.format(n=mode)
-    return fam, dists[fam], best, ratio, m2, rule
+    rules = [
+        label.format(n=mode)
+        for mode, n in (("fan_in", fi), ("fan_out", fo), ("fan_avg", (fi + fo) / 2))
+        for c, label in SCALES
+        if abs(m2 * n / c - 1.0) <= tol
+    ]
+    # every rule that fits: at tied fans they are the same number (square: 2/fan_in =
+    # 2/fan_out; fan_out = 2 fan_in: 1/fan_in = 2/fan_out), which the draws cannot separate
+    return fam, dists[fam], best, ratio, m2, " = ".join(rules)
 
 
 def audit_torch(

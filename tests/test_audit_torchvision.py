@@ -49,7 +49,8 @@ def test_resnet18_matches_torchvision_source(seed: int) -> None:
     assert len(convs) == 20
     for name in convs:
         p = by[name]
-        assert (p["family"], p["identified_rule"]) == ("normal", "2/fan_out"), name
+        assert p["family"] == "normal", name  # square convs also fit 2/fan_in (tied fans)
+        assert "2/fan_out" in p["identified_rule"].split(" = "), (name, p["identified_rule"])
         assert p["outcome"] == "pass", (name, p["diagnosis"])
     bns = [n for n in by if by[n]["layer"] == "BatchNorm2d"]
     assert len(bns) == 40
@@ -71,4 +72,4 @@ def test_resnet18_convs_fail_torchs_default_with_the_rule_named() -> None:
     out = audit("--seed", "0")
     assert out.returncode == 1, out.stderr
     row = next(line for line in out.stdout.splitlines() if line.startswith("conv1.weight "))
-    assert "normal 2/fan_out" in row and row.rstrip().endswith("fail")
+    assert "normal 2/fan_out" in row and row.rstrip().endswith("fail")  # 147 != 3136: no tie
