@@ -104,10 +104,13 @@ def report_check(spec: Any, seed: int, alpha: float) -> Any:
 
 def audit(spec: str, builds: int | None, seed: int, expect: list[str], alpha: float) -> Any:
     """``audit_torch`` on the model factory ``spec`` -> its audit report."""
-    from weight_init.app.commands.audit import _scheme_parser
-    from weight_init.properties.adapters import resolve as _resolve
-    from weight_init.properties.audit import audit_torch, parse_expect
+    from weight_init.properties.audit import audit_spec
 
-    rules = [parse_expect(text, _scheme_parser()) for text in expect]
-    factory = _resolve(spec).fn
-    return audit_torch(factory, builds=builds, seed=seed, expect=rules, alpha=alpha, subject=spec)
+    return audit_spec(spec, expect, builds=builds, seed=seed, alpha=alpha)
+
+
+def report_audit(spec: Any, seed: int, alpha: float) -> Any:
+    """One report audit section (:func:`weight_init.reports.audits.run_audit`)."""
+    from weight_init.reports.audits import run_audit
+
+    return run_audit(spec, seed, alpha)

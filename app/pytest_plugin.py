@@ -29,6 +29,17 @@ Fixture ``weight_init_check``: call it in a test as
 ``weight_init_check(fn, "he_normal", convention="in_out")`` (``fn`` a callable or a
 ``SPEC`` string); it returns the :class:`~weight_init.properties.results.Verdict` and
 fails the test with the table and diagnosis when the initializer does not conform.
+
+Fixture ``weight_init_audit``: ``weight_init_audit(factory, expect=(), builds=None,
+seed=None)`` audits a torch model (``factory`` a callable returning an ``nn.Module`` or a
+``MODULE:FACTORY`` string; ``expect`` rules ``"PATTERN=SCHEME[@LAYOUT]"`` as for ``weight-init
+audit --expect``) and returns the typed
+:class:`~weight_init.properties.audit_result.AuditReport`; ``report.assert_conforms()``
+raises (an ``AssertionError``) naming each parameter that did not pass, its expected and
+identified rule, and a copy-pasteable ``weight-init audit ... --seed ...`` reproduction.
+``weight_init_audit.assert_conforms(factory, ...)`` runs the audit and fails the test with
+that message. Isolated like the check fixture (a picklable factory or a string in a child
+process, a local function in the test's process).
 """
 
 from __future__ import annotations
@@ -164,6 +175,101 @@ def weight_init_check(request: pytest.FixtureRequest) -> Callable[..., Any]:
         pytest.fail(message, pytrace=False)
 
     return check
+
+
+def run_audit(
+    factory: Callable[..., Any] | str,
+    expect: tuple[str, ...] = (),
+    *,
+    builds: int | None = None,
+    seed: int = 0,
+    alpha: float = 1e-4,
+    timeout: float = 300.0,
+) -> Any:
+    """:func:`~weight_init.properties.audit.audit_spec` of ``factory`` in a child process
+    (a ``MODULE:FACTORY`` string or an importable module-level callable; anything else in
+    this process through :func:`~weight_init.properties.audit.audit_torch`) -> AuditReport.
+    Bad ``expect`` rules raise before the model's code runs."""
+    import dataclasses
+
+    from weight_init.app.isolation import picklable, run_isolated
+    from weight_init.properties.audit import audit_torch, parse_expect
+    from weight_init.scheme_expressions import parse_scheme
+
+    rules = [parse_expect(text, parse_scheme) for text in expect]
+    spec = factory if isinstance(factory, str) else None
+    if spec is None and picklable(factory):
+        spec = f"{factory.__module__}:{factory.__qualname__}"
+    if spec is not None:
+        return run_isolated(
+            "weight_init.app.child_tasks:audit",
+            f"the model factory {spec}",
+            timeout,
+            spec=spec,
+            builds=builds,
+            seed=seed,
+            expect=list(expect),
+            alpha=alpha,
+        )
+    name = getattr(factory, "__qualname__", repr(factory))
+    report = audit_torch(factory, builds=builds, seed=seed, expect=rules, alpha=alpha, subject=name)
+    call = (
+        f"weight_init.properties.audit.audit_torch({name}, builds={report.builds}, "
+        f"seed={seed}, alpha={alpha:g}, expect=[parse_expect(r) for r in {list(expect)!r}])"
+    )
+    return dataclasses.replace(report, reproduce=f"{call} (a local factory: no command line)")
+
+
+class AuditFixture:
+    """The ``weight_init_audit`` fixture's value: call it for the report, or
+    :meth:`assert_conforms` to fail the test unless every checked parameter passes."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self._config = config
+
+    def __call__(
+        self,
+        factory: Callable[..., Any] | str,
+        expect: tuple[str, ...] | list[str] = (),
+        builds: int | None = None,
+        seed: int | None = None,
+    ) -> Any:
+        from weight_init.errors import WeightInitError
+
+        cfg = self._config
+        try:
+            return run_audit(
+                factory,
+                tuple(expect),
+                builds=builds,
+                seed=cfg.getoption("--weight-init-seed") if seed is None else seed,
+                alpha=cfg.getoption("--weight-init-alpha"),
+                timeout=cfg.getoption("--weight-init-timeout"),
+            )
+        except WeightInitError as exc:
+            message = str(exc)
+        pytest.fail(message, pytrace=False)
+
+    def assert_conforms(
+        self,
+        factory: Callable[..., Any] | str,
+        expect: tuple[str, ...] | list[str] = (),
+        builds: int | None = None,
+        seed: int | None = None,
+    ) -> Any:
+        """Audit ``factory``; fail the test with the failing parameters and the reproduction
+        unless every checked parameter passed. Returns the report."""
+        report = self(factory, expect, builds, seed)
+        if not report.passed:
+            pytest.fail(report.failure_message(), pytrace=False)
+        return report
+
+
+@pytest.fixture
+def weight_init_audit(request: pytest.FixtureRequest) -> AuditFixture:
+    """``weight_init_audit(factory, expect=(), builds=None, seed=None)`` -> AuditReport;
+    ``weight_init_audit.assert_conforms(...)`` fails the test unless the model conforms."""
+    return AuditFixture(request.config)
 
 
 class CheckItem(pytest.Item):

@@ -3,7 +3,9 @@
 In process: ``check_initializer(scheme, name)`` (the reference scheme checked against itself,
 at the default alpha and power 0.99, so every statistical test draws the entries its power
 plan asks for; an ``inconclusive`` outcome would mean it did not). Goal: a few seconds on
-2 cores, stated as <= 5 s. As commands (fresh interpreter, imports included):
+2 cores, stated as <= 5 s. The same for kernel checks (:data:`KERNEL_CASES`, implementations
+``weight-init calibrate --kernels`` measures the false-alarm rate of, each through its layout
+over the default kernel design), same goal. As commands (fresh interpreter, imports included):
 ``weight-init check`` of a numpy initializer and of ``torch:xavier_normal_`` (when torch is
 installed), each interleaved with its import floor (``python -c "import numpy,
 scipy.special"``, ``python -c "import torch"``) in the same run; goal (issue 13): wall
@@ -11,7 +13,7 @@ time at most 0.3 s above the floor (minima; CPU time beside it), with the packag
 bytecode written first, as an install writes it (:func:`compile_package`). ``weight-init report``
 on its defaults once, for information (its goal: bench_report.py).
 
-    python benchmarks/bench_check.py [--repeats 3]
+    python benchmarks/bench_check.py [--repeats 3] [--kernels-only]
 """
 
 from __future__ import annotations
@@ -48,6 +50,50 @@ def check_rows(repeats: int) -> list[Row]:
                 f"{meta['n_entries']} entries, {meta['n_calls']} calls",
                 f"{fmt_seconds(t['check'].min)} (median {fmt_seconds(t['check'].median)}); "
                 f"outcome {verdict_.outcome}",
+                f"<= {GOAL_SECONDS:g} s",
+                verdict(t["check"].min, GOAL_SECONDS),
+            )
+        )
+    return rows
+
+
+#: Kernel checks timed: (spec, scheme, layout) of
+#: :class:`weight_init.app.calibration.implementations.KernelImplementation`; the torch ones
+#: only when torch is installed.
+KERNEL_CASES: tuple[tuple[str, str, str], ...] = (
+    ("scheme:he_normal", "he_normal", "torch.conv"),
+    ("scheme:glorot_uniform", "glorot_uniform", "keras.conv_transpose"),
+    ("torch.nn.init:kaiming_normal_", "he_normal", "torch.conv"),
+    ("torch:Conv2d.weight", "torch_linear_default", "torch.conv"),
+    ("torch:ConvTranspose2d.weight", "torch_linear_default", "torch.conv_transpose"),
+)
+
+
+def kernel_rows(repeats: int) -> list[Row]:
+    """One row per :data:`KERNEL_CASES` entry: the kernel check's time (default alpha, its
+    power plan; the seed fixed so every repeat does the same work)."""
+    from weight_init.app.calibration.implementations import KernelImplementation
+
+    have_torch = importlib.util.find_spec("torch") is not None
+    rows: list[Row] = []
+    for spec, scheme, layout in KERNEL_CASES:
+        if spec.startswith("torch") and not have_torch:
+            continue
+        impl = KernelImplementation(spec, scheme, layout)
+        what = f"kernel check `{impl.name}`"
+        try:
+            v = impl.check(0, 1e-4)
+        except Exception as exc:  # a broken check is reported, not hidden
+            rows.append(Row(what, "default kernel design", f"error: {exc}", ""))
+            continue
+        t = interleaved({"check": lambda i=impl: i.check(0, 1e-4)}, repeats, 0)
+        meta = v.verdict.metadata
+        rows.append(
+            Row(
+                what,
+                f"{meta['n_entries']} entries, {meta['n_calls']} calls, {len(v.design)} specs",
+                f"{fmt_seconds(t['check'].min)} (median {fmt_seconds(t['check'].median)}); "
+                f"outcome {v.outcome}",
                 f"<= {GOAL_SECONDS:g} s",
                 verdict(t["check"].min, GOAL_SECONDS),
             )
@@ -169,8 +215,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--commands-only", action="store_true", help="skip the in-process rows")
+    parser.add_argument("--kernels-only", action="store_true", help="only the kernel checks")
     args = parser.parse_args()
-    rows = [] if args.commands_only else check_rows(args.repeats)
+    if args.kernels_only:
+        print(markdown_table(kernel_rows(args.repeats)))
+        return
+    rows = [] if args.commands_only else check_rows(args.repeats) + kernel_rows(args.repeats)
     print(markdown_table(rows + command_rows(repeats=max(args.repeats, 3))))
     sys.stdout.flush()
 

@@ -28,13 +28,17 @@ __all__ = [
     "AuditReport",
     "Expectation",
     "ParamAudit",
+    "audit_command",
+    "audit_spec",
     "audit_torch",
     "build_models",
     "parse_expect",
 ]
 
+import dataclasses
 import functools
 import math
+import shlex
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -164,8 +168,9 @@ SCALES: tuple[tuple[float, str], ...] = ((1.0 / 3.0, "1/(3 {n})"), (1.0, "1/{n}"
 
 def _identify(z: NDArray[np.float64], fans: Fans) -> tuple[str, float, str, float, float, str]:
     """Family (and its KS distance to the self-standardized entries), closest registered
-    scheme and its variance ratio, ``mean w^2``, and the rule ``c/n`` (c in :data:`SCALES`,
-    n = fan_in, fan_out or fan_avg) within ``max(4 se, 2%)`` of ``mean w^2``, if any."""
+    scheme and its variance ratio, ``mean w^2``, and every rule ``c/n`` (c in :data:`SCALES`,
+    n = fan_in, fan_out or fan_avg) within ``max(4 se, 2%)`` of ``mean w^2``, joined by
+    `` = `` (several when the fans tie)."""
     if z.size and np.all(z == z.flat[0]):
         return "constant", 0.0, "", math.nan, 0.0, f"{float(z.flat[0]):g}"
     m2 = float(np.mean(z * z))
@@ -184,12 +189,15 @@ def _identify(z: NDArray[np.float64], fans: Fans) -> tuple[str, float, str, floa
     kappa = float(np.mean(z**4)) / m2**2
     tol = max(4.0 * math.sqrt(max(kappa - 1.0, 1e-12) / z.size), 0.02)
     fi, fo = fans.as_tuple()
-    rule = ""
-    for mode, n in (("fan_in", fi), ("fan_out", fo), ("fan_avg", (fi + fo) / 2)):
-        for c, label in SCALES:
-            if abs(m2 * n / c - 1.0) <= tol and not rule:
-                rule = label.format(n=mode)
-    return fam, dists[fam], best, ratio, m2, rule
+    rules = [
+        label.format(n=mode)
+        for mode, n in (("fan_in", fi), ("fan_out", fo), ("fan_avg", (fi + fo) / 2))
+        for c, label in SCALES
+        if abs(m2 * n / c - 1.0) <= tol
+    ]
+    # every rule that fits: at tied fans they are the same number (square: 2/fan_in =
+    # 2/fan_out; fan_out = 2 fan_in: 1/fan_in = 2/fan_out), which the draws cannot separate
+    return fam, dists[fam], best, ratio, m2, " = ".join(rules)
 
 
 def audit_torch(
@@ -262,6 +270,36 @@ def audit_torch(
             )
         )
     return AuditReport(subject, builds, seed, alpha, tuple(audits))
+
+
+def audit_spec(
+    spec: str,
+    expect: Sequence[str] = (),
+    *,
+    builds: int | None = None,
+    seed: int = 0,
+    alpha: float = powerplan.DEFAULT_ALPHA,
+) -> AuditReport:
+    """:func:`audit_torch` of the model factory ``spec`` (``MODULE:FACTORY``, imported: the
+    caller isolates it) under the ``--expect PATTERN=SCHEME[@LAYOUT]`` rules ``expect``
+    (SCHEME a scheme expression, :func:`weight_init.scheme_expressions.parse_scheme`)."""
+    from weight_init.properties.adapters import resolve
+    from weight_init.scheme_expressions import parse_scheme
+
+    rules = [parse_expect(text, parse_scheme) for text in expect]
+    factory = resolve(spec).fn
+    report = audit_torch(factory, builds=builds, seed=seed, expect=rules, alpha=alpha, subject=spec)
+    return dataclasses.replace(report, reproduce=audit_command(spec, expect, report))
+
+
+def audit_command(spec: str, expect: Sequence[str], report: AuditReport) -> str:
+    """The ``weight-init audit`` command line that reproduces ``report`` of ``spec``."""
+    args = ["weight-init", "audit", spec]
+    for rule in expect:
+        args += ["--expect", rule]
+    args += ["--builds", str(report.builds), "--seed", str(report.seed)]
+    args += ["--alpha", f"{report.alpha:g}"]
+    return shlex.join(args)
 
 
 #: Cap of the automatic number of builds.

@@ -3,7 +3,9 @@ the model (its outcome, JSON and table), as :mod:`weight_init.properties.audit` 
 
 A report ``passed`` only when every checked parameter passed; a parameter whose check had
 fewer entries than its power plan needs is ``inconclusive`` and the report says how many
-builds would do.
+builds would do. :meth:`AuditReport.assert_conforms` raises
+:class:`~weight_init.errors.CheckFailed` naming every parameter that did not pass, its
+expected and its identified rule, and the command that reproduces the audit.
 """
 
 from __future__ import annotations
@@ -102,6 +104,7 @@ class AuditReport:
     seed: int
     alpha: float
     params: tuple[ParamAudit, ...]
+    reproduce: str = ""  # a command (or Python call) that reproduces this audit
 
     @property
     def outcome(self) -> str:
@@ -114,8 +117,40 @@ class AuditReport:
     def passed(self) -> bool:
         return self.outcome == "pass"
 
-    def to_json(self) -> str:
-        d = {
+    def failure_message(self) -> str:
+        """Every parameter that did not pass: its expected rule (and where it came from), the
+        identified family and rule, the fan rule the draws fit and why it failed; then the
+        reproduction."""
+        lines = [
+            f"{self.subject}: audit {self.outcome.upper()} ({self.builds} builds, seed "
+            f"{self.seed}, family-wise alpha {self.alpha:g} per parameter)"
+        ]
+        for p in self.params:
+            if p.outcome not in ("fail", "inconclusive"):
+                continue
+            identified = f"{p.family} {p.identified}".strip()
+            fan_rule = f", fan rule: {p.fan_rule}" if p.fan_rule else ""
+            lines.append(
+                f"  {p.name} ({p.layer} {'x'.join(map(str, p.shape))}, {p.layout}, fans "
+                f"{p.fans.fan_in},{p.fans.fan_out}): {p.outcome.upper()}; expected "
+                f"{p.expected} ({p.expected_from}); identified {identified}{fan_rule}"
+            )
+            lines.append(f"    {p.note()}")
+        if self.reproduce:
+            lines.append(f"reproduce: {self.reproduce}")
+        return "\n".join(lines)
+
+    def assert_conforms(self) -> None:
+        """Raise :class:`~weight_init.errors.CheckFailed` (an ``AssertionError``) with
+        :meth:`failure_message` unless every checked parameter passed (an inconclusive
+        parameter is not a pass)."""
+        from weight_init.errors import CheckFailed
+
+        if not self.passed:
+            raise CheckFailed(self.failure_message())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
             "subject": self.subject,
             "builds": self.builds,
             "seed": self.seed,
@@ -123,7 +158,9 @@ class AuditReport:
             "outcome": self.outcome,
             "parameters": [p.to_dict() for p in self.params],
         }
-        return json.dumps(d, indent=2, sort_keys=True)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
 
     def format_table(self) -> str:
         head = (

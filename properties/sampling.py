@@ -174,16 +174,33 @@ def calls_per_shape(
     return counts
 
 
+def call_seeds(seed: int, n: int) -> list[int]:
+    """``n`` distinct 32-bit call seeds: the first ``n`` distinct words of
+    ``SeedSequence(seed).generate_state``. Plain words would repeat one with probability
+    about ``n^2 / 2^33`` (5e-4 for a kernel design of 2,112 calls), and two calls with the
+    same seed return the same array: a "fresh draws" false alarm. The stream's prefix does
+    not depend on its length, so the seeds of a design without repeats are its plain words."""
+    ss = np.random.SeedSequence(seed)
+    length = n
+    while True:
+        words = ss.generate_state(length, dtype=np.uint32)
+        distinct = list(dict.fromkeys(int(w) for w in words))
+        if len(distinct) >= n:
+            return distinct[:n]
+        length += n - len(distinct) + 8
+
+
 def draw_design(
     fn: Callable[..., Any],
     shapes: Sequence[tuple[int, int]],
     counts: Sequence[int],
     seed: int,
 ) -> list[Draw]:
-    """Call ``fn`` ``counts[k]`` times at ``shapes[k]``, each call seeded from ``seed``."""
+    """Call ``fn`` ``counts[k]`` times at ``shapes[k]``, each call seeded from ``seed`` with a
+    seed of its own (:func:`call_seeds`)."""
     mode = seeding_of(fn)
     total = sum(counts)
-    seeds = np.random.SeedSequence(seed).generate_state(total, dtype=np.uint32)
+    seeds = call_seeds(seed, total)
     draws: list[Draw] = []
     i = 0
     for (fi, fo), c in zip(shapes, counts, strict=True):

@@ -25,8 +25,9 @@ from weight_init.reports.phase_diagram import PhaseDiagram, PhaseRow, assemble, 
 
 if TYPE_CHECKING:
     from weight_init.properties.results import Verdict
+    from weight_init.reports.audits import AuditSection
     from weight_init.reports.checks import CheckSection
-    from weight_init.reports.config import CheckSpec
+    from weight_init.reports.config import AuditSpec, CheckSpec
 
 Progress = Callable[[str], None]
 
@@ -38,6 +39,7 @@ class Report:
     phase: PhaseDiagram | None
     verdicts: tuple[Verdict, ...]
     checks: tuple[CheckSection, ...]
+    audits: tuple[AuditSection, ...] = ()
 
 
 def _quiet(_: str) -> None:
@@ -51,11 +53,15 @@ def steps(config: ReportConfig) -> int:
         + (config.phase is not None)
         + bool(config.suite)
         + len(config.checks)
+        + len(config.audits)
     )
 
 
 #: ``runner(spec, seed, alpha) -> CheckSection``: how a conformance check is run.
 CheckRunner = Callable[["CheckSpec", int, float], "CheckSection"]
+
+#: ``runner(spec, seed, alpha) -> AuditSection``: how a model audit is run.
+AuditRunner = Callable[["AuditSpec", int, float], "AuditSection"]
 
 
 def _suite(seed: int, alpha: float) -> list[Verdict]:
@@ -69,10 +75,12 @@ def build_report(
     progress: Progress = _quiet,
     pool: Executor | None = None,
     check_runner: CheckRunner | None = None,
+    audit_runner: AuditRunner | None = None,
 ) -> Report:
     """Run every part of ``config`` on ``pool`` (None: inline), announcing each step through
     ``progress`` as it finishes; the conformance checks through ``check_runner`` (default
-    :func:`~weight_init.reports.checks.run_check`, in this process)."""
+    :func:`~weight_init.reports.checks.run_check`, in this process), the model audits
+    through ``audit_runner`` (default :func:`~weight_init.reports.audits.run_audit`)."""
     pool = pool or InlineExecutor()
     total = steps(config)
     k = 0
@@ -98,6 +106,14 @@ def build_report(
         for c in config.checks:
             checks.append(runner(c, config.seed, config.check_alpha))
             done(f"conformance check {c.spec} as {c.scheme}")
+    audits = []
+    if config.audits:
+        from weight_init.reports.audits import run_audit
+
+        arunner = audit_runner or run_audit
+        for a in config.audits:
+            audits.append(arunner(a, config.seed, config.check_alpha))
+            done(f"model audit {a.spec}")
     experiments = []
     for spec, fut in zip(config.experiments, exp_futures, strict=True):
         experiments.append(fut.result())
@@ -118,4 +134,4 @@ def build_report(
     if suite_future is not None:
         verdicts = suite_future.result()
         done(f"property suite (alpha {config.alpha:g} per property)")
-    return Report(config, tuple(experiments), phase, tuple(verdicts), tuple(checks))
+    return Report(config, tuple(experiments), phase, tuple(verdicts), tuple(checks), tuple(audits))

@@ -79,6 +79,17 @@ class CheckSpec:
 
 
 @dataclass(frozen=True)
+class AuditSpec:
+    """``--audit MODULE:FACTORY``: a torch model factory audited parameter by parameter
+    against the ``--expect PATTERN=SCHEME[@LAYOUT]`` rules (first match wins), else each
+    layer type's documented default; ``builds`` None: as many as the power plan asks."""
+
+    spec: str
+    expect: tuple[str, ...] = ()
+    builds: int | None = None
+
+
+@dataclass(frozen=True)
 class ReportConfig:
     """Everything that determines a report's content (and nothing that does not: no paths,
     no clocks), so ``summary.json`` is a function of this configuration and the versions."""
@@ -92,6 +103,7 @@ class ReportConfig:
     phase: PhaseConfig | None = field(default_factory=PhaseConfig)
     suite: bool = True
     checks: tuple[CheckSpec, ...] = ()
+    audits: tuple[AuditSpec, ...] = ()
     formats: tuple[str, ...] = FORMATS
     histogram_bins: int = 30
     saturation_threshold: float = 0.9
@@ -102,5 +114,6 @@ class ReportConfig:
         d = asdict(self)
         d["experiments"] = [asdict(e) for e in self.experiments]
         d["checks"] = [asdict(c) for c in self.checks]
+        d["audits"] = [{**asdict(a), "expect": list(a.expect)} for a in self.audits]
         d["formats"] = list(self.formats)
         return d

@@ -1,7 +1,7 @@
 """The report as a list of blocks (headings, paragraphs, figures, tables), rendered by
 :mod:`weight_init.reports.markdown` and :mod:`weight_init.reports.html`.
 
-(About 440 lines: the block types and the short functions that lay out each section of the
+(About 550 lines: the block types and the short functions that lay out each section of the
 report, in reading order; they share the number formatting and read best in sequence.)
 
 Paragraph text may use `backticks` for code; renderers translate it.
@@ -21,6 +21,7 @@ from weight_init.reports.gallery import Gallery
 from weight_init.reports.summary import versions
 
 if TYPE_CHECKING:
+    from weight_init.reports.audits import AuditSection
     from weight_init.reports.checks import CheckSection
 
 
@@ -108,6 +109,16 @@ def command_line(config: ReportConfig) -> str:
         args.append("--no-suite")
     for c in config.checks:
         args += ["--check", f"{c.spec}={c.scheme}"]
+    for a in config.audits:
+        args += ["--audit", a.spec]
+    if config.audits:  # the command line gives every audit the same rules and builds
+        first = config.audits[0]
+        for rule in first.expect:
+            args += ["--expect", rule]
+        if first.builds is not None:
+            args += ["--audit-builds", str(first.builds)]
+    if config.check_alpha != defaults.check_alpha:
+        args += ["--check-alpha", f"{config.check_alpha:g}"]
     return shlex.join(args)
 
 
@@ -150,6 +161,12 @@ def _intro(report: Report) -> list[Block]:
                     "Conformance",
                     "(with `--check`) does an initializer under test draw what its scheme "
                     "says: QQ plot, fitted fan rule, test table",
+                ],
+                [
+                    "Model audit",
+                    "(with `--audit`) what every parameter of a torch model got at "
+                    "initialization: identified family and fan rule, closest scheme, and a "
+                    "verdict against `--expect` rules or the layer's documented default",
                 ],
             ],
         ),
@@ -423,6 +440,92 @@ def _checks(report: Report, gallery: Gallery | None) -> list[Block]:
     return blocks
 
 
+def _audit_rows(a: AuditSection) -> list[list[str]]:
+    from weight_init.reports.audits import fan_rule_text, identified_text
+
+    rows = []
+    for p in a.result.params:
+        closest = f"{p.closest} (variance x{p.closest_ratio:.3g})" if p.closest else "-"
+        expected = f"{p.expected} ({p.expected_from})" if p.expected else "-"
+        rows.append(
+            [
+                p.name,
+                p.layer,
+                "x".join(map(str, p.shape)),
+                p.layout,
+                f"{p.fans.fan_in}, {p.fans.fan_out}",
+                identified_text(p),
+                fan_rule_text(p),
+                closest,
+                expected,
+                p.outcome,
+            ]
+        )
+    return rows
+
+
+def _audits(report: Report) -> list[Block]:
+    if not report.audits:
+        return []
+    blocks: list[Block] = [
+        Heading(2, "Model audit", "audit"),
+        Para(
+            "Each model factory is built several times under seeds from "
+            f"`SeedSequence({report.config.seed})` (`weight_init.properties.audit."
+            "audit_torch`) and each parameter's pooled draws are identified (the family "
+            "nearest its self-standardized entries by Kolmogorov-Smirnov distance, the rule "
+            "c/fan with c in 1/3, 1, 2 within max(4 se, 2%) of the pooled mean w^2) and "
+            "checked against the first `--expect PATTERN=SCHEME[@LAYOUT]` rule its name "
+            "matches, else its layer type's documented default, with the tests of `check` "
+            f"at family-wise alpha {report.config.check_alpha:g} per parameter (Holm) and "
+            "the same power plan. Fans are the framework's for the layout. `fan rule` is the "
+            "layout's candidate fan computation the pooled variance matches (the documented "
+            "one, or a known mistake such as the receptive field left out of fan_in). A "
+            "parameter with fewer pooled entries than the plan needs is inconclusive, never "
+            "a pass."
+        ),
+    ]
+    for i, a in enumerate(report.audits):
+        r = a.result
+        blocks.append(Heading(3, a.title, f"audit-{i + 1}"))
+        blocks.append(
+            Para(
+                f"{r.builds} builds, seed {r.seed}, family-wise alpha {r.alpha:g} per "
+                f"parameter; reproduce one audit: `{audit_command(a)}`"
+            )
+        )
+        blocks.append(
+            Table(
+                [
+                    "parameter",
+                    "layer",
+                    "shape",
+                    "layout",
+                    "fans (in, out)",
+                    "identified",
+                    "fan rule; fit",
+                    "closest scheme",
+                    "expected",
+                    "verdict",
+                ],
+                _audit_rows(a),
+            )
+        )
+        notes = [p for p in r.params if p.outcome in ("fail", "inconclusive")]
+        if notes:
+            blocks.append(
+                Table(["parameter", "why not a pass"], [[p.name, p.note()] for p in notes])
+            )
+    return blocks
+
+
+def audit_command(a: AuditSection) -> str:
+    """The ``weight-init audit`` command that reproduces one audit section."""
+    from weight_init.properties.audit import audit_command as command
+
+    return a.result.reproduce or command(a.spec.spec, a.spec.expect, a.result)
+
+
 def _footer(report: Report) -> list[Block]:
     v = versions()
     return [
@@ -439,5 +542,6 @@ def build_document(report: Report, gallery: Gallery | None) -> list[Block]:
         *_phase(report, gallery),
         *_verdicts(report),
         *_checks(report, gallery),
+        *_audits(report),
         *_footer(report),
     ]

@@ -93,6 +93,65 @@ LAYER_SCHEMA: dict[str, Any] = {
     },
 }
 
+#: One parameter of a model audit (``weight_init.properties.audit_result.ParamAudit``).
+AUDIT_PARAMETER_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": [
+        "name",
+        "layer",
+        "shape",
+        "layout",
+        "fans",
+        "family",
+        "family_distance",
+        "variance",
+        "closest_scheme",
+        "closest_ratio",
+        "fan_rule",
+        "identified_rule",
+        "expected",
+        "expected_from",
+        "outcome",
+        "diagnosis",
+        "tests",
+    ],
+    "properties": {
+        "name": {"type": "string"},
+        "layer": {"type": "string"},
+        "shape": {"type": "array", "items": {"type": "integer"}},
+        "layout": {"type": "string"},
+        "fans": {"type": "array", "items": {"type": "integer"}, "minItems": 2},
+        "family": {"type": "string"},
+        "family_distance": NUMBER_OR_NULL,
+        "variance": NUMBER_OR_NULL,
+        "closest_scheme": {"type": ["string", "null"]},
+        "closest_ratio": NUMBER_OR_NULL,
+        "fan_rule": {"type": ["string", "null"]},
+        "identified_rule": {"type": ["string", "null"]},
+        "expected": {"type": ["string", "null"]},
+        "expected_from": {"type": ["string", "null"]},
+        "outcome": {"type": "string", "enum": ["pass", "fail", "inconclusive", "unchecked"]},
+        "diagnosis": {"type": ["string", "null"]},
+        "tests": {"type": ["array", "null"], "items": {"type": "object"}},
+    },
+}
+
+#: One ``--audit`` of a report: the request and the audit of every parameter.
+AUDIT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["spec", "expect", "subject", "builds", "seed", "alpha", "outcome", "parameters"],
+    "properties": {
+        "spec": {"type": "string"},
+        "expect": {"type": "array", "items": {"type": "string"}},
+        "subject": {"type": "string"},
+        "builds": {"type": "integer"},
+        "seed": {"type": "integer"},
+        "alpha": {"type": "number"},
+        "outcome": {"type": "string", "enum": ["pass", "fail", "inconclusive"]},
+        "parameters": {"type": "array", "items": AUDIT_PARAMETER_SCHEMA},
+    },
+}
+
 GRID = {"type": "array", "items": {"type": "array", "items": {"type": "number"}}}
 
 SUMMARY_SCHEMA: dict[str, Any] = {
@@ -102,6 +161,7 @@ SUMMARY_SCHEMA: dict[str, Any] = {
         "phase_diagram",
         "property_verdicts",
         "checks",
+        "audits",
         "config",
         "versions",
     ],
@@ -182,6 +242,7 @@ SUMMARY_SCHEMA: dict[str, Any] = {
                 "properties": {"verdict": VERDICT_SCHEMA},
             },
         },
+        "audits": {"type": "array", "items": AUDIT_SCHEMA},
         "config": {"type": "object", "required": ["experiments", "depth", "width", "seed"]},
         "versions": {
             "type": "object",

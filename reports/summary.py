@@ -137,9 +137,18 @@ def summary_dict(report: Report) -> dict[str, Any]:
         }
         for c in report.checks
     ]
+    audits = [
+        {
+            "spec": a.spec.spec,
+            "expect": list(a.spec.expect),
+            **a.result.to_dict(),
+        }
+        for a in report.audits
+    ]
     return clean(
         {
             "experiments": [experiment_dict(r) for r in report.experiments],
+            "audits": audits,
             "phase_diagram": phase,
             "property_verdicts": [verdict_dict(v) for v in report.verdicts],
             "checks": checks,

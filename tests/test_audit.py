@@ -144,3 +144,18 @@ def test_cli_expect_takes_scheme_expressions_and_layouts() -> None:
         assert by[name]["expected_from"] == "--expect [03].weight"
         assert by[name]["outcome"] == "inconclusive"
         assert by[name]["identified_rule"] == "2/fan_out"
+
+
+def test_tied_fans_name_every_rule_that_fits() -> None:
+    """At fans (64, 64) 2/fan_in, 2/fan_out and 2/fan_avg are one number: the draws cannot
+    separate them, so the identification names all three (exact arithmetic, no sampling)."""
+    import numpy as np
+
+    from weight_init.layouts import Fans
+    from weight_init.properties.audit import _identify
+
+    z = np.random.default_rng(0).standard_normal(100_000)
+    z *= np.sqrt(2.0 / 64) / np.sqrt(np.mean(z * z))  # mean w^2 exactly 2/64
+    assert _identify(z, Fans(64, 64))[5] == "2/fan_in = 2/fan_out = 2/fan_avg"
+    assert _identify(z, Fans(64, 128))[5] == "2/fan_in"  # 2/64: no other c/n fits
+    assert _identify(z * np.sqrt(0.5), Fans(64, 128))[5] == "1/fan_in = 2/fan_out"

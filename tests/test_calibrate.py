@@ -213,3 +213,30 @@ def test_a_miscalibrated_test_within_one_scheme_is_named() -> None:
     ]
     names = [u.test for u in nonuniform_by_scheme(records)]
     assert names == ["variance (he_normal)", "variance (orthogonal)"]
+
+
+def test_kernels_flag_runs_kernel_checks_through_their_layouts(tmp_path: Path) -> None:
+    """``--kernels``: the false-alarm checks cycle over the kernel catalogue (every spatial
+    layout for the reference schemes), record the kernel layout, and are the same records
+    with one worker or two."""
+    from weight_init.app.calibration.implementations import kernel_catalogue
+    from weight_init.layouts import LAYOUTS
+
+    impls = kernel_catalogue([], ["he_normal", "lecun_uniform"])
+    spatial = {n for n, lay in LAYOUTS.items() if lay.spatial}
+    assert {i.layout for i in impls} == spatial and len(impls) == 2 * len(spatial)
+    torch_impls = {i.spec for i in kernel_catalogue(["torch"], None)}
+    assert {"torch.nn.init:kaiming_normal_", "torch:ConvTranspose2d.weight"} <= torch_impls
+    args = ["--kernels", "--checks", "12", "--adapters", "none"]
+    args += ["--schemes", "he_normal,lecun_uniform"]
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert calibrate(*args, "--workers", "1", "--out", str(one)).returncode == 0
+    assert calibrate(*args, "--workers", "2", "--out", str(two)).returncode == 0
+    a = comparable(one)
+    assert a == comparable(two)
+    assert [r["layout"] for r in a if r["repetition"] < len(impls)] == [
+        impls[r["repetition"]].layout for r in a if r["repetition"] < len(impls)
+    ]
+    assert {r["layout"] for r in a} == spatial
+    assert all(r["error"] is None and r["outcome"] != "error" for r in a)
+    assert all("fan rule" in r["p_values"] for r in a)  # the 2-D check's tests, over kernels

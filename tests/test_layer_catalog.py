@@ -195,3 +195,15 @@ def test_wrong_kernel_shape_fails_the_shape_test() -> None:
     v = check_kernel_initializer(init, "torch_linear_default", "torch.conv", seed=1)
     assert v.outcome == "fail"
     assert "shape" in {t.name for t in v.verdict.failures}
+
+
+def test_no_design_has_single_entry_units() -> None:
+    """A ``(1, n)`` matrix of float32 draws repeats a column with probability about
+    ``C(n, 2) 2^-24`` per call: the exact ``distinct units`` check would fail a correct layer
+    in ~2% of checks (found by ``weight-init calibrate --kernels`` on the depthwise bias)."""
+    pytest.importorskip("torch")
+    from weight_init.properties.layers import TORCH_PARAMS
+
+    for name, p in TORCH_PARAMS.items():
+        if p.default.family.is_random:
+            assert all(p.fans_of(s).fan_in > 1 for s in p.design), name

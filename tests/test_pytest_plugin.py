@@ -1,7 +1,11 @@
-"""The pytest plugin: --weight-init-check items and the weight_init_check fixture, via pytester.
+"""The pytest plugin: --weight-init-check items and the weight_init_check and
+weight_init_audit fixtures, via pytester.
 
 The checks run at the default family-wise false-alarm rate 1e-4 and power 0.99; the
-initializers are seeded by the check (seed 0), so the outcomes are deterministic.
+initializers are seeded by the check (seed 0), so the outcomes are deterministic. The audited
+models are built under torch.manual_seed from SeedSequence(0) (20 builds); the failing one's
+conv has 9x (default rule) and 1.5x (--expect he_uniform) the expected variance over 9,720
+pooled entries, far beyond what a 1e-4 test misses.
 """
 
 from __future__ import annotations
@@ -77,6 +81,85 @@ def test_local_function_runs_in_process(weight_init_check):
     assert "Traceback" not in result.stdout.str()
 
 
+MODELS = """
+import torch
+from torch import nn
+
+
+def good():
+    return nn.Sequential(nn.LayerNorm(8), nn.LayerNorm(4))
+
+
+def buggy():
+    conv = nn.Conv2d(3, 16, 3, bias=False)
+    with torch.no_grad():  # the receptive field left out of fan_in: 9x the variance
+        conv.weight.uniform_(-(3 ** -0.5), 3 ** -0.5)
+    return nn.Sequential(conv)
+"""
+
+AUDIT_TESTS = """
+import pytest
+from torch import nn
+from models import buggy, good
+
+def test_good(weight_init_audit):
+    report = weight_init_audit(good, builds=20)
+    assert report.passed and [p.name for p in report.params][:2] == ["0.weight", "0.bias"]
+    assert report.reproduce == (
+        "weight-init audit models:good --builds 20 --seed 0 --alpha 0.0001"
+    )
+    report.assert_conforms()
+
+def test_good_spec_string(weight_init_audit):
+    weight_init_audit.assert_conforms("models:good", builds=20)
+
+def test_local_factory_runs_in_process(weight_init_audit):
+    def local():
+        return nn.Sequential(nn.LayerNorm(4))
+    assert weight_init_audit(local, builds=20).passed
+
+def test_buggy_default(weight_init_audit):
+    weight_init_audit.assert_conforms(buggy, builds=20)
+
+def test_buggy_expect(weight_init_audit):
+    report = weight_init_audit(buggy, ["0.*=he_uniform@torch.conv"], builds=20, seed=3)
+    assert report.outcome == "fail"
+    report.assert_conforms()
+
+def test_bad_rule(weight_init_audit):
+    weight_init_audit(good, ["x"])
+"""
+
+
+def test_audit_fixture(project: pytest.Pytester) -> None:
+    """One pytest run: a conforming model passes (callable, string, local function); a
+    buggy one fails with the parameter, expected and identified rules and a reproduction."""
+    pytest.importorskip("torch")
+    project.makepyfile(models=MODELS, test_audit_fixture=AUDIT_TESTS)
+    result = project.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=3, failed=3)
+    out = result.stdout.str()
+    result.stdout.fnmatch_lines(
+        [
+            "*models:buggy: audit FAIL (20 builds, seed 0, family-wise alpha 0.0001*",
+            "*0.weight (Conv2d 16x3x3x3, torch.conv, fans 27,144): FAIL; expected "
+            "torch_linear_default (default: torch/nn/modules/conv.py); identified uniform*"
+            "fan rule: receptive field left out of fan_in*",
+            "*reproduce: weight-init audit models:buggy --builds 20 --seed 0 --alpha 0.0001",
+        ]
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "*0.weight (Conv2d 16x3x3x3, torch.conv, fans 27,144): FAIL; expected he_uniform "
+            "(--expect 0.[*])*",
+            "*reproduce: weight-init audit models:buggy --expect '0.*=he_uniform@torch.conv' "
+            "--builds 20 --seed 3 --alpha 0.0001",
+            "*expected PATTERN=SCHEME[[]@LAYOUT[]], got 'x'*",
+        ]
+    )
+    assert "CheckFailed" in out  # report.assert_conforms() is an AssertionError subclass
+
+
 def test_malformed_check_option_is_a_usage_error(project: pytest.Pytester) -> None:
     result = project.runpytest_subprocess("-p", "no:cacheprovider", "--weight-init-check", "x")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
@@ -89,8 +172,8 @@ def test_plugin_import_is_light() -> None:
 
     code = (
         "import sys, weight_init.app.pytest_plugin; "
-        "print(any(m in sys.modules for m in ('scipy', 'torch', "
-        "'weight_init.properties.conformance')))"
+        "print(any(m in sys.modules for m in ('numpy', 'scipy', 'torch', "
+        "'weight_init.properties.conformance', 'weight_init.properties.audit')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False", out.stdout + out.stderr

@@ -9,12 +9,13 @@ executor's business (Dask reschedules its tasks).
 
 Kinds:
 
-* ``false_alarm`` (index ``i``): ``check_initializer`` at the default alpha (1e-4) of the
-  ``i mod n``-th correct implementation. The record keeps every statistical test's p-value,
+* ``false_alarm`` (index ``i``): the check at the default alpha (1e-4) of the ``i mod n``-th
+  correct implementation (``check_initializer``, or the kernel check through its layout for
+  a kernel implementation: its ``check``). The record keeps every statistical test's p-value,
   the names of failed exact checks and the design margin, so the decision at any promised
   rate ``a`` (an exact check failed, or Holm over the p-values rejects at ``a / margin``,
   as the check itself decides) is computed from this one run. The identification (which
-  no decision reads) is skipped.
+  no decision reads) is skipped for 2-D checks.
 * ``power`` (effect, size, repetition): the same check of the effect's defective initializer.
 * ``property`` (index ``i``): ``run_suite`` on the reference at alpha 1e-3; per verdict its
   property, outcome, p-values and failed exact checks.
@@ -31,7 +32,8 @@ from typing import Any
 import numpy as np
 
 from weight_init.app.calibration.effects import EFFECTS
-from weight_init.app.calibration.implementations import Implementation
+from weight_init.app.calibration.implementations import Implementation, KernelImplementation
+from weight_init.properties.power import DESIGN_MARGIN
 
 #: The level each check runs at (its sample size is planned for it), and the suite's.
 CHECK_ALPHA = 1e-4
@@ -63,13 +65,15 @@ class Task:
     task_id: str
     seed: int
     task_seed: int
-    implementation: Implementation | None = None
+    implementation: Implementation | KernelImplementation | None = None
     effect: str | None = None
     size: float | None = None
     repetition: int | None = None
 
 
-def false_alarm_task(seed: int, index: int, impls: list[Implementation]) -> Task:
+def false_alarm_task(
+    seed: int, index: int, impls: list[Implementation] | list[KernelImplementation]
+) -> Task:
     return Task(
         Kind.FALSE_ALARM,
         f"false_alarm-{index}",
@@ -123,8 +127,12 @@ def _check(task: Task) -> dict[str, Any]:
     if task.kind is Kind.FALSE_ALARM:
         assert task.implementation is not None
         impl = task.implementation
-        fn, scheme, layout = impl.build(), impl.scheme, impl.layout
-        head: dict[str, Any] = {"implementation": impl.name, "scheme": scheme, "layout": layout}
+        head: dict[str, Any] = {
+            "implementation": impl.name,
+            "scheme": impl.scheme,
+            "layout": impl.layout,
+        }
+        verdict = impl.check(task.task_seed, CHECK_ALPHA)
     else:
         assert task.effect is not None and task.size is not None
         e = EFFECTS[task.effect]
@@ -138,13 +146,13 @@ def _check(task: Task) -> dict[str, Any]:
             "size": task.size,
             "planned_size": e.planned,
         }
-    verdict = check_initializer(
-        fn, scheme, layout, seed=task.task_seed, alpha=CHECK_ALPHA, identify=False
-    )
+        verdict = check_initializer(
+            fn, scheme, layout, seed=task.task_seed, alpha=CHECK_ALPHA, identify=False
+        )
     return {
         **head,
         "alpha": CHECK_ALPHA,
-        "margin": verdict.plan.margin,
+        "margin": DESIGN_MARGIN,
         "outcome": verdict.outcome,
         **_tests(verdict.tests),
     }

@@ -57,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
     from weight_init.app.commands.check import probability
     from weight_init.app.isolation import run_isolated
     from weight_init.properties.audit import parse_expect
+    from weight_init.scheme_expressions import parse_scheme
 
     try:
         alpha = probability(str(args.alpha))
@@ -65,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
 
         raise UsageError(f"weight-init audit: argument --alpha: {exc}") from None
     for text in args.expect:  # bad rules are said before the model's code runs
-        parse_expect(text, _scheme_parser())
+        parse_expect(text, parse_scheme)
     report = run_isolated(
         "weight_init.app.child_tasks:audit",
         f"the model factory {args.spec}",
@@ -78,13 +79,3 @@ def run(args: argparse.Namespace) -> int:
     )
     print(report.to_json() if args.json else report.format_table())
     return 0 if report.passed else 1
-
-
-def _scheme_parser() -> Any:
-    try:
-        from weight_init.scheme_expressions import parse_scheme
-    except ImportError:  # pragma: no cover - before the expression syntax exists
-        from weight_init.schemes import get_scheme
-
-        return get_scheme
-    return parse_scheme

@@ -80,6 +80,13 @@ def register(sub: Any) -> None:
         help="false-alarm checks of correct implementations (default 1000)",
     )
     p.add_argument(
+        "--kernels",
+        action="store_true",
+        help="the false-alarm checks cycle over correct kernel implementations (reference "
+        "schemes through every conv layout, torch.nn.init kernels, torch conv defaults) "
+        "checked through their layouts, instead of the 2-D initializers",
+    )
+    p.add_argument(
         "--power",
         type=non_negative_int,
         default=0,
@@ -144,7 +151,11 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from weight_init.app.calibration import engine
     from weight_init.app.calibration.effects import EFFECTS
-    from weight_init.app.calibration.implementations import catalogue, installed_frameworks
+    from weight_init.app.calibration.implementations import (
+        catalogue,
+        installed_frameworks,
+        kernel_catalogue,
+    )
     from weight_init.app.calibration.records import RunStore
     from weight_init.app.calibration.tasks import (
         false_alarm_task,
@@ -158,7 +169,7 @@ def run(args: argparse.Namespace) -> int:
         except ImportError:
             raise engine.DaskMissingError(engine.DASK_HINT) from None
     frameworks = installed_frameworks() if args.adapters is None else args.adapters
-    impls = catalogue(frameworks, args.schemes)
+    impls: Any = (kernel_catalogue if args.kernels else catalogue)(frameworks, args.schemes)
     if args.checks and not impls:
         from weight_init.app.cli import UsageError
 

@@ -2,8 +2,9 @@
 
 Writes ``index.html`` (figures beside it in ``figures/``), ``report.md`` and
 ``summary.json`` into ``--out`` atomically. Exit 0 when written; 1 when written but
-a ``--check`` initializer did not conform; 2 on bad flags or an unwritable ``--out``
-(one line on stderr, nothing written).
+a ``--check`` initializer did not conform or an ``--audit`` model has a parameter that did
+not pass; 2 on bad flags, an unwritable ``--out``, or a model factory that raised, exited or
+crashed (one line on stderr, nothing written).
 """
 
 from __future__ import annotations
@@ -84,6 +85,14 @@ def check_spec(text: str) -> tuple[str, str]:
             f"expected SPEC=SCHEME (e.g. torch:xavier_normal_=glorot_normal), got {text!r}"
         )
     return spec, _scheme(scheme)
+
+
+def audit_spec(text: str) -> str:
+    """``MODULE:FACTORY`` (checked for its form here; imported only in a child process)."""
+    module, sep, factory = text.partition(":")
+    if not sep or not module.strip() or not factory.strip():
+        raise argparse.ArgumentTypeError(f"expected MODULE:FACTORY, got {text!r}")
+    return text
 
 
 def positive_float(text: str) -> float:
@@ -171,6 +180,30 @@ def register(sub: Any) -> None:
         default=d.check_alpha,
         help="family-wise false-alarm rate of each check (default 1e-4)",
     )
+    p.add_argument(
+        "--audit",
+        type=audit_spec,
+        action="append",
+        default=[],
+        metavar="MODULE:FACTORY",
+        help="add a model audit section: FACTORY is a callable returning a torch.nn.Module "
+        "(as for 'weight-init audit'); repeatable",
+    )
+    p.add_argument(
+        "--expect",
+        action="append",
+        default=[],
+        metavar="PATTERN=SCHEME[@LAYOUT]",
+        help="audit rule for every --audit model: parameters whose dotted name matches the "
+        "shell PATTERN must follow SCHEME (fans from LAYOUT); first match wins; repeatable",
+    )
+    p.add_argument(
+        "--audit-builds",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="builds of each --audit model (default: what its power plan needs, 20 to 500)",
+    )
     p.add_argument("--no-phase", action="store_true", help="skip the phase diagram")
     p.add_argument(
         "--phase-sigmas", type=positive_int, default=dp.n_sigma, help="sigma_w grid points"
@@ -209,6 +242,7 @@ def register(sub: Any) -> None:
 
 def config_from_args(args: argparse.Namespace) -> Any:
     from weight_init.reports.config import (
+        AuditSpec,
         CheckSpec,
         ExperimentSpec,
         PhaseConfig,
@@ -250,6 +284,7 @@ def config_from_args(args: argparse.Namespace) -> Any:
         phase=phase,
         suite=not args.no_suite,
         checks=tuple(CheckSpec(spec, scheme) for spec, scheme in args.check),
+        audits=tuple(AuditSpec(spec, tuple(args.expect), args.audit_builds) for spec in args.audit),
         formats=args.format,
         check_alpha=args.check_alpha,
     )
@@ -321,6 +356,16 @@ def run(args: argparse.Namespace) -> int:
     from weight_init.reports.writer import preflight
 
     config = config_from_args(args)
+    if args.expect and not args.audit:
+        from weight_init.app.cli import UsageError
+
+        raise UsageError("weight-init report: --expect applies to --audit models; none given")
+    if args.expect:  # bad rules are said before any model's code runs
+        from weight_init.properties.audit import parse_expect
+        from weight_init.scheme_expressions import parse_scheme
+
+        for text in args.expect:
+            parse_expect(text, parse_scheme)
     check_memory(config)
     preflight(args.out, args.overwrite)  # before any work
     for c in config.checks:  # resolve each SPEC (imports the user's module) in a child
@@ -335,6 +380,16 @@ def run(args: argparse.Namespace) -> int:
         return run_isolated(
             "weight_init.app.child_tasks:report_check",
             f"the initializer {spec.spec}",
+            args.timeout,
+            spec=spec,
+            seed=seed,
+            alpha=alpha,
+        )
+
+    def isolated_audit(spec: Any, seed: int, alpha: float) -> Any:
+        return run_isolated(
+            "weight_init.app.child_tasks:report_audit",
+            f"the model factory {spec.spec}",
             args.timeout,
             spec=spec,
             seed=seed,
@@ -359,10 +414,18 @@ def run(args: argparse.Namespace) -> int:
             args.workers,
             overwrite=args.overwrite,
             check_runner=isolated_check,
+            audit_runner=isolated_audit,
             compute=compute,
         )
     progress(f"wrote {args.out}/ ({', '.join(config.formats)})")
     bad = [c for c in report.checks if c.verdict.outcome != "pass"]
     for c in bad:
         print(f"weight-init report: {c.title}: {c.verdict.outcome.upper()}", file=sys.stderr)
-    return 1 if bad else 0
+    bad_audits = [a for a in report.audits if not a.passed]
+    for a in bad_audits:
+        failing = [p.name for p in a.result.params if p.outcome in ("fail", "inconclusive")]
+        print(
+            f"weight-init report: audit {a.title} ({', '.join(failing)})",
+            file=sys.stderr,
+        )
+    return 1 if bad or bad_audits else 0

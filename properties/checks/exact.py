@@ -347,11 +347,16 @@ class FreshDrawsCheck(Check):
         for b in pool.blocks:
             if b.w.shape[0] < 2:
                 continue
-            seen = {m.tobytes() for m in b.w}
-            compared += b.w.shape[0] - 1
-            repeats += b.w.shape[0] - len(seen)
-            always = always and len(seen) == 1
-            if len(seen) < b.w.shape[0]:
+            # a repeat counts only between calls with different seeds (the design's seeds
+            # are distinct, but a caller's own pool may not be)
+            by_array: dict[bytes, set[int]] = {}
+            for m, s in zip(b.w, b.seeds, strict=True):
+                by_array.setdefault(m.tobytes(), set()).add(s)
+            compared += len(set(b.seeds)) - 1
+            repeated = sum(len(seeds) - 1 for seeds in by_array.values())
+            repeats += repeated
+            always = always and len(by_array) == 1
+            if repeated:
                 first = first or f"fn({b.fan_in}, {b.fan_out})"
         if not compared:
             return None

@@ -1,0 +1,171 @@
+"""``weight-init report --audit MODULE:FACTORY``: the model audit as a report section, run as a
+user runs it (a subprocess: exit code, stderr, the files written or not).
+
+Each parameter's check has family-wise false-alarm rate 1e-4 (Holm) and the power plan of
+``check`` (:mod:`weight_init.properties.audit`); the models are seeded by the report's
+``--seed`` (``torch.manual_seed`` per build). The failing model's conv has 9x the documented
+variance: at 20 builds (8,640 pooled entries) its variance test rejects with certainty for any
+practical purpose, so the fixed seed does not hide a flaky case.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from weight_init.reports.schema import SUMMARY_SCHEMA, validate
+
+pytest.importorskip("torch")
+pytestmark = pytest.mark.torch
+
+HERE = Path(__file__).parent
+WEIGHT_INIT = shutil.which("weight-init", path=os.path.dirname(sys.executable)) or "weight-init"
+
+#: A report that takes about a second besides the audits (no phase diagram, no suite).
+TINY = [
+    "--quiet",
+    "--no-phase",
+    "--no-suite",
+    "--schemes",
+    "xavier",
+    "--depth",
+    "2",
+    "--width",
+    "20",
+    "--samples",
+    "50",
+    "--input-dim",
+    "20",
+]
+
+
+def report(out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [WEIGHT_INIT, "report", "--out", str(out), *TINY, *extra],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=HERE,
+    )
+
+
+def _one_line(proc: subprocess.CompletedProcess[str]) -> str:
+    err = proc.stderr.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, proc.stderr
+    return err
+
+
+def test_conforming_model_exits_0_with_the_section_everywhere(tmp_path: Path) -> None:
+    out = tmp_path / "r"
+    proc = report(out, "--audit", "audit_models:norm_only", "--audit-builds", "20")
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert validate(summary, SUMMARY_SCHEMA) == []
+    (audit,) = summary["audits"]
+    assert (audit["spec"], audit["outcome"], audit["builds"]) == (
+        "audit_models:norm_only",
+        "pass",
+        20,
+    )
+    names = [p["name"] for p in audit["parameters"]]
+    assert names == ["0.weight", "0.bias", "1.weight", "1.bias"]
+    assert {p["identified_rule"] for p in audit["parameters"]} == {"1", "0"}
+    md = (out / "report.md").read_text()
+    assert "## Model audit" in md and "### audit_models:norm_only: PASS" in md
+    assert "| 0.weight | LayerNorm | 8 | out_in |" in md
+    assert "--audit audit_models:norm_only --audit-builds 20" in md  # reproduce line
+    html = (out / "index.html").read_text()
+    assert 'id="audit"' in html and "<td>0.bias</td>" in html
+
+
+def test_failing_parameter_exits_1_names_it_and_the_quirk(tmp_path: Path) -> None:
+    out = tmp_path / "r"
+    rule = "3.weight=torch_linear_default@torch.conv"
+    proc = report(
+        out,
+        "--audit",
+        "audit_models:buggy_cnn",
+        "--audit",
+        "audit_models:norm_only",
+        "--expect",
+        rule,
+        "--audit-builds",
+        "20",
+    )
+    assert proc.returncode == 1, proc.stderr
+    err = _one_line(proc)
+    assert "audit audit_models:buggy_cnn: FAIL" in err and "0.weight" in err
+    summary = json.loads((out / "summary.json").read_text())
+    assert validate(summary, SUMMARY_SCHEMA) == []
+    buggy, norm = summary["audits"]
+    assert (buggy["outcome"], norm["outcome"]) == ("fail", "pass")
+    assert buggy["expect"] == norm["expect"] == [rule]
+    by = {p["name"]: p for p in buggy["parameters"]}
+    assert by["0.weight"]["outcome"] == "fail"
+    assert by["0.weight"]["fan_rule"] == "receptive field left out of fan_in"
+    assert by["0.weight"]["fans"] == [27, 144] and by["0.weight"]["layout"] == "torch.conv"
+    assert by["3.weight"]["expected_from"] == "--expect 3.weight"
+    assert summary["config"]["audits"][0] == {
+        "spec": "audit_models:buggy_cnn",
+        "expect": [rule],
+        "builds": 20,
+    }
+    md = (out / "report.md").read_text()
+    assert "### audit_models:buggy_cnn: FAIL" in md
+    assert "receptive field left out of fan_in; mean w^2 / expected = " in md
+    assert f"weight-init audit audit_models:buggy_cnn --expect {rule} --builds 20" in md
+
+
+@pytest.mark.parametrize(
+    ("factory", "message"),
+    [
+        ("audit_models:raising_factory", "raised RuntimeError: boom"),
+        ("audit_models:exiting_factory", "raised SystemExit"),
+        ("audit_models:not_a_model", "not a torch.nn.Module"),
+    ],
+)
+def test_bad_factory_is_one_line_exit_2_and_nothing_written(
+    tmp_path: Path, factory: str, message: str
+) -> None:
+    out = tmp_path / "new" / "r"
+    proc = report(out, "--audit", factory, "--audit-builds", "2")
+    assert proc.returncode == 2
+    assert message in _one_line(proc)
+    assert proc.stdout == ""
+    assert list(tmp_path.iterdir()) == [], "a half-written report or its staging directory"
+
+
+def test_bad_factory_leaves_an_earlier_report_in_place(tmp_path: Path) -> None:
+    out = tmp_path / "r"
+    assert report(out, "--format", "json").returncode == 0
+    before = (out / "summary.json").read_text()
+    proc = report(out, "--format", "json", "--audit", "audit_models:raising_factory")
+    assert proc.returncode == 2 and "boom" in _one_line(proc)
+    assert (out / "summary.json").read_text() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--audit", "nocolon"), "expected MODULE:FACTORY"),
+        (("--audit", "audit_models:norm_only", "--expect", "x"), "PATTERN=SCHEME"),
+        (("--audit", "audit_models:norm_only", "--expect", "*=nope"), "nope"),
+        (("--audit", "audit_models:norm_only", "--expect", "*=he_normal@nope"), "layout"),
+        (("--expect", "*=he_normal"), "--expect applies to --audit"),
+        (("--audit", "audit_models:norm_only", "--audit-builds", "0"), "positive integer"),
+    ],
+)
+def test_bad_audit_flags_are_one_line_exit_2_before_any_work(
+    tmp_path: Path, args: tuple[str, ...], message: str
+) -> None:
+    proc = report(tmp_path / "r", *args)
+    assert proc.returncode == 2
+    assert message in _one_line(proc)
+    assert list(tmp_path.iterdir()) == []
