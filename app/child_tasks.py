@@ -66,11 +66,14 @@ def report_check(spec: Any, seed: int, alpha: float) -> Any:
 
 
 def audit(spec: str, builds: int | None, seed: int, expect: list[str], alpha: float) -> Any:
-    """``audit_torch`` on the model factory ``spec`` -> its audit report."""
+    """``audit_model`` on the model factory ``spec`` (torch, Keras or Flax) -> its report."""
     from weight_init.app.commands.audit import _scheme_parser
     from weight_init.properties.adapters import resolve as _resolve
-    from weight_init.properties.audit import audit_torch, parse_expect
+    from weight_init.properties.adapters import select_keras_backend
+    from weight_init.properties.audit import parse_expect
+    from weight_init.properties.audit_frameworks import audit_model
 
     rules = [parse_expect(text, _scheme_parser()) for text in expect]
+    select_keras_backend()  # before the user's module imports keras
     factory = _resolve(spec).fn
-    return audit_torch(factory, builds=builds, seed=seed, expect=rules, alpha=alpha, subject=spec)
+    return audit_model(factory, builds=builds, seed=seed, expect=rules, alpha=alpha, subject=spec)

@@ -26,6 +26,7 @@ from types import MappingProxyType
 from typing import Any
 
 from weight_init.layouts import Fans, KernelSpec, get_layout
+from weight_init.properties.audit_expectations import Default
 from weight_init.properties.kernels import FanOf
 from weight_init.properties.layer_param import (
     CONV_1D,
@@ -190,3 +191,38 @@ _PARAMS: list[LayerParam] = [
 
 #: The catalog of Flax layer parameters, by ``flax:Layer.param``.
 FLAX_PARAMS: Mapping[str, LayerParam] = MappingProxyType({p.name: p for p in _PARAMS})
+
+
+def flax_defaults() -> dict[tuple[str, str], Default]:
+    """(Flax linen module class, parameter path within it) -> its documented default, for
+    ``weight-init audit`` (the same schemes and sources as the catalog above). A recurrent
+    cell's gates are ``Dense`` submodules: their parameters are keyed by the cell, e.g.
+    ``("LSTMCell", "hi.kernel")``."""
+    out: dict[tuple[str, str], Default] = {}
+    for cls, layout in (
+        ("Dense", "in_out"),
+        ("Conv", "flax.conv"),
+        ("ConvTranspose", "flax.conv_transpose"),
+    ):
+        out[(cls, "kernel")] = Default(LECUN, layout, "weight", f"{_LIN}: {cls}")
+        out[(cls, "bias")] = Default(ZEROS, "in_out", "weight", f"{_LIN}: {cls}")
+    out[("Embed", "embedding")] = Default(
+        LECUN_NORMAL, "in_out", "embed", f"{_LIN}: default_embed_init"
+    )
+    ones = constant(1.0, name="ones")
+    for cell, gates, biased in (
+        ("LSTMCell", "ifgo", "h"),
+        ("GRUCell", "rzn", ""),
+    ):
+        src = f"{_REC}: {cell}"
+        for g in gates:
+            out[(cell, f"i{g}.kernel")] = Default(LECUN, "in_out", "weight", src)
+            out[(cell, f"h{g}.kernel")] = Default(ORTHOGONAL, "in_out", "weight", src)
+            for side in biased or "i":
+                out[(cell, f"{side}{g}.bias")] = Default(ZEROS, "in_out", "weight", src)
+    out[("GRUCell", "hn.bias")] = Default(ZEROS, "in_out", "weight", f"{_REC}: GRUCell")
+    for cls in ("BatchNorm", "LayerNorm", "GroupNorm", "RMSNorm"):
+        src = f"flax/linen/normalization.py: {cls}"
+        out[(cls, "scale")] = Default(ones, "in_out", "weight", src)
+        out[(cls, "bias")] = Default(ZEROS, "in_out", "weight", src)
+    return out

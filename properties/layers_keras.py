@@ -35,6 +35,7 @@ from types import MappingProxyType
 from typing import Any
 
 from weight_init.layouts import Fans, KernelSpec, get_layout
+from weight_init.properties.audit_expectations import Default
 from weight_init.properties.kernels import FanOf
 from weight_init.properties.layer_param import (
     CONV_1D,
@@ -249,3 +250,37 @@ _PARAMS: list[LayerParam] = [
 
 #: The catalog of Keras layer parameters, by ``keras:Layer.param``.
 KERAS_PARAMS: Mapping[str, LayerParam] = MappingProxyType({p.name: p for p in _PARAMS})
+
+
+def keras_defaults() -> dict[tuple[str, str], Default]:
+    """(Keras layer class, variable name) -> its documented default, for ``weight-init audit``
+    (the same schemes and sources as the catalog above)."""
+    out: dict[tuple[str, str], Default] = {}
+    for cls, layout, src in (
+        ("Dense", "in_out", _DENSE),
+        *((f"Conv{d}D", "keras.conv", _CONV) for d in (1, 2, 3)),
+        *((f"Conv{d}DTranspose", "keras.conv_transpose", _CONV_T) for d in (1, 2, 3)),
+        *((f"DepthwiseConv{d}D", "keras.conv", _DW) for d in (1, 2)),
+    ):
+        out[(cls, "kernel")] = Default(GLOROT_UNIFORM, layout, "weight", src)
+        out[(cls, "bias")] = Default(ZEROS, "in_out", "weight", src)
+    out[("Embedding", "embeddings")] = Default(
+        KERAS_UNIFORM, "in_out", "weight", f"{_SRC}/core/embedding.py"
+    )
+    for cell, blocks in (
+        ("LSTMCell", (ZEROS, ONES, ZEROS, ZEROS)),
+        ("GRUCell", ()),
+        ("SimpleRNNCell", ()),
+    ):
+        src = f"{_SRC}/rnn/{cell[:-4].lower().replace('simplernn', 'simple_rnn')}.py"
+        out[(cell, "kernel")] = Default(GLOROT_UNIFORM, "in_out", "weight", src)
+        out[(cell, "recurrent_kernel")] = Default(ORTHOGONAL, "in_out", "weight", src)
+        out[(cell, "bias")] = Default(ZEROS, "in_out", "weight", src, blocks)
+    for cls, path in (
+        ("BatchNormalization", "batch_normalization"),
+        ("LayerNormalization", "layer_normalization"),
+    ):
+        src = f"{_SRC}/normalization/{path}.py"
+        out[(cls, "gamma")] = Default(ONES, "in_out", "weight", src)
+        out[(cls, "beta")] = Default(ZEROS, "in_out", "weight", src)
+    return out
