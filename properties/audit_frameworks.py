@@ -83,7 +83,13 @@ def audit_model(
     subject: str = "model",
 ) -> AuditReport:
     """Audit ``factory()``'s parameters in its own framework (module docstring)."""
-    fw = framework_of(_call(factory))
+    torch = sys.modules.get("torch")
+    if torch is not None:  # the probe leaves torch's global generator as it was
+        with torch.random.fork_rng(devices=[]):
+            probe = _call(factory)
+    else:
+        probe = _call(factory)
+    fw = framework_of(probe)
     kw: dict[str, Any] = dict(builds=builds, seed=seed, expect=expect, alpha=alpha)
     if fw is Framework.TORCH:
         return audit_torch(factory, subject=subject, **kw)
@@ -91,7 +97,7 @@ def audit_model(
         return audit_keras(factory, subject=subject, **kw)
     if fw is Framework.FLAX:
         return audit_flax(factory, subject=subject, **kw)
-    got = type(_call(factory)).__name__
+    got = type(probe).__name__
     raise InitializerTypeError(f"the model factory returned {got}, not {PROTOCOL}")
 
 
