@@ -32,6 +32,10 @@ from weight_init.properties.audit import parse_expect  # noqa: E402
 from weight_init.properties.kernels import DOCUMENTED, NO_RF_IN  # noqa: E402
 
 SEEDS = st.integers(0, 2**32 - 1)
+# Keras' convert_to_numpy on the JAX backend calls np.array(x) the numpy-2 deprecated way
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning"
+)
 
 
 def _keras() -> None:

@@ -27,6 +27,10 @@ try:  # imported here, not inside a Hypothesis test (keras changes the recursion
 except Exception:  # ImportError, or no usable backend: the Keras tests skip
     pass
 SEEDS = st.integers(0, 2**32 - 1)
+# Keras' convert_to_numpy on the JAX backend calls np.array(x) the numpy-2 deprecated way
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning"
+)
 FAST = {
     "keras:Conv2D.kernel",
     "keras:Conv2DTranspose.kernel",
