@@ -8,7 +8,18 @@ output and an exit code. Nothing here prints.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
+
+
+@dataclass(frozen=True)
+class CommandOutput:
+    """What a command prints on stdout, rendered in the child, and whether the check passed
+    (exit 0 or 1): the parent unpickles this small object, not a Verdict, so it never
+    imports numpy or the checks."""
+
+    passed: bool
+    text: str
 
 
 def resolve(spec: str) -> str | None:
@@ -38,6 +49,32 @@ def check(
     else:
         fn, conv = spec, convention or "in_out"
     return check_initializer(fn, scheme, conv, seed=seed, alpha=alpha, subject=subject)
+
+
+def check_command(
+    spec: str, scheme: Any, convention: str | None, seed: int, alpha: float, as_json: bool
+) -> CommandOutput:
+    """``weight-init check``: validate ``scheme`` (a name or an expression, as the command
+    line's ``--scheme``; a bad one is a :class:`~weight_init.errors.UsageError` worded as
+    argparse words it, raised before the user's module is imported), run :func:`check`, and
+    render its table or JSON."""
+    verdict = check(spec, _scheme_argument(scheme), convention, seed, alpha)
+    text = verdict.to_json() if as_json else verdict.format_table()
+    return CommandOutput(bool(verdict.passed), text)
+
+
+def _scheme_argument(scheme: Any) -> Any:
+    if not isinstance(scheme, str):
+        return scheme
+    import argparse
+
+    from weight_init.app.commands.argtypes import scheme_name
+    from weight_init.errors import UsageError
+
+    try:
+        return scheme_name(scheme)
+    except argparse.ArgumentTypeError as exc:
+        raise UsageError(f"weight-init check: argument --scheme: {exc}") from None
 
 
 def identify(spec: str, convention: str | None, seed: int) -> tuple[str, Any]:

@@ -43,7 +43,12 @@ class OneLineParser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}")
 
 
-def build_parser() -> OneLineParser:
+def build_parser(command: str | None = None) -> OneLineParser:
+    """The ``weight-init`` parser. ``command``, a name in :data:`COMMANDS`: register that
+    subcommand only (what :func:`main` does when argv names one, so a command imports its
+    own module and nothing of the others'; ``weight-init check`` hands off to its child
+    process without importing numpy). Otherwise (``--help``, ``--version``, a misspelt
+    command) every subcommand, so the usage lists them all."""
     parser = OneLineParser(
         prog="weight-init",
         description="Reference implementation and property-based verification of "
@@ -53,7 +58,7 @@ def build_parser() -> OneLineParser:
 
     parser.add_argument("--version", action="version", version=f"weight-init {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
-    for name in COMMANDS:
+    for name in (command,) if command in COMMANDS else COMMANDS:
         module = importlib.import_module(f"weight_init.app.commands.{name.replace('-', '_')}")
         module.register(sub)
     return parser
@@ -106,7 +111,8 @@ def _restore() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``weight-init``; returns the exit code."""
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv[0] if argv else None)
     _install()
     try:
         args = parser.parse_args(argv)

@@ -80,46 +80,14 @@ def _row(repeats: int, name: str, scheme: Scheme, shape: tuple[int, int]) -> Row
     )
 
 
-def fast_truncated_rows(repeats: int, shapes: tuple[tuple[int, int], ...] = SHAPES) -> list[Row]:
-    """The fused-block sampler of ``weight_init.truncated_normal`` (issue 13) beside the
-    schemes' current one, each against ``rng.standard_normal`` of the same shape."""
-    from weight_init.schemes import truncated_standard_normal
-    from weight_init.truncated_normal import truncated_standard_normal_fast
-
-    rows: list[Row] = []
-    for shape in shapes:
-        rng = np.random.default_rng(0)
-        t = interleaved(
-            {
-                "numpy": lambda s=shape, g=rng: g.standard_normal(s),
-                "current": lambda s=shape, g=rng: truncated_standard_normal(g, s),
-                "fast": lambda s=shape, g=rng: truncated_standard_normal_fast(g, s),
-            },
-            repeats,
-        )
-        for name, label in (("fast", "truncated_standard_normal_fast"),
-                            ("current", "schemes.truncated_standard_normal")):  # fmt: skip
-            r = t[name].ratio(t["numpy"])
-            rows.append(
-                Row(
-                    f"draw `{label}` / `rng.standard_normal`",
-                    f"{shape[0]} x {shape[1]}",
-                    f"{fmt_ratio(r)}; {fmt_seconds(t[name].min)}",
-                    f"<= {GOAL_TRUNCATED:.2f}x",
-                    verdict(r[0], GOAL_TRUNCATED, "4.8% redraws plus the |z| > 2 pass", cpu=r[2]),
-                )
-            )
-    return rows
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--truncated-only", action="store_true")
     args = parser.parse_args()
-    rows = fast_truncated_rows(args.repeats)
-    if not args.truncated_only:
-        rows = sampling_rows(args.repeats) + rows
+    rows = sampling_rows(args.repeats)
+    if args.truncated_only:
+        rows = [r for r in rows if "truncated" in r.measurement]
     print(markdown_table(rows))
 
 

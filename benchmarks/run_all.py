@@ -68,7 +68,6 @@ def main() -> None:
     rows += bench_forward.float32_rows(repeats) if not args.quick else []
     rows += bench_forward.agreement_rows() if args.quick else []
     rows += bench_sampling.sampling_rows(max(repeats, 9), shapes)
-    rows += bench_sampling.fast_truncated_rows(max(repeats, 9), shapes)
     rows += bench_check.check_rows(max(1, repeats // 2))
     rows += bench_check.command_rows(time_report=not BENCH_REPORT.exists())
 

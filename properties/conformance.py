@@ -13,8 +13,10 @@ and standardizes every entry by the rule, ``z = w / sd_rule``
 1. exact checks (no false alarm on a correct implementation; ``p_value`` None), each decided
    alone;
 2. statistical checks, on the well-formed finite draws, decided together by Holm's
-   step-down procedure at family-wise level ``alpha``; one that does not reject but ran on
-   fewer entries than its power calculation needs is ``inconclusive`` (``passed is None``);
+   step-down procedure at the design level ``alpha / margin`` (the promised false-alarm
+   rate ``alpha`` spent with the margin of :mod:`weight_init.properties.power`); one that
+   does not reject but ran on fewer entries than its power calculation needs is
+   ``inconclusive`` (``passed is None``);
 3. identification of what the initializer does (:mod:`weight_init.properties.identify`),
    Hypothesis shrinking of the fans to the smallest shape an exact failure shows at, and
    the diagnosis (:mod:`weight_init.properties.diagnosis`) from the checks' typed evidence.
@@ -30,7 +32,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats
+from scipy import special
 
 from weight_init.errors import InitializerTypeError, InvalidParameterError, WeightInitError
 from weight_init.layouts import check_convention
@@ -86,13 +88,13 @@ def _draw(
     return build_pool(fn, scheme, convention, draws, seed, seeding_of(fn)), counts
 
 
-def _holm(results: list[CheckResult], alpha: float, plan: powerplan.PowerPlan) -> list[CheckResult]:
-    """Decide the statistical checks together (Holm at family-wise ``alpha``)."""
+def _holm(results: list[CheckResult], plan: powerplan.PowerPlan) -> list[CheckResult]:
+    """Decide the statistical checks together (Holm at the plan's level ``alpha / margin``)."""
     if not results:
         return []
     ps = [r.test.p_value or 0.0 for r in results]
-    rejected = holm_reject(ps, alpha)
-    thresholds = holm_thresholds(ps, alpha)
+    rejected = holm_reject(ps, plan.level)
+    thresholds = holm_thresholds(ps, plan.level)
     out = []
     for r, rej, thr in zip(results, rejected, thresholds, strict=True):
         passed: bool | None = not rej
@@ -105,10 +107,9 @@ def _holm(results: list[CheckResult], alpha: float, plan: powerplan.PowerPlan) -
     return out
 
 
-def run_checks(
-    pool: Pool, alpha: float, plan: powerplan.PowerPlan, checks: Sequence[Check]
-) -> list[CheckResult]:
-    """Exact checks, then the statistical ones under Holm, in the registry's order."""
+def run_checks(pool: Pool, plan: powerplan.PowerPlan, checks: Sequence[Check]) -> list[CheckResult]:
+    """Exact checks, then the statistical ones under Holm at ``plan.level``, in the
+    registry's order."""
     family = pool.scheme.family
     applicable = [c for c in checks if c.applies(family)]
     exact = [c.run(pool) for c in applicable if c.kind is CheckKind.EXACT]
@@ -116,7 +117,7 @@ def run_checks(
     if pool.kept:
         stat = [c.run(pool) for c in applicable if c.kind is CheckKind.STATISTICAL]
     done = [r for r in exact if r is not None]
-    return done + _holm([r for r in stat if r is not None], alpha, plan)
+    return done + _holm([r for r in stat if r is not None], plan)
 
 
 def check_initializer(
@@ -131,11 +132,19 @@ def check_initializer(
     shapes: Sequence[tuple[int, int]] | None = None,
     subject: str | None = None,
     shrink: bool = True,
+    margin: float = powerplan.DESIGN_MARGIN,
+    identify: bool = True,
 ) -> ConformanceResult:
     """Check ``fn`` against ``scheme`` (see the module docstring); never raises on a
     non-conforming ``fn``, only on bad input (:mod:`weight_init.errors`): an unknown
     scheme or convention, a non-callable, a call that raises or returns a non-array.
-    ``shapes`` None: :func:`~weight_init.properties.sampling.design_shapes` of ``seed``."""
+    ``shapes`` None: :func:`~weight_init.properties.sampling.design_shapes` of ``seed``.
+
+    ``alpha`` is the promised family-wise false-alarm rate; the statistical checks run
+    under Holm at ``alpha / margin`` (:data:`~weight_init.properties.power.DESIGN_MARGIN`,
+    10: the margin that lets ``weight-init calibrate`` demonstrate the promise; ``margin=1``
+    for an exact-size check). ``identify=False`` skips the identification (what family and
+    fan rule the draws show), which no decision reads: the calibration runs use it."""
     sch = get_scheme(scheme)
     conv = check_convention(convention)
     if not callable(fn):
@@ -149,11 +158,11 @@ def check_initializer(
     if shapes is None:
         shapes = design_shapes(seed)
     checks = registered_checks()
-    plan = powerplan.plan(sch.family, alpha, power, checks)
+    plan = powerplan.plan(sch.family, alpha, power, checks, margin)
     pool, counts = _draw(fn, sch, conv, plan, seed, shapes, n_entries)
-    results = run_checks(pool, alpha, plan, checks)
+    results = run_checks(pool, plan, checks)
     random = sch.family.is_random
-    ident = identify_draws(pool.draws, conv) if pool.kept and random else None
+    ident = identify_draws(pool.draws, conv) if identify and pool.kept and random else None
     failed = [r.check for r in results if r.failed]
     shrinkable = [c for c in failed if c.shrinkable]
     smallest = _smallest_failing_shape(fn, conv, seed, shrinkable) if shrink and shrinkable else ""
@@ -161,7 +170,7 @@ def check_initializer(
     verdict = Verdict(
         subject or _subject(fn, sch, conv), alpha, [r.test for r in results], diagnose(findings)
     )
-    iid_z = pool.z if sch.family.is_iid and pool.z.size else None
+    iid = sch.family.is_iid and pool.z.size > 0
     design = Design(
         tuple((int(fi), int(fo)) for fi, fo in shapes),
         tuple(counts),
@@ -179,7 +188,7 @@ def check_initializer(
         design=design,
         checks=tuple(results),
         identification=ident,
-        quantiles=None if iid_z is None else SampleQuantiles.of(iid_z),
+        quantiles=SampleQuantiles.of(pool.z_sorted, presorted=True) if iid else None,
         smallest_shape=smallest,
     )
 
@@ -192,22 +201,20 @@ def standardized_sample(
     seed: int = 0,
     alpha: float = powerplan.DEFAULT_ALPHA,
     power: float = powerplan.DEFAULT_POWER,
+    margin: float = powerplan.DESIGN_MARGIN,
 ) -> NDArray[np.float64]:
-    """Regenerate a check's entries, sorted: ``z = w / sd_rule`` for i.i.d. families, the
-    normal scores ``Phi^-1(F(z))`` of the exact per-shape law otherwise (for QQ plots)."""
+    """Regenerate a check's entries, sorted: ``z = (w - mean) / sd_rule`` for i.i.d. families,
+    the normal scores ``Phi^-1(u)`` of the family's per-shape probability-integral transform
+    otherwise (the exact law; a sparse scheme's nonzero part) (for QQ plots)."""
     sch = get_scheme(scheme)
     conv = check_convention(convention)
-    plan = powerplan.plan(sch.family, alpha, power)
+    plan = powerplan.plan(sch.family, alpha, power, margin=margin)
     pool, _ = _draw(fn, sch, conv, plan, seed, design_shapes(seed), None)
     if sch.family.is_iid or not sch.family.is_random:
         return np.sort(pool.z)
-    parts = [
-        sch.family.cdf(b.z.ravel(), max(b.fan_in, b.fan_out))
-        for b in pool.blocks
-        if max(b.fan_in, b.fan_out) >= 2
-    ]
+    parts = [sch.family.pit(b.z, b.fan_in, b.fan_out) for b in pool.blocks]
     u = np.clip(np.concatenate(parts), 1e-300, 1 - 1e-16)
-    return np.sort(stats.norm.ppf(u))
+    return np.sort(special.ndtri(u))
 
 
 def _smallest_failing_shape(

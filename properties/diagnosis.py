@@ -43,6 +43,7 @@ from weight_init.properties.checks.exact import (
     ShapeEvidence,
 )
 from weight_init.properties.checks.statistical import (
+    OUTLIER_SD,
     CorrelationEvidence,
     DistributionEvidence,
     MeanEvidence,
@@ -50,6 +51,7 @@ from weight_init.properties.checks.statistical import (
     VarianceEvidence,
 )
 from weight_init.properties.identify import Identification
+from weight_init.properties.results import fmt_percent
 from weight_init.schemes import SCHEMES, TRUNCATED_NORMAL_STD, Scheme
 
 E = TypeVar("E", bound=Evidence)
@@ -89,11 +91,45 @@ def _near(value: float, target: float, se: float) -> bool:
     return abs(value - target) <= max(4.0 * se, 0.02 * target)
 
 
+#: Kernel areas a 2-D slice of a conv kernel leaves out of fan_in (3x3, 5x5, 7x7; 3x3x3).
+KERNEL_AREAS = (9, 25, 49, 27)
+
+
+def _kernel_hint(rho: float, se: float, mode: str) -> str:
+    """A receptive field left out of a fan, when the variance ratio is ``1/k``, ``k`` or
+    ``1/k^2`` for a kernel area ``k``."""
+    if mode == "fixed":
+        return ""
+    for k in KERNEL_AREAS:
+        if _near(rho, 1.0 / k, se):
+            return (
+                f"receptive field (kernel area {k}) left out of fan_in? the variance is 1/{k} "
+                f"of the rule's: the initializer counts the kernel, the declared fans do not"
+            )
+        if _near(rho, float(k), se):
+            return (
+                f"receptive field (kernel area {k}) left out of fan_in? the variance is {k}x "
+                f"the rule's: the declared fans count the kernel, the initializer does not"
+            )
+        if _near(rho, 1.0 / k**2, se):
+            return f"std divided by the kernel area {k}?"
+    return ""
+
+
 def _ratio_reason(f: Findings, ev: VarianceEvidence) -> str:
     rho, se = ev.ratio, ev.se
     declared = f.scheme.family
     fam = f.identification.family if f.identification else declared
     head = f"variance is {rho:.3g}x the rule (std {math.sqrt(rho):.4g}x)"
+    out = ev.outliers
+    if out is not None:
+        r = out.ratio_without
+        return (
+            f"{out.count} {'entry' if out.count == 1 else 'entries'} beyond "
+            f"{int(OUTLIER_SD)} sd (max |z| = {out.max_abs_z:.3g}) "
+            f"{'makes' if out.count == 1 else 'make'} the variance {rho:.3g}x the rule; "
+            f"without {'it' if out.count == 1 else 'them'} it is {r:.3f}x"
+        )
     if fam in (TRUNCATED_NORMAL, NORMAL) and _near(rho, TRUNCATED_NORMAL_STD**2, se):
         if TRUNCATED_NORMAL in (fam, declared):
             return f"{head}: looks like a truncated normal without variance correction"
@@ -107,9 +143,26 @@ def _ratio_reason(f: Findings, ev: VarianceEvidence) -> str:
         return f"{head}: looks like a missing tanh gain 5/3"
     if _near(rho, 0.25, se):
         return f"{head}: looks like a missing gain 2"
-    pct = 100.0 * (math.sqrt(rho) - 1.0)
-    side = "too wide" if pct > 0 else "too narrow"
-    return f"{head}: the std is {abs(pct):.2g}% {side}"
+    kernel = _kernel_hint(rho, se, f.scheme.rule.mode)
+    if kernel:
+        return f"{head}: {kernel}"
+    return f"{head}: the std is {_signed_pct(math.sqrt(rho))}"
+
+
+def _signed_pct(std_ratio: float) -> str:
+    """``1.07 -> "7.0% too wide"``, ``0.33 -> "67% too narrow"`` (never an exponent)."""
+    side = "too wide" if std_ratio > 1.0 else "too narrow"
+    return f"{fmt_percent(abs(std_ratio - 1.0))} {side}"
+
+
+#: How a fan mode's rule reads (``c`` is the variance over ``variance_scaling(1, mode)``'s).
+_FOLLOWS = {
+    "fan_in": lambda c: f"follows {c:.3g}/fan_in",
+    "fan_out": lambda c: f"follows {c:.3g}/fan_out",
+    "fan_avg": lambda c: f"follows {2.0 * c:.3g}/(fan_in+fan_out)",
+    "fan_geo_avg": lambda c: f"follows {c:.3g}/sqrt(fan_in*fan_out) (JAX's fan_geo_avg)",
+    "fixed": lambda c: f"is a fixed {c:.3g}, whatever the fans",
+}
 
 
 def _mode_reason(f: Findings, ev: VarianceEvidence | None) -> str:
@@ -123,15 +176,32 @@ def _mode_reason(f: Findings, ev: VarianceEvidence | None) -> str:
     if best == declared or fits[best].chi2 * 4 > fits[declared].chi2:
         return ""
     c = fits[best].ratio  # the variance is c times variance_scaling(1, best)'s
-    follows = {
-        "fan_in": f"follows {c:.3g}/fan_in",
-        "fan_out": f"follows {c:.3g}/fan_out",
-        "fan_avg": f"follows {2.0 * c:.3g}/(fan_in+fan_out)",
-        "fixed": f"is a fixed {c:.3g}, whatever the fans",
-    }[best]
+    follows = _FOLLOWS[best](c) if best in _FOLLOWS else f"follows {c:.3g} x the {best} rule"
     text = f"wrong fan mode: the variance {follows}, the rule is {f.scheme.rule.describe()}"
     if {best, declared} == {"fan_in", "fan_out"}:
         text += " (fans read from the wrong axis, or a transposed layout)"
+    return text
+
+
+def _fan_reason(f: Findings, ev: VarianceEvidence) -> str:
+    """The fan-rule test failed and no fan mode explains it: how the ratio varies by shape
+    (square shapes apart when they differ from the others, as in a piecewise rule)."""
+    rs = ev.shape_ratios
+    if len(rs) < 2:
+        return ""
+    lo = min(rs, key=lambda r: r[2])
+    hi = max(rs, key=lambda r: r[2])
+    text = (
+        "the variance depends on the fans differently from the rule: the ratio to the rule "
+        f"runs from {lo[2]:.3g}x at fn({lo[0]}, {lo[1]}) to {hi[2]:.3g}x at fn({hi[0]}, {hi[1]})"
+    )
+    square = [r[2] for r in rs if r[0] == r[1]]
+    other = [r[2] for r in rs if r[0] != r[1]]
+    if square and other and (max(square) < min(other) or min(square) > max(other)):
+        text += (
+            f"; on square shapes it is {sum(square) / len(square):.3g}x, on the others "
+            f"{sum(other) / len(other):.3g}x (a rule that treats square matrices apart)"
+        )
     return text
 
 
@@ -155,6 +225,32 @@ def _tails(kind: DistributionEvidence) -> str:
     if k < m4 / 1.1:
         return f"light tails: kurtosis {k:.3g}, the declared law's is {m4:.3g}"
     return ""
+
+
+def _zeros_reason(f: Findings, kind: DistributionEvidence) -> str:
+    """A point mass at 0 (exact zeros), with torch's ``sparse_`` pattern when every input
+    holds ``ceil(s fan_out)`` zeros, and the std of the nonzero entries."""
+    text = f"point mass at 0: {fmt_percent(kind.zeros / kind.n)} of entries are exactly 0"
+    if kind.sparsity is not None:
+        lo, hi = kind.sparsity
+        s = _simplest_in(lo, hi)
+        text += (
+            f", ceil(s * fan_out) in every input with s in ({lo:.3g}, {hi:.3g}]: torch's "
+            f"sparse_ (declare sparse(sparsity={s:g}, std=...))"
+        )
+    if math.isfinite(kind.nonzero_ratio) and f.scheme.family.atom is None:
+        text += f"; the nonzero entries' std is {math.sqrt(kind.nonzero_ratio):.3f}x the rule's"
+    return text
+
+
+def _simplest_in(lo: float, hi: float) -> float:
+    """The number in ``(lo, hi]`` with the fewest decimals (``hi`` when none has < 6)."""
+    for d in range(1, 6):
+        q = 10.0**d
+        v = math.ceil(lo * q + 1e-9) / q
+        if v <= hi + 1e-12 and v > lo:
+            return v
+    return hi
 
 
 def _structure(f: Findings) -> list[str]:
@@ -219,7 +315,8 @@ def _structure(f: Findings) -> list[str]:
     sign = f.evidence(C.SIGN_SYMMETRY, SignEvidence)
     if f.failed(C.SIGN_SYMMETRY) and sign is not None:
         reasons.append(
-            f"orthogonal without sign correction: {sign.positive_fraction:.1%} of diagonal "
+            f"orthogonal without sign correction: {fmt_percent(sign.positive_fraction, 3)} of "
+            "diagonal "
             f"entries are positive (Haar: 50%); multiply Q's columns by sign(diag R)"
         )
     return reasons
@@ -230,21 +327,46 @@ def _law(f: Findings) -> list[str]:
     the dependence between neighbours."""
     reasons: list[str] = []
     var = f.evidence(C.VARIANCE, VarianceEvidence)
-    mode = _mode_reason(f, var) if f.failed(C.FAN_RULE, C.VARIANCE) else ""
-    if mode:
-        reasons.append(mode)
-    elif f.failed(C.VARIANCE) and var is not None and math.isfinite(var.ratio):
-        reasons.append(_ratio_reason(f, var))
-    ident = f.identification
     kind = f.evidence(C.DISTRIBUTION, DistributionEvidence)
     atom = kind is not None and kind.largest_atom >= max(3, 0.01 * kind.n)
-    if kind is not None and atom and f.failed(C.DISTRIBUTION):
-        if kind.zeros >= max(3, 0.01 * kind.n):
-            reasons.append(f"point mass at 0: {kind.zeros / kind.n:.2%} of entries are exactly 0")
-        else:
-            reasons.append(
-                f"point mass: one value holds {kind.largest_atom / kind.n:.2%} of the entries"
-            )
+    zeros = (
+        kind is not None
+        and atom
+        and kind.zeros >= max(3, 0.01 * kind.n)
+        and f.scheme.family.atom is None
+    )
+    if kind is not None and zeros and f.failed(C.DISTRIBUTION, C.VARIANCE, C.MEAN):
+        # the atom explains the variance: name it first, and the nonzero part's std
+        reasons.append(_zeros_reason(f, kind))
+    else:
+        mode = _mode_reason(f, var) if f.failed(C.FAN_RULE, C.VARIANCE) else ""
+        if var is not None and var.outliers is not None and f.failed(C.FAN_RULE, C.VARIANCE):
+            mode = _ratio_reason(f, var)  # a few extreme entries: they move every statistic
+        elif not mode and f.failed(C.FAN_RULE) and var is not None:
+            mode = _fan_reason(f, var)
+        if mode:
+            reasons.append(mode)
+        elif f.failed(C.VARIANCE) and var is not None and math.isfinite(var.ratio):
+            reasons.append(_ratio_reason(f, var))
+    ident = f.identification
+    if kind is not None and atom and not zeros and f.failed(C.DISTRIBUTION):
+        reasons.append(
+            f"point mass: one value holds {fmt_percent(kind.largest_atom / kind.n)} of the entries"
+        )
+    elif zeros:
+        pass
+    elif (
+        kind is not None
+        and f.scheme.family.component is not None
+        and f.failed(C.DISTRIBUTION)
+        and math.isfinite(kind.nonzero_ratio)
+    ):
+        r = math.sqrt(kind.nonzero_ratio)
+        reasons.append(
+            f"the nonzero entries' std is {r:.4g}x the rule's (std {_signed_pct(r)})"
+            if abs(r - 1.0) > 0.01
+            else f"the nonzero entries do not follow {f.scheme.family.component.words}"
+        )
     elif ident is not None and f.failed(C.DISTRIBUTION, C.BOUNDS):
         fam = ident.family
         if fam is not None and fam != f.scheme.family:

@@ -20,6 +20,25 @@ from typing import Any, Literal
 Outcome = Literal["pass", "fail", "inconclusive"]
 
 
+def fmt_percent(fraction: float, digits: int = 2) -> str:
+    """``fraction`` as a percentage with ``digits`` significant digits and never an exponent:
+    ``1.0 -> "100%"``, ``2.5 -> "250%"``, ``0.0562 -> "5.6%"``, ``1.2e-5 -> "0.0012%"``."""
+    p = 100.0 * fraction
+    if not math.isfinite(p):
+        return f"{p}%"
+    if p == 0:
+        return "0%"
+    mag = math.floor(math.log10(abs(p)))
+    decimals = max(0, digits - 1 - mag)
+    rounded = round(p, decimals)
+    if decimals and abs(rounded) >= 10.0 ** (mag + 1):  # 9.99 rounds to 10.0: one digit less
+        decimals -= 1
+        rounded = round(p, decimals)
+    if decimals == 0:
+        return f"{int(rounded)}%"
+    return f"{rounded:.{decimals}f}%"
+
+
 class RanOn(str, Enum):
     """What a test ran on: the code under test, the reference, or the scheme alone (its
     variance rule or law, with no forward pass)."""

@@ -26,6 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from weight_init.errors import InitializerCallError, InitializerTypeError, describe_exception
+from weight_init.host_arrays import to_host
 from weight_init.protocols import Seeding, seeding_of
 
 #: How a seed reaches the initializer (:func:`weight_init.protocols.seeding_of`).
@@ -101,11 +102,11 @@ def global_seed(seed: int) -> Iterator[None]:
 
 
 def to_numpy(value: object, where: str) -> NDArray[Any]:
-    """``value`` as a numpy array (torch tensors detached); a non-numeric result is a type error."""
+    """``value`` as a numpy array (:func:`weight_init.host_arrays.to_host`: torch tensors
+    detached and copied from any device, bfloat16 widened exactly); a non-numeric result
+    is a type error."""
     try:
-        if hasattr(value, "detach") and hasattr(value, "cpu"):
-            value = value.detach().cpu().numpy()
-        arr = np.asarray(value)
+        arr = to_host(value)
     except Exception as exc:
         raise InitializerTypeError(
             f"{where} returned {type(value).__name__}, not an array ({describe_exception(exc)})"

@@ -34,6 +34,7 @@ from weight_init.errors import (
     NonFiniteWeightsError,
     describe_exception,
 )
+from weight_init.host_arrays import to_host
 from weight_init.protocols import accepts_keyword
 from weight_init.schemes import RNG
 
@@ -124,7 +125,8 @@ def check_weights(w: object, layer: int, fan_in: int, fan_out: int) -> NDArray[A
     """Validate what an initializer returned for ``layer`` (1-based) and return it as an array.
 
     It must be an array (``numpy.ndarray`` or anything with ``__array__``, such
-    as a torch tensor or a JAX array) of real numbers, shaped ``(fan_in, fan_out)``
+    as a torch tensor on any device, requiring grad or not, or a JAX array; read by
+    :func:`weight_init.host_arrays.to_host`) of real numbers, shaped ``(fan_in, fan_out)``
     and finite everywhere.
     """
     where = f"layer {layer} (fan_in={fan_in}, fan_out={fan_out})"
@@ -133,8 +135,8 @@ def check_weights(w: object, layer: int, fan_in: int, fan_out: int) -> NDArray[A
             f"{where}: initializer returned {type(w).__name__}, expected an array"
         )
     try:
-        arr = np.asarray(w)
-    except Exception as exc:  # e.g. a torch tensor that requires grad
+        arr = to_host(w)
+    except Exception as exc:  # a framework array that cannot be read
         raise InitializerTypeError(
             f"{where}: initializer's result cannot be read as an array ({describe_exception(exc)})"
         ) from exc
@@ -258,6 +260,7 @@ def forward_prop(
     seed: int | None = None,
     dtype: DTypeLike = np.float64,
     keep_activations: bool = True,
+    observe: Callable[[int, NDArray[Any]], None] | None = None,
 ) -> ForwardProp:
     """Run the seed's experiment: ``H_0 = X``, ``H_l = phi(H_{l-1} @ W_l)``, no bias.
 
@@ -269,7 +272,9 @@ def forward_prop(
     ``keep_activations=False`` only the current layer is held, so peak memory
     is O(n_samples x max width + max fan_in x fan_out), independent of depth.
     Computation runs in ``dtype`` (float64 or float32); means and stds are
-    always accumulated in float64.
+    always accumulated in float64. ``observe(i, H)``, when given, is called after each
+    layer ``i`` (0-based) with its activations, for statistics of one's own (e.g. the
+    saturated fraction) without keeping every layer.
 
     Raises (all before any result is returned):
     :class:`~weight_init.errors.InvalidLayerSizesError`,
@@ -298,6 +303,8 @@ def forward_prop(
         mean, std = layer_moments(h)
         means.append(mean)
         stds.append(std)
+        if observe is not None:
+            observe(i, h)
         if keep_activations:
             acts[i] = h
         fan_in = fan_out

@@ -1,7 +1,7 @@
 """Distribution families: one object per family owns its law, its sampler and its standardization.
 
-(About 380 lines: the five built-in families and their registry are one concept; the raw
-draws they scale live in :mod:`weight_init.draws`.)
+(About 520 lines: the five built-in families, the parametrized sparse one and their
+registry are one concept; the raw draws they scale live in :mod:`weight_init.draws`.)
 
 A scheme is a family plus a variance rule (:mod:`weight_init.schemes`). For a scheme with
 rule variance ``v(fan_in, fan_out)``, the *standardized* entry is ``z = w / sqrt(v)``; a
@@ -22,6 +22,13 @@ family states the law of ``z``:
   ``F(z) = 1/2 + sign(z)/2 * I_{z^2/n}(1/2, (n-1)/2)``; ``E z^4 = 3n/(n+2)``. For ``n = 1``
   the entry is ``+-1`` (no continuous law).
 * ``constant``: every entry equals the scheme's ``value`` (variance 0, no law of ``z``).
+* ``sparse`` (:class:`Sparse`, one instance per ``sparsity``; not registered): torch's
+  ``sparse_``, exactly ``ceil(sparsity * fan_out)`` zeros per input plus ``N(0, s^2)``.
+
+**Location.** A scheme's ``value`` is the entries' mean for the i.i.d. families (0 for every
+registered scheme): ``z = (w - value) / sd_rule`` keeps the standardized laws above, so a
+one-sided uniform ``U[0, s)`` (JAX's ``uniform(scale)``) is the uniform family with
+``value = s/2`` and variance ``s^2/12``.
 
 ``is_iid`` families (the first three) have independent entries whose standardized law does
 not depend on the fans: they are the ones :func:`weight_init.schemes.variance_scaling`
@@ -67,14 +74,18 @@ _SQRT3 = math.sqrt(3.0)
 
 @functools.cache
 def _truncation_constants() -> tuple[float, float, float]:
-    """``(2 Phi(2) - 1, Phi(-2), E z^4)`` of the standardized truncated normal (scipy is
-    imported here, on first use, so importing the package stays light)."""
-    from scipy import stats
+    """``(2 Phi(2) - 1, Phi(-2), E z^4)`` of the standardized truncated normal, with
+    ``Phi = special.ndtr`` and ``phi(x) = exp(-x^2/2) / sqrt(2 pi)``: the expressions
+    ``scipy.stats.norm.cdf``/``pdf`` evaluate, without importing scipy.stats (about 1 s;
+    ``weight-init check`` is waited for). scipy.special is imported here, on first use, so
+    importing the package stays light."""
+    from scipy import special
 
-    mass = 2.0 * stats.norm.cdf(TRUNCATION) - 1.0
-    low = stats.norm.cdf(-TRUNCATION)
+    mass = 2.0 * special.ndtr(TRUNCATION) - 1.0
+    low = special.ndtr(-TRUNCATION)
+    pdf = np.exp(-(TRUNCATION**2) / 2.0) / np.sqrt(2 * np.pi)
     m4 = (
-        3.0 * TRUNCATED_NORMAL_STD**2 - 2.0 * TRUNCATION**3 * stats.norm.pdf(TRUNCATION) / mass
+        3.0 * TRUNCATED_NORMAL_STD**2 - 2.0 * TRUNCATION**3 * pdf / mass
     ) / TRUNCATED_NORMAL_STD**4
     return float(mass), float(low), float(m4)
 
@@ -97,6 +108,10 @@ class Family(ABC):
     is_random: bool = True
     #: Largest possible ``|z|`` (inf when unbounded or, for orthogonal, shape-dependent).
     support_bound: float = math.inf
+    #: A value the law puts positive probability on (sparse: 0), else None.
+    atom: float | None = None
+    #: The i.i.d. law of the continuous part of a family with an atom (sparse: normal).
+    component: Family | None = None
 
     # -- the scheme's moments -------------------------------------------------------------
     def variance(self, scheme: Scheme, fan_in: int, fan_out: int) -> float:
@@ -104,16 +119,19 @@ class Family(ABC):
         return scheme.rule.variance(fan_in, fan_out)
 
     def mean(self, scheme: Scheme) -> float:
-        """Exact ``E[W_ij]``."""
-        return 0.0
+        """Exact ``E[W_ij]``: the scheme's location ``value`` (0 for the registered schemes;
+        a one-sided uniform ``U[0, s)`` has ``value = s/2``)."""
+        return scheme.value
 
     @abstractmethod
     def sample(self, scheme: Scheme, fan_in: int, fan_out: int, rng: RNG) -> Array:
         """A float64 ``(fan_in, fan_out)`` draw of ``scheme`` from ``rng`` (global when None)."""
 
     def describe(self, scheme: Scheme) -> str:
-        """The scheme in words, e.g. ``normal, variance 2/fan_in``."""
-        return f"{self.name.replace('_', ' ')}, {scheme.rule.describe()}"
+        """The scheme in words, e.g. ``normal, variance 2/fan_in`` (``, mean m`` when the
+        scheme has a location)."""
+        mean = f", mean {scheme.value:g}" if scheme.value else ""
+        return f"{self.name.replace('_', ' ')}, {scheme.rule.describe()}{mean}"
 
     # -- the standardized law -------------------------------------------------------------
     def law(self, n: int | None = None) -> Any:
@@ -133,9 +151,24 @@ class Family(ABC):
         raise InvalidParameterError(f"no continuous law for family {self.name!r}")
 
     def standardize(self, w: Array, scheme: Scheme, fan_in: int, fan_out: int) -> Array:
-        """``z = w / sd_rule`` (zeros when the rule's variance is 0)."""
+        """``z = (w - mean) / sd_rule`` (zeros when the rule's variance is 0)."""
         sd = math.sqrt(scheme.variance(fan_in, fan_out))
-        return w / sd if sd > 0 else np.zeros_like(w)
+        if sd <= 0:
+            return np.zeros_like(w)
+        mu = self.mean(scheme)
+        return (w - mu) / sd if mu else w / sd
+
+    def law_parameter(self, fan_in: int, fan_out: int) -> int:
+        """The ``n`` a fan-dependent law of ``z`` is indexed by at these fans
+        (``max(fan_in, fan_out)``: orthogonal's; unused by the i.i.d. families)."""
+        return max(fan_in, fan_out)
+
+    def pit(self, z: Array, fan_in: int, fan_out: int) -> Array:
+        """Probability-integral transform of one shape's standardized entries: U(0, 1)
+        i.i.d. values under the scheme (flattened). Continuous laws: ``cdf(z)``; a family
+        with an atom transforms its continuous part only (:class:`Sparse`)."""
+        n = None if self.is_iid else self.law_parameter(fan_in, fan_out)
+        return np.asarray(self.cdf(np.ravel(z), n), dtype=np.float64)
 
     def matches_structure(self, matrices: Sequence[Array]) -> bool:
         """Whether finite ``(fan_in, fan_out)`` draws show this family's exact structure
@@ -189,6 +222,8 @@ class Normal(Family):
     def sample(self, scheme: Scheme, fan_in: int, fan_out: int, rng: RNG) -> Array:
         w = standard_normal(rng, (fan_in, fan_out))
         w *= scheme.std(fan_in, fan_out)  # in place: the bits are those of z * std
+        if scheme.value:
+            w += scheme.value
         return w
 
     def law(self, n: int | None = None) -> Any:
@@ -211,13 +246,21 @@ class Normal(Family):
 
 
 class Uniform(Family):
-    """``U(-a, a)``, ``a = sqrt(3 v)``."""
+    """``U(m - a, m + a)``, ``a = sqrt(3 v)``, ``m`` the scheme's location (0 but for a
+    one-sided or shifted uniform: JAX's ``uniform(scale)`` is ``U[0, scale)``, ``m = a``)."""
 
     name, words, support_bound = "uniform", "a uniform", _SQRT3
 
     def sample(self, scheme: Scheme, fan_in: int, fan_out: int, rng: RNG) -> Array:
         bound = _SQRT3 * scheme.std(fan_in, fan_out)
-        return uniform(rng, -bound, bound, (fan_in, fan_out))
+        m = scheme.value
+        return uniform(rng, m - bound, m + bound, (fan_in, fan_out))
+
+    def describe(self, scheme: Scheme) -> str:
+        if scheme.value and scheme.rule.mode == "fixed":
+            a = _SQRT3 * math.sqrt(scheme.rule.scale)
+            return f"uniform on [{scheme.value - a:g}, {scheme.value + a:g})"
+        return super().describe(scheme)
 
     def law(self, n: int | None = None) -> Any:
         from scipy import stats
@@ -242,8 +285,10 @@ class TruncatedNormal(Family):
     support_bound = TRUNCATION / TRUNCATED_NORMAL_STD
 
     def sample(self, scheme: Scheme, fan_in: int, fan_out: int, rng: RNG) -> Array:
-        w = truncated_standard_normal(rng, (fan_in, fan_out))
-        w *= scheme.std(fan_in, fan_out) / TRUNCATED_NORMAL_STD
+        sigma = scheme.std(fan_in, fan_out) / TRUNCATED_NORMAL_STD
+        w = truncated_standard_normal(rng, (fan_in, fan_out), sigma)  # z * sigma, in cache
+        if scheme.value:
+            w += scheme.value
         return w
 
     def law(self, n: int | None = None) -> Any:
@@ -284,6 +329,9 @@ class Orthogonal(Family):
     def variance(self, scheme: Scheme, fan_in: int, fan_out: int) -> float:
         return scheme.rule.scale / max(fan_in, fan_out)
 
+    def mean(self, scheme: Scheme) -> float:
+        return 0.0
+
     def sample(self, scheme: Scheme, fan_in: int, fan_out: int, rng: RNG) -> Array:
         w = haar_orthogonal(rng, fan_in, fan_out)
         w *= math.sqrt(scheme.rule.scale)
@@ -313,6 +361,13 @@ class Orthogonal(Family):
         x = special.betaincinv(0.5, 0.5 * (m - 1), np.abs(2.0 * p - 1.0))
         return np.asarray(np.sign(p - 0.5) * np.sqrt(m * x))
 
+    def pit(self, z: Array, fan_in: int, fan_out: int) -> Array:
+        """``cdf(z, n)``, ``n = max(fans)``; empty for ``n = 1`` (entries +-1, no continuous
+        law)."""
+        if max(fan_in, fan_out) < 2:
+            return np.empty(0)
+        return super().pit(z, fan_in, fan_out)
+
     def matches_structure(self, matrices: Sequence[Array]) -> bool:
         """Every Gram matrix (of the smaller side) is ``s I`` within ``1e-3`` relative."""
         if not matrices or not all(min(w.shape) >= 2 for w in matrices[:3]):
@@ -323,6 +378,127 @@ class Orthogonal(Family):
             if s <= 0 or float(np.max(np.abs(g / s - np.eye(g.shape[0])))) >= 1e-3:
                 return False
         return True
+
+
+class Sparse(Family):
+    """``torch.nn.init.sparse_(tensor, sparsity, std)``: exact zeros plus ``N(0, s^2)``.
+
+    torch fills its ``(out, in)`` tensor with ``N(0, std^2)`` and then, in each column (one
+    input's weights: a *row* of the ``in_out`` matrix), sets ``k = ceil(sparsity * rows)``
+    entries at positions drawn by ``randperm`` to 0, ``rows = fan_out``. Here ``s^2`` is the
+    rule's variance (``std^2``, fixed in torch) and, with ``p = k / fan_out``:
+
+    * ``Var W_ij = s^2 (1 - p)`` (the exact variance, so ``z = w / sqrt(Var)``);
+    * ``z ~ p delta_0 + (1 - p) N(0, 1/(1 - p))``: ``F(z) = p 1[z >= 0] + (1 - p)
+      Phi(z sqrt(1 - p))``, ``E z^4 = 3 / (1 - p)``; the law depends on ``fan_out``
+      (:meth:`law_parameter`), so the family is not i.i.d.: one input's entries hold exactly
+      ``k`` zeros, inputs are independent;
+    * the nonzero values are i.i.d. ``N(0, s^2)`` whatever the positions, so ``sum z`` over
+      one input has variance ``fan_out`` exactly (the mean test stays exact) and
+      ``z sqrt(1 - p)`` over the nonzero entries is i.i.d. ``N(0, 1)`` (:attr:`component`,
+      scipy's ``norm``): :meth:`pit` transforms that part, exactly uniform; the zeros are
+      counted exactly, input by input, by the ``zeros per input`` check.
+
+    Parametrized (one instance per ``sparsity``, made by :func:`weight_init.schemes.sparse`),
+    so it is not in the registry of parameter-free laws; two instances are equal when their
+    sparsities are.
+    """
+
+    name, words, is_iid, atom = "sparse", "a sparse normal (exact zeros plus a normal)", False, 0.0
+
+    def __init__(self, sparsity: float) -> None:
+        s = float(sparsity)
+        if not 0.0 <= s < 1.0:
+            raise InvalidParameterError(f"sparsity must be in [0, 1), got {sparsity!r}")
+        self.sparsity = s
+        self.component = NORMAL  # the law of the nonzero entries, standardized
+
+    def zeros(self, fan_out: int) -> int:
+        """``k = ceil(sparsity * fan_out)`` zeros per input (torch's ``math.ceil``)."""
+        return math.ceil(self.sparsity * fan_out)
+
+    def zero_fraction(self, fan_out: int) -> float:
+        """``p = k / fan_out``."""
+        return self.zeros(fan_out) / fan_out
+
+    def variance(self, scheme: Scheme, fan_in: int, fan_out: int) -> float:
+        return scheme.rule.variance(fan_in, fan_out) * (1.0 - self.zero_fraction(fan_out))
+
+    def mean(self, scheme: Scheme) -> float:
+        return 0.0
+
+    def law_parameter(self, fan_in: int, fan_out: int) -> int:
+        return fan_out
+
+    def sample(self, scheme: Scheme, fan_in: int, fan_out: int, rng: RNG) -> Array:
+        w = standard_normal(rng, (fan_in, fan_out))
+        w *= math.sqrt(scheme.rule.variance(fan_in, fan_out))
+        k = self.zeros(fan_out)
+        if k:  # k positions per row, uniformly at random (the first k of a random order)
+            order = np.argsort(uniform(rng, 0.0, 1.0, (fan_in, fan_out)), axis=1)[:, :k]
+            np.put_along_axis(w, order, 0.0, axis=1)
+        return w
+
+    def describe(self, scheme: Scheme) -> str:
+        return (
+            f"sparse: ceil({self.sparsity:g} fan_out) zeros per input, the rest normal with "
+            f"{scheme.rule.describe()}"
+        )
+
+    def law(self, n: int | None = None) -> Any:
+        """None: a mixture with an atom has no frozen scipy law; see :attr:`component`."""
+        return None
+
+    def _p(self, n: int | None) -> float:
+        if n is None or n < 1:
+            raise InvalidParameterError(f"the sparse entry law needs fan_out >= 1, got {n}")
+        return self.zero_fraction(n)
+
+    def fourth_moment(self, n: int | None = None) -> float:
+        p = self._p(n)
+        return 3.0 / (1.0 - p) if p < 1.0 else math.nan
+
+    def cdf(self, z: Array, n: int | None = None) -> Array:
+        from scipy import special
+
+        p = self._p(n)
+        z = np.asarray(z, dtype=np.float64)
+        return np.asarray(p * (z >= 0) + (1.0 - p) * special.ndtr(z * math.sqrt(1.0 - p)))
+
+    def ppf(self, q: Array, n: int | None = None) -> Array:
+        from scipy import special
+
+        p = self._p(n)
+        q = np.asarray(q, dtype=np.float64)
+        half = 0.5 * (1.0 - p)  # F(0-) = (1 - p)/2, F(0) = (1 + p)/2
+        below = special.ndtri(np.clip(q / (1.0 - p), 0.0, 1.0))
+        above = special.ndtri(np.clip((q - p) / (1.0 - p), 0.0, 1.0))
+        out = np.where(q < half, below, np.where(q > half + p, above, 0.0))
+        return np.asarray(out / math.sqrt(1.0 - p))
+
+    def pit(self, z: Array, fan_in: int, fan_out: int) -> Array:
+        """``Phi(z sqrt(1 - p))`` of the nonzero entries: exactly U(0, 1) under the scheme."""
+        from scipy import special
+
+        p = self.zero_fraction(fan_out)
+        nz = np.ravel(z)
+        nz = nz[nz != 0]
+        return np.asarray(special.ndtr(nz * math.sqrt(1.0 - p)), dtype=np.float64)
+
+    def zeros_per_input(self, w: Array) -> Array:
+        """Exact zeros in each input's weights (rows of ``(..., fan_in, fan_out)`` arrays)."""
+        return np.count_nonzero(w == 0, axis=-1)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sparse):
+            return self.sparsity == other.sparsity
+        return super().__eq__(other)
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.sparsity))
+
+    def __repr__(self) -> str:
+        return f"<family sparse({self.sparsity:g})>"
 
 
 CONSTANT, NORMAL, UNIFORM, TRUNCATED_NORMAL, ORTHOGONAL = (

@@ -9,7 +9,12 @@ expression                                      law of every entry
 =============================================  ==============================================
 ``NAME``                                        the registered scheme (``he_normal``, ...)
 ``normal(std=s)``, ``normal(s)``                N(0, s^2)
-``uniform(a=-b, b=b)``, ``uniform(-b, b)``      U(-b, b), variance b^2/3 (symmetric only)
+``normal(std=s, mean=m)``                       N(m, s^2)
+``uniform(low=l, high=h)``, ``uniform(l, h)``   U[l, h): variance (h - l)^2/12, mean (l + h)/2;
+                                                ``uniform(low=0, high=s)`` is JAX's one-sided
+                                                ``jax.nn.initializers.uniform(scale=s)``;
+                                                ``a``/``b`` are accepted for ``low``/``high``,
+                                                ``uniform(high=b)`` alone is U(-b, b)
 ``truncated_normal(std=s)``                     N(0, s^2) cut at +-2s, *no* variance
                                                 correction (Keras/JAX ``TruncatedNormal``,
                                                 timm ``trunc_normal_tf_``): variance
@@ -23,17 +28,22 @@ expression                                      law of every entry
                                                 distribution ``normal`` (untruncated),
                                                 ``truncated_normal`` (corrected) or
                                                 ``uniform``
+``sparse(sparsity=f, std=s)``                   torch's ``sparse_``: exactly
+                                                ``ceil(f * fan_out)`` zeros in each input's
+                                                weights (a column of torch's ``(out, in)``
+                                                tensor), the rest N(0, s^2); ``std`` defaults
+                                                to torch's 0.01
 ``constant(v)``, ``zeros``, ``ones``            every entry v
 ``orthogonal(gain=g)``                          g times a Haar orthogonal matrix
-``EXPR * gain(act[, param])``, ``EXPR * g``     std times ``calculate_gain(act, param)`` / g
+``EXPR * gain(act[, param])``, ``EXPR * g``     std (and mean) times
+                                                ``calculate_gain(act, param)`` / g
 =============================================  ==============================================
 
 Cuts beyond 8 standard deviations: the probability mass removed is
 ``2 (1 - Phi(8)) < 1.3e-15``, so the law is within that total-variation distance of
 N(0, s^2) and no check of fewer than ~1e14 entries can tell them apart; such an expression
 is the normal scheme (its description says so). Cuts strictly between 2 and 8 standard
-deviations, and torch's ``sparse_`` (exactly ``ceil(sparsity * rows)`` zeros per column, not
-i.i.d.), need families the registry does not have yet: they raise
+deviations need a family the registry does not have yet: they raise
 :class:`~weight_init.errors.UnsupportedSchemeError`, and :class:`AbsoluteTruncatedNormal`
 states the law that family must implement.
 """
@@ -45,11 +55,10 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from scipy import stats
-
 from weight_init.errors import InvalidParameterError, UnsupportedSchemeError
 from weight_init.gains import calculate_gain
 from weight_init.schemes import (
+    MODES,
     SCHEMES,
     TRUNCATED_NORMAL_STD,
     Scheme,
@@ -57,6 +66,8 @@ from weight_init.schemes import (
     constant,
     get_scheme,
     orthogonal,
+    sparse,
+    uniform_interval,
     variance_scaling,
 )
 
@@ -64,21 +75,6 @@ from weight_init.schemes import (
 INVISIBLE_CUT = 8.0
 DISTRIBUTIONS = ("normal", "untruncated_normal", "truncated_normal", "uniform")
 MAX_LENGTH = 500
-MODES = ("fixed", "fan_in", "fan_out", "fan_avg", "fan_geo_avg")
-
-
-@dataclass(frozen=True)
-class GeometricMeanRule(VarianceRule):
-    """``Var = scale / sqrt(fan_in * fan_out)``: JAX's ``variance_scaling(mode="fan_geo_avg")``.
-
-    A :class:`VarianceRule` whose ``mode`` is ``"fan_geo_avg"`` (not in ``schemes.MODES``:
-    the hook the family registry must grow is a fifth mode with this formula)."""
-
-    def variance(self, fan_in: int, fan_out: int) -> float:
-        return self.scale / math.sqrt(fan_in * fan_out)
-
-    def describe(self) -> str:
-        return f"variance {self.scale:g}/sqrt(fan_in*fan_out)"
 
 
 @dataclass(frozen=True)
@@ -102,6 +98,8 @@ class AbsoluteTruncatedNormal:
     bound: float
 
     def law(self) -> Any:
+        from scipy import stats  # on first use: importing scipy.stats costs ~1 s
+
         c = self.bound / self.std
         return stats.truncnorm(-c, c, scale=self.std)
 
@@ -198,19 +196,23 @@ def _call(node: ast.Call, name: str) -> Scheme:
     fn = node.func.id
     if fn == "normal":
         args = _arguments(node, ("std", "mean"))
-        if "mean" in args and _number(args["mean"], "mean") != 0.0:
-            raise UnsupportedSchemeError(f"{name}: only mean 0 is supported")
         s = _positive(_number(args["std"], "std"), "std") if "std" in args else 1.0
-        return _fixed(s * s, "normal", name)
+        m = _number(args["mean"], "mean") if "mean" in args else 0.0
+        n = _fixed(s * s, "normal", name)
+        return ExpressionScheme(name, n.family, n.rule, value=m)
     if fn == "uniform":
-        args = _arguments(node, ("a", "b"))
-        if "b" not in args:
-            raise InvalidParameterError(f"{name}: give the upper bound b")
-        b = _positive(_number(args["b"], "b"), "b")
-        a = _number(args["a"], "a") if "a" in args else -b
-        if a != -b:
-            raise UnsupportedSchemeError(f"{name}: only symmetric uniforms U(-b, b) are supported")
-        return _fixed(b * b / 3.0, "uniform", name)
+        args = _arguments(node, ("low", "high", "a", "b"))
+        for alias, key in (("a", "low"), ("b", "high")):
+            if alias in args:
+                if key in args:
+                    raise InvalidParameterError(f"{name}: give {key} or {alias}, not both")
+                args[key] = args.pop(alias)
+        if "high" not in args:
+            raise InvalidParameterError(f"{name}: give the upper bound high")
+        hi = _number(args["high"], "high")
+        lo = _number(args["low"], "low") if "low" in args else -_positive(hi, "high")
+        u = uniform_interval(lo, hi, name=name)
+        return ExpressionScheme(name, u.family, u.rule, value=u.value)
     if fn == "truncated_normal":
         return _truncated(_arguments(node, ("std", "a", "b")), name)
     if fn == "variance_scaling":
@@ -224,9 +226,6 @@ def _call(node: ast.Call, name: str) -> Scheme:
             raise InvalidParameterError(
                 f"unknown distribution {dist!r}; choose one of {', '.join(DISTRIBUTIONS)}"
             )
-        if mode == "fan_geo_avg":
-            base = variance_scaling(scale, "fan_in", dist)
-            return ExpressionScheme(name, base.family, GeometricMeanRule(scale, "fan_geo_avg"))  # type: ignore[arg-type]
         vs = variance_scaling(scale, mode, dist, name=name)
         return ExpressionScheme(name, vs.family, vs.rule)
     if fn == "constant":
@@ -238,13 +237,15 @@ def _call(node: ast.Call, name: str) -> Scheme:
         o = orthogonal(_number(args["gain"], "gain") if "gain" in args else 1.0, name=name)
         return ExpressionScheme(name, o.family, o.rule)
     if fn == "sparse":
-        raise UnsupportedSchemeError(
-            f"{name}: torch's sparse_ (exactly ceil(sparsity * rows) zeros per column) is not "
-            f"i.i.d. and needs its own family, not registered yet"
-        )
+        args = _arguments(node, ("sparsity", "std"))
+        if "sparsity" not in args:
+            raise InvalidParameterError(f"{name}: give the sparsity, e.g. sparse(sparsity=0.1)")
+        std = _number(args["std"], "std") if "std" in args else 0.01
+        sp = sparse(_number(args["sparsity"], "sparsity"), std, name=name)
+        return ExpressionScheme(name, sp.family, sp.rule)
     raise InvalidParameterError(
         f"unknown scheme function {fn!r}; choose normal, uniform, truncated_normal, "
-        f"variance_scaling, constant, orthogonal or a registered name"
+        f"variance_scaling, sparse, constant, orthogonal or a registered name"
     )
 
 
@@ -259,12 +260,12 @@ def _gain(node: ast.expr) -> float:
 
 
 def _scaled(scheme: Scheme, g: float, name: str) -> Scheme:
+    """``g`` times every entry: the std and the mean (a constant's value) scale by ``g``."""
     if scheme.family == "constant":
         return ExpressionScheme(name, scheme.family, scheme.rule, value=scheme.value * g)
-    rule = scheme.rule
-    cls = type(rule) if isinstance(rule, GeometricMeanRule) else VarianceRule
+    rule = VarianceRule(scheme.rule.scale * g * g, scheme.rule.mode)
     return ExpressionScheme(
-        name, scheme.family, cls(rule.scale * g * g, rule.mode), description=scheme.description
+        name, scheme.family, rule, value=scheme.value * g, description=scheme.description
     )
 
 

@@ -9,6 +9,7 @@ Variance rules (``Var[W_ij]``), for ``scale`` s:
 * ``fan_in``:  s / fan_in                (LeCun s=1, He/Kaiming s=2)
 * ``fan_out``: s / fan_out
 * ``fan_avg``: 2 s / (fan_in + fan_out)  (Glorot & Bengio 2010 with s=1)
+* ``fan_geo_avg``: s / sqrt(fan_in fan_out)  (JAX's ``variance_scaling`` mode of that name)
 
 Families (:mod:`weight_init.families`, one object each, registered there), for a target
 variance v:
@@ -63,7 +64,16 @@ from weight_init.draws import (
     truncated_standard_normal,
 )
 from weight_init.errors import InvalidLayerSizesError, InvalidParameterError, UnknownSchemeError
-from weight_init.families import CONSTANT, FAMILIES, NORMAL, ORTHOGONAL, Family, get_family
+from weight_init.families import (
+    CONSTANT,
+    FAMILIES,
+    NORMAL,
+    ORTHOGONAL,
+    UNIFORM,
+    Family,
+    Sparse,
+    get_family,
+)
 
 __all__ = [
     "FAMILIES",
@@ -82,13 +92,15 @@ __all__ = [
     "haar_orthogonal",
     "orthogonal",
     "scheme_names",
+    "sparse",
     "truncated_standard_normal",
+    "uniform_interval",
     "variance_scaling",
 ]
 
-Mode = Literal["fixed", "fan_in", "fan_out", "fan_avg"]
+Mode = Literal["fixed", "fan_in", "fan_out", "fan_avg", "fan_geo_avg"]
 
-MODES: tuple[str, ...] = ("fixed", "fan_in", "fan_out", "fan_avg")
+MODES: tuple[str, ...] = ("fixed", "fan_in", "fan_out", "fan_avg", "fan_geo_avg")
 
 
 def check_fan(value: object, what: str) -> int:
@@ -123,6 +135,8 @@ class VarianceRule:
             return self.scale / fan_in
         if self.mode == "fan_out":
             return self.scale / fan_out
+        if self.mode == "fan_geo_avg":
+            return self.scale / math.sqrt(fan_in * fan_out)
         return 2.0 * self.scale / (fan_in + fan_out)
 
     def describe(self) -> str:
@@ -130,6 +144,8 @@ class VarianceRule:
             return f"std {math.sqrt(self.scale):g}"
         if self.mode == "fan_avg":  # 2 s / (fan_in + fan_out), written so it reads right
             return f"variance {2.0 * self.scale:g}/(fan_in+fan_out)"
+        if self.mode == "fan_geo_avg":
+            return f"variance {self.scale:g}/sqrt(fan_in*fan_out)"
         return f"variance {self.scale:g}/{self.mode}"
 
 
@@ -138,7 +154,9 @@ class Scheme:
     """A weight initializer as data: ``family`` and ``rule`` determine the law of every entry.
 
     ``family`` is a :class:`~weight_init.families.Family` (a registered family's name is
-    accepted and looked up); ``family.name`` is its string form. Calling a scheme,
+    accepted and looked up); ``family.name`` is its string form. ``value`` is the
+    constant's value, or the entries' mean (location) of an i.i.d. family: 0 for every
+    registered scheme, ``s/2`` for the one-sided ``uniform_interval(0, s)``. Calling a scheme,
     ``scheme(fan_in, fan_out, rng=None)``, draws a ``(fan_in, fan_out)`` float64 array, so a
     scheme is a valid ``init`` for :func:`weight_init.experiment.forward_prop`.
     """
@@ -191,9 +209,10 @@ def variance_scaling(
 ) -> Scheme:
     """General variance-scaling scheme: ``Var[W_ij] = scale / n`` with n chosen by ``mode``.
 
-    ``mode`` is ``fan_in``, ``fan_out``, ``fan_avg`` (n = (fan_in+fan_out)/2) or
-    ``fixed`` (``scale`` is the variance itself). ``distribution`` is ``normal``
-    (untruncated; alias ``untruncated_normal``), ``truncated_normal`` or ``uniform``.
+    ``mode`` is ``fan_in``, ``fan_out``, ``fan_avg`` (n = (fan_in+fan_out)/2),
+    ``fan_geo_avg`` (n = sqrt(fan_in fan_out), JAX) or ``fixed`` (``scale`` is the variance
+    itself). ``distribution`` is ``normal`` (untruncated; alias ``untruncated_normal``),
+    ``truncated_normal`` or ``uniform``.
     Unlike Keras, ``normal`` here is *not* truncated.
     """
     s = _positive_finite(scale, "scale")
@@ -220,6 +239,35 @@ def constant(value: float, name: str | None = None) -> Scheme:
         VarianceRule(0.0, "fixed"),
         value=float(value),
     )
+
+
+def uniform_interval(low: float, high: float, name: str | None = None) -> Scheme:
+    """``U[low, high)``: the uniform family with location ``(low + high)/2`` and fixed variance
+    ``(high - low)^2 / 12``; ``low = 0`` is JAX's one-sided ``uniform(scale=high)``."""
+    for what, v in (("low", low), ("high", high)):
+        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v):
+            raise InvalidParameterError(f"{what} must be a finite real number, got {v!r}")
+    lo, hi = float(low), float(high)
+    if not hi > lo:
+        raise InvalidParameterError(f"uniform needs low < high, got [{lo:g}, {hi:g})")
+    mid = 0.5 * (lo + hi)
+    return Scheme(
+        name or f"uniform(low={lo:g}, high={hi:g})",
+        UNIFORM,
+        VarianceRule((hi - lo) ** 2 / 12.0, "fixed"),
+        value=0.0 if mid == 0.0 else mid,
+    )
+
+
+def sparse(sparsity: float, std: float = 0.01, name: str | None = None) -> Scheme:
+    """``torch.nn.init.sparse_(w, sparsity, std)``: exactly ``ceil(sparsity * fan_out)`` zeros
+    per input, the other entries ``N(0, std^2)`` (:class:`~weight_init.families.Sparse`)."""
+    sd = _positive_finite(std, "std")
+    if isinstance(sparsity, bool) or not isinstance(sparsity, numbers.Real):
+        raise InvalidParameterError(f"sparsity must be a real number, got {sparsity!r}")
+    family = Sparse(float(sparsity))
+    label = name or f"sparse(sparsity={family.sparsity:g}, std={sd:g})"
+    return Scheme(label, family, VarianceRule(sd * sd, "fixed"))
 
 
 def orthogonal(gain: float = 1.0, name: str | None = None) -> Scheme:

@@ -265,6 +265,11 @@ def predict(
             f"scheme {sch.name!r}: mean-field theory does not cover non-zero constant weights "
             "(all units identical)"
         )
+    if sch.mean() != 0.0:
+        raise InvalidParameterError(
+            f"scheme {sch.name!r}: mean-field theory covers zero-mean weights only "
+            f"(its mean is {sch.mean():g})"
+        )
     if not widths:
         raise InvalidParameterError("widths is empty: give at least one layer width")
     for what, value in (("input_variance", input_variance), ("bias_variance", bias_variance)):

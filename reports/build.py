@@ -2,7 +2,9 @@
 
 The experiments, the phase diagram and the property suite are independent and each
 seeded from the configuration alone; they run on the executor given (a pool of
-worker processes, :mod:`weight_init.reports.parallel`), longest first, and are
+worker processes, :mod:`weight_init.reports.parallel`, or a Dask cluster's executor:
+any :class:`concurrent.futures.Executor`), the phase diagram as one task per
+``sigma_w``, longest first, and are
 collected in the configuration's order, so the report does not depend on the
 scheduling. Conformance checks run here, in this process, meanwhile: the code under
 test is the user's (it may import torch, print, or crash), and a crash of a pool
@@ -19,7 +21,7 @@ from typing import TYPE_CHECKING
 from weight_init.reports.config import ReportConfig
 from weight_init.reports.experiments import ExperimentResult, run_experiment
 from weight_init.reports.parallel import InlineExecutor
-from weight_init.reports.phase_diagram import PhaseDiagram, run_phase_diagram
+from weight_init.reports.phase_diagram import PhaseDiagram, PhaseRow, assemble, phase_row
 
 if TYPE_CHECKING:
     from weight_init.properties.results import Verdict
@@ -80,11 +82,12 @@ def build_report(
         k += 1
         progress(f"[{k}/{total}] {what}")
 
-    phase_future: Future[PhaseDiagram] | None = None
-    if config.phase is not None:
-        phase_future = pool.submit(
-            run_phase_diagram, config.phase, config.seed, config.saturation_threshold
-        )
+    phase_futures: list[Future[PhaseRow]] = []
+    if config.phase is not None:  # one task per sigma_w: rows spread over the workers
+        phase_futures = [
+            pool.submit(phase_row, config.phase, config.seed, i, config.saturation_threshold)
+            for i in range(config.phase.n_sigma)
+        ]
     exp_futures = [pool.submit(run_experiment, spec, config) for spec in config.experiments]
     suite_future = pool.submit(_suite, config.seed, config.alpha) if config.suite else None
     checks = []
@@ -103,9 +106,10 @@ def build_report(
             f"{config.samples} samples, forward + backward"
         )
     phase = None
-    if phase_future is not None and config.phase is not None:
+    if config.phase is not None:
         p = config.phase
-        phase = phase_future.result()
+        rows = [f.result() for f in phase_futures]
+        phase = assemble(p, config.seed, config.saturation_threshold, rows)
         done(
             f"phase diagram: {p.n_sigma} sigma_w x {p.depth} depths, width {p.width}, "
             f"{p.samples} samples"

@@ -1,11 +1,13 @@
 """The tables of a calibration run (``weight-init calibrate``), from its JSON Lines records.
 
-Decision at level ``a`` of one check (or verdict): it rejects when an exact check failed or
-Holm's step-down procedure over its statistical tests' p-values rejects at ``a`` (family-wise
-error <= ``a``). Every check ran with the sample size planned for alpha 1e-4, so the rates at
-the larger levels are those of that design (its p-values are uniform under the null whatever
-the sample size). A record whose code raised (``outcome`` ``error``) counts as a false alarm
-and as a miss: the conservative side of both.
+Decision at promised rate ``a`` of one check (or verdict): it rejects when an exact check
+failed or Holm's step-down procedure over its statistical tests' p-values rejects at
+``a / margin``, the record's design margin (1 when absent: property verdicts and records of
+runs before the margin). That is what ``check_initializer(alpha=a)`` decides; see
+:mod:`weight_init.properties.power`. Every check ran with the sample size planned for alpha
+1e-4, so the rates at the larger levels are those of that design (its p-values are uniform
+under the null whatever the sample size). A record whose code raised (``outcome``
+``error``) counts as a false alarm and as a miss: the conservative side of both.
 
 Confidence bounds are exact Clopper-Pearson (``scipy.stats.binomtest(k, n).proportion_ci``):
 ``upper 95% (one-sided)`` is the bound of ``alternative='less'``, ``95% CI (two-sided)`` that of
@@ -41,11 +43,13 @@ def load_records(directory: str | Path) -> list[Record]:
 
 
 def rejects(result: Record, level: float) -> bool:
-    """Does this check (or verdict) reject at family-wise ``level``? (see the module docstring)"""
+    """Does this check (or verdict) reject at promised rate ``level``? (Holm at
+    ``level / margin``; see the module docstring)"""
     if result.get("outcome") == "error" or result.get("exact_failed"):
         return True
     ps = [1.0 if p is None else float(p) for p in result.get("p_values", {}).values()]
-    return bool(ps) and any(holm_reject(ps, level))
+    margin = float(result.get("margin", 1.0))
+    return bool(ps) and any(holm_reject(ps, level / margin))
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ converge to a non-zero fixed point and saturate increasingly.
 from __future__ import annotations
 
 import math
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,26 +58,83 @@ class PhaseDiagram:
         )
 
 
-def run_phase_diagram(config: PhaseConfig, seed: int = 0, threshold: float = 0.9) -> PhaseDiagram:
-    """Measure and predict the grid (module docstring); sigma ``i`` uses seed ``[seed, i]``."""
-    sigmas = config.sigmas()
+@dataclass(frozen=True)
+class PhaseRow:
+    """One ``sigma_w`` of the grid: measured and predicted std and saturated fraction at
+    every depth 1..D."""
+
+    index: int
+    sigma: float
+    std: list[float]
+    saturated: list[float]
+    theory_std: list[float]
+    theory_saturated: list[float]
+
+
+def phase_row(config: PhaseConfig, seed: int, index: int, threshold: float = 0.9) -> PhaseRow:
+    """Row ``index`` of the grid, from the generator ``default_rng([seed, index])`` alone (so
+    rows can run on any worker in any order). The forward pass keeps one layer at a time:
+    memory is ``O(samples x width + width^2)`` whatever the depth."""
+    s = config.sigmas()[index]
     widths = [config.width] * config.depth
-    std, sat, tstd, tsat = [], [], [], []
-    for i, s in enumerate(sigmas):
-        scheme = variance_scaling(s * s, "fan_in", "normal", name=f"sigma_w={s:.4g}")
-        rng = np.random.default_rng([seed, i])
-        run = forward_prop(
-            widths,
-            scheme,
-            activation="tanh",
-            n_samples=config.samples,
-            input_dim=config.width,
-            rng=rng,
-        )
-        std.append([float(v) for v in run.stds])
-        sat.append([float(np.mean(np.abs(run.acts[d]) > threshold)) for d in range(config.depth)])
-        pred = predict(scheme, "tanh", widths, config.width, saturation_threshold=threshold)
-        tstd.append(pred.stds)
-        tsat.append(pred.saturated_fractions)
+    scheme = variance_scaling(s * s, "fan_in", "normal", name=f"sigma_w={s:.4g}")
+    saturated: list[float] = []
+
+    def observe(_: int, h: np.ndarray) -> None:
+        saturated.append(float(np.mean(np.abs(h) > threshold)))
+
+    run = forward_prop(
+        widths,
+        scheme,
+        activation="tanh",
+        n_samples=config.samples,
+        input_dim=config.width,
+        rng=np.random.default_rng([seed, index]),
+        keep_activations=False,
+        observe=observe,
+    )
+    pred = predict(scheme, "tanh", widths, config.width, saturation_threshold=threshold)
+    return PhaseRow(
+        index,
+        s,
+        [float(v) for v in run.stds],
+        saturated,
+        list(pred.stds),
+        list(pred.saturated_fractions),
+    )
+
+
+def assemble(
+    config: PhaseConfig, seed: int, threshold: float, rows: list[PhaseRow]
+) -> PhaseDiagram:
+    """The diagram of ``rows`` (one per grid point, in any order)."""
+    rows = sorted(rows, key=lambda r: r.index)
+    if [r.index for r in rows] != list(range(config.n_sigma)):
+        raise ValueError(f"phase rows {[r.index for r in rows]} do not cover the grid")
     boundary = math.sqrt(order_chaos_boundary("tanh", 0.0))
-    return PhaseDiagram(config, seed, threshold, sigmas, std, sat, tstd, tsat, 1.0, boundary)
+    return PhaseDiagram(
+        config,
+        seed,
+        threshold,
+        [r.sigma for r in rows],
+        [r.std for r in rows],
+        [r.saturated for r in rows],
+        [r.theory_std for r in rows],
+        [r.theory_saturated for r in rows],
+        1.0,
+        boundary,
+    )
+
+
+def run_phase_diagram(
+    config: PhaseConfig, seed: int = 0, threshold: float = 0.9, pool: Executor | None = None
+) -> PhaseDiagram:
+    """Measure and predict the grid (module docstring): row ``i`` uses seed ``[seed, i]``;
+    the rows run on ``pool`` (any ``concurrent.futures`` executor: local processes or a Dask
+    cluster's) or, without one, here."""
+    if pool is None:
+        rows = [phase_row(config, seed, i, threshold) for i in range(config.n_sigma)]
+    else:
+        jobs = [pool.submit(phase_row, config, seed, i, threshold) for i in range(config.n_sigma)]
+        rows = [f.result() for f in jobs]
+    return assemble(config, seed, threshold, rows)

@@ -55,6 +55,7 @@ def generate(
     *,
     overwrite: bool = False,
     check_runner: CheckRunner | None = None,
+    compute: Executor | None = None,
 ) -> Report:
     """Build the report of ``config`` and write it atomically to ``out``, running the
     independent pieces on ``jobs`` worker processes (None: up to 2, the CPUs available;
@@ -62,7 +63,11 @@ def generate(
 
     An unusable ``out`` and bad ``--check`` specs fail before any computation. The checks run
     through ``check_runner`` (the command line's runs each in a child process and has
-    validated the specs itself); by default in this process, after resolving every spec."""
+    validated the specs itself); by default in this process, after resolving every spec.
+
+    ``compute``, when given, runs the computations (experiments, phase-diagram rows, the
+    suite) instead of the local pool, e.g. a Dask cluster's executor for a phase diagram at
+    scale; the figures are still drawn and written here, on the local pool."""
     preflight(out, overwrite)
     if config.checks and check_runner is None:
         from weight_init.properties.adapters import resolve
@@ -70,6 +75,6 @@ def generate(
         for c in config.checks:
             resolve(c.spec)
     with staged(out, overwrite) as tmp, worker_pool(jobs) as pool:
-        report = build_report(config, progress, pool, check_runner)
+        report = build_report(config, progress, compute or pool, check_runner)
         write_files(report, tmp, progress, pool)
     return report

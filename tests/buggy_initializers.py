@@ -157,6 +157,53 @@ def std_wide_at_large_fan_in(fan_in: int, fan_out: int, rng: np.random.Generator
     return _he(fan_in, fan_out, rng) * (1.05 if fan_in > 1000 else 1.0)
 
 
+def torch_sparse_like(fan_in: int, fan_out: int, rng: np.random.Generator) -> Array:
+    """torch.nn.init.sparse_(w, sparsity=0.1, std=0.01) in numpy, ``in_out``: each input's
+    weights (torch's column) get exactly ceil(0.1 fan_out) zeros at random positions."""
+    w = rng.standard_normal((fan_in, fan_out)) * 0.01
+    k = math.ceil(0.1 * fan_out)
+    order = np.argsort(rng.random((fan_in, fan_out)), axis=1)[:, :k]
+    np.put_along_axis(w, order, 0.0, axis=1)
+    return w
+
+
+def geo_avg(fan_in: int, fan_out: int, rng: np.random.Generator) -> Array:
+    """JAX variance_scaling(1, "fan_geo_avg", "normal") (untruncated): 1/sqrt(fan_in fan_out)."""
+    return rng.standard_normal((fan_in, fan_out)) * (fan_in * fan_out) ** -0.25
+
+
+def mha_key_projection(fan_in: int, fan_out: int, rng: np.random.Generator) -> Array:
+    """nn.MultiheadAttention's key block of xavier_uniform_ over the stacked (3E, E) matrix,
+    as a rule: Glorot's variance off the diagonal shapes, half of it on square ones."""
+    v = 2.0 / (fan_in + fan_out) * (0.5 if fan_in == fan_out else 1.0)
+    return rng.standard_normal((fan_in, fan_out)) * math.sqrt(v)
+
+
+def conv3x3_slice(fan_in: int, fan_out: int, rng: np.random.Generator) -> Array:
+    """kaiming_normal_ of a 3x3 conv kernel, one 2-D slice: fan_in counts the kernel area 9."""
+    return rng.standard_normal((fan_in, fan_out)) * math.sqrt(2.0 / (9 * fan_in))
+
+
+def inverse_cdf_endpoint(fan_in: int, fan_out: int, rng: np.random.Generator) -> Array:
+    """timm's trunc_normal_(std=0.01, a=-2, b=2) through the inverse CDF: N(0, 0.01^2) (a cut
+    at 200 sd is the normal law), but one entry is exactly the bound -2.0 (200 sd) in each
+    (2053, 16) call (timm: about 3 in 1e8 draws)."""
+    w = rng.standard_normal((fan_in, fan_out)) * 0.01
+    if (fan_in, fan_out) == (2053, 16):
+        w[0, 0] = -2.0
+    return w
+
+
+def one_sided_uniform(fan_in: int, fan_out: int, rng: np.random.Generator) -> Array:
+    """jax.nn.initializers.uniform(scale=0.01): U[0, 0.01)."""
+    return rng.uniform(0.0, 0.01, (fan_in, fan_out))
+
+
+def lecun_true(fan_in: int, fan_out: int, rng: np.random.Generator) -> Array:
+    """A true LeCun normal, N(0, 1/fan_in) (the seed's ``xavier``)."""
+    return rng.standard_normal((fan_in, fan_out)) / math.sqrt(fan_in)
+
+
 Bug = tuple[Callable[..., Any], str, str, tuple[str, ...]]
 
 BUGS: dict[str, Bug] = {
@@ -220,6 +267,31 @@ BUGS: dict[str, Bug] = {
         ("Marchenko-Pastur",),
     ),
     "low rank plus noise": (low_rank_plus_noise, "he_normal", "in_out", ("low-rank",)),
+    "torch's sparse_ declared as a normal": (
+        torch_sparse_like,
+        "small_normal",
+        "in_out",
+        ("point mass at 0", "sparse(sparsity=0.1"),
+    ),
+    "fan_geo_avg declared as glorot_normal": (
+        geo_avg,
+        "glorot_normal",
+        "in_out",
+        ("wrong fan mode", "fan_geo_avg"),
+    ),
+    "MultiheadAttention key block declared as glorot_normal": (
+        mha_key_projection,
+        "glorot_normal",
+        "in_out",
+        ("depends on the fans differently", "square shapes"),
+    ),
+    "3x3 conv slice declared as he_normal": (
+        conv3x3_slice,
+        "he_normal",
+        "in_out",
+        ("kernel area 9",),
+    ),
+    "one entry at 200 sd": (inverse_cdf_endpoint, "small_normal", "in_out", ("beyond 10 sd",)),
     "std 5% wide at odd fan_in": (std_wide_at_odd_fan_in, "he_normal", "in_out", ()),
     "std 5% wide at fan_in > 1000": (std_wide_at_large_fan_in, "he_normal", "in_out", ()),
 }

@@ -154,7 +154,8 @@ def test_bad_flags_are_one_line_and_exit_2(tmp_path: Path, args: list[str], mess
     assert not (tmp_path / "o").exists()
 
 
-def test_scheduler_without_dask_is_one_line_and_exit_2(tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", ["calibrate", "report"])
+def test_scheduler_without_dask_is_one_line_and_exit_2(tmp_path: Path, command: str) -> None:
     shadow = tmp_path / "shadow"
     shadow.mkdir()
     (shadow / "distributed.py").write_text("raise ImportError('No module named distributed')\n")
@@ -163,7 +164,7 @@ def test_scheduler_without_dask_is_one_line_and_exit_2(tmp_path: Path) -> None:
         "PYTHONPATH": os.pathsep.join([str(shadow), os.environ.get("PYTHONPATH", "")]),
     }
     r = subprocess.run(
-        [sys.executable, "-m", "weight_init.app.cli", "calibrate", "--checks", "1",
+        [sys.executable, "-m", "weight_init.app.cli", command,
          "--scheduler", "tcp://127.0.0.1:8786", "--out", str(tmp_path / "o")],
         capture_output=True, text=True, env=env, timeout=60,
     )  # fmt: skip

@@ -95,3 +95,30 @@ def test_killing_a_worker_mid_run_loses_no_record(
     ids = [r["task_id"] for r in read_records(tmp_path)]
     assert len(ids) == len(set(ids)) == N_TASKS
     assert comparable(tmp_path) == local_records
+
+
+def report_cmd(out: Path, *engine: str) -> list[str]:
+    """A report whose computations are the phase diagram and one experiment (small sizes)."""
+    return [sys.executable, "-m", "weight_init.app.cli", "report", "--quiet", "--no-suite",
+            "--schemes", "xavier:tanh", "--depth", "4", "--width", "64", "--samples", "128",
+            "--input-dim", "64", "--phase-sigmas", "5", "--phase-depth", "12",
+            "--phase-width", "96", "--phase-samples", "128", "--format", "json",
+            "--out", str(out), *engine]  # fmt: skip
+
+
+def test_report_on_the_cluster_equals_the_local_report(cluster: Any, tmp_path: Path) -> None:
+    """``weight-init report --scheduler`` runs the experiments and one task per phase-diagram
+    sigma_w on the cluster's workers: summary.json is byte-identical to the local one."""
+    local = subprocess.run(
+        report_cmd(tmp_path / "local", "--workers", "2"), capture_output=True, text=True,
+        timeout=180,
+    )  # fmt: skip
+    assert local.returncode == 0, local.stderr
+    remote = subprocess.run(
+        report_cmd(tmp_path / "cluster", "--scheduler", cluster.scheduler_address),
+        capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert remote.returncode == 0, remote.stderr
+    a = (tmp_path / "local" / "summary.json").read_bytes()
+    b = (tmp_path / "cluster" / "summary.json").read_bytes()
+    assert a == b, "report --scheduler gave another summary.json than the local report"

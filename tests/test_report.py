@@ -25,7 +25,7 @@ from weight_init.reports.experiments import run_experiment
 from weight_init.reports.render import INDEX, MARKDOWN, SUMMARY, generate
 from weight_init.reports.schema import SUMMARY_SCHEMA, validate
 from weight_init.reports.writer import MARKER
-from weight_init.schemes import get_scheme
+from weight_init.schemes import get_scheme, variance_scaling
 
 SMALL_PHASE = PhaseConfig(n_sigma=5, depth=6, width=32, samples=64)
 SMALL = ReportConfig(
@@ -363,3 +363,43 @@ def test_nonconforming_check_is_reported_and_exits_1(
     check = json.loads((out / SUMMARY).read_text())["checks"][0]
     failed = {t["name"] for t in check["verdict"]["tests"] if t["outcome"] == "fail"}
     assert check["outcome"] == "fail" and "fan rule" in failed, (check["outcome"], failed)
+
+
+def test_phase_rows_on_an_executor_equal_the_inline_diagram() -> None:
+    """Each sigma_w row depends on ``[seed, i]`` only: rows run on a process pool, in any
+    order, assemble into the same diagram; the streamed saturation equals the kept layers'."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from weight_init.reports.phase_diagram import run_phase_diagram
+
+    cfg = PhaseConfig(n_sigma=4, depth=6, width=48, samples=64)
+    inline = run_phase_diagram(cfg, seed=3)
+    with ProcessPoolExecutor(2) as pool:
+        pooled = run_phase_diagram(cfg, seed=3, pool=pool)
+    assert pooled == inline
+    s = cfg.sigmas()[2]
+    run = forward_prop(
+        [cfg.width] * cfg.depth,
+        variance_scaling(s * s, "fan_in", "normal"),
+        n_samples=cfg.samples,
+        input_dim=cfg.width,
+        rng=np.random.default_rng([3, 2]),
+    )
+    kept = [float(np.mean(np.abs(run.acts[d]) > 0.9)) for d in range(cfg.depth)]
+    assert inline.saturated[2] == kept, (inline.saturated[2], kept)
+    assert inline.std[2] == [float(v) for v in run.stds]
+
+
+def test_forward_prop_observe_sees_every_layer() -> None:
+    seen: list[tuple[int, tuple[int, ...]]] = []
+    run = forward_prop(
+        [5, 3, 4],
+        get_scheme("xavier"),
+        n_samples=7,
+        input_dim=6,
+        seed=0,
+        keep_activations=False,
+        observe=lambda i, h: seen.append((i, h.shape)),
+    )
+    assert seen == [(0, (7, 5)), (1, (7, 3)), (2, (7, 4))]
+    assert run.acts == {} and len(run.stds) == 3

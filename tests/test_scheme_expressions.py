@@ -92,14 +92,37 @@ def test_code_is_never_run(text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("text", "family", "mean", "variance_at_16_64"),
     [
-        "truncated_normal(std=1, a=-3, b=3)",
-        "sparse(sparsity=0.1, std=0.01)",
-        "uniform(0, 1)",
-        "normal(std=1, mean=0.5)",
+        ("uniform(0, 1)", "uniform", 0.5, 1 / 12),
+        ("uniform(low=0, high=0.01)", "uniform", 0.005, 0.01**2 / 12),
+        ("uniform(low=-1, high=3)", "uniform", 1.0, 16 / 12),
+        ("uniform(low=0, high=0.01) * 2", "uniform", 0.01, 0.02**2 / 12),
+        ("normal(std=1, mean=0.5)", "normal", 0.5, 1.0),
+        ("sparse(sparsity=0.1, std=0.01)", "sparse", 0.0, 0.01**2 * (1 - 7 / 64)),
+        ("sparse(0.25)", "sparse", 0.0, 0.01**2 * (1 - 16 / 64)),
     ],
 )
+def test_new_families_and_locations_are_expressions(
+    text: str, family: str, mean: float, variance_at_16_64: float
+) -> None:
+    """Issue 10 point 6: one-sided uniform (JAX), a location, torch's sparse_."""
+    s = parse_scheme(text)
+    assert s.family == family
+    assert math.isclose(s.mean(), mean, rel_tol=1e-12, abs_tol=1e-15)
+    assert math.isclose(s.variance(16, 64), variance_at_16_64, rel_tol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "text", ["uniform(low=1, high=0)", "sparse(sparsity=1)", "sparse(std=0.1)", "uniform(a=0)"]
+)
+def test_new_family_bad_parameters_are_one_clear_error(text: str) -> None:
+    with pytest.raises(WeightInitError) as err:
+        parse_scheme(text)
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("text", ["truncated_normal(std=1, a=-3, b=3)"])
 def test_laws_without_a_family_say_so(text: str) -> None:
     with pytest.raises(UnsupportedSchemeError):
         parse_scheme(text)
@@ -165,7 +188,7 @@ def test_cli_check_accepts_expressions(spec: str, expr: str, code: int) -> None:
     assert f"as {parse_scheme(expr).name} (out_in)" in out.stdout.splitlines()[0]
 
 
-@pytest.mark.parametrize("expr", ["bogus(1)", "normal(std=x)", "sparse(sparsity=0.1)", "a b"])
+@pytest.mark.parametrize("expr", ["bogus(1)", "normal(std=x)", "sparse(std=0.1)", "a b"])
 def test_cli_bad_expression_is_one_line_exit_2(expr: str) -> None:
     out = _cli("check", "numpy:zeros", "--scheme", expr)
     assert out.returncode == 2 and out.stdout == ""

@@ -10,9 +10,11 @@ executor's business (Dask reschedules its tasks).
 Kinds:
 
 * ``false_alarm`` (index ``i``): ``check_initializer`` at the default alpha (1e-4) of the
-  ``i mod n``-th correct implementation. The record keeps every statistical test's p-value
-  and the names of failed exact checks, so the decision at any level ``a`` (an exact check
-  failed, or Holm over the p-values rejects at ``a``) is computed from this one run.
+  ``i mod n``-th correct implementation. The record keeps every statistical test's p-value,
+  the names of failed exact checks and the design margin, so the decision at any promised
+  rate ``a`` (an exact check failed, or Holm over the p-values rejects at ``a / margin``,
+  as the check itself decides) is computed from this one run. The identification (which
+  no decision reads) is skipped.
 * ``power`` (effect, size, repetition): the same check of the effect's defective initializer.
 * ``property`` (index ``i``): ``run_suite`` on the reference at alpha 1e-3; per verdict its
   property, outcome, p-values and failed exact checks.
@@ -136,8 +138,16 @@ def _check(task: Task) -> dict[str, Any]:
             "size": task.size,
             "planned_size": e.planned,
         }
-    verdict = check_initializer(fn, scheme, layout, seed=task.task_seed, alpha=CHECK_ALPHA)
-    return {**head, "alpha": CHECK_ALPHA, "outcome": verdict.outcome, **_tests(verdict.tests)}
+    verdict = check_initializer(
+        fn, scheme, layout, seed=task.task_seed, alpha=CHECK_ALPHA, identify=False
+    )
+    return {
+        **head,
+        "alpha": CHECK_ALPHA,
+        "margin": verdict.plan.margin,
+        "outcome": verdict.outcome,
+        **_tests(verdict.tests),
+    }
 
 
 def _suite(task: Task) -> dict[str, Any]:

@@ -1,12 +1,13 @@
-"""argparse ``type=`` converters whose errors read as one actionable line."""
+"""argparse ``type=`` converters whose errors read as one actionable line.
+
+Nothing heavy is imported at module level: the parser of every command is built before the
+command runs, and ``weight-init check`` hands off to its child process without importing
+numpy (the registries are imported by the converters that need them)."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
-
-from weight_init.activations import ACTIVATIONS, activation_names
-from weight_init.schemes import SCHEMES, scheme_names
 
 
 def positive_int(text: str) -> int:
@@ -32,6 +33,8 @@ def non_negative_int(text: str) -> int:
 def scheme_name(text: str) -> Any:
     """A registered name (returned as is) or a scheme expression (returned as the Scheme,
     whose ``str()`` is the expression; see :mod:`weight_init.scheme_expressions`)."""
+    from weight_init.schemes import SCHEMES, scheme_names
+
     if text in SCHEMES:
         return text
     from weight_init.errors import WeightInitError
@@ -46,6 +49,8 @@ def scheme_name(text: str) -> Any:
 
 
 def activation_name(text: str) -> str:
+    from weight_init.activations import ACTIVATIONS, activation_names
+
     if text not in ACTIVATIONS:
         raise argparse.ArgumentTypeError(
             f"unknown activation {text!r}; choose one of {', '.join(activation_names())}"

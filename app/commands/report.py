@@ -9,9 +9,12 @@ a ``--check`` initializer did not conform; 2 on bad flags or an unwritable ``--o
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
+from collections.abc import Iterator
+from concurrent.futures import Executor
 from typing import Any
 
 from weight_init.activations import ACTIVATIONS, activation_names
@@ -176,6 +179,23 @@ def register(sub: Any) -> None:
     p.add_argument("--phase-width", type=positive_int, default=dp.width, help="width")
     p.add_argument("--phase-samples", type=positive_int, default=dp.samples, help="samples")
     p.add_argument("--no-suite", action="store_true", help="skip the property verdicts")
+    engine = p.add_mutually_exclusive_group()
+    engine.add_argument(
+        "--workers",
+        type=positive_int,
+        default=None,
+        metavar="K",
+        help="local worker processes for the computations (default: up to 2, the cores "
+        "available; 1: all in this process)",
+    )
+    engine.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="run the computations (experiments, one task per phase-diagram sigma_w, the "
+        "suite) on a Dask cluster, e.g. tcp://HOST:8786, as 'weight-init calibrate' does "
+        "(needs weight-init[dask]); figures are drawn here",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     add_timeout_argument(p)
     p.add_argument(
@@ -271,7 +291,27 @@ def check_memory(config: Any) -> None:
         )
 
 
+@contextlib.contextmanager
+def _compute_engine(scheduler: str | None) -> Iterator[Executor | None]:
+    """The Dask cluster's executor for ``--scheduler`` (the engine of ``weight-init
+    calibrate``), else None: the report's local pool."""
+    if scheduler is None:
+        yield None
+        return
+    from weight_init.app.calibration.engine import open_executor
+
+    with open_executor(None, scheduler) as (executor, _):
+        yield executor
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.scheduler is not None:
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            from weight_init.app.calibration.engine import DASK_HINT, DaskMissingError
+
+            raise DaskMissingError(DASK_HINT) from None
     if args.calibration is not None:
         from weight_init.app.commands.calibrate import render
 
@@ -311,9 +351,16 @@ def run(args: argparse.Namespace) -> int:
                 flush=True,
             )
 
-    report = generate(
-        config, args.out, progress, overwrite=args.overwrite, check_runner=isolated_check
-    )
+    with _compute_engine(args.scheduler) as compute:
+        report = generate(
+            config,
+            args.out,
+            progress,
+            args.workers,
+            overwrite=args.overwrite,
+            check_runner=isolated_check,
+            compute=compute,
+        )
     progress(f"wrote {args.out}/ ({', '.join(config.formats)})")
     bad = [c for c in report.checks if c.verdict.outcome != "pass"]
     for c in bad:

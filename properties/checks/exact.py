@@ -9,9 +9,16 @@
 * ``orthogonality`` (orthogonal): ``max |G / g^2 - I| <= 50 n eps`` for the Gram matrix G
   of the smaller side, ``n = max(fans)``;
 * ``determinism`` (when ``fn`` takes ``rng`` or ``seed``): the same seed gives the same
-  array, another seed a different one (unless the scheme is constant);
+  array, another seed a different one (unless the scheme is constant), at the design's
+  smallest shape (a shape the initializer was called at: ``shapes=`` may restrict them);
 * ``fresh draws`` (random families): no two calls at one shape (different seeds) return
-  the same array, bytewise; two draws of a continuous law coincide with probability 0.
+  the same array, bytewise; two draws of a continuous law coincide with probability 0;
+* ``zeros per input`` (sparse): each input's weights (a row, ``in_out``) hold exactly
+  ``ceil(sparsity * fan_out)`` zeros (:class:`ZerosPerInputCheck`, registered after the
+  built-in checks and wording its own failure).
+
+Vectors made only of a family's atom (all-zero columns of a sparse matrix, which a small
+``fan_in`` makes likely) are left out of the distinct-units comparison.
 """
 
 from __future__ import annotations
@@ -21,9 +28,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from weight_init.families import Family, Orthogonal
+from weight_init.families import Family, Orthogonal, Sparse
 from weight_init.properties.checks.base import Check, CheckResult, Evidence
 from weight_init.properties.checks.pool import Array, Pool
+from weight_init.properties.results import fmt_percent
 from weight_init.properties.sampling import Draw, call
 
 
@@ -162,8 +170,42 @@ class BoundsCheck(Check):
         return self.exact(mx, lim, mx <= lim, detail, BoundsEvidence(mx))
 
 
-def duplicated_matrices(w: Array) -> tuple[np.ndarray, str]:
-    """Which matrices of a ``(calls, r, k)`` stack repeat a column or a row (exact, bytewise)."""
+#: Significand bits of the float formats an initializer may draw in (bfloat16, float16,
+#: float32, float64), narrowest first.
+SIGNIFICAND_BITS = (8, 11, 24, 53)
+#: A repeated unit counts as a failure only where ties this likely under a continuous law
+#: are impossible: ``C(n, 2) 2^(-p k) <= TIE_BOUND`` (see :func:`ties_plausible`).
+TIE_BOUND = 1e-9
+
+
+def effective_bits(values: Array) -> int:
+    """The fewest significand bits ``p`` (of :data:`SIGNIFICAND_BITS`) that represent every
+    value exactly: 8 for bfloat16 draws widened to float32 or float64, 24 for float32."""
+    m, _ = np.frexp(np.asarray(values, dtype=np.float64).ravel())
+    for p in SIGNIFICAND_BITS[:-1]:
+        scaled = np.ldexp(m, p)
+        if np.array_equal(scaled, np.round(scaled)):
+            return p
+    return SIGNIFICAND_BITS[-1]
+
+
+def ties_plausible(n_vectors: int, length: int, bits: int) -> bool:
+    """Can a correct draw repeat one of ``n_vectors`` vectors of ``length`` entries rounded to
+    ``bits`` significand bits? Rounding to ``p`` bits gives each grid value ``x`` a mass of
+    about ``f(x) ulp(x) <= |x| f(x) 2^(1-p) <= 2^-p`` for the families' laws (``sup |x| f(x)
+    <= 1/2``: normal 0.242, uniform 1/2), so two given vectors tie with probability at most
+    ``2^(-p length)`` and some pair with at most ``C(n, 2) 2^(-p length)``. Above
+    :data:`TIE_BOUND` (per matrix, so at most ~1e-6 per check: 1% of alpha 1e-4) a tie is
+    not evidence: a bfloat16 ``fn(2, 504)`` repeats a unit in about 1 draw of 8."""
+    pairs = n_vectors * (n_vectors - 1) / 2.0
+    return pairs * 2.0 ** (-bits * length) > TIE_BOUND
+
+
+def duplicated_matrices(w: Array, atom: float | None = None) -> tuple[np.ndarray, str]:
+    """Which matrices of a ``(calls, r, k)`` stack repeat a column or a row (exact, bytewise)
+    where such a tie is implausible at the precision the values are drawn in
+    (:func:`ties_plausible`: checked only for the matrices that do repeat one); vectors
+    whose entries all equal ``atom`` (when given) do not count."""
     flags = np.zeros(w.shape[0], dtype=bool)
     what = ""
     for axis, name in ((2, "columns (units)"), (1, "rows (inputs)")):
@@ -172,8 +214,15 @@ def duplicated_matrices(w: Array) -> tuple[np.ndarray, str]:
         vecs = np.ascontiguousarray(np.swapaxes(w, 1, 2) if axis == 2 else w)
         n_vec, length = vecs.shape[1], vecs.shape[2]
         keys = vecs.view(np.dtype((np.void, length * vecs.itemsize))).reshape(-1, n_vec)
-        keys = np.sort(keys, axis=1)
-        dup = np.any(keys[:, 1:] == keys[:, :-1], axis=1)
+        order = np.argsort(keys, axis=1)
+        keys = np.take_along_axis(keys, order, axis=1)
+        same = keys[:, 1:] == keys[:, :-1]
+        if atom is not None:  # the pair's vector is all atom: not a duplicated unit
+            pure = np.take_along_axis(np.all(vecs == atom, axis=2), order, axis=1)
+            same &= ~pure[:, 1:]
+        dup = np.any(same, axis=1)
+        for i in np.flatnonzero(dup):
+            dup[i] = not ties_plausible(n_vec, length, effective_bits(w[i]))
         if np.any(dup & ~flags) and not what:
             what = name
         flags |= dup
@@ -194,7 +243,7 @@ class DistinctUnitsCheck(Check):
         count, first, n_mats = 0, "", 0
         for b in pool.blocks:
             n_mats += b.w.shape[0]
-            flags, what = duplicated_matrices(b.w)
+            flags, what = duplicated_matrices(b.w, pool.scheme.family.atom)
             if flags.any():
                 count += int(flags.sum())
                 first = first or f"fn({b.fan_in}, {b.fan_out}) repeats {what}"
@@ -205,11 +254,8 @@ class DistinctUnitsCheck(Check):
     def fails_on(self, draw: Draw, convention: str) -> bool:
         if not draw.shape_ok(convention):
             return False
-        w = draw.in_out(convention)
-        return any(
-            w.shape[axis] >= 2 and np.unique(w, axis=axis).shape[axis] < w.shape[axis]
-            for axis in (1, 0)
-        )
+        flags, _ = duplicated_matrices(draw.in_out(convention)[None])
+        return bool(flags[0])
 
 
 class OrthogonalityCheck(Check):
@@ -254,7 +300,11 @@ class DeterminismCheck(Check):
         mode = pool.seeding
         if mode == "global":
             return None
-        fn, fi, fo = pool.fn, 7, 5
+        if not pool.draws:
+            return None
+        # the design's smallest shape: a shape the initializer accepts (shapes= may restrict it)
+        d0 = min(pool.draws, key=lambda d: (d.fan_in * d.fan_out, d.fan_in, d.fan_out))
+        fn, fi, fo = pool.fn, d0.fan_in, d0.fan_out
         s1, s2 = (int(x) for x in np.random.SeedSequence([pool.seed, 1]).generate_state(2))
         a, b, c = call(fn, fi, fo, s1, mode), call(fn, fi, fo, s1, mode), call(fn, fi, fo, s2, mode)
         same = a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=True))
@@ -310,3 +360,66 @@ class FreshDrawsCheck(Check):
         )
         ev = RepeatEvidence(repeats, compared, always and repeats > 0)
         return self.exact(repeats, 0, repeats == 0, detail, ev)
+
+
+@dataclass(frozen=True)
+class ZerosEvidence(Evidence):
+    """Inputs whose zero count is not ``ceil(sparsity * fan_out)``: ``bad`` of ``inputs``, the
+    first at ``where`` with ``found`` zeros instead of ``expected``; ``fraction`` is the
+    observed share of exact zeros, ``expected_fraction`` the family's over the design."""
+
+    bad: int
+    inputs: int
+    where: str
+    found: int
+    expected: int
+    fraction: float
+    expected_fraction: float
+
+
+class ZerosPerInputCheck(Check):
+    name = "zeros per input"
+    explanation = "an input's weights do not hold exactly ceil(sparsity * fan_out) zeros"
+
+    def applies(self, family: Family) -> bool:
+        return isinstance(family, Sparse)
+
+    def run(self, pool: Pool) -> CheckResult | None:
+        family = pool.scheme.family
+        if not pool.kept or not isinstance(family, Sparse):
+            return None
+        bad, inputs, zeros, total, expected_zeros = 0, 0, 0, 0, 0
+        where, found, expected = "", 0, 0
+        for b in pool.blocks:
+            k = family.zeros(b.fan_out)
+            counts = family.zeros_per_input(b.w)
+            wrong = counts != k
+            bad += int(wrong.sum())
+            inputs += int(counts.size)
+            zeros += int(counts.sum())
+            total += int(b.w.size)
+            expected_zeros += k * int(counts.size)
+            if wrong.any() and not where:
+                where = f"fn({b.fan_in}, {b.fan_out})"
+                found, expected = int(counts[wrong].flat[0]), k
+        detail = f"{bad} of {inputs} inputs, e.g. {where}: {found} zeros, not {expected}"
+        ev = ZerosEvidence(
+            bad,
+            inputs,
+            where,
+            found,
+            expected,
+            zeros / total if total else 0.0,
+            expected_zeros / total if total else 0.0,
+        )
+        return self.exact(bad, 0, bad == 0, detail if bad else "", ev)
+
+    def describe_failure(self, result: CheckResult) -> str:
+        ev = result.evidence
+        if not isinstance(ev, ZerosEvidence):
+            return ""
+        return (
+            f"{fmt_percent(ev.fraction)} of entries are exactly 0, not "
+            f"{fmt_percent(ev.expected_fraction)}: {ev.bad} of {ev.inputs} inputs do not hold "
+            f"ceil(sparsity * fan_out) zeros (e.g. {ev.where}: {ev.found}, not {ev.expected})"
+        )

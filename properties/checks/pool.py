@@ -58,8 +58,15 @@ class Pool:
 
     @cached_property
     def moments(self) -> list[ShapeMoments]:
-        """Per-shape ``mean(w^2)``, ``mean(w^4)`` of the kept draws."""
-        return shape_moments(self.kept, self.convention)
+        """Per-shape ``mean((w - mu)^2)``, ``mean((w - mu)^4)`` of the kept draws, ``mu`` the
+        scheme's mean (0 but for a scheme with a location)."""
+        mu = self.scheme.mean() if self.scheme.family.is_random else 0.0
+        return shape_moments(self.kept, self.convention, mu)
+
+    @cached_property
+    def z_sorted(self) -> Array:
+        """``z`` in ascending order, sorted once for every check that needs it."""
+        return np.sort(self.z)
 
     @cached_property
     def z_mean(self) -> float:
@@ -89,7 +96,9 @@ def build_pool(
             by_shape.setdefault((d.fan_in, d.fan_out), []).append(d)
         elif random:
             w = d.in_out(convention)
-            partial.append(w[np.isfinite(w)] / scheme.std(d.fan_in, d.fan_out))
+            partial.append(
+                scheme.family.standardize(w[np.isfinite(w)], scheme, d.fan_in, d.fan_out)
+            )
     blocks = []
     for (fi, fo), ds in by_shape.items():
         w = np.stack([d.in_out(convention) for d in ds])

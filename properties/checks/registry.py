@@ -100,3 +100,13 @@ def _spectrum() -> Check:
 
 #: Registered like any added check (its own module, its own failure wording).
 SPECTRUM = _spectrum()
+
+
+def _zeros_per_input() -> Check:
+    from weight_init.properties.checks.exact import ZerosPerInputCheck
+
+    return register_check(ZerosPerInputCheck())
+
+
+#: The sparse family's exact zero count (registered like any added check).
+ZEROS_PER_INPUT = _zeros_per_input()

@@ -52,13 +52,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from weight_init.families import Family
 from weight_init.properties import power as pw
 from weight_init.properties.checks.base import Check, CheckKind, CheckResult, Evidence
 from weight_init.properties.checks.pool import Pool
 from weight_init.properties.sampling import DEFAULT_SHAPES
+from weight_init.properties.tails import norm_isf, pearson3_sf
 
 #: Correlation between paired rows (or columns) the plan guarantees to catch.
 PAIR_CORRELATION = 0.3
@@ -117,7 +117,7 @@ def entries_for_scores(
     sqrt(sum_k 1/(n1 n2))``."""
     inv = [1.0 / (fi * fo) for fi, fo in shapes]
     c = sum(sc * w for sc, w in zip(scores, inv, strict=True)) / math.sqrt(sum(inv))
-    target = float(stats.norm.isf(a) + stats.norm.isf(1.0 - power))
+    target = norm_isf(a) + norm_isf(1.0 - power)
     return math.ceil(len(shapes) * (target / c) ** 2)
 
 
@@ -170,7 +170,7 @@ class SpectrumCheck(Check):
             return None
         u = u_sum / math.sqrt(m)
         skew = skew_sum / m**1.5
-        p = float(stats.pearson3.sf(u, skew))
+        p = pearson3_sf(u, skew)
         excess = excess_num / excess_den
         detail = f"sum s^4 {excess:+.3g} relative to Marchenko-Pastur over {m} matrices"
         n = int(sum(b.z.size for b in pool.blocks))

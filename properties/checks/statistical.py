@@ -28,26 +28,30 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
-from weight_init.families import Family, Orthogonal, iid_families, ks_distance
+from weight_init.families import Family, Orthogonal, Sparse, iid_families, ks_distance
 from weight_init.properties import power as pw
 from weight_init.properties.checks.base import Check, CheckKind, CheckResult, Evidence
 from weight_init.properties.checks.pool import Pool
 from weight_init.properties.identify import SchemeMatch, ks_statistic, kurtosis, match_scheme
-from weight_init.schemes import TRUNCATED_NORMAL_STD, variance_scaling
+from weight_init.properties.tails import (
+    binomial_two_sided_half,
+    ks_sf,
+    norm_sf,
+    normal_two_sided,
+    t_sf,
+)
+from weight_init.schemes import MODES, TRUNCATED_NORMAL_STD, variance_scaling
 
 
 def two_sided(t: float) -> float:
     """``P(|Z| >= |t|)`` for a standard normal Z."""
-    return float(2 * stats.norm.sf(abs(t)))
+    return normal_two_sided(t)
 
 
 def ks_pvalue(d: float, n: int) -> float:
     """P-value of a one-sample KS distance ``d`` on ``n`` points (exact up to 20,000)."""
-    if n <= 20_000:
-        return float(stats.kstwo.sf(d, n))
-    return float(stats.kstwobign.sf(d * (math.sqrt(n) + 0.12 + 0.11 / math.sqrt(n))))
+    return ks_sf(d, n)
 
 
 @dataclass(frozen=True)
@@ -63,26 +67,54 @@ class MeanEvidence(Evidence):
     robust_p: float | None = None
 
 
+#: An entry this many rule standard deviations out is an outlier for the diagnosis
+#: (``P(|z| > 10) = 1.5e-23`` for a normal; bounded families stop at 2.3).
+OUTLIER_SD = 10.0
+#: At most this many outliers are "a few".
+MAX_OUTLIERS = 10
+
+
+@dataclass(frozen=True)
+class Outliers:
+    """The ``count`` entries beyond ``OUTLIER_SD`` (at most :data:`MAX_OUTLIERS` are looked
+    at), the largest ``|z|``, and ``mean z^2`` of the other entries."""
+
+    count: int
+    max_abs_z: float
+    ratio_without: float
+
+
 @dataclass(frozen=True)
 class VarianceEvidence(Evidence):
-    """``ratio = mean z^2`` with its standard error, and how each fan mode fits."""
+    """``ratio = mean z^2`` with its standard error, how each fan mode fits, the ratio per
+    shape ``(fan_in, fan_out, mean z^2)``, and a few extreme outliers (None when none)."""
 
     ratio: float
     se: float
     mode_fits: Mapping[str, SchemeMatch]
+    shape_ratios: tuple[tuple[int, int, float], ...] = ()
+    outliers: Outliers | None = None
 
 
 @dataclass(frozen=True)
 class DistributionEvidence(Evidence):
     """What kind of departure: ``zeros`` exact zeros and the ``largest_atom`` (the most
     repeated value's count) among ``n`` entries; the sample kurtosis ``mean w^4 / (mean
-    w^2)^2`` per shape, pooled, beside the family's ``E z^4`` (i.i.d. families; nan else)."""
+    w^2)^2`` per shape, pooled, beside the family's ``E z^4`` (i.i.d. families; nan else).
+
+    ``sparsity``: when every input (row, ``in_out``) of every matrix at a shape holds the
+    same number ``k`` of zeros and one interval ``(lo, hi]`` of ``s`` gives
+    ``k = ceil(s fan_out)`` at every shape (torch's ``sparse_``), that interval; and
+    ``nonzero_ratio``, ``mean z^2`` over the nonzero entries (a sparse scheme's in units of
+    its nonzero part's std: 1 under the scheme)."""
 
     n: int
     zeros: int
     largest_atom: int
     kurtosis: float
     family_kurtosis: float
+    sparsity: tuple[float, float] | None = None
+    nonzero_ratio: float = math.nan
 
 
 @dataclass(frozen=True)
@@ -132,7 +164,7 @@ def _cluster_robust_p(pool: Pool) -> float | None:
     if var <= 0:
         return None
     t = float(s_c.sum()) / math.sqrt(var)
-    return float(2 * stats.t.sf(abs(t), s_c.size - 1))
+    return 2 * t_sf(abs(t), s_c.size - 1)
 
 
 class VarianceCheck(_Statistical):
@@ -167,10 +199,37 @@ class VarianceCheck(_Statistical):
         kappa = kurtosis(pool.moments)
         fits = {
             mode: match_scheme(pool.moments, variance_scaling(1.0, mode, family.name), kappa)
-            for mode in ("fan_in", "fan_out", "fan_avg", "fixed")
+            for mode in MODES
         }
         detail = f"mean z^2 = {rho:.5g} (std {math.sqrt(rho):.5g}x the rule)"
-        return self.statistical(t, two_sided(t), n, detail, VarianceEvidence(rho, se, fits))
+        ratios = tuple(
+            (m.fan_in, m.fan_out, m.m2 / pool.scheme.variance(m.fan_in, m.fan_out))
+            for m in pool.moments
+            if pool.scheme.variance(m.fan_in, m.fan_out) > 0
+        )
+        ev = VarianceEvidence(rho, se, fits, ratios, _outliers(pool.z_sorted, rho))
+        return self.statistical(t, two_sided(t), n, detail, ev)
+
+
+def _outliers(z_sorted: np.ndarray, rho: float) -> Outliers | None:
+    """At most :data:`MAX_OUTLIERS` entries beyond :data:`OUTLIER_SD` times the std of the
+    others (``sqrt`` of their ``mean z^2``) that account for at least half of the variance's
+    departure from the rule (None otherwise): a few impossible values, not a wide law."""
+    n = z_sorted.size
+    lo = int(np.searchsorted(z_sorted, -OUTLIER_SD, side="left"))
+    hi = int(np.searchsorted(z_sorted, OUTLIER_SD, side="right"))
+    count = lo + n - hi
+    if not 0 < count <= MAX_OUTLIERS or count >= n:
+        return None
+    far = np.concatenate((z_sorted[:lo], z_sorted[hi:]))
+    without = (rho * n - float(np.sum(far * far))) / (n - far.size)
+    far = far[np.abs(far) > OUTLIER_SD * math.sqrt(max(without, 1.0))]
+    if not far.size:
+        return None
+    without = (rho * n - float(np.sum(far * far))) / (n - far.size)
+    if abs(rho - without) < 0.5 * abs(rho - 1.0):
+        return None
+    return Outliers(int(far.size), float(np.max(np.abs(far))), without)
 
 
 class FanRuleCheck(_Statistical):
@@ -208,7 +267,7 @@ class SignSymmetryCheck(_Statistical):
         tot = sum(int(dg.size) for dg in diag)
         if not tot:
             return None
-        p = float(stats.binomtest(pos, tot, 0.5).pvalue)
+        p = binomial_two_sided_half(pos, tot)
         detail = f"{pos} of {tot} diagonal entries > 0"
         return self.statistical(pos / tot, p, tot, detail, SignEvidence(pos / tot))
 
@@ -218,6 +277,11 @@ class DistributionCheck(_Statistical):
     explanation = "the entries do not follow the scheme's distribution"
 
     def effects(self, family: Family, level: float, power: float) -> tuple[pw.Effect, ...]:
+        if family.component is not None:  # the continuous part's std off (sparse)
+            d = _ks_scale_distance(1.0 + COMPONENT_STD_ERROR)
+            n = pw.n_for_ks(d, level, power)
+            what = f"the nonzero entries' std {COMPONENT_STD_ERROR:.0%} off"
+            return (pw.Effect(what, d, self, n, label="KS"),)
         others = [f for f in iid_families() if f != family]
         if not family.is_iid or not others:
             return ()
@@ -229,21 +293,28 @@ class DistributionCheck(_Statistical):
         if pool.z.size < 2:
             return None
         family = pool.scheme.family
-        if family.is_iid:
-            u = family.cdf(pool.z)
-        else:  # a fan-dependent law (orthogonal): PIT per shape, n = max fan
-            parts = [
-                family.cdf(b.z.ravel(), max(b.fan_in, b.fan_out))
-                for b in pool.blocks
-                if max(b.fan_in, b.fan_out) >= 2
-            ]
-            u = np.concatenate(parts) if parts else np.empty(0)
-        if not u.size:
+        if family.is_iid:  # a CDF is non-decreasing: F(sorted z) is the sorted PIT
+            us = np.maximum.accumulate(np.asarray(family.cdf(pool.z_sorted), dtype=np.float64))
+        else:  # a fan-dependent law (orthogonal, sparse): the family's PIT per shape
+            parts = [family.pit(b.z, b.fan_in, b.fan_out) for b in pool.blocks]
+            us = np.sort(np.concatenate(parts)) if parts else np.empty(0)
+        if not us.size:
             return None
-        us = np.sort(u)
+        u = us
         d = ks_statistic(us, lambda x: x)
         n = int(u.size)
         return self.statistical(d, ks_pvalue(d, n), n, f"KS D = {d:.4g}", _kind(pool, us))
+
+
+#: Relative error of the continuous part's std the KS test of a family with an atom is
+#: powered against (sparse: no variance test applies to a fan-dependent mixture).
+COMPONENT_STD_ERROR = 0.05
+
+
+def _ks_scale_distance(r: float) -> float:
+    """``sup_x |Phi(x) - Phi(x / r)|``, attained at ``x = r sqrt(2 ln r / (r^2 - 1))``."""
+    x = r * math.sqrt(2.0 * math.log(r) / (r * r - 1.0))
+    return float(norm_sf(x / r) - norm_sf(x))  # Phi(x) - Phi(x / r)
 
 
 def _kind(pool: Pool, us: np.ndarray) -> DistributionEvidence:
@@ -257,7 +328,30 @@ def _kind(pool: Pool, us: np.ndarray) -> DistributionEvidence:
     if family.is_iid:  # per shape, so a variance wrong by shape is not read as a tail
         kurt = kurtosis(pool.moments)
         m4 = family.fourth_moment()
-    return DistributionEvidence(int(us.size), int(np.count_nonzero(z == 0)), largest, kurt, m4)
+    zeros = int(np.count_nonzero(z == 0))
+    parts = []
+    for b in pool.blocks:  # nonzero entries over the rule's std of the nonzero part
+        nz = b.z[b.z != 0]
+        if isinstance(family, Sparse):
+            nz = nz * math.sqrt(1.0 - family.zero_fraction(b.fan_out))
+        parts.append(nz)
+    nz = np.concatenate(parts) if parts else np.empty(0)
+    nonzero_ratio = float(np.mean(nz * nz)) if nz.size else math.nan
+    sparsity = _sparsity(pool) if zeros else None
+    return DistributionEvidence(int(us.size), zeros, largest, kurt, m4, sparsity, nonzero_ratio)
+
+
+def _sparsity(pool: Pool) -> tuple[float, float] | None:
+    """The interval of ``s`` with ``ceil(s fan_out)`` zeros in every input (see
+    :class:`DistributionEvidence`), None when the zeros do not follow that pattern."""
+    lo, hi = 0.0, 1.0
+    for b in pool.blocks:
+        counts = np.count_nonzero(b.w == 0, axis=2)
+        k = int(counts.flat[0]) if counts.size else 0
+        if not counts.size or np.any(counts != k) or k == 0:
+            return None
+        lo, hi = max(lo, (k - 1) / b.fan_out), min(hi, k / b.fan_out)
+    return (lo, hi) if lo < hi else None
 
 
 class IndependenceCheck(_Statistical):
