@@ -188,12 +188,14 @@ def run_audit(
 ) -> Any:
     """:func:`~weight_init.properties.audit.audit_spec` of ``factory`` in a child process
     (a ``MODULE:FACTORY`` string or an importable module-level callable; anything else in
-    this process through :func:`~weight_init.properties.audit.audit_torch`) -> AuditReport.
+    this process through :func:`~weight_init.properties.audit_frameworks.audit_model`: torch,
+    Keras or Flax) -> AuditReport.
     Bad ``expect`` rules raise before the model's code runs."""
     import dataclasses
 
     from weight_init.app.isolation import picklable, run_isolated
-    from weight_init.properties.audit import audit_torch, parse_expect
+    from weight_init.properties.audit import parse_expect
+    from weight_init.properties.audit_frameworks import audit_model
     from weight_init.scheme_expressions import parse_scheme
 
     rules = [parse_expect(text, parse_scheme) for text in expect]
@@ -212,9 +214,9 @@ def run_audit(
             alpha=alpha,
         )
     name = getattr(factory, "__qualname__", repr(factory))
-    report = audit_torch(factory, builds=builds, seed=seed, expect=rules, alpha=alpha, subject=name)
+    report = audit_model(factory, builds=builds, seed=seed, expect=rules, alpha=alpha, subject=name)
     call = (
-        f"weight_init.properties.audit.audit_torch({name}, builds={report.builds}, "
+        f"weight_init.properties.audit_frameworks.audit_model({name}, builds={report.builds}, "
         f"seed={seed}, alpha={alpha:g}, expect=[parse_expect(r) for r in {list(expect)!r}])"
     )
     return dataclasses.replace(report, reproduce=f"{call} (a local factory: no command line)")

@@ -29,8 +29,10 @@ __all__ = [
     "Expectation",
     "ParamAudit",
     "audit_command",
+    "audit_param",
     "audit_spec",
     "audit_torch",
+    "auto_builds",
     "build_models",
     "parse_expect",
 ]
@@ -130,11 +132,10 @@ def _spec(owner: Any) -> KernelSpec | None:
 
 
 def _fan_rule(
-    owner: Any, layout: str, scheme: Scheme | None, z: NDArray[np.float64], m2: float
+    spec: KernelSpec | None, layout: str, scheme: Scheme | None, z: NDArray[np.float64], m2: float
 ) -> str:
     """The first candidate fan rule of ``layout`` (documented first) under which ``scheme``'s
     variance matches the pooled ``m2`` within ``max(4 se, 2%)``, se from the kurtosis."""
-    spec = _spec(owner)
     if spec is None or scheme is None or not scheme.family.is_iid:
         return ""
     if m2 <= 0 or z.size < 2:
@@ -234,39 +235,9 @@ def audit_torch(
         )
         scheme = rule.scheme if rule else (dflt.scheme if dflt else None)
         source = f"--expect {rule.pattern}" if rule else (f"default: {dflt.source}" if dflt else "")
-        z = np.concatenate([p.ravel() for p in pooled]).astype(np.float64)
-        fam, dist, closest, ratio, m2, identified = _identify(z, fans)
-        rule_name = _fan_rule(owner, layout, scheme, z, m2) if len(shape) >= 2 else ""
-        expected_ratio = math.nan
-        if scheme is not None and scheme.family.is_iid:
-            expected_ratio = m2 / scheme.variance(*fans.as_tuple())
-        verdict = None
-        if scheme is not None:
-            k = min(
-                len(pooled),
-                max(2, math.ceil(_needed(scheme, alpha) / max(z.size // len(pooled), 1))),
-            )
-            verdict = _check(pooled[:k], scheme, fans, layout, seed, alpha, name)
         audits.append(
-            ParamAudit(
-                name,
-                owner_type,
-                shape,
-                layout,
-                fans,
-                scheme.name if scheme else "",
-                source,
-                fam,
-                dist,
-                closest,
-                ratio,
-                m2,
-                verdict,
-                rule_name,
-                expected_ratio,
-                scheme.family.name if scheme else "",
-                identified,
-                math.ceil(_needed(scheme, alpha) / max(math.prod(shape), 1)) if scheme else 0,
+            audit_param(
+                name, owner_type, pooled, layout, fans, scheme, source, _spec(owner), seed, alpha
             )
         )
     return AuditReport(subject, builds, seed, alpha, tuple(audits))
@@ -280,15 +251,18 @@ def audit_spec(
     seed: int = 0,
     alpha: float = powerplan.DEFAULT_ALPHA,
 ) -> AuditReport:
-    """:func:`audit_torch` of the model factory ``spec`` (``MODULE:FACTORY``, imported: the
-    caller isolates it) under the ``--expect PATTERN=SCHEME[@LAYOUT]`` rules ``expect``
-    (SCHEME a scheme expression, :func:`weight_init.scheme_expressions.parse_scheme`)."""
-    from weight_init.properties.adapters import resolve
+    """:func:`~weight_init.properties.audit_frameworks.audit_model` (torch, Keras or Flax) of
+    the model factory ``spec`` (``MODULE:FACTORY``, imported: the caller isolates it) under
+    the ``--expect PATTERN=SCHEME[@LAYOUT]`` rules ``expect`` (SCHEME a scheme expression,
+    :func:`weight_init.scheme_expressions.parse_scheme`)."""
+    from weight_init.properties.adapters import resolve, select_keras_backend
+    from weight_init.properties.audit_frameworks import audit_model
     from weight_init.scheme_expressions import parse_scheme
 
     rules = [parse_expect(text, parse_scheme) for text in expect]
+    select_keras_backend()  # before the user's module imports keras
     factory = resolve(spec).fn
-    report = audit_torch(factory, builds=builds, seed=seed, expect=rules, alpha=alpha, subject=spec)
+    report = audit_model(factory, builds=builds, seed=seed, expect=rules, alpha=alpha, subject=spec)
     return dataclasses.replace(report, reproduce=audit_command(spec, expect, report))
 
 
@@ -300,6 +274,67 @@ def audit_command(spec: str, expect: Sequence[str], report: AuditReport) -> str:
     args += ["--builds", str(report.builds), "--seed", str(report.seed)]
     args += ["--alpha", f"{report.alpha:g}"]
     return shlex.join(args)
+
+
+def audit_param(
+    name: str,
+    layer: str,
+    pooled: Sequence[NDArray[Any]],
+    layout: str,
+    fans: Fans,
+    scheme: Scheme | None,
+    source: str,
+    spec: KernelSpec | None,
+    seed: int,
+    alpha: float,
+) -> ParamAudit:
+    """One parameter's audit from its draws in each build (framework-neutral): identified
+    family and rule, the layout's fan rule that explains the variance (``spec``: the layer's
+    spec, for the candidate rules), and the check against ``scheme`` at ``fans``."""
+    shape = tuple(pooled[0].shape)
+    z = np.concatenate([p.ravel() for p in pooled]).astype(np.float64)
+    fam, dist, closest, ratio, m2, identified = _identify(z, fans)
+    rule_name = _fan_rule(spec, layout, scheme, z, m2) if len(shape) >= 2 else ""
+    expected_ratio = math.nan
+    if scheme is not None and scheme.family.is_iid:
+        expected_ratio = m2 / scheme.variance(*fans.as_tuple())
+    verdict = None
+    if scheme is not None:
+        k = min(
+            len(pooled),
+            max(2, math.ceil(_needed(scheme, alpha) / max(z.size // len(pooled), 1))),
+        )
+        verdict = _check(list(pooled[:k]), scheme, fans, layout, seed, alpha, name)
+    return ParamAudit(
+        name,
+        layer,
+        shape,
+        layout,
+        fans,
+        scheme.name if scheme else "",
+        source,
+        fam,
+        dist,
+        closest,
+        ratio,
+        m2,
+        verdict,
+        rule_name,
+        expected_ratio,
+        scheme.family.name if scheme else "",
+        identified,
+        math.ceil(_needed(scheme, alpha) / max(math.prod(shape), 1)) if scheme else 0,
+    )
+
+
+def auto_builds(needs: Sequence[tuple[int, Scheme | None]], alpha: float) -> int:
+    """Builds the parameter with the fewest entries needs for its scheme's power plan, given
+    ``(numel, expected scheme)`` per parameter (at least 20, at most :data:`MAX_AUTO_BUILDS`)."""
+    need = 20
+    for numel, scheme in needs:
+        if scheme is not None and numel:
+            need = max(need, math.ceil(_needed(scheme, alpha) / numel))
+    return min(need, MAX_AUTO_BUILDS)
 
 
 #: Cap of the automatic number of builds.
@@ -319,15 +354,13 @@ def _auto_builds(
     expect: Sequence[Expectation],
     alpha: float,
 ) -> int:
-    need = 20
+    needs = []
     for name, (owner_type, local, _) in _owners(model).items():
         numel = int(dict(model.named_parameters())[name].numel())
         rule = next((e for e in expect if e.matches(name)), None)
         dflt = defaults.get((owner_type, local)) or defaults.get((owner_type, "*"))
-        scheme = rule.scheme if rule else (dflt.scheme if dflt else None)
-        if scheme is not None and numel:
-            need = max(need, math.ceil(_needed(scheme, alpha) / numel))
-    return min(need, MAX_AUTO_BUILDS)
+        needs.append((numel, rule.scheme if rule else (dflt.scheme if dflt else None)))
+    return auto_builds(needs, alpha)
 
 
 def _check(

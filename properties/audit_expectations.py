@@ -1,5 +1,6 @@
 """What an audit expects of a parameter: ``--expect PATTERN=SCHEME[@LAYOUT]`` rules and the
-documented default of each torch layer type (sources cited in ``docs/frameworks.md``).
+documented default of each torch, Keras or Flax layer type (sources cited in
+``docs/frameworks.md``).
 
 A parameter gets the first expectation whose shell-style pattern matches its dotted name,
 else the default of its (layer type, parameter) pair, else none (``unchecked``).
@@ -46,12 +47,25 @@ class Default:
 
     scheme: Scheme
     layout: str
-    fans: str  # "weight": the layout's fans of the parameter; "owner": bias of the weight
+    fans: str  # "weight": the layout's fans of the parameter; "owner": bias of the weight;
+    # "rnn": torch's gate blocks; "embed": JAX's fans of Flax's Embed table, (features, features)
     source: str
+    #: the parameter stacks these along its last axis, each with its own scheme (Keras' LSTM
+    #: bias: zeros, ones for the forget gate, zeros, zeros); empty: ``scheme`` for all
+    blocks: tuple[Scheme, ...] = ()
 
 
-def documented_defaults() -> dict[tuple[str, str], Default]:
-    """(layer type, parameter) -> its documented default (torch; ``*``: every parameter)."""
+def documented_defaults(framework: str = "torch") -> dict[tuple[str, str], Default]:
+    """(layer type, parameter) -> its documented default in ``framework`` (torch, keras or
+    flax; ``*``: every parameter of the layer type)."""
+    if framework == "keras":
+        from weight_init.properties.layers_keras import keras_defaults
+
+        return keras_defaults()
+    if framework == "flax":
+        from weight_init.properties.layers_flax import flax_defaults
+
+        return flax_defaults()
     from weight_init.properties.layers import TORCH_DEFAULT, TORCH_RNN_DEFAULT, ZEROS
 
     nn = "torch/nn/modules"

@@ -209,6 +209,14 @@ class Layout:
         order = [pos[Role.IN], *spatial, pos[Role.OUT]]
         return np.transpose(a, order).reshape(-1, a.shape[pos[Role.OUT]])
 
+    def spec_of(self, shape: tuple[int, ...], groups: int = 1) -> KernelSpec:
+        """The spec whose stored shape is ``shape`` (inverse of :meth:`shape`)."""
+        pos = self._positions(len(shape))
+        g = groups if self.grouped is not None else 1
+        n = {r: shape[i] * (g if r is self.grouped else 1) for r, i in pos.items()}
+        kernel = tuple(s for i, s in enumerate(shape) if i not in pos.values())
+        return KernelSpec(n[Role.IN], n[Role.OUT], kernel, g)
+
     def spec_for_fans(self, fan_in: int, fan_out: int, n_spatial: int = 1) -> KernelSpec:
         """A spec with kernel 1 (``n_spatial`` axes), groups 1, whose framework fans are given."""
         inn, out = (fan_in, fan_out) if self.fan_in_role is Role.IN else (fan_out, fan_in)

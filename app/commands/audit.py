@@ -1,4 +1,9 @@
-"""``weight-init audit MODULE:FACTORY``: what did each parameter of a torch model get?
+"""``weight-init audit MODULE:FACTORY``: what did each parameter of a model get?
+
+FACTORY is a callable without arguments returning a ``torch.nn.Module``, a *built* Keras 3
+model or layer, or a tuple ``(flax.linen.Module, *example_inputs)`` (the audit calls
+``module.init(jax.random.PRNGKey(s), *example_inputs)`` per build); see
+:mod:`weight_init.properties.audit_frameworks`.
 
 Builds the model several times with different seeds, pools each parameter's draws and checks
 them against ``--expect PATTERN=SCHEME[@LAYOUT]`` rules or the layer type's documented
@@ -21,21 +26,34 @@ from weight_init.app.commands.argtypes import (
 def register(sub: Any) -> None:
     p = sub.add_parser(
         "audit",
-        help="audit every parameter of a torch model's initialization (exit 0 conforms, 1 not)",
-        description="Build MODULE:FACTORY (a callable returning a torch.nn.Module) several "
-        "times, pool each parameter's draws, and report per parameter its shape, layout, "
+        help="audit every parameter of a torch, Keras or Flax model's initialization "
+        "(exit 0 conforms, 1 not)",
+        description="Build MODULE:FACTORY several times with different seeds, pool each "
+        "parameter's draws, and report per parameter its shape, layout, "
         "fans, identified family and rule, closest registered scheme and a verdict against "
         "--expect rules or the layer's documented default. Exit 0 every checked parameter "
-        "conforms, 1 one does not or is inconclusive, 2 bad input.",
+        "conforms, 1 one does not or is inconclusive, 2 bad input. FACTORY() returns a "
+        "torch.nn.Module (seeded by torch.manual_seed per build), a built Keras 3 model or "
+        "layer (keras.backend.clear_session() and keras.utils.set_random_seed per build; "
+        "KERAS_BACKEND defaults to the first installed of tensorflow, jax, torch), or a tuple "
+        "(flax.linen.Module, *example_inputs) (module.init(jax.random.PRNGKey(seed), "
+        "*example_inputs) per build).",
     )
-    p.add_argument("spec", metavar="MODULE:FACTORY", help="a callable returning a torch model")
+    p.add_argument(
+        "spec",
+        metavar="MODULE:FACTORY",
+        help="a callable returning a torch module, a built Keras model, or "
+        "(flax.linen.Module, *example_inputs)",
+    )
     p.add_argument(
         "--expect",
         action="append",
         default=[],
         metavar="PATTERN=SCHEME[@LAYOUT]",
-        help="parameters whose dotted name matches the shell PATTERN must follow SCHEME "
-        "(fans from LAYOUT, e.g. torch.conv); the first matching rule wins; repeatable",
+        help="parameters whose name (torch: dotted; Keras, Flax: paths with /) matches the "
+        "shell PATTERN must follow SCHEME "
+        "(fans from LAYOUT, e.g. torch.conv, keras.conv, flax.conv); the first matching "
+        "rule wins; repeatable",
     )
     p.add_argument(
         "--builds",

@@ -1,0 +1,307 @@
+"""Audit a Keras 3 model or a Flax (linen) module, and pick the framework of a model factory.
+
+:func:`audit_model` calls ``factory()`` once to see what it returns, then audits it with the
+framework's own seeding (``K`` builds, seeds ``SeedSequence(seed).generate_state(K)``):
+
+* a ``torch.nn.Module``: :func:`weight_init.properties.audit.audit_torch`;
+* a *built* Keras model or layer (``keras.layers.Layer``, so ``keras.Model`` too): each
+  build is ``keras.utils.set_random_seed(s)``, ``factory()`` (the first one after
+  ``keras.backend.clear_session()``, so that layer names start afresh). Parameters are the
+  trainable variables in Keras' order, named by the first build's ``variable.path``
+  (``sequential/conv2d/kernel``) and pooled by position (every build must have the same
+  structure), each owned by the layer that created it (an ``LSTM``'s by its ``LSTMCell``);
+* a tuple ``(module, *example_inputs)`` with ``module`` a ``flax.linen.Module``: each build
+  is ``module.init(jax.random.PRNGKey(s), *example_inputs)``; parameters are the
+  ``"params"`` collection, named by their path joined with ``/`` (``Conv_0/kernel``), each
+  owned by the module that declared it, except that a ``Dense`` gate inside a recurrent cell
+  is reported under the cell (``("LSTMCell", "hi.kernel")``, orthogonal, not ``Dense``'s
+  default).
+
+Expectations: the first ``--expect PATTERN=SCHEME[@LAYOUT]`` whose pattern matches the name,
+else the documented default of the owner type in that framework
+(:func:`~weight_init.properties.audit_expectations.documented_defaults`, the catalog's
+schemes), else none (``unchecked``). A default with ``blocks`` (Keras' LSTM bias under
+``unit_forget_bias``) is audited per block, ``NAME[i/n]``. Fans are the framework's, from the
+layout and the stored shape (:meth:`weight_init.layouts.Layout.fans`); the verdict is
+:func:`~weight_init.properties.audit.audit_param`'s, as for torch.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from weight_init.errors import AuditError, InitializerTypeError, describe_exception
+from weight_init.layouts import Fans, KernelSpec, get_layout
+from weight_init.properties import power as powerplan
+from weight_init.properties.audit import audit_param, audit_torch, auto_builds
+from weight_init.properties.audit_expectations import Default, Expectation, documented_defaults
+from weight_init.properties.audit_result import AuditReport, ParamAudit
+from weight_init.properties.layer_param import Framework
+
+__all__ = ["audit_flax", "audit_keras", "audit_model", "framework_of"]
+
+PROTOCOL = (
+    "a torch.nn.Module, a built Keras model or layer, or a (flax.linen.Module, "
+    "*example_inputs) tuple"
+)
+
+
+def _call(factory: Callable[[], Any]) -> Any:
+    try:
+        return factory()
+    except (Exception, SystemExit) as exc:
+        raise AuditError(f"the model factory raised {describe_exception(exc)}") from None
+
+
+def framework_of(obj: Any) -> Framework | None:
+    """The framework of a factory's return value (only frameworks already imported count)."""
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(obj, torch.nn.Module):
+        return Framework.TORCH
+    keras = sys.modules.get("keras")
+    if keras is not None and isinstance(obj, keras.layers.Layer):
+        return Framework.KERAS
+    linen = sys.modules.get("flax.linen")
+    if isinstance(obj, tuple) and obj and linen is not None and isinstance(obj[0], linen.Module):
+        return Framework.FLAX
+    return None
+
+
+def audit_model(
+    factory: Callable[[], Any],
+    *,
+    builds: int | None = None,
+    seed: int = 0,
+    expect: Sequence[Expectation] = (),
+    alpha: float = powerplan.DEFAULT_ALPHA,
+    subject: str = "model",
+) -> AuditReport:
+    """Audit ``factory()``'s parameters in its own framework (module docstring)."""
+    torch = sys.modules.get("torch")
+    if torch is not None:  # the probe leaves torch's global generator as it was
+        with torch.random.fork_rng(devices=[]):
+            probe = _call(factory)
+    else:
+        probe = _call(factory)
+    fw = framework_of(probe)
+    kw: dict[str, Any] = dict(builds=builds, seed=seed, expect=expect, alpha=alpha)
+    if fw is Framework.TORCH:
+        return audit_torch(factory, subject=subject, **kw)
+    if fw is Framework.KERAS:
+        return audit_keras(factory, subject=subject, **kw)
+    if fw is Framework.FLAX:
+        return audit_flax(factory, subject=subject, **kw)
+    got = type(probe).__name__
+    raise InitializerTypeError(f"the model factory returned {got}, not {PROTOCOL}")
+
+
+@dataclass(frozen=True)
+class _Param:
+    """One parameter of the first build: its owner type and local name, shape and groups."""
+
+    name: str
+    layer: str
+    local: str
+    shape: tuple[int, ...]
+    groups: int = 1
+
+
+def _seeds(builds: int, seed: int) -> list[int]:
+    return [int(s) for s in np.random.SeedSequence(seed).generate_state(builds, np.uint32)]
+
+
+Build = tuple[list[_Param], list[NDArray[Any]]]
+
+
+def _keras_params(model: Any) -> Build:
+    import keras
+
+    if not isinstance(model, keras.layers.Layer):
+        raise InitializerTypeError(
+            f"the model factory returned {type(model).__name__}, not a Keras model or layer"
+        )
+    if not model.built or not model.weights:
+        raise InitializerTypeError(
+            "the Keras model the factory returned is not built: give it an Input or call "
+            "model.build(input_shape) in the factory"
+        )
+    params, values = [], []
+    for layer in [model, *model._flatten_layers(include_self=False, recursive=True)]:
+        for v in layer._trainable_variables:
+            a = np.asarray(keras.ops.convert_to_numpy(v))
+            groups = int(getattr(layer, "groups", 1) or 1)
+            params.append(_Param(v.path, type(layer).__name__, v.name, a.shape, groups))
+            values.append(a)
+    return params, values
+
+
+def _keras_builds(factory: Callable[[], Any], builds: int, seed: int) -> list[Build]:
+    import keras
+
+    out = []
+    for i, s in enumerate(_seeds(builds, seed)):
+        if i == 0:
+            keras.backend.clear_session()  # names start afresh (0.5 s: only once)
+        keras.utils.set_random_seed(s)
+        out.append(_keras_params(_call(factory)))
+    return out
+
+
+def _flax_init(factory: Callable[[], Any]) -> tuple[Any, tuple[Any, ...]]:
+    got = _call(factory)
+    if framework_of(got) is not Framework.FLAX:
+        raise InitializerTypeError(
+            f"the model factory returned {type(got).__name__}, not a (flax.linen.Module, "
+            "*example_inputs) tuple"
+        )
+    return got[0], tuple(got[1:])
+
+
+def _flax_builds(factory: Callable[[], Any], builds: int, seed: int) -> list[Build]:
+    import jax
+    from flax import linen as nn
+
+    module, inputs = _flax_init(factory)
+    owners: dict[tuple[str, ...], Any] = {}
+
+    def record(next_fun: Any, args: Any, kwargs: Any, context: Any) -> Any:
+        owners.setdefault(tuple(context.module.path), context.module)
+        return next_fun(*args, **kwargs)
+
+    defaults = documented_defaults("flax")
+    out = []
+    for i, s in enumerate(_seeds(builds, seed)):
+        try:
+            if i == 0:
+                with nn.intercept_methods(record):
+                    variables = module.init(jax.random.PRNGKey(s), *inputs)
+            else:
+                variables = module.init(jax.random.PRNGKey(s), *inputs)
+        except Exception as exc:
+            raise AuditError(f"module.init raised {describe_exception(exc)}") from None
+        flat = jax.tree_util.tree_flatten_with_path(dict(variables.get("params", {})))[0]
+        params, values = [], []
+        for path, leaf in flat:
+            keys = tuple(str(getattr(k, "key", k)) for k in path)
+            name, a = "/".join(keys), np.asarray(leaf)
+            owner = owners.get(keys[:-1])
+            layer, local = type(owner).__name__ if owner else "?", keys[-1]
+            parent = owners.get(keys[:-2]) if len(keys) >= 2 else None
+            if parent is not None and (type(parent).__name__, f"{keys[-2]}.{local}") in defaults:
+                layer, local = type(parent).__name__, f"{keys[-2]}.{local}"
+            groups = int(getattr(owner, "feature_group_count", 1) or 1)
+            params.append(_Param(name, layer, local, a.shape, groups))
+            values.append(a)
+        order = {path: k for k, path in enumerate(owners)}  # the order the modules ran in
+        rank = [order.get(tuple(p.name.split("/")[:-1]), len(order)) for p in params]
+        idx = sorted(range(len(params)), key=lambda k: rank[k])
+        out.append(([params[k] for k in idx], [values[k] for k in idx]))
+    return out
+
+
+def _fans(p: _Param, layout: str, how: str) -> Fans:
+    if how == "embed":  # JAX's _compute_fans with in_axis=-2, out_axis=0 on (N, F)
+        return Fans(p.shape[-1], p.shape[-1])
+    if len(p.shape) >= 2:
+        return get_layout(layout).fans(p.shape)
+    return Fans(p.shape[0], p.shape[0]) if p.shape else Fans(1, 1)
+
+
+def _spec(p: _Param, layout: str) -> KernelSpec | None:
+    try:
+        return get_layout(layout).spec_of(p.shape, p.groups) if len(p.shape) >= 2 else None
+    except Exception:  # a shape or groups the layout cannot hold: no fan-rule naming
+        return None
+
+
+def _audit(
+    framework: str,
+    build: Callable[[Callable[[], Any], int, int], list[Build]],
+    factory: Callable[[], Any],
+    builds: int | None,
+    seed: int,
+    expect: Sequence[Expectation],
+    alpha: float,
+    subject: str,
+) -> AuditReport:
+    defaults = documented_defaults(framework)
+
+    def expected(p: _Param) -> tuple[Expectation | None, Default | None]:
+        rule = next((e for e in expect if e.matches(p.name)), None)
+        return rule, defaults.get((p.layer, p.local)) or defaults.get((p.layer, "*"))
+
+    if builds is None:
+        needs = []
+        for p in build(factory, 1, seed)[0][0]:
+            rule, dflt = expected(p)
+            scheme = rule.scheme if rule else (dflt.scheme if dflt else None)
+            per = len(dflt.blocks) if dflt and dflt.blocks and not rule else 1
+            needs.append((int(np.prod(p.shape)) // per, scheme))
+        builds = auto_builds(needs, alpha)
+    runs = build(factory, builds, seed)
+    shapes = [p.shape for p in runs[0][0]]
+    for params, _ in runs:
+        if [p.shape for p in params] != shapes:
+            raise AuditError(
+                "the model factory built models with different parameters in different builds"
+            )
+    audits: list[ParamAudit] = []
+    for j, p in enumerate(runs[0][0]):
+        pooled = [values[j] for _, values in runs]
+        rule, dflt = expected(p)
+        layout = (rule.layout if rule else None) or (dflt.layout if dflt else "in_out")
+        how = dflt.fans if dflt and not (rule and rule.layout) else "weight"
+        fans = _fans(p, layout, how)
+        if rule is None and dflt is not None and dflt.blocks:
+            n = len(dflt.blocks)
+            parts = [np.split(a, n, axis=-1) for a in pooled]
+            for i, scheme in enumerate(dflt.blocks):
+                block = [pp[i] for pp in parts]
+                bp = _Param(f"{p.name}[{i}/{n}]", p.layer, p.local, block[0].shape)
+                src = f"default: {dflt.source} (block {i} of {n})"
+                bf = _fans(bp, layout, how)
+                audits.append(
+                    audit_param(bp.name, p.layer, block, layout, bf, scheme, src, None, seed, alpha)
+                )
+            continue
+        scheme = rule.scheme if rule else (dflt.scheme if dflt else None)
+        source = f"--expect {rule.pattern}" if rule else (f"default: {dflt.source}" if dflt else "")
+        spec = _spec(p, layout) if how == "weight" else None
+        audits.append(
+            audit_param(p.name, p.layer, pooled, layout, fans, scheme, source, spec, seed, alpha)
+        )
+    return AuditReport(subject, builds, seed, alpha, tuple(audits))
+
+
+def audit_keras(
+    factory: Callable[[], Any],
+    *,
+    builds: int | None = None,
+    seed: int = 0,
+    expect: Sequence[Expectation] = (),
+    alpha: float = powerplan.DEFAULT_ALPHA,
+    subject: str = "model",
+) -> AuditReport:
+    """Audit the trainable variables of the built Keras model ``factory()`` (module
+    docstring); ``builds=None`` as in :func:`~weight_init.properties.audit.audit_torch`."""
+    return _audit("keras", _keras_builds, factory, builds, seed, expect, alpha, subject)
+
+
+def audit_flax(
+    factory: Callable[[], Any],
+    *,
+    builds: int | None = None,
+    seed: int = 0,
+    expect: Sequence[Expectation] = (),
+    alpha: float = powerplan.DEFAULT_ALPHA,
+    subject: str = "model",
+) -> AuditReport:
+    """Audit the ``params`` of ``module.init(PRNGKey(s), *inputs)`` with ``(module, *inputs)
+    = factory()`` (module docstring); ``builds=None`` as for torch."""
+    return _audit("flax", _flax_builds, factory, builds, seed, expect, alpha, subject)

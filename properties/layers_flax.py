@@ -1,0 +1,228 @@
+"""Flax (linen) layers' documented default initialization, as data: the Flax part of the catalog.
+
+Read from the installed Flax 0.12.8 / JAX 0.10.2 source. JAX computes fans from the shape
+alone (``jax/_src/nn/initializers.py: _compute_fans``, ``in_axis=-2, out_axis=-1``:
+``rf = prod(shape) / (shape[in] * shape[out])``, ``fan_in = shape[in] * rf``).
+
+* ``Dense``, ``Conv`` (``feature_group_count`` too), ``ConvTranspose``: kernel
+  ``default_kernel_init = lecun_normal()``, i.e. ``variance_scaling(1, "fan_in",
+  "truncated_normal")``: a normal truncated at 2 std, rescaled so that the variance is
+  ``1 / fan_in`` (scheme ``lecun_truncated_normal``); bias ``zeros_init()``
+  (``flax/linen/linear.py``). ``Conv`` kernel ``(*k, I/g, O)`` (fan_in ``I/g * rf``);
+  ``ConvTranspose`` kernel ``(*k, I, O)`` (``transpose_kernel=False``).
+* ``Embed``: ``default_embed_init = variance_scaling(1.0, "fan_in", "normal", out_axis=0)`` on
+  the ``(num_embeddings, features)`` table: ``in_axis=-2`` and ``out_axis=0`` both name axis 0,
+  so ``rf = features / num_embeddings`` and ``fan_in = features``: an untruncated normal of
+  variance ``1 / features`` (std ``1/sqrt(features)``, **not** 1 as torch's ``Embedding``).
+* ``LSTMCell``/``GRUCell`` (``flax/linen/recurrent.py``): one ``Dense`` per gate; input
+  kernels (``ii``, ``if``, ... / ``ir``, ``iz``, ``in``) ``lecun_normal()``, recurrent kernels
+  (``hi``, ... / ``hr``, ``hz``, ``hn``) ``orthogonal()``, biases ``zeros_init()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import Any
+
+from weight_init.layouts import Fans, KernelSpec, get_layout
+from weight_init.properties.audit_expectations import Default
+from weight_init.properties.kernels import FanOf
+from weight_init.properties.layer_param import (
+    CONV_1D,
+    CONV_2D,
+    CONV_3D,
+    DENSE,
+    DEPTHWISE_2D,
+    GROUPED_2D,
+    RNN,
+    Framework,
+    LayerParam,
+)
+from weight_init.schemes import constant, get_scheme
+
+#: The installed versions the catalog was read from.
+FLAX_VERSION = "0.12.8"
+JAX_VERSION = "0.10.2"
+LECUN = get_scheme("lecun_truncated_normal")
+#: ``variance_scaling(1, "fan_in", "normal")`` (untruncated).
+LECUN_NORMAL = get_scheme("lecun_normal")
+ORTHOGONAL = get_scheme("orthogonal")
+ZEROS = constant(0.0, name="zeros")
+
+_LIN = "flax/linen/linear.py"
+_REC = "flax/linen/recurrent.py"
+_LECUN_DOC = "lecun_normal(): truncated normal, variance 1/fan_in"
+BIAS = (KernelSpec(8, 64), KernelSpec(4, 96))
+
+
+def flax_layer(kind: str, **kwargs: Any) -> Callable[[KernelSpec], Any]:
+    """A builder ``build(spec) -> (module, *example_inputs)`` for ``kind`` in ``dense``,
+    ``conv``, ``conv_transpose``, ``embed``, ``lstm``, ``gru``; ``kwargs`` go to the module
+    (e.g. ``kernel_init=...``). Conv inputs have the kernel's spatial size (``VALID``)."""
+
+    def build(s: KernelSpec) -> Any:
+        import flax.linen as nn
+        import numpy as np
+
+        x = np.zeros((1, *s.kernel, s.in_channels), np.float32)
+        if kind == "dense":
+            return nn.Dense(s.out_channels, **kwargs), x
+        if kind == "conv":
+            g = s.groups
+            conv = nn.Conv(
+                s.out_channels, s.kernel, feature_group_count=g, padding="VALID", **kwargs
+            )
+            return conv, x
+        if kind == "conv_transpose":
+            return nn.ConvTranspose(s.out_channels, s.kernel, padding="VALID", **kwargs), x
+        if kind == "embed":
+            return nn.Embed(s.in_channels, s.out_channels, **kwargs), np.zeros((1,), np.int32)
+        cell = (nn.LSTMCell if kind == "lstm" else nn.GRUCell)(s.out_channels, **kwargs)
+        h = np.zeros((1, s.out_channels), np.float32)
+        carry = (h, h) if kind == "lstm" else h
+        return cell, carry, x
+
+    return build
+
+
+def _p(
+    layer: str,
+    param: str,
+    layout: str,
+    default: Any,
+    doc: str,
+    src: str,
+    kind: str,
+    design: tuple[KernelSpec, ...],
+    fans: FanOf,
+    label: str = "",
+) -> LayerParam:
+    return LayerParam(
+        layer,
+        param,
+        layout,
+        default,
+        doc,
+        src,
+        flax_layer(kind),
+        design,
+        fans,
+        framework=Framework.FLAX,
+        label=label,
+    )
+
+
+def _in_out(s: KernelSpec) -> Fans:
+    return Fans(s.in_channels, s.out_channels)
+
+
+def _conv(layer: str, design: tuple[KernelSpec, ...]) -> LayerParam:
+    fans = get_layout("flax.conv").spec_fans
+    return _p(
+        layer, "kernel", "flax.conv", LECUN, _LECUN_DOC, f"{_LIN}: Conv", "conv", design, fans
+    )
+
+
+def _rnn(layer: str, kernel: str, recurrent: str, bias: str) -> list[LayerParam]:
+    src = f"{_REC}: {layer}"
+    kind = "lstm" if layer == "LSTMCell" else "gru"
+    return [
+        _p(layer, f"{kernel}.kernel", "in_out", LECUN, _LECUN_DOC, src, kind, RNN, _in_out),
+        _p(
+            layer,
+            f"{recurrent}.kernel",
+            "in_out",
+            ORTHOGONAL,
+            "orthogonal()",
+            src,
+            kind,
+            RNN,
+            lambda s: Fans(s.out_channels, s.out_channels),
+        ),
+        _p(layer, f"{bias}.bias", "in_out", ZEROS, "zeros_init()", src, kind, RNN[:2], _in_out),
+    ]
+
+
+_PARAMS: list[LayerParam] = [
+    _p("Dense", "kernel", "in_out", LECUN, _LECUN_DOC, f"{_LIN}: Dense", "dense", DENSE, _in_out),
+    _p("Dense", "bias", "in_out", ZEROS, "zeros_init()", f"{_LIN}: Dense", "dense", BIAS, _in_out),
+    _conv("Conv[1d]", CONV_1D),
+    _conv("Conv", CONV_2D),
+    _conv("Conv[3d]", CONV_3D),
+    _conv("Conv[grouped]", GROUPED_2D),
+    _conv("Conv[depthwise]", DEPTHWISE_2D),
+    _p(
+        "Conv",
+        "bias",
+        "in_out",
+        ZEROS,
+        "zeros_init()",
+        f"{_LIN}: Conv",
+        "conv",
+        CONV_2D[:2],
+        _in_out,
+    ),
+    _p(
+        "ConvTranspose",
+        "kernel",
+        "flax.conv_transpose",
+        LECUN,
+        _LECUN_DOC,
+        f"{_LIN}: ConvTranspose",
+        "conv_transpose",
+        CONV_2D,
+        get_layout("flax.conv_transpose").spec_fans,
+    ),
+    _p(
+        "Embed",
+        "embedding",
+        "in_out",
+        LECUN_NORMAL,
+        'variance_scaling(1.0, "fan_in", "normal", out_axis=0): fan_in = features',
+        f"{_LIN}: default_embed_init",
+        "embed",
+        (KernelSpec(50, 8), KernelSpec(10, 64), KernelSpec(100, 16)),
+        lambda s: Fans(s.out_channels, s.out_channels),
+    ),
+    *_rnn("LSTMCell", "ii", "hi", "hi"),
+    *_rnn("GRUCell", "ir", "hr", "ir"),
+]
+
+#: The catalog of Flax layer parameters, by ``flax:Layer.param``.
+FLAX_PARAMS: Mapping[str, LayerParam] = MappingProxyType({p.name: p for p in _PARAMS})
+
+
+def flax_defaults() -> dict[tuple[str, str], Default]:
+    """(Flax linen module class, parameter path within it) -> its documented default, for
+    ``weight-init audit`` (the same schemes and sources as the catalog above). A recurrent
+    cell's gates are ``Dense`` submodules: their parameters are keyed by the cell, e.g.
+    ``("LSTMCell", "hi.kernel")``."""
+    out: dict[tuple[str, str], Default] = {}
+    for cls, layout in (
+        ("Dense", "in_out"),
+        ("Conv", "flax.conv"),
+        ("ConvTranspose", "flax.conv_transpose"),
+    ):
+        out[(cls, "kernel")] = Default(LECUN, layout, "weight", f"{_LIN}: {cls}")
+        out[(cls, "bias")] = Default(ZEROS, "in_out", "weight", f"{_LIN}: {cls}")
+    out[("Embed", "embedding")] = Default(
+        LECUN_NORMAL, "in_out", "embed", f"{_LIN}: default_embed_init"
+    )
+    ones = constant(1.0, name="ones")
+    for cell, gates, biased in (
+        ("LSTMCell", "ifgo", "h"),
+        ("GRUCell", "rzn", ""),
+    ):
+        src = f"{_REC}: {cell}"
+        for g in gates:
+            out[(cell, f"i{g}.kernel")] = Default(LECUN, "in_out", "weight", src)
+            out[(cell, f"h{g}.kernel")] = Default(ORTHOGONAL, "in_out", "weight", src)
+            for side in biased or "i":
+                out[(cell, f"{side}{g}.bias")] = Default(ZEROS, "in_out", "weight", src)
+    out[("GRUCell", "hn.bias")] = Default(ZEROS, "in_out", "weight", f"{_REC}: GRUCell")
+    for cls in ("BatchNorm", "LayerNorm", "GroupNorm", "RMSNorm"):
+        src = f"flax/linen/normalization.py: {cls}"
+        out[(cls, "scale")] = Default(ones, "in_out", "weight", src)
+        out[(cls, "bias")] = Default(ZEROS, "in_out", "weight", src)
+    return out
