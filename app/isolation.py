@@ -127,7 +127,7 @@ def run_isolated(target: str, what: str, timeout: float = DEFAULT_TIMEOUT, **kwa
     it exited, was killed by a signal, crashed or raised something else;
     :class:`~weight_init.errors.SubjectTimeoutError` after ``timeout`` seconds.
     """
-    ctx = multiprocessing.get_context(start_method())
+    ctx: Any = multiprocessing.get_context(start_method())  # typeshed: BaseContext lacks Process
     parent_conn, child_conn = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_child, args=(child_conn, target, kwargs), daemon=True)
     proc.start()

@@ -199,10 +199,13 @@ def run_audit(
     from weight_init.scheme_expressions import parse_scheme
 
     rules = [parse_expect(text, parse_scheme) for text in expect]
-    spec = factory if isinstance(factory, str) else None
-    if spec is None and picklable(factory):
+    if isinstance(factory, str):
+        spec: str | None = factory
+    elif picklable(factory):
         spec = f"{factory.__module__}:{factory.__qualname__}"
-    if spec is not None:
+    else:
+        spec = None
+    if spec is not None or isinstance(factory, str):
         return run_isolated(
             "weight_init.app.child_tasks:audit",
             f"the model factory {spec}",

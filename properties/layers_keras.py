@@ -79,6 +79,7 @@ def keras_layer(kind: str, **kwargs: Any) -> Callable[[KernelSpec], Any]:
 
         d, L = len(s.kernel), keras.layers
         k = s.kernel
+        shape: tuple[int | None, ...]
         if kind == "dense":
             layer, shape = L.Dense(s.out_channels, **kwargs), (None, s.in_channels)
         elif kind == "conv":
