@@ -15,8 +15,8 @@ default :meth:`Layout.spec_fans`).
 matrix with the entries of as many independent draws at that spec as it takes (the call's
 seed for the first, ``SeedSequence([seed, i])`` for the others), the last draw cut short.
 The entries of an i.i.d. scheme are exchangeable, so the matrix has the reference law of a
-``(fan_in, fan_out)`` draw and every test of the check keeps its error rate; a draw of the wrong shape is returned as ``(1, n)``,
-so the check's exact ``shape`` test fails on it.
+``(fan_in, fan_out)`` draw and every test of the check keeps its error rate; a draw of the
+wrong shape is returned as ``(1, n)``, so the check's exact ``shape`` test fails on it.
 
 Fan-rule diagnosis. For each candidate fan rule ``r`` of the layout (the documented one;
 "receptive field left out of fan_in"; "fans read from the transposed axis"; "groups
