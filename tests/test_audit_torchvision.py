@@ -9,7 +9,7 @@ BatchNorm weight 1 and bias 0, the classifier ``nn.Linear`` left at its default
 
 Each parameter's check has family-wise false-alarm rate 1e-4 (Holm) and the power plan of
 ``check``; the builds are seeded from the drawn seed. At 30 builds every conv weight and
-``fc.weight`` have the entries their plan needs (conv1: 9,408 x 30 >= 220,801), ``fc.bias``
+``fc.weight`` have the entries their plan needs (conv1: 9,408 x 30 >= 256,206), ``fc.bias``
 (1,000 entries a build) does not: inconclusive, so the audit exits 1 either way.
 """
 
