@@ -285,12 +285,8 @@ class TruncatedNormal(Family):
     support_bound = TRUNCATION / TRUNCATED_NORMAL_STD
 
     def sample(self, scheme: Scheme, fan_in: int, fan_out: int, rng: RNG) -> Array:
-        # the seed-era stream (draw all, then redraw beyond +-2). The fused sampler of
-        # weight_init.truncated_normal is exact and faster but changes the draws, and the
-        # derandomized CI examples of the second_moment property then hit that property's
-        # small-sample miscalibration (docs/benchmarks.md): wire it in with that fix.
-        w = truncated_standard_normal(rng, (fan_in, fan_out))
-        w *= scheme.std(fan_in, fan_out) / TRUNCATED_NORMAL_STD
+        sigma = scheme.std(fan_in, fan_out) / TRUNCATED_NORMAL_STD
+        w = truncated_standard_normal(rng, (fan_in, fan_out), sigma)  # z * sigma, in cache
         if scheme.value:
             w += scheme.value
         return w

@@ -1,6 +1,5 @@
-"""The standard normal truncated to [-2, 2], drawn exactly in one pass over memory (not yet
-the family's sampler, :func:`weight_init.draws.truncated_standard_normal`: see
-docs/benchmarks.md).
+"""The standard normal truncated to [-2, 2], drawn exactly in one pass over memory: the
+sampler of the truncated-normal family (:func:`weight_init.draws.truncated_standard_normal`).
 
 Law: ``Z ~ N(0, 1)`` conditioned on ``|Z| <= 2``, density ``phi(z) / (2 Phi(2) - 1)`` on
 [-2, 2], std ``TRUNCATED_NORMAL_STD = sqrt(1 - 4 phi(2) / (2 Phi(2) - 1))`` =

@@ -69,29 +69,24 @@ def test_overflowing_weights_are_accepted_and_bad_ones_counted() -> None:
         forward_prop([2], lambda fi, fo: np.ones((fi, fo)), x=np.array([[1.0, np.inf, 0.0]]))
 
 
-def _truncated_by_whole_mask(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
-    """The plain algorithm: one mask over the whole draw, then redraws in index order."""
-    z = rng.standard_normal(shape).ravel()
-    bad = np.flatnonzero(np.abs(z) > 2.0)
-    while bad.size:
-        redraw = rng.standard_normal(bad.size)
-        z[bad] = redraw
-        bad = bad[np.abs(redraw) > 2.0]
-    return z.reshape(shape)
-
-
 @given(
     shape=st.tuples(st.integers(1, 300), st.integers(100, 400)),
     seed=seeds,
 )
-def test_blockwise_truncation_gives_the_plain_algorithms_bits(
+def test_truncated_schemes_draw_the_fused_samplers_stream(
     shape: tuple[int, int], seed: int
 ) -> None:
-    from weight_init.schemes import truncated_standard_normal
+    """The truncated-normal family draws with the fused-block sampler (its law is tested in
+    tests/test_truncated_normal.py): ``he_truncated_normal`` is that stream times sigma."""
+    from weight_init.schemes import get_scheme
+    from weight_init.truncated_normal import TRUNCATED_NORMAL_STD, truncated_standard_normal_fast
 
-    got = truncated_standard_normal(np.random.default_rng(seed), shape)
-    want = _truncated_by_whole_mask(np.random.default_rng(seed), shape)
-    assert np.array_equal(got, want), (
-        f"truncated_standard_normal(np.random.default_rng({seed}), {shape}) differs from the "
-        "whole-mask rejection algorithm"
-    )
+    fi, fo = shape
+    got = get_scheme("he_truncated_normal")(fi, fo, rng=np.random.default_rng(seed))
+    sigma = np.sqrt(2.0 / fi) / TRUNCATED_NORMAL_STD
+    want = truncated_standard_normal_fast(np.random.default_rng(seed), shape) * sigma
+    np.testing.assert_allclose(
+        got, want, rtol=1e-15, atol=0,
+        err_msg=f"he_truncated_normal({fi}, {fo}, rng=np.random.default_rng({seed})) is not "
+        "the fused sampler's stream times sqrt(2 / fan_in) / 0.8796",
+    )  # fmt: skip

@@ -9,14 +9,20 @@ failed exact check. An inconclusive verdict (too little power for the stated eff
 test could run) is not a pass: the example is rejected with ``assume``, so each property
 must reach its ``max_examples`` conclusive examples (Hypothesis reports it as unsatisfiable
 otherwise); the count is recorded with ``hypothesis.event``.
+
+No ``hypothesis.target`` on the p-values: targeting hill-climbs the cases towards the
+smallest p-value, i.e. searches for false alarms, and then an example's chance of a false
+alarm is no longer ``ALPHA``. It found a p = 2.5e-6 case of ``second_moment``
+(``he_truncated_normal``, widths 4 x 128, 64 samples, input 16) at a size whose verdict
+fails at the promised rate: 2 of 20,000 seeds for ``he_normal``, 0 of 10,000 for
+``he_truncated_normal``, every test's p-values uniform by KS. Calibration is measured by
+``weight-init calibrate``, not by search.
 """
 
 from __future__ import annotations
 
-import math
-
 import pytest
-from hypothesis import assume, event, given, target
+from hypothesis import assume, event, given
 
 from weight_init.properties.assertions import assert_verdict_passes
 from weight_init.properties.registry import PROPERTIES, Property, builtin
@@ -29,9 +35,6 @@ ALPHA = 1e-4
 def _check(prop: Property, case: dict[str, object]) -> None:
     verdict = prop(None, alpha=ALPHA, **case)
     event(f"outcome: {verdict.outcome}")
-    p_values = [t.p_value for t in verdict.tests if t.p_value is not None]
-    if p_values:
-        target(-math.log10(max(min(p_values), 1e-300)), label="-log10 smallest p")
     assert_verdict_passes(verdict, str(verdict.metadata.get("reproduce", "")))
     if prop.condition_holds is not None:
         assert verdict.metadata["condition_holds"], f"drawn outside the condition: {case}"
