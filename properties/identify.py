@@ -470,7 +470,7 @@ def identify_draws(draws: Sequence[Draw], convention: str) -> Identification:
             matches.append(
                 match_scheme(
                     moments,
-                    variance_scaling(1.0, "fixed", family.name, name="fixed"),
+                    variance_scaling(1.0, "fixed", family, name="fixed"),
                     kurtosis(moments),
                 )
             )

@@ -25,6 +25,7 @@ __all__ = [
     "haar_orthogonal",
     "standard_normal",
     "truncated_standard_normal",
+    "truncated_standard_normal_at",
     "uniform",
 ]
 
@@ -48,6 +49,19 @@ def truncated_standard_normal(rng: RNG, shape: tuple[int, ...], scale: float = 1
     rejection sampler of :mod:`weight_init.truncated_normal` (one normal draw per entry plus
     4.8% redraws, scaled in cache; a seed gives the same matrix however it is reshaped)."""
     return truncated_standard_normal_fast(rng, shape, scale)
+
+
+def truncated_standard_normal_at(rng: RNG, shape: tuple[int, ...], cut: float) -> Array:
+    """Standard normal truncated to ``[-cut, cut]``, exactly: all of ``shape`` drawn first,
+    then the entries beyond ``+-cut`` redrawn in index order, round after round (a round
+    keeps a fraction ``2 Phi(cut) - 1`` of its draws)."""
+    z = standard_normal(rng, shape).ravel()
+    bad = np.flatnonzero(np.abs(z) > cut)
+    while bad.size:
+        fresh = standard_normal(rng, (bad.size,))
+        z[bad] = fresh
+        bad = bad[np.abs(fresh) > cut]
+    return z.reshape(shape)
 
 
 def haar_orthogonal(rng: RNG, fan_in: int, fan_out: int) -> Array:

@@ -24,6 +24,9 @@ family states the law of ``z``:
 * ``constant``: every entry equals the scheme's ``value`` (variance 0, no law of ``z``).
 * ``sparse`` (:class:`Sparse`, one instance per ``sparsity``; not registered): torch's
   ``sparse_``, exactly ``ceil(sparsity * fan_out)`` zeros per input plus ``N(0, s^2)``.
+* ``truncated_normal_at`` (:class:`TruncatedNormalAt`, one instance per cut ``c`` in [1, 8);
+  not registered): ``N(0, sigma^2)`` cut at ``+-c sigma`` with no variance correction
+  (torch's ``trunc_normal_`` at absolute bounds); ``c = 2`` is the law above.
 
 **Location.** A scheme's ``value`` is the entries' mean for the i.i.d. families (0 for every
 registered scheme): ``z = (w - value) / sd_rule`` keeps the standardized laws above, so a
@@ -60,6 +63,7 @@ from weight_init.draws import (
     haar_orthogonal,
     standard_normal,
     truncated_standard_normal,
+    truncated_standard_normal_at,
     uniform,
 )
 from weight_init.errors import InvalidParameterError, UnknownFamilyError
@@ -313,6 +317,94 @@ class TruncatedNormal(Family):
         mass, low, _ = _truncation_constants()
         p = np.asarray(p, dtype=np.float64)
         return np.asarray(special.ndtri(low + p * mass) / TRUNCATED_NORMAL_STD)
+
+
+class TruncatedNormalAt(Family):
+    """``N(0, sigma^2)`` cut at ``+-c sigma`` for any ``c`` in ``[MIN_CUT, 8)`` (torch's and
+    timm's ``trunc_normal_(std=s, a=-c s, b=c s)``): one instance per cut, not registered.
+
+    With ``t ~ N(0, 1)`` truncated to ``[-c, c]``, ``mass = 2 Phi(c) - 1`` and
+    ``s_c^2 = Var t = 1 - 2 c phi(c) / mass``, the standardized entry is ``z = t / s_c``:
+    ``F(z) = (Phi(s_c z) - Phi(-c)) / mass`` on ``|z| <= c / s_c``,
+    ``E z^4 = (3 s_c^2 - 2 c^3 phi(c) / mass) / s_c^4`` (the truncated normal's moments,
+    Johnson, Kotz & Balakrishnan 1994, 10.1). ``c = 2`` is the law of :class:`TruncatedNormal`
+    (Keras/JAX) and compares equal to it only through :attr:`cut`. Drawn exactly by
+    rejection (accepted with probability ``mass``: 0.68 at ``c = 1``, 0.9973 at ``c = 3``):
+    draw all, then redraw the entries beyond ``+-c`` round after round.
+    """
+
+    name, words = "truncated_normal_at", "a truncated normal"
+    #: Smallest cut (in untruncated standard deviations): below it rejection wastes > 1/3.
+    MIN_CUT = 1.0
+    #: A cut at or beyond this many sd removes < 1.3e-15 of the mass: the normal law.
+    MAX_CUT = 8.0
+
+    def __init__(self, cut: float) -> None:
+        c = float(cut)
+        if not self.MIN_CUT <= c < self.MAX_CUT:
+            raise InvalidParameterError(
+                f"a truncation at {cut!r} sd: give a cut in [{self.MIN_CUT:g}, "
+                f"{self.MAX_CUT:g}) (beyond {self.MAX_CUT:g} sd the law is the normal one)"
+            )
+        from scipy import special
+
+        self.cut = c
+        self.words = f"a normal cut at +-{c:g} sd"
+        mass = float(2.0 * special.ndtr(c) - 1.0)
+        pdf = math.exp(-c * c / 2.0) / math.sqrt(2.0 * math.pi)
+        self._mass, self._low = mass, float(special.ndtr(-c))
+        self.std_of_cut = math.sqrt(1.0 - 2.0 * c * pdf / mass)
+        s2 = self.std_of_cut**2
+        self._m4 = (3.0 * s2 - 2.0 * c**3 * pdf / mass) / (s2 * s2)
+        self.support_bound = c / self.std_of_cut
+
+    def sample(self, scheme: Scheme, fan_in: int, fan_out: int, rng: RNG) -> Array:
+        t = truncated_standard_normal_at(rng, (fan_in, fan_out), self.cut)
+        t *= scheme.std(fan_in, fan_out) / self.std_of_cut
+        if scheme.value:
+            t += scheme.value
+        return t
+
+    def describe(self, scheme: Scheme) -> str:
+        return (
+            f"a normal cut at +-{self.cut:g} of its sd (no variance correction), "
+            f"{scheme.rule.describe()}"
+        )
+
+    def law(self, n: int | None = None) -> Any:
+        from scipy import stats
+
+        return stats.truncnorm(-self.cut, self.cut, scale=1.0 / self.std_of_cut)
+
+    def fourth_moment(self, n: int | None = None) -> float:
+        return self._m4
+
+    def cdf(self, z: Array, n: int | None = None) -> Array:
+        from scipy import special
+
+        z = np.asarray(z, dtype=np.float64)
+        u = (special.ndtr(z * self.std_of_cut) - self._low) / self._mass
+        return np.clip(u, 0.0, 1.0)
+
+    def ppf(self, p: Array, n: int | None = None) -> Array:
+        from scipy import special
+
+        p = np.asarray(p, dtype=np.float64)
+        return np.asarray(special.ndtri(self._low + p * self._mass) / self.std_of_cut)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, TruncatedNormalAt):
+            return self.cut == other.cut
+        return super().__eq__(other)
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.cut))
+
+    def __str__(self) -> str:
+        return f"truncated_normal(cut={self.cut:g} sd)"
+
+    def __repr__(self) -> str:
+        return f"<family truncated_normal(cut={self.cut:g} sd)>"
 
 
 def _haar_n(n: int | None) -> int:

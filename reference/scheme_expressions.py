@@ -20,8 +20,10 @@ expression                                      law of every entry
                                                 timm ``trunc_normal_tf_``): variance
                                                 (0.8796 s)^2
 ``truncated_normal(std=s, a=-c, b=c)``          N(0, s^2) cut at the *absolute* bounds +-c
-                                                (torch/timm ``trunc_normal_``); c = 2s is the
-                                                case above; c >= 8s is N(0, s^2) (see below)
+                                                (torch/timm ``trunc_normal_``): the family
+                                                ``TruncatedNormalAt(c / s)``, variance
+                                                ``(s_c s)^2``, for ``s <= c < 8s``; c = 2s is
+                                                the case above; c >= 8s is N(0, s^2)
 ``variance_scaling(scale, mode, distribution)``  ``Var = scale / n(mode)``: mode ``fan_in``,
                                                 ``fan_out``, ``fan_avg``, ``fan_geo_avg``
                                                 (n = sqrt(fan_in fan_out), JAX) or ``fixed``;
@@ -42,10 +44,10 @@ expression                                      law of every entry
 Cuts beyond 8 standard deviations: the probability mass removed is
 ``2 (1 - Phi(8)) < 1.3e-15``, so the law is within that total-variation distance of
 N(0, s^2) and no check of fewer than ~1e14 entries can tell them apart; such an expression
-is the normal scheme (its description says so). Cuts strictly between 2 and 8 standard
-deviations need a family the registry does not have yet: they raise
-:class:`~weight_init.errors.UnsupportedSchemeError`, and :class:`AbsoluteTruncatedNormal`
-states the law that family must implement.
+is the normal scheme (its description says so). Cuts between 1 and 8 standard deviations
+(other than 2) are :class:`~weight_init.families.TruncatedNormalAt` at that cut; a cut
+below 1 standard deviation or asymmetric bounds raise
+:class:`~weight_init.errors.UnsupportedSchemeError`.
 """
 
 from __future__ import annotations
@@ -53,9 +55,9 @@ from __future__ import annotations
 import ast
 import math
 from dataclasses import dataclass
-from typing import Any
 
 from weight_init.errors import InvalidParameterError, UnsupportedSchemeError
+from weight_init.families import TruncatedNormalAt
 from weight_init.gains import calculate_gain
 from weight_init.schemes import (
     MODES,
@@ -67,6 +69,7 @@ from weight_init.schemes import (
     get_scheme,
     orthogonal,
     sparse,
+    truncated_normal_at,
     uniform_interval,
     variance_scaling,
 )
@@ -83,28 +86,6 @@ class ExpressionScheme(Scheme):
 
     def __str__(self) -> str:
         return self.name
-
-
-@dataclass(frozen=True)
-class AbsoluteTruncatedNormal:
-    """N(0, std^2) truncated to [-bound, bound] with no variance correction.
-
-    Variance ``std^2 (1 - 2 c phi(c) / (2 Phi(c) - 1))``, ``c = bound / std``
-    (``scipy.stats.truncnorm(-c, c, scale=std)``). The family the registry needs for
-    ``truncated_normal(std=s, a=-c, b=c)`` with ``2 < c/s < 8``: a law with this
-    variance, ``cdf`` and support ``|w| <= bound``, fan-independent."""
-
-    std: float
-    bound: float
-
-    def law(self) -> Any:
-        from scipy import stats  # on first use: importing scipy.stats costs ~1 s
-
-        c = self.bound / self.std
-        return stats.truncnorm(-c, c, scale=self.std)
-
-    def variance(self) -> float:
-        return float(self.law().var())
 
 
 def _number(node: ast.expr, what: str) -> float:
@@ -182,11 +163,16 @@ def _truncated(args: dict[str, ast.expr], name: str) -> Scheme:
             name,
             f"N(0, std^2) cut at {c:.3g} std: removed mass < 1.3e-15, the normal law",
         )
-    if c < 2.0:
-        raise UnsupportedSchemeError(f"{name}: a cut at {c:.3g} std (< 2) is not supported")
-    raise UnsupportedSchemeError(
-        f"{name}: a cut at {c:.3g} std needs the absolute-bound truncated normal family "
-        f"(variance {AbsoluteTruncatedNormal(s, b).variance():.6g}), not registered yet"
+    if c < TruncatedNormalAt.MIN_CUT:
+        raise UnsupportedSchemeError(
+            f"{name}: a cut at {c:.3g} std (< {TruncatedNormalAt.MIN_CUT:g}) is not supported"
+        )
+    t = truncated_normal_at(s, c, name=name)
+    return ExpressionScheme(
+        name,
+        t.family,
+        t.rule,
+        description=f"N(0, std^2) cut at +-{c:.4g} std, no variance correction",
     )
 
 

@@ -72,6 +72,7 @@ from weight_init.families import (
     UNIFORM,
     Family,
     Sparse,
+    TruncatedNormalAt,
     get_family,
 )
 
@@ -93,6 +94,7 @@ __all__ = [
     "orthogonal",
     "scheme_names",
     "sparse",
+    "truncated_normal_at",
     "truncated_standard_normal",
     "uniform_interval",
     "variance_scaling",
@@ -204,7 +206,7 @@ class Scheme:
 def variance_scaling(
     scale: float = 1.0,
     mode: str = "fan_in",
-    distribution: str = "normal",
+    distribution: str | Family = "normal",
     name: str | None = None,
 ) -> Scheme:
     """General variance-scaling scheme: ``Var[W_ij] = scale / n`` with n chosen by ``mode``.
@@ -212,14 +214,19 @@ def variance_scaling(
     ``mode`` is ``fan_in``, ``fan_out``, ``fan_avg`` (n = (fan_in+fan_out)/2),
     ``fan_geo_avg`` (n = sqrt(fan_in fan_out), JAX) or ``fixed`` (``scale`` is the variance
     itself). ``distribution`` is ``normal`` (untruncated; alias ``untruncated_normal``),
-    ``truncated_normal`` or ``uniform``.
+    ``truncated_normal`` or ``uniform``, or an i.i.d. :class:`~weight_init.families.Family`
+    instance (a parametrized one such as ``TruncatedNormalAt(3)``).
     Unlike Keras, ``normal`` here is *not* truncated.
     """
     s = _positive_finite(scale, "scale")
     if mode not in MODES:
         raise InvalidParameterError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
-    dist = "normal" if distribution == "untruncated_normal" else distribution
-    family = FAMILIES.get(dist) if isinstance(dist, str) else None
+    if isinstance(distribution, Family):
+        family: Family | None = distribution
+        dist = str(distribution)
+    else:
+        dist = "normal" if distribution == "untruncated_normal" else distribution
+        family = FAMILIES.get(dist) if isinstance(dist, str) else None
     if family is None or not family.is_iid:
         choices = ", ".join(f.name for f in FAMILIES.values() if f.is_iid)
         raise InvalidParameterError(f"unknown distribution {distribution!r}; choose {choices}")
@@ -268,6 +275,17 @@ def sparse(sparsity: float, std: float = 0.01, name: str | None = None) -> Schem
     family = Sparse(float(sparsity))
     label = name or f"sparse(sparsity={family.sparsity:g}, std={sd:g})"
     return Scheme(label, family, VarianceRule(sd * sd, "fixed"))
+
+
+def truncated_normal_at(std: float, cut: float, name: str | None = None) -> Scheme:
+    """``N(0, std^2)`` cut at ``+-cut * std`` with no variance correction (torch's
+    ``trunc_normal_(std=std, a=-cut * std, b=cut * std)``): variance ``(s_c std)^2`` with
+    ``s_c`` the std of the standard normal cut at ``+-cut``
+    (:class:`~weight_init.families.TruncatedNormalAt`, ``cut`` in [1, 8))."""
+    sd = _positive_finite(std, "std")
+    family = TruncatedNormalAt(_positive_finite(cut, "cut"))
+    label = name or f"truncated_normal(std={sd:g}, a={-cut * sd:g}, b={cut * sd:g})"
+    return Scheme(label, family, VarianceRule((family.std_of_cut * sd) ** 2, "fixed"))
 
 
 def orthogonal(gain: float = 1.0, name: str | None = None) -> Scheme:

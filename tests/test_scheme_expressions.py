@@ -122,10 +122,63 @@ def test_new_family_bad_parameters_are_one_clear_error(text: str) -> None:
     assert "\n" not in str(err.value)
 
 
-@pytest.mark.parametrize("text", ["truncated_normal(std=1, a=-3, b=3)"])
+@pytest.mark.parametrize(
+    "text", ["truncated_normal(std=1, a=-0.5, b=0.5)", "truncated_normal(std=1, a=-1, b=3)"]
+)
 def test_laws_without_a_family_say_so(text: str) -> None:
     with pytest.raises(UnsupportedSchemeError):
         parse_scheme(text)
+
+
+@pytest.mark.parametrize("cut", [1.0, 2.5, 3.0, 5.0, 7.9])
+def test_absolute_cut_is_scipys_truncnorm(cut: float) -> None:
+    """``truncated_normal(std=s, a=-c s, b=c s)``: the family TruncatedNormalAt(c), whose
+    variance, cdf, ppf, fourth moment and support are scipy.stats.truncnorm(-c, c)'s."""
+    from scipy import stats
+
+    from weight_init.families import TruncatedNormalAt
+
+    sd = 0.02
+    s = parse_scheme(f"truncated_normal(std={sd}, a={-cut * sd!r}, b={cut * sd!r})")
+    assert s.family == TruncatedNormalAt(cut), s.family
+    law = stats.truncnorm(-cut, cut)
+    assert math.isclose(s.variance(7, 9), law.var() * sd * sd, rel_tol=1e-9), (
+        cut,
+        s.variance(7, 9),
+    )
+    fam = s.family
+    scale = 1.0 / math.sqrt(law.var())  # z = t / s_c
+    z = np.linspace(-fam.support_bound, fam.support_bound, 41)
+    np.testing.assert_allclose(fam.cdf(z), law.cdf(z / scale), rtol=1e-9, atol=1e-12)
+    q = np.linspace(0.001, 0.999, 37)
+    np.testing.assert_allclose(fam.ppf(q), law.ppf(q) * scale, rtol=1e-9, atol=1e-12)
+    assert math.isclose(fam.fourth_moment(), law.moment(4) * scale**4, rel_tol=1e-9)
+    assert math.isclose(fam.support_bound, cut * scale, rel_tol=1e-12)
+
+
+def _torch_like_cut(cut: float, sd: float) -> Any:
+    """torch's trunc_normal_(std=sd, a=-cut sd, b=cut sd) as numpy (scipy's truncnorm)."""
+    from scipy import stats
+
+    def fn(fan_in: int, fan_out: int, rng: np.random.Generator) -> Any:
+        return stats.truncnorm.rvs(-cut, cut, scale=sd, size=(fan_in, fan_out), random_state=rng)
+
+    return fn
+
+
+@settings(max_examples=1, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_absolute_cut_verdicts(seed: int) -> None:
+    """A cut at 3 sd declared at 3 sd passes; declared at 2 sd or as a plain normal it fails
+    (variance 0.9733 vs 0.774, then the bounds); a cut at 2 sd declared at 3 fails."""
+    expr = "truncated_normal(std=0.02, a=-0.06, b=0.06)"
+    assert check_initializer(_torch_like_cut(3.0, 0.02), parse_scheme(expr), seed=seed).passed
+    at2 = check_initializer(_torch_like_cut(2.0, 0.02), parse_scheme(expr), seed=seed)
+    assert at2.outcome == "fail" and "variance" in {t.name for t in at2.failures}, at2
+    normal = check_initializer(
+        lambda fi, fo, rng: rng.standard_normal((fi, fo)) * 0.02, parse_scheme(expr), seed=seed
+    )
+    assert normal.outcome == "fail" and "bounds" in {t.name for t in normal.failures}, normal
 
 
 # -- verdicts (numpy stand-ins for the third-party initializers; torch ones via the CLI) -----
@@ -175,6 +228,16 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     [
         ("torch:trunc_normal_(std=0.02)", "truncated_normal(std=0.02, a=-2, b=2)", 0),
         ("torch:trunc_normal_(std=0.02)", "truncated_normal(std=0.02)", 1),
+        (
+            "torch:trunc_normal_(std=0.02, a=-0.06, b=0.06)",
+            "truncated_normal(std=0.02, a=-0.06, b=0.06)",
+            0,
+        ),
+        (
+            "torch:trunc_normal_(std=0.02, a=-0.04, b=0.04)",
+            "truncated_normal(std=0.02, a=-0.06, b=0.06)",
+            1,
+        ),
         ("torch:kaiming_normal_(mode='fan_out')", "variance_scaling(2, fan_out, normal)", 0),
         ("torch:xavier_uniform_(gain=1.6666666666666667)", "glorot_uniform*gain(tanh)", 0),
         ("torch:orthogonal_(gain=1.1)", "orthogonal*1.1", 0),

@@ -170,7 +170,7 @@ class KernelImplementation:
 
         def init(shape: tuple[int, ...], seed: int) -> Any:
             v = scheme.variance(*layout.fans(shape).as_tuple())
-            fixed = variance_scaling(v, "fixed", scheme.family.name)
+            fixed = variance_scaling(v, "fixed", scheme.family)
             n = int(np.prod(shape))
             return fixed(1, n, rng=np.random.default_rng(seed)).reshape(shape)
 

@@ -198,7 +198,7 @@ class VarianceCheck(_Statistical):
         t = (rho - 1.0) / se
         kappa = kurtosis(pool.moments)
         fits = {
-            mode: match_scheme(pool.moments, variance_scaling(1.0, mode, family.name), kappa)
+            mode: match_scheme(pool.moments, variance_scaling(1.0, mode, family), kappa)
             for mode in MODES
         }
         detail = f"mean z^2 = {rho:.5g} (std {math.sqrt(rho):.5g}x the rule)"
