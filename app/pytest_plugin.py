@@ -31,7 +31,8 @@ Fixture ``weight_init_check``: call it in a test as
 fails the test with the table and diagnosis when the initializer does not conform.
 
 Fixture ``weight_init_audit``: ``weight_init_audit(factory, expect=(), builds=None,
-seed=None)`` audits a torch model (``factory`` a callable returning an ``nn.Module`` or a
+seed=None)`` audits a model (``factory`` a callable returning what ``weight-init audit``
+takes: a torch ``nn.Module``, a built Keras model, a Flax module with its inputs; or a
 ``MODULE:FACTORY`` string; ``expect`` rules ``"PATTERN=SCHEME[@LAYOUT]"`` as for ``weight-init
 audit --expect``) and returns the typed
 :class:`~weight_init.properties.audit_result.AuditReport`; ``report.assert_conforms()``
@@ -45,6 +46,7 @@ process, a local function in the test's process).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -147,12 +149,39 @@ def run_check(
     return verdict
 
 
+@dataclass(frozen=True)
+class RunOptions:
+    """The ``--weight-init-seed``/``-alpha``/``-timeout`` options every check and audit of a
+    session runs with (a fixture call's own ``seed`` wins over the option's)."""
+
+    seed: int
+    alpha: float
+    timeout: float
+
+    @classmethod
+    def of(cls, config: pytest.Config, seed: int | None = None) -> RunOptions:
+        return cls(
+            config.getoption("--weight-init-seed") if seed is None else seed,
+            config.getoption("--weight-init-alpha"),
+            config.getoption("--weight-init-timeout"),
+        )
+
+
+def _or_fail(run: Callable[[], Any]) -> Any:
+    """``run()``, or fail the test with the one line of a bad input (a WeightInitError)."""
+    from weight_init.errors import WeightInitError
+
+    try:
+        return run()
+    except WeightInitError as exc:
+        message = str(exc)
+    pytest.fail(message, pytrace=False)
+
+
 @pytest.fixture
 def weight_init_check(request: pytest.FixtureRequest) -> Callable[..., Any]:
     """``weight_init_check(fn_or_spec, scheme, convention=None, seed=None)`` -> Verdict;
     fails the test with the check's table when the initializer does not conform."""
-    from weight_init.errors import WeightInitError
-
     cfg = request.config
 
     def check(
@@ -161,18 +190,10 @@ def weight_init_check(request: pytest.FixtureRequest) -> Callable[..., Any]:
         convention: str | None = None,
         seed: int | None = None,
     ) -> Any:
-        try:
-            return run_check(
-                fn,
-                scheme,
-                convention,
-                seed=cfg.getoption("--weight-init-seed") if seed is None else seed,
-                alpha=cfg.getoption("--weight-init-alpha"),
-                timeout=cfg.getoption("--weight-init-timeout"),
-            )
-        except WeightInitError as exc:
-            message = str(exc)
-        pytest.fail(message, pytrace=False)
+        o = RunOptions.of(cfg, seed)
+        return _or_fail(
+            lambda: run_check(fn, scheme, convention, seed=o.seed, alpha=o.alpha, timeout=o.timeout)
+        )
 
     return check
 
@@ -239,21 +260,12 @@ class AuditFixture:
         builds: int | None = None,
         seed: int | None = None,
     ) -> Any:
-        from weight_init.errors import WeightInitError
-
-        cfg = self._config
-        try:
-            return run_audit(
-                factory,
-                tuple(expect),
-                builds=builds,
-                seed=cfg.getoption("--weight-init-seed") if seed is None else seed,
-                alpha=cfg.getoption("--weight-init-alpha"),
-                timeout=cfg.getoption("--weight-init-timeout"),
+        o = RunOptions.of(self._config, seed)
+        return _or_fail(
+            lambda: run_audit(
+                factory, tuple(expect), builds=builds, seed=o.seed, alpha=o.alpha, timeout=o.timeout
             )
-        except WeightInitError as exc:
-            message = str(exc)
-        pytest.fail(message, pytrace=False)
+        )
 
     def assert_conforms(
         self,
@@ -285,13 +297,9 @@ class CheckItem(pytest.Item):
         self.spec, self.scheme, self.convention = spec, scheme, convention
 
     def runtest(self) -> None:
+        o = RunOptions.of(self.config)
         run_check(
-            self.spec,
-            self.scheme,
-            self.convention,
-            seed=self.config.getoption("--weight-init-seed"),
-            alpha=self.config.getoption("--weight-init-alpha"),
-            timeout=self.config.getoption("--weight-init-timeout"),
+            self.spec, self.scheme, self.convention, seed=o.seed, alpha=o.alpha, timeout=o.timeout
         )
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:

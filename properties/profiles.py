@@ -10,6 +10,11 @@
 
 Choose with ``--weight-init-profile NAME`` (pytest) or the environment variable
 ``WEIGHT_INIT_PROFILE``; ``HYPOTHESIS_PROFILE`` is honoured too.
+
+They are registered with Hypothesis under prefixed names (``weight-init-ci``, ...;
+:func:`hypothesis_name`), so loading ours never replaces a project's own profile of the
+same short name, nor Hypothesis' built-in ``ci`` profile (loaded by Hypothesis itself on
+CI). Both spellings are accepted wherever a name is given.
 """
 
 from __future__ import annotations
@@ -22,6 +27,12 @@ from weight_init.errors import InvalidParameterError
 
 PROFILES: tuple[str, ...] = ("dev", "ci", "thorough")
 ENV_VAR = "WEIGHT_INIT_PROFILE"
+PREFIX = "weight-init-"
+
+
+def hypothesis_name(name: str) -> str:
+    """The name Hypothesis knows our profile ``name`` by (``ci`` -> ``weight-init-ci``)."""
+    return name if name.startswith(PREFIX) else PREFIX + name
 
 _COMMON = {
     "deadline": None,
@@ -29,15 +40,15 @@ _COMMON = {
     "print_blob": True,
 }
 
-settings.register_profile("dev", max_examples=25, **_COMMON)  # type: ignore[arg-type]
+settings.register_profile(hypothesis_name("dev"), max_examples=25, **_COMMON)  # type: ignore[arg-type]
 settings.register_profile(
-    "ci",
+    hypothesis_name("ci"),
     max_examples=25,
     derandomize=True,
     database=None,
     **_COMMON,  # type: ignore[arg-type]
 )
-settings.register_profile("thorough", max_examples=300, **_COMMON)  # type: ignore[arg-type]
+settings.register_profile(hypothesis_name("thorough"), max_examples=300, **_COMMON)  # type: ignore[arg-type]
 
 
 def default_profile() -> str:
@@ -50,11 +61,13 @@ def default_profile() -> str:
 
 
 def load(name: str | None = None) -> str:
-    """Load profile ``name`` (or :func:`default_profile`) and return its name."""
+    """Load profile ``name`` (or :func:`default_profile`; short or prefixed) and return its
+    short name."""
     chosen = name or default_profile()
-    if chosen not in PROFILES:
+    short = chosen.removeprefix(PREFIX)
+    if short not in PROFILES:
         raise InvalidParameterError(
             f"unknown Hypothesis profile {chosen!r}; choose one of {PROFILES}"
         )
-    settings.load_profile(chosen)
-    return chosen
+    settings.load_profile(hypothesis_name(short))
+    return short

@@ -24,15 +24,13 @@ HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
 
 import audit_models  # noqa: E402
+import cli_helpers  # noqa: E402
 from weight_init.properties.audit import audit_torch, parse_expect  # noqa: E402
 from weight_init.properties.kernels import NO_RF_IN  # noqa: E402
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    exe = Path(sys.executable).with_name("weight-init")
-    return subprocess.run(
-        [str(exe), "audit", *args], cwd=HERE, capture_output=True, text=True, timeout=600
-    )
+    return cli_helpers.run("audit", *args, cwd=HERE)
 
 
 @pytest.mark.slow

@@ -7,19 +7,15 @@ argument and belongs to the package's hierarchy.
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
+from cli_helpers import WEIGHT_INIT
 from weight_init import errors
-
-WEIGHT_INIT = shutil.which("weight-init", path=os.path.dirname(sys.executable)) or "weight-init"
 
 #: argv after ``weight-init`` -> fragment of the one stderr line (exit code 2).
 CLI_CASES: dict[str, tuple[list[str], str]] = {

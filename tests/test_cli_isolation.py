@@ -11,17 +11,16 @@ together and awaited together, so the cases cost about one child's start-up.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from cli_helpers import WEIGHT_INIT
+
 pytest_plugins = ["pytester"]
 
-WEIGHT_INIT = shutil.which("weight-init", path=os.path.dirname(sys.executable)) or "weight-init"
 
 MISBEHAVING = """
 import ctypes, os, signal, sys, time

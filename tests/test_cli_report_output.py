@@ -13,46 +13,15 @@ from pathlib import Path
 
 import pytest
 
+from cli_helpers import WEIGHT_INIT, one_line, tiny_report
 from weight_init.reports.writer import MARKER, remove_leftovers
-
-WEIGHT_INIT = shutil.which("weight-init", path=os.path.dirname(sys.executable)) or "weight-init"
-
-#: A report that takes about a second (no phase diagram, no suite).
-TINY = [
-    "--quiet",
-    "--no-phase",
-    "--no-suite",
-    "--schemes",
-    "xavier",
-    "--depth",
-    "2",
-    "--width",
-    "20",
-    "--samples",
-    "50",
-    "--input-dim",
-    "20",
-    "--format",
-    "json",
-]
 
 
 def report(
     out: Path | str, *extra: str, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [WEIGHT_INIT, "report", "--out", str(out), *TINY, *extra],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=cwd,
-    )
-
-
-def _one_line(proc: subprocess.CompletedProcess[str]) -> str:
-    err = proc.stderr.strip()
-    assert len(err.splitlines()) == 1 and "Traceback" not in err, proc.stderr
-    return err
+    """The tiny report, written as JSON only."""
+    return tiny_report(out, "--format", "json", *extra, cwd=cwd)
 
 
 def test_rerun_refuses_to_delete_the_users_files(tmp_path: Path) -> None:
@@ -63,7 +32,7 @@ def test_rerun_refuses_to_delete_the_users_files(tmp_path: Path) -> None:
     (out / "mydata" / "x.csv").write_text("1,2\n")
     proc = report(out)
     assert proc.returncode == 2
-    err = _one_line(proc)
+    err = one_line(proc)
     assert "notes.txt" in err and "mydata/" in err and "--overwrite" in err, err
     assert (out / "notes.txt").read_text() == "mine\n" and (out / "mydata" / "x.csv").exists()
     # A report's own files are replaced without a flag; the user's go only with --overwrite.
@@ -148,7 +117,7 @@ def test_mount_point_is_refused_before_any_work() -> None:
     started = time.monotonic()
     proc = report(mount, "--width", "2000", "--samples", "4000", "--depth", "50")
     assert proc.returncode == 2
-    assert "mount point" in _one_line(proc)
+    assert "mount point" in one_line(proc)
     assert time.monotonic() - started < 60 and not any(mount.iterdir())
 
 
@@ -166,6 +135,6 @@ def test_read_only_out_is_refused_before_any_work(tmp_path: Path) -> None:
     for out in cases:
         proc = report(out, "--width", "2000", "--samples", "4000", "--depth", "50")
         assert proc.returncode == 2, out
-        err = _one_line(proc)
+        err = one_line(proc)
         assert "--out" in err and ("read-only" in err or "cannot write" in err), err
         assert not out.exists() or out.is_dir()

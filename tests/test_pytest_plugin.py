@@ -242,6 +242,7 @@ def test_hypothesis_profile_option_is_honoured(pytester: pytest.Pytester) -> Non
     loads ours only when asked."""
     pytester.makeconftest(
         "from hypothesis import settings\nsettings.register_profile('mine', max_examples=7)\n"
+        "settings.register_profile('ci', max_examples=100)\n"
     )
     pytester.makepyfile(
         test_profile="""
@@ -250,6 +251,9 @@ from hypothesis import settings
 def test_profile(request):
     expected = {"mine": 7, "ci": 25}[request.config.getoption("--hypothesis-profile") or "ci"]
     assert settings.default.max_examples == expected
+    # loading ours replaced neither the project's profiles nor Hypothesis' own "ci"
+    assert settings.get_profile("mine").max_examples == 7
+    assert settings.get_profile("ci").max_examples == 100
 """
     )
     pytester.runpytest_subprocess(

@@ -11,54 +11,22 @@ practical purpose, so the fixed seed does not hide a flaky case.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from cli_helpers import one_line, tiny_report
 from weight_init.reports.schema import SUMMARY_SCHEMA, validate
 
 pytest.importorskip("torch")
 pytestmark = pytest.mark.torch
 
 HERE = Path(__file__).parent
-WEIGHT_INIT = shutil.which("weight-init", path=os.path.dirname(sys.executable)) or "weight-init"
-
-#: A report that takes about a second besides the audits (no phase diagram, no suite).
-TINY = [
-    "--quiet",
-    "--no-phase",
-    "--no-suite",
-    "--schemes",
-    "xavier",
-    "--depth",
-    "2",
-    "--width",
-    "20",
-    "--samples",
-    "50",
-    "--input-dim",
-    "20",
-]
 
 
 def report(out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [WEIGHT_INIT, "report", "--out", str(out), *TINY, *extra],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=HERE,
-    )
-
-
-def _one_line(proc: subprocess.CompletedProcess[str]) -> str:
-    err = proc.stderr.strip()
-    assert len(err.splitlines()) == 1 and "Traceback" not in err, proc.stderr
-    return err
+    return tiny_report(out, *extra, cwd=HERE)
 
 
 def test_conforming_model_exits_0_with_the_section_everywhere(tmp_path: Path) -> None:
@@ -99,7 +67,7 @@ def test_failing_parameter_exits_1_names_it_and_the_quirk(tmp_path: Path) -> Non
         "20",
     )
     assert proc.returncode == 1, proc.stderr
-    err = _one_line(proc)
+    err = one_line(proc)
     assert "audit audit_models:buggy_cnn: FAIL" in err and "0.weight" in err
     summary = json.loads((out / "summary.json").read_text())
     assert validate(summary, SUMMARY_SCHEMA) == []
@@ -136,7 +104,7 @@ def test_bad_factory_is_one_line_exit_2_and_nothing_written(
     out = tmp_path / "new" / "r"
     proc = report(out, "--audit", factory, "--audit-builds", "2")
     assert proc.returncode == 2
-    assert message in _one_line(proc)
+    assert message in one_line(proc)
     assert proc.stdout == ""
     assert list(tmp_path.iterdir()) == [], "a half-written report or its staging directory"
 
@@ -146,7 +114,7 @@ def test_bad_factory_leaves_an_earlier_report_in_place(tmp_path: Path) -> None:
     assert report(out, "--format", "json").returncode == 0
     before = (out / "summary.json").read_text()
     proc = report(out, "--format", "json", "--audit", "audit_models:raising_factory")
-    assert proc.returncode == 2 and "boom" in _one_line(proc)
+    assert proc.returncode == 2 and "boom" in one_line(proc)
     assert (out / "summary.json").read_text() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r"]
 
@@ -167,5 +135,5 @@ def test_bad_audit_flags_are_one_line_exit_2_before_any_work(
 ) -> None:
     proc = report(tmp_path / "r", *args)
     assert proc.returncode == 2
-    assert message in _one_line(proc)
+    assert message in one_line(proc)
     assert list(tmp_path.iterdir()) == []

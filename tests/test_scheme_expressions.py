@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import math
 import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -15,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import cli_helpers
 from weight_init.errors import UnsupportedSchemeError, WeightInitError
 from weight_init.properties.conformance import check_initializer
 from weight_init.scheme_expressions import parse_scheme
@@ -218,8 +217,7 @@ def test_fan_geo_avg_verdicts(seed: int) -> None:
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    exe = Path(sys.executable).with_name("weight-init")
-    return subprocess.run([str(exe), *args], capture_output=True, text=True, timeout=600)
+    return cli_helpers.run(*args)
 
 
 @pytest.mark.torch

@@ -185,7 +185,7 @@ def measure_hypothesis(profile: str = "thorough", alpha: float = 1e-4) -> dict[s
     ]
 
     def make(name: str, fn: Callable[..., Verdict], strats: dict[str, st.SearchStrategy[object]]):  # type: ignore[no-untyped-def]
-        @settings(settings.get_profile(profile))
+        @settings(settings.get_profile(profiles.hypothesis_name(profile)))
         @given(**strats)
         def check(**kw: object) -> None:
             record(name, fn(**kw))
