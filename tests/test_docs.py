@@ -52,3 +52,23 @@ def test_benchmark_page_includes_the_generated_table() -> None:
     generated = (ROOT / "docs" / "generated" / "benchmarks.md").read_text()
     assert "| measurement | size | result | goal | met? |" in generated
     assert "--markdown" in (ROOT / "benchmarks" / "run_all.py").read_text()
+
+
+def test_readme_audit_is_what_the_command_prints() -> None:
+    """The README's audit (section 5) is real: every line of its excerpt is a line the
+    command prints from tests/ (torch's own seeding, seed 0), and it exits 1 (a failure)."""
+    import pytest
+
+    pytest.importorskip("torch")
+    import cli_helpers
+
+    section = README.split("### 5.", 1)[1].split("### 6.", 1)[0]
+    command = re.search(r"```bash\ncd tests && (weight-init [^#\n]+?)\s*(?:#.*)?\n```", section)
+    shown = re.search(r"```text\n(.*?)```", section, re.S)
+    assert command and shown, "README section 5 has a command and its output"
+    argv = command.group(1).split()[1:]
+    proc = cli_helpers.run(*argv, cwd=ROOT / "tests")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    printed = set(proc.stdout.splitlines())
+    missing = [line for line in shown.group(1).splitlines() if line not in printed]
+    assert not missing, f"README audit lines not printed by `{command.group(1)}`: {missing}"
