@@ -77,21 +77,27 @@ _SQRT3 = math.sqrt(3.0)
 
 
 @functools.cache
-def _truncation_constants() -> tuple[float, float, float]:
-    """``(2 Phi(2) - 1, Phi(-2), E z^4)`` of the standardized truncated normal, with
-    ``Phi = special.ndtr`` and ``phi(x) = exp(-x^2/2) / sqrt(2 pi)``: the expressions
-    ``scipy.stats.norm.cdf``/``pdf`` evaluate, without importing scipy.stats (about 1 s;
-    ``weight-init check`` is waited for). scipy.special is imported here, on first use, so
-    importing the package stays light."""
+def _cut_constants(cut: float) -> tuple[float, float, float, float]:
+    """``(mass, Phi(-c), s_c, E z^4)`` of the standard normal cut at ``+-c``: ``mass = 2 Phi(c)
+    - 1``, ``s_c^2 = 1 - 2 c phi(c) / mass`` and, for ``z = t / s_c``, ``E z^4 = (3 s_c^2 -
+    2 c^3 phi(c) / mass) / s_c^4``, with ``Phi = special.ndtr`` and ``phi(x) = exp(-x^2/2) /
+    sqrt(2 pi)``: the expressions ``scipy.stats.truncnorm`` evaluates, without importing
+    scipy.stats (about 1 s; ``weight-init check`` is waited for). scipy.special is imported
+    here, on first use, so importing the package stays light."""
     from scipy import special
 
-    mass = 2.0 * special.ndtr(TRUNCATION) - 1.0
-    low = special.ndtr(-TRUNCATION)
-    pdf = np.exp(-(TRUNCATION**2) / 2.0) / np.sqrt(2 * np.pi)
-    m4 = (
-        3.0 * TRUNCATED_NORMAL_STD**2 - 2.0 * TRUNCATION**3 * pdf / mass
-    ) / TRUNCATED_NORMAL_STD**4
-    return float(mass), float(low), float(m4)
+    c = float(cut)
+    mass = float(2.0 * special.ndtr(c) - 1.0)
+    pdf = math.exp(-c * c / 2.0) / math.sqrt(2.0 * math.pi)
+    s2 = 1.0 - 2.0 * c * pdf / mass
+    m4 = (3.0 * s2 - 2.0 * c**3 * pdf / mass) / (s2 * s2)
+    return mass, float(special.ndtr(-c)), math.sqrt(s2), m4
+
+
+def _truncation_constants() -> tuple[float, float, float]:
+    """``(2 Phi(2) - 1, Phi(-2), E z^4)`` of the family ``truncated_normal`` (cut at 2)."""
+    mass, low, _, m4 = _cut_constants(TRUNCATION)
+    return mass, low, m4
 
 
 class Family(ABC):
@@ -346,16 +352,9 @@ class TruncatedNormalAt(Family):
                 f"a truncation at {cut!r} sd: give a cut in [{self.MIN_CUT:g}, "
                 f"{self.MAX_CUT:g}) (beyond {self.MAX_CUT:g} sd the law is the normal one)"
             )
-        from scipy import special
-
         self.cut = c
         self.words = f"a normal cut at +-{c:g} sd"
-        mass = float(2.0 * special.ndtr(c) - 1.0)
-        pdf = math.exp(-c * c / 2.0) / math.sqrt(2.0 * math.pi)
-        self._mass, self._low = mass, float(special.ndtr(-c))
-        self.std_of_cut = math.sqrt(1.0 - 2.0 * c * pdf / mass)
-        s2 = self.std_of_cut**2
-        self._m4 = (3.0 * s2 - 2.0 * c**3 * pdf / mass) / (s2 * s2)
+        self._mass, self._low, self.std_of_cut, self._m4 = _cut_constants(c)
         self.support_bound = c / self.std_of_cut
 
     def sample(self, scheme: Scheme, fan_in: int, fan_out: int, rng: RNG) -> Array:
