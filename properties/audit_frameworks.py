@@ -29,7 +29,7 @@ layout and the stored shape (:meth:`weight_init.layouts.Layout.fans`); the verdi
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,10 +38,9 @@ from numpy.typing import NDArray
 
 from weight_init.errors import AuditError, InitializerTypeError, describe_exception
 from weight_init.layouts import Fans, KernelSpec, get_layout
-from weight_init.properties import power as powerplan
 from weight_init.properties.audit import audit_param, audit_torch, auto_builds
 from weight_init.properties.audit_expectations import Default, Expectation, documented_defaults
-from weight_init.properties.audit_result import AuditReport, ParamAudit
+from weight_init.properties.audit_result import AuditOptions, AuditReport, ParamAudit
 from weight_init.properties.layer_param import Framework
 
 __all__ = ["audit_flax", "audit_keras", "audit_model", "framework_of"]
@@ -74,15 +73,12 @@ def framework_of(obj: Any) -> Framework | None:
 
 
 def audit_model(
-    factory: Callable[[], Any],
-    *,
-    builds: int | None = None,
-    seed: int = 0,
-    expect: Sequence[Expectation] = (),
-    alpha: float = powerplan.DEFAULT_ALPHA,
-    subject: str = "model",
+    factory: Callable[[], Any], options: AuditOptions | None = None, **kwargs: Any
 ) -> AuditReport:
-    """Audit ``factory()``'s parameters in its own framework (module docstring)."""
+    """Audit ``factory()``'s parameters in its own framework (module docstring) under
+    ``options`` or its keywords (:class:`~weight_init.properties.audit_result.AuditOptions`:
+    ``builds``, ``seed``, ``expect``, ``alpha``, ``subject``)."""
+    opts = AuditOptions.of(options, **kwargs)
     torch = sys.modules.get("torch")
     if torch is not None:  # the probe leaves torch's global generator as it was
         with torch.random.fork_rng(devices=[]):
@@ -90,13 +86,12 @@ def audit_model(
     else:
         probe = _call(factory)
     fw = framework_of(probe)
-    kw: dict[str, Any] = dict(builds=builds, seed=seed, expect=expect, alpha=alpha)
     if fw is Framework.TORCH:
-        return audit_torch(factory, subject=subject, **kw)
+        return audit_torch(factory, opts)
     if fw is Framework.KERAS:
-        return audit_keras(factory, subject=subject, **kw)
+        return audit_keras(factory, opts)
     if fw is Framework.FLAX:
-        return audit_flax(factory, subject=subject, **kw)
+        return audit_flax(factory, opts)
     got = type(probe).__name__
     raise InitializerTypeError(f"the model factory returned {got}, not {PROTOCOL}")
 
@@ -224,12 +219,9 @@ def _audit(
     framework: str,
     build: Callable[[Callable[[], Any], int, int], list[Build]],
     factory: Callable[[], Any],
-    builds: int | None,
-    seed: int,
-    expect: Sequence[Expectation],
-    alpha: float,
-    subject: str,
+    opts: AuditOptions,
 ) -> AuditReport:
+    builds, seed, expect, alpha = opts.builds, opts.seed, opts.expect, opts.alpha
     defaults = documented_defaults(framework)
 
     def expected(p: _Param) -> tuple[Expectation | None, Default | None]:
@@ -276,32 +268,21 @@ def _audit(
         audits.append(
             audit_param(p.name, p.layer, pooled, layout, fans, scheme, source, spec, seed, alpha)
         )
-    return AuditReport(subject, builds, seed, alpha, tuple(audits))
+    return AuditReport(opts.subject, builds, seed, alpha, tuple(audits))
 
 
 def audit_keras(
-    factory: Callable[[], Any],
-    *,
-    builds: int | None = None,
-    seed: int = 0,
-    expect: Sequence[Expectation] = (),
-    alpha: float = powerplan.DEFAULT_ALPHA,
-    subject: str = "model",
+    factory: Callable[[], Any], options: AuditOptions | None = None, **kwargs: Any
 ) -> AuditReport:
     """Audit the trainable variables of the built Keras model ``factory()`` (module
-    docstring); ``builds=None`` as in :func:`~weight_init.properties.audit.audit_torch`."""
-    return _audit("keras", _keras_builds, factory, builds, seed, expect, alpha, subject)
+    docstring); options as in :func:`~weight_init.properties.audit.audit_torch`."""
+    return _audit("keras", _keras_builds, factory, AuditOptions.of(options, **kwargs))
 
 
 def audit_flax(
-    factory: Callable[[], Any],
-    *,
-    builds: int | None = None,
-    seed: int = 0,
-    expect: Sequence[Expectation] = (),
-    alpha: float = powerplan.DEFAULT_ALPHA,
-    subject: str = "model",
+    factory: Callable[[], Any], options: AuditOptions | None = None, **kwargs: Any
 ) -> AuditReport:
     """Audit the ``params`` of ``module.init(PRNGKey(s), *inputs)`` with ``(module, *inputs)
-    = factory()`` (module docstring); ``builds=None`` as for torch."""
-    return _audit("flax", _flax_builds, factory, builds, seed, expect, alpha, subject)
+    = factory()`` (module docstring); options as in
+    :func:`~weight_init.properties.audit.audit_torch`."""
+    return _audit("flax", _flax_builds, factory, AuditOptions.of(options, **kwargs))

@@ -118,6 +118,39 @@ class LayerParam:
         return a
 
 
+def catalog_entry(
+    framework: Framework,
+    builder: Callable[[str], Callable[[KernelSpec], Any]],
+    layer: str,
+    param: str,
+    layout: str,
+    default: Scheme,
+    documented: str,
+    source: str,
+    kind: str,
+    design: tuple[KernelSpec, ...],
+    fans_of: FanOf,
+    **extra: Any,
+) -> LayerParam:
+    """A :class:`LayerParam` of ``framework`` built by ``builder(kind)`` (the framework's
+    layer builder, e.g. :func:`~weight_init.properties.layers_keras.keras_layer`); ``extra``:
+    the other fields (``blocks``, ``part``, ``label``, ...). Each framework's catalog binds the
+    first two with :func:`functools.partial`."""
+    return LayerParam(
+        layer,
+        param,
+        layout,
+        default,
+        documented,
+        source,
+        builder(kind),
+        design,
+        fans_of,
+        framework=framework,
+        **extra,
+    )
+
+
 def _attr(obj: Any, path: str) -> Any:
     for part in path.split("."):
         obj = getattr(obj, part)
