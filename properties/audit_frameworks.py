@@ -30,45 +30,51 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
 from weight_init.errors import AuditError, InitializerTypeError, describe_exception
 from weight_init.layouts import Fans, KernelSpec, get_layout
 from weight_init.properties.audit import audit_param, audit_torch, auto_builds
+from weight_init.properties.audit_builds import Build, BuiltParam, build_seeds, call_factory
 from weight_init.properties.audit_expectations import Default, Expectation, documented_defaults
+from weight_init.properties.audit_jax_modules import (
+    equinox_builds,
+    haiku_builds,
+    is_haiku,
+    make_framework,
+    nnx_builds,
+)
 from weight_init.properties.audit_result import AuditOptions, AuditReport, ParamAudit
 from weight_init.properties.layer_param import Framework
 
 __all__ = ["audit_flax", "audit_keras", "audit_model", "framework_of"]
 
 PROTOCOL = (
-    "a torch.nn.Module, a built Keras model or layer, or a (flax.linen.Module, "
-    "*example_inputs) tuple"
+    "a torch.nn.Module, a built Keras model or layer, a (flax.linen.Module, *example_inputs) "
+    "tuple, an (hk.Transformed, *example_inputs) tuple, or a callable make(key) -> eqx.Module "
+    "/ make(rngs) -> nnx.Module"
 )
 
 
-def _call(factory: Callable[[], Any]) -> Any:
-    try:
-        return factory()
-    except (Exception, SystemExit) as exc:
-        raise AuditError(f"the model factory raised {describe_exception(exc)}") from None
-
-
 def framework_of(obj: Any) -> Framework | None:
-    """The framework of a factory's return value (only frameworks already imported count)."""
+    """The framework of a factory's return value (only frameworks already imported count;
+    a callable is Equinox's or NNX's ``make``:
+    :func:`~weight_init.properties.audit_jax_modules.make_framework` calls it once)."""
     torch = sys.modules.get("torch")
     if torch is not None and isinstance(obj, torch.nn.Module):
         return Framework.TORCH
     keras = sys.modules.get("keras")
     if keras is not None and isinstance(obj, keras.layers.Layer):
         return Framework.KERAS
+    if is_haiku(obj):
+        return Framework.HAIKU
     linen = sys.modules.get("flax.linen")
     if isinstance(obj, tuple) and obj and linen is not None and isinstance(obj[0], linen.Module):
         return Framework.FLAX
+    if callable(obj):
+        return make_framework(obj)
     return None
 
 
@@ -82,36 +88,16 @@ def audit_model(
     torch = sys.modules.get("torch")
     if torch is not None:  # the probe leaves torch's global generator as it was
         with torch.random.fork_rng(devices=[]):
-            probe = _call(factory)
+            probe = call_factory(factory)
     else:
-        probe = _call(factory)
+        probe = call_factory(factory)
     fw = framework_of(probe)
     if fw is Framework.TORCH:
         return audit_torch(factory, opts)
-    if fw is Framework.KERAS:
-        return audit_keras(factory, opts)
-    if fw is Framework.FLAX:
-        return audit_flax(factory, opts)
+    if fw is not None:
+        return _audit(fw, _BUILDERS[fw], factory, opts)
     got = type(probe).__name__
     raise InitializerTypeError(f"the model factory returned {got}, not {PROTOCOL}")
-
-
-@dataclass(frozen=True)
-class _Param:
-    """One parameter of the first build: its owner type and local name, shape and groups."""
-
-    name: str
-    layer: str
-    local: str
-    shape: tuple[int, ...]
-    groups: int = 1
-
-
-def _seeds(builds: int, seed: int) -> list[int]:
-    return [int(s) for s in np.random.SeedSequence(seed).generate_state(builds, np.uint32)]
-
-
-Build = tuple[list[_Param], list[NDArray[Any]]]
 
 
 def _keras_params(model: Any) -> Build:
@@ -131,7 +117,7 @@ def _keras_params(model: Any) -> Build:
         for v in layer._trainable_variables:
             a = np.asarray(keras.ops.convert_to_numpy(v))
             groups = int(getattr(layer, "groups", 1) or 1)
-            params.append(_Param(v.path, type(layer).__name__, v.name, a.shape, groups))
+            params.append(BuiltParam(v.path, type(layer).__name__, v.name, a.shape, groups))
             values.append(a)
     return params, values
 
@@ -140,16 +126,16 @@ def _keras_builds(factory: Callable[[], Any], builds: int, seed: int) -> list[Bu
     import keras
 
     out = []
-    for i, s in enumerate(_seeds(builds, seed)):
+    for i, s in enumerate(build_seeds(builds, seed)):
         if i == 0:
             keras.backend.clear_session()  # names start afresh (0.5 s: only once)
         keras.utils.set_random_seed(s)
-        out.append(_keras_params(_call(factory)))
+        out.append(_keras_params(call_factory(factory)))
     return out
 
 
 def _flax_init(factory: Callable[[], Any]) -> tuple[Any, tuple[Any, ...]]:
-    got = _call(factory)
+    got = call_factory(factory)
     if framework_of(got) is not Framework.FLAX:
         raise InitializerTypeError(
             f"the model factory returned {type(got).__name__}, not a (flax.linen.Module, "
@@ -171,7 +157,7 @@ def _flax_builds(factory: Callable[[], Any], builds: int, seed: int) -> list[Bui
 
     defaults = documented_defaults("flax")
     out = []
-    for i, s in enumerate(_seeds(builds, seed)):
+    for i, s in enumerate(build_seeds(builds, seed)):
         try:
             if i == 0:
                 with nn.intercept_methods(record):
@@ -191,7 +177,7 @@ def _flax_builds(factory: Callable[[], Any], builds: int, seed: int) -> list[Bui
             if parent is not None and (type(parent).__name__, f"{keys[-2]}.{local}") in defaults:
                 layer, local = type(parent).__name__, f"{keys[-2]}.{local}"
             groups = int(getattr(owner, "feature_group_count", 1) or 1)
-            params.append(_Param(name, layer, local, a.shape, groups))
+            params.append(BuiltParam(name, layer, local, a.shape, groups))
             values.append(a)
         order = {path: k for k, path in enumerate(owners)}  # the order the modules ran in
         rank = [order.get(tuple(p.name.split("/")[:-1]), len(order)) for p in params]
@@ -200,15 +186,29 @@ def _flax_builds(factory: Callable[[], Any], builds: int, seed: int) -> list[Bui
     return out
 
 
-def _fans(p: _Param, layout: str, how: str) -> Fans:
+def _fans(
+    p: BuiltParam, layout: str, how: str, siblings: dict[tuple[str, str], BuiltParam]
+) -> Fans:
+    """``p``'s fans under its default's ``how`` (:class:`~weight_init.properties.
+    audit_expectations.Default`): ``embed``, JAX's fans of an embedding table; ``owner``, a
+    bias at the fan_in of its sibling ``weight`` (Equinox); ``rnn``, Equinox's cells, whose
+    every parameter reads ``hidden`` (the sibling ``weight_hh``'s last axis); else the
+    layout's fans of ``p`` (a vector: its length)."""
     if how == "embed":  # JAX's _compute_fans with in_axis=-2, out_axis=0 on (N, F)
         return Fans(p.shape[-1], p.shape[-1])
+    weight = siblings.get((p.owner, "weight"))
+    if how == "owner" and weight is not None and len(weight.shape) >= 2:
+        return Fans(get_layout(layout).fans(weight.shape).fan_in, p.shape[0])
+    hh = siblings.get((p.owner, "weight_hh"))
+    if how == "rnn" and hh is not None:
+        hidden = hh.shape[-1]
+        return Fans(p.shape[1] if len(p.shape) == 2 else hidden, hidden)
     if len(p.shape) >= 2:
         return get_layout(layout).fans(p.shape)
     return Fans(p.shape[0], p.shape[0]) if p.shape else Fans(1, 1)
 
 
-def _spec(p: _Param, layout: str) -> KernelSpec | None:
+def _spec(p: BuiltParam, layout: str) -> KernelSpec | None:
     try:
         return get_layout(layout).spec_of(p.shape, p.groups) if len(p.shape) >= 2 else None
     except Exception:  # a shape or groups the layout cannot hold: no fan-rule naming
@@ -216,15 +216,15 @@ def _spec(p: _Param, layout: str) -> KernelSpec | None:
 
 
 def _audit(
-    framework: str,
+    framework: Framework,
     build: Callable[[Callable[[], Any], int, int], list[Build]],
     factory: Callable[[], Any],
     opts: AuditOptions,
 ) -> AuditReport:
     builds, seed, expect, alpha = opts.builds, opts.seed, opts.expect, opts.alpha
-    defaults = documented_defaults(framework)
+    defaults = documented_defaults(framework.value)
 
-    def expected(p: _Param) -> tuple[Expectation | None, Default | None]:
+    def expected(p: BuiltParam) -> tuple[Expectation | None, Default | None]:
         rule = next((e for e in expect if e.matches(p.name)), None)
         return rule, defaults.get((p.layer, p.local)) or defaults.get((p.layer, "*"))
 
@@ -244,20 +244,21 @@ def _audit(
                 "the model factory built models with different parameters in different builds"
             )
     audits: list[ParamAudit] = []
+    siblings = {(p.owner, p.local): p for p in runs[0][0]}
     for j, p in enumerate(runs[0][0]):
         pooled = [values[j] for _, values in runs]
         rule, dflt = expected(p)
         layout = (rule.layout if rule else None) or (dflt.layout if dflt else "in_out")
         how = dflt.fans if dflt and not (rule and rule.layout) else "weight"
-        fans = _fans(p, layout, how)
+        fans = _fans(p, layout, how, siblings)
         if rule is None and dflt is not None and dflt.blocks:
             n = len(dflt.blocks)
             parts = [np.split(a, n, axis=-1) for a in pooled]
             for i, scheme in enumerate(dflt.blocks):
                 block = [pp[i] for pp in parts]
-                bp = _Param(f"{p.name}[{i}/{n}]", p.layer, p.local, block[0].shape)
+                bp = BuiltParam(f"{p.name}[{i}/{n}]", p.layer, p.local, block[0].shape)
                 src = f"default: {dflt.source} (block {i} of {n})"
-                bf = _fans(bp, layout, how)
+                bf = _fans(bp, layout, how, siblings)
                 audits.append(
                     audit_param(bp.name, p.layer, block, layout, bf, scheme, src, None, seed, alpha)
                 )
@@ -276,7 +277,7 @@ def audit_keras(
 ) -> AuditReport:
     """Audit the trainable variables of the built Keras model ``factory()`` (module
     docstring); options as in :func:`~weight_init.properties.audit.audit_torch`."""
-    return _audit("keras", _keras_builds, factory, AuditOptions.of(options, **kwargs))
+    return _audit(Framework.KERAS, _keras_builds, factory, AuditOptions.of(options, **kwargs))
 
 
 def audit_flax(
@@ -285,4 +286,13 @@ def audit_flax(
     """Audit the ``params`` of ``module.init(PRNGKey(s), *inputs)`` with ``(module, *inputs)
     = factory()`` (module docstring); options as in
     :func:`~weight_init.properties.audit.audit_torch`."""
-    return _audit("flax", _flax_builds, factory, AuditOptions.of(options, **kwargs))
+    return _audit(Framework.FLAX, _flax_builds, factory, AuditOptions.of(options, **kwargs))
+
+
+_BUILDERS: dict[Framework, Callable[[Callable[[], Any], int, int], list[Build]]] = {
+    Framework.KERAS: _keras_builds,
+    Framework.FLAX: _flax_builds,
+    Framework.HAIKU: haiku_builds,
+    Framework.EQUINOX: equinox_builds,
+    Framework.FLAX_NNX: nnx_builds,
+}

@@ -1,0 +1,88 @@
+"""Small Equinox, Flax NNX and Haiku models for ``weight-init audit`` tests (the frameworks are
+imported by the factories, so importing this module needs none of them).
+
+Protocols (weight_init.properties.audit_jax_modules): Equinox and NNX factories return a
+callable ``make(key)`` / ``make(rngs)``; Haiku factories return ``(hk.transform(f), *inputs)``.
+A conforming model's random parameters have at least 256 entries (uniform) or 513 (normal,
+truncated normal) per build, so that the automatic number of builds (at most 500) reaches the
+power plan (127,711 uniform / 256,206 normal entries at alpha 1e-4) and the audit can pass.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+# -- Equinox ----------------------------------------------------------------------------------
+
+
+def eqx_cnn() -> Any:
+    """Conv2d / GroupNorm / 1x1 Conv2d / ConvTranspose2d / Linear / LayerNorm with Equinox's
+    defaults (a class: ``make(key)`` is its constructor)."""
+    import equinox as eqx
+    import jax
+
+    class CNN(eqx.Module):
+        layers: list[Any]
+
+        def __init__(self, key: Any) -> None:
+            k = jax.random.split(key, 4)
+            self.layers = [
+                eqx.nn.Conv2d(3, 16, 3, use_bias=False, key=k[0]),
+                eqx.nn.GroupNorm(4, 16),
+                eqx.nn.Conv2d(16, 256, 1, key=k[1]),
+                eqx.nn.ConvTranspose2d(256, 8, 3, use_bias=False, key=k[2]),
+                eqx.nn.Linear(8, 256, key=k[3]),
+                eqx.nn.LayerNorm(256),
+            ]
+
+    return CNN
+
+
+def eqx_transformer() -> Any:
+    """Embedding + MultiheadAttention + MLP + GRUCell: ``make(key)`` as a lambda."""
+    import equinox as eqx
+    import jax
+
+    class Block(eqx.Module):
+        embed: Any
+        attn: Any
+        mlp: Any
+        cell: Any
+
+        def __init__(self, key: Any) -> None:
+            k = jax.random.split(key, 4)
+            self.embed = eqx.nn.Embedding(40, 16, key=k[0])
+            self.attn = eqx.nn.MultiheadAttention(2, 16, key=k[1])
+            self.mlp = eqx.nn.MLP(16, 4, 32, 2, key=k[2])
+            self.cell = eqx.nn.GRUCell(4, 8, key=k[3])
+
+    return lambda key: Block(key)
+
+
+def eqx_buggy_linear() -> Any:
+    """A Linear whose weight is re-drawn as He uniform ``U(-sqrt(6/in), +)``: 6x Equinox's
+    default variance ``1/(3 in)``; the bias keeps the default."""
+    import equinox as eqx
+    import jax
+
+    def make(key: Any) -> Any:
+        k1, k2 = jax.random.split(key)
+        lin = eqx.nn.Linear(64, 32, key=k1)
+        b = math.sqrt(6.0 / 64)
+        w = jax.random.uniform(k2, lin.weight.shape, minval=-b, maxval=b)
+        return eqx.tree_at(lambda m: m.weight, lin, w)
+
+    return make
+
+
+def eqx_not_a_module() -> Any:
+    """``make(key)`` returns an array, not an ``eqx.Module``."""
+    import equinox  # noqa: F401 (the factory's framework is imported, as in a real model file)
+    import jax
+
+    return lambda key: jax.random.normal(key, (3,))
+
+
+def garbage() -> Any:
+    return {"not": "a model"}
