@@ -208,6 +208,13 @@ def _fans(
     return Fans(p.shape[0], p.shape[0]) if p.shape else Fans(1, 1)
 
 
+def _layout_of(p: BuiltParam) -> str:
+    """The layout of a parameter without expectation: ``in_out``, or for more than two axes
+    JAX's ``_compute_fans`` convention (``flax.conv``: ``(..., in, out)``, the other axes a
+    receptive field), e.g. an attention ``DenseGeneral`` kernel ``(in, heads, head_dim)``."""
+    return "in_out" if len(p.shape) <= 2 else "flax.conv"
+
+
 def _spec(p: BuiltParam, layout: str) -> KernelSpec | None:
     try:
         return get_layout(layout).spec_of(p.shape, p.groups) if len(p.shape) >= 2 else None
@@ -248,7 +255,7 @@ def _audit(
     for j, p in enumerate(runs[0][0]):
         pooled = [values[j] for _, values in runs]
         rule, dflt = expected(p)
-        layout = (rule.layout if rule else None) or (dflt.layout if dflt else "in_out")
+        layout = (rule.layout if rule else None) or (dflt.layout if dflt else _layout_of(p))
         how = dflt.fans if dflt and not (rule and rule.layout) else "weight"
         fans = _fans(p, layout, how, siblings)
         if rule is None and dflt is not None and dflt.blocks:

@@ -6,7 +6,7 @@ documented parameter, in one module per framework (:mod:`~.layers_torch`,
 :mod:`~.layers_nnx`); importing a catalog module never imports its framework (the layers are
 built on :meth:`LayerParam.draw`). Names are
 ``FRAMEWORK:Layer.param`` (``torch:Conv2d.weight``, ``keras:Conv2D.kernel``,
-``flax:Conv.kernel``, ``equinox:Conv2d.weight``).
+``flax:Conv.kernel``, ``equinox:Conv2d.weight``, ``nnx:Conv.kernel``).
 
 :func:`check_layer_param` instantiates the layer at each spec of the design under the
 framework's seeding (seeds from the check's seed, one per layer), extracts the parameter and
@@ -34,6 +34,7 @@ from weight_init.properties.layer_param import Framework, LayerParam
 from weight_init.properties.layers_equinox import EQUINOX_PARAMS
 from weight_init.properties.layers_flax import FLAX_PARAMS
 from weight_init.properties.layers_keras import KERAS_PARAMS
+from weight_init.properties.layers_nnx import NNX_PARAMS
 from weight_init.properties.layers_torch import (
     TORCH_DEFAULT,
     TORCH_PARAMS,
@@ -47,6 +48,7 @@ __all__ = [
     "FLAX_PARAMS",
     "KERAS_PARAMS",
     "LAYER_PARAMS",
+    "NNX_PARAMS",
     "TORCH_DEFAULT",
     "TORCH_PARAMS",
     "TORCH_RNN_DEFAULT",
@@ -61,7 +63,7 @@ __all__ = [
 
 #: Every catalog entry, by ``FRAMEWORK:Layer.param``.
 LAYER_PARAMS: Mapping[str, LayerParam] = MappingProxyType(
-    {**TORCH_PARAMS, **KERAS_PARAMS, **FLAX_PARAMS, **EQUINOX_PARAMS}
+    {**TORCH_PARAMS, **KERAS_PARAMS, **FLAX_PARAMS, **EQUINOX_PARAMS, **NNX_PARAMS}
 )
 
 

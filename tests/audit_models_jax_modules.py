@@ -86,3 +86,53 @@ def eqx_not_a_module() -> Any:
 
 def garbage() -> Any:
     return {"not": "a model"}
+
+
+# -- Flax NNX ---------------------------------------------------------------------------------
+
+
+def nnx_cnn() -> Any:
+    """Conv / BatchNorm / grouped Conv / ConvTranspose / Linear with NNX's defaults
+    (``make(rngs)`` is the class)."""
+    from flax import nnx
+
+    class CNN(nnx.Module):
+        def __init__(self, rngs: Any) -> None:
+            self.conv = nnx.Conv(3, 32, (3, 3), rngs=rngs)
+            self.norm = nnx.BatchNorm(32, rngs=rngs)
+            self.grouped = nnx.Conv(32, 64, (3, 3), feature_group_count=4, rngs=rngs)
+            self.up = nnx.ConvTranspose(64, 8, (3, 3), rngs=rngs)
+            self.head = nnx.Linear(8, 128, rngs=rngs)
+
+    return CNN
+
+
+def nnx_transformer() -> Any:
+    """Embed + MultiHeadAttention + LayerNorm + LSTMCell + Linear: ``make(rngs)`` a lambda."""
+    from flax import nnx
+
+    class Block(nnx.Module):
+        def __init__(self, rngs: Any) -> None:
+            self.embed = nnx.Embed(40, 16, rngs=rngs)
+            self.attn = nnx.MultiHeadAttention(2, 16, decode=False, rngs=rngs)
+            self.norm = nnx.LayerNorm(16, rngs=rngs)
+            self.cell = nnx.LSTMCell(16, 8, rngs=rngs)
+            self.out = nnx.Linear(8, 4, rngs=rngs)
+
+    return lambda rngs: Block(rngs)
+
+
+def nnx_buggy_linear() -> Any:
+    """A Linear with ``kernel_init=he_normal()``: twice NNX's ``lecun_normal`` variance."""
+    import jax
+    from flax import nnx
+
+    init = jax.nn.initializers.he_normal()
+    return lambda rngs: nnx.Linear(64, 32, kernel_init=init, rngs=rngs)
+
+
+def nnx_not_a_module() -> Any:
+    """``make(rngs)`` returns a number."""
+    from flax import nnx  # noqa: F401
+
+    return lambda rngs: 3.0

@@ -145,3 +145,88 @@ def test_cli_equinox_garbage_exit_2(factory: str, message: str) -> None:
     out = _cli(f"audit_models_jax_modules:{factory}")
     assert out.returncode == 2 and out.stdout == "", out.stdout + out.stderr
     assert message in out.stderr.strip().splitlines()[-1] and "Traceback" not in out.stderr
+
+
+# -- Flax NNX ---------------------------------------------------------------------------------
+
+
+def _nnx() -> None:
+    pytest.importorskip("jax")
+    pytest.importorskip("flax.nnx")
+
+
+@pytest.mark.jax
+@settings(max_examples=1, deadline=None)
+@given(seed=SEEDS)
+def test_nnx_cnn_defaults_pass_at_jax_fans(seed: int) -> None:
+    _nnx()
+    from weight_init.properties.audit_frameworks import audit_model
+
+    r = audit_model(models.nnx_cnn, seed=seed)
+    assert r.outcome == "pass", r.format_table()
+    by = {p.name: p for p in r.params}
+    g = by["grouped.kernel"]
+    assert (g.layer, g.layout, g.shape, g.fans.as_tuple()) == (
+        "Conv",
+        "flax.conv",
+        (3, 3, 8, 64),
+        (72, 576),
+    )  # feature_group_count=4: I/g * rf
+    t = by["up.kernel"]
+    assert (t.layer, t.layout, t.fans.as_tuple()) == (
+        "ConvTranspose",
+        "flax.conv_transpose",
+        (576, 72),
+    )
+    for p in r.params:
+        if p.name.endswith("kernel"):
+            assert p.expected == "lecun_truncated_normal"
+            assert (p.family, p.identified) == ("truncated_normal", "1/fan_in")
+    assert (by["norm.scale"].expected, by["norm.bias"].expected) == ("ones", "zeros")
+
+
+@pytest.mark.jax
+@settings(max_examples=1, deadline=None)
+@given(seed=SEEDS)
+def test_nnx_cell_gates_are_reported_under_the_cell(seed: int) -> None:
+    _nnx()
+    from weight_init.properties.audit_frameworks import audit_model
+
+    r = audit_model(models.nnx_transformer, builds=20, seed=seed)
+    by = {p.name: p for p in r.params}
+    assert (by["cell.hi.kernel"].layer, by["cell.hi.kernel"].expected) == ("LSTMCell", "orthogonal")
+    assert by["cell.if_.kernel"].expected == "lecun_truncated_normal"
+    e = by["embed.embedding"]
+    assert (e.expected, e.fans.as_tuple()) == ("lecun_normal", (16, 16))  # fan_in = features
+    assert by["attn.query.kernel"].outcome == "unchecked"  # LinearGeneral: no default
+    assert all(p.outcome != "fail" for p in r.params), r.format_table()
+
+
+@pytest.mark.jax
+def test_cli_nnx_conforming_exit_0_buggy_exit_1_garbage_exit_2() -> None:
+    _nnx()
+    out = _cli("audit_models_jax_modules:nnx_cnn", "--json")
+    assert out.returncode == 0, out.stdout + out.stderr
+    d = json.loads(out.stdout)
+    assert d["outcome"] == "pass"
+    assert {p["name"] for p in d["parameters"]} >= {"conv.kernel", "head.bias"}
+    out = _cli("audit_models_jax_modules:nnx_buggy_linear", "--builds", "100")
+    assert out.returncode == 1, out.stdout + out.stderr
+    lines = out.stdout.splitlines()
+    assert "FAIL" in lines[0]
+    row = next(line for line in lines if line.startswith("kernel "))
+    assert "Linear" in row and "2/fan_in" in row and "fail" in row
+    out = _cli("audit_models_jax_modules:nnx_not_a_module")
+    assert out.returncode == 2 and out.stdout == "", out.stdout + out.stderr
+    assert "returned function, not" in out.stderr and "Traceback" not in out.stderr
+
+
+@pytest.mark.jax
+def test_cli_nnx_table() -> None:
+    _nnx()
+    out = _cli("audit_models_jax_modules:nnx_transformer", "--builds", "20", "--seed", "3")
+    assert out.returncode == 1, out.stdout + out.stderr  # 20 builds: inconclusive
+    lines = out.stdout.splitlines()
+    assert "INCONCLUSIVE (20 builds, seed 3" in lines[0]
+    row = next(line for line in lines if line.startswith("cell.hi.kernel"))
+    assert "LSTMCell" in row and "8,8" in row and "orthogonal" in row

@@ -27,6 +27,11 @@ FAST = {
     "equinox:Linear.bias",
     "equinox:GRUCell.weight_hh",
     "equinox:Embedding.weight",
+    "nnx:Linear.kernel",
+    "nnx:Conv[grouped].kernel",
+    "nnx:ConvTranspose.kernel",
+    "nnx:Embed.embedding",
+    "nnx:GRUCell.dense_h.kernel",
 }
 IMPORTS = {"equinox": ("jax", "equinox"), "nnx": ("jax", "flax.nnx"), "haiku": ("jax", "haiku")}
 
@@ -58,6 +63,18 @@ def test_equinox_layer_default_conforms(name: str, seed: int) -> None:
     assert v.passed, v.format_table()
 
 
+@pytest.mark.jax
+@pytest.mark.parametrize("name", _names("nnx:"))
+@settings(max_examples=1, deadline=None)
+@given(seed=SEEDS)
+def test_nnx_layer_default_conforms(name: str, seed: int) -> None:
+    _need("nnx")
+    from weight_init.properties.layers import check_layer_param
+
+    v = check_layer_param(name, seed=seed)
+    assert v.passed, v.format_table()
+
+
 # -- one deliberately wrong fan rule per framework, built in the framework --------------------
 
 
@@ -80,14 +97,23 @@ def _eqx_no_rf_conv(spec: Any) -> Any:
 
 
 def _wrong(framework: str) -> Any:
+    """The framework's Conv 2-d kernel entry with its receptive field left out of fan_in."""
     from weight_init.properties.layers import get_param
 
-    p = get_param("equinox:Conv2d.weight")
-    return replace(p, build=_eqx_no_rf_conv)
+    if framework == "equinox":
+        return replace(get_param("equinox:Conv2d.weight"), build=_eqx_no_rf_conv)
+    import jax
+
+    init = jax.nn.initializers.lecun_normal(batch_axis=(0, 1))  # spatial axes as batch axes
+    if framework == "nnx":
+        from weight_init.properties.layers_nnx import nnx_layer
+
+        return replace(get_param("nnx:Conv.kernel"), build=nnx_layer("conv", kernel_init=init))
+    raise AssertionError(framework)
 
 
 @pytest.mark.jax
-@pytest.mark.parametrize("framework", ["equinox"])
+@pytest.mark.parametrize("framework", ["equinox", "nnx"])
 @settings(max_examples=1, deadline=None)
 @given(seed=SEEDS)
 def test_wrong_fan_rule_in_the_framework_fails_with_its_name(framework: str, seed: int) -> None:
