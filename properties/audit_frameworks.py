@@ -34,7 +34,12 @@ from typing import Any
 
 import numpy as np
 
-from weight_init.errors import AuditError, InitializerTypeError, describe_exception
+from weight_init.errors import (
+    AuditError,
+    InitializerTypeError,
+    InvalidParameterError,
+    describe_exception,
+)
 from weight_init.layouts import Fans, KernelSpec, get_layout
 from weight_init.properties.audit import audit_param, audit_torch, auto_builds
 from weight_init.properties.audit_builds import Build, BuiltParam, build_seeds, call_factory
@@ -215,6 +220,17 @@ def _layout_of(p: BuiltParam) -> str:
     return "in_out" if len(p.shape) <= 2 else "flax.conv"
 
 
+def _fits(layout: str, shape: tuple[int, ...]) -> bool:
+    """Whether ``layout`` can hold a parameter of ``shape`` (a vector always can)."""
+    if len(shape) < 2:
+        return True
+    try:
+        get_layout(layout).fans(shape)
+    except InvalidParameterError:
+        return False
+    return True
+
+
 def _spec(p: BuiltParam, layout: str) -> KernelSpec | None:
     try:
         return get_layout(layout).spec_of(p.shape, p.groups) if len(p.shape) >= 2 else None
@@ -256,6 +272,8 @@ def _audit(
         pooled = [values[j] for _, values in runs]
         rule, dflt = expected(p)
         layout = (rule.layout if rule else None) or (dflt.layout if dflt else _layout_of(p))
+        if not (rule and rule.layout) and not _fits(layout, p.shape):
+            layout = _layout_of(p)  # Haiku's BatchNorm scale (1, 1, 1, C): JAX's fans
         how = dflt.fans if dflt and not (rule and rule.layout) else "weight"
         fans = _fans(p, layout, how, siblings)
         if rule is None and dflt is not None and dflt.blocks:

@@ -229,7 +229,9 @@ def haiku_builds(factory: Callable[[], Any], builds: int, seed: int) -> list[Bui
     owners: dict[str, Any] = {}
 
     def record(next_fun: Any, args: Any, kwargs: Any, context: Any) -> Any:
-        owners.setdefault(context.module.module_name, context.module)
+        name = getattr(context.module, "module_name", None)  # unset during __init__
+        if name:
+            owners.setdefault(name, context.module)
         return next_fun(*args, **kwargs)
 
     with_state = isinstance(transformed, hk.TransformedWithState)

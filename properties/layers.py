@@ -6,7 +6,7 @@ documented parameter, in one module per framework (:mod:`~.layers_torch`,
 :mod:`~.layers_nnx`); importing a catalog module never imports its framework (the layers are
 built on :meth:`LayerParam.draw`). Names are
 ``FRAMEWORK:Layer.param`` (``torch:Conv2d.weight``, ``keras:Conv2D.kernel``,
-``flax:Conv.kernel``, ``equinox:Conv2d.weight``, ``nnx:Conv.kernel``).
+``flax:Conv.kernel``, ``equinox:Conv2d.weight``, ``nnx:Conv.kernel``, ``haiku:Conv2D.w``).
 
 :func:`check_layer_param` instantiates the layer at each spec of the design under the
 framework's seeding (seeds from the check's seed, one per layer), extracts the parameter and
@@ -33,6 +33,7 @@ from weight_init.properties.kernels import (
 from weight_init.properties.layer_param import Framework, LayerParam
 from weight_init.properties.layers_equinox import EQUINOX_PARAMS
 from weight_init.properties.layers_flax import FLAX_PARAMS
+from weight_init.properties.layers_haiku import HAIKU_PARAMS
 from weight_init.properties.layers_keras import KERAS_PARAMS
 from weight_init.properties.layers_nnx import NNX_PARAMS
 from weight_init.properties.layers_torch import (
@@ -46,6 +47,7 @@ from weight_init.schemes import Scheme, get_scheme
 __all__ = [
     "EQUINOX_PARAMS",
     "FLAX_PARAMS",
+    "HAIKU_PARAMS",
     "KERAS_PARAMS",
     "LAYER_PARAMS",
     "NNX_PARAMS",
@@ -63,7 +65,7 @@ __all__ = [
 
 #: Every catalog entry, by ``FRAMEWORK:Layer.param``.
 LAYER_PARAMS: Mapping[str, LayerParam] = MappingProxyType(
-    {**TORCH_PARAMS, **KERAS_PARAMS, **FLAX_PARAMS, **EQUINOX_PARAMS, **NNX_PARAMS}
+    {**TORCH_PARAMS, **KERAS_PARAMS, **FLAX_PARAMS, **HAIKU_PARAMS, **EQUINOX_PARAMS, **NNX_PARAMS}
 )
 
 

@@ -136,3 +136,60 @@ def nnx_not_a_module() -> Any:
     from flax import nnx  # noqa: F401
 
     return lambda rngs: 3.0
+
+
+# -- Haiku ------------------------------------------------------------------------------------
+
+
+def hk_cnn() -> Any:
+    """Conv2D / BatchNorm / grouped Conv2D / Conv2DTranspose / Linear with Haiku's defaults,
+    ``hk.transform_with_state`` (BatchNorm's statistics are state, not parameters)."""
+    import haiku as hk
+    import numpy as np
+
+    def f(x: Any) -> Any:
+        x = hk.Conv2D(16, 3)(x)
+        x = hk.BatchNorm(True, True, 0.9)(x, is_training=True)
+        x = hk.Conv2D(32, 3, feature_group_count=4)(x)
+        x = hk.Conv2DTranspose(8, 3)(x)
+        return hk.Linear(10)(x.reshape(x.shape[0], -1))
+
+    return hk.transform_with_state(f), np.zeros((1, 8, 8, 3), np.float32)
+
+
+def hk_transformer() -> Any:
+    """Embed + MultiHeadAttention (its required w_init) + LayerNorm + LSTM + GRU."""
+    import haiku as hk
+    import numpy as np
+
+    def f(tokens: Any) -> Any:
+        x = hk.Embed(40, 16)(tokens)
+        w_init = hk.initializers.VarianceScaling(1.0)
+        x = hk.MultiHeadAttention(2, 8, w_init=w_init, model_size=16)(x, x, x)
+        x = hk.LayerNorm(-1, True, True)(x)[:, 0]
+        lstm, gru = hk.LSTM(8), hk.GRU(8)
+        y, _ = lstm(x, lstm.initial_state(x.shape[0]))
+        y, _ = gru(y, gru.initial_state(x.shape[0]))
+        return y
+
+    return hk.transform(f), np.zeros((1, 5), np.int32)
+
+
+def hk_buggy_linear() -> Any:
+    """A Linear with ``w_init=VarianceScaling(2.0)`` (He, corrected truncated normal): 2.58x
+    the variance of Haiku's uncorrected ``TruncatedNormal(1/sqrt(fan_in))``."""
+    import haiku as hk
+    import numpy as np
+
+    def f(x: Any) -> Any:
+        return hk.Linear(32, w_init=hk.initializers.VarianceScaling(2.0))(x)
+
+    return hk.transform(f), np.zeros((1, 64), np.float32)
+
+
+def hk_not_transformed() -> Any:
+    """A tuple whose first item is a plain function, not an ``hk.Transformed``."""
+    import haiku  # noqa: F401
+    import numpy as np
+
+    return (lambda x: x), np.zeros((1, 4), np.float32)

@@ -230,3 +230,99 @@ def test_cli_nnx_table() -> None:
     assert "INCONCLUSIVE (20 builds, seed 3" in lines[0]
     row = next(line for line in lines if line.startswith("cell.hi.kernel"))
     assert "LSTMCell" in row and "8,8" in row and "orthogonal" in row
+
+
+# -- Haiku ------------------------------------------------------------------------------------
+
+
+def _hk() -> None:
+    pytest.importorskip("jax")
+    pytest.importorskip("haiku")
+
+
+@pytest.mark.jax
+@settings(max_examples=1, deadline=None)
+@given(seed=SEEDS)
+def test_haiku_cnn_defaults_pass_uncorrected_truncated_normal(seed: int) -> None:
+    _hk()
+    from weight_init.properties.audit_frameworks import audit_model
+    from weight_init.properties.layers_haiku import HAIKU_TRUNCATED
+
+    r = audit_model(models.hk_cnn, seed=seed)
+    assert r.outcome == "pass", r.format_table()
+    by = {p.name: p for p in r.params}
+    assert [n.rsplit("/", 1)[0] for n in by][::2] == [
+        "conv2_d",
+        "batch_norm",
+        "conv2_d_1",
+        "conv2_d_transpose",
+        "linear",
+    ]
+    g = by["conv2_d_1/w"]
+    assert (g.layer, g.layout, g.shape, g.fans.as_tuple()) == (
+        "Conv2D",
+        "flax.conv",
+        (3, 3, 4, 32),
+        (36, 288),
+    )
+    t = by["conv2_d_transpose/w"]  # (*k, O, I): fan_in = I * rf from the last axis
+    assert (t.layout, t.shape, t.fans.as_tuple()) == (
+        "haiku.conv_transpose",
+        (3, 3, 8, 32),
+        (288, 72),
+    )
+    for p in r.params:
+        if p.name.endswith("/w"):
+            assert p.expected == HAIKU_TRUNCATED.name and p.family == "truncated_normal"
+            assert 0.95 < p.expected_ratio < 1.05  # variance 0.7737/fan_in, not 1/fan_in
+    assert (by["batch_norm/scale"].expected, by["batch_norm/offset"].expected) == ("ones", "zeros")
+
+
+@pytest.mark.jax
+@settings(max_examples=1, deadline=None)
+@given(seed=SEEDS)
+def test_haiku_attention_projections_are_reported_under_the_attention(seed: int) -> None:
+    _hk()
+    from weight_init.properties.audit_frameworks import audit_model
+
+    r = audit_model(models.hk_transformer, builds=20, seed=seed)
+    by = {p.name: p for p in r.params}
+    q = by["multi_head_attention/query/w"]
+    assert (q.layer, q.outcome) == ("MultiHeadAttention", "unchecked")  # w_init is required
+    b = by["multi_head_attention/linear/b"]
+    assert (b.layer, b.expected, b.outcome) == ("MultiHeadAttention", "zeros", "pass")
+    lin = by["lstm/linear/w"]
+    assert (lin.layer, lin.fans.as_tuple()) == ("Linear", (16 + 8, 32))
+    assert by["embed/embeddings"].expected == "truncated_normal(std=1)"
+    assert by["gru/w_h"].expected == "lecun_truncated_normal"
+    assert all(p.outcome != "fail" for p in r.params), r.format_table()
+
+
+@pytest.mark.jax
+def test_cli_haiku_conforming_exit_0_buggy_exit_1_garbage_exit_2() -> None:
+    _hk()
+    out = _cli("audit_models_jax_modules:hk_cnn", "--json")
+    assert out.returncode == 0, out.stdout + out.stderr
+    d = json.loads(out.stdout)
+    assert d["outcome"] == "pass"
+    by = {p["name"]: p for p in d["parameters"]}
+    assert by["conv2_d_transpose/w"]["layout"] == "haiku.conv_transpose"
+    out = _cli("audit_models_jax_modules:hk_buggy_linear", "--builds", "100")
+    assert out.returncode == 1, out.stdout + out.stderr
+    lines = out.stdout.splitlines()
+    row = next(line for line in lines if line.startswith("linear/w "))
+    assert "Linear" in row and "2/fan_in" in row and "fail" in row
+    out = _cli("audit_models_jax_modules:hk_not_transformed")
+    assert out.returncode == 2 and out.stdout == "", out.stdout + out.stderr
+    assert "returned tuple, not" in out.stderr and "Traceback" not in out.stderr
+
+
+@pytest.mark.jax
+def test_cli_haiku_table() -> None:
+    _hk()
+    out = _cli("audit_models_jax_modules:hk_transformer", "--builds", "20", "--seed", "3")
+    assert out.returncode == 1, out.stdout + out.stderr  # 20 builds: inconclusive
+    lines = out.stdout.splitlines()
+    assert "INCONCLUSIVE (20 builds, seed 3" in lines[0]
+    row = next(line for line in lines if line.startswith("multi_head_attention/query/w"))
+    assert "MultiHeadAttention" in row and "unchecked" in row

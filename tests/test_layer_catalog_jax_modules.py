@@ -32,6 +32,11 @@ FAST = {
     "nnx:ConvTranspose.kernel",
     "nnx:Embed.embedding",
     "nnx:GRUCell.dense_h.kernel",
+    "haiku:Linear.w",
+    "haiku:Conv2D[grouped].w",
+    "haiku:Conv2DTranspose.w",
+    "haiku:Embed.embeddings",
+    "haiku:LSTM.linear/w",
 }
 IMPORTS = {"equinox": ("jax", "equinox"), "nnx": ("jax", "flax.nnx"), "haiku": ("jax", "haiku")}
 
@@ -75,6 +80,33 @@ def test_nnx_layer_default_conforms(name: str, seed: int) -> None:
     assert v.passed, v.format_table()
 
 
+@pytest.mark.jax
+@pytest.mark.parametrize("name", _names("haiku:"))
+@settings(max_examples=1, deadline=None)
+@given(seed=SEEDS)
+def test_haiku_layer_default_conforms(name: str, seed: int) -> None:
+    _need("haiku")
+    from weight_init.properties.layers import check_layer_param
+
+    v = check_layer_param(name, seed=seed)
+    assert v.passed, v.format_table()
+
+
+@pytest.mark.jax
+@settings(max_examples=1, deadline=None)
+@given(seed=SEEDS)
+def test_haiku_truncated_normal_is_not_variance_corrected(seed: int) -> None:
+    """hk.Linear's TruncatedNormal(1/sqrt(fan_in)) has variance 0.7737/fan_in: checked as the
+    corrected lecun_truncated_normal (1/fan_in) it fails on the variance."""
+    _need("haiku")
+    from weight_init.properties.layers import check_layer_param
+
+    v = check_layer_param("haiku:Linear.w", "lecun_truncated_normal", seed=seed)
+    assert v.outcome == "fail"
+    assert "variance" in {t.name for t in v.verdict.failures}, v.format_table()
+    assert "without variance correction" in v.diagnosis
+
+
 # -- one deliberately wrong fan rule per framework, built in the framework --------------------
 
 
@@ -109,11 +141,19 @@ def _wrong(framework: str) -> Any:
         from weight_init.properties.layers_nnx import nnx_layer
 
         return replace(get_param("nnx:Conv.kernel"), build=nnx_layer("conv", kernel_init=init))
-    raise AssertionError(framework)
+    import haiku as hk
+    import numpy as np
+
+    from weight_init.properties.layers_haiku import haiku_layer
+
+    def no_rf(shape: Any, dtype: Any) -> Any:  # stddev 1/sqrt(I/g): rf left out
+        return hk.initializers.TruncatedNormal(1.0 / np.sqrt(shape[-2]))(shape, dtype)
+
+    return replace(get_param("haiku:Conv2D.w"), build=haiku_layer("conv", w_init=no_rf))
 
 
 @pytest.mark.jax
-@pytest.mark.parametrize("framework", ["equinox", "nnx"])
+@pytest.mark.parametrize("framework", ["equinox", "nnx", "haiku"])
 @settings(max_examples=1, deadline=None)
 @given(seed=SEEDS)
 def test_wrong_fan_rule_in_the_framework_fails_with_its_name(framework: str, seed: int) -> None:
