@@ -1,4 +1,4 @@
-"""Audit a Keras 3 model or a Flax (linen) module, and pick the framework of a model factory.
+"""Audit a Keras 3, Flax (linen, NNX), Haiku or Equinox model; pick the framework of a factory.
 
 :func:`audit_model` calls ``factory()`` once to see what it returns, then audits it with the
 framework's own seeding (``K`` builds, seeds ``SeedSequence(seed).generate_state(K)``):
@@ -15,7 +15,13 @@ framework's own seeding (``K`` builds, seeds ``SeedSequence(seed).generate_state
   ``"params"`` collection, named by their path joined with ``/`` (``Conv_0/kernel``), each
   owned by the module that declared it, except that a ``Dense`` gate inside a recurrent cell
   is reported under the cell (``("LSTMCell", "hi.kernel")``, orthogonal, not ``Dense``'s
-  default).
+  default);
+* an ``(hk.Transformed, *example_inputs)`` tuple, or a callable ``make(key) -> eqx.Module`` /
+  ``make(rngs) -> nnx.Module``: Haiku, Equinox, Flax NNX
+  (:mod:`~weight_init.properties.audit_jax_modules`).
+
+Every framework audit takes its options as an
+:class:`~weight_init.properties.audit_result.AuditOptions` or as its keywords.
 
 Expectations: the first ``--expect PATTERN=SCHEME[@LAYOUT]`` whose pattern matches the name,
 else the documented default of the owner type in that framework
