@@ -35,7 +35,7 @@ framework's module decides.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -116,18 +116,11 @@ def make_framework(make: Any, seed: int = 0) -> Framework | None:
     return None
 
 
-def _key_str(k: Any) -> str:
-    for attr in ("key", "name", "idx"):
-        if hasattr(k, attr):
-            return str(getattr(k, attr))
-    return str(k)
-
-
 def _walk(obj: Any, keys: tuple[Any, ...]) -> Any:
     """The object at a pytree path of raw keys (attribute, index or dict key), or None."""
     for k in keys:
         try:
-            if isinstance(k, str) and hasattr(obj, k):
+            if isinstance(k, str) and not isinstance(obj, Mapping) and hasattr(obj, k):
                 obj = getattr(obj, k)
             else:
                 obj = obj[k]
@@ -137,6 +130,7 @@ def _walk(obj: Any, keys: tuple[Any, ...]) -> Any:
 
 
 def _raw(k: Any) -> Any:
+    """A pytree path entry's key: ``DictKey.key``, ``GetAttrKey.name``, ``SequenceKey.idx``."""
     for attr in ("key", "name", "idx"):
         if hasattr(k, attr):
             return getattr(k, attr)
@@ -163,7 +157,7 @@ def _tree_build(model: Any, tree: Any, framework: Framework, drop_last: bool) ->
         keys = tuple(_raw(k) for k in path)
         if drop_last:  # NNX: .../kernel/value
             keys = keys[:-1]
-        names = tuple(_key_str(k) for k in keys)
+        names = tuple(str(k) for k in keys)
         owner = _walk(model, keys[:-1])
         layer, local = type(owner).__name__ if owner is not None else "?", names[-1]
         parent = _walk(model, keys[:-2]) if len(keys) >= 2 else None
