@@ -103,7 +103,7 @@ def report_check(spec: Any, seed: int, alpha: float) -> Any:
 
 
 def audit(spec: str, builds: int | None, seed: int, expect: list[str], alpha: float) -> Any:
-    """``audit_model`` on the model factory ``spec`` (torch, Keras or Flax) -> its report."""
+    """``audit_model`` on the model factory ``spec`` (any framework it handles) -> its report."""
     from weight_init.properties.audit import audit_spec
 
     return audit_spec(spec, expect, builds=builds, seed=seed, alpha=alpha)

@@ -25,6 +25,7 @@ scheme would; constants and orthogonal schemes are checked as they are (orthogon
 from __future__ import annotations
 
 __all__ = [
+    "AuditOptions",
     "AuditReport",
     "Expectation",
     "ParamAudit",
@@ -61,7 +62,7 @@ from weight_init.properties.audit_expectations import (
     documented_defaults,
     parse_expect,
 )
-from weight_init.properties.audit_result import AuditReport, ParamAudit
+from weight_init.properties.audit_result import AuditOptions, AuditReport, ParamAudit
 from weight_init.properties.conformance import check_initializer
 from weight_init.properties.conformance_result import ConformanceResult
 from weight_init.properties.identify import ks_statistic
@@ -202,21 +203,20 @@ def _identify(z: NDArray[np.float64], fans: Fans) -> tuple[str, float, str, floa
 
 
 def audit_torch(
-    factory: Callable[[], Any],
-    *,
-    builds: int | None = None,
-    seed: int = 0,
-    expect: Sequence[Expectation] = (),
-    alpha: float = powerplan.DEFAULT_ALPHA,
-    subject: str = "model",
+    factory: Callable[[], Any], options: AuditOptions | None = None, **kwargs: Any
 ) -> AuditReport:
-    """Audit every parameter of ``factory()`` (module docstring).
+    """Audit every parameter of ``factory()`` (module docstring) under ``options`` (an
+    :class:`~weight_init.properties.audit_result.AuditOptions`) or its keywords ``builds``,
+    ``seed``, ``expect``, ``alpha``, ``subject``.
 
     ``builds=None``: as many builds as the parameter with the fewest entries needs for the
     power plan of its expected family (at least 20, at most :data:`MAX_AUTO_BUILDS`). Each
     parameter's check uses the first ``min(builds, ceil(needed / numel))`` builds (a number
     fixed before looking at the draws)."""
+    opts = AuditOptions.of(options, **kwargs)
+    seed, expect, alpha = opts.seed, opts.expect, opts.alpha
     defaults = documented_defaults()
+    builds = opts.builds
     if builds is None:
         probe = build_models(factory, 1, seed)[0]
         builds = _auto_builds(probe, defaults, expect, alpha)
@@ -240,7 +240,7 @@ def audit_torch(
                 name, owner_type, pooled, layout, fans, scheme, source, _spec(owner), seed, alpha
             )
         )
-    return AuditReport(subject, builds, seed, alpha, tuple(audits))
+    return AuditReport(opts.subject, builds, seed, alpha, tuple(audits))
 
 
 def audit_spec(

@@ -1,6 +1,6 @@
 """What an audit expects of a parameter: ``--expect PATTERN=SCHEME[@LAYOUT]`` rules and the
-documented default of each torch, Keras or Flax layer type (sources cited in
-``docs/frameworks.md``).
+documented default of each torch, Keras, Flax (linen and NNX), Haiku or Equinox layer type
+(sources cited in ``docs/frameworks.md``).
 
 A parameter gets the first expectation whose shell-style pattern matches its dotted name,
 else the default of its (layer type, parameter) pair, else none (``unchecked``).
@@ -48,7 +48,8 @@ class Default:
     scheme: Scheme
     layout: str
     fans: str  # "weight": the layout's fans of the parameter; "owner": bias of the weight;
-    # "rnn": torch's gate blocks; "embed": JAX's fans of Flax's Embed table, (features, features)
+    # "rnn": torch's gate blocks (Equinox's cells: the hidden size); "embed": JAX's fans of
+    # Flax's Embed table, (features, features)
     source: str
     #: the parameter stacks these along its last axis, each with its own scheme (Keras' LSTM
     #: bias: zeros, ones for the forget gate, zeros, zeros); empty: ``scheme`` for all
@@ -56,8 +57,9 @@ class Default:
 
 
 def documented_defaults(framework: str = "torch") -> dict[tuple[str, str], Default]:
-    """(layer type, parameter) -> its documented default in ``framework`` (torch, keras or
-    flax; ``*``: every parameter of the layer type)."""
+    """(layer type, parameter) -> its documented default in ``framework`` (a
+    :class:`~weight_init.properties.layer_param.Framework` value: torch, keras, flax (linen),
+    haiku, equinox or nnx; ``*``: every parameter of the layer type)."""
     if framework == "keras":
         from weight_init.properties.layers_keras import keras_defaults
 
@@ -66,6 +68,18 @@ def documented_defaults(framework: str = "torch") -> dict[tuple[str, str], Defau
         from weight_init.properties.layers_flax import flax_defaults
 
         return flax_defaults()
+    if framework == "equinox":
+        from weight_init.properties.layers_equinox import equinox_defaults
+
+        return equinox_defaults()
+    if framework == "nnx":
+        from weight_init.properties.layers_nnx import nnx_defaults
+
+        return nnx_defaults()
+    if framework == "haiku":
+        from weight_init.properties.layers_haiku import haiku_defaults
+
+        return haiku_defaults()
     from weight_init.properties.layers import TORCH_DEFAULT, TORCH_RNN_DEFAULT, ZEROS
 
     nn = "torch/nn/modules"

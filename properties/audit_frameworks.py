@@ -1,4 +1,4 @@
-"""Audit a Keras 3 model or a Flax (linen) module, and pick the framework of a model factory.
+"""Audit a Keras 3, Flax (linen, NNX), Haiku or Equinox model; pick the framework of a factory.
 
 :func:`audit_model` calls ``factory()`` once to see what it returns, then audits it with the
 framework's own seeding (``K`` builds, seeds ``SeedSequence(seed).generate_state(K)``):
@@ -15,7 +15,13 @@ framework's own seeding (``K`` builds, seeds ``SeedSequence(seed).generate_state
   ``"params"`` collection, named by their path joined with ``/`` (``Conv_0/kernel``), each
   owned by the module that declared it, except that a ``Dense`` gate inside a recurrent cell
   is reported under the cell (``("LSTMCell", "hi.kernel")``, orthogonal, not ``Dense``'s
-  default).
+  default);
+* an ``(hk.Transformed, *example_inputs)`` tuple, or a callable ``make(key) -> eqx.Module`` /
+  ``make(rngs) -> nnx.Module``: Haiku, Equinox, Flax NNX
+  (:mod:`~weight_init.properties.audit_jax_modules`).
+
+Every framework audit takes its options as an
+:class:`~weight_init.properties.audit_result.AuditOptions` or as its keywords.
 
 Expectations: the first ``--expect PATTERN=SCHEME[@LAYOUT]`` whose pattern matches the name,
 else the documented default of the owner type in that framework
@@ -29,94 +35,80 @@ layout and the stored shape (:meth:`weight_init.layouts.Layout.fans`); the verdi
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
-from weight_init.errors import AuditError, InitializerTypeError, describe_exception
+from weight_init.errors import (
+    AuditError,
+    InitializerTypeError,
+    InvalidParameterError,
+    describe_exception,
+)
 from weight_init.layouts import Fans, KernelSpec, get_layout
-from weight_init.properties import power as powerplan
 from weight_init.properties.audit import audit_param, audit_torch, auto_builds
+from weight_init.properties.audit_builds import Build, BuiltParam, build_seeds, call_factory
 from weight_init.properties.audit_expectations import Default, Expectation, documented_defaults
-from weight_init.properties.audit_result import AuditReport, ParamAudit
+from weight_init.properties.audit_jax_modules import (
+    equinox_builds,
+    haiku_builds,
+    is_haiku,
+    make_framework,
+    nnx_builds,
+)
+from weight_init.properties.audit_result import AuditOptions, AuditReport, ParamAudit
 from weight_init.properties.layer_param import Framework
 
 __all__ = ["audit_flax", "audit_keras", "audit_model", "framework_of"]
 
 PROTOCOL = (
-    "a torch.nn.Module, a built Keras model or layer, or a (flax.linen.Module, "
-    "*example_inputs) tuple"
+    "a torch.nn.Module, a built Keras model or layer, a (flax.linen.Module, *example_inputs) "
+    "tuple, an (hk.Transformed, *example_inputs) tuple, or a callable make(key) -> eqx.Module "
+    "/ make(rngs) -> nnx.Module"
 )
 
 
-def _call(factory: Callable[[], Any]) -> Any:
-    try:
-        return factory()
-    except (Exception, SystemExit) as exc:
-        raise AuditError(f"the model factory raised {describe_exception(exc)}") from None
-
-
 def framework_of(obj: Any) -> Framework | None:
-    """The framework of a factory's return value (only frameworks already imported count)."""
+    """The framework of a factory's return value (only frameworks already imported count;
+    a callable is Equinox's or NNX's ``make``:
+    :func:`~weight_init.properties.audit_jax_modules.make_framework` calls it once)."""
     torch = sys.modules.get("torch")
     if torch is not None and isinstance(obj, torch.nn.Module):
         return Framework.TORCH
     keras = sys.modules.get("keras")
     if keras is not None and isinstance(obj, keras.layers.Layer):
         return Framework.KERAS
+    if is_haiku(obj):
+        return Framework.HAIKU
     linen = sys.modules.get("flax.linen")
     if isinstance(obj, tuple) and obj and linen is not None and isinstance(obj[0], linen.Module):
         return Framework.FLAX
+    if callable(obj):
+        return make_framework(obj)
     return None
 
 
 def audit_model(
-    factory: Callable[[], Any],
-    *,
-    builds: int | None = None,
-    seed: int = 0,
-    expect: Sequence[Expectation] = (),
-    alpha: float = powerplan.DEFAULT_ALPHA,
-    subject: str = "model",
+    factory: Callable[[], Any], options: AuditOptions | None = None, **kwargs: Any
 ) -> AuditReport:
-    """Audit ``factory()``'s parameters in its own framework (module docstring)."""
+    """Audit ``factory()``'s parameters in its own framework (module docstring) under
+    ``options`` or its keywords (:class:`~weight_init.properties.audit_result.AuditOptions`:
+    ``builds``, ``seed``, ``expect``, ``alpha``, ``subject``)."""
+    opts = AuditOptions.of(options, **kwargs)
     torch = sys.modules.get("torch")
     if torch is not None:  # the probe leaves torch's global generator as it was
         with torch.random.fork_rng(devices=[]):
-            probe = _call(factory)
+            probe = call_factory(factory)
     else:
-        probe = _call(factory)
+        probe = call_factory(factory)
     fw = framework_of(probe)
-    kw: dict[str, Any] = dict(builds=builds, seed=seed, expect=expect, alpha=alpha)
     if fw is Framework.TORCH:
-        return audit_torch(factory, subject=subject, **kw)
-    if fw is Framework.KERAS:
-        return audit_keras(factory, subject=subject, **kw)
-    if fw is Framework.FLAX:
-        return audit_flax(factory, subject=subject, **kw)
+        return audit_torch(factory, opts)
+    if fw is not None:
+        return _audit(fw, _BUILDERS[fw], factory, opts)
     got = type(probe).__name__
     raise InitializerTypeError(f"the model factory returned {got}, not {PROTOCOL}")
-
-
-@dataclass(frozen=True)
-class _Param:
-    """One parameter of the first build: its owner type and local name, shape and groups."""
-
-    name: str
-    layer: str
-    local: str
-    shape: tuple[int, ...]
-    groups: int = 1
-
-
-def _seeds(builds: int, seed: int) -> list[int]:
-    return [int(s) for s in np.random.SeedSequence(seed).generate_state(builds, np.uint32)]
-
-
-Build = tuple[list[_Param], list[NDArray[Any]]]
 
 
 def _keras_params(model: Any) -> Build:
@@ -136,7 +128,7 @@ def _keras_params(model: Any) -> Build:
         for v in layer._trainable_variables:
             a = np.asarray(keras.ops.convert_to_numpy(v))
             groups = int(getattr(layer, "groups", 1) or 1)
-            params.append(_Param(v.path, type(layer).__name__, v.name, a.shape, groups))
+            params.append(BuiltParam(v.path, type(layer).__name__, v.name, a.shape, groups))
             values.append(a)
     return params, values
 
@@ -145,16 +137,16 @@ def _keras_builds(factory: Callable[[], Any], builds: int, seed: int) -> list[Bu
     import keras
 
     out = []
-    for i, s in enumerate(_seeds(builds, seed)):
+    for i, s in enumerate(build_seeds(builds, seed)):
         if i == 0:
             keras.backend.clear_session()  # names start afresh (0.5 s: only once)
         keras.utils.set_random_seed(s)
-        out.append(_keras_params(_call(factory)))
+        out.append(_keras_params(call_factory(factory)))
     return out
 
 
 def _flax_init(factory: Callable[[], Any]) -> tuple[Any, tuple[Any, ...]]:
-    got = _call(factory)
+    got = call_factory(factory)
     if framework_of(got) is not Framework.FLAX:
         raise InitializerTypeError(
             f"the model factory returned {type(got).__name__}, not a (flax.linen.Module, "
@@ -176,7 +168,7 @@ def _flax_builds(factory: Callable[[], Any], builds: int, seed: int) -> list[Bui
 
     defaults = documented_defaults("flax")
     out = []
-    for i, s in enumerate(_seeds(builds, seed)):
+    for i, s in enumerate(build_seeds(builds, seed)):
         try:
             if i == 0:
                 with nn.intercept_methods(record):
@@ -196,7 +188,7 @@ def _flax_builds(factory: Callable[[], Any], builds: int, seed: int) -> list[Bui
             if parent is not None and (type(parent).__name__, f"{keys[-2]}.{local}") in defaults:
                 layer, local = type(parent).__name__, f"{keys[-2]}.{local}"
             groups = int(getattr(owner, "feature_group_count", 1) or 1)
-            params.append(_Param(name, layer, local, a.shape, groups))
+            params.append(BuiltParam(name, layer, local, a.shape, groups))
             values.append(a)
         order = {path: k for k, path in enumerate(owners)}  # the order the modules ran in
         rank = [order.get(tuple(p.name.split("/")[:-1]), len(order)) for p in params]
@@ -205,15 +197,47 @@ def _flax_builds(factory: Callable[[], Any], builds: int, seed: int) -> list[Bui
     return out
 
 
-def _fans(p: _Param, layout: str, how: str) -> Fans:
+def _fans(
+    p: BuiltParam, layout: str, how: str, siblings: dict[tuple[str, str], BuiltParam]
+) -> Fans:
+    """``p``'s fans under its default's ``how`` (:class:`~weight_init.properties.
+    audit_expectations.Default`): ``embed``, JAX's fans of an embedding table; ``owner``, a
+    bias at the fan_in of its sibling ``weight`` (Equinox); ``rnn``, Equinox's cells, whose
+    every parameter reads ``hidden`` (the sibling ``weight_hh``'s last axis); else the
+    layout's fans of ``p`` (a vector: its length)."""
     if how == "embed":  # JAX's _compute_fans with in_axis=-2, out_axis=0 on (N, F)
         return Fans(p.shape[-1], p.shape[-1])
+    weight = siblings.get((p.owner, "weight"))
+    if how == "owner" and weight is not None and len(weight.shape) >= 2:
+        return Fans(get_layout(layout).fans(weight.shape).fan_in, p.shape[0])
+    hh = siblings.get((p.owner, "weight_hh"))
+    if how == "rnn" and hh is not None:
+        hidden = hh.shape[-1]
+        return Fans(p.shape[1] if len(p.shape) == 2 else hidden, hidden)
     if len(p.shape) >= 2:
         return get_layout(layout).fans(p.shape)
     return Fans(p.shape[0], p.shape[0]) if p.shape else Fans(1, 1)
 
 
-def _spec(p: _Param, layout: str) -> KernelSpec | None:
+def _layout_of(p: BuiltParam) -> str:
+    """The layout of a parameter without expectation: ``in_out``, or for more than two axes
+    JAX's ``_compute_fans`` convention (``flax.conv``: ``(..., in, out)``, the other axes a
+    receptive field), e.g. an attention ``DenseGeneral`` kernel ``(in, heads, head_dim)``."""
+    return "in_out" if len(p.shape) <= 2 else "flax.conv"
+
+
+def _fits(layout: str, shape: tuple[int, ...]) -> bool:
+    """Whether ``layout`` can hold a parameter of ``shape`` (a vector always can)."""
+    if len(shape) < 2:
+        return True
+    try:
+        get_layout(layout).fans(shape)
+    except InvalidParameterError:
+        return False
+    return True
+
+
+def _spec(p: BuiltParam, layout: str) -> KernelSpec | None:
     try:
         return get_layout(layout).spec_of(p.shape, p.groups) if len(p.shape) >= 2 else None
     except Exception:  # a shape or groups the layout cannot hold: no fan-rule naming
@@ -221,18 +245,15 @@ def _spec(p: _Param, layout: str) -> KernelSpec | None:
 
 
 def _audit(
-    framework: str,
+    framework: Framework,
     build: Callable[[Callable[[], Any], int, int], list[Build]],
     factory: Callable[[], Any],
-    builds: int | None,
-    seed: int,
-    expect: Sequence[Expectation],
-    alpha: float,
-    subject: str,
+    opts: AuditOptions,
 ) -> AuditReport:
-    defaults = documented_defaults(framework)
+    builds, seed, expect, alpha = opts.builds, opts.seed, opts.expect, opts.alpha
+    defaults = documented_defaults(framework.value)
 
-    def expected(p: _Param) -> tuple[Expectation | None, Default | None]:
+    def expected(p: BuiltParam) -> tuple[Expectation | None, Default | None]:
         rule = next((e for e in expect if e.matches(p.name)), None)
         return rule, defaults.get((p.layer, p.local)) or defaults.get((p.layer, "*"))
 
@@ -252,20 +273,23 @@ def _audit(
                 "the model factory built models with different parameters in different builds"
             )
     audits: list[ParamAudit] = []
+    siblings = {(p.owner, p.local): p for p in runs[0][0]}
     for j, p in enumerate(runs[0][0]):
         pooled = [values[j] for _, values in runs]
         rule, dflt = expected(p)
-        layout = (rule.layout if rule else None) or (dflt.layout if dflt else "in_out")
+        layout = (rule.layout if rule else None) or (dflt.layout if dflt else _layout_of(p))
+        if not (rule and rule.layout) and not _fits(layout, p.shape):
+            layout = _layout_of(p)  # Haiku's BatchNorm scale (1, 1, 1, C): JAX's fans
         how = dflt.fans if dflt and not (rule and rule.layout) else "weight"
-        fans = _fans(p, layout, how)
+        fans = _fans(p, layout, how, siblings)
         if rule is None and dflt is not None and dflt.blocks:
             n = len(dflt.blocks)
             parts = [np.split(a, n, axis=-1) for a in pooled]
             for i, scheme in enumerate(dflt.blocks):
                 block = [pp[i] for pp in parts]
-                bp = _Param(f"{p.name}[{i}/{n}]", p.layer, p.local, block[0].shape)
+                bp = BuiltParam(f"{p.name}[{i}/{n}]", p.layer, p.local, block[0].shape)
                 src = f"default: {dflt.source} (block {i} of {n})"
-                bf = _fans(bp, layout, how)
+                bf = _fans(bp, layout, how, siblings)
                 audits.append(
                     audit_param(bp.name, p.layer, block, layout, bf, scheme, src, None, seed, alpha)
                 )
@@ -276,32 +300,30 @@ def _audit(
         audits.append(
             audit_param(p.name, p.layer, pooled, layout, fans, scheme, source, spec, seed, alpha)
         )
-    return AuditReport(subject, builds, seed, alpha, tuple(audits))
+    return AuditReport(opts.subject, builds, seed, alpha, tuple(audits))
 
 
 def audit_keras(
-    factory: Callable[[], Any],
-    *,
-    builds: int | None = None,
-    seed: int = 0,
-    expect: Sequence[Expectation] = (),
-    alpha: float = powerplan.DEFAULT_ALPHA,
-    subject: str = "model",
+    factory: Callable[[], Any], options: AuditOptions | None = None, **kwargs: Any
 ) -> AuditReport:
     """Audit the trainable variables of the built Keras model ``factory()`` (module
-    docstring); ``builds=None`` as in :func:`~weight_init.properties.audit.audit_torch`."""
-    return _audit("keras", _keras_builds, factory, builds, seed, expect, alpha, subject)
+    docstring); options as in :func:`~weight_init.properties.audit.audit_torch`."""
+    return _audit(Framework.KERAS, _keras_builds, factory, AuditOptions.of(options, **kwargs))
 
 
 def audit_flax(
-    factory: Callable[[], Any],
-    *,
-    builds: int | None = None,
-    seed: int = 0,
-    expect: Sequence[Expectation] = (),
-    alpha: float = powerplan.DEFAULT_ALPHA,
-    subject: str = "model",
+    factory: Callable[[], Any], options: AuditOptions | None = None, **kwargs: Any
 ) -> AuditReport:
     """Audit the ``params`` of ``module.init(PRNGKey(s), *inputs)`` with ``(module, *inputs)
-    = factory()`` (module docstring); ``builds=None`` as for torch."""
-    return _audit("flax", _flax_builds, factory, builds, seed, expect, alpha, subject)
+    = factory()`` (module docstring); options as in
+    :func:`~weight_init.properties.audit.audit_torch`."""
+    return _audit(Framework.FLAX, _flax_builds, factory, AuditOptions.of(options, **kwargs))
+
+
+_BUILDERS: dict[Framework, Callable[[Callable[[], Any], int, int], list[Build]]] = {
+    Framework.KERAS: _keras_builds,
+    Framework.FLAX: _flax_builds,
+    Framework.HAIKU: haiku_builds,
+    Framework.EQUINOX: equinox_builds,
+    Framework.FLAX_NNX: nnx_builds,
+}

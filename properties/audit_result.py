@@ -10,14 +10,40 @@ expected and its identified rule, and the command that reproduces the audit.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from weight_init.layouts import Fans
+from weight_init.properties import power as powerplan
+from weight_init.properties.audit_expectations import Expectation
 from weight_init.properties.conformance_result import ConformanceResult
 from weight_init.properties.kernels import DOCUMENTED
+
+
+@dataclass(frozen=True)
+class AuditOptions:
+    """What every audit (torch, Keras, Flax, Haiku, Equinox, Flax NNX) is asked: ``builds``
+    builds of the model (``None``: as many as the parameter with the fewest entries needs for
+    its power plan), seeded from ``SeedSequence(seed)``; ``expect`` rules (the first matching
+    one wins over the documented default); the family-wise ``alpha`` of each parameter's
+    check; ``subject``, the report's title."""
+
+    builds: int | None = None
+    seed: int = 0
+    expect: Sequence[Expectation] = ()
+    alpha: float = powerplan.DEFAULT_ALPHA
+    subject: str = "model"
+
+    @classmethod
+    def of(cls, options: AuditOptions | None = None, **kwargs: Any) -> AuditOptions:
+        """``options`` (default: the defaults above) with the keyword arguments ``kwargs``
+        (the audit functions' public keywords) replacing its fields; an unknown keyword is a
+        ``TypeError``, as for any Python call."""
+        return dataclasses.replace(options if options is not None else cls(), **kwargs)
 
 
 @dataclass(frozen=True)

@@ -14,13 +14,21 @@ one layer per seed ``s``:
 * Flax (linen): ``build(spec)`` returns ``(module, *example_inputs)``; the parameter is read
   from ``module.init(jax.random.PRNGKey(s), *inputs)["params"]`` at the dotted path
   (``hi.kernel``).
+* Haiku: ``build(spec)`` returns ``(hk.transform(f), *example_inputs)``; ``param`` is
+  ``[MODULE/]NAME`` in ``transformed.init(jax.random.PRNGKey(s), *inputs)`` (``w``,
+  ``linear/w``: the one module whose name is or ends with ``MODULE``, else that holds ``NAME``).
+* Equinox: ``build(spec)`` returns ``make`` with ``make(key=jax.random.PRNGKey(s))`` the
+  module; ``param`` is an attribute path (``weight_ih``); a bias is read as a vector.
+* Flax NNX: ``build(spec)`` returns ``make`` with ``make(rngs=nnx.Rngs(s))`` the module;
+  ``param`` is an attribute path to an ``nnx.Param`` (``hi.kernel``).
 
 ``blocks``/``part``: the parameter stacks ``blocks`` equal blocks along ``stack_axis``;
 ``part`` (when set) keeps only those blocks (Keras' LSTM bias with ``unit_forget_bias``: the
 forget block is ones, the three others zeros).
 
 The designs below are shared by the frameworks' catalogs (``layers_torch``, ``layers_keras``,
-``layers_flax``; :mod:`weight_init.properties.layers` is the registry).
+``layers_flax``, ``layers_haiku``, ``layers_equinox``, ``layers_nnx``;
+:mod:`weight_init.properties.layers` is the registry).
 """
 
 from __future__ import annotations
@@ -43,7 +51,10 @@ class Framework(Enum):
 
     TORCH = "torch"
     KERAS = "keras"
-    FLAX = "flax"
+    FLAX = "flax"  # linen
+    HAIKU = "haiku"
+    EQUINOX = "equinox"
+    FLAX_NNX = "nnx"
 
 
 CONV_1D = (
@@ -118,6 +129,39 @@ class LayerParam:
         return a
 
 
+def catalog_entry(
+    framework: Framework,
+    builder: Callable[[str], Callable[[KernelSpec], Any]],
+    layer: str,
+    param: str,
+    layout: str,
+    default: Scheme,
+    documented: str,
+    source: str,
+    kind: str,
+    design: tuple[KernelSpec, ...],
+    fans_of: FanOf,
+    **extra: Any,
+) -> LayerParam:
+    """A :class:`LayerParam` of ``framework`` built by ``builder(kind)`` (the framework's
+    layer builder, e.g. :func:`~weight_init.properties.layers_keras.keras_layer`); ``extra``:
+    the other fields (``blocks``, ``part``, ``label``, ...). Each framework's catalog binds the
+    first two with :func:`functools.partial`."""
+    return LayerParam(
+        layer,
+        param,
+        layout,
+        default,
+        documented,
+        source,
+        builder(kind),
+        design,
+        fans_of,
+        framework=framework,
+        **extra,
+    )
+
+
 def _attr(obj: Any, path: str) -> Any:
     for part in path.split("."):
         obj = getattr(obj, part)
@@ -161,8 +205,48 @@ def _draw_flax(p: LayerParam, spec: KernelSpec, seed: int) -> Any:
     return np.asarray(tree)
 
 
+def _draw_equinox(p: LayerParam, spec: KernelSpec, seed: int) -> Any:
+    import jax
+
+    a = np.asarray(_attr(p.build(spec)(key=jax.random.PRNGKey(seed)), p.param))
+    return a.reshape(-1) if p.param == "bias" else a  # a conv bias is (O, 1, ..., 1)
+
+
+def _draw_nnx(p: LayerParam, spec: KernelSpec, seed: int) -> Any:
+    from flax import nnx
+
+    return np.asarray(_attr(p.build(spec)(rngs=nnx.Rngs(seed)), p.param)[...])
+
+
+def _draw_haiku(p: LayerParam, spec: KernelSpec, seed: int) -> Any:
+    import jax
+
+    init, inputs = _haiku_init(p.build, spec)
+    params = init(jax.random.PRNGKey(seed), *inputs)
+    module, _, name = p.param.rpartition("/")
+    hits = [m for m in params if m == module or m.endswith("/" + module)] if module else []
+    hits = hits or [m for m in params if name in params[m]]
+    if len(hits) != 1:
+        raise LookupError(f"{p.name}: {len(hits)} modules hold {p.param!r}: {list(params)}")
+    return np.asarray(params[hits[0]][name])
+
+
+@functools.lru_cache(maxsize=256)
+def _haiku_init(
+    build: Callable[[KernelSpec], Any], spec: KernelSpec
+) -> tuple[Any, tuple[Any, ...]]:
+    """``jax.jit(transformed.init)`` and the inputs of ``build(spec)`` (as for Flax)."""
+    import jax
+
+    transformed, *inputs = build(spec)
+    return jax.jit(transformed.init), tuple(inputs)
+
+
 _DRAW: dict[Framework, Callable[[LayerParam, KernelSpec, int], Any]] = {
     Framework.TORCH: _draw_torch,
     Framework.KERAS: _draw_keras,
     Framework.FLAX: _draw_flax,
+    Framework.HAIKU: _draw_haiku,
+    Framework.EQUINOX: _draw_equinox,
+    Framework.FLAX_NNX: _draw_nnx,
 }

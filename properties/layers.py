@@ -2,10 +2,11 @@
 
 The entries are :class:`~weight_init.properties.layer_param.LayerParam` objects, one per
 documented parameter, in one module per framework (:mod:`~.layers_torch`,
-:mod:`~.layers_keras`, :mod:`~.layers_flax`); importing a catalog module never imports its
-framework (the layers are built on :meth:`LayerParam.draw`). Names are
+:mod:`~.layers_keras`, :mod:`~.layers_flax`, :mod:`~.layers_haiku`, :mod:`~.layers_equinox`,
+:mod:`~.layers_nnx`); importing a catalog module never imports its framework (the layers are
+built on :meth:`LayerParam.draw`). Names are
 ``FRAMEWORK:Layer.param`` (``torch:Conv2d.weight``, ``keras:Conv2D.kernel``,
-``flax:Conv.kernel``).
+``flax:Conv.kernel``, ``equinox:Conv2d.weight``, ``nnx:Conv.kernel``, ``haiku:Conv2D.w``).
 
 :func:`check_layer_param` instantiates the layer at each spec of the design under the
 framework's seeding (seeds from the check's seed, one per layer), extracts the parameter and
@@ -30,8 +31,11 @@ from weight_init.properties.kernels import (
     stacked_rule,
 )
 from weight_init.properties.layer_param import Framework, LayerParam
+from weight_init.properties.layers_equinox import EQUINOX_PARAMS
 from weight_init.properties.layers_flax import FLAX_PARAMS
+from weight_init.properties.layers_haiku import HAIKU_PARAMS
 from weight_init.properties.layers_keras import KERAS_PARAMS
+from weight_init.properties.layers_nnx import NNX_PARAMS
 from weight_init.properties.layers_torch import (
     TORCH_DEFAULT,
     TORCH_PARAMS,
@@ -41,9 +45,12 @@ from weight_init.properties.layers_torch import (
 from weight_init.schemes import Scheme, get_scheme
 
 __all__ = [
+    "EQUINOX_PARAMS",
     "FLAX_PARAMS",
+    "HAIKU_PARAMS",
     "KERAS_PARAMS",
     "LAYER_PARAMS",
+    "NNX_PARAMS",
     "TORCH_DEFAULT",
     "TORCH_PARAMS",
     "TORCH_RNN_DEFAULT",
@@ -58,7 +65,7 @@ __all__ = [
 
 #: Every catalog entry, by ``FRAMEWORK:Layer.param``.
 LAYER_PARAMS: Mapping[str, LayerParam] = MappingProxyType(
-    {**TORCH_PARAMS, **KERAS_PARAMS, **FLAX_PARAMS}
+    {**TORCH_PARAMS, **KERAS_PARAMS, **FLAX_PARAMS, **HAIKU_PARAMS, **EQUINOX_PARAMS, **NNX_PARAMS}
 )
 
 

@@ -21,13 +21,13 @@ alone (``jax/_src/nn/initializers.py: _compute_fans``, ``in_axis=-2, out_axis=-1
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
 from weight_init.layouts import Fans, KernelSpec, get_layout
 from weight_init.properties.audit_expectations import Default
-from weight_init.properties.kernels import FanOf
 from weight_init.properties.layer_param import (
     CONV_1D,
     CONV_2D,
@@ -38,6 +38,7 @@ from weight_init.properties.layer_param import (
     RNN,
     Framework,
     LayerParam,
+    catalog_entry,
 )
 from weight_init.schemes import constant, get_scheme
 
@@ -86,31 +87,7 @@ def flax_layer(kind: str, **kwargs: Any) -> Callable[[KernelSpec], Any]:
     return build
 
 
-def _p(
-    layer: str,
-    param: str,
-    layout: str,
-    default: Any,
-    doc: str,
-    src: str,
-    kind: str,
-    design: tuple[KernelSpec, ...],
-    fans: FanOf,
-    label: str = "",
-) -> LayerParam:
-    return LayerParam(
-        layer,
-        param,
-        layout,
-        default,
-        doc,
-        src,
-        flax_layer(kind),
-        design,
-        fans,
-        framework=Framework.FLAX,
-        label=label,
-    )
+_p = functools.partial(catalog_entry, Framework.FLAX, flax_layer)
 
 
 def _in_out(s: KernelSpec) -> Fans:

@@ -29,6 +29,7 @@ Read from the installed Keras 3.15.1 source (paths under ``keras/src/``; backend
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from types import MappingProxyType
@@ -47,6 +48,7 @@ from weight_init.properties.layer_param import (
     RNN,
     Framework,
     LayerParam,
+    catalog_entry,
 )
 from weight_init.scheme_expressions import parse_scheme
 from weight_init.schemes import constant, get_scheme
@@ -103,37 +105,13 @@ def keras_layer(kind: str, **kwargs: Any) -> Callable[[KernelSpec], Any]:
     return build
 
 
+_p = functools.partial(catalog_entry, Framework.KERAS, keras_layer)
+
+
 def _conv(layer: str, kind: str, layout: str, design: tuple[KernelSpec, ...]) -> LayerParam:
     src = _CONV_T if kind == "conv_transpose" else _CONV
     fans = get_layout(layout).spec_fans
     return _p(layer, "kernel", layout, GLOROT_UNIFORM, _GLOROT, src, kind, design, fans)
-
-
-def _p(
-    layer: str,
-    param: str,
-    layout: str,
-    default: Any,
-    doc: str,
-    src: str,
-    kind: str,
-    design: tuple[KernelSpec, ...],
-    fans: FanOf,
-    **extra: Any,
-) -> LayerParam:
-    return LayerParam(
-        layer,
-        param,
-        layout,
-        default,
-        doc,
-        src,
-        keras_layer(kind),
-        design,
-        fans,
-        framework=Framework.KERAS,
-        **extra,
-    )
 
 
 def _depthwise_fans(s: KernelSpec) -> Fans:

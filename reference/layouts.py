@@ -227,6 +227,7 @@ _I, _O, _K = Role.IN, Role.OUT, Role.SPATIAL
 _TORCH = "torch/nn/init.py: _calculate_fan_in_and_fan_out"
 _KERAS = "keras/src/initializers/random_initializers.py: compute_fans"
 _JAX = "jax/_src/nn/initializers.py: _compute_fans (in_axis=-2, out_axis=-1)"
+_HAIKU = "haiku/_src/conv.py: ConvNDTranspose.__call__ (fan_in_shape = kernel_shape + (I,))"
 
 _LAYOUTS: dict[str, Layout] = {
     lay.name: lay
@@ -256,6 +257,15 @@ _LAYOUTS: dict[str, Layout] = {
         Layout("flax.conv", (_K, _I, _O), _I, _I, _O, _JAX, "(*k, I/g, O): flax.linen.Conv"),
         Layout(
             "flax.conv_transpose", (_K, _I, _O), None, _I, _O, _JAX, "(*k, I, O): ConvTranspose"
+        ),
+        Layout(
+            "haiku.conv_transpose",
+            (_K, _O, _I),
+            None,
+            _I,
+            _O,
+            _HAIKU,
+            "(*k, O, I): hk.ConvNDTranspose; its default reads fan_in = I * rf (axis -1)",
         ),
     )
 }

@@ -101,3 +101,20 @@ def test_bad_layouts_and_specs_are_one_line_errors() -> None:
         get_layout("keras.conv_transpose").shape(KernelSpec(4, 4, (3,), groups=2))
     with pytest.raises(InvalidParameterError, match="does not fit"):
         get_layout("out_in").fans((3, 4, 5))
+
+
+def test_haiku_conv_transpose_layout_is_haikus_weight_and_default_fan_in() -> None:
+    """``haiku.conv_transpose``: the shape of ``hk.Conv2DTranspose``'s ``w``, ``(*k, O, I)``,
+    and the fan_in its default reads, ``prod(k) * I`` (haiku/_src/conv.py), not axis -2."""
+    spec = KernelSpec(4, 6, (3, 5))
+    lay = get_layout("haiku.conv_transpose")
+    assert lay.shape(spec) == (3, 5, 6, 4)
+    assert lay.spec_fans(spec).as_tuple() == (4 * 15, 6 * 15) and not lay.fans_transposed
+    hk = pytest.importorskip("haiku")
+    jax = pytest.importorskip("jax")
+
+    def f(x: object) -> object:
+        return hk.Conv2DTranspose(6, (3, 5))(x)
+
+    params = hk.transform(f).init(jax.random.PRNGKey(0), np.zeros((1, 3, 5, 4), np.float32))
+    assert params["conv2_d_transpose"]["w"].shape == lay.shape(spec)

@@ -1,9 +1,11 @@
 """``weight-init audit MODULE:FACTORY``: what did each parameter of a model get?
 
 FACTORY is a callable without arguments returning a ``torch.nn.Module``, a *built* Keras 3
-model or layer, or a tuple ``(flax.linen.Module, *example_inputs)`` (the audit calls
-``module.init(jax.random.PRNGKey(s), *example_inputs)`` per build); see
-:mod:`weight_init.properties.audit_frameworks`.
+model or layer, a tuple ``(flax.linen.Module, *example_inputs)`` (the audit calls
+``module.init(jax.random.PRNGKey(s), *example_inputs)`` per build), a tuple
+``(hk.Transformed, *example_inputs)``, or a callable ``make(key) -> eqx.Module`` /
+``make(rngs) -> nnx.Module``; see :mod:`weight_init.properties.audit_frameworks` and
+:mod:`weight_init.properties.audit_jax_modules`.
 
 Builds the model several times with different seeds, pools each parameter's draws and checks
 them against ``--expect PATTERN=SCHEME[@LAYOUT]`` rules or the layer type's documented
@@ -26,7 +28,8 @@ from weight_init.app.commands.argtypes import (
 def register(sub: Any) -> None:
     p = sub.add_parser(
         "audit",
-        help="audit every parameter of a torch, Keras or Flax model's initialization "
+        help="audit every parameter of a torch, Keras, Flax, Haiku or Equinox model's "
+        "initialization "
         "(exit 0 conforms, 1 not)",
         description="Build MODULE:FACTORY several times with different seeds, pool each "
         "parameter's draws, and report per parameter its shape, layout, "
@@ -37,20 +40,25 @@ def register(sub: Any) -> None:
         "layer (keras.backend.clear_session() and keras.utils.set_random_seed per build; "
         "KERAS_BACKEND defaults to the first installed of tensorflow, jax, torch), or a tuple "
         "(flax.linen.Module, *example_inputs) (module.init(jax.random.PRNGKey(seed), "
-        "*example_inputs) per build).",
+        "*example_inputs) per build), a tuple (hk.Transformed, *example_inputs) "
+        "(transformed.init(jax.random.PRNGKey(seed), *example_inputs) per build), or a "
+        "callable make(key) -> eqx.Module / make(rngs) -> nnx.Module (make(PRNGKey(seed)) "
+        "/ make(nnx.Rngs(seed)) per build).",
     )
     p.add_argument(
         "spec",
         metavar="MODULE:FACTORY",
-        help="a callable returning a torch module, a built Keras model, or "
-        "(flax.linen.Module, *example_inputs)",
+        help="a callable returning a torch module, a built Keras model, "
+        "(flax.linen.Module, *example_inputs), (hk.Transformed, *example_inputs), or "
+        "make(key) -> eqx.Module / make(rngs) -> nnx.Module",
     )
     p.add_argument(
         "--expect",
         action="append",
         default=[],
         metavar="PATTERN=SCHEME[@LAYOUT]",
-        help="parameters whose name (torch: dotted; Keras, Flax: paths with /) matches the "
+        help="parameters whose name (torch, Equinox, NNX: dotted; Keras, Flax, Haiku: paths "
+        "with /) matches the "
         "shell PATTERN must follow SCHEME "
         "(fans from LAYOUT, e.g. torch.conv, keras.conv, flax.conv); the first matching "
         "rule wins; repeatable",
