@@ -32,7 +32,8 @@ fails the test with the table and diagnosis when the initializer does not confor
 
 Fixture ``weight_init_audit``: ``weight_init_audit(factory, expect=(), builds=None,
 seed=None)`` audits a model (``factory`` a callable returning what ``weight-init audit``
-takes: a torch ``nn.Module``, a built Keras model, a Flax module with its inputs; or a
+takes: a torch ``nn.Module``, a built Keras model, a Flax/Haiku/Equinox module as its
+protocol says (``weight-init audit --help``); or a
 ``MODULE:FACTORY`` string; ``expect`` rules ``"PATTERN=SCHEME[@LAYOUT]"`` as for ``weight-init
 audit --expect``) and returns the typed
 :class:`~weight_init.properties.audit_result.AuditReport`; ``report.assert_conforms()``
@@ -210,7 +211,7 @@ def run_audit(
     """:func:`~weight_init.properties.audit.audit_spec` of ``factory`` in a child process
     (a ``MODULE:FACTORY`` string or an importable module-level callable; anything else in
     this process through :func:`~weight_init.properties.audit_frameworks.audit_model`: torch,
-    Keras or Flax) -> AuditReport.
+    Keras, Flax linen or NNX, Haiku or Equinox) -> AuditReport.
     Bad ``expect`` rules raise before the model's code runs."""
     import dataclasses
 

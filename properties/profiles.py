@@ -34,6 +34,7 @@ def hypothesis_name(name: str) -> str:
     """The name Hypothesis knows our profile ``name`` by (``ci`` -> ``weight-init-ci``)."""
     return name if name.startswith(PREFIX) else PREFIX + name
 
+
 _COMMON = {
     "deadline": None,
     "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large],

@@ -1,7 +1,8 @@
 """Distribution families: one object per family owns its law, its sampler and its standardization.
 
 (About 650 lines: the five built-in families, the two parametrized ones (sparse, truncated
-at any cut) and their registry are one concept; the raw draws they scale live in :mod:`weight_init.draws`.)
+at any cut) and their registry are one concept; the raw draws they scale live in
+:mod:`weight_init.draws`.)
 
 A scheme is a family plus a variance rule (:mod:`weight_init.schemes`). For a scheme with
 rule variance ``v(fan_in, fan_out)``, the *standardized* entry is ``z = w / sqrt(v)``; a
