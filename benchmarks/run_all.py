@@ -4,6 +4,7 @@
     python benchmarks/run_all.py --quick          # fewer repeats, seed size only
     tox -e bench                                  # the same, in its own environment
     python benchmarks/run_all.py --markdown docs/generated/benchmarks.md   # also for the docs
+    python benchmarks/run_all.py --suite          # also time the default test run (minutes)
 
 Timings are wall clock, min and median of interleaved repeats in one process (see
 harness.py); ratios are quoted from both. The load average before and after is printed: a
@@ -25,6 +26,7 @@ import bench_check
 import bench_forward
 import bench_memory
 import bench_sampling
+import bench_suite
 from harness import Row, machine, markdown_table
 
 #: The report engineer's benchmark of ``weight-init report`` (run after the table if present).
@@ -47,6 +49,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=7, help="timed repeats (default 7)")
     parser.add_argument("--quick", action="store_true", help="3 repeats, seed size only")
     parser.add_argument("--wait-quiet", type=float, default=0.0, metavar="S")
+    parser.add_argument(
+        "--suite",
+        action="store_true",
+        help="also time the default test run (bench_suite.py; needs the test extras and torch)",
+    )
     parser.add_argument(
         "--markdown",
         type=Path,
@@ -71,6 +78,7 @@ def main() -> None:
     rows += bench_check.check_rows(max(1, repeats // 2))
     rows += bench_check.kernel_rows(max(1, repeats // 2))
     rows += bench_check.command_rows(time_report=not BENCH_REPORT.exists())
+    rows += bench_suite.suite_rows() if args.suite else []
 
     out = [
         f"Run {started}: `python {' '.join(['benchmarks/run_all.py', *sys.argv[1:]])}`\n",

@@ -1,0 +1,58 @@
+"""Wall time of the default test run: what a developer waits for after ``tox``'s ``py`` env.
+
+The command is the ``py`` env's own (``pytest -n auto``, here ``-n 2`` on the 2-core goal
+machine), run from the repository root with the environment tox sets (``OPENBLAS_NUM_THREADS
+=1``, ``MPLBACKEND=Agg``) and without ``CI``, so it is the default selection (``slow``
+deselected, see tests/conftest.py). Goal (issue 13): at most 3 minutes wall on 2 idle cores.
+The figure excludes tox's environment setup (installing the wheel and its dependencies: about
+40 s on a first run, seconds afterwards).
+
+    python benchmarks/bench_suite.py
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from harness import Row, verdict
+
+ROOT = Path(__file__).resolve().parents[1]
+GOAL_SECONDS = 180.0
+
+
+def suite_rows(workers: int = 2) -> list[Row]:
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    env.update(OPENBLAS_NUM_THREADS="1", MPLBACKEND="Agg")
+    cmd = [sys.executable, "-m", "pytest", "-q", "-n", str(workers), "-p", "no:cacheprovider"]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    tail = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else proc.stderr.strip()
+    counts = re.sub(r"=+|\bin [0-9.]+s.*$", "", tail).strip()
+    result = f"{wall:.0f} s wall, {cpu:.0f} s CPU; {counts}"
+    if proc.returncode != 0:
+        return [Row("default test run", f"{workers} workers", f"{result} (exit {proc.returncode})")]
+    return [
+        Row(
+            f"default test run (`pytest -n {workers}`, tox's `py` command, CI unset)",
+            f"{workers} workers, slow deselected",
+            result,
+            f"<= {GOAL_SECONDS:.0f} s",
+            verdict(wall / GOAL_SECONDS, 1.0, "subprocess CLI tests, each importing torch"),
+        )
+    ]
+
+
+if __name__ == "__main__":
+    from harness import markdown_table
+
+    print(markdown_table(suite_rows()))
