@@ -1,11 +1,11 @@
 """Wall time of the default test run: what a developer waits for after ``tox``'s ``py`` env.
 
-The command is the ``py`` env's own (``pytest -n auto``, here ``-n 2`` on the 2-core goal
-machine), run from the repository root with the environment tox sets (``OPENBLAS_NUM_THREADS
-=1``, ``MPLBACKEND=Agg``) and without ``CI``, so it is the default selection (``slow``
-deselected, see tests/conftest.py). Goal (issue 13): at most 3 minutes wall on 2 idle cores.
-The figure excludes tox's environment setup (installing the wheel and its dependencies: about
-40 s on a first run, seconds afterwards).
+The command is the ``py`` env's own (``pytest -n auto --dist worksteal``, here ``-n 2`` on
+the 2-core goal machine), run from the repository root with the environment tox sets
+(``OPENBLAS_NUM_THREADS=1``, ``MPLBACKEND=Agg``) and without ``CI``, so it is the default
+selection (``slow`` deselected, see tests/conftest.py). Goal (issue 13): at most 3 minutes
+wall on 2 idle cores. The figure excludes tox's environment setup (installing the wheel and
+its dependencies: about 40 s on a first run, seconds afterwards).
 
     python benchmarks/bench_suite.py
 """
@@ -29,7 +29,8 @@ GOAL_SECONDS = 180.0
 def suite_rows(workers: int = 2) -> list[Row]:
     env = {k: v for k, v in os.environ.items() if k != "CI"}
     env.update(OPENBLAS_NUM_THREADS="1", MPLBACKEND="Agg")
-    cmd = [sys.executable, "-m", "pytest", "-q", "-n", str(workers), "-p", "no:cacheprovider"]
+    cmd = [sys.executable, "-m", "pytest", "-q", "-n", str(workers), "--dist", "worksteal"]
+    cmd += ["-p", "no:cacheprovider"]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
@@ -43,7 +44,8 @@ def suite_rows(workers: int = 2) -> list[Row]:
         return [Row("default test run", f"{workers} workers", f"{result} (exit {proc.returncode})")]
     return [
         Row(
-            f"default test run (`pytest -n {workers}`, tox's `py` command, CI unset)",
+            f"default test run (`pytest -n {workers} --dist worksteal`, tox's `py` command, "
+            "CI unset)",
             f"{workers} workers, slow deselected",
             result,
             f"<= {GOAL_SECONDS:.0f} s",
