@@ -326,3 +326,45 @@ def test_cli_haiku_table() -> None:
     assert "INCONCLUSIVE (20 builds, seed 3" in lines[0]
     row = next(line for line in lines if line.startswith("multi_head_attention/query/w"))
     assert "MultiHeadAttention" in row and "unchecked" in row
+
+
+# -- --expect rules and the pytest fixture, in every framework ---------------------------------
+
+
+@pytest.mark.jax
+@pytest.mark.parametrize(
+    ("package", "factory", "param", "rule", "code"),
+    [
+        # the bias keeps Equinox's U(-1/sqrt(64), +): 3,200 entries at 100 builds, inconclusive
+        ("equinox", "eqx_buggy_linear", "weight", "weight=he_uniform@out_in", 1),
+        ("flax.nnx", "nnx_buggy_linear", "kernel", "kernel=he_truncated_normal@in_out", 0),
+        ("haiku", "hk_buggy_linear", "linear/w", "linear/w=he_truncated_normal@in_out", 0),
+    ],
+)
+def test_cli_expect_declares_what_the_model_does(
+    package: str, factory: str, param: str, rule: str, code: int
+) -> None:
+    """The mis-initialized model of each framework passes once its actual rule is declared:
+    the parameter is checked against the rule (source ``--expect``) and passes, and nothing
+    else fails."""
+    pytest.importorskip("jax")
+    pytest.importorskip(package)
+    out = _cli(f"audit_models_jax_modules:{factory}", "--builds", "100", "--expect", rule, "--json")
+    assert out.returncode == code, out.stdout + out.stderr
+    by = {p["name"]: p for p in json.loads(out.stdout)["parameters"]}
+    p = by[param]
+    assert (p["expected"], p["outcome"]) == (rule.split("=", 1)[1].split("@")[0], "pass"), p
+    assert all(q["outcome"] != "fail" for q in by.values()), by
+
+
+@pytest.mark.jax
+def test_audit_fixture_with_a_jax_framework(weight_init_audit: object) -> None:
+    """The ``weight_init_audit`` fixture audits an NNX model like a torch one: a module-level
+    factory in a child process; the buggy kernel fails by name unless its rule is declared."""
+    _nnx()
+    report = weight_init_audit(models.nnx_buggy_linear, builds=100)  # type: ignore[operator]
+    assert not report.passed and "kernel" in report.failure_message()
+    declared = weight_init_audit(  # type: ignore[operator]
+        models.nnx_buggy_linear, expect=["kernel=he_truncated_normal@in_out"], builds=100
+    )
+    assert declared.passed, declared.format_table()
