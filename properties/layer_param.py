@@ -41,9 +41,9 @@ from typing import Any
 
 import numpy as np
 
-from weight_init.layouts import KernelSpec
+from weight_init.layouts import Fans, KernelSpec
 from weight_init.properties.kernels import FanOf
-from weight_init.schemes import Scheme
+from weight_init.schemes import Scheme, constant
 
 
 class Framework(Enum):
@@ -55,6 +55,16 @@ class Framework(Enum):
     HAIKU = "haiku"
     EQUINOX = "equinox"
     FLAX_NNX = "nnx"
+
+
+#: The constant defaults every catalog names (biases, norm scales).
+ZEROS = constant(0.0, name="zeros")
+ONES = constant(1.0, name="ones")
+
+
+def in_out_fans(s: KernelSpec) -> Fans:
+    """The fans of a dense spec: ``(in_channels, out_channels)``."""
+    return Fans(s.in_channels, s.out_channels)
 
 
 CONV_1D = (

@@ -39,12 +39,15 @@ from weight_init.properties.layer_param import (
     CONV_3D,
     DENSE,
     GROUPED_2D,
+    ONES,
     RNN,
+    ZEROS,
     Framework,
     LayerParam,
     catalog_entry,
+    in_out_fans,
 )
-from weight_init.schemes import constant, get_scheme, variance_scaling
+from weight_init.schemes import get_scheme, variance_scaling
 
 #: The installed version the catalog was read from.
 EQUINOX_VERSION = "0.13.8"
@@ -55,8 +58,6 @@ UNIFORM_HIDDEN = variance_scaling(
     1.0 / 3.0, "fan_out", "uniform", name="equinox_rnn_default (U(-1/sqrt(hidden), +))"
 )
 UNIT_NORMAL = get_scheme("big_normal")
-ZEROS = constant(0.0, name="zeros")
-ONES = constant(1.0, name="ones")
 
 _NN = "equinox/nn"
 _LIM = "default_init: U(-lim, lim), lim = 1/sqrt(fan_in)"
@@ -87,10 +88,6 @@ def equinox_layer(kind: str, **kwargs: Any) -> Callable[[KernelSpec], Any]:
 
 
 _p = functools.partial(catalog_entry, Framework.EQUINOX, equinox_layer)
-
-
-def _in_out(s: KernelSpec) -> Fans:
-    return Fans(s.in_channels, s.out_channels)
 
 
 def _conv_bias_fans(s: KernelSpec) -> Fans:
@@ -125,8 +122,8 @@ def _rnn(layer: str, gates: int) -> list[LayerParam]:
 
 _LINEAR = f"{_NN}/_linear.py: Linear.__init__"
 _PARAMS: list[LayerParam] = [
-    _p("Linear", "weight", "out_in", UNIFORM_FAN_IN, _LIM, _LINEAR, "linear", DENSE, _in_out),
-    _p("Linear", "bias", "in_out", UNIFORM_FAN_IN, _LIM, _LINEAR, "linear", BIAS, _in_out),
+    _p("Linear", "weight", "out_in", UNIFORM_FAN_IN, _LIM, _LINEAR, "linear", DENSE, in_out_fans),
+    _p("Linear", "bias", "in_out", UNIFORM_FAN_IN, _LIM, _LINEAR, "linear", BIAS, in_out_fans),
     *_conv("Conv1d", "conv", CONV_1D),
     *_conv("Conv2d", "conv", CONV_2D),
     _conv("Conv3d", "conv", CONV_3D)[0],
@@ -141,7 +138,7 @@ _PARAMS: list[LayerParam] = [
         f"{_NN}/_embedding.py: Embedding.__init__",
         "embedding",
         (KernelSpec(50, 8), KernelSpec(10, 64), KernelSpec(100, 16)),
-        _in_out,
+        in_out_fans,
     ),
     *_rnn("GRUCell", 3),
     *_rnn("LSTMCell", 4),

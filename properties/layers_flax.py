@@ -35,12 +35,15 @@ from weight_init.properties.layer_param import (
     DENSE,
     DEPTHWISE_2D,
     GROUPED_2D,
+    ONES,
     RNN,
+    ZEROS,
     Framework,
     LayerParam,
     catalog_entry,
+    in_out_fans,
 )
-from weight_init.schemes import constant, get_scheme
+from weight_init.schemes import get_scheme
 
 #: The installed versions the catalog was read from.
 FLAX_VERSION = "0.12.8"
@@ -49,11 +52,10 @@ LECUN = get_scheme("lecun_truncated_normal")
 #: ``variance_scaling(1, "fan_in", "normal")`` (untruncated).
 LECUN_NORMAL = get_scheme("lecun_normal")
 ORTHOGONAL = get_scheme("orthogonal")
-ZEROS = constant(0.0, name="zeros")
 
 _LIN = "flax/linen/linear.py"
 _REC = "flax/linen/recurrent.py"
-_LECUN_DOC = "lecun_normal(): truncated normal, variance 1/fan_in"
+LECUN_DOC = "lecun_normal(): truncated normal, variance 1/fan_in"
 BIAS = (KernelSpec(8, 64), KernelSpec(4, 96))
 
 
@@ -90,22 +92,80 @@ def flax_layer(kind: str, **kwargs: Any) -> Callable[[KernelSpec], Any]:
 _p = functools.partial(catalog_entry, Framework.FLAX, flax_layer)
 
 
-def _in_out(s: KernelSpec) -> Fans:
-    return Fans(s.in_channels, s.out_channels)
+def shared_params(
+    p: Callable[..., LayerParam], lin: str, dense: str, kind: str
+) -> list[LayerParam]:
+    """The entries Flax linen and NNX share (the same initializers of their ``linear.py``,
+    path ``lin``): the ``dense`` layer's kernel and bias (builder ``kind``), ``Conv`` in 1-3
+    spatial dimensions, grouped and depthwise, ``ConvTranspose`` and ``Embed``; ``p`` is the
+    framework's :func:`~weight_init.properties.layer_param.catalog_entry`."""
+    conv_fans = get_layout("flax.conv").spec_fans
+    src = f"{lin}: {dense}"
+    return [
+        p(dense, "kernel", "in_out", LECUN, LECUN_DOC, src, kind, DENSE, in_out_fans),
+        p(dense, "bias", "in_out", ZEROS, "zeros_init()", src, kind, BIAS, in_out_fans),
+        *(
+            p(layer, "kernel", "flax.conv", LECUN, LECUN_DOC, f"{lin}: Conv", "conv", d, conv_fans)
+            for layer, d in (
+                ("Conv[1d]", CONV_1D),
+                ("Conv", CONV_2D),
+                ("Conv[3d]", CONV_3D),
+                ("Conv[grouped]", GROUPED_2D),
+                ("Conv[depthwise]", DEPTHWISE_2D),
+            )
+        ),
+        p(
+            "ConvTranspose",
+            "kernel",
+            "flax.conv_transpose",
+            LECUN,
+            LECUN_DOC,
+            f"{lin}: ConvTranspose",
+            "conv_transpose",
+            CONV_2D,
+            get_layout("flax.conv_transpose").spec_fans,
+        ),
+        p(
+            "Embed",
+            "embedding",
+            "in_out",
+            LECUN_NORMAL,
+            'variance_scaling(1.0, "fan_in", "normal", out_axis=0): fan_in = features',
+            f"{lin}: default_embed_init",
+            "embed",
+            (KernelSpec(50, 8), KernelSpec(10, 64), KernelSpec(100, 16)),
+            lambda s: Fans(s.out_channels, s.out_channels),
+        ),
+    ]
 
 
-def _conv(layer: str, design: tuple[KernelSpec, ...]) -> LayerParam:
-    fans = get_layout("flax.conv").spec_fans
-    return _p(
-        layer, "kernel", "flax.conv", LECUN, _LECUN_DOC, f"{_LIN}: Conv", "conv", design, fans
+def shared_defaults(dense: str, lin: str, norm: str) -> dict[tuple[str, str], Default]:
+    """The audit defaults Flax linen and NNX share: kernel and bias of ``dense``, ``Conv`` and
+    ``ConvTranspose``, ``Embed``'s table (sources in ``lin``) and the norms' scale and bias
+    (sources in ``norm``)."""
+    out: dict[tuple[str, str], Default] = {}
+    for cls, layout in (
+        (dense, "in_out"),
+        ("Conv", "flax.conv"),
+        ("ConvTranspose", "flax.conv_transpose"),
+    ):
+        out[(cls, "kernel")] = Default(LECUN, layout, "weight", f"{lin}: {cls}")
+        out[(cls, "bias")] = Default(ZEROS, "in_out", "weight", f"{lin}: {cls}")
+    out[("Embed", "embedding")] = Default(
+        LECUN_NORMAL, "in_out", "embed", f"{lin}: default_embed_init"
     )
+    for cls in ("BatchNorm", "LayerNorm", "GroupNorm", "RMSNorm"):
+        src = f"{norm}: {cls}"
+        out[(cls, "scale")] = Default(ONES, "in_out", "weight", src)
+        out[(cls, "bias")] = Default(ZEROS, "in_out", "weight", src)
+    return out
 
 
 def _rnn(layer: str, kernel: str, recurrent: str, bias: str) -> list[LayerParam]:
     src = f"{_REC}: {layer}"
     kind = "lstm" if layer == "LSTMCell" else "gru"
     return [
-        _p(layer, f"{kernel}.kernel", "in_out", LECUN, _LECUN_DOC, src, kind, RNN, _in_out),
+        _p(layer, f"{kernel}.kernel", "in_out", LECUN, LECUN_DOC, src, kind, RNN, in_out_fans),
         _p(
             layer,
             f"{recurrent}.kernel",
@@ -117,18 +177,12 @@ def _rnn(layer: str, kernel: str, recurrent: str, bias: str) -> list[LayerParam]
             RNN,
             lambda s: Fans(s.out_channels, s.out_channels),
         ),
-        _p(layer, f"{bias}.bias", "in_out", ZEROS, "zeros_init()", src, kind, RNN[:2], _in_out),
+        _p(layer, f"{bias}.bias", "in_out", ZEROS, "zeros_init()", src, kind, RNN[:2], in_out_fans),
     ]
 
 
 _PARAMS: list[LayerParam] = [
-    _p("Dense", "kernel", "in_out", LECUN, _LECUN_DOC, f"{_LIN}: Dense", "dense", DENSE, _in_out),
-    _p("Dense", "bias", "in_out", ZEROS, "zeros_init()", f"{_LIN}: Dense", "dense", BIAS, _in_out),
-    _conv("Conv[1d]", CONV_1D),
-    _conv("Conv", CONV_2D),
-    _conv("Conv[3d]", CONV_3D),
-    _conv("Conv[grouped]", GROUPED_2D),
-    _conv("Conv[depthwise]", DEPTHWISE_2D),
+    *shared_params(_p, _LIN, "Dense", "dense"),
     _p(
         "Conv",
         "bias",
@@ -138,29 +192,7 @@ _PARAMS: list[LayerParam] = [
         f"{_LIN}: Conv",
         "conv",
         CONV_2D[:2],
-        _in_out,
-    ),
-    _p(
-        "ConvTranspose",
-        "kernel",
-        "flax.conv_transpose",
-        LECUN,
-        _LECUN_DOC,
-        f"{_LIN}: ConvTranspose",
-        "conv_transpose",
-        CONV_2D,
-        get_layout("flax.conv_transpose").spec_fans,
-    ),
-    _p(
-        "Embed",
-        "embedding",
-        "in_out",
-        LECUN_NORMAL,
-        'variance_scaling(1.0, "fan_in", "normal", out_axis=0): fan_in = features',
-        f"{_LIN}: default_embed_init",
-        "embed",
-        (KernelSpec(50, 8), KernelSpec(10, 64), KernelSpec(100, 16)),
-        lambda s: Fans(s.out_channels, s.out_channels),
+        in_out_fans,
     ),
     *_rnn("LSTMCell", "ii", "hi", "hi"),
     *_rnn("GRUCell", "ir", "hr", "ir"),
@@ -175,18 +207,7 @@ def flax_defaults() -> dict[tuple[str, str], Default]:
     ``weight-init audit`` (the same schemes and sources as the catalog above). A recurrent
     cell's gates are ``Dense`` submodules: their parameters are keyed by the cell, e.g.
     ``("LSTMCell", "hi.kernel")``."""
-    out: dict[tuple[str, str], Default] = {}
-    for cls, layout in (
-        ("Dense", "in_out"),
-        ("Conv", "flax.conv"),
-        ("ConvTranspose", "flax.conv_transpose"),
-    ):
-        out[(cls, "kernel")] = Default(LECUN, layout, "weight", f"{_LIN}: {cls}")
-        out[(cls, "bias")] = Default(ZEROS, "in_out", "weight", f"{_LIN}: {cls}")
-    out[("Embed", "embedding")] = Default(
-        LECUN_NORMAL, "in_out", "embed", f"{_LIN}: default_embed_init"
-    )
-    ones = constant(1.0, name="ones")
+    out = shared_defaults("Dense", _LIN, "flax/linen/normalization.py")
     for cell, gates, biased in (
         ("LSTMCell", "ifgo", "h"),
         ("GRUCell", "rzn", ""),
@@ -198,8 +219,4 @@ def flax_defaults() -> dict[tuple[str, str], Default]:
             for side in biased or "i":
                 out[(cell, f"{side}{g}.bias")] = Default(ZEROS, "in_out", "weight", src)
     out[("GRUCell", "hn.bias")] = Default(ZEROS, "in_out", "weight", f"{_REC}: GRUCell")
-    for cls in ("BatchNorm", "LayerNorm", "GroupNorm", "RMSNorm"):
-        src = f"flax/linen/normalization.py: {cls}"
-        out[(cls, "scale")] = Default(ones, "in_out", "weight", src)
-        out[(cls, "bias")] = Default(ZEROS, "in_out", "weight", src)
     return out

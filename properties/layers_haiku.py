@@ -46,12 +46,15 @@ from weight_init.properties.layer_param import (
     CONV_3D,
     DENSE,
     GROUPED_2D,
+    ONES,
     RNN,
+    ZEROS,
     Framework,
     LayerParam,
     catalog_entry,
+    in_out_fans,
 )
-from weight_init.schemes import TRUNCATED_NORMAL_STD, constant, get_scheme, variance_scaling
+from weight_init.schemes import TRUNCATED_NORMAL_STD, get_scheme, variance_scaling
 
 #: The installed versions the catalog was read from.
 HAIKU_VERSION = "0.0.17"
@@ -67,8 +70,6 @@ HAIKU_EMBED = variance_scaling(
     TRUNCATED_NORMAL_STD**2, "fixed", "truncated_normal", name="truncated_normal(std=1)"
 )
 LECUN = get_scheme("lecun_truncated_normal")
-ZEROS = constant(0.0, name="zeros")
-ONES = constant(1.0, name="ones")
 #: Modules whose submodules get their initializers from them: their submodules' parameters
 #: are reported under the module (``query.w``).
 PARENT_OWNED = frozenset({"MultiHeadAttention"})
@@ -111,10 +112,6 @@ def haiku_layer(kind: str, **kwargs: Any) -> Callable[[KernelSpec], Any]:
 _p = functools.partial(catalog_entry, Framework.HAIKU, haiku_layer)
 
 
-def _in_out(s: KernelSpec) -> Fans:
-    return Fans(s.in_channels, s.out_channels)
-
-
 def _conv(layer: str, design: tuple[KernelSpec, ...]) -> LayerParam:
     fans = get_layout("flax.conv").spec_fans
     src = f"{_SRC}/conv.py: ConvND"
@@ -124,8 +121,8 @@ def _conv(layer: str, design: tuple[KernelSpec, ...]) -> LayerParam:
 _LIN = f"{_SRC}/basic.py: Linear"
 _GRU = f"{_SRC}/recurrent.py: GRU"
 _PARAMS: list[LayerParam] = [
-    _p("Linear", "w", "in_out", HAIKU_TRUNCATED, _TN, _LIN, "linear", DENSE, _in_out),
-    _p("Linear", "b", "in_out", ZEROS, "zeros", _LIN, "linear", BIAS, _in_out),
+    _p("Linear", "w", "in_out", HAIKU_TRUNCATED, _TN, _LIN, "linear", DENSE, in_out_fans),
+    _p("Linear", "b", "in_out", ZEROS, "zeros", _LIN, "linear", BIAS, in_out_fans),
     _conv("Conv1D", CONV_1D),
     _conv("Conv2D", CONV_2D),
     _conv("Conv3D", CONV_3D),
@@ -150,7 +147,7 @@ _PARAMS: list[LayerParam] = [
         f"{_SRC}/embed.py: Embed",
         "embed",
         (KernelSpec(50, 8), KernelSpec(10, 64), KernelSpec(100, 16)),
-        _in_out,
+        in_out_fans,
     ),
     _p(
         "LSTM",

@@ -45,13 +45,16 @@ from weight_init.properties.layer_param import (
     DENSE,
     DEPTHWISE_2D,
     GROUPED_2D,
+    ONES,
     RNN,
+    ZEROS,
     Framework,
     LayerParam,
     catalog_entry,
+    in_out_fans,
 )
 from weight_init.scheme_expressions import parse_scheme
-from weight_init.schemes import constant, get_scheme
+from weight_init.schemes import get_scheme
 
 #: The installed version the catalog was read from.
 KERAS_VERSION = "3.15.1"
@@ -59,8 +62,6 @@ GLOROT_UNIFORM = get_scheme("glorot_uniform")
 ORTHOGONAL = get_scheme("orthogonal")
 #: Keras' ``"uniform"``: ``RandomUniform(minval=-0.05, maxval=0.05)``.
 KERAS_UNIFORM = parse_scheme("uniform(-0.05, 0.05)")
-ZEROS = constant(0.0, name="zeros")
-ONES = constant(1.0, name="ones")
 
 _SRC = "keras/src/layers"
 _CONV = f"{_SRC}/convolutional/base_conv.py: BaseConv.build"
@@ -188,18 +189,14 @@ def _rows(n: int) -> FanOf:
     return lambda s: Fans(n, s.out_channels)
 
 
-def _in_out(s: KernelSpec) -> Fans:
-    return Fans(s.in_channels, s.out_channels)
-
-
 _PARAMS: list[LayerParam] = [
-    _p("Dense", "kernel", "in_out", GLOROT_UNIFORM, _GLOROT, _DENSE, "dense", DENSE, _in_out),
-    _p("Dense", "bias", "in_out", ZEROS, "zeros", _DENSE, "dense", BIAS, _in_out),
+    _p("Dense", "kernel", "in_out", GLOROT_UNIFORM, _GLOROT, _DENSE, "dense", DENSE, in_out_fans),
+    _p("Dense", "bias", "in_out", ZEROS, "zeros", _DENSE, "dense", BIAS, in_out_fans),
     _conv("Conv1D", "conv", "keras.conv", CONV_1D),
     _conv("Conv2D", "conv", "keras.conv", CONV_2D),
     _conv("Conv3D", "conv", "keras.conv", CONV_3D),
     replace(_conv("Conv2D", "conv", "keras.conv", GROUPED_2D), layer="Conv2D[grouped]"),
-    _p("Conv2D", "bias", "in_out", ZEROS, "zeros", _CONV, "conv", CONV_2D[:2], _in_out),
+    _p("Conv2D", "bias", "in_out", ZEROS, "zeros", _CONV, "conv", CONV_2D[:2], in_out_fans),
     _conv("Conv2DTranspose", "conv_transpose", "keras.conv_transpose", CONV_2D),
     _p(
         "DepthwiseConv2D",
@@ -221,7 +218,7 @@ _PARAMS: list[LayerParam] = [
         f"{_SRC}/core/embedding.py: Embedding.build",
         "embedding",
         (KernelSpec(50, 8), KernelSpec(10, 64), KernelSpec(100, 16)),
-        _in_out,
+        in_out_fans,
     ),
     *_rnn("LSTM", 4),
     *_rnn("GRU", 3),

@@ -32,32 +32,26 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from weight_init.layouts import Fans, KernelSpec, get_layout
+from weight_init.layouts import Fans, KernelSpec
 from weight_init.properties.audit_expectations import Default
 from weight_init.properties.layer_param import (
-    CONV_1D,
-    CONV_2D,
-    CONV_3D,
-    DENSE,
-    DEPTHWISE_2D,
-    GROUPED_2D,
     RNN,
+    ZEROS,
     Framework,
     LayerParam,
     catalog_entry,
+    in_out_fans,
 )
-from weight_init.schemes import constant, get_scheme
-
-LECUN = get_scheme("lecun_truncated_normal")
-LECUN_NORMAL = get_scheme("lecun_normal")
-ORTHOGONAL = get_scheme("orthogonal")
-ZEROS = constant(0.0, name="zeros")
-ONES = constant(1.0, name="ones")
+from weight_init.properties.layers_flax import (
+    LECUN,
+    LECUN_DOC,
+    ORTHOGONAL,
+    shared_defaults,
+    shared_params,
+)
 
 _LIN = "flax/nnx/nn/linear.py"
 _REC = "flax/nnx/nn/recurrent.py"
-_LECUN_DOC = "lecun_normal(): truncated normal, variance 1/fan_in"
-BIAS = (KernelSpec(8, 64), KernelSpec(4, 96))
 
 
 def nnx_layer(kind: str, **kwargs: Any) -> Callable[[KernelSpec], Any]:
@@ -86,72 +80,22 @@ def nnx_layer(kind: str, **kwargs: Any) -> Callable[[KernelSpec], Any]:
 _p = functools.partial(catalog_entry, Framework.FLAX_NNX, nnx_layer)
 
 
-def _in_out(s: KernelSpec) -> Fans:
-    return Fans(s.in_channels, s.out_channels)
-
-
-def _conv(layer: str, design: tuple[KernelSpec, ...]) -> LayerParam:
-    fans = get_layout("flax.conv").spec_fans
-    src = f"{_LIN}: Conv"
-    return _p(layer, "kernel", "flax.conv", LECUN, _LECUN_DOC, src, "conv", design, fans)
-
-
 def _hidden(n: int) -> Callable[[KernelSpec], Fans]:
     return lambda s: Fans(s.out_channels, n * s.out_channels)
 
 
 _PARAMS: list[LayerParam] = [
-    _p(
-        "Linear", "kernel", "in_out", LECUN, _LECUN_DOC, f"{_LIN}: Linear", "linear", DENSE, _in_out
-    ),
-    _p(
-        "Linear",
-        "bias",
-        "in_out",
-        ZEROS,
-        "zeros_init()",
-        f"{_LIN}: Linear",
-        "linear",
-        BIAS,
-        _in_out,
-    ),
-    _conv("Conv[1d]", CONV_1D),
-    _conv("Conv", CONV_2D),
-    _conv("Conv[3d]", CONV_3D),
-    _conv("Conv[grouped]", GROUPED_2D),
-    _conv("Conv[depthwise]", DEPTHWISE_2D),
-    _p(
-        "ConvTranspose",
-        "kernel",
-        "flax.conv_transpose",
-        LECUN,
-        _LECUN_DOC,
-        f"{_LIN}: ConvTranspose",
-        "conv_transpose",
-        CONV_2D,
-        get_layout("flax.conv_transpose").spec_fans,
-    ),
-    _p(
-        "Embed",
-        "embedding",
-        "in_out",
-        LECUN_NORMAL,
-        'variance_scaling(1.0, "fan_in", "normal", out_axis=0): fan_in = features',
-        f"{_LIN}: default_embed_init",
-        "embed",
-        (KernelSpec(50, 8), KernelSpec(10, 64), KernelSpec(100, 16)),
-        lambda s: Fans(s.out_channels, s.out_channels),
-    ),
+    *shared_params(_p, _LIN, "Linear", "linear"),
     _p(
         "LSTMCell",
         "ii.kernel",
         "in_out",
         LECUN,
-        _LECUN_DOC,
+        LECUN_DOC,
         f"{_REC}: LSTMCell",
         "lstm",
         RNN,
-        _in_out,
+        in_out_fans,
     ),
     _p(
         "LSTMCell",
@@ -169,7 +113,7 @@ _PARAMS: list[LayerParam] = [
         "dense_i.kernel",
         "in_out",
         LECUN,
-        _LECUN_DOC,
+        LECUN_DOC,
         f"{_REC}: GRUCell",
         "gru",
         RNN,
@@ -196,17 +140,7 @@ def nnx_defaults() -> dict[tuple[str, str], Default]:
     """(NNX module class, parameter path within it) -> its documented default, for
     ``weight-init audit``; a recurrent cell's gates are ``Linear`` submodules keyed by the
     cell (``("LSTMCell", "hi.kernel")``)."""
-    out: dict[tuple[str, str], Default] = {}
-    for cls, layout in (
-        ("Linear", "in_out"),
-        ("Conv", "flax.conv"),
-        ("ConvTranspose", "flax.conv_transpose"),
-    ):
-        out[(cls, "kernel")] = Default(LECUN, layout, "weight", f"{_LIN}: {cls}")
-        out[(cls, "bias")] = Default(ZEROS, "in_out", "weight", f"{_LIN}: {cls}")
-    out[("Embed", "embedding")] = Default(
-        LECUN_NORMAL, "in_out", "embed", f"{_LIN}: default_embed_init"
-    )
+    out = shared_defaults("Linear", _LIN, "flax/nnx/nn/normalization.py")
     src = f"{_REC}: LSTMCell"
     for g in ("i", "f_", "g", "o"):
         gate = g.rstrip("_")
@@ -217,8 +151,4 @@ def nnx_defaults() -> dict[tuple[str, str], Default]:
     out[("GRUCell", "dense_i.kernel")] = Default(LECUN, "in_out", "weight", src)
     out[("GRUCell", "dense_i.bias")] = Default(ZEROS, "in_out", "weight", src)
     out[("GRUCell", "dense_h.kernel")] = Default(ORTHOGONAL, "in_out", "weight", src)
-    for cls in ("BatchNorm", "LayerNorm", "GroupNorm", "RMSNorm"):
-        src = f"flax/nnx/nn/normalization.py: {cls}"
-        out[(cls, "scale")] = Default(ONES, "in_out", "weight", src)
-        out[(cls, "bias")] = Default(ZEROS, "in_out", "weight", src)
     return out

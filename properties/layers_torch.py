@@ -37,9 +37,10 @@ from weight_init.properties.layer_param import (
     DEPTHWISE_2D,
     GROUPED_2D,
     RNN,
+    ZEROS,
     LayerParam,
 )
-from weight_init.schemes import constant, get_scheme, variance_scaling
+from weight_init.schemes import get_scheme, variance_scaling
 
 #: ``U(-1/sqrt(fan_in), +)``: torch's Linear/Conv default weight and bias.
 TORCH_DEFAULT = get_scheme("torch_linear_default")
@@ -47,7 +48,6 @@ TORCH_DEFAULT = get_scheme("torch_linear_default")
 TORCH_RNN_DEFAULT = variance_scaling(
     1.0 / 3.0, "fan_out", "uniform", name="torch_rnn_default (U(-1/sqrt(hidden), +))"
 )
-ZEROS = constant(0.0, name="zeros")
 
 #: A transposed conv's bias fan_in is ``O/g * rf``: ``O * rf`` layers per ``(fan_in, O)`` matrix.
 CONV_T_BIAS = (KernelSpec(4, 32, (1, 1)), KernelSpec(2, 32, (3, 3)), KernelSpec(4, 16, (3, 3)))

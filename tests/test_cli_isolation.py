@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from cli_helpers import WEIGHT_INIT
+from cli_helpers import TINY_REPORT, WEIGHT_INIT
 
 pytest_plugins = ["pytester"]
 
@@ -128,19 +128,7 @@ CASES: dict[str, tuple[list[str], int, str]] = {
             "report",
             "--out",
             "report-dir",
-            "--quiet",
-            "--no-phase",
-            "--no-suite",
-            "--schemes",
-            "xavier",
-            "--depth",
-            "2",
-            "--width",
-            "20",
-            "--samples",
-            "50",
-            "--input-dim",
-            "20",
+            *TINY_REPORT,
             "--check",
             "misbehaving:segfault=he_normal",
         ],
