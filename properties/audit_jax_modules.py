@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -89,6 +90,44 @@ def _is_nnx(obj: Any) -> bool:
     return nnx is not None and isinstance(obj, nnx.Module)
 
 
+def _equinox_arrays(model: Any) -> Any:
+    import equinox as eqx
+
+    return eqx.filter(model, eqx.is_inexact_array)
+
+
+def _nnx_arrays(model: Any) -> Any:
+    from flax import nnx
+
+    return nnx.state(model, nnx.Param)
+
+
+@dataclass(frozen=True)
+class _MakeProtocol:
+    """How a framework whose factory returns ``make`` builds a model and reads its arrays."""
+
+    framework: Framework
+    module: str  # the framework's module in sys.modules (tried only when imported)
+    arg: Callable[[int], Any]  # build seed -> make's argument
+    is_model: Callable[[Any], bool]
+    returned: str  # "make(key) returned X, not <returned>"
+    call: str
+    arrays: Callable[[Any], Any]  # model -> the pytree of its parameters
+    drop_last: bool  # NNX's paths end in the Param's ``value``
+
+
+_MAKES = (
+    _MakeProtocol(
+        Framework.EQUINOX, "equinox", _key, _is_equinox, "an eqx.Module", "make(key)",
+        _equinox_arrays, False,
+    ),
+    _MakeProtocol(
+        Framework.FLAX_NNX, "flax.nnx", _rngs, _is_nnx, "an nnx.Module", "make(rngs)",
+        _nnx_arrays, True,
+    ),
+)  # fmt: skip
+
+
 def make_framework(make: Any, seed: int = 0) -> Framework | None:
     """The framework of a callable ``make`` a factory returned: Equinox when
     ``make(PRNGKey(seed))`` is an ``eqx.Module``, Flax NNX when ``make(nnx.Rngs(seed))`` is an
@@ -97,20 +136,16 @@ def make_framework(make: Any, seed: int = 0) -> Framework | None:
     :class:`~weight_init.errors.AuditError`."""
     if not callable(make):
         return None
-    tries: list[tuple[Framework, Callable[[int], Any], Callable[[Any], bool]]] = []
-    if "equinox" in sys.modules:
-        tries.append((Framework.EQUINOX, _key, _is_equinox))
-    if "flax.nnx" in sys.modules:
-        tries.append((Framework.FLAX_NNX, _rngs, _is_nnx))
+    tries = [m for m in _MAKES if m.module in sys.modules]
     error: BaseException | None = None
-    for fw, arg, ok in tries:
+    for m in tries:
         try:
-            got = make(arg(seed))
+            got = make(m.arg(seed))
         except (Exception, SystemExit) as exc:
             error = exc
             continue
-        if ok(got):
-            return fw
+        if m.is_model(got):
+            return m.framework
     if error is not None:
         raise AuditError(f"{_MAKE} raised {describe_exception(error)}") from None
     return None
@@ -173,38 +208,30 @@ def _tree_build(model: Any, tree: Any, framework: Framework, drop_last: bool) ->
     return params, values
 
 
-def equinox_builds(factory: Callable[[], Any], builds: int, seed: int) -> list[Build]:
-    """``make(PRNGKey(s))`` per build seed ``s``, ``make = factory()`` (module docstring)."""
-    import equinox as eqx
-
+def _make_builds(
+    protocol: _MakeProtocol, factory: Callable[[], Any], builds: int, seed: int
+) -> list[Build]:
     make = call_factory(factory)
     out = []
     for s in build_seeds(builds, seed):
-        model = call_factory(make, _key(s), what=_MAKE)
-        if not isinstance(model, eqx.Module):
+        model = call_factory(make, protocol.arg(s), what=_MAKE)
+        if not protocol.is_model(model):
             raise InitializerTypeError(
-                f"make(key) returned {type(model).__name__}, not an eqx.Module"
+                f"{protocol.call} returned {type(model).__name__}, not {protocol.returned}"
             )
-        out.append(
-            _tree_build(model, eqx.filter(model, eqx.is_inexact_array), Framework.EQUINOX, False)
-        )
+        tree = protocol.arrays(model)
+        out.append(_tree_build(model, tree, protocol.framework, protocol.drop_last))
     return out
+
+
+def equinox_builds(factory: Callable[[], Any], builds: int, seed: int) -> list[Build]:
+    """``make(PRNGKey(s))`` per build seed ``s``, ``make = factory()`` (module docstring)."""
+    return _make_builds(_MAKES[0], factory, builds, seed)
 
 
 def nnx_builds(factory: Callable[[], Any], builds: int, seed: int) -> list[Build]:
     """``make(nnx.Rngs(s))`` per build seed ``s``, ``make = factory()`` (module docstring)."""
-    from flax import nnx
-
-    make = call_factory(factory)
-    out = []
-    for s in build_seeds(builds, seed):
-        model = call_factory(make, _rngs(s), what=_MAKE)
-        if not isinstance(model, nnx.Module):
-            raise InitializerTypeError(
-                f"make(rngs) returned {type(model).__name__}, not an nnx.Module"
-            )
-        out.append(_tree_build(model, nnx.state(model, nnx.Param), Framework.FLAX_NNX, True))
-    return out
+    return _make_builds(_MAKES[1], factory, builds, seed)
 
 
 def haiku_builds(factory: Callable[[], Any], builds: int, seed: int) -> list[Build]:
