@@ -155,12 +155,43 @@ class VarianceRule:
 class Scheme:
     """A weight initializer as data: ``family`` and ``rule`` determine the law of every entry.
 
-    ``family`` is a :class:`~weight_init.families.Family` (a registered family's name is
-    accepted and looked up); ``family.name`` is its string form. ``value`` is the
-    constant's value, or the entries' mean (location) of an i.i.d. family: 0 for every
-    registered scheme, ``s/2`` for the one-sided ``uniform_interval(0, s)``. Calling a scheme,
-    ``scheme(fan_in, fan_out, rng=None)``, draws a ``(fan_in, fan_out)`` float64 array, so a
-    scheme is a valid ``init`` for :func:`weight_init.experiment.forward_prop`.
+    Calling a scheme, ``scheme(fan_in, fan_out, rng=None)``, draws a ``(fan_in, fan_out)``
+    float64 array, so a scheme is a valid ``init`` for
+    :func:`weight_init.experiment.forward_prop`. The registered schemes are looked up with
+    :func:`get_scheme`; :func:`variance_scaling` and :func:`constant` build others.
+
+    Parameters
+    ----------
+    name : str
+        The scheme's name, as tables and messages show it.
+    family : Family or str
+        A :class:`~weight_init.families.Family` (a registered family's name is accepted and
+        looked up); ``family.name`` is its string form.
+    rule : VarianceRule
+        The variance rule: ``Var[W_ij]`` as a function of the fans.
+    value : float, default 0.0
+        The constant's value, or the entries' mean (location) of an i.i.d. family: 0 for
+        every registered scheme, ``s/2`` for the one-sided ``uniform_interval(0, s)``.
+    description : str, default ""
+        Where the scheme comes from (paper, framework function), one line.
+
+    See Also
+    --------
+    get_scheme : a registered scheme by name.
+    scheme_names : the registered names.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weight_init import get_scheme
+    >>> he = get_scheme("he_normal")
+    >>> he.describe()
+    'normal, variance 2/fan_in'
+    >>> he.variance(100, 50)
+    0.02
+    >>> w = he(100, 50, rng=np.random.default_rng(0))
+    >>> w.shape, w.dtype
+    ((100, 50), dtype('float64'))
     """
 
     name: str
@@ -381,12 +412,52 @@ SEED_SCHEMES: tuple[str, ...] = ("zeros", "small_normal", "big_normal", "xavier"
 
 
 def scheme_names() -> list[str]:
-    """Registered scheme names, in registration order."""
+    """Registered scheme names, in registration order.
+
+    Returns
+    -------
+    list of str
+        Every name :func:`get_scheme` accepts, the notes' four schemes first.
+
+    Examples
+    --------
+    >>> from weight_init import scheme_names
+    >>> scheme_names()[:4]
+    ['zeros', 'small_normal', 'big_normal', 'xavier']
+    >>> "he_normal" in scheme_names()
+    True
+    """
     return list(_REGISTRY)
 
 
 def get_scheme(name: str | Scheme) -> Scheme:
-    """Look a scheme up by name (a :class:`Scheme` is returned unchanged)."""
+    """Look a scheme up by name (a :class:`Scheme` is returned unchanged).
+
+    Parameters
+    ----------
+    name : str or Scheme
+        A registered scheme's name (:func:`scheme_names`), or a scheme.
+
+    Returns
+    -------
+    Scheme
+        The registered scheme, or ``name`` itself when it is a :class:`Scheme`.
+
+    Raises
+    ------
+    UnknownSchemeError
+        No scheme is registered under ``name``; the message lists the registered names.
+
+    Examples
+    --------
+    >>> from weight_init import get_scheme
+    >>> get_scheme("glorot_uniform").describe()
+    'uniform, variance 2/(fan_in+fan_out)'
+    >>> get_scheme("no_such_scheme")
+    Traceback (most recent call last):
+        ...
+    weight_init.errors.UnknownSchemeError: unknown scheme 'no_such_scheme'; choose one of zeros, ...
+    """
     if isinstance(name, Scheme):
         return name
     try:

@@ -1,0 +1,163 @@
+"""The public API's docstrings: numpydoc sections, and examples that run.
+
+Every name in the ``__all__`` of ``weight_init``, ``weight_init.properties`` and its three
+rooms, ``weight_init.reports`` and ``weight_init.app`` (except ``__version__`` and plain data)
+is checked:
+
+* a function's docstring has the numpydoc sections ``Parameters`` (when it takes any) and
+  ``Returns`` (unless it returns ``None``), a class's documents every dataclass field under
+  ``Parameters`` or ``Attributes``, and each has an ``Examples`` section holding at least one
+  doctest;
+* those doctests run (``doctest.DocTestRunner`` with ``NORMALIZE_WHITESPACE | ELLIPSIS``) and a
+  failure shows the doctest's own report.
+
+Then every module of the package runs its remaining doctests (the package docstrings'
+examples and any other ``>>>`` in a docstring), so this module replaces a separate
+``pytest --doctest-modules`` run: the default suite runs every example the documentation shows.
+The examples are small and seeded (each well under a second).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import doctest
+import importlib
+import inspect
+import io
+import pkgutil
+import re
+from collections.abc import Iterator
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+#: The packages whose ``__all__`` is the public API (the API reference renders these).
+PACKAGES = (
+    "weight_init",
+    "weight_init.properties",
+    "weight_init.properties.claims",
+    "weight_init.properties.conformance",
+    "weight_init.properties.audit",
+    "weight_init.reports",
+    "weight_init.app",
+)
+#: The top-level packages, whose modules all run their doctests.
+ROOTS = ("weight_init", "weight_init.properties", "weight_init.reports", "weight_init.app")
+FLAGS = doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS
+
+
+def _public() -> dict[str, tuple[Any, ModuleType]]:
+    """Each public object once, under the first public path that names it: path -> (object,
+    defining module). Resolved through the package's name table (``_LAZY``), not attribute
+    access, so a subpackage named like one of its functions cannot stand in for it."""
+    out: dict[str, tuple[Any, ModuleType]] = {}
+    seen: set[int] = set()
+    for package_name in PACKAGES:
+        package = importlib.import_module(package_name)
+        table = vars(package)["_LAZY"]
+        for name in package.__all__:
+            if name == "__version__":
+                continue
+            obj = getattr(importlib.import_module(table[name]), name)
+            if not (inspect.isclass(obj) or inspect.isroutine(obj)) or id(obj) in seen:
+                continue  # plain data, or already listed by a package above
+            seen.add(id(obj))
+            out[f"{package_name}.{name}"] = (obj, importlib.import_module(obj.__module__))
+    return out
+
+
+PUBLIC = _public()
+
+
+def _sections(doc: str) -> dict[str, str]:
+    """numpydoc sections: a title line underlined by dashes -> the section's text."""
+    parts = re.split(r"^(\w[\w ]*)\n-{3,}[ \t]*$", doc, flags=re.M)
+    return {title: body for title, body in zip(parts[1::2], parts[2::2], strict=True)}
+
+
+def _documented_names(section: str) -> set[str]:
+    """The names a Parameters/Attributes section documents (``name : type`` lines)."""
+    names = set()
+    for line in section.splitlines():
+        match = re.match(r"^(\*{0,2}\w+(?:, \*{0,2}\w+)*)(?: :|$)", line)
+        if match:
+            names.update(n.strip().lstrip("*") for n in match.group(1).split(","))
+    return names
+
+
+def _run(tests: list[doctest.DocTest]) -> None:
+    out = io.StringIO()
+    runner = doctest.DocTestRunner(optionflags=FLAGS)
+    for test in tests:
+        runner.run(test, out=out.write)
+    if runner.summarize(verbose=False).failed:
+        pytest.fail(out.getvalue(), pytrace=False)
+
+
+def _doctests(obj: Any, name: str, module: ModuleType) -> list[doctest.DocTest]:
+    tests = doctest.DocTestFinder().find(obj, name, module=module)
+    return [t for t in tests if t.examples]
+
+
+@pytest.mark.parametrize("path", sorted(PUBLIC))
+def test_public_docstring_has_numpydoc_sections(path: str) -> None:
+    obj, _ = PUBLIC[path]
+    doc = inspect.getdoc(obj)
+    assert doc, f"{path} has no docstring"
+    sections = _sections(doc)
+    missing = []
+    if inspect.isroutine(obj):
+        signature = inspect.signature(obj)
+        if signature.parameters and "Parameters" not in sections:
+            missing.append("Parameters")
+        if signature.return_annotation not in ("None", None) and "Returns" not in sections:
+            missing.append("Returns")
+        if "Parameters" in sections:
+            undocumented = set(signature.parameters) - _documented_names(sections["Parameters"])
+            assert not undocumented, f"{path}: parameters not documented: {sorted(undocumented)}"
+    elif dataclasses.is_dataclass(obj):
+        fields = {f.name for f in dataclasses.fields(obj) if not f.name.startswith("_")}
+        documented = _documented_names(sections.get("Parameters", ""))
+        documented |= _documented_names(sections.get("Attributes", ""))
+        undocumented = fields - documented
+        assert not undocumented, f"{path}: fields not documented: {sorted(undocumented)}"
+    if "Examples" not in sections:
+        missing.append("Examples")
+    assert not missing, f"{path}: docstring lacks the numpydoc section(s) {missing}"
+    assert ">>>" in sections["Examples"], f"{path}: its Examples section has no doctest"
+
+
+@pytest.mark.parametrize("path", sorted(PUBLIC))
+def test_public_examples_run(path: str) -> None:
+    obj, module = PUBLIC[path]
+    tests = _doctests(obj, f"{module.__name__}.{obj.__qualname__}", module)
+    assert tests, f"{path} has no doctest"
+    _run(tests)
+
+
+def _modules() -> Iterator[str]:
+    for root in ROOTS:
+        yield root
+        package = importlib.import_module(root)
+        for info in pkgutil.walk_packages(package.__path__, f"{root}."):
+            yield info.name
+
+
+#: The doctest names the public-name test above runs (the module test skips them).
+_PUBLIC_TESTS = {
+    t.name
+    for obj, module in PUBLIC.values()
+    for t in _doctests(obj, f"{module.__name__}.{obj.__qualname__}", module)
+}
+
+
+@pytest.mark.parametrize("module_name", sorted(set(_modules())))
+def test_module_examples_run(module_name: str) -> None:
+    """Every other doctest of the module (its own docstring's, a package's examples, a private
+    helper's) runs too, as ``pytest --doctest-modules`` would run them."""
+    module = importlib.import_module(module_name)
+    tests = [t for t in _doctests(module, module_name, module) if t.name not in _PUBLIC_TESTS]
+    if not tests:
+        return
+    _run(tests)
