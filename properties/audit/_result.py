@@ -26,11 +26,32 @@ from weight_init.properties.conformance._result import ConformanceResult
 
 @dataclass(frozen=True)
 class AuditOptions:
-    """What every audit (torch, Keras, Flax, Haiku, Equinox, Flax NNX) is asked: ``builds``
-    builds of the model (``None``: as many as the parameter with the fewest entries needs for
-    its power plan), seeded from ``SeedSequence(seed)``; ``expect`` rules (the first matching
-    one wins over the documented default); the family-wise ``alpha`` of each parameter's
-    check; ``subject``, the report's title."""
+    """What every audit (torch, Keras, Flax, Haiku, Equinox, Flax NNX) is asked.
+
+    The audit functions take it whole or as keywords (:meth:`of` merges the two).
+
+    Parameters
+    ----------
+    builds : int or None, default None
+        The number of builds of the model; ``None``: as many as the parameter with the fewest
+        entries needs for its power plan (at least 20, at most 500).
+    seed : int, default 0
+        The builds are seeded from ``SeedSequence(seed)``.
+    expect : sequence of Expectation, default ()
+        ``PATTERN=SCHEME[@LAYOUT]`` rules; the first whose shell-style pattern matches a
+        parameter's name wins over the documented default.
+    alpha : float, default 1e-4
+        The family-wise false-alarm rate of each parameter's check.
+    subject : str, default "model"
+        The report's title.
+
+    Examples
+    --------
+    >>> from weight_init.properties.audit import AuditOptions
+    >>> options = AuditOptions(builds=8, subject="my model")
+    >>> AuditOptions.of(options, seed=3)
+    AuditOptions(builds=8, seed=3, expect=(), alpha=0.0001, subject='my model')
+    """
 
     builds: int | None = None
     seed: int = 0
@@ -48,7 +69,62 @@ class AuditOptions:
 
 @dataclass(frozen=True)
 class ParamAudit:
-    """One parameter's audit (see the module docstring)."""
+    """One parameter's audit: where it sits, what its entries look like, and its verdict.
+
+    Attributes
+    ----------
+    name : str
+        The parameter's name in the model (``0.weight``, ``sequential/conv2d/kernel``).
+    layer : str
+        The type of the layer that owns it (``Linear``, ``Conv2D``, ...).
+    shape : tuple of int
+        The stored shape.
+    layout : str
+        The layout its fans are read from (:data:`weight_init.layouts.LAYOUTS`).
+    fans : Fans
+        ``(fan_in, fan_out)`` in the framework's convention.
+    expected : str
+        The expected scheme's name, "" when unchecked.
+    expected_from : str
+        Where the expectation comes from: ``--expect PATTERN``, ``default: SOURCE`` (the
+        framework's source file), or "".
+    family : str
+        The identified family (KS distance of the self-standardized entries to each law, or
+        exact constant).
+    family_distance : float
+        The KS distance to that family.
+    closest : str
+        The closest registered scheme at these fans.
+    closest_ratio : float
+        The pooled variance over the closest scheme's.
+    variance : float
+        The pooled ``mean(w^2)``.
+    verdict : ConformanceResult or None
+        The check against the expectation (None: unchecked).
+    fan_rule : str, default ""
+        The candidate fan rule of the layout the pooled variance matches.
+    expected_ratio : float, default nan
+        The pooled ``mean(w^2)`` over the expected scheme's variance.
+    expected_family : str, default ""
+        The expected scheme's family.
+    identified : str, default ""
+        ``c/fan_mode`` of the identified family, when one fits.
+    builds_needed : int, default 0
+        The builds the check's power plan needs for this parameter.
+    outcome : str
+        ``pass``, ``fail``, ``inconclusive`` or ``unchecked``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from weight_init import audit
+    >>> report = audit(lambda: torch.nn.Conv2d(8, 16, 3, bias=False), builds=8)
+    >>> weight = report.params[0]
+    >>> weight.layout, weight.fans.as_tuple(), weight.outcome
+    ('torch.conv', (72, 144), 'inconclusive')
+    >>> print(weight.note())
+    inconclusive: 9216 pooled entries, fewer than the power plan needs (--builds 111 would do) [...]
+    """
 
     name: str
     layer: str
@@ -123,7 +199,46 @@ class ParamAudit:
 
 @dataclass(frozen=True)
 class AuditReport:
-    """Every parameter's audit; ``passed`` only when every checked parameter passed."""
+    """Every parameter's audit; ``passed`` only when every checked parameter passed.
+
+    A parameter whose check had fewer entries than its power plan needs is ``inconclusive``
+    (never a pass) and the report says how many builds would do. :meth:`assert_conforms`
+    raises :class:`~weight_init.errors.CheckFailed` (an ``AssertionError``) naming every
+    parameter that did not pass, its expected and its identified rule, and the command that
+    reproduces the audit.
+
+    Attributes
+    ----------
+    subject : str
+        The report's title.
+    builds : int
+        The number of builds the parameters were pooled over.
+    seed : int
+        The seed of the builds.
+    alpha : float
+        The family-wise false-alarm rate of each parameter's check.
+    params : tuple of ParamAudit
+        One audit per parameter, in the model's order.
+    reproduce : str, default ""
+        A command (or Python call) that reproduces this audit.
+    outcome : str
+        ``fail`` if any parameter failed, else ``inconclusive`` if any was inconclusive, else
+        ``pass``.
+    passed : bool
+        ``outcome == "pass"``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from weight_init import audit
+    >>> report = audit(lambda: torch.nn.Linear(128, 64, bias=False), subject="linear")
+    >>> print(report.format_table())
+    linear: PASS (20 builds, seed 0, family-wise alpha 0.0001 per parameter)
+    parameter  layer   shape   layout  fans    identified            fan rule         ...
+    ---------  ------  ------  ------  ------  --------------------  ---------------  ...
+    weight     Linear  64x128  out_in  128,64  uniform 1/(3 fan_in)  documented fans  ...  pass
+    >>> report.assert_conforms()  # passes silently
+    """
 
     subject: str
     builds: int
