@@ -118,11 +118,20 @@ class TestResult:
 
     @property
     def outcome(self) -> Outcome:
+        """``pass``, ``fail``, or ``inconclusive`` (``passed is None``)."""
         if self.passed is None:
             return "inconclusive"
         return "pass" if self.passed else "fail"
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON form: the fields, with ``outcome`` added, the enums as their values and a
+        non-finite number as None (NaN) or its string (``inf``).
+
+        Returns
+        -------
+        dict
+            A JSON-serializable dict.
+        """
         d = asdict(self)
         d["outcome"] = self.outcome
         for key in ("ran_on", "null"):
@@ -188,10 +197,12 @@ class Verdict:
 
     @property
     def failures(self) -> list[TestResult]:
+        """The tests that failed."""
         return [t for t in self.tests if t.passed is False]
 
     @property
     def inconclusive(self) -> list[TestResult]:
+        """The tests too weak to decide (never counted as a pass)."""
         return [t for t in self.tests if t.passed is None]
 
     @property
@@ -201,11 +212,19 @@ class Verdict:
 
     @property
     def outcome(self) -> Outcome:
+        """``fail`` if a test failed, else ``inconclusive`` if one did not decide, else ``pass``."""
         if self.failures:
             return "fail"
         return "inconclusive" if self.inconclusive else "pass"
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON form: ``subject``, ``alpha``, ``outcome``, ``diagnosis``, ``metadata``, ``tests``.
+
+        Returns
+        -------
+        dict
+            A JSON-serializable dict.
+        """
         return {
             "subject": self.subject,
             "alpha": self.alpha,
@@ -216,10 +235,24 @@ class Verdict:
         }
 
     def to_json(self) -> str:
+        """:meth:`to_dict` as indented JSON with sorted keys.
+
+        Returns
+        -------
+        str
+            The JSON text.
+        """
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
 
     def format_table(self) -> str:
-        """A fixed-width text table: test, statistic, p-value, threshold, outcome."""
+        """The verdict as a fixed-width text table.
+
+        Returns
+        -------
+        str
+            The heading (subject, outcome, family-wise alpha), one row per test (statistic,
+            p-value, threshold, outcome), then each failure's explanation and the diagnosis.
+        """
         rows = [("test", "statistic", "p-value", "threshold", "outcome")]
         for t in self.tests:
             p = "-" if t.p_value is None else f"{t.p_value:.3g}"

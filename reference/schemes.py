@@ -205,13 +205,43 @@ class Scheme:
             object.__setattr__(self, "family", get_family(self.family))
 
     def variance(self, fan_in: int, fan_out: int) -> float:
-        """Exact ``Var[W_ij]`` at these fans (0 for constants)."""
+        """Exact ``Var[W_ij]`` at these fans (0 for constants).
+
+        Parameters
+        ----------
+        fan_in, fan_out : int
+            The layer's fans.
+
+        Returns
+        -------
+        float
+            The variance of one entry.
+        """
         return self.family.variance(self, fan_in, fan_out)
 
     def std(self, fan_in: int, fan_out: int) -> float:
+        """The entries' standard deviation at these fans, ``sqrt(variance(fan_in, fan_out))``.
+
+        Parameters
+        ----------
+        fan_in, fan_out : int
+            The layer's fans.
+
+        Returns
+        -------
+        float
+            The standard deviation of one entry.
+        """
         return math.sqrt(self.variance(fan_in, fan_out))
 
     def mean(self) -> float:
+        """The entries' mean (0 for every registered random scheme; a constant's value).
+
+        Returns
+        -------
+        float
+            The mean of one entry.
+        """
         return self.family.mean(self)
 
     def sample(
@@ -221,7 +251,27 @@ class Scheme:
         rng: RNG = None,
         dtype: DTypeLike = np.float64,
     ) -> NDArray[Any]:
-        """Draw a ``(fan_in, fan_out)`` weight matrix from ``rng`` (legacy global state if None)."""
+        """Draw a ``(fan_in, fan_out)`` weight matrix.
+
+        Parameters
+        ----------
+        fan_in, fan_out : int
+            The layer's fans (positive).
+        rng : numpy.random.Generator or RandomState, optional
+            The generator to draw from (None: numpy's legacy global state).
+        dtype : dtype, default float64
+            The returned array's dtype.
+
+        Returns
+        -------
+        ndarray
+            The ``(fan_in, fan_out)`` weights.
+
+        Raises
+        ------
+        InvalidLayerSizesError
+            A fan is not a positive integer.
+        """
         fan_in = check_fan(fan_in, "fan_in")
         fan_out = check_fan(fan_out, "fan_out")
         w = self.family.sample(self, fan_in, fan_out, rng)
@@ -231,6 +281,13 @@ class Scheme:
         return self.sample(fan_in, fan_out, rng=rng)
 
     def describe(self) -> str:
+        """The law in words, e.g. ``normal, variance 2/fan_in``.
+
+        Returns
+        -------
+        str
+            The family and the variance rule.
+        """
         return self.family.describe(self)
 
 

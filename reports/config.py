@@ -158,6 +158,13 @@ class ReportConfig:
     check_alpha: float = 1e-4
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON form of the configuration (``summary.json``'s ``config``).
+
+        Returns
+        -------
+        dict
+            A JSON-serializable dict.
+        """
         d = asdict(self)
         d["experiments"] = [asdict(e) for e in self.experiments]
         d["checks"] = [asdict(c) for c in self.checks]

@@ -173,3 +173,41 @@ def test_package_docstring_has_examples(package_name: str) -> None:
     doc = importlib.import_module(package_name).__doc__ or ""
     sections = _sections(inspect.cleandoc(doc))
     assert ">>>" in sections.get("Examples", ""), f"{package_name}: no Examples with a doctest"
+
+
+def _members(cls: type) -> Iterator[tuple[str, Any]]:
+    """The public methods and properties ``cls`` defines itself (the API reference shows them)."""
+    for name, member in vars(cls).items():
+        if name.startswith("_"):
+            continue
+        if isinstance(member, property):
+            yield name, member.fget
+        elif isinstance(member, classmethod | staticmethod):
+            yield name, member.__func__
+        elif inspect.isfunction(member):
+            yield name, member
+
+
+@pytest.mark.parametrize(
+    "path", sorted(p for p, (obj, _) in PUBLIC.items() if inspect.isclass(obj))
+)
+def test_public_class_members_are_documented(path: str) -> None:
+    """A property says what it is; a method has numpydoc ``Parameters`` (when it takes any
+    besides ``self``/``cls``) and ``Returns`` (unless it returns ``None``)."""
+    cls, _ = PUBLIC[path]
+    problems = []
+    for name, fn in _members(cls):
+        doc = inspect.getdoc(fn)
+        if not doc:
+            problems.append(f"{name}: no docstring")
+            continue
+        if isinstance(vars(cls)[name], property):
+            continue
+        sections = _sections(doc)
+        params = [p for p in inspect.signature(fn).parameters if p not in ("self", "cls")]
+        if params and "Parameters" not in sections:
+            problems.append(f"{name}: no Parameters section")
+        returns = inspect.signature(fn).return_annotation
+        if returns not in ("None", None) and "Returns" not in sections:
+            problems.append(f"{name}: no Returns section")
+    assert not problems, f"{path}: " + "; ".join(problems)

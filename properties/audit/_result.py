@@ -62,8 +62,25 @@ class AuditOptions:
     @classmethod
     def of(cls, options: AuditOptions | None = None, **kwargs: Any) -> AuditOptions:
         """``options`` (default: the defaults above) with the keyword arguments ``kwargs``
-        (the audit functions' public keywords) replacing its fields; an unknown keyword is a
-        ``TypeError``, as for any Python call."""
+        (the audit functions' public keywords) replacing its fields.
+
+        Parameters
+        ----------
+        options : AuditOptions, optional
+            The options to start from.
+        **kwargs
+            Fields to replace: ``builds``, ``seed``, ``expect``, ``alpha``, ``subject``.
+
+        Returns
+        -------
+        AuditOptions
+            The merged options.
+
+        Raises
+        ------
+        TypeError
+            An unknown keyword, as for any Python call.
+        """
         return dataclasses.replace(options if options is not None else cls(), **kwargs)
 
 
@@ -147,11 +164,18 @@ class ParamAudit:
 
     @property
     def outcome(self) -> str:
+        """``pass``, ``fail``, ``inconclusive``, or ``unchecked`` (no expectation)."""
         return "unchecked" if self.verdict is None else self.verdict.outcome
 
     def note(self) -> str:
-        """Why the parameter did not pass: the diagnosis, or the entries an inconclusive
-        check lacked."""
+        """Why the parameter did not pass.
+
+        Returns
+        -------
+        str
+            The diagnosis, or the entries an inconclusive check lacked and the builds that would
+            do, then the expectation and where it came from (``no expectation`` if unchecked).
+        """
         if self.verdict is None:
             return "no expectation"
         if self.outcome == "inconclusive":
@@ -176,6 +200,13 @@ class ParamAudit:
         return f"{text} [expected {self.expected}, {self.expected_from}]"
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON form of the parameter's audit, with its tests and diagnosis.
+
+        Returns
+        -------
+        dict
+            A JSON-serializable dict.
+        """
         return {
             "name": self.name,
             "layer": self.layer,
@@ -249,6 +280,8 @@ class AuditReport:
 
     @property
     def outcome(self) -> str:
+        """``fail`` if any parameter failed, else ``inconclusive`` if any was inconclusive, else
+        ``pass`` (unchecked parameters do not count)."""
         outs = {p.outcome for p in self.params}
         if "fail" in outs:
             return "fail"
@@ -256,12 +289,19 @@ class AuditReport:
 
     @property
     def passed(self) -> bool:
+        """``outcome == "pass"``: every checked parameter passed."""
         return self.outcome == "pass"
 
     def failure_message(self) -> str:
-        """Every parameter that did not pass: its expected rule (and where it came from), the
-        identified family and rule, the fan rule the draws fit and why it failed; then the
-        reproduction."""
+        """Every parameter that did not pass, and how to reproduce the audit.
+
+        Returns
+        -------
+        str
+            A heading, then per parameter its expected rule (and where it came from), the
+            identified family and rule, the fan rule the draws fit and why it failed; then the
+            reproduction.
+        """
         lines = [
             f"{self.subject}: audit {self.outcome.upper()} ({self.builds} builds, seed "
             f"{self.seed}, family-wise alpha {self.alpha:g} per parameter)"
@@ -291,6 +331,13 @@ class AuditReport:
             raise CheckFailed(self.failure_message())
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON form: ``subject``, ``builds``, ``seed``, ``alpha``, ``outcome`` and ``parameters``.
+
+        Returns
+        -------
+        dict
+            A JSON-serializable dict.
+        """
         return {
             "subject": self.subject,
             "builds": self.builds,
@@ -301,9 +348,23 @@ class AuditReport:
         }
 
     def to_json(self) -> str:
+        """:meth:`to_dict` as indented JSON with sorted keys.
+
+        Returns
+        -------
+        str
+            The JSON text.
+        """
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
 
     def format_table(self) -> str:
+        """The audit as a fixed-width text table (what ``weight-init audit`` prints).
+
+        Returns
+        -------
+        str
+            The heading, one row per parameter, then a note for each that did not pass.
+        """
         head = (
             "parameter",
             "layer",

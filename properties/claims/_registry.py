@@ -174,7 +174,18 @@ class Property:
         return evaluate(self, forward_prop, alpha=alpha, **params)
 
     def reproduce(self, params: Params) -> str:
-        """A copy-pasteable call reproducing one evaluation on the reference."""
+        """A copy-pasteable call reproducing one evaluation on the reference.
+
+        Parameters
+        ----------
+        params : mapping
+            The case's parameters.
+
+        Returns
+        -------
+        str
+            Python source that evaluates this property on the case.
+        """
         args = "".join(f", {k}={_plain(v)!r}" for k, v in params.items())
         return (
             "from weight_init.properties.claims._registry import PROPERTIES; "

@@ -396,6 +396,7 @@ class Identification:
 
     @property
     def nonzero_mean(self) -> bool:
+        """The entries' mean is not 0 (its location test rejects at p below 1e-6)."""
         return self.location is not None and self.location.nonzero
 
     @property
@@ -416,9 +417,15 @@ class Identification:
         return [] if c is None else _twins(c, self.matches)
 
     def expression(self) -> str:
-        """A scheme expression (:mod:`weight_init.scheme_expressions`) stating a fixed-variance
-        law with the observed mean, when no registered scheme fits because of the mean and the
-        variance does not depend on the fans; "" otherwise."""
+        """A scheme expression for the draws when their mean rules out every registered scheme.
+
+        Returns
+        -------
+        str
+            A scheme expression (:mod:`weight_init.scheme_expressions`) stating a fixed-variance
+            law with the observed mean, when no registered scheme fits because of the mean and
+            the variance does not depend on the fans; "" otherwise.
+        """
         fam, loc = self.family, self.location
         if not self.nonzero_mean or loc is None or fam not in ("uniform", "normal"):
             return ""
@@ -434,6 +441,14 @@ class Identification:
         return f"normal(std={sd:.3g}, mean={mean:.3g})"
 
     def describe(self) -> str:
+        """The identification in words: the family with its KS distances, the location, the
+        fan-rule fit, the closest scheme and its gain.
+
+        Returns
+        -------
+        str
+            One finding per line.
+        """
         lines = [f"family: {self.family_name}"]
         if self.n_entries == 0:
             lines[0] += (
@@ -479,8 +494,14 @@ class Identification:
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON form: ``closest_scheme`` and ``gain`` only when ``rule_fits`` (else None;
-        the ranked ``matches`` keep every scheme's fit)."""
+        """JSON form of the identification.
+
+        Returns
+        -------
+        dict
+            ``closest_scheme`` and ``gain`` only when ``rule_fits`` (else None; the ranked
+            ``matches`` keep every scheme's fit).
+        """
         c = self.closest
         return {
             "family": self.family_name,

@@ -265,14 +265,17 @@ class KernelVerdict:
 
     @property
     def passed(self) -> bool:
+        """True only when every test passed (an inconclusive test is not a pass)."""
         return self.verdict.passed
 
     @property
     def outcome(self) -> Outcome:
+        """``pass``, ``fail`` or ``inconclusive``, as the verdict's."""
         return self.verdict.outcome
 
     @property
     def tests(self) -> Any:
+        """The verdict's test rows."""
         return self.verdict.tests
 
     @property
@@ -292,6 +295,7 @@ class KernelVerdict:
 
     @property
     def diagnosis(self) -> str:
+        """The verdict's diagnosis, led by the fan rule that explains the draws, if one does."""
         q = self.quirk
         base = self.verdict.diagnosis
         if q is None:
@@ -301,6 +305,14 @@ class KernelVerdict:
         return f"{head}; {base}" if base else head
 
     def format_table(self) -> str:
+        """The verdict's table, the layout and design, each candidate fan rule's fit, the
+        diagnosis.
+
+        Returns
+        -------
+        str
+            Fixed-width text.
+        """
         lines = [self.verdict.format_table().rsplit("\ndiagnosis: ", 1)[0]]
         lines.append(
             f"layout {self.layout}; design: " + "; ".join(s.describe() for s in self.design)
@@ -315,6 +327,13 @@ class KernelVerdict:
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON form: the verdict's, with ``layout``, ``quirk``, ``fan_rules`` and ``design``.
+
+        Returns
+        -------
+        dict
+            A JSON-serializable dict.
+        """
         d = self.verdict.to_dict()
         d["diagnosis"] = self.diagnosis
         d["layout"] = self.layout

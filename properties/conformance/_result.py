@@ -141,26 +141,32 @@ class ConformanceResult:
     # -- the verdict ----------------------------------------------------------------------
     @property
     def subject(self) -> str:
+        """What was checked (the verdict's title)."""
         return self.verdict.subject
 
     @property
     def alpha(self) -> float:
+        """The promised family-wise false-alarm rate."""
         return self.verdict.alpha
 
     @property
     def tests(self) -> Sequence[TestResult]:
+        """The test rows, exact checks first, in table order."""
         return self.verdict.tests
 
     @property
     def diagnosis(self) -> str:
+        """What a failure suggests, in words ("" when it passed)."""
         return self.verdict.diagnosis
 
     @property
     def failures(self) -> list[TestResult]:
+        """The tests that failed."""
         return self.verdict.failures
 
     @property
     def inconclusive(self) -> list[TestResult]:
+        """The tests too weak to decide (never counted as a pass)."""
         return self.verdict.inconclusive
 
     @property
@@ -170,18 +176,38 @@ class ConformanceResult:
 
     @property
     def outcome(self) -> Outcome:
+        """``pass``, ``fail`` or ``inconclusive``, as the verdict's."""
         return self.verdict.outcome
 
     def format_table(self) -> str:
+        """The verdict as a fixed-width text table (what ``weight-init check`` prints).
+
+        Returns
+        -------
+        str
+            The heading, one row per test, and each failure's explanation and the diagnosis.
+        """
         return self.verdict.format_table()
 
     # -- typed evidence -------------------------------------------------------------------
     def result_of(self, check: Check) -> CheckResult | None:
-        """The result of ``check`` (None when it did not run)."""
+        """The result of ``check`` (None when it did not run).
+
+        Parameters
+        ----------
+        check : Check
+            A registered check object.
+
+        Returns
+        -------
+        CheckResult or None
+            Its result, with the typed evidence.
+        """
         return next((r for r in self.checks if r.check is check), None)
 
     @property
     def fan_fit(self) -> FanFit | None:
+        """The identification's fit ``Var ~ c * fan_in^a * fan_out^b`` (None: not identified)."""
         return None if self.identification is None else self.identification.fan_fit
 
     @property
@@ -240,9 +266,24 @@ class ConformanceResult:
         )
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON form: the verdict's (``subject``, ``alpha``, ``outcome``, ``diagnosis``,
+        ``tests``) and :attr:`metadata`.
+
+        Returns
+        -------
+        dict
+            A JSON-serializable dict.
+        """
         out = self.verdict.to_dict()
         out["metadata"] = dict(self.metadata)
         return out
 
     def to_json(self) -> str:
+        """:meth:`to_dict` as indented JSON with sorted keys.
+
+        Returns
+        -------
+        str
+            The JSON text.
+        """
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)

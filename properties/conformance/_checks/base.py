@@ -107,10 +107,26 @@ class CheckResult:
 
     @property
     def failed(self) -> bool:
+        """The test failed (``passed is False``; an inconclusive test has not failed)."""
         return self.test.passed is False
 
     def decided(self, passed: bool | None, threshold: float, detail: str) -> CheckResult:
-        """A copy with the runner's decision (statistical checks, after Holm)."""
+        """A copy with the runner's decision (statistical checks, after Holm).
+
+        Parameters
+        ----------
+        passed : bool or None
+            The decision (None: inconclusive).
+        threshold : float
+            The Holm-adjusted level the p-value was compared with.
+        detail : str
+            The row's detail.
+
+        Returns
+        -------
+        CheckResult
+            The decided result.
+        """
         return replace(
             self, test=replace(self.test, passed=passed, threshold=threshold, detail=detail)
         )
@@ -170,24 +186,85 @@ class Check(ABC):
     shrinkable: bool = False
 
     def applies(self, family: Family) -> bool:
-        """Whether the check runs for a scheme of ``family``."""
+        """Whether the check runs for a scheme of ``family``.
+
+        Parameters
+        ----------
+        family : Family
+            The scheme's family.
+
+        Returns
+        -------
+        bool
+            True by default.
+        """
         return True
 
     def effects(self, family: Family, level: float, power: float) -> tuple[Effect, ...]:
-        """The effects this check must catch with ``power`` at per-test ``level``."""
+        """The effects this check must catch with ``power`` at per-test ``level``.
+
+        Parameters
+        ----------
+        family : Family
+            The scheme's family.
+        level : float
+            The per-test significance level.
+        power : float
+            The required power.
+
+        Returns
+        -------
+        tuple of Effect
+            The effects the power plan sizes the sample for (none by default).
+        """
         return ()
 
     @abstractmethod
     def run(self, pool: Pool) -> CheckResult | None:
-        """Run on the pooled draws; None when there is nothing to test (too few entries)."""
+        """Run on the pooled draws; None when there is nothing to test (too few entries).
+
+        Parameters
+        ----------
+        pool : Pool
+            The draws and their standardized entries.
+
+        Returns
+        -------
+        CheckResult or None
+            :meth:`exact` or :meth:`statistical`'s result, or None.
+        """
 
     def fails_on(self, draw: Draw, convention: str) -> bool:
-        """Whether one draw alone shows this check's failure (``shrinkable`` checks only)."""
+        """Whether one draw alone shows this check's failure (``shrinkable`` checks only).
+
+        Parameters
+        ----------
+        draw : Draw
+            One call's fans, seed and array.
+        convention : str
+            The array's layout, ``in_out`` or ``out_in``.
+
+        Returns
+        -------
+        bool
+            False by default.
+        """
         return False
 
     def describe_failure(self, result: CheckResult) -> str:
         """A diagnosis sentence for a failed result (the diagnosis module words the built-in
-        checks; a new check words its own here)."""
+        checks; a new check words its own here).
+
+        Parameters
+        ----------
+        result : CheckResult
+            This check's failed result.
+
+        Returns
+        -------
+        str
+            The sentence ("" by default: the test's explanation is shown).
+        """
         return ""
 
     # -- building results -----------------------------------------------------------------
@@ -199,7 +276,26 @@ class Check(ABC):
         detail: str = "",
         evidence: Evidence | None = None,
     ) -> CheckResult:
-        """An exact check's result: ``statistic`` compared with ``bound``."""
+        """An exact check's result: ``statistic`` compared with ``bound``.
+
+        Parameters
+        ----------
+        statistic : float
+            The measured quantity.
+        bound : float
+            The bound it is compared with (the row's threshold).
+        ok : bool
+            Whether the check passed.
+        detail : str, default ""
+            What was measured, for the table.
+        evidence : Evidence, optional
+            Typed evidence for the diagnosis.
+
+        Returns
+        -------
+        CheckResult
+            The decided result (``p_value`` None).
+        """
         test = TestResult(
             self.name, float(statistic), None, float(bound), ok, self.explanation, detail
         )
@@ -213,7 +309,26 @@ class Check(ABC):
         detail: str = "",
         evidence: Evidence | None = None,
     ) -> CheckResult:
-        """A statistical check's result before the runner's Holm decision."""
+        """A statistical check's result before the runner's Holm decision.
+
+        Parameters
+        ----------
+        statistic : float
+            The test statistic.
+        p_value : float
+            Its p-value, uniform under the scheme.
+        n : int
+            The number of entries the test ran on (compared with the power plan's need).
+        detail : str, default ""
+            What was measured, for the table.
+        evidence : Evidence, optional
+            Typed evidence for the diagnosis.
+
+        Returns
+        -------
+        CheckResult
+            The undecided result (``passed`` None, ``threshold`` 0 until Holm).
+        """
         test = TestResult(
             self.name, float(statistic), float(p_value), 0.0, None, self.explanation, detail
         )
