@@ -46,11 +46,26 @@ DEFAULT_INPUT_DIM = 500
 
 
 class ForwardProp(NamedTuple):
-    """``(acts, means, stds)`` as the seed unpacks them.
+    """``(acts, means, stds)`` as the notes unpack them; what :func:`forward_prop` returns.
 
-    ``acts`` maps the 0-based layer index to its activations (empty in
-    statistics-only mode); ``means[i]`` and ``stds[i]`` are the mean and the
-    population standard deviation (ddof 0) of layer ``i + 1``'s activations.
+    Attributes
+    ----------
+    acts : dict of int to ndarray
+        The 0-based layer index -> its ``(n_samples, width)`` activations (empty in
+        statistics-only mode).
+    means : list of float
+        ``means[i]``: the mean of layer ``i + 1``'s activations.
+    stds : list of float
+        ``stds[i]``: the population standard deviation (ddof 0) of layer ``i + 1``'s
+        activations.
+
+    Examples
+    --------
+    >>> from weight_init import forward_prop, get_scheme
+    >>> run = forward_prop([8], get_scheme("zeros"), n_samples=4, input_dim=3, seed=0)
+    >>> acts, means, stds = run
+    >>> run.means == means, stds
+    (True, [0.0])
     """
 
     acts: dict[int, NDArray[Any]]
@@ -238,7 +253,43 @@ def draw_weights(
     rng: RNG = None,
     dtype: DTypeLike = np.float64,
 ) -> list[NDArray[Any]]:
-    """Draw and validate every layer's ``(fan_in, fan_out)`` weights in order."""
+    """Draw and validate every layer's ``(fan_in, fan_out)`` weights in order.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : sequence of int
+        The width of each layer.
+    init : callable
+        ``init(fan_in, fan_out)``; it receives ``rng=`` if it accepts that keyword and
+        ``rng`` is given.
+    input_dim : int, default 500
+        The input's width (layer 1's fan_in).
+    rng : numpy.random.Generator, optional
+        The generator (None: numpy's legacy global state).
+    dtype : dtype, default float64
+        The weights' dtype.
+
+    Returns
+    -------
+    list of ndarray
+        ``W_1 .. W_L``.
+
+    Raises
+    ------
+    InvalidLayerSizesError
+        Empty or non-positive widths.
+    InitializerError
+        A subclass of it when ``init`` raises or returns a bad array, naming the layer.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weight_init import get_scheme
+    >>> from weight_init.experiment import draw_weights
+    >>> ws = draw_weights([4, 3], get_scheme("he_normal"), 5, rng=np.random.default_rng(0))
+    >>> [w.shape for w in ws]
+    [(5, 4), (4, 3)]
+    """
     sizes = check_layer_sizes(hidden_layer_sizes)
     pass_rng = rng is not None and accepts_rng(init)
     fans = [input_dim, *sizes]

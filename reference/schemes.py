@@ -125,12 +125,42 @@ def _positive_finite(value: object, what: str) -> float:
 
 @dataclass(frozen=True)
 class VarianceRule:
-    """``Var[W_ij]`` as a function of the fans: see the module docstring."""
+    """``Var[W_ij]`` as a function of the fans.
+
+    Parameters
+    ----------
+    scale : float
+        ``s``.
+    mode : {"fixed", "fan_in", "fan_out", "fan_avg", "fan_geo_avg"}
+        ``fixed``: s (s is the variance; std = sqrt(s)); ``fan_in``: s / fan_in (LeCun s=1,
+        He/Kaiming s=2); ``fan_out``: s / fan_out; ``fan_avg``: 2 s / (fan_in + fan_out)
+        (Glorot & Bengio 2010 with s=1); ``fan_geo_avg``: s / sqrt(fan_in fan_out) (JAX's
+        ``variance_scaling`` mode of that name).
+
+    Examples
+    --------
+    >>> from weight_init.schemes import VarianceRule
+    >>> rule = VarianceRule(1.0, "fan_avg")
+    >>> rule.variance(100, 300), rule.describe()
+    (0.005, 'variance 2/(fan_in+fan_out)')
+    """
 
     scale: float
     mode: Mode
 
     def variance(self, fan_in: int, fan_out: int) -> float:
+        """``Var[W_ij]`` at these fans.
+
+        Parameters
+        ----------
+        fan_in, fan_out : int
+            The layer's fans.
+
+        Returns
+        -------
+        float
+            The variance.
+        """
         if self.mode == "fixed":
             return self.scale
         if self.mode == "fan_in":
@@ -142,6 +172,13 @@ class VarianceRule:
         return 2.0 * self.scale / (fan_in + fan_out)
 
     def describe(self) -> str:
+        """The rule in words, e.g. ``variance 2/fan_in`` or ``std 0.01``.
+
+        Returns
+        -------
+        str
+            The rule as tables show it.
+        """
         if self.mode == "fixed":
             return f"std {math.sqrt(self.scale):g}"
         if self.mode == "fan_avg":  # 2 s / (fan_in + fan_out), written so it reads right
@@ -299,12 +336,38 @@ def variance_scaling(
 ) -> Scheme:
     """General variance-scaling scheme: ``Var[W_ij] = scale / n`` with n chosen by ``mode``.
 
-    ``mode`` is ``fan_in``, ``fan_out``, ``fan_avg`` (n = (fan_in+fan_out)/2),
-    ``fan_geo_avg`` (n = sqrt(fan_in fan_out), JAX) or ``fixed`` (``scale`` is the variance
-    itself). ``distribution`` is ``normal`` (untruncated; alias ``untruncated_normal``),
-    ``truncated_normal`` or ``uniform``, or an i.i.d. :class:`~weight_init.families.Family`
-    instance (a parametrized one such as ``TruncatedNormalAt(3)``).
     Unlike Keras, ``normal`` here is *not* truncated.
+
+    Parameters
+    ----------
+    scale : float, default 1.0
+        ``s``, positive and finite.
+    mode : str, default "fan_in"
+        ``fan_in``, ``fan_out``, ``fan_avg`` (n = (fan_in+fan_out)/2), ``fan_geo_avg``
+        (n = sqrt(fan_in fan_out), JAX) or ``fixed`` (``scale`` is the variance itself).
+    distribution : str or Family, default "normal"
+        ``normal`` (untruncated; alias ``untruncated_normal``), ``truncated_normal`` or
+        ``uniform``, or an i.i.d. :class:`~weight_init.families.Family` instance (a
+        parametrized one such as ``TruncatedNormalAt(3)``).
+    name : str, optional
+        The scheme's name (default: the call, spelled out).
+
+    Returns
+    -------
+    Scheme
+        The scheme.
+
+    Raises
+    ------
+    InvalidParameterError
+        ``scale`` is not positive and finite, or ``mode`` or ``distribution`` is unknown.
+
+    Examples
+    --------
+    >>> from weight_init.schemes import variance_scaling
+    >>> s = variance_scaling(2.0, "fan_out", "truncated_normal")
+    >>> s.describe(), s.variance(100, 50)
+    ('truncated normal, variance 2/fan_out', 0.04)
     """
     s = _positive_finite(scale, "scale")
     if mode not in MODES:
@@ -323,7 +386,32 @@ def variance_scaling(
 
 
 def constant(value: float, name: str | None = None) -> Scheme:
-    """Every entry equals ``value`` (``zeros`` is ``constant(0.0)``)."""
+    """Every entry equals ``value`` (``zeros`` is ``constant(0.0)``).
+
+    Parameters
+    ----------
+    value : float
+        The entries' value, finite.
+    name : str, optional
+        The scheme's name (default ``constant(VALUE)``).
+
+    Returns
+    -------
+    Scheme
+        The constant scheme (variance 0).
+
+    Raises
+    ------
+    InvalidParameterError
+        ``value`` is not a finite real number.
+
+    Examples
+    --------
+    >>> from weight_init.schemes import constant
+    >>> constant(0.5)(2, 3)
+    array([[0.5, 0.5, 0.5],
+           [0.5, 0.5, 0.5]])
+    """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise InvalidParameterError(f"constant value must be a real number, got {value!r}")
     if not math.isfinite(float(value)):
@@ -377,7 +465,37 @@ def truncated_normal_at(std: float, cut: float, name: str | None = None) -> Sche
 
 
 def orthogonal(gain: float = 1.0, name: str | None = None) -> Scheme:
-    """Haar orthogonal weights times ``gain``."""
+    """Haar orthogonal weights times ``gain``.
+
+    ``gain * Q`` with Q Haar-distributed (QR of a Gaussian matrix, columns of Q multiplied by
+    sign(diag R)): orthonormal columns when fan_in >= fan_out, orthonormal rows otherwise, so
+    ``Var = gain^2 / max(fan_in, fan_out)``.
+
+    Parameters
+    ----------
+    gain : float, default 1.0
+        The factor, positive and finite.
+    name : str, optional
+        The scheme's name (default ``orthogonal(gain=GAIN)``).
+
+    Returns
+    -------
+    Scheme
+        The orthogonal scheme.
+
+    Raises
+    ------
+    InvalidParameterError
+        ``gain`` is not positive and finite.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weight_init.schemes import orthogonal
+    >>> w = orthogonal(2.0)(4, 8, rng=np.random.default_rng(0))
+    >>> np.allclose(w @ w.T, 4 * np.eye(4)), orthogonal(2.0).variance(4, 8)
+    (True, 0.5)
+    """
     g = _positive_finite(gain, "gain")
     return Scheme(name or f"orthogonal(gain={g:g})", ORTHOGONAL, VarianceRule(g * g, "fixed"))
 
