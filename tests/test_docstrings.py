@@ -4,10 +4,12 @@ Every name in the ``__all__`` of ``weight_init``, ``weight_init.properties`` and
 rooms, ``weight_init.reports`` and ``weight_init.app`` (except ``__version__`` and plain data)
 is checked:
 
-* a function's docstring has the numpydoc sections ``Parameters`` (when it takes any) and
-  ``Returns`` (unless it returns ``None``), a class's documents every dataclass field under
-  ``Parameters`` or ``Attributes``, and each has an ``Examples`` section holding at least one
-  doctest;
+* a function's docstring has the numpydoc sections ``Parameters`` (when it takes any: each of
+  its parameters, and no other) and ``Returns`` (unless it returns ``None``), a class's
+  documents every dataclass field under ``Parameters`` or ``Attributes``, and each has an
+  ``Examples`` section holding at least one doctest; a class's public methods and properties
+  have docstrings, a method with ``Parameters`` and ``Returns`` where it takes or returns
+  anything;
 * those doctests run (``doctest.DocTestRunner`` with ``NORMALIZE_WHITESPACE | ELLIPSIS``) and a
   failure shows the doctest's own report.
 
@@ -119,8 +121,11 @@ def test_public_docstring_has_numpydoc_sections(path: str) -> None:
         if signature.return_annotation not in ("None", None) and "Returns" not in sections:
             missing.append("Returns")
         if "Parameters" in sections:
-            undocumented = set(signature.parameters) - _documented_names(sections["Parameters"])
+            documented = _documented_names(sections["Parameters"])
+            undocumented = set(signature.parameters) - documented
             assert not undocumented, f"{path}: parameters not documented: {sorted(undocumented)}"
+            stale = documented - set(signature.parameters)
+            assert not stale, f"{path}: documents parameters it does not take: {sorted(stale)}"
     elif dataclasses.is_dataclass(obj):
         fields = {f.name for f in dataclasses.fields(obj) if not f.name.startswith("_")}
         documented = _documented_names(sections.get("Parameters", ""))
