@@ -1,0 +1,259 @@
+"""Diagnosis of a propagation run: where measurement and prediction disagree, where the
+signal or the gradient vanishes or explodes, how a residual stream's variance grows.
+
+Disagreement (a statistical test per record): for each record with a predicted std ``p > 0``
+and ``B >= 3`` builds, the build log-ratios ``l_b = log(std_b / p)`` are taken as i.i.d.
+normal (each build is an independent model and input). The null is that the prediction holds
+up to the finite-width tolerance, ``|E l| <= log(1 + tol)`` (mean-field theory is exact only
+as width -> infinity: the notes' 10 x 500 tanh network sits 0.8% from it); the test is the
+two one-sided t-tests at its edges with ``B - 1`` degrees of freedom, ``p = min(1, 2 min(p_lo,
+p_hi))``, uniform at the edges of the null. Records are one family, Holm-corrected at
+``alpha``. Each says what it could have detected: the ratio ``exp(log(1 + tol) + (t_{1 -
+alpha / (2 m)} + t_{0.9}) sd / sqrt(B))`` it flags with power 0.9 (Bonferroni's level, which
+Holm's is never below). Fewer than 3 builds, or no prediction: ``not tested``.
+
+Growth (descriptive, from the means over builds; the 5-95% range over builds is shown):
+the signal's whole-depth growth is ``std(output) / std(input)``, the gradient's is
+``grad_std(first layer) / grad_std(output)`` (the factor by which the read-out's gradient
+grows on its way back), each also as a per-layer rate ``growth^(1/L)`` over the ``L`` linear
+or convolutional layers; per block (each residual addition, else each such layer) the ratio
+of the std there to the previous block's. ``max_growth = G`` makes the run fail when either
+whole-depth growth or its inverse exceeds ``G`` (vanishing or exploding).
+
+Residual stream (descriptive): over the K >= 3 residual additions in order, their output
+variances ``v_k``: ``flat`` when ``v_K / v_1`` is within ``[1/r, r]`` (``r = flat_ratio``,
+1.5), else ``linear growth`` when a straight line fits ``v_k`` at least as well as an
+exponential (R^2 of ``v_k`` on ``k`` against R^2 of ``log v_k`` on ``k``), ``exponential
+growth`` otherwise, or ``decay`` (``v_K / v_1 < 1/r``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from weight_init.properties.multiple_testing import holm_reject
+
+#: Default tolerance of the prediction (relative std), the finite-width allowance.
+DEFAULT_TOLERANCE = 0.05
+DEFAULT_ALPHA = 1e-3
+DEFAULT_FLAT_RATIO = 1.5
+POWER = 0.9
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """One record's test: mean ratio measured/predicted std, p-value, what it could detect."""
+
+    record: str
+    ratio: float
+    p_value: float
+    detectable: float | None
+    outcome: str
+
+
+@dataclass(frozen=True)
+class Growth:
+    """A whole-depth growth: from ``start`` to ``end``, mean over builds and its 5-95% range."""
+
+    what: str
+    start: str
+    end: str
+    ratio: float
+    q05: float
+    q95: float
+    layers: int
+    per_layer: float
+
+
+@dataclass(frozen=True)
+class BlockGrowth:
+    """The std at a block relative to the previous block's (signal), and the gradient's."""
+
+    block: str
+    signal: float | None
+    gradient: float | None
+
+
+@dataclass(frozen=True)
+class ResidualTrend:
+    """The residual stream's variance over its additions, measured and predicted."""
+
+    blocks: int
+    first_var: float
+    last_var: float
+    ratio: float
+    r2_linear: float
+    r2_log: float
+    shape: str
+    predicted_shape: str | None
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """Everything :func:`diagnose` found; ``failures`` non-empty fails the gate."""
+
+    tolerance: float
+    alpha: float
+    disagreements: tuple[Disagreement, ...]
+    signal: Growth | None
+    gradient: Growth | None
+    blocks: tuple[BlockGrowth, ...]
+    residual: ResidualTrend | None
+    max_growth: float | None
+    failures: tuple[str, ...]
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    def lines(self) -> list[str]:
+        """The diagnosis as text lines (the table's footer)."""
+        out = []
+        tested = [d for d in self.disagreements if d.outcome != "not tested"]
+        bad = [d for d in tested if d.outcome == "disagrees"]
+        out.append(
+            f"prediction: {len(tested)} records tested (two one-sided t-tests on log std ratios "
+            f"over builds, tolerance {self.tolerance:g}, Holm at {self.alpha:g}); "
+            f"{len(bad)} disagree"
+            + (": " + ", ".join(f"{d.record} (x{d.ratio:.3g})" for d in bad[:6]) if bad else "")
+        )
+        for g in (self.signal, self.gradient):
+            if g is not None:
+                out.append(
+                    f"{g.what} growth {g.start} -> {g.end}: x{g.ratio:.4g} (builds 5-95%: "
+                    f"{g.q05:.4g}..{g.q95:.4g}), x{g.per_layer:.4g} per layer over {g.layers}"
+                )
+        if self.residual is not None:
+            r = self.residual
+            pred = f"; predicted {r.predicted_shape}" if r.predicted_shape else ""
+            out.append(
+                f"residual stream over {r.blocks} additions: variance {r.first_var:.4g} -> "
+                f"{r.last_var:.4g} (x{r.ratio:.3g}): {r.shape}{pred}"
+            )
+        if self.max_growth is not None:
+            verdict = "FAIL: " + "; ".join(self.failures) if self.failures else "pass"
+            out.append(f"gate --max-growth {self.max_growth:g}: {verdict}")
+        return out
+
+
+def disagreement_tests(
+    names: list[str],
+    stds: list[list[float] | None],
+    predicted: list[float | None],
+    tolerance: float,
+    alpha: float,
+) -> tuple[Disagreement, ...]:
+    """The per-record tests (module docstring), Holm-corrected over the tested records."""
+    rows: list[tuple[str, float, float, float | None]] = []
+    untested: dict[int, Disagreement] = {}
+    edge = math.log1p(tolerance)
+    for i, (name, xs, p) in enumerate(zip(names, stds, predicted, strict=True)):
+        if xs is None or p is None or not p > 0 or not math.isfinite(p):
+            continue
+        a = np.asarray(xs, dtype=np.float64)
+        ratio = float(a.mean() / p)
+        if a.size < 3 or not np.all(a > 0):
+            untested[i] = Disagreement(name, ratio, math.nan, None, "not tested")
+            continue
+        logs = np.log(a / p)
+        m, sd, n = float(logs.mean()), float(logs.std(ddof=1)), a.size
+        if sd == 0.0:
+            pv = 0.0 if abs(m) > edge else 1.0
+        else:
+            se = sd / math.sqrt(n)
+            p_hi = float(stats.t.sf((m - edge) / se, n - 1))
+            p_lo = float(stats.t.cdf((m + edge) / se, n - 1))
+            pv = min(1.0, 2.0 * min(p_hi, p_lo))
+        rows.append((name, ratio, pv, sd))
+        untested[i] = Disagreement(name, ratio, pv, None, "")
+    if not rows:
+        return tuple(untested[i] for i in sorted(untested))
+    reject = holm_reject([r[2] for r in rows], alpha)
+    k = 0
+    out = []
+    for i in sorted(untested):
+        d = untested[i]
+        if d.outcome == "not tested":
+            out.append(d)
+            continue
+        name, ratio, pv, sd = rows[k]
+        n = len(stds[i] or [])
+        crit = stats.t.ppf(1 - alpha / (2 * len(rows)), n - 1) + stats.t.ppf(POWER, n - 1)
+        detect = math.exp(edge + crit * float(sd or 0.0) / math.sqrt(n))
+        out.append(Disagreement(name, ratio, pv, detect, "disagrees" if reject[k] else "agrees"))
+        k += 1
+    return tuple(out)
+
+
+def growth(what: str, start: str, end: str, ratios: list[float], layers: int) -> Growth | None:
+    """A :class:`Growth` from per-build ratios (None when there are none or any is not
+    finite and positive)."""
+    a = np.asarray(ratios, dtype=np.float64)
+    if a.size == 0 or not np.all(np.isfinite(a)):
+        return None
+    mean = float(a.mean())
+    per = mean ** (1.0 / layers) if layers > 0 and mean > 0 else math.nan
+    q = np.quantile(a, [0.05, 0.95])
+    return Growth(what, start, end, mean, float(q[0]), float(q[1]), layers, per)
+
+
+def _r2(x: Any, y: Any) -> float:
+    if np.ptp(y) == 0:
+        return 1.0
+    fit = np.polyfit(x, y, 1)
+    resid = y - np.polyval(fit, x)
+    return float(1.0 - np.sum(resid**2) / np.sum((y - y.mean()) ** 2))
+
+
+def trend_shape(vars_: list[float], flat_ratio: float) -> tuple[str, float, float, float]:
+    """``(shape, v_K / v_1, R^2 linear, R^2 log)`` of a residual stream's variances."""
+    v = np.asarray(vars_, dtype=np.float64)
+    k = np.arange(1, v.size + 1, dtype=np.float64)
+    if v.size < 3 or not np.all(v > 0) or not np.all(np.isfinite(v)):
+        return "not classified", math.nan, math.nan, math.nan
+    ratio = float(v[-1] / v[0])
+    r2_lin, r2_log = _r2(k, v), _r2(k, np.log(v))
+    if 1.0 / flat_ratio <= ratio <= flat_ratio:
+        shape = "flat"
+    elif ratio < 1.0 / flat_ratio:
+        shape = "decay"
+    else:
+        shape = "linear growth" if r2_lin >= r2_log else "exponential growth"
+    return shape, ratio, r2_lin, r2_log
+
+
+def residual_trend(
+    measured: list[float], predicted: list[float | None], flat_ratio: float
+) -> ResidualTrend | None:
+    """The residual stream's :class:`ResidualTrend` (None with fewer than 3 additions)."""
+    if len(measured) < 3:
+        return None
+    shape, ratio, r2_lin, r2_log = trend_shape(measured, flat_ratio)
+    pshape = None
+    if all(p is not None for p in predicted):
+        pshape = trend_shape([float(p) for p in predicted if p is not None], flat_ratio)[0]
+    return ResidualTrend(
+        len(measured), measured[0], measured[-1], ratio, r2_lin, r2_log, shape, pshape
+    )
+
+
+def gate(signal: Growth | None, gradient: Growth | None, max_growth: float | None) -> list[str]:
+    """Why the run fails ``max_growth`` (empty: it passes, or no gate)."""
+    if max_growth is None:
+        return []
+    out = []
+    for g in (signal, gradient):
+        if g is None:
+            continue
+        if not (g.ratio > 0 and math.isfinite(g.ratio)):
+            out.append(f"{g.what} growth is {g.ratio:g}")
+        elif g.ratio > max_growth:
+            out.append(f"{g.what} explodes: x{g.ratio:.4g} > {max_growth:g}")
+        elif g.ratio < 1.0 / max_growth:
+            out.append(f"{g.what} vanishes: x{g.ratio:.4g} < 1/{max_growth:g}")
+    return out

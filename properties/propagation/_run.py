@@ -1,0 +1,510 @@
+"""``propagate``: build a torch model several times, measure and predict its propagation.
+
+Build ``b`` (0-based) of ``builds`` runs under ``torch.random.fork_rng`` seeded with the
+``b``-th word of ``numpy.random.SeedSequence(seed).generate_state(builds)`` (the audit's
+seeds), so the caller's random state is untouched and the same seed gives the same figures.
+Its inputs are ``inputs(s)`` (a user function of the build's seed) or, for ``input_shape``,
+standard-normal float32 entries from ``numpy.random.default_rng([seed, b, 0])``. The model is
+put in the stated mode (``train``: batch norm uses batch statistics and dropout drops, as in
+the first training step; ``eval``: running statistics, no dropout), measured by
+:func:`~._measure.measure_build`, and the builds' figures pooled (:class:`~._result.Spread`).
+The prediction (:mod:`._predict`) reads the weights' variances pooled over the builds.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from weight_init.errors import (
+    InitializerCallError,
+    InitializerTypeError,
+    InvalidInputError,
+    InvalidParameterError,
+    describe_exception,
+)
+from weight_init.properties.propagation._diagnose import (
+    DEFAULT_ALPHA,
+    DEFAULT_FLAT_RATIO,
+    DEFAULT_TOLERANCE,
+    BlockGrowth,
+    Diagnosis,
+    disagreement_tests,
+    gate,
+    growth,
+    residual_trend,
+)
+from weight_init.properties.propagation._graph import Node, branch_and_skip
+from weight_init.properties.propagation._measure import (
+    BuildMeasurement,
+    check_inputs,
+    measure_build,
+)
+from weight_init.properties.propagation._predict import Moments, NodePrediction, Pooled, Predictor
+from weight_init.properties.propagation._result import (
+    ModuleRecord,
+    ParamRecord,
+    PropagationResult,
+    Residual,
+    Spread,
+)
+from weight_init.properties.propagation._stats import fraction_kind
+
+DEFAULT_BUILDS = 8
+MODES = ("train", "eval")
+
+
+def build_seeds(builds: int, seed: int) -> list[int]:
+    """The per-build seeds: ``SeedSequence(seed).generate_state(builds)`` as ints."""
+    return [int(s) for s in np.random.SeedSequence(seed).generate_state(builds, np.uint32)]
+
+
+def _make_inputs(
+    input_shape: Sequence[int] | None, inputs: Callable[..., Any] | None, seed: int, build: int,
+    build_seed: int,
+) -> tuple[Any, ...]:
+    import torch
+
+    if inputs is not None:
+        try:
+            takes = _takes_argument(inputs)
+            value = inputs(build_seed) if takes else inputs()
+        except (Exception, SystemExit) as exc:
+            raise InitializerCallError(
+                f"the input function raised {describe_exception(exc)}"
+            ) from None
+        return check_inputs(value)
+    assert input_shape is not None
+    x = np.random.default_rng([seed, build, 0]).standard_normal(tuple(input_shape))
+    return (torch.from_numpy(x.astype(np.float32)),)
+
+
+def _takes_argument(fn: Callable[..., Any]) -> bool:
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return any(p.kind in kinds or p.kind is inspect.Parameter.VAR_POSITIONAL for p in params)
+
+
+def _validate(
+    input_shape: Sequence[int] | None,
+    inputs: Callable[..., Any] | None,
+    builds: int,
+    mode: str,
+    tolerance: float,
+    alpha: float,
+    max_growth: float | None,
+) -> None:
+    if (input_shape is None) == (inputs is None):
+        raise InvalidInputError("give either input_shape or inputs (a function), not both")
+    if input_shape is not None:
+        shape = list(input_shape)
+        if not shape or any(not isinstance(s, int) or s <= 0 for s in shape):
+            raise InvalidInputError(f"input shape must be positive integers, got {input_shape!r}")
+    if builds < 1:
+        raise InvalidParameterError(f"builds must be at least 1, got {builds}")
+    if mode not in MODES:
+        raise InvalidParameterError(f"mode must be 'train' or 'eval', got {mode!r}")
+    if not (0 < tolerance and math.isfinite(tolerance)):
+        raise InvalidParameterError(f"tolerance must be positive, got {tolerance!r}")
+    if not (0 < alpha < 1):
+        raise InvalidParameterError(f"alpha must be in (0, 1), got {alpha!r}")
+    if max_growth is not None and not (max_growth >= 1 and math.isfinite(max_growth)):
+        raise InvalidParameterError(f"max_growth must be at least 1, got {max_growth!r}")
+
+
+def _build(factory: Callable[[], Any], mode: str, run: Callable[[Any], Any], seed: int) -> Any:
+    import torch
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        try:
+            model = factory()
+        except (Exception, SystemExit) as exc:
+            raise InitializerCallError(
+                f"the model factory raised {describe_exception(exc)}"
+            ) from None
+        if not isinstance(model, torch.nn.Module):
+            raise InitializerTypeError(
+                f"the model factory returned {type(model).__name__}, not a torch.nn.Module"
+            )
+        model.train(mode == "train")
+        return run(model)
+
+
+def propagate(
+    factory: Callable[[], Any],
+    *,
+    input_shape: Sequence[int] | None = None,
+    inputs: Callable[..., Any] | None = None,
+    builds: int = DEFAULT_BUILDS,
+    seed: int = 0,
+    mode: str = "train",
+    trace: bool = True,
+    tolerance: float = DEFAULT_TOLERANCE,
+    alpha: float = DEFAULT_ALPHA,
+    max_growth: float | None = None,
+    flat_ratio: float = DEFAULT_FLAT_RATIO,
+    expect: Sequence[str] = (),
+    subject: str | None = None,
+) -> PropagationResult:
+    """Measured and predicted signal propagation of ``factory()`` (a torch model) at
+    initialization, per recorded operation in execution order (module docstring).
+
+    ``input_shape`` (standard-normal inputs) or ``inputs`` (``fn(seed)`` or ``fn()``
+    returning a tensor or a tuple of tensors) feed the model; ``tolerance``, ``alpha``,
+    ``max_growth`` and ``flat_ratio`` set the diagnosis (:mod:`._diagnose`).
+
+    ``expect``: ``PATTERN=SCHEME[@LAYOUT]`` rules (as ``weight-init audit --expect``); a
+    parameter whose dotted name matches is predicted with the scheme's variance at its fans
+    (layout default: ``out_in`` for linear, ``torch.conv`` for convolutions; a bias takes its
+    weight's fans) instead of its entries' pooled variance. With ``input_shape`` the
+    prediction starts from the declared standard-normal input (mean 0, variance 1), with
+    ``inputs`` from the measured one."""
+    _validate(input_shape, inputs, builds, mode, tolerance, alpha, max_growth)
+    rules = _parse_rules(expect)
+    runs: list[BuildMeasurement] = []
+    shapes: tuple[tuple[int, ...], ...] = ()
+    for b, s in enumerate(build_seeds(builds, seed)):
+
+        def run(model: Any, b: int = b, s: int = s) -> BuildMeasurement:
+            nonlocal shapes
+            args = _make_inputs(input_shape, inputs, seed, b, s)
+            shapes = tuple(tuple(int(d) for d in getattr(a, "shape", ())) for a in args)
+            return measure_build(model, args, seed, b, trace=trace)
+
+        m = _build(factory, mode, run, s)
+        if runs and [n.name for n in m.nodes] != [n.name for n in runs[0].nodes]:
+            raise InvalidInputError(
+                f"build {b + 1} ran different operations from build 1 (the model's structure "
+                "depends on its random draws); propagation compares like with like"
+            )
+        runs.append(m)
+    return summarize(
+        runs,
+        subject or getattr(factory, "__qualname__", "model"),
+        seed,
+        mode,
+        shapes,
+        tolerance,
+        alpha,
+        max_growth,
+        flat_ratio,
+        rules,
+        Moments(0.0, 1.0, 0.0, True) if input_shape is not None else None,
+    )
+
+
+def _parse_rules(expect: Sequence[str]) -> list[Any]:
+    if not expect:
+        return []
+    from weight_init.properties.audit import parse_expect
+    from weight_init.scheme_expressions import parse_scheme
+
+    return [parse_expect(text, parse_scheme) for text in expect]
+
+
+def _declare(
+    pooled: dict[str, Pooled], runs: list[BuildMeasurement], nodes: list[Node], rules: list[Any]
+) -> dict[str, str]:
+    """Replace matching parameters' pooled moments by their declared scheme's (in place);
+    returns parameter -> scheme name."""
+    from weight_init.layouts import get_layout
+
+    owners: dict[str, tuple[Node, str]] = {}
+    for node in nodes:
+        for role in ("weight", "bias"):
+            name = node.attrs.get(role)
+            if name:
+                owners.setdefault(name, (node, role))
+    declared = {}
+    for name, pm in runs[0].params.items():
+        rule = next((r for r in rules if r.matches(name)), None)
+        if rule is None or name not in pooled:
+            continue
+        node_role = owners.get(name)
+        shape = pm.shape
+        if node_role is not None and node_role[1] == "bias" and node_role[0].attrs.get("weight"):
+            shape = runs[0].params[node_role[0].attrs["weight"]].shape
+        layout = rule.layout or (
+            "torch.conv" if node_role is not None and node_role[0].op.kind == "conv" else "out_in"
+        )
+        if len(shape) >= 2:
+            fans = get_layout(layout).fans(shape)
+            fan_in, fan_out = fans.fan_in, fans.fan_out
+        else:
+            fan_in = fan_out = shape[0] if shape else 1
+        v = rule.scheme.variance(fan_in, fan_out)
+        mu = rule.scheme.mean()
+        pooled[name] = Pooled(mu, v + mu * mu, pooled[name].count)
+        declared[name] = rule.scheme.name
+    return declared
+
+
+def _pooled(runs: list[BuildMeasurement]) -> dict[str, Pooled]:
+    out = {}
+    for name in runs[0].params:
+        parts = [r.params[name] for r in runs if name in r.params]
+        count = sum(p.count for p in parts)
+        if count:
+            out[name] = Pooled(
+                sum(p.total for p in parts) / count, sum(p.squares for p in parts) / count, count
+            )
+    return out
+
+
+def _measured(runs: list[BuildMeasurement], i: int) -> Moments | None:
+    stats = [r.stats[i] for r in runs]
+    if any(s is None for s in stats):
+        return None
+    mean = float(np.mean([s.mean for s in stats]))  # type: ignore[union-attr]
+    second = float(np.mean([s.second_moment for s in stats]))  # type: ignore[union-attr]
+    csm = float(np.mean([s.ch_sq_mean for s in stats]))  # type: ignore[union-attr]
+    return Moments(mean, second, csm)
+
+
+def _recorded_source(nodes: list[Node], runs: list[BuildMeasurement], i: int | None) -> int | None:
+    """``i``, or through reshapes the node it reshapes, whichever is recorded."""
+    while i is not None and runs[0].stats[i] is None:
+        node = nodes[i]
+        i = node.inputs[0] if node.op.kind == "shape" and node.inputs else None
+    return i
+
+
+def _spread(values: list[float | None]) -> Spread | None:
+    if not values or any(v is None for v in values):
+        return None
+    return Spread.of([float(v) for v in values if v is not None])
+
+
+def summarize(
+    runs: list[BuildMeasurement],
+    subject: str,
+    seed: int,
+    mode: str,
+    shapes: tuple[tuple[int, ...], ...],
+    tolerance: float,
+    alpha: float,
+    max_growth: float | None,
+    flat_ratio: float,
+    rules: list[Any] | None = None,
+    declared_input: Moments | None = None,
+) -> PropagationResult:
+    """Pool the builds' figures, predict, diagnose."""
+    first = runs[0]
+    nodes = first.nodes
+    n = len(nodes)
+    pooled = _pooled(runs)
+    declared = _declare(pooled, runs, nodes, rules or [])
+    measured = [_measured(runs, i) for i in range(n)]
+    grad_sq: list[float | None] = []
+    for i in range(n):
+        gs = [r.grads[i] for r in runs]
+        grad_sq.append(None if any(g is None for g in gs) else float(np.mean(
+            [g.mean_square for g in gs if g is not None])))
+    anchors = {}
+    for i in first.anchors:
+        st = [r.anchors.get(i) for r in runs]
+        if all(s is not None for s in st):
+            anchors[i] = Moments(
+                float(np.mean([s.mean for s in st if s is not None])),
+                float(np.mean([s.second_moment for s in st if s is not None])),
+                float(np.mean([s.ch_sq_mean for s in st if s is not None])),
+            )
+    predictor = Predictor(nodes, pooled, measured, grad_sq, anchors, declared_input)
+    out_i = _recorded_source(nodes, runs, first.output)
+    rows = 1
+    if first.output is not None and nodes[first.output].shape:
+        rows = max(int(nodes[first.output].shape[0]), 1)  # type: ignore[index]
+    preds = predictor.backward(predictor.forward(), first.output, rows)
+    records = _records(runs, nodes, preds)
+    params = _params(runs, nodes, preds, predictor, pooled)
+    diagnosis = _diagnose(runs, nodes, records, out_i, tolerance, alpha, max_growth, flat_ratio)
+    notes = (
+        f"{mode} mode ("
+        + ("batch statistics, dropout active" if mode == "train" else "running statistics")
+        + ")",
+        f"graph: {first.trace_note}",
+        "predictions use each weight's variance pooled over the builds"
+        + (f" ({len(declared)} parameters declared by --expect)" if declared else ""),
+    )
+    return PropagationResult(
+        subject,
+        len(runs),
+        seed,
+        mode,
+        "torch.fx trace" if first.traced else "module order",
+        shapes,
+        tuple(records),
+        tuple(params),
+        diagnosis,
+        notes=notes,
+    )
+
+
+def _records(
+    runs: list[BuildMeasurement], nodes: list[Node], preds: list[NodePrediction]
+) -> list[ModuleRecord]:
+    out = []
+    for i, node in enumerate(nodes):
+        stats = [r.stats[i] for r in runs]
+        if any(s is None for s in stats):
+            continue
+        st = [s for s in stats if s is not None]
+        p = preds[i]
+        mo = p.moments if p.status != "input" else None
+        act = node.op.activation.name if node.op.activation is not None else None
+        grads = [r.grads[i] for r in runs]
+        gspread = _spread([None if g is None else g.std for g in grads])
+        residual = None
+        pair = branch_and_skip(nodes, node)
+        if pair is not None:
+            br = _recorded_source(nodes, runs, pair[0])
+            sk = _recorded_source(nodes, runs, pair[1])
+            bvar = _spread([None if br is None else _var(r, br) for r in runs])
+            svar = _spread([None if sk is None else _var(r, sk) for r in runs])
+            bm = preds[pair[0]].moments
+            residual = Residual(
+                nodes[pair[0]].name, nodes[pair[1]].name, bvar, svar, None if bm is None else bm.var
+            )
+        out.append(
+            ModuleRecord(
+                index=len(out),
+                name=node.name,
+                type=node.type_name,
+                kind=node.op.kind,
+                shape=tuple(node.shape or ()),
+                channel_dim=node.channel_dim,
+                mean=Spread.of([s.mean for s in st]),
+                std=Spread.of([s.std for s in st]),
+                ch_sq_mean=Spread.of([s.ch_sq_mean for s in st]),
+                ch_var=Spread.of([s.ch_var for s in st]),
+                fraction=_spread([s.fraction for s in st]),
+                fraction_kind=fraction_kind(act),
+                grad_std=gspread,
+                predicted_mean=None if mo is None else mo.mean,
+                predicted_std=None if mo is None else mo.std,
+                predicted_ch_sq_mean=None if mo is None else mo.csm,
+                predicted_ch_var=None if mo is None else mo.ch_var,
+                predicted_fraction=p.fraction,
+                predicted_grad_std=None if p.grad_sq is None else math.sqrt(p.grad_sq),
+                status=p.status,
+                reason=p.reason,
+                basis=p.basis,
+                grad_reason=p.grad_reason,
+                residual=residual,
+            )
+        )
+    return out
+
+
+def _var(run: BuildMeasurement, i: int) -> float | None:
+    s = run.stats[i]
+    return None if s is None else s.std**2
+
+
+def _params(
+    runs: list[BuildMeasurement],
+    nodes: list[Node],
+    preds: list[NodePrediction],
+    predictor: Predictor,
+    pooled: dict[str, Pooled],
+) -> list[ParamRecord]:
+    predicted: dict[str, float] = {}
+    for node in nodes:
+        for name, sq in predictor.param_grad_sq(preds, node).items():
+            predicted.setdefault(name, math.sqrt(sq))
+    grads = {}
+    out = []
+    for name, pm in runs[0].params.items():
+        if name not in runs[0].param_grad_norms and name not in pooled:
+            continue
+        if name.endswith(("running_mean", "running_var", "num_batches_tracked")):
+            continue
+        grads[name] = _spread([r.param_grad_norms.get(name) for r in runs])
+        out.append(
+            ParamRecord(
+                name, pm.shape, math.sqrt(pooled[name].var), grads[name], predicted.get(name)
+            )
+        )
+    return out
+
+
+def _diagnose(
+    runs: list[BuildMeasurement],
+    nodes: list[Node],
+    records: list[ModuleRecord],
+    out_i: int | None,
+    tolerance: float,
+    alpha: float,
+    max_growth: float | None,
+    flat_ratio: float,
+) -> Diagnosis:
+    by_name = {r.name: r for r in records}
+    index = {node.name: i for i, node in enumerate(nodes)}
+    tested = [r for r in records if r.status == "predicted"]
+    disagreements = disagreement_tests(
+        [r.name for r in tested],
+        [[_std(run, index[r.name]) for run in runs] for r in tested],
+        [r.predicted_std for r in tested],
+        tolerance,
+        alpha,
+    )
+    inputs = [i for i, node in enumerate(nodes) if node.op.kind == "input" and runs[0].stats[i]]
+    layers = [i for i, node in enumerate(nodes) if node.op.kind in ("linear", "conv")]
+    signal = gradient = None
+    if inputs and out_i is not None:
+        ratios = [_ratio(_std(r, out_i), _std(r, inputs[0])) for r in runs]
+        signal = growth("signal", nodes[inputs[0]].name, nodes[out_i].name, ratios, len(layers))
+    graded = [i for i in layers if runs[0].grads[i] is not None]
+    if graded and out_i is not None and runs[0].grads[out_i] is not None:
+        ratios = [_ratio(_gstd(r, graded[0]), _gstd(r, out_i)) for r in runs]
+        gradient = growth("gradient", nodes[out_i].name, nodes[graded[0]].name, ratios, len(layers))
+    adds = [r for r in records if r.residual is not None]
+    block_names = [r.name for r in adds] or [nodes[i].name for i in layers if nodes[i].name in by_name]
+    blocks = []
+    prev = by_name.get(nodes[inputs[0]].name) if inputs else None
+    for name in block_names:
+        rec = by_name[name]
+        sig = rec.std.mean / prev.std.mean if prev is not None and prev.std.mean > 0 else None
+        grad = None
+        if prev is not None and prev.grad_std is not None and rec.grad_std is not None:
+            grad = prev.grad_std.mean / rec.grad_std.mean if rec.grad_std.mean > 0 else None
+        blocks.append(BlockGrowth(name, sig, grad))
+        prev = rec
+    trend = residual_trend(
+        [r.std.mean**2 for r in adds],
+        [None if r.predicted_std is None else r.predicted_std**2 for r in adds],
+        flat_ratio,
+    )
+    return Diagnosis(
+        tolerance,
+        alpha,
+        disagreements,
+        signal,
+        gradient,
+        tuple(blocks),
+        trend,
+        max_growth,
+        tuple(gate(signal, gradient, max_growth)),
+    )
+
+
+def _std(run: BuildMeasurement, i: int) -> float:
+    s = run.stats[i]
+    return math.nan if s is None else s.std
+
+
+def _gstd(run: BuildMeasurement, i: int) -> float:
+    g = run.grads[i]
+    return math.nan if g is None else g.std
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b > 0 else math.inf if a > 0 else math.nan
