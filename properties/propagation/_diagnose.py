@@ -13,18 +13,21 @@ alpha / (2 m)} + t_{0.9}) sd / sqrt(B))`` it flags with power 0.9 (Bonferroni's 
 Holm's is never below). Fewer than 3 builds, or no prediction: ``not tested``.
 
 Growth (descriptive, from the means over builds; the 5-95% range over builds is shown):
-the signal's whole-depth growth is ``std(output) / std(input)``, the gradient's is
-``grad_std(first layer) / grad_std(output)`` (the factor by which the read-out's gradient
-grows on its way back), each also as a per-layer rate ``growth^(1/L)`` over the ``L`` linear
-or convolutional layers; per block (each residual addition, else each such layer) the ratio
-of the std there to the previous block's. ``max_growth = G`` makes the run fail when either
+the signal's whole-depth growth is ``std(output) / std(input)``; the gradient's is the first
+weight layer's relative gradient ``||dL/dW|| / ||W||`` over the last one's (the factor by
+which the update a layer gets shrinks or grows with its distance from the read-out; a
+per-entry activation gradient would not compare across layers of different sizes); each
+also as a per-layer rate ``growth^(1/L)`` over the ``L`` linear or convolutional layers. Per
+block (each residual addition, else each such layer): the ratio of the std there to the
+previous block's, and of the activation gradient's norm ``std sqrt(n)`` at the previous
+block to this one's. ``max_growth = G`` makes the run fail when either
 whole-depth growth or its inverse exceeds ``G`` (vanishing or exploding).
 
 Residual stream (descriptive): over the K >= 3 residual additions in order, their output
 variances ``v_k``: ``flat`` when ``v_K / v_1`` is within ``[1/r, r]`` (``r = flat_ratio``,
-1.5), else ``linear growth`` when a straight line fits ``v_k`` at least as well as an
-exponential (R^2 of ``v_k`` on ``k`` against R^2 of ``log v_k`` on ``k``), ``exponential
-growth`` otherwise, or ``decay`` (``v_K / v_1 < 1/r``).
+1.25), ``decay`` below it, else ``exponential growth`` when ``log v_k`` on ``k`` fits better
+than ``v_k`` on ``k`` by more than 0.02 in R^2 (a slow growth fits both lines about equally:
+linear unless clearly not), ``linear growth`` otherwise.
 """
 
 from __future__ import annotations
@@ -41,8 +44,10 @@ from weight_init.properties.multiple_testing import holm_reject
 #: Default tolerance of the prediction (relative std), the finite-width allowance.
 DEFAULT_TOLERANCE = 0.05
 DEFAULT_ALPHA = 1e-3
-DEFAULT_FLAT_RATIO = 1.5
+DEFAULT_FLAT_RATIO = 1.25
 POWER = 0.9
+#: How much better (R^2) the exponential fit must be before a growth is called exponential.
+R2_MARGIN = 0.02
 
 
 @dataclass(frozen=True)
@@ -223,7 +228,7 @@ def trend_shape(vars_: list[float], flat_ratio: float) -> tuple[str, float, floa
     elif ratio < 1.0 / flat_ratio:
         shape = "decay"
     else:
-        shape = "linear growth" if r2_lin >= r2_log else "exponential growth"
+        shape = "exponential growth" if r2_log > r2_lin + R2_MARGIN else "linear growth"
     return shape, ratio, r2_lin, r2_log
 
 

@@ -225,6 +225,14 @@ def _run_hooked(
         rec.record(i, output)
         rec.mark(i, output)
 
+    for k, a in enumerate(args):
+        t = _floating(a)
+        if t is not None:
+            node = Node("input" if k == 0 else f"input{k}", "input", Op("input", "input"))
+            nodes.append(node)
+            rec.grow()
+            rec.record(len(nodes) - 1, t)
+            rec.mark(len(nodes) - 1, t)
     handles = [
         m.register_forward_hook(hook)
         for m in model.modules()

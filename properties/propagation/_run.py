@@ -462,10 +462,11 @@ def _diagnose(
     if inputs and out_i is not None:
         ratios = [_ratio(_std(r, out_i), _std(r, inputs[0])) for r in runs]
         signal = growth("signal", nodes[inputs[0]].name, nodes[out_i].name, ratios, len(layers))
-    graded = [i for i in layers if runs[0].grads[i] is not None]
-    if graded and out_i is not None and runs[0].grads[out_i] is not None:
-        ratios = [_ratio(_gstd(r, graded[0]), _gstd(r, out_i)) for r in runs]
-        gradient = growth("gradient", nodes[out_i].name, nodes[graded[0]].name, ratios, len(layers))
+    weights = [nodes[i].attrs.get("weight") for i in layers]
+    graded = [w for w in weights if w and all(w in r.param_grad_norms for r in runs)]
+    if len(graded) >= 2:
+        ratios = [_relative(r, graded[0]) / _relative(r, graded[-1]) for r in runs]
+        gradient = growth("gradient", graded[-1], graded[0], ratios, len(layers))
     adds = [r for r in records if r.residual is not None]
     block_names = [r.name for r in adds] or [nodes[i].name for i in layers if nodes[i].name in by_name]
     blocks = []
@@ -475,7 +476,9 @@ def _diagnose(
         sig = rec.std.mean / prev.std.mean if prev is not None and prev.std.mean > 0 else None
         grad = None
         if prev is not None and prev.grad_std is not None and rec.grad_std is not None:
-            grad = prev.grad_std.mean / rec.grad_std.mean if rec.grad_std.mean > 0 else None
+            here = rec.grad_std.mean * math.sqrt(math.prod(rec.shape))
+            there = prev.grad_std.mean * math.sqrt(math.prod(prev.shape))
+            grad = there / here if here > 0 else None
         blocks.append(BlockGrowth(name, sig, grad))
         prev = rec
     trend = residual_trend(
@@ -494,6 +497,13 @@ def _diagnose(
         max_growth,
         tuple(gate(signal, gradient, max_growth)),
     )
+
+
+def _relative(run: BuildMeasurement, name: str) -> float:
+    """``||dL/dW|| / ||W||`` of parameter ``name`` in one build."""
+    pm = run.params[name]
+    norm = math.sqrt(pm.squares)
+    return run.param_grad_norms[name] / norm if norm > 0 else math.inf
 
 
 def _std(run: BuildMeasurement, i: int) -> float:
