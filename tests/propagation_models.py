@@ -136,10 +136,12 @@ class PreBNBlock(nn.Module):
         return x + self.conv2(torch.relu(self.bn2(h)))
 
 
-def _resnet(blocks: list[nn.Module], channels: int) -> nn.Module:
+def _resnet(blocks: list[nn.Module], channels: int, relu_stem: bool = False) -> nn.Module:
+    """A 3 x 3 stem convolution (then a ReLU for post-activation blocks, whose stream is a
+    ReLU's output) and ``blocks``."""
     stem = nn.Conv2d(3, channels, 3, padding=1, bias=False)
-    nn.init.kaiming_normal_(stem.weight, nonlinearity="linear")
-    return nn.Sequential(stem, *blocks)
+    nn.init.kaiming_normal_(stem.weight, nonlinearity="relu" if relu_stem else "linear")
+    return nn.Sequential(stem, *([nn.ReLU()] if relu_stem else []), *blocks)
 
 
 RESNET_BLOCKS, RESNET_CHANNELS, RESNET_INPUT = 8, 16, (16, 3, 8, 8)
@@ -162,7 +164,18 @@ def plain_resnet() -> nn.Module:
 
 def bn_resnet() -> nn.Module:
     """Post-activation BatchNorm ResNet (torchvision's BasicBlock without downsampling)."""
-    return _resnet([BNBlock(RESNET_CHANNELS) for _ in range(RESNET_BLOCKS)], RESNET_CHANNELS)
+    blocks: list[nn.Module] = [BNBlock(RESNET_CHANNELS) for _ in range(RESNET_BLOCKS)]
+    return _resnet(blocks, RESNET_CHANNELS, relu_stem=True)
+
+
+def bn_resnet_zero_gamma() -> nn.Module:
+    """The post-activation BatchNorm ResNet with each branch's last scale at zero (Goyal et
+    al. 2017): every block is the identity at initialization, the stream flat."""
+    model = bn_resnet()
+    for m in model.modules():
+        if isinstance(m, BNBlock):
+            nn.init.zeros_(m.bn2.weight)
+    return model
 
 
 def prebn_resnet() -> nn.Module:

@@ -196,14 +196,14 @@ def disagreement_tests(
 
 
 def growth(what: str, start: str, end: str, ratios: list[float], layers: int) -> Growth | None:
-    """A :class:`Growth` from per-build ratios (None when there are none or any is not
-    finite and positive)."""
+    """A :class:`Growth` from per-build ratios (None when there are none or one is 0/0; an
+    infinite one, a gradient that is 0 at the end but not at the start, is kept)."""
     a = np.asarray(ratios, dtype=np.float64)
-    if a.size == 0 or not np.all(np.isfinite(a)):
+    if a.size == 0 or np.any(np.isnan(a)):
         return None
     mean = float(a.mean())
-    per = mean ** (1.0 / layers) if layers > 0 and mean > 0 else math.nan
-    q = np.quantile(a, [0.05, 0.95])
+    per = mean ** (1.0 / layers) if layers > 0 and 0 < mean < math.inf else math.nan
+    q = np.quantile(a, [0.05, 0.95], method="linear" if np.all(np.isfinite(a)) else "nearest")
     return Growth(what, start, end, mean, float(q[0]), float(q[1]), layers, per)
 
 

@@ -63,12 +63,14 @@ _GH_W = _GH_W / math.sqrt(2.0 * math.pi)
 
 @dataclass(frozen=True)
 class Moments:
-    """An output's mean, second moment ``E[x^2]``, average channel squared mean, Gaussianity."""
+    """An output's mean, second moment ``E[x^2]``, average channel squared mean, whether it is
+    Gaussian and whether it is non-negative (a ReLU's output: ReLU of it is the identity)."""
 
     mean: float
     second: float
     csm: float
     gaussian: bool = False
+    nonneg: bool = False
 
     @property
     def var(self) -> float:
@@ -142,7 +144,10 @@ def _expect(fn: Any, mu: float, q: float) -> float:
 
 
 def activation_moments(phi: Any, m: Moments) -> Moments:
-    """Moments of ``phi(x)`` for ``x`` with moments ``m`` (module docstring)."""
+    """Moments of ``phi(x)`` for ``x`` with moments ``m`` (module docstring); ReLU of a
+    non-negative input is the identity."""
+    if phi.name == "relu" and m.nonneg:
+        return m
     q = m.var
     mean = _expect(phi.phi, m.mean, q)
     second = _expect(lambda u: phi.phi(u) ** 2, m.mean, q)
@@ -154,7 +159,8 @@ def activation_moments(phi: Any, m: Moments) -> Moments:
         ms = m.mean + math.sqrt(tau2) * _GH_Z
         cond = np.array([_expect(phi.phi, float(x), within) for x in ms])
         csm = float(np.dot(_GH_W, cond * cond))
-    return Moments(mean, second, min(csm, second), False)
+    nonneg = phi.name in ("relu", "relu6", "sigmoid", "softplus")
+    return Moments(mean, second, min(csm, second), False, nonneg)
 
 
 def _pooled(pooled: dict[str, Pooled], name: str | None) -> Pooled | None:
@@ -365,6 +371,8 @@ class Predictor:
         if len(srcs) != 2:
             return None, "addition of more than two tensors"
         a, b = srcs
+        if b.second == 0.0 or (a.second == 0.0 and sign > 0):  # exact zeros (a zero branch)
+            return (a if b.second == 0.0 else b), "one operand is exactly zero"
         mean = a.mean + sign * b.mean
         second = a.var + b.var + mean * mean
         csm = a.csm + b.csm + 2 * sign * a.mean * b.mean

@@ -33,8 +33,9 @@ class Spread:
     @classmethod
     def of(cls, values: list[float]) -> Spread:
         a = np.asarray(values, dtype=np.float64)
-        q = np.quantile(a, [0.05, 0.5, 0.95])
-        sd = float(np.std(a, ddof=1)) if a.size > 1 else 0.0
+        finite = bool(np.all(np.isfinite(a)))
+        q = np.quantile(a, [0.05, 0.5, 0.95], method="linear" if finite else "nearest")
+        sd = float(np.std(a, ddof=1)) if a.size > 1 and finite else (0.0 if a.size == 1 else math.nan)
         return cls(float(a.mean()), float(q[0]), float(q[1]), float(q[2]), sd, int(a.size))
 
 

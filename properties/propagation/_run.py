@@ -463,9 +463,11 @@ def _diagnose(
         ratios = [_ratio(_std(r, out_i), _std(r, inputs[0])) for r in runs]
         signal = growth("signal", nodes[inputs[0]].name, nodes[out_i].name, ratios, len(layers))
     weights = [nodes[i].attrs.get("weight") for i in layers]
-    graded = [w for w in weights if w and all(w in r.param_grad_norms for r in runs)]
+    graded = [
+        w for w in weights if w and all(r.param_grad_norms.get(w, 0.0) > 0 for r in runs)
+    ]
     if len(graded) >= 2:
-        ratios = [_relative(r, graded[0]) / _relative(r, graded[-1]) for r in runs]
+        ratios = [_ratio(_relative(r, graded[0]), _relative(r, graded[-1])) for r in runs]
         gradient = growth("gradient", graded[-1], graded[0], ratios, len(layers))
     adds = [r for r in records if r.residual is not None]
     block_names = [r.name for r in adds] or [nodes[i].name for i in layers if nodes[i].name in by_name]
