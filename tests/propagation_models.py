@@ -151,8 +151,7 @@ def nf_resnet() -> nn.Module:
     """Normalizer-free ResNet: stream variance ``1 + k alpha^2`` after block k (linear)."""
     alpha = 0.4
     blocks = [
-        NFBlock(RESNET_CHANNELS, alpha, math.sqrt(1.0 + k * alpha**2))
-        for k in range(RESNET_BLOCKS)
+        NFBlock(RESNET_CHANNELS, alpha, math.sqrt(1.0 + k * alpha**2)) for k in range(RESNET_BLOCKS)
     ]
     return _resnet(list(blocks), RESNET_CHANNELS)
 

@@ -24,9 +24,9 @@ pytestmark = pytest.mark.torch
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
 
-import propagation_models as pm  # noqa: E402
 from torch import nn  # noqa: E402
 
+import propagation_models as pm  # noqa: E402
 from weight_init.activations import activation_names  # noqa: E402
 from weight_init.errors import (  # noqa: E402
     InitializerCallError,
@@ -39,6 +39,17 @@ from weight_init.schemes import SCHEMES, get_scheme  # noqa: E402
 from weight_init.theory import predict  # noqa: E402
 
 SEEDS = st.integers(0, 2**32 - 1)
+
+
+@pytest.fixture(autouse=True)
+def _one_thread() -> object:
+    """One torch thread: these small models run ~100x slower on 2 threads of a loaded
+    machine (thread hand-offs), and the figures do not depend on it."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
 
 TORCH_ACTIVATIONS = {
     "linear": nn.Identity,
@@ -117,9 +128,7 @@ def test_notes_mlp_measured_agrees_with_the_theory_as_the_report_does() -> None:
 
 
 def test_small_random_weights_vanish_and_the_gate_says_so() -> None:
-    r = propagate(
-        pm.notes_mlp_small, input_shape=(200, 500), builds=2, seed=1, max_growth=10
-    )
+    r = propagate(pm.notes_mlp_small, input_shape=(200, 500), builds=2, seed=1, max_growth=10)
     expected = predict("small_normal", "tanh", [500] * 10, 500).stds[-1]  # about 3e-7
     assert r.diagnosis.signal is not None
     assert r.diagnosis.signal.ratio == pytest.approx(expected, rel=0.05)
@@ -248,7 +257,7 @@ def test_same_seed_same_json_other_seed_other_json() -> None:
 
 
 def test_bad_factories_and_inputs_are_one_error_each() -> None:
-    with pytest.raises(InitializerTypeError, match="returned str, not a torch.nn.Module"):
+    with pytest.raises(InitializerTypeError, match=r"returned str, not a torch\.nn\.Module"):
         propagate(pm.not_a_module, input_shape=(2, 20))
     with pytest.raises(InitializerCallError, match="factory raised RuntimeError"):
         propagate(pm.factory_raises, input_shape=(2, 20))

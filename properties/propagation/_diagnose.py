@@ -186,10 +186,10 @@ def disagreement_tests(
         if d.outcome == "not tested":
             out.append(d)
             continue
-        name, ratio, pv, sd = rows[k]
+        name, ratio, pv, sd_k = rows[k]
         n = len(stds[i] or [])
         crit = stats.t.ppf(1 - alpha / (2 * len(rows)), n - 1) + stats.t.ppf(POWER, n - 1)
-        detect = math.exp(edge + crit * float(sd or 0.0) / math.sqrt(n))
+        detect = math.exp(edge + crit * float(sd_k or 0.0) / math.sqrt(n))
         out.append(Disagreement(name, ratio, pv, detect, "disagrees" if reject[k] else "agrees"))
         k += 1
     return tuple(out)

@@ -362,7 +362,9 @@ class Predictor:
         sign = -1.0 if node.op.kind == "sub" else 1.0
         if len(srcs) == 1 and node.constant is not None:
             c, x = sign * node.constant, srcs[0]
-            m = Moments(x.mean + c, x.second + 2 * c * x.mean + c * c, x.csm + 2 * c * x.mean + c * c)
+            m = Moments(
+                x.mean + c, x.second + 2 * c * x.mean + c * c, x.csm + 2 * c * x.mean + c * c
+            )
             return replace(m, gaussian=x.gaussian), f"shifted by {c:g}"
         if len(srcs) == 1 and len(node.inputs) == 2:  # x + x
             x = srcs[0]
@@ -388,7 +390,9 @@ class Predictor:
         mean = float(sum(wi * s.mean for wi, s in zip(w, srcs, strict=True)))
         second = float(sum(wi * s.second for wi, s in zip(w, srcs, strict=True)))
         csm = float(sum(wi * s.csm for wi, s in zip(w, srcs, strict=True)))
-        same = all(s.gaussian for s in srcs) and max(s.var for s in srcs) == min(s.var for s in srcs)
+        same = all(s.gaussian for s in srcs) and max(s.var for s in srcs) == min(
+            s.var for s in srcs
+        )
         return Moments(mean, second, csm, same), "parts weighted by size"
 
     # ------------------------------------------------------------------ backward

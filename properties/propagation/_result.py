@@ -35,7 +35,11 @@ class Spread:
         a = np.asarray(values, dtype=np.float64)
         finite = bool(np.all(np.isfinite(a)))
         q = np.quantile(a, [0.05, 0.5, 0.95], method="linear" if finite else "nearest")
-        sd = float(np.std(a, ddof=1)) if a.size > 1 and finite else (0.0 if a.size == 1 else math.nan)
+        sd = (
+            float(np.std(a, ddof=1))
+            if a.size > 1 and finite
+            else (0.0 if a.size == 1 else math.nan)
+        )
         return cls(float(a.mean()), float(q[0]), float(q[1]), float(q[2]), sd, int(a.size))
 
 
@@ -130,8 +134,21 @@ class PropagationResult:
             f"{self.subject}: signal propagation, {self.builds} builds, seed {self.seed}, "
             f"{self.mode} mode, graph from {self.graph}"
         )
-        cols = ["#", "record", "type", "mean", "std", "predicted", "ratio", "ch sq mean",
-                "ch var", "frac", "grad std", "pred grad", "status"]
+        cols = [
+            "#",
+            "record",
+            "type",
+            "mean",
+            "std",
+            "predicted",
+            "ratio",
+            "ch sq mean",
+            "ch var",
+            "frac",
+            "grad std",
+            "pred grad",
+            "status",
+        ]
         rows = []
         for r in self.records:
             ratio = (
@@ -139,21 +156,23 @@ class PropagationResult:
                 if r.predicted_std not in (None, 0.0) and r.predicted_std is not None
                 else None
             )
-            rows.append([
-                str(r.index),
-                r.name,
-                r.type,
-                _g(r.mean.mean),
-                _g(r.std.mean),
-                _g(r.predicted_std),
-                _g(ratio),
-                _g(r.ch_sq_mean.mean),
-                _g(r.ch_var.mean),
-                "-" if r.fraction is None else f"{r.fraction.mean:.3f}",
-                _g(None if r.grad_std is None else r.grad_std.mean),
-                _g(r.predicted_grad_std),
-                r.status if r.status != "passed through" else f"passed ({r.reason})",
-            ])
+            rows.append(
+                [
+                    str(r.index),
+                    r.name,
+                    r.type,
+                    _g(r.mean.mean),
+                    _g(r.std.mean),
+                    _g(r.predicted_std),
+                    _g(ratio),
+                    _g(r.ch_sq_mean.mean),
+                    _g(r.ch_var.mean),
+                    "-" if r.fraction is None else f"{r.fraction.mean:.3f}",
+                    _g(None if r.grad_std is None else r.grad_std.mean),
+                    _g(r.predicted_grad_std),
+                    r.status if r.status != "passed through" else f"passed ({r.reason})",
+                ]
+            )
         widths = [max(len(c), *(len(row[k]) for row in rows)) for k, c in enumerate(cols)]
         lines = [head, "  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True))]
         lines.append("  ".join("-" * w for w in widths))

@@ -64,7 +64,10 @@ def build_seeds(builds: int, seed: int) -> list[int]:
 
 
 def _make_inputs(
-    input_shape: Sequence[int] | None, inputs: Callable[..., Any] | None, seed: int, build: int,
+    input_shape: Sequence[int] | None,
+    inputs: Callable[..., Any] | None,
+    seed: int,
+    build: int,
     build_seed: int,
 ) -> tuple[Any, ...]:
     import torch
@@ -188,7 +191,7 @@ def propagate(
         runs.append(m)
     return summarize(
         runs,
-        subject or getattr(factory, "__qualname__", "model"),
+        subject or str(getattr(factory, "__qualname__", "model")),
         seed,
         mode,
         shapes,
@@ -306,8 +309,11 @@ def summarize(
     grad_sq: list[float | None] = []
     for i in range(n):
         gs = [r.grads[i] for r in runs]
-        grad_sq.append(None if any(g is None for g in gs) else float(np.mean(
-            [g.mean_square for g in gs if g is not None])))
+        grad_sq.append(
+            None
+            if any(g is None for g in gs)
+            else float(np.mean([g.mean_square for g in gs if g is not None]))
+        )
     anchors = {}
     for i in first.anchors:
         st = [r.anchors.get(i) for r in runs]
@@ -351,7 +357,7 @@ def summarize(
 def _records(
     runs: list[BuildMeasurement], nodes: list[Node], preds: list[NodePrediction]
 ) -> list[ModuleRecord]:
-    out = []
+    out: list[ModuleRecord] = []
     for i, node in enumerate(nodes):
         stats = [r.stats[i] for r in runs]
         if any(s is None for s in stats):
@@ -463,14 +469,14 @@ def _diagnose(
         ratios = [_ratio(_std(r, out_i), _std(r, inputs[0])) for r in runs]
         signal = growth("signal", nodes[inputs[0]].name, nodes[out_i].name, ratios, len(layers))
     weights = [nodes[i].attrs.get("weight") for i in layers]
-    graded = [
-        w for w in weights if w and all(r.param_grad_norms.get(w, 0.0) > 0 for r in runs)
-    ]
+    graded = [w for w in weights if w and all(r.param_grad_norms.get(w, 0.0) > 0 for r in runs)]
     if len(graded) >= 2:
         ratios = [_ratio(_relative(r, graded[0]), _relative(r, graded[-1])) for r in runs]
         gradient = growth("gradient", graded[-1], graded[0], ratios, len(layers))
     adds = [r for r in records if r.residual is not None]
-    block_names = [r.name for r in adds] or [nodes[i].name for i in layers if nodes[i].name in by_name]
+    block_names = [r.name for r in adds] or [
+        nodes[i].name for i in layers if nodes[i].name in by_name
+    ]
     blocks = []
     prev = by_name.get(nodes[inputs[0]].name) if inputs else None
     for name in block_names:
