@@ -130,7 +130,7 @@ def propagate(
 ) -> Any:
     """``propagate`` on the model factory ``spec`` (and the input function ``input_spec``)
     -> its :class:`~weight_init.properties.propagation.PropagationResult`."""
-    from weight_init.properties.adapters import resolve as _resolve
+    from weight_init.properties.conformance._adapters import resolve as _resolve
     from weight_init.properties.propagation import propagate as _propagate
 
     factory = _resolve(spec).fn

@@ -30,7 +30,7 @@ from typing import Any
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from weight_init.properties.propagation import ModuleRecord, PropagationResult, Spread
+from weight_init.properties.propagation._result import ModuleRecord, PropagationResult, Spread
 from weight_init.reports.document import Block, Code, Heading, Image, Para, Table
 from weight_init.reports.figure_style import (
     EXP_STYLE,

@@ -147,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
     from weight_init.app.isolation import run_isolated
 
     if args.expect:  # bad rules are said before the model's code runs
-        from weight_init.properties.audit import parse_expect
+        from weight_init.properties.audit._expectations import parse_expect
         from weight_init.scheme_expressions import parse_scheme
 
         for text in args.expect:

@@ -11,41 +11,32 @@ residual stream's trend. Torch is imported only when a model is run.
 
 from __future__ import annotations
 
-from weight_init.properties.propagation._diagnose import (
-    BlockGrowth,
-    Diagnosis,
-    Disagreement,
-    Growth,
-    ResidualTrend,
-)
-from weight_init.properties.propagation._predict import Moments, NodePrediction
-from weight_init.properties.propagation._result import (
-    ModuleRecord,
-    ParamRecord,
-    PropagationResult,
-    Residual,
-    Spread,
-)
-from weight_init.properties.propagation._run import DEFAULT_BUILDS, build_seeds, propagate
-from weight_init.properties.propagation._stats import GradStats, TensorStats, tensor_stats
+from weight_init._lazy import attach
 
-__all__ = [
-    "DEFAULT_BUILDS",
-    "BlockGrowth",
-    "Diagnosis",
-    "Disagreement",
-    "GradStats",
-    "Growth",
-    "ModuleRecord",
-    "Moments",
-    "NodePrediction",
-    "ParamRecord",
-    "PropagationResult",
-    "Residual",
-    "ResidualTrend",
-    "Spread",
-    "TensorStats",
-    "build_seeds",
-    "propagate",
-    "tensor_stats",
-]
+_DIAGNOSE = "weight_init.properties.propagation._diagnose"
+_RESULT = "weight_init.properties.propagation._result"
+_STATS = "weight_init.properties.propagation._stats"
+
+#: Public name -> the private module that defines it.
+_LAZY = {
+    "BlockGrowth": _DIAGNOSE,
+    "Diagnosis": _DIAGNOSE,
+    "Disagreement": _DIAGNOSE,
+    "Growth": _DIAGNOSE,
+    "ResidualTrend": _DIAGNOSE,
+    "Moments": "weight_init.properties.propagation._predict",
+    "NodePrediction": "weight_init.properties.propagation._predict",
+    "ModuleRecord": _RESULT,
+    "ParamRecord": _RESULT,
+    "PropagationResult": _RESULT,
+    "Residual": _RESULT,
+    "Spread": _RESULT,
+    "DEFAULT_BUILDS": "weight_init.properties.propagation._run",
+    "build_seeds": "weight_init.properties.propagation._run",
+    "propagate": "weight_init.properties.propagation._run",
+    "GradStats": _STATS,
+    "TensorStats": _STATS,
+    "tensor_stats": _STATS,
+}
+
+__getattr__, __dir__, __all__ = attach(__name__, _LAZY)

@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from weight_init.properties.multiple_testing import holm_reject
+from weight_init.properties._multiple_testing import holm_reject
 
 #: Default tolerance of the prediction (relative std), the finite-width allowance.
 DEFAULT_TOLERANCE = 0.05

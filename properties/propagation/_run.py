@@ -207,7 +207,7 @@ def propagate(
 def _parse_rules(expect: Sequence[str]) -> list[Any]:
     if not expect:
         return []
-    from weight_init.properties.audit import parse_expect
+    from weight_init.properties.audit._expectations import parse_expect
     from weight_init.scheme_expressions import parse_scheme
 
     return [parse_expect(text, parse_scheme) for text in expect]
