@@ -2,7 +2,7 @@
 a propagation record.
 
 For a tensor ``x`` with ``C`` channels on axis ``channel_dim`` (``n`` entries, ``n / C`` per
-channel), in float64 whatever ``x``'s dtype::
+channel)::
 
     mean          = sum(x) / n
     std           = sqrt(sum(x^2) / n - mean^2)              (population, ddof 0)
@@ -10,7 +10,8 @@ channel), in float64 whatever ``x``'s dtype::
     ch_var        = (1/C) sum_c (s_c - m_c^2),  s_c = mean of x^2 over channel c
 
 (``ch_sq_mean`` and ``ch_var`` are Brock, De & Smith's (2021) "average channel squared mean"
-and "average channel variance"; ``ch_sq_mean + ch_var = mean(x^2)``.) The channel axis is
+and "average channel variance"; ``ch_sq_mean + ch_var = mean(x^2)``.) Two passes over ``x``
+(its sum and its sum of squares, per channel) and one more for the fraction. The channel axis is
 the layout's: axis 1 for ``NC...`` tensors (convolutions, batch norm, pooling: any tensor of
 4 or more axes, and a 3-axis tensor that a 1-d convolution or norm produced), else the last
 axis (``Linear`` features, ``(N, T, D)`` tokens); a 1-axis tensor is one channel.
@@ -64,15 +65,16 @@ def degenerate_fraction(kind: str | None, x: Any) -> float | None:
     from :func:`fraction_kind`'s table), or None."""
     import torch
 
+    n = max(x.numel(), 1)
     if kind == "tanh":
-        hit = x.abs() > SATURATION
+        hit = int(torch.count_nonzero(x.abs() > SATURATION))
     elif kind == "sigmoid":
-        hit = (2.0 * x - 1.0).abs() > 2.0 * SATURATION - 1.0
+        hit = int(torch.count_nonzero((x - 0.5).abs() > SATURATION - 0.5))
     elif kind in ("relu", "relu6"):
-        hit = x == 0
+        hit = n - int(torch.count_nonzero(x))
     else:
         return None
-    return float(torch.count_nonzero(hit)) / max(x.numel(), 1)
+    return hit / n
 
 
 def fraction_kind(activation: str | None) -> FractionKind | None:
@@ -84,27 +86,43 @@ def fraction_kind(activation: str | None) -> FractionKind | None:
     return None
 
 
+def _by_channel(t: Any, channel_dim: int | None) -> Any:
+    """``t`` as a ``(rows, C, inner)`` view (copied only when ``t`` is not contiguous)."""
+    if channel_dim is None or t.dim() == 0:
+        return t.reshape(1, 1, -1)
+    c = channel_dim % t.dim()
+    shape = tuple(t.shape)
+    rows = 1
+    for d in shape[:c]:
+        rows *= d
+    return t.reshape(rows, shape[c], -1)
+
+
 def tensor_stats(x: Any, channel_dim: int | None, activation: str | None = None) -> TensorStats:
     """The figures of the torch tensor ``x`` (module docstring), computed without keeping it.
 
+    Sums per channel run in float32 (half-precision tensors are widened first; torch's
+    reductions are cascaded, relative error ~1e-7) and are combined in float64.
     ``channel_dim`` None: the whole tensor is one channel."""
     import torch
 
     with torch.no_grad():
         t = x.detach()
+        if t.dtype not in (torch.float32, torch.float64):
+            t = t.float()
         n = t.numel()
         if n == 0:
             nan = math.nan
             return TensorStats(nan, nan, nan, nan, None, 0, 0)
-        if channel_dim is None or t.dim() == 0:
-            flat = t.reshape(1, -1)
-            cdim = 0
+        v = _by_channel(t, channel_dim)
+        channels = int(v.shape[1])
+        if v.shape[2] == 1:  # channels last: reduce the rows directly
+            v = v.reshape(v.shape[0], channels)
+            s, ss = v.sum(dim=0).double(), v.square().sum(dim=0).double()
         else:
-            cdim = channel_dim % t.dim()
-            flat = t.movedim(cdim, 0).reshape(t.shape[cdim], -1)
-        per = flat.shape[1]
-        s = flat.sum(dim=1, dtype=torch.float64)
-        ss = flat.square().sum(dim=1, dtype=torch.float64)
+            s = v.sum(dim=2).sum(dim=0).double()
+            ss = v.square().sum(dim=2).sum(dim=0).double()
+        per = n // channels
         mean = float(s.sum()) / n
         second = float(ss.sum()) / n
         m_c = s / per
@@ -112,15 +130,17 @@ def tensor_stats(x: Any, channel_dim: int | None, activation: str | None = None)
         cvar = float((ss / per - m_c.square()).mean())
         frac = degenerate_fraction(activation, t)
     var = max(second - mean * mean, 0.0)
-    return TensorStats(mean, math.sqrt(var), csm, max(cvar, 0.0), frac, n, int(flat.shape[0]))
+    return TensorStats(mean, math.sqrt(var), csm, max(cvar, 0.0), frac, n, channels)
 
 
 def grad_stats(g: Any) -> GradStats:
-    """Population std and mean square of the gradient tensor ``g``, in float64."""
+    """Population std and mean square of the gradient tensor ``g`` (float32 sums, float64
+    combination)."""
     import torch
 
     with torch.no_grad():
-        n = max(g.numel(), 1)
-        s = float(g.sum(dtype=torch.float64)) / n
-        ss = float(g.square().sum(dtype=torch.float64)) / n
+        t = g if g.dtype in (torch.float32, torch.float64) else g.float()
+        n = max(t.numel(), 1)
+        s = float(t.sum()) / n
+        ss = float(t.square().sum()) / n
     return GradStats(math.sqrt(max(ss - s * s, 0.0)), ss)
