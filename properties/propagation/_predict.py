@@ -1,8 +1,8 @@
 """Mean-field prediction through a model's graph: every node's mean, std, channel moments,
 degenerate fraction and gradient, from its parameters' variances alone.
 
-(About 400 lines: one rule per operation kind, forward and backward, sharing the moment
-type and the Gaussian integrals; split, each half would re-derive the other's state.)
+(About 400 lines: one rule per operation kind, sharing the moment type and the Gaussian
+integrals. The backward rules are :mod:`._backward`'s.)
 
 A node's output is summarized by its entries' mean ``mu``, second moment ``s = E[x^2]`` and
 average channel squared mean ``c`` (``c - mu^2`` is the spread of the channel means,
@@ -31,16 +31,6 @@ the builds, ``fan_in`` the layer's:
   modelled; attention, matmul, softmax, max: no rule here) is *passed through*: the node has
   no prediction, says why, and the nodes after it are predicted from its *measured* moments
   (their basis says so).
-
-Gradients (gradient independence, Schoenholz et al. 2017): the read-out gives the output
-``E[g^2] = 1 / m^2``; backward, a linear layer multiplies ``E[g^2]`` by ``fan_out v``, a
-convolution by ``(C_out / groups) k f N_out / N_in`` (taps hitting an input entry, on
-average), ``phi`` by ``E[phi'(u)^2]``, a norm by ``E[gamma^2] / (var + eps)``, dropout by
-``1 / (1 - p)``; an addition passes ``E[g^2]`` to both operands and a node used twice sums
-its users'. Parameter gradients: ``||dL/dW||^2 = fan_in fan_out M E[x^2] E[g^2]`` for a
-linear layer on ``M`` rows (entries independent across rows), and ``C_out (C_in/groups) k f
-M E[x^2] E[g^2]`` for a convolution on ``M`` output positions (positions taken as
-independent: an approximation where the read-out pools positions).
 """
 
 from __future__ import annotations
@@ -137,7 +127,7 @@ def predicted_fraction(name: str, m: Moments) -> float | None:
     return min(max(total, 0.0), 1.0)
 
 
-def _expect(fn: Any, mu: float, q: float) -> float:
+def expect_shifted(fn: Any, mu: float, q: float) -> float:
     if mu == 0.0:
         return gaussian_expectation(fn, q)
     return gaussian_expectation(lambda u: fn(u + mu), q)
@@ -149,29 +139,29 @@ def activation_moments(phi: Any, m: Moments) -> Moments:
     if phi.name == "relu" and m.nonneg:
         return m
     q = m.var
-    mean = _expect(phi.phi, m.mean, q)
-    second = _expect(lambda u: phi.phi(u) ** 2, m.mean, q)
+    mean = expect_shifted(phi.phi, m.mean, q)
+    second = expect_shifted(lambda u: phi.phi(u) ** 2, m.mean, q)
     tau2 = max(m.csm - m.mean * m.mean, 0.0)
     within = max(m.second - m.csm, 0.0)
     if tau2 <= 1e-12 * max(q, 1e-300):
         csm = mean * mean
     else:
         ms = m.mean + math.sqrt(tau2) * _GH_Z
-        cond = np.array([_expect(phi.phi, float(x), within) for x in ms])
+        cond = np.array([expect_shifted(phi.phi, float(x), within) for x in ms])
         csm = float(np.dot(_GH_W, cond * cond))
     nonneg = phi.name in ("relu", "relu6", "sigmoid", "softplus")
     return Moments(mean, second, min(csm, second), False, nonneg)
 
 
-def _pooled(pooled: dict[str, Pooled], name: str | None) -> Pooled | None:
+def pooled_param(pooled: dict[str, Pooled], name: str | None) -> Pooled | None:
     return None if name is None else pooled.get(name)
 
 
-def _second(p: Pooled | None, default: float) -> float:
+def second_or(p: Pooled | None, default: float) -> float:
     return default if p is None else p.second
 
 
-def _weight_ok(w: Pooled) -> str | None:
+def weight_issue(w: Pooled) -> str | None:
     """Why the mean-field rule cannot use weight ``w`` (None: it can)."""
     se = math.sqrt(w.var / max(w.count, 1))
     if w.var == 0.0 and w.mean != 0.0:
@@ -205,8 +195,8 @@ def tap_fraction(node: Node, in_shape: tuple[int, ...] | None) -> float:
     return frac
 
 
-class Predictor:
-    """Forward and backward mean-field rules over ``nodes`` (module docstring)."""
+class ForwardPredictor:
+    """The forward mean-field rules over ``nodes`` (module docstring)."""
 
     def __init__(
         self,
@@ -223,8 +213,6 @@ class Predictor:
         self.pooled = pooled
         self.measured = measured
         self.measured_grad_sq = measured_grad_sq
-
-    # ------------------------------------------------------------------ forward
 
     def forward(self) -> list[NodePrediction]:
         out: list[NodePrediction] = []
@@ -274,13 +262,13 @@ class Predictor:
         x: Moments = srcs[0] if srcs else Moments(0.0, 0.0, 0.0)
         a = node.attrs
         if kind in ("linear", "conv"):
-            w = _pooled(self.pooled, a.get("weight"))
+            w = pooled_param(self.pooled, a.get("weight"))
             if w is None:
                 return None, "weight not found"
-            why = _weight_ok(w)
+            why = weight_issue(w)
             if why:
                 return None, why
-            b = _pooled(self.pooled, a.get("bias"))
+            b = pooled_param(self.pooled, a.get("bias"))
             if kind == "linear":
                 fan_in, f, what = a["fan_in"], 1.0, "fan_in v E[x^2]"
             else:
@@ -304,7 +292,7 @@ class Predictor:
                 return Moments(0.0, 0.0, 0.0), "p = 1: zeros"
             return Moments(x.mean, x.second / (1 - p), x.csm, False), f"E[x^2] / (1 - {p:g})"
         if kind == "embedding":
-            w = _pooled(self.pooled, a.get("weight"))
+            w = pooled_param(self.pooled, a.get("weight"))
             if w is None:
                 return None, "weight not found"
             return Moments(w.mean, w.second, w.mean**2, True), "the embedding's entries"
@@ -325,14 +313,14 @@ class Predictor:
     def _norm(self, node: Node, x: Moments) -> tuple[Moments | None, str]:
         a = node.attrs
         eps = float(a.get("eps", 1e-5))
-        g = _pooled(self.pooled, a.get("weight"))
-        bb = _pooled(self.pooled, a.get("bias"))
-        g2, gm = _second(g, 1.0), (1.0 if g is None else g.mean)
-        b2, bm = _second(bb, 0.0), (0.0 if bb is None else bb.mean)
+        g = pooled_param(self.pooled, a.get("weight"))
+        bb = pooled_param(self.pooled, a.get("bias"))
+        g2, gm = second_or(g, 1.0), (1.0 if g is None else g.mean)
+        b2, bm = second_or(bb, 0.0), (0.0 if bb is None else bb.mean)
         kind = node.op.kind
         if kind == "batchnorm" and not a.get("training") and a.get("running"):
-            rm = _pooled(self.pooled, f"{node.module}.running_mean")
-            rv = _pooled(self.pooled, f"{node.module}.running_var")
+            rm = pooled_param(self.pooled, f"{node.module}.running_mean")
+            rv = pooled_param(self.pooled, f"{node.module}.running_var")
             m0 = 0.0 if rm is None else rm.mean
             v0 = 1.0 if rv is None else rv.mean
             ea2, ea = g2 / (v0 + eps), gm / math.sqrt(v0 + eps)
@@ -394,130 +382,6 @@ class Predictor:
             s.var for s in srcs
         )
         return Moments(mean, second, csm, same), "parts weighted by size"
-
-    # ------------------------------------------------------------------ backward
-
-    def backward(
-        self, forward: list[NodePrediction], output: int | None, rows: int
-    ) -> list[NodePrediction]:
-        """``forward`` with each node's predicted ``E[g^2]`` (None: not predicted)."""
-        n = len(self.nodes)
-        acc: list[float | None] = [0.0] * n
-        reached = [False] * n
-        why = [""] * n
-        if output is None:
-            return list(forward)
-        acc[output] = 1.0 / rows**2
-        reached[output] = True
-        why[output] = "the read-out: E[G^2] = 1/m^2"
-        gsq: list[float | None] = [None] * n
-        for i in range(n - 1, -1, -1):
-            if not reached[i]:
-                continue
-            gsq[i] = acc[i]
-            g_here = acc[i]
-            if g_here is None:
-                g_here = self.measured_grad_sq[i]
-            node = self.nodes[i]
-            if g_here is None:
-                for j in node.inputs:
-                    reached[j], acc[j] = True, None
-                    why[j] = f"{node.name}: gradient unknown"
-                continue
-            contrib, reason = self._back(node, forward, g_here)
-            for j, c in zip(node.inputs, contrib, strict=True):
-                if not reached[j]:
-                    reached[j], acc[j], why[j] = True, c, reason
-                elif acc[j] is not None and c is not None:
-                    acc[j] = float(acc[j]) + c  # type: ignore[arg-type]
-                    why[j] = f"{why[j]}; summed over users"
-                else:
-                    acc[j], why[j] = None, reason
-        return [
-            replace(p, grad_sq=gsq[i], grad_reason=why[i] or "not reached by the read-out")
-            for i, p in enumerate(forward)
-        ]
-
-    def _in(self, forward: list[NodePrediction], j: int) -> Moments | None:
-        return forward[j].moments or self.measured[j]
-
-    def _back(
-        self, node: Node, forward: list[NodePrediction], g: float
-    ) -> tuple[list[float | None], str]:
-        kind, a = node.op.kind, node.attrs
-        k = len(node.inputs)
-        if kind in ("shape",):
-            return [g] * k, "reshape"
-        if kind in ("add", "sub"):
-            if k == 2 and node.inputs[0] == node.inputs[1]:
-                return [2 * g, 2 * g], "x + x"
-            return [g] * k, "addition: the gradient reaches both operands"
-        if kind == "cat":
-            return [g] * k, "concatenation"
-        if kind == "mul" and node.constant is not None and k == 1:
-            c = 1.0 / node.constant if node.op.attrs.get("divide") else node.constant
-            return [c * c * g], "constant factor"
-        if kind == "dropout":
-            p = float(a.get("p", 0.0))
-            scale = 1.0 / (1 - p) if a.get("training") and p < 1 else 1.0
-            return [g * scale], "dropout"
-        x = self._in(forward, node.inputs[0]) if node.inputs else None
-        if kind in ("linear", "conv") and x is not None:
-            w = _pooled(self.pooled, a.get("weight"))
-            if w is None or _weight_ok(w):
-                return [None], "weight not covered"
-            if kind == "linear":
-                return [a["fan_out"] * w.var * g], "fan_out v E[g^2]"
-            taps = int(np.prod(a["kernel_size"]))
-            shp_in = self.nodes[node.inputs[0]].shape
-            shp_out = node.shape
-            if shp_in is None or shp_out is None:
-                return [None], "shapes unknown"
-            f = tap_fraction(node, shp_in)
-            ratio = float(np.prod(shp_out[2:])) / max(float(np.prod(shp_in[2:])), 1.0)
-            factor = a["out_channels"] / a["groups"] * taps * f * ratio
-            return [factor * w.var * g], "(C_out/groups) k f N_out/N_in v E[g^2]"
-        if kind == "activation" and x is not None:
-            phi = node.op.activation
-            d2 = _expect(lambda u: phi.dphi(u) ** 2, x.mean, x.var)  # type: ignore[union-attr]
-            return [g * d2], "E[phi'(u)^2] E[g^2]"
-        if kind in ("batchnorm", "layernorm", "groupnorm") and x is not None:
-            gm = _pooled(self.pooled, a.get("weight"))
-            g2 = _second(gm, 1.0)
-            eps = float(a.get("eps", 1e-5))
-            if kind == "batchnorm" and not a.get("training") and a.get("running"):
-                rv = _pooled(self.pooled, f"{node.module}.running_var")
-                return [g * g2 / ((1.0 if rv is None else rv.mean) + eps)], "eval: affine"
-            var = x.ch_var if kind == "batchnorm" else x.var
-            if node.op.attrs.get("rms"):
-                var = x.second
-            return [g * g2 / (var + eps) if var + eps > 0 else None], "divided by the std"
-        return [None] * k, f"{node.name}: no backward rule"
-
-    def param_grad_sq(self, forward: list[NodePrediction], node: Node) -> dict[str, float]:
-        """Predicted ``||dL/dW||^2`` (and bias) of a linear or conv node (module docstring)."""
-        if node.op.kind not in ("linear", "conv") or not node.inputs or node.shape is None:
-            return {}
-        x = self._in(forward, node.inputs[0])
-        g = forward[self.nodes.index(node)].grad_sq
-        w = _pooled(self.pooled, node.attrs.get("weight"))
-        if x is None or g is None or w is None:
-            return {}
-        a = node.attrs
-        if node.op.kind == "linear":
-            rows = float(np.prod(node.shape)) / a["fan_out"]
-            out = {a["weight"]: a["fan_in"] * a["fan_out"] * rows * x.second * g}
-            cout = a["fan_out"]
-        else:
-            taps = int(np.prod(a["kernel_size"]))
-            f = tap_fraction(node, self.nodes[node.inputs[0]].shape)
-            rows = float(np.prod(node.shape)) / a["out_channels"]
-            fan = a["in_channels"] // a["groups"] * taps
-            out = {a["weight"]: a["out_channels"] * fan * f * rows * x.second * g}
-            cout = a["out_channels"]
-        if a.get("bias"):
-            out[a["bias"]] = cout * rows * g
-        return out
 
 
 def _unknown_reason(node: Node) -> str:
