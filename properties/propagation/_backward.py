@@ -5,7 +5,8 @@ Gradients (gradient independence, Schoenholz et al. 2017): the read-out gives th
 convolution by ``(C_out / groups) k f N_out / N_in`` (taps hitting an input entry, on
 average), ``phi`` by ``E[phi'(u)^2]``, a norm by ``E[gamma^2] / (var + eps)``, dropout by
 ``1 / (1 - p)``; an addition passes ``E[g^2]`` to both operands and a node used twice sums
-its users'. Parameter gradients: ``||dL/dW||^2 = fan_in fan_out M E[x^2] E[g^2]`` for a
+its users', a product passes each factor ``E[g^2]`` times the other's second moment.
+Parameter gradients: ``||dL/dW||^2 = fan_in fan_out M E[x^2] E[g^2]`` for a
 linear layer on ``M`` rows (entries independent across rows), and ``C_out (C_in/groups) k f
 M E[x^2] E[g^2]`` for a convolution on ``M`` output positions (positions taken as
 independent: an approximation where the read-out pools positions).
@@ -61,6 +62,7 @@ class Predictor(ForwardPredictor):
                     why[j] = f"{node.name}: gradient unknown"
                 continue
             contrib, reason = self._back(node, forward, g_here)
+            contrib = contrib + [None] * (len(node.inputs) - len(contrib))  # parameters
             for j, c in zip(node.inputs, contrib, strict=True):
                 if not reached[j]:
                     reached[j], acc[j], why[j] = True, c, reason
@@ -93,6 +95,10 @@ class Predictor(ForwardPredictor):
         if kind == "mul" and node.constant is not None and k == 1:
             c = 1.0 / node.constant if node.op.attrs.get("divide") else node.constant
             return [c * c * g], "constant factor"
+        if kind == "mul" and k == 2 and not node.op.attrs.get("divide"):
+            a, b = (self._in(forward, j) for j in node.inputs)
+            if a is not None and b is not None:
+                return [g * b.second, g * a.second], "product: E[g^2] times the other factor's"
         if kind == "dropout":
             p = float(a.get("p", 0.0))
             scale = 1.0 / (1 - p) if a.get("training") and p < 1 else 1.0

@@ -137,18 +137,37 @@ def trace_graph(model: Any) -> tuple[Any, list[Node], dict[Any, int]]:
             if op.kind == "cat":
                 dim = n.kwargs.get("dim", n.args[1] if len(n.args) > 1 else 0)
                 node.cat_dim = int(dim) if isinstance(dim, int) else 0
+            if op.kind in ("layernorm", "groupnorm"):
+                node.attrs = _functional_norm(n, index, nodes)
             if op.kind == "dropout":
                 p = n.kwargs.get("p", n.args[1] if len(n.args) > 1 else 0.5)
                 training = n.kwargs.get("training", n.args[2] if len(n.args) > 2 else True)
                 node.attrs = {"p": float(p), "training": bool(training)}
         else:  # get_attr: a parameter or buffer used directly
-            node = Node(_unique(str(n.target), seen), "attribute", Op("unknown", "attribute"))
+            node = Node(_unique(str(n.target), seen), "parameter", Op("param", "parameter"))
+            node.attrs = {"weight": str(n.target)}
+            node.recorded = False
         node.constant = constant
-        node.recorded = node.op.kind not in ("shape",)
+        node.recorded = node.op.kind not in ("shape", "param")
         index[n] = len(nodes)
         nodes.append(node)
     set_depths(nodes)
     return gm, nodes, index
+
+
+def _functional_norm(n: Any, index: dict[Any, int], nodes: list[Node]) -> dict[str, Any]:
+    """``F.layer_norm(x, shape, weight, bias, eps)`` / ``F.group_norm(x, groups, weight, bias,
+    eps)``: the parameters' names (when they are ``get_attr`` nodes) and eps."""
+    args = list(n.args) + [None] * 5
+    weight = n.kwargs.get("weight", args[2])
+    bias = n.kwargs.get("bias", args[3])
+    eps = n.kwargs.get("eps", args[4] if isinstance(args[4], float) else 1e-5)
+
+    def name(a: Any) -> str | None:
+        i = index.get(a)
+        return nodes[i].attrs.get("weight") if i is not None and nodes[i].op.kind == "param" else None
+
+    return {"weight": name(weight), "bias": name(bias), "eps": float(eps), "training": True}
 
 
 def _flat(args: Any) -> list[Any]:

@@ -180,10 +180,13 @@ def _run_traced(model: Any, args: tuple[Any, ...]) -> tuple[list[Node], _Recorde
 
 
 def resolve_layouts_shapes(nodes: list[Node]) -> None:
-    """Layouts of nodes whose shape was never seen (non-tensors) default by rank."""
+    """Nodes that never held a tensor (sizes, tuples of ints) are not recorded, and no node
+    counts them among its inputs (``x.view(B, -1)`` has one tensor input)."""
     for node in nodes:
         if node.shape is None:
             node.recorded = False
+    for node in nodes:
+        node.inputs = tuple(j for j in node.inputs if nodes[j].shape is not None)
 
 
 def _run_hooked(

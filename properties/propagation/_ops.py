@@ -12,9 +12,10 @@ or method call. Kinds:
     ``softplus``, ``hardtanh``, ``leaky_relu`` at another slope), integrated the same way;
 ``batchnorm``, ``layernorm``, ``groupnorm``
     normalizations (instance norm is a group norm with one channel per group);
-``dropout``, ``embedding``, ``add``, ``sub``, ``mul``, ``cat``, ``shape``
+``dropout``, ``embedding``, ``add``, ``sub``, ``mul``, ``cat``, ``shape``, ``param``
     (``shape``: moves entries without changing them: view, reshape, flatten, permute,
-    transpose, contiguous, squeeze, unsqueeze, identity);
+    transpose, contiguous, squeeze, unsqueeze, identity; ``param``: a parameter used
+    directly, e.g. a layer-scale vector);
 ``unknown``
     no mean-field rule here (pooling, attention, matmul, softmax, ...): passed through.
 
@@ -68,6 +69,18 @@ def _softplus(x: NDArray[Any]) -> NDArray[Any]:
     return np.logaddexp(0.0, x)
 
 
+def _hardsigmoid(x: NDArray[Any]) -> NDArray[Any]:
+    return np.clip(x + 3.0, 0.0, 6.0) / 6.0
+
+
+def _hardswish(x: NDArray[Any]) -> NDArray[Any]:
+    return x * _hardsigmoid(x)
+
+
+def _mish(x: NDArray[Any]) -> NDArray[Any]:
+    return x * np.tanh(np.logaddexp(0.0, x))
+
+
 def _named(name: str, fn: Any) -> Activation:
     act = get_activation(fn)
     return Activation(name, act.phi, act.dphi, gain=None, bounded=name in ("relu6", "hardtanh"))
@@ -79,6 +92,9 @@ _FIXED: dict[str, Activation] = {
     "silu": _named("silu", _silu),
     "relu6": _named("relu6", _relu6),
     "softplus": _named("softplus", _softplus),
+    "hardsigmoid": _named("hardsigmoid", _hardsigmoid),
+    "hardswish": _named("hardswish", _hardswish),
+    "mish": _named("mish", _mish),
 }
 
 
@@ -114,6 +130,9 @@ _ACT_MODULES = {
     "ReLU6": "relu6",
     "Softplus": "softplus",
     "Hardtanh": "hardtanh",
+    "Hardsigmoid": "hardsigmoid",
+    "Hardswish": "hardswish",
+    "Mish": "mish",
 }
 _SHAPE_MODULES = {"Flatten", "Unflatten", "Identity"}
 _DROPOUT_MODULES = {"Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout"}
@@ -176,6 +195,9 @@ _ACT_CALLS = {
     "relu6": "relu6",
     "softplus": "softplus",
     "hardtanh": "hardtanh",
+    "hardsigmoid": "hardsigmoid",
+    "hardswish": "hardswish",
+    "mish": "mish",
 }
 _SHAPE_CALLS = {
     "view",
@@ -229,4 +251,8 @@ def classify_call(target: Any, kwargs: dict[str, Any]) -> Op:
         return Op("cat", name)
     if name == "dropout":
         return Op("dropout", name, attrs={"p": float(kwargs.get("p", 0.5))})
+    if name in ("layer_norm", "rms_norm"):
+        return Op("layernorm", name, channels_first=False, attrs={"rms": name == "rms_norm"})
+    if name == "group_norm":
+        return Op("groupnorm", name, channels_first=True)
     return Op("unknown", name)

@@ -27,6 +27,9 @@ the builds, ``fan_in`` the layer's:
 * addition of two tensors: means add and variances add (independent operands: a residual
   branch ending in a zero-mean weight is uncorrelated with its input); a constant shifts,
   a constant factor scales; concatenation: moments weighted by the parts' sizes;
+* a product with a constant scales; with another tensor, the factors are taken as
+  independent (a broadcast factor, a layer scale or a gate, multiplies ``s`` and ``c`` by
+  its ``E[g^2]``); a parameter used directly has its pooled moments;
 * reshapes keep the moments. Anything else (pooling: the spatial correlation is not
   modelled; attention, matmul, softmax, max: no rule here) is *passed through*: the node has
   no prediction, says why, and the nodes after it are predicted from its *measured* moments
@@ -224,7 +227,8 @@ class ForwardPredictor:
             org = org or "model input"
             if not node.inputs and i in self.anchors:
                 srcs, org = [self.anchors[i]], f"measured input of {node.name}"
-            if node.op.kind == "embedding":
+            sourceless = node.op.kind in ("embedding", "param")
+            if sourceless:
                 srcs = []
             if node.op.kind == "input":
                 m, why = self.measured[i], "the measured input"
@@ -233,7 +237,7 @@ class ForwardPredictor:
                 pred = NodePrediction(m, None, "input", why, "model input")
             elif srcs and any(s is None for s in srcs):
                 pred = NodePrediction(None, None, "passed through", "input not known", org)
-            elif not srcs and node.op.kind != "embedding":
+            elif not srcs and not sourceless:
                 pred = NodePrediction(None, None, "passed through", "input not known", org)
             else:
                 try:
@@ -301,11 +305,12 @@ class ForwardPredictor:
         if kind in ("add", "sub"):
             return self._add(node, srcs)
         if kind == "mul":
-            c = node.constant
-            if c is None or len(srcs) != 1:
-                return None, "product of two tensors: no rule"
-            c = 1.0 / c if node.op.attrs.get("divide") else c
-            return Moments(c * x.mean, c * c * x.second, c * c * x.csm, x.gaussian), f"x {c:g}"
+            return self._mul(node, srcs)
+        if kind == "param":
+            w = pooled_param(self.pooled, a.get("weight"))
+            if w is None:
+                return None, "not a parameter (a buffer)"
+            return Moments(w.mean, w.second, w.mean**2), "the parameter's entries"
         if kind == "cat":
             return self._cat(node, srcs)
         return None, _unknown_reason(node)
@@ -368,6 +373,23 @@ class ForwardPredictor:
         csm = a.csm + b.csm + 2 * sign * a.mean * b.mean
         why = "independent operands: variances add"
         return Moments(mean, second, max(csm, mean * mean), a.gaussian and b.gaussian), why
+
+    def _mul(self, node: Node, srcs: list[Moments]) -> tuple[Moments | None, str]:
+        if len(srcs) == 1 and node.constant is not None:
+            c = 1.0 / node.constant if node.op.attrs.get("divide") else node.constant
+            x = srcs[0]
+            return Moments(c * x.mean, c * c * x.second, c * c * x.csm, x.gaussian), f"x {c:g}"
+        if len(srcs) != 2 or node.op.attrs.get("divide"):
+            return None, "quotient of tensors: no rule"
+        a, b = srcs
+        sizes = [self.nodes[j].shape for j in node.inputs]
+        n = [float(np.prod(sz)) if sz is not None else 0.0 for sz in sizes]
+        if n[0] != n[1]:  # one factor broadcast (a per-channel scale or gate)
+            x, g = (a, b) if n[0] > n[1] else (b, a)
+            m = Moments(x.mean * g.mean, x.second * g.second, x.csm * g.second, x.gaussian)
+            return m, "x times an independent broadcast factor (its E[g^2])"
+        m = Moments(a.mean * b.mean, a.second * b.second, a.csm * b.csm)
+        return m, "product of independent factors"
 
     def _cat(self, node: Node, srcs: list[Moments]) -> tuple[Moments | None, str]:
         sizes = [self.nodes[j].shape for j in node.inputs]
