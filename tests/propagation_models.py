@@ -271,3 +271,30 @@ def token_inputs(seed: int) -> torch.Tensor:
     """Inputs for the transformers from ``seed`` (the ``--input`` protocol)."""
     g = torch.Generator().manual_seed(seed)
     return torch.randn(TRANSFORMER_INPUT, generator=g)
+
+
+class LayerScaleBlock(nn.Module):
+    """A ConvNeXt-style block written with functions: depthwise conv, ``F.layer_norm`` on the
+    block's own parameters, an MLP, a layer-scale vector ``gamma`` and a sigmoid gate."""
+
+    def __init__(self, dim: int, scale: float) -> None:
+        super().__init__()
+        self.dw = nn.Conv2d(dim, dim, 7, padding=3, groups=dim)
+        self.weight = nn.Parameter(torch.ones(dim))
+        self.bias = nn.Parameter(torch.zeros(dim))
+        self.fc1, self.fc2 = nn.Linear(dim, 4 * dim), nn.Linear(4 * dim, dim)
+        self.gate = nn.Linear(dim, dim)
+        self.gamma = nn.Parameter(torch.full((dim,), scale))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.dw(x).permute(0, 2, 3, 1)
+        h = torch.nn.functional.layer_norm(h, h.shape[-1:], self.weight, self.bias, 1e-6)
+        h = self.fc2(torch.nn.functional.gelu(self.fc1(h)))
+        h = h * torch.sigmoid(self.gate(h))
+        return x + (self.gamma * h).permute(0, 3, 1, 2)
+
+
+def layer_scale_net() -> nn.Module:
+    """Four :class:`LayerScaleBlock` of 16 channels, layer scale 0.5, on a conv stem."""
+    stem = nn.Conv2d(3, 16, 3, padding=1)
+    return nn.Sequential(stem, *[LayerScaleBlock(16, 0.5) for _ in range(4)])

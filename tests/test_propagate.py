@@ -277,3 +277,15 @@ def test_user_inputs_are_called_with_the_build_seed() -> None:
     r = propagate(pm.post_ln_transformer, inputs=inputs, builds=2, seed=3)
     assert len(set(seen)) == 2 and r.input_shapes == (pm.TRANSFORMER_INPUT,)
     assert r.records[0].status == "input"
+
+
+@settings(max_examples=1, deadline=None)
+@given(seed=SEEDS)
+def test_functional_norms_layer_scales_and_gates_are_predicted(seed: int) -> None:
+    r = propagate(pm.layer_scale_net, input_shape=(8, 3, 8, 8), builds=6, seed=seed)
+    for rec in r.records:
+        assert rec.status in ("input", "predicted"), (rec.name, rec.reason)
+    kinds = {rec.kind for rec in r.records}
+    assert {"layernorm", "mul", "add", "activation"} <= kinds
+    bad = [d for d in r.diagnosis.disagreements if d.outcome == "disagrees"]
+    assert not bad, bad
