@@ -96,9 +96,9 @@ class Predictor(ForwardPredictor):
             c = 1.0 / node.constant if node.op.attrs.get("divide") else node.constant
             return [c * c * g], "constant factor"
         if kind == "mul" and k == 2 and not node.op.attrs.get("divide"):
-            a, b = (self._in(forward, j) for j in node.inputs)
-            if a is not None and b is not None:
-                return [g * b.second, g * a.second], "product: E[g^2] times the other factor's"
+            fa, fb = (self._in(forward, j) for j in node.inputs)
+            if fa is not None and fb is not None:
+                return [g * fb.second, g * fa.second], "product: E[g^2] times the other factor's"
         if kind == "dropout":
             p = float(a.get("p", 0.0))
             scale = 1.0 / (1 - p) if a.get("training") and p < 1 else 1.0

@@ -165,7 +165,9 @@ def _functional_norm(n: Any, index: dict[Any, int], nodes: list[Node]) -> dict[s
 
     def name(a: Any) -> str | None:
         i = index.get(a)
-        return nodes[i].attrs.get("weight") if i is not None and nodes[i].op.kind == "param" else None
+        if i is None or nodes[i].op.kind != "param":
+            return None
+        return str(nodes[i].attrs.get("weight"))
 
     return {"weight": name(weight), "bias": name(bias), "eps": float(eps), "training": True}
 
