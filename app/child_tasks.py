@@ -148,3 +148,10 @@ def propagate(
         trace=trace,
         subject=spec,
     )
+
+
+def report_propagation(spec: Any, seed: int) -> Any:
+    """One report propagation section (:func:`weight_init.reports.propagation.run_propagation`)."""
+    from weight_init.reports.propagation import run_propagation
+
+    return run_propagation(spec, seed)

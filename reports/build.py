@@ -25,9 +25,10 @@ from weight_init.reports.phase_diagram import PhaseDiagram, PhaseRow, assemble, 
 
 if TYPE_CHECKING:
     from weight_init.properties._results import Verdict
+    from weight_init.properties.propagation._result import PropagationResult
     from weight_init.reports.audits import AuditSection
     from weight_init.reports.checks import CheckSection
-    from weight_init.reports.config import AuditSpec, CheckSpec
+    from weight_init.reports.config import AuditSpec, CheckSpec, PropagateSpec
 
 Progress = Callable[[str], None]
 
@@ -40,6 +41,7 @@ class Report:
     verdicts: tuple[Verdict, ...]
     checks: tuple[CheckSection, ...]
     audits: tuple[AuditSection, ...] = ()
+    propagations: tuple[PropagationResult, ...] = ()
 
 
 def _quiet(_: str) -> None:
@@ -54,6 +56,7 @@ def steps(config: ReportConfig) -> int:
         + bool(config.suite)
         + len(config.checks)
         + len(config.audits)
+        + len(config.propagations)
     )
 
 
@@ -62,6 +65,9 @@ CheckRunner = Callable[["CheckSpec", int, float], "CheckSection"]
 
 #: ``runner(spec, seed, alpha) -> AuditSection``: how a model audit is run.
 AuditRunner = Callable[["AuditSpec", int, float], "AuditSection"]
+
+#: ``runner(spec, seed) -> PropagationResult``: how a model's propagation is run.
+PropagateRunner = Callable[["PropagateSpec", int], "PropagationResult"]
 
 
 def _suite(seed: int, alpha: float) -> list[Verdict]:
@@ -76,11 +82,14 @@ def build_report(
     pool: Executor | None = None,
     check_runner: CheckRunner | None = None,
     audit_runner: AuditRunner | None = None,
+    propagate_runner: PropagateRunner | None = None,
 ) -> Report:
     """Run every part of ``config`` on ``pool`` (None: inline), announcing each step through
     ``progress`` as it finishes; the conformance checks through ``check_runner`` (default
     :func:`~weight_init.reports.checks.run_check`, in this process), the model audits
-    through ``audit_runner`` (default :func:`~weight_init.reports.audits.run_audit`)."""
+    through ``audit_runner`` (default :func:`~weight_init.reports.audits.run_audit`), the
+    propagations through ``propagate_runner`` (default
+    :func:`~weight_init.reports.propagation.run_propagation`)."""
     pool = pool or InlineExecutor()
     total = steps(config)
     k = 0
@@ -114,6 +123,14 @@ def build_report(
         for a in config.audits:
             audits.append(arunner(a, config.seed, config.check_alpha))
             done(f"model audit {a.spec}")
+    propagations = []
+    if config.propagations:
+        from weight_init.reports.propagation import run_propagation
+
+        prunner = propagate_runner or run_propagation
+        for pr in config.propagations:
+            propagations.append(prunner(pr, config.seed))
+            done(f"signal propagation {pr.spec}")
     experiments = []
     for spec, fut in zip(config.experiments, exp_futures, strict=True):
         experiments.append(fut.result())
@@ -134,4 +151,12 @@ def build_report(
     if suite_future is not None:
         verdicts = suite_future.result()
         done(f"property suite (alpha {config.alpha:g} per property)")
-    return Report(config, tuple(experiments), phase, tuple(verdicts), tuple(checks), tuple(audits))
+    return Report(
+        config,
+        tuple(experiments),
+        phase,
+        tuple(verdicts),
+        tuple(checks),
+        tuple(audits),
+        tuple(propagations),
+    )

@@ -14,8 +14,10 @@ Figures (Matplotlib's Agg canvas, deterministic PNGs, :mod:`~weight_init.reports
     each record's gradient std (log), measured in its band and predicted.
 
 :func:`propagation_blocks` lays out the section (headings, figures, the table, the
-diagnosis); :func:`write_propagation` writes ``index.html``, ``summary.json`` (the
-:func:`summary_fields`), ``propagation.json`` (the whole result) and ``figures/`` through
+diagnosis; also a section of ``weight-init report --propagate``); :func:`run_propagation`
+runs one ``--propagate`` spec; :func:`write_propagation` writes ``index.html``,
+``summary.json`` (the :func:`summary_fields`), ``propagation.json`` (the whole result) and
+``figures/`` through
 :func:`weight_init.reports.writer.staged`: nothing half-written, no user file replaced.
 """
 
@@ -202,10 +204,28 @@ def _finite(x: float) -> float | None:
     return x if math.isfinite(x) else None
 
 
-def propagation_blocks(result: PropagationResult, figures: str = "figures") -> list[Block]:
-    """The section: headings, the three figures, the table of records, the diagnosis."""
+def figure_names(prefix: str = "") -> list[str]:
+    """The section's figure files, ``prefix`` before each (``propagation1-std.png``)."""
+    return [prefix + name for name in FIGURES]
+
+
+def draw_figures(result: PropagationResult, directory: Path, prefix: str = "") -> list[str]:
+    """Draw the three figures into ``directory``; returns their file names."""
+    names = figure_names(prefix)
+    for name, build in zip(names, (std_figure, brock_figure, gradient_figure), strict=True):
+        save(build(result), directory / name)
+    return names
+
+
+def propagation_blocks(
+    result: PropagationResult, figures: str = "figures", level: int = 1, prefix: str = ""
+) -> list[Block]:
+    """The section: headings (from ``level``), the three figures (``figures/PREFIXname``),
+    the table of records, the diagnosis."""
+    std, brock, grad = (f"{figures}/{name}" for name in figure_names(prefix))
+    anchor = prefix.rstrip("-") or "propagation"
     blocks: list[Block] = [
-        Heading(1, f"Signal propagation: {result.subject}", "top"),
+        Heading(level, f"Signal propagation: {result.subject}", anchor),
         Para(
             f"{result.builds} builds, seed {result.seed}; "
             + "; ".join(result.notes)
@@ -213,17 +233,17 @@ def propagation_blocks(result: PropagationResult, figures: str = "figures") -> l
             "its 5-95% band; predicted: mean-field rules through the model's graph "
             "(`weight_init.properties.propagation`)."
         ),
-        Heading(2, "Activation std", "std"),
-        Image(f"{figures}/std.png", "Activation std per operation: measured and predicted"),
-        Heading(2, "Signal propagation plots", "brock"),
+        Heading(level + 1, "Activation std", f"{anchor}-std"),
+        Image(std, "Activation std per operation: measured and predicted"),
+        Heading(level + 1, "Signal propagation plots", f"{anchor}-brock"),
         Image(
-            f"{figures}/brock.png",
+            brock,
             "Average channel squared mean, average channel variance and residual-branch "
             "variance per block (Brock, De & Smith 2021)",
         ),
-        Heading(2, "Gradients", "gradients"),
-        Image(f"{figures}/gradient.png", "Gradient std per operation: measured and predicted"),
-        Heading(2, "Records", "records"),
+        Heading(level + 1, "Gradients", f"{anchor}-gradients"),
+        Image(grad, "Gradient std per operation: measured and predicted"),
+        Heading(level + 1, "Records", f"{anchor}-records"),
     ]
     rows = []
     for r in result.records:
@@ -246,26 +266,10 @@ def propagation_blocks(result: PropagationResult, figures: str = "figures") -> l
                 r.reason,
             ]
         )
-    blocks.append(
-        Table(
-            [
-                "#",
-                "record",
-                "type",
-                "std",
-                "predicted",
-                "ratio",
-                "ch sq mean",
-                "ch var",
-                "grad std",
-                "pred grad",
-                "status",
-                "why",
-            ],
-            rows,
-        )
-    )
-    blocks.append(Heading(2, "Diagnosis", "diagnosis"))
+    header = ["#", "record", "type", "std", "predicted", "ratio", "ch sq mean", "ch var"]
+    header += ["grad std", "pred grad", "status", "why"]
+    blocks.append(Table(header, rows))
+    blocks.append(Heading(level + 1, "Diagnosis", f"{anchor}-diagnosis"))
     blocks.append(Code("\n".join(result.diagnosis.lines())))
     if result.reproduce:
         blocks.append(Para(f"Reproduce: `{result.reproduce}`"))
@@ -281,8 +285,7 @@ def write_propagation(result: PropagationResult, out: Path | str, overwrite: boo
     with staged(out, overwrite) as tmp:
         figs = tmp / "figures"
         figs.mkdir()
-        for name, build in zip(FIGURES, (std_figure, brock_figure, gradient_figure), strict=True):
-            save(build(result), figs / name)
+        draw_figures(result, figs)
         blocks = propagation_blocks(result)
         (tmp / "index.html").write_text(
             render_html(blocks, f"weight-init propagate {result.subject}"), encoding="utf-8"
@@ -294,3 +297,25 @@ def write_propagation(result: PropagationResult, out: Path | str, overwrite: boo
         )
         (tmp / "propagation.json").write_text(result.to_json() + "\n", encoding="utf-8")
     return target_of(out)
+
+
+def run_propagation(spec: Any, seed: int) -> PropagationResult:
+    """``report --propagate MODULE:FACTORY=SHAPE`` in this process (the command line runs it
+    isolated): ``spec`` a :class:`~weight_init.reports.config.PropagateSpec`."""
+    import dataclasses
+    import shlex
+
+    from weight_init.properties.conformance._adapters import resolve
+    from weight_init.properties.propagation import propagate
+
+    result = propagate(
+        resolve(spec.spec).fn,
+        input_shape=spec.input_shape,
+        builds=spec.builds,
+        seed=seed,
+        subject=spec.spec,
+    )
+    shape = ",".join(str(d) for d in spec.input_shape)
+    cmd = ["weight-init", "propagate", spec.spec, "--input-shape", shape]
+    cmd += ["--builds", str(spec.builds), "--seed", str(seed)]
+    return dataclasses.replace(result, reproduce=shlex.join(cmd))

@@ -127,3 +127,26 @@ def test_out_writes_a_report_and_refuses_a_user_directory(tmp_path: Path) -> Non
     assert refused.returncode == 2  # type: ignore[attr-defined]
     assert "--out" in cli_helpers.one_line(refused)  # type: ignore[arg-type]
     assert (mine / "notes.txt").read_text() == "keep"
+
+
+def test_report_propagate_section(tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    proc = cli_helpers.tiny_report(
+        out, "--propagate", "propagation_models:nf_resnet=8,3,8,8", cwd=HERE
+    )
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    (prop,) = summary["propagations"]
+    assert prop["subject"] == "propagation_models:nf_resnet" and prop["builds"] == 8
+    assert prop["reproduce"].startswith("weight-init propagate propagation_models:nf_resnet")
+    assert summary["config"]["propagations"][0]["input_shape"] == [8, 3, 8, 8]
+    for name in ("std", "brock", "gradient"):
+        assert (out / "figures" / f"propagation1-{name}.png").is_file()
+    assert "Signal propagation: propagation_models:nf_resnet" in (out / "index.html").read_text()
+    bad = cli_helpers.tiny_report(tmp_path / "bad", "--propagate", "propagation_models:nf_resnet")
+    assert bad.returncode == 2 and "--propagate" in cli_helpers.one_line(bad)
+    raises = cli_helpers.tiny_report(
+        tmp_path / "raises", "--propagate", "propagation_models:forward_raises=4,20", cwd=HERE
+    )
+    assert raises.returncode == 2 and "forward broke" in cli_helpers.one_line(raises)
+    assert not (tmp_path / "raises").exists()
