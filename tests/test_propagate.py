@@ -289,3 +289,31 @@ def test_functional_norms_layer_scales_and_gates_are_predicted(seed: int) -> Non
     assert {"layernorm", "mul", "add", "activation"} <= kinds
     bad = [d for d in r.diagnosis.disagreements if d.outcome == "disagrees"]
     assert not bad, bad
+
+
+def test_disagreement_p_values_are_uniform_at_the_edge_of_the_null() -> None:
+    """The per-record test's p-value, for 2000 seeded records of 8 normal log-ratios whose
+    mean sits on the null's edge +-log(1 + tolerance): uniform by a KS test (n = 2000,
+    rejected at 1e-3); inside the null (mean 0) none of the 2000 is flagged (Holm at 0.05);
+    a 20% error is flagged in every record, and the median detectable ratio is below 1.2."""
+    import numpy as np
+    from scipy import stats
+
+    from weight_init.properties.propagation._diagnose import disagreement_tests
+
+    rng = np.random.default_rng(20261207)
+    tol, n, reps, sd = 0.05, 8, 2000, 0.03
+    names = [f"r{i}" for i in range(reps)]
+    for sign in (1.0, -1.0):
+        logs = rng.normal(sign * np.log1p(tol), sd, size=(reps, n))
+        out = disagreement_tests(names, [list(np.exp(x)) for x in logs], [1.0] * reps, tol, 0.05)
+        p = np.array([d.p_value for d in out])
+        assert stats.kstest(p, "uniform").pvalue > 1e-3
+    inside = rng.normal(0.0, sd, size=(reps, n))
+    out = disagreement_tests(names, [list(np.exp(x)) for x in inside], [1.0] * reps, tol, 0.05)
+    assert not any(d.outcome == "disagrees" for d in out)
+    off = rng.normal(np.log(1.2), sd, size=(reps, n))
+    out = disagreement_tests(names, [list(np.exp(x)) for x in off], [1.0] * reps, tol, 0.05)
+    assert all(d.outcome == "disagrees" for d in out)
+    detectable = [d.detectable for d in out if d.detectable is not None]
+    assert len(detectable) == reps and float(np.median(detectable)) < 1.2
