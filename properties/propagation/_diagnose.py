@@ -128,6 +128,7 @@ class Diagnosis:
             f"builds, tolerance {self.tolerance:g}, Holm at {self.alpha:g}); "
             f"{len(bad)} disagree"
             + (": " + ", ".join(f"{d.record} (x{d.ratio:.3g})" for d in bad[:6]) if bad else "")
+            + (f" and {len(bad) - 6} more" if len(bad) > 6 else "")
         )
         for g in (self.signal, self.gradient):
             if g is not None:
