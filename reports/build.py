@@ -51,6 +51,8 @@ class Report:
         The conformance checks' sections.
     audits : tuple of AuditSection, default ()
         The model audits' sections.
+    propagations : tuple of PropagationResult, default ()
+        The models' signal propagation runs (``--propagate``).
 
     Examples
     --------

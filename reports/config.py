@@ -129,6 +129,8 @@ class ReportConfig:
         Conformance checks of user initializers (``--check SPEC=SCHEME``).
     audits : tuple of AuditSpec, default ()
         Model audits (``--audit MODULE:FACTORY``).
+    propagations : tuple of PropagateSpec, default ()
+        Signal propagation runs (``--propagate MODULE:FACTORY=N,C,...``).
     formats : tuple of str, default ("html", "md", "json")
         The output formats written.
     histogram_bins : int, default 30

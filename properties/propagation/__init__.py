@@ -7,6 +7,16 @@ squared mean and channel variance, saturated or dead fraction, residual-branch v
 its gradient under a random linear read-out, predicts each by mean-field rules through the
 model's ``torch.fx`` graph, and diagnoses disagreement, vanishing or exploding growth and the
 residual stream's trend. Torch is imported only when a model is run.
+
+Examples
+--------
+>>> import torch
+>>> from weight_init.properties.propagation import propagate
+>>> def model():
+...     return torch.nn.Sequential(torch.nn.Linear(20, 20, bias=False), torch.nn.Tanh())
+>>> result = propagate(model, input_shape=(64, 20), builds=3, seed=0)
+>>> [(r.name, r.status) for r in result.records]
+[('input', 'input'), ('0', 'predicted'), ('1', 'predicted')]
 """
 
 from __future__ import annotations
@@ -24,17 +34,12 @@ _LAZY = {
     "Disagreement": _DIAGNOSE,
     "Growth": _DIAGNOSE,
     "ResidualTrend": _DIAGNOSE,
-    "Moments": "weight_init.properties.propagation._predict",
-    "NodePrediction": "weight_init.properties.propagation._predict",
     "ModuleRecord": _RESULT,
     "ParamRecord": _RESULT,
     "PropagationResult": _RESULT,
     "Residual": _RESULT,
     "Spread": _RESULT,
-    "DEFAULT_BUILDS": "weight_init.properties.propagation._run",
-    "build_seeds": "weight_init.properties.propagation._run",
     "propagate": "weight_init.properties.propagation._run",
-    "GradStats": _STATS,
     "TensorStats": _STATS,
     "tensor_stats": _STATS,
 }

@@ -54,7 +54,28 @@ R2_MARGIN = 0.02
 
 @dataclass(frozen=True)
 class Disagreement:
-    """One record's test: mean ratio measured/predicted std, p-value, what it could detect."""
+    """One record's disagreement test (module docstring).
+
+    Attributes
+    ----------
+    record : str
+        The record's name.
+    ratio : float
+        Mean over builds of the measured std, over the predicted std.
+    p_value : float
+        The test's p-value (NaN when not tested).
+    detectable : float or None
+        The ratio the test flags with power 0.9 (None when not tested).
+    outcome : str
+        ``agrees``, ``disagrees`` (Holm-corrected) or ``not tested``.
+
+    Examples
+    --------
+    >>> from weight_init.properties.propagation._diagnose import disagreement_tests
+    >>> (d,) = disagreement_tests(["fc"], [[1.5, 1.52, 1.49, 1.51]], [1.0], 0.05, 1e-3)
+    >>> d.outcome, round(d.ratio, 2)
+    ('disagrees', 1.5)
+    """
 
     record: str
     ratio: float
@@ -65,7 +86,30 @@ class Disagreement:
 
 @dataclass(frozen=True)
 class Growth:
-    """A whole-depth growth: from ``start`` to ``end``, mean over builds and its 5-95% range."""
+    """A whole-depth growth (module docstring).
+
+    Attributes
+    ----------
+    what : str
+        ``signal`` or ``gradient``.
+    start, end : str
+        Where it is measured from and to (records or parameters).
+    ratio : float
+        Mean over builds of the per-build ratio.
+    q05, q95 : float
+        Its 5% and 95% quantiles over builds.
+    layers : int
+        Linear and convolutional layers on the way.
+    per_layer : float
+        ``ratio ** (1 / layers)``.
+
+    Examples
+    --------
+    >>> from weight_init.properties.propagation._diagnose import growth
+    >>> g = growth("signal", "input", "out", [0.25, 0.25], 2)
+    >>> g.ratio, g.per_layer
+    (0.25, 0.5)
+    """
 
     what: str
     start: str
@@ -79,7 +123,22 @@ class Growth:
 
 @dataclass(frozen=True)
 class BlockGrowth:
-    """The std at a block relative to the previous block's (signal), and the gradient's."""
+    """One block's growth: the std there over the previous block's, and the activation
+    gradient's norm at the previous block over this one's (None: not measured).
+
+    Attributes
+    ----------
+    block : str
+        The block's record (a residual addition, or a layer).
+    signal, gradient : float or None
+        The two ratios.
+
+    Examples
+    --------
+    >>> from weight_init.properties.propagation import BlockGrowth
+    >>> BlockGrowth("layer1.0.add", 1.1, 0.9).signal
+    1.1
+    """
 
     block: str
     signal: float | None
@@ -88,7 +147,29 @@ class BlockGrowth:
 
 @dataclass(frozen=True)
 class ResidualTrend:
-    """The residual stream's variance over its additions, measured and predicted."""
+    """The residual stream's variance over its additions (module docstring).
+
+    Attributes
+    ----------
+    blocks : int
+        Residual additions.
+    first_var, last_var : float
+        The stream's variance after the first and the last.
+    ratio : float
+        ``last_var / first_var``.
+    r2_linear, r2_log : float
+        R^2 of the variance, and of its log, on the block index.
+    shape : str
+        ``flat``, ``linear growth``, ``exponential growth`` or ``decay`` (measured).
+    predicted_shape : str or None
+        The same, of the predicted variances (None when one is not predicted).
+
+    Examples
+    --------
+    >>> from weight_init.properties.propagation._diagnose import residual_trend
+    >>> residual_trend([1.0, 1.5, 2.0, 2.5], [1.0, 1.5, 2.0, 2.5], 1.25).shape
+    'linear growth'
+    """
 
     blocks: int
     first_var: float
@@ -102,7 +183,31 @@ class ResidualTrend:
 
 @dataclass(frozen=True)
 class Diagnosis:
-    """Everything :func:`diagnose` found; ``failures`` non-empty fails the gate."""
+    """What the diagnosis found (module docstring); ``failures`` non-empty fails the gate.
+
+    Attributes
+    ----------
+    tolerance, alpha : float
+        The disagreement tests' tolerance and family-wise level.
+    disagreements : tuple of Disagreement
+        One per predicted record.
+    signal, gradient : Growth or None
+        The whole-depth growths.
+    blocks : tuple of BlockGrowth
+        Per block.
+    residual : ResidualTrend or None
+        The residual stream's trend (None with fewer than 3 additions).
+    max_growth : float or None
+        The gate.
+    failures : tuple of str
+        Why the gate fails (empty: it passes, or there is none).
+
+    Examples
+    --------
+    >>> from weight_init.properties.propagation import Diagnosis
+    >>> Diagnosis(0.05, 1e-3, (), None, None, (), None, None, ()).passed
+    True
+    """
 
     tolerance: float
     alpha: float
@@ -116,10 +221,18 @@ class Diagnosis:
 
     @property
     def passed(self) -> bool:
+        """Whether the gate passes (True without ``max_growth``)."""
         return not self.failures
 
     def lines(self) -> list[str]:
-        """The diagnosis as text lines (the table's footer)."""
+        """The diagnosis as text lines (the table's footer).
+
+        Returns
+        -------
+        list of str
+            One line for the disagreement tests, one per growth, one for the residual
+            stream, one for the gate.
+        """
         out = []
         tested = [d for d in self.disagreements if d.outcome != "not tested"]
         bad = [d for d in tested if d.outcome == "disagrees"]
@@ -174,8 +287,8 @@ def disagreement_tests(
             pv = 0.0 if abs(m) > edge else 1.0
         else:
             se = sd / math.sqrt(n)
-            d = abs(m)
-            pv = float(stats.t.sf((d - edge) / se, n - 1) + stats.t.cdf((-d - edge) / se, n - 1))
+            am = abs(m)
+            pv = float(stats.t.sf((am - edge) / se, n - 1) + stats.t.cdf((-am - edge) / se, n - 1))
             pv = min(pv, 1.0)
         rows.append((name, ratio, pv, sd))
         untested[i] = Disagreement(name, ratio, pv, None, "")
@@ -183,7 +296,7 @@ def disagreement_tests(
         return tuple(untested[i] for i in sorted(untested))
     reject = holm_reject([r[2] for r in rows], alpha)
     k = 0
-    out = []
+    out: list[Disagreement] = []
     for i in sorted(untested):
         d = untested[i]
         if d.outcome == "not tested":

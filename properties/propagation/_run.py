@@ -144,19 +144,73 @@ def propagate(
     expect: Sequence[str] = (),
     subject: str | None = None,
 ) -> PropagationResult:
-    """Measured and predicted signal propagation of ``factory()`` (a torch model) at
-    initialization, per recorded operation in execution order (module docstring).
+    """Measured and predicted signal propagation of ``factory()`` at initialization, per
+    recorded operation in execution order (module docstring).
 
-    ``input_shape`` (standard-normal inputs) or ``inputs`` (``fn(seed)`` or ``fn()``
-    returning a tensor or a tuple of tensors) feed the model; ``tolerance``, ``alpha``,
-    ``max_growth`` and ``flat_ratio`` set the diagnosis (:mod:`._diagnose`).
+    Parameters
+    ----------
+    factory : callable
+        ``factory()`` returns a ``torch.nn.Module``; called once per build.
+    input_shape : sequence of int, optional
+        Standard-normal float32 inputs of this shape (the prediction starts from mean 0,
+        variance 1).
+    inputs : callable, optional
+        Instead: ``inputs(seed)`` or ``inputs()`` returning a tensor or a tuple of tensors
+        (the prediction starts from the measured input).
+    builds : int, optional
+        Builds of the model (8).
+    seed : int, optional
+        Seed of the builds, their inputs and read-outs.
+    mode : {"train", "eval"}, optional
+        The model's mode.
+    trace : bool, optional
+        Use ``torch.fx`` (True); False runs the model in module order with hooks.
+    tolerance : float, optional
+        Relative std the prediction may be off by before a record disagrees (0.05).
+    alpha : float, optional
+        Family-wise level of the disagreement tests (1e-3, Holm).
+    max_growth : float, optional
+        The gate: the run fails when the signal's or the gradient's whole-depth growth
+        exceeds it or falls below its inverse.
+    flat_ratio : float, optional
+        A residual stream whose last/first variance lies within ``[1/r, r]`` is flat (1.25).
+    expect : sequence of str, optional
+        ``PATTERN=SCHEME[@LAYOUT]`` rules (as ``weight-init audit --expect``): a matching
+        parameter is predicted with the scheme's variance at its fans (layout default:
+        ``out_in`` for linear, ``torch.conv`` for convolutions; a bias takes its weight's
+        fans) instead of its entries' pooled variance.
+    subject : str, optional
+        The model's name in the result.
 
-    ``expect``: ``PATTERN=SCHEME[@LAYOUT]`` rules (as ``weight-init audit --expect``); a
-    parameter whose dotted name matches is predicted with the scheme's variance at its fans
-    (layout default: ``out_in`` for linear, ``torch.conv`` for convolutions; a bias takes its
-    weight's fans) instead of its entries' pooled variance. With ``input_shape`` the
-    prediction starts from the declared standard-normal input (mean 0, variance 1), with
-    ``inputs`` from the measured one."""
+    Returns
+    -------
+    PropagationResult
+        Records, parameters, diagnosis.
+
+    Raises
+    ------
+    weight_init.errors.InitializerTypeError
+        The factory returned no ``torch.nn.Module``.
+    weight_init.errors.InitializerCallError
+        The factory (or the input function) raised.
+    weight_init.errors.InvalidInputError
+        The forward or backward pass raised (an input of the wrong shape), or bad inputs.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from weight_init.properties.propagation import propagate
+    >>> def model():  # the notes' "Xavier": randn / sqrt(fan_in)
+    ...     lin = torch.nn.Linear(100, 100, bias=False)
+    ...     torch.nn.init.normal_(lin.weight, std=0.1)
+    ...     return torch.nn.Sequential(lin, torch.nn.Tanh())
+    >>> result = propagate(model, input_shape=(200, 100), builds=3, expect=["*=xavier"])
+    >>> tanh = result.records[-1]
+    >>> round(tanh.predicted_std, 4)  # weight_init.theory.predict("xavier", "tanh", [100], 100)
+    0.6279
+    >>> abs(tanh.std.mean / tanh.predicted_std - 1) < 0.05
+    True
+    """
     _validate(input_shape, inputs, builds, mode, tolerance, alpha, max_growth)
     rules = _parse_rules(expect)
     runs: list[BuildMeasurement] = []

@@ -36,7 +36,27 @@ SATURATION = 0.9
 
 @dataclass(frozen=True)
 class TensorStats:
-    """One tensor's figures (module docstring); ``fraction`` None when not applicable."""
+    """One tensor's figures (module docstring).
+
+    Attributes
+    ----------
+    mean, std : float
+        Over all entries (population std).
+    ch_sq_mean, ch_var : float
+        Average channel squared mean and average channel variance.
+    fraction : float or None
+        Saturated or dead share (None: not an activation with one).
+    numel, channels : int
+        Entries and channels.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from weight_init.properties.propagation import tensor_stats
+    >>> s = tensor_stats(torch.tensor([[1.0, 3.0], [3.0, 5.0]]), 1)
+    >>> s.mean, s.ch_sq_mean, s.ch_var, s.second_moment
+    (3.0, 10.0, 1.0, 11.0)
+    """
 
     mean: float
     std: float
@@ -48,7 +68,7 @@ class TensorStats:
 
     @property
     def second_moment(self) -> float:
-        """``mean(x^2) = ch_sq_mean + ch_var``."""
+        """The entries' mean square, ``ch_sq_mean + ch_var``."""
         return self.ch_sq_mean + self.ch_var
 
 
@@ -103,7 +123,29 @@ def tensor_stats(x: Any, channel_dim: int | None, activation: str | None = None)
 
     Sums per channel run in float32 (half-precision tensors are widened first; torch's
     reductions are cascaded, relative error ~1e-7) and are combined in float64.
-    ``channel_dim`` None: the whole tensor is one channel."""
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        The tensor.
+    channel_dim : int or None
+        Its channel axis; None: the whole tensor is one channel.
+    activation : str, optional
+        The activation that produced it, for the saturated (tanh, sigmoid) or dead (relu,
+        relu6) share.
+
+    Returns
+    -------
+    TensorStats
+        Its figures.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from weight_init.properties.propagation import tensor_stats
+    >>> tensor_stats(torch.tensor([0.0, 0.0, 1.0, 2.0]), None, "relu").fraction
+    0.5
+    """
     import torch
 
     with torch.no_grad():
