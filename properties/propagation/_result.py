@@ -1,6 +1,8 @@
 """What a propagation run returns: per-record and per-parameter figures, measured over builds
 and predicted, and the diagnosis; as a table, JSON and summary fields.
 
+(About 360 lines, half of them the types' numpydoc and examples.)
+
 Every measured figure is a :class:`Spread` over the builds (each build: a fresh model and
 fresh inputs): its mean, 5%, 50% and 95% quantiles (linear interpolation), standard
 deviation (ddof 1) and count. Plain Python values only: the result crosses from the child
