@@ -45,7 +45,7 @@ from weight_init.properties.conformance._runner import check_initializer  # noqa
 from weight_init.properties.conformance._sampling import DEFAULT_SHAPES, draw_design  # noqa: E402
 from weight_init.schemes import get_scheme  # noqa: E402
 
-#: The design before issue 9 (all fans multiples of 8 but one, the largest 640).
+#: The earlier design (all fans multiples of 8 but one, the largest 640).
 OLD_SHAPES = (
     (8, 512),
     (512, 8),

@@ -1,4 +1,4 @@
-"""Run every benchmark; print one markdown table: every goal of issue 6, met or by how much missed.
+"""Run every benchmark; print one markdown table: every goal, met or by how much missed.
 
     python benchmarks/run_all.py                  # everything, about 10-15 minutes on 2 quiet cores
     python benchmarks/run_all.py --quick          # fewer repeats, seed size only

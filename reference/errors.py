@@ -109,7 +109,7 @@ class ForwardPropContractError(WeightInitError, ValueError):
     with one entry per layer of the right shape (e.g. 9 layers for 10 widths)."""
 
 
-# -- added by the family/check redesign (issue 11) ------------------------------------------
+# -- the family and check registries -------------------------------------------------------
 
 
 class UnknownFamilyError(WeightInitError, ValueError):

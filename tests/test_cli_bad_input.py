@@ -1,4 +1,4 @@
-"""One line and exit 2 for every bad input of issue 9, section 7.
+"""One line and exit 2 for every bad input a user can give.
 
 The command-line cases run the installed ``weight-init`` as a subprocess (started together,
 awaited together); the Python-API cases check that the exception names the caller's

@@ -134,7 +134,7 @@ def fixed_variance(fan_in: int, fan_out: int, rng: np.random.Generator) -> Any:
 def test_a_mean_shift_explained_by_variance_or_dependence_is_not_named(
     fn: Callable[..., Any], seed: int
 ) -> None:
-    """Issue 9: these fail (variance, fan rule or independence), and the diagnosis names a
+    """The known-buggy initializers: these fail (variance, fan rule or independence), and the diagnosis names a
     mean shift only if the cluster-robust mean test (one cluster per matrix, Student t with
     C - 1 df, robust to the variance and to dependence inside a matrix) also rejects at the
     mean test's Holm threshold; under these initializers' zero mean it does so with

@@ -1,4 +1,4 @@
-"""The ``spectrum`` check (Marchenko-Pastur second moment, issue 9 section 4): its algebra,
+"""The ``spectrum`` check (Marchenko-Pastur second moment): its algebra,
 its null law, and its power against dependence at any lag and low rank.
 
 Bounds are stated quantiles (binomial 99.9% bands, KS at 1e-3, z-tests at 1e-4); detection

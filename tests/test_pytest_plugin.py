@@ -210,7 +210,7 @@ def test_no_heavy_import():
 def test_plugin_is_inert_in_an_unrelated_project(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, ci: str
 ) -> None:
-    """Installed, the plugin changes no Hypothesis setting and imports no numpy (issue 11.5).
+    """Installed, the plugin changes no Hypothesis setting and imports no numpy.
 
     An unrelated project's settings are the same with and without the plugin, with and
     without CI=1 (max_examples 100; locally also deadline 200 ms and an example database;

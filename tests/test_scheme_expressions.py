@@ -1,5 +1,5 @@
-"""Scheme expressions: parsed safely, they state the third-party rules of issue 10 item 6,
-and ``weight-init check --scheme EXPR`` gives the right verdict (family-wise alpha 1e-4,
+"""Scheme expressions: parsed safely, they state the third-party rules (one-sided uniform,
+location, sparse), and ``weight-init check --scheme EXPR`` gives the right verdict (family-wise alpha 1e-4,
 power 0.99, as every check)."""
 
 from __future__ import annotations
@@ -105,7 +105,7 @@ def test_code_is_never_run(text: str) -> None:
 def test_new_families_and_locations_are_expressions(
     text: str, family: str, mean: float, variance_at_16_64: float
 ) -> None:
-    """Issue 10 point 6: one-sided uniform (JAX), a location, torch's sparse_."""
+    """Third-party rules: one-sided uniform (JAX), a location, torch's sparse_."""
     s = parse_scheme(text)
     assert s.family == family
     assert math.isclose(s.mean(), mean, rel_tol=1e-12, abs_tol=1e-15)

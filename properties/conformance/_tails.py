@@ -8,7 +8,7 @@ with one :mod:`scipy.special` function: the functions below call that same funct
 they return the same numbers as the ``scipy.stats`` expression named in each docstring
 (tests/test_tails.py compares them on a grid). Elsewhere (reports, calibration, the
 property suite) the project keeps using :mod:`scipy.stats` and its result objects, as the
-charter prefers; this module is for the check's hot path only.
+project prefers a well-kept library; this module is for the check's hot path only.
 
 Conventions: ``sf(x) = P(X > x)`` (upper tail), ``isf(q)`` its inverse; all functions take
 and return Python floats.
