@@ -1,6 +1,6 @@
-"""The seed's experiment: forward propagation through bias-free layers.
+"""The notes' experiment: forward propagation through bias-free layers.
 
-``forward_prop(hidden_layer_sizes, init)`` behaves exactly as the seed notes'
+``forward_prop(hidden_layer_sizes, init)`` behaves exactly as the notes'
 function: it draws a 1000 x 500 standard-normal input with numpy's legacy
 global state, multiplies by ``W_l = init(fan_in, fan_out)`` (shape
 ``(fan_in, fan_out)``, layer l's fan_in being the previous width) and applies
@@ -40,13 +40,13 @@ from weight_init.schemes import RNG
 
 Init = Callable[..., Any]
 
-#: The seed's input: 1000 samples of dimension 500.
+#: The notes' input: 1000 samples of dimension 500.
 DEFAULT_SAMPLES = 1000
 DEFAULT_INPUT_DIM = 500
 
 
 class ForwardProp(NamedTuple):
-    """``(acts, means, stds)`` as the seed unpacks them.
+    """``(acts, means, stds)`` as the notes unpack them.
 
     ``acts`` maps the 0-based layer index to its activations (empty in
     statistics-only mode); ``means[i]`` and ``stds[i]`` are the mean and the
@@ -191,7 +191,7 @@ def resolve_rng(rng: RNG, seed: int | None) -> RNG:
 
 
 def standard_normal_input(n_samples: int, input_dim: int, rng: RNG) -> NDArray[np.float64]:
-    """The seed's ``np.random.randn(n_samples, input_dim)`` (from ``rng`` when given)."""
+    """The notes' ``np.random.randn(n_samples, input_dim)`` (from ``rng`` when given)."""
     if rng is None:
         return np.random.randn(n_samples, input_dim)  # noqa: NPY002
     return rng.standard_normal((n_samples, input_dim))
@@ -262,9 +262,9 @@ def forward_prop(
     keep_activations: bool = True,
     observe: Callable[[int, NDArray[Any]], None] | None = None,
 ) -> ForwardProp:
-    """Run the seed's experiment: ``H_0 = X``, ``H_l = phi(H_{l-1} @ W_l)``, no bias.
+    """Run the notes' experiment: ``H_0 = X``, ``H_l = phi(H_{l-1} @ W_l)``, no bias.
 
-    Called as the seed calls it, draws ``X = np.random.randn(1000, 500)`` and
+    Called as the notes call it, draws ``X = np.random.randn(1000, 500)`` and
     each ``W_l = init(fan_in, fan_out)`` from numpy's legacy global state, in
     that order. With ``rng`` (a ``numpy.random.Generator``) or ``seed``, both
     come from that generator and ``init`` receives it as ``rng=`` if it accepts

@@ -2,7 +2,7 @@
 
 The reference draws ``(fan_in, fan_out)`` matrices. Real weights are stored otherwise:
 
-* ``in_out``: ``(in, out)``, used as ``H @ W`` (the seed, Keras ``Dense``, JAX/Flax ``Dense``).
+* ``in_out``: ``(in, out)``, used as ``H @ W`` (the notes, Keras ``Dense``, JAX/Flax ``Dense``).
 * ``out_in``: ``(out, in)``, used as ``H @ W.T`` (``torch.nn.Linear.weight``); PyTorch reads
   fan_in from the *second* axis.
 * ``torch.conv``: ``(O, I/g, *k)`` (``torch.nn.ConvNd``).

@@ -12,7 +12,7 @@ Initializer
     torch's default generator), which the caller seeds. :func:`seeding_of` says which.
 
 Forward prop
-    The seed's contract: ``forward_prop(hidden_layer_sizes, init)`` returns ``(means,
+    The notes' contract: ``forward_prop(hidden_layer_sizes, init)`` returns ``(means,
     stds, acts)`` or ``acts`` for the fixed ``1000 x 500`` standard-normal input and tanh,
     drawing from numpy's legacy global state. The flexible contract adds keywords among
     ``x`` (the input), ``seed``, ``activation`` and ``keep_activations``

@@ -1,1 +1,1 @@
-"""Statistical reports: the seed's experiments and the property verdicts as figures and tables."""
+"""Statistical reports: the notes' experiments and the property verdicts as figures and tables."""

@@ -1,7 +1,7 @@
 """Deliberately broken forward_props: each must fail at least one property of the suite.
 
 Each is written twice: with the reference's keyword options (so every property can
-run it) and in the seed's bare contract ``forward_prop(hidden_layer_sizes, init)``.
+run it) and in the notes' bare contract ``forward_prop(hidden_layer_sizes, init)``.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def _make(
     report_preacts: bool = False,
     unchained: bool = False,
 ) -> tuple[Callable[..., Any], Callable[..., Any]]:
-    """A keyword-accepting and a seed-contract forward_prop from one layer rule."""
+    """A keyword-accepting and a notes-contract forward_prop from one layer rule."""
 
     def core(sizes: list[int], init: Callable[..., Any], x: Array, rng: Any, act: str) -> Any:
         phi = get_activation(act).phi
@@ -62,11 +62,11 @@ def _make(
         xin = rng.standard_normal((1000, 500)) if x is None else x
         return core(list(hidden_layer_sizes), init, xin, rng, activation)
 
-    def seed_contract(hidden_layer_sizes: list[int], init: Callable[..., Any]) -> Any:
-        x = np.random.randn(1000, 500)  # noqa: NPY002 (the seed's contract)
+    def notes_contract(hidden_layer_sizes: list[int], init: Callable[..., Any]) -> Any:
+        x = np.random.randn(1000, 500)  # noqa: NPY002 (the notes' contract)
         return core(list(hidden_layer_sizes), init, x, None, "tanh")
 
-    return flexible, seed_contract
+    return flexible, notes_contract
 
 
 def _chained(x: Array, h: Array, w: Array, phi: Any) -> tuple[Array, Array]:
@@ -96,8 +96,8 @@ BROKEN = {
 @pytest.mark.parametrize("name", sorted(BROKEN))
 @pytest.mark.parametrize("contract", ["flexible", "seed"])
 def test_broken_forward_prop_fails_a_property(name: str, contract: str) -> None:
-    flexible, seed_contract = BROKEN[name]
-    fp = flexible if contract == "flexible" else seed_contract
+    flexible, notes_contract = BROKEN[name]
+    fp = flexible if contract == "flexible" else notes_contract
     verdicts = run_suite(fp, seed=0, stop_on_failure=True)
     failed = [v.metadata["property"] for v in verdicts if v.outcome == "fail"]
     assert failed, (
@@ -119,9 +119,9 @@ def test_reference_passes_the_same_suite() -> None:
 def test_a_correct_forward_prop_written_the_same_way_passes(contract: str) -> None:
     """The control for the broken ones: the same scaffolding with the right layer rule passes
     every property it can run (inconclusive is not a pass), in either contract (the
-    seed-contract path seeds numpy's legacy state)."""
-    flexible, seed_contract = _make(_chained)
-    fp = flexible if contract == "flexible" else seed_contract
+    notes-contract path seeds numpy's legacy state)."""
+    flexible, notes_contract = _make(_chained)
+    fp = flexible if contract == "flexible" else notes_contract
     verdicts = run_suite(fp, seed=0)
     assert verdicts and all(v.outcome == "pass" for v in verdicts), "\n\n".join(
         v.format_table() for v in verdicts if v.outcome != "pass"

@@ -94,7 +94,7 @@ def test_torch_adapter_on_the_command_line(capsys: pytest.CaptureFixture[str]) -
         (["check-forward", "user_inits:NOT_CALLABLE"], "not callable"),
         (["check-forward", "user_inits:raises"], "raised"),
         (
-            ["check-forward", "broken_forward_props:seed_forward_prop", "--activation", "relu"],
+            ["check-forward", "broken_forward_props:notes_forward_prop", "--activation", "relu"],
             "only be checked with tanh",
         ),
     ],
@@ -109,7 +109,7 @@ def test_bad_input_exits_2_with_one_line(
 
 
 def test_check_forward_exit_codes(user_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "check-forward", "broken_forward_props:seed_forward_prop")
+    code, out, err = run(capsys, "check-forward", "broken_forward_props:notes_forward_prop")
     assert code == 0, out + err
     assert "reference agreement" in out and "PASS" in out
     code, out, _ = run(

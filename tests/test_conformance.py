@@ -134,11 +134,11 @@ def fixed_variance(fan_in: int, fan_out: int, rng: np.random.Generator) -> Any:
 def test_a_mean_shift_explained_by_variance_or_dependence_is_not_named(
     fn: Callable[..., Any], seed: int
 ) -> None:
-    """The known-buggy initializers: these fail (variance, fan rule or independence), and the diagnosis names a
-    mean shift only if the cluster-robust mean test (one cluster per matrix, Student t with
-    C - 1 df, robust to the variance and to dependence inside a matrix) also rejects at the
-    mean test's Holm threshold; under these initializers' zero mean it does so with
-    probability about that threshold (<= 1e-4)."""
+    """The known-buggy initializers fail (variance, fan rule or independence), and the
+    diagnosis names a mean shift only if the cluster-robust mean test (one cluster per
+    matrix, Student t with C - 1 df, robust to the variance and to dependence inside a
+    matrix) also rejects at the mean test's Holm threshold; under these initializers' zero
+    mean it does so with probability about that threshold (<= 1e-4)."""
     v = check_initializer(fn, "he_normal", seed=seed)
     assert v.outcome == "fail", v.format_table()
     assert "mean shifted" not in v.diagnosis, v.diagnosis

@@ -232,9 +232,28 @@ def test_a_true_lecun_normal_is_named_with_both_names(
 ) -> None:
     ident = identify(lecun_true, seed=4)
     assert ident.same_as == ["lecun_normal"]
-    assert "xavier (the seed's name) = lecun_normal" in ident.describe()
+    assert "xavier (the notes' name) = lecun_normal" in ident.describe()
     code, out, _ = _run(capsys, tmp_path, "identify", "inits:lecun")
-    assert code == 0 and "xavier (the seed's name) = lecun_normal" in out
+    assert code == 0 and "xavier (the notes' name) = lecun_normal" in out
+
+
+@one_seed
+@given(seed=seeds, name=st.sampled_from(["glorot_normal", "glorot_uniform"]))
+def test_glorot_checked_as_the_notes_xavier_points_at_torchs_xavier(seed: int, name: str) -> None:
+    """torch's xavier_*_ draws Glorot's rule; checked against the notes' ``xavier`` (LeCun) it
+    fails on the fan rule (2/(fan_in + fan_out) against 1/fan_in: a factor up to 2 on the
+    design's unequal fans), and the diagnosis names the mix-up. Checked under torch's own
+    name (an alias of the Glorot scheme) it passes."""
+    scheme = SCHEMES[name]
+
+    def torch_like(fan_in: int, fan_out: int, seed: int | None = None) -> np.ndarray:
+        return scheme.sample(fan_in, fan_out, np.random.default_rng(seed))
+
+    v = check_initializer(torch_like, "xavier", seed=seed)
+    assert v.outcome == "fail", v.format_table()
+    torch_name = name.replace("glorot", "xavier")
+    assert f"torch's {torch_name}_ is {name}; --scheme xavier is the notes'" in v.diagnosis
+    assert check_initializer(torch_like, torch_name, seed=seed).passed
 
 
 def _diagnosis(bug: str, seed: int) -> str:

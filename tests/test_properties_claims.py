@@ -1,4 +1,4 @@
-"""The seed's claims as Hypothesis properties on the reference, read from the registry (the
+"""The notes' claims as Hypothesis properties on the reference, read from the registry (the
 ``ci`` profile: 25 derandomized examples each; ``thorough``: 300 random).
 
 Hypothesis draws the case from each property's own strategy (depth 1..30, per-layer widths

@@ -1,6 +1,6 @@
 """Scheme expressions: parsed safely, they state the third-party rules (one-sided uniform,
-location, sparse), and ``weight-init check --scheme EXPR`` gives the right verdict (family-wise alpha 1e-4,
-power 0.99, as every check)."""
+location, sparse), and ``weight-init check --scheme EXPR`` gives the right verdict
+(family-wise alpha 1e-4, power 0.99, as every check)."""
 
 from __future__ import annotations
 

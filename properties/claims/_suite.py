@@ -35,7 +35,7 @@ def suite_cases(seed: int, flexible: bool = True) -> list[tuple[str, dict[str, A
     ``suite_cases`` in registry order from one Generator; case i gets ``seed * 1000 + i``.
 
     Sizes are modest (widths 32..128, batch 256) so the whole suite takes seconds. With
-    ``flexible=False`` (a seed-contract subject: tanh, unknown input) the cases its
+    ``flexible=False`` (a notes-contract subject: tanh, unknown input) the cases its
     contract cannot run are left out.
     """
     gen = np.random.default_rng([seed, CASE_STREAM])
@@ -45,11 +45,11 @@ def suite_cases(seed: int, flexible: bool = True) -> list[tuple[str, dict[str, A
     for i, (_, kw) in enumerate(cases):
         kw["seed"] = int(seed) * 1000 + i
     if not flexible:
-        seed_contract = Subject(lambda *a: None, "seed contract", frozenset())
+        notes_contract = Subject(lambda *a: None, "notes contract", frozenset())
         cases = [
             (n, kw)
             for n, kw in cases
-            if PROPERTIES[n].condition.runnable_by(seed_contract, {**PROPERTIES[n].defaults, **kw})
+            if PROPERTIES[n].condition.runnable_by(notes_contract, {**PROPERTIES[n].defaults, **kw})
         ]
     return cases
 
@@ -63,7 +63,7 @@ def run_suite(
 ) -> list[Verdict]:
     """Run every property on the cases of :func:`suite_cases` (``forward_prop=None``: reference).
 
-    A seed-contract-only callable (no ``x``/``seed``/``activation`` keywords) is run
+    A notes-contract-only callable (no ``x``/``seed``/``activation`` keywords) is run
     with numpy's legacy global state seeded from the case and tanh, on the cases
     it can run. Each verdict's metadata names its property and case. With
     ``stop_on_failure`` it returns as soon as one verdict fails.

@@ -41,7 +41,7 @@ from weight_init.properties.conformance._sampling import (
     draw_design,
 )
 from weight_init.properties.conformance._tails import chi2_sf, normal_two_sided
-from weight_init.schemes import SCHEMES, SEED_SCHEMES, Scheme, variance_scaling
+from weight_init.schemes import NOTES_SCHEMES, SCHEMES, Scheme, variance_scaling
 
 #: Entries an identification draws by default (0.4% relative error on each v_k).
 DEFAULT_ENTRIES = 200_000
@@ -312,7 +312,7 @@ def detect_family(
 
 
 def _twins(best: SchemeMatch, matches: Sequence[SchemeMatch]) -> list[str]:
-    """Registered schemes with the same law as ``best`` under another name (the seed's
+    """Registered schemes with the same law as ``best`` under another name (the notes'
     ``xavier`` is ``lecun_normal``)."""
     s = SCHEMES.get(best.name)
     if s is None:
@@ -326,8 +326,8 @@ def _twins(best: SchemeMatch, matches: Sequence[SchemeMatch]) -> list[str]:
 
 
 def _named(name: str) -> str:
-    """A scheme's name, marked when it is the seed's own (not the field's) name."""
-    return f"{name} (the seed's name)" if name in SEED_SCHEMES else name
+    """A scheme's name, marked when it is the notes' own (not the field's) name."""
+    return f"{name} (the notes' name)" if name in NOTES_SCHEMES else name
 
 
 @dataclass(frozen=True)
