@@ -75,7 +75,7 @@ class CheckSpec:
 
     spec: str
     scheme: str
-    convention: str | None = None
+    layout: str | None = None
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 Every function takes ``(fan_in, fan_out, rng)`` (a ``numpy.random.Generator``, so a
 check seeds it) and returns ``(fan_in, fan_out)`` weights unless its bug is the layout.
-``BUGS`` maps a name to ``(fn, declared scheme, convention, words the diagnosis must contain)``.
+``BUGS`` maps a name to ``(fn, declared scheme, layout, words the diagnosis must contain)``.
 """
 
 from __future__ import annotations

@@ -257,8 +257,8 @@ def test_glorot_checked_as_the_notes_xavier_points_at_torchs_xavier(seed: int, n
 
 
 def _diagnosis(bug: str, seed: int) -> str:
-    fn, scheme, convention, words = BUGS[bug]
-    v = check_initializer(fn, scheme, convention, seed=seed)
+    fn, scheme, layout, words = BUGS[bug]
+    v = check_initializer(fn, scheme, layout, seed=seed)
     assert v.outcome == "fail", v.format_table()
     for w in words:
         assert w in v.diagnosis, v.diagnosis

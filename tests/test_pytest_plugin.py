@@ -48,7 +48,7 @@ def test_lecun(weight_init_check):
     weight_init_check(lecun, "he_normal")
 
 def test_spec_string(weight_init_check):
-    weight_init_check("myinit:he", "he_normal", convention="in_out")
+    weight_init_check("myinit:he", "he_normal", layout="in_out")
 
 def test_local_function_runs_in_process(weight_init_check):
     import numpy as np

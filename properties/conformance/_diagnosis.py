@@ -62,7 +62,7 @@ class Findings:
     """A check's results, read by check object: which failed and what each measured."""
 
     scheme: Scheme
-    convention: str
+    layout: str
     results: tuple[CheckResult, ...]
     identification: Identification | None = None
     smallest_shape: str = ""
@@ -275,10 +275,10 @@ def _structure(f: Findings) -> list[str]:
     shape = f.evidence(C.SHAPE, ShapeEvidence)
     if f.failed(C.SHAPE) and shape is not None:
         if shape.transposed:
-            other = "out_in" if f.convention == "in_out" else "in_out"
+            other = "out_in" if f.layout == "in_out" else "in_out"
             reasons.append(
-                f"transposed layout: the arrays are laid out {other}, not {f.convention} "
-                f"(declare convention {other} if that is intended)"
+                f"transposed layout: the arrays are laid out {other}, not {f.layout} "
+                f"(declare layout {other} if that is intended)"
             )
         else:
             reasons.append(f"wrong shape: {shape.detail}")

@@ -33,7 +33,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from weight_init.families import FAMILIES, Family, iid_families
-from weight_init.layouts import check_convention
+from weight_init.layouts import check_matrix_layout, renamed_layout_keyword
 from weight_init.properties.conformance._sampling import (
     DEFAULT_SHAPES,
     Draw,
@@ -61,15 +61,15 @@ class ShapeMoments:
 
 
 def shape_moments(
-    draws: Sequence[Draw], convention: str, center: float | Mapping[tuple[int, int], float] = 0.0
+    draws: Sequence[Draw], layout: str, center: float | Mapping[tuple[int, int], float] = 0.0
 ) -> list[ShapeMoments]:
     """Per-shape ``mean((w - c)^2)`` and ``mean((w - c)^4)`` over the well-shaped, finite
     draws; ``center`` ``c`` is one number or one per shape (default 0: raw moments)."""
     acc: dict[tuple[int, int], list[float]] = {}
     for d in draws:
-        if not d.shape_ok(convention) or d.raw.size == 0:
+        if not d.shape_ok(layout) or d.raw.size == 0:
             continue
-        w = d.in_out(convention)
+        w = d.in_out(layout)
         w = w[np.isfinite(w)]
         if w.size == 0:
             continue
@@ -128,14 +128,14 @@ class Location:
         }
 
 
-def locate(draws: Sequence[Draw], convention: str) -> Location | None:
+def locate(draws: Sequence[Draw], layout: str) -> Location | None:
     """The :class:`Location` of the well-shaped finite draws (None when there are none)."""
     acc: dict[tuple[int, int], list[float]] = {}
     lo, hi = math.inf, -math.inf
     for d in draws:
-        if not d.shape_ok(convention) or d.raw.size == 0:
+        if not d.shape_ok(layout) or d.raw.size == 0:
             continue
-        w = d.in_out(convention)
+        w = d.in_out(layout)
         w = w[np.isfinite(w)]
         if w.size == 0:
             continue
@@ -266,18 +266,18 @@ def rank_schemes(
 
 
 def family_distances(
-    draws: Sequence[Draw], convention: str, means: Mapping[tuple[int, int], float] | None = None
+    draws: Sequence[Draw], layout: str, means: Mapping[tuple[int, int], float] | None = None
 ) -> dict[str, float]:
     """KS distance of the per-shape self-standardized entries (centred at the per-shape
     ``means`` when given) to each fan-independent law."""
     means = means or {}
-    moments = {(m.fan_in, m.fan_out): m for m in shape_moments(draws, convention, means)}
+    moments = {(m.fan_in, m.fan_out): m for m in shape_moments(draws, layout, means)}
     parts = []
     for d in draws:
         m = moments.get((d.fan_in, d.fan_out))
-        if m is None or m.m2 <= 0 or not d.shape_ok(convention):
+        if m is None or m.m2 <= 0 or not d.shape_ok(layout):
             continue
-        w = d.in_out(convention).ravel()
+        w = d.in_out(layout).ravel()
         w = w[np.isfinite(w)] - means.get((d.fan_in, d.fan_out), 0.0)
         parts.append(w / math.sqrt(m.m2))
     if not parts:
@@ -295,17 +295,17 @@ def ks_statistic(z_sorted: NDArray[np.float64], cdf: Callable[[Any], Any]) -> fl
 
 
 def detect_family(
-    draws: Sequence[Draw], convention: str, means: Mapping[tuple[int, int], float] | None = None
+    draws: Sequence[Draw], layout: str, means: Mapping[tuple[int, int], float] | None = None
 ) -> tuple[Family | None, dict[str, float]]:
     """The first registered family whose exact structure the finite draws show (constant,
     orthogonal), else the i.i.d. family whose law (about the per-shape ``means``) is closest;
     None when nothing is drawn."""
-    ws = [d.in_out(convention) for d in draws if d.shape_ok(convention) and d.raw.size]
+    ws = [d.in_out(layout) for d in draws if d.shape_ok(layout) and d.raw.size]
     ws = [w for w in ws if np.all(np.isfinite(w))]
     for family in FAMILIES.values():
         if family.matches_structure(ws):
             return family, {}
-    dist = family_distances(draws, convention, means)
+    dist = family_distances(draws, layout, means)
     if not dist:
         return None, {}
     return FAMILIES[min(dist, key=lambda f: dist[f])], dist
@@ -455,13 +455,13 @@ class Identification:
         }
 
 
-def identify_draws(draws: Sequence[Draw], convention: str) -> Identification:
+def identify_draws(draws: Sequence[Draw], layout: str) -> Identification:
     """:class:`Identification` from draws already made (no new calls); moments are taken
     about the per-shape means when the mean is not 0."""
-    loc = locate(draws, convention)
+    loc = locate(draws, layout)
     means = loc.means if loc is not None and loc.nonzero else None
-    family, dists = detect_family(draws, convention, means)
-    moments = shape_moments(draws, convention, means or 0.0)
+    family, dists = detect_family(draws, layout, means)
+    moments = shape_moments(draws, layout, means or 0.0)
     fit = fit_fan_rule(moments)
     matches: list[SchemeMatch] = []
     if family is not None and family.is_random:
@@ -478,16 +478,17 @@ def identify_draws(draws: Sequence[Draw], convention: str) -> Identification:
     return Identification(family, dists, fit, matches, n, loc)
 
 
+@renamed_layout_keyword
 def identify(
     fn: Callable[..., Any],
-    convention: str = "in_out",
+    layout: str = "in_out",
     *,
     seed: int = 0,
     shapes: Sequence[tuple[int, int]] = DEFAULT_SHAPES,
     n_entries: int = DEFAULT_ENTRIES,
 ) -> Identification:
     """Draw from ``fn`` over ``shapes`` and estimate its rule, family and closest scheme."""
-    conv = check_convention(convention)
+    conv = check_matrix_layout(layout)
     counts = calls_per_shape(shapes, n_entries)
     draws = draw_design(fn, shapes, counts, seed)
     return identify_draws(draws, conv)

@@ -9,7 +9,7 @@ quantiles (:class:`SampleQuantiles`, the data of a QQ plot). It offers the verdi
 
 ``to_dict()`` keeps the JSON of earlier versions: ``subject``, ``alpha``, ``outcome``,
 ``diagnosis``, ``tests`` and ``metadata`` with the keys ``scheme``, ``family``, ``rule``,
-``convention``, ``seed``, ``seeding``, ``alpha``, ``power``, ``plan``, ``shapes``,
+``layout``, ``seed``, ``seeding``, ``alpha``, ``power``, ``plan``, ``shapes``,
 ``calls_per_shape``, ``n_calls``, ``n_entries``, ``variance_ratio``, ``mean_std``,
 ``fan_fit``, ``identification`` and ``qq`` (``kind``, ``probabilities``, ``theory``,
 ``sample``; empty for fan-dependent laws).
@@ -76,7 +76,7 @@ class ConformanceResult:
 
     verdict: Verdict
     scheme: Scheme
-    convention: str
+    layout: str
     power: float
     plan: PowerPlan
     design: Design
@@ -84,6 +84,18 @@ class ConformanceResult:
     identification: Identification | None
     quantiles: SampleQuantiles | None
     smallest_shape: str = ""
+
+    @property
+    def convention(self) -> str:
+        """Deprecated: the earlier name of :attr:`layout`."""
+        import warnings
+
+        warnings.warn(
+            "ConformanceResult.convention is deprecated; use .layout",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.layout
 
     # -- the verdict ----------------------------------------------------------------------
     @property
@@ -168,7 +180,7 @@ class ConformanceResult:
                 "scheme": self.scheme.name,
                 "family": self.scheme.family.name,
                 "rule": self.scheme.describe(),
-                "convention": self.convention,
+                "convention": self.layout,
                 "seed": d.seed,
                 "seeding": d.seeding,
                 "alpha": self.alpha,

@@ -82,7 +82,7 @@ class Check(ABC):
     def run(self, pool: Pool) -> CheckResult | None:
         """Run on the pooled draws; None when there is nothing to test (too few entries)."""
 
-    def fails_on(self, draw: Draw, convention: str) -> bool:
+    def fails_on(self, draw: Draw, layout: str) -> bool:
         """Whether one draw alone shows this check's failure (``shrinkable`` checks only)."""
         return False
 
