@@ -10,7 +10,8 @@ family-wise false-fail rate ``alpha``.
 :func:`run_suite` runs every property on the cases it draws from ``seed`` (nine for the
 built-ins), each verdict at ``alpha``; one suite run then has a false-alarm rate of at most
 ``len(cases) * alpha`` (Bonferroni over the verdicts). Measured by
-:mod:`weight_init.app.calibration.false_alarm`; the per-test p-values' calibration by
+``weight-init calibrate --properties N`` (and over Hypothesis-drawn cases by
+``--hypothesis N``); the per-test p-values' calibration by
 :mod:`weight_init.app.calibration.property_calibration` (docs/calibration_properties.md).
 """
 
