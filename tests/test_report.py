@@ -121,6 +121,7 @@ def test_schema_validator_rejects_broken_summaries(full_small: Path) -> None:
     assert any("$.experiments[1].depth: expected integer" in e for e in errors), errors
     assert any("'maybe' not one of" in e for e in errors), errors
     assert validate(1.5, {"type": "integer"}) and validate(True, {"type": "number"})
+    assert validate(2.0, {"type": "integer"}) and not validate(None, {"type": ["number", "null"]})
 
 
 def test_html_and_markdown_reference_existing_figures(full_small: Path) -> None:
