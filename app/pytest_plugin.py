@@ -13,7 +13,7 @@ own process, like the rest of the test's code.
 
 Options (group ``weight-init``):
 
-``--weight-init-profile {dev,ci,thorough}``
+``--weight-init-profile {dev,ci,explore,thorough}``
     Hypothesis settings profile (see :mod:`weight_init.properties.claims._profiles`).
 ``--weight-init-check SPEC=SCHEME[@LAYOUT]`` (repeatable)
     Add one test item per option that checks the initializer ``SPEC`` (``MODULE:ATTR``,
@@ -57,10 +57,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("weight-init", "weight_init initializer verification")
     group.addoption(
         "--weight-init-profile",
-        choices=("dev", "ci", "thorough"),
+        choices=("dev", "ci", "explore", "thorough"),
         default=None,
-        help="load weight_init's Hypothesis profile: dev (random, 25 examples), ci "
-        "(derandomized, no database), thorough (300 examples). Default: none is loaded.",
+        help="load weight_init's Hypothesis profile: dev and ci (derandomized, 25 examples, "
+        "no database), explore (random, 25 examples), thorough (random, 300 examples). "
+        "Default: none is loaded.",
     )
     group.addoption(
         "--weight-init-check",

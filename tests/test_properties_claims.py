@@ -1,5 +1,6 @@
 """The notes' claims as Hypothesis properties on the reference, read from the registry (the
-``ci`` profile: 25 derandomized examples each; ``thorough``: 300 random).
+default ``dev``/``ci`` profiles: 25 derandomized examples each; ``explore``: 25 random;
+``thorough``: 300 random).
 
 Hypothesis draws the case from each property's own strategy (depth 1..30, per-layer widths
 incl. very unequal neighbours, batch, activation, scheme, scale, seed); each property

@@ -5,7 +5,6 @@ location, sparse), and ``weight-init check --scheme EXPR`` gives the right verdi
 from __future__ import annotations
 
 import math
-import subprocess
 from typing import Any
 
 import numpy as np
@@ -216,10 +215,6 @@ def test_fan_geo_avg_verdicts(seed: int) -> None:
     assert v.outcome == "fail" and "fan rule" in {t.name for t in v.failures}
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return cli_helpers.run(*args)
-
-
 @pytest.mark.torch
 @pytest.mark.parametrize(
     ("spec", "expr", "code"),
@@ -243,14 +238,18 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     ],
 )
 def test_cli_check_accepts_expressions(spec: str, expr: str, code: int) -> None:
+    """As a user runs it: in a subprocess the command forks its child before importing numpy,
+    which is cheaper than ``main`` here (a process that has numpy must spawn a fresh one)."""
     pytest.importorskip("torch")
-    out = _cli("check", spec, "--scheme", expr, "--seed", "7")
+    out = cli_helpers.run("check", spec, "--scheme", expr, "--seed", "7")
     assert out.returncode == code, out.stdout + out.stderr
     assert f"as {parse_scheme(expr).name} (out_in)" in out.stdout.splitlines()[0]
 
 
 @pytest.mark.parametrize("expr", ["bogus(1)", "normal(std=x)", "sparse(std=0.1)", "a b"])
-def test_cli_bad_expression_is_one_line_exit_2(expr: str) -> None:
-    out = _cli("check", "numpy:zeros", "--scheme", expr)
+def test_cli_bad_expression_is_one_line_exit_2(
+    expr: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = cli_helpers.run_main(capsys, "check", "numpy:zeros", "--scheme", expr)
     assert out.returncode == 2 and out.stdout == ""
     assert len(out.stderr.strip().splitlines()) == 1 and "--scheme" in out.stderr
