@@ -51,6 +51,7 @@ from weight_init.properties.conformance._checks import (
 from weight_init.properties.conformance._checks.registry import registered_checks
 from weight_init.properties.conformance._diagnosis import Findings, diagnose
 from weight_init.properties.conformance._identify import identify_draws
+from weight_init.properties.conformance._plan import plan as power_plan
 from weight_init.properties.conformance._result import (
     ConformanceResult,
     Design,
@@ -169,7 +170,7 @@ def check_initializer(
     if shapes is None:
         shapes = design_shapes(seed)
     checks = registered_checks()
-    plan = powerplan.plan(sch.family, alpha, power, checks, margin)
+    plan = power_plan(sch.family, alpha, power, checks, margin)
     pool, counts = _draw(fn, sch, conv, plan, seed, shapes, n_entries)
     results = run_checks(pool, plan, checks)
     random = sch.family.is_random
@@ -220,7 +221,7 @@ def standardized_sample(
     otherwise (the exact law; a sparse scheme's nonzero part) (for QQ plots)."""
     sch = get_scheme(scheme)
     conv = check_matrix_layout(layout)
-    plan = powerplan.plan(sch.family, alpha, power, margin=margin)
+    plan = power_plan(sch.family, alpha, power, margin=margin)
     pool, _ = _draw(fn, sch, conv, plan, seed, design_shapes(seed), None)
     if sch.family.is_iid or not sch.family.is_random:
         return np.sort(pool.z)

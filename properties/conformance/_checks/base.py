@@ -5,7 +5,7 @@ A check is an object with a ``name`` (as tables and JSON show it), a :class:`Che
 ``STATISTICAL``: a p-value, uniform under the scheme, decided by Holm's procedure at the
 check's family-wise level), an ``explanation`` of what a failure means, the families it
 :meth:`~Check.applies` to, the effects it is powered against (:meth:`~Check.effects`, read by
-:func:`weight_init.properties.conformance._power.plan`), and :meth:`~Check.run`, which reads the
+:func:`weight_init.properties.conformance._plan.plan`), and :meth:`~Check.run`, which reads the
 pooled draws (:class:`weight_init.properties.conformance._checks.pool.Pool`) and returns a
 :class:`CheckResult`:
 its :class:`~weight_init.properties._results.TestResult` plus typed evidence for the diagnosis.
