@@ -4,11 +4,12 @@ that a fresh set of cases holds a false failure.
     WEIGHT_INIT_RECORD_DECISIONS=decisions.tsv pytest -p no:xdist tests/...
     python benchmarks/decision_count.py decisions.tsv
 
-Every Holm decision of the package (a conformance check, a property verdict, a forward_prop
-check; in the test process and in every child it starts) appends one line to the file named
-by ``WEIGHT_INIT_RECORD_DECISIONS`` (:data:`weight_init.properties._multiple_testing.RECORD_ENV`):
-its level, its number of tests, whether it rejected, its smallest p-value and the test that
-made it. A decision that did not reject can fail a test only by a false alarm, with
+Every Holm decision of the package (in the test process and in every child it starts)
+appends one line to the file named by ``WEIGHT_INIT_RECORD_DECISIONS``
+(:data:`weight_init.properties._multiple_testing.RECORD_ENV`): its level, its number of
+tests, whether it rejected, its smallest p-value, the test that made it and the module that
+asked. Only verdicts count (a conformance check, a property verdict, a forward_prop check:
+:data:`VERDICTS`). A verdict that did not reject can fail a test only by a false alarm, with
 probability at most its level (Holm); their sum bounds the chance that a fresh set of cases
 holds one (Bonferroni over the run). A decision that rejected is a detection the test asked
 for (a buggy initializer) or a decision no test asserts; it is counted apart, with how far
@@ -22,21 +23,38 @@ import math
 from collections import Counter, defaultdict
 from pathlib import Path
 
+#: The modules whose Holm decisions are verdicts (a check, a property, a forward_prop check);
+#: the calibration tables re-decide recorded p-values at several levels and are left out.
+VERDICTS = frozenset(
+    {
+        "weight_init.properties._verdict",
+        "weight_init.properties.conformance._runner",
+        "weight_init.properties.conformance._forward_check",
+    }
+)
+
 
 def summarize(path: Path) -> str:
     """The markdown table of ``path``'s decisions (see the module docstring)."""
     kept: Counter[float] = Counter()
     rejected: Counter[str] = Counter()
     files: dict[str, float] = defaultdict(float)
+    closest_kept, closest_rejected = math.inf, 0.0
+    tabulated = 0
     for line in path.read_text().splitlines():
-        level_text, _, any_rejected, smallest, test = line.split("\t")
+        level_text, _, any_rejected, smallest, test, caller = line.split("\t")
+        if caller not in VERDICTS:
+            tabulated += 1  # a table of recorded p-values (calibration), not a verdict
+            continue
         level = float(level_text)
+        ratio = float(smallest) / level
         if any_rejected == "1":
-            ratio = float(smallest) / level
             margin = "p <= 1e-10 x level" if ratio <= 1e-10 else "p > 1e-10 x level"
             rejected[margin] += 1
+            closest_rejected = max(closest_rejected, ratio)
             continue
         kept[level] += 1
+        closest_kept = min(closest_kept, ratio)
         files[test.split("::")[0] or "(outside a test)"] += level
     total = sum(level * n for level, n in kept.items())
     rows = ["| level | decisions that did not reject | level x count |", "| --- | --- | --- |"]
@@ -44,8 +62,14 @@ def summarize(path: Path) -> str:
     rows.append(f"| **sum** | **{sum(kept.values())}** | **{total:.4g}** |")
     rows += ["", "| test file | sum of levels |", "| --- | --- |"]
     rows += [f"| {f} | {s:.3g} |" for f, s in sorted(files.items(), key=lambda kv: -kv[1])]
+    rows.append(f"| (tabulated from recorded p-values, not verdicts) | {tabulated} | - |")
     rows += ["", "| decisions that rejected | count |", "| --- | --- |"]
     rows += [f"| {m} | {n} |" for m, n in sorted(rejected.items())]
+    rows.append(
+        f"\nclosest to a false alarm: smallest p = {closest_kept:.3g} x its level (a decision "
+        f"that did not reject); closest to a miss: smallest p = {closest_rejected:.3g} x its "
+        "level (a decision that rejected)"
+    )
     rows.append(f"\nchance of a false failure per fresh set of cases <= {total:.3g}")
     if total > 0:
         rows.append(f"(1 in {math.floor(1 / total)})")

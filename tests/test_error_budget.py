@@ -47,8 +47,9 @@ def test_every_holm_decision_is_recorded_when_asked(
     multiple_testing.holm_reject([0.2, 0.004], 0.01)
     multiple_testing.holm_reject([1e-9, 0.3, 0.9], 1e-5)
     lines = [line.split("\t") for line in path.read_text().splitlines()]
-    assert [(a, m, r) for a, m, r, _, _ in lines] == [("0.01", "2", "1"), ("1e-05", "3", "1")]
+    assert [(a, m, r) for a, m, r, *_ in lines] == [("0.01", "2", "1"), ("1e-05", "3", "1")]
     assert float(lines[0][3]) == 0.004 and lines[0][4].startswith("tests/test_error_budget.py")
+    assert lines[0][5] == __name__  # the module that asked
 
 
 def test_decision_count_sums_the_levels_of_decisions_that_did_not_reject(tmp_path: Path) -> None:
@@ -60,12 +61,14 @@ def test_decision_count_sums_the_levels_of_decisions_that_did_not_reject(tmp_pat
     spec.loader.exec_module(module)
     path = tmp_path / "decisions.tsv"
     path.write_text(
-        "1e-05\t7\t0\t0.3\ttests/a.py::t1\n"
-        "1e-05\t7\t0\t0.2\ttests/a.py::t2\n"
-        "0.0001\t3\t0\t0.5\ttests/b.py::t\n"
-        "1e-05\t7\t1\t1e-300\ttests/c.py::t\n"
+        "1e-05\t7\t0\t0.3\ttests/a.py::t1\tweight_init.properties.conformance._runner\n"
+        "1e-05\t7\t0\t0.2\ttests/a.py::t2\tweight_init.properties.conformance._runner\n"
+        "0.0001\t3\t0\t0.5\ttests/b.py::t\tweight_init.properties._verdict\n"
+        "1e-05\t7\t1\t1e-300\ttests/c.py::t\tweight_init.properties.conformance._runner\n"
+        "0.005\t7\t0\t0.2\ttests/d.py::t\tweight_init.reports.calibration\n"
     )
     text = module.summarize(path)
     assert "| **sum** | **3** | **0.00012** |" in text
     assert "| p <= 1e-10 x level | 1 |" in text
     assert "<= 0.00012" in text and "| tests/b.py | 0.0001 |" in text
+    assert "| (tabulated from recorded p-values, not verdicts) | 1 | - |" in text
