@@ -181,7 +181,7 @@ def measure(examples: int, alpha: float = ALPHA) -> HypothesisDraws:
         def run(**kw: Any) -> None:
             outcomes.setdefault(name, []).append(fn(**kw).outcome)
 
-        return run  # type: ignore[no-any-return]
+        return run
 
     for name, fn, strats in runs:
         make(name, fn, strats)()
