@@ -42,14 +42,14 @@ def summarize(path: Path) -> str:
     closest_kept, closest_rejected = math.inf, 0.0
     tabulated = 0
     for line in path.read_text().splitlines():
-        level_text, _, any_rejected, smallest, test, caller = line.split("\t")
+        level_text, m, any_rejected, smallest, test, caller = line.split("\t")
         if caller not in VERDICTS:
             tabulated += 1  # a table of recorded p-values (calibration), not a verdict
             continue
         level = float(level_text)
-        ratio = float(smallest) / level
+        ratio = float(smallest) / (level / max(int(m), 1))  # against Holm's first threshold
         if any_rejected == "1":
-            margin = "p <= 1e-10 x level" if ratio <= 1e-10 else "p > 1e-10 x level"
+            margin = "p <= 1e-10 x threshold" if ratio <= 1e-10 else "p > 1e-10 x threshold"
             rejected[margin] += 1
             closest_rejected = max(closest_rejected, ratio)
             continue
@@ -66,9 +66,9 @@ def summarize(path: Path) -> str:
     rows += ["", "| decisions that rejected | count |", "| --- | --- |"]
     rows += [f"| {m} | {n} |" for m, n in sorted(rejected.items())]
     rows.append(
-        f"\nclosest to a false alarm: smallest p = {closest_kept:.3g} x its level (a decision "
-        f"that did not reject); closest to a miss: smallest p = {closest_rejected:.3g} x its "
-        "level (a decision that rejected)"
+        f"\nclosest to a false alarm: smallest p = {closest_kept:.3g} x Holm's first threshold "
+        f"(level / tests; a verdict that did not reject); closest to a miss: smallest p = "
+        f"{closest_rejected:.3g} x that threshold (a verdict that rejected)"
     )
     rows.append(f"\nchance of a false failure per fresh set of cases <= {total:.3g}")
     if total > 0:

@@ -69,6 +69,6 @@ def test_decision_count_sums_the_levels_of_decisions_that_did_not_reject(tmp_pat
     )
     text = module.summarize(path)
     assert "| **sum** | **3** | **0.00012** |" in text
-    assert "| p <= 1e-10 x level | 1 |" in text
+    assert "| p <= 1e-10 x threshold | 1 |" in text
     assert "<= 0.00012" in text and "| tests/b.py | 0.0001 |" in text
     assert "| (tabulated from recorded p-values, not verdicts) | 1 | - |" in text
