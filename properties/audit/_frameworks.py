@@ -34,8 +34,10 @@ layout and the stored shape (:meth:`weight_init.layouts.Layout.fans`); the verdi
 
 from __future__ import annotations
 
+import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor
 from typing import Any
 
 import numpy as np
@@ -48,7 +50,7 @@ from weight_init.errors import (
 )
 from weight_init.layouts import Fans, KernelSpec, get_layout
 from weight_init.properties.audit._builds import Build, BuiltParam, build_seeds, call_factory
-from weight_init.properties.audit._expectations import Default, Expectation, documented_defaults
+from weight_init.properties.audit._expectations import Expectation, documented_defaults
 from weight_init.properties.audit._jax_modules import (
     equinox_builds,
     haiku_builds,
@@ -57,8 +59,9 @@ from weight_init.properties.audit._jax_modules import (
     nnx_builds,
 )
 from weight_init.properties.audit._layer_param import Framework
-from weight_init.properties.audit._loop import audit_param, audit_torch, auto_builds
-from weight_init.properties.audit._result import AuditOptions, AuditReport, ParamAudit
+from weight_init.properties.audit._loop import TORCH, Adapter, run_audit, torch_builds, torch_sites
+from weight_init.properties.audit._result import AuditOptions, AuditReport
+from weight_init.properties.audit._verdicts import Site
 
 __all__ = ["audit_flax", "audit_keras", "audit_model", "framework_of"]
 
@@ -90,25 +93,44 @@ def framework_of(obj: Any) -> Framework | None:
 
 
 def audit_model(
-    factory: Callable[[], Any], options: AuditOptions | None = None, **kwargs: Any
+    factory: Callable[[], Any],
+    options: AuditOptions | None = None,
+    *,
+    executor: Executor | None = None,
+    slots: int = 1,
+    **kwargs: Any,
 ) -> AuditReport:
     """Audit ``factory()``'s parameters in its own framework (module docstring) under
     ``options`` or its keywords (:class:`~weight_init.properties.audit._result.AuditOptions`:
-    ``builds``, ``seed``, ``expect``, ``alpha``, ``subject``)."""
+    ``builds``, ``seed``, ``expect``, ``alpha``, ``resolution``, ``max_builds``, ``pool``,
+    ``workers``, ``subject``); builds run on ``executor`` (``slots`` at once) when given.
+
+    The first call of ``factory`` tells the framework; a torch model is built under build
+    0's seed, so it is the audit's first build, not an extra one."""
     opts = AuditOptions.of(options, **kwargs)
     torch = sys.modules.get("torch")
     if torch is not None:  # the probe leaves torch's global generator as it was
         with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(build_seeds(1, opts.seed)[0])
             probe = call_factory(factory)
     else:
         probe = call_factory(factory)
     fw = framework_of(probe)
     if fw is Framework.TORCH:
-        return audit_torch(factory, opts)
+        adapter = Adapter(functools.partial(_torch_probe, probe), torch_builds)
+        return run_audit(adapter, factory, opts, executor=executor, slots=slots)
     if fw is not None:
-        return _audit(fw, _BUILDERS[fw], factory, opts)
+        return run_audit(ADAPTERS[fw], factory, opts, executor=executor, slots=slots)
     got = type(probe).__name__
     raise InitializerTypeError(f"the model factory returned {got}, not {PROTOCOL}")
+
+
+def _torch_probe(
+    model: Any, factory: Callable[[], Any], seed: int, expect: Sequence[Expectation]
+) -> tuple[list[Any], list[Site]]:
+    """The torch probe from the model the framework detection built under build 0's seed."""
+    sites = torch_sites(model, expect)
+    return [model.get_parameter(s.name).detach().cpu().numpy() for s in sites], sites
 
 
 def _keras_params(model: Any) -> Build:
@@ -133,16 +155,14 @@ def _keras_params(model: Any) -> Build:
     return params, values
 
 
-def _keras_builds(factory: Callable[[], Any], builds: int, seed: int) -> list[Build]:
+def _keras_builds(factory: Callable[[], Any], seeds: Sequence[int]) -> Iterator[Build]:
     import keras
 
-    out = []
-    for i, s in enumerate(build_seeds(builds, seed)):
+    for i, s in enumerate(seeds):
         if i == 0:
-            keras.backend.clear_session()  # names start afresh (0.5 s: only once)
+            keras.backend.clear_session()  # names start afresh (0.5 s: once per chunk)
         keras.utils.set_random_seed(s)
-        out.append(_keras_params(call_factory(factory)))
-    return out
+        yield _keras_params(call_factory(factory))
 
 
 def _flax_init(factory: Callable[[], Any]) -> tuple[Any, tuple[Any, ...]]:
@@ -155,7 +175,7 @@ def _flax_init(factory: Callable[[], Any]) -> tuple[Any, tuple[Any, ...]]:
     return got[0], tuple(got[1:])
 
 
-def _flax_builds(factory: Callable[[], Any], builds: int, seed: int) -> list[Build]:
+def _flax_builds(factory: Callable[[], Any], seeds: Sequence[int]) -> Iterator[Build]:
     import jax
     from flax import linen as nn
 
@@ -167,8 +187,7 @@ def _flax_builds(factory: Callable[[], Any], builds: int, seed: int) -> list[Bui
         return next_fun(*args, **kwargs)
 
     defaults = documented_defaults("flax")
-    out = []
-    for i, s in enumerate(build_seeds(builds, seed)):
+    for i, s in enumerate(seeds):
         try:
             if i == 0:
                 with nn.intercept_methods(record):
@@ -193,8 +212,7 @@ def _flax_builds(factory: Callable[[], Any], builds: int, seed: int) -> list[Bui
         order = {path: k for k, path in enumerate(owners)}  # the order the modules ran in
         rank = [order.get(tuple(p.name.split("/")[:-1]), len(order)) for p in params]
         idx = sorted(range(len(params)), key=lambda k: rank[k])
-        out.append(([params[k] for k in idx], [values[k] for k in idx]))
-    return out
+        yield [params[k] for k in idx], [values[k] for k in idx]
 
 
 def _fans(
@@ -244,63 +262,58 @@ def _spec(p: BuiltParam, layout: str) -> KernelSpec | None:
         return None
 
 
-def _audit(
-    framework: Framework,
-    build: Callable[[Callable[[], Any], int, int], list[Build]],
-    factory: Callable[[], Any],
-    opts: AuditOptions,
-) -> AuditReport:
-    builds, seed, expect, alpha = opts.builds, opts.seed, opts.expect, opts.alpha
+def sites_of(
+    framework: Framework, params: Sequence[BuiltParam], expect: Sequence[Expectation]
+) -> list[Site]:
+    """Every parameter (a default with ``blocks``: every block) of one build with its
+    expectation, layout and fans (module docstring)."""
     defaults = documented_defaults(framework.value)
-
-    def expected(p: BuiltParam) -> tuple[Expectation | None, Default | None]:
+    siblings = {(p.owner, p.local): p for p in params}
+    sites: list[Site] = []
+    for j, p in enumerate(params):
         rule = next((e for e in expect if e.matches(p.name)), None)
-        return rule, defaults.get((p.layer, p.local)) or defaults.get((p.layer, "*"))
-
-    if builds is None:
-        needs = []
-        for p in build(factory, 1, seed)[0][0]:
-            rule, dflt = expected(p)
-            scheme = rule.scheme if rule else (dflt.scheme if dflt else None)
-            per = len(dflt.blocks) if dflt and dflt.blocks and not rule else 1
-            needs.append((int(np.prod(p.shape)) // per, scheme))
-        builds = auto_builds(needs, alpha)
-    runs = build(factory, builds, seed)
-    shapes = [p.shape for p in runs[0][0]]
-    for params, _ in runs:
-        if [p.shape for p in params] != shapes:
-            raise AuditError(
-                "the model factory built models with different parameters in different builds"
-            )
-    audits: list[ParamAudit] = []
-    siblings = {(p.owner, p.local): p for p in runs[0][0]}
-    for j, p in enumerate(runs[0][0]):
-        pooled = [values[j] for _, values in runs]
-        rule, dflt = expected(p)
+        dflt = defaults.get((p.layer, p.local)) or defaults.get((p.layer, "*"))
         layout = (rule.layout if rule else None) or (dflt.layout if dflt else _layout_of(p))
         if not (rule and rule.layout) and not _fits(layout, p.shape):
             layout = _layout_of(p)  # Haiku's BatchNorm scale (1, 1, 1, C): JAX's fans
         how = dflt.fans if dflt and not (rule and rule.layout) else "weight"
-        fans = _fans(p, layout, how, siblings)
         if rule is None and dflt is not None and dflt.blocks:
             n = len(dflt.blocks)
-            parts = [np.split(a, n, axis=-1) for a in pooled]
+            shape = (*p.shape[:-1], p.shape[-1] // n)
             for i, scheme in enumerate(dflt.blocks):
-                block = [pp[i] for pp in parts]
-                bp = BuiltParam(f"{p.name}[{i}/{n}]", p.layer, p.local, block[0].shape)
+                bp = BuiltParam(f"{p.name}[{i}/{n}]", p.layer, p.local, shape)
                 src = f"default: {dflt.source} (block {i} of {n})"
                 bf = _fans(bp, layout, how, siblings)
-                audits.append(
-                    audit_param(bp.name, p.layer, block, layout, bf, scheme, src, None, seed, alpha)
+                sites.append(
+                    Site(bp.name, p.layer, p.local, shape, layout, bf, scheme, src, None, j, (i, n))
                 )
             continue
+        fans = _fans(p, layout, how, siblings)
         scheme = rule.scheme if rule else (dflt.scheme if dflt else None)
         source = f"--expect {rule.pattern}" if rule else (f"default: {dflt.source}" if dflt else "")
         spec = _spec(p, layout) if how == "weight" else None
-        audits.append(
-            audit_param(p.name, p.layer, pooled, layout, fans, scheme, source, spec, seed, alpha)
-        )
-    return AuditReport(opts.subject, builds, seed, alpha, tuple(audits))
+        sites.append(Site(p.name, p.layer, p.local, p.shape, layout, fans, scheme, source, spec, j))
+    return sites
+
+
+def _probe(
+    framework: Framework,
+    build: Callable[[Callable[[], Any], Sequence[int]], Iterator[Build]],
+    factory: Callable[[], Any],
+    seed: int,
+    expect: Sequence[Expectation],
+) -> tuple[list[Any], list[Site]]:
+    params, values = next(iter(build(factory, [seed])))
+    return values, sites_of(framework, params, expect)
+
+
+def _values(
+    build: Callable[[Callable[[], Any], Sequence[int]], Iterator[Build]],
+    factory: Callable[[], Any],
+    seeds: Sequence[int],
+) -> Iterator[list[Any]]:
+    for _, values in build(factory, seeds):
+        yield values
 
 
 def audit_keras(
@@ -308,7 +321,7 @@ def audit_keras(
 ) -> AuditReport:
     """Audit the trainable variables of the built Keras model ``factory()`` (module
     docstring); options as in :func:`~weight_init.properties.audit._loop.audit_torch`."""
-    return _audit(Framework.KERAS, _keras_builds, factory, AuditOptions.of(options, **kwargs))
+    return run_audit(ADAPTERS[Framework.KERAS], factory, options, **kwargs)
 
 
 def audit_flax(
@@ -317,10 +330,10 @@ def audit_flax(
     """Audit the ``params`` of ``module.init(PRNGKey(s), *inputs)`` with ``(module, *inputs)
     = factory()`` (module docstring); options as in
     :func:`~weight_init.properties.audit._loop.audit_torch`."""
-    return _audit(Framework.FLAX, _flax_builds, factory, AuditOptions.of(options, **kwargs))
+    return run_audit(ADAPTERS[Framework.FLAX], factory, options, **kwargs)
 
 
-_BUILDERS: dict[Framework, Callable[[Callable[[], Any], int, int], list[Build]]] = {
+_BUILDERS: dict[Framework, Callable[[Callable[[], Any], Sequence[int]], Iterator[Build]]] = {
     Framework.KERAS: _keras_builds,
     Framework.FLAX: _flax_builds,
     Framework.HAIKU: haiku_builds,
@@ -328,6 +341,10 @@ _BUILDERS: dict[Framework, Callable[[Callable[[], Any], int, int], list[Build]]]
     Framework.FLAX_NNX: nnx_builds,
 }
 
-
-#: The public name of the model audit (:mod:`weight_init.properties.audit`).
-audit = audit_model
+#: The loop's adapter of every framework but torch's (module-level partials: workers get them
+#: by reference).
+ADAPTERS: dict[Framework, Adapter] = {
+    fw: Adapter(functools.partial(_probe, fw, b), functools.partial(_values, b))
+    for fw, b in _BUILDERS.items()
+}
+ADAPTERS[Framework.TORCH] = TORCH

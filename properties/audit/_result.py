@@ -1,11 +1,15 @@
 """The result of an audit: one :class:`ParamAudit` per parameter, an :class:`AuditReport` for
-the model (its outcome, JSON and table), as :mod:`weight_init.properties.audit._loop` builds them.
+the model (its outcome, JSON and table), as :mod:`weight_init.properties.audit._loop` builds
+them.
 
-A report ``passed`` only when every checked parameter passed; a parameter whose check had
-fewer entries than its power plan needs is ``inconclusive`` and the report says how many
-builds would do. :meth:`AuditReport.assert_conforms` raises
-:class:`~weight_init.errors.CheckFailed` naming every parameter that did not pass, its
-expected and its identified rule, and the command that reproduces the audit.
+Every checked parameter states its *resolution* (:mod:`~._resolution`): the smallest std
+error, mean shift and neighbour correlation its entries (or its pooled group's) detect with
+power 0.99 at the family-wise alpha. It passes when no test rejects and that resolution is no
+worse than the audit's target (``--resolution``); it is ``inconclusive`` when no test rejects
+but the target is not reached. A report ``passed`` only when every checked parameter passed.
+:meth:`AuditReport.assert_conforms` raises :class:`~weight_init.errors.CheckFailed` naming
+every parameter that did not pass, its expected and its identified rule, and the command that
+reproduces the audit.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Any
 
 from weight_init.layouts import Fans
 from weight_init.properties.audit._expectations import Expectation
+from weight_init.properties.audit._resolution import DEFAULT_RESOLUTION, Resolution
 from weight_init.properties.conformance import _power as powerplan
 from weight_init.properties.conformance._kernels import DOCUMENTED
 from weight_init.properties.conformance._result import ConformanceResult
@@ -27,16 +32,28 @@ from weight_init.properties.conformance._result import ConformanceResult
 @dataclass(frozen=True)
 class AuditOptions:
     """What every audit (torch, Keras, Flax, Haiku, Equinox, Flax NNX) is asked: ``builds``
-    builds of the model (``None``: as many as the parameter with the fewest entries needs for
-    its power plan), seeded from ``SeedSequence(seed)``; ``expect`` rules (the first matching
-    one wins over the documented default); the family-wise ``alpha`` of each parameter's
-    check; ``subject``, the report's title."""
+    builds of the model (``None``: as many as reach the ``resolution`` target for every
+    checked parameter, at most ``max_builds``), seeded from ``SeedSequence(seed)``;
+    ``expect`` rules (the first matching one wins over the documented default); the
+    family-wise ``alpha`` of each parameter's check (or pooled group's); ``resolution``, the
+    std error every checked parameter must be able to detect to pass (``0.01`` is the check's
+    design, default :data:`~._resolution.DEFAULT_RESOLUTION`); ``pool``: test parameters that
+    share a rule and a family together (:mod:`~._verdicts`); ``workers``: local processes
+    building in parallel (1: in this process); ``spec``: the ``MODULE:FACTORY`` the factory
+    came from (workers that cannot inherit it import it); ``progress``: a progress bar on
+    stderr (None: when stderr is a terminal); ``subject``, the report's title."""
 
     builds: int | None = None
     seed: int = 0
     expect: Sequence[Expectation] = ()
     alpha: float = powerplan.DEFAULT_ALPHA
     subject: str = "model"
+    resolution: float = DEFAULT_RESOLUTION
+    max_builds: int = 500
+    pool: bool = True
+    workers: int = 1
+    spec: str = ""
+    progress: bool | None = None
 
     @classmethod
     def of(cls, options: AuditOptions | None = None, **kwargs: Any) -> AuditOptions:
@@ -67,22 +84,57 @@ class ParamAudit:
     expected_ratio: float = math.nan  # pooled mean(w^2) / the expected scheme's variance
     expected_family: str = ""
     identified: str = ""  # "c/fan_mode" of the identified family, when one fits
-    builds_needed: int = 0  # builds the check's power plan needs for this parameter
+    builds_needed: int = 0  # builds that reach the target resolution (0: not computed)
+    resolution: Resolution | None = None  # what its own entries detect
+    group_size: int = 1  # parameters in its pooled group (1: tested alone)
+    group_resolution: Resolution | None = None  # what the group's pooled entries detect
+    target: float = DEFAULT_RESOLUTION  # the std error it must detect to pass
+
+    @property
+    def stated(self) -> Resolution | None:
+        """The resolution the row states: its own, or its group's when finer."""
+        own, grp = self.resolution, self.group_resolution
+        if own is None or grp is None:
+            return own or grp
+        return grp if grp.std_error < own.std_error else own
+
+    @property
+    def pooled(self) -> bool:
+        """Whether the stated resolution is the group's."""
+        return self.stated is not None and self.stated is self.group_resolution
 
     @property
     def outcome(self) -> str:
-        return "unchecked" if self.verdict is None else self.verdict.outcome
+        if self.verdict is None:
+            return "unchecked"
+        out = self.verdict.outcome
+        if out != "pass":
+            return out
+        r = self.stated
+        return "pass" if r is None or r.reaches(self.target) else "inconclusive"
+
+    def detects(self) -> str:
+        """What the row's tests detect, e.g. ``detects >= 4.8% std error (pooled over 12)``;
+        "" for exact-only checks (constants)."""
+        r = self.stated
+        if r is None:
+            return ""
+        how = f"; pooled over {self.group_size}, shared errors" if self.pooled else ""
+        return f"detects {r.describe()}{how}"
 
     def note(self) -> str:
-        """Why the parameter did not pass: the diagnosis, or the entries an inconclusive
-        check lacked."""
+        """Why the parameter did not pass: the diagnosis, or the resolution an inconclusive
+        check reached."""
         if self.verdict is None:
             return "no expectation"
         if self.outcome == "inconclusive":
-            n = self.verdict.metadata.get("n_entries", 0)
+            r = self.stated
+            more = f"; --builds {self.builds_needed} would do" if self.builds_needed else ""
             text = (
-                f"inconclusive: {n} pooled entries, fewer than the power plan needs "
-                f"(--builds {self.builds_needed} would do)"
+                f"inconclusive: {r.entries if r else 0} entries detect a std error of "
+                f"{_pct(r.std_error if r else math.inf)} or a mean shift of "
+                f"{r.mean_shift if r else math.inf:.2g} std, coarser than the target "
+                f"{_pct(self.target)} ({r.describe() if r else ''}){more}"
             )
         else:
             parts = []
@@ -116,6 +168,13 @@ class ParamAudit:
             "expected": self.expected or None,
             "expected_from": self.expected_from or None,
             "outcome": self.outcome,
+            "resolution": None if self.resolution is None else self.resolution.to_dict(),
+            "group_size": self.group_size,
+            "group_resolution": (
+                None if self.group_resolution is None else self.group_resolution.to_dict()
+            ),
+            "stated_resolution": None if self.stated is None else self.stated.to_dict(),
+            "target_resolution": self.target,
             "diagnosis": None if self.verdict is None else self.verdict.diagnosis,
             "tests": None if self.verdict is None else [t.to_dict() for t in self.verdict.tests],
         }
@@ -131,6 +190,14 @@ class AuditReport:
     alpha: float
     params: tuple[ParamAudit, ...]
     reproduce: str = ""  # a command (or Python call) that reproduces this audit
+    target: float = DEFAULT_RESOLUTION  # the resolution every checked parameter must reach
+
+    def _title(self) -> str:
+        return (
+            f"{self.subject}: {self.outcome.upper()} ({self.builds} builds, seed {self.seed}, "
+            f"family-wise alpha {self.alpha:g} per parameter or pooled group, power "
+            f"{powerplan.DEFAULT_POWER:g} at a {_pct(self.target)} std error)"
+        )
 
     @property
     def outcome(self) -> str:
@@ -147,10 +214,7 @@ class AuditReport:
         """Every parameter that did not pass: its expected rule (and where it came from), the
         identified family and rule, the fan rule the draws fit and why it failed; then the
         reproduction."""
-        lines = [
-            f"{self.subject}: audit {self.outcome.upper()} ({self.builds} builds, seed "
-            f"{self.seed}, family-wise alpha {self.alpha:g} per parameter)"
-        ]
+        lines = [self._title().replace(": ", ": audit ", 1)]
         for p in self.params:
             if p.outcome not in ("fail", "inconclusive"):
                 continue
@@ -181,6 +245,7 @@ class AuditReport:
             "builds": self.builds,
             "seed": self.seed,
             "alpha": self.alpha,
+            "target_resolution": self.target,
             "outcome": self.outcome,
             "parameters": [p.to_dict() for p in self.params],
         }
@@ -200,6 +265,7 @@ class AuditReport:
             "closest",
             "expected",
             "outcome",
+            "detects (power 0.99)",
         )
         rows = [head]
         for p in self.params:
@@ -216,6 +282,7 @@ class AuditReport:
                     closest,
                     p.expected or "-",
                     p.outcome,
+                    _short(p),
                 )
             )
         widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
@@ -223,11 +290,24 @@ class AuditReport:
             "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows
         ]
         lines.insert(1, "  ".join("-" * w for w in widths))
-        title = (
-            f"{self.subject}: {self.outcome.upper()} ({self.builds} builds, seed {self.seed}, "
-            f"family-wise alpha {self.alpha:g} per parameter)"
-        )
+        title = self._title()
         notes = [
             f"  {p.name}: {p.note()}" for p in self.params if p.outcome in ("fail", "inconclusive")
         ]
         return "\n".join([title, *lines, *notes])
+
+
+def _pct(x: float) -> str:
+    """A relative error as a percentage, e.g. ``4.8%`` (``any`` when nothing is detectable)."""
+    if not math.isfinite(x):
+        return "no"
+    return "0 (exact)" if x == 0 else f"{100.0 * x:.2g}%"
+
+
+def _short(p: ParamAudit) -> str:
+    """The table's resolution cell: ``std 4.8%, mean 0.096`` and ``pooled (12)``."""
+    r = p.stated
+    if r is None:
+        return "exact" if p.verdict is not None else "-"
+    cell = f"std {_pct(r.std_error)}, mean {r.mean_shift:.2g}"
+    return f"{cell}, pooled ({p.group_size})" if p.pooled else cell
