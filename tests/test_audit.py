@@ -37,7 +37,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
 @settings(max_examples=1, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1))
 def test_small_cnn_defaults_pass_where_conclusive(seed: int) -> None:
-    r = audit_torch(audit_models.small_cnn, builds=300, seed=seed)
+    r = audit_torch(audit_models.small_cnn, builds=300, seed=seed, resolution=0.01)
     by = {p.name: p for p in r.params}
     # >= 129,600 pooled entries each at 300 builds: the uniform plan needs 127,711 (Holm at 1e-5)
     for name in ("0.weight", "3.weight", "5.weight"):
@@ -69,7 +69,14 @@ def test_resnet_style_reinit_is_identified_and_declarable(seed: int) -> None:
     assert p.outcome == "fail"  # against torch's default
     assert (p.family, p.identified) == ("normal", "2/fan_out")
     expect = [parse_expect("[03].weight=he_normal_fan_out@torch.conv", _he_fan_out)]
-    r2 = audit_torch(audit_models.resnet_style_cnn, builds=240, seed=seed, expect=expect)
+    r2 = audit_torch(
+        audit_models.resnet_style_cnn,
+        builds=240,
+        seed=seed,
+        expect=expect,
+        resolution=0.01,  # the check's design: each parameter alone against 1% std error
+        pool=False,
+    )
     by = {p.name: p for p in r2.params}
     assert by["3.weight"].outcome == "pass", by["3.weight"].note()  # 1152 x 240 >= 256206
     assert by["0.weight"].outcome == "inconclusive"  # 432 x 240 < 256206 (normal's plan)
@@ -83,7 +90,9 @@ def _he_fan_out(text: str):  # type: ignore[no-untyped-def]
 
 
 def test_cli_prints_the_table_and_exits_1_when_inconclusive() -> None:
-    out = _cli("audit_models:small_transformer", "--builds", "20", "--seed", "3")
+    out = _cli(
+        "audit_models:small_transformer", "--builds", "20", "--seed", "3", "--resolution", "1%"
+    )
     assert out.returncode == 1, out.stderr
     assert "encoder.self_attn.in_proj_weight" in out.stdout
     assert "MultiheadAttention" in out.stdout and "glorot_uniform" in out.stdout
@@ -135,7 +144,10 @@ def test_cli_bad_input_is_one_line_exit_2(args: tuple[str, ...], message: str) -
 
 def test_cli_expect_takes_scheme_expressions_and_layouts() -> None:
     rule = "[03].weight=variance_scaling(2, fan_out, normal)@torch.conv"
-    out = _cli("audit_models:resnet_style_cnn", "--builds", "30", "--expect", rule, "--json")
+    out = _cli(
+        "audit_models:resnet_style_cnn",
+        *("--builds", "30", "--expect", rule, "--json", "--resolution", "1%"),
+    )
     assert out.returncode == 1, out.stderr  # 30 builds: too few entries to pass, none fail
     by = {p["name"]: p for p in json.loads(out.stdout)["parameters"]}
     for name in ("0.weight", "3.weight"):
