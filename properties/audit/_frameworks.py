@@ -59,7 +59,14 @@ from weight_init.properties.audit._jax_modules import (
     nnx_builds,
 )
 from weight_init.properties.audit._layer_param import Framework
-from weight_init.properties.audit._loop import TORCH, Adapter, run_audit, torch_builds, torch_sites
+from weight_init.properties.audit._loop import (
+    TORCH,
+    Adapter,
+    run_audit,
+    torch_builds,
+    torch_model,
+    torch_sites,
+)
 from weight_init.properties.audit._result import AuditOptions, AuditReport
 from weight_init.properties.audit._verdicts import Site
 
@@ -117,7 +124,9 @@ def audit_model(
         probe = call_factory(factory)
     fw = framework_of(probe)
     if fw is Framework.TORCH:
-        adapter = Adapter(functools.partial(_torch_probe, probe), torch_builds)
+        holder = [probe]
+        del probe  # the audit's first build: released once the loop has read it
+        adapter = Adapter(functools.partial(_torch_probe, holder), torch_builds)
         return run_audit(adapter, factory, opts, executor=executor, slots=slots)
     if fw is not None:
         return run_audit(ADAPTERS[fw], factory, opts, executor=executor, slots=slots)
@@ -126,9 +135,11 @@ def audit_model(
 
 
 def _torch_probe(
-    model: Any, factory: Callable[[], Any], seed: int, expect: Sequence[Expectation]
+    holder: list[Any], factory: Callable[[], Any], seed: int, expect: Sequence[Expectation]
 ) -> tuple[list[Any], list[Site]]:
-    """The torch probe from the model the framework detection built under build 0's seed."""
+    """The torch probe from the model the framework detection built under build 0's seed
+    (taken out of ``holder``: the loop holds the only reference)."""
+    model = holder.pop() if holder else torch_model(factory, seed)
     sites = torch_sites(model, expect)
     return [model.get_parameter(s.name).detach().cpu().numpy() for s in sites], sites
 

@@ -146,7 +146,9 @@ def _spec(owner: Any) -> KernelSpec | None:
     return None
 
 
-def _torch_model(factory: Callable[[], Any], seed: int) -> Any:
+def torch_model(factory: Callable[[], Any], seed: int) -> Any:
+    """``factory()`` under ``torch.manual_seed(seed)`` (the global generator restored after),
+    checked to be a ``torch.nn.Module``."""
     import torch
 
     with torch.random.fork_rng(devices=[]):
@@ -191,7 +193,7 @@ def torch_probe(
     factory: Callable[[], Any], seed: int, expect: Sequence[Expectation]
 ) -> tuple[list[NDArray[Any]], list[Site]]:
     """Build 0 of a torch model: its parameter values and sites."""
-    model = _torch_model(factory, seed)
+    model = torch_model(factory, seed)
     sites = torch_sites(model, expect)
     return _torch_values(model, [s.name for s in sites]), sites
 
@@ -200,10 +202,13 @@ def torch_builds(factory: Callable[[], Any], seeds: Sequence[int]) -> Iterator[l
     """The parameter values of a torch model built under each seed, one build at a time."""
     names: list[str] | None = None
     for s in seeds:
-        model = _torch_model(factory, s)
+        model = torch_model(factory, s)
         if names is None:
             names = list(_owners(model))
-        yield _torch_values(model, names)
+        values = _torch_values(model, names)
+        del model  # the values keep the storage; the next build starts from this one freed
+        yield values
+        del values
 
 
 @dataclass(frozen=True)
@@ -284,6 +289,7 @@ def _reduce(chunk: _Chunk) -> list[ParamStats]:
         _same_shapes(values, chunk.shapes)
         for st, t in zip(stats, chunk.targets, strict=True):
             st.add(values[t.index], t)
+        del values  # one build alive at a time
     return stats
 
 

@@ -69,7 +69,7 @@ SPECTRUM_SIDE = 32
 #: ... and this many columns of each build's matrix.
 SPECTRUM_LONG = 2048
 #: Entries per build (leading rows of the matrix) the KS and independence tests read.
-SAMPLE_ENTRIES = 1 << 18
+SAMPLE_ENTRIES = 1 << 16
 #: Arrays up to this many entries are digested whole; larger ones by a stride sample.
 DIGEST_ENTRIES = 1 << 14
 
@@ -273,64 +273,63 @@ class ParamStats:
             self.nonfloat_dtype = self.nonfloat_dtype or str(m.dtype)
         if m.dtype.kind not in "fiu":
             return  # not numeric: the dtype check says so, nothing else is read
-        scheme = target.scheme
-        finite_all = bool(np.isfinite(m.sum())) or bool(np.isfinite(m).all())
         if m.dtype.kind == "f":
             self.float_total += int(m.size)
-            if not finite_all:
-                bad = int(m.size - np.count_nonzero(np.isfinite(m)))
-                self.nonfinite_entries += bad
-                self.nonfinite_builds += 1
-                if self.first_nonfinite < 0:
-                    self.first_nonfinite = self.builds - 1
-        if scheme is None or not scheme.family.is_random or not finite_all:
-            self._slow(m, target, finite_all)
-            return
+        scheme = target.scheme
+        if (
+            scheme is not None
+            and scheme.family.is_iid
+            and not scheme.mean()
+            and scheme.variance(self.rows, self.cols) > 0
+        ):
+            sums = _moments(m)
+            if all(math.isfinite(x) for x in sums):
+                self._iid(m, sums, target, scheme)
+                return
+        w = m.astype(np.float64)  # a new array: the build's own values are never written
+        finite_all = bool(np.isfinite(w).all())
+        if not finite_all:
+            bad = int(m.size - np.count_nonzero(np.isfinite(w)))
+            self.nonfinite_entries += bad
+            self.nonfinite_builds += 1
+            if self.first_nonfinite < 0:
+                self.first_nonfinite = self.builds - 1
+        self._slow(m, w, target, finite_all)
+
+    def _iid(
+        self,
+        m: NDArray[Any],
+        sums: tuple[float, float, float],
+        target: Target,
+        scheme: Scheme,
+    ) -> None:
+        """A finite build of a zero-mean i.i.d. scheme: the moments of every entry from the raw
+        values' sums (``z = w / sd``), the rest on the bounded samples."""
         family = scheme.family
-        rows, cols = m.shape
-        sd = scheme.std(rows, cols) if family.is_iid else math.sqrt(scheme.variance(rows, cols))
-        mu = scheme.mean()
-        if sd <= 0:
-            self._slow(m, target, finite_all)
-            return
-        if mu:  # always a new array: the build's own values are never written
-            z = np.subtract(m, mu, dtype=np.float64)
-            z /= sd
-        else:
-            z = np.divide(m, sd, dtype=np.float64)
-        total = float(z.sum())
-        sq = z * z
-        total2 = float(sq.sum())
-        total4 = float(np.dot(sq.ravel(), sq.ravel()))
-        # raw w = mu + sd z; the identification's moments of w
-        if mu:
-            w = np.asarray(m, dtype=np.float64)
-            self._raw_moments(w, target)
-            self._entries(z, total, total2, family, cols)
-        else:
-            self.r_n += int(z.size)
-            self.r_s2 += sd * sd * total2
-            self.r_s4 += sd**4 * total4
-            lo, hi = self._range(m, target)
-            big = max(hi, -lo) / sd
-            self._entries(z, total, total2, family, cols, big, int(m.size - np.count_nonzero(m)))
-            if target.id_scale is not None:
-                sample = _leading(z)
-                scale = sd / target.id_scale
-                self.id_hist = _count(self.id_hist, sample, ID_BINS, ID_RANGE, scale)
+        sd = math.sqrt(scheme.variance(self.rows, self.cols))
+        total_w, s2w, s4w = sums
+        total, total2 = total_w / sd, s2w / (sd * sd)
+        self.r_n += int(m.size)
+        self.r_s2 += s2w
+        self.r_s4 += s4w
+        lo, hi = self._range(m, target)
+        zeros = int(m.size - np.count_nonzero(m))
+        self._entries(m, sd, total, total2, family, self.cols, max(hi, -lo) / sd, zeros)
+        if target.id_scale is not None:
+            self.id_hist = _count(self.id_hist, _leading(m), ID_BINS, ID_RANGE, 1 / target.id_scale)
         self.kept += 1
         self.eps = max(self.eps, machine_eps(m.dtype))
-        self.k_n += int(z.size)
-        self.k_m2 += sd * sd * total2
-        self.k_m4 += sd**4 * total4
+        self.k_n += int(m.size)
+        self.k_m2 += s2w
+        self.k_m4 += s4w
         self.c_count += 1
         self.c_s += total
         self.c_s2 += total * total
-        self._structure(m, z, sq, total, total2, scheme, family)
+        self._structure(m, m, sd, scheme, family)
 
-    def _slow(self, m: NDArray[Any], target: Target, finite_all: bool) -> None:
-        """Unchecked, constant, degenerate or partly non-finite builds: the general path."""
-        w = np.asarray(m, dtype=np.float64)
+    def _slow(self, m: NDArray[Any], w: Array, target: Target, finite_all: bool) -> None:
+        """Unchecked, constant, non-i.i.d., located, degenerate or partly non-finite builds:
+        the general path, on the standardized entries."""
         flat = w if finite_all else w[np.isfinite(w)]
         self._raw_moments(flat, target)
         scheme = target.scheme
@@ -347,9 +346,8 @@ class ParamStats:
         rows, cols = w.shape
         z = family.standardize(w if finite_all else flat, scheme, rows, cols)
         total = float(z.sum())
-        sq = z * z
-        total2 = float(sq.sum())
-        self._entries(z, total, total2, family, cols)
+        total2 = float(np.sum(z * z))
+        self._entries(z, 1.0, total, total2, family, cols)
         if not finite_all:
             return
         mu = scheme.mean()
@@ -363,7 +361,7 @@ class ParamStats:
         self.c_count += 1
         self.c_s += total
         self.c_s2 += total * total
-        self._structure(m, z, sq, total, total2, scheme, family)
+        self._structure(m, z, 1.0, scheme, family)
 
     def _raw_moments(self, flat: Array, target: Target) -> None:
         if not flat.size:
@@ -374,7 +372,8 @@ class ParamStats:
         self.r_s4 += float(np.dot(w2, w2))
         self._range(flat, target)
         if target.id_scale is not None:
-            self.id_hist = _count(self.id_hist, flat, ID_BINS, ID_RANGE, 1.0 / target.id_scale)
+            sample = _leading(flat) if flat.ndim == 2 else flat[:SAMPLE_ENTRIES]
+            self.id_hist = _count(self.id_hist, sample, ID_BINS, ID_RANGE, 1.0 / target.id_scale)
 
     def _range(self, m: NDArray[Any], target: Target) -> tuple[float, float]:
         lo, hi = float(m.min()), float(m.max())
@@ -386,7 +385,8 @@ class ParamStats:
 
     def _entries(
         self,
-        z: Array,
+        x: Array,
+        sd: float,
         total: float,
         total2: float,
         family: Family,
@@ -394,48 +394,44 @@ class ParamStats:
         big: float | None = None,
         zeros: int | None = None,
     ) -> None:
-        """Every finite standardized entry: mean, variance, zeros, outliers (``big``: the
-        largest ``|z|``, ``zeros``: the exact zeros, when the caller has them); the KS grid
-        of the leading rows (:func:`_leading`)."""
-        self.n += int(z.size)
+        """Every finite standardized entry ``z = x / sd``: mean, variance, zeros, outliers
+        (``big``: the largest ``|z|``, ``zeros``: the exact zeros, when the caller has them);
+        the KS grid of the bounded sample (:func:`_leading`)."""
+        self.n += int(x.size)
         self.s1 += total
         self.s2 += total2
         if zeros is None:
-            zeros = int(z.size - np.count_nonzero(z))
+            zeros = int(x.size - np.count_nonzero(x))
         self.zero_count += zeros
-        if z.size:
+        if x.size:
             if big is None:
-                big = max(float(z.max()), -float(z.min()))
+                big = max(float(x.max()), -float(x.min())) / sd
             self.max_abs_z = max(self.max_abs_z, big)
             if big > OUTLIER_SD:
+                z = np.divide(np.ravel(x), sd, dtype=np.float64)
                 far = z[np.abs(z) > OUTLIER_SD]
                 self.far_count += int(far.size)
                 if len(self.far) <= MAX_OUTLIERS:
-                    self.far.extend(float(x) for x in far[: MAX_OUTLIERS + 1 - len(self.far)])
-        sample = _leading(z) if z.ndim == 2 else z
+                    self.far.extend(float(v) for v in far[: MAX_OUTLIERS + 1 - len(self.far)])
+        sample = _leading(x) if x.ndim == 2 else x[:SAMPLE_ENTRIES]
         if isinstance(family, Sparse):
             ks = sample[sample != 0]
-            nz = z[z != 0]
+            nz = np.divide(np.ravel(x)[np.ravel(x) != 0], sd, dtype=np.float64)
             p = family.zero_fraction(cols)
             self.nz_n += int(nz.size)
             self.nz_s2 += (1.0 - p) * float(np.dot(nz, nz))
         else:
             ks = sample
-            self.nz_n += int(z.size) - zeros
+            self.nz_n += int(x.size) - zeros
             self.nz_s2 += total2
-        self.ks_hist = _count(self.ks_hist, ks, KS_BINS, KS_RANGE)
+        self.ks_hist = _count(self.ks_hist, ks, KS_BINS, KS_RANGE, 1.0 / sd)
 
     def _structure(
-        self,
-        m: NDArray[Any],
-        z: Array,
-        sq: Array,
-        total: float,
-        total2: float,
-        scheme: Scheme,
-        family: Family,
+        self, m: NDArray[Any], x: Array, sd: float, scheme: Scheme, family: Family
     ) -> None:
-        rows, cols = z.shape
+        """The per-build structure checks of a finite build whose standardized entries are
+        ``x / sd`` (``m``: the values as built)."""
+        rows, cols = x.shape
         if _may_repeat(m):
             flags, what = duplicated_matrices(np.asarray(m, dtype=np.float64)[None], family.atom)
             if flags[0]:
@@ -445,22 +441,21 @@ class ParamStats:
         self.digests[key] = self.digests.get(key, 0) + 1
         if isinstance(family, Orthogonal):
             self._orthogonal(np.asarray(m, dtype=np.float64), scheme)
+            z = np.divide(x, sd, dtype=np.float64)
             self.units.add_haar(z, 1)
             self.inputs.add_haar(z, 0)
             return
         if isinstance(family, Sparse):
             self._sparse(np.asarray(m, dtype=np.float64), family)
-        zs = _leading(z)
-        if zs is not z:
-            sq = sq[: zs.shape[0]]
-            total, total2 = float(zs.sum()), float(sq.sum())
-        self.units.add(zs, sq, total, total2, 1)
-        self.inputs.add(zs, sq, total, total2, 0)
+        zs = np.divide(_leading(x), sd, dtype=np.float64)
+        sq = zs * zs
+        self.units.add(zs, sq, float(zs.sum()), float(sq.sum()), 1)
+        self.inputs.add(zs, sq, float(zs.sum()), float(sq.sum()), 0)
         if family.is_iid and min(rows, cols) >= 2:
             if rows <= cols:
-                sub = z[:SPECTRUM_SIDE, :SPECTRUM_LONG]
+                sub = np.divide(x[:SPECTRUM_SIDE, :SPECTRUM_LONG], sd, dtype=np.float64)
             else:
-                sub = z[:SPECTRUM_LONG, :SPECTRUM_SIDE]
+                sub = np.divide(x[:SPECTRUM_LONG, :SPECTRUM_SIDE], sd, dtype=np.float64)
             self.sp_shape = (int(sub.shape[0]), int(sub.shape[1]))
             self.sp_r += float(rectangle_sums(sub[None])[0])
             self.sp_z2 += float(np.sum(sub * sub))
@@ -561,7 +556,7 @@ def _count(
     """Add ``scale x`` to ``bins`` equal bins over ``[-half, half]`` plus a lower and an
     upper tail (index 0 and ``bins + 1``): bin ``j`` (1-based) holds ``[e_{j-1}, e_j)``."""
     k = bins / (2.0 * half)
-    y = np.multiply(np.ravel(x), scale * k)
+    y = np.multiply(np.ravel(x), scale * k, dtype=np.float64)
     y += half * k + 1.0
     np.clip(y, 0.0, bins + 1.0, out=y)
     idx = y.astype(np.intp)
@@ -571,6 +566,27 @@ def _count(
     else:
         out += np.bincount(idx, minlength=bins + 2)
     return out
+
+
+#: Entries per block of :func:`_moments` (its float64 scratch stays in the cache).
+MOMENT_BLOCK = 1 << 15
+_SCRATCH = np.empty(2 * MOMENT_BLOCK)
+
+
+def _moments(m: NDArray[Any]) -> tuple[float, float, float]:
+    """``(sum w, sum w^2, sum w^4)`` in float64, block by block through a fixed scratch
+    buffer (no temporary the size of the array: a build's parameters are read once)."""
+    flat = np.ravel(m)
+    s1 = s2 = s4 = 0.0
+    for i in range(0, flat.size, MOMENT_BLOCK):
+        c = flat[i : i + MOMENT_BLOCK]
+        b, q = _SCRATCH[: c.size], _SCRATCH[MOMENT_BLOCK : MOMENT_BLOCK + c.size]
+        np.copyto(b, c, casting="unsafe")
+        s1 += float(b.sum())
+        s2 += float(np.dot(b, b))
+        np.multiply(b, b, out=q)
+        s4 += float(np.dot(q, q))
+    return s1, s2, s4
 
 
 def _leading(z: Array) -> Array:
@@ -583,13 +599,13 @@ def _leading(z: Array) -> Array:
 
 def _may_repeat(m: NDArray[Any]) -> bool:
     """Whether two rows or two columns of ``m`` might be equal: identical vectors have
-    bitwise identical sums (the same reduction order for every row, and for every column),
-    so distinct row sums and distinct column sums rule a repeat out; otherwise the exact
-    comparison decides."""
+    bitwise identical sums (the same reduction order for every row, and for every column,
+    accumulated in float64 so that distinct vectors rarely tie), so distinct row sums and
+    distinct column sums rule a repeat out; otherwise the exact comparison decides."""
     rows, cols = m.shape
-    if rows >= 2 and np.unique(m.sum(axis=1)).size < rows:
+    if rows >= 2 and np.unique(m.sum(axis=1, dtype=np.float64)).size < rows:
         return True
-    return cols >= 2 and np.unique(m.sum(axis=0)).size < cols
+    return cols >= 2 and np.unique(m.sum(axis=0, dtype=np.float64)).size < cols
 
 
 def _digest(w: Array) -> bytes:
@@ -617,19 +633,24 @@ def probe_target(
     layout: str | None,
     value: NDArray[Any],
 ) -> Target:
-    """The :class:`Target` of a parameter whose probe-build value is ``value`` (its part)."""
-    a = np.asarray(value, dtype=np.float64).ravel()
-    a = a[np.isfinite(a)]
-    rms = float(np.sqrt(np.mean(a * a))) if a.size else 0.0
+    """The :class:`Target` of a parameter whose probe-build value is ``value`` (the whole
+    array; ``block`` selects its part): the identification grid's scale from the root mean
+    square of every entry, the most repeated value from the bounded sample."""
+    bare = Target(index, block, scheme, layout, None, None)
+    view = bare.view(value)
+    _, s2, _ = _moments(view) if view.dtype.kind in "fiu" else (0.0, 0.0, 0.0)
+    rms = math.sqrt(s2 / view.size) if view.size and math.isfinite(s2) else 0.0
     mode: float | None = None
-    if a.size:
-        vals, counts = np.unique(a, return_counts=True)
-        k = int(np.argmax(counts))
-        mode = float(vals[k]) if counts[k] >= 2 else None
+    sample = np.ravel(_leading(view) if view.ndim == 2 else view)
+    if sample.size and sample.dtype.kind in "fiu":
+        sample = sample[np.isfinite(sample)]
+        vals, counts = np.unique(sample, return_counts=True)
+        if counts.size:
+            k = int(np.argmax(counts))
+            mode = float(vals[k]) if counts[k] >= 2 else None
     scale: float | None = rms if rms > 0 else 1.0
     if scheme is not None and scheme.family.is_random and not scheme.mean() and rms > 0:
-        shape = Target(index, block, scheme, layout, None, None).view(value).shape
-        sd = math.sqrt(scheme.variance(int(shape[0]), int(shape[1])))
+        sd = math.sqrt(scheme.variance(int(view.shape[0]), int(view.shape[1])))
         if sd > 0 and 0.5 <= rms / sd <= 2.0:
             scale = None  # the KS grid, read in units of sd, serves the identification
     return Target(index, block, scheme, layout, scale, mode)
