@@ -68,7 +68,7 @@ from weight_init.properties.audit._expectations import (
     documented_defaults,
     parse_expect,
 )
-from weight_init.properties.audit._resolution import entries_needed
+from weight_init.properties.audit._resolution import DEFAULT_RESOLUTION, entries_needed
 from weight_init.properties.audit._result import AuditOptions, AuditReport, ParamAudit
 from weight_init.properties.audit._stream import ParamStats, Target, probe_target
 from weight_init.properties.audit._verdicts import (
@@ -532,7 +532,9 @@ def audit_command(spec: str, expect: Sequence[str], report: AuditReport, pool: b
     for rule in expect:
         args += ["--expect", rule]
     args += ["--builds", str(report.builds), "--seed", str(report.seed)]
-    args += ["--alpha", f"{report.alpha:g}", "--resolution", f"{report.target:g}"]
+    args += ["--alpha", f"{report.alpha:g}"]
+    if report.target != DEFAULT_RESOLUTION:
+        args += ["--resolution", f"{report.target:g}"]
     if not pool:
         args.append("--no-pooling")
     return shlex.join(args)
