@@ -149,6 +149,7 @@ AUDIT_PARAMETER_SCHEMA: dict[str, Any] = {
         "tests": {"type": ["array", "null"], "items": {"type": "object"}},
         "resolution": RESOLUTION_OR_NULL,
         "group_size": {"type": "integer"},
+        "group": {"type": ["string", "null"]},
         "group_resolution": RESOLUTION_OR_NULL,
         "stated_resolution": RESOLUTION_OR_NULL,
         "target_resolution": {"type": "number"},

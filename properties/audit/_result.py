@@ -87,6 +87,7 @@ class ParamAudit:
     builds_needed: int = 0  # builds that reach the target resolution (0: not computed)
     resolution: Resolution | None = None  # what its own entries detect
     group_size: int = 1  # parameters in its pooled group (1: tested alone)
+    group: str = ""  # the pooled group's name (its first member's name; "": tested alone)
     group_resolution: Resolution | None = None  # what the group's pooled entries detect
     target: float = DEFAULT_RESOLUTION  # the std error it must detect to pass
 
@@ -170,6 +171,7 @@ class ParamAudit:
             "outcome": self.outcome,
             "resolution": None if self.resolution is None else self.resolution.to_dict(),
             "group_size": self.group_size,
+            "group": self.group or None,
             "group_resolution": (
                 None if self.group_resolution is None else self.group_resolution.to_dict()
             ),

@@ -344,6 +344,8 @@ def _unit(
             len(unit),
             s,
         )
+        if len(unit) >= 2:
+            out[i] = dataclasses.replace(out[i], group=sites[unit[0]].name)
     return out
 
 
