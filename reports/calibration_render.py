@@ -228,13 +228,13 @@ def render_markdown(records: Sequence[Record], figures: Sequence[str]) -> str:
             lo, hi = a.power.two_sided() if a.power.trials else (math.nan, math.nan)
             power = f"{a.power.events} / {a.power.trials} [{_g(lo)}, {_g(hi)}]"
             for k, lv in enumerate(a.false_alarms):
-                r = lv.rate
-                if not r.trials:
+                fa = lv.rate
+                if not fa.trials:
                     continue
                 head = f"| {a.target:.0%} | {a.builds} | {a.stated:.3%} " if k == 0 else "| | | "
                 out.append(
-                    f"{head}| {lv.level:g} | {r.events} / {r.trials} | {_g(r.rate)} "
-                    f"| {_g(r.upper_one_sided())} | {power if k == 0 else ''} |"
+                    f"{head}| {lv.level:g} | {fa.events} / {fa.trials} | {_g(fa.rate)} "
+                    f"| {_g(fa.upper_one_sided())} | {power if k == 0 else ''} |"
                 )
         out += [""]
     props = property_rates(records)

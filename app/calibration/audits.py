@@ -40,8 +40,9 @@ def calibration_mlp(scale: float = 1.0) -> Any:
     model = nn.Sequential(*(nn.Linear(WIDTH, WIDTH) for _ in range(LAYERS)))
     if scale != 1.0:
         with torch.no_grad():
-            for layer in model:
-                layer.weight.mul_(scale)
+            for name, param in model.named_parameters():
+                if name.endswith("weight"):
+                    param.mul_(scale)
     return model
 
 

@@ -291,12 +291,24 @@ def sites_of(
         if rule is None and dflt is not None and dflt.blocks:
             n = len(dflt.blocks)
             shape = (*p.shape[:-1], p.shape[-1] // n)
-            for i, scheme in enumerate(dflt.blocks):
+            for i, block_scheme in enumerate(dflt.blocks):
                 bp = BuiltParam(f"{p.name}[{i}/{n}]", p.layer, p.local, shape)
                 src = f"default: {dflt.source} (block {i} of {n})"
                 bf = _fans(bp, layout, how, siblings)
                 sites.append(
-                    Site(bp.name, p.layer, p.local, shape, layout, bf, scheme, src, None, j, (i, n))
+                    Site(
+                        bp.name,
+                        p.layer,
+                        p.local,
+                        shape,
+                        layout,
+                        bf,
+                        block_scheme,
+                        src,
+                        None,
+                        j,
+                        (i, n),
+                    )
                 )
             continue
         fans = _fans(p, layout, how, siblings)

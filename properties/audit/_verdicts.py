@@ -307,8 +307,8 @@ def _unit(
         i: statistical_results(stats[i], sch) if sch is not None else []
         for i, sch in checked.items()
     }
-    members = [(stats[i], checked[i]) for i in unit if checked[i] is not None]
-    pooled = pooled_results(members) if len(unit) >= 2 else []  # type: ignore[arg-type]
+    members = [(stats[i], sch) for i in unit if (sch := checked[i]) is not None]
+    pooled = pooled_results(members) if len(unit) >= 2 else []
     flat = [r for i in unit for r in own[i]] + pooled
     decided = decide(flat, s.alpha / s.margin)
     at = 0
