@@ -17,8 +17,10 @@ from them:
   and zero counts, repeated units per build, the zeros per input of a sparse scheme, the
   entries beyond :data:`OUTLIER_SD` (at most :data:`MAX_OUTLIERS` + 1 kept);
 * fresh draws: one 16-byte BLAKE2 digest per build (of the whole array up to
-  :data:`DIGEST_ENTRIES` entries, else of a fixed stride sample of that many plus the exact
-  sum's bits): ``O(builds)`` bytes, the only state that grows with the builds;
+  :data:`DIGEST_ENTRIES` entries, else of a fixed stride sample of that many plus the bits of
+  the exact float64 ``sum w`` and ``sum w^2``: two draws of a continuous law that agree on
+  all of these have probability 0): ``O(builds)`` bytes, the only state that grows with
+  the builds;
 * the Kolmogorov-Smirnov test: counts of ``z`` on a grid of :data:`KS_BINS` equal bins over
   ``[-KS_RANGE, KS_RANGE]`` (plus the two tails). The empirical CDF is exact at every grid
   edge, so ``D_grid = max_edges |F_n(e) - F(e)| <= D`` and ``D <= D_grid + max_bin F-mass``
@@ -69,9 +71,9 @@ SPECTRUM_SIDE = 32
 #: ... and this many columns of each build's matrix.
 SPECTRUM_LONG = 2048
 #: Entries per build (leading rows of the matrix) the KS and independence tests read.
-SAMPLE_ENTRIES = 1 << 16
+SAMPLE_ENTRIES = 1 << 15
 #: Arrays up to this many entries are digested whole; larger ones by a stride sample.
-DIGEST_ENTRIES = 1 << 14
+DIGEST_ENTRIES = 1 << 10
 
 
 @dataclass(frozen=True)
@@ -325,7 +327,7 @@ class ParamStats:
         self.c_count += 1
         self.c_s += total
         self.c_s2 += total * total
-        self._structure(m, m, sd, scheme, family)
+        self._structure(m, m, sd, scheme, family, (total_w, s2w))
 
     def _slow(self, m: NDArray[Any], w: Array, target: Target, finite_all: bool) -> None:
         """Unchecked, constant, non-i.i.d., located, degenerate or partly non-finite builds:
@@ -361,7 +363,7 @@ class ParamStats:
         self.c_count += 1
         self.c_s += total
         self.c_s2 += total * total
-        self._structure(m, z, 1.0, scheme, family)
+        self._structure(m, z, 1.0, scheme, family, (float(w.sum()), float(np.sum(w * w))))
 
     def _raw_moments(self, flat: Array, target: Target) -> None:
         if not flat.size:
@@ -427,7 +429,13 @@ class ParamStats:
         self.ks_hist = _count(self.ks_hist, ks, KS_BINS, KS_RANGE, 1.0 / sd)
 
     def _structure(
-        self, m: NDArray[Any], x: Array, sd: float, scheme: Scheme, family: Family
+        self,
+        m: NDArray[Any],
+        x: Array,
+        sd: float,
+        scheme: Scheme,
+        family: Family,
+        sums: tuple[float, float] = (0.0, 0.0),
     ) -> None:
         """The per-build structure checks of a finite build whose standardized entries are
         ``x / sd`` (``m``: the values as built)."""
@@ -437,7 +445,7 @@ class ParamStats:
             if flags[0]:
                 self.duplicated += 1
                 self.duplicated_what = self.duplicated_what or what
-        key = _digest(m)
+        key = _digest(m, sums)
         self.digests[key] = self.digests.get(key, 0) + 1
         if isinstance(family, Orthogonal):
             self._orthogonal(np.asarray(m, dtype=np.float64), scheme)
@@ -608,16 +616,18 @@ def _may_repeat(m: NDArray[Any]) -> bool:
     return cols >= 2 and np.unique(m.sum(axis=0, dtype=np.float64)).size < cols
 
 
-def _digest(w: Array) -> bytes:
-    """A 16-byte digest of one build's array (module docstring)."""
+def _digest(m: NDArray[Any], sums: tuple[float, float]) -> bytes:
+    """A 16-byte digest of one build's array: of the whole array up to
+    :data:`DIGEST_ENTRIES` entries, else of a fixed stride sample of that many entries and
+    the exact float64 ``sum w`` and ``sum w^2`` of every entry (module docstring)."""
     h = hashlib.blake2b(digest_size=16)
-    flat = np.ascontiguousarray(w).ravel()
+    flat = np.ravel(m)
     if flat.size <= DIGEST_ENTRIES:
-        h.update(flat.tobytes())
+        h.update(np.ascontiguousarray(flat).tobytes())
     else:
         step = flat.size // DIGEST_ENTRIES
         h.update(np.ascontiguousarray(flat[::step][:DIGEST_ENTRIES]).tobytes())
-        h.update(np.float64(flat.sum()).tobytes())
+        h.update(np.asarray(sums, dtype=np.float64).tobytes())
     return h.digest()
 
 

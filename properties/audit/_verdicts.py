@@ -27,6 +27,7 @@ the same mean shift), which is how a rule applied by one piece of code goes wron
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -277,6 +278,12 @@ class AuditSettings:
     margin: float = powerplan.DESIGN_MARGIN
 
 
+@functools.lru_cache(maxsize=64)
+def _plan(family: Family, alpha: float, power: float, margin: float) -> powerplan.PowerPlan:
+    """The check's power plan of ``family`` (the row's ``metadata``; computed once)."""
+    return powerplan.plan(family, alpha, power, margin=margin)
+
+
 def _pooled_name(r: CheckResult) -> CheckResult:
     return dataclasses.replace(r, test=dataclasses.replace(r.test, name=f"pooled {r.test.name}"))
 
@@ -380,7 +387,7 @@ def _row(
         tests: list[TestResult] = [r.test for r in results] + [r.test for r in pooled]
         subject = f"{site.name} as {scheme.name if scheme else checked.name}"
         v = Verdict(subject, s.alpha, tests, diagnosis)
-        plan = powerplan.plan(checked.family, s.alpha, s.power, margin=s.margin)
+        plan = _plan(checked.family, s.alpha, s.power, s.margin)
         design = Design(((st.rows, st.cols),), (st.builds,), s.seed, "global", st.builds, st.n)
         verdict = ConformanceResult(
             verdict=v,
