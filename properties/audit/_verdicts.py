@@ -21,7 +21,11 @@ the pooled ones, at the design level, so the family-wise false-alarm rate of the
 most ``alpha`` (that of each of its parameters too). A member fails when one of its own tests
 or a pooled test rejects; its resolution is its own or the group's, whichever is finer, and
 the row says which: the group's detects an error *shared* by the members (the same std error,
-the same mean shift), which is how a rule applied by one piece of code goes wrong.
+the same mean shift), which is how a rule applied by one piece of code goes wrong. When a
+pooled test rejects and some members fail on their own tests, the rejection is theirs: the
+other members are judged on their own tests and their own resolution (pass or
+inconclusive, never a pass on the contaminated pool); when no member fails alone, every
+member fails with the group.
 """
 
 from __future__ import annotations
@@ -337,19 +341,36 @@ def _unit(
             s.power,
             s.margin,
         )
+    exact = {
+        i: exact_results(stats[i], sch) if sch is not None else [] for i, sch in checked.items()
+    }
+    alone_fails = [sites[i].name for i in unit if any(r.failed for r in exact[i] + own_decided[i])]
+    pooled_fails = any(r.failed for r in pooled_decided)
     out = {}
     for i in unit:
+        pooled_i, group_i, note = pooled_decided, group_res, ""
+        if pooled_fails and alone_fails and sites[i].name not in alone_fails:
+            # the group's rejection is explained by members failing on their own entries:
+            # this row stands on its own tests and resolution (no test is added, none dropped
+            # from the Holm family: the decision only becomes more conservative)
+            pooled_i, group_i = [r for r in pooled_decided if not r.failed], None
+            note = (
+                f"its group's pooled tests reject, explained by {', '.join(alone_fails)}; "
+                "judged on its own entries"
+            )
         out[i] = _row(
             sites[i],
             targets[i],
             stats[i],
             checked[i],
+            exact[i],
             own_decided[i],
-            pooled_decided,
+            pooled_i,
             m_total,
-            group_res,
+            group_i,
             len(unit),
             s,
+            note,
         )
         if len(unit) >= 2:
             out[i] = dataclasses.replace(out[i], group=sites[unit[0]].name)
@@ -361,12 +382,14 @@ def _row(
     target: Target,
     st: ParamStats,
     checked: Scheme | None,
+    exact: list[CheckResult],
     own: list[CheckResult],
     pooled: list[CheckResult],
     m_total: int,
     group_res: Resolution | None,
     group_size: int,
     s: AuditSettings,
+    note: str = "",
 ) -> ParamAudit:
     ident = identify(st, target, site.fans)
     scheme = site.scheme
@@ -376,7 +399,6 @@ def _row(
         expected_ratio = ident.m2 / scheme.variance(*site.fans.as_tuple())
     verdict, res = None, None
     if checked is not None:
-        exact = exact_results(st, checked)
         results = tuple(exact + own)
         findings = Findings(checked, "in_out", results)
         diagnosis = diagnose(findings)
@@ -384,6 +406,8 @@ def _row(
         if failed_pooled:
             tail = f"its group of {group_size} fails {', '.join(failed_pooled)}"
             diagnosis = f"{diagnosis}; {tail}" if diagnosis else tail
+        if note:
+            diagnosis = f"{diagnosis}; {note}" if diagnosis else note
         tests: list[TestResult] = [r.test for r in results] + [r.test for r in pooled]
         subject = f"{site.name} as {scheme.name if scheme else checked.name}"
         v = Verdict(subject, s.alpha, tests, diagnosis)
