@@ -5,6 +5,7 @@
     tox -e bench                                  # the same, in its own environment
     python benchmarks/run_all.py --markdown docs/generated/benchmarks.md   # also for the docs
     python benchmarks/run_all.py --suite          # also time the default test run (minutes)
+    python benchmarks/run_all.py --audit          # also the audit against its floor (minutes)
 
 Timings are wall clock, min and median of interleaved repeats in one process (see
 harness.py); ratios are quoted from both. The load average before and after is printed: a
@@ -22,6 +23,7 @@ import sys
 import time
 from pathlib import Path
 
+import bench_audit
 import bench_check
 import bench_forward
 import bench_memory
@@ -55,6 +57,11 @@ def main() -> None:
         help="also time the default test run (bench_suite.py; needs the test extras and torch)",
     )
     parser.add_argument(
+        "--audit",
+        action="store_true",
+        help="also time weight-init audit against its floor (bench_audit.py; needs torch)",
+    )
+    parser.add_argument(
         "--markdown",
         type=Path,
         metavar="PATH",
@@ -79,6 +86,9 @@ def main() -> None:
     rows += bench_check.kernel_rows(max(1, repeats // 2))
     rows += bench_check.command_rows(time_report=not BENCH_REPORT.exists())
     rows += bench_suite.suite_rows() if args.suite else []
+    rows += (
+        bench_audit.audit_rows(bench_audit.MODELS, 20, 1 if args.quick else 2) if args.audit else []
+    )
 
     out = [
         f"Run {started}: `python {' '.join(['benchmarks/run_all.py', *sys.argv[1:]])}`\n",
