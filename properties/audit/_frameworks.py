@@ -28,8 +28,10 @@ else the documented default of the owner type in that framework
 (:func:`~weight_init.properties.audit._expectations.documented_defaults`, the catalog's
 schemes), else none (``unchecked``). A default with ``blocks`` (Keras' LSTM bias under
 ``unit_forget_bias``) is audited per block, ``NAME[i/n]``. Fans are the framework's, from the
-layout and the stored shape (:meth:`weight_init.layouts.Layout.fans`); the verdict is
-:func:`~weight_init.properties.audit._loop.audit_param`'s, as for torch.
+layout and the stored shape (:meth:`weight_init.layouts.Layout.fans`). Every framework runs
+through the one loop of :mod:`~weight_init.properties.audit._loop` (:data:`ADAPTERS`): the
+probe build gives the sites, the builds stream into the statistics, the verdicts are the same
+code for every framework.
 """
 
 from __future__ import annotations
@@ -371,3 +373,7 @@ ADAPTERS: dict[Framework, Adapter] = {
     for fw, b in _BUILDERS.items()
 }
 ADAPTERS[Framework.TORCH] = TORCH
+
+
+#: The public name of the model audit (:mod:`weight_init.properties.audit`).
+audit = audit_model
