@@ -31,6 +31,7 @@ from weight_init.properties.audit._tests import (
     statistical_results,
 )
 from weight_init.properties.conformance import _power as pw
+from weight_init.properties.conformance._plan import plan as power_plan
 from weight_init.properties.conformance._runner import check_initializer
 from weight_init.schemes import variance_scaling
 
@@ -175,7 +176,7 @@ def test_the_design_target_is_the_plan_of_the_check() -> None:
     (same level, same formula)."""
     for family in ("normal", "uniform"):
         fam = get_family(family)
-        plan = pw.plan(fam)
+        plan = power_plan(fam)
         std_effect = max(e.n_required for e in plan.effects if e.name == "std 1% off the rule")
         assert entries_needed(fam, 0.01, plan.n_tests, 1e-4) >= std_effect
 
@@ -202,7 +203,6 @@ def test_verdicts_do_not_depend_on_the_number_of_workers() -> None:
     pytest.importorskip("torch")
     sys.path.insert(0, str(HERE))
     import audit_models
-
     from weight_init.properties.audit._loop import audit_torch
 
     one = audit_torch(audit_models.small_cnn, builds=24, seed=5, progress=False)

@@ -31,17 +31,50 @@ from weight_init.properties.conformance._result import ConformanceResult
 
 @dataclass(frozen=True)
 class AuditOptions:
-    """What every audit (torch, Keras, Flax, Haiku, Equinox, Flax NNX) is asked: ``builds``
-    builds of the model (``None``: as many as reach the ``resolution`` target for every
-    checked parameter, at most ``max_builds``), seeded from ``SeedSequence(seed)``;
-    ``expect`` rules (the first matching one wins over the documented default); the
-    family-wise ``alpha`` of each parameter's check (or pooled group's); ``resolution``, the
-    std error every checked parameter must be able to detect to pass (``0.01`` is the check's
-    design, default :data:`~._resolution.DEFAULT_RESOLUTION`); ``pool``: test parameters that
-    share a rule and a family together (:mod:`~._verdicts`); ``workers``: local processes
-    building in parallel (1: in this process); ``spec``: the ``MODULE:FACTORY`` the factory
-    came from (workers that cannot inherit it import it); ``progress``: a progress bar on
-    stderr (None: when stderr is a terminal); ``subject``, the report's title."""
+    """What every audit (torch, Keras, Flax, Haiku, Equinox, Flax NNX) is asked.
+
+    The audit functions take it whole or as keywords (:meth:`of` merges the two).
+
+    Parameters
+    ----------
+    builds : int or None, default None
+        The number of builds of the model; ``None``: the fewest with which every checked
+        parameter, alone or in its pooled group, reaches ``resolution`` (at least 10, at
+        most ``max_builds``).
+    seed : int, default 0
+        The builds are seeded from ``SeedSequence(seed)``.
+    expect : sequence of Expectation, default ()
+        ``PATTERN=SCHEME[@LAYOUT]`` rules; the first whose shell-style pattern matches a
+        parameter's name wins over the documented default.
+    alpha : float, default 1e-4
+        The family-wise false-alarm rate of each parameter's (or pooled group's) tests.
+    subject : str, default "model"
+        The report's title.
+    resolution : float, default 0.1
+        The std error every checked parameter must detect with power 0.99 to pass (a mean
+        shift of twice as many std too); ``0.01`` is the check's design
+        (:mod:`~weight_init.properties.audit._resolution`).
+    max_builds : int, default 500
+        The most builds the automatic count may choose.
+    pool : bool, default True
+        Test the parameters that share a rule, a role and an i.i.d. family together too,
+        as one Holm family (:mod:`~weight_init.properties.audit._verdicts`).
+    workers : int, default 1
+        Local processes building the model (1: in this process); the verdicts do not depend
+        on it.
+    spec : str, default ""
+        The ``MODULE:FACTORY`` the factory came from: workers that cannot inherit the
+        factory import it.
+    progress : bool or None, default None
+        A progress bar with an ETA on stderr (None: when stderr is a terminal).
+
+    Examples
+    --------
+    >>> from weight_init.properties.audit import AuditOptions
+    >>> options = AuditOptions(builds=8, subject="my model")
+    >>> AuditOptions.of(options, seed=3).seed, AuditOptions.of(options, seed=3).resolution
+    (3, 0.1)
+    """
 
     builds: int | None = None
     seed: int = 0
@@ -58,14 +91,100 @@ class AuditOptions:
     @classmethod
     def of(cls, options: AuditOptions | None = None, **kwargs: Any) -> AuditOptions:
         """``options`` (default: the defaults above) with the keyword arguments ``kwargs``
-        (the audit functions' public keywords) replacing its fields; an unknown keyword is a
-        ``TypeError``, as for any Python call."""
+        (the audit functions' public keywords) replacing its fields.
+
+        Parameters
+        ----------
+        options : AuditOptions, optional
+            The options to start from.
+        **kwargs
+            Fields to replace: ``builds``, ``seed``, ``expect``, ``alpha``, ``subject``.
+
+        Returns
+        -------
+        AuditOptions
+            The merged options.
+
+        Raises
+        ------
+        TypeError
+            An unknown keyword, as for any Python call.
+        """
         return dataclasses.replace(options if options is not None else cls(), **kwargs)
 
 
 @dataclass(frozen=True)
 class ParamAudit:
-    """One parameter's audit (see the module docstring)."""
+    """One parameter's audit: where it sits, what its entries look like, and its verdict.
+
+    Attributes
+    ----------
+    name : str
+        The parameter's name in the model (``0.weight``, ``sequential/conv2d/kernel``).
+    layer : str
+        The type of the layer that owns it (``Linear``, ``Conv2D``, ...).
+    shape : tuple of int
+        The stored shape.
+    layout : str
+        The layout its fans are read from (:data:`weight_init.layouts.LAYOUTS`).
+    fans : Fans
+        ``(fan_in, fan_out)`` in the framework's convention.
+    expected : str
+        The expected scheme's name, "" when unchecked.
+    expected_from : str
+        Where the expectation comes from: ``--expect PATTERN``, ``default: SOURCE`` (the
+        framework's source file), or "".
+    family : str
+        The identified family (KS distance of the self-standardized entries to each law, or
+        exact constant).
+    family_distance : float
+        The KS distance to that family.
+    closest : str
+        The closest registered scheme at these fans.
+    closest_ratio : float
+        The pooled variance over the closest scheme's.
+    variance : float
+        The pooled ``mean(w^2)``.
+    verdict : ConformanceResult or None
+        The check against the expectation (None: unchecked).
+    fan_rule : str, default ""
+        The candidate fan rule of the layout the pooled variance matches.
+    expected_ratio : float, default nan
+        The pooled ``mean(w^2)`` over the expected scheme's variance.
+    expected_family : str, default ""
+        The expected scheme's family.
+    identified : str, default ""
+        ``c/fan_mode`` of the identified family, when one fits.
+    builds_needed : int, default 0
+        The builds with which it (or its pooled group) reaches the target resolution.
+    resolution : Resolution or None, default None
+        What its own entries detect with power 0.99 at the family-wise alpha
+        (:class:`~weight_init.properties.audit._resolution.Resolution`).
+    group_size : int, default 1
+        The parameters of its pooled group (1: tested alone).
+    group : str, default ""
+        Its pooled group's name (the first member's name), "" when tested alone.
+    group_resolution : Resolution or None, default None
+        What the group's pooled entries detect (an error the members share).
+    target : float, default 0.1
+        The std error it must detect to pass.
+    outcome : str
+        ``pass``, ``fail``, ``inconclusive`` or ``unchecked``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from weight_init import audit
+    >>> report = audit(lambda: torch.nn.Conv2d(8, 16, 3, bias=False), builds=8)
+    >>> weight = report.params[0]
+    >>> weight.layout, weight.fans.as_tuple(), weight.outcome
+    ('torch.conv', (72, 144), 'pass')
+    >>> print(weight.detects())
+    detects std error >= 3.3%, mean >= 0.074 std, neighbour correlation >= 0.075
+    >>> strict = audit(lambda: torch.nn.Conv2d(8, 16, 3, bias=False), builds=8, resolution=0.01)
+    >>> strict.params[0].outcome
+    'inconclusive'
+    """
 
     name: str
     layer: str
@@ -106,6 +225,8 @@ class ParamAudit:
 
     @property
     def outcome(self) -> str:
+        """``pass``, ``fail``, ``inconclusive``, or ``unchecked`` (no expectation): a checked
+        row passes when no test rejects and its stated resolution reaches the target."""
         if self.verdict is None:
             return "unchecked"
         out = self.verdict.outcome
@@ -115,8 +236,15 @@ class ParamAudit:
         return "pass" if r is None or r.reaches(self.target) else "inconclusive"
 
     def detects(self) -> str:
-        """What the row's tests detect, e.g. ``detects >= 4.8% std error (pooled over 12)``;
-        "" for exact-only checks (constants)."""
+        """What the row's tests detect.
+
+        Returns
+        -------
+        str
+            ``detects std error >= 4.8%, mean >= 0.096 std, ...`` (and ``; pooled over 12,
+            shared errors`` when the group's resolution is stated); "" for exact-only checks
+            (constants).
+        """
         r = self.stated
         if r is None:
             return ""
@@ -124,8 +252,15 @@ class ParamAudit:
         return f"detects {r.describe()}{how}"
 
     def note(self) -> str:
-        """Why the parameter did not pass: the diagnosis, or the resolution an inconclusive
-        check reached."""
+        """Why the parameter did not pass.
+
+        Returns
+        -------
+        str
+            The diagnosis, or the resolution an inconclusive check reached and the builds that
+            would reach the target, then the expectation and where it came from (``no
+            expectation`` if unchecked).
+        """
         if self.verdict is None:
             return "no expectation"
         if self.outcome == "inconclusive":
@@ -153,6 +288,13 @@ class ParamAudit:
         return f"{text} [expected {self.expected}, {self.expected_from}]"
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON form of the parameter's audit, with its tests and diagnosis.
+
+        Returns
+        -------
+        dict
+            A JSON-serializable dict.
+        """
         return {
             "name": self.name,
             "layer": self.layer,
@@ -184,7 +326,48 @@ class ParamAudit:
 
 @dataclass(frozen=True)
 class AuditReport:
-    """Every parameter's audit; ``passed`` only when every checked parameter passed."""
+    """Every parameter's audit; ``passed`` only when every checked parameter passed.
+
+    A parameter whose tests do not reject but whose resolution does not reach the target is
+    ``inconclusive`` (never a pass) and the report says how many builds would do.
+    :meth:`assert_conforms` raises :class:`~weight_init.errors.CheckFailed` (an
+    ``AssertionError``) naming every parameter that did not pass, its expected and its
+    identified rule, and the command that reproduces the audit.
+
+    Attributes
+    ----------
+    subject : str
+        The report's title.
+    builds : int
+        The number of builds the statistics were streamed over.
+    seed : int
+        The seed of the builds.
+    alpha : float
+        The family-wise false-alarm rate of each parameter's check.
+    params : tuple of ParamAudit
+        One audit per parameter, in the model's order.
+    reproduce : str, default ""
+        A command (or Python call) that reproduces this audit.
+    target : float, default 0.1
+        The resolution (std error, power 0.99) every checked parameter must reach.
+    outcome : str
+        ``fail`` if any parameter failed, else ``inconclusive`` if any was inconclusive, else
+        ``pass``.
+    passed : bool
+        ``outcome == "pass"``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from weight_init import audit
+    >>> report = audit(lambda: torch.nn.Linear(128, 64, bias=False), subject="linear")
+    >>> print(report.format_table())
+    linear: PASS (10 builds, seed 0, family-wise alpha 0.0001 per parameter or pooled group, ...)
+    parameter  layer   shape   layout  fans    identified            fan rule         ...
+    ---------  ------  ------  ------  ------  --------------------  ---------------  ...
+    weight     Linear  64x128  out_in  128,64  uniform 1/(3 fan_in)  ...  pass...std 1.1%, mean 0.025
+    >>> report.assert_conforms()  # passes silently
+    """
 
     subject: str
     builds: int
@@ -203,6 +386,8 @@ class AuditReport:
 
     @property
     def outcome(self) -> str:
+        """``fail`` if any parameter failed, else ``inconclusive`` if any was inconclusive, else
+        ``pass`` (unchecked parameters do not count)."""
         outs = {p.outcome for p in self.params}
         if "fail" in outs:
             return "fail"
@@ -210,12 +395,19 @@ class AuditReport:
 
     @property
     def passed(self) -> bool:
+        """``outcome == "pass"``: every checked parameter passed."""
         return self.outcome == "pass"
 
     def failure_message(self) -> str:
-        """Every parameter that did not pass: its expected rule (and where it came from), the
-        identified family and rule, the fan rule the draws fit and why it failed; then the
-        reproduction."""
+        """Every parameter that did not pass, and how to reproduce the audit.
+
+        Returns
+        -------
+        str
+            A heading, then per parameter its expected rule (and where it came from), the
+            identified family and rule, the fan rule the draws fit and why it failed; then the
+            reproduction.
+        """
         lines = [self._title().replace(": ", ": audit ", 1)]
         for p in self.params:
             if p.outcome not in ("fail", "inconclusive"):
@@ -242,6 +434,13 @@ class AuditReport:
             raise CheckFailed(self.failure_message())
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON form: ``subject``, ``builds``, ``seed``, ``alpha``, ``outcome`` and ``parameters``.
+
+        Returns
+        -------
+        dict
+            A JSON-serializable dict.
+        """
         return {
             "subject": self.subject,
             "builds": self.builds,
@@ -253,9 +452,23 @@ class AuditReport:
         }
 
     def to_json(self) -> str:
+        """:meth:`to_dict` as indented JSON with sorted keys.
+
+        Returns
+        -------
+        str
+            The JSON text.
+        """
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
 
     def format_table(self) -> str:
+        """The audit as a fixed-width text table (what ``weight-init audit`` prints).
+
+        Returns
+        -------
+        str
+            The heading, one row per parameter, then a note for each that did not pass.
+        """
         head = (
             "parameter",
             "layer",

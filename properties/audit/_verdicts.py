@@ -63,6 +63,7 @@ from weight_init.properties.conformance import _power as powerplan
 from weight_init.properties.conformance._checks.base import CheckResult
 from weight_init.properties.conformance._diagnosis import Findings, diagnose
 from weight_init.properties.conformance._kernels import candidate_rules
+from weight_init.properties.conformance._plan import plan
 from weight_init.properties.conformance._result import ConformanceResult, Design
 from weight_init.schemes import SCHEMES, Scheme, variance_scaling
 
@@ -283,9 +284,9 @@ class AuditSettings:
 
 
 @functools.lru_cache(maxsize=64)
-def _plan(family: Family, alpha: float, power: float, margin: float) -> powerplan.PowerPlan:
+def _power_plan(family: Family, alpha: float, power: float, margin: float) -> powerplan.PowerPlan:
     """The check's power plan of ``family`` (the row's ``metadata``; computed once)."""
-    return powerplan.plan(family, alpha, power, margin=margin)
+    return plan(family, alpha, power, margin=margin)
 
 
 def _pooled_name(r: CheckResult) -> CheckResult:
@@ -411,14 +412,14 @@ def _row(
         tests: list[TestResult] = [r.test for r in results] + [r.test for r in pooled]
         subject = f"{site.name} as {scheme.name if scheme else checked.name}"
         v = Verdict(subject, s.alpha, tests, diagnosis)
-        plan = _plan(checked.family, s.alpha, s.power, s.margin)
+        family_plan = _power_plan(checked.family, s.alpha, s.power, s.margin)
         design = Design(((st.rows, st.cols),), (st.builds,), s.seed, "global", st.builds, st.n)
         verdict = ConformanceResult(
             verdict=v,
             scheme=checked,
             convention="in_out",
             power=s.power,
-            plan=plan,
+            plan=family_plan,
             design=design,
             checks=results,
             identification=None,
