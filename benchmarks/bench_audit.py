@@ -21,6 +21,7 @@ memory <= 1.5x one build's. The machine's 1-minute load is printed with the tabl
 cores are shared, so a row measured under load says so.
 
     python benchmarks/bench_audit.py [--builds 20] [--repeats 2] [--models transformer,resnet]
+        [--markdown docs/generated/bench_audit.md]
 """
 
 from __future__ import annotations
@@ -30,9 +31,10 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
-from harness import Row, markdown_table, verdict
+from harness import Row, machine, markdown_table, verdict
 
 HERE = Path(__file__).parent
 TIME_GOAL = 2.0
@@ -159,11 +161,27 @@ def main() -> None:
     parser.add_argument("--builds", type=int, default=20)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument(
+        "--markdown", type=Path, metavar="PATH", help="also write the output to PATH"
+    )
     args = parser.parse_args()
     before = load()
+    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     rows = audit_rows(tuple(args.models.split(",")), args.builds, args.repeats)
-    print(markdown_table(rows))
-    print(f"\nMeasured with {before} before and {load()} after.")
+    text = "\n".join(
+        [
+            f"Run {started}: `python {' '.join(['benchmarks/bench_audit.py', *sys.argv[1:]])}`",
+            "",
+            machine(),
+            "",
+            markdown_table(rows),
+            "",
+            f"Measured with {before} before and {load()} after.",
+        ]
+    )
+    print(text)
+    if args.markdown is not None:
+        args.markdown.write_text(text + "\n")
 
 
 if __name__ == "__main__":

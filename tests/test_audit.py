@@ -132,6 +132,9 @@ def test_cli_fails_on_a_buggy_model() -> None:
         (("audit_models:small_cnn", "--expect", "*=he_normal@nope"), "unknown layout"),
         (("no_such_module:f",), "cannot import"),
         (("audit_models:small_cnn", "--builds", "0"), "positive integer"),
+        (("audit_models:small_cnn", "--resolution", "0"), "between 0 and 100%"),
+        (("audit_models:small_cnn", "--resolution", "ten"), "percentage such as 10%"),
+        (("audit_models:small_cnn", "--workers", "2", "--scheduler", "x"), "not allowed"),
     ],
 )
 def test_cli_bad_input_is_one_line_exit_2(args: tuple[str, ...], message: str) -> None:
@@ -170,3 +173,12 @@ def test_tied_fans_name_every_rule_that_fits() -> None:
     assert _identify(z, Fans(64, 64))[5] == "2/fan_in = 2/fan_out = 2/fan_avg"
     assert _identify(z, Fans(64, 128))[5] == "2/fan_in"  # 2/64: no other c/n fits
     assert _identify(z * np.sqrt(0.5), Fans(64, 128))[5] == "1/fan_in = 2/fan_out"
+
+
+def test_cli_workers_give_the_verdicts_of_one_process() -> None:
+    """Builds on two worker processes: the same JSON, byte for byte, as in one process (the
+    chunks and their merge order depend on the build count only)."""
+    one = _cli("audit_models:small_cnn", "--builds", "12", "--json")
+    two = _cli("audit_models:small_cnn", "--builds", "12", "--json", "--workers", "2")
+    assert one.returncode == two.returncode == 1, one.stderr + two.stderr
+    assert one.stdout == two.stdout

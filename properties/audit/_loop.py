@@ -48,6 +48,7 @@ import itertools
 import math
 import shlex
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -280,22 +281,30 @@ def _one_thread() -> None:
     threadpool_limits(1)
 
 
-def _reduce(chunk: _Chunk) -> list[ParamStats]:
+#: One chunk at a time per process: torch's and Keras' generators are global to the process,
+#: so two threads of one worker (a Dask worker with several threads) building at once would
+#: interleave their seeds.
+_BUILDING = threading.Lock()
+
+
+def _reduce(chunk: _Chunk, threads: bool = False) -> list[ParamStats]:
     """A worker's task: build every seed of ``chunk`` (one build alive at a time) and fold it
-    into fresh statistics."""
-    factory = _factory(chunk.token, chunk.spec)
-    stats = [ParamStats() for _ in chunk.targets]
-    for values in chunk.builds(factory, chunk.seeds):
-        _same_shapes(values, chunk.shapes)
-        for st, t in zip(stats, chunk.targets, strict=True):
-            st.add(values[t.index], t)
-        del values  # one build alive at a time
-    return stats
+    into fresh statistics; ``threads``: first limit torch and the BLAS to one thread."""
+    with _BUILDING:
+        factory = _factory(chunk.token, chunk.spec)
+        if threads:
+            _one_thread()  # after the factory's import: torch is whole by now
+        stats = [ParamStats() for _ in chunk.targets]
+        for values in chunk.builds(factory, chunk.seeds):
+            _same_shapes(values, chunk.shapes)
+            for st, t in zip(stats, chunk.targets, strict=True):
+                st.add(values[t.index], t)
+            del values  # one build alive at a time
+        return stats
 
 
 def _reduce_in_worker(chunk: _Chunk) -> list[ParamStats]:
-    _one_thread()
-    return _reduce(chunk)
+    return _reduce(chunk, threads=True)
 
 
 def _same_shapes(values: Sequence[NDArray[Any]], shapes: Sequence[tuple[int, ...]]) -> None:
