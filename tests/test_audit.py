@@ -182,3 +182,24 @@ def test_cli_workers_give_the_verdicts_of_one_process() -> None:
     two = _cli("audit_models:small_cnn", "--builds", "12", "--json", "--workers", "2")
     assert one.returncode == two.returncode == 1, one.stderr + two.stderr
     assert one.stdout == two.stdout
+
+
+@pytest.mark.cluster
+def test_cli_on_a_dask_scheduler_gives_the_verdicts_of_one_process() -> None:
+    """``--scheduler``: a real Dask cluster on the loopback address, one worker with two
+    threads (so two chunks share one process, its torch generator included): the same JSON
+    as one process."""
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(
+        n_workers=1,
+        threads_per_worker=2,
+        processes=False,
+        protocol="tcp://",
+        host="127.0.0.1",
+        dashboard_address=None,
+    ) as cluster:
+        args = ("audit_models:small_cnn", "--builds", "12", "--json")
+        dask = _cli(*args, "--scheduler", cluster.scheduler_address)
+    local = _cli(*args)
+    assert dask.returncode == local.returncode == 1, dask.stderr
+    assert dask.stdout == local.stdout

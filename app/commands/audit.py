@@ -148,6 +148,7 @@ def run(args: argparse.Namespace) -> int:
         "weight_init.app.child_tasks:audit",
         f"the model factory {args.spec}",
         args.timeout,
+        daemon=args.workers <= 1,  # --workers: the child starts the worker processes
         spec=args.spec,
         builds=args.builds,
         seed=args.seed,
