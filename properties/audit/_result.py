@@ -365,7 +365,7 @@ class AuditReport:
     linear: PASS (10 builds, seed 0, family-wise alpha 0.0001 per parameter or pooled group, ...)
     parameter  layer   shape   layout  fans    identified            fan rule         ...
     ---------  ------  ------  ------  ------  --------------------  ---------------  ...
-    weight     Linear  64x128  out_in  128,64  uniform 1/(3 fan_in)  ...  pass...std 1.1%, mean 0.025
+    weight     Linear  64x128  out_in  128,64  uniform 1/(3 fan_in)  ...pass...std 1.1%, mean 0.025
     >>> report.assert_conforms()  # passes silently
     """
 
