@@ -417,7 +417,7 @@ def _row(
         verdict = ConformanceResult(
             verdict=v,
             scheme=checked,
-            convention="in_out",
+            layout="in_out",
             power=s.power,
             plan=family_plan,
             design=design,
