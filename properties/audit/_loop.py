@@ -276,7 +276,7 @@ def _one_thread() -> None:
         torch.set_num_threads(1)
     try:
         from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl is a dependency of scipy's stack
+    except ImportError:  # not installed: the BLAS keeps its threads (OPENBLAS_NUM_THREADS)
         return
     threadpool_limits(1)
 
