@@ -92,6 +92,18 @@ def n_for_ks(distance: float, a: float, power: float) -> int:
     return math.ceil(((crit + slack) / distance) ** 2)
 
 
+def n_for_correlation(rho: float, a: float, power: float) -> int:
+    """Neighbour pairs for an independence test to catch a correlation ``rho`` between
+    neighbouring entries (two-sided level ``a``): Gaussian entries, lag-1 correlation
+    ``rho`` (AR(1)), ``t = S / sqrt(sum products^2)`` with ``E S = rho P``, the normalizer
+    ``sqrt(P (1 + 2 rho^2))`` and ``Var S = P (1 + 5 rho^2)`` to order ``rho^2`` (products of
+    overlapping pairs are correlated ``2 rho^2``), so
+    ``P >= ((z_{a/2} sqrt(1 + 2 rho^2) + z_beta sqrt(1 + 5 rho^2)) / rho)^2``."""
+    za, zb = _z(a / 2.0), _z(1.0 - power)
+    r2 = rho * rho
+    return math.ceil(((za * math.sqrt(1.0 + 2.0 * r2) + zb * math.sqrt(1.0 + 5.0 * r2)) / rho) ** 2)
+
+
 def n_for_sign_bias(e: float, a: float, power: float) -> int:
     """Diagonal entries for the sign test to catch a positive fraction of ``1/2 +- e``."""
     p1 = 0.5 + e
