@@ -69,7 +69,12 @@ from weight_init.properties.claims._common import (
     PointNullRecord,
     recording_point_nulls,
 )
-from weight_init.properties.claims._mean_law import MeanLaw, SimulatedMoments, equal_tailed
+from weight_init.properties.claims._mean_law import (
+    MeanLaw,
+    SimulatedMoments,
+    equal_tailed,
+    skew_precise,
+)
 from weight_init.properties.claims._registry import PROPERTIES
 from weight_init.properties.claims._suite import suite_cases
 
@@ -330,20 +335,34 @@ def _replicate(
     layer: PointNullLayer, replications: int, pool_size: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
     """``replications`` draws of the layer test's one-sided p-values (below, above) under
-    its null: the layer's units and the test's simulated units resampled from a pool of
-    ``pool_size`` units of the units' law, the suite's law of the mean
-    (:class:`~weight_init.properties.claims._mean_law.MeanLaw`) at the tested value."""
+    its null: the layer's units and the test's simulated units (as many as
+    :func:`~weight_init.properties.claims._common.simulate_units` would draw, by its
+    stopping rule) resampled from a pool of ``pool_size`` units of the units' law, the
+    suite's law of the mean (:class:`~weight_init.properties.claims._mean_law.MeanLaw`) at
+    the tested value."""
     law = layer.law
     pool = law.simulate(rng, pool_size)
     n = law.n_units
-    m = math.ceil(SIM_UNITS / n) * n  # what simulate_units returns for the test
+    first = math.ceil(SIM_UNITS / n) * n  # what simulate_units draws first for the test
     below, above = [], []
     for start in range(0, replications, CHUNK):
         r = min(CHUNK, replications - start)
         mean = pool[rng.integers(pool.size, size=(r, n))].mean(axis=1)
-        sims = pool[rng.integers(pool.size, size=(r, m))]
-        mean_law = MeanLaw(SimulatedMoments.of(sims), n, layer.positive)
-        lo, hi = mean_law.point_tails(mean, layer.expected)
+        lo, hi = np.empty(r), np.empty(r)
+        todo = np.arange(r)
+        sims = pool[rng.integers(pool.size, size=(r, first))]
+        while todo.size:
+            # simulate_units' stopping rule: double the units until the skewness is precise.
+            done = skew_precise(sims, n)
+            if done.any():
+                mean_law = MeanLaw(SimulatedMoments.of(sims[done]), n, layer.positive)
+                lo[todo[done]], hi[todo[done]] = mean_law.point_tails(
+                    mean[todo[done]], layer.expected
+                )
+            todo, sims = todo[~done], sims[~done]
+            if todo.size:
+                more = pool[rng.integers(pool.size, size=sims.shape)]
+                sims = np.concatenate([sims, more], axis=1)
         below.append(lo)
         above.append(hi)
     return np.concatenate(below), np.concatenate(above)

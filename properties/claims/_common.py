@@ -16,6 +16,7 @@ from weight_init.properties._results import TestResult
 from weight_init.properties._subject import Run
 from weight_init.properties.claims import _assertions as A
 from weight_init.properties.claims import _conditional as C
+from weight_init.properties.claims._mean_law import skew_precise
 from weight_init.schemes import Scheme
 
 Array = NDArray[np.float64]
@@ -109,9 +110,15 @@ def simulate_units(
     total: int = SIM_UNITS,
 ) -> Array:
     """Unit statistics of fresh layers ``phi(h_prev @ W)``, W drawn from ``scheme``: the claim's
-    null spread given the same input (``ceil(total / n_units)`` weight draws)."""
+    null spread given the same input (``ceil(total / n_units)`` weight draws), doubled
+    until they know the skewness of the mean of ``n_units`` units to
+    :data:`~weight_init.properties.claims._mean_law.SKEW_SE` (at most
+    :data:`~weight_init.properties.claims._mean_law.MAX_SIMULATED` units; see
+    :mod:`~weight_init.properties.claims._mean_law`)."""
     law = UnitLaw(h_prev, scheme, activation, n_units, stat)
     sims = law.simulate(rng, total)
+    while not bool(skew_precise(sims, n_units)):
+        sims = np.concatenate([sims, law.simulate(rng, sims.size)])
     record = _RECORD.get()
     if record is not None:
         record.sims[id(sims)] = (sims, law)
