@@ -14,13 +14,22 @@ import pytest
 from scipy import stats
 
 from weight_init.properties.claims import _assertions as A
+from weight_init.properties.claims._common import (
+    SIM_UNITS,
+    recording_point_nulls,
+    simulate_units,
+)
 from weight_init.properties.claims._mean_law import (
     MeanLaw,
     SimulatedMoments,
     equal_tailed,
     pearson3_sf,
+    skew_precise,
+    skewness_se,
     student_mixture_sf,
 )
+from weight_init.properties.claims._registry import PROPERTIES
+from weight_init.schemes import get_scheme
 
 SKEWS = (-2.0, -0.4, -1e-3, 0.0, 1e-3, 0.4, 2.0)
 
@@ -150,3 +159,40 @@ def test_combined_point_null_sides_are_mirror_images() -> None:
         assert part.p_below + part.p_above == pytest.approx(1.0, abs=1e-12)
     _, p_lo, _, p_hi = A.stouffer_sides([p.p_below for p in parts], [p.p_above for p in parts])
     assert float(p_lo) + float(p_hi) == pytest.approx(1.0, abs=1e-9)
+
+
+def test_skewness_se_is_the_leave_one_out_jackknife() -> None:
+    x = np.random.default_rng(3).gamma(0.3, size=(2, 200))
+    for row, got in zip(x, skewness_se(x), strict=True):
+        loo = np.array([stats.skew(np.delete(row, i)) for i in range(row.size)])
+        want = math.sqrt((row.size - 1) / row.size * np.sum((loo - loo.mean()) ** 2))
+        assert got == pytest.approx(want, rel=1e-9)
+
+
+def test_heavy_tailed_units_are_simulated_until_their_skewness_is_precise() -> None:
+    """A rank-one input under He/relu: each unit's second moment is chi-square(1)-like
+    (skewness ~2.8), and 512 units do not pin the skewness of the mean of 64 units to
+    SKEW_SE: the simulation doubles until they do (or MAX_SIMULATED). A full-rank input
+    under tanh stops at the first batch."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((256, 1)) @ rng.standard_normal((1, 64))
+    he = get_scheme("he_normal")
+    heavy = simulate_units(x, he, "relu", 64, np.square, np.random.default_rng(1))
+    assert heavy.size > SIM_UNITS
+    assert bool(skew_precise(heavy, 64))
+    assert heavy.size == SIM_UNITS * 2 ** round(math.log2(heavy.size / SIM_UNITS))
+    full = rng.standard_normal((256, 64))
+    light = simulate_units(full, he, "tanh", 64, np.square, np.random.default_rng(2))
+    assert light.size == SIM_UNITS
+
+
+def test_the_suite_records_its_point_null_layer_tests() -> None:
+    """recording_point_nulls sees each point-null layer test with the law its units come
+    from, and which of them a combined test combines."""
+    with recording_point_nulls() as record:
+        PROPERTIES["second_moment"](None, widths=(64,) * 3, seed=0)
+    assert [layer.name for layer in record.layers] == [
+        f"layer {i} second moment preserved" for i in (1, 2, 3)
+    ]
+    assert record.combined == [("second moment preserved", [0, 1, 2])]
+    assert all(layer.law.activation == "relu" and layer.positive for layer in record.layers)
