@@ -29,10 +29,10 @@ step-down at family-wise 1e-3 over all checks (:attr:`Calibration.passed`).
 p-values per group below 1e-3, too few to see a tail off by a factor 2. The tails mode
 redraws every point-null layer test the suite runs (recorded by
 :func:`~weight_init.properties.claims._common.recording_point_nulls` on the cases of
-suite seeds ``0..cases-1``) many times, with exactly the suite's computation: the layer's
-input is kept, and each replication draws the layer's n units and the test's simulated
-units afresh from the units' law (resampled from a pool of ``pool`` units simulated from
-that law, :class:`~weight_init.properties.claims._common.UnitLaw`), compares their mean
+suite seeds ``0..cases-1``, and on :data:`EXTRA_CASES`) many times, with exactly the
+suite's computation: the layer's input is kept, and each replication draws the layer's n
+units and the test's simulated units afresh from the units' law (resampled from a pool of
+``pool`` units simulated from that law, :class:`~weight_init.properties.claims._common.UnitLaw`), compares their mean
 with the value the property tests (the theory's), and gets the two one-sided p-values
 from :class:`~weight_init.properties.claims._mean_law.MeanLaw`, vectorized over the
 replications; the layers of each combined test are combined as
@@ -317,12 +317,22 @@ class TailCalibration:
         return float(stats.kstest(p, "uniform").pvalue)
 
 
+#: Cases recorded besides the suite's: the linear case of the vanishing claim, a point null
+#: the suite's cases do not draw (the Hypothesis strategies do), whose deep near-linear
+#: layers (effective rank ~1-2) have the most skewed unit statistics.
+EXTRA_CASES: tuple[tuple[str, dict[str, object]], ...] = (
+    ("vanishing", {"activation": "linear", "widths": (32,) * 12, "sigma": 0.01}),
+)
+
+
 def _record(cases_from: int) -> list[tuple[str, PointNullRecord]]:
-    """The point-null layer tests of the suite's cases for seeds ``0..cases_from-1``."""
+    """The point-null layer tests of the suite's cases for seeds ``0..cases_from-1`` and of
+    :data:`EXTRA_CASES` (with those seeds)."""
     out = []
     for seed in range(cases_from):
         seen: dict[str, int] = {}
-        for name, kw in suite_cases(seed):
+        extra = [(name, {**kw, "seed": seed}) for name, kw in EXTRA_CASES]
+        for name, kw in [*suite_cases(seed), *extra]:
             seen[name] = seen.get(name, 0) + 1
             with recording_point_nulls() as record:
                 PROPERTIES[name](None, alpha=LEVEL, **kw)
@@ -413,7 +423,9 @@ def tails_markdown(cal: TailCalibration, command: str) -> str:
         f"Measured {datetime.date.today().isoformat()} (Python {platform.python_version()}, "
         f"numpy {np.__version__}, scipy {scipy.__version__}; {cal.seconds:.0f} s). "
         f"Every point-null layer test of the suite's cases for seeds 0..{cal.cases_from - 1} "
-        f"({n_layer} layer tests, {n_comb} combined tests) replicated {cal.replications} "
+        "and of the linear case of the vanishing claim (deep, near-linear: the most skewed "
+        f"unit statistics) ({n_layer} layer tests, {n_comb} combined tests) replicated "
+        f"{cal.replications} "
         "times: each replication draws the layer's units and the test's simulated units "
         f"afresh from the units' law given the recorded layer input (resampled from {cal.pool} "
         "units of that law) and computes the suite's p-value, so every null holds. An "
