@@ -20,13 +20,14 @@ from weight_init.properties.claims._common import (
     simulate_units,
 )
 from weight_init.properties.claims._mean_law import (
+    MAX_SIMULATED,
     MeanLaw,
     SimulatedMoments,
     equal_tailed,
     pearson3_sf,
-    skew_precise,
     skewness_se,
     student_mixture_sf,
+    units_needed,
 )
 from weight_init.properties.claims._registry import PROPERTIES
 from weight_init.schemes import get_scheme
@@ -171,21 +172,23 @@ def test_skewness_se_is_the_leave_one_out_jackknife() -> None:
         assert got == pytest.approx(want, rel=1e-9)
 
 
-def test_heavy_tailed_units_are_simulated_until_their_skewness_is_precise() -> None:
+def test_heavy_tailed_units_are_simulated_afresh_until_their_skewness_is_precise() -> None:
     """A rank-one input under He/relu: each unit's second moment is chi-square(1)-like
-    (skewness ~2.8), and 512 units do not pin the skewness of the mean of 64 units to
-    SKEW_SE: the simulation doubles until they do (or MAX_SIMULATED). A full-rank input
-    under tanh stops at the first batch."""
+    (skewness ~2.8), and a pilot of 512 units does not pin the skewness of the mean of 64
+    units to SKEW_SE: the fresh sample it sizes is a power of two times larger. A
+    full-rank input under tanh draws a fresh sample of the pilot's size."""
     rng = np.random.default_rng(0)
     x = rng.standard_normal((256, 1)) @ rng.standard_normal((1, 64))
     he = get_scheme("he_normal")
     heavy = simulate_units(x, he, "relu", 64, np.square, np.random.default_rng(1))
-    assert heavy.size > SIM_UNITS
-    assert bool(skew_precise(heavy, 64))
+    assert SIM_UNITS < heavy.size <= MAX_SIMULATED
     assert heavy.size == SIM_UNITS * 2 ** round(math.log2(heavy.size / SIM_UNITS))
+    pilot = simulate_units(x, he, "relu", 64, np.square, np.random.default_rng(1), total=64)
+    assert int(units_needed(pilot, 64)) > 0
     full = rng.standard_normal((256, 64))
     light = simulate_units(full, he, "tanh", 64, np.square, np.random.default_rng(2))
     assert light.size == SIM_UNITS
+    assert int(units_needed(light, 64)) == SIM_UNITS
 
 
 def test_the_suite_records_its_point_null_layer_tests() -> None:

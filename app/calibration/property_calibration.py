@@ -32,9 +32,10 @@ redraws every point-null layer test the suite runs (recorded by
 suite seeds ``0..cases-1``, and on :data:`EXTRA_CASES`) many times, with exactly the
 suite's computation: the layer's input is kept, and each replication draws the layer's n
 units and the test's simulated units afresh from the units' law (resampled from a pool of
-``pool`` units simulated from that law, :class:`~weight_init.properties.claims._common.UnitLaw`), compares their mean
-with the value the property tests (the theory's), and gets the two one-sided p-values
-from :class:`~weight_init.properties.claims._mean_law.MeanLaw`, vectorized over the
+``pool`` units simulated from that law,
+:class:`~weight_init.properties.claims._common.UnitLaw`), compares their mean with the
+value the property tests (the theory's), and gets the two one-sided p-values from
+:class:`~weight_init.properties.claims._mean_law.MeanLaw`, vectorized over the
 replications; the layers of each combined test are combined as
 :func:`~weight_init.properties.claims._assertions.combined_band_test` does. Under the
 null each tail of an equal-tailed p-value holds half the level: the counts of p <= a in
@@ -73,7 +74,7 @@ from weight_init.properties.claims._mean_law import (
     MeanLaw,
     SimulatedMoments,
     equal_tailed,
-    skew_precise,
+    units_needed,
 )
 from weight_init.properties.claims._registry import PROPERTIES
 from weight_init.properties.claims._suite import suite_cases
@@ -347,7 +348,7 @@ def _replicate(
     """``replications`` draws of the layer test's one-sided p-values (below, above) under
     its null: the layer's units and the test's simulated units (as many as
     :func:`~weight_init.properties.claims._common.simulate_units` would draw, by its
-    stopping rule) resampled from a pool of ``pool_size`` units of the units' law, the
+    rule) resampled from a pool of ``pool_size`` units of the units' law, the
     suite's law of the mean (:class:`~weight_init.properties.claims._mean_law.MeanLaw`) at
     the tested value."""
     law = layer.law
@@ -359,20 +360,13 @@ def _replicate(
         r = min(CHUNK, replications - start)
         mean = pool[rng.integers(pool.size, size=(r, n))].mean(axis=1)
         lo, hi = np.empty(r), np.empty(r)
-        todo = np.arange(r)
-        sims = pool[rng.integers(pool.size, size=(r, first))]
-        while todo.size:
-            # simulate_units' stopping rule: double the units until the skewness is precise.
-            done = skew_precise(sims, n)
-            if done.any():
-                mean_law = MeanLaw(SimulatedMoments.of(sims[done]), n, layer.positive)
-                lo[todo[done]], hi[todo[done]] = mean_law.point_tails(
-                    mean[todo[done]], layer.expected
-                )
-            todo, sims = todo[~done], sims[~done]
-            if todo.size:
-                more = pool[rng.integers(pool.size, size=sims.shape)]
-                sims = np.concatenate([sims, more], axis=1)
+        pilot = pool[rng.integers(pool.size, size=(r, first))]
+        need = units_needed(pilot, n)  # simulate_units' rule: the pilot sizes fresh units
+        for size in np.unique(need):
+            rows = np.flatnonzero(need == size)
+            sims = pool[rng.integers(pool.size, size=(rows.size, int(size)))]
+            mean_law = MeanLaw(SimulatedMoments.of(sims), n, layer.positive)
+            lo[rows], hi[rows] = mean_law.point_tails(mean[rows], layer.expected)
         below.append(lo)
         above.append(hi)
     return np.concatenate(below), np.concatenate(above)

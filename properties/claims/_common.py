@@ -16,7 +16,7 @@ from weight_init.properties._results import TestResult
 from weight_init.properties._subject import Run
 from weight_init.properties.claims import _assertions as A
 from weight_init.properties.claims import _conditional as C
-from weight_init.properties.claims._mean_law import skew_precise
+from weight_init.properties.claims._mean_law import units_needed
 from weight_init.schemes import Scheme
 
 Array = NDArray[np.float64]
@@ -110,15 +110,14 @@ def simulate_units(
     total: int = SIM_UNITS,
 ) -> Array:
     """Unit statistics of fresh layers ``phi(h_prev @ W)``, W drawn from ``scheme``: the claim's
-    null spread given the same input (``ceil(total / n_units)`` weight draws), doubled
-    until they know the skewness of the mean of ``n_units`` units to
-    :data:`~weight_init.properties.claims._mean_law.SKEW_SE` (at most
-    :data:`~weight_init.properties.claims._mean_law.MAX_SIMULATED` units; see
-    :mod:`~weight_init.properties.claims._mean_law`)."""
+    null spread given the same input: a pilot of ``total`` units (``ceil(total / n_units)``
+    weight draws) sizes a fresh sample that knows the skewness of the mean of ``n_units``
+    units well enough (:func:`~weight_init.properties.claims._mean_law.units_needed`, at
+    least ``total`` units; see :mod:`~weight_init.properties.claims._mean_law`), and the
+    fresh sample is returned."""
     law = UnitLaw(h_prev, scheme, activation, n_units, stat)
-    sims = law.simulate(rng, total)
-    while not bool(skew_precise(sims, n_units)):
-        sims = np.concatenate([sims, law.simulate(rng, sims.size)])
+    pilot = law.simulate(rng, total)
+    sims = law.simulate(rng, int(units_needed(pilot, n_units)))
     record = _RECORD.get()
     if record is not None:
         record.sims[id(sims)] = (sims, law)

@@ -3,8 +3,8 @@
 A layer test compares the mean of the layer's ``n`` unit statistics (iid given the
 previous layer) with a value; the law of that mean under the claim is read from ``m``
 units simulated with fresh weights on the same input (:func:`~weight_init.properties.
-claims._common.simulate_units`). Two things decide the p-value in the tails, where
-verdicts are decided, and both are handled here:
+claims._common.simulate_units`). Three things decide the p-value in the tails, where
+verdicts are decided, and all three are handled here:
 
 **The shape: a Pearson type III law with the sign of the skewness honoured, in both
 tails.** The mean of n iid units with sd ``sigma`` and skewness ``gamma`` has sd
@@ -51,16 +51,21 @@ kurtosis 10-20) the skewness of 512 units is too noisy (its jackknife standard e
 0.3-0.9) and, together with the sd, low exactly in the samples that miss the rare large
 units: the long tail is then too light (measured: 1.3x the rate in the upper tail at
 1e-3 and about 2x at 1e-4 over such layers; with the true skewness in its place, close to
-the nominal rates). Mixing over the skewness's sampling error does not repair it (the
-error is the correlated underestimate, not the spread), more units do: the unit
-statistics are simulated in doubling batches until the jackknife standard error of the
-*mean's* skewness (:func:`skewness_se` / sqrt(n); Efron & Tibshirani 1993, *An
-Introduction to the Bootstrap*, sec. 11.2) is at most ``SKEW_SE`` = 0.03 or
-``MAX_SIMULATED`` units are reached (:func:`~weight_init.properties.claims._common.
-simulate_units`). An error of 0.03 in the mean's skewness moves the long tail at 1e-4
-(two-sided) by 10-25%, and as a random error it averages out across tests; the level
-0.03 is where the measured tails of the deep He layers come to their nominal rates (2048
-units or more for them, 4-8 times the first batch). Light-tailed layers stop at the first batch.
+the nominal rates). Mixing over the skewness's sampling error does not repair it (the error is the
+correlated underestimate, not the spread), more units do, drawn so that the decision to
+draw them does not select the samples: a pilot of 512 units gives the jackknife standard
+error of the *mean's* skewness (:func:`skewness_se` / sqrt(n); Efron & Tibshirani 1993,
+*An Introduction to the Bootstrap*, sec. 11.2), and a *fresh* sample as large as the
+pilot's error says is needed to reach ``SKEW_SE`` = 0.03 (at least 512, at most
+``MAX_SIMULATED`` units; :func:`units_needed`,
+:func:`~weight_init.properties.claims._common.simulate_units`) is the one used. (Keeping
+a pilot whose own error looked small keeps the pilots that missed the rare large units,
+the very samples at fault: extending the pilot until its error looked small left the
+upper tail 1.2x at 1e-3 over the deep He layers, and keeping pilots below half the
+target left it 1.2x over the moderately skewed Xavier/tanh layers.) An error
+of 0.03 in the mean's skewness moves the long tail at 1e-4 (two-sided) by 10-25%, and as
+a random error it averages out across tests. The pilot doubles the simulation of a
+light-tailed layer; a heavy-tailed one draws up to 16 times more.
 
 The expectation over S is a Gauss-Hermite rule in ``log S^2`` (``log chi2_nu`` has mean
 ``digamma(nu / 2) + log 2`` and variance ``trigamma(nu / 2)``) with the exact density
@@ -68,7 +73,7 @@ ratio as a weight: ``NODES`` = 32 nodes reproduce Student's t down to p = 1e-9 t
 relative at ``nu = 3``, 1e-9 at ``nu = 30`` and 1e-13 at the properties' ``nu`` ~ 500.
 
 Everything is vectorized over leading axes, so the calibration harness draws 10^6
-p-values of exactly this computation in seconds.
+p-values of exactly this computation in minutes.
 """
 
 from __future__ import annotations
@@ -86,8 +91,8 @@ FloatArray = NDArray[np.float64]
 NODES = 32
 #: Below this |skewness| of the mean the Pearson III law is taken as normal.
 NORMAL_SKEW = 1e-5
-#: Largest jackknife standard error of the skewness of the mean of n units that the
-#: simulation accepts (it simulates more units until then, up to MAX_SIMULATED).
+#: Jackknife standard error of the skewness of the mean of n units that the null
+#: simulation aims at (units_needed), up to MAX_SIMULATED units.
 SKEW_SE = 0.03
 #: Most units simulated for one test's null law (16 batches of the first 512).
 MAX_SIMULATED = 8192
@@ -166,13 +171,22 @@ def skewness_se(sims: ArrayLike) -> FloatArray:
     return np.asarray(np.sqrt((m - 1) / m * (dev * dev).sum(axis=-1)))
 
 
-def skew_precise(sims: ArrayLike, n: int) -> NDArray[np.bool_]:
-    """Whether ``sims`` know the skewness of the mean of ``n`` units to ``SKEW_SE`` (or are
-    ``MAX_SIMULATED`` units): the simulation's stopping rule (module docstring)."""
-    x = np.asarray(sims, dtype=np.float64)
-    if x.shape[-1] >= MAX_SIMULATED:
-        return np.ones(x.shape[:-1], dtype=bool)
-    return np.asarray(skewness_se(x) / math.sqrt(n) <= SKEW_SE)
+def units_needed(pilot: ArrayLike, n: int) -> NDArray[np.int64]:
+    """How many fresh units the null simulation draws after a ``pilot`` (last axis), for
+    the mean of ``n`` units (module docstring).
+
+    With ``r = skewness_se(pilot) / sqrt(n) / SKEW_SE``: the pilot's size times the power
+    of two reaching ``r^2`` (the standard error falls like ``1 / sqrt(m)``), at least the
+    pilot's size, at most ``MAX_SIMULATED`` units.
+    """
+    x = np.asarray(pilot, dtype=np.float64)
+    m0 = x.shape[-1]
+    r = skewness_se(x) / math.sqrt(n) / SKEW_SE
+    top = max(0, math.floor(math.log2(MAX_SIMULATED / m0)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        k = np.ceil(np.log2(np.maximum(r * r, 1.0)))
+    k = np.clip(np.nan_to_num(k, nan=float(top), posinf=float(top)), 0, top)
+    return np.asarray(m0 * 2 ** k.astype(np.int64), dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -293,7 +307,7 @@ __all__ = [
     "SimulatedMoments",
     "equal_tailed",
     "pearson3_sf",
-    "skew_precise",
     "skewness_se",
     "student_mixture_sf",
+    "units_needed",
 ]
