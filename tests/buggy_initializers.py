@@ -294,18 +294,19 @@ def truncated_at_1_9(fan_in: int, fan_out: int, rng: np.random.Generator) -> Arr
 
 
 def rank_one_spike(fan_in: int, fan_out: int, rng: np.random.Generator) -> Array:
-    """he_normal plus a rank-one component ``theta u v'`` on a random quarter of the inputs,
-    ``theta`` twice the BBP threshold ``(fan_in fan_out)^(1/4)`` (in entry std units), the
-    noise scaled so the variance is the rule's: the top singular value leaves the
-    Marchenko-Pastur bulk, the sum of s^4 hardly moves."""
+    """he_normal plus, at shapes of 16,384 entries or more, a rank-one component ``theta u v'``
+    on a random quarter of the inputs, ``theta`` twice the BBP threshold ``(fan_in
+    fan_out)^(1/4)`` (in entry std units), the noise scaled so the variance is the rule's: the
+    top singular value leaves the Marchenko-Pastur bulk, the sum of s^4 hardly moves."""
     n = fan_in * fan_out
-    theta = 2.0 * n**0.25
-    u = rng.standard_normal(fan_in) * (rng.random(fan_in) < 0.25)
-    v = rng.standard_normal(fan_out)
-    nu, nv = np.linalg.norm(u), np.linalg.norm(v)
-    spike = np.outer(u / nu, v / nv) if nu > 0 else np.zeros((fan_in, fan_out))
-    keep = math.sqrt(max(0.0, 1.0 - theta * theta / n))
-    z = keep * rng.standard_normal((fan_in, fan_out)) + theta * spike
+    z = rng.standard_normal((fan_in, fan_out))
+    if n >= 16384:
+        theta = 2.0 * n**0.25
+        u = rng.standard_normal(fan_in) * (rng.random(fan_in) < 0.25)
+        v = rng.standard_normal(fan_out)
+        nu, nv = np.linalg.norm(u), np.linalg.norm(v)
+        if nu > 0:
+            z = math.sqrt(1.0 - theta * theta / n) * z + theta * np.outer(u / nu, v / nv)
     return z * math.sqrt(2.0 / fan_in)
 
 
@@ -404,5 +405,51 @@ BUGS: dict[str, Bug] = {
     ),
     "one entry at 200 sd": (inverse_cdf_endpoint, "small_normal", "in_out", ("beyond 10 sd",)),
     "std 5% wide at odd fan_in": (std_wide_at_odd_fan_in, "he_normal", "in_out", ()),
+    "every second call mirrors the one before": (
+        mirrors_previous_call,
+        "he_normal",
+        "in_out",
+        ("negated leading entries", "calls are not independent"),
+    ),
+    "calls share a fixed component": (
+        shared_component,
+        "he_normal",
+        "in_out",
+        ("calls are not independent", "share a component"),
+    ),
+    "streams keyed by shape": (shape_keyed_stream, "he_normal", "in_out", ("reuses its random",)),
+    "seed ignored at fan_in > 1000": (
+        seed_ignored_at_large_fan_in,
+        "he_normal",
+        "in_out",
+        ("ignored",),
+    ),
+    "unseeded at odd fan_out": (unseeded_at_odd_fan_out, "he_normal", "in_out", ("reproducible",)),
+    "half the units 10% wide": (
+        heteroscedastic_units,
+        "he_normal",
+        "in_out",
+        ("units do not share one variance", "units 0-1023 at "),
+    ),
+    "even inputs 10% wide": (
+        heteroscedastic_inputs,
+        "he_normal",
+        "in_out",
+        ("inputs do not share one variance", "even inputs at "),
+    ),
+    "uniform clipped at 0.99 of its bound": (
+        clipped_uniform,
+        "he_uniform",
+        "in_out",
+        ("stop short", "the bound 1.732"),
+    ),
+    "normal clipped at 2.576 std": (clipped_normal, "he_normal", "in_out", ("stop short",)),
+    "truncated normal cut at 1.9 std": (
+        truncated_at_1_9,
+        "he_truncated_normal",
+        "in_out",
+        ("stop short", "the bound 2.274"),
+    ),
+    "rank-one spike at 2x BBP": (rank_one_spike, "he_normal", "in_out", ("one direction carries",)),
     "std 5% wide at fan_in > 1000": (std_wide_at_large_fan_in, "he_normal", "in_out", ()),
 }

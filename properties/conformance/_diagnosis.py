@@ -415,6 +415,8 @@ def diagnose(findings: Findings) -> str:
     f = findings
     reasons = _structure(f) + _law(f)
     for r in f.results:
+        if r.check is C.TOP_DIRECTION and f.failed(C.UNIT_HOMOGENEITY, C.INPUT_HOMOGENEITY):
+            continue  # unequal unit (or input) variances make a direction stand out too
         if r.failed and r.check not in C.BUILT_IN:
             text = r.check.describe_failure(r)
             if text:

@@ -154,12 +154,11 @@ class BetweenCallsCheck(Check):
             return ""
         name, r, _ = max(ev.correlations, key=lambda c: abs(c[2]))
         if name == "entries":
-            if r < -0.5:
-                how = "a call mirrors (negates) the one before it"
-            elif r > 0.5:
-                how = "a call repeats the one before it"
-            else:
-                how = "successive calls share a component"
+            how = (
+                "a call mirrors (negates) part of the one before it"
+                if r < 0
+                else "successive calls share a component"
+            )
             return (
                 f"calls are not independent: entries at matched positions of successive calls "
                 f"are correlated r = {r:.3g} ({how})"

@@ -163,7 +163,7 @@ class SpikeCheck(Check):
             return ""
         fi, fo = ev.shape
         return (
-            f"low-rank structure: at fn({fi}, {fo}) one direction carries {ev.ratio:.3g}x the "
-            "variance of the Marchenko-Pastur bulk's (a rank-one component beyond the BBP "
+            f"a direction stands out: at fn({fi}, {fo}) one direction carries {ev.ratio:.3g}x "
+            "the variance of the Marchenko-Pastur bulk (a low-rank component beyond the BBP "
             "threshold)"
         )
