@@ -300,7 +300,8 @@ def _structure(f: Findings) -> list[str]:
             how = "negated " if rep.mirrored == rep.prefix else ""
             reasons.append(
                 f"reuses its random stream: {rep.prefix} calls begin with an earlier call's "
-                f"{how}leading entries ({rep.where})"
+                f"{how}leading entries ({rep.where}; the seed is ignored there, or a stream "
+                "restarts)"
             )
     det = f.evidence(C.DETERMINISM, DeterminismEvidence)
     if f.failed(C.DETERMINISM) and det is not None:

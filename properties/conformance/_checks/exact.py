@@ -34,6 +34,7 @@ from weight_init.properties.conformance._checks.base import Check, CheckResult, 
 from weight_init.properties.conformance._checks.pool import Array, Pool
 from weight_init.properties.conformance._checks.resolution import (
     SUP_DENSITY,
+    effective_bits,
     ties_plausible,
     value_mass,
 )
@@ -188,9 +189,10 @@ def duplicated_matrices(
     """Which matrices of a ``(calls, r, k)`` stack repeat a column or a row (exact, bytewise)
     where such a tie is implausible at the resolution the values are drawn at
     (:func:`~weight_init.properties.conformance._checks.resolution.ties_plausible`, with the
-    value mass of the stack's standardized values ``z``, or of ``w`` over its own std when
-    ``z`` is None; checked only for the matrices that do repeat one); vectors whose entries
-    all equal ``atom`` (when given) do not count."""
+    value mass of the stack's standardized values ``z``, or of the dtype alone when ``z`` is
+    None: one draw, as shrinking reads, is too few values to bound a grid step; checked only
+    for the matrices that do repeat one); vectors whose entries all equal ``atom`` (when
+    given) do not count."""
     flags = np.zeros(w.shape[0], dtype=bool)
     what = ""
     mass: float | None = None
@@ -208,10 +210,8 @@ def duplicated_matrices(
             same &= ~pure[:, 1:]
         dup = np.any(same, axis=1)
         if dup.any() and mass is None:
-            if z is None:
-                sd = float(np.std(w))
-                z = w / sd if sd > 0 else w
-            mass = value_mass(z, w)
+            # without the block's standardized values (one draw, shrinking), the dtype alone
+            mass = value_mass(z, w) if z is not None else 2.0 ** -effective_bits(w)
         for i in np.flatnonzero(dup):
             dup[i] = not ties_plausible(n_vec, length, mass if mass is not None else 1.0)
         if np.any(dup & ~flags) and not what:
@@ -323,9 +323,10 @@ class DeterminismCheck(Check):
                     differ = False
                     where = where or f"fn({fi}, {fo}, {mode}=...) seeds {d.seed}, {s2}: same array"
         ok = same and differ
-        detail = f"{len(first)} shapes, each repeated with its seed" + (
-            f"; {where}" if where else ""
-        )
+        shapes = list(first)
+        detail = (
+            f"{len(shapes)} shapes, fn{shapes[0]} to fn{shapes[-1]}, each repeated with its seed"
+        ) + (f"; {where}" if where else "")
         ev = DeterminismEvidence(same, differ, where, len(first))
         return self.exact(float(not ok), 0.0, ok, detail, ev)
 
