@@ -134,12 +134,22 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("property-tails.jsonl"))
     ap.add_argument("--report", type=Path, nargs="*", help="print the counts of these records")
     ap.add_argument("--synthetic", type=int, default=0, help="draws per synthetic law")
+    ap.add_argument("--write", type=Path, help="also write the table there (docs/generated/)")
     args = ap.parse_args()
-    if args.synthetic:
-        print(synthetic(args.synthetic))
-        return
-    if args.report:
-        print(report(args.report))
+    if args.synthetic or args.report:
+        if args.synthetic:
+            text = synthetic(args.synthetic)
+            cmd = f"python benchmarks/property_tails.py --synthetic {args.synthetic}"
+        else:
+            text = report(args.report)
+            names = " ".join(p.name for p in args.report)
+            cmd = f"python benchmarks/property_tails.py --report {names}"
+        print(text)
+        if args.write:
+            head = f"Written by `{cmd}`; do not edit by hand.\n\n"
+            tmp = args.write.with_suffix(".md.tmp")
+            tmp.write_text(head + text + "\n")
+            tmp.replace(args.write)
         return
     first, last = (int(x) for x in args.seeds.split(":"))
     measure(first, last, args.out)
