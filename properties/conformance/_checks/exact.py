@@ -24,6 +24,7 @@ Vectors made only of a family's atom (all-zero columns of a sparse matrix, which
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -368,7 +369,13 @@ class FreshDrawsCheck(Check):
 
     def run(self, pool: Pool) -> CheckResult | None:
         repeats, compared, always, first = 0, 0, True, ""
-        mass = max((value_mass(b.z, b.w) for b in pool.blocks), default=1.0)
+        masses: list[float] = []
+
+        def mass() -> float:  # asked only when some leading entries tie
+            if not masses:
+                masses.append(max((value_mass(b.z, b.w) for b in pool.blocks), default=1.0))
+            return masses[0]
+
         for b in pool.blocks:
             if b.w.shape[0] < 2:
                 continue
@@ -406,15 +413,16 @@ class FreshDrawsCheck(Check):
 PREFIX_GRID = 1e-6
 
 
-def _prefix_repeats(pool: Pool, mass: float) -> tuple[int, int, str]:
+def _prefix_repeats(pool: Pool, mass: Callable[[], float]) -> tuple[int, int, str]:
     """Calls (well formed, finite) whose first ``min(PREFIX, size)`` entries other than the
     family's atom, in the layout returned, are proportional to an earlier call's (a stream
     reused at another shape and scaled by another rule) or to their negation, where such a
     tie is implausible; full repeats at one shape are left to the caller. The entries are
     divided by their root mean square and compared on a grid of :data:`PREFIX_GRID`: a
-    value then has mass at most ``max(q, 4 SUP_DENSITY PREFIX_GRID)`` and the scale takes
-    one entry's freedom, so ``L`` entries tie with probability at most that to the ``L - 1``.
-    Returns the count, how many were negated, and the first pair."""
+    value then has mass at most ``max(q, 4 SUP_DENSITY PREFIX_GRID)`` (``q = mass()``, asked
+    only when some leading entries tie) and the scale takes one entry's freedom, so ``L``
+    entries tie with probability at most that to the ``L - 1``. Returns the count, how many
+    were negated, and the first pair."""
     atom = pool.scheme.family.atom
     heads: list[tuple[Draw, np.ndarray]] = []
     for d in pool.kept:
@@ -423,14 +431,12 @@ def _prefix_repeats(pool: Pool, mass: float) -> tuple[int, int, str]:
             v = v[v != atom]
         heads.append((d, v[:PREFIX]))
     lengths = sorted({h.size for _, h in heads if h.size > 1})
-    q = max(mass, 4.0 * SUP_DENSITY * PREFIX_GRID)
     count, neg, where = 0, 0, ""
     flagged: set[int] = set()
     for length in lengths:
         group = [(d, h[:length]) for d, h in heads if h.size >= length]
-        if ties_plausible(len(group), length - 1, q, pairs_factor=2.0):
-            continue
         seen: dict[bytes, Draw] = {}
+        hits: list[tuple[Draw, Draw, bool]] = []
         for d, h in group:
             rms = math.sqrt(float(np.mean(h * h)))
             if rms == 0.0:
@@ -442,14 +448,19 @@ def _prefix_repeats(pool: Pool, mass: float) -> tuple[int, int, str]:
             if hit is not None and id(d) not in flagged:
                 full = hit.raw.shape == d.raw.shape and np.array_equal(hit.raw, d.raw)
                 if not full:  # a full repeat at one shape is counted as a repeat
-                    flagged.add(id(d))
-                    count += 1
-                    neg += int(negated)
-                    where = where or (
-                        f"fn({d.fan_in}, {d.fan_out}) {'negates' if negated else 'repeats'} "
-                        f"the first {length} entries of fn({hit.fan_in}, {hit.fan_out})"
-                    )
+                    hits.append((d, hit, negated))
             seen.setdefault(key.tobytes(), d)
+        q = max(mass(), 4.0 * SUP_DENSITY * PREFIX_GRID) if hits else 1.0
+        if not hits or ties_plausible(len(group), length - 1, q, pairs_factor=2.0):
+            continue
+        for d, hit, negated in hits:
+            flagged.add(id(d))
+            count += 1
+            neg += int(negated)
+            where = where or (
+                f"fn({d.fan_in}, {d.fan_out}) {'negates' if negated else 'repeats'} "
+                f"the first {length} entries of fn({hit.fan_in}, {hit.fan_out})"
+            )
     return count, neg, where
 
 

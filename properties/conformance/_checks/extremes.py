@@ -19,7 +19,9 @@ short of the bound without any defect. Each shape's block is therefore judged at
 resolution ``r`` (the larger of the spacing of its dtype's significand at ``M`` and the
 smallest gap between its distinct standardized values, an upper bound on any grid step):
 ``p_short = prod_b G(min(M + r_b, bound))^{N_b}`` and ``p_beyond = 1 - prod_b G(M -
-r_b)^{N_b}``, each at least the exact one (conservative by one grid step).
+r_b)^{N_b}``, each at least the exact one (conservative by one grid step), whenever the
+exact p-value is below :data:`RESOLVE_BELOW` (above it one grid step cannot bring it near a
+Holm threshold, and the exact one is reported).
 
 Power (:meth:`ExtremesCheck.effects`): when a fraction ``q`` of the law's mass lies beyond
 every entry the defect can produce, ``p_short <= (1 - q)^N``, so ``N >= ln(a/2) / ln(1 -
@@ -116,17 +118,9 @@ class ExtremesCheck(Check):
             return None
         m = float(max(abs(pool.z_sorted[0]), abs(pool.z_sorted[-1])))
         bound = family.support_bound
-        log_short, log_beyond = 0.0, 0.0
-        for b in pool.blocks:
-            r = _resolution(b.z, m, b.w)
-            log_short += b.z.size * _log_g(family, min(m + r, bound))
-            log_beyond += b.z.size * _log_g(family, m - r)
-        rest = n - sum(b.z.size for b in pool.blocks)  # finite entries of partly finite calls
-        if rest:
-            log_short += rest * _log_g(family, min(m, bound))
-            log_beyond += rest * _log_g(family, m)
-        p_short = math.exp(log_short)
-        p_beyond = -math.expm1(log_beyond)
+        p_short, p_beyond = _tails(family, pool, m, n, resolved=False)
+        if min(p_short, p_beyond) < RESOLVE_BELOW / 2:  # one grid step may matter here
+            p_short, p_beyond = _tails(family, pool, m, n, resolved=True)
         p = min(1.0, 2.0 * min(p_short, p_beyond))
         # the median of the maximum: G(x)^N = 1/2
         target = -math.expm1(math.log(0.5) / n)
@@ -152,6 +146,26 @@ class ExtremesCheck(Check):
             f"an entry lies too far out: max |z| = {ev.max_abs_z:.4g} where {ev.n} draws of "
             f"the law reach about {ev.median_max:.4g} (heavy tails or a stray value)"
         )
+
+
+#: Below this exact (two-sided) p-value the check recomputes it at the draws' resolution.
+RESOLVE_BELOW = 0.01
+
+
+def _tails(family: Family, pool: Pool, m: float, n: int, resolved: bool) -> tuple[float, float]:
+    """``(p_short, p_beyond)`` for the largest ``|z|`` ``m`` of ``n`` entries, each block
+    moved one grid step towards the null when ``resolved``."""
+    bound = family.support_bound
+    log_short, log_beyond = 0.0, 0.0
+    for b in pool.blocks:
+        r = _resolution(b.z, m, b.w) if resolved else 0.0
+        log_short += b.z.size * _log_g(family, min(m + r, bound))
+        log_beyond += b.z.size * _log_g(family, m - r)
+    rest = n - sum(b.z.size for b in pool.blocks)  # finite entries of partly finite calls
+    if rest:
+        log_short += rest * _log_g(family, min(m, bound))
+        log_beyond += rest * _log_g(family, m)
+    return math.exp(log_short), -math.expm1(log_beyond)
 
 
 def _resolution(z: np.ndarray, m: float, w: np.ndarray) -> float:
