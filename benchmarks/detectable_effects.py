@@ -34,18 +34,19 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from buggy_initializers import BUGS  # noqa: E402
-from weight_init.properties.conformance import _power as power  # noqa: E402
 from weight_init.properties.conformance._checks import (  # noqa: E402
     INPUT_INDEPENDENCE,
     SPECTRUM,
     UNIT_INDEPENDENCE,
     build_pool,
 )
+from weight_init.properties.conformance._plan import plan as power_plan  # noqa: E402
 from weight_init.properties.conformance._runner import check_initializer  # noqa: E402
 from weight_init.properties.conformance._sampling import DEFAULT_SHAPES, draw_design  # noqa: E402
+from weight_init.reports.calibration import clopper_pearson  # noqa: E402
 from weight_init.schemes import get_scheme  # noqa: E402
 
-#: The design before issue 9 (all fans multiples of 8 but one, the largest 640).
+#: The earlier design (all fans multiples of 8 but one, the largest 640).
 OLD_SHAPES = (
     (8, 512),
     (512, 8),
@@ -82,7 +83,7 @@ NULL_SCHEMES = ("he_normal", "glorot_uniform", "glorot_truncated_normal")
 
 
 def ci(k: int, n: int) -> str:
-    lo, hi = stats.binomtest(k, n).proportion_ci(0.95)
+    lo, hi = clopper_pearson(k, n)
     return f"{k}/{n} ({lo:.2f}-{hi:.2f})"
 
 
@@ -231,7 +232,7 @@ def main() -> None:
         "",
         "```",
         *(
-            power.plan(f).describe()
+            power_plan(f).describe()
             for f in ("normal", "uniform", "truncated_normal", "orthogonal")
         ),
         "```",

@@ -3,7 +3,7 @@
 Every error is a ``ValueError`` or ``TypeError`` subclass (so callers that
 already catch those keep working) and also a :class:`WeightInitError`, so the
 command line can turn any of them into one line on stderr and exit code 2.
-Messages are one line and name the layer (1-based, as the seed prints them)
+Messages are one line and name the layer (1-based, as the notes print them)
 and the problem.
 """
 
@@ -11,7 +11,24 @@ from __future__ import annotations
 
 
 class WeightInitError(Exception):
-    """Base class of every error this package raises on bad input."""
+    """Base class of every error this package raises on bad input.
+
+    Every error is also a ``ValueError`` or ``TypeError`` (so callers that already catch those
+    keep working); the command line turns any of them into one line on stderr and exit code 2.
+    Messages are one line and name the layer (1-based) and the problem. The subclasses are in
+    :mod:`weight_init.errors`.
+
+    Examples
+    --------
+    >>> from weight_init import WeightInitError, forward_prop, get_scheme
+    >>> try:
+    ...     forward_prop([10, 0], get_scheme("xavier"), seed=0)
+    ... except WeightInitError as exc:
+    ...     print(type(exc).__name__, isinstance(exc, ValueError))
+    ...     print(exc)
+    InvalidLayerSizesError True
+    layer 2: width must be a positive integer, got 0
+    """
 
 
 class InvalidLayerSizesError(WeightInitError, ValueError):
@@ -85,7 +102,7 @@ class SubjectTimeoutError(SubjectAbortedError):
 
 
 class UnsupportedCase(WeightInitError, ValueError):
-    """The subject cannot run this case (e.g. a seed-contract callable asked for relu); a
+    """The subject cannot run this case (e.g. a notes-contract callable asked for relu); a
     property skips the case, it is not a failure of the subject."""
 
 
@@ -109,7 +126,7 @@ class ForwardPropContractError(WeightInitError, ValueError):
     with one entry per layer of the right shape (e.g. 9 layers for 10 widths)."""
 
 
-# -- added by the family/check redesign (issue 11) ------------------------------------------
+# -- the family and check registries -------------------------------------------------------
 
 
 class UnknownFamilyError(WeightInitError, ValueError):

@@ -27,7 +27,7 @@ variance v:
 
 Where the field's names disagree:
 
-* The seed's ``xavier`` is ``randn(fan_in, fan_out) / sqrt(fan_in)``, variance
+* The notes' ``xavier`` is ``randn(fan_in, fan_out) / sqrt(fan_in)``, variance
   1/fan_in: that is LeCun's rule (registered here as ``xavier`` and as
   ``lecun_normal``). Glorot & Bengio (2010) and ``torch.nn.init.xavier_normal_``
   use 2/(fan_in + fan_out): ``glorot_normal`` here.
@@ -38,10 +38,15 @@ Where the field's names disagree:
 * ``torch.nn.init.kaiming_*`` default to ``a=0`` with leaky_relu's gain, i.e.
   He's rule (scale 2, fan_in) and read fan_in from the *second* axis of an
   ``(out, in)`` tensor.
+* torch's own names are accepted wherever a scheme name is (:data:`SCHEME_ALIASES`, resolved
+  by :func:`canonical_name`): ``xavier_normal``/``xavier_uniform`` are ``glorot_normal``/
+  ``glorot_uniform``, ``kaiming_normal``/``kaiming_uniform`` are ``he_normal``/``he_uniform``.
+  They name the same registered schemes (never a second copy), so ``xavier`` stays the notes'
+  LeCun rule and ``xavier_normal`` is Glorot's.
 
 With no generator, sampling uses numpy's legacy global state
 (``np.random.standard_normal`` etc.), so ``np.random.seed`` reproduces the
-seed's ``np.random.randn`` draws.
+notes' ``np.random.randn`` draws.
 """
 
 from __future__ import annotations
@@ -79,14 +84,16 @@ from weight_init.families import (
 __all__ = [
     "FAMILIES",
     "MODES",
+    "NOTES_SCHEMES",
     "RNG",
     "SCHEMES",
-    "SEED_SCHEMES",
+    "SCHEME_ALIASES",
     "TRUNCATED_NORMAL_STD",
     "TRUNCATION",
     "Family",
     "Scheme",
     "VarianceRule",
+    "canonical_name",
     "check_fan",
     "constant",
     "get_scheme",
@@ -125,12 +132,42 @@ def _positive_finite(value: object, what: str) -> float:
 
 @dataclass(frozen=True)
 class VarianceRule:
-    """``Var[W_ij]`` as a function of the fans: see the module docstring."""
+    """``Var[W_ij]`` as a function of the fans.
+
+    Parameters
+    ----------
+    scale : float
+        ``s``.
+    mode : {"fixed", "fan_in", "fan_out", "fan_avg", "fan_geo_avg"}
+        ``fixed``: s (s is the variance; std = sqrt(s)); ``fan_in``: s / fan_in (LeCun s=1,
+        He/Kaiming s=2); ``fan_out``: s / fan_out; ``fan_avg``: 2 s / (fan_in + fan_out)
+        (Glorot & Bengio 2010 with s=1); ``fan_geo_avg``: s / sqrt(fan_in fan_out) (JAX's
+        ``variance_scaling`` mode of that name).
+
+    Examples
+    --------
+    >>> from weight_init.schemes import VarianceRule
+    >>> rule = VarianceRule(1.0, "fan_avg")
+    >>> rule.variance(100, 300), rule.describe()
+    (0.005, 'variance 2/(fan_in+fan_out)')
+    """
 
     scale: float
     mode: Mode
 
     def variance(self, fan_in: int, fan_out: int) -> float:
+        """``Var[W_ij]`` at these fans.
+
+        Parameters
+        ----------
+        fan_in, fan_out : int
+            The layer's fans.
+
+        Returns
+        -------
+        float
+            The variance.
+        """
         if self.mode == "fixed":
             return self.scale
         if self.mode == "fan_in":
@@ -142,6 +179,13 @@ class VarianceRule:
         return 2.0 * self.scale / (fan_in + fan_out)
 
     def describe(self) -> str:
+        """The rule in words, e.g. ``variance 2/fan_in`` or ``std 0.01``.
+
+        Returns
+        -------
+        str
+            The rule as tables show it.
+        """
         if self.mode == "fixed":
             return f"std {math.sqrt(self.scale):g}"
         if self.mode == "fan_avg":  # 2 s / (fan_in + fan_out), written so it reads right
@@ -155,12 +199,43 @@ class VarianceRule:
 class Scheme:
     """A weight initializer as data: ``family`` and ``rule`` determine the law of every entry.
 
-    ``family`` is a :class:`~weight_init.families.Family` (a registered family's name is
-    accepted and looked up); ``family.name`` is its string form. ``value`` is the
-    constant's value, or the entries' mean (location) of an i.i.d. family: 0 for every
-    registered scheme, ``s/2`` for the one-sided ``uniform_interval(0, s)``. Calling a scheme,
-    ``scheme(fan_in, fan_out, rng=None)``, draws a ``(fan_in, fan_out)`` float64 array, so a
-    scheme is a valid ``init`` for :func:`weight_init.experiment.forward_prop`.
+    Calling a scheme, ``scheme(fan_in, fan_out, rng=None)``, draws a ``(fan_in, fan_out)``
+    float64 array, so a scheme is a valid ``init`` for
+    :func:`weight_init.experiment.forward_prop`. The registered schemes are looked up with
+    :func:`get_scheme`; :func:`variance_scaling` and :func:`constant` build others.
+
+    Parameters
+    ----------
+    name : str
+        The scheme's name, as tables and messages show it.
+    family : Family or str
+        A :class:`~weight_init.families.Family` (a registered family's name is accepted and
+        looked up); ``family.name`` is its string form.
+    rule : VarianceRule
+        The variance rule: ``Var[W_ij]`` as a function of the fans.
+    value : float, default 0.0
+        The constant's value, or the entries' mean (location) of an i.i.d. family: 0 for
+        every registered scheme, ``s/2`` for the one-sided ``uniform_interval(0, s)``.
+    description : str, default ""
+        Where the scheme comes from (paper, framework function), one line.
+
+    See Also
+    --------
+    get_scheme : a registered scheme by name.
+    scheme_names : the registered names.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weight_init import get_scheme
+    >>> he = get_scheme("he_normal")
+    >>> he.describe()
+    'normal, variance 2/fan_in'
+    >>> he.variance(100, 50)
+    0.02
+    >>> w = he(100, 50, rng=np.random.default_rng(0))
+    >>> w.shape, w.dtype
+    ((100, 50), dtype('float64'))
     """
 
     name: str
@@ -174,13 +249,43 @@ class Scheme:
             object.__setattr__(self, "family", get_family(self.family))
 
     def variance(self, fan_in: int, fan_out: int) -> float:
-        """Exact ``Var[W_ij]`` at these fans (0 for constants)."""
+        """Exact ``Var[W_ij]`` at these fans (0 for constants).
+
+        Parameters
+        ----------
+        fan_in, fan_out : int
+            The layer's fans.
+
+        Returns
+        -------
+        float
+            The variance of one entry.
+        """
         return self.family.variance(self, fan_in, fan_out)
 
     def std(self, fan_in: int, fan_out: int) -> float:
+        """The entries' standard deviation at these fans, ``sqrt(variance(fan_in, fan_out))``.
+
+        Parameters
+        ----------
+        fan_in, fan_out : int
+            The layer's fans.
+
+        Returns
+        -------
+        float
+            The standard deviation of one entry.
+        """
         return math.sqrt(self.variance(fan_in, fan_out))
 
     def mean(self) -> float:
+        """The entries' mean (0 for every registered random scheme; a constant's value).
+
+        Returns
+        -------
+        float
+            The mean of one entry.
+        """
         return self.family.mean(self)
 
     def sample(
@@ -190,7 +295,27 @@ class Scheme:
         rng: RNG = None,
         dtype: DTypeLike = np.float64,
     ) -> NDArray[Any]:
-        """Draw a ``(fan_in, fan_out)`` weight matrix from ``rng`` (legacy global state if None)."""
+        """Draw a ``(fan_in, fan_out)`` weight matrix.
+
+        Parameters
+        ----------
+        fan_in, fan_out : int
+            The layer's fans (positive).
+        rng : numpy.random.Generator or RandomState, optional
+            The generator to draw from (None: numpy's legacy global state).
+        dtype : dtype, default float64
+            The returned array's dtype.
+
+        Returns
+        -------
+        ndarray
+            The ``(fan_in, fan_out)`` weights.
+
+        Raises
+        ------
+        InvalidLayerSizesError
+            A fan is not a positive integer.
+        """
         fan_in = check_fan(fan_in, "fan_in")
         fan_out = check_fan(fan_out, "fan_out")
         w = self.family.sample(self, fan_in, fan_out, rng)
@@ -200,6 +325,13 @@ class Scheme:
         return self.sample(fan_in, fan_out, rng=rng)
 
     def describe(self) -> str:
+        """The law in words, e.g. ``normal, variance 2/fan_in``.
+
+        Returns
+        -------
+        str
+            The family and the variance rule.
+        """
         return self.family.describe(self)
 
 
@@ -211,12 +343,38 @@ def variance_scaling(
 ) -> Scheme:
     """General variance-scaling scheme: ``Var[W_ij] = scale / n`` with n chosen by ``mode``.
 
-    ``mode`` is ``fan_in``, ``fan_out``, ``fan_avg`` (n = (fan_in+fan_out)/2),
-    ``fan_geo_avg`` (n = sqrt(fan_in fan_out), JAX) or ``fixed`` (``scale`` is the variance
-    itself). ``distribution`` is ``normal`` (untruncated; alias ``untruncated_normal``),
-    ``truncated_normal`` or ``uniform``, or an i.i.d. :class:`~weight_init.families.Family`
-    instance (a parametrized one such as ``TruncatedNormalAt(3)``).
     Unlike Keras, ``normal`` here is *not* truncated.
+
+    Parameters
+    ----------
+    scale : float, default 1.0
+        ``s``, positive and finite.
+    mode : str, default "fan_in"
+        ``fan_in``, ``fan_out``, ``fan_avg`` (n = (fan_in+fan_out)/2), ``fan_geo_avg``
+        (n = sqrt(fan_in fan_out), JAX) or ``fixed`` (``scale`` is the variance itself).
+    distribution : str or Family, default "normal"
+        ``normal`` (untruncated; alias ``untruncated_normal``), ``truncated_normal`` or
+        ``uniform``, or an i.i.d. :class:`~weight_init.families.Family` instance (a
+        parametrized one such as ``TruncatedNormalAt(3)``).
+    name : str, optional
+        The scheme's name (default: the call, spelled out).
+
+    Returns
+    -------
+    Scheme
+        The scheme.
+
+    Raises
+    ------
+    InvalidParameterError
+        ``scale`` is not positive and finite, or ``mode`` or ``distribution`` is unknown.
+
+    Examples
+    --------
+    >>> from weight_init.schemes import variance_scaling
+    >>> s = variance_scaling(2.0, "fan_out", "truncated_normal")
+    >>> s.describe(), s.variance(100, 50)
+    ('truncated normal, variance 2/fan_out', 0.04)
     """
     s = _positive_finite(scale, "scale")
     if mode not in MODES:
@@ -235,7 +393,32 @@ def variance_scaling(
 
 
 def constant(value: float, name: str | None = None) -> Scheme:
-    """Every entry equals ``value`` (``zeros`` is ``constant(0.0)``)."""
+    """Every entry equals ``value`` (``zeros`` is ``constant(0.0)``).
+
+    Parameters
+    ----------
+    value : float
+        The entries' value, finite.
+    name : str, optional
+        The scheme's name (default ``constant(VALUE)``).
+
+    Returns
+    -------
+    Scheme
+        The constant scheme (variance 0).
+
+    Raises
+    ------
+    InvalidParameterError
+        ``value`` is not a finite real number.
+
+    Examples
+    --------
+    >>> from weight_init.schemes import constant
+    >>> constant(0.5)(2, 3)
+    array([[0.5, 0.5, 0.5],
+           [0.5, 0.5, 0.5]])
+    """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise InvalidParameterError(f"constant value must be a real number, got {value!r}")
     if not math.isfinite(float(value)):
@@ -289,7 +472,37 @@ def truncated_normal_at(std: float, cut: float, name: str | None = None) -> Sche
 
 
 def orthogonal(gain: float = 1.0, name: str | None = None) -> Scheme:
-    """Haar orthogonal weights times ``gain``."""
+    """Haar orthogonal weights times ``gain``.
+
+    ``gain * Q`` with Q Haar-distributed (QR of a Gaussian matrix, columns of Q multiplied by
+    sign(diag R)): orthonormal columns when fan_in >= fan_out, orthonormal rows otherwise, so
+    ``Var = gain^2 / max(fan_in, fan_out)``.
+
+    Parameters
+    ----------
+    gain : float, default 1.0
+        The factor, positive and finite.
+    name : str, optional
+        The scheme's name (default ``orthogonal(gain=GAIN)``).
+
+    Returns
+    -------
+    Scheme
+        The orthogonal scheme.
+
+    Raises
+    ------
+    InvalidParameterError
+        ``gain`` is not positive and finite.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weight_init.schemes import orthogonal
+    >>> w = orthogonal(2.0)(4, 8, rng=np.random.default_rng(0))
+    >>> np.allclose(w @ w.T, 4 * np.eye(4)), orthogonal(2.0).variance(4, 8)
+    (True, 0.5)
+    """
     g = _positive_finite(gain, "gain")
     return Scheme(name or f"orthogonal(gain={g:g})", ORTHOGONAL, VarianceRule(g * g, "fixed"))
 
@@ -310,16 +523,16 @@ _REGISTRY: dict[str, Scheme] = {
             "zeros",
             CONSTANT,
             VarianceRule(0.0, "fixed"),
-            description="all zeros (the seed's W = 0): symmetry is never broken",
+            description="all zeros (the notes' W = 0): symmetry is never broken",
         ),
-        _normal_fixed("small_normal", 0.01, "the seed's 0.01 * randn: activations vanish"),
-        _normal_fixed("big_normal", 1.0, "the seed's 1 * randn: tanh saturates"),
+        _normal_fixed("small_normal", 0.01, "the notes' 0.01 * randn: activations vanish"),
+        _normal_fixed("big_normal", 1.0, "the notes' 1 * randn: tanh saturates"),
         _vs(
             "xavier",
             1.0,
             "fan_in",
             "normal",
-            "the seed's randn / sqrt(fan_in), i.e. LeCun normal (not Glorot's rule)",
+            "the notes' randn / sqrt(fan_in), i.e. LeCun normal (not Glorot's rule)",
         ),
         _vs("lecun_normal", 1.0, "fan_in", "normal", "LeCun et al. 1998, untruncated"),
         _vs("lecun_uniform", 1.0, "fan_in", "uniform", "LeCun, U(-sqrt(3/fan_in), +)"),
@@ -376,22 +589,85 @@ _REGISTRY: dict[str, Scheme] = {
 #: Read-only view of the registered schemes, by name.
 SCHEMES: Mapping[str, Scheme] = MappingProxyType(_REGISTRY)
 
-#: The four schemes the seed notes compare.
-SEED_SCHEMES: tuple[str, ...] = ("zeros", "small_normal", "big_normal", "xavier")
+#: The four schemes the notes compare.
+NOTES_SCHEMES: tuple[str, ...] = ("zeros", "small_normal", "big_normal", "xavier")
+
+
+#: Other names of registered schemes: torch.nn.init's (``xavier_normal_`` draws Glorot's
+#: rule, ``kaiming_normal_`` He's), so a torch user's name finds the scheme it means.
+SCHEME_ALIASES: Mapping[str, str] = MappingProxyType(
+    {
+        "xavier_normal": "glorot_normal",
+        "xavier_uniform": "glorot_uniform",
+        "kaiming_normal": "he_normal",
+        "kaiming_uniform": "he_uniform",
+    }
+)
+
+
+def canonical_name(name: str) -> str:
+    """The registered name ``name`` stands for: itself, or the scheme it is an alias of
+    (:data:`SCHEME_ALIASES`); an unknown name is returned unchanged."""
+    return SCHEME_ALIASES.get(name, name)
 
 
 def scheme_names() -> list[str]:
-    """Registered scheme names, in registration order."""
+    """Registered scheme names, in registration order (aliases not included).
+
+    Returns
+    -------
+    list of str
+        Every registered name :func:`get_scheme` accepts, the notes' four schemes first;
+        it also accepts the aliases of :data:`SCHEME_ALIASES`.
+
+    Examples
+    --------
+    >>> from weight_init import scheme_names
+    >>> scheme_names()[:4]
+    ['zeros', 'small_normal', 'big_normal', 'xavier']
+    >>> "he_normal" in scheme_names()
+    True
+    """
     return list(_REGISTRY)
 
 
 def get_scheme(name: str | Scheme) -> Scheme:
-    """Look a scheme up by name (a :class:`Scheme` is returned unchanged)."""
+    """Look a scheme up by name or alias (a :class:`Scheme` is returned unchanged).
+
+    Parameters
+    ----------
+    name : str or Scheme
+        A registered scheme's name (:func:`scheme_names`), one of torch's names in
+        :data:`SCHEME_ALIASES` (``xavier_normal`` is ``glorot_normal``), or a scheme.
+
+    Returns
+    -------
+    Scheme
+        The registered scheme, or ``name`` itself when it is a :class:`Scheme`.
+
+    Raises
+    ------
+    UnknownSchemeError
+        No scheme is registered under ``name``; the message lists the registered names.
+
+    Examples
+    --------
+    >>> from weight_init import get_scheme
+    >>> get_scheme("glorot_uniform").describe()
+    'uniform, variance 2/(fan_in+fan_out)'
+    >>> get_scheme("xavier_uniform") is get_scheme("glorot_uniform")
+    True
+    >>> get_scheme("no_such_scheme")
+    Traceback (most recent call last):
+        ...
+    weight_init.errors.UnknownSchemeError: unknown scheme 'no_such_scheme'; choose one of zeros, ...
+    """
     if isinstance(name, Scheme):
         return name
     try:
-        return _REGISTRY[name]
+        return _REGISTRY[canonical_name(name)]
     except (KeyError, TypeError):
         raise UnknownSchemeError(
-            f"unknown scheme {name!r}; choose one of {', '.join(_REGISTRY)}"
+            f"unknown scheme {name!r}; choose one of {', '.join(_REGISTRY)} "
+            f"(or torch's {', '.join(SCHEME_ALIASES)})"
         ) from None

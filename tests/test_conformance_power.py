@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 
 from buggy_initializers import quantized_normal
-from weight_init.properties.conformance import _power as pw
 from weight_init.properties.conformance._checks import registry as C
 from weight_init.properties.conformance._checks.base import CheckKind
 from weight_init.properties.conformance._checks.between_calls import (
@@ -35,6 +34,7 @@ from weight_init.properties.conformance._checks.resolution import (
     value_mass,
 )
 from weight_init.properties.conformance._checks.spike import overlap
+from weight_init.properties.conformance._plan import plan as power_plan
 from weight_init.properties.conformance._runner import check_initializer
 from weight_init.properties.conformance._sampling import DEFAULT_SHAPES
 
@@ -104,12 +104,12 @@ def test_overlap_matches_a_simulated_spike() -> None:
 
 
 def test_the_plan_names_the_new_effects() -> None:
-    plan = pw.plan("normal")
+    plan = power_plan("normal")
     names = {e.check for e in plan.effects}
     for check in (C.BETWEEN_CALLS, C.UNIT_HOMOGENEITY, C.INPUT_HOMOGENEITY, C.EXTREMES):
         assert check in names
     assert C.TOP_DIRECTION in names
-    tn = {e.name for e in pw.plan("truncated_normal").effects if e.check is C.EXTREMES}
+    tn = {e.name for e in power_plan("truncated_normal").effects if e.check is C.EXTREMES}
     assert any("cut 5% early" in n for n in tn)
     # the smallest design holds the products a correlation 0.1 needs, at any per-test level
     assert design_products(DEFAULT_SHAPES, [1] * len(DEFAULT_SHAPES)) >= products_needed(

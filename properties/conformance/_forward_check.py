@@ -1,17 +1,17 @@
-"""Check a ``forward_prop`` with the seed's contract against the reference, case by case.
+"""Check a ``forward_prop`` with the notes' contract against the reference, case by case.
 
 The contract: ``forward_prop(hidden_layer_sizes, init) -> (acts, means, stds)``, ``acts``
 a dict ``layer index (0-based) -> (n_samples, width)`` activations, ``means[l]`` and
 ``stds[l]`` the mean and population std of layer ``l + 1``'s activations.
 
-The cases (:func:`weight_init.properties.conformance._forward_cases.cases`): the seed's own
+The cases (:func:`weight_init.properties.conformance._forward_cases.cases`): the notes' own
 configuration (ten layers as wide as the input) and cases drawn from ``seed`` whose
 widths mix the input dimension, width 1, equal neighbours and very unequal neighbours
 (8x). Each case runs the candidate with a *recording* initializer (weights drawn from
 the case's own generator, so the candidate cannot change them) and
 
 * if the candidate accepts ``x=`` (and ``activation=``), an explicit standard-normal input;
-* otherwise under ``np.random.seed(case seed)``, where the seed's code draws
+* otherwise under ``np.random.seed(case seed)``, where the notes' code draws
   ``X = np.random.randn(1000, 500)`` first, which the check replays.
 
 The reference (:func:`weight_init.experiment.forward_prop`) then runs on the same input
@@ -31,7 +31,7 @@ and the same weights. Tests, Holm-corrected at family-wise level ``alpha``:
 
 The mean-field prediction of :mod:`weight_init.theory` for each case is reported in
 ``Verdict.metadata`` (``theory_stds``) next to the reference's and the candidate's stds,
-and the seed's claims are checked by the property suite
+and the notes' claims are checked by the property suite
 (:func:`weight_init.properties.claims._suite.run_suite`, one row per property verdict, which
 compares with the theory where the claim is quantitative).
 """
@@ -59,7 +59,7 @@ from weight_init.properties._multiple_testing import holm_reject, holm_threshold
 from weight_init.properties._results import NullKind, RanOn, TestResult, Verdict
 from weight_init.properties._subject import unpack_result
 from weight_init.properties._verdict import family_p_value
-from weight_init.properties.conformance._forward_cases import SEED_INPUT_DIM, SEED_SAMPLES, cases
+from weight_init.properties.conformance._forward_cases import NOTES_INPUT_DIM, NOTES_SAMPLES, cases
 from weight_init.properties.conformance._sampling import global_seed
 from weight_init.protocols import forward_keywords_of
 from weight_init.schemes import get_scheme
@@ -110,20 +110,100 @@ def check_forward_prop(
     fn: Callable[..., Any],
     *,
     activation: str = "tanh",
-    n_samples: int = SEED_SAMPLES,
-    input_dim: int = SEED_INPUT_DIM,
+    n_samples: int = NOTES_SAMPLES,
+    input_dim: int = NOTES_INPUT_DIM,
     seed: int = 0,
     alpha: float = 1e-4,
     n_cases: int = 4,
     subject: str | None = None,
     properties: bool = True,
 ) -> Verdict:
-    """Check ``fn`` against the reference (see the module docstring).
+    """Check a ``forward_prop`` implementation against the reference, case by case.
 
-    With ``properties`` the seed's claims (:func:`weight_init.properties.claims._suite.run_suite`)
-    run too, one row per property verdict: the reference comparison gets ``alpha / 2`` and
-    each of the suite's k verdicts ``alpha / (2 k)`` (Bonferroni), so the whole check keeps
-    a family-wise false-alarm rate of at most ``alpha``.
+    The contract: ``forward_prop(hidden_layer_sizes, init) -> (acts, means, stds)``, ``acts``
+    a dict ``layer index (0-based) -> (n_samples, width)`` activations, ``means[l]`` and
+    ``stds[l]`` the mean and population std of layer ``l + 1``'s activations. The cases are
+    the notes' own configuration (ten layers as wide as the input) and cases drawn from
+    ``seed`` whose widths mix the input dimension, width 1, equal neighbours and very unequal
+    neighbours (8x). Each case runs ``fn`` with a *recording* initializer (weights drawn from
+    the case's own generator, so ``fn`` cannot change them), on an explicit standard-normal
+    input if ``fn`` accepts ``x=``, otherwise under ``np.random.seed(case seed)``, where the
+    notes' code draws ``X = np.random.randn(1000, 500)`` first, which the check replays. The
+    reference (:func:`weight_init.experiment.forward_prop`) then runs on the same input and
+    the same weights; the tests are in Notes.
+
+    Parameters
+    ----------
+    fn : callable
+        The implementation under test, ``fn(hidden_layer_sizes, init, **keywords)``; it may
+        accept the keywords ``x``, ``seed``, ``activation`` and ``keep_activations``.
+    activation : str, default "tanh"
+        The activation (``fn`` must accept ``activation=`` for any other).
+    n_samples, input_dim : int, default 1000, 500
+        The input's size (``fn`` must accept ``x=`` for any other).
+    seed : int, default 0
+        The seed of the drawn cases.
+    alpha : float, default 1e-4
+        The family-wise false-alarm rate of the whole check.
+    n_cases : int, default 4
+        The number of cases.
+    subject : str, optional
+        The verdict's title (default: ``fn``'s name).
+    properties : bool, default True
+        Also run the notes' claims (:func:`~weight_init.properties.claims.run_suite`), one
+        row per property verdict: the reference comparison then gets ``alpha / 2`` and each of
+        the suite's k verdicts ``alpha / (2 k)`` (Bonferroni), so the whole check keeps a
+        family-wise false-alarm rate of at most ``alpha``.
+
+    Returns
+    -------
+    Verdict
+        The tests, the diagnosis, and in ``metadata`` each case's candidate, reference and
+        mean-field (``theory_stds``, :func:`weight_init.theory.predict`) stds.
+
+    Raises
+    ------
+    ForwardCheckError
+        ``fn`` is not callable, an option is out of its domain, or ``fn`` cannot run the
+        requested options (no ``x=`` for another input size, no ``activation=`` for another
+        activation).
+    InitializerCallError
+        ``fn`` raised on a case.
+
+    Notes
+    -----
+    Tests, Holm-corrected at family-wise level ``alpha``:
+
+    * exact: ``contract`` (a 3-tuple; ``acts`` keyed 0..L-1 with shapes ``(n, width_l)``; L
+      means and stds), ``self-consistency`` (``means[l]``/``stds[l]`` are the mean and std of
+      ``acts[l]``, relative 1e-6), ``init calls`` (init called once per layer with
+      ``(fan_in, fan_out)``) and, when the input is known to be the replayed one,
+      ``reference agreement`` (every layer's mean and std within ``1e-4`` of the reference's
+      std: float32 arithmetic passes, any change of the maths does not);
+    * statistical, when ``fn``'s input cannot be replayed (its layer 1 differs from the
+      reference's on the replayed input): for each layer, ``fn``'s std against R reference
+      runs on the same weights and independent inputs, by the prediction t-statistic
+      ``(s - mean_R) / (sd_R sqrt(1 + 1/R))`` with R - 1 degrees of freedom; one test per
+      case, the largest ``|t|`` over its L layers with ``p = L p_min`` (Bonferroni).
+
+    Examples
+    --------
+    The reference agrees with itself; a copy that halves the stds it reports does not:
+
+    >>> from weight_init import check_forward_prop, forward_prop
+    >>> verdict = check_forward_prop(
+    ...     forward_prop, n_samples=100, input_dim=50, n_cases=2, properties=False
+    ... )
+    >>> verdict.outcome, [t.name for t in verdict.tests]
+    ('pass', ['contract', 'self-consistency', 'init calls', 'reference agreement'])
+    >>> def halved(hidden_layer_sizes, init, **keywords):
+    ...     acts, means, stds = forward_prop(hidden_layer_sizes, init, **keywords)
+    ...     return acts, means, [s / 2 for s in stds]
+    >>> verdict = check_forward_prop(
+    ...     halved, n_samples=100, input_dim=50, n_cases=2, properties=False
+    ... )
+    >>> verdict.outcome, [t.name for t in verdict.failures]
+    ('fail', ['self-consistency', 'reference agreement'])
     """
     if not callable(fn):
         raise ForwardCheckError(f"forward_prop must be callable, got {type(fn).__name__}")
@@ -136,9 +216,9 @@ def check_forward_prop(
         raise ForwardCheckError(f"seed must be a non-negative integer, got {seed!r}")
     kw = forward_keywords_of(fn)
     takes_x = "x" in kw
-    if not takes_x and (n_samples, input_dim) != (SEED_SAMPLES, SEED_INPUT_DIM):
+    if not takes_x and (n_samples, input_dim) != (NOTES_SAMPLES, NOTES_INPUT_DIM):
         raise ForwardCheckError(
-            "this forward_prop takes no x= keyword: it draws the seed's 1000 x 500 input, "
+            "this forward_prop takes no x= keyword: it draws the notes' 1000 x 500 input, "
             "so --samples/--input-dim cannot be changed"
         )
     if activation != "tanh" and "activation" not in kw:
@@ -290,7 +370,7 @@ def check_forward_prop(
 
 
 def _property_rows(fn: Callable[..., Any], seed: int, alpha: float) -> list[TestResult]:
-    """One row per verdict of the seed's property suite, each at ``alpha / k``."""
+    """One row per verdict of the notes' property suite, each at ``alpha / k``."""
     from weight_init.errors import WeightInitError
     from weight_init.properties._subject import Subject
     from weight_init.properties.claims._suite import run_suite, suite_cases
@@ -316,7 +396,7 @@ def _property_rows(fn: Callable[..., Any], seed: int, alpha: float) -> list[Test
                 family_p_value(v),
                 alpha / k,
                 None if v.outcome == "inconclusive" else v.passed,
-                bad[0].explanation if bad else f"the seed's claim '{prop}' does not hold",
+                bad[0].explanation if bad else f"the notes' claim '{prop}' does not hold",
                 detail,
                 RanOn.SUBJECT,
                 NullKind.COMPOSITE,
@@ -335,7 +415,7 @@ def _diagnose(tests: list[TestResult]) -> str:
             seen[t.name] = f"{t.name}: {t.detail}"
     parts = list(seen.values())
     if props:
-        parts.append("the seed's claims that fail: " + ", ".join(dict.fromkeys(props)))
+        parts.append("the notes' claims that fail: " + ", ".join(dict.fromkeys(props)))
     return "; ".join(parts)
 
 

@@ -65,10 +65,10 @@ class BetweenCallsEvidence(Evidence):
     same_shape: int
 
 
-def _raw_order(z: Array, convention: str) -> Array:
+def _raw_order(z: Array, layout: str) -> Array:
     """A block's standardized ``(calls, fan_in, fan_out)`` entries in the layout returned,
     each call flattened."""
-    zz = z if convention == "in_out" else np.swapaxes(z, 1, 2)
+    zz = z if layout == "in_out" else np.swapaxes(z, 1, 2)
     return zz.reshape(zz.shape[0], -1)
 
 
@@ -113,7 +113,7 @@ class BetweenCallsCheck(Check):
         if not pool.kept or pool.z.size < 2:
             return None
         mean = pool.z_mean
-        flat = [_raw_order(b.z - mean, pool.convention) for b in pool.blocks]
+        flat = [_raw_order(b.z - mean, pool.layout) for b in pool.blocks]
         # pool.kept lists the blocks' draws block by block, in each block's order
         slots = [(bi, k) for bi, b in enumerate(pool.blocks) for k in range(b.z.shape[0])]
         where = {id(d): slot for d, slot in zip(pool.kept, slots, strict=True)}
