@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import math
 import shlex
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING
 
+from weight_init.reports.blocks import Block, Heading, Image, Para, Table
 from weight_init.reports.build import Report
 from weight_init.reports.config import DEFAULT_EXPERIMENTS, PhaseConfig, ReportConfig
 from weight_init.reports.experiments import ExperimentResult
@@ -23,38 +23,6 @@ from weight_init.reports.summary import versions
 if TYPE_CHECKING:
     from weight_init.reports.audits import AuditSection
     from weight_init.reports.checks import CheckSection
-
-
-@dataclass(frozen=True)
-class Heading:
-    level: int
-    text: str
-    anchor: str
-
-
-@dataclass(frozen=True)
-class Para:
-    text: str
-
-
-@dataclass(frozen=True)
-class Image:
-    path: str
-    alt: str
-
-
-@dataclass(frozen=True)
-class Table:
-    header: list[str]
-    rows: list[list[str]]
-
-
-@dataclass(frozen=True)
-class Code:
-    text: str
-
-
-Block = Union[Heading, Para, Image, Table, Code]  # noqa: UP007
 
 
 def num(x: float | None, digits: int = 4) -> str:
