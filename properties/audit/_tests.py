@@ -63,6 +63,15 @@ from weight_init.schemes import MODES, Scheme, variance_scaling
 
 _EDGES = grid_edges(KS_BINS, KS_RANGE)
 
+#: Conformance checks the audit does not stream: they read the order of the calls (between
+#: calls), variances unit by unit and input by input (homogeneity), the top direction of
+#: each matrix, or the single largest entry against the law of the maximum at the
+#: initializer's own calls (extremes). A parameter's row does not claim to have detected
+#: what they detect.
+NOT_STREAMED = frozenset(
+    {"between calls", "unit homogeneity", "input homogeneity", "top direction", "extremes"}
+)
+
 
 def _where(st: ParamStats) -> str:
     return f"fn({st.rows}, {st.cols})"

@@ -434,6 +434,8 @@ def diagnose(findings: Findings) -> str:
     for r in f.results:
         if r.check is C.TOP_DIRECTION and f.failed(C.UNIT_HOMOGENEITY, C.INPUT_HOMOGENEITY):
             continue  # unequal unit (or input) variances make a direction stand out too
+        if r.check is C.EXTREMES and f.failed(C.VARIANCE, C.FAN_RULE):
+            continue  # read at the rule's scale, the maximum moves with a wrong variance
         if r.failed and r.check not in C.BUILT_IN:
             text = r.check.describe_failure(r)
             if text:

@@ -243,7 +243,7 @@ def check_initializer(
     >>> result.outcome
     'fail'
     >>> print(result.diagnosis)
-    wrong fan mode: the variance follows 2/(fan_in+fan_out), the rule is variance 2/fan_in; ...
+    wrong fan mode: the variance follows 2.../(fan_in+fan_out), the rule is variance 2/fan_in; ...
     """
     sch = get_scheme(scheme)
     conv = check_matrix_layout(layout)
