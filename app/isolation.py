@@ -39,6 +39,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -73,8 +74,12 @@ def start_method() -> str:
     return "fork"
 
 
-def _child(conn: Connection, target: str, kwargs: dict[str, Any]) -> None:
-    """Child main: run ``target`` (``"module:function"``) and send one message back."""
+def _child(conn: Connection, target: str, kwargs: dict[str, Any], parent: int) -> None:
+    """Child main: run ``target`` (``"module:function"``) and send one message back. The
+    child dies with ``parent`` (even one killed by SIGKILL)."""
+    from weight_init.reports.parallel import die_with_parent
+
+    die_with_parent(parent)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # forked: not the command line's handler
     try:
         sys.stdout.flush()
@@ -99,6 +104,22 @@ def _child(conn: Connection, target: str, kwargs: dict[str, Any]) -> None:
     conn.close()
 
 
+#: Longest single wait on the pipe (``poll`` takes at most about 2.1e6 s at once).
+_POLL_SLICE = 3600.0
+
+
+def _wait(conn: Connection, timeout: float | None) -> bool:
+    """``conn.poll(timeout)`` for any timeout, ``None`` or ``inf`` meaning no limit."""
+    limit = float("inf") if timeout is None else timeout
+    deadline = time.monotonic() + limit
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return conn.poll(0)
+        if conn.poll(min(remaining, _POLL_SLICE)):
+            return True
+
+
 def _signal_name(code: int) -> str:
     try:
         return signal.Signals(-code).name
@@ -117,7 +138,9 @@ def _rebuild_error(path: str, message: str) -> WeightInitError:
     return SubjectAbortedError(message)
 
 
-def run_isolated(target: str, what: str, timeout: float = DEFAULT_TIMEOUT, **kwargs: Any) -> Any:
+def run_isolated(
+    target: str, what: str, timeout: float | None = DEFAULT_TIMEOUT, **kwargs: Any
+) -> Any:
     """Call ``target(**kwargs)`` (``target`` = ``"module:function"``, picklable ``kwargs``)
     in a child process (:func:`start_method`) and return its result.
 
@@ -125,16 +148,17 @@ def run_isolated(target: str, what: str, timeout: float = DEFAULT_TIMEOUT, **kwa
     child's :class:`~weight_init.errors.WeightInitError` again in the parent (bad input), or
     :class:`~weight_init.errors.SubjectAbortedError` when the child produced no result:
     it exited, was killed by a signal, crashed or raised something else;
-    :class:`~weight_init.errors.SubjectTimeoutError` after ``timeout`` seconds.
+    :class:`~weight_init.errors.SubjectTimeoutError` after ``timeout`` seconds (``None``
+    or ``inf``: no limit).
     """
     ctx: Any = multiprocessing.get_context(start_method())  # typeshed: BaseContext lacks Process
     parent_conn, child_conn = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(child_conn, target, kwargs), daemon=True)
+    proc = ctx.Process(target=_child, args=(child_conn, target, kwargs, os.getpid()), daemon=True)
     proc.start()
     child_conn.close()
     message: tuple[Any, ...] | None = None
     try:
-        if parent_conn.poll(timeout):
+        if _wait(parent_conn, timeout):
             try:
                 message = parent_conn.recv()
             except (EOFError, OSError):

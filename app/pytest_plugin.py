@@ -53,6 +53,13 @@ from typing import Any
 import pytest
 
 
+def _timeout(text: str) -> float:
+    """``--weight-init-timeout``: parsed as the command line's ``--timeout``."""
+    from weight_init.app.commands.argtypes import timeout_seconds
+
+    return timeout_seconds(text)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("weight-init", "weight_init initializer verification")
     group.addoption(
@@ -81,10 +88,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--weight-init-timeout",
-        type=float,
+        type=_timeout,
         default=300.0,
         metavar="SECONDS",
-        help="time limit of one weight_init check, run in a child process (default 300)",
+        help="time limit of one weight_init check, run in a child process (default 300; "
+        "'none': no limit)",
     )
 
 

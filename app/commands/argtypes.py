@@ -59,11 +59,17 @@ def activation_name(text: str) -> str:
 
 
 def timeout_seconds(text: str) -> float:
+    """A time limit in seconds: a positive number, any size (``1e9`` is a limit too), or
+    ``none`` / ``inf`` for no limit (returned as ``inf``)."""
+    if text.strip().lower() in ("none", "inf", "infinity"):
+        return float("inf")
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(
+            f"expected a number of seconds or 'none', got {text!r}"
+        ) from None
+    if not value > 0:
         raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
     return value
 
@@ -78,5 +84,5 @@ def add_timeout_argument(p: argparse.ArgumentParser) -> None:
         default=DEFAULT_TIMEOUT,
         metavar="SECONDS",
         help="stop the code under test after this many seconds, exit 2 (default "
-        f"{DEFAULT_TIMEOUT:g}, room for a first 'import torch')",
+        f"{DEFAULT_TIMEOUT:g}, room for a first 'import torch'; 'none': no limit)",
     )

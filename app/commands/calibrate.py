@@ -128,7 +128,8 @@ def register(sub: Any) -> None:
         type=positive_int,
         default=None,
         metavar="K",
-        help="local worker processes (default: the cores available)",
+        help="local worker processes (default: the cores available; never more than the "
+        "tasks, and a value above the cores is capped to them with a notice)",
     )
     engine.add_argument(
         "--scheduler",
@@ -162,6 +163,7 @@ def run(args: argparse.Namespace) -> int:
         power_task,
         property_task,
     )
+    from weight_init.reports.parallel import stderr_notice
 
     if args.scheduler is not None:
         try:
@@ -184,7 +186,11 @@ def run(args: argparse.Namespace) -> int:
     todo = [t for t in tasks if t.task_id not in store.done]
     start = time.perf_counter()
     try:
-        with engine.open_executor(args.workers, args.scheduler) as (executor, slots):
+        notice = stderr_notice("weight-init calibrate")
+        with engine.open_executor(args.workers, args.scheduler, len(todo), notice) as (
+            executor,
+            slots,
+        ):
             engine.run_tasks(executor, todo, store, window=2 * slots, progress=not args.quiet)
     finally:
         store.close()

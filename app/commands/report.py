@@ -219,7 +219,8 @@ def register(sub: Any) -> None:
         default=None,
         metavar="K",
         help="local worker processes for the computations (default: up to 2, the cores "
-        "available; 1: all in this process)",
+        "available; 1: all in this process; never more than the pieces of work, and a "
+        "value above the cores is capped to them with a notice)",
     )
     engine.add_argument(
         "--scheduler",
@@ -406,12 +407,18 @@ def run(args: argparse.Namespace) -> int:
                 flush=True,
             )
 
+    workers = args.workers
+    if workers is not None:
+        from weight_init.reports.build import pool_tasks
+        from weight_init.reports.parallel import bounded_workers, stderr_notice
+
+        workers = bounded_workers(workers, pool_tasks(config), stderr_notice("weight-init report"))
     with _compute_engine(args.scheduler) as compute:
         report = generate(
             config,
             args.out,
             progress,
-            args.workers,
+            workers,
             overwrite=args.overwrite,
             check_runner=isolated_check,
             audit_runner=isolated_audit,
