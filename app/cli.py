@@ -3,7 +3,9 @@
 Each subcommand lives in its own module under :mod:`weight_init.app.commands`
 and exposes ``register(subparsers)``, which adds its parser and sets
 ``run=callable(args) -> exit code``. Exit codes: 0 success, 1 a check that ran
-and did not conform, 2 usage or bad input (one line on stderr, no traceback).
+and did not conform, 2 usage or bad input (one line on stderr, no traceback); 130 on
+Ctrl-C, 143 on SIGTERM and 141, silently, when the reader of stdout went away (a pipe into
+``head``).
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ COMMANDS: tuple[str, ...] = (
 EXIT_OK = 0
 EXIT_NONCONFORMING = 1
 EXIT_USAGE = 2
+#: The reader of our stdout went away (``weight-init check --json | head -1``): stop quietly
+#: with the status of a process ended by SIGPIPE, as other command-line tools do.
+EXIT_BROKEN_PIPE = 128 + 13
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -72,7 +77,7 @@ def _on_sigterm(signum: int, frame: object) -> None:
     Done here and ended with ``os._exit`` rather than by raising: an exception raised at an
     arbitrary point can be swallowed (a finalizer, an at-fork hook) or leave a lock held
     (a process pool), so unwinding is not reliable. Only modules already loaded are used."""
-    writer = sys.modules.get("weight_init.reports.writer")
+    writer = sys.modules.get("weight_init.reports.output_dir")
     if writer is not None:
         writer.abort_staged()
     for pid in _child_pids():  # the check's child, the report's workers: nothing outlives us
@@ -119,7 +124,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "run", None) is None:
             raise UsageError("weight-init: no command given; run 'weight-init --help'")
         code: int = args.run(args)
+        sys.stdout.flush()  # a closed pipe is said here, not at interpreter exit
         return code
+    except BrokenPipeError:
+        _quiet_stdout()
+        return EXIT_BROKEN_PIPE
     except WeightInitError as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         prefix = "" if isinstance(exc, UsageError) else "weight-init: "
@@ -133,6 +142,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     finally:
         _restore()
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush finds no closed pipe."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 def _usage_line(message: str) -> str:

@@ -46,6 +46,7 @@ process, a local function in the test's process).
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -111,13 +112,21 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 
 def parse_check_option(text: str) -> tuple[str, str, str | None]:
-    """``"SPEC=SCHEME[@CONVENTION]"`` -> ``(spec, scheme, convention or None)``."""
-    spec, sep, rest = text.rpartition("=")
-    if not sep or not spec or not rest:
+    """``"SPEC=SCHEME[@CONVENTION]"`` -> ``(spec, scheme, convention or None)``: the first
+    ``=`` ends SPEC (which has none), SCHEME is a registered name or a scheme expression
+    (``normal(std=0.02)``, checked here), ``@`` starts the convention."""
+    from weight_init.app.commands.argtypes import scheme_text
+
+    spec, sep, rest = text.partition("=")
+    scheme, _, convention = rest.rpartition("@") if "@" in rest else (rest, "", "")
+    if not sep or not spec or not scheme.strip():
         raise pytest.UsageError(
             f"--weight-init-check expects SPEC=SCHEME[@CONVENTION], got {text!r}"
         )
-    scheme, _, convention = rest.partition("@")
+    try:
+        scheme = scheme_text(scheme)
+    except argparse.ArgumentTypeError as exc:  # one line, as pytest says it
+        raise pytest.UsageError(f"--weight-init-check {text!r}: {exc}") from None
     return spec, scheme, convention or None
 
 

@@ -12,9 +12,9 @@ from weight_init.reports.document import build_document
 from weight_init.reports.gallery import Gallery, draw_all
 from weight_init.reports.html import render_html
 from weight_init.reports.markdown import render_markdown
+from weight_init.reports.output_dir import preflight, staged
 from weight_init.reports.parallel import worker_pool
 from weight_init.reports.summary import summary_json
-from weight_init.reports.writer import preflight, staged
 
 #: File names inside the report directory.
 INDEX, MARKDOWN, SUMMARY = "index.html", "report.md", "summary.json"

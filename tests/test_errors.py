@@ -247,7 +247,7 @@ def test_old_import_locations_still_work() -> None:
     from weight_init.properties.adapters import AdapterError
     from weight_init.properties.forward_check import ForwardCheckError
     from weight_init.properties.subject import UnsupportedCase
-    from weight_init.reports.writer import ReportOutputError
+    from weight_init.reports.output_dir import ReportOutputError
 
     assert (UsageError, AdapterError, ForwardCheckError, UnsupportedCase, ReportOutputError) == (
         errors.UsageError,

@@ -22,9 +22,9 @@ from weight_init.reports.config import (
     ReportConfig,
 )
 from weight_init.reports.experiments import run_experiment
+from weight_init.reports.output_dir import MARKER
 from weight_init.reports.render import INDEX, MARKDOWN, SUMMARY, generate
 from weight_init.reports.schema import SUMMARY_SCHEMA, validate
-from weight_init.reports.writer import MARKER
 from weight_init.schemes import get_scheme, variance_scaling
 
 SMALL_PHASE = PhaseConfig(n_sigma=5, depth=6, width=32, samples=64)

@@ -48,6 +48,28 @@ def scheme_name(text: str) -> Any:
         ) from None
 
 
+def split_top_level(text: str, sep: str) -> list[str]:
+    """``text`` split at every ``sep`` outside parentheses and brackets, so a list of scheme
+    expressions (``xavier,variance_scaling(2, fan_in, normal)``) splits between them."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth = max(0, depth - 1)
+        elif ch == sep and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return parts
+
+
+def scheme_text(text: str) -> str:
+    """A registered name or a scheme expression, as its canonical text (the name, or the
+    expression as :mod:`weight_init.scheme_expressions` prints it)."""
+    return str(scheme_name(text.strip()))
+
+
 def activation_name(text: str) -> str:
     from weight_init.activations import ACTIVATIONS, activation_names
 

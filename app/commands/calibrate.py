@@ -16,6 +16,7 @@ import time
 from typing import Any
 
 from weight_init.app.commands.argtypes import non_negative_int, positive_int, scheme_name
+from weight_init.errors import RunDirectoryError
 
 DEFAULT_OUT = "weight-init-calibration"
 
@@ -141,9 +142,16 @@ def register(sub: Any) -> None:
         "--out",
         default=DEFAULT_OUT,
         metavar="DIR",
-        help=f"run directory: run.json, records.jsonl, calibration.md (default {DEFAULT_OUT})",
+        help=f"run directory: run.json, records.jsonl, calibration.md (default {DEFAULT_OUT}); "
+        "refused if it holds files weight-init did not write",
     )
     p.add_argument("--resume", action="store_true", help="continue the run in --out")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace a run (or other weight-init output) in --out, deleting it and any "
+        "files in it weight-init did not write",
+    )
     p.add_argument("--seed", type=non_negative_int, default=0, help="root seed (default 0)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=run)
@@ -182,7 +190,7 @@ def run(args: argparse.Namespace) -> int:
             tasks += [power_task(args.seed, name, k, r) for r in range(args.power)]
     tasks += [property_task(args.seed, i) for i in range(args.properties)]
     settings = {"seed": args.seed, "implementations": [i.name for i in impls]}
-    store = RunStore.open(args.out, settings, args.resume)
+    store = RunStore.open(args.out, settings, args.resume, args.overwrite)
     todo = [t for t in tasks if t.task_id not in store.done]
     start = time.perf_counter()
     try:
@@ -196,7 +204,7 @@ def run(args: argparse.Namespace) -> int:
         store.close()
     from weight_init.reports.calibration import write_report
 
-    summary = write_report(args.out)
+    summary = write_report(store.directory)
     print(summary)
     print(
         f"weight-init calibrate: {len(todo)} tasks run, {len(tasks) - len(todo)} already "
@@ -207,16 +215,17 @@ def run(args: argparse.Namespace) -> int:
 
 
 def render(directory: str) -> int:
-    """``weight-init report --calibration DIR``: rewrite DIR/calibration.md and its figures."""
-    from pathlib import Path
-
-    from weight_init.app.calibration.records import RECORDS, RunDirectoryError
+    """``weight-init report --calibration DIR``: rewrite DIR/calibration.md and its figures
+    (DIR must be a calibration run: see :mod:`weight_init.reports.output_dir`)."""
+    from weight_init.app.calibration.records import LEGACY_ENTRIES, RECORDS, WHAT
     from weight_init.reports.calibration import write_report
+    from weight_init.reports.output_dir import reopen_run
 
-    if not (Path(directory) / RECORDS).is_file():
+    d = reopen_run(directory, WHAT, LEGACY_ENTRIES, flag="--calibration")
+    if not (d / RECORDS).is_file():
         raise RunDirectoryError(
             f"--calibration {directory}: no {RECORDS} (run weight-init calibrate)"
         )
-    print(write_report(directory))
+    print(write_report(d))
     print(f"weight-init report: wrote {directory}/calibration.md", file=sys.stderr)
     return 0

@@ -23,25 +23,18 @@ from weight_init.app.commands.argtypes import (
     add_timeout_argument,
     non_negative_int,
     positive_int,
+    scheme_text,
+    split_top_level,
 )
-from weight_init.schemes import SCHEMES, scheme_names
 
 DEFAULT_OUT = "weight-init-report"
 
 
 def _items(text: str) -> list[str]:
-    items = [t.strip() for t in text.split(",")]
+    items = [t.strip() for t in split_top_level(text, ",")]
     if not items or any(not t for t in items):
         raise argparse.ArgumentTypeError(f"expected a comma-separated list, got {text!r}")
     return items
-
-
-def _scheme(name: str) -> str:
-    if name not in SCHEMES:
-        raise argparse.ArgumentTypeError(
-            f"unknown scheme {name!r}; choose one of {', '.join(scheme_names())}"
-        )
-    return name
 
 
 def _activation(name: str) -> str:
@@ -53,11 +46,13 @@ def _activation(name: str) -> str:
 
 
 def scheme_list(text: str) -> list[tuple[str, str | None]]:
-    """``SCHEME[:ACTIVATION],...`` -> [(scheme, activation or None)]."""
+    """``SCHEME[:ACTIVATION],...`` -> [(scheme, activation or None)]; a SCHEME is a
+    registered name or a scheme expression (commas inside its parentheses do not split)."""
     out: list[tuple[str, str | None]] = []
     for item in _items(text):
-        scheme, sep, act = item.partition(":")
-        out.append((_scheme(scheme), _activation(act) if sep else None))
+        parts = split_top_level(item, ":")
+        scheme, act = ":".join(parts[:-1]) if len(parts) > 1 else item, parts[-1]
+        out.append((scheme_text(scheme), _activation(act.strip()) if len(parts) > 1 else None))
     return out
 
 
@@ -78,13 +73,14 @@ def format_list(text: str) -> tuple[str, ...]:
 
 
 def check_spec(text: str) -> tuple[str, str]:
-    """``SPEC=SCHEME`` (the last ``=`` separates; SPEC as for ``weight-init check``)."""
-    spec, sep, scheme = text.rpartition("=")
-    if not sep or not spec:
+    """``SPEC=SCHEME`` (the first ``=`` separates: a SPEC has none, a scheme expression may;
+    SPEC as for ``weight-init check``)."""
+    spec, sep, scheme = text.partition("=")
+    if not sep or not spec or not scheme.strip():
         raise argparse.ArgumentTypeError(
             f"expected SPEC=SCHEME (e.g. torch:xavier_normal_=glorot_normal), got {text!r}"
         )
-    return spec, _scheme(scheme)
+    return spec, scheme_text(scheme)
 
 
 def audit_spec(text: str) -> str:
@@ -123,7 +119,8 @@ def register(sub: Any) -> None:
         type=scheme_list,
         default=None,
         metavar="LIST",
-        help="comma-separated SCHEME or SCHEME:ACTIVATION (default: "
+        help="comma-separated SCHEME or SCHEME:ACTIVATION, a SCHEME a registered name or an "
+        "expression such as 'variance_scaling(2, fan_in, normal)' (default: "
         + ",".join(f"{e.scheme}:{e.activation}" for e in d.experiments)
         + ")",
     )
@@ -149,7 +146,8 @@ def register(sub: Any) -> None:
         default=DEFAULT_OUT,
         metavar="DIR",
         help=f"output directory, replaced atomically (default {DEFAULT_OUT}/); a symlink is "
-        "followed; refused if it holds files an earlier report did not write",
+        "followed only to a directory weight-init wrote; refused if it holds files "
+        "weight-init did not write",
     )
     p.add_argument(
         "--overwrite",
@@ -172,7 +170,8 @@ def register(sub: Any) -> None:
         default=[],
         metavar="SPEC=SCHEME",
         help="add a conformance section: SPEC is MODULE:ATTR, torch:NAME, jax:NAME or "
-        "keras:NAME (as for 'weight-init check'), SCHEME the registered scheme it claims",
+        "keras:NAME (as for 'weight-init check'), SCHEME the scheme it claims (a registered "
+        "name or an expression)",
     )
     p.add_argument(
         "--check-alpha",
@@ -353,8 +352,8 @@ def run(args: argparse.Namespace) -> int:
 
         return render(args.calibration)
     from weight_init.app.isolation import run_isolated
+    from weight_init.reports.output_dir import preflight
     from weight_init.reports.render import generate
-    from weight_init.reports.writer import preflight
 
     config = config_from_args(args)
     if args.expect and not args.audit:
