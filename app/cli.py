@@ -20,7 +20,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from weight_init.errors import UsageError, WeightInitError
+from weight_init.errors import InternalError, UsageError, WeightInitError
 
 #: Subcommand modules, in the order ``--help`` lists them.
 COMMANDS: tuple[str, ...] = (
@@ -103,6 +103,10 @@ def _child_pids() -> set[int]:
 
 _previous: list[Any] = []
 
+#: The arguments of the running :func:`main` (for the reproduction command of an internal
+#: error, :mod:`weight_init.app.faults`).
+invoked: list[str] | None = None
+
 
 def _install() -> None:
     if threading.current_thread() is threading.main_thread():
@@ -116,7 +120,9 @@ def _restore() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``weight-init``; returns the exit code."""
+    global invoked
     argv = list(sys.argv[1:] if argv is None else argv)
+    invoked = argv
     parser = build_parser(argv[0] if argv else None)
     _install()
     try:
@@ -130,9 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _quiet_stdout()
         return EXIT_BROKEN_PIPE
     except WeightInitError as exc:
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        prefix = "" if isinstance(exc, UsageError) else "weight-init: "
-        print(f"{prefix}error: {message}" if prefix else _usage_line(message), file=sys.stderr)
+        _say(exc)
         return EXIT_USAGE
     except MemoryError as exc:
         print(f"weight-init: error: out of memory ({exc or 'MemoryError'})", file=sys.stderr)
@@ -140,8 +144,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("weight-init: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # our own fault: said as such, with how to reproduce it
+        from weight_init.app.faults import internal_error
+
+        _say(internal_error(exc))
+        return EXIT_USAGE
     finally:
         _restore()
+
+
+def _say(exc: WeightInitError) -> None:
+    """The one line of a bad input (or of an internal error) on stderr."""
+    message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if isinstance(exc, InternalError):
+        print(f"weight-init: {message}", file=sys.stderr)
+    elif isinstance(exc, UsageError):
+        print(_usage_line(message), file=sys.stderr)
+    else:
+        print(f"weight-init: error: {message}", file=sys.stderr)
 
 
 def _quiet_stdout() -> None:

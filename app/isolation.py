@@ -33,6 +33,7 @@ forges the message on the pipe could still fake a result.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import multiprocessing
 import os
@@ -40,10 +41,12 @@ import signal
 import sys
 import threading
 import time
+import traceback
 from multiprocessing.connection import Connection
 from typing import Any
 
 from weight_init.errors import (
+    InternalError,
     SubjectAbortedError,
     SubjectTimeoutError,
     WeightInitError,
@@ -91,17 +94,41 @@ def _child(conn: Connection, target: str, kwargs: dict[str, Any], parent: int) -
         fn = getattr(importlib.import_module(module), name)
         value = fn(**kwargs)
     except SystemExit as exc:
-        conn.send(("exit", f"raised SystemExit({exc.code!r})"))
+        _send(conn, ("exit", f"raised SystemExit({exc.code!r})"))
     except WeightInitError as exc:
-        conn.send(("error", f"{type(exc).__module__}:{type(exc).__qualname__}", str(exc)))
+        _send(conn, ("error", f"{type(exc).__module__}:{type(exc).__qualname__}", str(exc)))
+    except Exception as exc:
+        from weight_init.app import faults
+
+        if faults.raised_by_us(exc):
+            tb = "".join(traceback.format_exception(exc))
+            _send(conn, ("internal", describe_exception(exc), faults.where(exc), tb))
+        else:
+            _send(conn, ("raised", f"raised {describe_exception(exc)}"))
     except BaseException as exc:  # reported, never a result
-        conn.send(("raised", f"raised {describe_exception(exc)}"))
+        _send(conn, ("raised", f"raised {describe_exception(exc)}"))
     else:
         try:
             conn.send(("ok", value))
+        except OSError:
+            os._exit(_PIPE_LOST)
         except Exception as exc:  # an unpicklable result is our bug, said in one line
-            conn.send(("raised", f"the result could not be sent back ({exc})"))
-    conn.close()
+            _send(conn, ("internal", f"the result could not be sent back ({exc})", target, ""))
+    with contextlib.suppress(OSError):
+        conn.close()
+
+
+#: Exit code of a child whose result pipe was closed under it (by the code under test).
+_PIPE_LOST = 70
+
+
+def _send(conn: Connection, message: tuple[Any, ...]) -> None:
+    """Send ``message``; a pipe the code under test closed ends the child quietly (no
+    traceback of ours on the user's terminal), with :data:`_PIPE_LOST`."""
+    try:
+        conn.send(message)
+    except (OSError, ValueError):
+        os._exit(_PIPE_LOST)
 
 
 #: Longest single wait on the pipe (``poll`` takes at most about 2.1e6 s at once).
@@ -177,6 +204,11 @@ def run_isolated(
         parent_conn.close()
     if message is None:
         code = proc.exitcode
+        if code == _PIPE_LOST:
+            raise SubjectAbortedError(
+                f"{what} closed the check's result pipe (a file descriptor of the check's "
+                "process) before the check returned; no verdict"
+            )
         if code is not None and code < 0:
             raise SubjectAbortedError(
                 f"{what} crashed: the check's process was killed by {_signal_name(code)}; "
@@ -190,6 +222,11 @@ def run_isolated(
         return message[1]
     if kind == "error":
         raise _rebuild_error(message[1], message[2])
+    if kind == "internal":
+        from weight_init.app import faults
+
+        faults.show_traceback(message[3])
+        raise InternalError(faults.internal_message(message[1], message[2]))
     if kind == "exit":
         raise SubjectAbortedError(f"{what} exited ({message[1]}) during the check; no verdict")
     raise SubjectAbortedError(f"{what} {message[1]} during the check; no verdict")

@@ -98,6 +98,12 @@ class AuditError(InitializerCallError):
     """The model factory raised, exited, or returned something that is not a model."""
 
 
+class InternalError(WeightInitError, RuntimeError):
+    """A fault inside weight-init itself, neither bad input nor the code under test's doing
+    (an overflow in a statistic, a Hypothesis error, a failed internal assertion): reported
+    as weight-init's bug with a command that reproduces it, and no verdict."""
+
+
 def describe_exception(exc: BaseException) -> str:
     """One-line ``Type: message`` rendering of ``exc`` (first line of the message only)."""
     text = str(exc).strip().splitlines()
