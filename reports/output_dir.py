@@ -373,14 +373,20 @@ def reopen_run(
     """The directory of an existing run of kind ``what`` (created by :func:`create_run`),
     refused when it is not one or holds files weight-init did not write. A directory without
     the marker whose entries are all in ``adopt`` (a run from before the marker) is adopted."""
-    target = preflight(out, False, what, flag)
-    if not target.is_dir():
+    try:
+        path = Path(os.path.abspath(out))
+        is_dir = path.is_dir()
+        names = {p.name for p in path.iterdir()} if is_dir and not path.is_symlink() else set()
+    except (OSError, ValueError) as exc:
+        reason = _reason(exc) if isinstance(exc, OSError) else str(exc)
+        raise ReportOutputError(f"{flag} {out!r}: cannot use this path ({reason})") from None
+    if not is_dir:
         raise ReportOutputError(f"{flag} {out}: no such directory")
+    if names and _manifest(path) is None and names <= adopt:
+        write_marker(path, what, frozenset(names))
+    target = preflight(out, False, what, flag)
     if _manifest(target) is None:
-        names = {p.name for p in target.iterdir()}
-        if not names or not names <= adopt:
-            raise ReportOutputError(f"{flag} {out}: not a weight-init {what} directory")
-        write_marker(target, what, frozenset(names))
+        raise ReportOutputError(f"{flag} {out}: not a weight-init {what} directory")
     return target
 
 
