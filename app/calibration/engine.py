@@ -18,10 +18,10 @@ from typing import Any
 
 from weight_init.app.calibration.records import RunStore
 from weight_init.app.calibration.tasks import Task, run_task
-from weight_init.errors import DaskMissingError, EngineError
+from weight_init.errors import DaskMissingError, EngineError, install_hint
 from weight_init.reports.parallel import available_cpus, bounded_workers, process_pool
 
-DASK_HINT = "--scheduler needs dask.distributed: pip install 'weight-init[dask]'"
+DASK_HINT = f"--scheduler needs dask.distributed: {install_hint('dask')}"
 
 
 def default_workers() -> int:

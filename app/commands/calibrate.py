@@ -16,7 +16,7 @@ import time
 from typing import Any
 
 from weight_init.app.commands.argtypes import non_negative_int, positive_int, scheme_name
-from weight_init.errors import RunDirectoryError
+from weight_init.errors import RunDirectoryError, install_hint
 
 DEFAULT_OUT = "weight-init-calibration"
 
@@ -55,9 +55,7 @@ def adapter_list(text: str) -> list[str]:
                 f"unknown framework {f!r}; choose from {', '.join(ADAPTERS)} or none"
             )
         if f not in have:
-            raise argparse.ArgumentTypeError(
-                f"{f} is not installed (pip install 'weight-init[{f}]')"
-            )
+            raise argparse.ArgumentTypeError(f"{f} is not installed ({install_hint(f)})")
     return items
 
 
@@ -136,7 +134,8 @@ def register(sub: Any) -> None:
         "--scheduler",
         default=None,
         metavar="ADDRESS",
-        help="a Dask scheduler, e.g. tcp://HOST:8786 (needs weight-init[dask])",
+        help="a Dask scheduler, e.g. tcp://HOST:8786 (needs the dask extra: "
+        "pip install '.[dask]' in a clone)",
     )
     p.add_argument(
         "--out",

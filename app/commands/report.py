@@ -227,7 +227,7 @@ def register(sub: Any) -> None:
         metavar="ADDRESS",
         help="run the computations (experiments, one task per phase-diagram sigma_w, the "
         "suite) on a Dask cluster, e.g. tcp://HOST:8786, as 'weight-init calibrate' does "
-        "(needs weight-init[dask]); figures are drawn here",
+        "(needs the dask extra: pip install '.[dask]' in a clone); figures are drawn here",
     )
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     add_timeout_argument(p)
