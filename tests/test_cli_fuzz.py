@@ -259,13 +259,18 @@ def outputs(argv: list[str], root: Path) -> list[str]:
     ``--out`` (or default) and ``--calibration`` directories when they do not exist yet or
     are weight-init's own (they hold the marker; a symbolic link is never one)."""
     defaults = {"report": "weight-init-report", "calibrate": "weight-init-calibration"}
-    places = [defaults[argv[0]]] if argv[0] in defaults else []
+    places = []
     for flag in ("--out", "--calibration"):
         places += [argv[i + 1] for i, a in enumerate(argv[:-1]) if a == flag]
+    if argv[0] in defaults and "--out" not in argv:
+        places.append(defaults[argv[0]])
     allowed = []
     for place in places:
         p = root / place
-        ours = p.is_dir() and not p.is_symlink() and (p / MARKER).is_file()
+        try:
+            ours = p.is_dir() and not p.is_symlink() and (p / MARKER).is_file()
+        except (OSError, ValueError):  # a name the file system refuses: nothing is there
+            ours = False
         if ours or not os.path.lexists(p):
             allowed.append(os.path.normpath(os.path.relpath(os.path.abspath(p), root)))
     return [a for a in allowed if a != "." and not a.startswith("..")]

@@ -178,12 +178,22 @@ def test_extreme_finite_weights_fail_with_their_order_of_magnitude(name: str, or
     assert "nan" not in ident.stdout and "Warning" not in ident.stderr
 
 
-def test_a_non_reproducible_initializer_is_a_fail_not_our_error() -> None:
+def test_a_non_reproducible_initializer_is_a_fail_not_our_error(tmp_path: Path) -> None:
     """Its failing shape does not fail again (the smallest-shape search found that
-    unreliable): the verdict stands, FAIL."""
-    proc = check("hostile_initializers:grid_unseeded")
+    unreliable): the verdict stands, FAIL; and the search leaves nothing (Hypothesis's
+    cache) in the user's directory."""
+    env = {**os.environ, "PYTHONPATH": str(TESTS)}
+    proc = subprocess.run(
+        [WEIGHT_INIT, "check", "hostile_initializers:grid_unseeded", "--scheme", "he_normal"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 1, proc.stderr
     assert "not reproducible" in proc.stdout and "Flaky" not in proc.stdout + proc.stderr
+    assert list(tmp_path.iterdir()) == [], "the check wrote into the working directory"
 
 
 def test_closing_the_checks_descriptors_is_one_line() -> None:

@@ -28,9 +28,11 @@ The result is a frozen :class:`~weight_init.properties.conformance._result.Confo
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
-from collections.abc import Callable, Sequence
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -305,6 +307,22 @@ def standardized_sample(
     return np.sort(special.ndtri(u))
 
 
+@contextlib.contextmanager
+def _private_hypothesis_home() -> Iterator[None]:
+    """Point Hypothesis's storage at a temporary directory for the body: a search started by
+    a check writes nothing (its cache of the modules' constants) into the user's working
+    directory. The previous setting is restored after."""
+    from hypothesis import configuration
+
+    previous = getattr(configuration, "__hypothesis_home_directory", None)
+    with tempfile.TemporaryDirectory(prefix="weight-init-hypothesis-") as home:
+        configuration.set_hypothesis_home_dir(home)
+        try:
+            yield
+        finally:
+            configuration.set_hypothesis_home_dir(previous)
+
+
 def _smallest_failing_shape(
     fn: Callable[..., Any], conv: str, seed: int, failed: Sequence[Check]
 ) -> str:
@@ -332,19 +350,20 @@ def _smallest_failing_shape(
         return any(c.fails_on(d, conv) for c in failed)
 
     try:
-        fi, fo = find(
-            st.tuples(st.integers(2, 64), st.integers(2, 64)),
-            fails,
-            settings=settings(
-                database=None,
-                deadline=None,
-                # the health checks judge test code, not the initializer being shrunk
-                suppress_health_check=list(HealthCheck),
-                max_examples=200,
-                derandomize=True,
-                phases=[Phase.generate, Phase.shrink],
-            ),
-        )
+        with _private_hypothesis_home():
+            fi, fo = find(
+                st.tuples(st.integers(2, 64), st.integers(2, 64)),
+                fails,
+                settings=settings(
+                    database=None,
+                    deadline=None,
+                    # the health checks judge test code, not the initializer being shrunk
+                    suppress_health_check=list(HealthCheck),
+                    max_examples=200,
+                    derandomize=True,
+                    phases=[Phase.generate, Phase.shrink],
+                ),
+            )
     except (NoSuchExample, Flaky):
         return ""
     return f"fn({fi}, {fo})"
