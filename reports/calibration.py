@@ -294,15 +294,3 @@ def timings(records: Sequence[Record], kind: str = "false_alarm") -> list[Timing
         )
         for name, rs in sorted(groups.items())
     ]
-
-
-def write_report(directory: str | Path) -> str:
-    """Write ``directory/calibration.md`` and its figures; return the false-alarm table."""
-    from weight_init.reports.calibration_render import far_table, write_markdown
-    from weight_init.reports.output_dir import replace_files
-
-    d = Path(directory)
-    records = load_records(d)
-    with replace_files(d, RUN_KIND) as staging:  # each file replaced whole, never followed
-        write_markdown(records, staging)
-    return far_table(false_alarm_rates(records))

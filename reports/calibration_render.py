@@ -21,12 +21,14 @@ if TYPE_CHECKING:
 
 from weight_init.reports.calibration import (
     ALPHAS,
+    RUN_KIND,
     LevelRate,
     PowerPoint,
     Record,
     Uniformity,
     false_alarm_rates,
     false_alarm_uniformity,
+    load_records,
     nonuniform_by_scheme,
     of_kind,
     p_values_by_test,
@@ -234,3 +236,14 @@ def render_markdown(records: Sequence[Record], figures: Sequence[str]) -> str:
 def write_markdown(records: Sequence[Record], directory: Path) -> None:
     figures = write_figures(records, directory)
     (directory / "calibration.md").write_text(render_markdown(records, figures))
+
+
+def write_report(directory: str | Path) -> str:
+    """Write ``directory/calibration.md`` and its figures; return the false-alarm table."""
+    from weight_init.reports.output_dir import replace_files
+
+    d = Path(directory)
+    records = load_records(d)
+    with replace_files(d, RUN_KIND) as staging:  # each file replaced whole, never followed
+        write_markdown(records, staging)
+    return far_table(false_alarm_rates(records))

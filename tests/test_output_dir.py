@@ -16,7 +16,7 @@ from weight_init.app.calibration.records import RunStore
 from weight_init.app.cli import main
 from weight_init.errors import ReportOutputError
 from weight_init.reports import output_dir
-from weight_init.reports.calibration import write_report
+from weight_init.reports.calibration_render import write_report
 
 Writer = Callable[[Path, bool], Path]
 

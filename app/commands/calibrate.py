@@ -201,7 +201,7 @@ def run(args: argparse.Namespace) -> int:
             engine.run_tasks(executor, todo, store, window=2 * slots, progress=not args.quiet)
     finally:
         store.close()
-    from weight_init.reports.calibration import write_report
+    from weight_init.reports.calibration_render import write_report
 
     summary = write_report(store.directory)
     print(summary)
@@ -217,7 +217,7 @@ def render(directory: str) -> int:
     """``weight-init report --calibration DIR``: rewrite DIR/calibration.md and its figures
     (DIR must be a calibration run: see :mod:`weight_init.reports.output_dir`)."""
     from weight_init.app.calibration.records import LEGACY_ENTRIES, RECORDS, WHAT
-    from weight_init.reports.calibration import write_report
+    from weight_init.reports.calibration_render import write_report
     from weight_init.reports.output_dir import reopen_run
 
     d = reopen_run(directory, WHAT, LEGACY_ENTRIES, flag="--calibration")
