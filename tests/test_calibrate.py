@@ -186,7 +186,7 @@ def test_scheduler_without_dask_is_one_line_and_exit_2(tmp_path: Path, command: 
     )  # fmt: skip
     assert r.returncode == 2
     assert r.stderr.count("\n") == 1
-    assert "pip install 'weight-init[dask]'" in r.stderr
+    assert "pip install '.[dask]'" in r.stderr
     assert not (tmp_path / "o").exists()
 
 
