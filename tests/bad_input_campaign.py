@@ -218,7 +218,7 @@ def run_files() -> Category:
 
 
 def pipes() -> Category:
-    c = Category("closed stdout", "`| head -1` after output longer than a pipe holds")
+    c = Category("closed stdout", "`head -1` reading one line of output longer than a pipe holds")
     for argv in (
         ["check", "hostile_initializers:he", "--scheme", "he_normal", "--json"],
         [*EXPERIMENT, "--depth", "5000", "--width", "10"],
