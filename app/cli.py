@@ -30,6 +30,7 @@ COMMANDS: tuple[str, ...] = (
     "identify",
     "report",
     "audit",
+    "propagate",
     "calibrate",
 )
 

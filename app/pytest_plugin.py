@@ -13,9 +13,9 @@ own process, like the rest of the test's code.
 
 Options (group ``weight-init``):
 
-``--weight-init-profile {dev,ci,thorough}``
+``--weight-init-profile {dev,ci,explore,thorough}``
     Hypothesis settings profile (see :mod:`weight_init.properties.claims._profiles`).
-``--weight-init-check SPEC=SCHEME[@CONVENTION]`` (repeatable)
+``--weight-init-check SPEC=SCHEME[@LAYOUT]`` (repeatable)
     Add one test item per option that checks the initializer ``SPEC`` (``MODULE:ATTR``,
     ``torch:NAME``, ``jax:NAME``, ``keras:NAME``) against the registered ``SCHEME``, e.g.
     ``pytest --weight-init-check mynet.init:he_init=he_normal``; the item fails with the
@@ -26,7 +26,7 @@ Options (group ``weight-init``):
     Limit of one check's child process (default 300).
 
 Fixture ``weight_init_check``: call it in a test as
-``weight_init_check(fn, "he_normal", convention="in_out")`` (``fn`` a callable or a
+``weight_init_check(fn, "he_normal", layout="in_out")`` (``fn`` a callable or a
 ``SPEC`` string); it returns the :class:`~weight_init.properties._results.Verdict` and
 fails the test with the table and diagnosis when the initializer does not conform.
 
@@ -42,6 +42,13 @@ identified rule, and a copy-pasteable ``weight-init audit ... --seed ...`` repro
 ``weight_init_audit.assert_conforms(factory, ...)`` runs the audit and fails the test with
 that message. Isolated like the check fixture (a picklable factory or a string in a child
 process, a local function in the test's process).
+
+Fixture ``weight_init_propagate``: ``weight_init_propagate(factory, input_shape, inputs=None,
+builds=8, seed=None, mode="train", expect=(), max_growth=None)`` measures and predicts a torch
+model's signal propagation (:mod:`weight_init.properties.propagation`) and returns the
+``PropagationResult``; ``weight_init_propagate.assert_passes(factory, shape, max_growth=G)``
+fails the test with the diagnosis when the signal or the gradient vanishes or explodes beyond
+``G`` over the depth. Isolated as the audit fixture is.
 """
 
 from __future__ import annotations
@@ -65,16 +72,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("weight-init", "weight_init initializer verification")
     group.addoption(
         "--weight-init-profile",
-        choices=("dev", "ci", "thorough"),
+        choices=("dev", "ci", "explore", "thorough"),
         default=None,
-        help="load weight_init's Hypothesis profile: dev (random, 25 examples), ci "
-        "(derandomized, no database), thorough (300 examples). Default: none is loaded.",
+        help="load weight_init's Hypothesis profile: dev and ci (derandomized, 25 examples, "
+        "no database), explore (random, 25 examples), thorough (random, 300 examples). "
+        "Default: none is loaded.",
     )
     group.addoption(
         "--weight-init-check",
         action="append",
         default=[],
-        metavar="SPEC=SCHEME[@CONVENTION]",
+        metavar="SPEC=SCHEME[@LAYOUT]",
         help="check an initializer (MODULE:ATTR, torch:NAME, jax:NAME, keras:NAME) against "
         "a registered scheme as an extra test item; repeatable",
     )
@@ -112,28 +120,26 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 
 def parse_check_option(text: str) -> tuple[str, str, str | None]:
-    """``"SPEC=SCHEME[@CONVENTION]"`` -> ``(spec, scheme, convention or None)``: the first
+    """``"SPEC=SCHEME[@LAYOUT]"`` -> ``(spec, scheme, layout or None)``: the first
     ``=`` ends SPEC (which has none), SCHEME is a registered name or a scheme expression
-    (``normal(std=0.02)``, checked here), ``@`` starts the convention."""
+    (``normal(std=0.02)``, checked here), ``@`` starts the layout."""
     from weight_init.app.commands.argtypes import scheme_text
 
     spec, sep, rest = text.partition("=")
-    scheme, _, convention = rest.rpartition("@") if "@" in rest else (rest, "", "")
+    scheme, _, layout = rest.rpartition("@") if "@" in rest else (rest, "", "")
     if not sep or not spec or not scheme.strip():
-        raise pytest.UsageError(
-            f"--weight-init-check expects SPEC=SCHEME[@CONVENTION], got {text!r}"
-        )
+        raise pytest.UsageError(f"--weight-init-check expects SPEC=SCHEME[@LAYOUT], got {text!r}")
     try:
         scheme = scheme_text(scheme)
     except argparse.ArgumentTypeError as exc:  # one line, as pytest says it
         raise pytest.UsageError(f"--weight-init-check {text!r}: {exc}") from None
-    return spec, scheme, convention or None
+    return spec, scheme, layout or None
 
 
 def run_check(
     fn: Callable[..., Any] | str,
     scheme: str,
-    convention: str | None = None,
+    layout: str | None = None,
     *,
     seed: int = 0,
     alpha: float = 1e-4,
@@ -151,7 +157,7 @@ def run_check(
     kwargs: dict[str, Any] = {
         "spec": fn,
         "scheme": scheme,
-        "convention": convention,
+        "layout": layout,
         "seed": seed,
         "alpha": alpha,
     }
@@ -198,19 +204,30 @@ def _or_fail(run: Callable[[], Any]) -> Any:
 
 @pytest.fixture
 def weight_init_check(request: pytest.FixtureRequest) -> Callable[..., Any]:
-    """``weight_init_check(fn_or_spec, scheme, convention=None, seed=None)`` -> Verdict;
+    """``weight_init_check(fn_or_spec, scheme, layout=None, seed=None)`` -> Verdict;
     fails the test with the check's table when the initializer does not conform."""
     cfg = request.config
 
     def check(
         fn: Callable[..., Any] | str,
         scheme: str,
-        convention: str | None = None,
+        layout: str | None = None,
         seed: int | None = None,
+        *,
+        convention: str | None = None,
     ) -> Any:
+        if convention is not None:  # the keyword's earlier name
+            import warnings
+
+            warnings.warn(
+                "weight_init_check(convention=...) is deprecated; use layout=...",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            layout = layout or convention
         o = RunOptions.of(cfg, seed)
         return _or_fail(
-            lambda: run_check(fn, scheme, convention, seed=o.seed, alpha=o.alpha, timeout=o.timeout)
+            lambda: run_check(fn, scheme, layout, seed=o.seed, alpha=o.alpha, timeout=o.timeout)
         )
 
     return check
@@ -307,17 +324,136 @@ def weight_init_audit(request: pytest.FixtureRequest) -> AuditFixture:
     return AuditFixture(request.config)
 
 
+def _spec_of(obj: Callable[..., Any] | str | None) -> str | None:
+    """A ``MODULE:ATTR`` for a string or an importable module-level callable, else None."""
+    from weight_init.app.isolation import picklable
+
+    if obj is None or isinstance(obj, str):
+        return obj
+    if picklable(obj):
+        return f"{obj.__module__}:{obj.__qualname__}"
+    return None
+
+
+def run_propagate(
+    factory: Callable[..., Any] | str,
+    *,
+    input_shape: tuple[int, ...] | None = None,
+    inputs: Callable[..., Any] | str | None = None,
+    builds: int = 8,
+    seed: int = 0,
+    mode: str = "train",
+    expect: tuple[str, ...] = (),
+    max_growth: float | None = None,
+    timeout: float = 300.0,
+) -> Any:
+    """:func:`~weight_init.properties.propagation.propagate` of ``factory`` in a child process
+    (a ``MODULE:FACTORY`` string or an importable module-level callable, and likewise
+    ``inputs``; a local function runs in this process) -> PropagationResult."""
+    from weight_init.app.isolation import run_isolated
+    from weight_init.properties.propagation import propagate
+
+    spec, input_spec = _spec_of(factory), _spec_of(inputs)
+    if spec is not None and (inputs is None or input_spec is not None):
+        return run_isolated(
+            "weight_init.app.child_tasks:propagate",
+            f"the model factory {spec}",
+            timeout,
+            spec=spec,
+            input_shape=input_shape,
+            input_spec=input_spec,
+            builds=builds,
+            seed=seed,
+            mode=mode,
+            expect=list(expect),
+            tolerance=0.05,
+            max_growth=max_growth,
+            trace=True,
+        )
+    assert not isinstance(factory, str) and not isinstance(inputs, str)
+    return propagate(
+        factory,
+        input_shape=input_shape,
+        inputs=inputs,
+        builds=builds,
+        seed=seed,
+        mode=mode,
+        expect=expect,
+        max_growth=max_growth,
+        subject=getattr(factory, "__qualname__", repr(factory)),
+    )
+
+
+class PropagateFixture:
+    """The ``weight_init_propagate`` fixture's value: call it for the result, or
+    :meth:`assert_passes` to fail the test when the signal or the gradient grows or shrinks
+    by more than ``max_growth`` over the model's depth."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self._config = config
+
+    def __call__(
+        self,
+        factory: Callable[..., Any] | str,
+        input_shape: tuple[int, ...] | None = None,
+        *,
+        inputs: Callable[..., Any] | str | None = None,
+        builds: int = 8,
+        seed: int | None = None,
+        mode: str = "train",
+        expect: tuple[str, ...] | list[str] = (),
+        max_growth: float | None = None,
+    ) -> Any:
+        o = RunOptions.of(self._config, seed)
+        return _or_fail(
+            lambda: run_propagate(
+                factory,
+                input_shape=input_shape,
+                inputs=inputs,
+                builds=builds,
+                seed=o.seed,
+                mode=mode,
+                expect=tuple(expect),
+                max_growth=max_growth,
+                timeout=o.timeout,
+            )
+        )
+
+    def assert_passes(
+        self,
+        factory: Callable[..., Any] | str,
+        input_shape: tuple[int, ...] | None = None,
+        *,
+        max_growth: float,
+        **kwargs: Any,
+    ) -> Any:
+        """Propagate ``factory``; fail the test with the diagnosis unless both whole-depth
+        growths lie within ``[1/max_growth, max_growth]``. Returns the result."""
+        result = self(factory, input_shape, max_growth=max_growth, **kwargs)
+        if not result.passed:
+            pytest.fail("\n".join(result.diagnosis.lines()), pytrace=False)
+        return result
+
+
+@pytest.fixture
+def weight_init_propagate(request: pytest.FixtureRequest) -> PropagateFixture:
+    """``weight_init_propagate(factory, input_shape, inputs=None, builds=8, seed=None, ...)``
+    -> PropagationResult; ``.assert_passes(..., max_growth=G)`` fails the test when the
+    signal or the gradient vanishes or explodes beyond ``G``."""
+    return PropagateFixture(request.config)
+
+
 class CheckItem(pytest.Item):
     """A test item made from one ``--weight-init-check`` option."""
 
-    def __init__(self, *, spec: str, scheme: str, convention: str | None, **kw: Any) -> None:
+    def __init__(self, *, spec: str, scheme: str, layout: str | None, **kw: Any) -> None:
         super().__init__(**kw)
-        self.spec, self.scheme, self.convention = spec, scheme, convention
+        self.spec, self.scheme, self.layout = spec, scheme, layout
 
     def runtest(self) -> None:
         o = RunOptions.of(self.config)
         run_check(
-            self.spec, self.scheme, self.convention, seed=o.seed, alpha=o.alpha, timeout=o.timeout
+            self.spec, self.scheme, self.layout, seed=o.seed, alpha=o.alpha, timeout=o.timeout
         )
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
@@ -339,14 +475,14 @@ def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
     for text in config.getoption("--weight-init-check", default=[]) or []:
-        spec, scheme, convention = parse_check_option(text)
+        spec, scheme, layout = parse_check_option(text)
         items.append(
             CheckItem.from_parent(
                 session,
                 name=f"weight-init-check[{text}]",
                 spec=spec,
                 scheme=scheme,
-                convention=convention,
+                layout=layout,
             )
         )
 

@@ -1,7 +1,7 @@
-"""Run every benchmark; print one markdown table: every goal of issue 6, met or by how much missed.
+"""Run every benchmark; print one markdown table: every goal, met or by how much missed.
 
     python benchmarks/run_all.py                  # everything, about 10-15 minutes on 2 quiet cores
-    python benchmarks/run_all.py --quick          # fewer repeats, seed size only
+    python benchmarks/run_all.py --quick          # fewer repeats, the notes' size only
     tox -e bench                                  # the same, in its own environment
     python benchmarks/run_all.py --markdown docs/generated/benchmarks.md   # also for the docs
     python benchmarks/run_all.py --suite          # also time the default test run (minutes)
@@ -16,6 +16,7 @@ Nothing here is part of the default test run.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import subprocess
 import sys
@@ -25,6 +26,7 @@ from pathlib import Path
 import bench_check
 import bench_forward
 import bench_memory
+import bench_propagate
 import bench_sampling
 import bench_suite
 from harness import Row, machine, markdown_table
@@ -47,7 +49,7 @@ def wait_quiet(limit: float, threshold: float = 0.5) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7, help="timed repeats (default 7)")
-    parser.add_argument("--quick", action="store_true", help="3 repeats, seed size only")
+    parser.add_argument("--quick", action="store_true", help="3 repeats, the notes' size only")
     parser.add_argument("--wait-quiet", type=float, default=0.0, metavar="S")
     parser.add_argument(
         "--suite",
@@ -78,6 +80,8 @@ def main() -> None:
     rows += bench_check.check_rows(max(1, repeats // 2))
     rows += bench_check.kernel_rows(max(1, repeats // 2))
     rows += bench_check.command_rows(time_report=not BENCH_REPORT.exists())
+    if importlib.util.find_spec("torch") is not None:
+        rows += bench_propagate.propagate_rows(max(1, repeats // 2))
     rows += bench_suite.suite_rows() if args.suite else []
 
     out = [

@@ -65,6 +65,7 @@ from weight_init.schemes import (
     TRUNCATED_NORMAL_STD,
     Scheme,
     VarianceRule,
+    canonical_name,
     constant,
     get_scheme,
     orthogonal,
@@ -314,8 +315,8 @@ def parse_scheme(text: str | Scheme) -> Scheme:
         return text
     if not isinstance(text, str) or not text.strip():
         raise InvalidParameterError(f"expected a scheme expression, got {text!r}")
-    if text in SCHEMES:
-        return SCHEMES[text]
+    if canonical_name(text) in SCHEMES:
+        return SCHEMES[canonical_name(text)]
     if len(text) > MAX_LENGTH:
         raise InvalidParameterError(f"scheme expression longer than {MAX_LENGTH} characters")
     try:

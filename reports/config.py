@@ -1,8 +1,8 @@
 """What a report runs: the experiments, the phase-diagram grid, the property suite, the checks.
 
-Defaults reproduce the seed notes (ten tanh layers of 500 units, a 1000 x 500
+Defaults reproduce the notes (ten tanh layers of 500 units, a 1000 x 500
 standard-normal input) under zeros, small_normal (std 0.01), big_normal (std 1)
-and the seed's xavier (variance 1/fan_in), add glorot_normal and he_normal under
+and the notes' xavier (variance 1/fan_in), add glorot_normal and he_normal under
 ReLU (Glorot's 2/(fan_in+fan_out) halves the second moment per ReLU layer, He's
 2/fan_in keeps it) and orthogonal under tanh, and size the phase diagram so the
 whole default report runs in well under a minute on 2 cores.
@@ -79,7 +79,7 @@ class CheckSpec:
 
     spec: str
     scheme: str
-    convention: str | None = None
+    layout: str | None = None
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,16 @@ class AuditSpec:
     spec: str
     expect: tuple[str, ...] = ()
     builds: int | None = None
+
+
+@dataclass(frozen=True)
+class PropagateSpec:
+    """``--propagate MODULE:FACTORY=N,C,...``: a torch model's signal propagation, measured
+    over ``builds`` builds on standard-normal inputs of ``input_shape`` and predicted."""
+
+    spec: str
+    input_shape: tuple[int, ...]
+    builds: int = 8
 
 
 @dataclass(frozen=True)
@@ -123,6 +133,8 @@ class ReportConfig:
         Conformance checks of user initializers (``--check SPEC=SCHEME``).
     audits : tuple of AuditSpec, default ()
         Model audits (``--audit MODULE:FACTORY``).
+    propagations : tuple of PropagateSpec, default ()
+        Signal propagation runs (``--propagate MODULE:FACTORY=N,C,...``).
     formats : tuple of str, default ("html", "md", "json")
         The output formats written.
     histogram_bins : int, default 30
@@ -155,6 +167,7 @@ class ReportConfig:
     suite: bool = True
     checks: tuple[CheckSpec, ...] = ()
     audits: tuple[AuditSpec, ...] = ()
+    propagations: tuple[PropagateSpec, ...] = ()
     formats: tuple[str, ...] = FORMATS
     histogram_bins: int = 30
     saturation_threshold: float = 0.9
@@ -173,5 +186,8 @@ class ReportConfig:
         d["experiments"] = [asdict(e) for e in self.experiments]
         d["checks"] = [asdict(c) for c in self.checks]
         d["audits"] = [{**asdict(a), "expect": list(a.expect)} for a in self.audits]
+        d["propagations"] = [
+            {**asdict(p), "input_shape": list(p.input_shape)} for p in self.propagations
+        ]
         d["formats"] = list(self.formats)
         return d

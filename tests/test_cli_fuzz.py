@@ -9,10 +9,11 @@ user's files, a user's directory, a link to it and an earlier report; afterwards
 there is compared with before, except what lies under the command's output directory.
 
 ``experiment``, ``report`` and ``calibrate`` run through :func:`weight_init.app.cli.main` in
-this process (their work is drawn small); ``check``, ``check-forward``, ``identify`` and
-``audit`` as a subprocess, where the child process holding the code under test is the point.
-The examples are few (:data:`EXAMPLES`: 47 in all) so the module fits the default run;
-``docs/bad-input.md`` lists the categories and the hand-made campaign behind them.
+this process (their work is drawn small); ``check``, ``check-forward``, ``identify``,
+``audit`` and ``propagate`` as a subprocess, where the child process holding the code under
+test is the point. The examples are few (:data:`EXAMPLES`: 59 in all) so the module fits the
+default run; ``docs/bad-input.md`` lists the categories and the whole campaign
+(``tests/bad_input_campaign.py``).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ EXAMPLES = {
     "identify": 5,
     "check-forward": 4,
     "audit": 3,
+    "propagate": 3,
 }
 
 BAD_NUMBERS = ["", "-1", "0", "nan", "inf", "-inf", "1e400", "abc", "0x10", "3.5", " 2", "9" * 400]
@@ -227,6 +229,22 @@ AUDIT = _command(
 ).flatmap(lambda argv: st.sampled_from(SPECS).map(lambda spec: [*argv, spec]))
 
 
+PROPAGATE = _command(
+    ["propagate"],
+    [
+        _flag("--input-shape", ["8", "2,8", "", "x", "-1", "0,0"]),
+        _flag("--builds", SMALL + BAD_NUMBERS[:-1]),
+        _flag("--seed", SEEDS),
+        _flag("--expect", ["*=he_normal", "=", "*=normal(std="]),
+        _flag("--out", OUTS),
+        _switch("--overwrite"),
+        _flag("--timeout", TIMEOUTS),
+        _switch("--json"),
+    ],
+    most=3,
+).flatmap(lambda argv: st.sampled_from(SPECS).map(lambda spec: [*argv, spec]))
+
+
 def user_directory(root: Path) -> None:
     """What a user has where the command runs."""
     (root / "notes.txt").write_text("mine\n")
@@ -344,7 +362,13 @@ def fuzz_settings(command: str) -> settings:
 
 
 IN_PROCESS = {"experiment": EXPERIMENT, "report": REPORT, "calibrate": CALIBRATE}
-SUBPROCESS = {"check": CHECK, "check-forward": CHECK_FORWARD, "identify": IDENTIFY, "audit": AUDIT}
+SUBPROCESS = {
+    "check": CHECK,
+    "check-forward": CHECK_FORWARD,
+    "identify": IDENTIFY,
+    "audit": AUDIT,
+    "propagate": PROPAGATE,
+}
 
 
 @pytest.mark.parametrize("command", sorted(IN_PROCESS))

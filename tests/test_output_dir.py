@@ -1,8 +1,8 @@
 """The rule of every output directory (:mod:`weight_init.reports.output_dir`), tested once for
 all writers: the report's staged directory, a calibration run's directory (created staged,
-grown in place, its report files replaced) and any other command's output ("propagation"
-stands for a writer added later). Then the two commands that write today, as a user runs
-them."""
+grown in place, its report files replaced) and ``weight-init propagate --out``'s (staged, kind
+``propagation``, what any later writer does). Then calibrate, the writer that overwrote a
+user's files, as a user runs it."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def calibration_writer(out: Path, overwrite: bool) -> Path:
 WRITERS: dict[str, tuple[str, Writer]] = {
     "report": ("report", staged_writer("report")),
     "calibration run": ("calibration run", calibration_writer),
-    "future writer": ("propagation", staged_writer("propagation")),
+    "propagation": ("propagation", staged_writer("propagation")),
 }
 
 

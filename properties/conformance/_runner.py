@@ -1,6 +1,6 @@
 """Check an initializer against a registered scheme: exact checks, then Holm-corrected statistics.
 
-``check_initializer(fn, scheme, convention)`` calls ``fn(fan_in, fan_out)`` over a design of
+``check_initializer(fn, scheme, layout)`` calls ``fn(fan_in, fan_out)`` over a design of
 shapes (:func:`weight_init.properties.conformance._sampling.design_shapes`: the fixed
 :data:`~weight_init.properties.conformance._sampling.DEFAULT_SHAPES`, very unequal fans both ways,
 odd, prime and >= 2048, plus shapes drawn from the check's seed), as many times as the power
@@ -40,7 +40,7 @@ from numpy.typing import NDArray
 from scipy import special
 
 from weight_init.errors import InitializerTypeError, InvalidParameterError, WeightInitError
-from weight_init.layouts import check_convention
+from weight_init.layouts import check_matrix_layout, renamed_layout_keyword
 from weight_init.properties._multiple_testing import holm_reject, holm_thresholds
 from weight_init.properties._quiet import quiet_numerics
 from weight_init.properties._results import Verdict
@@ -121,18 +121,18 @@ def scheme_of(scheme: object) -> Scheme:
     )
 
 
-def _subject(fn: Callable[..., Any], scheme: Scheme, convention: str) -> str:
+def _subject(fn: Callable[..., Any], scheme: Scheme, layout: str) -> str:
     if isinstance(fn, Scheme):
         name = f"scheme {fn.name}"
     else:
         name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
-    return f"{name} as {scheme.name} ({convention})"
+    return f"{name} as {scheme.name} ({layout})"
 
 
 def _draw(
     fn: Callable[..., Any],
     scheme: Scheme,
-    convention: str,
+    layout: str,
     plan: powerplan.PowerPlan,
     seed: int,
     shapes: Sequence[tuple[int, int]],
@@ -145,7 +145,7 @@ def _draw(
     if not scheme.family.is_random:
         counts = [2] * len(shapes)
     draws = draw_design(fn, shapes, counts, seed)
-    return build_pool(fn, scheme, convention, draws, seed, seeding_of(fn)), counts
+    return build_pool(fn, scheme, layout, draws, seed, seeding_of(fn)), counts
 
 
 def _holm(results: list[CheckResult], plan: powerplan.PowerPlan) -> list[CheckResult]:
@@ -183,10 +183,11 @@ def run_checks(pool: Pool, plan: powerplan.PowerPlan, checks: Sequence[Check]) -
     return done + _holm([r for r in stat if r is not None], plan)
 
 
+@renamed_layout_keyword
 def check_initializer(
     fn: Callable[..., Any],
     scheme: str | Scheme,
-    convention: str = "in_out",
+    layout: str = "in_out",
     *,
     seed: int = 0,
     alpha: float = powerplan.DEFAULT_ALPHA,
@@ -221,7 +222,7 @@ def check_initializer(
     ----------
     fn : callable
         The initializer: ``fn(fan_in, fan_out)`` returning an array laid out by
-        ``convention``. It is seeded through an ``rng=`` keyword (a
+        ``layout``. It is seeded through an ``rng=`` keyword (a
         ``numpy.random.Generator``) or a ``seed=`` keyword (an int) if it declares one, else
         through global state (numpy's legacy ``np.random``, Python's ``random``, torch's
         default generator), seeded before each call.
@@ -229,7 +230,7 @@ def check_initializer(
         The scheme ``fn`` claims to implement: a registered name, a scheme expression
         (``"normal(std=0.02)"``, ``"variance_scaling(2, fan_in, normal)"``) or a
         :class:`~weight_init.schemes.Scheme`.
-    convention : {"in_out", "out_in"}, default "in_out"
+    layout : {"in_out", "out_in"}, default "in_out"
         The layout of ``fn``'s arrays: ``(fan_in, fan_out)`` (the reference's) or
         ``(fan_out, fan_in)`` (PyTorch's).
     seed : int, default 0
@@ -266,7 +267,7 @@ def check_initializer(
     UnknownSchemeError
         ``scheme`` is not registered.
     InvalidParameterError
-        An unknown ``convention``, a malformed scheme expression, or an argument of the
+        An unknown ``layout``, a malformed scheme expression, or an argument of the
         wrong type or out of its domain (``alpha="0.01"``, ``seed=1.5``, ``shapes`` that
         are not pairs of positive integers).
     InitializerTypeError
@@ -302,7 +303,7 @@ def check_initializer(
     wrong fan mode: the variance follows 2/(fan_in+fan_out), the rule is variance 2/fan_in; ...
     """
     sch = scheme_of(scheme)
-    conv = check_convention(convention)
+    conv = check_matrix_layout(layout)
     if not callable(fn):
         raise InitializerTypeError(f"the initializer must be callable, got {type(fn).__name__}")
     _probability("alpha", alpha)
@@ -364,7 +365,7 @@ def _check(
     return ConformanceResult(
         verdict=verdict,
         scheme=sch,
-        convention=conv,
+        layout=conv,
         power=power,
         plan=plan,
         design=design,
@@ -375,10 +376,11 @@ def _check(
     )
 
 
+@renamed_layout_keyword
 def standardized_sample(
     fn: Callable[..., Any],
     scheme: str | Scheme,
-    convention: str = "in_out",
+    layout: str = "in_out",
     *,
     seed: int = 0,
     alpha: float = powerplan.DEFAULT_ALPHA,
@@ -389,7 +391,7 @@ def standardized_sample(
     the normal scores ``Phi^-1(u)`` of the family's per-shape probability-integral transform
     otherwise (the exact law; a sparse scheme's nonzero part) (for QQ plots)."""
     sch = get_scheme(scheme)
-    conv = check_convention(convention)
+    conv = check_matrix_layout(layout)
     plan = power_plan(sch.family, alpha, power, margin=margin)
     pool, _ = _draw(fn, sch, conv, plan, seed, design_shapes(seed), None)
     if sch.family.is_iid or not sch.family.is_random:
