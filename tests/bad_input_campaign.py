@@ -120,6 +120,7 @@ def paths() -> Category:
     c = Category("output paths", "files, users' directories, symlinks, long names, unicode")
     for out in OUTS:
         command(c, ["report", *TINY, "--format", "json", "--out", out])
+        command(c, ["propagate", "weight_init_no_such_module:f", "--out", out], True)
         command(c, [*CALIBRATE, "--out", out])
         command(c, [*CALIBRATE, "--out", out, "--overwrite"])
     for d in ("mine", "notes.txt", "nope", "earlier-report", "link", "dangling", "x" * 300):
@@ -147,6 +148,7 @@ def specs() -> Category:
         command(c, ["identify", spec], True)
         command(c, ["check-forward", spec], True)
         command(c, ["audit", spec], True)
+        command(c, ["propagate", spec, "--out", "out"], True)
         command(c, ["report", *TINY, "--out", "out", "--check", f"{spec}=he_normal"])
     return c
 
