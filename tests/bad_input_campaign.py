@@ -256,7 +256,7 @@ def python_api() -> Category:
         {"n_entries": "100"},
         {"shapes": [(2, "3")]},
         {"shapes": "ab"},
-        {"convention": 3},
+        {"layout": 3},
         {"margin": 0.5},
         {"subject": 3},
     ):
