@@ -102,11 +102,43 @@ def report_check(spec: Any, seed: int, alpha: float) -> Any:
     return run_check(spec, seed, alpha)
 
 
-def audit(spec: str, builds: int | None, seed: int, expect: list[str], alpha: float) -> Any:
-    """``audit_model`` on the model factory ``spec`` (any framework it handles) -> its report."""
+def audit(
+    spec: str,
+    builds: int | None,
+    seed: int,
+    expect: list[str],
+    alpha: float,
+    resolution: float = 0.10,
+    max_builds: int = 500,
+    pool: bool = True,
+    workers: int = 1,
+    scheduler: str | None = None,
+) -> Any:
+    """``audit_model`` on the model factory ``spec`` (any framework it handles) -> its report;
+    builds 1 .. K-1 on ``workers`` local processes or the Dask cluster at ``scheduler``
+    (:func:`weight_init.app.calibration.engine.open_executor`, ``calibrate``'s executor)."""
     from weight_init.properties.audit._loop import audit_spec
 
-    return audit_spec(spec, expect, builds=builds, seed=seed, alpha=alpha)
+    options: dict[str, Any] = {
+        "resolution": resolution,
+        "max_builds": max_builds,
+        "pool": pool,
+    }
+    if workers <= 1 and scheduler is None:
+        return audit_spec(spec, expect, builds=builds, seed=seed, alpha=alpha, **options)
+    from weight_init.app.calibration.engine import open_executor
+
+    with open_executor(workers, scheduler) as (executor, slots):
+        return audit_spec(
+            spec,
+            expect,
+            builds=builds,
+            seed=seed,
+            alpha=alpha,
+            executor=executor,
+            slots=slots,
+            **options,
+        )
 
 
 def report_audit(spec: Any, seed: int, alpha: float) -> Any:

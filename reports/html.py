@@ -6,7 +6,7 @@ import html
 import re
 from collections.abc import Sequence
 
-from weight_init.reports.document import Block, Code, Heading, Image, Para, Table
+from weight_init.reports.blocks import Block, Code, Heading, Image, Para, Table
 
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; max-width: 1040px;

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from weight_init.reports.document import Block, Code, Heading, Image, Para, Table
+from weight_init.reports.blocks import Block, Code, Heading, Image, Para, Table
 
 
 def _cell(text: str) -> str:

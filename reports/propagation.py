@@ -34,7 +34,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from weight_init.properties.propagation._result import ModuleRecord, PropagationResult, Spread
-from weight_init.reports.document import Block, Code, Heading, Image, Para, Table
+from weight_init.reports.blocks import Block, Code, Heading, Image, Para, Table
 from weight_init.reports.figure_style import (
     EXP_STYLE,
     THEORY_STYLE,
