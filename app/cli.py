@@ -3,7 +3,9 @@
 Each subcommand lives in its own module under :mod:`weight_init.app.commands`
 and exposes ``register(subparsers)``, which adds its parser and sets
 ``run=callable(args) -> exit code``. Exit codes: 0 success, 1 a check that ran
-and did not conform, 2 usage or bad input (one line on stderr, no traceback).
+and did not conform, 2 usage or bad input (one line on stderr, no traceback); 130 on
+Ctrl-C, 143 on SIGTERM and 141, silently, when the reader of stdout went away (a pipe into
+``head``).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from weight_init.errors import UsageError, WeightInitError
+from weight_init.errors import InternalError, UsageError, WeightInitError
 
 #: Subcommand modules, in the order ``--help`` lists them.
 COMMANDS: tuple[str, ...] = (
@@ -35,6 +37,9 @@ COMMANDS: tuple[str, ...] = (
 EXIT_OK = 0
 EXIT_NONCONFORMING = 1
 EXIT_USAGE = 2
+#: The reader of our stdout went away (``weight-init check --json | head -1``): stop quietly
+#: with the status of a process ended by SIGPIPE, as other command-line tools do.
+EXIT_BROKEN_PIPE = 128 + 13
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -73,7 +78,7 @@ def _on_sigterm(signum: int, frame: object) -> None:
     Done here and ended with ``os._exit`` rather than by raising: an exception raised at an
     arbitrary point can be swallowed (a finalizer, an at-fork hook) or leave a lock held
     (a process pool), so unwinding is not reliable. Only modules already loaded are used."""
-    writer = sys.modules.get("weight_init.reports.writer")
+    writer = sys.modules.get("weight_init.reports.output_dir")
     if writer is not None:
         writer.abort_staged()
     for pid in _child_pids():  # the check's child, the report's workers: nothing outlives us
@@ -99,6 +104,10 @@ def _child_pids() -> set[int]:
 
 _previous: list[Any] = []
 
+#: The arguments of the running :func:`main` (for the reproduction command of an internal
+#: error, :mod:`weight_init.app.faults`).
+invoked: list[str] | None = None
+
 
 def _install() -> None:
     if threading.current_thread() is threading.main_thread():
@@ -114,8 +123,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``weight-init`` command line; returns the exit code.
 
     Bad input (any :class:`~weight_init.errors.WeightInitError`, a usage error, running out
-    of memory) is one line on stderr and exit code 2, never a traceback; an interrupt is exit
-    code 130. ``weight-init COMMAND --help`` describes each command (``docs/cli.md``).
+    of memory) is one line on stderr and exit code 2, never a traceback; so is a fault in
+    weight-init's own code (an internal error, said as such with a command that reproduces
+    it, :mod:`weight_init.app.faults`); an interrupt is exit code 130, a closed stdout pipe
+    141 (silently). ``weight-init COMMAND --help`` describes each command (``docs/cli.md``).
 
     Parameters
     ----------
@@ -125,8 +136,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        0: success (the code under test conforms); 1: it does not conform; 2: bad input;
-        130: interrupted.
+        0: success (the code under test conforms); 1: it does not conform; 2: bad input or
+        an internal error; 130: interrupted; 141: stdout closed.
 
     Examples
     --------
@@ -139,7 +150,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     >>> main(["experiment", "--scheme", "no_such_scheme"])  # one line on stderr
     2
     """
+    global invoked
     argv = list(sys.argv[1:] if argv is None else argv)
+    invoked = argv
     parser = build_parser(argv[0] if argv else None)
     _install()
     try:
@@ -147,11 +160,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "run", None) is None:
             raise UsageError("weight-init: no command given; run 'weight-init --help'")
         code: int = args.run(args)
+        sys.stdout.flush()  # a closed pipe is said here, not at interpreter exit
         return code
+    except BrokenPipeError:
+        _quiet_stdout()
+        return EXIT_BROKEN_PIPE
     except WeightInitError as exc:
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        prefix = "" if isinstance(exc, UsageError) else "weight-init: "
-        print(f"{prefix}error: {message}" if prefix else _usage_line(message), file=sys.stderr)
+        _say(exc)
         return EXIT_USAGE
     except MemoryError as exc:
         print(f"weight-init: error: out of memory ({exc or 'MemoryError'})", file=sys.stderr)
@@ -159,8 +174,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("weight-init: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # our own fault: said as such, with how to reproduce it
+        from weight_init.app.faults import internal_error
+
+        _say(internal_error(exc))
+        return EXIT_USAGE
     finally:
         _restore()
+
+
+def _say(exc: WeightInitError) -> None:
+    """The one line of a bad input (or of an internal error) on stderr."""
+    message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if isinstance(exc, InternalError):
+        print(f"weight-init: {message}", file=sys.stderr)
+    elif isinstance(exc, UsageError):
+        print(_usage_line(message), file=sys.stderr)
+    else:
+        print(f"weight-init: error: {message}", file=sys.stderr)
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush finds no closed pipe."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 def _usage_line(message: str) -> str:

@@ -33,16 +33,20 @@ forges the message on the pipe could still fake a result.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import multiprocessing
 import os
 import signal
 import sys
 import threading
+import time
+import traceback
 from multiprocessing.connection import Connection
 from typing import Any
 
 from weight_init.errors import (
+    InternalError,
     SubjectAbortedError,
     SubjectTimeoutError,
     WeightInitError,
@@ -73,8 +77,12 @@ def start_method() -> str:
     return "fork"
 
 
-def _child(conn: Connection, target: str, kwargs: dict[str, Any]) -> None:
-    """Child main: run ``target`` (``"module:function"``) and send one message back."""
+def _child(conn: Connection, target: str, kwargs: dict[str, Any], parent: int) -> None:
+    """Child main: run ``target`` (``"module:function"``) and send one message back. The
+    child dies with ``parent`` (even one killed by SIGKILL)."""
+    from weight_init.reports.parallel import die_with_parent
+
+    die_with_parent(parent)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # forked: not the command line's handler
     try:
         sys.stdout.flush()
@@ -86,17 +94,57 @@ def _child(conn: Connection, target: str, kwargs: dict[str, Any]) -> None:
         fn = getattr(importlib.import_module(module), name)
         value = fn(**kwargs)
     except SystemExit as exc:
-        conn.send(("exit", f"raised SystemExit({exc.code!r})"))
+        _send(conn, ("exit", f"raised SystemExit({exc.code!r})"))
     except WeightInitError as exc:
-        conn.send(("error", f"{type(exc).__module__}:{type(exc).__qualname__}", str(exc)))
+        _send(conn, ("error", f"{type(exc).__module__}:{type(exc).__qualname__}", str(exc)))
+    except Exception as exc:
+        from weight_init.app import faults
+
+        if faults.raised_by_us(exc):
+            tb = "".join(traceback.format_exception(exc))
+            _send(conn, ("internal", describe_exception(exc), faults.where(exc), tb))
+        else:
+            _send(conn, ("raised", f"raised {describe_exception(exc)}"))
     except BaseException as exc:  # reported, never a result
-        conn.send(("raised", f"raised {describe_exception(exc)}"))
+        _send(conn, ("raised", f"raised {describe_exception(exc)}"))
     else:
         try:
             conn.send(("ok", value))
+        except OSError:
+            os._exit(_PIPE_LOST)
         except Exception as exc:  # an unpicklable result is our bug, said in one line
-            conn.send(("raised", f"the result could not be sent back ({exc})"))
-    conn.close()
+            _send(conn, ("internal", f"the result could not be sent back ({exc})", target, ""))
+    with contextlib.suppress(OSError):
+        conn.close()
+
+
+#: Exit code of a child whose result pipe was closed under it (by the code under test).
+_PIPE_LOST = 70
+
+
+def _send(conn: Connection, message: tuple[Any, ...]) -> None:
+    """Send ``message``; a pipe the code under test closed ends the child quietly (no
+    traceback of ours on the user's terminal), with :data:`_PIPE_LOST`."""
+    try:
+        conn.send(message)
+    except (OSError, ValueError):
+        os._exit(_PIPE_LOST)
+
+
+#: Longest single wait on the pipe (``poll`` takes at most about 2.1e6 s at once).
+_POLL_SLICE = 3600.0
+
+
+def _wait(conn: Connection, timeout: float | None) -> bool:
+    """``conn.poll(timeout)`` for any timeout, ``None`` or ``inf`` meaning no limit."""
+    limit = float("inf") if timeout is None else timeout
+    deadline = time.monotonic() + limit
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return conn.poll(0)
+        if conn.poll(min(remaining, _POLL_SLICE)):
+            return True
 
 
 def _signal_name(code: int) -> str:
@@ -120,7 +168,7 @@ def _rebuild_error(path: str, message: str) -> WeightInitError:
 def run_isolated(
     target: str,
     what: str,
-    timeout: float = DEFAULT_TIMEOUT,
+    timeout: float | None = DEFAULT_TIMEOUT,
     *,
     daemon: bool = True,
     **kwargs: Any,
@@ -132,18 +180,19 @@ def run_isolated(
     child's :class:`~weight_init.errors.WeightInitError` again in the parent (bad input), or
     :class:`~weight_init.errors.SubjectAbortedError` when the child produced no result:
     it exited, was killed by a signal, crashed or raised something else;
-    :class:`~weight_init.errors.SubjectTimeoutError` after ``timeout`` seconds.
+    :class:`~weight_init.errors.SubjectTimeoutError` after ``timeout`` seconds (``None``
+    or ``inf``: no limit).
     ``daemon=False`` lets the child start processes of its own (the audit's ``--workers``);
     it is stopped the same way, and its pool's workers end when their pipe to it closes.
     """
     ctx: Any = multiprocessing.get_context(start_method())  # typeshed: BaseContext lacks Process
     parent_conn, child_conn = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(child_conn, target, kwargs), daemon=daemon)
+    proc = ctx.Process(target=_child, args=(child_conn, target, kwargs, os.getpid()), daemon=daemon)
     proc.start()
     child_conn.close()
     message: tuple[Any, ...] | None = None
     try:
-        if parent_conn.poll(timeout):
+        if _wait(parent_conn, timeout):
             try:
                 message = parent_conn.recv()
             except (EOFError, OSError):
@@ -162,6 +211,11 @@ def run_isolated(
         parent_conn.close()
     if message is None:
         code = proc.exitcode
+        if code == _PIPE_LOST:
+            raise SubjectAbortedError(
+                f"{what} closed the check's result pipe (a file descriptor of the check's "
+                "process) before the check returned; no verdict"
+            )
         if code is not None and code < 0:
             raise SubjectAbortedError(
                 f"{what} crashed: the check's process was killed by {_signal_name(code)}; "
@@ -175,6 +229,11 @@ def run_isolated(
         return message[1]
     if kind == "error":
         raise _rebuild_error(message[1], message[2])
+    if kind == "internal":
+        from weight_init.app import faults
+
+        faults.show_traceback(message[3])
+        raise InternalError(faults.internal_message(message[1], message[2]))
     if kind == "exit":
         raise SubjectAbortedError(f"{what} exited ({message[1]}) during the check; no verdict")
     raise SubjectAbortedError(f"{what} {message[1]} during the check; no verdict")

@@ -53,11 +53,19 @@ fails the test with the diagnosis when the signal or the gradient vanishes or ex
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+
+
+def _timeout(text: str) -> float:
+    """``--weight-init-timeout``: parsed as the command line's ``--timeout``."""
+    from weight_init.app.commands.argtypes import timeout_seconds
+
+    return timeout_seconds(text)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -89,10 +97,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--weight-init-timeout",
-        type=float,
+        type=_timeout,
         default=300.0,
         metavar="SECONDS",
-        help="time limit of one weight_init check, run in a child process (default 300)",
+        help="time limit of one weight_init check, run in a child process (default 300; "
+        "'none': no limit)",
     )
 
 
@@ -111,11 +120,19 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 
 def parse_check_option(text: str) -> tuple[str, str, str | None]:
-    """``"SPEC=SCHEME[@LAYOUT]"`` -> ``(spec, scheme, layout or None)``."""
-    spec, sep, rest = text.rpartition("=")
-    if not sep or not spec or not rest:
+    """``"SPEC=SCHEME[@LAYOUT]"`` -> ``(spec, scheme, layout or None)``: the first
+    ``=`` ends SPEC (which has none), SCHEME is a registered name or a scheme expression
+    (``normal(std=0.02)``, checked here), ``@`` starts the layout."""
+    from weight_init.app.commands.argtypes import scheme_text
+
+    spec, sep, rest = text.partition("=")
+    scheme, _, layout = rest.rpartition("@") if "@" in rest else (rest, "", "")
+    if not sep or not spec or not scheme.strip():
         raise pytest.UsageError(f"--weight-init-check expects SPEC=SCHEME[@LAYOUT], got {text!r}")
-    scheme, _, layout = rest.partition("@")
+    try:
+        scheme = scheme_text(scheme)
+    except argparse.ArgumentTypeError as exc:  # one line, as pytest says it
+        raise pytest.UsageError(f"--weight-init-check {text!r}: {exc}") from None
     return spec, scheme, layout or None
 
 

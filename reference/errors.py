@@ -115,6 +115,18 @@ class AuditError(InitializerCallError):
     """The model factory raised, exited, or returned something that is not a model."""
 
 
+class InternalError(WeightInitError, RuntimeError):
+    """A fault inside weight-init itself, neither bad input nor the code under test's doing
+    (an overflow in a statistic, a Hypothesis error, a failed internal assertion): reported
+    as weight-init's bug with a command that reproduces it, and no verdict."""
+
+
+def install_hint(extra: str) -> str:
+    """How to install an optional extra, as a command that works where weight-init is used
+    today: from a clone of its repository (it is not on a package index)."""
+    return f"pip install '.[{extra}]' in a clone of weight-init"
+
+
 def describe_exception(exc: BaseException) -> str:
     """One-line ``Type: message`` rendering of ``exc`` (first line of the message only)."""
     text = str(exc).strip().splitlines()

@@ -416,9 +416,12 @@ def forward_prop(
     means: list[float] = []
     stds: list[float] = []
     fan_in = h.shape[1]
+    in_place = isinstance(phi.phi, np.ufunc) and phi.phi.nin == 1 and phi.phi.nout == 1
     for i, fan_out in enumerate(sizes):
         w = call_init(init, i + 1, fan_in, fan_out, gen, pass_rng)
-        h = phi.phi(h @ w.astype(compute_dtype, copy=False))
+        z = h @ w.astype(compute_dtype, copy=False)
+        # a ufunc activation (tanh) overwrites the fresh product: one array a layer, not two
+        h = phi.phi(z, out=z) if in_place else phi.phi(z)  # type: ignore[call-arg]
         mean, std = layer_moments(h)
         means.append(mean)
         stds.append(std)

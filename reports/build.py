@@ -92,6 +92,16 @@ def steps(config: ReportConfig) -> int:
     )
 
 
+def pool_tasks(config: ReportConfig) -> int:
+    """The most pieces a report runs on its pool at once: the computations (each
+    experiment, each phase-diagram row, the suite) or, after them, the figures (an overview,
+    two per experiment, two of the phase diagram, one per check); the bound on its workers."""
+    phase_rows = config.phase.n_sigma if config.phase is not None else 0
+    compute = len(config.experiments) + phase_rows + bool(config.suite)
+    figures = 1 + 2 * len(config.experiments) + 2 * (config.phase is not None) + len(config.checks)
+    return max(1, compute, figures)
+
+
 #: ``runner(spec, seed, alpha) -> CheckSection``: how a conformance check is run.
 CheckRunner = Callable[["CheckSpec", int, float], "CheckSection"]
 

@@ -29,18 +29,100 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from weight_init.errors import RunDirectoryError
 from weight_init.properties._multiple_testing import holm_reject
 
+#: The kind of output directory a calibration run is (:mod:`.output_dir`).
+RUN_KIND = "calibration run"
 ALPHAS: tuple[float, ...] = (1e-4, 1e-3, 1e-2, 5e-2)
 PROPERTY_LEVELS: tuple[float, ...] = (1e-2, 5e-2)
 Record = dict[str, Any]
 
 
+_NUMBER = (int, float)
+#: Fields every record has, and those of each kind, with their JSON types.
+_FIELDS: dict[str | None, dict[str, tuple[type, ...]]] = {
+    None: {
+        "task_id": (str,),
+        "kind": (str,),
+        "seed": (int,),
+        "outcome": (str,),
+        "implementation": (str,),
+        "wall_seconds": _NUMBER,
+        "cpu_seconds": _NUMBER,
+    },
+    "false_alarm": {"scheme": (str,), "p_values": (dict,)},
+    "power": {
+        "effect": (str,),
+        "effect_label": (str,),
+        "size": _NUMBER,
+        "planned_size": (*_NUMBER, type(None)),
+        "p_values": (dict,),
+    },
+    "property": {"verdicts": (list,)},
+}
+
+
+def _record_problem(obj: Any) -> str | None:
+    """What makes ``obj`` not a record of a calibration run, or None."""
+    if not isinstance(obj, dict):
+        return f"a JSON {type(obj).__name__}, not an object"
+    kind = obj.get("kind")
+    if kind not in _FIELDS or kind is None:
+        return f"kind {kind!r} is none of {', '.join(k for k in _FIELDS if k)}"
+    for field, types in {**_FIELDS[None], **_FIELDS[kind]}.items():
+        value = obj.get(field)
+        if not isinstance(value, types) or isinstance(value, bool):
+            return f"field {field!r} is missing or of the wrong type"
+    ps = [obj.get("p_values", {})] + [
+        v.get("p_values", {}) if isinstance(v, dict) else None for v in obj.get("verdicts", [])
+    ]
+    for p in ps:
+        if not isinstance(p, dict) or not all(
+            x is None or (isinstance(x, _NUMBER) and not isinstance(x, bool)) for x in p.values()
+        ):
+            return "a p-value that is not a number"
+    if kind == "property" and not all(
+        isinstance(v.get("property"), str) for v in obj["verdicts"] if isinstance(v, dict)
+    ):
+        return "a verdict without its property"
+    return None
+
+
+def parse_records(data: bytes, where: str) -> list[Record]:
+    """The records of the bytes of a ``records.jsonl`` named ``where``; a partial last line
+    (a process killed while writing) is skipped. A complete line that is not a record
+    raises :class:`~weight_init.errors.RunDirectoryError` naming ``where`` and the line."""
+    out: list[Record] = []
+    lines = data.split(b"\n")
+    for number, line in enumerate(lines[:-1], start=1):  # lines[-1]: partial or empty
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+            problem: str | None = f"not JSON ({str(exc).splitlines()[0][:80]})"
+        else:
+            problem = _record_problem(obj)
+        if problem is not None:
+            raise RunDirectoryError(
+                f"{where} line {number}: {problem}; delete or fix the line (its task runs "
+                "again with --resume)"
+            )
+        out.append(obj)
+    return out
+
+
 def load_records(directory: str | Path) -> list[Record]:
-    """The complete records of ``directory/records.jsonl`` (a partial last line is skipped)."""
+    """The complete records of ``directory/records.jsonl`` (see :func:`parse_records`)."""
     path = Path(directory) / "records.jsonl"
-    lines = path.read_text().splitlines(keepends=True) if path.exists() else []
-    return [json.loads(line) for line in lines if line.endswith("\n")]
+    if path.is_symlink():
+        raise RunDirectoryError(f"{path}: a symbolic link, not a run's records")
+    try:
+        data = path.read_bytes() if path.exists() else b""
+    except OSError as exc:
+        raise RunDirectoryError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    return parse_records(data, str(path))
 
 
 def rejects(result: Record, level: float) -> bool:

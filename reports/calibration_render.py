@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 from weight_init.reports.calibration import (
     ALPHAS,
+    RUN_KIND,
     LevelRate,
     PowerPoint,
     Record,
@@ -266,7 +267,10 @@ def write_markdown(records: Sequence[Record], directory: Path) -> None:
 
 def write_report(directory: str | Path) -> str:
     """Write ``directory/calibration.md`` and its figures; return the false-alarm table."""
+    from weight_init.reports.output_dir import replace_files
+
     d = Path(directory)
     records = load_records(d)
-    write_markdown(records, d)
+    with replace_files(d, RUN_KIND) as staging:  # each file replaced whole, never followed
+        write_markdown(records, staging)
     return far_table(false_alarm_rates(records))

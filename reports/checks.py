@@ -20,7 +20,8 @@ from scipy import stats
 from weight_init.properties.conformance._identify import FanFit, Identification
 from weight_init.properties.conformance._result import ConformanceResult
 from weight_init.reports.config import CheckSpec
-from weight_init.schemes import Scheme, get_scheme
+from weight_init.scheme_expressions import parse_scheme
+from weight_init.schemes import Scheme
 
 #: QQ points drawn for fan-dependent laws (quantiles at (i + 0.5) / QQ_POINTS); i.i.d.
 #: families use the result's own quantiles (201 points).
@@ -111,7 +112,7 @@ def run_check(spec: CheckSpec, seed: int = 0, alpha: float = 1e-4) -> CheckSecti
     from weight_init.properties.conformance._adapters import resolve
     from weight_init.properties.conformance._runner import check_initializer
 
-    scheme = get_scheme(spec.scheme)
+    scheme = parse_scheme(spec.scheme)
     cand = resolve(spec.spec)
     layout = spec.layout or cand.layout or "in_out"
     result = check_initializer(

@@ -11,6 +11,7 @@ whole default report runs in well under a minute on 2 cores.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -20,7 +21,8 @@ FORMATS: tuple[str, ...] = ("html", "md", "json")
 
 @dataclass(frozen=True)
 class ExperimentSpec:
-    """One experiment: a registered scheme under a registered activation."""
+    """One experiment: a scheme (a registered name or a scheme expression) under a
+    registered activation."""
 
     scheme: str
     activation: str = "tanh"
@@ -31,7 +33,9 @@ class ExperimentSpec:
 
     @property
     def slug(self) -> str:
-        return f"{self.scheme}-{self.activation}"
+        """File-name stem of the experiment's figures (an expression's punctuation and
+        spaces become ``_``)."""
+        return re.sub(r"[^A-Za-z0-9_.+-]+", "_", f"{self.scheme}-{self.activation}")
 
 
 DEFAULT_EXPERIMENTS: tuple[ExperimentSpec, ...] = (

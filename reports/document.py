@@ -90,6 +90,56 @@ def command_line(config: ReportConfig) -> str:
     return shlex.join(args)
 
 
+#: (heading, purpose) of each top-level section a report may hold, in the order shown.
+SECTIONS: tuple[tuple[str, str], ...] = (
+    (
+        "Experiments",
+        "the notes' experiments reproduced: which schemes keep the signal alive "
+        "through depth, which kill it (vanishing) or saturate it, and whether "
+        "theory predicts the numbers; gradients show the same story backwards",
+    ),
+    (
+        "Phase diagram",
+        "the whole weight-scale axis at once under tanh: where the signal "
+        "dies, where it saturates, and that the notes' Xavier sits exactly on "
+        "the order/chaos boundary",
+    ),
+    (
+        "Property verdicts",
+        "the notes' claims as statistical tests with stated p-values and Holm-corrected thresholds",
+    ),
+    (
+        "Conformance",
+        "(with `--check`) does an initializer under test draw what its scheme "
+        "says: QQ plot, fitted fan rule, test table",
+    ),
+    (
+        "Model audit",
+        "(with `--audit`) what every parameter of a torch model got at "
+        "initialization: identified family and fan rule, closest scheme, and a "
+        "verdict against `--expect` rules or the layer's documented default",
+    ),
+    (
+        "Signal propagation",
+        "(with `--propagate`) every operation's output and gradient through a model's graph, "
+        "measured and predicted by mean-field rules",
+    ),
+)
+
+
+def section_rows(report: Report) -> list[list[str]]:
+    """The rows of the intro's section table: only the sections this report holds."""
+    present = {
+        "Experiments": bool(report.experiments),
+        "Phase diagram": report.phase is not None,
+        "Property verdicts": bool(report.verdicts),
+        "Conformance": bool(report.checks),
+        "Model audit": bool(report.audits),
+        "Signal propagation": bool(report.propagations),
+    }
+    return [[name, what] for name, what in SECTIONS if present[name]]
+
+
 def _intro(report: Report) -> list[Block]:
     c = report.config
     blocks: list[Block] = [
@@ -105,39 +155,7 @@ def _intro(report: Report) -> list[Block]:
             "`summary.json`, byte for byte."
         ),
         Para("Sections:"),
-        Table(
-            ["section", "what it is for"],
-            [
-                [
-                    "Experiments",
-                    "the notes' experiments reproduced: which schemes keep the signal alive "
-                    "through depth, which kill it (vanishing) or saturate it, and whether "
-                    "theory predicts the numbers; gradients show the same story backwards",
-                ],
-                [
-                    "Phase diagram",
-                    "the whole weight-scale axis at once under tanh: where the signal "
-                    "dies, where it saturates, and that the notes' Xavier sits exactly on "
-                    "the order/chaos boundary",
-                ],
-                [
-                    "Property verdicts",
-                    "the notes' claims as statistical tests with stated p-values and "
-                    "Holm-corrected thresholds",
-                ],
-                [
-                    "Conformance",
-                    "(with `--check`) does an initializer under test draw what its scheme "
-                    "says: QQ plot, fitted fan rule, test table",
-                ],
-                [
-                    "Model audit",
-                    "(with `--audit`) what every parameter of a torch model got at "
-                    "initialization: identified family and fan rule, closest scheme, and a "
-                    "verdict against `--expect` rules or the layer's documented default",
-                ],
-            ],
-        ),
+        Table(["section", "what it is for"], section_rows(report)),
         Para(f"Reproduce: `{command_line(c)}`"),
     ]
     return blocks

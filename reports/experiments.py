@@ -35,7 +35,7 @@ from weight_init.backward import backward_prop
 from weight_init.errors import InvalidParameterError
 from weight_init.experiment import layer_moments
 from weight_init.reports.config import ExperimentSpec, ReportConfig
-from weight_init.schemes import get_scheme
+from weight_init.scheme_expressions import parse_scheme
 from weight_init.theory import Prediction, gaussian_expectation, predict
 
 #: Histogram ranges of bounded activations (the notes' is (-1, 1) for tanh).
@@ -153,7 +153,7 @@ def _theory(spec: ExperimentSpec, config: ReportConfig) -> tuple[Prediction | No
     widths = (config.width,) * config.depth
     try:
         pred = predict(
-            spec.scheme,
+            parse_scheme(spec.scheme),
             spec.activation,
             widths,
             config.input_dim,
@@ -166,7 +166,7 @@ def _theory(spec: ExperimentSpec, config: ReportConfig) -> tuple[Prediction | No
 
 def run_experiment(spec: ExperimentSpec, config: ReportConfig) -> ExperimentResult:
     """Run ``spec`` at the configuration's size and seed; measure and predict every layer."""
-    scheme = get_scheme(spec.scheme)
+    scheme = parse_scheme(spec.scheme)
     sizes = [config.width] * config.depth
     grads = backward_prop(
         sizes,

@@ -159,6 +159,10 @@ def _hist_layers(depth: int, most: int = 20) -> list[int]:
     return sorted({round(i * (depth - 1) / (most - 1)) for i in range(most)})
 
 
+#: Fraction of a histogram's range left empty beyond each end of its bins.
+HIST_MARGIN = 0.04
+
+
 def histograms_figure(result: ExperimentResult) -> Figure:
     """The notes' second figure: a histogram of every layer's activations (one range for all
     layers; its end values label each panel's ends, aligned inside the panel)."""
@@ -175,7 +179,10 @@ def histograms_figure(result: ExperimentResult) -> Figure:
         edges = np.asarray(h.edges)
         ax.stairs(h.counts, edges, fill=True, color="tab:blue", alpha=0.85)
         title(ax, f"layer {li + 1}", fontsize=9)
-        ax.set_xlim(edges[0], edges[-1])
+        # a margin of HIST_MARGIN of the range each side: a bin at either end (all of a
+        # vanishing layer's mass in the bin at 0) stands clear of the axis, not under it
+        pad = HIST_MARGIN * (edges[-1] - edges[0])
+        ax.set_xlim(edges[0] - pad, edges[-1] + pad)
         ax.set_xticks([edges[0], edges[-1]], [f"{edges[0]:.2g}", f"{edges[-1]:.2g}"])
         ax.tick_params(labelsize=7)
         for label, ha in zip(ax.get_xticklabels(), ("left", "right"), strict=True):

@@ -7,29 +7,39 @@ changes the wall time. Results are collected in submission order.
 
 :func:`worker_pool` gives a :class:`concurrent.futures.ProcessPoolExecutor` of
 ``jobs`` workers (default: ``$WEIGHT_INIT_JOBS``, else the CPUs this process may
-use, at most 2) started by
-``fork`` where the platform has it (workers inherit the imported modules; no
-re-import), else by the platform's default; each worker restricts numpy's
-OpenBLAS to one thread (:func:`single_blas_thread`). With ``jobs == 1`` the work
-runs inline in this process through :class:`InlineExecutor`, also on one BLAS thread.
+use, at most 2) started by ``fork`` where the platform has it (workers inherit the
+imported modules; no re-import), else by the platform's default. With ``jobs == 1`` the
+work runs inline in this process through :class:`InlineExecutor`.
+
+Resources are bounded by the work and the machine (:func:`bounded_workers`): never more
+workers than tasks, nor than the CPUs this process may use (a larger request is capped,
+with a one-line notice). Every worker (:func:`process_pool`, also the engine of
+``weight-init calibrate``) runs numpy's BLAS on one thread (``threadpoolctl``), ignores
+SIGINT (the parent decides what an interrupt stops) and dies with its parent, even one
+killed by SIGKILL (:func:`die_with_parent`); on an exception or ``KeyboardInterrupt`` in the
+parent the workers are killed rather than waited for, so an interrupt stops the run at once.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
-import glob
+import ctypes.util
 import multiprocessing
 import os
+import signal
+import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
-from pathlib import Path
 from typing import Any, TypeVar
 
 T = TypeVar("T")
 
 #: Workers used when the caller does not say (a report has about ten pieces of a second).
 MAX_JOBS = 2
+
+#: Linux ``prctl`` option: the signal a process receives when its parent dies.
+_PR_SET_PDEATHSIG = 1
 
 
 class InlineExecutor(Executor):
@@ -63,65 +73,113 @@ def default_jobs() -> int:
     return max(1, min(MAX_JOBS, available_cpus()))
 
 
-def _openblas() -> Any:
-    """numpy's bundled scipy-openblas library (ctypes), or None."""
-    import numpy as np
+def bounded_workers(
+    requested: int,
+    tasks: int,
+    notice: Callable[[str], None] | None = None,
+    flag: str = "--workers",
+) -> int:
+    """Workers actually started for ``requested`` and ``tasks`` independent tasks: at most
+    the tasks (an idle worker is only memory) and at most :func:`available_cpus` (more
+    processes than cores only share them). A request above the CPUs is said through
+    ``notice`` in one line; at least 1."""
+    cpus = available_cpus()
+    n = max(1, requested)
+    if n > cpus:
+        if notice is not None:
+            notice(f"{flag} {requested}: this machine lets us use {cpus} CPUs; using {cpus}")
+        n = cpus
+    return max(1, min(n, tasks))
 
-    libdir = Path(np.__file__).parent.parent / "numpy.libs"
-    for path in sorted(glob.glob(str(libdir / "libscipy_openblas*.so*"))):
-        try:
-            return ctypes.CDLL(path)
-        except OSError:
-            continue
-    return None
+
+def stderr_notice(prefix: str) -> Callable[[str], None]:
+    """A ``notice`` for :func:`bounded_workers` printing ``PREFIX: message`` on stderr."""
+
+    def notice(message: str) -> None:
+        print(f"{prefix}: {message}", file=sys.stderr, flush=True)
+
+    return notice
 
 
-def _blas_call(name: str, *args: int) -> int | None:
-    lib = _openblas()
-    for suffix in ("64_", ""):
-        fn = getattr(lib, f"scipy_openblas_{name}{suffix}", None) if lib is not None else None
-        if fn is not None:
-            return int(fn(*args) or 0)
-    return None
+def die_with_parent(parent: int | None = None) -> None:
+    """Ask the kernel to SIGKILL this process when its parent dies (Linux ``prctl``
+    ``PR_SET_PDEATHSIG``; elsewhere a no-op). ``parent``: the pid the caller expects as
+    its parent; if it already died before the request took effect, exit now."""
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if parent is not None and os.getppid() != parent:
+        os._exit(1)
 
 
 def single_blas_thread() -> None:
-    """Limit numpy's bundled OpenBLAS to one thread in this process (no-op without it).
+    """Limit numpy's BLAS to one thread in this process (``threadpoolctl``).
 
     Why: a matrix product's last bits depend on OpenBLAS's thread count (it blocks
     the inner sum differently), so a report computed with one thread everywhere is
     the same on every machine with the same BLAS kernel, whatever its core count
     and whichever process computed each piece; and two single-threaded workers do
     not fight over two cores."""
-    _blas_call("set_num_threads", 1)
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")
+
+
+def worker_init(parent: int) -> None:
+    """Initializer of every pool worker: die with ``parent``, leave SIGINT to the parent,
+    one BLAS thread."""
+    die_with_parent(parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    single_blas_thread()
 
 
 @contextlib.contextmanager
 def one_blas_thread() -> Iterator[None]:
-    """Run the body with one OpenBLAS thread, restoring the previous count after."""
-    before = _blas_call("get_num_threads")
-    single_blas_thread()
-    try:
+    """Run the body with one BLAS thread, restoring the previous count after."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
         yield
-    finally:
-        if before:
-            _blas_call("set_num_threads", before)
+
+
+def kill_workers(pool: ProcessPoolExecutor) -> None:
+    """SIGKILL every worker of ``pool`` (their pieces are lost; the pool is unusable)."""
+    processes = getattr(pool, "_processes", None) or {}
+    for proc in list(processes.values()):
+        with contextlib.suppress(OSError, AttributeError, ValueError):
+            proc.kill()
 
 
 @contextlib.contextmanager
-def worker_pool(jobs: int | None = None) -> Iterator[Executor]:
-    """An executor of ``jobs`` processes (None: :func:`default_jobs`); inline for 1."""
+def process_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
+    """A :class:`ProcessPoolExecutor` of ``workers`` processes (``fork`` where the platform
+    has it) whose workers run :func:`worker_init`; shut down on exit, its workers killed
+    at once when the body raises (``KeyboardInterrupt`` included)."""
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    pool = ProcessPoolExecutor(
+        workers, mp_context=context, initializer=worker_init, initargs=(os.getpid(),)
+    )
+    try:
+        yield pool
+    except BaseException:
+        kill_workers(pool)
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
+@contextlib.contextmanager
+def worker_pool(jobs: int | None = None, tasks: int | None = None) -> Iterator[Executor]:
+    """An executor of ``jobs`` processes (None: :func:`default_jobs`), no more than ``tasks``
+    nor the CPUs available (:func:`bounded_workers`); inline, on one BLAS thread, for 1."""
     n = default_jobs() if jobs is None else jobs
+    n = bounded_workers(n, n if tasks is None else tasks)
     if n <= 1:
         with one_blas_thread():
             yield InlineExecutor()
         return
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    pool = ProcessPoolExecutor(n, mp_context=context, initializer=single_blas_thread)
-    try:
+    with process_pool(n) as pool:
         yield pool
-    except BaseException:
-        pool.shutdown(wait=True, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)

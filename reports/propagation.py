@@ -18,7 +18,8 @@ diagnosis; also a section of ``weight-init report --propagate``); :func:`run_pro
 runs one ``--propagate`` spec; :func:`write_propagation` writes ``index.html``,
 ``summary.json`` (the :func:`summary_fields`), ``propagation.json`` (the whole result) and
 ``figures/`` through
-:func:`weight_init.reports.writer.staged`: nothing half-written, no user file replaced.
+:func:`weight_init.reports.output_dir.staged` (kind ``propagation``): nothing half-written,
+no user file replaced, the rule of every output directory.
 """
 
 from __future__ import annotations
@@ -276,13 +277,18 @@ def propagation_blocks(
     return blocks
 
 
-def write_propagation(result: PropagationResult, out: Path | str, overwrite: bool = False) -> Path:
-    """Write the page, figures and JSON into ``out`` (atomically, :mod:`.writer`); returns
-    the directory."""
-    from weight_init.reports.html import render_html
-    from weight_init.reports.writer import staged, target_of
+#: The kind of output directory ``weight-init propagate --out`` writes
+#: (:mod:`weight_init.reports.output_dir`).
+PROPAGATION_KIND = "propagation"
 
-    with staged(out, overwrite) as tmp:
+
+def write_propagation(result: PropagationResult, out: Path | str, overwrite: bool = False) -> Path:
+    """Write the page, figures and JSON into ``out`` (atomically, :mod:`.output_dir`);
+    returns the directory."""
+    from weight_init.reports.html import render_html
+    from weight_init.reports.output_dir import staged, target_of
+
+    with staged(out, overwrite, PROPAGATION_KIND) as tmp:
         figs = tmp / "figures"
         figs.mkdir()
         draw_figures(result, figs)
@@ -296,7 +302,7 @@ def write_propagation(result: PropagationResult, out: Path | str, overwrite: boo
             encoding="utf-8",
         )
         (tmp / "propagation.json").write_text(result.to_json() + "\n", encoding="utf-8")
-    return target_of(out)
+    return target_of(out, PROPAGATION_KIND)
 
 
 def run_propagation(spec: Any, seed: int) -> PropagationResult:

@@ -12,15 +12,16 @@ from weight_init.reports.build import (
     PropagateRunner,
     Report,
     build_report,
+    pool_tasks,
 )
 from weight_init.reports.config import ReportConfig
 from weight_init.reports.document import build_document
 from weight_init.reports.gallery import Gallery, draw_all
 from weight_init.reports.html import render_html
 from weight_init.reports.markdown import render_markdown
+from weight_init.reports.output_dir import preflight, staged
 from weight_init.reports.parallel import worker_pool
 from weight_init.reports.summary import summary_json
-from weight_init.reports.writer import preflight, staged
 
 #: File names inside the report directory.
 INDEX, MARKDOWN, SUMMARY = "index.html", "report.md", "summary.json"
@@ -108,7 +109,8 @@ def generate(
 ) -> Report:
     """Build the report of ``config`` and write it atomically to ``out``, running the
     independent pieces on ``jobs`` worker processes (None: up to 2, the CPUs available;
-    1: all in this process). The content does not depend on ``jobs``.
+    1: all in this process; never more than the pieces nor the CPUs). The content does not
+    depend on ``jobs``.
 
     An unusable ``out`` and bad ``--check`` specs fail before any computation. The checks run
     through ``check_runner`` (the command line's runs each in a child process and has
@@ -125,7 +127,7 @@ def generate(
 
         for c in config.checks:
             resolve(c.spec)
-    with staged(out, overwrite) as tmp, worker_pool(jobs) as pool:
+    with staged(out, overwrite) as tmp, worker_pool(jobs, pool_tasks(config)) as pool:
         report = build_report(
             config, progress, compute or pool, check_runner, audit_runner, propagate_runner
         )

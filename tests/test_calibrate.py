@@ -115,16 +115,32 @@ def test_resume_after_a_killed_run_has_no_duplicate_and_no_gap(tmp_path: Path) -
     )
 
 
+def record(task_id: str, **extra: object) -> dict[str, object]:
+    """A minimal false-alarm record (the fields a run's tables read)."""
+    return {
+        "task_id": task_id,
+        "kind": "false_alarm",
+        "seed": 0,
+        "outcome": "pass",
+        "implementation": "scheme:he_normal",
+        "scheme": "he_normal",
+        "p_values": {"mean": 0.5},
+        "wall_seconds": 0.1,
+        "cpu_seconds": 0.1,
+        **extra,
+    }
+
+
 def test_a_partial_last_line_is_dropped_on_resume(tmp_path: Path) -> None:
     store = RunStore.open(tmp_path, {"seed": 0}, resume=False)
-    store.append({"task_id": "a", "x": 1})
+    store.append(record("a", x=1))
     store.close()
     with (tmp_path / RECORDS).open("a") as f:
         f.write('{"task_id": "b", "x"')  # killed mid-write
     store = RunStore.open(tmp_path, {"seed": 0}, resume=True)
     assert store.done == {"a"}
-    store.append({"task_id": "b", "x": 2})
-    store.append({"task_id": "a", "x": 3})  # already recorded: not written twice
+    store.append(record("b", x=2))
+    store.append(record("a", x=3))  # already recorded: not written twice
     store.close()
     assert [json.loads(line)["task_id"] for line in (tmp_path / RECORDS).open()] == ["a", "b"]
 
@@ -170,7 +186,7 @@ def test_scheduler_without_dask_is_one_line_and_exit_2(tmp_path: Path, command: 
     )  # fmt: skip
     assert r.returncode == 2
     assert r.stderr.count("\n") == 1
-    assert "pip install 'weight-init[dask]'" in r.stderr
+    assert "pip install '.[dask]'" in r.stderr
     assert not (tmp_path / "o").exists()
 
 

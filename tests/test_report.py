@@ -22,9 +22,9 @@ from weight_init.reports.config import (
     ReportConfig,
 )
 from weight_init.reports.experiments import run_experiment
+from weight_init.reports.output_dir import MARKER
 from weight_init.reports.render import INDEX, MARKDOWN, SUMMARY, generate
 from weight_init.reports.schema import SUMMARY_SCHEMA, validate
-from weight_init.reports.writer import MARKER
 from weight_init.schemes import get_scheme, variance_scaling
 
 SMALL_PHASE = PhaseConfig(n_sigma=5, depth=6, width=32, samples=64)
@@ -290,7 +290,7 @@ def test_foreign_directory_is_not_replaced(
     (tmp_path / "notes.txt").write_text("mine\n")
     assert main(["report", "--out", str(tmp_path), *SMALL_ARGS]) == 2
     err = capsys.readouterr().err
-    assert "not a weight-init report" in err and err.count("\n") == 1, err
+    assert "weight-init did not write" in err and err.count("\n") == 1, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
 
 
@@ -404,3 +404,28 @@ def test_forward_prop_observe_sees_every_layer() -> None:
     )
     assert seen == [(0, (7, 5)), (1, (7, 3)), (2, (7, 4))]
     assert run.acts == {} and len(run.stds) == 3
+
+
+XAVIER = (ExperimentSpec("xavier", "tanh"),)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        ReportConfig(XAVIER, depth=2, width=8, samples=8, input_dim=8, phase=None, suite=False),
+        ReportConfig(XAVIER, depth=2, width=8, samples=8, input_dim=8,
+                     phase=PhaseConfig(n_sigma=3, depth=3, width=8, samples=8), suite=False),
+    ],
+    ids=["experiments only", "with the phase diagram"],
+)  # fmt: skip
+def test_the_sections_table_lists_only_sections_the_report_has(config: ReportConfig) -> None:
+    from weight_init.reports.build import build_report
+    from weight_init.reports.document import Heading, Table, build_document
+
+    blocks = build_document(build_report(config), None)
+    listed = [row[0] for b in blocks if isinstance(b, Table) and b.header[0] == "section"
+              for row in b.rows]  # fmt: skip
+    headings = [b.text for b in blocks if isinstance(b, Heading) and b.level == 2]
+    has = [name for name in listed if any(h.startswith(name) for h in headings)]
+    assert listed == has and listed, (listed, headings)
+    assert ("Phase diagram" in listed) == (config.phase is not None)

@@ -250,6 +250,38 @@ def test_overlapping_series_are_told_apart(reports: dict[str, Report]) -> None:
     assert "red" not in slices.axes[0].get_title()
 
 
+def hidden_bins(fig: Figure) -> list[str]:
+    """Occupied histogram bins drawn on or under an axis spine (less than a pixel inside the
+    panel) or narrower than half a pixel: a layer whose mass is all in one end bin then
+    looks empty."""
+    from matplotlib.patches import StepPatch
+
+    fig.canvas.draw()
+    problems = []
+    for ax in fig.axes:
+        if not ax.get_visible():
+            continue
+        x0, x1 = ax.bbox.x0, ax.bbox.x1
+        for patch in (p for p in ax.patches if isinstance(p, StepPatch)):
+            values, edges = np.asarray(patch.get_data().values), patch.get_data().edges
+            for k in np.flatnonzero(values > 0):
+                (left, _), (right, _) = ax.transData.transform([(edges[k], 0), (edges[k + 1], 0)])
+                if left < x0 + 1.0 or right > x1 - 1.0 or right - left < 0.5:
+                    problems.append(f"{ax.get_title()}: bin {k} at [{left:.1f}, {right:.1f}] px")
+    return problems
+
+
+def test_every_occupied_histogram_bin_is_visible(reports: dict[str, Report]) -> None:
+    """glorot_normal / relu's last layers hold all their mass in the bin at 0, the range's
+    first: it must stand clear of the axis."""
+    report = reports["custom"]
+    problems = []
+    for r in report.experiments:
+        fig = figures.histograms_figure(r)
+        problems += [f"{r.spec.label}, {p}" for p in hidden_bins(fig)]
+    assert problems == [], "\n".join(problems)
+
+
 def test_qq_figure_layout_is_clean() -> None:
     rng = np.random.default_rng(0)
     p = (np.arange(200) + 0.5) / 200

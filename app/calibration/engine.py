@@ -10,35 +10,42 @@ interruption loses at most those; records go to the store in completion order.
 
 from __future__ import annotations
 
-import os
 import sys
-from collections.abc import Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from contextlib import contextmanager
 from typing import Any
 
 from weight_init.app.calibration.records import RunStore
 from weight_init.app.calibration.tasks import Task, run_task
-from weight_init.errors import DaskMissingError, EngineError
+from weight_init.errors import DaskMissingError, EngineError, install_hint
+from weight_init.reports.parallel import available_cpus, bounded_workers, process_pool
 
-DASK_HINT = "--scheduler needs dask.distributed: pip install 'weight-init[dask]'"
+DASK_HINT = f"--scheduler needs dask.distributed: {install_hint('dask')}"
 
 
 def default_workers() -> int:
     """The cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
+    return available_cpus()
 
 
 @contextmanager
-def open_executor(workers: int | None, scheduler: str | None) -> Iterator[tuple[Executor, int]]:
-    """``(executor, slots)``: local processes (``workers``, default the core count) or a Dask
-    cluster at ``scheduler``; ``slots`` is how many tasks run at once."""
+def open_executor(
+    workers: int | None,
+    scheduler: str | None,
+    tasks: int | None = None,
+    notice: Callable[[str], None] | None = None,
+) -> Iterator[tuple[Executor, int]]:
+    """``(executor, slots)``: local processes or a Dask cluster at ``scheduler``; ``slots`` is
+    how many tasks run at once. Local processes: ``workers`` (default the core count), never
+    more than ``tasks`` nor the cores (a larger ``workers`` is said through ``notice``,
+    :func:`~weight_init.reports.parallel.bounded_workers`); they die with this process and
+    are killed, not waited for, on an interrupt
+    (:func:`~weight_init.reports.parallel.process_pool`)."""
     if scheduler is None:
-        n = workers or default_workers()
-        with ProcessPoolExecutor(max_workers=n) as pool:
+        requested = workers or default_workers()
+        n = bounded_workers(requested, requested if tasks is None else tasks, notice)
+        with process_pool(n) as pool:
             yield pool, n
         return
     try:

@@ -17,6 +17,15 @@ finishes (``pandas.read_json(path, lines=True)`` loads it). Fields of every reco
 
 A process killed while writing leaves at most a partial last line; :meth:`RunStore.open`
 drops it on ``--resume`` (that task runs again), so the file never holds a duplicate or a gap.
+A complete line that is not a record (the file edited or damaged) is refused, named by its
+line (:func:`weight_init.reports.calibration.parse_records`), as is a ``run.json`` that is not
+a run's settings.
+
+The directory follows the rule of every output directory
+(:mod:`weight_init.reports.output_dir`): a new run is created complete with its ``run.json``
+(staged and renamed), refused where a user's files are; ``--resume`` reopens only a
+directory weight-init marked as a calibration run; files are appended to without following
+a symbolic link.
 """
 
 from __future__ import annotations
@@ -29,10 +38,26 @@ from pathlib import Path
 from typing import IO, Any
 
 from weight_init.errors import RunDirectoryError
+from weight_init.reports import output_dir
+from weight_init.reports.calibration import RUN_KIND, load_records, parse_records
 
 RECORDS = "records.jsonl"
 RUN = "run.json"
 TIMING_FIELDS: tuple[str, ...] = ("wall_seconds", "cpu_seconds")
+#: The kind of output directory (its marker's title).
+WHAT = RUN_KIND
+#: Entries a run directory written before the marker may hold (adopted on --resume).
+LEGACY_ENTRIES = frozenset(
+    {
+        RUN,
+        RECORDS,
+        f".{RUN}.tmp",
+        "calibration.md",
+        "calibration-far-qq.png",
+        "calibration-power.png",
+        "calibration-properties-qq.png",
+    }
+)
 
 
 def without_timing(record: dict[str, Any]) -> dict[str, Any]:
@@ -42,15 +67,29 @@ def without_timing(record: dict[str, Any]) -> dict[str, Any]:
 
 def read_records(directory: str | Path) -> list[dict[str, Any]]:
     """Every complete record of ``directory/records.jsonl`` (a partial last line is skipped)."""
-    path = Path(directory) / RECORDS
-    if not path.exists():
-        return []
-    out = []
-    for line in path.read_text().splitlines(keepends=True):
-        if not line.endswith("\n"):
-            break
-        out.append(json.loads(line))
-    return out
+    return load_records(directory)
+
+
+def read_settings(directory: Path) -> dict[str, Any]:
+    """``directory/run.json``, refused in one line unless it is a JSON object."""
+    path = directory / RUN
+    try:
+        if path.is_symlink():
+            raise RunDirectoryError(f"--resume: {path} is a symbolic link, not a run's settings")
+        settings = json.loads(path.read_bytes().decode("utf-8"))
+    except FileNotFoundError:
+        raise RunDirectoryError(
+            f"--resume: {directory} holds no calibration run ({RUN} missing)"
+        ) from None
+    except OSError as exc:
+        raise RunDirectoryError(f"--resume: cannot read {path} ({exc.strerror or exc})") from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise RunDirectoryError(
+            f"--resume: {path} is not JSON ({str(exc).splitlines()[0][:80]})"
+        ) from None
+    if not isinstance(settings, dict):
+        raise RunDirectoryError(f"--resume: {path} is not a run's settings (a JSON object)")
+    return settings
 
 
 @dataclass
@@ -62,38 +101,49 @@ class RunStore:
     _file: IO[str]
 
     @classmethod
-    def open(cls, directory: str | Path, settings: dict[str, Any], resume: bool) -> RunStore:
+    def open(
+        cls,
+        directory: str | Path,
+        settings: dict[str, Any],
+        resume: bool,
+        overwrite: bool = False,
+    ) -> RunStore:
         """Create ``directory`` for a new run, or reopen it with ``resume`` (whose
-        ``settings`` must match). Raises :class:`RunDirectoryError` before writing anything."""
-        d = Path(directory)
-        if d.exists() and not d.is_dir():
-            raise RunDirectoryError(f"--out {d} exists and is not a directory")
-        records, run = d / RECORDS, d / RUN
+        ``settings`` must match). Raises :class:`RunDirectoryError` before writing
+        anything; :class:`~weight_init.errors.ReportOutputError` for a directory weight-init
+        may not write)."""
         if resume:
-            if not run.exists():
-                raise RunDirectoryError(f"--resume: {d} holds no calibration run ({RUN} missing)")
-            previous = json.loads(run.read_text())
+            d = output_dir.reopen_run(directory, WHAT, LEGACY_ENTRIES)
+            previous = read_settings(d)
             for key, value in settings.items():
                 if previous.get(key) != value:
                     raise RunDirectoryError(
-                        f"--resume: {d} was run with another {key} ({previous.get(key)!r}); "
-                        "use the same settings or another --out"
+                        f"--resume: {directory} was run with another {key} "
+                        f"({previous.get(key)!r}); use the same settings or another --out"
                     )
-        elif run.exists() or records.exists():
-            raise RunDirectoryError(
-                f"--out {d} already holds a calibration run; pass --resume to continue it "
-                "or choose another --out"
-            )
+            output_dir.remove_file_leftovers(d)
+        else:
+            target = output_dir.preflight(directory, overwrite, WHAT)
+            if not overwrite and ((target / RUN).exists() or (target / RECORDS).exists()):
+                raise RunDirectoryError(
+                    f"--out {directory} already holds a calibration run; pass --resume to "
+                    "continue it, --overwrite to delete it, or choose another --out"
+                )
+            text = json.dumps(settings, indent=2, sort_keys=True) + "\n"
+            with output_dir.staged(directory, overwrite, WHAT) as tmp:
+                (tmp / RUN).write_text(text, encoding="utf-8")
+                (tmp / RECORDS).touch()
+            d = target
+        records = d / RECORDS
         try:
-            d.mkdir(parents=True, exist_ok=True)
-            if not resume:
-                tmp = d / f".{RUN}.tmp"
-                tmp.write_text(json.dumps(settings, indent=2, sort_keys=True) + "\n")
-                os.replace(tmp, run)
             done = _truncate_partial(records)
-            handle = records.open("a", encoding="utf-8")
+            fd = os.open(records, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o666)
+            handle = os.fdopen(fd, "a", encoding="utf-8")
+            output_dir.add_to_manifest(d, WHAT, [RECORDS])
         except OSError as exc:
-            raise RunDirectoryError(f"cannot write --out {d}: {exc.strerror or exc}") from None
+            raise RunDirectoryError(
+                f"cannot write --out {directory}: {exc.strerror or exc}"
+            ) from None
         return cls(d, done, handle)
 
     def append(self, record: dict[str, Any]) -> None:
@@ -113,11 +163,14 @@ class RunStore:
 
 def _truncate_partial(path: Path) -> set[str]:
     """The ids recorded in ``path``; a partial last line (a kill mid-write) is cut off."""
+    if path.is_symlink():
+        raise RunDirectoryError(f"{path}: a symbolic link, not a run's records")
     if not path.exists():
         return set()
     data = path.read_bytes()
+    records = parse_records(data, str(path))
     keep = data[: data.rfind(b"\n") + 1]
     if len(keep) != len(data):
         with path.open("r+b") as f:
             f.truncate(len(keep))
-    return {json.loads(line)["task_id"] for line in keep.decode().splitlines() if line}
+    return {r["task_id"] for r in records}

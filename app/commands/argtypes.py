@@ -63,6 +63,28 @@ def scheme_name(text: str) -> Any:
         ) from None
 
 
+def split_top_level(text: str, sep: str) -> list[str]:
+    """``text`` split at every ``sep`` outside parentheses and brackets, so a list of scheme
+    expressions (``xavier,variance_scaling(2, fan_in, normal)``) splits between them."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth = max(0, depth - 1)
+        elif ch == sep and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return parts
+
+
+def scheme_text(text: str) -> str:
+    """A registered name or a scheme expression, as its canonical text (the name, or the
+    expression as :mod:`weight_init.scheme_expressions` prints it)."""
+    return str(scheme_name(text.strip()))
+
+
 def activation_name(text: str) -> str:
     from weight_init.activations import ACTIVATIONS, activation_names
 
@@ -74,11 +96,17 @@ def activation_name(text: str) -> str:
 
 
 def timeout_seconds(text: str) -> float:
+    """A time limit in seconds: a positive number, any size (``1e9`` is a limit too), or
+    ``none`` / ``inf`` for no limit (returned as ``inf``)."""
+    if text.strip().lower() in ("none", "inf", "infinity"):
+        return float("inf")
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(
+            f"expected a number of seconds or 'none', got {text!r}"
+        ) from None
+    if not value > 0:
         raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
     return value
 
@@ -93,5 +121,5 @@ def add_timeout_argument(p: argparse.ArgumentParser) -> None:
         default=DEFAULT_TIMEOUT,
         metavar="SECONDS",
         help="stop the code under test after this many seconds, exit 2 (default "
-        f"{DEFAULT_TIMEOUT:g}, room for a first 'import torch')",
+        f"{DEFAULT_TIMEOUT:g}, room for a first 'import torch'; 'none': no limit)",
     )

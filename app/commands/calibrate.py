@@ -19,6 +19,7 @@ import time
 from typing import Any
 
 from weight_init.app.commands.argtypes import non_negative_int, positive_int, scheme_name
+from weight_init.errors import RunDirectoryError, install_hint
 
 DEFAULT_OUT = "weight-init-calibration"
 
@@ -63,9 +64,7 @@ def adapter_list(text: str) -> list[str]:
                 f"unknown framework {f!r}; choose from {', '.join(ADAPTERS)} or none"
             )
         if f not in have:
-            raise argparse.ArgumentTypeError(
-                f"{f} is not installed (pip install 'weight-init[{f}]')"
-            )
+            raise argparse.ArgumentTypeError(f"{f} is not installed ({install_hint(f)})")
     return items
 
 
@@ -161,21 +160,30 @@ def register(sub: Any) -> None:
         type=positive_int,
         default=None,
         metavar="K",
-        help="local worker processes (default: the cores available)",
+        help="local worker processes (default: the cores available; never more than the "
+        "tasks, and a value above the cores is capped to them with a notice)",
     )
     engine.add_argument(
         "--scheduler",
         default=None,
         metavar="ADDRESS",
-        help="a Dask scheduler, e.g. tcp://HOST:8786 (needs weight-init[dask])",
+        help="a Dask scheduler, e.g. tcp://HOST:8786 (needs the dask extra: "
+        "pip install '.[dask]' in a clone)",
     )
     p.add_argument(
         "--out",
         default=DEFAULT_OUT,
         metavar="DIR",
-        help=f"run directory: run.json, records.jsonl, calibration.md (default {DEFAULT_OUT})",
+        help=f"run directory: run.json, records.jsonl, calibration.md (default {DEFAULT_OUT}); "
+        "refused if it holds files weight-init did not write",
     )
     p.add_argument("--resume", action="store_true", help="continue the run in --out")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace a run (or other weight-init output) in --out, deleting it and any "
+        "files in it weight-init did not write",
+    )
     p.add_argument("--seed", type=non_negative_int, default=0, help="root seed (default 0)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=run)
@@ -196,6 +204,7 @@ def run(args: argparse.Namespace) -> int:
         power_task,
         property_task,
     )
+    from weight_init.reports.parallel import stderr_notice
 
     if args.scheduler is not None:
         try:
@@ -221,17 +230,21 @@ def run(args: argparse.Namespace) -> int:
             for defect in (False, True):
                 tasks += [audit_task(args.seed, target, k, defect, r) for r in range(args.audits)]
     settings = {"seed": args.seed, "implementations": [i.name for i in impls]}
-    store = RunStore.open(args.out, settings, args.resume)
+    store = RunStore.open(args.out, settings, args.resume, args.overwrite)
     todo = [t for t in tasks if t.task_id not in store.done]
     start = time.perf_counter()
     try:
-        with engine.open_executor(args.workers, args.scheduler) as (executor, slots):
+        notice = stderr_notice("weight-init calibrate")
+        with engine.open_executor(args.workers, args.scheduler, len(todo), notice) as (
+            executor,
+            slots,
+        ):
             engine.run_tasks(executor, todo, store, window=2 * slots, progress=not args.quiet)
     finally:
         store.close()
     from weight_init.reports.calibration_render import write_report
 
-    summary = write_report(args.out)
+    summary = write_report(store.directory)
     print(summary)
     if args.hypothesis:
         from weight_init.app.calibration.hypothesis_draws import measure
@@ -246,16 +259,17 @@ def run(args: argparse.Namespace) -> int:
 
 
 def render(directory: str) -> int:
-    """``weight-init report --calibration DIR``: rewrite DIR/calibration.md and its figures."""
-    from pathlib import Path
-
-    from weight_init.app.calibration.records import RECORDS, RunDirectoryError
+    """``weight-init report --calibration DIR``: rewrite DIR/calibration.md and its figures
+    (DIR must be a calibration run: see :mod:`weight_init.reports.output_dir`)."""
+    from weight_init.app.calibration.records import LEGACY_ENTRIES, RECORDS, WHAT
     from weight_init.reports.calibration_render import write_report
+    from weight_init.reports.output_dir import reopen_run
 
-    if not (Path(directory) / RECORDS).is_file():
+    d = reopen_run(directory, WHAT, LEGACY_ENTRIES, flag="--calibration")
+    if not (d / RECORDS).is_file():
         raise RunDirectoryError(
             f"--calibration {directory}: no {RECORDS} (run weight-init calibrate)"
         )
-    print(write_report(directory))
+    print(write_report(d))
     print(f"weight-init report: wrote {directory}/calibration.md", file=sys.stderr)
     return 0

@@ -118,7 +118,8 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--overwrite",
         action="store_true",
-        help="let --out replace files an earlier report left there",
+        help="let --out replace an earlier output holding files weight-init did not write "
+        "(they are deleted)",
     )
     add_timeout_argument(p)
     p.set_defaults(run=run)
@@ -153,9 +154,10 @@ def run(args: argparse.Namespace) -> int:
         for text in args.expect:
             parse_expect(text, parse_scheme)
     if args.out:
-        from weight_init.reports.writer import preflight
+        from weight_init.reports.output_dir import preflight
+        from weight_init.reports.propagation import PROPAGATION_KIND
 
-        preflight(args.out, args.overwrite)  # before any work
+        preflight(args.out, args.overwrite, PROPAGATION_KIND)  # before any work
     result = run_isolated(
         "weight_init.app.child_tasks:propagate",
         f"the model factory {args.spec}",

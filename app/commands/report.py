@@ -23,25 +23,18 @@ from weight_init.app.commands.argtypes import (
     add_timeout_argument,
     non_negative_int,
     positive_int,
+    scheme_text,
+    split_top_level,
 )
-from weight_init.schemes import SCHEMES, canonical_name, scheme_names
 
 DEFAULT_OUT = "weight-init-report"
 
 
 def _items(text: str) -> list[str]:
-    items = [t.strip() for t in text.split(",")]
+    items = [t.strip() for t in split_top_level(text, ",")]
     if not items or any(not t for t in items):
         raise argparse.ArgumentTypeError(f"expected a comma-separated list, got {text!r}")
     return items
-
-
-def _scheme(name: str) -> str:
-    if canonical_name(name) not in SCHEMES:
-        raise argparse.ArgumentTypeError(
-            f"unknown scheme {name!r}; choose one of {', '.join(scheme_names())}"
-        )
-    return canonical_name(name)
 
 
 def _activation(name: str) -> str:
@@ -53,11 +46,13 @@ def _activation(name: str) -> str:
 
 
 def scheme_list(text: str) -> list[tuple[str, str | None]]:
-    """``SCHEME[:ACTIVATION],...`` -> [(scheme, activation or None)]."""
+    """``SCHEME[:ACTIVATION],...`` -> [(scheme, activation or None)]; a SCHEME is a
+    registered name or a scheme expression (commas inside its parentheses do not split)."""
     out: list[tuple[str, str | None]] = []
     for item in _items(text):
-        scheme, sep, act = item.partition(":")
-        out.append((_scheme(scheme), _activation(act) if sep else None))
+        parts = split_top_level(item, ":")
+        scheme, act = ":".join(parts[:-1]) if len(parts) > 1 else item, parts[-1]
+        out.append((scheme_text(scheme), _activation(act.strip()) if len(parts) > 1 else None))
     return out
 
 
@@ -78,13 +73,14 @@ def format_list(text: str) -> tuple[str, ...]:
 
 
 def check_spec(text: str) -> tuple[str, str]:
-    """``SPEC=SCHEME`` (the last ``=`` separates; SPEC as for ``weight-init check``)."""
-    spec, sep, scheme = text.rpartition("=")
-    if not sep or not spec:
+    """``SPEC=SCHEME`` (the first ``=`` separates: a SPEC has none, a scheme expression may;
+    SPEC as for ``weight-init check``)."""
+    spec, sep, scheme = text.partition("=")
+    if not sep or not spec or not scheme.strip():
         raise argparse.ArgumentTypeError(
             f"expected SPEC=SCHEME (e.g. torch:xavier_normal_=glorot_normal), got {text!r}"
         )
-    return spec, _scheme(scheme)
+    return spec, scheme_text(scheme)
 
 
 def audit_spec(text: str) -> str:
@@ -134,7 +130,8 @@ def register(sub: Any) -> None:
         type=scheme_list,
         default=None,
         metavar="LIST",
-        help="comma-separated SCHEME or SCHEME:ACTIVATION (default: "
+        help="comma-separated SCHEME or SCHEME:ACTIVATION, a SCHEME a registered name or an "
+        "expression such as 'variance_scaling(2, fan_in, normal)' (default: "
         + ",".join(f"{e.scheme}:{e.activation}" for e in d.experiments)
         + ")",
     )
@@ -160,7 +157,8 @@ def register(sub: Any) -> None:
         default=DEFAULT_OUT,
         metavar="DIR",
         help=f"output directory, replaced atomically (default {DEFAULT_OUT}/); a symlink is "
-        "followed; refused if it holds files an earlier report did not write",
+        "followed only to a directory weight-init wrote; refused if it holds files "
+        "weight-init did not write",
     )
     p.add_argument(
         "--overwrite",
@@ -183,7 +181,8 @@ def register(sub: Any) -> None:
         default=[],
         metavar="SPEC=SCHEME",
         help="add a conformance section: SPEC is MODULE:ATTR, torch:NAME, jax:NAME or "
-        "keras:NAME (as for 'weight-init check'), SCHEME the registered scheme it claims",
+        "keras:NAME (as for 'weight-init check'), SCHEME the scheme it claims (a registered "
+        "name or an expression)",
     )
     p.add_argument(
         "--check-alpha",
@@ -239,7 +238,8 @@ def register(sub: Any) -> None:
         default=None,
         metavar="K",
         help="local worker processes for the computations (default: up to 2, the cores "
-        "available; 1: all in this process)",
+        "available; 1: all in this process; never more than the pieces of work, and a "
+        "value above the cores is capped to them with a notice)",
     )
     engine.add_argument(
         "--scheduler",
@@ -247,7 +247,7 @@ def register(sub: Any) -> None:
         metavar="ADDRESS",
         help="run the computations (experiments, one task per phase-diagram sigma_w, the "
         "suite) on a Dask cluster, e.g. tcp://HOST:8786, as 'weight-init calibrate' does "
-        "(needs weight-init[dask]); figures are drawn here",
+        "(needs the dask extra: pip install '.[dask]' in a clone); figures are drawn here",
     )
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     add_timeout_argument(p)
@@ -374,8 +374,8 @@ def run(args: argparse.Namespace) -> int:
 
         return render(args.calibration)
     from weight_init.app.isolation import run_isolated
+    from weight_init.reports.output_dir import preflight
     from weight_init.reports.render import generate
-    from weight_init.reports.writer import preflight
 
     config = config_from_args(args)
     if args.expect and not args.audit:
@@ -437,12 +437,18 @@ def run(args: argparse.Namespace) -> int:
                 flush=True,
             )
 
+    workers = args.workers
+    if workers is not None:
+        from weight_init.reports.build import pool_tasks
+        from weight_init.reports.parallel import bounded_workers, stderr_notice
+
+        workers = bounded_workers(workers, pool_tasks(config), stderr_notice("weight-init report"))
     with _compute_engine(args.scheduler) as compute:
         report = generate(
             config,
             args.out,
             progress,
-            args.workers,
+            workers,
             overwrite=args.overwrite,
             check_runner=isolated_check,
             audit_runner=isolated_audit,

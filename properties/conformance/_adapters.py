@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from weight_init.errors import AdapterError, InitializerTypeError
+from weight_init.errors import AdapterError, InitializerTypeError, install_hint
 
 FRAMEWORKS: tuple[str, ...] = ("torch", "jax", "keras")
 
@@ -90,7 +90,7 @@ def _import(module: str, extra: str | None = None) -> Any:
     try:
         return importlib.import_module(module)
     except ModuleNotFoundError as exc:
-        hint = f" (pip install 'weight-init[{extra}]')" if extra else ""
+        hint = f" ({install_hint(extra)})" if extra else ""
         raise AdapterError(f"cannot import module {module!r}: {exc}{hint}") from None
     except Exception as exc:
         raise AdapterError(

@@ -286,7 +286,13 @@ def _structure(f: Findings) -> list[str]:
     if f.failed(C.DTYPE) and dtype is not None:
         reasons.append(f"not a floating-point array: {dtype.detail}")
     fin = f.evidence(C.FINITE, FiniteEvidence)
-    if f.failed(C.FINITE) and fin is not None:
+    if f.failed(C.FINITE) and fin is not None and fin.oversized.entries:
+        big = fin.oversized
+        reasons.append(
+            f"{big.describe()}: {big.entries} entries in {big.calls} of {fin.n_calls} calls "
+            "lie beyond 1e50 standard deviations of the rule, out of any law's range"
+        )
+    if f.failed(C.FINITE) and fin is not None and fin.entries:
         if fin.entries == fin.total:
             how = "every entry is NaN or infinite"
         elif fin.calls == fin.n_calls:

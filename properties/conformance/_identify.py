@@ -34,6 +34,7 @@ from numpy.typing import NDArray
 
 from weight_init.families import FAMILIES, Family, iid_families
 from weight_init.layouts import check_matrix_layout, renamed_layout_keyword
+from weight_init.properties._quiet import quiet_numerics
 from weight_init.properties.conformance._sampling import (
     DEFAULT_SHAPES,
     Draw,
@@ -47,6 +48,10 @@ from weight_init.schemes import NOTES_SCHEMES, SCHEMES, Scheme, variance_scaling
 DEFAULT_ENTRIES = 200_000
 #: Heterogeneity p-value above which a scheme's fan rule is said to fit.
 RULE_FITS_P = 1e-6
+#: Largest ``|w|`` whose moments are taken: ``w^4 <= 1e280``, so sums over any number of
+#: entries float64 can index stay finite. Beyond it nothing is fitted (the draws are
+#: described by their order of magnitude instead of NaN moments).
+MOMENT_LIMIT = 1e70
 
 
 @dataclass(frozen=True)
@@ -161,7 +166,7 @@ def locate(draws: Sequence[Draw], layout: str) -> Location | None:
 
 def kurtosis(moments: Sequence[ShapeMoments]) -> float:
     """Pooled ``E w^4 / (E w^2)^2`` (per shape, weighted by entries)."""
-    num = sum(m.n * m.m4 / m.m2**2 for m in moments if m.m2 > 0)
+    num = sum(m.n * m.m4 / (m.m2 * m.m2) for m in moments if m.m2 > 0)
     den = sum(m.n for m in moments if m.m2 > 0)
     return num / den if den else math.nan
 
@@ -382,6 +387,8 @@ class Identification:
     matches: list[SchemeMatch]
     n_entries: int
     location: Location | None = None
+    #: The largest finite ``|w|`` when it exceeds :data:`MOMENT_LIMIT` (nothing fitted).
+    too_large: float | None = None
 
     @property
     def family_name(self) -> str:
@@ -450,6 +457,13 @@ class Identification:
             One finding per line.
         """
         lines = [f"family: {self.family_name}"]
+        if self.too_large is not None:
+            order = math.floor(math.log10(self.too_large))
+            return (
+                f"family: unknown: entries of order 1e{order} (largest |w| "
+                f"{self.too_large:.3g}): beyond {MOMENT_LIMIT:g}, where their moments would "
+                f"overflow float64; nothing identified ({self.n_entries} entries)"
+            )
         if self.n_entries == 0:
             lines[0] += (
                 ": no finite entries of the expected shape to identify (every call returned "
@@ -515,12 +529,28 @@ class Identification:
             "expression": self.expression() or None,
             "matches": [m.to_dict() for m in self.matches if m.name in SCHEMES],
             "n_entries": self.n_entries,
-        }
+        } | ({} if self.too_large is None else {"too_large": self.too_large})
+
+
+def _largest(draws: Sequence[Draw], layout: str) -> float:
+    """The largest finite ``|w|`` of the well-shaped draws (0 when there is none)."""
+    out = 0.0
+    for d in draws:
+        if d.shape_ok(layout) and d.raw.size and d.raw.dtype.kind in "fiuc":
+            w = np.abs(d.in_out(layout))
+            w = w[np.isfinite(w)]
+            out = max(out, float(w.max()) if w.size else 0.0)
+    return out
 
 
 def identify_draws(draws: Sequence[Draw], layout: str) -> Identification:
     """:class:`Identification` from draws already made (no new calls); moments are taken
-    about the per-shape means when the mean is not 0."""
+    about the per-shape means when the mean is not 0; entries beyond :data:`MOMENT_LIMIT`
+    are described, not fitted."""
+    largest = _largest(draws, layout)
+    if largest > MOMENT_LIMIT:
+        n = sum(int(np.count_nonzero(np.isfinite(d.raw))) for d in draws if d.shape_ok(layout))
+        return Identification(None, {}, None, [], n, None, too_large=largest)
     loc = locate(draws, layout)
     means = loc.means if loc is not None and loc.nonzero else None
     family, dists = detect_family(draws, layout, means)
@@ -620,5 +650,6 @@ def identify(
     """
     conv = check_matrix_layout(layout)
     counts = calls_per_shape(shapes, n_entries)
-    draws = draw_design(fn, shapes, counts, seed)
-    return identify_draws(draws, conv)
+    with quiet_numerics():
+        draws = draw_design(fn, shapes, counts, seed)
+        return identify_draws(draws, conv)

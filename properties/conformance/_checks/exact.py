@@ -1,7 +1,10 @@
 """Exact checks: no false alarm on a correct implementation (``p_value`` None).
 
 * ``shape``: ``(fan_in, fan_out)`` for ``in_out``, ``(fan_out, fan_in)`` for ``out_in``;
-* ``dtype``: floating; ``finite``: no NaN or infinity;
+* ``dtype``: floating; ``finite``: no NaN or infinity, and no entry beyond
+  :data:`~weight_init.properties.conformance._checks.pool.Z_LIMIT` (1e50) rule standard
+  deviations (a correct draw reaches it with probability below ``N kappa 1e-200``; the
+  moments of such entries overflow float64);
 * ``constant value`` (constant schemes): every entry equals the scheme's value;
 * ``bounds`` (bounded families): ``|z| <= bound`` (``sqrt 3`` uniform, ``2 / 0.8796``
   truncated normal) with ``8 eps`` relative slack for rounding;
@@ -25,14 +28,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from weight_init.families import Family, Orthogonal, Sparse
 from weight_init.properties._results import fmt_percent
 from weight_init.properties.conformance._checks.base import Check, CheckResult, Evidence
-from weight_init.properties.conformance._checks.pool import Array, Pool
+from weight_init.properties.conformance._checks.pool import Array, Oversized, Pool
 from weight_init.properties.conformance._checks.resolution import (
     SUP_DENSITY,
     effective_bits,
@@ -55,12 +58,14 @@ class DtypeEvidence(Evidence):
 
 @dataclass(frozen=True)
 class FiniteEvidence(Evidence):
-    """Non-finite ``entries`` in ``calls`` of ``n_calls``; ``total`` floating entries."""
+    """Non-finite ``entries`` in ``calls`` of ``n_calls``; ``total`` floating entries;
+    finite entries out of any law's range in ``oversized``."""
 
     entries: int
     calls: int
     n_calls: int
     total: int
+    oversized: Oversized = field(default_factory=Oversized)
 
 
 @dataclass(frozen=True)
@@ -135,7 +140,7 @@ class DtypeCheck(Check):
 
 class FiniteCheck(Check):
     name = "finite"
-    explanation = "some entries are NaN or infinite"
+    explanation = "some entries are NaN, infinite, or beyond 1e50 rule standard deviations"
 
     def run(self, pool: Pool) -> CheckResult:
         entries, calls, total, first = 0, 0, 0, ""
@@ -148,8 +153,14 @@ class FiniteCheck(Check):
                     calls += 1
                     first = first or f"fn({d.fan_in}, {d.fan_out}) with seed {d.seed}"
         detail = f"{entries} non-finite entries in {calls} calls, first {first}" if first else ""
-        ev = FiniteEvidence(entries, calls, len(pool.draws), total)
-        return self.exact(entries, 0, entries == 0, detail, ev)
+        big = pool.oversized
+        if big.entries:
+            detail = "; ".join(
+                x for x in (detail, f"{big.entries} {big.describe()} in {big.calls} calls") if x
+            )
+        ev = FiniteEvidence(entries, calls, len(pool.draws), total, big)
+        bad = entries + big.entries
+        return self.exact(bad, 0, bad == 0, detail, ev)
 
 
 class ConstantValueCheck(Check):

@@ -2,15 +2,25 @@
 and the standardized entries ``z = w / sd_rule`` every statistic reads.
 
 A draw is well formed when it has the layout's shape and a real numeric dtype; a block
-stacks the well-formed draws at one shape that are entirely finite. The entries of
-partly non-finite draws still count in the pooled (1-D) ``z`` (their finite entries), so
-the finite check and the statistics both see them. Constant schemes have no ``z``.
+stacks the well-formed draws at one shape whose entries are all in range: finite and
+``|w| <= Z_LIMIT sd_rule``. The in-range entries of other draws still count in the pooled
+(1-D) ``z``, so the finite check and the statistics both see them. Constant schemes have no
+``z``.
+
+Why :data:`Z_LIMIT` = 1e50: an entry of a law with fourth moment ``E z^4 = kappa`` exceeds
+``L`` standard deviations with probability at most ``kappa / L^4`` (Markov), so at
+``L = 1e50`` a correct initializer gets such an entry in ``N`` draws with probability below
+``N kappa 1e-200`` (nothing at any ``N`` float64 can hold); and below it every power up to
+the fourth of ``N <= 1e100`` standardized entries sums to a finite float64, so no statistic
+overflows. An entry beyond it (weights scaled by 1e100, +-1e308) fails the ``finite`` check
+(:class:`Oversized` says how large), never a statistic.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -23,6 +33,37 @@ from weight_init.protocols import Seeding
 from weight_init.schemes import Scheme
 
 Array = NDArray[np.float64]
+
+
+#: Standardized entries beyond this many rule standard deviations are out of any law's range
+#: (see the module docstring).
+Z_LIMIT = 1e50
+
+
+@dataclass(frozen=True)
+class Oversized:
+    """Finite entries beyond :data:`Z_LIMIT` rule standard deviations: how many, in how many
+    calls, the largest ``|w|`` and ``log10`` of its ratio to the rule's standard deviation
+    there (a log: the ratio itself may exceed float64)."""
+
+    entries: int = 0
+    calls: int = 0
+    largest: float = 0.0
+    log10_ratio: float = 0.0
+
+    def describe(self) -> str:
+        """``entries of order 1e100 (about 1e101 times the rule's std)``."""
+        order = f"1e{math.floor(math.log10(self.largest))}" if self.largest > 0 else "0"
+        return (
+            f"entries of order {order} (about 1e{math.floor(self.log10_ratio)} times the "
+            "rule's std)"
+        )
+
+
+def _in_range(w: Array, limit: float) -> NDArray[np.bool_]:
+    """Entries that are finite and at most ``limit`` in absolute value (NaN is not)."""
+    with np.errstate(invalid="ignore"):
+        return np.abs(w) <= limit
 
 
 def machine_eps(dtype: np.dtype[Any]) -> float:
@@ -110,6 +151,7 @@ class Pool:
     kept: tuple[Draw, ...]
     blocks: tuple[Block, ...]
     z: Array
+    oversized: Oversized = field(default_factory=Oversized)
 
     @cached_property
     def moments(self) -> list[ShapeMoments]:
@@ -146,14 +188,23 @@ def build_pool(
     by_shape: dict[tuple[int, int], list[Draw]] = {}
     partial: list[Array] = []
     random = scheme.family.is_random
+    big = [0, 0, 0.0, 0.0]
     for d in good:
-        if np.all(np.isfinite(d.raw)):
+        sd = math.sqrt(scheme.variance(d.fan_in, d.fan_out)) if random else 0.0
+        limit = Z_LIMIT * sd if sd > 0 else math.inf
+        w = d.in_out(layout)
+        ok = _in_range(w, limit)
+        if np.all(ok):
             by_shape.setdefault((d.fan_in, d.fan_out), []).append(d)
-        elif random:
-            w = d.in_out(layout)
-            partial.append(
-                scheme.family.standardize(w[np.isfinite(w)], scheme, d.fan_in, d.fan_out)
-            )
+            continue
+        huge = np.isfinite(w) & ~ok
+        if np.any(huge):
+            largest = float(np.max(np.abs(w[huge])))
+            big[0], big[1] = big[0] + int(np.count_nonzero(huge)), big[1] + 1
+            if largest > big[2]:
+                big[2], big[3] = largest, math.log10(largest) - math.log10(sd)
+        if random:
+            partial.append(scheme.family.standardize(w[ok], scheme, d.fan_in, d.fan_out))
     blocks = []
     for (fi, fo), ds in by_shape.items():
         w = np.stack([d.in_out(layout) for d in ds])
@@ -163,4 +214,5 @@ def build_pool(
     kept = tuple(d for ds in by_shape.values() for d in ds)
     flat = [b.z.ravel() for b in blocks] + partial if random else []
     z = np.concatenate(flat) if flat else np.empty(0)
-    return Pool(fn, scheme, layout, seed, seeding, tuple(draws), kept, tuple(blocks), z)
+    oversized = Oversized(int(big[0]), int(big[1]), float(big[2]), float(big[3]))
+    return Pool(fn, scheme, layout, seed, seeding, tuple(draws), kept, tuple(blocks), z, oversized)
