@@ -43,6 +43,7 @@ from weight_init.properties.conformance._checks.exact import (
     RepeatEvidence,
     ShapeEvidence,
 )
+from weight_init.properties.conformance._checks.extremes import ExtremesEvidence
 from weight_init.properties.conformance._checks.statistical import (
     OUTLIER_SD,
     CorrelationEvidence,
@@ -433,6 +434,23 @@ def _law(f: Findings) -> list[str]:
     return reasons
 
 
+def _extremes_explained_by_scale(f: Findings, r: CheckResult) -> bool:
+    """Whether a failed ``extremes`` is the variance's failure seen again: the largest
+    ``|z|`` is read at the rule's scale, so a std ``s`` times the rule's moves it by ``s``.
+    Explained when, at the observed scale (``max |z| / s``), the maximum falls on the side
+    of the law's median maximum opposite to where it failed (short entries that reach it,
+    far entries that do not)."""
+    variance = f.evidence(C.VARIANCE, VarianceEvidence)
+    ev = r.evidence
+    if not f.failed(C.VARIANCE) or variance is None or not isinstance(ev, ExtremesEvidence):
+        return False
+    std_ratio = math.sqrt(variance.ratio) if variance.ratio > 0 else math.nan
+    if not math.isfinite(std_ratio) or std_ratio <= 0:
+        return False
+    at_scale = ev.max_abs_z / std_ratio
+    return at_scale >= ev.median_max if ev.short else at_scale <= ev.median_max
+
+
 def diagnose(findings: Findings) -> str:
     """One line naming the defects behind the failed checks (empty when nothing failed)."""
     f = findings
@@ -440,7 +458,7 @@ def diagnose(findings: Findings) -> str:
     for r in f.results:
         if r.check is C.TOP_DIRECTION and f.failed(C.UNIT_HOMOGENEITY, C.INPUT_HOMOGENEITY):
             continue  # unequal unit (or input) variances make a direction stand out too
-        if r.check is C.EXTREMES and f.failed(C.VARIANCE, C.FAN_RULE):
+        if r.check is C.EXTREMES and _extremes_explained_by_scale(f, r):
             continue  # read at the rule's scale, the maximum moves with a wrong variance
         if r.failed and r.check not in C.BUILT_IN:
             text = r.check.describe_failure(r)

@@ -367,6 +367,9 @@ class Identification:
         The registered scheme that fits (up to a gain), None when no rule fits.
     same_as : list of str
         Other registered names of the closest scheme's law.
+    too_large : float or None
+        The largest finite ``|w|`` when it exceeds ``MOMENT_LIMIT`` (then nothing is
+        fitted: the entries' moments would overflow), else None.
 
     Examples
     --------

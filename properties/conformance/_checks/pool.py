@@ -113,6 +113,9 @@ class Pool:
         standardized entries.
     z : ndarray
         The pooled standardized entries, ``z = w / sd_rule`` (about the scheme's mean).
+    oversized : Oversized
+        The finite entries beyond ``Z_LIMIT`` rule standard deviations (how many, in how
+        many calls, the largest), which the ``finite`` check fails as of an impossible order.
     moments : list of ShapeMoments
         Per-shape ``mean((w - mu)^2)`` and ``mean((w - mu)^4)`` of the kept draws, ``mu`` the
         scheme's mean.
