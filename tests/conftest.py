@@ -17,6 +17,8 @@ a default run draws the same cases every time and cannot fail by chance
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import os
 
 import pytest
@@ -29,7 +31,17 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
+def _import_torch_once() -> None:
+    """pytester restores ``sys.modules`` when its test ends: torch first imported during such
+    a test would be imported a second time by a later test of the same process, and a second
+    import of its C extension crashes the interpreter (a segfault in the next torch test).
+    Imported here, before any test, it is in every snapshot and never removed."""
+    if importlib.util.find_spec("torch") is not None:
+        importlib.import_module("torch")
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    _import_torch_once()
     if in_ci() and config.option.markexpr == DEFAULT_SELECTION:
         config.option.markexpr = ""  # CI runs the slow selection too
     if config.getoption("--weight-init-profile", default=None):
