@@ -54,8 +54,10 @@ from __future__ import annotations
 
 import ast
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from weight_init.arithmetic import evaluate_number, names_in, substitute
 from weight_init.errors import InvalidParameterError, UnsupportedSchemeError
 from weight_init.families import TruncatedNormalAt
 from weight_init.gains import calculate_gain
@@ -78,6 +80,10 @@ from weight_init.schemes import (
 INVISIBLE_CUT = 8.0
 DISTRIBUTIONS = ("normal", "untruncated_normal", "truncated_normal", "uniform")
 MAX_LENGTH = 500
+#: Nonlinearities ``gain(...)`` names (:func:`weight_init.gains.calculate_gain`).
+ACTIVATIONS = ("linear", "identity", "sigmoid", "tanh", "relu", "selu", "leaky_relu")
+#: Words of the rule language itself.
+WORDS = ("ones", "skip", "sqrt", "zero_rows", "gain")
 
 
 @dataclass(frozen=True)
@@ -89,13 +95,7 @@ class ExpressionScheme(Scheme):
 
 
 def _number(node: ast.expr, what: str) -> float:
-    try:
-        value = ast.literal_eval(node)
-    except ValueError:
-        raise InvalidParameterError(f"{what} must be a number, got {ast.unparse(node)!r}") from None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise InvalidParameterError(f"{what} must be a finite number, got {ast.unparse(node)!r}")
-    return float(value)
+    return evaluate_number(node, what)
 
 
 def _word(node: ast.expr, what: str) -> str:
@@ -255,34 +255,72 @@ def _scaled(scheme: Scheme, g: float, name: str) -> Scheme:
     )
 
 
+#: Named rules that are not registered schemes (the registry feeds identification and the
+#: calibration; these are layer defaults the catalogs state), by name: (expression, what).
+NAMED_RULES: dict[str, tuple[str, str]] = {
+    "torch_rnn_default": (
+        "variance_scaling(1/3, fan_out, uniform)",
+        "torch's LSTM/GRU/RNN default: U(-1/sqrt(hidden), +) on a gate block of fans (in, hidden)",
+    ),
+}
+
+
 def _build(node: ast.expr, name: str) -> Scheme:
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
-        return _scaled(_build(node.left, name), _gain(node.right), name)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.Div)):
+        g = _gain(node.right)
+        return _scaled(_build(node.left, name), g if isinstance(node.op, ast.Mult) else 1 / g, name)
     if isinstance(node, ast.Call):
         return _call(node, name)
     if isinstance(node, ast.Name):
         if node.id == "ones":
             c = constant(1.0, name="ones")
             return ExpressionScheme("ones", c.family, c.rule, value=1.0)
+        if node.id in NAMED_RULES:
+            text, what = NAMED_RULES[node.id]
+            s = _build(ast.parse(text, mode="eval").body, node.id)
+            return ExpressionScheme(node.id, s.family, s.rule, s.value, what)
         s = get_scheme(node.id)
         return ExpressionScheme(s.name, s.family, s.rule, s.value, s.description)
     raise InvalidParameterError(
-        f"cannot parse {ast.unparse(node)!r}: expected NAME, NAME(...), or EXPR * gain(...)"
+        f"cannot parse {ast.unparse(node)!r}: expected NAME, NAME(...), EXPR * g or EXPR / g"
     )
 
 
-def parse_scheme(text: str | Scheme) -> Scheme:
-    """The scheme ``text`` states (module docstring); a registered name gives that scheme."""
-    if isinstance(text, Scheme):
-        return text
+def parse_tree(text: str, names: Mapping[str, float] | None = None) -> ast.expr:
+    """The syntax tree of ``text`` with the numbers ``names`` binds written in (one clear
+    error for text that is not an expression); reserved words are never bound."""
     if not isinstance(text, str) or not text.strip():
         raise InvalidParameterError(f"expected a scheme expression, got {text!r}")
-    if text in SCHEMES:
-        return SCHEMES[text]
     if len(text) > MAX_LENGTH:
         raise InvalidParameterError(f"scheme expression longer than {MAX_LENGTH} characters")
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        tree = ast.parse(text.strip(), mode="eval").body
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         raise InvalidParameterError(f"cannot parse scheme expression {text!r}") from None
-    return _build(tree.body, ast.unparse(tree.body))
+    if names:
+        bound = {k: v for k, v in names.items() if k not in reserved_words()}
+        if names_in(tree) & set(bound):
+            tree = substitute(tree, bound)
+    return tree
+
+
+def reserved_words() -> frozenset[str]:
+    """Words an expression reads as themselves, never as a bound number: scheme and rule
+    names, modes, distributions, activations."""
+    return frozenset({*SCHEMES, *NAMED_RULES, *MODES, *DISTRIBUTIONS, *ACTIVATIONS, *WORDS})
+
+
+def scheme_from_tree(tree: ast.expr) -> Scheme:
+    """The scheme the (bound) syntax tree ``tree`` states; its name is the canonical text."""
+    return _build(tree, ast.unparse(tree))
+
+
+def parse_scheme(text: str | Scheme, names: Mapping[str, float] | None = None) -> Scheme:
+    """The scheme ``text`` states (module docstring); a registered name gives that scheme.
+    ``names`` binds the bare names a number may use (a model configuration's
+    ``initializer_range``, ``n_layer``); the canonical name shows their values."""
+    if isinstance(text, Scheme):
+        return text
+    if isinstance(text, str) and text in SCHEMES:
+        return SCHEMES[text]
+    return scheme_from_tree(parse_tree(text, names))
