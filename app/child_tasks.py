@@ -24,7 +24,7 @@ class CommandOutput:
 
 def resolve(spec: str) -> str | None:
     """Resolve ``spec`` (imports the user's module); return its default layout."""
-    from weight_init.properties.adapters import resolve as _resolve
+    from weight_init.properties.conformance._adapters import resolve as _resolve
 
     return _resolve(spec).convention
 
@@ -38,8 +38,8 @@ def check(
     subject: str | None = None,
 ) -> Any:
     """``check_initializer`` on ``spec`` (a SPEC string or a picklable callable) -> Verdict."""
-    from weight_init.properties.adapters import resolve as _resolve
-    from weight_init.properties.conformance import check_initializer
+    from weight_init.properties.conformance._adapters import resolve as _resolve
+    from weight_init.properties.conformance._runner import check_initializer
 
     if isinstance(spec, str):
         cand = _resolve(spec)
@@ -79,8 +79,8 @@ def _scheme_argument(scheme: Any) -> Any:
 
 def identify(spec: str, convention: str | None, seed: int) -> tuple[str, Any]:
     """``identify`` on ``spec`` -> (layout used, Identification)."""
-    from weight_init.properties.adapters import resolve as _resolve
-    from weight_init.properties.identify import identify as _identify
+    from weight_init.properties.conformance._adapters import resolve as _resolve
+    from weight_init.properties.conformance._identify import identify as _identify
 
     cand = _resolve(spec)
     conv = convention or cand.convention or "in_out"
@@ -89,8 +89,8 @@ def identify(spec: str, convention: str | None, seed: int) -> tuple[str, Any]:
 
 def check_forward(spec: str, **kwargs: Any) -> Any:
     """``check_forward_prop`` on the forward_prop ``spec`` -> Verdict."""
-    from weight_init.properties.adapters import resolve as _resolve
-    from weight_init.properties.forward_check import check_forward_prop
+    from weight_init.properties.conformance._adapters import resolve as _resolve
+    from weight_init.properties.conformance._forward_check import check_forward_prop
 
     return check_forward_prop(_resolve(spec).fn, subject=spec, **kwargs)
 
@@ -104,7 +104,7 @@ def report_check(spec: Any, seed: int, alpha: float) -> Any:
 
 def audit(spec: str, builds: int | None, seed: int, expect: list[str], alpha: float) -> Any:
     """``audit_model`` on the model factory ``spec`` (any framework it handles) -> its report."""
-    from weight_init.properties.audit import audit_spec
+    from weight_init.properties.audit._loop import audit_spec
 
     return audit_spec(spec, expect, builds=builds, seed=seed, alpha=alpha)
 

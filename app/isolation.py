@@ -18,7 +18,7 @@ the application layer (``weight-init check``, ``check-forward``, ``identify``,
   run the command line's handler);
 * the child sends back exactly one structured message on a private pipe: ``("ok",
   value)`` (the pickled result object, e.g. a
-  :class:`~weight_init.properties.results.Verdict`) or ``("error", class path,
+  :class:`~weight_init.properties._results.Verdict`) or ``("error", class path,
   message)`` for an exception;
 * the parent waits at most ``timeout`` seconds for that message. The verdict -- and so
   the exit code -- comes only from the message; the child's exit code and output are

@@ -14,7 +14,7 @@ own process, like the rest of the test's code.
 Options (group ``weight-init``):
 
 ``--weight-init-profile {dev,ci,thorough}``
-    Hypothesis settings profile (see :mod:`weight_init.properties.profiles`).
+    Hypothesis settings profile (see :mod:`weight_init.properties.claims._profiles`).
 ``--weight-init-check SPEC=SCHEME[@CONVENTION]`` (repeatable)
     Add one test item per option that checks the initializer ``SPEC`` (``MODULE:ATTR``,
     ``torch:NAME``, ``jax:NAME``, ``keras:NAME``) against the registered ``SCHEME``, e.g.
@@ -27,7 +27,7 @@ Options (group ``weight-init``):
 
 Fixture ``weight_init_check``: call it in a test as
 ``weight_init_check(fn, "he_normal", convention="in_out")`` (``fn`` a callable or a
-``SPEC`` string); it returns the :class:`~weight_init.properties.results.Verdict` and
+``SPEC`` string); it returns the :class:`~weight_init.properties._results.Verdict` and
 fails the test with the table and diagnosis when the initializer does not conform.
 
 Fixture ``weight_init_audit``: ``weight_init_audit(factory, expect=(), builds=None,
@@ -36,7 +36,7 @@ takes: a torch ``nn.Module``, a built Keras model, a Flax/Haiku/Equinox module a
 protocol says (``weight-init audit --help``); or a
 ``MODULE:FACTORY`` string; ``expect`` rules ``"PATTERN=SCHEME[@LAYOUT]"`` as for ``weight-init
 audit --expect``) and returns the typed
-:class:`~weight_init.properties.audit_result.AuditReport`; ``report.assert_conforms()``
+:class:`~weight_init.properties.audit._result.AuditReport`; ``report.assert_conforms()``
 raises (an ``AssertionError``) naming each parameter that did not pass, its expected and
 identified rule, and a copy-pasteable ``weight-init audit ... --seed ...`` reproduction.
 ``weight_init_audit.assert_conforms(factory, ...)`` runs the audit and fails the test with
@@ -92,7 +92,7 @@ def pytest_configure(config: pytest.Config) -> None:
     name = config.getoption("--weight-init-profile")
     if name is None:
         return  # inert: another project's Hypothesis settings stay its own
-    from weight_init.properties import profiles
+    from weight_init.properties.claims import _profiles as profiles
 
     config.stash[_PROFILE_KEY] = profiles.load(name)
 
@@ -122,7 +122,7 @@ def run_check(
     alpha: float = 1e-4,
     timeout: float = 300.0,
 ) -> Any:
-    """Run :func:`~weight_init.properties.conformance.check_initializer` in a child process
+    """Run :func:`~weight_init.properties.conformance._runner.check_initializer` in a child process
     (in this process for a callable that cannot be pickled); raise
     :class:`~weight_init.errors.CheckFailed` (with the table) unless the verdict passes, and
     :class:`~weight_init.errors.SubjectAbortedError` when the initializer exited, crashed
@@ -208,16 +208,16 @@ def run_audit(
     alpha: float = 1e-4,
     timeout: float = 300.0,
 ) -> Any:
-    """:func:`~weight_init.properties.audit.audit_spec` of ``factory`` in a child process
+    """:func:`~weight_init.properties.audit._loop.audit_spec` of ``factory`` in a child process
     (a ``MODULE:FACTORY`` string or an importable module-level callable; anything else in
-    this process through :func:`~weight_init.properties.audit_frameworks.audit_model`: torch,
+    this process through :func:`~weight_init.properties.audit._frameworks.audit_model`: torch,
     Keras, Flax linen or NNX, Haiku or Equinox) -> AuditReport.
     Bad ``expect`` rules raise before the model's code runs."""
     import dataclasses
 
     from weight_init.app.isolation import picklable, run_isolated
-    from weight_init.properties.audit import parse_expect
-    from weight_init.properties.audit_frameworks import audit_model
+    from weight_init.properties.audit._frameworks import audit_model
+    from weight_init.properties.audit._loop import parse_expect
     from weight_init.scheme_expressions import parse_scheme
 
     rules = [parse_expect(text, parse_scheme) for text in expect]
@@ -241,7 +241,7 @@ def run_audit(
     name = getattr(factory, "__qualname__", repr(factory))
     report = audit_model(factory, builds=builds, seed=seed, expect=rules, alpha=alpha, subject=name)
     call = (
-        f"weight_init.properties.audit_frameworks.audit_model({name}, builds={report.builds}, "
+        f"weight_init.properties.audit._frameworks.audit_model({name}, builds={report.builds}, "
         f"seed={seed}, alpha={alpha:g}, expect=[parse_expect(r) for r in {list(expect)!r}])"
     )
     return dataclasses.replace(report, reproduce=f"{call} (a local factory: no command line)")

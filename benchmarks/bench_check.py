@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 from harness import Row, Timing, commands, fmt_seconds, interleaved, markdown_table, verdict
-from weight_init.properties.conformance import check_initializer
+from weight_init.properties.conformance._runner import check_initializer
 from weight_init.schemes import SCHEMES
 
 GOAL_SECONDS = 5.0

@@ -1,7 +1,7 @@
 """Detectable effects of the conformance check, measured (docs/generated/detectable_effects.md).
 
 Three tables, all from ``check_initializer`` at its defaults (family-wise alpha 1e-4, power
-0.99, the design of ``weight_init.properties.sampling.design_shapes``):
+0.99, the design of ``weight_init.properties.conformance._sampling.design_shapes``):
 
 1. detection: each buggy initializer of ``tests/buggy_initializers.py`` named below, checked
    at seeds 0..N-1; the rate of ``fail`` verdicts with its Clopper-Pearson 95% interval and
@@ -34,15 +34,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from buggy_initializers import BUGS  # noqa: E402
-from weight_init.properties import power  # noqa: E402
-from weight_init.properties.checks import (  # noqa: E402
+from weight_init.properties.conformance import _power as power  # noqa: E402
+from weight_init.properties.conformance._checks import (  # noqa: E402
     INPUT_INDEPENDENCE,
     SPECTRUM,
     UNIT_INDEPENDENCE,
     build_pool,
 )
-from weight_init.properties.conformance import check_initializer  # noqa: E402
-from weight_init.properties.sampling import DEFAULT_SHAPES, draw_design  # noqa: E402
+from weight_init.properties.conformance._runner import check_initializer  # noqa: E402
+from weight_init.properties.conformance._sampling import DEFAULT_SHAPES, draw_design  # noqa: E402
 from weight_init.schemes import get_scheme  # noqa: E402
 
 #: The design before issue 9 (all fans multiples of 8 but one, the largest 640).

@@ -1,28 +1,36 @@
-"""Property suite: the seed's claims as checked statements, and conformance checks of
-other implementations against the reference.
+"""The verification products, one room each.
 
-Hypothesis settings profiles live in :mod:`weight_init.properties.profiles`;
-the pytest plugin (entry point ``pytest11``) in
-:mod:`weight_init.app.pytest_plugin`.
+* :mod:`weight_init.properties.claims`: the notes' claims as checked statements and the
+  suite that runs them;
+* :mod:`weight_init.properties.conformance`: checking one initializer (or a convolution
+  kernel, or a ``forward_prop``) against a scheme, identifying what it does;
+* :mod:`weight_init.properties.audit`: checking every parameter of a whole model.
+
+The modules whose names start with ``_`` are private. Imports are one way:
+the shared modules here <- claims <- conformance <- audit.
+Hypothesis settings profiles are :mod:`weight_init.properties.claims` 's; the pytest plugin
+(entry point ``pytest11``) is :mod:`weight_init.app.pytest_plugin`.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from weight_init._lazy import attach
 
 #: Public entry points, imported lazily (the pytest plugin imports this package in every
-#: pytest run, so nothing heavy is imported here): name -> defining module. (``identify``
-#: is :func:`weight_init.properties.identify.identify`; its module has the same name.)
+#: pytest run, so nothing heavy is imported here): name -> defining subpackage.
 _LAZY = {
     "check_initializer": "weight_init.properties.conformance",
-    "check_forward_prop": "weight_init.properties.forward_check",
-    "run_suite": "weight_init.properties.suite",
-    "PROPERTIES": "weight_init.properties.registry",
+    "check_forward_prop": "weight_init.properties.conformance",
+    "check_kernel_initializer": "weight_init.properties.conformance",
+    "identify": "weight_init.properties.conformance",
+    "ConformanceResult": "weight_init.properties.conformance",
+    "Identification": "weight_init.properties.conformance",
+    "run_suite": "weight_init.properties.claims",
+    "PROPERTIES": "weight_init.properties.claims",
+    "audit": "weight_init.properties.audit",
+    "AuditReport": "weight_init.properties.audit",
+    "TestResult": "weight_init.properties._results",
+    "Verdict": "weight_init.properties._results",
 }
 
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'weight_init.properties' has no attribute {name!r}")
+__getattr__, __dir__, __all__ = attach(__name__, _LAZY)

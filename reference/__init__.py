@@ -2,42 +2,12 @@
 
 Conventions: weights are ``(fan_in, fan_out)`` and act as ``H @ W`` (see
 :mod:`weight_init.layouts` for PyTorch's ``(out, in)``); layers are numbered
-from 1 in messages and from 0 in the ``acts`` dict, as in the seed notes.
+from 1 in messages and from 0 in the ``acts`` dict, as in the notes.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from weight_init.activations import ACTIVATIONS, Activation, activation_names, get_activation
-    from weight_init.backward import Gradients, backward_prop, forward_backward, gradient_descent
-    from weight_init.errors import (
-        InitializerCallError,
-        InitializerError,
-        InitializerShapeError,
-        InitializerTypeError,
-        InvalidInputError,
-        InvalidLayerSizesError,
-        InvalidParameterError,
-        NonFiniteWeightsError,
-        UnknownActivationError,
-        UnknownSchemeError,
-        WeightInitError,
-    )
-    from weight_init.experiment import ForwardProp, draw_weights, forward_prop
-    from weight_init.gains import calculate_gain
-    from weight_init.schemes import (
-        SCHEMES,
-        Scheme,
-        VarianceRule,
-        constant,
-        get_scheme,
-        orthogonal,
-        scheme_names,
-        variance_scaling,
-    )
+from weight_init._lazy import attach
 
 __version__ = "0.1.0"
 
@@ -76,53 +46,40 @@ _LAZY: dict[str, str] = {
     "orthogonal": "weight_init.schemes",
     "scheme_names": "weight_init.schemes",
     "variance_scaling": "weight_init.schemes",
+    "predict": "weight_init.theory",
+    "check_initializer": "weight_init.properties.conformance",
+    "check_forward_prop": "weight_init.properties.conformance",
+    "identify": "weight_init.properties.conformance",
+    "ConformanceResult": "weight_init.properties.conformance",
+    "Identification": "weight_init.properties.conformance",
+    "audit": "weight_init.properties.audit",
+    "AuditReport": "weight_init.properties.audit",
+    "run_suite": "weight_init.properties.claims",
+    "TestResult": "weight_init.properties",
+    "Verdict": "weight_init.properties",
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__, _ = attach(__name__, _LAZY)
 
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
-
-
+#: The names a user needs; every other name above stays importable from here and from its
+#: module, for the notes and for existing code.
 __all__ = [
-    "ACTIVATIONS",
-    "SCHEMES",
-    "Activation",
-    "ForwardProp",
-    "Gradients",
-    "InitializerCallError",
-    "InitializerError",
-    "InitializerShapeError",
-    "InitializerTypeError",
-    "InvalidInputError",
-    "InvalidLayerSizesError",
-    "InvalidParameterError",
-    "NonFiniteWeightsError",
+    "AuditReport",
+    "ConformanceResult",
+    "Identification",
     "Scheme",
-    "UnknownActivationError",
-    "UnknownSchemeError",
-    "VarianceRule",
+    "TestResult",
+    "Verdict",
     "WeightInitError",
     "__version__",
-    "activation_names",
-    "backward_prop",
-    "calculate_gain",
-    "constant",
-    "draw_weights",
-    "forward_backward",
+    "audit",
+    "check_forward_prop",
+    "check_initializer",
     "forward_prop",
-    "get_activation",
     "get_scheme",
-    "gradient_descent",
-    "orthogonal",
+    "identify",
+    "predict",
+    "run_suite",
     "scheme_names",
-    "variance_scaling",
 ]

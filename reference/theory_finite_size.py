@@ -44,7 +44,7 @@ orthogonal / tanh     128    +0.004, 0.001           +0.006, 0.001
 Orthogonal layers fluctuate far less (norms preserved exactly) but carry a
 systematic ~ +0.8 / width bias: there the Gaussian variance rule is exact only in
 the limit. These spreads are why the property suite tests each layer *given the
-previous one* (:mod:`weight_init.properties.conditional`) instead of the
+previous one* (:mod:`weight_init.properties.claims._conditional`) instead of the
 marginal prediction.
 """
 

@@ -24,7 +24,7 @@ from weight_init.reports.parallel import InlineExecutor
 from weight_init.reports.phase_diagram import PhaseDiagram, PhaseRow, assemble, phase_row
 
 if TYPE_CHECKING:
-    from weight_init.properties.results import Verdict
+    from weight_init.properties._results import Verdict
     from weight_init.reports.audits import AuditSection
     from weight_init.reports.checks import CheckSection
     from weight_init.reports.config import AuditSpec, CheckSpec
@@ -65,7 +65,7 @@ AuditRunner = Callable[["AuditSpec", int, float], "AuditSection"]
 
 
 def _suite(seed: int, alpha: float) -> list[Verdict]:
-    from weight_init.properties.suite import run_suite
+    from weight_init.properties.claims._suite import run_suite
 
     return run_suite(seed=seed, alpha=alpha)
 

@@ -4,8 +4,8 @@ Decision at promised rate ``a`` of one check (or verdict): it rejects when an ex
 failed or Holm's step-down procedure over its statistical tests' p-values rejects at
 ``a / margin``, the record's design margin (1 when absent: property verdicts and records of
 runs before the margin). That is what ``check_initializer(alpha=a)`` decides; see
-:mod:`weight_init.properties.power`. Every check ran with the sample size planned for alpha
-1e-4, so the rates at the larger levels are those of that design (its p-values are uniform
+:mod:`weight_init.properties.conformance._power`. Every check ran with the sample size planned for
+alpha 1e-4, so the rates at the larger levels are those of that design (its p-values are uniform
 under the null whatever the sample size). A record whose code raised (``outcome``
 ``error``) counts as a false alarm and as a miss: the conservative side of both.
 
@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from weight_init.properties.multiple_testing import holm_reject
+from weight_init.properties._multiple_testing import holm_reject
 
 ALPHAS: tuple[float, ...] = (1e-4, 1e-3, 1e-2, 5e-2)
 PROPERTY_LEVELS: tuple[float, ...] = (1e-2, 5e-2)

@@ -1,6 +1,6 @@
 """Conformance sections: an initializer under test against the scheme it claims.
 
-Runs :func:`weight_init.properties.conformance.check_initializer` (exact checks,
+Runs :func:`weight_init.properties.conformance._runner.check_initializer` (exact checks,
 power-planned sample sizes, Holm-corrected tests at family-wise ``alpha``) and
 keeps what the report shows: the test table, the QQ points of the standardized
 weights ``w / sd_rule`` against the target law's quantiles (for orthogonal
@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from weight_init.properties.conformance_result import ConformanceResult
-from weight_init.properties.identify import FanFit, Identification
+from weight_init.properties.conformance._identify import FanFit, Identification
+from weight_init.properties.conformance._result import ConformanceResult
 from weight_init.reports.config import CheckSpec
 from weight_init.schemes import Scheme, get_scheme
 
@@ -92,7 +92,7 @@ def qq_data(
         theory = scheme.family.ppf(np.asarray(q.probabilities)).tolist()
         return QQData(theory, list(q.values), f"standardized {scheme.family.name} law")
     if scheme.family.is_random and not scheme.family.is_iid:
-        from weight_init.properties.conformance import standardized_sample
+        from weight_init.properties.conformance._runner import standardized_sample
 
         z = standardized_sample(fn, scheme, result.convention, seed=seed, alpha=alpha)
         if z.size:
@@ -108,8 +108,8 @@ def qq_data(
 
 def run_check(spec: CheckSpec, seed: int = 0, alpha: float = 1e-4) -> CheckSection:
     """Resolve ``spec.spec`` (MODULE:ATTR, torch:NAME, ...), check it against ``spec.scheme``."""
-    from weight_init.properties.adapters import resolve
-    from weight_init.properties.conformance import check_initializer
+    from weight_init.properties.conformance._adapters import resolve
+    from weight_init.properties.conformance._runner import check_initializer
 
     scheme = get_scheme(spec.scheme)
     cand = resolve(spec.spec)

@@ -328,7 +328,7 @@ def _verdicts(report: Report) -> list[Block]:
     blocks: list[Block] = [
         Heading(2, "Property verdicts", "verdicts"),
         Para(
-            "The seed notes' claims, each a family of tests (`weight_init.properties.suite."
+            "The seed notes' claims, each a family of tests (`weight_init.properties.claims._suite."
             f"run_suite`, seed {report.config.seed}) with family-wise false-alarm rate "
             f"{alpha:g} (Holm); over all {n} verdicts at most {n * alpha:g} (Bonferroni). "
             "threshold is the Holm-adjusted level a p-value is compared with (reject when "
@@ -404,7 +404,7 @@ def _checks(report: Report, gallery: Gallery | None) -> list[Block]:
         Heading(2, "Conformance", "conformance"),
         Para(
             "Each initializer under test is called over many shapes "
-            "(`weight_init.properties.conformance.check_initializer`): exact checks first "
+            "(`weight_init.properties.conformance._runner.check_initializer`): exact checks first "
             "(shape, dtype, finiteness, distinct units, determinism), then Holm-corrected "
             f"tests at family-wise alpha {report.config.check_alpha:g} with sample sizes "
             "planned for power 0.99 against a 1% std error. The QQ plot shows the "
@@ -471,7 +471,7 @@ def _audits(report: Report) -> list[Block]:
         Heading(2, "Model audit", "audit"),
         Para(
             "Each model factory is built several times under seeds from "
-            f"`SeedSequence({report.config.seed})` (`weight_init.properties.audit."
+            f"`SeedSequence({report.config.seed})` (`weight_init.properties.audit._loop."
             "audit_torch`) and each parameter's pooled draws are identified (the family "
             "nearest its self-standardized entries by Kolmogorov-Smirnov distance, the rule "
             "c/fan with c in 1/3, 1, 2 within max(4 se, 2%) of the pooled mean w^2) and "
@@ -521,7 +521,7 @@ def _audits(report: Report) -> list[Block]:
 
 def audit_command(a: AuditSection) -> str:
     """The ``weight-init audit`` command that reproduces one audit section."""
-    from weight_init.properties.audit import audit_command as command
+    from weight_init.properties.audit._loop import audit_command as command
 
     return a.result.reproduce or command(a.spec.spec, a.spec.expect, a.result)
 

@@ -72,7 +72,7 @@ def generate(
     scale; the figures are still drawn and written here, on the local pool."""
     preflight(out, overwrite)
     if config.checks and check_runner is None:
-        from weight_init.properties.adapters import resolve
+        from weight_init.properties.conformance._adapters import resolve
 
         for c in config.checks:
             resolve(c.spec)

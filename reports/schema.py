@@ -93,7 +93,7 @@ LAYER_SCHEMA: dict[str, Any] = {
     },
 }
 
-#: One parameter of a model audit (``weight_init.properties.audit_result.ParamAudit``).
+#: One parameter of a model audit (``weight_init.properties.audit._result.ParamAudit``).
 AUDIT_PARAMETER_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": [

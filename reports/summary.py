@@ -25,8 +25,8 @@ from weight_init.reports.build import Report
 from weight_init.reports.experiments import ExperimentResult
 
 if TYPE_CHECKING:
-    from weight_init.properties.conformance_result import ConformanceResult
-    from weight_init.properties.results import TestResult, Verdict
+    from weight_init.properties._results import TestResult, Verdict
+    from weight_init.properties.conformance._result import ConformanceResult
 
 #: Significant digits kept in summary.json.
 DIGITS = 10

@@ -1,7 +1,7 @@
 """Small Equinox, Flax NNX and Haiku models for ``weight-init audit`` tests (the frameworks are
 imported by the factories, so importing this module needs none of them).
 
-Protocols (weight_init.properties.audit_jax_modules): Equinox and NNX factories return a
+Protocols (weight_init.properties.audit._jax_modules): Equinox and NNX factories return a
 callable ``make(key)`` / ``make(rngs)``; Haiku factories return ``(hk.transform(f), *inputs)``.
 A conforming model's random parameters have at least 256 entries (uniform) or 513 (normal,
 truncated normal) per build, so that the automatic number of builds (at most 500) reaches the

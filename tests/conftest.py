@@ -10,7 +10,7 @@ Profile: the installed pytest plugin is inert (it loads no profile unless
 ``--weight-init-profile`` is given), so this project chooses its own:
 ``--weight-init-profile``, else ``--hypothesis-profile`` (Hypothesis loads it), else
 $WEIGHT_INIT_PROFILE, else $HYPOTHESIS_PROFILE, else ``ci`` under CI, else ``dev`` (see
-:mod:`weight_init.properties.profiles`).
+:mod:`weight_init.properties.claims._profiles`).
 """
 
 from __future__ import annotations
@@ -34,6 +34,6 @@ def pytest_configure(config: pytest.Config) -> None:
         return  # the plugin loaded it
     if config.getoption("--hypothesis-profile", default=None):
         return  # Hypothesis's own option wins
-    from weight_init.properties import profiles
+    from weight_init.properties.claims import _profiles as profiles
 
     profiles.load(None)

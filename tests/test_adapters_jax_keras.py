@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from weight_init.properties.adapters import resolve, select_keras_backend
-from weight_init.properties.conformance import check_initializer
+from weight_init.properties.conformance._adapters import resolve, select_keras_backend
+from weight_init.properties.conformance._runner import check_initializer
 
 PRESETS = [
     ("glorot_normal", "glorot_truncated_normal"),

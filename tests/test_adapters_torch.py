@@ -1,6 +1,7 @@
 """The PyTorch adapter: torch.nn.init's initializers conform to the schemes they implement.
 
-Each check: family-wise false-alarm rate 1e-4, power 0.99 (weight_init.properties.power);
+Each check: family-wise false-alarm rate 1e-4, power 0.99
+(weight_init.properties.conformance._power);
 torch generators are seeded from the Hypothesis-drawn seed.
 """
 
@@ -12,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from weight_init.errors import InitializerTypeError
-from weight_init.properties.adapters import AdapterError, parse_call, resolve
-from weight_init.properties.conformance import check_initializer
+from weight_init.properties.conformance._adapters import AdapterError, parse_call, resolve
+from weight_init.properties.conformance._runner import check_initializer
 
 torch = pytest.importorskip("torch", reason="PyTorch is not installed (pip install torch==2.13.0)")
 

@@ -25,8 +25,8 @@ sys.path.insert(0, str(HERE))
 
 import audit_models  # noqa: E402
 import cli_helpers  # noqa: E402
-from weight_init.properties.audit import audit_torch, parse_expect  # noqa: E402
-from weight_init.properties.kernels import NO_RF_IN  # noqa: E402
+from weight_init.properties.audit._loop import audit_torch, parse_expect  # noqa: E402
+from weight_init.properties.conformance._kernels import NO_RF_IN  # noqa: E402
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -151,7 +151,7 @@ def test_tied_fans_name_every_rule_that_fits() -> None:
     import numpy as np
 
     from weight_init.layouts import Fans
-    from weight_init.properties.audit import _identify
+    from weight_init.properties.audit._loop import _identify
 
     z = np.random.default_rng(0).standard_normal(100_000)
     z *= np.sqrt(2.0 / 64) / np.sqrt(np.mean(z * z))  # mean w^2 exactly 2/64

@@ -54,7 +54,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
 @given(seed=SEEDS)
 def test_equinox_cnn_defaults_pass_at_equinox_fans(seed: int) -> None:
     _eqx()
-    from weight_init.properties.audit_frameworks import audit_model
+    from weight_init.properties.audit._frameworks import audit_model
 
     r = audit_model(models.eqx_cnn, seed=seed)  # 499 builds: the 256-entry biases conclusive
     assert r.outcome == "pass", r.format_table()
@@ -82,7 +82,7 @@ def test_equinox_cnn_defaults_pass_at_equinox_fans(seed: int) -> None:
 @given(seed=SEEDS)
 def test_equinox_owners_and_cells(seed: int) -> None:
     _eqx()
-    from weight_init.properties.audit_frameworks import audit_model
+    from weight_init.properties.audit._frameworks import audit_model
 
     r = audit_model(models.eqx_transformer, builds=20, seed=seed)
     by = {p.name: p for p in r.params}
@@ -100,7 +100,7 @@ def test_equinox_owners_and_cells(seed: int) -> None:
 @given(seed=SEEDS)
 def test_equinox_buggy_linear_fails_by_name(seed: int) -> None:
     _eqx()
-    from weight_init.properties.audit_frameworks import audit_model
+    from weight_init.properties.audit._frameworks import audit_model
 
     r = audit_model(models.eqx_buggy_linear, builds=100, seed=seed)  # 204,800 weight entries
     by = {p.name: p for p in r.params}
@@ -160,7 +160,7 @@ def _nnx() -> None:
 @given(seed=SEEDS)
 def test_nnx_cnn_defaults_pass_at_jax_fans(seed: int) -> None:
     _nnx()
-    from weight_init.properties.audit_frameworks import audit_model
+    from weight_init.properties.audit._frameworks import audit_model
 
     r = audit_model(models.nnx_cnn, seed=seed)
     assert r.outcome == "pass", r.format_table()
@@ -190,7 +190,7 @@ def test_nnx_cnn_defaults_pass_at_jax_fans(seed: int) -> None:
 @given(seed=SEEDS)
 def test_nnx_cell_gates_are_reported_under_the_cell(seed: int) -> None:
     _nnx()
-    from weight_init.properties.audit_frameworks import audit_model
+    from weight_init.properties.audit._frameworks import audit_model
 
     r = audit_model(models.nnx_transformer, builds=20, seed=seed)
     by = {p.name: p for p in r.params}
@@ -245,8 +245,8 @@ def _hk() -> None:
 @given(seed=SEEDS)
 def test_haiku_cnn_defaults_pass_uncorrected_truncated_normal(seed: int) -> None:
     _hk()
-    from weight_init.properties.audit_frameworks import audit_model
-    from weight_init.properties.layers_haiku import HAIKU_TRUNCATED
+    from weight_init.properties.audit._catalog_haiku import HAIKU_TRUNCATED
+    from weight_init.properties.audit._frameworks import audit_model
 
     r = audit_model(models.hk_cnn, seed=seed)
     assert r.outcome == "pass", r.format_table()
@@ -283,7 +283,7 @@ def test_haiku_cnn_defaults_pass_uncorrected_truncated_normal(seed: int) -> None
 @given(seed=SEEDS)
 def test_haiku_attention_projections_are_reported_under_the_attention(seed: int) -> None:
     _hk()
-    from weight_init.properties.audit_frameworks import audit_model
+    from weight_init.properties.audit._frameworks import audit_model
 
     r = audit_model(models.hk_transformer, builds=20, seed=seed)
     by = {p.name: p for p in r.params}

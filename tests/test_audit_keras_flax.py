@@ -28,8 +28,8 @@ HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
 
 import audit_models_keras_flax as models  # noqa: E402
-from weight_init.properties.audit import parse_expect  # noqa: E402
-from weight_init.properties.kernels import DOCUMENTED, NO_RF_IN  # noqa: E402
+from weight_init.properties.audit._loop import parse_expect  # noqa: E402
+from weight_init.properties.conformance._kernels import DOCUMENTED, NO_RF_IN  # noqa: E402
 
 SEEDS = st.integers(0, 2**32 - 1)
 # Keras' convert_to_numpy on the JAX backend calls np.array(x) the numpy-2 deprecated way
@@ -60,7 +60,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
 @given(seed=SEEDS)
 def test_keras_cnn_defaults_pass_at_keras_fans(seed: int) -> None:
     _keras()
-    from weight_init.properties.audit_frameworks import audit_model
+    from weight_init.properties.audit._frameworks import audit_model
 
     r = audit_model(models.keras_cnn, seed=seed)  # 258 builds: every kernel conclusive
     by = {p.name: p for p in r.params}
@@ -89,7 +89,7 @@ def test_keras_cnn_defaults_pass_at_keras_fans(seed: int) -> None:
 @given(seed=SEEDS)
 def test_flax_cnn_defaults_pass_at_jax_fans(seed: int) -> None:
     _flax()
-    from weight_init.properties.audit_frameworks import audit_model
+    from weight_init.properties.audit._frameworks import audit_model
 
     r = audit_model(models.flax_cnn, seed=seed)
     assert r.outcome == "pass", r.format_table()
@@ -125,7 +125,7 @@ def test_flax_cnn_defaults_pass_at_jax_fans(seed: int) -> None:
 @given(seed=SEEDS)
 def test_keras_lstm_bias_is_audited_per_gate_block(seed: int) -> None:
     _keras()
-    from weight_init.properties.audit_frameworks import audit_keras
+    from weight_init.properties.audit._frameworks import audit_keras
 
     r = audit_keras(models.keras_lstm, builds=20, seed=seed)
     by = {p.name: p for p in r.params}
@@ -143,7 +143,7 @@ def test_keras_lstm_bias_is_audited_per_gate_block(seed: int) -> None:
 @given(seed=SEEDS)
 def test_flax_cell_gates_are_reported_under_the_cell(seed: int) -> None:
     _flax()
-    from weight_init.properties.audit_frameworks import audit_flax
+    from weight_init.properties.audit._frameworks import audit_flax
 
     r = audit_flax(models.flax_lstm, builds=20, seed=seed)
     by = {p.name: p for p in r.params}
@@ -164,7 +164,7 @@ def test_keras_conv_transpose_he_uses_the_output_channels_as_fan_in(seed: int) -
     """Declared as he_uniform, Keras' Conv2DTranspose passes at Keras' fans (fan_in = O * rf,
     tensorflow #31192), the fans the audit reports."""
     _keras()
-    from weight_init.properties.audit_frameworks import audit_keras
+    from weight_init.properties.audit._frameworks import audit_keras
 
     expect = [parse_expect("*/kernel=he_uniform")]
     r = audit_keras(models.keras_he_conv_transpose, seed=seed, expect=expect)
@@ -178,7 +178,7 @@ def test_keras_conv_transpose_he_uses_the_output_channels_as_fan_in(seed: int) -
 @given(seed=SEEDS)
 def test_keras_buggy_conv_fails_with_the_quirk_named(seed: int) -> None:
     _keras()
-    from weight_init.properties.audit_frameworks import audit_keras
+    from weight_init.properties.audit._frameworks import audit_keras
 
     expect = [parse_expect("*/kernel=he_uniform@keras.conv")]
     r = audit_keras(models.keras_buggy_cnn, builds=30, seed=seed, expect=expect)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from weight_init.activations import get_activation
-from weight_init.properties.suite import run_suite
+from weight_init.properties.claims._suite import run_suite
 
 Array = np.ndarray
 

@@ -8,9 +8,9 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from weight_init.properties.checks.exact import FreshDrawsCheck
-from weight_init.properties.checks.pool import build_pool
-from weight_init.properties.sampling import Draw, call_seeds
+from weight_init.properties.conformance._checks.exact import FreshDrawsCheck
+from weight_init.properties.conformance._checks.pool import build_pool
+from weight_init.properties.conformance._sampling import Draw, call_seeds
 from weight_init.schemes import get_scheme
 
 

@@ -9,7 +9,7 @@ subprocess) so this process's imports do not hide anything:
   nor the checks, so numpy is imported once, in the child, and the child can be a fork of a
   bare interpreter (:func:`weight_init.app.isolation.start_method`);
 * the child's check path never imports :mod:`scipy.stats` (0.5-1.5 s on a loaded machine):
-  its p-values come from :mod:`weight_init.properties.tails`.
+  its p-values come from :mod:`weight_init.properties.conformance._tails`.
 """
 
 from __future__ import annotations

@@ -70,14 +70,14 @@ def _he(fan_in: int, fan_out: int, rng: np.random.Generator) -> Any:
 
 
 def test_check_initializer_negative_seed_names_seed() -> None:
-    from weight_init.properties.conformance import check_initializer
+    from weight_init.properties.conformance._runner import check_initializer
 
     with pytest.raises(errors.InvalidParameterError, match=r"^seed must be a non-negative"):
         check_initializer(_he, "he_normal", seed=-1)
 
 
 def test_run_suite_bad_arguments() -> None:
-    from weight_init.properties.suite import run_suite
+    from weight_init.properties.claims._suite import run_suite
 
     with pytest.raises(errors.InvalidParameterError, match=r"^seed must be a non-negative"):
         run_suite(seed=-1)
@@ -88,7 +88,7 @@ def test_run_suite_bad_arguments() -> None:
 
 def test_check_forward_prop_blames_the_argument_not_the_candidate() -> None:
     from weight_init.experiment import forward_prop
-    from weight_init.properties.forward_check import check_forward_prop
+    from weight_init.properties.conformance._forward_check import check_forward_prop
 
     def fp(hidden_layer_sizes: Any, init: Any, x: Any = None) -> Any:
         r = forward_prop(hidden_layer_sizes, init, x=x)

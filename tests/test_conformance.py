@@ -1,8 +1,8 @@
 """check_initializer on correct and buggy initializers.
 
 Every check runs at family-wise false-alarm rate alpha = 1e-4 (Holm over its tests) with
-the sample sizes of weight_init.properties.power (power >= 0.99 against a 1% std error, a
-0.02 std mean shift and an uncorrected truncated normal). So a test asserting that a
+the sample sizes of weight_init.properties.conformance._power (power >= 0.99 against a 1% std
+error, a 0.02 std mean shift and an uncorrected truncated normal). So a test asserting that a
 correct implementation passes fails spuriously with probability <= 1e-4 per example;
 one asserting that a buggy one fails misses with probability <= 0.01 for the two smallest
 effects (checked at fixed seeds below; the measured power is in README) and ~0 for the
@@ -30,8 +30,8 @@ from weight_init.errors import (
     UnknownSchemeError,
 )
 from weight_init.families import get_family
-from weight_init.properties import power
-from weight_init.properties.conformance import check_initializer, standardized_sample
+from weight_init.properties.conformance import _power as power
+from weight_init.properties.conformance._runner import check_initializer, standardized_sample
 from weight_init.schemes import SCHEMES, get_scheme
 
 NON_CONSTANT = [n for n, s in SCHEMES.items() if s.family != "constant"]
@@ -103,8 +103,8 @@ def test_uncorrected_truncated_normal_variance_ratio_is_measured() -> None:
     """The diagnosed ratio is the measured mean z^2, within 4.42 of its standard errors
     (two-sided 1e-5) of 0.87962566^2 = 0.7737; a fixed "0.77" in the text failed for 2% of
     seeds (0.769 at seed 263486, 2 standard errors off)."""
-    from weight_init.properties.checks import VARIANCE
-    from weight_init.properties.checks.statistical import VarianceEvidence
+    from weight_init.properties.conformance._checks import VARIANCE
+    from weight_init.properties.conformance._checks.statistical import VarianceEvidence
 
     fn, scheme, convention, _ = BUGS["truncated normal without variance correction"]
     for seed in (0, 263486):

@@ -15,8 +15,8 @@ import pytest
 
 from broken_forward_props import BROKEN, own_input, residual_when_square, seed_forward_prop
 from weight_init.experiment import forward_prop
-from weight_init.properties.forward_cases import SEED_DEPTH, WIDTH_KINDS, cases
-from weight_init.properties.forward_check import check_forward_prop
+from weight_init.properties.conformance._forward_cases import SEED_DEPTH, WIDTH_KINDS, cases
+from weight_init.properties.conformance._forward_check import check_forward_prop
 
 
 def float32_forward_prop(hidden_layer_sizes: list[int], init: Any, **kw: Any) -> Any:

@@ -2,7 +2,7 @@
 
 Their statistic ``S`` (sum of products of neighbouring entries of ``z = sqrt(n) Q``) has,
 per matrix, ``Var S = n k (n-k)/(n+2)`` along the long side and ``S = 0`` along the short
-side (``weight_init.properties.checks.statistical.IndependenceCheck``). The tests here
+side (``weight_init.properties.conformance._checks.statistical.IndependenceCheck``). The tests here
 are the variance itself at one shape, and the calibration of the checks' p-values at the
 design's fixed shapes; every bound is a stated quantile, none loosened to pass.
 """
@@ -16,8 +16,12 @@ import pytest
 from scipy import stats
 
 from weight_init.families import ORTHOGONAL
-from weight_init.properties.checks import INPUT_INDEPENDENCE, UNIT_INDEPENDENCE, build_pool
-from weight_init.properties.sampling import DEFAULT_SHAPES, draw_design
+from weight_init.properties.conformance._checks import (
+    INPUT_INDEPENDENCE,
+    UNIT_INDEPENDENCE,
+    build_pool,
+)
+from weight_init.properties.conformance._sampling import DEFAULT_SHAPES, draw_design
 from weight_init.schemes import get_scheme
 
 SCHEME = get_scheme("orthogonal")

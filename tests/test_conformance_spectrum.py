@@ -16,10 +16,10 @@ import pytest
 from scipy import stats
 
 from buggy_initializers import BUGS
-from weight_init.properties.checks import SPECTRUM, build_pool
-from weight_init.properties.checks.spectrum import rectangle_cumulants, rectangle_sums
-from weight_init.properties.conformance import check_initializer
-from weight_init.properties.sampling import design_shapes, draw_design
+from weight_init.properties.conformance._checks import SPECTRUM, build_pool
+from weight_init.properties.conformance._checks.spectrum import rectangle_cumulants, rectangle_sums
+from weight_init.properties.conformance._runner import check_initializer
+from weight_init.properties.conformance._sampling import design_shapes, draw_design
 from weight_init.schemes import get_scheme
 
 

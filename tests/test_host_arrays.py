@@ -10,8 +10,8 @@ import pytest
 
 from weight_init.experiment import forward_prop
 from weight_init.host_arrays import to_host
-from weight_init.properties.checks.exact import effective_bits, ties_plausible
-from weight_init.properties.conformance import check_initializer
+from weight_init.properties.conformance._checks.exact import effective_bits, ties_plausible
+from weight_init.properties.conformance._runner import check_initializer
 
 torch = pytest.importorskip("torch")
 

@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from buggy_initializers import linear_default
-from weight_init.properties.identify import identify
+from weight_init.properties.conformance._identify import identify
 from weight_init.schemes import SCHEMES, get_scheme
 
 EXPONENTS = {"fan_in": (-1.0, 0.0), "fan_out": (0.0, -1.0), "fixed": (0.0, 0.0)}

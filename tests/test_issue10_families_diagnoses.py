@@ -2,7 +2,8 @@
 diagnoses), one test per item.
 
 Every verdict is a conformance check at its defaults (family-wise false-alarm rate 1e-4 under
-Holm at 1e-5, power 0.99 against the planned effects; :mod:`weight_init.properties.power`),
+Holm at 1e-5, power 0.99 against the planned effects;
+:mod:`weight_init.properties.conformance._power`),
 so a conforming initializer fails with probability <= 1e-4 and each planned effect passes
 with probability <= 0.01; the effects below are many times larger than the planned ones.
 ``identify`` names a nonzero mean when its z test rejects at 1e-6 (the effects here give
@@ -34,10 +35,10 @@ from buggy_initializers import (
 )
 from weight_init.app.cli import main
 from weight_init.families import Sparse
-from weight_init.properties.checks import registry as C
-from weight_init.properties.conformance import check_initializer
-from weight_init.properties.identify import identify
-from weight_init.properties.results import fmt_percent
+from weight_init.properties._results import fmt_percent
+from weight_init.properties.conformance._checks import registry as C
+from weight_init.properties.conformance._identify import identify
+from weight_init.properties.conformance._runner import check_initializer
 from weight_init.scheme_expressions import parse_scheme
 from weight_init.schemes import MODES, SCHEMES, sparse, uniform_interval, variance_scaling
 

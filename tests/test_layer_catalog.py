@@ -1,9 +1,9 @@
 """Catalog of PyTorch layer defaults and kernel fan rules, checked through their layouts.
 
 Every check: family-wise false-alarm rate 1e-4 (Holm), power 0.99 against a 1% std error
-(weight_init.properties.power); layers are seeded with torch.manual_seed from seeds derived
-from the Hypothesis-drawn seed. A conforming default must pass; a known quirk must fail
-with the quirk named by the fan-rule fit (weight_init.properties.kernels).
+(weight_init.properties.conformance._power); layers are seeded with torch.manual_seed from seeds
+derived from the Hypothesis-drawn seed. A conforming default must pass; a known quirk must fail
+with the quirk named by the fan-rule fit (weight_init.properties.conformance._kernels).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from weight_init.layouts import KernelSpec, get_layout
-from weight_init.properties import kernels
-from weight_init.properties.kernels import check_kernel_initializer, check_parameter
+from weight_init.properties.conformance import _kernels as kernels
+from weight_init.properties.conformance._kernels import check_kernel_initializer, check_parameter
 
 SEEDS = st.integers(0, 2**32 - 1)
 FAST = {
@@ -36,7 +36,7 @@ FAST = {
 
 def _params() -> list[Any]:
     try:
-        from weight_init.properties.layers import TORCH_PARAMS
+        from weight_init.properties.audit._catalog import TORCH_PARAMS
     except ImportError:  # pragma: no cover
         return []
     return [
@@ -51,7 +51,7 @@ def _params() -> list[Any]:
 @given(seed=SEEDS)
 def test_torch_layer_default_conforms(name: str, seed: int) -> None:
     pytest.importorskip("torch")
-    from weight_init.properties.layers import check_layer_param
+    from weight_init.properties.audit._catalog import check_layer_param
 
     v = check_layer_param(name, seed=seed)
     assert v.passed, v.format_table()
@@ -63,7 +63,7 @@ def test_torch_layer_default_conforms(name: str, seed: int) -> None:
 def test_multihead_attention_block_is_not_glorot(seed: int) -> None:
     """in_proj_weight is xavier_uniform_ over (3E, E): each (E, E) block gets 1/(2E)."""
     pytest.importorskip("torch")
-    from weight_init.properties.layers import check_layer_param, get_param, per_block_fans
+    from weight_init.properties.audit._catalog import check_layer_param, get_param, per_block_fans
 
     p = get_param("torch:MultiheadAttention.in_proj_weight")
     v = check_layer_param(p, "glorot_uniform", fans_of=per_block_fans(p), seed=seed)
@@ -78,7 +78,7 @@ def test_multihead_attention_block_is_not_glorot(seed: int) -> None:
 def test_conv_transpose_fans_come_from_the_transposed_axis(seed: int) -> None:
     """At the connectivity fans (I/g * rf inputs per output) torch's default fails."""
     pytest.importorskip("torch")
-    from weight_init.properties.layers import check_layer_param, connectivity_fans
+    from weight_init.properties.audit._catalog import check_layer_param, connectivity_fans
 
     v = check_layer_param("torch:ConvTranspose2d.weight", fans_of=connectivity_fans, seed=seed)
     assert v.outcome == "fail"
@@ -90,7 +90,7 @@ def test_conv_transpose_fans_come_from_the_transposed_axis(seed: int) -> None:
 @given(seed=SEEDS)
 def test_too_few_entries_is_inconclusive_not_pass(seed: int) -> None:
     pytest.importorskip("torch")
-    from weight_init.properties.layers import check_layer_param
+    from weight_init.properties.audit._catalog import check_layer_param
 
     v = check_layer_param("torch:LSTM.weight_ih_l0", seed=seed, n_entries=2000)
     assert not v.passed
@@ -202,7 +202,7 @@ def test_no_design_has_single_entry_units() -> None:
     ``C(n, 2) 2^-24`` per call: the exact ``distinct units`` check would fail a correct layer
     in ~2% of checks (found by ``weight-init calibrate --kernels`` on the depthwise bias)."""
     pytest.importorskip("torch")
-    from weight_init.properties.layers import TORCH_PARAMS
+    from weight_init.properties.audit._catalog import TORCH_PARAMS
 
     for name, p in TORCH_PARAMS.items():
         if p.default.family.is_random:

@@ -2,10 +2,11 @@
 (``tox -e frameworks``).
 
 Skipped (importorskip) where the framework is missing. Every check: family-wise false-alarm
-rate 1e-4 (Holm), power 0.99 against a 1% std error (weight_init.properties.power); layers are
+rate 1e-4 (Holm), power 0.99 against a 1% std error (weight_init.properties.conformance._power);
+layers are
 seeded from the Hypothesis-drawn seed (``jax.random.PRNGKey`` / ``nnx.Rngs`` per layer). A
 conforming default must pass; a deliberately wrong fan rule built in the framework must fail
-with the quirk named by the fan-rule fit (weight_init.properties.kernels).
+with the quirk named by the fan-rule fit (weight_init.properties.conformance._kernels).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from weight_init.properties import kernels
+from weight_init.properties.conformance import _kernels as kernels
 
 SEEDS = st.integers(0, 2**32 - 1)
 FAST = {
@@ -42,7 +43,7 @@ IMPORTS = {"equinox": ("jax", "equinox"), "nnx": ("jax", "flax.nnx"), "haiku": (
 
 
 def _names(prefix: str) -> list[Any]:
-    from weight_init.properties.layers import LAYER_PARAMS
+    from weight_init.properties.audit._catalog import LAYER_PARAMS
 
     return [
         pytest.param(n, marks=() if n in FAST else pytest.mark.slow, id=n)
@@ -62,7 +63,7 @@ def _need(framework: str) -> None:
 @given(seed=SEEDS)
 def test_equinox_layer_default_conforms(name: str, seed: int) -> None:
     _need("equinox")
-    from weight_init.properties.layers import check_layer_param
+    from weight_init.properties.audit._catalog import check_layer_param
 
     v = check_layer_param(name, seed=seed)
     assert v.passed, v.format_table()
@@ -74,7 +75,7 @@ def test_equinox_layer_default_conforms(name: str, seed: int) -> None:
 @given(seed=SEEDS)
 def test_nnx_layer_default_conforms(name: str, seed: int) -> None:
     _need("nnx")
-    from weight_init.properties.layers import check_layer_param
+    from weight_init.properties.audit._catalog import check_layer_param
 
     v = check_layer_param(name, seed=seed)
     assert v.passed, v.format_table()
@@ -86,7 +87,7 @@ def test_nnx_layer_default_conforms(name: str, seed: int) -> None:
 @given(seed=SEEDS)
 def test_haiku_layer_default_conforms(name: str, seed: int) -> None:
     _need("haiku")
-    from weight_init.properties.layers import check_layer_param
+    from weight_init.properties.audit._catalog import check_layer_param
 
     v = check_layer_param(name, seed=seed)
     assert v.passed, v.format_table()
@@ -99,7 +100,7 @@ def test_haiku_truncated_normal_is_not_variance_corrected(seed: int) -> None:
     """hk.Linear's TruncatedNormal(1/sqrt(fan_in)) has variance 0.7737/fan_in: checked as the
     corrected lecun_truncated_normal (1/fan_in) it fails on the variance."""
     _need("haiku")
-    from weight_init.properties.layers import check_layer_param
+    from weight_init.properties.audit._catalog import check_layer_param
 
     v = check_layer_param("haiku:Linear.w", "lecun_truncated_normal", seed=seed)
     assert v.outcome == "fail"
@@ -130,7 +131,7 @@ def _eqx_no_rf_conv(spec: Any) -> Any:
 
 def _wrong(framework: str) -> Any:
     """The framework's Conv 2-d kernel entry with its receptive field left out of fan_in."""
-    from weight_init.properties.layers import get_param
+    from weight_init.properties.audit._catalog import get_param
 
     if framework == "equinox":
         return replace(get_param("equinox:Conv2d.weight"), build=_eqx_no_rf_conv)
@@ -138,13 +139,13 @@ def _wrong(framework: str) -> Any:
 
     init = jax.nn.initializers.lecun_normal(batch_axis=(0, 1))  # spatial axes as batch axes
     if framework == "nnx":
-        from weight_init.properties.layers_nnx import nnx_layer
+        from weight_init.properties.audit._catalog_nnx import nnx_layer
 
         return replace(get_param("nnx:Conv.kernel"), build=nnx_layer("conv", kernel_init=init))
     import haiku as hk
     import numpy as np
 
-    from weight_init.properties.layers_haiku import haiku_layer
+    from weight_init.properties.audit._catalog_haiku import haiku_layer
 
     def no_rf(shape: Any, dtype: Any) -> Any:  # stddev 1/sqrt(I/g): rf left out
         return hk.initializers.TruncatedNormal(1.0 / np.sqrt(shape[-2]))(shape, dtype)
@@ -158,7 +159,7 @@ def _wrong(framework: str) -> Any:
 @given(seed=SEEDS)
 def test_wrong_fan_rule_in_the_framework_fails_with_its_name(framework: str, seed: int) -> None:
     _need(framework)
-    from weight_init.properties.layers import check_layer_param
+    from weight_init.properties.audit._catalog import check_layer_param
 
     p = _wrong(framework)
     v = check_layer_param(p, seed=seed)

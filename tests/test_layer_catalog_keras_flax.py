@@ -1,10 +1,10 @@
 """Catalog of Keras 3 and Flax layer defaults, checked through their layouts (tox -e frameworks).
 
 Skipped (importorskip) where Keras or Flax is missing. Every check: family-wise false-alarm
-rate 1e-4 (Holm), power 0.99 against a 1% std error (weight_init.properties.power); layers
-are seeded from the Hypothesis-drawn seed (``keras.utils.set_random_seed`` per layer,
+rate 1e-4 (Holm), power 0.99 against a 1% std error (weight_init.properties.conformance._power);
+layers are seeded from the Hypothesis-drawn seed (``keras.utils.set_random_seed`` per layer,
 ``jax.random.PRNGKey`` per Flax init). A conforming default must pass; a known quirk must
-fail with the quirk named by the fan-rule fit (weight_init.properties.kernels).
+fail with the quirk named by the fan-rule fit (weight_init.properties.conformance._kernels).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from weight_init.layouts import Fans, KernelSpec, get_layout
-from weight_init.properties import kernels
+from weight_init.properties.conformance import _kernels as kernels
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
 try:  # imported here, not inside a Hypothesis test (keras changes the recursion limit)
@@ -47,7 +47,7 @@ FAST = {
 
 
 def _names(prefix: str) -> list[Any]:
-    from weight_init.properties.layers import LAYER_PARAMS
+    from weight_init.properties.audit._catalog import LAYER_PARAMS
 
     return [
         pytest.param(n, marks=() if n in FAST else pytest.mark.slow, id=n)
@@ -71,7 +71,7 @@ def _flax() -> Any:
 @given(seed=SEEDS)
 def test_keras_layer_default_conforms(name: str, seed: int) -> None:
     _keras()
-    from weight_init.properties.layers import check_layer_param
+    from weight_init.properties.audit._catalog import check_layer_param
 
     v = check_layer_param(name, seed=seed)
     assert v.passed, v.format_table()
@@ -83,7 +83,7 @@ def test_keras_layer_default_conforms(name: str, seed: int) -> None:
 @given(seed=SEEDS)
 def test_flax_layer_default_conforms(name: str, seed: int) -> None:
     _flax()
-    from weight_init.properties.layers import check_layer_param
+    from weight_init.properties.audit._catalog import check_layer_param
 
     v = check_layer_param(name, seed=seed)
     assert v.passed, v.format_table()
@@ -99,8 +99,8 @@ def test_keras_conv_transpose_he_reads_fan_in_from_the_output_axis(seed: int) ->
     """tensorflow #31192, still in Keras 3.15.1: compute_fans of (*k, O, I) gives fan_in
     O * rf. Glorot (the default) cannot show it; he_uniform at the true fan_in I * rf does."""
     _keras()
-    from weight_init.properties.layers import check_layer_param, get_param
-    from weight_init.properties.layers_keras import keras_layer
+    from weight_init.properties.audit._catalog import check_layer_param, get_param
+    from weight_init.properties.audit._catalog_keras import keras_layer
 
     p = get_param("keras:Conv2DTranspose.kernel")
     he = replace(p, build=keras_layer("conv_transpose", kernel_initializer="he_uniform"))
@@ -121,7 +121,11 @@ def test_keras_depthwise_glorot_counts_every_input_channel(seed: int) -> None:
     """DepthwiseConv2D's kernel (*k, I, M) gets Glorot at (I * rf, M * rf); each output reads
     one input channel (fan_in rf): at the connectivity fans the check fails, groups ignored."""
     _keras()
-    from weight_init.properties.layers import check_layer_param, connectivity_fans, get_param
+    from weight_init.properties.audit._catalog import (
+        check_layer_param,
+        connectivity_fans,
+        get_param,
+    )
 
     p = get_param("keras:DepthwiseConv2D.kernel")
     # a 1x1 depthwise kernel has connectivity fans (1, M): one entry per check call, too slow
@@ -137,7 +141,7 @@ def test_keras_depthwise_glorot_counts_every_input_channel(seed: int) -> None:
 def test_keras_lstm_kernel_is_glorot_over_the_stack(seed: int) -> None:
     """Each (in, units) gate block of the (in, 4 units) kernel has variance 2/(in + 4u)."""
     _keras()
-    from weight_init.properties.layers import check_layer_param, get_param, per_block_fans
+    from weight_init.properties.audit._catalog import check_layer_param, get_param, per_block_fans
 
     p = get_param("keras:LSTM.cell.kernel")
     v = check_layer_param(p, "glorot_uniform", fans_of=per_block_fans(p), seed=seed)
@@ -152,7 +156,7 @@ def test_flax_embed_is_not_unit_normal(seed: int) -> None:
     """Flax's Embed std is 1/sqrt(features) (out_axis=0 makes fan_in = features), not
     torch's N(0, 1): checked as N(0, 1) it fails, diagnosed as a 1/fan_in rule."""
     _flax()
-    from weight_init.properties.layers import check_layer_param
+    from weight_init.properties.audit._catalog import check_layer_param
 
     v = check_layer_param("flax:Embed.embedding", "big_normal", seed=seed)
     assert v.outcome == "fail"
@@ -180,9 +184,9 @@ def _keras_true_in_he(shape: tuple[int, ...], dtype: Any = None) -> Any:
 
 def _wrong(case: str) -> tuple[Any, str, str]:
     """(LayerParam with a wrong kernel initializer, scheme, the quirk it must be named by)."""
-    from weight_init.properties.layers import get_param
-    from weight_init.properties.layers_flax import flax_layer
-    from weight_init.properties.layers_keras import keras_layer
+    from weight_init.properties.audit._catalog import get_param
+    from weight_init.properties.audit._catalog_flax import flax_layer
+    from weight_init.properties.audit._catalog_keras import keras_layer
 
     if case == "keras.conv":
         p = get_param("keras:Conv2D.kernel")
@@ -214,7 +218,7 @@ def _wrong(case: str) -> tuple[Any, str, str]:
 @given(seed=SEEDS)
 def test_wrong_fan_rule_in_the_framework_fails_with_its_name(case: str, seed: int) -> None:
     _flax() if case.startswith("flax") else _keras()
-    from weight_init.properties.layers import check_layer_param
+    from weight_init.properties.audit._catalog import check_layer_param
 
     p, scheme, quirk = _wrong(case)
     assert p.layout == case and get_layout(case).name == case

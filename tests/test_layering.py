@@ -1,4 +1,5 @@
-"""The dependency direction is one way: reference <- properties <- reports <- app.
+"""The dependency direction is one way: reference <- properties <- reports <- app, and
+inside properties/: the shared modules <- claims <- conformance <- audit <- propagation.
 
 Every ``import`` / ``from ... import`` of every module (module level or inside a function)
 is read from the source with :mod:`ast`, so a lazy import that breaks the layering fails
@@ -31,6 +32,33 @@ def _imports(path: Path) -> list[tuple[int, str]]:
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             out.append((node.lineno, node.module))
     return out
+
+
+#: properties/ rooms, lowest first: a room may import the shared modules (properties/_*.py)
+#: and the rooms before it, never one after it.
+ROOMS = ("claims", "conformance", "audit", "propagation")
+
+
+def _room_rules() -> dict[str, tuple[str, ...]]:
+    rules = {}
+    for i, room in enumerate(ROOMS):
+        rules[f"properties/{room}"] = tuple(f"weight_init.properties.{r}" for r in ROOMS[i + 1 :])
+    rules["properties/_"] = tuple(f"weight_init.properties.{r}" for r in ROOMS)
+    return rules
+
+
+@pytest.mark.parametrize("prefix", sorted(_room_rules()))
+def test_no_upward_imports_between_rooms(prefix: str) -> None:
+    forbidden = _room_rules()[prefix]
+    paths = [p for p in sorted((ROOT / "properties").rglob("*.py"))
+             if str(p.relative_to(ROOT)).startswith(prefix)]  # fmt: skip
+    bad = [
+        f"{path.relative_to(ROOT)}:{line} imports {name}"
+        for path in paths
+        for line, name in _imports(path)
+        if forbidden and name.startswith(forbidden)
+    ]
+    assert not bad, f"{prefix}* must not import {forbidden}:\n" + "\n".join(bad)
 
 
 @pytest.mark.parametrize("folder", sorted(FORBIDDEN))

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from weight_init.properties import assertions as A
-from weight_init.properties.results import NullKind, TestResult
+from weight_init.properties._results import NullKind, TestResult
+from weight_init.properties.claims import _assertions as A
 
 
 def _rejection_rate(alpha: float, use_null: bool, reps: int = 2000) -> float:

@@ -16,7 +16,7 @@ from weight_init.app.calibration.property_calibration import (
     collect,
     markdown,
 )
-from weight_init.properties.results import NullKind
+from weight_init.properties._results import NullKind
 
 N = 200
 

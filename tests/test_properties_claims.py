@@ -24,8 +24,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import assume, event, given
 
-from weight_init.properties.assertions import assert_verdict_passes
-from weight_init.properties.registry import PROPERTIES, Property, builtin
+from weight_init.properties.claims._assertions import assert_verdict_passes
+from weight_init.properties.claims._registry import PROPERTIES, Property, builtin
 
 #: Family-wise false-fail rate of each example's verdict. With 25 examples x 7
 #: properties per ci run, the chance of any false alarm in a run is <= 175 * 1e-4.

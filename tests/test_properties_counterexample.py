@@ -15,8 +15,8 @@ import math
 from hypothesis import Phase, find, settings
 from hypothesis import strategies as st
 
-from weight_init.properties import strategies as S
-from weight_init.properties.vanishing import condition_holds, small_init_vanishes
+from weight_init.properties.claims import _strategies as S
+from weight_init.properties.claims._vanishing import condition_holds, small_init_vanishes
 
 ALPHA = 1e-4
 

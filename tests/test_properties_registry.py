@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 
 from weight_init.errors import InvalidParameterError, NotCallableError
 from weight_init.experiment import forward_prop
-from weight_init.properties.common import reported_statistics
-from weight_init.properties.registry import (
+from weight_init.properties._results import RanOn, TestResult, Verdict
+from weight_init.properties.claims._common import reported_statistics
+from weight_init.properties.claims._registry import (
     BUILTIN,
     PROPERTIES,
     Condition,
@@ -24,9 +25,8 @@ from weight_init.properties.registry import (
     register,
     unregister,
 )
-from weight_init.properties.results import RanOn, TestResult, Verdict
-from weight_init.properties.suite import run_suite, suite_cases
-from weight_init.properties.vanishing import small_init_vanishes
+from weight_init.properties.claims._suite import run_suite, suite_cases
+from weight_init.properties.claims._vanishing import small_init_vanishes
 from weight_init.schemes import get_scheme
 
 

@@ -30,8 +30,8 @@ from weight_init.families import (
     register_family,
     unregister_family,
 )
-from weight_init.properties import power
-from weight_init.properties.checks import (
+from weight_init.properties.conformance import _power as power
+from weight_init.properties.conformance._checks import (
     Check,
     CheckKind,
     CheckResult,
@@ -40,7 +40,7 @@ from weight_init.properties.checks import (
     registered_checks,
     unregister_check,
 )
-from weight_init.properties.conformance import check_initializer
+from weight_init.properties.conformance._runner import check_initializer
 from weight_init.schemes import Scheme, get_scheme, variance_scaling
 
 B = 1.0 / math.sqrt(2.0)  # Laplace scale of unit variance

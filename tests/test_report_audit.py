@@ -2,7 +2,7 @@
 user runs it (a subprocess: exit code, stderr, the files written or not).
 
 Each parameter's check has family-wise false-alarm rate 1e-4 (Holm) and the power plan of
-``check`` (:mod:`weight_init.properties.audit`); the models are seeded by the report's
+``check`` (:mod:`weight_init.properties.audit._loop`); the models are seeded by the report's
 ``--seed`` (``torch.manual_seed`` per build). The failing model's conv has 9x the documented
 variance: at 20 builds (8,640 pooled entries) its variance test rejects with certainty for any
 practical purpose, so the fixed seed does not hide a flaky case.

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import cli_helpers
 from weight_init.errors import UnsupportedSchemeError, WeightInitError
-from weight_init.properties.conformance import check_initializer
+from weight_init.properties.conformance._runner import check_initializer
 from weight_init.scheme_expressions import parse_scheme
 from weight_init.schemes import SCHEMES, TRUNCATED_NORMAL_STD
 

@@ -1,4 +1,5 @@
-"""The check's scipy.special tail functions (:mod:`weight_init.properties.tails`) return the
+"""The check's scipy.special tail functions (:mod:`weight_init.properties.conformance._tails`)
+return the
 numbers of the scipy.stats expressions they replace, on grids covering the arguments a check
 uses (deterministic grids: no sampling, nothing statistical is asserted here)."""
 
@@ -8,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from weight_init.properties import tails
+from weight_init.properties.conformance import _tails as tails
 
 #: Same numbers: both sides call the same scipy.special function, so agreement is exact up
 #: to the last bits of float conversion. The binomial p-value sums Boost's incomplete beta

@@ -3,7 +3,7 @@
 An effect builds a defective initializer ``fn(fan_in, fan_out, rng) -> (fan_in, fan_out)``
 from a registered scheme and a size ``s >= 0``; at ``s = 0`` it is the scheme itself (the
 curve starts at the false-alarm rate). ``planned`` is the size at which the power plan of
-:mod:`weight_init.properties.power` promises detection probability 0.99 at alpha 1e-4
+:mod:`weight_init.properties.conformance._power` promises detection probability 0.99 at alpha 1e-4
 (``None``: the plan names no size for this effect). With ``sd`` the rule's standard deviation
 and ``z`` a standard draw of the scheme's family:
 
@@ -35,7 +35,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from weight_init.draws import TRUNCATED_NORMAL_STD, truncated_standard_normal
-from weight_init.properties import power as plan
+from weight_init.properties.conformance import _power as plan
 from weight_init.schemes import SCHEMES
 
 Initializer = Callable[..., NDArray[np.float64]]

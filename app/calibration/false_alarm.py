@@ -2,7 +2,7 @@
 
 ``python -m weight_init.app.calibration.false_alarm --seeds 200 [--alpha 1e-3] [--hypothesis]``
 
-* Suite: :func:`weight_init.properties.suite.run_suite` on the reference for seeds
+* Suite: :func:`weight_init.properties.claims._suite.run_suite` on the reference for seeds
   ``0..seeds-1`` (each seed draws fresh widths and data); a seed is a false alarm
   when any verdict fails. The family-wise bound is ``verdicts x alpha`` (Bonferroni
   over the verdicts of one suite run, each Holm-corrected inside).
@@ -25,8 +25,8 @@ from collections.abc import Callable
 
 from scipy import stats
 
-from weight_init.properties.results import Verdict
-from weight_init.properties.suite import run_suite
+from weight_init.properties._results import Verdict
+from weight_init.properties.claims._suite import run_suite
 
 
 def clopper_pearson_upper(k: int, n: int, level: float = 0.95) -> float:
@@ -75,20 +75,20 @@ def measure_hypothesis(profile: str = "thorough", alpha: float = 1e-4) -> dict[s
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from weight_init.properties import profiles
-    from weight_init.properties import strategies as S
-    from weight_init.properties.bounded_decay import SCHEMES as XS
-    from weight_init.properties.bounded_decay import xavier_bounded_decay
-    from weight_init.properties.saturation import big_init_saturates
-    from weight_init.properties.second_moment import (
+    from weight_init.properties.claims import _profiles as profiles
+    from weight_init.properties.claims import _strategies as S
+    from weight_init.properties.claims._bounded_decay import SCHEMES as XS
+    from weight_init.properties.claims._bounded_decay import xavier_bounded_decay
+    from weight_init.properties.claims._saturation import big_init_saturates
+    from weight_init.properties.claims._second_moment import (
         GLOROT_SCHEMES,
         HE_SCHEMES,
         glorot_balances,
         he_relu_keeps_second_moment,
     )
-    from weight_init.properties.symmetry import symmetry_never_broken
-    from weight_init.properties.theory_agreement import agrees_with_theory
-    from weight_init.properties.vanishing import condition_holds, small_init_vanishes
+    from weight_init.properties.claims._symmetry import symmetry_never_broken
+    from weight_init.properties.claims._theory_agreement import agrees_with_theory
+    from weight_init.properties.claims._vanishing import condition_holds, small_init_vanishes
 
     profiles.load(profile)
     outcomes: dict[str, list[str]] = {}

@@ -3,15 +3,15 @@
 * every registered non-constant scheme of :mod:`weight_init.schemes`, called as an
   initializer ``scheme(fan_in, fan_out, rng=...)`` and declared as itself;
 * the framework initializers that implement a registered scheme (:data:`ADAPTERS`), through
-  :func:`weight_init.properties.adapters.resolve`, when the framework is installed;
+  :func:`weight_init.properties.conformance._adapters.resolve`, when the framework is installed;
 
 each in its native layout and transposed (``in_out`` <-> ``out_in``), declared with the layout
 it then returns, so both layouts of the conformance check are exercised. A check of one of
 these that fails is a false alarm.
 
 Kernel implementations (``weight-init calibrate --kernels``, :func:`kernel_catalogue`), each
-checked through its layout by :mod:`weight_init.properties.kernels` over the default kernel
-design (1-3 spatial dims, kernel sizes 1/3/5/7, groups 1, >1 and depthwise where the layout
+checked through its layout by :mod:`weight_init.properties.conformance._kernels` over the default
+kernel design (1-3 spatial dims, kernel sizes 1/3/5/7, groups 1, >1 and depthwise where the layout
 has groups):
 
 * every registered i.i.d. scheme drawn as a kernel of each spatial layout of
@@ -20,7 +20,7 @@ has groups):
 * ``torch.nn.init``'s ``kaiming_*``/``xavier_*`` on ``torch.conv`` and
   ``torch.conv_transpose`` kernels (torch computes their fans as those layouts say);
 * torch's ``ConvNd``/``ConvTransposeNd`` (grouped and depthwise too) weight and bias defaults
-  of :data:`weight_init.properties.layers.TORCH_PARAMS`, checked against their documented
+  of :data:`weight_init.properties.audit._catalog.TORCH_PARAMS`, checked against their documented
   rule.
 
 Every implementation has ``check(seed, alpha)``: the verdict a false-alarm task records
@@ -96,7 +96,7 @@ class Implementation:
                 return scheme(fan_in, fan_out, rng=rng).T
 
             return scheme_t
-        from weight_init.properties.adapters import resolve
+        from weight_init.properties.conformance._adapters import resolve
 
         fn = resolve(self.spec).fn
         if not self.transposed:
@@ -109,7 +109,7 @@ class Implementation:
 
     def check(self, seed: int, alpha: float) -> Any:
         """``check_initializer`` of the implementation against its scheme and layout."""
-        from weight_init.properties.conformance import check_initializer
+        from weight_init.properties.conformance._runner import check_initializer
 
         return check_initializer(
             self.build(), self.scheme, self.layout, seed=seed, alpha=alpha, identify=False
@@ -133,7 +133,8 @@ class KernelImplementation:
     """A correct kernel (or conv layer parameter) implementation of ``scheme`` in ``layout``.
 
     ``spec`` is ``scheme:NAME`` (the reference scheme drawn as a kernel), ``torch.nn.init:NAME``
-    or ``torch:Layer.param`` (a parameter of :data:`~weight_init.properties.layers.TORCH_PARAMS`).
+    or ``torch:Layer.param`` (a parameter of
+    :data:`~weight_init.properties.audit._catalog.TORCH_PARAMS`).
     """
 
     spec: str
@@ -145,12 +146,13 @@ class KernelImplementation:
         return f"{self.spec}@{self.layout}"
 
     def check(self, seed: int, alpha: float) -> Any:
-        """The kernel check (a :class:`~weight_init.properties.kernels.KernelVerdict`)."""
-        from weight_init.properties import kernels
+        """The kernel check (a
+        :class:`~weight_init.properties.conformance._kernels.KernelVerdict`)."""
+        from weight_init.properties.conformance import _kernels as kernels
 
         kind, _, name = self.spec.partition(":")
         if kind == "torch":
-            from weight_init.properties.layers import check_layer_param
+            from weight_init.properties.audit._catalog import check_layer_param
 
             return check_layer_param(self.spec, seed=seed, alpha=alpha)
         init = kernels.torch_kernel_init(name) if kind == "torch.nn.init" else self._reference()
@@ -194,7 +196,7 @@ def kernel_catalogue(
         for lay in spatial
     ]
     if "torch" in frameworks:
-        from weight_init.properties.layers import TORCH_PARAMS
+        from weight_init.properties.audit._catalog import TORCH_PARAMS
 
         out += [
             KernelImplementation(f"torch.nn.init:{fn}", scheme, lay)

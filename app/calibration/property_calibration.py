@@ -6,7 +6,7 @@
 The markdown starts at a level-2 heading, for inclusion in a docs page
 (``--8<-- "generated/calibration_properties.md"``).
 
-Runs every registered property on the cases :func:`~weight_init.properties.suite.
+Runs every registered property on the cases :func:`~weight_init.properties.claims._suite.
 suite_cases` draws for seeds ``0..seeds-1`` (the reference is the subject, so every null
 holds) and groups the p-values by (property case, test). For each group of n p-values:
 
@@ -15,7 +15,7 @@ holds) and groups the p-values by (property case, test). For each group of n p-v
   :func:`scipy.stats.binomtest`, p >= 1e-3) and a two-sided Kolmogorov-Smirnov test
   against U(0, 1) not rejecting at 1e-3;
 * a composite-null test (a band or a bound, ``NullKind.COMPOSITE``) and a verdict's
-  Holm-adjusted p-value (:func:`~weight_init.properties.verdict.family_p_value`) must be
+  Holm-adjusted p-value (:func:`~weight_init.properties._verdict.family_p_value`) must be
   valid, ``P(p <= a) <= a``: the same counts not above their bands (one-sided binomtest)
   and a one-sided KS test (``alternative="greater"``: p-values stochastically smaller than
   uniform) not rejecting at 1e-3. (They are uniform only when the truth sits on the
@@ -39,11 +39,11 @@ import numpy as np
 import scipy
 from scipy import stats
 
-from weight_init.properties.multiple_testing import holm_reject
-from weight_init.properties.registry import PROPERTIES
-from weight_init.properties.results import NullKind
-from weight_init.properties.suite import suite_cases
-from weight_init.properties.verdict import family_p_value
+from weight_init.properties._multiple_testing import holm_reject
+from weight_init.properties._results import NullKind
+from weight_init.properties._verdict import family_p_value
+from weight_init.properties.claims._registry import PROPERTIES
+from weight_init.properties.claims._suite import suite_cases
 
 LEVEL = 1e-3
 CUTS = (0.05, 0.01)

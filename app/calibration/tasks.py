@@ -33,7 +33,7 @@ import numpy as np
 
 from weight_init.app.calibration.effects import EFFECTS
 from weight_init.app.calibration.implementations import Implementation, KernelImplementation
-from weight_init.properties.power import DESIGN_MARGIN
+from weight_init.properties.conformance._power import DESIGN_MARGIN
 
 #: The level each check runs at (its sample size is planned for it), and the suite's.
 CHECK_ALPHA = 1e-4
@@ -122,7 +122,7 @@ def _tests(tests: Any) -> dict[str, Any]:
 
 
 def _check(task: Task) -> dict[str, Any]:
-    from weight_init.properties.conformance import check_initializer
+    from weight_init.properties.conformance._runner import check_initializer
 
     if task.kind is Kind.FALSE_ALARM:
         assert task.implementation is not None
@@ -159,7 +159,7 @@ def _check(task: Task) -> dict[str, Any]:
 
 
 def _suite(task: Task) -> dict[str, Any]:
-    from weight_init.properties.suite import run_suite
+    from weight_init.properties.claims._suite import run_suite
 
     verdicts = run_suite(None, seed=task.task_seed, alpha=SUITE_ALPHA)
     rows = [

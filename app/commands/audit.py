@@ -4,12 +4,12 @@ FACTORY is a callable without arguments returning a ``torch.nn.Module``, a *buil
 model or layer, a tuple ``(flax.linen.Module, *example_inputs)`` (the audit calls
 ``module.init(jax.random.PRNGKey(s), *example_inputs)`` per build), a tuple
 ``(hk.Transformed, *example_inputs)``, or a callable ``make(key) -> eqx.Module`` /
-``make(rngs) -> nnx.Module``; see :mod:`weight_init.properties.audit_frameworks` and
-:mod:`weight_init.properties.audit_jax_modules`.
+``make(rngs) -> nnx.Module``; see :mod:`weight_init.properties.audit._frameworks` and
+:mod:`weight_init.properties.audit._jax_modules`.
 
 Builds the model several times with different seeds, pools each parameter's draws and checks
 them against ``--expect PATTERN=SCHEME[@LAYOUT]`` rules or the layer type's documented
-default (:mod:`weight_init.properties.audit`). Exit 0 when every checked parameter passes,
+default (:mod:`weight_init.properties.audit._loop`). Exit 0 when every checked parameter passes,
 1 when one fails or is inconclusive (a table on stdout), 2 on bad input (one line on stderr).
 """
 
@@ -82,7 +82,7 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from weight_init.app.commands.check import probability
     from weight_init.app.isolation import run_isolated
-    from weight_init.properties.audit import parse_expect
+    from weight_init.properties.audit._loop import parse_expect
     from weight_init.scheme_expressions import parse_scheme
 
     try:

@@ -361,7 +361,7 @@ def run(args: argparse.Namespace) -> int:
 
         raise UsageError("weight-init report: --expect applies to --audit models; none given")
     if args.expect:  # bad rules are said before any model's code runs
-        from weight_init.properties.audit import parse_expect
+        from weight_init.properties.audit._loop import parse_expect
         from weight_init.scheme_expressions import parse_scheme
 
         for text in args.expect:

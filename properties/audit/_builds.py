@@ -1,0 +1,51 @@
+"""What one build of a model yields for the framework audits: its parameters, in order.
+
+Every framework's builder (Keras and Flax linen in
+:mod:`~weight_init.properties.audit._frameworks`, Haiku, Equinox and Flax NNX in
+:mod:`~weight_init.properties.audit._jax_modules`) turns ``builds`` seeded constructions of the
+user's model into a list of :data:`Build`: one :class:`BuiltParam` per parameter (its dotted
+or ``/``-joined name, the layer type that owns it, its name within that layer, its shape, the
+owner's groups and the owner's path) and the parameter values as numpy arrays, in the same
+order in every build.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from weight_init.errors import AuditError, describe_exception
+
+
+@dataclass(frozen=True)
+class BuiltParam:
+    """One parameter of the first build: its owner type and local name, shape and groups;
+    ``owner`` is the owner's path in the model (its sibling parameters share it)."""
+
+    name: str
+    layer: str
+    local: str
+    shape: tuple[int, ...]
+    groups: int = 1
+    owner: str = ""
+
+
+Build = tuple[list[BuiltParam], list[NDArray[Any]]]
+
+
+def build_seeds(builds: int, seed: int) -> list[int]:
+    """The ``builds`` per-build seeds: ``SeedSequence(seed).generate_state(builds)``."""
+    return [int(s) for s in np.random.SeedSequence(seed).generate_state(builds, np.uint32)]
+
+
+def call_factory(factory: Callable[..., Any], *args: Any, what: str = "the model factory") -> Any:
+    """``factory(*args)``; whatever it raises (or a ``SystemExit``) becomes one
+    :class:`~weight_init.errors.AuditError` line naming ``what``."""
+    try:
+        return factory(*args)
+    except (Exception, SystemExit) as exc:
+        raise AuditError(f"{what} raised {describe_exception(exc)}") from None

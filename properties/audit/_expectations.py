@@ -1,0 +1,116 @@
+"""What an audit expects of a parameter: ``--expect PATTERN=SCHEME[@LAYOUT]`` rules and the
+documented default of each torch, Keras, Flax (linen and NNX), Haiku or Equinox layer type
+(sources cited in ``docs/frameworks.md``).
+
+A parameter gets the first expectation whose shell-style pattern matches its dotted name,
+else the default of its (layer type, parameter) pair, else none (``unchecked``).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from weight_init.layouts import get_layout
+from weight_init.schemes import Scheme, constant, get_scheme
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """``PATTERN=SCHEME[@LAYOUT]``: parameters whose name matches get ``scheme``."""
+
+    pattern: str
+    scheme: Scheme
+    layout: str | None = None
+
+    def matches(self, name: str) -> bool:
+        return fnmatch.fnmatchcase(name, self.pattern)
+
+
+def parse_expect(text: str, parse_scheme: Callable[[str], Scheme] = get_scheme) -> Expectation:
+    """Parse ``PATTERN=SCHEME[@LAYOUT]`` (SCHEME through ``parse_scheme``)."""
+    from weight_init.errors import InvalidParameterError
+
+    pattern, sep, rest = text.partition("=")
+    if not sep or not pattern.strip() or not rest.strip():
+        raise InvalidParameterError(f"expected PATTERN=SCHEME[@LAYOUT], got {text!r}")
+    scheme_text, at, layout = rest.rpartition("@") if "@" in rest else (rest, "", "")
+    if at:
+        get_layout(layout.strip())
+    return Expectation(pattern.strip(), parse_scheme(scheme_text.strip()), layout.strip() or None)
+
+
+@dataclass(frozen=True)
+class Default:
+    """The documented default of one parameter of one layer type."""
+
+    scheme: Scheme
+    layout: str
+    fans: str  # "weight": the layout's fans of the parameter; "owner": bias of the weight;
+    # "rnn": torch's gate blocks (Equinox's cells: the hidden size); "embed": JAX's fans of
+    # Flax's Embed table, (features, features)
+    source: str
+    #: the parameter stacks these along its last axis, each with its own scheme (Keras' LSTM
+    #: bias: zeros, ones for the forget gate, zeros, zeros); empty: ``scheme`` for all
+    blocks: tuple[Scheme, ...] = ()
+
+
+def documented_defaults(framework: str = "torch") -> dict[tuple[str, str], Default]:
+    """(layer type, parameter) -> its documented default in ``framework`` (a
+    :class:`~weight_init.properties.audit._layer_param.Framework` value: torch, keras, flax (linen),
+    haiku, equinox or nnx; ``*``: every parameter of the layer type)."""
+    if framework == "keras":
+        from weight_init.properties.audit._catalog_keras import keras_defaults
+
+        return keras_defaults()
+    if framework == "flax":
+        from weight_init.properties.audit._catalog_flax import flax_defaults
+
+        return flax_defaults()
+    if framework == "equinox":
+        from weight_init.properties.audit._catalog_equinox import equinox_defaults
+
+        return equinox_defaults()
+    if framework == "nnx":
+        from weight_init.properties.audit._catalog_nnx import nnx_defaults
+
+        return nnx_defaults()
+    if framework == "haiku":
+        from weight_init.properties.audit._catalog_haiku import haiku_defaults
+
+        return haiku_defaults()
+    from weight_init.properties.audit._catalog import TORCH_DEFAULT, TORCH_RNN_DEFAULT, ZEROS
+
+    nn = "torch/nn/modules"
+    ones = constant(1.0, name="ones")
+    out: dict[tuple[str, str], Default] = {}
+    for cls in ("Linear", "NonDynamicallyQuantizableLinear", "Bilinear"):
+        out[(cls, "weight")] = Default(TORCH_DEFAULT, "out_in", "weight", f"{nn}/linear.py")
+        out[(cls, "bias")] = Default(TORCH_DEFAULT, "out_in", "owner", f"{nn}/linear.py")
+    for d in (1, 2, 3):
+        for cls, lay in (
+            (f"Conv{d}d", "torch.conv"),
+            (f"ConvTranspose{d}d", "torch.conv_transpose"),
+        ):
+            out[(cls, "weight")] = Default(TORCH_DEFAULT, lay, "weight", f"{nn}/conv.py")
+            out[(cls, "bias")] = Default(TORCH_DEFAULT, lay, "owner", f"{nn}/conv.py")
+    for cls in ("LSTM", "GRU", "RNN"):
+        out[(cls, "*")] = Default(TORCH_RNN_DEFAULT, "out_in", "rnn", f"{nn}/rnn.py")
+    mha = f"{nn}/activation.py"
+    out[("MultiheadAttention", "in_proj_weight")] = Default(
+        get_scheme("glorot_uniform"), "out_in", "weight", mha
+    )
+    out[("MultiheadAttention", "in_proj_bias")] = Default(ZEROS, "out_in", "weight", mha)
+    out[("MultiheadAttention", "out_proj.bias")] = Default(ZEROS, "out_in", "weight", mha)
+    out[("MultiheadAttention", "out_proj.weight")] = Default(
+        TORCH_DEFAULT, "out_in", "weight", f"{nn}/linear.py (not re-initialized by {mha})"
+    )
+    out[("Embedding", "weight")] = Default(
+        get_scheme("big_normal"), "in_out", "weight", f"{nn}/sparse.py"
+    )
+    for cls in ("LayerNorm", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GroupNorm"):
+        src = f"{nn}/{'normalization' if cls in ('LayerNorm', 'GroupNorm') else 'batchnorm'}.py"
+        out[(cls, "weight")] = Default(ones, "out_in", "weight", src)
+        out[(cls, "bias")] = Default(ZEROS, "out_in", "weight", src)
+    return out

@@ -1,0 +1,333 @@
+"""Audit a Keras 3, Flax (linen, NNX), Haiku or Equinox model; pick the framework of a factory.
+
+:func:`audit_model` calls ``factory()`` once to see what it returns, then audits it with the
+framework's own seeding (``K`` builds, seeds ``SeedSequence(seed).generate_state(K)``):
+
+* a ``torch.nn.Module``: :func:`weight_init.properties.audit._loop.audit_torch`;
+* a *built* Keras model or layer (``keras.layers.Layer``, so ``keras.Model`` too): each
+  build is ``keras.utils.set_random_seed(s)``, ``factory()`` (the first one after
+  ``keras.backend.clear_session()``, so that layer names start afresh). Parameters are the
+  trainable variables in Keras' order, named by the first build's ``variable.path``
+  (``sequential/conv2d/kernel``) and pooled by position (every build must have the same
+  structure), each owned by the layer that created it (an ``LSTM``'s by its ``LSTMCell``);
+* a tuple ``(module, *example_inputs)`` with ``module`` a ``flax.linen.Module``: each build
+  is ``module.init(jax.random.PRNGKey(s), *example_inputs)``; parameters are the
+  ``"params"`` collection, named by their path joined with ``/`` (``Conv_0/kernel``), each
+  owned by the module that declared it, except that a ``Dense`` gate inside a recurrent cell
+  is reported under the cell (``("LSTMCell", "hi.kernel")``, orthogonal, not ``Dense``'s
+  default);
+* an ``(hk.Transformed, *example_inputs)`` tuple, or a callable ``make(key) -> eqx.Module`` /
+  ``make(rngs) -> nnx.Module``: Haiku, Equinox, Flax NNX
+  (:mod:`~weight_init.properties.audit._jax_modules`).
+
+Every framework audit takes its options as an
+:class:`~weight_init.properties.audit._result.AuditOptions` or as its keywords.
+
+Expectations: the first ``--expect PATTERN=SCHEME[@LAYOUT]`` whose pattern matches the name,
+else the documented default of the owner type in that framework
+(:func:`~weight_init.properties.audit._expectations.documented_defaults`, the catalog's
+schemes), else none (``unchecked``). A default with ``blocks`` (Keras' LSTM bias under
+``unit_forget_bias``) is audited per block, ``NAME[i/n]``. Fans are the framework's, from the
+layout and the stored shape (:meth:`weight_init.layouts.Layout.fans`); the verdict is
+:func:`~weight_init.properties.audit._loop.audit_param`'s, as for torch.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from weight_init.errors import (
+    AuditError,
+    InitializerTypeError,
+    InvalidParameterError,
+    describe_exception,
+)
+from weight_init.layouts import Fans, KernelSpec, get_layout
+from weight_init.properties.audit._builds import Build, BuiltParam, build_seeds, call_factory
+from weight_init.properties.audit._expectations import Default, Expectation, documented_defaults
+from weight_init.properties.audit._jax_modules import (
+    equinox_builds,
+    haiku_builds,
+    is_haiku,
+    make_framework,
+    nnx_builds,
+)
+from weight_init.properties.audit._layer_param import Framework
+from weight_init.properties.audit._loop import audit_param, audit_torch, auto_builds
+from weight_init.properties.audit._result import AuditOptions, AuditReport, ParamAudit
+
+__all__ = ["audit_flax", "audit_keras", "audit_model", "framework_of"]
+
+PROTOCOL = (
+    "a torch.nn.Module, a built Keras model or layer, a (flax.linen.Module, *example_inputs) "
+    "tuple, an (hk.Transformed, *example_inputs) tuple, or a callable make(key) -> eqx.Module "
+    "/ make(rngs) -> nnx.Module"
+)
+
+
+def framework_of(obj: Any) -> Framework | None:
+    """The framework of a factory's return value (only frameworks already imported count;
+    a callable is Equinox's or NNX's ``make``:
+    :func:`~weight_init.properties.audit._jax_modules.make_framework` calls it once)."""
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(obj, torch.nn.Module):
+        return Framework.TORCH
+    keras = sys.modules.get("keras")
+    if keras is not None and isinstance(obj, keras.layers.Layer):
+        return Framework.KERAS
+    if is_haiku(obj):
+        return Framework.HAIKU
+    linen = sys.modules.get("flax.linen")
+    if isinstance(obj, tuple) and obj and linen is not None and isinstance(obj[0], linen.Module):
+        return Framework.FLAX
+    if callable(obj):
+        return make_framework(obj)
+    return None
+
+
+def audit_model(
+    factory: Callable[[], Any], options: AuditOptions | None = None, **kwargs: Any
+) -> AuditReport:
+    """Audit ``factory()``'s parameters in its own framework (module docstring) under
+    ``options`` or its keywords (:class:`~weight_init.properties.audit._result.AuditOptions`:
+    ``builds``, ``seed``, ``expect``, ``alpha``, ``subject``)."""
+    opts = AuditOptions.of(options, **kwargs)
+    torch = sys.modules.get("torch")
+    if torch is not None:  # the probe leaves torch's global generator as it was
+        with torch.random.fork_rng(devices=[]):
+            probe = call_factory(factory)
+    else:
+        probe = call_factory(factory)
+    fw = framework_of(probe)
+    if fw is Framework.TORCH:
+        return audit_torch(factory, opts)
+    if fw is not None:
+        return _audit(fw, _BUILDERS[fw], factory, opts)
+    got = type(probe).__name__
+    raise InitializerTypeError(f"the model factory returned {got}, not {PROTOCOL}")
+
+
+def _keras_params(model: Any) -> Build:
+    import keras
+
+    if not isinstance(model, keras.layers.Layer):
+        raise InitializerTypeError(
+            f"the model factory returned {type(model).__name__}, not a Keras model or layer"
+        )
+    if not model.built or not model.weights:
+        raise InitializerTypeError(
+            "the Keras model the factory returned is not built: give it an Input or call "
+            "model.build(input_shape) in the factory"
+        )
+    params, values = [], []
+    for layer in [model, *model._flatten_layers(include_self=False, recursive=True)]:
+        for v in layer._trainable_variables:
+            a = np.asarray(keras.ops.convert_to_numpy(v))
+            groups = int(getattr(layer, "groups", 1) or 1)
+            params.append(BuiltParam(v.path, type(layer).__name__, v.name, a.shape, groups))
+            values.append(a)
+    return params, values
+
+
+def _keras_builds(factory: Callable[[], Any], builds: int, seed: int) -> list[Build]:
+    import keras
+
+    out = []
+    for i, s in enumerate(build_seeds(builds, seed)):
+        if i == 0:
+            keras.backend.clear_session()  # names start afresh (0.5 s: only once)
+        keras.utils.set_random_seed(s)
+        out.append(_keras_params(call_factory(factory)))
+    return out
+
+
+def _flax_init(factory: Callable[[], Any]) -> tuple[Any, tuple[Any, ...]]:
+    got = call_factory(factory)
+    if framework_of(got) is not Framework.FLAX:
+        raise InitializerTypeError(
+            f"the model factory returned {type(got).__name__}, not a (flax.linen.Module, "
+            "*example_inputs) tuple"
+        )
+    return got[0], tuple(got[1:])
+
+
+def _flax_builds(factory: Callable[[], Any], builds: int, seed: int) -> list[Build]:
+    import jax
+    from flax import linen as nn
+
+    module, inputs = _flax_init(factory)
+    owners: dict[tuple[str, ...], Any] = {}
+
+    def record(next_fun: Any, args: Any, kwargs: Any, context: Any) -> Any:
+        owners.setdefault(tuple(context.module.path), context.module)
+        return next_fun(*args, **kwargs)
+
+    defaults = documented_defaults("flax")
+    out = []
+    for i, s in enumerate(build_seeds(builds, seed)):
+        try:
+            if i == 0:
+                with nn.intercept_methods(record):
+                    variables = module.init(jax.random.PRNGKey(s), *inputs)
+            else:
+                variables = module.init(jax.random.PRNGKey(s), *inputs)
+        except Exception as exc:
+            raise AuditError(f"module.init raised {describe_exception(exc)}") from None
+        flat = jax.tree_util.tree_flatten_with_path(dict(variables.get("params", {})))[0]
+        params, values = [], []
+        for path, leaf in flat:
+            keys = tuple(str(getattr(k, "key", k)) for k in path)
+            name, a = "/".join(keys), np.asarray(leaf)
+            owner = owners.get(keys[:-1])
+            layer, local = type(owner).__name__ if owner else "?", keys[-1]
+            parent = owners.get(keys[:-2]) if len(keys) >= 2 else None
+            if parent is not None and (type(parent).__name__, f"{keys[-2]}.{local}") in defaults:
+                layer, local = type(parent).__name__, f"{keys[-2]}.{local}"
+            groups = int(getattr(owner, "feature_group_count", 1) or 1)
+            params.append(BuiltParam(name, layer, local, a.shape, groups))
+            values.append(a)
+        order = {path: k for k, path in enumerate(owners)}  # the order the modules ran in
+        rank = [order.get(tuple(p.name.split("/")[:-1]), len(order)) for p in params]
+        idx = sorted(range(len(params)), key=lambda k: rank[k])
+        out.append(([params[k] for k in idx], [values[k] for k in idx]))
+    return out
+
+
+def _fans(
+    p: BuiltParam, layout: str, how: str, siblings: dict[tuple[str, str], BuiltParam]
+) -> Fans:
+    """``p``'s fans under its default's ``how`` (:class:`~weight_init.properties.
+    audit_expectations.Default`): ``embed``, JAX's fans of an embedding table; ``owner``, a
+    bias at the fan_in of its sibling ``weight`` (Equinox); ``rnn``, Equinox's cells, whose
+    every parameter reads ``hidden`` (the sibling ``weight_hh``'s last axis); else the
+    layout's fans of ``p`` (a vector: its length)."""
+    if how == "embed":  # JAX's _compute_fans with in_axis=-2, out_axis=0 on (N, F)
+        return Fans(p.shape[-1], p.shape[-1])
+    weight = siblings.get((p.owner, "weight"))
+    if how == "owner" and weight is not None and len(weight.shape) >= 2:
+        return Fans(get_layout(layout).fans(weight.shape).fan_in, p.shape[0])
+    hh = siblings.get((p.owner, "weight_hh"))
+    if how == "rnn" and hh is not None:
+        hidden = hh.shape[-1]
+        return Fans(p.shape[1] if len(p.shape) == 2 else hidden, hidden)
+    if len(p.shape) >= 2:
+        return get_layout(layout).fans(p.shape)
+    return Fans(p.shape[0], p.shape[0]) if p.shape else Fans(1, 1)
+
+
+def _layout_of(p: BuiltParam) -> str:
+    """The layout of a parameter without expectation: ``in_out``, or for more than two axes
+    JAX's ``_compute_fans`` convention (``flax.conv``: ``(..., in, out)``, the other axes a
+    receptive field), e.g. an attention ``DenseGeneral`` kernel ``(in, heads, head_dim)``."""
+    return "in_out" if len(p.shape) <= 2 else "flax.conv"
+
+
+def _fits(layout: str, shape: tuple[int, ...]) -> bool:
+    """Whether ``layout`` can hold a parameter of ``shape`` (a vector always can)."""
+    if len(shape) < 2:
+        return True
+    try:
+        get_layout(layout).fans(shape)
+    except InvalidParameterError:
+        return False
+    return True
+
+
+def _spec(p: BuiltParam, layout: str) -> KernelSpec | None:
+    try:
+        return get_layout(layout).spec_of(p.shape, p.groups) if len(p.shape) >= 2 else None
+    except Exception:  # a shape or groups the layout cannot hold: no fan-rule naming
+        return None
+
+
+def _audit(
+    framework: Framework,
+    build: Callable[[Callable[[], Any], int, int], list[Build]],
+    factory: Callable[[], Any],
+    opts: AuditOptions,
+) -> AuditReport:
+    builds, seed, expect, alpha = opts.builds, opts.seed, opts.expect, opts.alpha
+    defaults = documented_defaults(framework.value)
+
+    def expected(p: BuiltParam) -> tuple[Expectation | None, Default | None]:
+        rule = next((e for e in expect if e.matches(p.name)), None)
+        return rule, defaults.get((p.layer, p.local)) or defaults.get((p.layer, "*"))
+
+    if builds is None:
+        needs = []
+        for p in build(factory, 1, seed)[0][0]:
+            rule, dflt = expected(p)
+            scheme = rule.scheme if rule else (dflt.scheme if dflt else None)
+            per = len(dflt.blocks) if dflt and dflt.blocks and not rule else 1
+            needs.append((int(np.prod(p.shape)) // per, scheme))
+        builds = auto_builds(needs, alpha)
+    runs = build(factory, builds, seed)
+    shapes = [p.shape for p in runs[0][0]]
+    for params, _ in runs:
+        if [p.shape for p in params] != shapes:
+            raise AuditError(
+                "the model factory built models with different parameters in different builds"
+            )
+    audits: list[ParamAudit] = []
+    siblings = {(p.owner, p.local): p for p in runs[0][0]}
+    for j, p in enumerate(runs[0][0]):
+        pooled = [values[j] for _, values in runs]
+        rule, dflt = expected(p)
+        layout = (rule.layout if rule else None) or (dflt.layout if dflt else _layout_of(p))
+        if not (rule and rule.layout) and not _fits(layout, p.shape):
+            layout = _layout_of(p)  # Haiku's BatchNorm scale (1, 1, 1, C): JAX's fans
+        how = dflt.fans if dflt and not (rule and rule.layout) else "weight"
+        fans = _fans(p, layout, how, siblings)
+        if rule is None and dflt is not None and dflt.blocks:
+            n = len(dflt.blocks)
+            parts = [np.split(a, n, axis=-1) for a in pooled]
+            for i, scheme in enumerate(dflt.blocks):
+                block = [pp[i] for pp in parts]
+                bp = BuiltParam(f"{p.name}[{i}/{n}]", p.layer, p.local, block[0].shape)
+                src = f"default: {dflt.source} (block {i} of {n})"
+                bf = _fans(bp, layout, how, siblings)
+                audits.append(
+                    audit_param(bp.name, p.layer, block, layout, bf, scheme, src, None, seed, alpha)
+                )
+            continue
+        scheme = rule.scheme if rule else (dflt.scheme if dflt else None)
+        source = f"--expect {rule.pattern}" if rule else (f"default: {dflt.source}" if dflt else "")
+        spec = _spec(p, layout) if how == "weight" else None
+        audits.append(
+            audit_param(p.name, p.layer, pooled, layout, fans, scheme, source, spec, seed, alpha)
+        )
+    return AuditReport(opts.subject, builds, seed, alpha, tuple(audits))
+
+
+def audit_keras(
+    factory: Callable[[], Any], options: AuditOptions | None = None, **kwargs: Any
+) -> AuditReport:
+    """Audit the trainable variables of the built Keras model ``factory()`` (module
+    docstring); options as in :func:`~weight_init.properties.audit._loop.audit_torch`."""
+    return _audit(Framework.KERAS, _keras_builds, factory, AuditOptions.of(options, **kwargs))
+
+
+def audit_flax(
+    factory: Callable[[], Any], options: AuditOptions | None = None, **kwargs: Any
+) -> AuditReport:
+    """Audit the ``params`` of ``module.init(PRNGKey(s), *inputs)`` with ``(module, *inputs)
+    = factory()`` (module docstring); options as in
+    :func:`~weight_init.properties.audit._loop.audit_torch`."""
+    return _audit(Framework.FLAX, _flax_builds, factory, AuditOptions.of(options, **kwargs))
+
+
+_BUILDERS: dict[Framework, Callable[[Callable[[], Any], int, int], list[Build]]] = {
+    Framework.KERAS: _keras_builds,
+    Framework.FLAX: _flax_builds,
+    Framework.HAIKU: haiku_builds,
+    Framework.EQUINOX: equinox_builds,
+    Framework.FLAX_NNX: nnx_builds,
+}
+
+
+#: The public name of the model audit (:mod:`weight_init.properties.audit`).
+audit = audit_model

@@ -1,0 +1,233 @@
+"""The result of an audit: one :class:`ParamAudit` per parameter, an :class:`AuditReport` for
+the model (its outcome, JSON and table), as :mod:`weight_init.properties.audit._loop` builds them.
+
+A report ``passed`` only when every checked parameter passed; a parameter whose check had
+fewer entries than its power plan needs is ``inconclusive`` and the report says how many
+builds would do. :meth:`AuditReport.assert_conforms` raises
+:class:`~weight_init.errors.CheckFailed` naming every parameter that did not pass, its
+expected and its identified rule, and the command that reproduces the audit.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from weight_init.layouts import Fans
+from weight_init.properties.audit._expectations import Expectation
+from weight_init.properties.conformance import _power as powerplan
+from weight_init.properties.conformance._kernels import DOCUMENTED
+from weight_init.properties.conformance._result import ConformanceResult
+
+
+@dataclass(frozen=True)
+class AuditOptions:
+    """What every audit (torch, Keras, Flax, Haiku, Equinox, Flax NNX) is asked: ``builds``
+    builds of the model (``None``: as many as the parameter with the fewest entries needs for
+    its power plan), seeded from ``SeedSequence(seed)``; ``expect`` rules (the first matching
+    one wins over the documented default); the family-wise ``alpha`` of each parameter's
+    check; ``subject``, the report's title."""
+
+    builds: int | None = None
+    seed: int = 0
+    expect: Sequence[Expectation] = ()
+    alpha: float = powerplan.DEFAULT_ALPHA
+    subject: str = "model"
+
+    @classmethod
+    def of(cls, options: AuditOptions | None = None, **kwargs: Any) -> AuditOptions:
+        """``options`` (default: the defaults above) with the keyword arguments ``kwargs``
+        (the audit functions' public keywords) replacing its fields; an unknown keyword is a
+        ``TypeError``, as for any Python call."""
+        return dataclasses.replace(options if options is not None else cls(), **kwargs)
+
+
+@dataclass(frozen=True)
+class ParamAudit:
+    """One parameter's audit (see the module docstring)."""
+
+    name: str
+    layer: str
+    shape: tuple[int, ...]
+    layout: str
+    fans: Fans
+    expected: str  # scheme name, or "" when unchecked
+    expected_from: str  # "--expect PATTERN" / "default: SOURCE" / ""
+    family: str
+    family_distance: float
+    closest: str
+    closest_ratio: float
+    variance: float
+    verdict: ConformanceResult | None
+    fan_rule: str = ""  # the candidate fan rule of the layout the pooled variance matches
+    expected_ratio: float = math.nan  # pooled mean(w^2) / the expected scheme's variance
+    expected_family: str = ""
+    identified: str = ""  # "c/fan_mode" of the identified family, when one fits
+    builds_needed: int = 0  # builds the check's power plan needs for this parameter
+
+    @property
+    def outcome(self) -> str:
+        return "unchecked" if self.verdict is None else self.verdict.outcome
+
+    def note(self) -> str:
+        """Why the parameter did not pass: the diagnosis, or the entries an inconclusive
+        check lacked."""
+        if self.verdict is None:
+            return "no expectation"
+        if self.outcome == "inconclusive":
+            n = self.verdict.metadata.get("n_entries", 0)
+            text = (
+                f"inconclusive: {n} pooled entries, fewer than the power plan needs "
+                f"(--builds {self.builds_needed} would do)"
+            )
+        else:
+            parts = []
+            if self.fan_rule and self.fan_rule != DOCUMENTED:
+                parts.append(self.fan_rule)
+            if math.isfinite(self.expected_ratio):
+                parts.append(
+                    f"variance {self.expected_ratio:.4g}x the expected rule at fans "
+                    f"{self.fans.as_tuple()} (std {math.sqrt(self.expected_ratio):.4g}x)"
+                )
+            if self.expected_family and self.family not in (self.expected_family, "unknown"):
+                parts.append(f"entries look {self.family}, expected {self.expected_family}")
+            failed = ", ".join(t.name for t in self.verdict.failures)
+            text = "; ".join([*parts, f"failed: {failed}"])
+        return f"{text} [expected {self.expected}, {self.expected_from}]"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "layer": self.layer,
+            "shape": list(self.shape),
+            "layout": self.layout,
+            "fans": list(self.fans.as_tuple()),
+            "family": self.family,
+            "family_distance": self.family_distance,
+            "variance": self.variance,
+            "closest_scheme": self.closest or None,
+            "closest_ratio": self.closest_ratio if math.isfinite(self.closest_ratio) else None,
+            "fan_rule": self.fan_rule or None,
+            "identified_rule": self.identified or None,
+            "expected": self.expected or None,
+            "expected_from": self.expected_from or None,
+            "outcome": self.outcome,
+            "diagnosis": None if self.verdict is None else self.verdict.diagnosis,
+            "tests": None if self.verdict is None else [t.to_dict() for t in self.verdict.tests],
+        }
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    """Every parameter's audit; ``passed`` only when every checked parameter passed."""
+
+    subject: str
+    builds: int
+    seed: int
+    alpha: float
+    params: tuple[ParamAudit, ...]
+    reproduce: str = ""  # a command (or Python call) that reproduces this audit
+
+    @property
+    def outcome(self) -> str:
+        outs = {p.outcome for p in self.params}
+        if "fail" in outs:
+            return "fail"
+        return "inconclusive" if "inconclusive" in outs else "pass"
+
+    @property
+    def passed(self) -> bool:
+        return self.outcome == "pass"
+
+    def failure_message(self) -> str:
+        """Every parameter that did not pass: its expected rule (and where it came from), the
+        identified family and rule, the fan rule the draws fit and why it failed; then the
+        reproduction."""
+        lines = [
+            f"{self.subject}: audit {self.outcome.upper()} ({self.builds} builds, seed "
+            f"{self.seed}, family-wise alpha {self.alpha:g} per parameter)"
+        ]
+        for p in self.params:
+            if p.outcome not in ("fail", "inconclusive"):
+                continue
+            identified = f"{p.family} {p.identified}".strip()
+            fan_rule = f", fan rule: {p.fan_rule}" if p.fan_rule else ""
+            lines.append(
+                f"  {p.name} ({p.layer} {'x'.join(map(str, p.shape))}, {p.layout}, fans "
+                f"{p.fans.fan_in},{p.fans.fan_out}): {p.outcome.upper()}; expected "
+                f"{p.expected} ({p.expected_from}); identified {identified}{fan_rule}"
+            )
+            lines.append(f"    {p.note()}")
+        if self.reproduce:
+            lines.append(f"reproduce: {self.reproduce}")
+        return "\n".join(lines)
+
+    def assert_conforms(self) -> None:
+        """Raise :class:`~weight_init.errors.CheckFailed` (an ``AssertionError``) with
+        :meth:`failure_message` unless every checked parameter passed (an inconclusive
+        parameter is not a pass)."""
+        from weight_init.errors import CheckFailed
+
+        if not self.passed:
+            raise CheckFailed(self.failure_message())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "subject": self.subject,
+            "builds": self.builds,
+            "seed": self.seed,
+            "alpha": self.alpha,
+            "outcome": self.outcome,
+            "parameters": [p.to_dict() for p in self.params],
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    def format_table(self) -> str:
+        head = (
+            "parameter",
+            "layer",
+            "shape",
+            "layout",
+            "fans",
+            "identified",
+            "fan rule",
+            "closest",
+            "expected",
+            "outcome",
+        )
+        rows = [head]
+        for p in self.params:
+            closest = f"{p.closest} x{p.closest_ratio:.3g}" if p.closest else "-"
+            rows.append(
+                (
+                    p.name,
+                    p.layer,
+                    "x".join(map(str, p.shape)),
+                    p.layout,
+                    f"{p.fans.fan_in},{p.fans.fan_out}",
+                    f"{p.family} {p.identified}".strip(),
+                    p.fan_rule or "-",
+                    closest,
+                    p.expected or "-",
+                    p.outcome,
+                )
+            )
+        widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
+        lines = [
+            "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows
+        ]
+        lines.insert(1, "  ".join("-" * w for w in widths))
+        title = (
+            f"{self.subject}: {self.outcome.upper()} ({self.builds} builds, seed {self.seed}, "
+            f"family-wise alpha {self.alpha:g} per parameter)"
+        )
+        notes = [
+            f"  {p.name}: {p.note()}" for p in self.params if p.outcome in ("fail", "inconclusive")
+        ]
+        return "\n".join([title, *lines, *notes])

@@ -1,0 +1,264 @@
+"""Pieces every property shares: the reported-statistics check and the per-layer law tests."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from weight_init.activations import get_activation
+from weight_init.properties._results import TestResult
+from weight_init.properties._subject import Run
+from weight_init.properties.claims import _assertions as A
+from weight_init.properties.claims import _conditional as C
+from weight_init.schemes import Scheme
+
+Array = NDArray[np.float64]
+
+#: Relative shift of a layer statistic that the per-layer law tests must detect.
+LAW_EFFECT = 0.2
+#: Fewest units for which a per-layer t-test is run (fewer: the layer is skipped).
+MIN_UNITS = 16
+
+
+def reported_statistics(run: Run) -> TestResult:
+    """Exact: the reported means and stds are those of the returned activations (ddof 0).
+
+    Bound: 1e-9 relative to max(1, |value|) (float64 accumulation differences only).
+    """
+    worst = 0.0
+    where = ""
+    if len(run.means) != len(run.acts) or len(run.stds) != len(run.acts):
+        return A.exact(
+            "reported statistics",
+            math.inf,
+            1e-9,
+            False,
+            "means/stds do not have one entry per layer",
+            f"{len(run.acts)} layers, {len(run.means)} means, {len(run.stds)} stds",
+        )
+    for i, h in enumerate(run.acts):
+        for what, got, want in (
+            ("mean", run.means[i], float(h.mean())),
+            ("std", run.stds[i], float(h.std())),
+        ):
+            err = abs(got - want) / max(1.0, abs(want))
+            if err > worst:
+                worst, where = (
+                    err,
+                    f"layer {i + 1} {what}: reported {got:.9g}, activations {want:.9g}",
+                )
+    return A.exact(
+        "reported statistics",
+        worst,
+        1e-9,
+        worst <= 1e-9,
+        "the reported means/stds are not those of the returned activations",
+        where or "all layers agree",
+    )
+
+
+def previous(run: Run, layer: int) -> Array | None:
+    """Input of (1-based) ``layer``: the activations before it, or x (None if unknown)."""
+    return run.x if layer == 1 else run.acts[layer - 2]
+
+
+def unit_means(values: Array) -> Array:
+    """Per-unit (column) means of a layer statistic: iid across units given the previous layer."""
+    return np.asarray(values.mean(axis=0), dtype=np.float64)
+
+
+#: Simulated units per layer from which a test takes its null spread (relative sd of the
+#: estimated sd: about 1 / sqrt(2 * 512) = 3% for near-normal unit statistics).
+SIM_UNITS = 512
+
+
+def simulate_units(
+    h_prev: Array,
+    scheme: Scheme,
+    activation: str,
+    n_units: int,
+    stat: Callable[[Array], Array],
+    rng: np.random.Generator,
+    total: int = SIM_UNITS,
+) -> Array:
+    """Unit statistics of fresh layers ``phi(h_prev @ W)``, W drawn from ``scheme``: the claim's
+    null spread given the same input (``ceil(total / n_units)`` weight draws)."""
+    phi = get_activation(activation)
+    out = []
+    for _ in range(max(1, math.ceil(total / n_units))):
+        w = scheme.sample(h_prev.shape[1], n_units, rng=rng)
+        out.append(unit_means(stat(phi.phi(h_prev @ w))))  # type: ignore[arg-type]
+    return np.concatenate(out)
+
+
+def layer_rng(seed: int, layer: int, salt: int = 0) -> np.random.Generator:
+    """The Generator of a property's simulations for one layer (seeded from the case's seed)."""
+    return np.random.default_rng([int(seed) % 2**63, layer, salt, 7919])
+
+
+@dataclass(frozen=True)
+class LayerSample:
+    """One layer's band test and the shift the family's combined test must detect."""
+
+    test: A.BandTest
+    effect: float
+
+    @property
+    def result(self) -> TestResult:
+        return self.test.result
+
+
+def law_test(
+    run: Run,
+    layer: int,
+    scheme: Scheme,
+    stat: Callable[[Array], Array],
+    expect: Callable[[float], float],
+    *,
+    what: str,
+    alpha: float,
+    seed: int,
+    positive: bool = True,
+    effect: float = LAW_EFFECT,
+    absolute_effect: float | None = None,
+) -> LayerSample | None:
+    """Per-unit mean of ``stat(h)`` equals ``mean_a expect(v ||H_prev,a||^2)`` (a point null:
+    two-sided, its p-value uniform under the claim, see :func:`assertions.band_test`).
+
+    The expectation is the theory's, with the Edgeworth correction for non-Gaussian
+    weights (:mod:`weight_init.properties.claims._conditional`); the spread is simulated
+    (:func:`simulate_units`).
+    A component test (no power requirement of its own; see :func:`combined`). None
+    when the layer's input is unknown or the layer has < MIN_UNITS units.
+    """
+    h_prev = previous(run, layer)
+    h = run.acts[layer - 1]
+    if h_prev is None or h.shape[1] < MIN_UNITS:
+        return None
+    variance = scheme.variance(h_prev.shape[1], h.shape[1])
+    qs = C.sample_variances(h_prev, variance)
+    phi = get_activation(run.activation)
+    hermite = C.hermite4_fn(lambda v: stat(phi.phi(v)))  # type: ignore[arg-type]
+    kurt = C.sample_kurtosis(h_prev, scheme.family)
+    expected = C.expected_over_samples(expect, qs, kurt, hermite)
+    u = unit_means(stat(h))
+    null = simulate_units(h_prev, scheme, run.activation, h.shape[1], stat, layer_rng(seed, layer))
+    shift = absolute_effect if absolute_effect is not None else effect * abs(expected)
+    res = A.band_test(
+        u,
+        expected,
+        expected,
+        name=f"layer {layer} {what}",
+        alpha=alpha,
+        effect=None,
+        explanation=f"layer {layer}'s {what} is not the mean-field law given layer {layer - 1}",
+        null=null,
+        positive=positive,
+        detail=f"expected {expected:.6g} given the previous layer (variance {variance:.4g})",
+    )
+    return LayerSample(res, shift)
+
+
+def band_sample(
+    u: Array,
+    lower: float,
+    upper: float,
+    effect: float,
+    *,
+    name: str,
+    alpha: float,
+    explanation: str,
+    null: Array | None = None,
+    positive: bool = True,
+    detail: str = "",
+) -> LayerSample:
+    """A per-layer band test (spread from ``null`` when given) as a component of a combined test."""
+    res = A.band_test(
+        u,
+        lower,
+        upper,
+        name=name,
+        alpha=alpha,
+        effect=None,
+        explanation=explanation,
+        null=null,
+        positive=positive,
+        detail=detail,
+    )
+    return LayerSample(res, effect)
+
+
+def combined(
+    samples: Sequence[LayerSample | None], *, name: str, alpha: float, explanation: str
+) -> list[TestResult]:
+    """The per-layer component results followed by their Stouffer combination."""
+    present = [s for s in samples if s is not None]
+    if not present:
+        return []
+    out = [s.result for s in present]
+    out.append(
+        A.combined_band_test(
+            [s.test for s in present],
+            [s.effect for s in present],
+            name=name,
+            alpha=alpha,
+            explanation=explanation,
+        )
+    )
+    return out
+
+
+def second_moment_law(
+    run: Run, layer: int, scheme: Scheme, alpha: float, seed: int
+) -> LayerSample | None:
+    phi = get_activation(run.activation)
+    return law_test(
+        run,
+        layer,
+        scheme,
+        np.square,
+        C.second_moment_fn(phi),
+        what="second moment",
+        alpha=alpha,
+        seed=seed,
+    )
+
+
+def mean_law(run: Run, layer: int, scheme: Scheme, alpha: float, seed: int) -> LayerSample | None:
+    """Per-unit mean vs E[phi]; the effect is LAW_EFFECT of the layer's rms (the mean may be ~0)."""
+    phi = get_activation(run.activation)
+    rms = math.sqrt(float(np.mean(np.square(run.acts[layer - 1])))) or 1.0
+    return law_test(
+        run,
+        layer,
+        scheme,
+        lambda h: h,
+        C.mean_fn(phi),
+        what="mean",
+        alpha=alpha,
+        seed=seed + 1,
+        positive=False,
+        absolute_effect=LAW_EFFECT * rms,
+    )
+
+
+__all__ = [
+    "LAW_EFFECT",
+    "MIN_UNITS",
+    "SIM_UNITS",
+    "LayerSample",
+    "band_sample",
+    "combined",
+    "law_test",
+    "layer_rng",
+    "mean_law",
+    "previous",
+    "reported_statistics",
+    "second_moment_law",
+    "simulate_units",
+    "unit_means",
+]

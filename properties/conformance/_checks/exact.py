@@ -1,0 +1,430 @@
+"""Exact checks: no false alarm on a correct implementation (``p_value`` None).
+
+* ``shape``: ``(fan_in, fan_out)`` for ``in_out``, ``(fan_out, fan_in)`` for ``out_in``;
+* ``dtype``: floating; ``finite``: no NaN or infinity;
+* ``constant value`` (constant schemes): every entry equals the scheme's value;
+* ``bounds`` (bounded families): ``|z| <= bound`` (``sqrt 3`` uniform, ``2 / 0.8796``
+  truncated normal) with ``8 eps`` relative slack for rounding;
+* ``distinct units``: no two equal rows or columns in any matrix (bytewise);
+* ``orthogonality`` (orthogonal): ``max |G / g^2 - I| <= 50 n eps`` for the Gram matrix G
+  of the smaller side, ``n = max(fans)``;
+* ``determinism`` (when ``fn`` takes ``rng`` or ``seed``): the same seed gives the same
+  array, another seed a different one (unless the scheme is constant), at the design's
+  smallest shape (a shape the initializer was called at: ``shapes=`` may restrict them);
+* ``fresh draws`` (random families): no two calls at one shape (different seeds) return
+  the same array, bytewise; two draws of a continuous law coincide with probability 0;
+* ``zeros per input`` (sparse): each input's weights (a row, ``in_out``) hold exactly
+  ``ceil(sparsity * fan_out)`` zeros (:class:`ZerosPerInputCheck`, registered after the
+  built-in checks and wording its own failure).
+
+Vectors made only of a family's atom (all-zero columns of a sparse matrix, which a small
+``fan_in`` makes likely) are left out of the distinct-units comparison.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from weight_init.families import Family, Orthogonal, Sparse
+from weight_init.properties._results import fmt_percent
+from weight_init.properties.conformance._checks.base import Check, CheckResult, Evidence
+from weight_init.properties.conformance._checks.pool import Array, Pool
+from weight_init.properties.conformance._sampling import Draw, call
+
+
+@dataclass(frozen=True)
+class ShapeEvidence(Evidence):
+    detail: str
+    transposed: bool
+
+
+@dataclass(frozen=True)
+class DtypeEvidence(Evidence):
+    detail: str
+
+
+@dataclass(frozen=True)
+class FiniteEvidence(Evidence):
+    """Non-finite ``entries`` in ``calls`` of ``n_calls``; ``total`` floating entries."""
+
+    entries: int
+    calls: int
+    n_calls: int
+    total: int
+
+
+@dataclass(frozen=True)
+class DuplicateEvidence(Evidence):
+    detail: str
+
+
+@dataclass(frozen=True)
+class BoundsEvidence(Evidence):
+    max_abs_z: float
+
+
+@dataclass(frozen=True)
+class OrthogonalityEvidence(Evidence):
+    scale: float
+    deviation: float
+
+
+@dataclass(frozen=True)
+class DeterminismEvidence(Evidence):
+    same_seed_same: bool
+    other_seed_differs: bool
+
+
+class ShapeCheck(Check):
+    name = "shape"
+    shrinkable = True
+    explanation = "the array does not have the layout's shape for these fans"
+
+    def run(self, pool: Pool) -> CheckResult:
+        conv, draws = pool.convention, pool.draws
+        bad = [d for d in draws if not d.shape_ok(conv)]
+        if not bad:
+            return self.exact(0, 0, True)
+        d = bad[0]
+        transposed = all(tuple(b.raw.shape) == b.expected_shape(conv)[::-1] for b in bad) and any(
+            b.fan_in != b.fan_out for b in bad
+        )
+        detail = (
+            f"fn({d.fan_in}, {d.fan_out}) returned shape {tuple(d.raw.shape)}, expected "
+            f"{d.expected_shape(conv)} ({conv}); {len(bad)} of {len(draws)} calls"
+        )
+        return self.exact(len(bad), 0, False, detail, ShapeEvidence(detail, transposed))
+
+    def fails_on(self, draw: Draw, convention: str) -> bool:
+        return not draw.shape_ok(convention)
+
+
+class DtypeCheck(Check):
+    name = "dtype"
+    shrinkable = True
+    explanation = "the array is not floating point"
+
+    def run(self, pool: Pool) -> CheckResult:
+        nonfloat = [d for d in pool.draws if d.raw.dtype.kind != "f"]
+        if not nonfloat:
+            return self.exact(0, 0, True)
+        d0 = nonfloat[0]
+        detail = f"fn({d0.fan_in}, {d0.fan_out}) returned dtype {d0.raw.dtype}"
+        return self.exact(len(nonfloat), 0, False, detail, DtypeEvidence(detail))
+
+    def fails_on(self, draw: Draw, convention: str) -> bool:
+        return draw.raw.dtype.kind != "f"
+
+
+class FiniteCheck(Check):
+    name = "finite"
+    explanation = "some entries are NaN or infinite"
+
+    def run(self, pool: Pool) -> CheckResult:
+        entries, calls, total, first = 0, 0, 0, ""
+        for d in pool.draws:
+            if d.raw.dtype.kind in "fc":
+                total += int(d.raw.size)
+                k = int(np.count_nonzero(~np.isfinite(d.raw)))
+                if k:
+                    entries += k
+                    calls += 1
+                    first = first or f"fn({d.fan_in}, {d.fan_out}) with seed {d.seed}"
+        detail = f"{entries} non-finite entries in {calls} calls, first {first}" if first else ""
+        ev = FiniteEvidence(entries, calls, len(pool.draws), total)
+        return self.exact(entries, 0, entries == 0, detail, ev)
+
+
+class ConstantValueCheck(Check):
+    name = "constant value"
+    explanation = "the entries are not the scheme's constant"
+
+    def applies(self, family: Family) -> bool:
+        return not family.is_random
+
+    def run(self, pool: Pool) -> CheckResult | None:
+        if not pool.kept:
+            return None
+        value = pool.scheme.value
+        dev = max((float(np.max(np.abs(b.w - value))) for b in pool.blocks), default=0.0)
+        return self.exact(dev, 0.0, dev == 0.0, f"max |w - value| = {dev:.3g}")
+
+
+class BoundsCheck(Check):
+    name = "bounds"
+    explanation = "some entries lie outside the family's support"
+
+    def applies(self, family: Family) -> bool:
+        return family.is_random and math.isfinite(family.support_bound)
+
+    def run(self, pool: Pool) -> CheckResult | None:
+        if not pool.kept:
+            return None
+        bound = pool.scheme.family.support_bound
+        mx = float(np.max(np.abs(pool.z))) if pool.z.size else 0.0
+        lim = bound * (1.0 + 8.0 * pool.eps)
+        detail = f"max |w| / sd_rule = {mx:.6g}, bound {bound:.6g}"
+        return self.exact(mx, lim, mx <= lim, detail, BoundsEvidence(mx))
+
+
+#: Significand bits of the float formats an initializer may draw in (bfloat16, float16,
+#: float32, float64), narrowest first.
+SIGNIFICAND_BITS = (8, 11, 24, 53)
+#: A repeated unit counts as a failure only where ties this likely under a continuous law
+#: are impossible: ``C(n, 2) 2^(-p k) <= TIE_BOUND`` (see :func:`ties_plausible`).
+TIE_BOUND = 1e-9
+
+
+def effective_bits(values: Array) -> int:
+    """The fewest significand bits ``p`` (of :data:`SIGNIFICAND_BITS`) that represent every
+    value exactly: 8 for bfloat16 draws widened to float32 or float64, 24 for float32."""
+    m, _ = np.frexp(np.asarray(values, dtype=np.float64).ravel())
+    for p in SIGNIFICAND_BITS[:-1]:
+        scaled = np.ldexp(m, p)
+        if np.array_equal(scaled, np.round(scaled)):
+            return p
+    return SIGNIFICAND_BITS[-1]
+
+
+def ties_plausible(n_vectors: int, length: int, bits: int) -> bool:
+    """Can a correct draw repeat one of ``n_vectors`` vectors of ``length`` entries rounded to
+    ``bits`` significand bits? Rounding to ``p`` bits gives each grid value ``x`` a mass of
+    about ``f(x) ulp(x) <= |x| f(x) 2^(1-p) <= 2^-p`` for the families' laws (``sup |x| f(x)
+    <= 1/2``: normal 0.242, uniform 1/2), so two given vectors tie with probability at most
+    ``2^(-p length)`` and some pair with at most ``C(n, 2) 2^(-p length)``. Above
+    :data:`TIE_BOUND` (per matrix, so at most ~1e-6 per check: 1% of alpha 1e-4) a tie is
+    not evidence: a bfloat16 ``fn(2, 504)`` repeats a unit in about 1 draw of 8."""
+    pairs = n_vectors * (n_vectors - 1) / 2.0
+    return pairs * 2.0 ** (-bits * length) > TIE_BOUND
+
+
+def duplicated_matrices(w: Array, atom: float | None = None) -> tuple[np.ndarray, str]:
+    """Which matrices of a ``(calls, r, k)`` stack repeat a column or a row (exact, bytewise)
+    where such a tie is implausible at the precision the values are drawn in
+    (:func:`ties_plausible`: checked only for the matrices that do repeat one); vectors
+    whose entries all equal ``atom`` (when given) do not count."""
+    flags = np.zeros(w.shape[0], dtype=bool)
+    what = ""
+    for axis, name in ((2, "columns (units)"), (1, "rows (inputs)")):
+        if w.shape[axis] < 2:
+            continue
+        vecs = np.ascontiguousarray(np.swapaxes(w, 1, 2) if axis == 2 else w)
+        n_vec, length = vecs.shape[1], vecs.shape[2]
+        keys = vecs.view(np.dtype((np.void, length * vecs.itemsize))).reshape(-1, n_vec)
+        order = np.argsort(keys, axis=1)
+        keys = np.take_along_axis(keys, order, axis=1)
+        same = keys[:, 1:] == keys[:, :-1]
+        if atom is not None:  # the pair's vector is all atom: not a duplicated unit
+            pure = np.take_along_axis(np.all(vecs == atom, axis=2), order, axis=1)
+            same &= ~pure[:, 1:]
+        dup = np.any(same, axis=1)
+        for i in np.flatnonzero(dup):
+            dup[i] = not ties_plausible(n_vec, length, effective_bits(w[i]))
+        if np.any(dup & ~flags) and not what:
+            what = name
+        flags |= dup
+    return flags, what
+
+
+class DistinctUnitsCheck(Check):
+    name = "distinct units"
+    shrinkable = True
+    explanation = "two units (columns) or inputs (rows) are identical: symmetry is not broken"
+
+    def applies(self, family: Family) -> bool:
+        return family.is_random
+
+    def run(self, pool: Pool) -> CheckResult | None:
+        if not pool.kept:
+            return None
+        count, first, n_mats = 0, "", 0
+        for b in pool.blocks:
+            n_mats += b.w.shape[0]
+            flags, what = duplicated_matrices(b.w, pool.scheme.family.atom)
+            if flags.any():
+                count += int(flags.sum())
+                first = first or f"fn({b.fan_in}, {b.fan_out}) repeats {what}"
+        detail = f"{count} of {n_mats} matrices, e.g. {first}" if count else ""
+        ev = DuplicateEvidence(detail) if count else None
+        return self.exact(count, 0, count == 0, detail, ev)
+
+    def fails_on(self, draw: Draw, convention: str) -> bool:
+        if not draw.shape_ok(convention):
+            return False
+        flags, _ = duplicated_matrices(draw.in_out(convention)[None])
+        return bool(flags[0])
+
+
+class OrthogonalityCheck(Check):
+    name = "orthogonality"
+    explanation = "the matrix is not gain times an orthonormal matrix"
+
+    def applies(self, family: Family) -> bool:
+        return isinstance(family, Orthogonal)
+
+    def run(self, pool: Pool) -> CheckResult | None:
+        if not pool.kept:
+            return None
+        g2 = pool.scheme.rule.scale
+        worst, worst_scale, worst_tol, where = 0.0, g2, 0.0, ""
+        deviation, rel = math.nan, 0.0
+        for b in pool.blocks:
+            tall = b.fan_in >= b.fan_out
+            wt = np.swapaxes(b.w, 1, 2)
+            g = wt @ b.w if tall else b.w @ wt
+            scale = np.einsum("cjj->c", g) / g.shape[1]
+            eye = np.eye(g.shape[1])
+            dev = np.max(
+                np.abs(g / np.where(scale > 0, scale, 1.0)[:, None, None] - eye), axis=(1, 2)
+            )
+            err = np.maximum(dev, np.abs(scale / g2 - 1.0))
+            tol = 50.0 * max(b.fan_in, b.fan_out) * b.eps
+            k = int(np.argmax(err))
+            if err[k] / tol > rel:
+                rel = float(err[k] / tol)
+                worst, worst_scale, worst_tol = float(err[k]), float(scale[k]), tol
+                where = f"fn({b.fan_in}, {b.fan_out}): max |G/g^2 - I| = {err[k]:.3g}"
+                deviation = float(dev[k])
+        ev = OrthogonalityEvidence(worst_scale, deviation)
+        return self.exact(worst, worst_tol, rel <= 1.0, where, ev)
+
+
+class DeterminismCheck(Check):
+    name = "determinism"
+    explanation = "the same seed does not give the same weights (or another seed the same)"
+
+    def run(self, pool: Pool) -> CheckResult | None:
+        mode = pool.seeding
+        if mode == "global":
+            return None
+        if not pool.draws:
+            return None
+        # the design's smallest shape: a shape the initializer accepts (shapes= may restrict it)
+        d0 = min(pool.draws, key=lambda d: (d.fan_in * d.fan_out, d.fan_in, d.fan_out))
+        fn, fi, fo = pool.fn, d0.fan_in, d0.fan_out
+        s1, s2 = (int(x) for x in np.random.SeedSequence([pool.seed, 1]).generate_state(2))
+        a, b, c = call(fn, fi, fo, s1, mode), call(fn, fi, fo, s1, mode), call(fn, fi, fo, s2, mode)
+        same = a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=True))
+        differ = (
+            not pool.scheme.family.is_random
+            or a.shape != c.shape
+            or not bool(np.array_equal(a, c, equal_nan=True))
+        )
+        detail = f"fn({fi}, {fo}, {mode}=...) with seeds {s1}, {s1}, {s2}"
+        if not same:
+            detail += ": the same seed gave different arrays"
+        elif not differ:
+            detail += ": two seeds gave the same array"
+        ok = same and differ
+        return self.exact(float(not ok), 0.0, ok, detail, DeterminismEvidence(same, differ))
+
+
+@dataclass(frozen=True)
+class RepeatEvidence(Evidence):
+    """``repeats`` of ``compared`` calls returned an array an earlier call (same shape,
+    another seed) had returned; ``always`` when every repeated shape gave one array only."""
+
+    repeats: int
+    compared: int
+    always: bool
+
+
+class FreshDrawsCheck(Check):
+    """Calls with different seeds at one shape return different arrays: two independent
+    draws of a continuous law coincide with probability 0 (bytewise comparison)."""
+
+    name = "fresh draws"
+    explanation = "calls with different seeds returned the same array: randomness is ignored"
+
+    def applies(self, family: Family) -> bool:
+        return family.is_random
+
+    def run(self, pool: Pool) -> CheckResult | None:
+        repeats, compared, always, first = 0, 0, True, ""
+        for b in pool.blocks:
+            if b.w.shape[0] < 2:
+                continue
+            # a repeat counts only between calls with different seeds (the design's seeds
+            # are distinct, but a caller's own pool may not be)
+            by_array: dict[bytes, set[int]] = {}
+            for m, s in zip(b.w, b.seeds, strict=True):
+                by_array.setdefault(m.tobytes(), set()).add(s)
+            compared += len(set(b.seeds)) - 1
+            repeated = sum(len(seeds) - 1 for seeds in by_array.values())
+            repeats += repeated
+            always = always and len(by_array) == 1
+            if repeated:
+                first = first or f"fn({b.fan_in}, {b.fan_out})"
+        if not compared:
+            return None
+        detail = (
+            f"{repeats} of {compared} calls repeat an earlier array, e.g. {first}" if first else ""
+        )
+        ev = RepeatEvidence(repeats, compared, always and repeats > 0)
+        return self.exact(repeats, 0, repeats == 0, detail, ev)
+
+
+@dataclass(frozen=True)
+class ZerosEvidence(Evidence):
+    """Inputs whose zero count is not ``ceil(sparsity * fan_out)``: ``bad`` of ``inputs``, the
+    first at ``where`` with ``found`` zeros instead of ``expected``; ``fraction`` is the
+    observed share of exact zeros, ``expected_fraction`` the family's over the design."""
+
+    bad: int
+    inputs: int
+    where: str
+    found: int
+    expected: int
+    fraction: float
+    expected_fraction: float
+
+
+class ZerosPerInputCheck(Check):
+    name = "zeros per input"
+    explanation = "an input's weights do not hold exactly ceil(sparsity * fan_out) zeros"
+
+    def applies(self, family: Family) -> bool:
+        return isinstance(family, Sparse)
+
+    def run(self, pool: Pool) -> CheckResult | None:
+        family = pool.scheme.family
+        if not pool.kept or not isinstance(family, Sparse):
+            return None
+        bad, inputs, zeros, total, expected_zeros = 0, 0, 0, 0, 0
+        where, found, expected = "", 0, 0
+        for b in pool.blocks:
+            k = family.zeros(b.fan_out)
+            counts = family.zeros_per_input(b.w)
+            wrong = counts != k
+            bad += int(wrong.sum())
+            inputs += int(counts.size)
+            zeros += int(counts.sum())
+            total += int(b.w.size)
+            expected_zeros += k * int(counts.size)
+            if wrong.any() and not where:
+                where = f"fn({b.fan_in}, {b.fan_out})"
+                found, expected = int(counts[wrong].flat[0]), k
+        detail = f"{bad} of {inputs} inputs, e.g. {where}: {found} zeros, not {expected}"
+        ev = ZerosEvidence(
+            bad,
+            inputs,
+            where,
+            found,
+            expected,
+            zeros / total if total else 0.0,
+            expected_zeros / total if total else 0.0,
+        )
+        return self.exact(bad, 0, bad == 0, detail if bad else "", ev)
+
+    def describe_failure(self, result: CheckResult) -> str:
+        ev = result.evidence
+        if not isinstance(ev, ZerosEvidence):
+            return ""
+        return (
+            f"{fmt_percent(ev.fraction)} of entries are exactly 0, not "
+            f"{fmt_percent(ev.expected_fraction)}: {ev.bad} of {ev.inputs} inputs do not hold "
+            f"ceil(sparsity * fan_out) zeros (e.g. {ev.where}: {ev.found}, not {ev.expected})"
+        )
