@@ -83,7 +83,6 @@ def run(args: argparse.Namespace) -> int:
     from weight_init.app.commands.check import probability
     from weight_init.app.isolation import run_isolated
     from weight_init.properties.audit._loop import parse_expect
-    from weight_init.scheme_expressions import parse_scheme
 
     try:
         alpha = probability(str(args.alpha))
@@ -92,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
 
         raise UsageError(f"weight-init audit: argument --alpha: {exc}") from None
     for text in args.expect:  # bad rules are said before the model's code runs
-        parse_expect(text, parse_scheme)
+        parse_expect(text)
     report = run_isolated(
         "weight_init.app.child_tasks:audit",
         f"the model factory {args.spec}",

@@ -34,7 +34,6 @@ __all__ = [
     "audit_spec",
     "audit_torch",
     "auto_builds",
-    "build_models",
     "parse_expect",
 ]
 
@@ -50,15 +49,11 @@ from numpy.typing import NDArray
 
 from weight_init.errors import (
     AuditError,
-    InitializerTypeError,
-    describe_exception,
 )
 from weight_init.families import iid_families
 from weight_init.layouts import Fans, KernelSpec, get_layout
 from weight_init.properties.audit._expectations import (
-    Default,
     Expectation,
-    documented_defaults,
     parse_expect,
 )
 from weight_init.properties.audit._result import AuditOptions, AuditReport, ParamAudit
@@ -68,42 +63,6 @@ from weight_init.properties.conformance._kernels import candidate_rules
 from weight_init.properties.conformance._result import ConformanceResult
 from weight_init.properties.conformance._runner import check_initializer
 from weight_init.schemes import SCHEMES, Scheme, variance_scaling
-
-
-def build_models(factory: Callable[[], Any], builds: int, seed: int) -> list[Any]:
-    """``factory()`` ``builds`` times, each under ``torch.manual_seed`` of its own seed."""
-    import torch
-
-    seeds = np.random.SeedSequence(seed).generate_state(builds, dtype=np.uint32)
-    models = []
-    for s in seeds:
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(int(s))
-            try:
-                model = factory()
-            except (Exception, SystemExit) as exc:
-                raise AuditError(f"the model factory raised {describe_exception(exc)}") from None
-        if not isinstance(model, torch.nn.Module):
-            raise InitializerTypeError(
-                f"the model factory returned {type(model).__name__}, not a torch.nn.Module"
-            )
-        models.append(model)
-    return models
-
-
-def _owners(model: Any) -> dict[str, tuple[str, str, Any]]:
-    """Parameter name -> (owner layer type, name within the owner, owner module)."""
-    out: dict[str, tuple[str, str, Any]] = {}
-    for mname, module in model.named_modules():
-        for pname, _ in module.named_parameters(recurse=False):
-            full = f"{mname}.{pname}" if mname else pname
-            owner, local = type(module).__name__, pname
-            parent_name = mname.rpartition(".")[0]
-            parent = model.get_submodule(parent_name) if mname else None
-            if parent is not None and type(parent).__name__ == "MultiheadAttention":
-                owner, local = "MultiheadAttention", f"{mname.rpartition('.')[2]}.{pname}"
-            out[full] = (owner, local, module)
-    return out
 
 
 def _fans(how: str, layout: str, shape: tuple[int, ...], owner: Any, local: str) -> Fans:
@@ -207,40 +166,79 @@ def audit_torch(
 ) -> AuditReport:
     """Audit every parameter of ``factory()`` (module docstring) under ``options`` (an
     :class:`~weight_init.properties.audit._result.AuditOptions`) or its keywords ``builds``,
-    ``seed``, ``expect``, ``alpha``, ``subject``.
+    ``seed``, ``expect``, ``alpha``, ``subject``, ``preset``.
+
+    Parameters are walked once each (:mod:`~weight_init.properties.audit._walk_torch`: tied
+    tensors under their first name, with their aliases; any rank); each one's expectation is
+    planned from the rules, the preset and the class hierarchy
+    (:mod:`~weight_init.properties.audit._expect_torch`) on the first build, where bad rules
+    are found before the other builds run.
 
     ``builds=None``: as many builds as the parameter with the fewest entries needs for the
     power plan of its expected family (at least 20, at most :data:`MAX_AUTO_BUILDS`). Each
     parameter's check uses the first ``min(builds, ceil(needed / numel))`` builds (a number
     fixed before looking at the draws)."""
+    from weight_init.properties.audit._expect_torch import check_rules, plan_torch, select_preset
+    from weight_init.properties.audit._planned import audit_planned
+    from weight_init.properties.audit._walk_torch import torch_builds, torch_builds_with_models
+
     opts = AuditOptions.of(options, **kwargs)
     seed, expect, alpha = opts.seed, opts.expect, opts.alpha
-    defaults = documented_defaults()
+    (params, _), modules = torch_builds_with_models(factory, 1, seed)[0]
+    check_rules(expect, params, opts.subject)
+    preset: dict[str, Any] = {}
+    label = ""
+    if opts.preset:
+        label, preset = select_preset(opts.preset, modules[""], params, modules)
+    plan = plan_torch(params, modules, expect, preset, label)
+    depth = _depth(modules[""])
     builds = opts.builds
     if builds is None:
-        probe = build_models(factory, 1, seed)[0]
-        builds = _auto_builds(probe, defaults, expect, alpha)
-    models = build_models(factory, builds, seed)
-    owners = _owners(models[0])
+        needs = [
+            (math.prod(p.shape) - len(pl.zero_rows) * math.prod(p.shape[1:]), pl.scheme)
+            for p, pl in zip(params, plan, strict=True)
+            if not pl.skip
+        ]
+        builds = auto_builds(needs, alpha)
+    runs = torch_builds(factory, builds, seed)
+    names = [p.name for p in params]
+    for run, _ in runs:
+        if [p.name for p in run] != names or [p.shape for p in run] != [p.shape for p in params]:
+            raise AuditError(
+                "the model factory built models with different parameters in different builds"
+            )
     audits = []
-    for name, (owner_type, local, owner) in owners.items():
-        pooled = [dict(m.named_parameters())[name].detach().cpu().numpy() for m in models]
-        shape = tuple(pooled[0].shape)
-        rule = next((e for e in expect if e.matches(name)), None)
-        dflt = defaults.get((owner_type, local)) or defaults.get((owner_type, "*"))
-        layout = (rule.layout if rule else None) or (dflt.layout if dflt else "out_in")
-        how = dflt.fans if dflt and not (rule and rule.layout) else "weight"
-        fans = _fans(
-            how, layout if len(shape) >= 2 or how != "weight" else "out_in", shape, owner, local
-        )
-        scheme = rule.scheme if rule else (dflt.scheme if dflt else None)
-        source = f"--expect {rule.pattern}" if rule else (f"default: {dflt.source}" if dflt else "")
+    for j, (p, pl) in enumerate(zip(params, plan, strict=True)):
+        pooled = [values[j] for _, values in runs]
+        owner = modules.get(p.owner)
+        fans = _fans(pl.fans, pl.layout, p.shape, owner, p.local)
         audits.append(
-            audit_param(
-                name, owner_type, pooled, layout, fans, scheme, source, _spec(owner), seed, alpha
+            audit_planned(
+                p.name,
+                p.layer,
+                pooled,
+                pl,
+                fans,
+                _spec(owner),
+                seed,
+                alpha,
+                aliases=p.aliases,
+                dtype=p.dtype,
+                depth=depth,
             )
         )
     return AuditReport(opts.subject, builds, seed, alpha, tuple(audits))
+
+
+def _depth(model: Any) -> int | None:
+    """The number of layers a model's configuration states (``n_layer``,
+    ``num_hidden_layers``, ``num_layers``), for naming residual scaling; ``None`` without."""
+    config = getattr(model, "config", None)
+    for key in ("n_layer", "num_hidden_layers", "num_layers"):
+        v = getattr(config, key, None)
+        if isinstance(v, int) and not isinstance(v, bool) and v > 0:
+            return v
+    return None
 
 
 def audit_spec(
@@ -257,9 +255,8 @@ def audit_spec(
     :func:`weight_init.scheme_expressions.parse_scheme`)."""
     from weight_init.properties.audit._frameworks import audit_model
     from weight_init.properties.conformance._adapters import resolve, select_keras_backend
-    from weight_init.scheme_expressions import parse_scheme
 
-    rules = [parse_expect(text, parse_scheme) for text in expect]
+    rules = [parse_expect(text) for text in expect]
     select_keras_backend()  # before the user's module imports keras
     factory = resolve(spec).fn
     report = audit_model(factory, builds=builds, seed=seed, expect=rules, alpha=alpha, subject=spec)
@@ -346,21 +343,6 @@ def _needed(scheme: Scheme, alpha: float) -> int:
     if scheme.family == "constant":
         return 0
     return powerplan.plan(scheme.family, alpha, powerplan.DEFAULT_POWER).n_entries
-
-
-def _auto_builds(
-    model: Any,
-    defaults: dict[tuple[str, str], Default],
-    expect: Sequence[Expectation],
-    alpha: float,
-) -> int:
-    needs = []
-    for name, (owner_type, local, _) in _owners(model).items():
-        numel = int(dict(model.named_parameters())[name].numel())
-        rule = next((e for e in expect if e.matches(name)), None)
-        dflt = defaults.get((owner_type, local)) or defaults.get((owner_type, "*"))
-        needs.append((numel, rule.scheme if rule else (dflt.scheme if dflt else None)))
-    return auto_builds(needs, alpha)
 
 
 def _check(

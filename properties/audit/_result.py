@@ -37,6 +37,8 @@ class AuditOptions:
     expect: Sequence[Expectation] = ()
     alpha: float = powerplan.DEFAULT_ALPHA
     subject: str = "model"
+    #: a library's init policy (torch models): ``"transformers"`` or ``"timm"``
+    preset: str | None = None
 
     @classmethod
     def of(cls, options: AuditOptions | None = None, **kwargs: Any) -> AuditOptions:
@@ -68,24 +70,40 @@ class ParamAudit:
     expected_family: str = ""
     identified: str = ""  # "c/fan_mode" of the identified family, when one fits
     builds_needed: int = 0  # builds the check's power plan needs for this parameter
+    #: named structure: "tied: ALIAS", "padding rows 0", "layer scale", "zeros", ...
+    quirks: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()  # other names of the same tensor (tied, shared modules)
+    skipped: bool = False  # the rule said ``skip``: not audited
+    exact_failure: str = ""  # an exact contradiction of the rule found besides the check
 
     @property
     def outcome(self) -> str:
+        if self.skipped:
+            return "skipped"
+        if self.exact_failure:
+            return "fail"
         return "unchecked" if self.verdict is None else self.verdict.outcome
 
     def note(self) -> str:
-        """Why the parameter did not pass: the diagnosis, or the entries an inconclusive
-        check lacked."""
-        if self.verdict is None:
-            return "no expectation"
-        if self.outcome == "inconclusive":
+        """Why the parameter did not pass: an exact contradiction, the diagnosis, or the
+        entries an inconclusive check lacked (or why it was not checked)."""
+        if self.skipped:
+            return f"skipped [{self.expected_from}]"
+        if self.verdict is None and not self.exact_failure:
+            local = self.name.rpartition(".")[2]
+            return f"no expectation: no documented default for {self.layer}'s {local}"
+        parts = [self.exact_failure] if self.exact_failure else []
+        if self.verdict is None or self.verdict.outcome == "pass":
+            pass
+        elif self.verdict.outcome == "inconclusive":
             n = self.verdict.metadata.get("n_entries", 0)
-            text = (
+            parts.append(
                 f"inconclusive: {n} pooled entries, fewer than the power plan needs "
                 f"(--builds {self.builds_needed} would do)"
             )
         else:
-            parts = []
+            if "zeros" in self.quirks:
+                parts.append("every entry is 0 in every build (zeros)")
             if self.fan_rule and self.fan_rule != DOCUMENTED:
                 parts.append(self.fan_rule)
             if math.isfinite(self.expected_ratio):
@@ -95,9 +113,8 @@ class ParamAudit:
                 )
             if self.expected_family and self.family not in (self.expected_family, "unknown"):
                 parts.append(f"entries look {self.family}, expected {self.expected_family}")
-            failed = ", ".join(t.name for t in self.verdict.failures)
-            text = "; ".join([*parts, f"failed: {failed}"])
-        return f"{text} [expected {self.expected}, {self.expected_from}]"
+            parts.append(f"failed: {', '.join(t.name for t in self.verdict.failures)}")
+        return f"{'; '.join(parts)} [expected {self.expected}, {self.expected_from}]"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -116,6 +133,9 @@ class ParamAudit:
             "expected": self.expected or None,
             "expected_from": self.expected_from or None,
             "outcome": self.outcome,
+            "quirks": list(self.quirks),
+            "aliases": list(self.aliases),
+            "exact_failure": self.exact_failure or None,
             "diagnosis": None if self.verdict is None else self.verdict.diagnosis,
             "tests": None if self.verdict is None else [t.to_dict() for t in self.verdict.tests],
         }
@@ -183,6 +203,7 @@ class AuditReport:
             "alpha": self.alpha,
             "outcome": self.outcome,
             "parameters": [p.to_dict() for p in self.params],
+            "aliases": {a: p.name for p in self.params for a in p.aliases},
         }
 
     def to_json(self) -> str:
@@ -199,6 +220,7 @@ class AuditReport:
             "fan rule",
             "closest",
             "expected",
+            "quirks",
             "outcome",
         )
         rows = [head]
@@ -215,9 +237,12 @@ class AuditReport:
                     p.fan_rule or "-",
                     closest,
                     p.expected or "-",
+                    "; ".join(p.quirks) or "-",
                     p.outcome,
                 )
             )
+            for a in p.aliases:
+                rows.append((a, "-", "", "", "", "", "", "", "", f"tied to {p.name}", "tied"))
         widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
         lines = [
             "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows

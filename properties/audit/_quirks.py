@@ -1,0 +1,86 @@
+"""The structure real init code gives a parameter besides its law, found exactly and named.
+
+* **zero rows** (an embedding's padding row): rows along the first axis that are exactly 0 in
+  every build. Declared (``RULE + zero_rows(i)``): each must be 0 in every build -- an exact
+  check, failed by a single nonzero entry -- and the other rows are what the statistical check
+  sees. Undeclared under a continuous law (one without an atom), a row of exact zeros has
+  probability 0, so finding one in every build is an exact failure that names the row and the
+  rule that would state it.
+* **all zero**: every entry of every build is 0, named ``zeros`` (not "a 100%-sparse draw").
+* **residual scaling**: a failed parameter whose variance is ``1/(2 n_layer)`` or
+  ``1/n_layer`` times the rule's, within ``max(4 se, 2%)`` (``se = sqrt(2/N)``, the
+  standard error of a normal sample's variance ratio over its ``N`` pooled entries), is
+  named as GPT-2-style residual scaling; a name, never a verdict.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from weight_init.schemes import Scheme
+
+__all__ = ["all_zero", "declared_zero_rows", "residual_scaling", "undeclared_zero_rows"]
+
+
+def all_zero(pooled: Sequence[NDArray[Any]]) -> bool:
+    """Every entry of every build is 0 (and there is at least one)."""
+    return bool(pooled) and all(a.size and not np.any(a) for a in pooled)
+
+
+def _zero_rows(pooled: Sequence[NDArray[Any]]) -> NDArray[np.bool_]:
+    zero = np.ones(pooled[0].shape[0], dtype=bool)
+    for a in pooled:
+        zero &= ~np.any(a.reshape(a.shape[0], -1) != 0, axis=1)
+    return zero
+
+
+def declared_zero_rows(
+    pooled: Sequence[NDArray[Any]], rows: tuple[int, ...]
+) -> tuple[list[NDArray[Any]], str]:
+    """The builds without the declared ``rows`` and, when one of them is not exactly 0 in
+    every build (or does not exist), why (empty when they all are)."""
+    n = pooled[0].shape[0] if pooled[0].ndim else 0
+    bad = [r for r in rows if not -n <= r < n]
+    if bad:
+        return list(pooled), f"zero_rows({bad[0]}): the parameter has {n} rows"
+    idx = sorted({r % n for r in rows})
+    zero = _zero_rows(pooled)
+    nonzero = [i for i in idx if not zero[i]]
+    keep = [np.delete(a, idx, axis=0) for a in pooled]
+    if nonzero:
+        return keep, f"declared zero row {nonzero[0]} is not 0 in every build"
+    return keep, ""
+
+
+def undeclared_zero_rows(pooled: Sequence[NDArray[Any]], scheme: Scheme | None) -> str:
+    """Why the draws contradict ``scheme``'s continuous law by rows of exact zeros in every
+    build (empty when they do not: fewer than 2 axes or rows, a scheme with an atom or none,
+    or every entry 0)."""
+    if scheme is None or not scheme.family.is_random or scheme.family.atom is not None:
+        return ""
+    if pooled[0].ndim < 2 or pooled[0].shape[0] < 2 or all_zero(pooled):
+        return ""
+    rows = np.flatnonzero(_zero_rows(pooled))
+    if rows.size == 0:
+        return ""
+    listed = ", ".join(str(int(r)) for r in rows[:5]) + (", ..." if rows.size > 5 else "")
+    return (
+        f"padding rows: row {listed} is exactly 0 in every build, which {scheme.name} never "
+        f"draws; declare it: {scheme.name} + zero_rows({listed})"
+    )
+
+
+def residual_scaling(ratio: float, entries: int, depth: int | None) -> str:
+    """The residual-scaling name of a variance ``ratio`` to the rule (module docstring)."""
+    if depth is None or depth < 1 or not math.isfinite(ratio) or entries < 2:
+        return ""
+    tol = max(4.0 * math.sqrt(2.0 / entries), 0.02)
+    for k, label in ((2 * depth, "1/sqrt(2 n_layer)"), (depth, "1/sqrt(n_layer)")):
+        if k > 1 and abs(ratio * k - 1.0) <= tol:
+            return f"residual scaling {label}: variance 1/{k} of the rule (n_layer = {depth})"
+    return ""
