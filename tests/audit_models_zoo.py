@@ -97,7 +97,7 @@ def vit() -> Any:
         num_hidden_layers=2,
         num_attention_heads=4,
         intermediate_size=64,
-        num_labels=10,
+        num_labels=32,
     )
 
 

@@ -102,7 +102,13 @@ def audit_planned(
     return dataclasses.replace(
         pa,
         shape=shape,
-        expected="skip" if planned.skip else pa.expected,
+        expected="skip"
+        if planned.skip
+        else (
+            f"{pa.expected} + zero_rows({', '.join(map(str, planned.zero_rows))})"
+            if planned.zero_rows and pa.expected
+            else pa.expected
+        ),
         identified=identified,
         quirks=tuple(dict.fromkeys(quirks)),
         aliases=aliases,

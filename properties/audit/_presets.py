@@ -21,7 +21,7 @@ from the model: the configuration's numbers (``initializer_range``, ``n_layer``,
 ``out_channels``, ``groups`` and ``receptive_field``, a layer scale's ``init_values``). An
 empty rule text means "the layer's documented default" (torch's own init, which the library
 calls, e.g. ``MultiheadAttention._reset_parameters``). ``when`` gates a rule on the
-configuration or the owner: ``NAME`` (set and true), ``not NAME``, ``NAME == 'text'`` or
+configuration or the owner: ``NAME`` (set: neither ``None`` nor ``False``; 0 is set), ``not NAME``, ``NAME == 'text'`` or
 ``NAME > NUMBER``.
 """
 
@@ -124,7 +124,7 @@ def _holds(when: str, values: Mapping[str, Any]) -> bool:
         v = values.get(name.strip())
         return _is_number(v) and float(v) > float(number)
     v = values.get(text)
-    return v is not None and v is not False and v != 0
+    return v is not None and v is not False  # 0 is set: padding_idx 0 is a row
 
 
 def preset_expectations(
