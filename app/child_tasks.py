@@ -102,11 +102,23 @@ def report_check(spec: Any, seed: int, alpha: float) -> Any:
     return run_check(spec, seed, alpha)
 
 
-def audit(spec: str, builds: int | None, seed: int, expect: list[str], alpha: float) -> Any:
-    """``audit_model`` on the model factory ``spec`` (any framework it handles) -> its report."""
+def audit(
+    spec: str,
+    builds: int | None,
+    seed: int,
+    expect: list[str],
+    alpha: float,
+    preset: str | None = None,
+) -> Any:
+    """``audit_model`` on the model factory ``spec`` (any framework it handles) -> its report;
+    each build and each parameter's check is reported to the parent (its timeout bounds
+    one step)."""
+    from weight_init.app.isolation import beat
     from weight_init.properties.audit._loop import audit_spec
 
-    return audit_spec(spec, expect, builds=builds, seed=seed, alpha=alpha)
+    return audit_spec(
+        spec, expect, builds=builds, seed=seed, alpha=alpha, preset=preset, progress=beat
+    )
 
 
 def report_audit(spec: Any, seed: int, alpha: float) -> Any:

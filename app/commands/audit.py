@@ -56,12 +56,23 @@ def register(sub: Any) -> None:
         "--expect",
         action="append",
         default=[],
-        metavar="PATTERN=SCHEME[@LAYOUT]",
+        metavar="PATTERN=RULE[@LAYOUT]",
         help="parameters whose name (torch, Equinox, NNX: dotted; Keras, Flax, Haiku: paths "
         "with /) matches the "
-        "shell PATTERN must follow SCHEME "
+        "shell PATTERN must follow RULE: a scheme expression (numbers may be arithmetic: "
+        "normal(std=0.02/sqrt(24))), SCHEME + zero_rows(0) (rows exactly 0), or skip "
         "(fans from LAYOUT, e.g. torch.conv, keras.conv, flax.conv); the first matching "
-        "rule wins; repeatable",
+        "rule wins; a pattern that matches no parameter, or only a tied alias, is an error; "
+        "repeatable",
+    )
+    p.add_argument(
+        "--preset",
+        choices=("transformers", "timm", "torchvision"),
+        default=None,
+        help="expect what the library's own init draws (torch models): transformers reads the "
+        "model's config (initializer_range, n_layer, initializer_factor, pad_token_id) and "
+        "its family's _init_weights; timm and torchvision their model families' init; "
+        "--expect rules override it",
     )
     p.add_argument(
         "--builds",
@@ -75,7 +86,7 @@ def register(sub: Any) -> None:
         "--alpha", type=float, default=1e-4, help="family-wise false-alarm rate per parameter"
     )
     p.add_argument("--json", action="store_true", help="print the audit as JSON")
-    add_timeout_argument(p)
+    add_timeout_argument(p, "build or parameter check of a torch model")
     p.set_defaults(run=run)
 
 
@@ -101,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         expect=list(args.expect),
         alpha=alpha,
+        preset=args.preset,
     )
     print(report.to_json() if args.json else report.format_table())
     return 0 if report.passed else 1

@@ -41,7 +41,7 @@ from weight_init.schemes import Scheme
 __all__ = ["PRESETS", "Planned", "check_rules", "plan_torch", "select_preset"]
 
 #: The presets ``--preset`` accepts.
-PRESETS = ("transformers", "timm")
+PRESETS = ("transformers", "timm", "torchvision")
 
 
 @dataclass(frozen=True)
@@ -216,14 +216,16 @@ def select_preset(
             )
         if preset.derive is not None:
             derived = preset.derive(model.config)
-    elif name == "timm":
+    elif name in ("timm", "torchvision"):
         from weight_init.properties.audit._presets_timm import TIMM_PRESETS
+        from weight_init.properties.audit._presets_torchvision import TORCHVISION_PRESETS
 
-        preset = next((p for p in TIMM_PRESETS.values() if any(m in chain for m in p.models)), None)
+        table = TIMM_PRESETS if name == "timm" else TORCHVISION_PRESETS
+        preset = next((p for p in table.values() if any(m in chain for m in p.models)), None)
         if preset is None:
-            known = sorted(m for p in TIMM_PRESETS.values() for m in p.models)
+            known = sorted(m for p in table.values() for m in p.models)
             raise InvalidParameterError(
-                f"--preset timm: no preset for {lineage(type(model))[0]} (presets: "
+                f"--preset {name}: no preset for {lineage(type(model))[0]} (presets: "
                 f"{', '.join(known)}); state its rules with --expect"
             )
     else:

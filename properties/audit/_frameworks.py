@@ -105,6 +105,10 @@ def audit_model(
     fw = framework_of(probe)
     if fw is Framework.TORCH:
         return audit_torch(factory, opts)
+    if fw is not None and opts.preset:
+        raise InvalidParameterError(
+            f"--preset {opts.preset}: presets describe torch libraries; this is a {fw.value} model"
+        )
     if fw is not None:
         return _audit(fw, _BUILDERS[fw], factory, opts)
     got = type(probe).__name__

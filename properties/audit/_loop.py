@@ -184,6 +184,8 @@ def audit_torch(
 
     opts = AuditOptions.of(options, **kwargs)
     seed, expect, alpha = opts.seed, opts.expect, opts.alpha
+    progress = opts.progress or (lambda step: None)
+    progress("the first build")
     (params, _), modules = torch_builds_with_models(factory, 1, seed)[0]
     check_rules(expect, params, opts.subject)
     preset: dict[str, Any] = {}
@@ -200,7 +202,7 @@ def audit_torch(
             if not pl.skip
         ]
         builds = auto_builds(needs, alpha)
-    runs = torch_builds(factory, builds, seed)
+    runs = torch_builds(factory, builds, seed, progress)
     names = [p.name for p in params]
     for run, _ in runs:
         if [p.name for p in run] != names or [p.shape for p in run] != [p.shape for p in params]:
@@ -210,6 +212,7 @@ def audit_torch(
     audits = []
     for j, (p, pl) in enumerate(zip(params, plan, strict=True)):
         pooled = [values[j] for _, values in runs]
+        progress(f"the check of {p.name}")
         owner = modules.get(p.owner)
         fans = _fans(pl.fans, pl.layout, p.shape, owner, p.local)
         audits.append(
@@ -248,24 +251,41 @@ def audit_spec(
     builds: int | None = None,
     seed: int = 0,
     alpha: float = powerplan.DEFAULT_ALPHA,
+    preset: str | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> AuditReport:
     """:func:`~weight_init.properties.audit._frameworks.audit_model` (torch, Keras or Flax) of
     the model factory ``spec`` (``MODULE:FACTORY``, imported: the caller isolates it) under
-    the ``--expect PATTERN=SCHEME[@LAYOUT]`` rules ``expect`` (SCHEME a scheme expression,
-    :func:`weight_init.scheme_expressions.parse_scheme`)."""
+    the ``--expect PATTERN=RULE[@LAYOUT]`` rules ``expect`` (RULE in the rule language,
+    :func:`weight_init.rules.parse_rule`) and the library ``preset`` (torch models);
+    ``progress`` hears each step (:class:`~weight_init.properties.audit._result.
+    AuditOptions`)."""
     from weight_init.properties.audit._frameworks import audit_model
     from weight_init.properties.conformance._adapters import resolve, select_keras_backend
 
     rules = [parse_expect(text) for text in expect]
     select_keras_backend()  # before the user's module imports keras
     factory = resolve(spec).fn
-    report = audit_model(factory, builds=builds, seed=seed, expect=rules, alpha=alpha, subject=spec)
-    return dataclasses.replace(report, reproduce=audit_command(spec, expect, report))
+    report = audit_model(
+        factory,
+        builds=builds,
+        seed=seed,
+        expect=rules,
+        alpha=alpha,
+        subject=spec,
+        preset=preset,
+        progress=progress,
+    )
+    return dataclasses.replace(report, reproduce=audit_command(spec, expect, report, preset))
 
 
-def audit_command(spec: str, expect: Sequence[str], report: AuditReport) -> str:
+def audit_command(
+    spec: str, expect: Sequence[str], report: AuditReport, preset: str | None = None
+) -> str:
     """The ``weight-init audit`` command line that reproduces ``report`` of ``spec``."""
     args = ["weight-init", "audit", spec]
+    if preset:
+        args += ["--preset", preset]
     for rule in expect:
         args += ["--expect", rule]
     args += ["--builds", str(report.builds), "--seed", str(report.seed)]

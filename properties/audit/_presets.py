@@ -21,8 +21,8 @@ from the model: the configuration's numbers (``initializer_range``, ``n_layer``,
 ``out_channels``, ``groups`` and ``receptive_field``, a layer scale's ``init_values``). An
 empty rule text means "the layer's documented default" (torch's own init, which the library
 calls, e.g. ``MultiheadAttention._reset_parameters``). ``when`` gates a rule on the
-configuration or the owner: ``NAME`` (set: neither ``None`` nor ``False``; 0 is set), ``not NAME``, ``NAME == 'text'`` or
-``NAME > NUMBER``.
+configuration or the owner: ``NAME`` (set: neither ``None`` nor ``False``; 0 is set),
+``not NAME``, ``NAME == 'text'`` or ``NAME > NUMBER``.
 """
 
 from __future__ import annotations

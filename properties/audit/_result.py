@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,8 +37,13 @@ class AuditOptions:
     expect: Sequence[Expectation] = ()
     alpha: float = powerplan.DEFAULT_ALPHA
     subject: str = "model"
-    #: a library's init policy (torch models): ``"transformers"`` or ``"timm"``
+    #: a library's init policy (torch models): ``"transformers"``, ``"timm"``, ``"torchvision"``
     preset: str | None = None
+    #: called with the name of the next step (``"build 3 of 40"``, ``"the check of fc.weight"``)
+    #: after each step, so that a caller's timeout can bound one step (torch models)
+    progress: Callable[[str], None] | None = dataclasses.field(
+        default=None, compare=False, repr=False
+    )
 
     @classmethod
     def of(cls, options: AuditOptions | None = None, **kwargs: Any) -> AuditOptions:

@@ -108,15 +108,24 @@ def walk(model: Any) -> tuple[list[BuiltParam], list[np.ndarray[Any, Any]], dict
     return params, values, modules
 
 
-def torch_builds(factory: Callable[[], Any], builds: int, seed: int) -> list[Build]:
+def torch_builds(
+    factory: Callable[[], Any],
+    builds: int,
+    seed: int,
+    progress: Callable[[str], None] | None = None,
+) -> list[Build]:
     """``builds`` walks of ``factory()``, each built under ``torch.random.fork_rng`` and
     ``torch.manual_seed`` of its seed (:func:`~weight_init.properties.audit._builds.
-    build_seeds`)."""
-    return [b for b, _ in torch_builds_with_models(factory, builds, seed)]
+    build_seeds`); ``progress`` is told each build before it starts."""
+    return [b for b, _ in torch_builds_with_models(factory, builds, seed, progress=progress)]
 
 
 def torch_builds_with_models(
-    factory: Callable[[], Any], builds: int, seed: int, keep_first: bool = True
+    factory: Callable[[], Any],
+    builds: int,
+    seed: int,
+    keep_first: bool = True,
+    progress: Callable[[str], None] | None = None,
 ) -> list[tuple[Build, dict[str, Any]]]:
     """:func:`torch_builds` with each build's modules by path (only the first build's, when
     ``keep_first``: presets and owner attributes read them; later builds' are dropped)."""
@@ -124,6 +133,8 @@ def torch_builds_with_models(
 
     out: list[tuple[Build, dict[str, Any]]] = []
     for i, s in enumerate(build_seeds(builds, seed)):
+        if progress is not None:
+            progress(f"build {i + 1} of {builds}")
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(s)
             model = call_factory(factory)
