@@ -68,7 +68,7 @@ def _rows(call: ast.Call) -> tuple[int, ...]:
     return tuple(rows)
 
 
-def _is_zero_rows(node: ast.expr) -> bool:
+def _is_zero_rows(node: ast.AST) -> bool:
     return (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Name)

@@ -12,6 +12,7 @@ and ``_init_weights``/``init_weights``), only narrower and shallower.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 logging.getLogger("transformers").setLevel(logging.ERROR)
@@ -183,3 +184,161 @@ def torchvision_resnet() -> Any:
     from torchvision.models.resnet import BasicBlock, ResNet
 
     return ResNet(BasicBlock, [1, 1, 1, 1], num_classes=100)
+
+
+@dataclass(frozen=True)
+class ZooCase:
+    """One zoo model as the zoo test and ``benchmarks/zoo_table.py`` audit it: its factory
+    (``audit_models_zoo:NAME``), the preset that states its library's init, the builds (enough
+    for the power plan of its main weights at family-wise alpha 1e-6 per parameter; smaller
+    parameters are inconclusive, and say so), the tied aliases and quirks the audit must name,
+    and one deliberately wrong rule with the parameters it must fail on, no more, no fewer."""
+
+    name: str
+    preset: str
+    builds: int
+    aliases: dict[str, str]
+    quirks: dict[str, str]  # a parameter -> a quirk its row must name
+    wrong: str
+    wrong_fails: tuple[str, ...]
+    skipped: tuple[str, ...] = ()
+
+
+_C_PROJ = tuple(f"transformer.h.{i}.{m}.c_proj.weight" for i in (0, 1) for m in ("attn", "mlp"))
+_T5_Q = tuple(
+    f"{part}.block.{i}.layer.{k}.{att}.q.weight"
+    for part, atts in (
+        ("encoder", ("SelfAttention",)),
+        ("decoder", ("SelfAttention", "EncDecAttention")),
+    )
+    for i in (0, 1)
+    for k, att in enumerate(atts)
+)
+
+#: The zoo: twelve architectures from four libraries.
+ZOO: tuple[ZooCase, ...] = (
+    ZooCase(
+        "bert",
+        "transformers",
+        313,
+        {
+            "cls.predictions.decoder.weight": "bert.embeddings.word_embeddings.weight",
+            "cls.predictions.decoder.bias": "cls.predictions.bias",
+        },
+        {"bert.embeddings.word_embeddings.weight": "padding row 0 zero"},
+        "bert.embeddings.word_embeddings.weight=normal(std=0.02)",
+        ("bert.embeddings.word_embeddings.weight",),
+    ),
+    ZooCase(
+        "gpt2",
+        "transformers",
+        313,
+        {"lm_head.weight": "transformer.wte.weight"},
+        {n: "residual scaling 1/sqrt(2 n_layer)" for n in _C_PROJ},
+        "*.c_proj.weight=normal(std=0.02)",
+        _C_PROJ,
+    ),
+    ZooCase(
+        "llama",
+        "transformers",
+        157,
+        {},
+        {"model.embed_tokens.weight": "padding row 0 zero"},
+        "model.embed_tokens.weight=normal(std=0.02)",
+        ("model.embed_tokens.weight",),
+    ),
+    ZooCase(
+        "t5",
+        "transformers",
+        313,
+        {
+            n: "shared.weight"
+            for n in (
+                "encoder.embed_tokens.weight",
+                "decoder.embed_tokens.weight",
+                "lm_head.weight",
+            )
+        },
+        {},
+        "*.q.weight=normal(std=32 ** -0.5)",
+        _T5_Q,
+    ),
+    ZooCase(
+        "vit",
+        "transformers",
+        313,
+        {},
+        {},
+        "*.patch_embeddings.projection.weight=torch_linear_default@torch.conv",
+        ("vit.embeddings.patch_embeddings.projection.weight",),
+    ),
+    ZooCase(
+        "mixtral",
+        "transformers",
+        313,
+        {},
+        {},
+        "*.experts.down_proj=normal(std=0.002)",
+        ("model.layers.0.mlp.experts.down_proj",),
+    ),
+    ZooCase(
+        "mamba",
+        "transformers",
+        313,
+        {"lm_head.weight": "backbone.embeddings.weight"},
+        {},
+        "*.dt_proj.weight=uniform(-0.5, 0.5)",
+        tuple(f"backbone.layers.{i}.mixer.dt_proj.weight" for i in (0, 1)),
+        skipped=tuple(
+            f"backbone.layers.{i}.mixer.{p}" for i in (0, 1) for p in ("A_log", "dt_proj.bias")
+        ),
+    ),
+    ZooCase(
+        "timm_resnet",
+        "timm",
+        100,
+        {},
+        {f"layer{i}.0.bn2.weight": "zero-init residual branch" for i in (1, 2, 3, 4)},
+        "*.bn2.weight=ones",
+        tuple(f"layer{i}.0.bn2.weight" for i in (1, 2, 3, 4)),
+    ),
+    ZooCase(
+        "timm_mobilenetv3",
+        "timm",
+        40,
+        {},
+        {"blocks.1.0.conv_dw.weight": "group-divided fan_out"},
+        "blocks.*.conv_dw.weight=variance_scaling(2, fan_out, normal)@torch.conv",
+        tuple(
+            f"blocks.{b}.conv_dw.weight"
+            for b in ("0.0", "1.0", "1.1", "2.0", "2.1", "2.2", "3.0", "3.1", "4.0", "4.1", "4.2")
+        ),
+    ),
+    ZooCase(
+        "timm_convnext",
+        "timm",
+        100,
+        {},
+        {f"stages.{i}.blocks.0.gamma": "layer scale" for i in range(4)},
+        "*.gamma=constant(1e-5)",
+        tuple(f"stages.{i}.blocks.0.gamma" for i in range(4)),
+    ),
+    ZooCase(
+        "timm_vit",
+        "timm",
+        100,
+        {},
+        {},
+        "cls_token=normal(std=0.02)",
+        ("cls_token",),
+    ),
+    ZooCase(
+        "torchvision_resnet",
+        "torchvision",
+        32,
+        {},
+        {},
+        "*conv*.weight=he_normal@torch.conv",
+        ("conv1.weight", "layer2.0.conv1.weight", "layer3.0.conv1.weight", "layer4.0.conv1.weight"),
+    ),
+)

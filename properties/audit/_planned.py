@@ -27,6 +27,7 @@ from weight_init.precision import format_in, round_to
 from weight_init.properties.audit._quirks import (
     all_zero,
     declared_zero_rows,
+    outliers,
     residual_scaling,
     undeclared_zero_rows,
 )
@@ -82,6 +83,10 @@ def audit_planned(
         exact = undeclared_zero_rows(pooled, scheme)
         if exact:
             quirks.append("padding rows")
+    if scheme is not None and scheme.family == "normal" and not exact:
+        exact = outliers(kept, scheme, scheme.std(*fans.as_tuple()))
+        if exact:
+            quirks.append("endpoint outliers")
     if all_zero(pooled) and not (scheme and scheme.family == "constant" and scheme.value == 0):
         quirks.append("zeros")  # named where the rule did not say so
     if aliases:

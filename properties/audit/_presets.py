@@ -122,7 +122,7 @@ def _holds(when: str, values: Mapping[str, Any]) -> bool:
     name, gt, number = text.partition(">")
     if gt:
         v = values.get(name.strip())
-        return _is_number(v) and float(v) > float(number)
+        return isinstance(v, (int, float)) and _is_number(v) and float(v) > float(number)
     v = values.get(text)
     return v is not None and v is not False  # 0 is set: padding_idx 0 is a row
 

@@ -7,6 +7,12 @@
   probability 0, so finding one in every build is an exact failure that names the row and the
   rule that would state it.
 * **all zero**: every entry of every build is 0, named ``zeros`` (not "a 100%-sparse draw").
+* **outliers** under a normal rule: entries more than 8 standard deviations from the mean.
+  Under ``N(m, s^2)`` the chance that any of ``N`` entries does so is below ``N * 1.3e-15``
+  (``2 (1 - Phi(8))`` each), so finding one is an exact failure at a false-alarm rate that
+  small; it is what an inverse-CDF sampler gives when its uniform hits an endpoint
+  (``trunc_normal_`` draws ``U[2 Phi(a) - 1, 2 Phi(b) - 1)`` in float32, which includes -1 with
+  probability 2^-24, and clamps ``erfinv(-1) = -inf`` to the bound ``a``).
 * **residual scaling**: a failed parameter whose variance is ``1/(2 n_layer)`` or
   ``1/n_layer`` times the rule's, within ``max(4 se, 2%)`` (``se = sqrt(2/N)``, the
   standard error of a normal sample's variance ratio over its ``N`` pooled entries), is
@@ -24,7 +30,18 @@ from numpy.typing import NDArray
 
 from weight_init.schemes import Scheme
 
-__all__ = ["all_zero", "declared_zero_rows", "residual_scaling", "undeclared_zero_rows"]
+__all__ = [
+    "all_zero",
+    "declared_zero_rows",
+    "outliers",
+    "residual_scaling",
+    "undeclared_zero_rows",
+]
+
+#: Standard deviations beyond which a normal rule's entry is an outlier.
+OUTLIER_SDS = 8.0
+#: ``2 (1 - Phi(8))``: the chance of one normal entry beyond 8 standard deviations.
+OUTLIER_CHANCE = 1.2442e-15
 
 
 def all_zero(pooled: Sequence[NDArray[Any]]) -> bool:
@@ -84,3 +101,23 @@ def residual_scaling(ratio: float, entries: int, depth: int | None) -> str:
         if k > 1 and abs(ratio * k - 1.0) <= tol:
             return f"residual scaling {label}: variance 1/{k} of the rule (n_layer = {depth})"
     return ""
+
+
+def outliers(pooled: Sequence[NDArray[Any]], scheme: Scheme | None, sd: float) -> str:
+    """Why the draws contradict a normal rule of standard deviation ``sd`` by entries beyond
+    :data:`OUTLIER_SDS` of them (module docstring); empty when none is."""
+    if scheme is None or scheme.family != "normal" or not sd > 0:
+        return ""
+    far = [a[np.abs(a.astype(np.float64) - scheme.value) > OUTLIER_SDS * sd] for a in pooled]
+    found = np.concatenate([f.ravel() for f in far]).astype(np.float64)
+    if not found.size:
+        return ""
+    n = sum(a.size for a in pooled)
+    worst = float(found[np.argmax(np.abs(found - scheme.value))])
+    values = ", ".join(f"{v:g}" for v in sorted(set(found.tolist()))[:3])
+    return (
+        f"outliers: {found.size} of {n} entries beyond {OUTLIER_SDS:g} std of {scheme.name} "
+        f"(at {values}; {(worst - scheme.value) / sd:.3g} std), each of chance "
+        f"{OUTLIER_CHANCE:.2g} under the rule: an inverse-CDF sampler's endpoint clamped to "
+        "its bound draws this"
+    )

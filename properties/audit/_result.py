@@ -138,6 +138,7 @@ class ParamAudit:
             "expected": self.expected or None,
             "expected_from": self.expected_from or None,
             "outcome": self.outcome,
+            "builds_needed": self.builds_needed,
             "quirks": list(self.quirks),
             "aliases": list(self.aliases),
             "exact_failure": self.exact_failure or None,
