@@ -99,6 +99,15 @@ def _default(
     return None
 
 
+def _padding_rows(p: BuiltParam, owner: Any) -> tuple[int, ...]:
+    """torch's ``Embedding`` zeroes its ``padding_idx`` row in ``reset_parameters``
+    (``torch/nn/modules/sparse.py: _fill_padding_idx_with_zero``)."""
+    idx = getattr(owner, "padding_idx", None)
+    if p.local != "weight" or not isinstance(idx, int) or isinstance(idx, bool):
+        return ()
+    return (idx,) if "torch.nn.modules.sparse.Embedding" in p.lineage else ()
+
+
 def plan_torch(
     params: Sequence[BuiltParam],
     modules: Mapping[str, Any],
@@ -132,9 +141,9 @@ def plan_torch(
             )
         elif dflt is not None:
             source = dflt[3] if pe is None else f"preset {preset_name}: {pe.source} ({dflt[3]})"
-            planned = Planned(
-                dflt[0], False, layout, how, source, (), (dflt[4],) if dflt[4] else ()
-            )
+            quirks = (dflt[4],) if dflt[4] else ()
+            rows = _padding_rows(p, owner)
+            planned = Planned(dflt[0], False, layout, how, source, rows, quirks)
         else:
             planned = Planned(None, False, layout, how, "")
         if not _fits(planned.layout, p.shape):
