@@ -110,7 +110,34 @@ def _restore() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``weight-init``; returns the exit code."""
+    """Entry point of the ``weight-init`` command line; returns the exit code.
+
+    Bad input (any :class:`~weight_init.errors.WeightInitError`, a usage error, running out
+    of memory) is one line on stderr and exit code 2, never a traceback; an interrupt is exit
+    code 130. ``weight-init COMMAND --help`` describes each command (``docs/cli.md``).
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments after the program name (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0: success (the code under test conforms); 1: it does not conform; 2: bad input;
+        130: interrupted.
+
+    Examples
+    --------
+    >>> from weight_init.app import main
+    >>> main(["experiment", "--init", "xavier", "--depth", "2", "--width", "50",
+    ...       "--samples", "100", "--input-dim", "50"])
+    Hidden layer 1 had mean ... and std 0.6...
+    Hidden layer 2 had mean ... and std 0.4...
+    0
+    >>> main(["experiment", "--init", "no_such_scheme"])  # one line on stderr
+    2
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(argv[0] if argv else None)
     _install()

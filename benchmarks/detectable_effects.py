@@ -34,13 +34,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from buggy_initializers import BUGS  # noqa: E402
-from weight_init.properties.conformance import _power as power  # noqa: E402
 from weight_init.properties.conformance._checks import (  # noqa: E402
     INPUT_INDEPENDENCE,
     SPECTRUM,
     UNIT_INDEPENDENCE,
     build_pool,
 )
+from weight_init.properties.conformance._plan import plan as power_plan  # noqa: E402
 from weight_init.properties.conformance._runner import check_initializer  # noqa: E402
 from weight_init.properties.conformance._sampling import DEFAULT_SHAPES, draw_design  # noqa: E402
 from weight_init.schemes import get_scheme  # noqa: E402
@@ -220,7 +220,7 @@ def main() -> None:
         "",
         "```",
         *(
-            power.plan(f).describe()
+            power_plan(f).describe()
             for f in ("normal", "uniform", "truncated_normal", "orthogonal")
         ),
         "```",

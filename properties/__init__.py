@@ -10,6 +10,18 @@ The modules whose names start with ``_`` are private. Imports are one way:
 the shared modules here <- claims <- conformance <- audit.
 Hypothesis settings profiles are :mod:`weight_init.properties.claims` 's; the pytest plugin
 (entry point ``pytest11``) is :mod:`weight_init.app.pytest_plugin`.
+
+Examples
+--------
+The notes' claims, and a check of one initializer (here a registered scheme, which is
+itself an initializer):
+
+>>> from weight_init import get_scheme
+>>> from weight_init.properties import PROPERTIES, check_initializer
+>>> list(PROPERTIES)[:2]
+['symmetry', 'vanishing']
+>>> check_initializer(get_scheme("orthogonal"), "orthogonal", seed=0).outcome
+'pass'
 """
 
 from __future__ import annotations

@@ -61,9 +61,45 @@ class NullKind(str, Enum):
 class TestResult:
     """One test: its statistic, p-value (None for exact checks) and the threshold it met or not.
 
-    ``threshold`` is the Holm-adjusted significance level for statistical tests
-    (reject when ``p_value < threshold``) or the bound an exact check compares
-    ``statistic`` with. ``explanation`` says in one sentence what a failure means.
+    Parameters
+    ----------
+    name : str
+        The test's name, as tables and JSON show it.
+    statistic : float
+        The test statistic (an exact check: the quantity compared with ``threshold``).
+    p_value : float or None
+        The p-value of a statistical test; None for an exact check.
+    threshold : float
+        The Holm-adjusted significance level of a statistical test (reject when
+        ``p_value < threshold``), or the bound an exact check compares ``statistic`` with.
+    passed : bool or None
+        True (pass), False (fail) or None: too weak to decide (e.g. a sample too small for the
+        requested power), reported as ``inconclusive`` and never counted as a pass.
+    explanation : str
+        What a failure means, in one sentence.
+    detail : str, default ""
+        What was measured, for the table and the JSON.
+    ran_on : RanOn or None, default None
+        What the test ran on: the code under test, the reference, or the scheme alone (None:
+        not stated).
+    null : NullKind or None, default None
+        The kind of null hypothesis of a statistical test: a point (the p-value is uniform
+        under it) or a composite set (the p-value is valid, ``P(p <= a) <= a``); None for an
+        exact check or not stated.
+
+    Attributes
+    ----------
+    outcome : {"pass", "fail", "inconclusive"}
+        ``passed`` as a word.
+
+    Examples
+    --------
+    >>> from weight_init import TestResult
+    >>> t = TestResult("mean", 0.27, 0.78, 1e-4, True, "the entries do not have mean 0")
+    >>> t.outcome
+    'pass'
+    >>> t.to_dict()["p_value"]
+    0.78
     """
 
     __test__ = False  # not a pytest test class
@@ -82,11 +118,20 @@ class TestResult:
 
     @property
     def outcome(self) -> Outcome:
+        """``pass``, ``fail``, or ``inconclusive`` (``passed is None``)."""
         if self.passed is None:
             return "inconclusive"
         return "pass" if self.passed else "fail"
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON form: the fields, with ``outcome`` added, the enums as their values and a
+        non-finite number as None (NaN) or its string (``inf``).
+
+        Returns
+        -------
+        dict
+            A JSON-serializable dict.
+        """
         d = asdict(self)
         d["outcome"] = self.outcome
         for key in ("ran_on", "null"):
@@ -100,7 +145,49 @@ class TestResult:
 
 @dataclass(frozen=True)
 class Verdict:
-    """A family of tests on one subject, with the family-wise false-alarm rate ``alpha``."""
+    """A family of tests on one subject, with the family-wise false-alarm rate ``alpha``.
+
+    The statistical tests' thresholds are Holm-corrected so that, when the subject is correct,
+    the chance that any of them fails is at most ``alpha``.
+
+    Parameters
+    ----------
+    subject : str
+        What was tested, as the table's heading shows it.
+    alpha : float
+        The family-wise false-alarm rate.
+    tests : sequence of TestResult
+        The family's tests.
+    diagnosis : str, default ""
+        What a failure suggests, in words.
+    metadata : dict, default {}
+        JSON-ready facts of the run (the property and its case, the design, ...).
+
+    Attributes
+    ----------
+    outcome : {"pass", "fail", "inconclusive"}
+        ``fail`` if any test failed, else ``inconclusive`` if any test was inconclusive, else
+        ``pass``.
+    passed : bool
+        True only when every test passed (an inconclusive test is not a pass).
+    failures, inconclusive : list of TestResult
+        The tests that failed, and those that could not decide.
+
+    Examples
+    --------
+    >>> from weight_init import TestResult, Verdict
+    >>> mean = TestResult("mean", 0.27, 0.78, 1e-4, True, "the entries do not have mean 0")
+    >>> variance = TestResult("variance", 0.81, 0.42, 5e-5, None, "wrong variance", "n = 120")
+    >>> v = Verdict("my_init as he_normal", 1e-4, [mean, variance])
+    >>> v.outcome, v.passed
+    ('inconclusive', False)
+    >>> print(v.format_table())
+    my_init as he_normal: INCONCLUSIVE (family-wise alpha 0.0001)
+    test      statistic  p-value  threshold  outcome
+    --------  ---------  -------  ---------  ------------
+    mean      0.27       0.78     0.0001     pass
+    variance  0.81       0.42     5e-05      inconclusive
+    """
 
     subject: str
     alpha: float
@@ -110,10 +197,12 @@ class Verdict:
 
     @property
     def failures(self) -> list[TestResult]:
+        """The tests that failed."""
         return [t for t in self.tests if t.passed is False]
 
     @property
     def inconclusive(self) -> list[TestResult]:
+        """The tests too weak to decide (never counted as a pass)."""
         return [t for t in self.tests if t.passed is None]
 
     @property
@@ -123,11 +212,19 @@ class Verdict:
 
     @property
     def outcome(self) -> Outcome:
+        """``fail`` if a test failed, else ``inconclusive`` if one did not decide, else ``pass``."""
         if self.failures:
             return "fail"
         return "inconclusive" if self.inconclusive else "pass"
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON form: ``subject``, ``alpha``, ``outcome``, ``diagnosis``, ``metadata``, ``tests``.
+
+        Returns
+        -------
+        dict
+            A JSON-serializable dict.
+        """
         return {
             "subject": self.subject,
             "alpha": self.alpha,
@@ -138,10 +235,24 @@ class Verdict:
         }
 
     def to_json(self) -> str:
+        """:meth:`to_dict` as indented JSON with sorted keys.
+
+        Returns
+        -------
+        str
+            The JSON text.
+        """
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
 
     def format_table(self) -> str:
-        """A fixed-width text table: test, statistic, p-value, threshold, outcome."""
+        """The verdict as a fixed-width text table.
+
+        Returns
+        -------
+        str
+            The heading (subject, outcome, family-wise alpha), one row per test (statistic,
+            p-value, threshold, outcome), then each failure's explanation and the diagnosis.
+        """
         rows = [("test", "statistic", "p-value", "threshold", "outcome")]
         for t in self.tests:
             p = "-" if t.p_value is None else f"{t.p_value:.3g}"

@@ -3,6 +3,23 @@
 Conventions: weights are ``(fan_in, fan_out)`` and act as ``H @ W`` (see
 :mod:`weight_init.layouts` for PyTorch's ``(out, in)``); layers are numbered
 from 1 in messages and from 0 in the ``acts`` dict, as in the notes.
+
+Examples
+--------
+The notes' experiment, seeded, on a small network; layer 1 is ``acts[0]``:
+
+>>> import weight_init
+>>> acts, means, stds = weight_init.forward_prop(
+...     [64, 64], weight_init.get_scheme("xavier"), n_samples=32, input_dim=64, seed=0
+... )
+>>> sorted(acts), acts[0].shape
+([0, 1], (32, 64))
+
+The notes' own import keeps working:
+
+>>> from weight_init.experiment import forward_prop
+>>> forward_prop is weight_init.forward_prop
+True
 """
 
 from __future__ import annotations

@@ -34,9 +34,30 @@ LEAKY_RELU_SLOPE = 0.01
 class Activation:
     """An element-wise nonlinearity ``phi`` with derivative ``dphi``.
 
-    ``gain`` is the factor by which a fan-in weight variance rule should be
-    scaled so that ``E[phi(z)^2] * gain^2 ~ Var(z)`` (PyTorch's convention);
-    ``None`` for user callables, whose gain is unknown.
+    Calling it applies ``phi``.
+
+    Parameters
+    ----------
+    name : str
+        The activation's name.
+    phi : callable
+        ``phi(x)``, element-wise on numpy arrays.
+    dphi : callable
+        Its derivative, element-wise.
+    gain : float or None
+        The factor by which a fan-in weight variance rule should be scaled so that
+        ``E[phi(z)^2] * gain^2 ~ Var(z)`` (PyTorch's convention); ``None`` for user
+        callables, whose gain is unknown.
+    bounded : bool, default False
+        Whether ``phi`` is bounded (tanh, sigmoid), so that it can saturate.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weight_init.activations import get_activation
+    >>> tanh = get_activation("tanh")
+    >>> tanh(np.array([0.0])), tanh.dphi(np.array([0.0])), round(tanh.gain, 4)
+    (array([0.]), array([1.]), 1.6667)
     """
 
     name: str
@@ -117,7 +138,19 @@ ACTIVATIONS: dict[str, Activation] = {
 
 
 def activation_names() -> list[str]:
-    """Names of the registered activations, sorted."""
+    """Names of the registered activations, sorted.
+
+    Returns
+    -------
+    list of str
+        Every name :func:`get_activation` accepts.
+
+    Examples
+    --------
+    >>> from weight_init.activations import activation_names
+    >>> activation_names()
+    ['leaky_relu', 'linear', 'relu', 'selu', 'sigmoid', 'tanh']
+    """
     return sorted(ACTIVATIONS)
 
 
@@ -134,8 +167,32 @@ def _numerical_derivative(fn: ArrayFn) -> ArrayFn:
 def get_activation(spec: str | Activation | ArrayFn) -> Activation:
     """Resolve a name, an :class:`Activation` or a plain callable.
 
-    A plain callable becomes an :class:`Activation` whose derivative is a
-    central finite difference and whose gain is unknown (``None``).
+    Parameters
+    ----------
+    spec : str or Activation or callable
+        A registered name (:func:`activation_names`), an activation (returned unchanged), or
+        an element-wise array function, which becomes an :class:`Activation` whose
+        derivative is a central finite difference and whose gain is unknown (``None``).
+
+    Returns
+    -------
+    Activation
+        The activation.
+
+    Raises
+    ------
+    UnknownActivationError
+        ``spec`` names no registered activation, or is neither a name nor a callable.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weight_init.activations import get_activation
+    >>> get_activation("relu").gain  # sqrt(2)
+    1.4142135623730951
+    >>> softsign = get_activation(lambda x: x / (1 + np.abs(x)))
+    >>> softsign.gain is None, round(float(softsign.dphi(np.array([1.0]))[0]), 6)
+    (True, 0.25)
     """
     if isinstance(spec, Activation):
         return spec

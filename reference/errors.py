@@ -11,7 +11,24 @@ from __future__ import annotations
 
 
 class WeightInitError(Exception):
-    """Base class of every error this package raises on bad input."""
+    """Base class of every error this package raises on bad input.
+
+    Every error is also a ``ValueError`` or ``TypeError`` (so callers that already catch those
+    keep working); the command line turns any of them into one line on stderr and exit code 2.
+    Messages are one line and name the layer (1-based) and the problem. The subclasses are in
+    :mod:`weight_init.errors`.
+
+    Examples
+    --------
+    >>> from weight_init import WeightInitError, forward_prop, get_scheme
+    >>> try:
+    ...     forward_prop([10, 0], get_scheme("xavier"), seed=0)
+    ... except WeightInitError as exc:
+    ...     print(type(exc).__name__, isinstance(exc, ValueError))
+    ...     print(exc)
+    InvalidLayerSizesError True
+    layer 2: width must be a positive integer, got 0
+    """
 
 
 class InvalidLayerSizesError(WeightInitError, ValueError):

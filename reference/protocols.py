@@ -12,9 +12,10 @@ Initializer
     torch's default generator), which the caller seeds. :func:`seeding_of` says which.
 
 Forward prop
-    The seed's contract: ``forward_prop(hidden_layer_sizes, init)`` returns ``(means,
-    stds, acts)`` or ``acts`` for the fixed ``1000 x 500`` standard-normal input and tanh,
-    drawing from numpy's legacy global state. The flexible contract adds keywords among
+    The notes' contract: ``forward_prop(hidden_layer_sizes, init)`` returns ``(acts,
+    means, stds)`` (``acts`` a dict ``layer index (0-based) -> (n_samples, width)``
+    activations) for the fixed ``1000 x 500`` standard-normal input and tanh, drawing from
+    numpy's legacy global state. The flexible contract adds keywords among
     ``x`` (the input), ``seed``, ``activation`` and ``keep_activations``
     (:data:`FORWARD_KEYWORDS`); :func:`forward_keywords_of` says which are accepted.
 """
@@ -43,7 +44,7 @@ class Initializer(Protocol):
 
 @runtime_checkable
 class ForwardPropFn(Protocol):
-    """``forward_prop(hidden_layer_sizes, init, **flexible) -> (means, stds, acts) | acts``."""
+    """``forward_prop(hidden_layer_sizes, init, **flexible) -> (acts, means, stds)``."""
 
     def __call__(self, hidden_layer_sizes: Any, init: Any, /, **kwargs: Any) -> Any: ...
 

@@ -316,9 +316,50 @@ def scheme_from_tree(tree: ast.expr) -> Scheme:
 
 
 def parse_scheme(text: str | Scheme, names: Mapping[str, float] | None = None) -> Scheme:
-    """The scheme ``text`` states (module docstring); a registered name gives that scheme.
-    ``names`` binds the bare names a number may use (a model configuration's
-    ``initializer_range``, ``n_layer``); the canonical name shows their values."""
+    """The scheme ``text`` states; a registered name gives that scheme.
+
+    The text is parsed by ``ast`` (never evaluated): only the expressions in
+    :mod:`weight_init.scheme_expressions`'s table are accepted (``normal(std=s)``,
+    ``uniform(l, h)``, ``truncated_normal(std=s, a=-c, b=c)``,
+    ``variance_scaling(scale, mode, distribution)``, ``sparse(...)``, ``constant(v)``,
+    ``orthogonal(gain=g)``, ``EXPR * gain(act)``, a registered name), with numeric literals or
+    bare words as arguments.
+
+    Parameters
+    ----------
+    text : str or Scheme
+        The expression (at most 500 characters), or a scheme (returned unchanged).
+    names : mapping of str to float, optional
+        Numbers the expression's bare names stand for (a model configuration's
+        ``initializer_range``, ``n_layer``); the canonical name shows their values. Numbers
+        are arithmetic: literals, ``+ - * / **``, parentheses, ``sqrt`` and these names.
+
+    Returns
+    -------
+    Scheme
+        The scheme the expression states.
+
+    Raises
+    ------
+    InvalidParameterError
+        ``text`` is empty, too long, not parseable, or names an unknown function or argument.
+    UnsupportedSchemeError
+        A law outside the families (a cut below 1 standard deviation, asymmetric bounds).
+
+    Examples
+    --------
+    >>> from weight_init.scheme_expressions import parse_scheme
+    >>> parse_scheme("normal(std=0.02)").describe()
+    'normal, std 0.02'
+    >>> parse_scheme("normal(1) * gain('tanh')").describe()
+    'normal, std 1.66667'
+    >>> parse_scheme("normal(std=0.02 / sqrt(2 * n_layer))", {"n_layer": 12}).name
+    'normal(std=0.02 / sqrt(2 * 12))'
+    >>> parse_scheme("__import__('os')")
+    Traceback (most recent call last):
+        ...
+    weight_init.errors.InvalidParameterError: unknown scheme function '__import__'; ...
+    """
     if isinstance(text, Scheme):
         return text
     if isinstance(text, str) and text in SCHEMES:

@@ -125,12 +125,42 @@ def _positive_finite(value: object, what: str) -> float:
 
 @dataclass(frozen=True)
 class VarianceRule:
-    """``Var[W_ij]`` as a function of the fans: see the module docstring."""
+    """``Var[W_ij]`` as a function of the fans.
+
+    Parameters
+    ----------
+    scale : float
+        ``s``.
+    mode : {"fixed", "fan_in", "fan_out", "fan_avg", "fan_geo_avg"}
+        ``fixed``: s (s is the variance; std = sqrt(s)); ``fan_in``: s / fan_in (LeCun s=1,
+        He/Kaiming s=2); ``fan_out``: s / fan_out; ``fan_avg``: 2 s / (fan_in + fan_out)
+        (Glorot & Bengio 2010 with s=1); ``fan_geo_avg``: s / sqrt(fan_in fan_out) (JAX's
+        ``variance_scaling`` mode of that name).
+
+    Examples
+    --------
+    >>> from weight_init.schemes import VarianceRule
+    >>> rule = VarianceRule(1.0, "fan_avg")
+    >>> rule.variance(100, 300), rule.describe()
+    (0.005, 'variance 2/(fan_in+fan_out)')
+    """
 
     scale: float
     mode: Mode
 
     def variance(self, fan_in: int, fan_out: int) -> float:
+        """``Var[W_ij]`` at these fans.
+
+        Parameters
+        ----------
+        fan_in, fan_out : int
+            The layer's fans.
+
+        Returns
+        -------
+        float
+            The variance.
+        """
         if self.mode == "fixed":
             return self.scale
         if self.mode == "fan_in":
@@ -142,6 +172,13 @@ class VarianceRule:
         return 2.0 * self.scale / (fan_in + fan_out)
 
     def describe(self) -> str:
+        """The rule in words, e.g. ``variance 2/fan_in`` or ``std 0.01``.
+
+        Returns
+        -------
+        str
+            The rule as tables show it.
+        """
         if self.mode == "fixed":
             return f"std {math.sqrt(self.scale):g}"
         if self.mode == "fan_avg":  # 2 s / (fan_in + fan_out), written so it reads right
@@ -155,12 +192,43 @@ class VarianceRule:
 class Scheme:
     """A weight initializer as data: ``family`` and ``rule`` determine the law of every entry.
 
-    ``family`` is a :class:`~weight_init.families.Family` (a registered family's name is
-    accepted and looked up); ``family.name`` is its string form. ``value`` is the
-    constant's value, or the entries' mean (location) of an i.i.d. family: 0 for every
-    registered scheme, ``s/2`` for the one-sided ``uniform_interval(0, s)``. Calling a scheme,
-    ``scheme(fan_in, fan_out, rng=None)``, draws a ``(fan_in, fan_out)`` float64 array, so a
-    scheme is a valid ``init`` for :func:`weight_init.experiment.forward_prop`.
+    Calling a scheme, ``scheme(fan_in, fan_out, rng=None)``, draws a ``(fan_in, fan_out)``
+    float64 array, so a scheme is a valid ``init`` for
+    :func:`weight_init.experiment.forward_prop`. The registered schemes are looked up with
+    :func:`get_scheme`; :func:`variance_scaling` and :func:`constant` build others.
+
+    Parameters
+    ----------
+    name : str
+        The scheme's name, as tables and messages show it.
+    family : Family or str
+        A :class:`~weight_init.families.Family` (a registered family's name is accepted and
+        looked up); ``family.name`` is its string form.
+    rule : VarianceRule
+        The variance rule: ``Var[W_ij]`` as a function of the fans.
+    value : float, default 0.0
+        The constant's value, or the entries' mean (location) of an i.i.d. family: 0 for
+        every registered scheme, ``s/2`` for the one-sided ``uniform_interval(0, s)``.
+    description : str, default ""
+        Where the scheme comes from (paper, framework function), one line.
+
+    See Also
+    --------
+    get_scheme : a registered scheme by name.
+    scheme_names : the registered names.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weight_init import get_scheme
+    >>> he = get_scheme("he_normal")
+    >>> he.describe()
+    'normal, variance 2/fan_in'
+    >>> he.variance(100, 50)
+    0.02
+    >>> w = he(100, 50, rng=np.random.default_rng(0))
+    >>> w.shape, w.dtype
+    ((100, 50), dtype('float64'))
     """
 
     name: str
@@ -174,13 +242,43 @@ class Scheme:
             object.__setattr__(self, "family", get_family(self.family))
 
     def variance(self, fan_in: int, fan_out: int) -> float:
-        """Exact ``Var[W_ij]`` at these fans (0 for constants)."""
+        """Exact ``Var[W_ij]`` at these fans (0 for constants).
+
+        Parameters
+        ----------
+        fan_in, fan_out : int
+            The layer's fans.
+
+        Returns
+        -------
+        float
+            The variance of one entry.
+        """
         return self.family.variance(self, fan_in, fan_out)
 
     def std(self, fan_in: int, fan_out: int) -> float:
+        """The entries' standard deviation at these fans, ``sqrt(variance(fan_in, fan_out))``.
+
+        Parameters
+        ----------
+        fan_in, fan_out : int
+            The layer's fans.
+
+        Returns
+        -------
+        float
+            The standard deviation of one entry.
+        """
         return math.sqrt(self.variance(fan_in, fan_out))
 
     def mean(self) -> float:
+        """The entries' mean (0 for every registered random scheme; a constant's value).
+
+        Returns
+        -------
+        float
+            The mean of one entry.
+        """
         return self.family.mean(self)
 
     def sample(
@@ -190,7 +288,27 @@ class Scheme:
         rng: RNG = None,
         dtype: DTypeLike = np.float64,
     ) -> NDArray[Any]:
-        """Draw a ``(fan_in, fan_out)`` weight matrix from ``rng`` (legacy global state if None)."""
+        """Draw a ``(fan_in, fan_out)`` weight matrix.
+
+        Parameters
+        ----------
+        fan_in, fan_out : int
+            The layer's fans (positive).
+        rng : numpy.random.Generator or RandomState, optional
+            The generator to draw from (None: numpy's legacy global state).
+        dtype : dtype, default float64
+            The returned array's dtype.
+
+        Returns
+        -------
+        ndarray
+            The ``(fan_in, fan_out)`` weights.
+
+        Raises
+        ------
+        InvalidLayerSizesError
+            A fan is not a positive integer.
+        """
         fan_in = check_fan(fan_in, "fan_in")
         fan_out = check_fan(fan_out, "fan_out")
         w = self.family.sample(self, fan_in, fan_out, rng)
@@ -200,6 +318,13 @@ class Scheme:
         return self.sample(fan_in, fan_out, rng=rng)
 
     def describe(self) -> str:
+        """The law in words, e.g. ``normal, variance 2/fan_in``.
+
+        Returns
+        -------
+        str
+            The family and the variance rule.
+        """
         return self.family.describe(self)
 
 
@@ -211,12 +336,38 @@ def variance_scaling(
 ) -> Scheme:
     """General variance-scaling scheme: ``Var[W_ij] = scale / n`` with n chosen by ``mode``.
 
-    ``mode`` is ``fan_in``, ``fan_out``, ``fan_avg`` (n = (fan_in+fan_out)/2),
-    ``fan_geo_avg`` (n = sqrt(fan_in fan_out), JAX) or ``fixed`` (``scale`` is the variance
-    itself). ``distribution`` is ``normal`` (untruncated; alias ``untruncated_normal``),
-    ``truncated_normal`` or ``uniform``, or an i.i.d. :class:`~weight_init.families.Family`
-    instance (a parametrized one such as ``TruncatedNormalAt(3)``).
     Unlike Keras, ``normal`` here is *not* truncated.
+
+    Parameters
+    ----------
+    scale : float, default 1.0
+        ``s``, positive and finite.
+    mode : str, default "fan_in"
+        ``fan_in``, ``fan_out``, ``fan_avg`` (n = (fan_in+fan_out)/2), ``fan_geo_avg``
+        (n = sqrt(fan_in fan_out), JAX) or ``fixed`` (``scale`` is the variance itself).
+    distribution : str or Family, default "normal"
+        ``normal`` (untruncated; alias ``untruncated_normal``), ``truncated_normal`` or
+        ``uniform``, or an i.i.d. :class:`~weight_init.families.Family` instance (a
+        parametrized one such as ``TruncatedNormalAt(3)``).
+    name : str, optional
+        The scheme's name (default: the call, spelled out).
+
+    Returns
+    -------
+    Scheme
+        The scheme.
+
+    Raises
+    ------
+    InvalidParameterError
+        ``scale`` is not positive and finite, or ``mode`` or ``distribution`` is unknown.
+
+    Examples
+    --------
+    >>> from weight_init.schemes import variance_scaling
+    >>> s = variance_scaling(2.0, "fan_out", "truncated_normal")
+    >>> s.describe(), s.variance(100, 50)
+    ('truncated normal, variance 2/fan_out', 0.04)
     """
     s = _positive_finite(scale, "scale")
     if mode not in MODES:
@@ -235,7 +386,32 @@ def variance_scaling(
 
 
 def constant(value: float, name: str | None = None) -> Scheme:
-    """Every entry equals ``value`` (``zeros`` is ``constant(0.0)``)."""
+    """Every entry equals ``value`` (``zeros`` is ``constant(0.0)``).
+
+    Parameters
+    ----------
+    value : float
+        The entries' value, finite.
+    name : str, optional
+        The scheme's name (default ``constant(VALUE)``).
+
+    Returns
+    -------
+    Scheme
+        The constant scheme (variance 0).
+
+    Raises
+    ------
+    InvalidParameterError
+        ``value`` is not a finite real number.
+
+    Examples
+    --------
+    >>> from weight_init.schemes import constant
+    >>> constant(0.5)(2, 3)
+    array([[0.5, 0.5, 0.5],
+           [0.5, 0.5, 0.5]])
+    """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise InvalidParameterError(f"constant value must be a real number, got {value!r}")
     if not math.isfinite(float(value)):
@@ -289,7 +465,37 @@ def truncated_normal_at(std: float, cut: float, name: str | None = None) -> Sche
 
 
 def orthogonal(gain: float = 1.0, name: str | None = None) -> Scheme:
-    """Haar orthogonal weights times ``gain``."""
+    """Haar orthogonal weights times ``gain``.
+
+    ``gain * Q`` with Q Haar-distributed (QR of a Gaussian matrix, columns of Q multiplied by
+    sign(diag R)): orthonormal columns when fan_in >= fan_out, orthonormal rows otherwise, so
+    ``Var = gain^2 / max(fan_in, fan_out)``.
+
+    Parameters
+    ----------
+    gain : float, default 1.0
+        The factor, positive and finite.
+    name : str, optional
+        The scheme's name (default ``orthogonal(gain=GAIN)``).
+
+    Returns
+    -------
+    Scheme
+        The orthogonal scheme.
+
+    Raises
+    ------
+    InvalidParameterError
+        ``gain`` is not positive and finite.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weight_init.schemes import orthogonal
+    >>> w = orthogonal(2.0)(4, 8, rng=np.random.default_rng(0))
+    >>> np.allclose(w @ w.T, 4 * np.eye(4)), orthogonal(2.0).variance(4, 8)
+    (True, 0.5)
+    """
     g = _positive_finite(gain, "gain")
     return Scheme(name or f"orthogonal(gain={g:g})", ORTHOGONAL, VarianceRule(g * g, "fixed"))
 
@@ -381,12 +587,52 @@ SEED_SCHEMES: tuple[str, ...] = ("zeros", "small_normal", "big_normal", "xavier"
 
 
 def scheme_names() -> list[str]:
-    """Registered scheme names, in registration order."""
+    """Registered scheme names, in registration order.
+
+    Returns
+    -------
+    list of str
+        Every name :func:`get_scheme` accepts, the notes' four schemes first.
+
+    Examples
+    --------
+    >>> from weight_init import scheme_names
+    >>> scheme_names()[:4]
+    ['zeros', 'small_normal', 'big_normal', 'xavier']
+    >>> "he_normal" in scheme_names()
+    True
+    """
     return list(_REGISTRY)
 
 
 def get_scheme(name: str | Scheme) -> Scheme:
-    """Look a scheme up by name (a :class:`Scheme` is returned unchanged)."""
+    """Look a scheme up by name (a :class:`Scheme` is returned unchanged).
+
+    Parameters
+    ----------
+    name : str or Scheme
+        A registered scheme's name (:func:`scheme_names`), or a scheme.
+
+    Returns
+    -------
+    Scheme
+        The registered scheme, or ``name`` itself when it is a :class:`Scheme`.
+
+    Raises
+    ------
+    UnknownSchemeError
+        No scheme is registered under ``name``; the message lists the registered names.
+
+    Examples
+    --------
+    >>> from weight_init import get_scheme
+    >>> get_scheme("glorot_uniform").describe()
+    'uniform, variance 2/(fan_in+fan_out)'
+    >>> get_scheme("no_such_scheme")
+    Traceback (most recent call last):
+        ...
+    weight_init.errors.UnknownSchemeError: unknown scheme 'no_such_scheme'; choose one of zeros, ...
+    """
     if isinstance(name, Scheme):
         return name
     try:

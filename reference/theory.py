@@ -82,7 +82,30 @@ NODES_PER_PANEL = 32
 
 @dataclass(frozen=True)
 class LayerPrediction:
-    """Mean-field prediction for one layer (see the module docstring for the formulas)."""
+    """Mean-field prediction for one layer (the formulas: :func:`predict`).
+
+    Attributes
+    ----------
+    q : float
+        The pre-activations' variance ``q_l``.
+    mean : float
+        ``E[phi(sqrt(q) z)]``.
+    std : float
+        ``sqrt(E[phi^2] - mean^2)``, the population std of the layer's activations.
+    second_moment : float
+        ``E[phi(sqrt(q) z)^2]``.
+    saturated_fraction : float
+        ``P(|phi(sqrt(q) z)| > threshold)``.
+    chi : float
+        The backward gain ``n_{l-1} v_l E[phi'(sqrt(q) z)^2]``.
+
+    Examples
+    --------
+    >>> from weight_init import predict
+    >>> first = predict("he_normal", "relu", [64], 64).layers[0]
+    >>> round(first.q, 6), round(first.second_moment, 6), round(first.chi, 6)
+    (2.0, 1.0, 1.0)
+    """
 
     q: float
     mean: float
@@ -94,32 +117,53 @@ class LayerPrediction:
 
 @dataclass(frozen=True)
 class Prediction:
-    """Per-layer predictions, layer ``l`` at index ``l - 1``."""
+    """Per-layer predictions, layer ``l`` at index ``l - 1``; what :func:`predict` returns.
+
+    Attributes
+    ----------
+    layers : tuple of LayerPrediction
+        One prediction per layer.
+    qs, means, stds, second_moments, saturated_fractions, chis : list of float
+        Each field of the layers, in layer order.
+
+    Examples
+    --------
+    >>> from weight_init import predict
+    >>> p = predict("zeros", "tanh", [10, 10], 10)
+    >>> len(p), p.stds
+    (2, [0.0, 0.0])
+    """
 
     layers: tuple[LayerPrediction, ...]
 
     @property
     def qs(self) -> list[float]:
+        """The pre-activation variances ``q_l``."""
         return [p.q for p in self.layers]
 
     @property
     def means(self) -> list[float]:
+        """The activations' predicted means."""
         return [p.mean for p in self.layers]
 
     @property
     def stds(self) -> list[float]:
+        """The activations' predicted population stds."""
         return [p.std for p in self.layers]
 
     @property
     def second_moments(self) -> list[float]:
+        """The activations' predicted second moments ``E[h^2]``."""
         return [p.second_moment for p in self.layers]
 
     @property
     def saturated_fractions(self) -> list[float]:
+        """The predicted fractions ``P(|h| > threshold)``."""
         return [p.saturated_fraction for p in self.layers]
 
     @property
     def chis(self) -> list[float]:
+        """The backward gains ``chi`` of the layers."""
         return [p.chi for p in self.layers]
 
     def __len__(self) -> int:
@@ -254,9 +298,63 @@ def predict(
 ) -> Prediction:
     """Mean-field prediction for every layer of ``widths`` (module docstring).
 
-    ``scheme`` is a registered name or a :class:`~weight_init.schemes.Scheme`
-    (layer l's weight variance is ``scheme.variance(fan_in, fan_out)``);
-    ``input_variance`` is ``E[x^2]`` of the (zero-mean) input entries.
+    Layer ``l``'s weight variance is ``v_l = scheme.variance(fan_in, fan_out)``, and its
+    pre-activations are, in the infinite-width limit, Gaussian with variance ``q_l``.
+
+    Parameters
+    ----------
+    scheme : str or Scheme, default "xavier"
+        A registered name or a :class:`~weight_init.schemes.Scheme`, of zero-mean weights.
+    activation : str or Activation or callable, default "tanh"
+        ``phi``: a registered activation's name, an
+        :class:`~weight_init.activations.Activation`, or an array function.
+    widths : sequence of int, default ten layers of 500
+        The width of each layer, layer 1 first (non-empty, positive).
+    input_dim : int, default 500
+        ``n_0``, the input's width.
+    input_variance : float, default 1.0
+        ``E[x^2]`` of the (zero-mean) input entries.
+    bias_variance : float, default 0.0
+        ``sigma_b^2``, the variance of the biases (0: the notes' bias-free network).
+    saturation_threshold : float, default 0.9
+        The ``threshold`` of the predicted saturated fraction.
+
+    Returns
+    -------
+    Prediction
+        Per-layer predictions, layer ``l`` at index ``l - 1``: ``qs``, ``means``, ``stds``,
+        ``second_moments``, ``saturated_fractions`` and ``chis``.
+
+    Raises
+    ------
+    InvalidParameterError
+        A non-zero-mean or non-zero constant scheme (not covered by the theory), empty or
+        non-positive widths, or a negative or non-finite variance.
+
+    Notes
+    -----
+    The variance map (Poole et al. 2016; Schoenholz et al. 2017), ``z ~ N(0, 1)``::
+
+        q_1     = n_0 v_1 E[x^2] + sigma_b^2
+        q_{l+1} = n_l v_{l+1} E[phi(sqrt(q_l) z)^2] + sigma_b^2
+
+    Per layer: ``mean = E[phi(sqrt(q) z)]``, ``std = sqrt(E[phi^2] - mean^2)`` (the
+    population std ``forward_prop`` reports), ``saturated_fraction = P(|phi(sqrt(q) z)| >
+    threshold)`` and the backward gain ``chi = n_{l-1} v_l E[phi'(sqrt(q) z)^2]``. The
+    expectations are computed by composite Gauss-Legendre quadrature, accurate to ~1e-12
+    relative for every registered activation (:mod:`weight_init.theory`).
+
+    Examples
+    --------
+    The notes' ``xavier`` under tanh decays slowly; He's ``2/fan_in`` keeps ReLU's second
+    moment and backward gain at their input's:
+
+    >>> from weight_init import predict
+    >>> [round(s, 2) for s in predict("xavier", "tanh", [500] * 4, 500).stds]
+    [0.63, 0.49, 0.41, 0.36]
+    >>> he = predict("he_normal", "relu", [256] * 3, 256)
+    >>> [round(q, 6) for q in he.qs], [round(c, 6) for c in he.chis]
+    ([2.0, 2.0, 2.0], [1.0, 1.0, 1.0])
     """
     sch = get_scheme(scheme)
     phi = _activation(activation)
@@ -297,11 +395,36 @@ def backward_gain(
 ) -> tuple[float, float]:
     """``(forward, backward)`` variance gains of one layer at pre-activation variance ``q``.
 
-    forward: ``fan_in v E[phi'^2]`` (the linearised ``Var z_l / Var z_{l-1}``);
-    backward: ``fan_out v E[phi'^2]`` (``E[g_{l-1}^2] / E[g_l^2]`` for the
-    gradient ``g = dL/dZ``). Glorot & Bengio's ``v = 2 / (fan_in + fan_out)``
-    makes their geometric mean ``sqrt(fan_in fan_out) v E[phi'^2]`` no larger
-    than either fan rule allows while keeping both within ``max/min fan`` of 1.
+    Parameters
+    ----------
+    scheme : str or Scheme
+        The layer's scheme (its variance ``v = scheme.variance(fan_in, fan_out)``).
+    activation : str or Activation or callable
+        ``phi``.
+    q : float
+        The pre-activation variance.
+    fan_in, fan_out : int
+        The layer's fans.
+
+    Returns
+    -------
+    forward : float
+        ``fan_in v E[phi'^2]`` (the linearised ``Var z_l / Var z_{l-1}``).
+    backward : float
+        ``fan_out v E[phi'^2]`` (``E[g_{l-1}^2] / E[g_l^2]`` for the gradient ``g = dL/dZ``).
+
+    Notes
+    -----
+    Glorot & Bengio's ``v = 2 / (fan_in + fan_out)`` makes their geometric mean
+    ``sqrt(fan_in fan_out) v E[phi'^2]`` no larger than either fan rule allows while keeping
+    both within ``max/min fan`` of 1.
+
+    Examples
+    --------
+    >>> from weight_init.theory import backward_gain
+    >>> forward, backward = backward_gain("glorot_normal", "linear", 1.0, 100, 300)
+    >>> round(forward, 6), round(backward, 6)
+    (0.5, 1.5)
     """
     sch = get_scheme(scheme)
     phi = _activation(activation)
@@ -316,7 +439,30 @@ def backward_gain(
 def variance_map(
     q: float, sigma_w2: float, activation: str | Activation | ArrayFn, sigma_b2: float = 0.0
 ) -> float:
-    """``V(q) = sigma_w^2 E[phi(sqrt(q) z)^2] + sigma_b^2`` (sigma_w^2 = fan_in * Var[W])."""
+    """``V(q) = sigma_w^2 E[phi(sqrt(q) z)^2] + sigma_b^2``, the layer-to-layer variance map.
+
+    Parameters
+    ----------
+    q : float
+        The previous layer's pre-activation variance.
+    sigma_w2 : float
+        ``sigma_w^2 = fan_in * Var[W]``.
+    activation : str or Activation or callable
+        ``phi``.
+    sigma_b2 : float, default 0.0
+        The biases' variance.
+
+    Returns
+    -------
+    float
+        The next layer's pre-activation variance.
+
+    Examples
+    --------
+    >>> from weight_init.theory import variance_map
+    >>> variance_map(1.0, 2.0, "relu")  # He: E[relu(z)^2] = 1/2
+    1.0
+    """
     phi = _activation(activation)
     return sigma_w2 * gaussian_expectation(lambda u: phi.phi(u) ** 2, q) + sigma_b2
 
@@ -326,13 +472,33 @@ def fixed_point(
 ) -> float:
     """The stable fixed point ``q*`` of :func:`variance_map` reached from ``q = 1``.
 
-    Scans ``F(q) = V(q) - q`` on a log grid over [1e-12, 1e8] and refines the
-    root where F changes sign from + to - (a stable root) nearest above the
-    start, by Brent's method. Returns 0.0 when F < 0 everywhere and
-    ``sigma_b^2 = 0`` (the map contracts to 0: e.g. tanh with sigma_w^2 <= 1),
-    ``inf`` when F > 0 up to 1e8 (the variance grows without bound: relu with
-    sigma_w^2 > 2), and ``nan`` when F == 0 on a whole interval (relu with
-    sigma_w^2 = 2 and no bias: every q is a fixed point).
+    Parameters
+    ----------
+    sigma_w2 : float
+        ``sigma_w^2 = fan_in * Var[W]``.
+    activation : str or Activation or callable, default "tanh"
+        ``phi``.
+    sigma_b2 : float, default 0.0
+        The biases' variance.
+
+    Returns
+    -------
+    float
+        ``q*``; 0.0 when F < 0 everywhere and ``sigma_b^2 = 0`` (the map contracts to 0: e.g.
+        tanh with sigma_w^2 <= 1), ``inf`` when F > 0 up to 1e8 (the variance grows without
+        bound: relu with sigma_w^2 > 2), and ``nan`` when F == 0 on a whole interval (relu
+        with sigma_w^2 = 2 and no bias: every q is a fixed point).
+
+    Notes
+    -----
+    Scans ``F(q) = V(q) - q`` on a log grid over [1e-12, 1e8] and refines the root where F
+    changes sign from + to - (a stable root) nearest above the start, by Brent's method.
+
+    Examples
+    --------
+    >>> from weight_init.theory import fixed_point
+    >>> round(fixed_point(2.0, "tanh"), 4), fixed_point(0.5, "tanh"), fixed_point(3.0, "relu")
+    (0.618, 0.0, inf)
     """
     phi = _activation(activation)
     grid = np.logspace(-12, 8, 401)
@@ -369,8 +535,30 @@ def chi_1(
 ) -> float:
     """``chi_1 = sigma_w^2 E[phi'(sqrt(q*) z)^2]`` at the fixed point (or at ``q`` if given).
 
-    chi_1 < 1: ordered phase (correlations converge to 1, gradients vanish);
-    chi_1 > 1: chaotic (Poole et al. 2016). At q* = 0 it is sigma_w^2 phi'(0)^2.
+    chi_1 < 1: ordered phase (correlations converge to 1, gradients vanish); chi_1 > 1:
+    chaotic (Poole et al. 2016). At q* = 0 it is sigma_w^2 phi'(0)^2.
+
+    Parameters
+    ----------
+    sigma_w2 : float
+        ``sigma_w^2 = fan_in * Var[W]``.
+    activation : str or Activation or callable, default "tanh"
+        ``phi``.
+    sigma_b2 : float, default 0.0
+        The biases' variance.
+    q : float, optional
+        The pre-activation variance to evaluate at (default: :func:`fixed_point`).
+
+    Returns
+    -------
+    float
+        ``chi_1``; nan when the fixed point is not finite.
+
+    Examples
+    --------
+    >>> from weight_init.theory import chi_1
+    >>> chi_1(0.5, "tanh"), round(chi_1(2.0, "tanh"), 4)
+    (0.5, 1.1055)
     """
     phi = _activation(activation)
     qq = fixed_point(sigma_w2, phi, sigma_b2) if q is None else q
@@ -385,6 +573,24 @@ def order_chaos_boundary(
     """The ``sigma_w^2`` at which ``chi_1 = 1`` at the fixed point (Brent on [1e-3, 100]).
 
     tanh, sigma_b^2 = 0: exactly 1 (q* = 0, phi'(0) = 1); relu: 2 (He et al. 2015).
+
+    Parameters
+    ----------
+    activation : str or Activation or callable, default "tanh"
+        ``phi``.
+    sigma_b2 : float, default 0.0
+        The biases' variance.
+
+    Returns
+    -------
+    float
+        The critical ``sigma_w^2``.
+
+    Examples
+    --------
+    >>> from weight_init.theory import order_chaos_boundary
+    >>> round(order_chaos_boundary("tanh"), 6), round(order_chaos_boundary("relu"), 6)
+    (1.0, 2.0)
     """
     phi = _activation(activation)
     if phi.name in ("relu", "leaky_relu", "linear") and sigma_b2 == 0.0:
@@ -419,14 +625,38 @@ def depth_scale(
     points (Schoenholz et al. 2017): ``|q_l - q*| ~ exp(-l / xi_q)`` and
     ``|c_l - c*| ~ exp(-l / xi_c)``.
 
+    Parameters
+    ----------
+    sigma_w2 : float
+        ``sigma_w^2 = fan_in * Var[W]``.
+    activation : str or Activation or callable, default "tanh"
+        ``phi``.
+    sigma_b2 : float, default 0.0
+        The biases' variance.
+
+    Returns
+    -------
+    xi_q, xi_c : float
+        The two depth scales; ``inf`` at the order-to-chaos boundary, ``nan`` when the fixed
+        point is not finite.
+
+    Notes
+    -----
     ``xi_q^-1 = -log V'(q*)`` (V' by a central difference; equal to
     ``chi_1 + sigma_w^2 E[phi'' phi]``) and ``xi_c^-1 = -log chi_c`` with
-    ``chi_c = sigma_w^2 E[phi'(u1) phi'(u2)]`` at the correlation fixed point c*
-    (c* = 1 and chi_c = chi_1 in the ordered phase). Both are ``inf`` at the
-    order-to-chaos boundary, where convergence is polynomial: e.g. tanh with
-    sigma_w^2 = 1 and no bias has ``V(q) = q - 2 q^2 + O(q^3)``, so
-    ``q_l ~ 1 / (2 l)`` and the activation std ``~ 1 / sqrt(2 l)``: polynomial,
-    never geometric, decay.
+    ``chi_c = sigma_w^2 E[phi'(u1) phi'(u2)]`` at the correlation fixed point c* (c* = 1 and
+    chi_c = chi_1 in the ordered phase). Both are ``inf`` at the order-to-chaos boundary,
+    where convergence is polynomial: e.g. tanh with sigma_w^2 = 1 and no bias has
+    ``V(q) = q - 2 q^2 + O(q^3)``, so ``q_l ~ 1 / (2 l)`` and the activation std
+    ``~ 1 / sqrt(2 l)``: polynomial, never geometric, decay.
+
+    Examples
+    --------
+    >>> from weight_init.theory import depth_scale
+    >>> depth_scale(1.0, "tanh")  # the notes' xavier: at the boundary
+    (inf, inf)
+    >>> [round(xi, 4) for xi in depth_scale(0.5, "tanh")]  # ordered: -1 / log(0.5)
+    [1.4427, 1.4427]
     """
     phi = _activation(activation)
     q = fixed_point(sigma_w2, phi, sigma_b2)

@@ -1,1 +1,22 @@
-"""Statistical reports: the seed's experiments and the property verdicts as figures and tables."""
+"""Statistical reports: the notes' experiments and the property verdicts as figures and tables.
+
+Examples
+--------
+>>> from weight_init.reports import ReportConfig
+>>> ReportConfig().seed
+0
+"""
+
+from __future__ import annotations
+
+from weight_init._lazy import attach
+
+#: Public name -> the module that defines it.
+_LAZY = {
+    "Report": "weight_init.reports.build",
+    "build_report": "weight_init.reports.build",
+    "ReportConfig": "weight_init.reports.config",
+    "write_files": "weight_init.reports.render",
+}
+
+__getattr__, __dir__, __all__ = attach(__name__, _LAZY)

@@ -34,6 +34,36 @@ Progress = Callable[[str], None]
 
 @dataclass(frozen=True)
 class Report:
+    """Everything a report shows, computed (no files): what :func:`build_report` returns.
+
+    Attributes
+    ----------
+    config : ReportConfig
+        The configuration it was computed from.
+    experiments : tuple of ExperimentResult
+        Each experiment's per-layer statistics, in the configuration's order.
+    phase : PhaseDiagram or None
+        The tanh phase diagram (None when not configured).
+    verdicts : tuple of Verdict
+        The property suite's verdicts (empty when not configured).
+    checks : tuple of CheckSection
+        The conformance checks' sections.
+    audits : tuple of AuditSection, default ()
+        The model audits' sections.
+
+    Examples
+    --------
+    >>> from weight_init.reports import ReportConfig, build_report
+    >>> from weight_init.reports.config import ExperimentSpec
+    >>> config = ReportConfig(
+    ...     experiments=(ExperimentSpec("xavier"),), depth=3, width=32, samples=64, input_dim=32,
+    ...     phase=None, suite=False,
+    ... )
+    >>> report = build_report(config)
+    >>> [e.spec.label for e in report.experiments], report.phase, report.verdicts
+    (['xavier / tanh'], None, ())
+    """
+
     config: ReportConfig
     experiments: tuple[ExperimentResult, ...]
     phase: PhaseDiagram | None
@@ -77,10 +107,48 @@ def build_report(
     check_runner: CheckRunner | None = None,
     audit_runner: AuditRunner | None = None,
 ) -> Report:
-    """Run every part of ``config`` on ``pool`` (None: inline), announcing each step through
-    ``progress`` as it finishes; the conformance checks through ``check_runner`` (default
-    :func:`~weight_init.reports.checks.run_check`, in this process), the model audits
-    through ``audit_runner`` (default :func:`~weight_init.reports.audits.run_audit`)."""
+    """Compute every part of ``config``: experiments, phase diagram, property suite, checks, audits.
+
+    The experiments, the phase diagram and the property suite are independent and each seeded
+    from the configuration alone; they run on ``pool``, the phase diagram as one task per
+    ``sigma_w``, longest first, and are collected in the configuration's order, so the report
+    does not depend on the scheduling. Conformance checks and audits run in this process
+    meanwhile: the code under test is the user's (it may import torch, print, or crash), and a
+    crash of a pool worker would break the pool for every other piece.
+
+    Parameters
+    ----------
+    config : ReportConfig
+        What the report runs.
+    progress : callable, optional
+        ``progress(message)``, called as each step finishes (``[k/n] what``).
+    pool : concurrent.futures.Executor, optional
+        Where the experiments, the phase diagram and the suite run: a pool of worker
+        processes (:mod:`weight_init.reports.parallel`), a Dask cluster's executor, or any
+        :class:`concurrent.futures.Executor`; None: inline.
+    check_runner : callable, optional
+        ``runner(spec, seed, alpha) -> CheckSection``: how a conformance check is run
+        (default :func:`~weight_init.reports.checks.run_check`, in this process).
+    audit_runner : callable, optional
+        ``runner(spec, seed, alpha) -> AuditSection``: how a model audit is run (default
+        :func:`~weight_init.reports.audits.run_audit`).
+
+    Returns
+    -------
+    Report
+        Everything the report shows; :func:`write_files` writes it.
+
+    Examples
+    --------
+    >>> from weight_init.reports import ReportConfig, build_report
+    >>> from weight_init.reports.config import ExperimentSpec
+    >>> config = ReportConfig(
+    ...     experiments=(ExperimentSpec("small_normal"),), depth=3, width=32, samples=64,
+    ...     input_dim=32, phase=None, suite=False,
+    ... )
+    >>> report = build_report(config, progress=print)
+    [1/1] experiment small_normal / tanh: 3 x 32, 64 samples, forward + backward
+    """
     pool = pool or InlineExecutor()
     total = steps(config)
     k = 0

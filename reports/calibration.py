@@ -212,13 +212,3 @@ def timings(records: Sequence[Record], kind: str = "false_alarm") -> list[Timing
         )
         for name, rs in sorted(groups.items())
     ]
-
-
-def write_report(directory: str | Path) -> str:
-    """Write ``directory/calibration.md`` and its figures; return the false-alarm table."""
-    from weight_init.reports.calibration_render import far_table, write_markdown
-
-    d = Path(directory)
-    records = load_records(d)
-    write_markdown(records, d)
-    return far_table(false_alarm_rates(records))

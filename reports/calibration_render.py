@@ -27,6 +27,7 @@ from weight_init.reports.calibration import (
     Uniformity,
     false_alarm_rates,
     false_alarm_uniformity,
+    load_records,
     nonuniform_by_scheme,
     of_kind,
     p_values_by_test,
@@ -234,3 +235,11 @@ def render_markdown(records: Sequence[Record], figures: Sequence[str]) -> str:
 def write_markdown(records: Sequence[Record], directory: Path) -> None:
     figures = write_figures(records, directory)
     (directory / "calibration.md").write_text(render_markdown(records, figures))
+
+
+def write_report(directory: str | Path) -> str:
+    """Write ``directory/calibration.md`` and its figures; return the false-alarm table."""
+    d = Path(directory)
+    records = load_records(d)
+    write_markdown(records, d)
+    return far_table(false_alarm_rates(records))

@@ -91,8 +91,55 @@ class AuditSpec:
 
 @dataclass(frozen=True)
 class ReportConfig:
-    """Everything that determines a report's content (and nothing that does not: no paths,
-    no clocks), so ``summary.json`` is a function of this configuration and the versions."""
+    """Everything that determines a report's content, and nothing that does not.
+
+    No paths, no clocks: ``summary.json`` is a function of this configuration and the
+    versions. The defaults reproduce the notes (ten tanh layers of 500 units, a 1000 x 500
+    standard-normal input) under zeros, small_normal (std 0.01), big_normal (std 1) and the
+    notes' xavier (variance 1/fan_in), add glorot_normal and he_normal under ReLU (Glorot's
+    2/(fan_in+fan_out) halves the second moment per ReLU layer, He's 2/fan_in keeps it) and
+    orthogonal under tanh, and size the phase diagram so the whole default report runs in well
+    under a minute on 2 cores.
+
+    Parameters
+    ----------
+    experiments : tuple of ExperimentSpec
+        The experiments: a registered scheme under a registered activation each.
+    depth, width : int, default 10, 500
+        The experiments' network: ``depth`` bias-free layers of ``width`` units.
+    samples, input_dim : int, default 1000, 500
+        The experiments' standard-normal input, ``samples x input_dim``.
+    seed : int, default 0
+        The seed of every part (experiments, phase diagram, suite, checks, audits).
+    phase : PhaseConfig or None, default PhaseConfig()
+        The tanh phase diagram's grid (None: no phase diagram).
+    suite : bool, default True
+        Run the property suite (:func:`~weight_init.properties.claims.run_suite`).
+    checks : tuple of CheckSpec, default ()
+        Conformance checks of user initializers (``--check SPEC=SCHEME``).
+    audits : tuple of AuditSpec, default ()
+        Model audits (``--audit MODULE:FACTORY``).
+    formats : tuple of str, default ("html", "md", "json")
+        The output formats written.
+    histogram_bins : int, default 30
+        Bins of the activation histograms.
+    saturation_threshold : float, default 0.9
+        An activation with ``|h|`` above it counts as saturated.
+    alpha : float, default 1e-3
+        The family-wise false-fail rate of each property verdict of the suite.
+    check_alpha : float, default 1e-4
+        The family-wise false-alarm rate of each conformance check and audited parameter.
+
+    Examples
+    --------
+    >>> from weight_init.reports import ReportConfig
+    >>> from weight_init.reports.config import ExperimentSpec
+    >>> config = ReportConfig(experiments=(ExperimentSpec("he_normal", "relu"),), depth=3)
+    >>> config.to_dict()["experiments"]
+    [{'scheme': 'he_normal', 'activation': 'relu'}]
+    >>> ReportConfig().width, ReportConfig().samples
+    (500, 1000)
+    """
 
     experiments: tuple[ExperimentSpec, ...] = DEFAULT_EXPERIMENTS
     depth: int = 10
@@ -111,6 +158,13 @@ class ReportConfig:
     check_alpha: float = 1e-4
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON form of the configuration (``summary.json``'s ``config``).
+
+        Returns
+        -------
+        dict
+            A JSON-serializable dict.
+        """
         d = asdict(self)
         d["experiments"] = [asdict(e) for e in self.experiments]
         d["checks"] = [asdict(c) for c in self.checks]

@@ -26,8 +26,43 @@ def write_files(
     progress: Callable[[str], None] = lambda _: None,
     pool: Executor | None = None,
 ) -> list[str]:
-    """Write the configured formats into ``directory`` (figures drawn on ``pool``; None:
-    inline); returns the names written."""
+    """Write the configured formats of ``report`` into ``directory``.
+
+    HTML and Markdown draw the figures (``figures/``) first; JSON is ``summary.json``, a
+    function of the configuration and the versions. Files of those names in ``directory`` are
+    replaced: ``weight-init report`` writes into a staging directory it then moves into place.
+
+    Parameters
+    ----------
+    report : Report
+        What :func:`build_report` computed.
+    directory : pathlib.Path
+        An existing directory.
+    progress : callable, optional
+        ``progress(message)``, called as each figure is drawn.
+    pool : concurrent.futures.Executor, optional
+        Where the figures are drawn (None: inline).
+
+    Returns
+    -------
+    list of str
+        The names written, relative to ``directory``.
+
+    Examples
+    --------
+    >>> import json, pathlib, tempfile
+    >>> from weight_init.reports import ReportConfig, build_report, write_files
+    >>> from weight_init.reports.config import ExperimentSpec
+    >>> config = ReportConfig(
+    ...     experiments=(ExperimentSpec("xavier"),), depth=3, width=32, samples=64, input_dim=32,
+    ...     phase=None, suite=False, formats=("json",),
+    ... )
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     written = write_files(build_report(config), pathlib.Path(tmp))
+    ...     summary = json.loads((pathlib.Path(tmp) / "summary.json").read_text())
+    >>> written, summary["config"]["depth"]
+    (['summary.json'], 3)
+    """
     formats = report.config.formats
     written: list[str] = []
     gallery: Gallery | None = None

@@ -30,7 +30,7 @@ from weight_init.errors import (
     UnknownSchemeError,
 )
 from weight_init.families import get_family
-from weight_init.properties.conformance import _power as power
+from weight_init.properties.conformance._plan import plan as power_plan
 from weight_init.properties.conformance._runner import check_initializer, standardized_sample
 from weight_init.schemes import SCHEMES, get_scheme
 
@@ -242,7 +242,7 @@ def test_planned_sample_size_reaches_the_power(family: str) -> None:
     formula (independent of the closed form used to derive n): >= 0.99, and < 0.99 at 0.9 n."""
     from scipy import stats
 
-    plan = power.plan(family)
+    plan = power_plan(family)
     a = plan.per_test_level
     za = stats.norm.isf(a / 2)
     for e in plan.effects:

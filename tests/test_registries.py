@@ -40,6 +40,7 @@ from weight_init.properties.conformance._checks import (
     registered_checks,
     unregister_check,
 )
+from weight_init.properties.conformance._plan import plan as power_plan
 from weight_init.properties.conformance._runner import check_initializer
 from weight_init.schemes import Scheme, get_scheme, variance_scaling
 
@@ -87,7 +88,7 @@ def test_toy_family_through_the_registry(laplace: Family) -> None:
     z = np.linspace(-5, 5, 101)
     assert np.allclose(laplace.cdf(z), laplace.law().cdf(z), atol=1e-14)
     assert math.isclose(laplace.fourth_moment(), laplace.law().moment(4), rel_tol=1e-12)
-    plan = power.plan(laplace)
+    plan = power_plan(laplace)
     assert plan.n_tests == 7 and any(e.test == "KS" for e in plan.effects)
 
     def good(fan_in: int, fan_out: int, rng: np.random.Generator) -> Any:
@@ -176,8 +177,8 @@ class WideVariance(Check):
 
 def test_power_plan_asks_the_checks() -> None:
     toy = WideVariance()
-    base = power.plan("normal")
-    more = power.plan("normal", checks=(*registered_checks(), toy))
+    base = power_plan("normal")
+    more = power_plan("normal", checks=(*registered_checks(), toy))
     assert more.n_tests == base.n_tests + 1 and more.per_test_level < base.per_test_level
     assert more.n_entries == 10_000_000 and more.required(toy) == 10_000_000
 

@@ -188,7 +188,7 @@ def run(args: argparse.Namespace) -> int:
             engine.run_tasks(executor, todo, store, window=2 * slots, progress=not args.quiet)
     finally:
         store.close()
-    from weight_init.reports.calibration import write_report
+    from weight_init.reports.calibration_render import write_report
 
     summary = write_report(args.out)
     print(summary)
@@ -205,7 +205,7 @@ def render(directory: str) -> int:
     from pathlib import Path
 
     from weight_init.app.calibration.records import RECORDS, RunDirectoryError
-    from weight_init.reports.calibration import write_report
+    from weight_init.reports.calibration_render import write_report
 
     if not (Path(directory) / RECORDS).is_file():
         raise RunDirectoryError(

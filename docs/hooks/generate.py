@@ -8,6 +8,9 @@
 * ``<!-- api-modules: PACKAGE -->`` becomes one mkdocstrings block per public module of
   ``PACKAGE`` (``<!-- api-modules: PACKAGE recursive -->`` includes its subpackages), in
   alphabetical order: a new module appears in the API reference without an edit.
+* ``<!-- api-names: PACKAGE -->`` becomes the package's docstring and one block per name of
+  its ``__all__`` (the object where its private module defines it): the API reference
+  shows the public surface only, and a name added to ``__all__`` appears without an edit.
 * On start, ``build/docs-src/`` is laid out as the installed package is (the
   ``[tool.setuptools.package-dir]`` mapping of pyproject.toml, as symlinks), and
   mkdocstrings reads the source from there: the API pages show this working tree, whether
@@ -33,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SOURCE_TREE = ROOT / "build" / "docs-src"
 
 _API = re.compile(r"<!-- api-modules: ([\w.]+)( recursive)? -->")
+_NAMES = re.compile(r"<!-- api-names: ([\w.]+) -->")
 _CLI = "<!-- cli-help -->"
 
 
@@ -102,6 +106,33 @@ def api_blocks(match: re.Match[str]) -> str:
     return "\n".join(blocks)
 
 
+def _import_from_tree(package: str) -> Any:
+    if str(SOURCE_TREE) not in sys.path:
+        sys.path.insert(0, str(SOURCE_TREE))
+    import importlib
+
+    return importlib.import_module(package)
+
+
+def name_blocks(match: re.Match[str]) -> str:
+    """The package's docstring, then each public name where it is defined."""
+    package = match.group(1)
+    module = _import_from_tree(package)
+    lazy: dict[str, str] = getattr(module, "_LAZY", {})
+    blocks = [f"::: {package}\n    options:\n      members: false\n"]
+    for name in sorted(n for n in module.__all__ if not n.startswith("__")):
+        obj = getattr(module, name)
+        home = getattr(obj, "__module__", None) if callable(obj) else None
+        qualname = getattr(obj, "__name__", name) if home else name
+        where = home or lazy.get(name)
+        while where is not None and name in getattr(_import_from_tree(where), "_LAZY", {}):
+            where = _import_from_tree(where)._LAZY[name]  # a package naming it lazily too
+        if where is None:
+            raise PluginError(f"{package}.{name}: no module defines it")
+        blocks.append(f"::: {where}.{qualname}\n    options:\n      heading: {name}\n")
+    return "\n".join(blocks)
+
+
 def on_page_markdown(markdown: str, **kwargs: Any) -> str:
     if _CLI in markdown:
         prose = dict(re.findall(r"<!-- prose (\S+) -->\n(.*?)<!-- /prose -->", markdown, re.S))
@@ -113,4 +144,4 @@ def on_page_markdown(markdown: str, **kwargs: Any) -> str:
                 raise PluginError(f"cli.md has prose for {name!r}, which is not a command")
             generated = generated.replace(marker, text.strip())
         markdown = markdown.replace(_CLI, re.sub(r"<!-- cli-prose: \S+ -->\n", "", generated))
-    return _API.sub(api_blocks, markdown)
+    return _NAMES.sub(name_blocks, _API.sub(api_blocks, markdown))

@@ -14,13 +14,13 @@ from weight_init._lazy import attach
 
 _RESULT = "weight_init.properties.audit._result"
 
-__getattr__, __dir__, __all__ = attach(
-    __name__,
-    {
-        "AuditOptions": _RESULT,
-        "AuditReport": _RESULT,
-        "ParamAudit": _RESULT,
-        "audit_model": "weight_init.properties.audit._frameworks",
-        "audit": "weight_init.properties.audit._frameworks",
-    },
-)
+#: Public name -> the private module that defines it.
+_LAZY = {
+    "AuditOptions": _RESULT,
+    "AuditReport": _RESULT,
+    "ParamAudit": _RESULT,
+    "audit_model": "weight_init.properties.audit._frameworks",
+    "audit": "weight_init.properties.audit._frameworks",
+}
+
+__getattr__, __dir__, __all__ = attach(__name__, _LAZY)

@@ -92,9 +92,76 @@ def framework_of(obj: Any) -> Framework | None:
 def audit_model(
     factory: Callable[[], Any], options: AuditOptions | None = None, **kwargs: Any
 ) -> AuditReport:
-    """Audit ``factory()``'s parameters in its own framework (module docstring) under
-    ``options`` or its keywords (:class:`~weight_init.properties.audit._result.AuditOptions`:
-    ``builds``, ``seed``, ``expect``, ``alpha``, ``subject``)."""
+    """Audit every parameter of a model against its layer's documented default or a declared rule.
+
+    ``factory()`` is called once to see what it returns, then the model is built ``builds``
+    times with the framework's own seeding (seeds ``SeedSequence(seed).generate_state(K)``)
+    and each parameter's entries are pooled over the builds:
+
+    * a ``torch.nn.Module``: each build under ``torch.random.fork_rng`` and
+      ``torch.manual_seed``;
+    * a *built* Keras model or layer (``keras.layers.Layer``, so ``keras.Model`` too): each
+      build is ``keras.utils.set_random_seed(s)``, ``factory()`` (the first one after
+      ``keras.backend.clear_session()``, so that layer names start afresh); parameters are the
+      trainable variables in Keras' order, named by the first build's ``variable.path``
+      (``sequential/conv2d/kernel``) and pooled by position (every build must have the same
+      structure), each owned by the layer that created it (an ``LSTM``'s by its ``LSTMCell``);
+    * a tuple ``(module, *example_inputs)`` with ``module`` a ``flax.linen.Module``: each
+      build is ``module.init(jax.random.PRNGKey(s), *example_inputs)``; parameters are the
+      ``"params"`` collection, named by their path joined with ``/`` (``Conv_0/kernel``),
+      each owned by the module that declared it, except that a ``Dense`` gate inside a
+      recurrent cell is reported under the cell (``("LSTMCell", "hi.kernel")``, orthogonal,
+      not ``Dense``'s default);
+    * an ``(hk.Transformed, *example_inputs)`` tuple, or a callable ``make(key) ->
+      eqx.Module`` / ``make(rngs) -> nnx.Module``: Haiku, Equinox, Flax NNX.
+
+    Each parameter is checked (:func:`check_initializer`, one call per build, the parameter
+    as a 2-D matrix) against its expectation *at its own fans*: the first ``expect`` rule
+    whose shell-style pattern matches its name, else the documented default of its layer type
+    in that framework (cited in ``docs/frameworks.md``), else none (``unchecked``). A default
+    with ``blocks`` (Keras' LSTM bias under ``unit_forget_bias``) is audited per block,
+    ``NAME[i/n]``. Fans are the framework's, from the layout and the stored shape
+    (:meth:`weight_init.layouts.Layout.fans`). Same tests, Holm correction and power plan as
+    :func:`check_initializer`; fewer pooled entries than the plan needs gives
+    ``inconclusive``, never ``pass``.
+
+    Parameters
+    ----------
+    factory : callable
+        ``factory()`` returns a model, as above.
+    options : AuditOptions, optional
+        What the audit is asked; its keywords below replace its fields.
+    **kwargs
+        The fields of :class:`AuditOptions`: ``builds`` (None: as many as the parameter with
+        the fewest entries needs for its power plan, at least 20, at most 500), ``seed``,
+        ``expect``, ``alpha``, ``subject``. An unknown keyword is a ``TypeError``.
+
+    Returns
+    -------
+    AuditReport
+        One :class:`ParamAudit` per parameter; ``passed`` only when every checked parameter
+        passed.
+
+    Raises
+    ------
+    InitializerTypeError
+        ``factory()`` returns something that is not a model of a supported framework.
+    AuditError
+        The factory (or a framework's ``init``) raised.
+
+    Examples
+    --------
+    torch's ``nn.Linear`` weight against its documented default, ``kaiming_uniform_(a=sqrt(5))``:
+
+    >>> import torch
+    >>> from weight_init import audit
+    >>> report = audit(lambda: torch.nn.Linear(128, 64, bias=False))
+    >>> report.outcome, report.builds
+    ('pass', 20)
+    >>> weight = report.params[0]
+    >>> weight.name, weight.layout, weight.expected, weight.identified
+    ('weight', 'out_in', 'torch_linear_default', '1/(3 fan_in)')
+    """
     opts = AuditOptions.of(options, **kwargs)
     torch = sys.modules.get("torch")
     if torch is not None:  # the probe leaves torch's global generator as it was

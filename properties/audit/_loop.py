@@ -60,6 +60,7 @@ from weight_init.properties.audit._result import AuditOptions, AuditReport, Para
 from weight_init.properties.conformance import _power as powerplan
 from weight_init.properties.conformance._identify import ks_statistic
 from weight_init.properties.conformance._kernels import candidate_rules
+from weight_init.properties.conformance._plan import plan as power_plan
 from weight_init.properties.conformance._result import ConformanceResult
 from weight_init.properties.conformance._runner import check_initializer
 from weight_init.schemes import SCHEMES, Scheme, variance_scaling
@@ -362,7 +363,7 @@ def _needed(scheme: Scheme, alpha: float) -> int:
     """Entries the check's power plan needs for ``scheme``'s family (2 draws for constants)."""
     if scheme.family == "constant":
         return 0
-    return powerplan.plan(scheme.family, alpha, powerplan.DEFAULT_POWER).n_entries
+    return power_plan(scheme.family, alpha, powerplan.DEFAULT_POWER).n_entries
 
 
 def _check(

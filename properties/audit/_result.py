@@ -26,11 +26,32 @@ from weight_init.properties.conformance._result import ConformanceResult
 
 @dataclass(frozen=True)
 class AuditOptions:
-    """What every audit (torch, Keras, Flax, Haiku, Equinox, Flax NNX) is asked: ``builds``
-    builds of the model (``None``: as many as the parameter with the fewest entries needs for
-    its power plan), seeded from ``SeedSequence(seed)``; ``expect`` rules (the first matching
-    one wins over the documented default); the family-wise ``alpha`` of each parameter's
-    check; ``subject``, the report's title."""
+    """What every audit (torch, Keras, Flax, Haiku, Equinox, Flax NNX) is asked.
+
+    The audit functions take it whole or as keywords (:meth:`of` merges the two).
+
+    Parameters
+    ----------
+    builds : int or None, default None
+        The number of builds of the model; ``None``: as many as the parameter with the fewest
+        entries needs for its power plan (at least 20, at most 500).
+    seed : int, default 0
+        The builds are seeded from ``SeedSequence(seed)``.
+    expect : sequence of Expectation, default ()
+        ``PATTERN=SCHEME[@LAYOUT]`` rules; the first whose shell-style pattern matches a
+        parameter's name wins over the documented default.
+    alpha : float, default 1e-4
+        The family-wise false-alarm rate of each parameter's check.
+    subject : str, default "model"
+        The report's title.
+
+    Examples
+    --------
+    >>> from weight_init.properties.audit import AuditOptions
+    >>> options = AuditOptions(builds=8, subject="my model")
+    >>> AuditOptions.of(options, seed=3)
+    AuditOptions(builds=8, seed=3, expect=(), alpha=0.0001, subject='my model')
+    """
 
     builds: int | None = None
     seed: int = 0
@@ -48,14 +69,86 @@ class AuditOptions:
     @classmethod
     def of(cls, options: AuditOptions | None = None, **kwargs: Any) -> AuditOptions:
         """``options`` (default: the defaults above) with the keyword arguments ``kwargs``
-        (the audit functions' public keywords) replacing its fields; an unknown keyword is a
-        ``TypeError``, as for any Python call."""
+        (the audit functions' public keywords) replacing its fields.
+
+        Parameters
+        ----------
+        options : AuditOptions, optional
+            The options to start from.
+        **kwargs
+            Fields to replace: ``builds``, ``seed``, ``expect``, ``alpha``, ``subject``.
+
+        Returns
+        -------
+        AuditOptions
+            The merged options.
+
+        Raises
+        ------
+        TypeError
+            An unknown keyword, as for any Python call.
+        """
         return dataclasses.replace(options if options is not None else cls(), **kwargs)
 
 
 @dataclass(frozen=True)
 class ParamAudit:
-    """One parameter's audit (see the module docstring)."""
+    """One parameter's audit: where it sits, what its entries look like, and its verdict.
+
+    Attributes
+    ----------
+    name : str
+        The parameter's name in the model (``0.weight``, ``sequential/conv2d/kernel``).
+    layer : str
+        The type of the layer that owns it (``Linear``, ``Conv2D``, ...).
+    shape : tuple of int
+        The stored shape.
+    layout : str
+        The layout its fans are read from (:data:`weight_init.layouts.LAYOUTS`).
+    fans : Fans
+        ``(fan_in, fan_out)`` in the framework's convention.
+    expected : str
+        The expected scheme's name, "" when unchecked.
+    expected_from : str
+        Where the expectation comes from: ``--expect PATTERN``, ``default: SOURCE`` (the
+        framework's source file), or "".
+    family : str
+        The identified family (KS distance of the self-standardized entries to each law, or
+        exact constant).
+    family_distance : float
+        The KS distance to that family.
+    closest : str
+        The closest registered scheme at these fans.
+    closest_ratio : float
+        The pooled variance over the closest scheme's.
+    variance : float
+        The pooled ``mean(w^2)``.
+    verdict : ConformanceResult or None
+        The check against the expectation (None: unchecked).
+    fan_rule : str, default ""
+        The candidate fan rule of the layout the pooled variance matches.
+    expected_ratio : float, default nan
+        The pooled ``mean(w^2)`` over the expected scheme's variance.
+    expected_family : str, default ""
+        The expected scheme's family.
+    identified : str, default ""
+        ``c/fan_mode`` of the identified family, when one fits.
+    builds_needed : int, default 0
+        The builds the check's power plan needs for this parameter.
+    outcome : str
+        ``pass``, ``fail``, ``inconclusive`` or ``unchecked``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from weight_init import audit
+    >>> report = audit(lambda: torch.nn.Conv2d(8, 16, 3, bias=False), builds=8)
+    >>> weight = report.params[0]
+    >>> weight.layout, weight.fans.as_tuple(), weight.outcome
+    ('torch.conv', (72, 144), 'inconclusive')
+    >>> print(weight.note())
+    inconclusive: 9216 pooled entries, fewer than the power plan needs (--builds 111 would do) [...]
+    """
 
     name: str
     layer: str
@@ -83,6 +176,8 @@ class ParamAudit:
 
     @property
     def outcome(self) -> str:
+        """``pass``, ``fail``, ``inconclusive``, ``skipped`` (the rule said ``skip``) or
+        ``unchecked`` (no expectation); an exact failure fails whatever the check said."""
         if self.skipped:
             return "skipped"
         if self.exact_failure:
@@ -90,8 +185,15 @@ class ParamAudit:
         return "unchecked" if self.verdict is None else self.verdict.outcome
 
     def note(self) -> str:
-        """Why the parameter did not pass: an exact contradiction, the diagnosis, or the
-        entries an inconclusive check lacked (or why it was not checked)."""
+        """Why the parameter did not pass.
+
+        Returns
+        -------
+        str
+            An exact contradiction, the diagnosis, or the entries an inconclusive check lacked
+            and the builds that would do (or why it was not checked), then the expectation and
+            where it came from.
+        """
         if self.skipped:
             return f"skipped [{self.expected_from}]"
         if self.verdict is None and not self.exact_failure:
@@ -122,6 +224,13 @@ class ParamAudit:
         return f"{'; '.join(parts)} [expected {self.expected}, {self.expected_from}]"
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON form of the parameter's audit, with its tests and diagnosis.
+
+        Returns
+        -------
+        dict
+            A JSON-serializable dict.
+        """
         return {
             "name": self.name,
             "layer": self.layer,
@@ -149,7 +258,46 @@ class ParamAudit:
 
 @dataclass(frozen=True)
 class AuditReport:
-    """Every parameter's audit; ``passed`` only when every checked parameter passed."""
+    """Every parameter's audit; ``passed`` only when every checked parameter passed.
+
+    A parameter whose check had fewer entries than its power plan needs is ``inconclusive``
+    (never a pass) and the report says how many builds would do. :meth:`assert_conforms`
+    raises :class:`~weight_init.errors.CheckFailed` (an ``AssertionError``) naming every
+    parameter that did not pass, its expected and its identified rule, and the command that
+    reproduces the audit.
+
+    Attributes
+    ----------
+    subject : str
+        The report's title.
+    builds : int
+        The number of builds the parameters were pooled over.
+    seed : int
+        The seed of the builds.
+    alpha : float
+        The family-wise false-alarm rate of each parameter's check.
+    params : tuple of ParamAudit
+        One audit per parameter, in the model's order.
+    reproduce : str, default ""
+        A command (or Python call) that reproduces this audit.
+    outcome : str
+        ``fail`` if any parameter failed, else ``inconclusive`` if any was inconclusive, else
+        ``pass``.
+    passed : bool
+        ``outcome == "pass"``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from weight_init import audit
+    >>> report = audit(lambda: torch.nn.Linear(128, 64, bias=False), subject="linear")
+    >>> print(report.format_table())
+    linear: PASS (20 builds, seed 0, family-wise alpha 0.0001 per parameter)
+    parameter  layer   shape   layout  fans    identified            fan rule         ...
+    ---------  ------  ------  ------  ------  --------------------  ---------------  ...
+    weight     Linear  64x128  out_in  128,64  uniform 1/(3 fan_in)  documented fans  ...  pass
+    >>> report.assert_conforms()  # passes silently
+    """
 
     subject: str
     builds: int
@@ -160,6 +308,8 @@ class AuditReport:
 
     @property
     def outcome(self) -> str:
+        """``fail`` if any parameter failed, else ``inconclusive`` if any was inconclusive, else
+        ``pass`` (unchecked parameters do not count)."""
         outs = {p.outcome for p in self.params}
         if "fail" in outs:
             return "fail"
@@ -167,12 +317,19 @@ class AuditReport:
 
     @property
     def passed(self) -> bool:
+        """``outcome == "pass"``: every checked parameter passed."""
         return self.outcome == "pass"
 
     def failure_message(self) -> str:
-        """Every parameter that did not pass: its expected rule (and where it came from), the
-        identified family and rule, the fan rule the draws fit and why it failed; then the
-        reproduction."""
+        """Every parameter that did not pass, and how to reproduce the audit.
+
+        Returns
+        -------
+        str
+            A heading, then per parameter its expected rule (and where it came from), the
+            identified family and rule, the fan rule the draws fit and why it failed; then the
+            reproduction.
+        """
         lines = [
             f"{self.subject}: audit {self.outcome.upper()} ({self.builds} builds, seed "
             f"{self.seed}, family-wise alpha {self.alpha:g} per parameter)"
@@ -202,6 +359,13 @@ class AuditReport:
             raise CheckFailed(self.failure_message())
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON form: ``subject``, ``builds``, ``seed``, ``alpha``, ``outcome`` and ``parameters``.
+
+        Returns
+        -------
+        dict
+            A JSON-serializable dict.
+        """
         return {
             "subject": self.subject,
             "builds": self.builds,
@@ -213,9 +377,23 @@ class AuditReport:
         }
 
     def to_json(self) -> str:
+        """:meth:`to_dict` as indented JSON with sorted keys.
+
+        Returns
+        -------
+        str
+            The JSON text.
+        """
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
 
     def format_table(self) -> str:
+        """The audit as a fixed-width text table (what ``weight-init audit`` prints).
+
+        Returns
+        -------
+        str
+            The heading, one row per parameter, then a note for each that did not pass.
+        """
         head = (
             "parameter",
             "layer",

@@ -18,13 +18,13 @@ from weight_init._lazy import attach
 
 _REGISTRY = "weight_init.properties.claims._registry"
 
-__getattr__, __dir__, __all__ = attach(
-    __name__,
-    {
-        "PROPERTIES": _REGISTRY,
-        "Property": _REGISTRY,
-        "register": _REGISTRY,
-        "unregister": _REGISTRY,
-        "run_suite": "weight_init.properties.claims._suite",
-    },
-)
+#: Public name -> the private module that defines it.
+_LAZY = {
+    "PROPERTIES": _REGISTRY,
+    "Property": _REGISTRY,
+    "register": _REGISTRY,
+    "unregister": _REGISTRY,
+    "run_suite": "weight_init.properties.claims._suite",
+}
+
+__getattr__, __dir__, __all__ = attach(__name__, _LAZY)

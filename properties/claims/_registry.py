@@ -100,14 +100,62 @@ class Context:
 
 @dataclass(frozen=True, eq=False)
 class Property:
-    """A claim as a checked statement (see the module docstring).
+    """A claim of the notes as a checked statement.
 
-    ``defaults`` names every parameter of a case (``widths``, ``n_samples``, ``input_dim``,
-    ``seed`` and the property's own) with its default; ``suite_cases`` draws run_suite's
-    cases from a Generator seeded by the suite's seed (their ``seed`` is set by the suite);
-    ``strategy`` returns the Hypothesis strategy of case parameters (imported lazily);
-    ``condition_holds(params, input_dim)``, when given, says whether a case satisfies the
-    claim's quantitative condition (reported in the verdict's metadata).
+    A property states its claim (one sentence), the condition it needs (the activations it is
+    stated for, the forward_prop contract), its parameters with their defaults, the scheme a
+    case uses, the Hypothesis strategy of cases, the cases :func:`run_suite` draws from a
+    seed, and its assertions: a function of one evaluation context (the subject's run on the
+    case) returning test results. Calling it,
+    ``prop(forward_prop=None, *, alpha=1e-3, **params)``, evaluates one case on
+    ``forward_prop`` (``None``: the reference): a case the subject cannot run gives an
+    ``inconclusive`` verdict, a broken contract a failed ``contract`` test naming it
+    (``returned 9 layers for 10 widths``), and the assertions' tests are Holm-corrected into
+    a :class:`~weight_init.properties._results.Verdict` (family-wise false-fail rate
+    ``alpha``). Unknown parameters are refused (:class:`~weight_init.errors.InvalidParameterError`).
+
+    Parameters
+    ----------
+    name : str
+        The property's name, its key in :data:`PROPERTIES`.
+    claim : str
+        The claim, in one sentence.
+    condition : Condition
+        What the claim needs: the activations it is stated for and the forward_prop contract
+        of the code under test (the notes' bare ``(hidden_layer_sizes, init)``, or the flexible
+        one with ``x=``, ``seed=``, ``activation=``).
+    defaults : mapping
+        Every parameter of a case (``widths``, ``n_samples``, ``input_dim``, ``seed`` and the
+        property's own) with its default.
+    scheme : callable
+        ``scheme(params) -> Scheme``: the scheme a case uses.
+    assertions : callable
+        ``assertions(context) -> sequence of TestResult``: the claim's tests on one run.
+    suite_cases : callable
+        ``suite_cases(generator) -> sequence of dict``: :func:`run_suite`'s cases, drawn from
+        a Generator seeded by the suite's seed (their ``seed`` is set by the suite).
+    strategy : callable
+        ``strategy() -> SearchStrategy``: the Hypothesis strategy of case parameters
+        (imported lazily).
+    condition_holds : callable, optional
+        ``condition_holds(params, input_dim) -> bool``: whether a case satisfies the claim's
+        quantitative condition (reported in the verdict's metadata).
+
+    See Also
+    --------
+    register : add a property to :data:`PROPERTIES`.
+
+    Examples
+    --------
+    >>> from weight_init.properties.claims import PROPERTIES
+    >>> vanishing = PROPERTIES["vanishing"]
+    >>> print(vanishing.claim)
+    Under a small fixed-std init with every layer gain g_l < 1 in the linear regime, ...
+    >>> verdict = vanishing(None, widths=[64, 64, 64], n_samples=64, input_dim=64)
+    >>> verdict.outcome, verdict.alpha
+    ('pass', 0.001)
+    >>> print(verdict.metadata["reproduce"])  # a call that reproduces this evaluation
+    from weight_init... import PROPERTIES; PROPERTIES['vanishing'](None, widths=[64, 64, 64], ...)
     """
 
     name: str
@@ -126,7 +174,18 @@ class Property:
         return evaluate(self, forward_prop, alpha=alpha, **params)
 
     def reproduce(self, params: Params) -> str:
-        """A copy-pasteable call reproducing one evaluation on the reference."""
+        """A copy-pasteable call reproducing one evaluation on the reference.
+
+        Parameters
+        ----------
+        params : mapping
+            The case's parameters.
+
+        Returns
+        -------
+        str
+            Python source that evaluates this property on the case.
+        """
         args = "".join(f", {k}={_plain(v)!r}" for k, v in params.items())
         return (
             "from weight_init.properties.claims._registry import PROPERTIES; "
@@ -255,14 +314,63 @@ PROPERTIES = _Registry()
 
 
 def register(prop: Property) -> Property:
-    """Add ``prop`` to :data:`PROPERTIES` (a different property of the same name is refused)
-    and return it, so a module can write ``my_claim = register(Property(...))``."""
+    """Add ``prop`` to :data:`PROPERTIES` and return it.
+
+    Adding a property touches one place: a module that builds a :class:`Property` and calls
+    ``my_claim = register(Property(...))``; :func:`run_suite`, the Hypothesis tests, the report
+    and the calibration read it from :data:`PROPERTIES` (built-ins first).
+
+    Parameters
+    ----------
+    prop : Property
+        The property; registering the same object again is a no-op.
+
+    Returns
+    -------
+    Property
+        ``prop`` itself.
+
+    Raises
+    ------
+    InvalidParameterError
+        A different property of the same name is registered.
+
+    See Also
+    --------
+    unregister : remove it again.
+
+    Examples
+    --------
+    >>> import dataclasses
+    >>> from weight_init.properties.claims import PROPERTIES, register, unregister
+    >>> copy = dataclasses.replace(PROPERTIES["vanishing"], name="vanishing_again")
+    >>> register(copy) is copy
+    True
+    >>> PROPERTIES["vanishing_again"] is copy
+    True
+    >>> unregister("vanishing_again")
+    >>> "vanishing_again" in PROPERTIES
+    False
+    """
     PROPERTIES.add(prop)
     return prop
 
 
 def unregister(name: str) -> None:
-    """Remove a property (for tests that register a toy one)."""
+    """Remove a property (for tests that register a toy one).
+
+    Parameters
+    ----------
+    name : str
+        The property's name; an unknown name is ignored.
+
+    Examples
+    --------
+    >>> from weight_init.properties.claims import PROPERTIES, unregister
+    >>> unregister("no_such_property")
+    >>> "vanishing" in PROPERTIES
+    True
+    """
     PROPERTIES.remove(name)
 
 

@@ -22,23 +22,23 @@ from weight_init._lazy import attach
 
 _CHECKS = "weight_init.properties.conformance._checks"
 
-__getattr__, __dir__, __all__ = attach(
-    __name__,
-    {
-        "Check": _CHECKS,
-        "CheckKind": _CHECKS,
-        "CheckResult": _CHECKS,
-        "Evidence": _CHECKS,
-        "Pool": _CHECKS,
-        "register_check": _CHECKS,
-        "registered_checks": _CHECKS,
-        "unregister_check": _CHECKS,
-        "check_forward_prop": "weight_init.properties.conformance._forward_check",
-        "Identification": "weight_init.properties.conformance._identify",
-        "identify": "weight_init.properties.conformance._identify",
-        "KernelVerdict": "weight_init.properties.conformance._kernels",
-        "check_kernel_initializer": "weight_init.properties.conformance._kernels",
-        "ConformanceResult": "weight_init.properties.conformance._result",
-        "check_initializer": "weight_init.properties.conformance._runner",
-    },
-)
+#: Public name -> the private module that defines it.
+_LAZY = {
+    "Check": _CHECKS,
+    "CheckKind": _CHECKS,
+    "CheckResult": _CHECKS,
+    "Evidence": _CHECKS,
+    "Pool": _CHECKS,
+    "register_check": _CHECKS,
+    "registered_checks": _CHECKS,
+    "unregister_check": _CHECKS,
+    "check_forward_prop": "weight_init.properties.conformance._forward_check",
+    "Identification": "weight_init.properties.conformance._identify",
+    "identify": "weight_init.properties.conformance._identify",
+    "KernelVerdict": "weight_init.properties.conformance._kernels",
+    "check_kernel_initializer": "weight_init.properties.conformance._kernels",
+    "ConformanceResult": "weight_init.properties.conformance._result",
+    "check_initializer": "weight_init.properties.conformance._runner",
+}
+
+__getattr__, __dir__, __all__ = attach(__name__, _LAZY)

@@ -118,12 +118,92 @@ def check_forward_prop(
     subject: str | None = None,
     properties: bool = True,
 ) -> Verdict:
-    """Check ``fn`` against the reference (see the module docstring).
+    """Check a ``forward_prop`` implementation against the reference, case by case.
 
-    With ``properties`` the seed's claims (:func:`weight_init.properties.claims._suite.run_suite`)
-    run too, one row per property verdict: the reference comparison gets ``alpha / 2`` and
-    each of the suite's k verdicts ``alpha / (2 k)`` (Bonferroni), so the whole check keeps
-    a family-wise false-alarm rate of at most ``alpha``.
+    The contract: ``forward_prop(hidden_layer_sizes, init) -> (acts, means, stds)``, ``acts``
+    a dict ``layer index (0-based) -> (n_samples, width)`` activations, ``means[l]`` and
+    ``stds[l]`` the mean and population std of layer ``l + 1``'s activations. The cases are
+    the notes' own configuration (ten layers as wide as the input) and cases drawn from
+    ``seed`` whose widths mix the input dimension, width 1, equal neighbours and very unequal
+    neighbours (8x). Each case runs ``fn`` with a *recording* initializer (weights drawn from
+    the case's own generator, so ``fn`` cannot change them), on an explicit standard-normal
+    input if ``fn`` accepts ``x=``, otherwise under ``np.random.seed(case seed)``, where the
+    notes' code draws ``X = np.random.randn(1000, 500)`` first, which the check replays. The
+    reference (:func:`weight_init.experiment.forward_prop`) then runs on the same input and
+    the same weights; the tests are in Notes.
+
+    Parameters
+    ----------
+    fn : callable
+        The implementation under test, ``fn(hidden_layer_sizes, init, **keywords)``; it may
+        accept the keywords ``x``, ``seed``, ``activation`` and ``keep_activations``.
+    activation : str, default "tanh"
+        The activation (``fn`` must accept ``activation=`` for any other).
+    n_samples, input_dim : int, default 1000, 500
+        The input's size (``fn`` must accept ``x=`` for any other).
+    seed : int, default 0
+        The seed of the drawn cases.
+    alpha : float, default 1e-4
+        The family-wise false-alarm rate of the whole check.
+    n_cases : int, default 4
+        The number of cases.
+    subject : str, optional
+        The verdict's title (default: ``fn``'s name).
+    properties : bool, default True
+        Also run the notes' claims (:func:`~weight_init.properties.claims.run_suite`), one
+        row per property verdict: the reference comparison then gets ``alpha / 2`` and each of
+        the suite's k verdicts ``alpha / (2 k)`` (Bonferroni), so the whole check keeps a
+        family-wise false-alarm rate of at most ``alpha``.
+
+    Returns
+    -------
+    Verdict
+        The tests, the diagnosis, and in ``metadata`` each case's candidate, reference and
+        mean-field (``theory_stds``, :func:`weight_init.theory.predict`) stds.
+
+    Raises
+    ------
+    ForwardCheckError
+        ``fn`` is not callable, an option is out of its domain, or ``fn`` cannot run the
+        requested options (no ``x=`` for another input size, no ``activation=`` for another
+        activation).
+    InitializerCallError
+        ``fn`` raised on a case.
+
+    Notes
+    -----
+    Tests, Holm-corrected at family-wise level ``alpha``:
+
+    * exact: ``contract`` (a 3-tuple; ``acts`` keyed 0..L-1 with shapes ``(n, width_l)``; L
+      means and stds), ``self-consistency`` (``means[l]``/``stds[l]`` are the mean and std of
+      ``acts[l]``, relative 1e-6), ``init calls`` (init called once per layer with
+      ``(fan_in, fan_out)``) and, when the input is known to be the replayed one,
+      ``reference agreement`` (every layer's mean and std within ``1e-4`` of the reference's
+      std: float32 arithmetic passes, any change of the maths does not);
+    * statistical, when ``fn``'s input cannot be replayed (its layer 1 differs from the
+      reference's on the replayed input): for each layer, ``fn``'s std against R reference
+      runs on the same weights and independent inputs, by the prediction t-statistic
+      ``(s - mean_R) / (sd_R sqrt(1 + 1/R))`` with R - 1 degrees of freedom; one test per
+      case, the largest ``|t|`` over its L layers with ``p = L p_min`` (Bonferroni).
+
+    Examples
+    --------
+    The reference agrees with itself; a copy that halves the stds it reports does not:
+
+    >>> from weight_init import check_forward_prop, forward_prop
+    >>> verdict = check_forward_prop(
+    ...     forward_prop, n_samples=100, input_dim=50, n_cases=2, properties=False
+    ... )
+    >>> verdict.outcome, [t.name for t in verdict.tests]
+    ('pass', ['contract', 'self-consistency', 'init calls', 'reference agreement'])
+    >>> def halved(hidden_layer_sizes, init, **keywords):
+    ...     acts, means, stds = forward_prop(hidden_layer_sizes, init, **keywords)
+    ...     return acts, means, [s / 2 for s in stds]
+    >>> verdict = check_forward_prop(
+    ...     halved, n_samples=100, input_dim=50, n_cases=2, properties=False
+    ... )
+    >>> verdict.outcome, [t.name for t in verdict.failures]
+    ('fail', ['self-consistency', 'reference agreement'])
     """
     if not callable(fn):
         raise ForwardCheckError(f"forward_prop must be callable, got {type(fn).__name__}")

@@ -218,7 +218,44 @@ def fit_rules(
 
 @dataclass(frozen=True)
 class KernelVerdict:
-    """A conformance verdict on a parameter checked through its layout, plus the fan rules."""
+    """A conformance verdict on a parameter checked through its layout, plus the fan rules.
+
+    Returned by :func:`check_kernel_initializer`. ``passed``, ``outcome`` and ``tests`` are
+    the verdict's; ``diagnosis`` leads with the candidate fan rule that explains the draws,
+    when there is one.
+
+    Attributes
+    ----------
+    verdict : ConformanceResult
+        The 2-D conformance check of the pooled draws.
+    layout : str
+        The layout's name.
+    design : tuple of KernelSpec
+        The layer specs drawn at.
+    fits : tuple of RuleFit
+        Each candidate fan rule's fit (chi-square, degrees of freedom, p-value, and the
+        ratio of the pooled ``mean(w^2)`` to the rule's variance), best first.
+    alpha : float
+        The family-wise false-alarm rate.
+    quirk : str or None
+        The candidate fan rule that explains the draws when the documented one does not.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weight_init.layouts import KernelSpec
+    >>> from weight_init.properties.conformance import check_kernel_initializer
+    >>> def init(shape, seed):  # keras.conv layout: (*kernel, in, out)
+    ...     rng = np.random.default_rng(seed)
+    ...     fan_in = int(np.prod(shape[:-1]))
+    ...     return rng.uniform(-1, 1, shape) * np.sqrt(6 / fan_in)
+    >>> design = [KernelSpec(3, 8, (3, 3)), KernelSpec(8, 4, (5,)), KernelSpec(16, 8, (1, 1))]
+    >>> verdict = check_kernel_initializer(init, "he_uniform", "keras.conv", design=design)
+    >>> verdict.passed, verdict.layout, verdict.quirk
+    (True, 'keras.conv', None)
+    >>> verdict.fits[0].rule
+    'documented fans'
+    """
 
     verdict: ConformanceResult
     layout: str
@@ -228,14 +265,17 @@ class KernelVerdict:
 
     @property
     def passed(self) -> bool:
+        """True only when every test passed (an inconclusive test is not a pass)."""
         return self.verdict.passed
 
     @property
     def outcome(self) -> Outcome:
+        """``pass``, ``fail`` or ``inconclusive``, as the verdict's."""
         return self.verdict.outcome
 
     @property
     def tests(self) -> Any:
+        """The verdict's test rows."""
         return self.verdict.tests
 
     @property
@@ -255,6 +295,7 @@ class KernelVerdict:
 
     @property
     def diagnosis(self) -> str:
+        """The verdict's diagnosis, led by the fan rule that explains the draws, if one does."""
         q = self.quirk
         base = self.verdict.diagnosis
         if q is None:
@@ -264,6 +305,14 @@ class KernelVerdict:
         return f"{head}; {base}" if base else head
 
     def format_table(self) -> str:
+        """The verdict's table, the layout and design, each candidate fan rule's fit, the
+        diagnosis.
+
+        Returns
+        -------
+        str
+            Fixed-width text.
+        """
         lines = [self.verdict.format_table().rsplit("\ndiagnosis: ", 1)[0]]
         lines.append(
             f"layout {self.layout}; design: " + "; ".join(s.describe() for s in self.design)
@@ -278,6 +327,13 @@ class KernelVerdict:
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON form: the verdict's, with ``layout``, ``quirk``, ``fan_rules`` and ``design``.
+
+        Returns
+        -------
+        dict
+            A JSON-serializable dict.
+        """
         d = self.verdict.to_dict()
         d["diagnosis"] = self.diagnosis
         d["layout"] = self.layout
@@ -360,9 +416,76 @@ def check_kernel_initializer(
     n_entries: int | None = None,
     subject: str | None = None,
 ) -> KernelVerdict:
-    """Check a kernel initializer ``init(shape, seed) -> array`` (an array of ``shape``, laid
-    out by ``layout``) against ``scheme`` at the layout's documented fans over ``design``
-    (default :func:`kernel_design`); a wrong shape fails the check's exact ``shape`` test."""
+    """Check a kernel initializer against ``scheme`` through its layout.
+
+    ``init(shape, seed)`` returns an array of ``shape`` laid out by ``layout`` (a convolution
+    kernel, a dense weight in a framework's layout). It is checked at the layout's documented
+    fans over ``design``: each 2-D call of :func:`check_initializer` fills a
+    ``(fan_in, fan_out)`` matrix with the entries of as many independent draws at one spec as
+    it takes, which keeps every test's error rate for an i.i.d. scheme; a draw of the wrong
+    shape fails the check's exact ``shape`` test. The candidate fan rules of the layout are
+    then fitted to the per-spec variances to name the rule in force when the documented one
+    fails (see Notes).
+
+    Parameters
+    ----------
+    init : callable
+        ``init(shape, seed) -> array``: one seeded draw of a kernel of ``shape``.
+    scheme : str or Scheme
+        The scheme ``init`` claims to implement.
+    layout : str or Layout
+        How the kernel is laid out (:data:`weight_init.layouts.LAYOUTS`: ``torch.conv``,
+        ``keras.conv``, ``flax.conv``, their ``_transpose`` forms, ``in_out``, ``out_in``).
+    design : sequence of KernelSpec, optional
+        The layer specs to draw at (default: 1-3 spatial dims, kernel sizes 1/3/5/7, groups
+        1, >1 and depthwise where the layout has groups, fans distinct; for a dense layout,
+        the check's default 2-D shapes).
+    seed : int, default 0
+        The seed of the draws.
+    alpha : float, default 1e-4
+        The family-wise false-alarm rate of the check.
+    n_entries : int, optional
+        The number of entries to draw (default: what the power plan needs).
+    subject : str, optional
+        The verdict's title (default: ``init``'s name, the scheme and the layout).
+
+    Returns
+    -------
+    KernelVerdict
+        The conformance verdict and the fit of each candidate fan rule.
+
+    Raises
+    ------
+    UnknownSchemeError
+        ``scheme`` is not registered.
+    InvalidParameterError
+        ``layout`` is unknown.
+
+    Notes
+    -----
+    For each candidate fan rule ``r`` of the layout (the documented one; "receptive field
+    left out of fan_in"; "fans read from the transposed axis"; "groups ignored"; "fan computed
+    over the stacked matrix" for stacked blocks; the connectivity fans) the per-spec second
+    moments ``m_k`` (``n_k`` entries) give
+    ``X_r = sum_k n_k (m_k / v_k(r) - 1)^2 / (kappa - 1)``, ``v_k(r)`` the scheme's variance
+    at ``r``'s fans and ``kappa`` the pooled kurtosis: approximately ``chi^2(K)`` when ``r``
+    is the rule in force (K specs). The diagnosis names the candidate with the largest
+    p-value when it is above ``alpha`` and the documented rule is not. It describes a failure
+    already established by the check's Holm-corrected tests; it is not a test of its own.
+
+    Examples
+    --------
+    He's rule with ``fan_in`` read as the input channels alone, without the receptive field:
+
+    >>> import numpy as np
+    >>> from weight_init.properties.conformance import check_kernel_initializer
+    >>> def init(shape, seed):  # torch.conv layout: (out, in, *kernel)
+    ...     rng = np.random.default_rng(seed)
+    ...     return rng.standard_normal(shape) * np.sqrt(2 / shape[1])
+    >>> verdict = check_kernel_initializer(init, "he_normal", "torch.conv", seed=0)
+    >>> verdict.outcome, verdict.quirk
+    ('fail', 'receptive field left out of fan_in')
+    """
     lay = get_layout(layout)
 
     def draw(spec: KernelSpec, s: int) -> Any:

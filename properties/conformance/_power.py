@@ -51,12 +51,9 @@ plan asks the checks, and ``m`` is the number of statistical checks that apply.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from weight_init.errors import InvalidParameterError
-from weight_init.families import Family, get_family
 from weight_init.properties.conformance._tails import norm_isf
 
 if TYPE_CHECKING:
@@ -160,31 +157,3 @@ class PowerPlan:
         """The sample size this plan requires for ``check`` (0 when no effect is attached)."""
         needs = [e.n_required for e in self.effects if e.check is check]
         return max(needs) if needs else 0
-
-
-def plan(
-    family: Family | str,
-    alpha: float = DEFAULT_ALPHA,
-    power: float = DEFAULT_POWER,
-    checks: Sequence[Check] | None = None,
-    margin: float = DESIGN_MARGIN,
-) -> PowerPlan:
-    """The sample sizes a check of ``family`` needs: each statistical check that applies
-    to the family (default: the registered ones) states its effects at the per-test level
-    ``alpha / (margin m)``; the plan takes the maximum per unit."""
-    from weight_init.properties.conformance._checks.base import CheckKind
-    from weight_init.properties.conformance._checks.registry import registered_checks
-
-    fam = get_family(family)
-    pool = registered_checks() if checks is None else checks
-    stat = [c for c in pool if c.kind is CheckKind.STATISTICAL and c.applies(fam)]
-    m = len(stat)
-    if not margin >= 1.0:
-        raise InvalidParameterError(f"margin must be >= 1, got {margin!r}")
-    if m == 0:
-        return PowerPlan(fam.name, alpha, power, 0, alpha / margin, 0, 0, margin=margin)
-    a = alpha / margin / m
-    effects = tuple(e for c in stat for e in c.effects(fam, a, power))
-    n_entries = max((e.n_required for e in effects if e.unit == "entries"), default=0)
-    n_diag = max((e.n_required for e in effects if e.unit == "diagonal"), default=0)
-    return PowerPlan(fam.name, alpha, power, m, a, n_entries, n_diag, effects, margin)

@@ -72,7 +72,60 @@ class SampleQuantiles:
 
 @dataclass(frozen=True)
 class ConformanceResult:
-    """The outcome of :func:`weight_init.properties.conformance._runner.check_initializer`."""
+    """The outcome of :func:`check_initializer`, frozen, like a scipy.stats result object.
+
+    It offers the verdict-level API (``passed``, ``outcome``, ``tests``, ``failures``,
+    ``inconclusive``, ``diagnosis``, ``format_table``, ``to_dict``, ``to_json``) and the typed
+    evidence behind it. ``to_dict()`` keeps the JSON of earlier versions: ``subject``,
+    ``alpha``, ``outcome``, ``diagnosis``, ``tests`` and ``metadata`` with the keys ``scheme``,
+    ``family``, ``rule``, ``convention``, ``seed``, ``seeding``, ``alpha``, ``power``, ``plan``,
+    ``shapes``, ``calls_per_shape``, ``n_calls``, ``n_entries``, ``variance_ratio``,
+    ``mean_std``, ``fan_fit``, ``identification`` and ``qq`` (``kind``, ``probabilities``,
+    ``theory``, ``sample``; empty for fan-dependent laws).
+
+    Attributes
+    ----------
+    verdict : Verdict
+        The subject, the family-wise ``alpha``, the test rows and the diagnosis.
+    scheme : Scheme
+        The scheme the initializer was checked against.
+    convention : str
+        The layout of its arrays, ``in_out`` or ``out_in``.
+    power : float
+        The power each statistical check was planned for.
+    plan : PowerPlan
+        The power plan: the effects each check must catch and the entries that takes.
+    design : Design
+        What was drawn: the shapes, calls per shape, the seed, how the seed reached the
+        initializer (``rng``, ``seed`` or ``global``), the numbers of calls and entries.
+    checks : tuple of CheckResult
+        Every check's result with its typed evidence, in table order.
+    identification : Identification or None
+        What the initializer does (None when skipped, or for a constant scheme).
+    quantiles : SampleQuantiles or None
+        Quantiles of the standardized sample (the data of a QQ plot; i.i.d. families only).
+    smallest_shape : str
+        The smallest call an exact failure shows at, e.g. ``fn(2, 3)`` ("" if none).
+    passed : bool
+        True only when every test passed (an inconclusive test is not a pass).
+    variance_ratio : float or None
+        ``mean z^2``, the variance over the rule's (i.i.d. families only).
+    mean_std : float or None
+        The pooled mean of ``z``, the mean in units of the rule's std.
+
+    Examples
+    --------
+    A registered scheme is itself an initializer (seeded through ``rng=``):
+
+    >>> from weight_init import check_initializer, get_scheme
+    >>> result = check_initializer(get_scheme("he_uniform"), "he_uniform", seed=0)
+    >>> result.passed, result.outcome, result.design.seeding
+    (True, 'pass', 'rng')
+    >>> round(result.variance_ratio, 2)
+    1.0
+    >>> result.to_dict()["metadata"]["rule"]
+    'uniform, variance 2/fan_in'
+    """
 
     verdict: Verdict
     scheme: Scheme
@@ -88,26 +141,32 @@ class ConformanceResult:
     # -- the verdict ----------------------------------------------------------------------
     @property
     def subject(self) -> str:
+        """What was checked (the verdict's title)."""
         return self.verdict.subject
 
     @property
     def alpha(self) -> float:
+        """The promised family-wise false-alarm rate."""
         return self.verdict.alpha
 
     @property
     def tests(self) -> Sequence[TestResult]:
+        """The test rows, exact checks first, in table order."""
         return self.verdict.tests
 
     @property
     def diagnosis(self) -> str:
+        """What a failure suggests, in words ("" when it passed)."""
         return self.verdict.diagnosis
 
     @property
     def failures(self) -> list[TestResult]:
+        """The tests that failed."""
         return self.verdict.failures
 
     @property
     def inconclusive(self) -> list[TestResult]:
+        """The tests too weak to decide (never counted as a pass)."""
         return self.verdict.inconclusive
 
     @property
@@ -117,18 +176,38 @@ class ConformanceResult:
 
     @property
     def outcome(self) -> Outcome:
+        """``pass``, ``fail`` or ``inconclusive``, as the verdict's."""
         return self.verdict.outcome
 
     def format_table(self) -> str:
+        """The verdict as a fixed-width text table (what ``weight-init check`` prints).
+
+        Returns
+        -------
+        str
+            The heading, one row per test, and each failure's explanation and the diagnosis.
+        """
         return self.verdict.format_table()
 
     # -- typed evidence -------------------------------------------------------------------
     def result_of(self, check: Check) -> CheckResult | None:
-        """The result of ``check`` (None when it did not run)."""
+        """The result of ``check`` (None when it did not run).
+
+        Parameters
+        ----------
+        check : Check
+            A registered check object.
+
+        Returns
+        -------
+        CheckResult or None
+            Its result, with the typed evidence.
+        """
         return next((r for r in self.checks if r.check is check), None)
 
     @property
     def fan_fit(self) -> FanFit | None:
+        """The identification's fit ``Var ~ c * fan_in^a * fan_out^b`` (None: not identified)."""
         return None if self.identification is None else self.identification.fan_fit
 
     @property
@@ -187,9 +266,24 @@ class ConformanceResult:
         )
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON form: the verdict's (``subject``, ``alpha``, ``outcome``, ``diagnosis``,
+        ``tests``) and :attr:`metadata`.
+
+        Returns
+        -------
+        dict
+            A JSON-serializable dict.
+        """
         out = self.verdict.to_dict()
         out["metadata"] = dict(self.metadata)
         return out
 
     def to_json(self) -> str:
+        """:meth:`to_dict` as indented JSON with sorted keys.
+
+        Returns
+        -------
+        str
+            The JSON text.
+        """
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)

@@ -51,6 +51,7 @@ from weight_init.properties.conformance._checks import (
 from weight_init.properties.conformance._checks.registry import registered_checks
 from weight_init.properties.conformance._diagnosis import Findings, diagnose
 from weight_init.properties.conformance._identify import identify_draws
+from weight_init.properties.conformance._plan import plan as power_plan
 from weight_init.properties.conformance._result import (
     ConformanceResult,
     Design,
@@ -143,18 +144,106 @@ def check_initializer(
     margin: float = powerplan.DESIGN_MARGIN,
     identify: bool = True,
 ) -> ConformanceResult:
-    """Check ``fn`` against ``scheme`` (see the module docstring); never raises on a
-    non-conforming ``fn``, only on bad input (:mod:`weight_init.errors`): an unknown
-    scheme or convention, a non-callable, a call that raises or returns a non-array.
-    ``shapes`` None: :func:`~weight_init.properties.conformance._sampling.design_shapes` of
-    ``seed``.
+    """Check an initializer ``fn`` against a registered ``scheme``.
 
-    ``alpha`` is the promised family-wise false-alarm rate; the statistical checks run
-    under Holm at ``alpha / margin``
-    (:data:`~weight_init.properties.conformance._power.DESIGN_MARGIN`,
-    10: the margin that lets ``weight-init calibrate`` demonstrate the promise; ``margin=1``
-    for an exact-size check). ``identify=False`` skips the identification (what family and
-    fan rule the draws show), which no decision reads: the calibration runs use it."""
+    ``fn(fan_in, fan_out)`` is called over a design of shapes (fixed ones with very unequal
+    fans both ways, odd, prime and >= 2048, plus shapes drawn from ``seed``), as many times as
+    the power plan requires (power ``power`` against each check's effects), its entries
+    standardized by the rule, ``z = w / sd_rule``, and the registered checks run on them:
+
+    1. exact checks (no false alarm on a correct implementation; ``p_value`` None), each
+       decided alone;
+    2. statistical checks, on the well-formed finite draws, decided together by Holm's
+       step-down procedure at the design level ``alpha / margin``; one that does not reject
+       but ran on fewer entries than its power calculation needs is ``inconclusive``
+       (``passed is None``);
+    3. identification of what the initializer does (:func:`identify`), Hypothesis shrinking
+       of the fans to the smallest shape an exact failure shows at, and the diagnosis from the
+       checks' typed evidence.
+
+    It never raises on a non-conforming ``fn``, only on bad input.
+
+    Parameters
+    ----------
+    fn : callable
+        The initializer: ``fn(fan_in, fan_out)`` returning an array laid out by
+        ``convention``. It is seeded through an ``rng=`` keyword (a
+        ``numpy.random.Generator``) or a ``seed=`` keyword (an int) if it declares one, else
+        through global state (numpy's legacy ``np.random``, Python's ``random``, torch's
+        default generator), seeded before each call.
+    scheme : str or Scheme
+        The scheme ``fn`` claims to implement: a registered name or a
+        :class:`~weight_init.schemes.Scheme`.
+    convention : {"in_out", "out_in"}, default "in_out"
+        The layout of ``fn``'s arrays: ``(fan_in, fan_out)`` (the reference's) or
+        ``(fan_out, fan_in)`` (PyTorch's).
+    seed : int, default 0
+        The non-negative seed of the design's drawn shapes and of every call.
+    alpha : float, default 1e-4
+        The promised family-wise false-alarm rate, in (0, 1).
+    power : float, default 0.99
+        The power each statistical check is planned for, in (0, 1).
+    n_entries : int, optional
+        The number of entries to draw (default: what the power plan needs).
+    shapes : sequence of (int, int), optional
+        The ``(fan_in, fan_out)`` design (default: the fixed shapes and those drawn from
+        ``seed``).
+    subject : str, optional
+        The verdict's title (default: ``fn``'s name, the scheme and the layout).
+    shrink : bool, default True
+        Search for the smallest shape at which an exact failure shows (Hypothesis).
+    margin : float, default 10
+        The statistical checks run under Holm at ``alpha / margin``: the margin that lets
+        ``weight-init calibrate`` demonstrate the promise; ``margin=1`` for an exact-size
+        check.
+    identify : bool, default True
+        Identify what family and fan rule the draws show; no decision reads it (``False``
+        skips it: the calibration runs use that).
+
+    Returns
+    -------
+    ConformanceResult
+        The verdict (``passed``, ``outcome``, ``tests``, ``diagnosis``), the power plan, the
+        design, each check's typed evidence and the identification.
+
+    Raises
+    ------
+    UnknownSchemeError
+        ``scheme`` is not registered.
+    InvalidParameterError
+        An unknown ``convention``, or ``alpha``, ``power`` or ``seed`` out of its domain.
+    InitializerTypeError
+        ``fn`` is not callable, or returns something that is not a real numeric array.
+    InitializerCallError
+        A call of ``fn`` raises.
+
+    See Also
+    --------
+    identify : what an initializer does, without a claimed scheme.
+    check_kernel_initializer : an n-d kernel checked through its layout.
+
+    Examples
+    --------
+    A correct He-normal initializer passes; the same code with Glorot's fan rule fails, and
+    the diagnosis says what it is:
+
+    >>> import numpy as np
+    >>> from weight_init import check_initializer
+    >>> def he(fan_in, fan_out, seed):
+    ...     rng = np.random.default_rng(seed)
+    ...     return rng.standard_normal((fan_in, fan_out)) * np.sqrt(2 / fan_in)
+    >>> result = check_initializer(he, "he_normal", seed=0)
+    >>> result.outcome, result.alpha
+    ('pass', 0.0001)
+    >>> def glorot(fan_in, fan_out, seed):
+    ...     rng = np.random.default_rng(seed)
+    ...     return rng.standard_normal((fan_in, fan_out)) * np.sqrt(2 / (fan_in + fan_out))
+    >>> result = check_initializer(glorot, "he_normal", seed=0)
+    >>> result.outcome
+    'fail'
+    >>> print(result.diagnosis)
+    wrong fan mode: the variance follows 2/(fan_in+fan_out), the rule is variance 2/fan_in; ...
+    """
     sch = get_scheme(scheme)
     conv = check_convention(convention)
     if not callable(fn):
@@ -168,7 +257,7 @@ def check_initializer(
     if shapes is None:
         shapes = design_shapes(seed)
     checks = registered_checks()
-    plan = powerplan.plan(sch.family, alpha, power, checks, margin)
+    plan = power_plan(sch.family, alpha, power, checks, margin)
     pool, counts = _draw(fn, sch, conv, plan, seed, shapes, n_entries)
     results = run_checks(pool, plan, checks)
     random = sch.family.is_random
@@ -218,7 +307,7 @@ def standardized_sample(
     otherwise (the exact law; a sparse scheme's nonzero part) (for QQ plots)."""
     sch = get_scheme(scheme)
     conv = check_convention(convention)
-    plan = powerplan.plan(sch.family, alpha, power, margin=margin)
+    plan = power_plan(sch.family, alpha, power, margin=margin)
     pool, _ = _draw(fn, sch, conv, plan, seed, design_shapes(seed), None)
     if sch.family.is_iid or not sch.family.is_random:
         return np.sort(pool.z)

@@ -44,7 +44,62 @@ class Block:
 
 @dataclass(frozen=True)
 class Pool:
-    """Everything a check reads: the subject, the scheme, every draw and the pooled entries."""
+    """Everything a check reads: the subject, the scheme, every draw and the pooled entries.
+
+    A draw is well formed when it has the layout's shape and a real numeric dtype; a block
+    stacks the well-formed draws at one shape that are entirely finite. The entries of partly
+    non-finite draws still count in the pooled (1-D) ``z`` (their finite entries), so the
+    finite check and the statistics both see them. Constant schemes have no ``z``.
+
+    Attributes
+    ----------
+    fn : callable
+        The initializer under test.
+    scheme : Scheme
+        The scheme it is checked against.
+    convention : str
+        The layout of its arrays, ``in_out`` or ``out_in``.
+    seed : int
+        The check's seed.
+    seeding : {"rng", "seed", "global"}
+        How the seed reached ``fn``.
+    draws : tuple of Draw
+        Every call: its fans, its seed and the array it returned.
+    kept : tuple of Draw
+        The well-formed, entirely finite draws.
+    blocks : tuple of Block
+        The kept draws stacked by shape: ``w`` is ``(calls, fan_in, fan_out)``, ``z`` its
+        standardized entries.
+    z : ndarray
+        The pooled standardized entries, ``z = w / sd_rule`` (about the scheme's mean).
+    moments : list of ShapeMoments
+        Per-shape ``mean((w - mu)^2)`` and ``mean((w - mu)^4)`` of the kept draws, ``mu`` the
+        scheme's mean.
+    z_sorted : ndarray
+        ``z`` in ascending order, sorted once for every check that needs it.
+    eps : float
+        The largest machine epsilon of the kept draws' dtypes.
+
+    Examples
+    --------
+    A check that only looks (it returns None: nothing to test):
+
+    >>> from weight_init import check_initializer, get_scheme
+    >>> from weight_init.properties.conformance import Check, register_check, unregister_check
+    >>> seen = {}
+    >>> class Peek(Check):
+    ...     name = "peek"
+    ...     def run(self, pool):
+    ...         seen.update(scheme=pool.scheme.name, seeding=pool.seeding, z=pool.z.size > 0)
+    ...         return None
+    >>> check = register_check(Peek())
+    >>> try:
+    ...     result = check_initializer(get_scheme("he_normal"), "he_normal", seed=0)
+    ... finally:
+    ...     unregister_check(check)
+    >>> seen
+    {'scheme': 'he_normal', 'seeding': 'rng', 'z': True}
+    """
 
     fn: Callable[..., Any]
     scheme: Scheme

@@ -69,12 +69,63 @@ _REGISTRY: list[Check] = list(BUILT_IN)
 
 
 def registered_checks() -> tuple[Check, ...]:
-    """Every registered check, in table order."""
+    """Every registered check, in table order.
+
+    Returns
+    -------
+    tuple of Check
+        The built-in checks, then those added by :func:`register_check`, in the order a
+        result table lists them.
+
+    Examples
+    --------
+    >>> from weight_init.properties.conformance import registered_checks
+    >>> [c.name for c in registered_checks()][:4]
+    ['shape', 'dtype', 'finite', 'constant value']
+    """
     return tuple(_REGISTRY)
 
 
 def register_check(check: Check) -> Check:
-    """Append ``check`` (a new name) to the registry; returns it."""
+    """Append ``check`` (a new name) to the registry; returns it.
+
+    The power plan, the runner and the result table pick it up.
+
+    Parameters
+    ----------
+    check : Check
+        A named :class:`Check` instance whose name no registered check has.
+
+    Returns
+    -------
+    Check
+        ``check`` itself, so a module can write ``MY_CHECK = register_check(MyCheck())``.
+
+    Raises
+    ------
+    InvalidParameterError
+        ``check`` is not a named :class:`Check`, or its name is already registered.
+
+    See Also
+    --------
+    unregister_check : remove it again.
+
+    Examples
+    --------
+    >>> from weight_init.properties.conformance import (
+    ...     Check, register_check, registered_checks, unregister_check,
+    ... )
+    >>> class NeverFails(Check):
+    ...     name = "never fails"
+    ...     def run(self, pool):
+    ...         return self.exact(0.0, 0.0, True)
+    >>> check = register_check(NeverFails())
+    >>> registered_checks()[-1].name
+    'never fails'
+    >>> unregister_check(check)
+    >>> check in registered_checks()
+    False
+    """
     if not isinstance(check, Check) or not check.name:
         raise InvalidParameterError(f"a check must be a named Check instance, got {check!r}")
     if any(c.name == check.name for c in _REGISTRY):
@@ -84,7 +135,26 @@ def register_check(check: Check) -> Check:
 
 
 def unregister_check(check: Check) -> None:
-    """Remove a check added by :func:`register_check` (the built-in ones stay)."""
+    """Remove a check added by :func:`register_check` (the built-in ones stay).
+
+    Parameters
+    ----------
+    check : Check
+        A check added by :func:`register_check`.
+
+    Raises
+    ------
+    InvalidParameterError
+        ``check`` is built in, or not registered.
+
+    Examples
+    --------
+    >>> from weight_init.properties.conformance import registered_checks, unregister_check
+    >>> unregister_check(registered_checks()[0])
+    Traceback (most recent call last):
+        ...
+    weight_init.errors.InvalidParameterError: check 'shape' is built in and cannot be removed
+    """
     if check in BUILT_IN:
         raise InvalidParameterError(f"check {check.name!r} is built in and cannot be removed")
     if check not in _REGISTRY:
