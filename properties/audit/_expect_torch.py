@@ -21,7 +21,6 @@ is audited once, under its first name); a preset that does not apply to the mode
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from weight_init.errors import InvalidParameterError
@@ -29,6 +28,7 @@ from weight_init.layouts import get_layout
 from weight_init.properties.audit._builds import BuiltParam
 from weight_init.properties.audit._catalog_torch_zoo import ZOO_DEFAULTS
 from weight_init.properties.audit._expectations import Default, Expectation, documented_defaults
+from weight_init.properties.audit._planned import Planned
 from weight_init.properties.audit._presets import (
     Preset,
     PresetExpectation,
@@ -38,26 +38,10 @@ from weight_init.properties.audit._presets import (
 from weight_init.rules import parse_rule
 from weight_init.schemes import Scheme
 
-__all__ = ["PRESETS", "Planned", "check_rules", "plan_torch", "select_preset"]
+__all__ = ["PRESETS", "natural_layout", "plan_torch", "select_preset"]
 
 #: The presets ``--preset`` accepts.
 PRESETS = ("transformers", "timm", "torchvision")
-
-
-@dataclass(frozen=True)
-class Planned:
-    """What one parameter is expected to hold: ``scheme`` (``None`` and not ``skip``:
-    unchecked), the layout and fan mode its fans are read with (as
-    :class:`~weight_init.properties.audit._expectations.Default`), where the expectation
-    comes from, the rows that must be exactly zero and the quirks it names."""
-
-    scheme: Scheme | None
-    skip: bool
-    layout: str
-    fans: str
-    source: str
-    zero_rows: tuple[int, ...] = ()
-    quirks: tuple[str, ...] = ()
 
 
 def _fits(layout: str, shape: tuple[int, ...]) -> bool:
@@ -158,26 +142,6 @@ def plan_torch(
             )
         out.append(planned)
     return out
-
-
-def check_rules(expect: Sequence[Expectation], params: Sequence[BuiltParam], subject: str) -> None:
-    """Every ``--expect`` pattern must match a parameter's name; one that matches only
-    aliases of tied tensors names the tensor's audited name instead."""
-    for e in expect:
-        if any(e.matches(p.name) for p in params):
-            continue
-        tied = [(a, p.name) for p in params for a in p.aliases if e.matches(a)]
-        if tied:
-            alias, name = tied[0]
-            raise InvalidParameterError(
-                f"--expect {e.pattern}: {alias} is tied to {name} (one tensor, audited as "
-                f"{name}); write the rule for {name}"
-            )
-        names = [p.name for p in params]
-        shown = ", ".join(names[:6]) + (f", ... ({len(names)} in all)" if len(names) > 6 else "")
-        raise InvalidParameterError(
-            f"--expect {e.pattern}: matches no parameter of {subject} (its parameters: {shown})"
-        )
 
 
 def _config(model: Any) -> dict[str, Any]:

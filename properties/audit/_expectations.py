@@ -11,9 +11,11 @@ rule language (:func:`weight_init.rules.parse_rule`): a scheme expression, ``ski
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from weight_init.errors import InvalidParameterError
 from weight_init.layouts import get_layout
 from weight_init.rules import Rule, parse_rule
 from weight_init.schemes import Scheme, constant, get_scheme
@@ -127,3 +129,23 @@ def documented_defaults(framework: str = "torch") -> dict[tuple[str, str], Defau
         out[(cls, "weight")] = Default(ones, "out_in", "weight", src)
         out[(cls, "bias")] = Default(ZEROS, "out_in", "weight", src)
     return out
+
+
+def check_rules(expect: Sequence[Expectation], params: Sequence[Any], subject: str) -> None:
+    """Every ``--expect`` pattern must match a parameter's name; one that matches only
+    aliases of tied tensors names the tensor's audited name instead."""
+    for e in expect:
+        if any(e.matches(p.name) for p in params):
+            continue
+        tied = [(a, p.name) for p in params for a in p.aliases if e.matches(a)]
+        if tied:
+            alias, name = tied[0]
+            raise InvalidParameterError(
+                f"--expect {e.pattern}: {alias} is tied to {name} (one tensor, audited as "
+                f"{name}); write the rule for {name}"
+            )
+        names = [p.name for p in params]
+        shown = ", ".join(names[:6]) + (f", ... ({len(names)} in all)" if len(names) > 6 else "")
+        raise InvalidParameterError(
+            f"--expect {e.pattern}: matches no parameter of {subject} (its parameters: {shown})"
+        )

@@ -48,7 +48,12 @@ from weight_init.errors import (
 )
 from weight_init.layouts import Fans, KernelSpec, get_layout
 from weight_init.properties.audit._builds import Build, BuiltParam, build_seeds, call_factory
-from weight_init.properties.audit._expectations import Default, Expectation, documented_defaults
+from weight_init.properties.audit._expectations import (
+    Default,
+    Expectation,
+    check_rules,
+    documented_defaults,
+)
 from weight_init.properties.audit._jax_modules import (
     equinox_builds,
     haiku_builds,
@@ -58,6 +63,7 @@ from weight_init.properties.audit._jax_modules import (
 )
 from weight_init.properties.audit._layer_param import Framework
 from weight_init.properties.audit._loop import audit_param, audit_torch, auto_builds
+from weight_init.properties.audit._planned import Planned, audit_planned
 from weight_init.properties.audit._result import AuditOptions, AuditReport, ParamAudit
 
 __all__ = ["audit_flax", "audit_keras", "audit_model", "framework_of"]
@@ -337,6 +343,7 @@ def _audit(
             needs.append((int(np.prod(p.shape)) // per, scheme))
         builds = auto_builds(needs, alpha)
     runs = build(factory, builds, seed)
+    check_rules(expect, runs[0][0], opts.subject)
     shapes = [p.shape for p in runs[0][0]]
     for params, _ in runs:
         if [p.shape for p in params] != shapes:
@@ -368,9 +375,9 @@ def _audit(
         scheme = rule.scheme if rule else (dflt.scheme if dflt else None)
         source = f"--expect {rule.pattern}" if rule else (f"default: {dflt.source}" if dflt else "")
         spec = _spec(p, layout) if how == "weight" else None
-        audits.append(
-            audit_param(p.name, p.layer, pooled, layout, fans, scheme, source, spec, seed, alpha)
-        )
+        rows = rule.zero_rows if rule else ()
+        plan = Planned(scheme, bool(rule and rule.skip), layout, how, source, rows)
+        audits.append(audit_planned(p.name, p.layer, pooled, plan, fans, spec, seed, alpha))
     return AuditReport(opts.subject, builds, seed, alpha, tuple(audits))
 
 

@@ -179,7 +179,8 @@ def audit_torch(
     power plan of its expected family (at least 20, at most :data:`MAX_AUTO_BUILDS`). Each
     parameter's check uses the first ``min(builds, ceil(needed / numel))`` builds (a number
     fixed before looking at the draws)."""
-    from weight_init.properties.audit._expect_torch import check_rules, plan_torch, select_preset
+    from weight_init.properties.audit._expect_torch import plan_torch, select_preset
+    from weight_init.properties.audit._expectations import check_rules
     from weight_init.properties.audit._planned import audit_planned
     from weight_init.properties.audit._walk_torch import torch_builds, torch_builds_with_models
 

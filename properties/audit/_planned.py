@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from numpy.typing import NDArray
@@ -34,7 +35,23 @@ from weight_init.properties.audit._quirks import (
 from weight_init.properties.audit._result import ParamAudit
 from weight_init.schemes import Scheme
 
-__all__ = ["at_precision", "audit_planned"]
+__all__ = ["Planned", "at_precision", "audit_planned"]
+
+
+@dataclass(frozen=True)
+class Planned:
+    """What one parameter is expected to hold: ``scheme`` (``None`` and not ``skip``:
+    unchecked), the layout and fan mode its fans are read with (as
+    :class:`~weight_init.properties.audit._expectations.Default`), where the expectation
+    comes from, the rows that must be exactly zero and the quirks it names."""
+
+    scheme: Scheme | None
+    skip: bool
+    layout: str
+    fans: str
+    source: str
+    zero_rows: tuple[int, ...] = ()
+    quirks: tuple[str, ...] = ()
 
 
 def at_precision(scheme: Scheme | None, dtype: str | None) -> Scheme | None:
@@ -55,7 +72,7 @@ def audit_planned(
     name: str,
     layer: str,
     pooled: Sequence[NDArray[Any]],
-    planned: Any,
+    planned: Planned,
     fans: Fans,
     spec: KernelSpec | None,
     seed: int,
@@ -65,9 +82,7 @@ def audit_planned(
     dtype: str | None = None,
     depth: int | None = None,
 ) -> ParamAudit:
-    """The audit of one parameter (module docstring) under ``planned`` (a
-    :class:`~weight_init.properties.audit._expect_torch.Planned`: scheme, skip, layout,
-    source, zero rows, quirks)."""
+    """The audit of one parameter (module docstring) under ``planned``."""
     from weight_init.properties.audit._loop import audit_param
 
     shape = tuple(pooled[0].shape)
