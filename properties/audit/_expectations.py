@@ -47,7 +47,7 @@ def parse_expect(text: str, parse: Callable[[str], Rule | Scheme] | None = None)
 
     pattern, sep, rest = text.partition("=")
     if not sep or not pattern.strip() or not rest.strip():
-        raise InvalidParameterError(f"expected PATTERN=RULE[@LAYOUT], got {text!r}")
+        raise InvalidParameterError(f"expected PATTERN=SCHEME[@LAYOUT], got {text!r}")
     rule_text, at, layout = rest.rpartition("@") if "@" in rest else (rest, "", "")
     if at:
         get_layout(layout.strip())

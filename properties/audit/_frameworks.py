@@ -343,7 +343,8 @@ def _audit(
             needs.append((int(np.prod(p.shape)) // per, scheme))
         builds = auto_builds(needs, alpha)
     runs = build(factory, builds, seed)
-    check_rules(expect, runs[0][0], opts.subject)
+    if opts.rules_must_match:
+        check_rules(expect, runs[0][0], opts.subject)
     shapes = [p.shape for p in runs[0][0]]
     for params, _ in runs:
         if [p.shape for p in params] != shapes:

@@ -60,6 +60,9 @@ class AuditOptions:
     subject: str = "model"
     #: a library's init policy (torch models): ``"transformers"``, ``"timm"``, ``"torchvision"``
     preset: str | None = None
+    #: whether an ``expect`` rule that matches no parameter is bad input (the report applies
+    #: one set of rules to several models, where a rule may be for another model)
+    rules_must_match: bool = True
     #: called with the name of the next step (``"build 3 of 40"``, ``"the check of fc.weight"``)
     #: after each step, so that a caller's timeout can bound one step (torch models)
     progress: Callable[[str], None] | None = dataclasses.field(
