@@ -62,7 +62,34 @@ def _value(node: ast.expr, names: Mapping[str, float]) -> float:
 
 
 def evaluate_number(node: ast.expr, what: str, names: Mapping[str, float] | None = None) -> float:
-    """The finite value of the arithmetic ``node`` (module docstring), ``names`` bound."""
+    """The finite value of the arithmetic ``node`` (module docstring).
+
+    Parameters
+    ----------
+    node : ast.expr
+        The expression's syntax tree.
+    what : str
+        What the number is, for the error message (``"std"``).
+    names : mapping of str to float, optional
+        The bare names the expression may use.
+
+    Returns
+    -------
+    float
+        Its value.
+
+    Raises
+    ------
+    InvalidParameterError
+        One line: not arithmetic, an unbound name, a non-finite value.
+
+    Examples
+    --------
+    >>> import ast
+    >>> from weight_init.arithmetic import evaluate_number
+    >>> evaluate_number(ast.parse("0.02 / sqrt(2 * n)", mode="eval").body, "std", {"n": 2})
+    0.01
+    """
     try:
         value = _value(node, names or {})
     except (ValueError, ZeroDivisionError, OverflowError, TypeError, RecursionError) as exc:

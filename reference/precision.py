@@ -54,7 +54,26 @@ def _bfloat16(value: float) -> float:
 
 
 def round_to(value: float, fmt: str | None) -> float:
-    """``value`` rounded to the nearest number of ``fmt`` (``None``: unchanged)."""
+    """``value`` rounded to the nearest number of ``fmt``.
+
+    Parameters
+    ----------
+    value : float
+        The number.
+    fmt : str or None
+        One of :data:`FORMATS`; ``None`` leaves ``value`` as it is.
+
+    Returns
+    -------
+    float
+        The number of ``fmt`` nearest ``value`` (ties to even), as a Python float.
+
+    Examples
+    --------
+    >>> from weight_init.precision import round_to
+    >>> round_to(1e-6, "float32")
+    9.999999974752427e-07
+    """
     if fmt is None or fmt == "float64":
         return float(value)
     if fmt == "bfloat16":
@@ -64,8 +83,27 @@ def round_to(value: float, fmt: str | None) -> float:
 
 
 def format_in(value: float, fmt: str | None) -> str:
-    """``value`` as ``fmt`` holds it, with :data:`DIGITS` significant digits (``%g`` when the
-    number is exactly a short decimal, so 1 prints ``1`` and 0.5 ``0.5``)."""
+    """``value`` as ``fmt`` holds it.
+
+    Parameters
+    ----------
+    value : float
+        The number.
+    fmt : str or None
+        One of :data:`FORMATS` (``None``: ``%g`` of ``value``).
+
+    Returns
+    -------
+    str
+        The held number with :data:`DIGITS` significant digits, or ``%g`` when that names it
+        exactly (1 prints ``1``, 0.5 ``0.5``).
+
+    Examples
+    --------
+    >>> from weight_init.precision import format_in
+    >>> format_in(1e-6, "float32"), format_in(1.0, "bfloat16")
+    ('9.99999997e-07', '1')
+    """
     held = round_to(value, fmt)
     short = f"{held:g}"
     if float(short) == held or fmt is None:

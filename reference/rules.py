@@ -77,8 +77,33 @@ def _is_zero_rows(node: ast.AST) -> bool:
 
 
 def parse_rule(text: str | Rule, names: Mapping[str, float] | None = None) -> Rule:
-    """The rule ``text`` states (module docstring); ``names`` binds the bare names its
-    numbers use. One :class:`~weight_init.errors.InvalidParameterError` line otherwise."""
+    """The rule ``text`` states (module docstring).
+
+    Parameters
+    ----------
+    text : str or Rule
+        The rule (a rule is returned unchanged).
+    names : mapping of str to float, optional
+        Numbers the rule's bare names stand for (a configuration's ``pad_token_id``).
+
+    Returns
+    -------
+    Rule
+        Its scheme (``None`` for ``skip``) and the rows that must be exactly zero.
+
+    Raises
+    ------
+    InvalidParameterError
+        One line: text that is not a rule.
+
+    Examples
+    --------
+    >>> from weight_init.rules import parse_rule
+    >>> parse_rule("normal(std=0.02) + zero_rows(pad)", {"pad": 1}).zero_rows
+    (1,)
+    >>> parse_rule("skip").skip
+    True
+    """
     if isinstance(text, Rule):
         return text
     tree = parse_tree(text, names)

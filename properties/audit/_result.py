@@ -44,13 +44,24 @@ class AuditOptions:
         The family-wise false-alarm rate of each parameter's check.
     subject : str, default "model"
         The report's title.
+    preset : str or None, default None
+        A library's init policy for torch models: ``"transformers"``, ``"timm"`` or
+        ``"torchvision"`` (``expect`` rules override it).
+    rules_must_match : bool, default True
+        Whether an ``expect`` rule that matches no parameter is bad input (the report applies
+        one set of rules to several models, where a rule may be for another model).
+    progress : callable or None, default None
+        Called with the name of the next step (``"build 3 of 40"``, ``"the check of
+        fc.weight"``) as the audit of a torch model goes, so that a caller's timeout can bound
+        one step.
 
     Examples
     --------
     >>> from weight_init.properties.audit import AuditOptions
     >>> options = AuditOptions(builds=8, subject="my model")
     >>> AuditOptions.of(options, seed=3)
-    AuditOptions(builds=8, seed=3, expect=(), alpha=0.0001, subject='my model')
+    AuditOptions(builds=8, seed=3, expect=(), alpha=0.0001, subject='my model', preset=None,
+                 rules_must_match=True)
     """
 
     builds: int | None = None
@@ -58,13 +69,8 @@ class AuditOptions:
     expect: Sequence[Expectation] = ()
     alpha: float = powerplan.DEFAULT_ALPHA
     subject: str = "model"
-    #: a library's init policy (torch models): ``"transformers"``, ``"timm"``, ``"torchvision"``
     preset: str | None = None
-    #: whether an ``expect`` rule that matches no parameter is bad input (the report applies
-    #: one set of rules to several models, where a rule may be for another model)
     rules_must_match: bool = True
-    #: called with the name of the next step (``"build 3 of 40"``, ``"the check of fc.weight"``)
-    #: after each step, so that a caller's timeout can bound one step (torch models)
     progress: Callable[[str], None] | None = dataclasses.field(
         default=None, compare=False, repr=False
     )
@@ -138,8 +144,20 @@ class ParamAudit:
         ``c/fan_mode`` of the identified family, when one fits.
     builds_needed : int, default 0
         The builds the check's power plan needs for this parameter.
+    quirks : tuple of str, default ()
+        Structure the audit named: ``tied: ALIAS``, ``padding row 0 zero``, ``zeros``,
+        ``layer scale``, ``zero-init residual branch``, residual scaling, outliers.
+    aliases : tuple of str, default ()
+        The tensor's other names (tied weights, shared modules): audited once, under
+        ``name``.
+    skipped : bool, default False
+        The rule said ``skip``: not audited.
+    exact_failure : str, default ""
+        An exact contradiction of the rule found besides the check (a declared zero row
+        that is not zero, an undeclared one under a continuous law, an outlier beyond 8 sd of
+        a normal rule); it fails the parameter whatever the check said.
     outcome : str
-        ``pass``, ``fail``, ``inconclusive`` or ``unchecked``.
+        ``pass``, ``fail``, ``inconclusive``, ``skipped`` or ``unchecked``.
 
     Examples
     --------
@@ -171,11 +189,10 @@ class ParamAudit:
     expected_family: str = ""
     identified: str = ""  # "c/fan_mode" of the identified family, when one fits
     builds_needed: int = 0  # builds the check's power plan needs for this parameter
-    #: named structure: "tied: ALIAS", "padding rows 0", "layer scale", "zeros", ...
     quirks: tuple[str, ...] = ()
-    aliases: tuple[str, ...] = ()  # other names of the same tensor (tied, shared modules)
-    skipped: bool = False  # the rule said ``skip``: not audited
-    exact_failure: str = ""  # an exact contradiction of the rule found besides the check
+    aliases: tuple[str, ...] = ()
+    skipped: bool = False
+    exact_failure: str = ""
 
     @property
     def outcome(self) -> str:
