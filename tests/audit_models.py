@@ -133,10 +133,11 @@ def slow_factory() -> nn.Module:
 
 
 def stuck_factory() -> nn.Module:
-    """The second build never finishes."""
+    """Builds twice (the audit's look at what the factory returns, then its first build), then
+    never finishes."""
     import time
 
     stuck_factory.calls = getattr(stuck_factory, "calls", 0) + 1  # type: ignore[attr-defined]
-    if stuck_factory.calls > 1:  # type: ignore[attr-defined]
+    if stuck_factory.calls > 2:  # type: ignore[attr-defined]
         time.sleep(3600)
     return nn.Sequential(nn.LayerNorm(4))
