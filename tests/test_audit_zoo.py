@@ -25,6 +25,7 @@ The builds are seeded from a drawn seed (one example: each audit takes seconds t
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -103,3 +104,39 @@ def test_a_wrong_rule_fails_on_exactly_its_parameters(case: ZooCase, seed: int) 
     }
     assert failed == set(case.wrong_fails)
     assert report["outcome"] == "fail"
+
+
+def _cited() -> list[tuple[str, str]]:
+    from weight_init.properties.audit._catalog_torch_zoo import ZOO_DEFAULTS
+    from weight_init.properties.audit._presets_timm import TIMM_PRESETS
+    from weight_init.properties.audit._presets_torchvision import TORCHVISION_PRESETS
+    from weight_init.properties.audit._presets_transformers import TRANSFORMERS_PRESETS
+
+    out = []
+    for table in (TRANSFORMERS_PRESETS, TIMM_PRESETS, TORCHVISION_PRESETS):
+        for p in table.values():
+            out += [(p.source, "preset"), (p.base_source, "base")] if p.base_source else []
+            out.append((p.source, "preset"))
+    out += [(d.source, "catalog") for d in ZOO_DEFAULTS.values()]
+    return sorted(set(out))
+
+
+@pytest.mark.parametrize(("source", "kind"), _cited())
+def test_every_cited_source_names_a_file_and_what_it_defines(source: str, kind: str) -> None:
+    """A preset or catalog entry cites ``path/in/package.py: Name.method[, ...]``: the file is
+    in the installed library and defines each name (a class, a function or a method)."""
+    import importlib.util
+
+    path, _, names = source.partition(": ")
+    top = path.split("/")[0]
+    spec = importlib.util.find_spec(top)
+    assert spec is not None and spec.submodule_search_locations, top
+    file = Path(next(iter(spec.submodule_search_locations))).parent / path
+    assert file.is_file(), file
+    text = file.read_text(encoding="utf-8")
+    for name in re.sub(r"\s*\(.*?\)", "", names).split(", "):
+        word = name.split(" ")[0].split("(")[0]
+        if not word or word == "no":
+            continue  # "no _init_weights of its own: ..." cites the base
+        last = word.split(".")[-1]
+        assert f"def {last}(" in text or f"class {last}(" in text, (file, word)
