@@ -63,7 +63,6 @@ BASE = (
         f"isa:{_NN}.sparse.Embedding",
         "weight",
         "normal(std=base_std) + zero_rows(padding_idx)",
-        quirk="padding row zero",
         when="padding_idx",
     ),
     PresetRule(f"isa:{_NN}.activation.MultiheadAttention", "in_proj_*", ""),
