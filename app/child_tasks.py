@@ -26,13 +26,13 @@ def resolve(spec: str) -> str | None:
     """Resolve ``spec`` (imports the user's module); return its default layout."""
     from weight_init.properties.conformance._adapters import resolve as _resolve
 
-    return _resolve(spec).convention
+    return _resolve(spec).layout
 
 
 def check(
     spec: str | Callable[..., Any],
     scheme: str,
-    convention: str | None,
+    layout: str | None,
     seed: int,
     alpha: float,
     subject: str | None = None,
@@ -43,22 +43,22 @@ def check(
 
     if isinstance(spec, str):
         cand = _resolve(spec)
-        conv = convention or cand.convention or "in_out"
+        conv = layout or cand.layout or "in_out"
         fn = cand.fn
         subject = subject or f"{spec} as {scheme} ({conv})"
     else:
-        fn, conv = spec, convention or "in_out"
+        fn, conv = spec, layout or "in_out"
     return check_initializer(fn, scheme, conv, seed=seed, alpha=alpha, subject=subject)
 
 
 def check_command(
-    spec: str, scheme: Any, convention: str | None, seed: int, alpha: float, as_json: bool
+    spec: str, scheme: Any, layout: str | None, seed: int, alpha: float, as_json: bool
 ) -> CommandOutput:
     """``weight-init check``: validate ``scheme`` (a name or an expression, as the command
     line's ``--scheme``; a bad one is a :class:`~weight_init.errors.UsageError` worded as
     argparse words it, raised before the user's module is imported), run :func:`check`, and
     render its table or JSON."""
-    verdict = check(spec, _scheme_argument(scheme), convention, seed, alpha)
+    verdict = check(spec, _scheme_argument(scheme), layout, seed, alpha)
     text = verdict.to_json() if as_json else verdict.format_table()
     return CommandOutput(bool(verdict.passed), text)
 
@@ -77,13 +77,13 @@ def _scheme_argument(scheme: Any) -> Any:
         raise UsageError(f"weight-init check: argument --scheme: {exc}") from None
 
 
-def identify(spec: str, convention: str | None, seed: int) -> tuple[str, Any]:
+def identify(spec: str, layout: str | None, seed: int) -> tuple[str, Any]:
     """``identify`` on ``spec`` -> (layout used, Identification)."""
     from weight_init.properties.conformance._adapters import resolve as _resolve
     from weight_init.properties.conformance._identify import identify as _identify
 
     cand = _resolve(spec)
-    conv = convention or cand.convention or "in_out"
+    conv = layout or cand.layout or "in_out"
     return conv, _identify(cand.fn, conv, seed=seed)
 
 

@@ -13,9 +13,9 @@ own process, like the rest of the test's code.
 
 Options (group ``weight-init``):
 
-``--weight-init-profile {dev,ci,thorough}``
+``--weight-init-profile {dev,ci,explore,thorough}``
     Hypothesis settings profile (see :mod:`weight_init.properties.claims._profiles`).
-``--weight-init-check SPEC=SCHEME[@CONVENTION]`` (repeatable)
+``--weight-init-check SPEC=SCHEME[@LAYOUT]`` (repeatable)
     Add one test item per option that checks the initializer ``SPEC`` (``MODULE:ATTR``,
     ``torch:NAME``, ``jax:NAME``, ``keras:NAME``) against the registered ``SCHEME``, e.g.
     ``pytest --weight-init-check mynet.init:he_init=he_normal``; the item fails with the
@@ -26,7 +26,7 @@ Options (group ``weight-init``):
     Limit of one check's child process (default 300).
 
 Fixture ``weight_init_check``: call it in a test as
-``weight_init_check(fn, "he_normal", convention="in_out")`` (``fn`` a callable or a
+``weight_init_check(fn, "he_normal", layout="in_out")`` (``fn`` a callable or a
 ``SPEC`` string); it returns the :class:`~weight_init.properties._results.Verdict` and
 fails the test with the table and diagnosis when the initializer does not conform.
 
@@ -57,16 +57,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("weight-init", "weight_init initializer verification")
     group.addoption(
         "--weight-init-profile",
-        choices=("dev", "ci", "thorough"),
+        choices=("dev", "ci", "explore", "thorough"),
         default=None,
-        help="load weight_init's Hypothesis profile: dev (random, 25 examples), ci "
-        "(derandomized, no database), thorough (300 examples). Default: none is loaded.",
+        help="load weight_init's Hypothesis profile: dev and ci (derandomized, 25 examples, "
+        "no database), explore (random, 25 examples), thorough (random, 300 examples). "
+        "Default: none is loaded.",
     )
     group.addoption(
         "--weight-init-check",
         action="append",
         default=[],
-        metavar="SPEC=SCHEME[@CONVENTION]",
+        metavar="SPEC=SCHEME[@LAYOUT]",
         help="check an initializer (MODULE:ATTR, torch:NAME, jax:NAME, keras:NAME) against "
         "a registered scheme as an extra test item; repeatable",
     )
@@ -103,20 +104,18 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 
 def parse_check_option(text: str) -> tuple[str, str, str | None]:
-    """``"SPEC=SCHEME[@CONVENTION]"`` -> ``(spec, scheme, convention or None)``."""
+    """``"SPEC=SCHEME[@LAYOUT]"`` -> ``(spec, scheme, layout or None)``."""
     spec, sep, rest = text.rpartition("=")
     if not sep or not spec or not rest:
-        raise pytest.UsageError(
-            f"--weight-init-check expects SPEC=SCHEME[@CONVENTION], got {text!r}"
-        )
-    scheme, _, convention = rest.partition("@")
-    return spec, scheme, convention or None
+        raise pytest.UsageError(f"--weight-init-check expects SPEC=SCHEME[@LAYOUT], got {text!r}")
+    scheme, _, layout = rest.partition("@")
+    return spec, scheme, layout or None
 
 
 def run_check(
     fn: Callable[..., Any] | str,
     scheme: str,
-    convention: str | None = None,
+    layout: str | None = None,
     *,
     seed: int = 0,
     alpha: float = 1e-4,
@@ -134,7 +133,7 @@ def run_check(
     kwargs: dict[str, Any] = {
         "spec": fn,
         "scheme": scheme,
-        "convention": convention,
+        "layout": layout,
         "seed": seed,
         "alpha": alpha,
     }
@@ -181,19 +180,30 @@ def _or_fail(run: Callable[[], Any]) -> Any:
 
 @pytest.fixture
 def weight_init_check(request: pytest.FixtureRequest) -> Callable[..., Any]:
-    """``weight_init_check(fn_or_spec, scheme, convention=None, seed=None)`` -> Verdict;
+    """``weight_init_check(fn_or_spec, scheme, layout=None, seed=None)`` -> Verdict;
     fails the test with the check's table when the initializer does not conform."""
     cfg = request.config
 
     def check(
         fn: Callable[..., Any] | str,
         scheme: str,
-        convention: str | None = None,
+        layout: str | None = None,
         seed: int | None = None,
+        *,
+        convention: str | None = None,
     ) -> Any:
+        if convention is not None:  # the keyword's earlier name
+            import warnings
+
+            warnings.warn(
+                "weight_init_check(convention=...) is deprecated; use layout=...",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            layout = layout or convention
         o = RunOptions.of(cfg, seed)
         return _or_fail(
-            lambda: run_check(fn, scheme, convention, seed=o.seed, alpha=o.alpha, timeout=o.timeout)
+            lambda: run_check(fn, scheme, layout, seed=o.seed, alpha=o.alpha, timeout=o.timeout)
         )
 
     return check
@@ -292,14 +302,14 @@ def weight_init_audit(request: pytest.FixtureRequest) -> AuditFixture:
 class CheckItem(pytest.Item):
     """A test item made from one ``--weight-init-check`` option."""
 
-    def __init__(self, *, spec: str, scheme: str, convention: str | None, **kw: Any) -> None:
+    def __init__(self, *, spec: str, scheme: str, layout: str | None, **kw: Any) -> None:
         super().__init__(**kw)
-        self.spec, self.scheme, self.convention = spec, scheme, convention
+        self.spec, self.scheme, self.layout = spec, scheme, layout
 
     def runtest(self) -> None:
         o = RunOptions.of(self.config)
         run_check(
-            self.spec, self.scheme, self.convention, seed=o.seed, alpha=o.alpha, timeout=o.timeout
+            self.spec, self.scheme, self.layout, seed=o.seed, alpha=o.alpha, timeout=o.timeout
         )
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
@@ -321,14 +331,14 @@ def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
     for text in config.getoption("--weight-init-check", default=[]) or []:
-        spec, scheme, convention = parse_check_option(text)
+        spec, scheme, layout = parse_check_option(text)
         items.append(
             CheckItem.from_parent(
                 session,
                 name=f"weight-init-check[{text}]",
                 spec=spec,
                 scheme=scheme,
-                convention=convention,
+                layout=layout,
             )
         )
 

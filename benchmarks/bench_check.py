@@ -8,7 +8,7 @@ plan asks for; an ``inconclusive`` outcome would mean it did not). Goal: a few s
 over the default kernel design), same goal. As commands (fresh interpreter, imports included):
 ``weight-init check`` of a numpy initializer and of ``torch:xavier_normal_`` (when torch is
 installed), each interleaved with its import floor (``python -c "import numpy,
-scipy.special"``, ``python -c "import torch"``) in the same run; goal (issue 13): wall
+scipy.special"``, ``python -c "import torch"``) in the same run; goal: wall
 time at most 0.3 s above the floor (minima; CPU time beside it), with the package's
 bytecode written first, as an install writes it (:func:`compile_package`). ``weight-init report``
 on its defaults once, for information (its goal: bench_report.py).
@@ -101,7 +101,7 @@ def kernel_rows(repeats: int) -> list[Row]:
     return rows
 
 
-#: Issue 13: a check's wall time at most this much above its import floor.
+#: The goal: a check's wall time at most this much above its import floor.
 CHECK_OVER_FLOOR = 0.3
 NUMPY_INIT = """import numpy as np
 

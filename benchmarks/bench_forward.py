@@ -8,7 +8,7 @@ checked before anything is timed. A third candidate, the loop without statistics
 the statistics cost.
 
 float32: forward_prop(dtype=float32) over float32 copies of the weights against float64, for
-speed; and, for agreement, the seed's three random experiments under both dtypes.
+speed; and, for agreement, the notes' three random experiments under both dtypes.
 
     python benchmarks/bench_forward.py [--repeats 7]
 """
@@ -26,13 +26,13 @@ from harness import Row, fmt_ratio, fmt_seconds, interleaved, markdown_table, ve
 from weight_init.experiment import forward_prop
 from weight_init.schemes import get_scheme
 
-#: The issue's goal for forward_prop / bare loop.
+#: The goal for forward_prop / bare loop.
 RATIO_GOAL = 1.10
 #: Stated float32 tolerance below the edge of chaos (see agreement_rows).
 FLOAT32_RTOL = 1e-6
-#: (label, width, depth, samples): the seed's size and the wide one.
+#: (label, width, depth, samples): the notes' size and the wide one.
 SIZES: tuple[tuple[str, int, int, int], ...] = (
-    ("seed: 10 x 500, 1000 samples", 500, 10, 1000),
+    ("the notes' 10 x 500, 1000 samples", 500, 10, 1000),
     ("10 x 2048, 1000 samples", 2048, 10, 1000),
 )
 
@@ -47,7 +47,7 @@ def bare_loop(
     x: NDArray[Any], weights: Sequence[NDArray[Any]], stats: bool = True, keep: bool = False
 ) -> tuple[list[float], list[float]]:
     """``H = tanh(H @ W)``, with each layer's mean and std; ``keep`` stores every ``H``
-    in a dict as the seed's loop does (the price of keeping activations: fresh memory)."""
+    in a dict as the notes' loop does (the price of keeping activations: fresh memory)."""
     h = x
     acts: dict[int, NDArray[Any]] = {}
     means: list[float] = []
@@ -151,7 +151,7 @@ def _speed32_at(repeats: int, label: str, width: int, depth: int, samples: int) 
 
 
 def agreement_rows() -> list[Row]:
-    """float32 vs float64 statistics of the seed's experiment, per regime.
+    """float32 vs float64 statistics of the notes' experiment, per regime.
 
     Deviation per layer: ``max(|std32 / std64 - 1|, |mean32 - mean64| / std64)``. Below the
     edge of chaos float32's rounding (unit roundoff 6e-8 per operation) adds up about

@@ -1,4 +1,4 @@
-"""Benchmark: the default ``weight-init report`` on 2 cores (goal, issue 13: <= 12 s wall).
+"""Benchmark: the default ``weight-init report`` on 2 cores (goal: <= 12 s wall).
 
 Runs, interleaved in rounds (one untimed warm-up round), each in a fresh interpreter
 pinned to at most 2 CPUs:

@@ -3,7 +3,7 @@
 The command is the ``py`` env's own (``pytest -n auto --dist worksteal``, here ``-n 2`` on
 the 2-core goal machine), run from the repository root with the environment tox sets
 (``OPENBLAS_NUM_THREADS=1``, ``MPLBACKEND=Agg``) and without ``CI``, so it is the default
-selection (``slow`` deselected, see tests/conftest.py). Goal (issue 13): at most 3 minutes
+selection (``slow`` deselected, see tests/conftest.py). Goal: at most 3 minutes
 wall on 2 idle cores. The figure excludes tox's environment setup (installing the wheel and
 its dependencies: about 40 s on a first run, seconds afterwards).
 

@@ -43,9 +43,10 @@ from weight_init.properties.conformance._checks import (  # noqa: E402
 from weight_init.properties.conformance._plan import plan as power_plan  # noqa: E402
 from weight_init.properties.conformance._runner import check_initializer  # noqa: E402
 from weight_init.properties.conformance._sampling import DEFAULT_SHAPES, draw_design  # noqa: E402
+from weight_init.reports.calibration import clopper_pearson  # noqa: E402
 from weight_init.schemes import get_scheme  # noqa: E402
 
-#: The design before issue 9 (all fans multiples of 8 but one, the largest 640).
+#: The earlier design (all fans multiples of 8 but one, the largest 640).
 OLD_SHAPES = (
     (8, 512),
     (512, 8),
@@ -71,7 +72,7 @@ NULL_SCHEMES = ("he_normal", "glorot_uniform", "glorot_truncated_normal")
 
 
 def ci(k: int, n: int) -> str:
-    lo, hi = stats.binomtest(k, n).proportion_ci(0.95)
+    lo, hi = clopper_pearson(k, n)
     return f"{k}/{n} ({lo:.2f}-{hi:.2f})"
 
 

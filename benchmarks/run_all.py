@@ -1,7 +1,7 @@
-"""Run every benchmark; print one markdown table: every goal of issue 6, met or by how much missed.
+"""Run every benchmark; print one markdown table: every goal, met or by how much missed.
 
     python benchmarks/run_all.py                  # everything, about 10-15 minutes on 2 quiet cores
-    python benchmarks/run_all.py --quick          # fewer repeats, seed size only
+    python benchmarks/run_all.py --quick          # fewer repeats, the notes' size only
     tox -e bench                                  # the same, in its own environment
     python benchmarks/run_all.py --markdown docs/generated/benchmarks.md   # also for the docs
     python benchmarks/run_all.py --suite          # also time the default test run (minutes)
@@ -47,7 +47,7 @@ def wait_quiet(limit: float, threshold: float = 0.5) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7, help="timed repeats (default 7)")
-    parser.add_argument("--quick", action="store_true", help="3 repeats, seed size only")
+    parser.add_argument("--quick", action="store_true", help="3 repeats, the notes' size only")
     parser.add_argument("--wait-quiet", type=float, default=0.0, metavar="S")
     parser.add_argument(
         "--suite",

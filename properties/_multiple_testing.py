@@ -8,9 +8,18 @@ dependence between the tests.
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Sequence
 
 from weight_init.errors import InvalidParameterError
+
+#: When this environment variable names a file, every Holm decision appends one line to it
+#: (level, number of tests, 1 if any was rejected, the smallest p-value, the running pytest
+#: test, the module that asked): how docs/error-rates.md counts the statistical decisions of
+#: a test run. Child processes inherit it, so decisions made in a command's child are
+#: counted too.
+RECORD_ENV = "WEIGHT_INIT_RECORD_DECISIONS"
 
 
 def holm_thresholds(p_values: Sequence[float], alpha: float) -> list[float]:
@@ -42,7 +51,26 @@ def holm_reject(p_values: Sequence[float], alpha: float) -> list[bool]:
             reject[i] = True
         else:
             break
+    record = os.environ.get(RECORD_ENV)
+    if record:
+        caller = str(sys._getframe(1).f_globals.get("__name__", ""))
+        _record(record, alpha, p_values, any(reject), caller)
     return reject
+
+
+def _record(
+    path: str, alpha: float, p_values: Sequence[float], rejected: bool, caller: str
+) -> None:
+    """Append one decision to ``path`` (one short write: whole lines even from many
+    processes)."""
+    test = os.environ.get("PYTEST_CURRENT_TEST", "").split(" ")[0]
+    smallest = min(p_values, default=1.0)
+    line = f"{alpha!r}\t{len(p_values)}\t{int(rejected)}\t{smallest!r}\t{test}\t{caller}\n"
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, line.encode())
+    finally:
+        os.close(fd)
 
 
 def bonferroni_threshold(m: int, alpha: float) -> float:

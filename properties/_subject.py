@@ -1,11 +1,11 @@
-"""The implementation under test: any ``forward_prop`` following the seed's contract.
+"""The implementation under test: any ``forward_prop`` following the notes' contract.
 
 A subject is called ``forward_prop(hidden_layer_sizes, init) -> (acts, means, stds)``
 with ``acts`` a dict ``layer index (0-based) -> (n_samples, width) activations``.
 If it accepts the reference's keyword options it is called with them
 (``x=`` an explicit input drawn from the case's seed, ``seed=``, ``activation=``);
 otherwise numpy's legacy global state is seeded with ``np.random.seed(seed)``
-and the seed's defaults apply: a 1000 x 500 standard-normal input (unknown to
+and the notes' defaults apply: a 1000 x 500 standard-normal input (unknown to
 the properties) and tanh.
 """
 
@@ -24,10 +24,10 @@ from weight_init.schemes import Scheme
 
 ForwardPropFn = Callable[..., Any]
 
-#: The seed's input size, used by subjects that only honour the seed's contract.
-SEED_SAMPLES = 1000
-SEED_INPUT_DIM = 500
-SEED_ACTIVATION = "tanh"
+#: The notes' input size, used by subjects that only honour the notes' contract.
+NOTES_SAMPLES = 1000
+NOTES_INPUT_DIM = 500
+NOTES_ACTIVATION = "tanh"
 
 
 #: Second word of the input's seed sequence, ``default_rng([seed, INPUT_STREAM])``.
@@ -114,7 +114,7 @@ class Subject:
         return {"x", "seed", "activation"} <= self.keywords
 
     def supports(self, activation: str) -> bool:
-        return self.flexible or activation == SEED_ACTIVATION
+        return self.flexible or activation == NOTES_ACTIVATION
 
     def run(
         self,
@@ -122,9 +122,9 @@ class Subject:
         init: Scheme | Callable[..., Any],
         *,
         seed: int,
-        activation: str = SEED_ACTIVATION,
-        n_samples: int = SEED_SAMPLES,
-        input_dim: int = SEED_INPUT_DIM,
+        activation: str = NOTES_ACTIVATION,
+        n_samples: int = NOTES_SAMPLES,
+        input_dim: int = NOTES_INPUT_DIM,
     ) -> Run:
         """Run the subject on ``widths``; weights from ``init`` (a Scheme draws from the seed).
 
@@ -145,22 +145,22 @@ class Subject:
             xin: NDArray[np.float64] | None = x
             dim = input_dim
         else:
-            if activation != SEED_ACTIVATION:
+            if activation != NOTES_ACTIVATION:
                 raise UnsupportedCase(
-                    f"{self.name} takes no activation option; only {SEED_ACTIVATION} can be tested"
+                    f"{self.name} takes no activation option; only {NOTES_ACTIVATION} can be tested"
                 )
             legacy_init = _legacy(init)
-            np.random.seed(seed % 2**32)  # noqa: NPY002 (the seed's contract: legacy state)
+            np.random.seed(seed % 2**32)  # noqa: NPY002 (the notes' contract: legacy state)
             out = self.forward_prop(sizes, legacy_init)
             xin = None
-            dim = SEED_INPUT_DIM
-            n_samples = SEED_SAMPLES
+            dim = NOTES_INPUT_DIM
+            n_samples = NOTES_SAMPLES
         acts, means, stds = unpack_result(out, sizes, n_samples)
         return Run(xin, acts, means, stds, activation, dim)
 
 
 def _legacy(init: Scheme | Callable[..., Any]) -> Callable[[int, int], Any]:
-    """``init`` as a seed-style ``(fan_in, fan_out)`` callable drawing from the legacy state."""
+    """``init`` as a notes-style ``(fan_in, fan_out)`` callable drawing from the legacy state."""
     if isinstance(init, Scheme):
         scheme = init
 

@@ -1,4 +1,4 @@
-"""Backward pass through the seed's bias-free network.
+"""Backward pass through the notes' bias-free network.
 
 Forward: ``Z_l = H_{l-1} W_l``, ``H_l = phi(Z_l)``, ``H_0 = X`` (m samples).
 Loss, one of:

@@ -1,6 +1,6 @@
 """Raw draws: standard normals, uniforms, truncated normals and Haar matrices, from a numpy
 ``Generator``/``RandomState`` or, when ``rng`` is None, numpy's legacy global state (so
-``np.random.seed`` reproduces the seed's ``np.random.randn`` draws bit for bit).
+``np.random.seed`` reproduces the notes' ``np.random.randn`` draws bit for bit).
 
 The families (:mod:`weight_init.families`) scale these draws to a scheme's variance.
 """

@@ -3,7 +3,7 @@
 Every error is a ``ValueError`` or ``TypeError`` subclass (so callers that
 already catch those keep working) and also a :class:`WeightInitError`, so the
 command line can turn any of them into one line on stderr and exit code 2.
-Messages are one line and name the layer (1-based, as the seed prints them)
+Messages are one line and name the layer (1-based, as the notes print them)
 and the problem.
 """
 
@@ -102,7 +102,7 @@ class SubjectTimeoutError(SubjectAbortedError):
 
 
 class UnsupportedCase(WeightInitError, ValueError):
-    """The subject cannot run this case (e.g. a seed-contract callable asked for relu); a
+    """The subject cannot run this case (e.g. a notes-contract callable asked for relu); a
     property skips the case, it is not a failure of the subject."""
 
 
@@ -126,7 +126,7 @@ class ForwardPropContractError(WeightInitError, ValueError):
     with one entry per layer of the right shape (e.g. 9 layers for 10 widths)."""
 
 
-# -- added by the family/check redesign (issue 11) ------------------------------------------
+# -- the family and check registries -------------------------------------------------------
 
 
 class UnknownFamilyError(WeightInitError, ValueError):

@@ -1,6 +1,6 @@
-"""The seed's experiment: forward propagation through bias-free layers.
+"""The notes' experiment: forward propagation through bias-free layers.
 
-``forward_prop(hidden_layer_sizes, init)`` behaves exactly as the seed notes'
+``forward_prop(hidden_layer_sizes, init)`` behaves exactly as the notes'
 function: it draws a 1000 x 500 standard-normal input with numpy's legacy
 global state, multiplies by ``W_l = init(fan_in, fan_out)`` (shape
 ``(fan_in, fan_out)``, layer l's fan_in being the previous width) and applies
@@ -40,7 +40,7 @@ from weight_init.schemes import RNG
 
 Init = Callable[..., Any]
 
-#: The seed's input: 1000 samples of dimension 500.
+#: The notes' input: 1000 samples of dimension 500.
 DEFAULT_SAMPLES = 1000
 DEFAULT_INPUT_DIM = 500
 
@@ -206,7 +206,7 @@ def resolve_rng(rng: RNG, seed: int | None) -> RNG:
 
 
 def standard_normal_input(n_samples: int, input_dim: int, rng: RNG) -> NDArray[np.float64]:
-    """The seed's ``np.random.randn(n_samples, input_dim)`` (from ``rng`` when given)."""
+    """The notes' ``np.random.randn(n_samples, input_dim)`` (from ``rng`` when given)."""
     if rng is None:
         return np.random.randn(n_samples, input_dim)  # noqa: NPY002
     return rng.standard_normal((n_samples, input_dim))

@@ -42,7 +42,7 @@ distribution where one exists.
 
 Adding a family is one new :class:`Family` subclass instance passed to
 :func:`register_family`. With no generator, sampling uses numpy's legacy global state, so
-``np.random.seed`` reproduces the seed's ``np.random.randn`` draws bit for bit.
+``np.random.seed`` reproduces the notes' ``np.random.randn`` draws bit for bit.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 The reference draws ``(fan_in, fan_out)`` matrices. Real weights are stored otherwise:
 
-* ``in_out``: ``(in, out)``, used as ``H @ W`` (the seed, Keras ``Dense``, JAX/Flax ``Dense``).
+* ``in_out``: ``(in, out)``, used as ``H @ W`` (the notes, Keras ``Dense``, JAX/Flax ``Dense``).
 * ``out_in``: ``(out, in)``, used as ``H @ W.T`` (``torch.nn.Linear.weight``); PyTorch reads
   fan_in from the *second* axis.
 * ``torch.conv``: ``(O, I/g, *k)`` (``torch.nn.ConvNd``).
@@ -30,39 +30,67 @@ reference matrix; fans come from :meth:`Layout.fans`, not from the view's shape.
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Mapping
+import warnings
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar, cast
 
 import numpy as np
 from numpy.typing import NDArray
 
 from weight_init.errors import InvalidParameterError
 
-Convention = Literal["in_out", "out_in"]
-CONVENTIONS: tuple[str, ...] = ("in_out", "out_in")
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+#: The two layouts of a 2-D weight (a matrix): ``in_out`` is ``(fan_in, fan_out)``, ``out_in``
+#: is ``(fan_out, fan_in)``.
+MatrixLayout = Literal["in_out", "out_in"]
+MATRIX_LAYOUTS: tuple[str, ...] = ("in_out", "out_in")
 
 
-def check_convention(convention: str) -> Convention:
-    if convention not in CONVENTIONS:
+def check_matrix_layout(layout: str) -> MatrixLayout:
+    """``layout`` if it is a matrix layout (:data:`MATRIX_LAYOUTS`), else
+    :class:`~weight_init.errors.InvalidParameterError`."""
+    if layout not in MATRIX_LAYOUTS:
         raise InvalidParameterError(
-            f"unknown convention {convention!r}; choose in_out (fan_in, fan_out) "
+            f"unknown layout {layout!r}; choose in_out (fan_in, fan_out) "
             f"or out_in (fan_out, fan_in)"
         )
-    return convention  # type: ignore[return-value]
+    return layout  # type: ignore[return-value]
 
 
-def shape_for(fan_in: int, fan_out: int, convention: str) -> tuple[int, int]:
-    """The array shape a layer with these fans has under ``convention``."""
-    return (fan_in, fan_out) if check_convention(convention) == "in_out" else (fan_out, fan_in)
+def shape_for(fan_in: int, fan_out: int, layout: str) -> tuple[int, int]:
+    """The array shape a layer with these fans has under ``layout``."""
+    return (fan_in, fan_out) if check_matrix_layout(layout) == "in_out" else (fan_out, fan_in)
 
 
-def to_in_out(w: NDArray[Any], convention: str) -> NDArray[Any]:
-    """View ``w`` (laid out by ``convention``) in the reference's ``(fan_in, fan_out)`` layout."""
-    return np.asarray(w) if check_convention(convention) == "in_out" else np.asarray(w).T
+def to_in_out(w: NDArray[Any], layout: str) -> NDArray[Any]:
+    """View ``w`` (laid out by ``layout``) in the reference's ``(fan_in, fan_out)`` layout."""
+    return np.asarray(w) if check_matrix_layout(layout) == "in_out" else np.asarray(w).T
+
+
+def renamed_layout_keyword(fn: _F) -> _F:
+    """Accept ``convention=`` (the keyword's earlier name) for ``layout=``, with a
+    :class:`DeprecationWarning`; ``layout`` and ``convention`` together are an error."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if "convention" in kwargs:
+            if "layout" in kwargs:
+                raise InvalidParameterError("give layout=, not both layout= and convention=")
+            warnings.warn(
+                f"{fn.__name__}(convention=...) is deprecated; use layout=...",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            kwargs["layout"] = kwargs.pop("convention")
+        return fn(*args, **kwargs)
+
+    return cast(_F, wrapper)
 
 
 class Role(Enum):

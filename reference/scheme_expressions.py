@@ -63,10 +63,12 @@ from weight_init.families import TruncatedNormalAt
 from weight_init.gains import calculate_gain
 from weight_init.schemes import (
     MODES,
+    SCHEME_ALIASES,
     SCHEMES,
     TRUNCATED_NORMAL_STD,
     Scheme,
     VarianceRule,
+    canonical_name,
     constant,
     get_scheme,
     orthogonal,
@@ -307,7 +309,9 @@ def parse_tree(text: str, names: Mapping[str, float] | None = None) -> ast.expr:
 def reserved_words() -> frozenset[str]:
     """Words an expression reads as themselves, never as a bound number: scheme and rule
     names, modes, distributions, activations."""
-    return frozenset({*SCHEMES, *NAMED_RULES, *MODES, *DISTRIBUTIONS, *ACTIVATIONS, *WORDS})
+    return frozenset(
+        {*SCHEMES, *SCHEME_ALIASES, *NAMED_RULES, *MODES, *DISTRIBUTIONS, *ACTIVATIONS, *WORDS}
+    )
 
 
 def scheme_from_tree(tree: ast.expr) -> Scheme:
@@ -362,6 +366,6 @@ def parse_scheme(text: str | Scheme, names: Mapping[str, float] | None = None) -
     """
     if isinstance(text, Scheme):
         return text
-    if isinstance(text, str) and text in SCHEMES:
-        return SCHEMES[text]
+    if isinstance(text, str) and canonical_name(text) in SCHEMES:
+        return SCHEMES[canonical_name(text)]
     return scheme_from_tree(parse_tree(text, names))

@@ -27,7 +27,7 @@ variance v:
 
 Where the field's names disagree:
 
-* The seed's ``xavier`` is ``randn(fan_in, fan_out) / sqrt(fan_in)``, variance
+* The notes' ``xavier`` is ``randn(fan_in, fan_out) / sqrt(fan_in)``, variance
   1/fan_in: that is LeCun's rule (registered here as ``xavier`` and as
   ``lecun_normal``). Glorot & Bengio (2010) and ``torch.nn.init.xavier_normal_``
   use 2/(fan_in + fan_out): ``glorot_normal`` here.
@@ -38,10 +38,15 @@ Where the field's names disagree:
 * ``torch.nn.init.kaiming_*`` default to ``a=0`` with leaky_relu's gain, i.e.
   He's rule (scale 2, fan_in) and read fan_in from the *second* axis of an
   ``(out, in)`` tensor.
+* torch's own names are accepted wherever a scheme name is (:data:`SCHEME_ALIASES`, resolved
+  by :func:`canonical_name`): ``xavier_normal``/``xavier_uniform`` are ``glorot_normal``/
+  ``glorot_uniform``, ``kaiming_normal``/``kaiming_uniform`` are ``he_normal``/``he_uniform``.
+  They name the same registered schemes (never a second copy), so ``xavier`` stays the notes'
+  LeCun rule and ``xavier_normal`` is Glorot's.
 
 With no generator, sampling uses numpy's legacy global state
 (``np.random.standard_normal`` etc.), so ``np.random.seed`` reproduces the
-seed's ``np.random.randn`` draws.
+notes' ``np.random.randn`` draws.
 """
 
 from __future__ import annotations
@@ -79,14 +84,16 @@ from weight_init.families import (
 __all__ = [
     "FAMILIES",
     "MODES",
+    "NOTES_SCHEMES",
     "RNG",
     "SCHEMES",
-    "SEED_SCHEMES",
+    "SCHEME_ALIASES",
     "TRUNCATED_NORMAL_STD",
     "TRUNCATION",
     "Family",
     "Scheme",
     "VarianceRule",
+    "canonical_name",
     "check_fan",
     "constant",
     "get_scheme",
@@ -516,16 +523,16 @@ _REGISTRY: dict[str, Scheme] = {
             "zeros",
             CONSTANT,
             VarianceRule(0.0, "fixed"),
-            description="all zeros (the seed's W = 0): symmetry is never broken",
+            description="all zeros (the notes' W = 0): symmetry is never broken",
         ),
-        _normal_fixed("small_normal", 0.01, "the seed's 0.01 * randn: activations vanish"),
-        _normal_fixed("big_normal", 1.0, "the seed's 1 * randn: tanh saturates"),
+        _normal_fixed("small_normal", 0.01, "the notes' 0.01 * randn: activations vanish"),
+        _normal_fixed("big_normal", 1.0, "the notes' 1 * randn: tanh saturates"),
         _vs(
             "xavier",
             1.0,
             "fan_in",
             "normal",
-            "the seed's randn / sqrt(fan_in), i.e. LeCun normal (not Glorot's rule)",
+            "the notes' randn / sqrt(fan_in), i.e. LeCun normal (not Glorot's rule)",
         ),
         _vs("lecun_normal", 1.0, "fan_in", "normal", "LeCun et al. 1998, untruncated"),
         _vs("lecun_uniform", 1.0, "fan_in", "uniform", "LeCun, U(-sqrt(3/fan_in), +)"),
@@ -582,17 +589,36 @@ _REGISTRY: dict[str, Scheme] = {
 #: Read-only view of the registered schemes, by name.
 SCHEMES: Mapping[str, Scheme] = MappingProxyType(_REGISTRY)
 
-#: The four schemes the seed notes compare.
-SEED_SCHEMES: tuple[str, ...] = ("zeros", "small_normal", "big_normal", "xavier")
+#: The four schemes the notes compare.
+NOTES_SCHEMES: tuple[str, ...] = ("zeros", "small_normal", "big_normal", "xavier")
+
+
+#: Other names of registered schemes: torch.nn.init's (``xavier_normal_`` draws Glorot's
+#: rule, ``kaiming_normal_`` He's), so a torch user's name finds the scheme it means.
+SCHEME_ALIASES: Mapping[str, str] = MappingProxyType(
+    {
+        "xavier_normal": "glorot_normal",
+        "xavier_uniform": "glorot_uniform",
+        "kaiming_normal": "he_normal",
+        "kaiming_uniform": "he_uniform",
+    }
+)
+
+
+def canonical_name(name: str) -> str:
+    """The registered name ``name`` stands for: itself, or the scheme it is an alias of
+    (:data:`SCHEME_ALIASES`); an unknown name is returned unchanged."""
+    return SCHEME_ALIASES.get(name, name)
 
 
 def scheme_names() -> list[str]:
-    """Registered scheme names, in registration order.
+    """Registered scheme names, in registration order (aliases not included).
 
     Returns
     -------
     list of str
-        Every name :func:`get_scheme` accepts, the notes' four schemes first.
+        Every registered name :func:`get_scheme` accepts, the notes' four schemes first;
+        it also accepts the aliases of :data:`SCHEME_ALIASES`.
 
     Examples
     --------
@@ -606,12 +632,13 @@ def scheme_names() -> list[str]:
 
 
 def get_scheme(name: str | Scheme) -> Scheme:
-    """Look a scheme up by name (a :class:`Scheme` is returned unchanged).
+    """Look a scheme up by name or alias (a :class:`Scheme` is returned unchanged).
 
     Parameters
     ----------
     name : str or Scheme
-        A registered scheme's name (:func:`scheme_names`), or a scheme.
+        A registered scheme's name (:func:`scheme_names`), one of torch's names in
+        :data:`SCHEME_ALIASES` (``xavier_normal`` is ``glorot_normal``), or a scheme.
 
     Returns
     -------
@@ -628,6 +655,8 @@ def get_scheme(name: str | Scheme) -> Scheme:
     >>> from weight_init import get_scheme
     >>> get_scheme("glorot_uniform").describe()
     'uniform, variance 2/(fan_in+fan_out)'
+    >>> get_scheme("xavier_uniform") is get_scheme("glorot_uniform")
+    True
     >>> get_scheme("no_such_scheme")
     Traceback (most recent call last):
         ...
@@ -636,8 +665,9 @@ def get_scheme(name: str | Scheme) -> Scheme:
     if isinstance(name, Scheme):
         return name
     try:
-        return _REGISTRY[name]
+        return _REGISTRY[canonical_name(name)]
     except (KeyError, TypeError):
         raise UnknownSchemeError(
-            f"unknown scheme {name!r}; choose one of {', '.join(_REGISTRY)}"
+            f"unknown scheme {name!r}; choose one of {', '.join(_REGISTRY)} "
+            f"(or torch's {', '.join(SCHEME_ALIASES)})"
         ) from None

@@ -1,4 +1,4 @@
-"""Mean-field theory of the seed's network: per-layer variance map, fixed points, depth scales.
+"""Mean-field theory of the notes' network: per-layer variance map, fixed points, depth scales.
 
 (About 450 lines: the forward map, the backward gains, the fixed points and the depth scales
 share one Gaussian quadrature and one per-layer iteration; split, each part would re-derive it.)

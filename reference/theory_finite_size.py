@@ -17,7 +17,7 @@ three independent sources of relative variance:
 
 So ``Var[M] / S^2 ~ Var[phi^2] / (S^2 m n) + 2 s^2 / (d n) + kappa s^2 / (d m)``; the
 std (for a zero-mean layer) has half that relative sd. This is what the first
-layer of the seed's network obeys (tests/test_theory_finite_size.py checks it
+layer of the notes' network obeys (tests/test_theory_finite_size.py checks it
 against a Monte Carlo to 25%).
 
 **Measured, deep layers** (:func:`measure_std_spread`, :func:`std_tolerance`). Beyond

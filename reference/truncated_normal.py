@@ -16,8 +16,8 @@ its position's rejected ones: exact. The cost is one normal draw per entry plus 
 all". Measured (``benchmarks/bench_sampling.py --truncated-only``, a loaded 2-core
 machine): 1.20-1.25x numpy's ``standard_normal`` in CPU time (the earlier "draw all,
 then mask all" rejection was 1.25-1.28x). A seed gives the same matrix however the
-caller reshapes it; the stream differs from that earlier algorithm's (seed compatibility
-binds only the seed's four schemes, none of them truncated).
+caller reshapes it; the stream differs from that earlier algorithm's (compatibility with the
+notes binds only the notes' four schemes, none of them truncated).
 
 ``rng`` that is not a :class:`numpy.random.Generator` (a legacy ``RandomState``, or None
 for numpy's global state) has no ``out=``: the whole array is drawn, then the entries

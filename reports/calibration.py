@@ -9,7 +9,8 @@ alpha 1e-4, so the rates at the larger levels are those of that design (its p-va
 under the null whatever the sample size). A record whose code raised (``outcome``
 ``error``) counts as a false alarm and as a miss: the conservative side of both.
 
-Confidence bounds are exact Clopper-Pearson (``scipy.stats.binomtest(k, n).proportion_ci``):
+Confidence bounds are exact Clopper-Pearson (:func:`clopper_pearson`, i.e.
+``scipy.stats.binomtest(k, n).proportion_ci(method="exact")``):
 ``upper 95% (one-sided)`` is the bound of ``alternative='less'``, ``95% CI (two-sided)`` that of
 ``alternative='two-sided'``. p-value uniformity is the Kolmogorov-Smirnov test of a test's
 p-values against U(0, 1) (``scipy.stats.kstest``); discrete p-values (exact binomial tests)
@@ -52,6 +53,19 @@ def rejects(result: Record, level: float) -> bool:
     return bool(ps) and any(holm_reject(ps, level / margin))
 
 
+def clopper_pearson(
+    events: int, trials: int, level: float = 0.95, alternative: str = "two-sided"
+) -> tuple[float, float]:
+    """The exact (Clopper-Pearson) confidence interval of a binomial rate:
+    ``scipy.stats.binomtest(events, trials, alternative=...).proportion_ci(level, "exact")``.
+    ``alternative="less"`` gives the one-sided upper bound (low is 0), ``"greater"`` the
+    one-sided lower bound (high is 1). The project's one binomial interval."""
+    ci = stats.binomtest(events, trials, alternative=alternative).proportion_ci(
+        confidence_level=level, method="exact"
+    )
+    return float(ci.low), float(ci.high)
+
+
 @dataclass(frozen=True)
 class Rate:
     """``events`` of ``trials`` with exact Clopper-Pearson bounds at 95%."""
@@ -64,13 +78,10 @@ class Rate:
         return self.events / self.trials if self.trials else float("nan")
 
     def upper_one_sided(self) -> float:
-        return float(
-            stats.binomtest(self.events, self.trials, alternative="less").proportion_ci(0.95).high
-        )
+        return clopper_pearson(self.events, self.trials, alternative="less")[1]
 
     def two_sided(self) -> tuple[float, float]:
-        ci = stats.binomtest(self.events, self.trials).proportion_ci(0.95)
-        return float(ci.low), float(ci.high)
+        return clopper_pearson(self.events, self.trials)
 
 
 @dataclass(frozen=True)

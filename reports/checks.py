@@ -39,7 +39,7 @@ class QQData:
 @dataclass(frozen=True)
 class CheckSection:
     spec: CheckSpec
-    convention: str
+    layout: str
     verdict: ConformanceResult
     qq: QQData | None
     declared_rule: str
@@ -47,7 +47,7 @@ class CheckSection:
 
     @property
     def title(self) -> str:
-        return f"{self.spec.spec} as {self.spec.scheme} ({self.convention})"
+        return f"{self.spec.spec} as {self.spec.scheme} ({self.layout})"
 
     @property
     def fan_fit(self) -> FanFit | None:
@@ -94,7 +94,7 @@ def qq_data(
     if scheme.family.is_random and not scheme.family.is_iid:
         from weight_init.properties.conformance._runner import standardized_sample
 
-        z = standardized_sample(fn, scheme, result.convention, seed=seed, alpha=alpha)
+        z = standardized_sample(fn, scheme, result.layout, seed=seed, alpha=alpha)
         if z.size:
             p = (np.arange(QQ_POINTS) + 0.5) / QQ_POINTS
             idx = np.minimum((p * z.size).astype(int), z.size - 1)
@@ -113,18 +113,18 @@ def run_check(spec: CheckSpec, seed: int = 0, alpha: float = 1e-4) -> CheckSecti
 
     scheme = get_scheme(spec.scheme)
     cand = resolve(spec.spec)
-    convention = spec.convention or cand.convention or "in_out"
+    layout = spec.layout or cand.layout or "in_out"
     result = check_initializer(
         cand.fn,
         scheme,
-        convention,
+        layout,
         seed=seed,
         alpha=alpha,
-        subject=f"{spec.spec} as {scheme.name} ({convention})",
+        subject=f"{spec.spec} as {scheme.name} ({layout})",
     )
     return CheckSection(
         spec=spec,
-        convention=convention,
+        layout=layout,
         verdict=result,
         qq=qq_data(result, cand.fn, seed, alpha),
         declared_rule=scheme.describe(),

@@ -1,8 +1,8 @@
 """What a report runs: the experiments, the phase-diagram grid, the property suite, the checks.
 
-Defaults reproduce the seed notes (ten tanh layers of 500 units, a 1000 x 500
+Defaults reproduce the notes (ten tanh layers of 500 units, a 1000 x 500
 standard-normal input) under zeros, small_normal (std 0.01), big_normal (std 1)
-and the seed's xavier (variance 1/fan_in), add glorot_normal and he_normal under
+and the notes' xavier (variance 1/fan_in), add glorot_normal and he_normal under
 ReLU (Glorot's 2/(fan_in+fan_out) halves the second moment per ReLU layer, He's
 2/fan_in keeps it) and orthogonal under tanh, and size the phase diagram so the
 whole default report runs in well under a minute on 2 cores.
@@ -75,7 +75,7 @@ class CheckSpec:
 
     spec: str
     scheme: str
-    convention: str | None = None
+    layout: str | None = None
 
 
 @dataclass(frozen=True)

@@ -129,7 +129,7 @@ def _intro(report: Report) -> list[Block]:
         Para(
             "What weight initialization does to a deep network, measured and predicted. "
             f"Each experiment propagates a {c.samples} x {c.input_dim} standard-normal input "
-            f"through {c.depth} bias-free layers of {c.width} units (the seed notes' network), "
+            f"through {c.depth} bias-free layers of {c.width} units (the notes' network), "
             "records every layer's activation mean, std, saturated fraction and histogram, "
             "runs the backward pass, and sets the mean-field prediction "
             "(`weight_init.theory.predict`, infinite width) beside each measurement. "
@@ -142,19 +142,19 @@ def _intro(report: Report) -> list[Block]:
             [
                 [
                     "Experiments",
-                    "the seed's experiments reproduced: which schemes keep the signal alive "
+                    "the notes' experiments reproduced: which schemes keep the signal alive "
                     "through depth, which kill it (vanishing) or saturate it, and whether "
                     "theory predicts the numbers; gradients show the same story backwards",
                 ],
                 [
                     "Phase diagram",
                     "the whole weight-scale axis at once under tanh: where the signal "
-                    "dies, where it saturates, and that the seed's Xavier sits exactly on "
+                    "dies, where it saturates, and that the notes' Xavier sits exactly on "
                     "the order/chaos boundary",
                 ],
                 [
                     "Property verdicts",
-                    "the seed's claims as statistical tests with stated p-values and "
+                    "the notes' claims as statistical tests with stated p-values and "
                     "Holm-corrected thresholds",
                 ],
                 [
@@ -305,7 +305,7 @@ def _phase(report: Report, gallery: Gallery | None) -> list[Block]:
             "pass per sigma_w records every depth (layer d of a deep run is a depth-d network). "
             "Sized so the default report stays well under a minute on 2 cores; raise "
             "`--phase-width`/`--phase-samples` for less finite-size noise. White line: the "
-            f"seed's Xavier (sigma_w = 1). Red dashed: the order/chaos boundary chi_1 = 1 "
+            f"notes' Xavier (sigma_w = 1). Red dashed: the order/chaos boundary chi_1 = 1 "
             f"(sigma_w = {pd.boundary_sigma:.4f}). Without bias the two coincide: for "
             "sigma_w <= 1 tanh's fixed point is q* = 0, where chi_1 = sigma_w^2. Left of it "
             "the signal decays to 0 (geometrically; only polynomially, std ~ 1/sqrt(2 l), on "
@@ -328,7 +328,7 @@ def _verdicts(report: Report) -> list[Block]:
     blocks: list[Block] = [
         Heading(2, "Property verdicts", "verdicts"),
         Para(
-            "The seed notes' claims, each a family of tests (`weight_init.properties.claims._suite."
+            "The notes' claims, each a family of tests (`weight_init.properties.claims._suite."
             f"run_suite`, seed {report.config.seed}) with family-wise false-alarm rate "
             f"{alpha:g} (Holm); over all {n} verdicts at most {n * alpha:g} (Bonferroni). "
             "threshold is the Holm-adjusted level a p-value is compared with (reject when "

@@ -1,4 +1,4 @@
-"""The seed's experiments, measured and predicted, layer by layer.
+"""The notes' experiments, measured and predicted, layer by layer.
 
 For each (scheme, activation) one network of ``depth`` bias-free layers of
 ``width`` units is drawn from ``seed`` and run forward and backward
@@ -38,7 +38,7 @@ from weight_init.reports.config import ExperimentSpec, ReportConfig
 from weight_init.schemes import get_scheme
 from weight_init.theory import Prediction, gaussian_expectation, predict
 
-#: Histogram ranges of bounded activations (the seed's is (-1, 1) for tanh).
+#: Histogram ranges of bounded activations (the notes' is (-1, 1) for tanh).
 BOUNDED_RANGES: dict[str, tuple[float, float]] = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0)}
 
 
@@ -125,7 +125,7 @@ def gradient_theory(
 
 
 def histogram_range(activation: str, acts: list[NDArray[Any]]) -> tuple[float, float]:
-    """The seed's (-1, 1) for tanh, (0, 1) for sigmoid, else the 0.1%..99.9% quantiles of all
+    """The notes' (-1, 1) for tanh, (0, 1) for sigmoid, else the 0.1%..99.9% quantiles of all
     layers' non-zero activations (widened to include 0)."""
     if activation in BOUNDED_RANGES:
         return BOUNDED_RANGES[activation]

@@ -75,7 +75,7 @@ def _measured_vs_theory(
 
 
 def layers_figure(result: ExperimentResult) -> Figure:
-    """2 x 2: the seed's first figure (layer mean, layer std) with the theory overlaid, and
+    """2 x 2: the notes' first figure (layer mean, layer std) with the theory overlaid, and
     below it the gradients by layer (std of dL/dZ, ||dL/dW||_F), measured vs mean field."""
     fig = new_figure(10, 6.6, left=0.95, top=0.95, hspace=0.5)
     (ax1, ax2), (ax3, ax4) = fig.subplots(2, 2)
@@ -160,7 +160,7 @@ def _hist_layers(depth: int, most: int = 20) -> list[int]:
 
 
 def histograms_figure(result: ExperimentResult) -> Figure:
-    """The seed's second figure: a histogram of every layer's activations (one range for all
+    """The notes' second figure: a histogram of every layer's activations (one range for all
     layers; its end values label each panel's ends, aligned inside the panel)."""
     show = _hist_layers(result.depth)
     ncols = min(len(show), 10)

@@ -6,7 +6,7 @@ pass per ``sigma_w`` records every depth 1..D (the layer-d statistics of a
 D-layer network are those of a d-layer one drawn from the same stream), next to
 the mean-field prediction of :func:`weight_init.theory.predict`.
 
-Marked lines: the seed's Xavier (sigma_w = 1) and the order/chaos boundary
+Marked lines: the notes' Xavier (sigma_w = 1) and the order/chaos boundary
 ``chi_1 = sigma_w^2 E[phi'(z)^2] = 1`` at the fixed point
 (:func:`weight_init.theory.order_chaos_boundary`). Without bias, tanh's fixed
 point for sigma_w <= 1 is q* = 0, where chi_1 = sigma_w^2: the two lines

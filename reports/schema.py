@@ -1,9 +1,9 @@
-"""The schema of ``summary.json`` (a JSON-Schema subset) and a small validator for it.
+"""The schema of ``summary.json`` (JSON Schema, draft 2020-12) and :func:`validate`.
 
-Supported keywords: ``type`` (a name or a list of names among object, array,
-string, number, integer, boolean, null), ``required``, ``properties``,
-``items``, ``minItems`` and ``enum``. jsonschema is not a dependency; this is
-enough to pin the summary's structure in tests and for consumers.
+The schemas use ``type``, ``required``, ``properties``, ``items``, ``minItems`` and ``enum``;
+:func:`validate` checks a document with :mod:`jsonschema` and reports each violation as one
+``"<json path>: <problem>"`` line. They pin the summary's structure in tests and for
+consumers.
 """
 
 from __future__ import annotations
@@ -251,44 +251,36 @@ SUMMARY_SCHEMA: dict[str, Any] = {
     },
 }
 
-_TYPES: dict[str, tuple[type, ...]] = {
-    "object": (dict,),
-    "array": (list,),
-    "string": (str,),
-    "boolean": (bool,),
-    "null": (type(None),),
-}
+
+def _message(error: Any) -> str:
+    """One violation as ``"<json path>: <problem>"``, in the words earlier versions used."""
+    path, value, want = error.json_path, error.instance, error.validator_value
+    if error.validator == "type":
+        names = [want] if isinstance(want, str) else list(want)
+        return f"{path}: expected {' or '.join(names)}, got {type(value).__name__}"
+    if error.validator == "enum":
+        return f"{path}: {value!r} not one of {want}"
+    if error.validator == "required":
+        missing = error.message.removesuffix(" is a required property")
+        return f"{path}: missing required key {missing}"
+    if error.validator == "minItems":
+        return f"{path}: {len(value)} items, expected >= {want}"
+    return f"{path}: {error.message}"
 
 
-def _is(value: Any, name: str) -> bool:
-    if name == "integer":
-        return isinstance(value, int) and not isinstance(value, bool)
-    if name == "number":
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    return isinstance(value, _TYPES[name])
+def _validator() -> Any:
+    """Draft 2020-12, except that an ``integer`` is an int, never a float such as ``2.0``
+    (a count or index written as a float is a bug in the writer)."""
+    from jsonschema import Draft202012Validator, validators
+
+    checker = Draft202012Validator.TYPE_CHECKER.redefine(
+        "integer", lambda _, value: isinstance(value, int) and not isinstance(value, bool)
+    )
+    return validators.extend(Draft202012Validator, type_checker=checker)
 
 
-def validate(value: Any, schema: dict[str, Any], path: str = "$") -> list[str]:
-    """Every violation of ``schema`` by ``value``, as ``"<json path>: <problem>"`` lines."""
-    errors: list[str] = []
-    types = schema.get("type")
-    if types is not None:
-        names = [types] if isinstance(types, str) else list(types)
-        if not any(_is(value, n) for n in names):
-            return [f"{path}: expected {' or '.join(names)}, got {type(value).__name__}"]
-    if "enum" in schema and value not in schema["enum"]:
-        errors.append(f"{path}: {value!r} not one of {schema['enum']}")
-    if isinstance(value, dict):
-        for key in schema.get("required", []):
-            if key not in value:
-                errors.append(f"{path}: missing required key {key!r}")
-        for key, sub in schema.get("properties", {}).items():
-            if key in value:
-                errors.extend(validate(value[key], sub, f"{path}.{key}"))
-    if isinstance(value, list):
-        if len(value) < schema.get("minItems", 0):
-            errors.append(f"{path}: {len(value)} items, expected >= {schema['minItems']}")
-        if "items" in schema:
-            for i, item in enumerate(value):
-                errors.extend(validate(item, schema["items"], f"{path}[{i}]"))
-    return errors
+def validate(value: Any, schema: dict[str, Any]) -> list[str]:
+    """Every violation of ``schema`` by ``value`` (JSON Schema draft 2020-12, checked by
+    :mod:`jsonschema`), as ``"<json path>: <problem>"`` lines in document order."""
+    errors = _validator()(schema).iter_errors(value)
+    return [_message(e) for e in sorted(errors, key=lambda e: list(map(str, e.absolute_path)))]

@@ -128,7 +128,7 @@ def summary_dict(report: Report) -> dict[str, Any]:
         {
             "spec": c.spec.spec,
             "scheme": c.spec.scheme,
-            "convention": c.convention,
+            "convention": c.layout,
             "outcome": c.verdict.outcome,
             "declared_rule": c.declared_rule,
             "declared_exponents": c.declared_exponents,

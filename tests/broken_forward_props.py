@@ -1,8 +1,8 @@
-# ruff: noqa: NPY002  (the seed's contract: the input comes from numpy's legacy global state)
-"""forward_props with the seed's contract: a faithful copy of the seed's code and broken ones.
+# ruff: noqa: NPY002  (the notes' contract: the input comes from numpy's legacy global state)
+"""forward_props with the notes' contract: a faithful copy of the notes' code and broken ones.
 
 Each follows ``forward_prop(hidden_layer_sizes, init) -> (acts, means, stds)`` and draws
-its input as the seed does (``np.random.randn(1000, 500)``); ``BROKEN`` maps a name to
+its input as the notes do (``np.random.randn(1000, 500)``); ``BROKEN`` maps a name to
 ``(fn, words the check's diagnosis must contain)``.
 """
 
@@ -16,8 +16,8 @@ import numpy as np
 Result = tuple[dict[int, Any], list[float], list[float]]
 
 
-def seed_forward_prop(hidden_layer_sizes: list[int], init: Callable[..., Any]) -> Result:
-    """The seed's code, unchanged in substance."""
+def notes_forward_prop(hidden_layer_sizes: list[int], init: Callable[..., Any]) -> Result:
+    """The notes' code, unchanged in substance."""
     x = np.random.randn(1000, 500)
     acts: dict[int, Any] = {}
     h = x
@@ -53,13 +53,13 @@ def ignores_init(hidden_layer_sizes: list[int], init: Callable[..., Any]) -> Res
 
 def std_per_unit(hidden_layer_sizes: list[int], init: Callable[..., Any]) -> Result:
     """Reports the average per-unit std (over samples) instead of the layer's std."""
-    acts, means, _ = seed_forward_prop(hidden_layer_sizes, init)
+    acts, means, _ = notes_forward_prop(hidden_layer_sizes, init)
     return acts, means, [float(np.mean(np.std(a, axis=0))) for a in acts.values()]
 
 
 def stds_shifted(hidden_layer_sizes: list[int], init: Callable[..., Any]) -> Result:
     """Off by one: reports the input's std for layer 1 and drops the last layer's."""
-    acts, means, stds = seed_forward_prop(hidden_layer_sizes, init)
+    acts, means, stds = notes_forward_prop(hidden_layer_sizes, init)
     return acts, means, [1.0, *stds[:-1]]
 
 
@@ -85,14 +85,14 @@ def own_input_with_bias(hidden_layer_sizes: list[int], init: Callable[..., Any])
 
 def missing_last_layer(hidden_layer_sizes: list[int], init: Callable[..., Any]) -> Result:
     """Returns acts without the last layer."""
-    acts, means, stds = seed_forward_prop(hidden_layer_sizes, init)
+    acts, means, stds = notes_forward_prop(hidden_layer_sizes, init)
     acts.pop(len(hidden_layer_sizes) - 1)
     return acts, means, stds
 
 
 def residual_when_square(hidden_layer_sizes: list[int], init: Callable[..., Any]) -> Result:
     """Adds a residual connection whenever a layer's width equals its input's (a square
-    weight matrix): correct at every other width, wrong at the seed's own configuration."""
+    weight matrix): correct at every other width, wrong at the notes' own configuration."""
     h = np.random.randn(1000, 500)
     acts: dict[int, Any] = {}
     for i, fan_out in enumerate(hidden_layer_sizes):

@@ -2,7 +2,7 @@
 
 Every function takes ``(fan_in, fan_out, rng)`` (a ``numpy.random.Generator``, so a
 check seeds it) and returns ``(fan_in, fan_out)`` weights unless its bug is the layout.
-``BUGS`` maps a name to ``(fn, declared scheme, convention, words the diagnosis must contain)``.
+``BUGS`` maps a name to ``(fn, declared scheme, layout, words the diagnosis must contain)``.
 """
 
 from __future__ import annotations
@@ -200,7 +200,7 @@ def one_sided_uniform(fan_in: int, fan_out: int, rng: np.random.Generator) -> Ar
 
 
 def lecun_true(fan_in: int, fan_out: int, rng: np.random.Generator) -> Array:
-    """A true LeCun normal, N(0, 1/fan_in) (the seed's ``xavier``)."""
+    """A true LeCun normal, N(0, 1/fan_in) (the notes' ``xavier``)."""
     return rng.standard_normal((fan_in, fan_out)) / math.sqrt(fan_in)
 
 

@@ -1,6 +1,8 @@
-"""Running ``weight-init`` as a user runs it, for the CLI tests: the installed console
-script in a subprocess, its exit code, stdout and stderr (one place for what several test
-modules need).
+"""Running ``weight-init`` for the CLI tests: as a user runs it (the installed console script
+in a subprocess: :func:`run`), or, where the subprocess is not what a test is about,
+``weight_init.app.cli.main`` in this process (:func:`run_main`: the same exit code, stdout
+and stderr, without an interpreter's start-up and imports per call). Isolation, exit codes of
+the process, timeouts and signals stay subprocess tests.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 #: The console script installed beside this interpreter (``weight-init`` on PATH otherwise).
 WEIGHT_INIT = shutil.which("weight-init", path=os.path.dirname(sys.executable)) or "weight-init"
@@ -39,6 +42,25 @@ def run(
     return subprocess.run(
         [WEIGHT_INIT, *argv], capture_output=True, text=True, timeout=timeout, cwd=cwd
     )
+
+
+def run_main(
+    capsys: Any, *argv: str, cwd: Path | str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``weight_init.app.cli.main(ARGV)`` in this process, in ``cwd``, output captured by
+    pytest's ``capsys``; shaped like :func:`run`'s result."""
+    from weight_init.app.cli import main
+
+    capsys.readouterr()
+    before = os.getcwd()
+    if cwd is not None:
+        os.chdir(cwd)
+    try:
+        code = main(list(argv))
+    finally:
+        os.chdir(before)
+    out, err = capsys.readouterr()
+    return subprocess.CompletedProcess(["weight-init", *argv], code, out, err)
 
 
 def tiny_report(

@@ -10,7 +10,9 @@ Profile: the installed pytest plugin is inert (it loads no profile unless
 ``--weight-init-profile`` is given), so this project chooses its own:
 ``--weight-init-profile``, else ``--hypothesis-profile`` (Hypothesis loads it), else
 $WEIGHT_INIT_PROFILE, else $HYPOTHESIS_PROFILE, else ``ci`` under CI, else ``dev`` (see
-:mod:`weight_init.properties.claims._profiles`).
+:mod:`weight_init.properties.claims._profiles`). ``dev`` and ``ci`` are both derandomized, so
+a default run draws the same cases every time and cannot fail by chance
+(docs/error-rates.md); ``WEIGHT_INIT_PROFILE=explore`` opts in to random cases.
 """
 
 from __future__ import annotations

@@ -51,7 +51,7 @@ needs_keras = pytest.mark.skipif(
 @given(seed=seeds)
 def test_jax_presets_conform(name: str, scheme: str, seed: int) -> None:
     c = resolve(f"jax:{name}")
-    v = check_initializer(c.fn, scheme, c.convention, seed=seed)
+    v = check_initializer(c.fn, scheme, c.layout, seed=seed)
     assert v.passed, f"weight-init check jax:{name} --scheme {scheme} --seed {seed}\n" + (
         v.format_table()
     )
@@ -61,7 +61,7 @@ def test_jax_presets_conform(name: str, scheme: str, seed: int) -> None:
 @needs_jax
 def test_jax_glorot_normal_is_truncated_not_normal() -> None:
     c = resolve("jax:glorot_normal")
-    v = check_initializer(c.fn, "glorot_normal", c.convention, seed=0)
+    v = check_initializer(c.fn, "glorot_normal", c.layout, seed=0)
     assert v.outcome == "fail" and "truncated normal drawn for a normal scheme" in v.diagnosis
 
 
@@ -83,7 +83,7 @@ KERAS_NAMES = [
 @given(seed=seeds)
 def test_keras_presets_conform(name: str, scheme: str, seed: int) -> None:
     c = resolve(f"keras:{name}")
-    v = check_initializer(c.fn, scheme, c.convention, seed=seed)
+    v = check_initializer(c.fn, scheme, c.layout, seed=seed)
     assert v.passed, f"weight-init check keras:{name} --scheme {scheme} --seed {seed}\n" + (
         v.format_table()
     )

@@ -36,8 +36,8 @@ TORCH_SCHEMES = [
 @given(seed=st.integers(0, 2**32 - 1))
 def test_torch_initializers_conform(spec: str, scheme: str, seed: int) -> None:
     c = resolve(spec)
-    assert c.convention == "out_in"
-    v = check_initializer(c.fn, scheme, c.convention, seed=seed)
+    assert c.layout == "out_in"
+    v = check_initializer(c.fn, scheme, c.layout, seed=seed)
     assert v.passed, f"weight-init check {spec} --scheme {scheme} --seed {seed}\n{v.format_table()}"
 
 
@@ -56,13 +56,13 @@ def test_declared_in_the_wrong_layout_is_named() -> None:
 
 def test_kaiming_fan_out_declared_as_he_normal_is_a_wrong_fan_mode() -> None:
     c = resolve("torch:kaiming_normal_(mode='fan_out')")
-    v = check_initializer(c.fn, "he_normal", c.convention, seed=0)
+    v = check_initializer(c.fn, "he_normal", c.layout, seed=0)
     assert v.outcome == "fail" and "wrong fan mode" in v.diagnosis, v.diagnosis
 
 
 def test_linear_default_declared_he_uniform_is_named() -> None:
     c = resolve("torch:Linear")
-    v = check_initializer(c.fn, "he_uniform", c.convention, seed=0)
+    v = check_initializer(c.fn, "he_uniform", c.layout, seed=0)
     assert v.outcome == "fail" and "torch_linear_default" in v.diagnosis
 
 

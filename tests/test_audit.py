@@ -1,4 +1,6 @@
-"""``weight-init audit``: per-parameter verdicts on small torch models, run as a user runs it.
+"""``weight-init audit``: per-parameter verdicts on small torch models. Bad input (a factory
+that raises or exits among it) is run as a user runs it, in a subprocess; the verdicts call
+``main`` in this process (the factory still runs in the command's child process).
 
 Each parameter's check has family-wise false-alarm rate 1e-4 (Holm) and the power plan of
 ``check``; builds are seeded from the drawn seed (torch.manual_seed per build).
@@ -31,6 +33,10 @@ from weight_init.properties.conformance._kernels import NO_RF_IN  # noqa: E402
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     return cli_helpers.run("audit", *args, cwd=HERE)
+
+
+def _main(capsys: pytest.CaptureFixture[str], *args: str) -> subprocess.CompletedProcess[str]:
+    return cli_helpers.run_main(capsys, "audit", *args, cwd=HERE)
 
 
 @pytest.mark.slow
@@ -82,8 +88,10 @@ def _he_fan_out(text: str):  # type: ignore[no-untyped-def]
     return variance_scaling(2.0, "fan_out", "normal", name=text)
 
 
-def test_cli_prints_the_table_and_exits_1_when_inconclusive() -> None:
-    out = _cli("audit_models:small_transformer", "--builds", "20", "--seed", "3")
+def test_cli_prints_the_table_and_exits_1_when_inconclusive(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    out = _main(capsys, "audit_models:small_transformer", "--builds", "20", "--seed", "3")
     assert out.returncode == 1, out.stderr
     assert "encoder.self_attn.in_proj_weight" in out.stdout
     assert "MultiheadAttention" in out.stdout and "glorot_uniform" in out.stdout
@@ -91,8 +99,8 @@ def test_cli_prints_the_table_and_exits_1_when_inconclusive() -> None:
     assert out.stderr == ""
 
 
-def test_cli_json() -> None:
-    out = _cli("audit_models:small_cnn", "--builds", "20", "--json")
+def test_cli_json(capsys: pytest.CaptureFixture[str]) -> None:
+    out = _main(capsys, "audit_models:small_cnn", "--builds", "20", "--json")
     assert out.returncode == 1
     d = json.loads(out.stdout)
     names = [p["name"] for p in d["parameters"]]
@@ -100,14 +108,14 @@ def test_cli_json() -> None:
     assert {p["outcome"] for p in d["parameters"]} <= {"pass", "fail", "inconclusive"}
 
 
-def test_cli_exit_0_when_every_checked_parameter_passes() -> None:
-    out = _cli("audit_models:norm_only", "--builds", "20")
+def test_cli_exit_0_when_every_checked_parameter_passes(capsys: pytest.CaptureFixture[str]) -> None:
+    out = _main(capsys, "audit_models:norm_only", "--builds", "20")
     assert out.returncode == 0, out.stdout + out.stderr
     assert "PASS" in out.stdout.splitlines()[0]
 
 
-def test_cli_fails_on_a_buggy_model() -> None:
-    out = _cli("audit_models:buggy_cnn", "--builds", "30")
+def test_cli_fails_on_a_buggy_model(capsys: pytest.CaptureFixture[str]) -> None:
+    out = _main(capsys, "audit_models:buggy_cnn", "--builds", "30")
     assert out.returncode == 1
     assert NO_RF_IN in out.stdout
 
@@ -133,9 +141,13 @@ def test_cli_bad_input_is_one_line_exit_2(args: tuple[str, ...], message: str) -
     assert len(lines) == 1 and message in lines[0], out.stderr
 
 
-def test_cli_expect_takes_scheme_expressions_and_layouts() -> None:
+def test_cli_expect_takes_scheme_expressions_and_layouts(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     rule = "[03].weight=variance_scaling(2, fan_out, normal)@torch.conv"
-    out = _cli("audit_models:resnet_style_cnn", "--builds", "30", "--expect", rule, "--json")
+    out = _main(
+        capsys, "audit_models:resnet_style_cnn", "--builds", "30", "--expect", rule, "--json"
+    )
     assert out.returncode == 1, out.stderr  # 30 builds: too few entries to pass, none fail
     by = {p["name"]: p for p in json.loads(out.stdout)["parameters"]}
     for name in ("0.weight", "3.weight"):

@@ -1,4 +1,4 @@
-"""The backward pass agrees with finite differences and obeys the seed's gradient claims."""
+"""The backward pass agrees with finite differences and obeys the notes' gradient claims."""
 
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ def test_weight_gradients_match_central_differences(
 
 
 def test_zeros_give_identical_zero_updates() -> None:
-    """The seed's first claim: under W = 0 every unit of a layer gets the same update."""
+    """The notes' first claim: under W = 0 every unit of a layer gets the same update."""
     grads = backward_prop(
         [8, 8, 8], get_scheme("zeros"), seed=0, n_samples=16, input_dim=5, target=np.ones((16, 8))
     )

@@ -200,6 +200,40 @@ def test_clopper_pearson_bounds_are_exact_and_labelled() -> None:
     assert lo == 0 and hi == pytest.approx(1 - 0.025 ** (1 / 30_000), rel=1e-6)
 
 
+def test_one_binomial_interval_is_scipys_exact_clopper_pearson() -> None:
+    """:func:`clopper_pearson` is the beta-quantile form of the exact interval (the upper
+    bound of k events in n at one-sided 95% is ``beta.ppf(0.95, k + 1, n - k)``)."""
+    from scipy import stats
+
+    from weight_init.reports.calibration import clopper_pearson
+
+    for k, n in ((0, 200), (1, 200), (4, 48_000), (225, 48_000), (30, 30)):
+        low, high = clopper_pearson(k, n, alternative="less")
+        want = 1.0 if k == n else stats.beta.ppf(0.95, k + 1, n - k)
+        assert low == 0 and high == pytest.approx(want, rel=1e-9)
+        lo, hi = clopper_pearson(k, n)
+        assert lo == pytest.approx(0.0 if k == 0 else stats.beta.ppf(0.025, k, n - k + 1))
+        assert lo <= k / n <= hi and Rate(k, n).two_sided() == (lo, hi)
+
+
+def test_hypothesis_draws_are_a_calibrate_option(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``calibrate --hypothesis N`` runs every property over N drawn cases and prints the
+    family's count; a family draw is a false alarm when any property's i-th case fails."""
+    from weight_init.app.calibration.hypothesis_draws import HypothesisDraws
+
+    draws = HypothesisDraws(1e-4, {"a": ("pass", "fail", "pass"), "b": ("fail", "fail")})
+    assert (draws.family_draws, draws.family_false_alarms) == (2, 2)
+    assert "2 of 2 family draws" in draws.describe()
+    argv = ["calibrate", "--quiet", "--checks", "0", "--adapters", "none", "--hypothesis", "2"]
+    assert main([*argv, "--out", str(tmp_path / "run")]) == 0
+    out = capsys.readouterr().out
+    assert "of 2 family draws with a failing property" in out
+    for name in ("symmetry", "vanishing", "saturation", "theory_agreement"):
+        assert f"{name} " in out.rsplit("hypothesis draws", 1)[1]
+
+
 def test_a_miscalibrated_test_within_one_scheme_is_named() -> None:
     rng = np.random.default_rng(0)
     records = [

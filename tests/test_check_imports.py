@@ -1,4 +1,4 @@
-"""What ``weight-init check`` imports, in the parent and in the child (issue 13).
+"""What ``weight-init check`` imports, in the parent and in the child.
 
 The command's goal is a wall time within 0.3 s of ``python -c "import numpy,
 scipy.special"`` (benchmarks/bench_check.py measures it; timing does not belong in tests).

@@ -1,4 +1,4 @@
-"""One line and exit 2 for every bad input of issue 9, section 7.
+"""One line and exit 2 for every bad input a user can give.
 
 The command-line cases run the installed ``weight-init`` as a subprocess (started together,
 awaited together); the Python-API cases check that the exception names the caller's
@@ -32,9 +32,9 @@ CLI_CASES: dict[str, tuple[list[str], str]] = {
         "--phase-width 1000000000 --phase-samples 512 needs about",
     ),
     "experiment whose signal overflows": (
-        # the issue's command at a fifth of the width (the same overflow, faster)
+        # the overflowing command at a fifth of the width (the same overflow, faster)
         [
-            *("experiment", "--init", "big_normal", "--activation", "relu", "--depth", "400"),
+            *("experiment", "--scheme", "big_normal", "--activation", "relu", "--depth", "400"),
             *("--width", "100", "--samples", "100", "--input-dim", "100"),
         ],
         "the signal overflowed float64 at layer",

@@ -51,6 +51,25 @@ def test_conforming_module_attr_exits_0(user_dir: Path, capsys: pytest.CaptureFi
     assert "user_inits:good as he_normal (in_out): PASS" in out
 
 
+def test_layout_flag_its_hidden_alias_and_torch_scheme_names(
+    user_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--layout`` chooses the layout; ``--convention`` (its earlier name) still works and is
+    not in the help; torch's scheme names are aliases (``kaiming_normal`` is ``he_normal``)."""
+    for flag in ("--layout", "--convention"):
+        code, out, err = run(
+            capsys, "check", "user_inits:good", "--scheme", "he_normal", flag, "in_out"
+        )
+        assert code == 0, out + err
+        assert "user_inits:good as he_normal (in_out): PASS" in out
+    code, out, err = run(capsys, "check", "user_inits:good", "--scheme", "kaiming_normal")
+    assert code == 0 and "user_inits:good as he_normal (in_out): PASS" in out, out + err
+    with pytest.raises(SystemExit):
+        main(["check", "--help"])
+    shown = capsys.readouterr().out
+    assert "--layout" in shown and "--convention" not in shown
+
+
 def test_nonconforming_exits_1_with_table_and_reason(
     user_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -87,14 +106,14 @@ def test_torch_adapter_on_the_command_line(capsys: pytest.CaptureFixture[str]) -
         (["check", "user_inits:returns_none", "--scheme", "he_normal"], "not a numeric array"),
         (["check", "user_inits:good", "--scheme", "nope"], "unknown scheme 'nope'"),
         (["check", "user_inits:good"], "--scheme"),
-        (["check", "user_inits:good", "--scheme", "he_normal", "--convention", "x"], "convention"),
+        (["check", "user_inits:good", "--scheme", "he_normal", "--layout", "x"], "layout"),
         (["check", "no_colon", "--scheme", "he_normal"], "expected MODULE:ATTR"),
         (["check", "user_inits:good", "--scheme", "he_normal", "--alpha", "2"], "alpha"),
         (["identify", "user_inits:raises"], "raised RuntimeError"),
         (["check-forward", "user_inits:NOT_CALLABLE"], "not callable"),
         (["check-forward", "user_inits:raises"], "raised"),
         (
-            ["check-forward", "broken_forward_props:seed_forward_prop", "--activation", "relu"],
+            ["check-forward", "broken_forward_props:notes_forward_prop", "--activation", "relu"],
             "only be checked with tanh",
         ),
     ],
@@ -109,7 +128,7 @@ def test_bad_input_exits_2_with_one_line(
 
 
 def test_check_forward_exit_codes(user_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "check-forward", "broken_forward_props:seed_forward_prop")
+    code, out, err = run(capsys, "check-forward", "broken_forward_props:notes_forward_prop")
     assert code == 0, out + err
     assert "reference agreement" in out and "PASS" in out
     code, out, _ = run(

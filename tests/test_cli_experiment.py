@@ -1,4 +1,4 @@
-"""``weight-init experiment``: the seed's lines on stdout; usage errors exit 2 with one line."""
+"""``weight-init experiment``: the notes' lines on stdout; usage errors exit 2 with one line."""
 
 from __future__ import annotations
 
@@ -15,11 +15,11 @@ from weight_init.schemes import get_scheme
 LINE = re.compile(r"^Hidden layer (\d+) had mean (-?\d+\.\d{6}) and std (\d+\.\d{6})$")
 
 
-def test_prints_the_seed_lines(capsys: pytest.CaptureFixture[str]) -> None:
+def test_prints_the_notes_lines(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(
         [
             "experiment",
-            "--init",
+            "--scheme",
             "xavier",
             "--depth",
             "3",
@@ -39,7 +39,7 @@ def test_prints_the_seed_lines(capsys: pytest.CaptureFixture[str]) -> None:
     expected = forward_prop([40] * 3, get_scheme("xavier"), n_samples=50, input_dim=30, seed=4)
     for i, line in enumerate(out):
         m = LINE.match(line)
-        assert m, f"line {i + 1} does not look like the seed's: {line!r}"
+        assert m, f"line {i + 1} does not look like the notes': {line!r}"
         assert int(m.group(1)) == i + 1
         assert float(m.group(3)) == pytest.approx(expected.stds[i], abs=5e-7)
 
@@ -47,7 +47,7 @@ def test_prints_the_seed_lines(capsys: pytest.CaptureFixture[str]) -> None:
 def test_same_seed_same_output(capsys: pytest.CaptureFixture[str]) -> None:
     argv = [
         "experiment",
-        "--init",
+        "--scheme",
         "he_normal",
         "--activation",
         "relu",
@@ -66,23 +66,45 @@ def test_same_seed_same_output(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().out == first
 
 
+def test_init_is_a_hidden_alias_of_scheme(capsys: pytest.CaptureFixture[str]) -> None:
+    """``--init`` (the flag's earlier name) runs the same experiment; help shows ``--scheme``."""
+    argv = ["experiment", "--depth", "2", "--width", "8", "--samples", "10", "--input-dim", "8"]
+    assert main([*argv, "--scheme", "xavier"]) == 0
+    by_scheme = capsys.readouterr().out
+    assert main([*argv, "--init", "xavier"]) == 0
+    assert capsys.readouterr().out == by_scheme
+    with pytest.raises(SystemExit):
+        main(["experiment", "--help"])
+    shown = capsys.readouterr().out
+    assert "--scheme" in shown and "--init" not in shown
+
+
 @pytest.mark.parametrize(
     ("argv", "fragment"),
     [
-        (["experiment", "--init", "bogus"], "argument --init: unknown scheme 'bogus'"),
+        (["experiment", "--scheme", "bogus"], "argument --scheme: unknown scheme 'bogus'"),
         (
-            ["experiment", "--init", "xavier", "--depth", "-1"],
+            ["experiment", "--scheme", "xavier", "--depth", "-1"],
             "argument --depth: expected a positive",
         ),
         (
-            ["experiment", "--init", "xavier", "--depth", "0"],
+            ["experiment", "--scheme", "xavier", "--depth", "0"],
             "argument --depth: expected a positive",
         ),
-        (["experiment", "--init", "xavier", "--width", "wide"], "argument --width: expected a pos"),
-        (["experiment", "--init", "xavier", "--activation", "swish"], "unknown activation 'swish'"),
-        (["experiment", "--init", "xavier", "--seed", "-2"], "argument --seed: expected a non-neg"),
-        (["experiment"], "the following arguments are required: --init"),
-        (["experiment", "--init", "xavier", "--frobnicate"], "unrecognized arguments"),
+        (
+            ["experiment", "--scheme", "xavier", "--width", "wide"],
+            "argument --width: expected a pos",
+        ),
+        (
+            ["experiment", "--scheme", "xavier", "--activation", "swish"],
+            "unknown activation 'swish'",
+        ),
+        (
+            ["experiment", "--scheme", "xavier", "--seed", "-2"],
+            "argument --seed: expected a non-neg",
+        ),
+        (["experiment"], "the following arguments are required: --scheme"),
+        (["experiment", "--scheme", "xavier", "--frobnicate"], "unrecognized arguments"),
         (["launch"], "invalid choice: 'launch'"),
         ([], "no command given"),
     ],
@@ -101,7 +123,7 @@ def test_usage_errors_exit_2_with_one_line(
 
 def test_console_script_exit_code_and_no_traceback() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "weight_init.app.cli", "experiment", "--init", "nope"],
+        [sys.executable, "-m", "weight_init.app.cli", "experiment", "--scheme", "nope"],
         capture_output=True,
         text=True,
         timeout=60,

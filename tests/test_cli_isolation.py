@@ -1,4 +1,4 @@
-"""Code under test cannot fake a pass or hang a check (issue 9, section 5).
+"""Code under test cannot fake a pass or hang a check.
 
 Each misbehaviour -- ``SystemExit(0)`` in the callable or at the import of its module,
 ``os._exit(0)``, a signal, a segfault, printing ``PASS``, a hang -- is run through the

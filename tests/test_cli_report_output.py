@@ -1,4 +1,4 @@
-"""Report directories never lose a user's files (issue 9, section 6), as a user runs
+"""Report directories never lose a user's files, as a user runs
 ``weight-init report``: a subprocess, its exit code and its one line on stderr."""
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ error, a 0.02 std mean shift and an uncorrected truncated normal). So a test ass
 correct implementation passes fails spuriously with probability <= 1e-4 per example;
 one asserting that a buggy one fails misses with probability <= 0.01 for the two smallest
 effects (checked at fixed seeds below; the measured power is in README) and ~0 for the
-others. Hypothesis draws schemes, conventions and seeds; every generator is seeded from
+others. Hypothesis draws schemes, layouts and seeds; every generator is seeded from
 the drawn seed, so the ci profile is deterministic.
 """
 
@@ -43,29 +43,25 @@ def few(n: int) -> Any:
     return settings(max_examples=max(n, settings.default.max_examples // 4))
 
 
-def laid_out(name: str, convention: str) -> Callable[..., Any]:
+def laid_out(name: str, layout: str) -> Callable[..., Any]:
     scheme = get_scheme(name)
 
     def fn(fan_in: int, fan_out: int, rng: np.random.Generator) -> Any:
         w = scheme.sample(fan_in, fan_out, rng)
-        return w if convention == "in_out" else w.T
+        return w if layout == "in_out" else w.T
 
     return fn
 
 
-def repro(fn: Any, scheme: str, convention: str, seed: int) -> str:
-    return (
-        f"check_initializer({getattr(fn, '__name__', fn)}, {scheme!r}, {convention!r}, seed={seed})"
-    )
+def repro(fn: Any, scheme: str, layout: str, seed: int) -> str:
+    return f"check_initializer({getattr(fn, '__name__', fn)}, {scheme!r}, {layout!r}, seed={seed})"
 
 
 @few(4)
-@given(
-    name=st.sampled_from(NON_CONSTANT), convention=st.sampled_from(["in_out", "out_in"]), seed=seeds
-)
-def test_reference_schemes_conform(name: str, convention: str, seed: int) -> None:
-    v = check_initializer(laid_out(name, convention), name, convention, seed=seed)
-    assert v.passed, f"{repro(name, name, convention, seed)}:\n{v.format_table()}"
+@given(name=st.sampled_from(NON_CONSTANT), layout=st.sampled_from(["in_out", "out_in"]), seed=seeds)
+def test_reference_schemes_conform(name: str, layout: str, seed: int) -> None:
+    v = check_initializer(laid_out(name, layout), name, layout, seed=seed)
+    assert v.passed, f"{repro(name, name, layout, seed)}:\n{v.format_table()}"
 
 
 def test_zeros_conform_and_nonzero_constant_does_not() -> None:
@@ -81,9 +77,9 @@ SMALL_EFFECTS = {"std 1% too wide", "mean shifted by 0.02 std"}
 @settings(max_examples=2)
 @given(seed=seeds)
 def test_buggy_initializer_fails_with_named_defect(bug: str, seed: int) -> None:
-    fn, scheme, convention, words = BUGS[bug]
-    v = check_initializer(fn, scheme, convention, seed=seed)
-    where = repro(fn, scheme, convention, seed)
+    fn, scheme, layout, words = BUGS[bug]
+    v = check_initializer(fn, scheme, layout, seed=seed)
+    where = repro(fn, scheme, layout, seed)
     assert v.outcome == "fail", f"{bug}: {where} passed:\n{v.format_table()}"
     for w in words:
         assert w in v.diagnosis, f"{bug}: {where}: diagnosis lacks {w!r}: {v.diagnosis}"
@@ -93,9 +89,9 @@ def test_buggy_initializer_fails_with_named_defect(bug: str, seed: int) -> None:
 @pytest.mark.parametrize("seed", [0, 1])
 def test_smallest_planned_effects_are_caught(bug: str, seed: int) -> None:
     """Power >= 0.99 per seed (power.py; measured rate in README), so fixed seeds."""
-    fn, scheme, convention, words = BUGS[bug]
-    v = check_initializer(fn, scheme, convention, seed=seed)
-    assert v.outcome == "fail", f"{repro(fn, scheme, convention, seed)}:\n{v.format_table()}"
+    fn, scheme, layout, words = BUGS[bug]
+    v = check_initializer(fn, scheme, layout, seed=seed)
+    assert v.outcome == "fail", f"{repro(fn, scheme, layout, seed)}:\n{v.format_table()}"
     assert all(w in v.diagnosis for w in words), v.diagnosis
 
 
@@ -106,9 +102,9 @@ def test_uncorrected_truncated_normal_variance_ratio_is_measured() -> None:
     from weight_init.properties.conformance._checks import VARIANCE
     from weight_init.properties.conformance._checks.statistical import VarianceEvidence
 
-    fn, scheme, convention, _ = BUGS["truncated normal without variance correction"]
+    fn, scheme, layout, _ = BUGS["truncated normal without variance correction"]
     for seed in (0, 263486):
-        v = check_initializer(fn, scheme, convention, seed=seed)
+        v = check_initializer(fn, scheme, layout, seed=seed)
         (r,) = [c for c in v.checks if c.check is VARIANCE]
         ev = r.evidence
         assert isinstance(ev, VarianceEvidence)
@@ -134,11 +130,11 @@ def fixed_variance(fan_in: int, fan_out: int, rng: np.random.Generator) -> Any:
 def test_a_mean_shift_explained_by_variance_or_dependence_is_not_named(
     fn: Callable[..., Any], seed: int
 ) -> None:
-    """Issue 9: these fail (variance, fan rule or independence), and the diagnosis names a
-    mean shift only if the cluster-robust mean test (one cluster per matrix, Student t with
-    C - 1 df, robust to the variance and to dependence inside a matrix) also rejects at the
-    mean test's Holm threshold; under these initializers' zero mean it does so with
-    probability about that threshold (<= 1e-4)."""
+    """The known-buggy initializers fail (variance, fan rule or independence), and the
+    diagnosis names a mean shift only if the cluster-robust mean test (one cluster per
+    matrix, Student t with C - 1 df, robust to the variance and to dependence inside a
+    matrix) also rejects at the mean test's Holm threshold; under these initializers' zero
+    mean it does so with probability about that threshold (<= 1e-4)."""
     v = check_initializer(fn, "he_normal", seed=seed)
     assert v.outcome == "fail", v.format_table()
     assert "mean shifted" not in v.diagnosis, v.diagnosis
@@ -152,8 +148,8 @@ def test_rule_and_fan_mode_texts_read_right() -> None:
 
 
 def test_failure_has_shrunk_shape_and_readable_table() -> None:
-    fn, scheme, convention, _ = BUGS["duplicated units"]
-    v = check_initializer(fn, scheme, convention, seed=0)
+    fn, scheme, layout, _ = BUGS["duplicated units"]
+    v = check_initializer(fn, scheme, layout, seed=0)
     assert "smallest shape showing it: fn(2, 2)" in v.diagnosis
     table = v.format_table()
     assert "distinct units" in table and "FAIL" in table and "diagnosis:" in table
@@ -203,11 +199,24 @@ def test_global_state_initializer_is_seeded() -> None:
     assert [t.statistic for t in a.tests] == [t.statistic for t in b.tests]
 
 
+def test_convention_is_a_deprecated_alias_of_layout() -> None:
+    """``convention=`` (the keyword's earlier name) gives the same check, with a warning."""
+    ok = SCHEMES["he_normal"]
+    want = check_initializer(ok, "he_normal", layout="in_out", seed=3, identify=False)
+    with pytest.warns(DeprecationWarning, match="layout="):
+        got = check_initializer(ok, "he_normal", convention="in_out", seed=3, identify=False)
+    assert got.to_dict() == want.to_dict() and got.layout == "in_out"
+    with pytest.warns(DeprecationWarning, match=r"\.layout"):
+        assert got.convention == "in_out"
+    with pytest.raises(InvalidParameterError, match="not both"):
+        check_initializer(ok, "he_normal", layout="in_out", convention="in_out")
+
+
 def test_bad_input_raises_specific_errors() -> None:
     ok = SCHEMES["he_normal"]
     with pytest.raises(UnknownSchemeError, match="unknown scheme 'nope'"):
         check_initializer(ok, "nope")
-    with pytest.raises(InvalidParameterError, match="convention"):
+    with pytest.raises(InvalidParameterError, match="layout"):
         check_initializer(ok, "he_normal", "rows")
     with pytest.raises(InitializerTypeError, match="callable"):
         check_initializer(3, "he_normal")  # type: ignore[arg-type]

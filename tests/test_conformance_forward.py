@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from broken_forward_props import BROKEN, own_input, residual_when_square, seed_forward_prop
+from broken_forward_props import BROKEN, notes_forward_prop, own_input, residual_when_square
 from weight_init.experiment import forward_prop
-from weight_init.properties.conformance._forward_cases import SEED_DEPTH, WIDTH_KINDS, cases
+from weight_init.properties.conformance._forward_cases import NOTES_DEPTH, WIDTH_KINDS, cases
 from weight_init.properties.conformance._forward_check import check_forward_prop
 
 
@@ -24,7 +24,7 @@ def float32_forward_prop(hidden_layer_sizes: list[int], init: Any, **kw: Any) ->
 
 
 @pytest.mark.parametrize(
-    "fn", [seed_forward_prop, forward_prop, float32_forward_prop], ids=lambda f: f.__name__
+    "fn", [notes_forward_prop, forward_prop, float32_forward_prop], ids=lambda f: f.__name__
 )
 def test_faithful_forward_props_agree_exactly(fn: Any) -> None:
     v = check_forward_prop(fn, seed=1, properties=False)
@@ -57,19 +57,19 @@ def test_relu_with_a_reference_style_forward_prop() -> None:
 
 
 def test_property_suite_rows() -> None:
-    """The seed's claims run too (run_suite at alpha / (2 k) per verdict); the passing side
-    (the reference and the seed's code pass the suite) is tested in test_broken_forward_props."""
+    """The notes' claims run too (run_suite at alpha / (2 k) per verdict); the passing side
+    (the reference and the notes' code pass the suite) is tested in test_broken_forward_props."""
     fn, _ = BROKEN["no activation"]
     bad = check_forward_prop(fn, seed=0, n_cases=1)
     rows = [t for t in bad.tests if t.name.startswith("property ")]
     assert rows and all(t.threshold < bad.alpha / 2 for t in rows)
-    assert bad.outcome == "fail" and "the seed's claims that fail" in bad.diagnosis
+    assert bad.outcome == "fail" and "the notes' claims that fail" in bad.diagnosis
 
 
 @pytest.mark.parametrize("seed", range(5))
-def test_cases_include_the_seed_configuration_and_every_kind_of_width(seed: int) -> None:
+def test_cases_include_the_notes_configuration_and_every_kind_of_width(seed: int) -> None:
     drawn = cases(seed, 4, input_dim=500)
-    assert drawn[0][0] == [500] * SEED_DEPTH  # ten layers as wide as the input
+    assert drawn[0][0] == [500] * NOTES_DEPTH  # ten layers as wide as the input
     widths = [s for sizes, _, _ in drawn[1:] for s in sizes]
     pairs = [
         (a, b) for sizes, _, _ in drawn[1:] for a, b in zip([500, *sizes[:-1]], sizes, strict=True)
@@ -82,7 +82,7 @@ def test_cases_include_the_seed_configuration_and_every_kind_of_width(seed: int)
 
 def test_a_bug_at_particular_widths_is_caught() -> None:
     """residual_when_square is exact on widths that never equal their input's, and fails
-    at the seed's own configuration (ten layers of 500 on a 500-wide input)."""
+    at the notes' own configuration (ten layers of 500 on a 500-wide input)."""
     rec = []
 
     def init(fan_in: int, fan_out: int) -> np.ndarray:
@@ -90,10 +90,10 @@ def test_a_bug_at_particular_widths_is_caught() -> None:
         rec.append(w)
         return w
 
-    np.random.seed(3)  # noqa: NPY002 (the seed contract draws from the legacy state)
+    np.random.seed(3)  # noqa: NPY002 (the notes' contract draws from the legacy state)
     acts, _, _ = residual_when_square([40, 80, 20], init)
     rec.clear()
-    np.random.seed(3)  # noqa: NPY002 (the seed contract draws from the legacy state)
+    np.random.seed(3)  # noqa: NPY002 (the notes' contract draws from the legacy state)
     ref = forward_prop([40, 80, 20], init, activation="tanh")
     assert all(np.array_equal(acts[i], ref.acts[i]) for i in range(3))
     v = check_forward_prop(residual_when_square, seed=0, properties=False, n_cases=1)

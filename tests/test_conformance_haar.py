@@ -1,4 +1,4 @@
-"""The independence checks under the Haar law (issue 9, section 1).
+"""The independence checks under the Haar law.
 
 Their statistic ``S`` (sum of products of neighbouring entries of ``z = sqrt(n) Q``) has,
 per matrix, ``Var S = n k (n-k)/(n+2)`` along the long side and ``S = 0`` along the short

@@ -1,4 +1,4 @@
-"""The ``spectrum`` check (Marchenko-Pastur second moment, issue 9 section 4): its algebra,
+"""The ``spectrum`` check (Marchenko-Pastur second moment): its algebra,
 its null law, and its power against dependence at any lag and low rank.
 
 Bounds are stated quantiles (binomial 99.9% bands, KS at 1e-3, z-tests at 1e-4); detection
@@ -87,8 +87,8 @@ def test_spectrum_pvalues_are_uniform_on_correct_schemes(name: str) -> None:
 def test_spectrum_catches_lagged_dependence_and_low_rank(bug: str, seed: int) -> None:
     """Power ~1 at the plan's design (measured 40/40 each, docs/generated): the spectrum
     check itself rejects and the diagnosis names it, where the neighbour tests do not."""
-    fn, scheme, convention, _ = BUGS[bug]
-    v = check_initializer(fn, scheme, convention, seed=seed)
+    fn, scheme, layout, _ = BUGS[bug]
+    v = check_initializer(fn, scheme, layout, seed=seed)
     assert "spectrum" in {t.name for t in v.failures}, v.format_table()
     assert "Marchenko-Pastur" in v.diagnosis, v.diagnosis
 
@@ -98,7 +98,7 @@ def test_spectrum_catches_lagged_dependence_and_low_rank(bug: str, seed: int) ->
 def test_fan_dependent_variance_is_caught(bug: str, seed: int) -> None:
     """The design's odd and >= 2048 fans expose a variance wrong only there (the old design,
     every fan even and <= 640, could not)."""
-    fn, scheme, convention, _ = BUGS[bug]
-    v = check_initializer(fn, scheme, convention, seed=seed)
+    fn, scheme, layout, _ = BUGS[bug]
+    v = check_initializer(fn, scheme, layout, seed=seed)
     assert v.outcome == "fail", v.format_table()
     assert {t.name for t in v.failures} & {"variance", "fan rule"}, v.format_table()

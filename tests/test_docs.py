@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
@@ -54,7 +55,7 @@ def test_benchmark_page_includes_the_generated_table() -> None:
     assert "--markdown" in (ROOT / "benchmarks" / "run_all.py").read_text()
 
 
-def test_readme_audit_is_what_the_command_prints() -> None:
+def test_readme_audit_is_what_the_command_prints(capsys: Any) -> None:
     """The README's audit (section 5) is real: every line of its excerpt is a line the
     command prints from tests/ (torch's own seeding, seed 0), and it exits 1 (a failure)."""
     import pytest
@@ -67,7 +68,7 @@ def test_readme_audit_is_what_the_command_prints() -> None:
     shown = re.search(r"```text\n(.*?)```", section, re.S)
     assert command and shown, "README section 5 has a command and its output"
     argv = command.group(1).split()[1:]
-    proc = cli_helpers.run(*argv, cwd=ROOT / "tests")
+    proc = cli_helpers.run_main(capsys, *argv, cwd=ROOT / "tests")
     assert proc.returncode == 1, proc.stdout + proc.stderr
     printed = set(proc.stdout.splitlines())
     missing = [line for line in shown.group(1).splitlines() if line not in printed]

@@ -223,7 +223,7 @@ def test_every_error_is_a_weight_init_error_and_a_value_or_type_error() -> None:
 
 
 def test_no_exception_class_outside_errors_py() -> None:
-    """Every exception class of the package lives in reference/errors.py (issue 11.6)."""
+    """Every exception class of the package lives in reference/errors.py."""
     import ast
     from pathlib import Path
 

@@ -80,6 +80,6 @@ def test_float32_compute_agrees_with_float64() -> None:
     np.testing.assert_allclose(b.means, a.means, atol=1e-6)
 
 
-def test_the_seed_figures_of_zeros() -> None:
+def test_the_notes_figures_of_zeros() -> None:
     out = forward_prop([500] * 3, get_scheme("zeros"), seed=0)
     assert out.means == [0.0] * 3 and out.stds == [0.0] * 3

@@ -1,5 +1,5 @@
 """Framework arrays are read the same way everywhere (``weight_init.host_arrays.to_host``), and
-low-precision draws are judged at their precision (issue 10, point 5)."""
+low-precision draws are judged at their precision."""
 
 from __future__ import annotations
 

@@ -93,7 +93,7 @@ def test_all_nan_initializer_is_identified_as_unknown_with_a_reason() -> None:
 
 
 def test_identify_cli_on_all_nan_exits_1_with_the_reason(tmp_path: Path) -> None:
-    """Nothing identifiable is not a success: exit 1 and the reason (issue 9, section 3)."""
+    """Nothing identifiable is not a success: exit 1 and the reason."""
     (tmp_path / "nanmod.py").write_text(
         "import numpy as np\n"
         "def init(fan_in, fan_out):\n"

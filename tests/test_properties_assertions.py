@@ -71,7 +71,7 @@ def _point_null_p_values(reps: int, layers: int) -> tuple[np.ndarray, np.ndarray
 
 
 def test_point_null_p_values_are_uniform() -> None:
-    """Issue 9: a point-null p-value reported as the smaller one-sided p never exceeds 1/2.
+    """A point-null p-value reported as the smaller one-sided p would never exceed 1/2.
     Over 300 reps each p-value (one layer, and 4 layers combined) is uniform: KS against
     U(0, 1) does not reject at 1e-3, the fraction of p <= 0.05 lies in its binomial 99.9%
     band (two-sided binomtest, p >= 1e-3) and some p-values exceed 1/2."""

@@ -33,8 +33,9 @@ def test_uniform_p_values_pass_both_kinds_of_check() -> None:
 
 
 def test_undoubled_point_null_p_values_fail() -> None:
-    """The defect of issue 9: the smaller one-sided p of a point null, min(U, 1 - U), never
-    exceeds 1/2 and rejects twice as often as it says; the uniformity checks catch it."""
+    """The undoubled point-null defect: the smaller one-sided p of a point null,
+    min(U, 1 - U), never exceeds 1/2 and rejects twice as often as it says; the uniformity
+    checks catch it."""
     u = _uniform(2)
     row = check_group("c", "t", NullKind.POINT, np.minimum(u, 1 - u))
     assert not row.passed and row.ks < 1e-3

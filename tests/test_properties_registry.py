@@ -161,9 +161,9 @@ def test_run_suite_bad_arguments_name_the_argument(
         run_suite(**kwargs)
 
 
-def test_seed_contract_subjects_skip_the_cases_they_cannot_run() -> None:
+def test_notes_contract_subjects_skip_the_cases_they_cannot_run() -> None:
     flexible = [n for n, _ in suite_cases(0, flexible=True)]
-    seed_only = [n for n, _ in suite_cases(0, flexible=False)]
+    notes_only = [n for n, _ in suite_cases(0, flexible=False)]
     assert "glorot_balance" in flexible and "second_moment" in flexible
-    assert "glorot_balance" not in seed_only and "second_moment" not in seed_only
-    assert np.isin(seed_only, flexible).all()
+    assert "glorot_balance" not in notes_only and "second_moment" not in notes_only
+    assert np.isin(notes_only, flexible).all()

@@ -48,7 +48,7 @@ def test_lecun(weight_init_check):
     weight_init_check(lecun, "he_normal")
 
 def test_spec_string(weight_init_check):
-    weight_init_check("myinit:he", "he_normal", convention="in_out")
+    weight_init_check("myinit:he", "he_normal", layout="in_out")
 
 def test_local_function_runs_in_process(weight_init_check):
     import numpy as np
@@ -210,7 +210,7 @@ def test_no_heavy_import():
 def test_plugin_is_inert_in_an_unrelated_project(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, ci: str
 ) -> None:
-    """Installed, the plugin changes no Hypothesis setting and imports no numpy (issue 11.5).
+    """Installed, the plugin changes no Hypothesis setting and imports no numpy.
 
     An unrelated project's settings are the same with and without the plugin, with and
     without CI=1 (max_examples 100; locally also deadline 200 ms and an example database;

@@ -1,7 +1,7 @@
 """``weight-init report``: summary.json schema, theory agreement, determinism, atomic output.
 
 Most tests use a small configuration (depth 4, width 64) so the file runs in
-seconds; the theory-agreement test runs the seed's size (10 layers of 500, a
+seconds; the theory-agreement test runs the notes' size (10 layers of 500, a
 1000 x 500 input), where the 3% tolerance is meant.
 """
 
@@ -121,6 +121,7 @@ def test_schema_validator_rejects_broken_summaries(full_small: Path) -> None:
     assert any("$.experiments[1].depth: expected integer" in e for e in errors), errors
     assert any("'maybe' not one of" in e for e in errors), errors
     assert validate(1.5, {"type": "integer"}) and validate(True, {"type": "number"})
+    assert validate(2.0, {"type": "integer"}) and not validate(None, {"type": ["number", "null"]})
 
 
 def test_html_and_markdown_reference_existing_figures(full_small: Path) -> None:
@@ -150,7 +151,7 @@ def test_xavier_tanh_std_agrees_with_theory_within_3_percent() -> None:
     Not a statistical test: the mean-field theory is exact only as width -> inf; at
     width 500 the finite-width bias is O(1/500) per layer and the sampling error of
     a std over 5e5 correlated activations is ~0.3% (measured: largest deviation
-    0.8%, layer 10). 3% is the seed notes' own tolerance for Xavier. The gradients'
+    0.8%, layer 10). 3% is the notes' own tolerance for Xavier. The gradients'
     gradient-independence prediction is held to the same 3% (measured: 0.7% for the
     std of dL/dZ, 0.9% for ||dL/dW||).
     """

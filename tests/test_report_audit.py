@@ -1,5 +1,7 @@
-"""``weight-init report --audit MODULE:FACTORY``: the model audit as a report section, run as a
-user runs it (a subprocess: exit code, stderr, the files written or not).
+"""``weight-init report --audit MODULE:FACTORY``: the model audit as a report section: exit
+code, stderr, the files written or not. A factory that raises or exits is run as a user runs
+it (a subprocess: the command's isolation is what is tested); the rest call ``main`` in this
+process (the factory still runs in the command's child process).
 
 Each parameter's check has family-wise false-alarm rate 1e-4 (Holm) and the power plan of
 ``check`` (:mod:`weight_init.properties.audit._loop`); the models are seeded by the report's
@@ -16,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from cli_helpers import one_line, tiny_report
+from cli_helpers import TINY_REPORT, one_line, run_main, tiny_report
 from weight_init.reports.schema import SUMMARY_SCHEMA, validate
 
 pytest.importorskip("torch")
@@ -29,9 +31,18 @@ def report(out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     return tiny_report(out, *extra, cwd=HERE)
 
 
-def test_conforming_model_exits_0_with_the_section_everywhere(tmp_path: Path) -> None:
+def report_here(
+    capsys: pytest.CaptureFixture[str], out: Path, *extra: str
+) -> subprocess.CompletedProcess[str]:
+    """:func:`report` through ``main`` in this process."""
+    return run_main(capsys, "report", "--out", str(out), *TINY_REPORT, *extra, cwd=HERE)
+
+
+def test_conforming_model_exits_0_with_the_section_everywhere(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "r"
-    proc = report(out, "--audit", "audit_models:norm_only", "--audit-builds", "20")
+    proc = report_here(capsys, out, "--audit", "audit_models:norm_only", "--audit-builds", "20")
     assert proc.returncode == 0, proc.stderr
     summary = json.loads((out / "summary.json").read_text())
     assert validate(summary, SUMMARY_SCHEMA) == []
@@ -52,10 +63,13 @@ def test_conforming_model_exits_0_with_the_section_everywhere(tmp_path: Path) ->
     assert 'id="audit"' in html and "<td>0.bias</td>" in html
 
 
-def test_failing_parameter_exits_1_names_it_and_the_quirk(tmp_path: Path) -> None:
+def test_failing_parameter_exits_1_names_it_and_the_quirk(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "r"
     rule = "3.weight=torch_linear_default@torch.conv"
-    proc = report(
+    proc = report_here(
+        capsys,
         out,
         "--audit",
         "audit_models:buggy_cnn",
@@ -131,9 +145,9 @@ def test_bad_factory_leaves_an_earlier_report_in_place(tmp_path: Path) -> None:
     ],
 )
 def test_bad_audit_flags_are_one_line_exit_2_before_any_work(
-    tmp_path: Path, args: tuple[str, ...], message: str
+    tmp_path: Path, args: tuple[str, ...], message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    proc = report(tmp_path / "r", *args)
+    proc = report_here(capsys, tmp_path / "r", *args)
     assert proc.returncode == 2
     assert message in one_line(proc)
     assert list(tmp_path.iterdir()) == []

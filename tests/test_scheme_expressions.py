@@ -1,11 +1,10 @@
-"""Scheme expressions: parsed safely, they state the third-party rules of issue 10 item 6,
-and ``weight-init check --scheme EXPR`` gives the right verdict (family-wise alpha 1e-4,
-power 0.99, as every check)."""
+"""Scheme expressions: parsed safely, they state the third-party rules (one-sided uniform,
+location, sparse), and ``weight-init check --scheme EXPR`` gives the right verdict
+(family-wise alpha 1e-4, power 0.99, as every check)."""
 
 from __future__ import annotations
 
 import math
-import subprocess
 from typing import Any
 
 import numpy as np
@@ -105,7 +104,7 @@ def test_code_is_never_run(text: str) -> None:
 def test_new_families_and_locations_are_expressions(
     text: str, family: str, mean: float, variance_at_16_64: float
 ) -> None:
-    """Issue 10 point 6: one-sided uniform (JAX), a location, torch's sparse_."""
+    """Third-party rules: one-sided uniform (JAX), a location, torch's sparse_."""
     s = parse_scheme(text)
     assert s.family == family
     assert math.isclose(s.mean(), mean, rel_tol=1e-12, abs_tol=1e-15)
@@ -156,11 +155,15 @@ def test_absolute_cut_is_scipys_truncnorm(cut: float) -> None:
 
 
 def _torch_like_cut(cut: float, sd: float) -> Any:
-    """torch's trunc_normal_(std=sd, a=-cut sd, b=cut sd) as numpy (scipy's truncnorm)."""
-    from scipy import stats
+    """torch's trunc_normal_(std=sd, a=-cut sd, b=cut sd) as numpy: the same law (a normal
+    truncated at +-cut sd), drawn by rejection (scipy's truncnorm.rvs took most of this
+    module's time)."""
 
     def fn(fan_in: int, fan_out: int, rng: np.random.Generator) -> Any:
-        return stats.truncnorm.rvs(-cut, cut, scale=sd, size=(fan_in, fan_out), random_state=rng)
+        z = rng.standard_normal((fan_in, fan_out))
+        while np.any(bad := np.abs(z) > cut):
+            z[bad] = rng.standard_normal(int(bad.sum()))
+        return sd * z
 
     return fn
 
@@ -216,10 +219,6 @@ def test_fan_geo_avg_verdicts(seed: int) -> None:
     assert v.outcome == "fail" and "fan rule" in {t.name for t in v.failures}
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return cli_helpers.run(*args)
-
-
 @pytest.mark.torch
 @pytest.mark.parametrize(
     ("spec", "expr", "code"),
@@ -243,14 +242,18 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     ],
 )
 def test_cli_check_accepts_expressions(spec: str, expr: str, code: int) -> None:
+    """As a user runs it: in a subprocess the command forks its child before importing numpy,
+    which is cheaper than ``main`` here (a process that has numpy must spawn a fresh one)."""
     pytest.importorskip("torch")
-    out = _cli("check", spec, "--scheme", expr, "--seed", "7")
+    out = cli_helpers.run("check", spec, "--scheme", expr, "--seed", "7")
     assert out.returncode == code, out.stdout + out.stderr
     assert f"as {parse_scheme(expr).name} (out_in)" in out.stdout.splitlines()[0]
 
 
 @pytest.mark.parametrize("expr", ["bogus(1)", "normal(std=x)", "sparse(std=0.1)", "a b"])
-def test_cli_bad_expression_is_one_line_exit_2(expr: str) -> None:
-    out = _cli("check", "numpy:zeros", "--scheme", expr)
+def test_cli_bad_expression_is_one_line_exit_2(
+    expr: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = cli_helpers.run_main(capsys, "check", "numpy:zeros", "--scheme", expr)
     assert out.returncode == 2 and out.stdout == ""
     assert len(out.stderr.strip().splitlines()) == 1 and "--scheme" in out.stderr

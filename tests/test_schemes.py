@@ -12,8 +12,10 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from weight_init.schemes import (
+    SCHEME_ALIASES,
     SCHEMES,
     TRUNCATED_NORMAL_STD,
+    canonical_name,
     constant,
     get_scheme,
     orthogonal,
@@ -130,3 +132,28 @@ def test_legacy_global_state_is_used_without_rng() -> None:
     np.random.seed(5)  # noqa: NPY002
     b = get_scheme("he_uniform")(6, 3)
     np.testing.assert_array_equal(a, b)
+
+
+def test_torch_names_are_aliases_of_the_glorot_and_he_schemes() -> None:
+    """torch's names find the registered Glorot/He scheme itself (no second copy), wherever a
+    scheme name is read; ``xavier`` stays the notes' LeCun rule."""
+    import argparse
+
+    from weight_init.app.commands.argtypes import scheme_name
+    from weight_init.scheme_expressions import parse_scheme
+
+    want = {
+        "xavier_normal": "glorot_normal",
+        "xavier_uniform": "glorot_uniform",
+        "kaiming_normal": "he_normal",
+        "kaiming_uniform": "he_uniform",
+    }
+    assert dict(SCHEME_ALIASES) == want
+    for alias, name in want.items():
+        assert get_scheme(alias) is SCHEMES[name] and canonical_name(alias) == name
+        assert parse_scheme(alias) is SCHEMES[name] and scheme_name(alias) == name
+        assert alias not in SCHEMES and alias not in scheme_names()
+    assert get_scheme("xavier").rule.mode == "fan_in" and canonical_name("xavier") == "xavier"
+    assert str(parse_scheme("kaiming_normal * gain('tanh')")).startswith("kaiming_normal")
+    with pytest.raises(argparse.ArgumentTypeError):
+        scheme_name("xavier_normal_")

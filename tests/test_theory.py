@@ -1,5 +1,5 @@
 """The mean-field theory: quadrature, per-layer predictions, fixed points, depth scales,
-and its agreement with the seed's printed figures and with ``weight-init experiment --theory``."""
+and its agreement with the notes' printed figures and with ``weight-init experiment --theory``."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ from weight_init.theory import (
     saturated_fraction,
 )
 
-SEED_FIGURES = json.loads((Path(__file__).parent / "seed_notes" / "seed_figures.json").read_text())
+NOTES_FIGURES = json.loads((Path(__file__).parent / "notes" / "notes_figures.json").read_text())
 
 
 def quad_expectation(fn, q: float) -> float:  # type: ignore[no-untyped-def]
@@ -82,10 +82,10 @@ def test_saturated_fraction_has_the_closed_form_for_tanh() -> None:
         assert saturated_fraction(np.tanh, q, 0.9) == pytest.approx(exact, rel=1e-9)
 
 
-def test_seed_config_xavier_layer_10_is_0228_and_the_seed_agrees_to_2_percent() -> None:
+def test_notes_config_xavier_layer_10_is_0228_and_the_notes_agree_to_2_percent() -> None:
     p = predict("xavier", "tanh", [500] * 10, 500)
     assert p.stds[9] == pytest.approx(0.2285, abs=5e-4)
-    seed = SEED_FIGURES["xavier"]["stds"]
+    seed = NOTES_FIGURES["xavier"]["stds"]
     for layer, (printed, theory) in enumerate(zip(seed, p.stds, strict=True), start=1):
         assert abs(printed / theory - 1) < 0.02, f"layer {layer}: seed {printed}, theory {theory}"
 
@@ -94,10 +94,10 @@ def test_seed_config_xavier_layer_10_is_0228_and_the_seed_agrees_to_2_percent() 
     ("key", "scheme", "rtol"),
     [("big_random", "big_normal", 0.01), ("small_random", "small_normal", 0.05)],
 )
-def test_seed_figures_agree_with_theory(key: str, scheme: str, rtol: float) -> None:
+def test_notes_figures_agree_with_theory(key: str, scheme: str, rtol: float) -> None:
     p = predict(scheme, "tanh", [500] * 10, 500)
     for layer, (printed, theory) in enumerate(
-        zip(SEED_FIGURES[key]["stds"], p.stds, strict=True), 1
+        zip(NOTES_FIGURES[key]["stds"], p.stds, strict=True), 1
     ):
         if printed >= 1e-4:
             assert abs(printed / theory - 1) < rtol, (
@@ -105,7 +105,7 @@ def test_seed_figures_agree_with_theory(key: str, scheme: str, rtol: float) -> N
             )
 
 
-def test_empirical_seed_config_agrees_to_2_percent() -> None:
+def test_empirical_notes_config_agrees_to_2_percent() -> None:
     p = predict("xavier", "tanh", [500] * 10, 500)
     emp = forward_prop([500] * 10, get_scheme("xavier"), seed=3, keep_activations=False).stds
     rel = [abs(e / t - 1) for e, t in zip(emp, p.stds, strict=True)]
@@ -196,7 +196,7 @@ def test_cli_theory_prints_the_prediction_for_every_scheme(
         code = main(
             [
                 "experiment",
-                "--init",
+                "--scheme",
                 scheme,
                 "--activation",
                 activation,

@@ -4,10 +4,8 @@
 * :mod:`.effects` -- the named defects of the power curves, each a typed effect of a size;
 * :mod:`.tasks` -- one seeded unit of work and the function a worker runs on it;
 * :mod:`.records` -- the JSON Lines store one record per finished task, and ``--resume``;
-* :mod:`.engine` -- the ``concurrent.futures`` executor (local processes or Dask) and the loop.
+* :mod:`.engine` -- the ``concurrent.futures`` executor (local processes or Dask) and the loop;
+* :mod:`.hypothesis_draws` -- ``--hypothesis N``: the properties over random Hypothesis cases.
 
-The tables and figures are rendered by :mod:`weight_init.reports.calibration`. The legacy
-:mod:`.false_alarm` script stays for its ``--hypothesis`` mode (the properties over the
-Hypothesis-drawn cases), which ``calibrate`` does not run yet; its ``run_suite`` part is
-``calibrate --properties N``.
+The tables and figures are rendered by :mod:`weight_init.reports.calibration`.
 """

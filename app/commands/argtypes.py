@@ -31,12 +31,13 @@ def non_negative_int(text: str) -> int:
 
 
 def scheme_name(text: str) -> Any:
-    """A registered name (returned as is) or a scheme expression (returned as the Scheme,
-    whose ``str()`` is the expression; see :mod:`weight_init.scheme_expressions`)."""
-    from weight_init.schemes import SCHEMES, scheme_names
+    """A registered name or alias (returned as the registered name) or a scheme expression
+    (returned as the Scheme, whose ``str()`` is the expression; see
+    :mod:`weight_init.scheme_expressions`)."""
+    from weight_init.schemes import SCHEMES, canonical_name, scheme_names
 
-    if text in SCHEMES:
-        return text
+    if canonical_name(text) in SCHEMES:
+        return canonical_name(text)
     from weight_init.errors import WeightInitError
     from weight_init.scheme_expressions import parse_scheme
 

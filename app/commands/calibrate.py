@@ -1,5 +1,7 @@
 """``weight-init calibrate``: measure the check's false-alarm rate, its power and the
-property family's calibration, on local processes or a Dask cluster, resumably.
+property family's calibration, on local processes or a Dask cluster, resumably; with
+``--hypothesis N`` also the property family over random Hypothesis-drawn cases
+(:mod:`weight_init.app.calibration.hypothesis_draws`).
 
 Writes ``--out/run.json``, ``--out/records.jsonl`` (one record per finished task, see
 :mod:`weight_init.app.calibration.records`) and, at the end, ``--out/calibration.md`` with
@@ -108,6 +110,15 @@ def register(sub: Any) -> None:
         help="property-suite runs on the reference (default 0)",
     )
     p.add_argument(
+        "--hypothesis",
+        type=non_negative_int,
+        default=0,
+        metavar="N",
+        help="also run every property over N random Hypothesis-drawn cases at alpha 1e-4 "
+        "and print the family's false-alarm rate (default 0; random, so printed, not "
+        "recorded)",
+    )
+    p.add_argument(
         "--schemes",
         type=scheme_list,
         default=None,
@@ -192,6 +203,10 @@ def run(args: argparse.Namespace) -> int:
 
     summary = write_report(args.out)
     print(summary)
+    if args.hypothesis:
+        from weight_init.app.calibration.hypothesis_draws import measure
+
+        print(measure(args.hypothesis).describe())
     print(
         f"weight-init calibrate: {len(todo)} tasks run, {len(tasks) - len(todo)} already "
         f"recorded, {time.perf_counter() - start:.0f} s; wrote {args.out}/calibration.md",

@@ -30,15 +30,19 @@ def probability(text: str) -> float:
 
 
 def add_candidate_arguments(p: argparse.ArgumentParser) -> None:
-    """SPEC, --convention and --seed, shared by ``check`` and ``identify``."""
+    """SPEC, --layout and --seed, shared by ``check`` and ``identify``."""
     p.add_argument("spec", metavar="SPEC", help=SPEC_HELP)
     p.add_argument(
-        "--convention",
+        "--layout",
         choices=("in_out", "out_in"),
         default=None,
         help="layout of the returned array: in_out = (fan_in, fan_out), out_in = "
         "(fan_out, fan_in); default: the framework's (torch out_in, jax/keras in_out), "
         "else in_out",
+    )
+    # the flag's earlier name, kept working and out of the help
+    p.add_argument(
+        "--convention", dest="layout", choices=("in_out", "out_in"), help=argparse.SUPPRESS
     )
     p.add_argument(
         "--seed", type=non_negative_int, default=0, help="seed of every draw (default 0)"
@@ -86,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
         args.timeout,
         spec=args.spec,
         scheme=args.scheme,
-        convention=args.convention,
+        layout=args.layout,
         seed=args.seed,
         alpha=args.alpha,
         as_json=args.json,

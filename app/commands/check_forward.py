@@ -1,4 +1,4 @@
-"""``weight-init check-forward MODULE:ATTR``: check a forward_prop with the seed's contract.
+"""``weight-init check-forward MODULE:ATTR``: check a forward_prop with the notes' contract.
 
 Exit 0 when it agrees with the reference, 1 when not (a table and the reason), 2 on bad input.
 """
@@ -23,10 +23,10 @@ def register(sub: Any) -> None:
         help="check a forward_prop(hidden_layer_sizes, init) -> (acts, means, stds) "
         "against the reference (exit 0 agrees, 1 not)",
         description="Run the forward_prop over drawn layer sizes with recording "
-        "initializers, on the seed's input (replayed from np.random.seed) or an explicit "
+        "initializers, on the notes' input (replayed from np.random.seed) or an explicit "
         "x= when it accepts one, and compare its activations, means and stds with the "
         "reference's on the same input and weights (or, when its input cannot be replayed, "
-        "with reference runs on the same weights), then the seed's property suite. "
+        "with reference runs on the same weights), then the notes' property suite. "
         "Exit 0 agrees, 1 not, 2 bad input.",
     )
     p.add_argument("spec", metavar="MODULE:ATTR", help="the forward_prop to check")
@@ -44,7 +44,7 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--no-properties",
         action="store_true",
-        help="skip the seed's property suite (only compare with the reference)",
+        help="skip the notes' property suite (only compare with the reference)",
     )
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     add_timeout_argument(p)

@@ -1,6 +1,6 @@
-"""``weight-init experiment``: the seed's experiment for one scheme, printed the seed's way.
+"""``weight-init experiment``: the notes' experiment for one scheme, printed the notes' way.
 
-When the signal leaves float64's range (e.g. ``--init big_normal --activation relu --depth
+When the signal leaves float64's range (e.g. ``--scheme big_normal --activation relu --depth
 400``: the std grows about 16x per layer and passes 1.8e308 near layer 150) the layers past
 that point hold inf/NaN, which says nothing about the scheme. The command then prints no
 table, and says in one line on stderr at which layer the signal overflowed and what the
@@ -29,17 +29,18 @@ THEORY_LINE = LINE + " (theory std %f)"
 def register(sub: Any) -> None:
     p = sub.add_parser(
         "experiment",
-        help="run the seed's forward_prop experiment for one initializer scheme",
+        help="run the notes' forward_prop experiment for one initializer scheme",
         description="Propagate a standard-normal input through DEPTH bias-free layers of WIDTH "
         "units initialised by SCHEME and print each layer's activation mean and std.",
     )
     p.add_argument(
-        "--init",
-        required=True,
+        "--scheme",
         type=scheme_name,
         metavar="SCHEME",
-        help="registered scheme name, e.g. xavier, small_normal, he_normal",
+        help="registered scheme name (required), e.g. xavier, small_normal, he_normal",
     )
+    # the flag's earlier name, kept working and out of the help
+    p.add_argument("--init", dest="scheme", type=scheme_name, help=argparse.SUPPRESS)
     p.add_argument("--depth", type=positive_int, default=10, help="number of layers (default 10)")
     p.add_argument("--width", type=positive_int, default=500, help="units per layer (default 500)")
     p.add_argument(
@@ -71,6 +72,10 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.scheme is None:
+        from weight_init.errors import UsageError
+
+        raise UsageError("weight-init experiment: the following arguments are required: --scheme")
     import math
 
     import numpy as np
@@ -80,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     with np.errstate(over="ignore", invalid="ignore"):
         result = forward_prop(
             [args.width] * args.depth,
-            get_scheme(args.init),
+            get_scheme(args.scheme),
             activation=args.activation,
             n_samples=args.samples,
             input_dim=args.input_dim,
@@ -105,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
         from weight_init.theory import predict
 
         widths = [args.width] * args.depth
-        theory = predict(args.init, args.activation, widths, args.input_dim).stds
+        theory = predict(args.scheme, args.activation, widths, args.input_dim).stds
         for i, (mean, std) in enumerate(zip(result.means, result.stds, strict=True)):
             print(THEORY_LINE % (i + 1, mean, std, theory[i]))
         return 0

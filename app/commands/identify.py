@@ -28,24 +28,24 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from weight_init.app.isolation import run_isolated
 
-    convention, result = run_isolated(
+    layout, result = run_isolated(
         "weight_init.app.child_tasks:identify",
         f"the initializer {args.spec}",
         args.timeout,
         spec=args.spec,
-        convention=args.convention,
+        layout=args.layout,
         seed=args.seed,
     )
     if args.json:
         print(
             json.dumps(
-                {"spec": args.spec, "convention": convention, **result.to_dict()},
+                {"spec": args.spec, "convention": layout, **result.to_dict()},
                 indent=2,
                 sort_keys=True,
             )
         )
     else:
-        print(f"{args.spec} ({convention})")
+        print(f"{args.spec} ({layout})")
         print(result.describe())
     # exit 1: nothing to identify (every call returned NaN/inf or a wrongly shaped array)
     return 0 if result.n_entries > 0 else 1

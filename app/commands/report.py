@@ -24,7 +24,7 @@ from weight_init.app.commands.argtypes import (
     non_negative_int,
     positive_int,
 )
-from weight_init.schemes import SCHEMES, scheme_names
+from weight_init.schemes import SCHEMES, canonical_name, scheme_names
 
 DEFAULT_OUT = "weight-init-report"
 
@@ -37,11 +37,11 @@ def _items(text: str) -> list[str]:
 
 
 def _scheme(name: str) -> str:
-    if name not in SCHEMES:
+    if canonical_name(name) not in SCHEMES:
         raise argparse.ArgumentTypeError(
             f"unknown scheme {name!r}; choose one of {', '.join(scheme_names())}"
         )
-    return name
+    return canonical_name(name)
 
 
 def _activation(name: str) -> str:
@@ -111,8 +111,8 @@ def register(sub: Any) -> None:
     d, dp = ReportConfig(), PhaseConfig()
     p = sub.add_parser(
         "report",
-        help="write the statistical report (HTML, Markdown, JSON) of the seed's experiments",
-        description="Reproduce the seed's experiments under several schemes with the "
+        help="write the statistical report (HTML, Markdown, JSON) of the notes' experiments",
+        description="Reproduce the notes' experiments under several schemes with the "
         "mean-field prediction beside each, a tanh phase diagram over sigma_w x depth, the "
         "property verdicts and optional conformance checks; write index.html, report.md and "
         "summary.json into --out. Exit 0 written, 1 written but a --check did not conform, "

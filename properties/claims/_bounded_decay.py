@@ -1,4 +1,4 @@
-"""Claim 4: Xavier (the seed's, variance 1/fan_in) under tanh decays boundedly, never geometrically.
+"""Claim 4: Xavier (the notes', variance 1/fan_in) under tanh decays boundedly, never geometrically.
 
 Condition: tanh and a scheme with ``fan_in Var[W] = 1`` at every layer (``xavier``,
 ``lecun_normal``, ``lecun_uniform``, ``lecun_truncated_normal``), any widths.

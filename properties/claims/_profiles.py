@@ -1,11 +1,14 @@
 """Hypothesis settings profiles.
 
-* ``dev`` (default locally): 25 examples per property, random seeds, so local
-  runs keep exploring.
-* ``ci`` (default when ``CI`` is set): derandomized (Hypothesis derives its
-  choices from each test's name, so every run draws the same cases), 25
-  examples, no example database. Statistical tests inside a property are
-  seeded from the drawn seed, so a ``ci`` run is fully deterministic.
+* ``dev`` (default locally) and ``ci`` (default when ``CI`` is set): derandomized
+  (Hypothesis derives its choices from each test's name, so every run draws the same
+  cases), 25 examples, no example database. Statistical tests inside a property are
+  seeded from the drawn seed, so a default run is fully deterministic: it cannot go red by
+  chance, and it is green or red the same way on every machine with the same versions
+  (docs/error-rates.md, "A default test run").
+* ``explore``: 25 examples, random (a fresh set of cases on every run) and the example
+  database on: the opt-in for exploring new cases locally. A statistical test then fails
+  by chance at its stated rate on each new case.
 * ``thorough``: 300 examples, random; used to measure false-alarm rates.
 
 Choose with ``--weight-init-profile NAME`` (pytest) or the environment variable
@@ -25,7 +28,7 @@ from hypothesis import HealthCheck, settings
 
 from weight_init.errors import InvalidParameterError
 
-PROFILES: tuple[str, ...] = ("dev", "ci", "thorough")
+PROFILES: tuple[str, ...] = ("dev", "ci", "explore", "thorough")
 ENV_VAR = "WEIGHT_INIT_PROFILE"
 PREFIX = "weight-init-"
 
@@ -41,14 +44,11 @@ _COMMON = {
     "print_blob": True,
 }
 
-settings.register_profile(hypothesis_name("dev"), max_examples=25, **_COMMON)  # type: ignore[arg-type]
-settings.register_profile(
-    hypothesis_name("ci"),
-    max_examples=25,
-    derandomize=True,
-    database=None,
-    **_COMMON,  # type: ignore[arg-type]
-)
+#: The default run's settings, locally (``dev``) and under CI (``ci``): derandomized.
+_DETERMINISTIC = {"max_examples": 25, "derandomize": True, "database": None, **_COMMON}
+settings.register_profile(hypothesis_name("dev"), **_DETERMINISTIC)  # type: ignore[arg-type]
+settings.register_profile(hypothesis_name("ci"), **_DETERMINISTIC)  # type: ignore[arg-type]
+settings.register_profile(hypothesis_name("explore"), max_examples=25, **_COMMON)  # type: ignore[arg-type]
 settings.register_profile(hypothesis_name("thorough"), max_examples=300, **_COMMON)  # type: ignore[arg-type]
 
 

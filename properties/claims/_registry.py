@@ -1,4 +1,4 @@
-"""The property registry: every claim of the seed notes as one declarative :class:`Property`.
+"""The property registry: every claim of the notes as one declarative :class:`Property`.
 
 A property states its claim (one sentence), the condition it needs (the activations it is
 stated for, the forward_prop contract), its parameters with their defaults, the scheme a
@@ -28,7 +28,7 @@ import numpy as np
 
 from weight_init.errors import ForwardPropContractError, InvalidParameterError
 from weight_init.properties._results import RanOn, TestResult, Verdict
-from weight_init.properties._subject import SEED_ACTIVATION, Run, Subject, UnsupportedCase
+from weight_init.properties._subject import NOTES_ACTIVATION, Run, Subject, UnsupportedCase
 from weight_init.properties.claims import _assertions as A
 from weight_init.schemes import Scheme, get_scheme
 
@@ -49,11 +49,11 @@ Params = Mapping[str, Any]
 
 
 class Contract(str, Enum):
-    """The forward_prop contract a property needs: the seed's bare ``(hidden_layer_sizes,
+    """The forward_prop contract a property needs: the notes' bare ``(hidden_layer_sizes,
     init)`` (run under numpy's legacy state, tanh, an unknown input) or the flexible one
     (``x=``, ``seed=``, ``activation=``)."""
 
-    SEED = "seed"
+    NOTES = "notes"
     FLEXIBLE = "flexible"
 
 
@@ -63,19 +63,19 @@ class Condition:
     the case's ``activation`` parameter) and the contract of the code under test."""
 
     activations: tuple[str, ...] | None = None
-    contract: Contract = Contract.SEED
+    contract: Contract = Contract.NOTES
 
     def activation(self, params: Params) -> str:
         """The case's activation: its ``activation`` parameter, else the claim's first."""
         if "activation" in params:
             return str(params["activation"])
-        return self.activations[0] if self.activations else SEED_ACTIVATION
+        return self.activations[0] if self.activations else NOTES_ACTIVATION
 
     def runnable_by(self, subject: Subject, params: Params) -> bool:
-        """Whether ``subject`` can run this case (a seed-contract subject: tanh only)."""
+        """Whether ``subject`` can run this case (a notes-contract subject: tanh only)."""
         if subject.flexible:
             return True
-        return self.contract is Contract.SEED and self.activation(params) == SEED_ACTIVATION
+        return self.contract is Contract.NOTES and self.activation(params) == NOTES_ACTIVATION
 
 
 @dataclass(frozen=True)
@@ -225,9 +225,9 @@ def evaluate(
     try:
         if not prop.condition.runnable_by(subject, case):
             raise UnsupportedCase(
-                f"{subject.name} follows the seed's contract only (no x=/seed=/activation=): "
+                f"{subject.name} follows the notes' contract only (no x=/seed=/activation=): "
                 f"'{prop.name}' needs the {prop.condition.contract.value} contract and "
-                f"{activation}, not {SEED_ACTIVATION}"
+                f"{activation}, not {NOTES_ACTIVATION}"
             )
         run = subject.run(
             case["widths"],

@@ -1,4 +1,4 @@
-"""Claim 3 (the seed's second): big init saturates tanh and kills the local derivative.
+"""Claim 3 (the notes' second): big init saturates tanh and kills the local derivative.
 
 Condition: tanh, fixed weight std sigma with every layer gain
 ``g_l = sigma sqrt(n_{l-1}) >= G_BIG`` (= 4).
@@ -22,8 +22,8 @@ layers; Holm across everything. The combined tests need power >= 1/2 against a s
 ``BOUND_EFFECT`` (0.1 absolute), or the verdict is inconclusive.
 
 Note what (c) does and does not say: the local derivative factor vanishes, as the
-seed says, but the backward gain ``chi = g^2 E[tanh'^2]`` is *above* 1 (2.4 at
-g = 4, 12 at the seed's g = sqrt(500)): in mean-field, gradients with respect to
+notes say, but the backward gain ``chi = g^2 E[tanh'^2]`` is *above* 1 (2.4 at
+g = 4, 12 at the notes' g = sqrt(500)): in mean-field, gradients with respect to
 the pre-activations of a big-init tanh network explode through the large weights
 (the chaotic phase, Poole et al. 2016) rather than vanish.
 """

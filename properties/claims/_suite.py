@@ -10,7 +10,8 @@ family-wise false-fail rate ``alpha``.
 :func:`run_suite` runs every property on the cases it draws from ``seed`` (nine for the
 built-ins), each verdict at ``alpha``; one suite run then has a false-alarm rate of at most
 ``len(cases) * alpha`` (Bonferroni over the verdicts). Measured by
-:mod:`weight_init.app.calibration.false_alarm`; the per-test p-values' calibration by
+``weight-init calibrate --properties N`` (and over Hypothesis-drawn cases by
+``--hypothesis N``); the per-test p-values' calibration by
 :mod:`weight_init.app.calibration.property_calibration` (docs/calibration_properties.md).
 """
 
@@ -35,7 +36,7 @@ def suite_cases(seed: int, flexible: bool = True) -> list[tuple[str, dict[str, A
     ``suite_cases`` in registry order from one Generator; case i gets ``seed * 1000 + i``.
 
     Sizes are modest (widths 32..128, batch 256) so the whole suite takes seconds. With
-    ``flexible=False`` (a seed-contract subject: tanh, unknown input) the cases its
+    ``flexible=False`` (a notes-contract subject: tanh, unknown input) the cases its
     contract cannot run are left out.
     """
     gen = np.random.default_rng([seed, CASE_STREAM])
@@ -45,11 +46,11 @@ def suite_cases(seed: int, flexible: bool = True) -> list[tuple[str, dict[str, A
     for i, (_, kw) in enumerate(cases):
         kw["seed"] = int(seed) * 1000 + i
     if not flexible:
-        seed_contract = Subject(lambda *a: None, "seed contract", frozenset())
+        notes_contract = Subject(lambda *a: None, "notes contract", frozenset())
         cases = [
             (n, kw)
             for n, kw in cases
-            if PROPERTIES[n].condition.runnable_by(seed_contract, {**PROPERTIES[n].defaults, **kw})
+            if PROPERTIES[n].condition.runnable_by(notes_contract, {**PROPERTIES[n].defaults, **kw})
         ]
     return cases
 
@@ -100,9 +101,9 @@ def run_suite(
     Notes
     -----
     One suite run has a false-alarm rate of at most ``len(cases) * alpha`` (Bonferroni over
-    the verdicts). Measured by :mod:`weight_init.app.calibration.false_alarm`; the per-test
-    p-values' calibration by :mod:`weight_init.app.calibration.property_calibration`
-    (docs/calibration_properties.md).
+    the verdicts). Measured by ``weight-init calibrate --properties N`` (and over
+    Hypothesis-drawn cases by ``--hypothesis N``); the per-test p-values' calibration by
+    :mod:`weight_init.app.calibration.property_calibration` (docs/calibration_properties.md).
 
     Examples
     --------

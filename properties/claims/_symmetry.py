@@ -1,4 +1,4 @@
-"""Claim 1 (the seed's first): under zeros or any constant init, symmetry is never broken.
+"""Claim 1 (the notes' first): under zeros or any constant init, symmetry is never broken.
 
 Holds exactly (up to float rounding), for every depth, width, activation and
 input: with ``W_l = c * ones``, every pre-activation of layer l is
@@ -26,7 +26,7 @@ import numpy as np
 from weight_init.backward import forward_backward, gradient_descent
 from weight_init.errors import WeightInitError
 from weight_init.properties._results import RanOn, TestResult
-from weight_init.properties._subject import SEED_INPUT_DIM
+from weight_init.properties._subject import NOTES_INPUT_DIM
 from weight_init.properties.claims import _assertions as A
 from weight_init.properties.claims._registry import (
     Condition,
@@ -59,7 +59,7 @@ def _assertions(ctx: Context) -> list[TestResult]:
     still identical after ``steps`` gradient-descent steps. Exact checks (no p-values)."""
     run, widths, value = ctx.run, ctx.widths, float(ctx.params["value"])
     tests: list[TestResult] = []
-    fans = [run.x.shape[1] if run.x is not None else SEED_INPUT_DIM, *widths]
+    fans = [run.x.shape[1] if run.x is not None else NOTES_INPUT_DIM, *widths]
     for i, h in enumerate(run.acts):
         prev = run.x if i == 0 else run.acts[i - 1]
         row = (

@@ -11,7 +11,7 @@ the activations have expectations ``mean_a E[phi(sqrt(q_a) z)^2]`` and
 ``mean_a E[phi(sqrt(q_a) z)]`` (with the Edgeworth correction for non-Gaussian weights,
 :mod:`weight_init.properties.claims._conditional`): the theory's variance map applied to the
 layer's actual input. This conditional form needs no finite-size tolerance; the marginal
-agreement with :func:`weight_init.theory.predict` at the seed's configuration is
+agreement with :func:`weight_init.theory.predict` at the notes' configuration is
 checked in ``tests/test_theory.py``.
 Also exact: the reported means and stds are those of the returned activations.
 

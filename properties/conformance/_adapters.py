@@ -47,7 +47,7 @@ class Candidate:
 
     spec: str
     fn: Callable[..., Any]
-    convention: str | None
+    layout: str | None
     framework: str | None = None
     kwargs: dict[str, Any] = field(default_factory=dict)
 

@@ -62,7 +62,7 @@ class Findings:
     """A check's results, read by check object: which failed and what each measured."""
 
     scheme: Scheme
-    convention: str
+    layout: str
     results: tuple[CheckResult, ...]
     identification: Identification | None = None
     smallest_shape: str = ""
@@ -213,8 +213,24 @@ def _lookalike(f: Findings) -> str:
     if best.exact and best.name != f.scheme.name:
         s = SCHEMES.get(best.name)
         what = f" ({s.description})" if s is not None and s.description else ""
-        return f"behaves exactly like {best.name}{what}"
+        return f"behaves exactly like {best.name}{what}" + _xavier_hint(f.scheme.name, best.name)
     return ""
+
+
+#: torch's name of each Glorot scheme (:data:`weight_init.schemes.SCHEME_ALIASES`).
+_TORCH_GLOROT = {"glorot_normal": "xavier_normal_", "glorot_uniform": "xavier_uniform_"}
+
+
+def _xavier_hint(declared: str, behaves_like: str) -> str:
+    """Checked as the notes' ``xavier`` but drawing Glorot's rule: torch's ``xavier_*_`` is
+    Glorot's, the notes' Xavier is LeCun's ``randn / sqrt(fan_in)``."""
+    torch_name = _TORCH_GLOROT.get(behaves_like)
+    if declared != "xavier" or torch_name is None:
+        return ""
+    return (
+        f"; torch's {torch_name} is {behaves_like}; --scheme xavier is the notes' "
+        "randn/sqrt(fan_in) (LeCun's rule)"
+    )
 
 
 def _tails(kind: DistributionEvidence) -> str:
@@ -259,10 +275,10 @@ def _structure(f: Findings) -> list[str]:
     shape = f.evidence(C.SHAPE, ShapeEvidence)
     if f.failed(C.SHAPE) and shape is not None:
         if shape.transposed:
-            other = "out_in" if f.convention == "in_out" else "in_out"
+            other = "out_in" if f.layout == "in_out" else "in_out"
             reasons.append(
-                f"transposed layout: the arrays are laid out {other}, not {f.convention} "
-                f"(declare convention {other} if that is intended)"
+                f"transposed layout: the arrays are laid out {other}, not {f.layout} "
+                f"(declare layout {other} if that is intended)"
             )
         else:
             reasons.append(f"wrong shape: {shape.detail}")

@@ -1,7 +1,7 @@
 """The cases ``check-forward`` runs a forward_prop on: widths where width-specific bugs show.
 
-Case 0 is always the seed's own configuration: ``SEED_DEPTH`` = 10 hidden layers as wide as
-the input (500 for the seed's 1000 x 500 input), Xavier. The other cases draw a depth of
+Case 0 is always the notes' own configuration: ``NOTES_DEPTH`` = 10 hidden layers as wide as
+the input (500 for the notes' 1000 x 500 input), Xavier. The other cases draw a depth of
 2..5 and every layer's width by a kind: the input dimension, 1, equal to its neighbour,
 8 times or 1/8 of its neighbour, or any width in 20..300; with two or more drawn cases
 each kind appears at least once. Schemes cycle through :data:`CASE_SCHEMES`.
@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import numpy as np
 
-SEED_SAMPLES = 1000
-SEED_INPUT_DIM = 500
+NOTES_SAMPLES = 1000
+NOTES_INPUT_DIM = 500
 #: Schemes the cases cycle through (healthy, ReLU-scaled, uniform, vanishing).
 CASE_SCHEMES: tuple[str, ...] = ("xavier", "he_normal", "glorot_uniform", "small_normal")
-#: The seed's own configuration: ten hidden layers as wide as the input.
-SEED_DEPTH = 10
+#: The notes' own configuration: ten hidden layers as wide as the input.
+NOTES_DEPTH = 10
 #: Kinds of widths a drawn case mixes (each drawn case's layers; every kind appears in the
 #: drawn cases whenever there are at least two): a width equal to the input dimension, width
 #: 1, a width equal to its neighbour, a width 8 times (or 1/8 of) its neighbour, any width.
@@ -38,14 +38,14 @@ def _width(kind: str, prev: int, input_dim: int, gen: np.random.Generator) -> in
 
 
 def cases(
-    seed: int, n_cases: int, input_dim: int = SEED_INPUT_DIM
+    seed: int, n_cases: int, input_dim: int = NOTES_INPUT_DIM
 ) -> list[tuple[list[int], str, int]]:
-    """Case 0 is the seed's own configuration (``SEED_DEPTH`` layers of width ``input_dim``,
+    """Case 0 is the notes' own configuration (``NOTES_DEPTH`` layers of width ``input_dim``,
     xavier); the others draw depth 2..5 and each width by a kind of :data:`WIDTH_KINDS`, and
     every kind missing from the drawn cases is appended to the shortest (so a bug that
     shows only at particular widths meets them)."""
     gen = np.random.default_rng([seed, 7])
-    out = [([input_dim] * SEED_DEPTH, "xavier", int(gen.integers(2**31)))]
+    out = [([input_dim] * NOTES_DEPTH, "xavier", int(gen.integers(2**31)))]
     kinds: list[list[str]] = []
     for _ in range(1, n_cases):
         depth = int(gen.integers(2, 6))

@@ -1,17 +1,17 @@
-"""Check a ``forward_prop`` with the seed's contract against the reference, case by case.
+"""Check a ``forward_prop`` with the notes' contract against the reference, case by case.
 
 The contract: ``forward_prop(hidden_layer_sizes, init) -> (acts, means, stds)``, ``acts``
 a dict ``layer index (0-based) -> (n_samples, width)`` activations, ``means[l]`` and
 ``stds[l]`` the mean and population std of layer ``l + 1``'s activations.
 
-The cases (:func:`weight_init.properties.conformance._forward_cases.cases`): the seed's own
+The cases (:func:`weight_init.properties.conformance._forward_cases.cases`): the notes' own
 configuration (ten layers as wide as the input) and cases drawn from ``seed`` whose
 widths mix the input dimension, width 1, equal neighbours and very unequal neighbours
 (8x). Each case runs the candidate with a *recording* initializer (weights drawn from
 the case's own generator, so the candidate cannot change them) and
 
 * if the candidate accepts ``x=`` (and ``activation=``), an explicit standard-normal input;
-* otherwise under ``np.random.seed(case seed)``, where the seed's code draws
+* otherwise under ``np.random.seed(case seed)``, where the notes' code draws
   ``X = np.random.randn(1000, 500)`` first, which the check replays.
 
 The reference (:func:`weight_init.experiment.forward_prop`) then runs on the same input
@@ -31,7 +31,7 @@ and the same weights. Tests, Holm-corrected at family-wise level ``alpha``:
 
 The mean-field prediction of :mod:`weight_init.theory` for each case is reported in
 ``Verdict.metadata`` (``theory_stds``) next to the reference's and the candidate's stds,
-and the seed's claims are checked by the property suite
+and the notes' claims are checked by the property suite
 (:func:`weight_init.properties.claims._suite.run_suite`, one row per property verdict, which
 compares with the theory where the claim is quantitative).
 """
@@ -59,7 +59,7 @@ from weight_init.properties._multiple_testing import holm_reject, holm_threshold
 from weight_init.properties._results import NullKind, RanOn, TestResult, Verdict
 from weight_init.properties._subject import unpack_result
 from weight_init.properties._verdict import family_p_value
-from weight_init.properties.conformance._forward_cases import SEED_INPUT_DIM, SEED_SAMPLES, cases
+from weight_init.properties.conformance._forward_cases import NOTES_INPUT_DIM, NOTES_SAMPLES, cases
 from weight_init.properties.conformance._sampling import global_seed
 from weight_init.protocols import forward_keywords_of
 from weight_init.schemes import get_scheme
@@ -110,8 +110,8 @@ def check_forward_prop(
     fn: Callable[..., Any],
     *,
     activation: str = "tanh",
-    n_samples: int = SEED_SAMPLES,
-    input_dim: int = SEED_INPUT_DIM,
+    n_samples: int = NOTES_SAMPLES,
+    input_dim: int = NOTES_INPUT_DIM,
     seed: int = 0,
     alpha: float = 1e-4,
     n_cases: int = 4,
@@ -216,9 +216,9 @@ def check_forward_prop(
         raise ForwardCheckError(f"seed must be a non-negative integer, got {seed!r}")
     kw = forward_keywords_of(fn)
     takes_x = "x" in kw
-    if not takes_x and (n_samples, input_dim) != (SEED_SAMPLES, SEED_INPUT_DIM):
+    if not takes_x and (n_samples, input_dim) != (NOTES_SAMPLES, NOTES_INPUT_DIM):
         raise ForwardCheckError(
-            "this forward_prop takes no x= keyword: it draws the seed's 1000 x 500 input, "
+            "this forward_prop takes no x= keyword: it draws the notes' 1000 x 500 input, "
             "so --samples/--input-dim cannot be changed"
         )
     if activation != "tanh" and "activation" not in kw:
@@ -370,7 +370,7 @@ def check_forward_prop(
 
 
 def _property_rows(fn: Callable[..., Any], seed: int, alpha: float) -> list[TestResult]:
-    """One row per verdict of the seed's property suite, each at ``alpha / k``."""
+    """One row per verdict of the notes' property suite, each at ``alpha / k``."""
     from weight_init.errors import WeightInitError
     from weight_init.properties._subject import Subject
     from weight_init.properties.claims._suite import run_suite, suite_cases
@@ -396,7 +396,7 @@ def _property_rows(fn: Callable[..., Any], seed: int, alpha: float) -> list[Test
                 family_p_value(v),
                 alpha / k,
                 None if v.outcome == "inconclusive" else v.passed,
-                bad[0].explanation if bad else f"the seed's claim '{prop}' does not hold",
+                bad[0].explanation if bad else f"the notes' claim '{prop}' does not hold",
                 detail,
                 RanOn.SUBJECT,
                 NullKind.COMPOSITE,
@@ -415,7 +415,7 @@ def _diagnose(tests: list[TestResult]) -> str:
             seen[t.name] = f"{t.name}: {t.detail}"
     parts = list(seen.values())
     if props:
-        parts.append("the seed's claims that fail: " + ", ".join(dict.fromkeys(props)))
+        parts.append("the notes' claims that fail: " + ", ".join(dict.fromkeys(props)))
     return "; ".join(parts)
 
 

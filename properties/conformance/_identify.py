@@ -33,7 +33,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from weight_init.families import FAMILIES, Family, iid_families
-from weight_init.layouts import check_convention
+from weight_init.layouts import check_matrix_layout, renamed_layout_keyword
 from weight_init.properties.conformance._sampling import (
     DEFAULT_SHAPES,
     Draw,
@@ -41,7 +41,7 @@ from weight_init.properties.conformance._sampling import (
     draw_design,
 )
 from weight_init.properties.conformance._tails import chi2_sf, normal_two_sided
-from weight_init.schemes import SCHEMES, SEED_SCHEMES, Scheme, variance_scaling
+from weight_init.schemes import NOTES_SCHEMES, SCHEMES, Scheme, variance_scaling
 
 #: Entries an identification draws by default (0.4% relative error on each v_k).
 DEFAULT_ENTRIES = 200_000
@@ -61,15 +61,15 @@ class ShapeMoments:
 
 
 def shape_moments(
-    draws: Sequence[Draw], convention: str, center: float | Mapping[tuple[int, int], float] = 0.0
+    draws: Sequence[Draw], layout: str, center: float | Mapping[tuple[int, int], float] = 0.0
 ) -> list[ShapeMoments]:
     """Per-shape ``mean((w - c)^2)`` and ``mean((w - c)^4)`` over the well-shaped, finite
     draws; ``center`` ``c`` is one number or one per shape (default 0: raw moments)."""
     acc: dict[tuple[int, int], list[float]] = {}
     for d in draws:
-        if not d.shape_ok(convention) or d.raw.size == 0:
+        if not d.shape_ok(layout) or d.raw.size == 0:
             continue
-        w = d.in_out(convention)
+        w = d.in_out(layout)
         w = w[np.isfinite(w)]
         if w.size == 0:
             continue
@@ -128,14 +128,14 @@ class Location:
         }
 
 
-def locate(draws: Sequence[Draw], convention: str) -> Location | None:
+def locate(draws: Sequence[Draw], layout: str) -> Location | None:
     """The :class:`Location` of the well-shaped finite draws (None when there are none)."""
     acc: dict[tuple[int, int], list[float]] = {}
     lo, hi = math.inf, -math.inf
     for d in draws:
-        if not d.shape_ok(convention) or d.raw.size == 0:
+        if not d.shape_ok(layout) or d.raw.size == 0:
             continue
-        w = d.in_out(convention)
+        w = d.in_out(layout)
         w = w[np.isfinite(w)]
         if w.size == 0:
             continue
@@ -266,18 +266,18 @@ def rank_schemes(
 
 
 def family_distances(
-    draws: Sequence[Draw], convention: str, means: Mapping[tuple[int, int], float] | None = None
+    draws: Sequence[Draw], layout: str, means: Mapping[tuple[int, int], float] | None = None
 ) -> dict[str, float]:
     """KS distance of the per-shape self-standardized entries (centred at the per-shape
     ``means`` when given) to each fan-independent law."""
     means = means or {}
-    moments = {(m.fan_in, m.fan_out): m for m in shape_moments(draws, convention, means)}
+    moments = {(m.fan_in, m.fan_out): m for m in shape_moments(draws, layout, means)}
     parts = []
     for d in draws:
         m = moments.get((d.fan_in, d.fan_out))
-        if m is None or m.m2 <= 0 or not d.shape_ok(convention):
+        if m is None or m.m2 <= 0 or not d.shape_ok(layout):
             continue
-        w = d.in_out(convention).ravel()
+        w = d.in_out(layout).ravel()
         w = w[np.isfinite(w)] - means.get((d.fan_in, d.fan_out), 0.0)
         parts.append(w / math.sqrt(m.m2))
     if not parts:
@@ -295,24 +295,24 @@ def ks_statistic(z_sorted: NDArray[np.float64], cdf: Callable[[Any], Any]) -> fl
 
 
 def detect_family(
-    draws: Sequence[Draw], convention: str, means: Mapping[tuple[int, int], float] | None = None
+    draws: Sequence[Draw], layout: str, means: Mapping[tuple[int, int], float] | None = None
 ) -> tuple[Family | None, dict[str, float]]:
     """The first registered family whose exact structure the finite draws show (constant,
     orthogonal), else the i.i.d. family whose law (about the per-shape ``means``) is closest;
     None when nothing is drawn."""
-    ws = [d.in_out(convention) for d in draws if d.shape_ok(convention) and d.raw.size]
+    ws = [d.in_out(layout) for d in draws if d.shape_ok(layout) and d.raw.size]
     ws = [w for w in ws if np.all(np.isfinite(w))]
     for family in FAMILIES.values():
         if family.matches_structure(ws):
             return family, {}
-    dist = family_distances(draws, convention, means)
+    dist = family_distances(draws, layout, means)
     if not dist:
         return None, {}
     return FAMILIES[min(dist, key=lambda f: dist[f])], dist
 
 
 def _twins(best: SchemeMatch, matches: Sequence[SchemeMatch]) -> list[str]:
-    """Registered schemes with the same law as ``best`` under another name (the seed's
+    """Registered schemes with the same law as ``best`` under another name (the notes'
     ``xavier`` is ``lecun_normal``)."""
     s = SCHEMES.get(best.name)
     if s is None:
@@ -326,8 +326,8 @@ def _twins(best: SchemeMatch, matches: Sequence[SchemeMatch]) -> list[str]:
 
 
 def _named(name: str) -> str:
-    """A scheme's name, marked when it is the seed's own (not the field's) name."""
-    return f"{name} (the seed's name)" if name in SEED_SCHEMES else name
+    """A scheme's name, marked when it is the notes' own (not the field's) name."""
+    return f"{name} (the notes' name)" if name in NOTES_SCHEMES else name
 
 
 @dataclass(frozen=True)
@@ -518,13 +518,13 @@ class Identification:
         }
 
 
-def identify_draws(draws: Sequence[Draw], convention: str) -> Identification:
+def identify_draws(draws: Sequence[Draw], layout: str) -> Identification:
     """:class:`Identification` from draws already made (no new calls); moments are taken
     about the per-shape means when the mean is not 0."""
-    loc = locate(draws, convention)
+    loc = locate(draws, layout)
     means = loc.means if loc is not None and loc.nonzero else None
-    family, dists = detect_family(draws, convention, means)
-    moments = shape_moments(draws, convention, means or 0.0)
+    family, dists = detect_family(draws, layout, means)
+    moments = shape_moments(draws, layout, means or 0.0)
     fit = fit_fan_rule(moments)
     matches: list[SchemeMatch] = []
     if family is not None and family.is_random:
@@ -541,9 +541,10 @@ def identify_draws(draws: Sequence[Draw], convention: str) -> Identification:
     return Identification(family, dists, fit, matches, n, loc)
 
 
+@renamed_layout_keyword
 def identify(
     fn: Callable[..., Any],
-    convention: str = "in_out",
+    layout: str = "in_out",
     *,
     seed: int = 0,
     shapes: Sequence[tuple[int, int]] = DEFAULT_SHAPES,
@@ -557,10 +558,10 @@ def identify(
     Parameters
     ----------
     fn : callable
-        The initializer, ``fn(fan_in, fan_out)`` returning an array laid out by ``convention``,
+        The initializer, ``fn(fan_in, fan_out)`` returning an array laid out by ``layout``,
         seeded through an ``rng=`` or ``seed=`` keyword if it declares one, else through
         global state.
-    convention : {"in_out", "out_in"}, default "in_out"
+    layout : {"in_out", "out_in"}, default "in_out"
         The layout of ``fn``'s arrays: ``(fan_in, fan_out)`` or ``(fan_out, fan_in)``.
     seed : int, default 0
         The seed of the calls.
@@ -577,7 +578,7 @@ def identify(
     Raises
     ------
     InvalidParameterError
-        An unknown ``convention``.
+        An unknown ``layout``.
     InitializerCallError
         A call of ``fn`` raises.
 
@@ -617,7 +618,7 @@ def identify(
     >>> round(found.fan_fit.a, 1), round(found.fan_fit.b, 1)
     (-0.7, -0.7)
     """
-    conv = check_convention(convention)
+    conv = check_matrix_layout(layout)
     counts = calls_per_shape(shapes, n_entries)
     draws = draw_design(fn, shapes, counts, seed)
     return identify_draws(draws, conv)

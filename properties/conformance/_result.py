@@ -9,7 +9,7 @@ quantiles (:class:`SampleQuantiles`, the data of a QQ plot). It offers the verdi
 
 ``to_dict()`` keeps the JSON of earlier versions: ``subject``, ``alpha``, ``outcome``,
 ``diagnosis``, ``tests`` and ``metadata`` with the keys ``scheme``, ``family``, ``rule``,
-``convention``, ``seed``, ``seeding``, ``alpha``, ``power``, ``plan``, ``shapes``,
+``layout``, ``seed``, ``seeding``, ``alpha``, ``power``, ``plan``, ``shapes``,
 ``calls_per_shape``, ``n_calls``, ``n_entries``, ``variance_ratio``, ``mean_std``,
 ``fan_fit``, ``identification`` and ``qq`` (``kind``, ``probabilities``, ``theory``,
 ``sample``; empty for fan-dependent laws).
@@ -78,10 +78,11 @@ class ConformanceResult:
     ``inconclusive``, ``diagnosis``, ``format_table``, ``to_dict``, ``to_json``) and the typed
     evidence behind it. ``to_dict()`` keeps the JSON of earlier versions: ``subject``,
     ``alpha``, ``outcome``, ``diagnosis``, ``tests`` and ``metadata`` with the keys ``scheme``,
-    ``family``, ``rule``, ``convention``, ``seed``, ``seeding``, ``alpha``, ``power``, ``plan``,
-    ``shapes``, ``calls_per_shape``, ``n_calls``, ``n_entries``, ``variance_ratio``,
-    ``mean_std``, ``fan_fit``, ``identification`` and ``qq`` (``kind``, ``probabilities``,
-    ``theory``, ``sample``; empty for fan-dependent laws).
+    ``family``, ``rule``, ``convention`` (the layout, under its earlier name), ``seed``,
+    ``seeding``, ``alpha``, ``power``, ``plan``, ``shapes``, ``calls_per_shape``, ``n_calls``,
+    ``n_entries``, ``variance_ratio``, ``mean_std``, ``fan_fit``, ``identification`` and
+    ``qq`` (``kind``, ``probabilities``, ``theory``, ``sample``; empty for fan-dependent
+    laws).
 
     Attributes
     ----------
@@ -89,8 +90,9 @@ class ConformanceResult:
         The subject, the family-wise ``alpha``, the test rows and the diagnosis.
     scheme : Scheme
         The scheme the initializer was checked against.
-    convention : str
-        The layout of its arrays, ``in_out`` or ``out_in``.
+    layout : str
+        The layout of its arrays, ``in_out`` or ``out_in`` (``convention``, its earlier
+        name, is a deprecated alias).
     power : float
         The power each statistical check was planned for.
     plan : PowerPlan
@@ -129,7 +131,7 @@ class ConformanceResult:
 
     verdict: Verdict
     scheme: Scheme
-    convention: str
+    layout: str
     power: float
     plan: PowerPlan
     design: Design
@@ -137,6 +139,18 @@ class ConformanceResult:
     identification: Identification | None
     quantiles: SampleQuantiles | None
     smallest_shape: str = ""
+
+    @property
+    def convention(self) -> str:
+        """Deprecated: the earlier name of :attr:`layout`."""
+        import warnings
+
+        warnings.warn(
+            "ConformanceResult.convention is deprecated; use .layout",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.layout
 
     # -- the verdict ----------------------------------------------------------------------
     @property
@@ -247,7 +261,7 @@ class ConformanceResult:
                 "scheme": self.scheme.name,
                 "family": self.scheme.family.name,
                 "rule": self.scheme.describe(),
-                "convention": self.convention,
+                "convention": self.layout,
                 "seed": d.seed,
                 "seeding": d.seeding,
                 "alpha": self.alpha,

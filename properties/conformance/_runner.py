@@ -1,6 +1,6 @@
 """Check an initializer against a registered scheme: exact checks, then Holm-corrected statistics.
 
-``check_initializer(fn, scheme, convention)`` calls ``fn(fan_in, fan_out)`` over a design of
+``check_initializer(fn, scheme, layout)`` calls ``fn(fan_in, fan_out)`` over a design of
 shapes (:func:`weight_init.properties.conformance._sampling.design_shapes`: the fixed
 :data:`~weight_init.properties.conformance._sampling.DEFAULT_SHAPES`, very unequal fans both ways,
 odd, prime and >= 2048, plus shapes drawn from the check's seed), as many times as the power
@@ -37,7 +37,7 @@ from numpy.typing import NDArray
 from scipy import special
 
 from weight_init.errors import InitializerTypeError, InvalidParameterError, WeightInitError
-from weight_init.layouts import check_convention
+from weight_init.layouts import check_matrix_layout, renamed_layout_keyword
 from weight_init.properties._multiple_testing import holm_reject, holm_thresholds
 from weight_init.properties._results import Verdict
 from weight_init.properties.conformance import _power as powerplan
@@ -70,18 +70,18 @@ from weight_init.schemes import Scheme, get_scheme
 __all__ = ["ConformanceResult", "check_initializer", "standardized_sample"]
 
 
-def _subject(fn: Callable[..., Any], scheme: Scheme, convention: str) -> str:
+def _subject(fn: Callable[..., Any], scheme: Scheme, layout: str) -> str:
     if isinstance(fn, Scheme):
         name = f"scheme {fn.name}"
     else:
         name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
-    return f"{name} as {scheme.name} ({convention})"
+    return f"{name} as {scheme.name} ({layout})"
 
 
 def _draw(
     fn: Callable[..., Any],
     scheme: Scheme,
-    convention: str,
+    layout: str,
     plan: powerplan.PowerPlan,
     seed: int,
     shapes: Sequence[tuple[int, int]],
@@ -94,7 +94,7 @@ def _draw(
     if not scheme.family.is_random:
         counts = [2] * len(shapes)
     draws = draw_design(fn, shapes, counts, seed)
-    return build_pool(fn, scheme, convention, draws, seed, seeding_of(fn)), counts
+    return build_pool(fn, scheme, layout, draws, seed, seeding_of(fn)), counts
 
 
 def _holm(results: list[CheckResult], plan: powerplan.PowerPlan) -> list[CheckResult]:
@@ -129,10 +129,11 @@ def run_checks(pool: Pool, plan: powerplan.PowerPlan, checks: Sequence[Check]) -
     return done + _holm([r for r in stat if r is not None], plan)
 
 
+@renamed_layout_keyword
 def check_initializer(
     fn: Callable[..., Any],
     scheme: str | Scheme,
-    convention: str = "in_out",
+    layout: str = "in_out",
     *,
     seed: int = 0,
     alpha: float = powerplan.DEFAULT_ALPHA,
@@ -167,14 +168,14 @@ def check_initializer(
     ----------
     fn : callable
         The initializer: ``fn(fan_in, fan_out)`` returning an array laid out by
-        ``convention``. It is seeded through an ``rng=`` keyword (a
+        ``layout``. It is seeded through an ``rng=`` keyword (a
         ``numpy.random.Generator``) or a ``seed=`` keyword (an int) if it declares one, else
         through global state (numpy's legacy ``np.random``, Python's ``random``, torch's
         default generator), seeded before each call.
     scheme : str or Scheme
         The scheme ``fn`` claims to implement: a registered name or a
         :class:`~weight_init.schemes.Scheme`.
-    convention : {"in_out", "out_in"}, default "in_out"
+    layout : {"in_out", "out_in"}, default "in_out"
         The layout of ``fn``'s arrays: ``(fan_in, fan_out)`` (the reference's) or
         ``(fan_out, fan_in)`` (PyTorch's).
     seed : int, default 0
@@ -211,7 +212,7 @@ def check_initializer(
     UnknownSchemeError
         ``scheme`` is not registered.
     InvalidParameterError
-        An unknown ``convention``, or ``alpha``, ``power`` or ``seed`` out of its domain.
+        An unknown ``layout``, or ``alpha``, ``power`` or ``seed`` out of its domain.
     InitializerTypeError
         ``fn`` is not callable, or returns something that is not a real numeric array.
     InitializerCallError
@@ -245,7 +246,7 @@ def check_initializer(
     wrong fan mode: the variance follows 2/(fan_in+fan_out), the rule is variance 2/fan_in; ...
     """
     sch = get_scheme(scheme)
-    conv = check_convention(convention)
+    conv = check_matrix_layout(layout)
     if not callable(fn):
         raise InitializerTypeError(f"the initializer must be callable, got {type(fn).__name__}")
     if not 0.0 < alpha < 1.0:
@@ -281,7 +282,7 @@ def check_initializer(
     return ConformanceResult(
         verdict=verdict,
         scheme=sch,
-        convention=conv,
+        layout=conv,
         power=power,
         plan=plan,
         design=design,
@@ -292,10 +293,11 @@ def check_initializer(
     )
 
 
+@renamed_layout_keyword
 def standardized_sample(
     fn: Callable[..., Any],
     scheme: str | Scheme,
-    convention: str = "in_out",
+    layout: str = "in_out",
     *,
     seed: int = 0,
     alpha: float = powerplan.DEFAULT_ALPHA,
@@ -306,7 +308,7 @@ def standardized_sample(
     the normal scores ``Phi^-1(u)`` of the family's per-shape probability-integral transform
     otherwise (the exact law; a sparse scheme's nonzero part) (for QQ plots)."""
     sch = get_scheme(scheme)
-    conv = check_convention(convention)
+    conv = check_matrix_layout(layout)
     plan = power_plan(sch.family, alpha, power, margin=margin)
     pool, _ = _draw(fn, sch, conv, plan, seed, design_shapes(seed), None)
     if sch.family.is_iid or not sch.family.is_random:

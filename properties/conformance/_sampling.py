@@ -145,16 +145,16 @@ class Draw:
     seed: int
     raw: NDArray[Any]
 
-    def expected_shape(self, convention: str) -> tuple[int, int]:
+    def expected_shape(self, layout: str) -> tuple[int, int]:
         fi, fo = self.fan_in, self.fan_out
-        return (fi, fo) if convention == "in_out" else (fo, fi)
+        return (fi, fo) if layout == "in_out" else (fo, fi)
 
-    def shape_ok(self, convention: str) -> bool:
-        return tuple(self.raw.shape) == self.expected_shape(convention)
+    def shape_ok(self, layout: str) -> bool:
+        return tuple(self.raw.shape) == self.expected_shape(layout)
 
-    def in_out(self, convention: str) -> NDArray[np.float64]:
+    def in_out(self, layout: str) -> NDArray[np.float64]:
         """The weights as float64 ``(fan_in, fan_out)`` (only when :meth:`shape_ok`)."""
-        w = self.raw if convention == "in_out" else self.raw.T
+        w = self.raw if layout == "in_out" else self.raw.T
         return np.asarray(w.real if w.dtype.kind == "c" else w, dtype=np.float64)
 
 

@@ -8,7 +8,7 @@ with one :mod:`scipy.special` function: the functions below call that same funct
 they return the same numbers as the ``scipy.stats`` expression named in each docstring
 (tests/test_tails.py compares them on a grid). Elsewhere (reports, calibration, the
 property suite) the project keeps using :mod:`scipy.stats` and its result objects, as the
-charter prefers; this module is for the check's hot path only.
+project prefers a well-kept library; this module is for the check's hot path only.
 
 Conventions: ``sf(x) = P(X > x)`` (upper tail), ``isf(q)`` its inverse; all functions take
 and return Python floats.
@@ -94,7 +94,9 @@ def binomial_two_sided_half(k: int, n: int) -> float:
     (``special.betaincc``) and ``P(X >= n - m) = I_{1/2}(n - m, m + 1)``
     (``special.betainc``), the routines scipy.stats.binom's own cdf/sf call (Boost's
     ``ibetac``/``ibeta``), so the p-value agrees with binomtest's to about 1e-13 relative
-    (1 when ``2k = n``)."""
+    (1 when ``2k = n``). The two tails are equal by symmetry; below about 1e-250 ``ibetac``
+    underflows to 0 where ``ibeta`` does not (and binomtest returns 0), so ``p`` is twice
+    the larger: exact there too, to 1e-9 relative of the log-space sum of the pmf."""
     if not 0 <= k <= n or n < 1:
         raise ValueError(f"need 0 <= k <= n and n >= 1, got k={k}, n={n}")
     if 2 * k == n:
@@ -102,7 +104,7 @@ def binomial_two_sided_half(k: int, n: int) -> float:
     m = min(k, n - k)
     low = special.betaincc(m + 1, n - m, 0.5)
     high = special.betainc(n - m, m + 1, 0.5)
-    return min(1.0, float(low + high))
+    return min(1.0, 2.0 * float(max(low, high)))
 
 
 def pearson3_sf(x: float, skew: float) -> float:

@@ -234,14 +234,14 @@ class Check(ABC):
             :meth:`exact` or :meth:`statistical`'s result, or None.
         """
 
-    def fails_on(self, draw: Draw, convention: str) -> bool:
+    def fails_on(self, draw: Draw, layout: str) -> bool:
         """Whether one draw alone shows this check's failure (``shrinkable`` checks only).
 
         Parameters
         ----------
         draw : Draw
             One call's fans, seed and array.
-        convention : str
+        layout : str
             The array's layout, ``in_out`` or ``out_in``.
 
         Returns

@@ -84,7 +84,7 @@ class ShapeCheck(Check):
     explanation = "the array does not have the layout's shape for these fans"
 
     def run(self, pool: Pool) -> CheckResult:
-        conv, draws = pool.convention, pool.draws
+        conv, draws = pool.layout, pool.draws
         bad = [d for d in draws if not d.shape_ok(conv)]
         if not bad:
             return self.exact(0, 0, True)
@@ -98,8 +98,8 @@ class ShapeCheck(Check):
         )
         return self.exact(len(bad), 0, False, detail, ShapeEvidence(detail, transposed))
 
-    def fails_on(self, draw: Draw, convention: str) -> bool:
-        return not draw.shape_ok(convention)
+    def fails_on(self, draw: Draw, layout: str) -> bool:
+        return not draw.shape_ok(layout)
 
 
 class DtypeCheck(Check):
@@ -115,7 +115,7 @@ class DtypeCheck(Check):
         detail = f"fn({d0.fan_in}, {d0.fan_out}) returned dtype {d0.raw.dtype}"
         return self.exact(len(nonfloat), 0, False, detail, DtypeEvidence(detail))
 
-    def fails_on(self, draw: Draw, convention: str) -> bool:
+    def fails_on(self, draw: Draw, layout: str) -> bool:
         return draw.raw.dtype.kind != "f"
 
 
@@ -251,10 +251,10 @@ class DistinctUnitsCheck(Check):
         ev = DuplicateEvidence(detail) if count else None
         return self.exact(count, 0, count == 0, detail, ev)
 
-    def fails_on(self, draw: Draw, convention: str) -> bool:
-        if not draw.shape_ok(convention):
+    def fails_on(self, draw: Draw, layout: str) -> bool:
+        if not draw.shape_ok(layout):
             return False
-        flags, _ = duplicated_matrices(draw.in_out(convention)[None])
+        flags, _ = duplicated_matrices(draw.in_out(layout)[None])
         return bool(flags[0])
 
 

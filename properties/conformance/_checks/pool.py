@@ -57,7 +57,7 @@ class Pool:
         The initializer under test.
     scheme : Scheme
         The scheme it is checked against.
-    convention : str
+    layout : str
         The layout of its arrays, ``in_out`` or ``out_in``.
     seed : int
         The check's seed.
@@ -103,7 +103,7 @@ class Pool:
 
     fn: Callable[..., Any]
     scheme: Scheme
-    convention: str
+    layout: str
     seed: int
     seeding: Seeding
     draws: tuple[Draw, ...]
@@ -116,7 +116,7 @@ class Pool:
         """Per-shape ``mean((w - mu)^2)``, ``mean((w - mu)^4)`` of the kept draws, ``mu`` the
         scheme's mean (0 but for a scheme with a location)."""
         mu = self.scheme.mean() if self.scheme.family.is_random else 0.0
-        return shape_moments(self.kept, self.convention, mu)
+        return shape_moments(self.kept, self.layout, mu)
 
     @cached_property
     def z_sorted(self) -> Array:
@@ -136,13 +136,13 @@ class Pool:
 def build_pool(
     fn: Callable[..., Any],
     scheme: Scheme,
-    convention: str,
+    layout: str,
     draws: Sequence[Draw],
     seed: int,
     seeding: Seeding,
 ) -> Pool:
     """Pool ``draws`` (see the module docstring)."""
-    good = [d for d in draws if d.shape_ok(convention) and d.raw.dtype.kind in "fiu"]
+    good = [d for d in draws if d.shape_ok(layout) and d.raw.dtype.kind in "fiu"]
     by_shape: dict[tuple[int, int], list[Draw]] = {}
     partial: list[Array] = []
     random = scheme.family.is_random
@@ -150,17 +150,17 @@ def build_pool(
         if np.all(np.isfinite(d.raw)):
             by_shape.setdefault((d.fan_in, d.fan_out), []).append(d)
         elif random:
-            w = d.in_out(convention)
+            w = d.in_out(layout)
             partial.append(
                 scheme.family.standardize(w[np.isfinite(w)], scheme, d.fan_in, d.fan_out)
             )
     blocks = []
     for (fi, fo), ds in by_shape.items():
-        w = np.stack([d.in_out(convention) for d in ds])
+        w = np.stack([d.in_out(layout) for d in ds])
         z = scheme.family.standardize(w, scheme, fi, fo)
         eps = max(machine_eps(d.raw.dtype) for d in ds)
         blocks.append(Block(fi, fo, w, z, tuple(d.seed for d in ds), eps))
     kept = tuple(d for ds in by_shape.values() for d in ds)
     flat = [b.z.ravel() for b in blocks] + partial if random else []
     z = np.concatenate(flat) if flat else np.empty(0)
-    return Pool(fn, scheme, convention, seed, seeding, tuple(draws), kept, tuple(blocks), z)
+    return Pool(fn, scheme, layout, seed, seeding, tuple(draws), kept, tuple(blocks), z)

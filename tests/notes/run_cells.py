@@ -1,4 +1,4 @@
-"""Run the seed notes' notebook cells, unchanged, in one fresh interpreter.
+"""Run the notes' notebook cells, unchanged, in one fresh interpreter.
 
 Usage: python run_cells.py SEED CELL [CELL ...]
 

@@ -1,11 +1,11 @@
-"""Measure how far forward_prop's per-layer stds stray from the seed notes' printed figures.
+"""Measure how far forward_prop's per-layer stds stray from the notes' printed figures.
 
 For legacy seeds 0..N-1, run the notes' three experiments exactly as the notes do
 (``np.random.seed(s)`` then ``forward_prop([500] * 10, init)``) and print the worst
 relative deviation from the notes' printed std per experiment (layers the notes
 print at >= 1e-4 for small init), beside the acceptance tolerance.
 
-    python benchmarks/seed_agreement.py --seeds 100
+    python benchmarks/notes_agreement.py --seeds 100
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import numpy as np
 from weight_init.experiment import forward_prop
 
 FIGURES = json.loads(
-    (Path(__file__).parent.parent / "tests" / "seed_notes" / "seed_figures.json").read_text()
+    (Path(__file__).parent.parent / "tests" / "notes" / "notes_figures.json").read_text()
 )
 INITS = {
     "small_random": lambda fi, fo: 0.01 * np.random.randn(fi, fo),  # noqa: NPY002

@@ -1,5 +1,5 @@
-"""Issue 10, point 6 (the remaining families and modes) and point 7 (``identify`` and the
-diagnoses), one test per item.
+"""The families and fan modes beyond the notes' (geometric-average fan, sparse, one-sided
+uniform), and what ``identify`` and the diagnoses say about them, one test per behaviour.
 
 Every verdict is a conformance check at its defaults (family-wise false-alarm rate 1e-4 under
 Holm at 1e-5, power 0.99 against the planned effects;
@@ -47,7 +47,7 @@ one_seed = settings(max_examples=1, deadline=None)
 TESTS = Path(__file__).parent
 
 
-# -- A. families and modes (point 6) ----------------------------------------------------------
+# -- A. families and modes ------------------------------------------------------------------
 
 
 @one_seed
@@ -164,7 +164,7 @@ def test_new_families_on_the_command_line(
     assert code == 1 and "mean shifted" in out
 
 
-# -- B. identify and the diagnoses (point 7) ---------------------------------------------------
+# -- B. identify and the diagnoses -----------------------------------------------------------
 
 USER_MODULE = """
 import math
@@ -203,7 +203,7 @@ def _run(capsys: pytest.CaptureFixture[str], tmp: Path, *argv: str) -> tuple[int
     return code, out, err
 
 
-def test_7_1_identify_names_a_one_sided_uniform_not_a_zero_mean_scheme() -> None:
+def test_identify_names_a_one_sided_uniform_not_a_zero_mean_scheme() -> None:
     ident = identify(one_sided_uniform, seed=1)
     assert ident.location is not None and ident.location.nonzero and ident.location.one_sided
     assert ident.family == "uniform" and not ident.rule_fits and ident.closest is None
@@ -213,7 +213,7 @@ def test_7_1_identify_names_a_one_sided_uniform_not_a_zero_mean_scheme() -> None
     assert "uniform(low=0, high=0.01)" in text
 
 
-def test_7_2_identify_json_flags_when_no_rule_fits(
+def test_identify_json_flags_when_no_rule_fits(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, out, err = _run(capsys, tmp_path, "identify", "inits:one_sided", "--json")
@@ -227,19 +227,38 @@ def test_7_2_identify_json_flags_when_no_rule_fits(
     assert code == 0 and d["rule_fits"] is True and d["closest_scheme"] == "xavier"
 
 
-def test_7_3_a_true_lecun_normal_is_named_with_both_names(
+def test_a_true_lecun_normal_is_named_with_both_names(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     ident = identify(lecun_true, seed=4)
     assert ident.same_as == ["lecun_normal"]
-    assert "xavier (the seed's name) = lecun_normal" in ident.describe()
+    assert "xavier (the notes' name) = lecun_normal" in ident.describe()
     code, out, _ = _run(capsys, tmp_path, "identify", "inits:lecun")
-    assert code == 0 and "xavier (the seed's name) = lecun_normal" in out
+    assert code == 0 and "xavier (the notes' name) = lecun_normal" in out
+
+
+@one_seed
+@given(seed=seeds, name=st.sampled_from(["glorot_normal", "glorot_uniform"]))
+def test_glorot_checked_as_the_notes_xavier_points_at_torchs_xavier(seed: int, name: str) -> None:
+    """torch's xavier_*_ draws Glorot's rule; checked against the notes' ``xavier`` (LeCun) it
+    fails on the fan rule (2/(fan_in + fan_out) against 1/fan_in: a factor up to 2 on the
+    design's unequal fans), and the diagnosis names the mix-up. Checked under torch's own
+    name (an alias of the Glorot scheme) it passes."""
+    scheme = SCHEMES[name]
+
+    def torch_like(fan_in: int, fan_out: int, seed: int | None = None) -> np.ndarray:
+        return scheme.sample(fan_in, fan_out, np.random.default_rng(seed))
+
+    v = check_initializer(torch_like, "xavier", seed=seed)
+    assert v.outcome == "fail", v.format_table()
+    torch_name = name.replace("glorot", "xavier")
+    assert f"torch's {torch_name}_ is {name}; --scheme xavier is the notes'" in v.diagnosis
+    assert check_initializer(torch_like, torch_name, seed=seed).passed
 
 
 def _diagnosis(bug: str, seed: int) -> str:
-    fn, scheme, convention, words = BUGS[bug]
-    v = check_initializer(fn, scheme, convention, seed=seed)
+    fn, scheme, layout, words = BUGS[bug]
+    v = check_initializer(fn, scheme, layout, seed=seed)
     assert v.outcome == "fail", v.format_table()
     for w in words:
         assert w in v.diagnosis, v.diagnosis
@@ -248,7 +267,7 @@ def _diagnosis(bug: str, seed: int) -> str:
 
 @one_seed
 @given(seed=seeds)
-def test_7_4_sparse_checked_as_a_normal_names_the_zeros(seed: int) -> None:
+def test_sparse_checked_as_a_normal_names_the_zeros(seed: int) -> None:
     d = _diagnosis("torch's sparse_ declared as a normal", seed)
     assert "point mass at 0" in d and "ceil(s * fan_out) in every input" in d
     assert "% too narrow" not in d
@@ -256,7 +275,7 @@ def test_7_4_sparse_checked_as_a_normal_names_the_zeros(seed: int) -> None:
 
 @one_seed
 @given(seed=seeds)
-def test_7_5_fan_rule_failures_are_not_read_as_one_std_error(seed: int) -> None:
+def test_fan_rule_failures_are_not_read_as_one_std_error(seed: int) -> None:
     geo = _diagnosis("fan_geo_avg declared as glorot_normal", seed)
     assert "1/sqrt(fan_in*fan_out) (JAX's fan_geo_avg)" in geo and "% too" not in geo
     mha = _diagnosis("MultiheadAttention key block declared as glorot_normal", seed)
@@ -267,7 +286,7 @@ def test_7_5_fan_rule_failures_are_not_read_as_one_std_error(seed: int) -> None:
 
 @one_seed
 @given(seed=seeds)
-def test_7_6_a_conv_slice_hints_at_the_kernel_area(seed: int) -> None:
+def test_a_conv_slice_hints_at_the_kernel_area(seed: int) -> None:
     d = _diagnosis("3x3 conv slice declared as he_normal", seed)
     assert "receptive field (kernel area 9) left out of fan_in?" in d
     # the initializer counting no kernel, declared with the kernel counted: k x the rule
@@ -279,7 +298,7 @@ def test_7_6_a_conv_slice_hints_at_the_kernel_area(seed: int) -> None:
 
 @one_seed
 @given(seed=seeds)
-def test_7_7_a_few_extreme_entries_are_named_not_a_std_error(seed: int) -> None:
+def test_a_few_extreme_entries_are_named_not_a_std_error(seed: int) -> None:
     d = _diagnosis("one entry at 200 sd", seed)
     assert "beyond 10 sd (max |z| = 200)" in d and "% too wide" not in d
     v = check_initializer(inverse_cdf_endpoint, "small_normal", seed=seed)
@@ -290,13 +309,13 @@ def test_7_7_a_few_extreme_entries_are_named_not_a_std_error(seed: int) -> None:
     ("fraction", "text"),
     [(1.0, "100%"), (2.5, "250%"), (0.0562, "5.6%"), (0.0999, "10%"), (1.2e-5, "0.0012%")],
 )
-def test_7_8_percentages_never_print_an_exponent(fraction: float, text: str) -> None:
+def test_percentages_never_print_an_exponent(fraction: float, text: str) -> None:
     assert fmt_percent(fraction) == text
 
 
 @one_seed
 @given(seed=seeds)
-def test_7_8_a_doubled_std_reads_100_percent(seed: int) -> None:
+def test_a_doubled_std_reads_100_percent(seed: int) -> None:
     def doubled(fan_in: int, fan_out: int, rng: np.random.Generator) -> Any:
         return SCHEMES["he_normal"].sample(fan_in, fan_out, rng) * 2.0
 
@@ -304,7 +323,7 @@ def test_7_8_a_doubled_std_reads_100_percent(seed: int) -> None:
     assert "the std is 100% too wide" in d and "e+" not in d
 
 
-def test_7_9_the_determinism_probe_uses_a_shape_of_the_design() -> None:
+def test_the_determinism_probe_uses_a_shape_of_the_design() -> None:
     calls: list[tuple[int, int]] = []
 
     def square_only(fan_in: int, fan_out: int, rng: np.random.Generator) -> Any:

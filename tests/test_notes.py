@@ -1,11 +1,11 @@
-"""The seed notes' code, run unchanged against the package, prints the notes' figures.
+"""The notes' code, run unchanged against the package, prints the notes' figures.
 
 Tolerances (relative, on the printed per-layer std) are the project's acceptance
 criteria: 5% for small init on the layers the notes print at >= 1e-4, 1% for big
 init, 3% for Xavier. These are reproduction checks at fixed seeds, not
 statistical tests: the notes' figures are one draw from an unknown state, ours
 another, so seeds are fixed to keep the suite deterministic. Measured over
-legacy seeds 0..99 (``python benchmarks/seed_agreement.py``): worst
+legacy seeds 0..99 (``python benchmarks/notes_agreement.py``): worst
 deviations 2.5% (small), 0.05% (big), 2.3% (xavier).
 """
 
@@ -26,8 +26,8 @@ import pytest
 from weight_init.experiment import forward_prop
 from weight_init.schemes import get_scheme
 
-HERE = Path(__file__).parent / "seed_notes"
-FIGURES: dict[str, Any] = json.loads((HERE / "seed_figures.json").read_text())
+HERE = Path(__file__).parent / "notes"
+FIGURES: dict[str, Any] = json.loads((HERE / "notes_figures.json").read_text())
 CELLS = {
     "small_random": "cell_small_random.ipy",
     "big_random": "cell_big_random.ipy",
@@ -97,7 +97,7 @@ def xavier_init(fan_in: int, fan_out: int) -> np.ndarray:
     return np.random.randn(fan_in, fan_out) / np.sqrt(fan_in)  # noqa: NPY002
 
 
-SEED_INITS: dict[str, Callable[[int, int], np.ndarray]] = {
+NOTES_INITS: dict[str, Callable[[int, int], np.ndarray]] = {
     "small_random": small_random_init,
     "big_random": big_random_init,
     "xavier": xavier_init,
@@ -105,11 +105,11 @@ SEED_INITS: dict[str, Callable[[int, int], np.ndarray]] = {
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-@pytest.mark.parametrize("name", sorted(SEED_INITS))
+@pytest.mark.parametrize("name", sorted(NOTES_INITS))
 def test_forward_prop_called_as_the_notes_call_it(name: str, seed: int) -> None:
     np.random.seed(seed)  # noqa: NPY002
     hidden_layer_acts, hidden_layer_means, hidden_layer_stds = forward_prop(
-        [500] * 10, SEED_INITS[name]
+        [500] * 10, NOTES_INITS[name]
     )
     assert sorted(hidden_layer_acts) == list(range(10))
     assert all(h.shape == (1000, 500) for h in hidden_layer_acts.values())
@@ -119,7 +119,7 @@ def test_forward_prop_called_as_the_notes_call_it(name: str, seed: int) -> None:
     _assert_agrees(name, hidden_layer_stds, seed)
 
 
-def _seed_forward_prop(hidden_layer_sizes: list[int], weight_init_func: Callable[..., Any]) -> Any:
+def _notes_forward_prop(hidden_layer_sizes: list[int], weight_init_func: Callable[..., Any]) -> Any:
     """The notes' forward_prop as it is usually written, kept independent of the package."""
     X = np.random.randn(1000, 500)  # noqa: NPY002
     hidden_layer_acts = {}
@@ -132,13 +132,13 @@ def _seed_forward_prop(hidden_layer_sizes: list[int], weight_init_func: Callable
     return hidden_layer_acts, means, stds
 
 
-@pytest.mark.parametrize("name", sorted(SEED_INITS))
-def test_legacy_state_draws_match_an_independent_seed_loop(name: str) -> None:
+@pytest.mark.parametrize("name", sorted(NOTES_INITS))
+def test_legacy_state_draws_match_an_independent_notes_loop(name: str) -> None:
     sizes = [300, 200, 100]
     np.random.seed(7)  # noqa: NPY002
-    ours = forward_prop(sizes, SEED_INITS[name])
+    ours = forward_prop(sizes, NOTES_INITS[name])
     np.random.seed(7)  # noqa: NPY002
-    theirs = _seed_forward_prop(sizes, SEED_INITS[name])
+    theirs = _notes_forward_prop(sizes, NOTES_INITS[name])
     for i in range(len(sizes)):
         np.testing.assert_array_equal(ours.acts[i], theirs[0][i], err_msg=f"{name}, layer {i + 1}")
     np.testing.assert_allclose(ours.stds, theirs[2], rtol=1e-12)
@@ -160,10 +160,10 @@ def test_notes_snippets_equal_the_registered_scheme(snippet: str, scheme: str) -
     np.testing.assert_allclose(ours, namespace["W"], rtol=1e-12, err_msg=f"{snippet} vs {scheme}")
 
 
-def test_registered_seed_schemes_reproduce_the_notes_initializers_in_forward_prop() -> None:
+def test_registered_notes_schemes_reproduce_the_notes_initializers_in_forward_prop() -> None:
     for name, scheme in (("small_random", "small_normal"), ("xavier", "xavier")):
         np.random.seed(3)  # noqa: NPY002
-        a = forward_prop([100, 100], SEED_INITS[name])
+        a = forward_prop([100, 100], NOTES_INITS[name])
         np.random.seed(3)  # noqa: NPY002
         b = forward_prop([100, 100], get_scheme(scheme))
         np.testing.assert_allclose(a.stds, b.stds, rtol=1e-12, err_msg=f"{name} vs {scheme}")
