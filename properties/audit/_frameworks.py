@@ -47,6 +47,7 @@ from weight_init.errors import (
     describe_exception,
 )
 from weight_init.layouts import Fans, KernelSpec, get_layout
+from weight_init.precision import canonical_format
 from weight_init.properties.audit._builds import Build, BuiltParam, build_seeds, call_factory
 from weight_init.properties.audit._expectations import (
     Default,
@@ -378,7 +379,10 @@ def _audit(
         spec = _spec(p, layout) if how == "weight" else None
         rows = rule.zero_rows if rule else ()
         plan = Planned(scheme, bool(rule and rule.skip), layout, how, source, rows)
-        audits.append(audit_planned(p.name, p.layer, pooled, plan, fans, spec, seed, alpha))
+        dtype = p.dtype or canonical_format(pooled[0].dtype)  # constants at its precision
+        audits.append(
+            audit_planned(p.name, p.layer, pooled, plan, fans, spec, seed, alpha, dtype=dtype)
+        )
     return AuditReport(opts.subject, builds, seed, alpha, tuple(audits))
 
 
