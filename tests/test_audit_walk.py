@@ -135,3 +135,44 @@ def test_timeout_bounds_one_build_not_the_run() -> None:
     stuck = _cli("audit_models:stuck_factory", "--builds", "3", "--timeout", "20")
     assert stuck.returncode == 2
     assert "no progress for 20 s while running build 1 of 3" in stuck.stderr, stuck.stderr
+
+
+def test_preset_rules_outer_module_wins_and_names_bind_config_and_owner() -> None:
+    from torch import nn
+
+    from weight_init.properties.audit._presets import Preset, PresetRule, preset_expectations
+
+    class Block(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.proj = nn.Linear(8, 8)
+            self.emb = nn.Embedding(10, 8, padding_idx=3)
+
+    model = nn.Sequential(Block())
+    params, _, modules = walk(model)
+    block = f"class:{Block.__module__}.{Block.__qualname__}"
+    preset = Preset(
+        "lib",
+        "fam",
+        (),
+        "lib/model.py: init",
+        (
+            PresetRule("isa:torch.nn.modules.linear.Linear", "weight", "normal(std=r)"),
+            PresetRule(block, "proj.weight", "normal(std=r / sqrt(2 * n))", quirk="scaled"),
+            PresetRule("isa:torch.nn.modules.sparse.Embedding", "weight", "normal(std=r)"),
+            PresetRule(
+                "isa:torch.nn.modules.sparse.Embedding",
+                "weight",
+                "normal(std=r) + zero_rows(padding_idx)",
+                when="padding_idx",
+            ),
+            PresetRule("isa:torch.nn.modules.linear.Linear", "bias", "zeros", when="not tied"),
+        ),
+    )
+    got = preset_expectations(preset, params, modules, {"r": 0.02, "n": 8, "tied": True}, {})
+    w = got["0.proj.weight"]
+    assert w.rule is not None and w.rule.text == "normal(std=0.02 / sqrt(2 * 8))"
+    assert w.quirk == "scaled"
+    emb = got["0.emb.weight"]
+    assert emb.rule is not None and emb.rule.zero_rows == (3,)
+    assert "0.proj.bias" not in got  # gated off by the configuration
