@@ -114,11 +114,20 @@ def audit(
     each build and each parameter's check is reported to the parent (its timeout bounds
     one step)."""
     from weight_init.app.isolation import beat
+    from weight_init.errors import OwnFaultError, WeightInitError, describe_exception
     from weight_init.properties.audit._loop import audit_spec
 
-    return audit_spec(
-        spec, expect, builds=builds, seed=seed, alpha=alpha, preset=preset, progress=beat
-    )
+    try:
+        return audit_spec(
+            spec, expect, builds=builds, seed=seed, alpha=alpha, preset=preset, progress=beat
+        )
+    except WeightInitError:
+        raise  # bad input, or the model's own failure, already worded
+    except Exception as exc:  # the factory's exceptions are AuditErrors: this one is ours
+        raise OwnFaultError(
+            f"weight-init's audit of {spec} failed: {describe_exception(exc)} (a fault in "
+            "weight-init, not in the model; please report it)"
+        ) from None
 
 
 def report_audit(spec: Any, seed: int, alpha: float) -> Any:

@@ -176,3 +176,19 @@ def test_preset_rules_outer_module_wins_and_names_bind_config_and_owner() -> Non
     emb = got["0.emb.weight"]
     assert emb.rule is not None and emb.rule.zero_rows == (3,)
     assert "0.proj.bias" not in got  # gated off by the configuration
+
+
+def test_a_fault_in_the_audit_is_reported_as_ours(monkeypatch: pytest.MonkeyPatch) -> None:
+    from weight_init.app import child_tasks
+    from weight_init.errors import OwnFaultError
+    from weight_init.properties.audit import _walk_torch
+
+    def broken(model: object) -> None:
+        raise KeyError("lm_head.weight")
+
+    monkeypatch.setattr(_walk_torch, "walk", broken)
+    monkeypatch.chdir(HERE)
+    with pytest.raises(OwnFaultError) as info:
+        child_tasks.audit("audit_models:tied_lm", 2, 0, [], 1e-4)
+    text = str(info.value)
+    assert "a fault in weight-init, not in the model" in text and "factory" not in text
