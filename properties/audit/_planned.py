@@ -17,6 +17,7 @@ statistics of :func:`~weight_init.properties.audit._loop.audit_param`.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -86,6 +87,31 @@ def audit_planned(
     from weight_init.properties.audit._loop import audit_param
 
     shape = tuple(pooled[0].shape)
+    kind = pooled[0].dtype.kind
+    if not pooled[0].size or kind != "f" or 0 in fans.as_tuple():
+        why = (
+            "empty"
+            if not pooled[0].size
+            else (f"{pooled[0].dtype}: not a float tensor to audit" if kind != "f" else "")
+        ) or f"fans {fans.as_tuple()}: a rule of the fans is undefined"
+        return ParamAudit(
+            name,
+            layer,
+            shape,
+            planned.layout,
+            fans,
+            "skip" if planned.skip else "",
+            planned.source,
+            "unknown",
+            math.nan,
+            "",
+            math.nan,
+            math.nan,
+            None,
+            quirks=(why,),
+            aliases=aliases,
+            skipped=planned.skip,
+        )
     scheme = None if planned.skip else at_precision(planned.scheme, dtype)
     quirks = list(planned.quirks)
     exact = ""
@@ -106,7 +132,7 @@ def audit_planned(
         quirks.append("zeros")  # named where the rule did not say so
     if aliases:
         quirks.append(f"tied: {', '.join(aliases)}")
-    if not kept[0].size:
+    if not kept[0].size:  # every row declared zero: nothing left for the statistics
         kept = list(pooled)
         scheme = None
     pa = audit_param(
