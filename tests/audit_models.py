@@ -141,3 +141,20 @@ def stuck_factory() -> nn.Module:
     if stuck_factory.calls > 2:  # type: ignore[attr-defined]
         time.sleep(3600)
     return nn.Sequential(nn.LayerNorm(4))
+
+
+class _Odd(nn.Module):
+    """Parameters an audit cannot check: empty, a zero fan, integers, complex; and a scalar
+    and a float16 constant it can describe."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.empty = nn.Linear(0, 4)
+        self.ints = nn.Parameter(torch.arange(6).reshape(2, 3), requires_grad=False)
+        self.cplx = nn.Parameter(torch.randn(4, 4, dtype=torch.complex64))
+        self.scalar = nn.Parameter(torch.tensor(2.5))
+        self.tenth = nn.Parameter(torch.full((8,), 0.1, dtype=torch.float16))
+
+
+def odd_parameters() -> nn.Module:
+    return _Odd()

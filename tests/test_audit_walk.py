@@ -192,3 +192,18 @@ def test_a_fault_in_the_audit_is_reported_as_ours(monkeypatch: pytest.MonkeyPatc
         child_tasks.audit("audit_models:tied_lm", 2, 0, [], 1e-4)
     text = str(info.value)
     assert "a fault in weight-init, not in the model" in text and "factory" not in text
+
+
+def test_parameters_it_cannot_check_are_listed_never_a_crash() -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # torch: initializing an empty tensor
+        r = audit_torch(audit_models.odd_parameters, builds=3, seed=0)
+    by = {p.name: p for p in r.params}
+    assert by["empty.weight"].quirks == ("empty",)
+    assert "a rule of the fans is undefined" in by["empty.bias"].quirks[0]
+    assert by["ints"].quirks == ("int64: not a float tensor to audit",)
+    assert by["cplx"].quirks == ("complex64: not a float tensor to audit",)
+    assert by["scalar"].identified == "2.5" and by["tenth"].identified == "0.099976"
+    assert {p.outcome for p in r.params} == {"unchecked"}
