@@ -5,8 +5,8 @@ Each model is audited twice (``tests/audit_models_zoo.py: ZOO``):
 
 * against its library's preset, which states what the library's own init code draws. Every
   parameter whose power plan is met at the case's builds must pass (family-wise alpha 1e-6
-  per parameter, Holm, power 0.99 against the check's named effects: with about 600 checked
-  parameters the zoo fails a correct library with probability below 6e-4); one whose plan is not
+  per parameter, Holm, power 0.99 against the check's named effects: with 541 audited
+  parameters the zoo fails a correct library with probability below 5.4e-4); one whose plan is not
   met is inconclusive, never passed (the report says how many builds would do). The one
   exception is a real defect the audit names: ``trunc_normal_`` (timm) draws its float32
   uniform on ``[2 Phi(a) - 1, ...)``, which holds -1 with probability 2^-24, and clamps
@@ -42,8 +42,8 @@ from audit_models_zoo import ZOO, ZooCase
 
 pytestmark = pytest.mark.torch
 HERE = Path(__file__).parent
-#: Family-wise false-alarm rate per parameter: about 600 checked parameters make the chance
-#: that the zoo fails a correct library below 600 * 1e-6 = 6e-4 per run.
+#: Family-wise false-alarm rate per parameter: the zoo's 541 parameters make the chance that
+#: it fails a correct library by a false alarm below 541 * 1e-6 = 5.4e-4 per run.
 ALPHA = 1e-6
 
 
