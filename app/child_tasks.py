@@ -135,3 +135,44 @@ def report_audit(spec: Any, seed: int, alpha: float) -> Any:
     from weight_init.reports.audits import run_audit
 
     return run_audit(spec, seed, alpha)
+
+
+def propagate(
+    spec: str,
+    input_shape: tuple[int, ...] | None,
+    input_spec: str | None,
+    builds: int,
+    seed: int,
+    mode: str,
+    expect: list[str],
+    tolerance: float,
+    max_growth: float | None,
+    trace: bool,
+) -> Any:
+    """``propagate`` on the model factory ``spec`` (and the input function ``input_spec``)
+    -> its :class:`~weight_init.properties.propagation.PropagationResult`."""
+    from weight_init.properties.conformance._adapters import resolve as _resolve
+    from weight_init.properties.propagation import propagate as _propagate
+
+    factory = _resolve(spec).fn
+    inputs = None if input_spec is None else _resolve(input_spec).fn
+    return _propagate(
+        factory,
+        input_shape=input_shape,
+        inputs=inputs,
+        builds=builds,
+        seed=seed,
+        mode=mode,
+        expect=expect,
+        tolerance=tolerance,
+        max_growth=max_growth,
+        trace=trace,
+        subject=spec,
+    )
+
+
+def report_propagation(spec: Any, seed: int) -> Any:
+    """One report propagation section (:func:`weight_init.reports.propagation.run_propagation`)."""
+    from weight_init.reports.propagation import run_propagation
+
+    return run_propagation(spec, seed)

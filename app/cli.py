@@ -28,6 +28,7 @@ COMMANDS: tuple[str, ...] = (
     "identify",
     "report",
     "audit",
+    "propagate",
     "calibrate",
 )
 

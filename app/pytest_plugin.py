@@ -42,6 +42,13 @@ identified rule, and a copy-pasteable ``weight-init audit ... --seed ...`` repro
 ``weight_init_audit.assert_conforms(factory, ...)`` runs the audit and fails the test with
 that message. Isolated like the check fixture (a picklable factory or a string in a child
 process, a local function in the test's process).
+
+Fixture ``weight_init_propagate``: ``weight_init_propagate(factory, input_shape, inputs=None,
+builds=8, seed=None, mode="train", expect=(), max_growth=None)`` measures and predicts a torch
+model's signal propagation (:mod:`weight_init.properties.propagation`) and returns the
+``PropagationResult``; ``weight_init_propagate.assert_passes(factory, shape, max_growth=G)``
+fails the test with the diagnosis when the signal or the gradient vanishes or explodes beyond
+``G`` over the depth. Isolated as the audit fixture is.
 """
 
 from __future__ import annotations
@@ -297,6 +304,125 @@ def weight_init_audit(request: pytest.FixtureRequest) -> AuditFixture:
     """``weight_init_audit(factory, expect=(), builds=None, seed=None)`` -> AuditReport;
     ``weight_init_audit.assert_conforms(...)`` fails the test unless the model conforms."""
     return AuditFixture(request.config)
+
+
+def _spec_of(obj: Callable[..., Any] | str | None) -> str | None:
+    """A ``MODULE:ATTR`` for a string or an importable module-level callable, else None."""
+    from weight_init.app.isolation import picklable
+
+    if obj is None or isinstance(obj, str):
+        return obj
+    if picklable(obj):
+        return f"{obj.__module__}:{obj.__qualname__}"
+    return None
+
+
+def run_propagate(
+    factory: Callable[..., Any] | str,
+    *,
+    input_shape: tuple[int, ...] | None = None,
+    inputs: Callable[..., Any] | str | None = None,
+    builds: int = 8,
+    seed: int = 0,
+    mode: str = "train",
+    expect: tuple[str, ...] = (),
+    max_growth: float | None = None,
+    timeout: float = 300.0,
+) -> Any:
+    """:func:`~weight_init.properties.propagation.propagate` of ``factory`` in a child process
+    (a ``MODULE:FACTORY`` string or an importable module-level callable, and likewise
+    ``inputs``; a local function runs in this process) -> PropagationResult."""
+    from weight_init.app.isolation import run_isolated
+    from weight_init.properties.propagation import propagate
+
+    spec, input_spec = _spec_of(factory), _spec_of(inputs)
+    if spec is not None and (inputs is None or input_spec is not None):
+        return run_isolated(
+            "weight_init.app.child_tasks:propagate",
+            f"the model factory {spec}",
+            timeout,
+            spec=spec,
+            input_shape=input_shape,
+            input_spec=input_spec,
+            builds=builds,
+            seed=seed,
+            mode=mode,
+            expect=list(expect),
+            tolerance=0.05,
+            max_growth=max_growth,
+            trace=True,
+        )
+    assert not isinstance(factory, str) and not isinstance(inputs, str)
+    return propagate(
+        factory,
+        input_shape=input_shape,
+        inputs=inputs,
+        builds=builds,
+        seed=seed,
+        mode=mode,
+        expect=expect,
+        max_growth=max_growth,
+        subject=getattr(factory, "__qualname__", repr(factory)),
+    )
+
+
+class PropagateFixture:
+    """The ``weight_init_propagate`` fixture's value: call it for the result, or
+    :meth:`assert_passes` to fail the test when the signal or the gradient grows or shrinks
+    by more than ``max_growth`` over the model's depth."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self._config = config
+
+    def __call__(
+        self,
+        factory: Callable[..., Any] | str,
+        input_shape: tuple[int, ...] | None = None,
+        *,
+        inputs: Callable[..., Any] | str | None = None,
+        builds: int = 8,
+        seed: int | None = None,
+        mode: str = "train",
+        expect: tuple[str, ...] | list[str] = (),
+        max_growth: float | None = None,
+    ) -> Any:
+        o = RunOptions.of(self._config, seed)
+        return _or_fail(
+            lambda: run_propagate(
+                factory,
+                input_shape=input_shape,
+                inputs=inputs,
+                builds=builds,
+                seed=o.seed,
+                mode=mode,
+                expect=tuple(expect),
+                max_growth=max_growth,
+                timeout=o.timeout,
+            )
+        )
+
+    def assert_passes(
+        self,
+        factory: Callable[..., Any] | str,
+        input_shape: tuple[int, ...] | None = None,
+        *,
+        max_growth: float,
+        **kwargs: Any,
+    ) -> Any:
+        """Propagate ``factory``; fail the test with the diagnosis unless both whole-depth
+        growths lie within ``[1/max_growth, max_growth]``. Returns the result."""
+        result = self(factory, input_shape, max_growth=max_growth, **kwargs)
+        if not result.passed:
+            pytest.fail("\n".join(result.diagnosis.lines()), pytrace=False)
+        return result
+
+
+@pytest.fixture
+def weight_init_propagate(request: pytest.FixtureRequest) -> PropagateFixture:
+    """``weight_init_propagate(factory, input_shape, inputs=None, builds=8, seed=None, ...)``
+    -> PropagationResult; ``.assert_passes(..., max_growth=G)`` fails the test when the
+    signal or the gradient vanishes or explodes beyond ``G``."""
+    return PropagateFixture(request.config)
 
 
 class CheckItem(pytest.Item):

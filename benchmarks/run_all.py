@@ -16,6 +16,7 @@ Nothing here is part of the default test run.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import subprocess
 import sys
@@ -25,6 +26,7 @@ from pathlib import Path
 import bench_check
 import bench_forward
 import bench_memory
+import bench_propagate
 import bench_sampling
 import bench_suite
 from harness import Row, machine, markdown_table
@@ -78,6 +80,8 @@ def main() -> None:
     rows += bench_check.check_rows(max(1, repeats // 2))
     rows += bench_check.kernel_rows(max(1, repeats // 2))
     rows += bench_check.command_rows(time_report=not BENCH_REPORT.exists())
+    if importlib.util.find_spec("torch") is not None:
+        rows += bench_propagate.propagate_rows(max(1, repeats // 2))
     rows += bench_suite.suite_rows() if args.suite else []
 
     out = [

@@ -4,10 +4,12 @@
   suite that runs them;
 * :mod:`weight_init.properties.conformance`: checking one initializer (or a convolution
   kernel, or a ``forward_prop``) against a scheme, identifying what it does;
-* :mod:`weight_init.properties.audit`: checking every parameter of a whole model.
+* :mod:`weight_init.properties.audit`: checking every parameter of a whole model;
+* :mod:`weight_init.properties.propagation`: a whole model's signal propagation at
+  initialization, measured and predicted.
 
 The modules whose names start with ``_`` are private. Imports are one way:
-the shared modules here <- claims <- conformance <- audit.
+the shared modules here <- claims <- conformance <- audit <- propagation.
 Hypothesis settings profiles are :mod:`weight_init.properties.claims` 's; the pytest plugin
 (entry point ``pytest11``) is :mod:`weight_init.app.pytest_plugin`.
 

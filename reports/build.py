@@ -25,9 +25,10 @@ from weight_init.reports.phase_diagram import PhaseDiagram, PhaseRow, assemble, 
 
 if TYPE_CHECKING:
     from weight_init.properties._results import Verdict
+    from weight_init.properties.propagation._result import PropagationResult
     from weight_init.reports.audits import AuditSection
     from weight_init.reports.checks import CheckSection
-    from weight_init.reports.config import AuditSpec, CheckSpec
+    from weight_init.reports.config import AuditSpec, CheckSpec, PropagateSpec
 
 Progress = Callable[[str], None]
 
@@ -50,6 +51,8 @@ class Report:
         The conformance checks' sections.
     audits : tuple of AuditSection, default ()
         The model audits' sections.
+    propagations : tuple of PropagationResult, default ()
+        The models' signal propagation runs (``--propagate``).
 
     Examples
     --------
@@ -70,6 +73,7 @@ class Report:
     verdicts: tuple[Verdict, ...]
     checks: tuple[CheckSection, ...]
     audits: tuple[AuditSection, ...] = ()
+    propagations: tuple[PropagationResult, ...] = ()
 
 
 def _quiet(_: str) -> None:
@@ -84,6 +88,7 @@ def steps(config: ReportConfig) -> int:
         + bool(config.suite)
         + len(config.checks)
         + len(config.audits)
+        + len(config.propagations)
     )
 
 
@@ -92,6 +97,9 @@ CheckRunner = Callable[["CheckSpec", int, float], "CheckSection"]
 
 #: ``runner(spec, seed, alpha) -> AuditSection``: how a model audit is run.
 AuditRunner = Callable[["AuditSpec", int, float], "AuditSection"]
+
+#: ``runner(spec, seed) -> PropagationResult``: how a model's propagation is run.
+PropagateRunner = Callable[["PropagateSpec", int], "PropagationResult"]
 
 
 def _suite(seed: int, alpha: float) -> list[Verdict]:
@@ -106,15 +114,17 @@ def build_report(
     pool: Executor | None = None,
     check_runner: CheckRunner | None = None,
     audit_runner: AuditRunner | None = None,
+    propagate_runner: PropagateRunner | None = None,
 ) -> Report:
-    """Compute every part of ``config``: experiments, phase diagram, property suite, checks, audits.
+    """Compute every part of ``config``: experiments, phase diagram, suite, checks, audits,
+    propagations.
 
     The experiments, the phase diagram and the property suite are independent and each seeded
     from the configuration alone; they run on ``pool``, the phase diagram as one task per
     ``sigma_w``, longest first, and are collected in the configuration's order, so the report
-    does not depend on the scheduling. Conformance checks and audits run in this process
-    meanwhile: the code under test is the user's (it may import torch, print, or crash), and a
-    crash of a pool worker would break the pool for every other piece.
+    does not depend on the scheduling. Conformance checks, audits and propagations run in this
+    process meanwhile: the code under test is the user's (it may import torch, print, or
+    crash), and a crash of a pool worker would break the pool for every other piece.
 
     Parameters
     ----------
@@ -132,6 +142,9 @@ def build_report(
     audit_runner : callable, optional
         ``runner(spec, seed, alpha) -> AuditSection``: how a model audit is run (default
         :func:`~weight_init.reports.audits.run_audit`).
+    propagate_runner : callable, optional
+        ``runner(spec, seed) -> PropagationResult``: how a model's signal propagation is run
+        (default :func:`~weight_init.reports.propagation.run_propagation`).
 
     Returns
     -------
@@ -182,6 +195,14 @@ def build_report(
         for a in config.audits:
             audits.append(arunner(a, config.seed, config.check_alpha))
             done(f"model audit {a.spec}")
+    propagations = []
+    if config.propagations:
+        from weight_init.reports.propagation import run_propagation
+
+        prunner = propagate_runner or run_propagation
+        for pr in config.propagations:
+            propagations.append(prunner(pr, config.seed))
+            done(f"signal propagation {pr.spec}")
     experiments = []
     for spec, fut in zip(config.experiments, exp_futures, strict=True):
         experiments.append(fut.result())
@@ -202,4 +223,12 @@ def build_report(
     if suite_future is not None:
         verdicts = suite_future.result()
         done(f"property suite (alpha {config.alpha:g} per property)")
-    return Report(config, tuple(experiments), phase, tuple(verdicts), tuple(checks), tuple(audits))
+    return Report(
+        config,
+        tuple(experiments),
+        phase,
+        tuple(verdicts),
+        tuple(checks),
+        tuple(audits),
+        tuple(propagations),
+    )

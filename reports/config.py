@@ -90,6 +90,16 @@ class AuditSpec:
 
 
 @dataclass(frozen=True)
+class PropagateSpec:
+    """``--propagate MODULE:FACTORY=N,C,...``: a torch model's signal propagation, measured
+    over ``builds`` builds on standard-normal inputs of ``input_shape`` and predicted."""
+
+    spec: str
+    input_shape: tuple[int, ...]
+    builds: int = 8
+
+
+@dataclass(frozen=True)
 class ReportConfig:
     """Everything that determines a report's content, and nothing that does not.
 
@@ -119,6 +129,8 @@ class ReportConfig:
         Conformance checks of user initializers (``--check SPEC=SCHEME``).
     audits : tuple of AuditSpec, default ()
         Model audits (``--audit MODULE:FACTORY``).
+    propagations : tuple of PropagateSpec, default ()
+        Signal propagation runs (``--propagate MODULE:FACTORY=N,C,...``).
     formats : tuple of str, default ("html", "md", "json")
         The output formats written.
     histogram_bins : int, default 30
@@ -151,6 +163,7 @@ class ReportConfig:
     suite: bool = True
     checks: tuple[CheckSpec, ...] = ()
     audits: tuple[AuditSpec, ...] = ()
+    propagations: tuple[PropagateSpec, ...] = ()
     formats: tuple[str, ...] = FORMATS
     histogram_bins: int = 30
     saturation_threshold: float = 0.9
@@ -169,5 +182,8 @@ class ReportConfig:
         d["experiments"] = [asdict(e) for e in self.experiments]
         d["checks"] = [asdict(c) for c in self.checks]
         d["audits"] = [{**asdict(a), "expect": list(a.expect)} for a in self.audits]
+        d["propagations"] = [
+            {**asdict(p), "input_shape": list(p.input_shape)} for p in self.propagations
+        ]
         d["formats"] = list(self.formats)
         return d

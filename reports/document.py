@@ -535,6 +535,24 @@ def _footer(report: Report) -> list[Block]:
     ]
 
 
+def _propagations(report: Report) -> list[Block]:
+    if not report.propagations:
+        return []
+    from weight_init.reports.propagation import propagation_blocks
+
+    blocks: list[Block] = [
+        Heading(2, "Signal propagation", "propagation"),
+        Para(
+            "(with `--propagate`) each model built several times, every operation's output "
+            "and gradient measured and predicted by mean-field rules through its graph; see "
+            "`weight-init propagate --help`."
+        ),
+    ]
+    for i, result in enumerate(report.propagations):
+        blocks += propagation_blocks(result, "figures", level=3, prefix=f"propagation{i + 1}-")
+    return blocks
+
+
 def build_document(report: Report, gallery: Gallery | None) -> list[Block]:
     return [
         *_intro(report),
@@ -543,5 +561,6 @@ def build_document(report: Report, gallery: Gallery | None) -> list[Block]:
         *_verdicts(report),
         *_checks(report, gallery),
         *_audits(report),
+        *_propagations(report),
         *_footer(report),
     ]

@@ -6,7 +6,13 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from pathlib import Path
 
-from weight_init.reports.build import AuditRunner, CheckRunner, Report, build_report
+from weight_init.reports.build import (
+    AuditRunner,
+    CheckRunner,
+    PropagateRunner,
+    Report,
+    build_report,
+)
 from weight_init.reports.config import ReportConfig
 from weight_init.reports.document import build_document
 from weight_init.reports.gallery import Gallery, draw_all
@@ -69,6 +75,12 @@ def write_files(
     if "html" in formats or "md" in formats:
         gallery = draw_all(report, directory, progress, pool)
         written += gallery.all()
+        if report.propagations:
+            from weight_init.reports.propagation import draw_figures
+
+            for i, result in enumerate(report.propagations):
+                names = draw_figures(result, directory / "figures", f"propagation{i + 1}-")
+                written += [f"figures/{n}" for n in names]
     blocks = build_document(report, gallery)
     if "html" in formats:
         (directory / INDEX).write_text(render_html(blocks), encoding="utf-8")
@@ -92,6 +104,7 @@ def generate(
     check_runner: CheckRunner | None = None,
     compute: Executor | None = None,
     audit_runner: AuditRunner | None = None,
+    propagate_runner: PropagateRunner | None = None,
 ) -> Report:
     """Build the report of ``config`` and write it atomically to ``out``, running the
     independent pieces on ``jobs`` worker processes (None: up to 2, the CPUs available;
@@ -100,7 +113,8 @@ def generate(
     An unusable ``out`` and bad ``--check`` specs fail before any computation. The checks run
     through ``check_runner`` (the command line's runs each in a child process and has
     validated the specs itself); by default in this process, after resolving every spec.
-    The model audits likewise through ``audit_runner`` (default: in this process).
+    The model audits likewise through ``audit_runner``, the propagations through
+    ``propagate_runner`` (default: in this process).
 
     ``compute``, when given, runs the computations (experiments, phase-diagram rows, the
     suite) instead of the local pool, e.g. a Dask cluster's executor for a phase diagram at
@@ -112,6 +126,8 @@ def generate(
         for c in config.checks:
             resolve(c.spec)
     with staged(out, overwrite) as tmp, worker_pool(jobs) as pool:
-        report = build_report(config, progress, compute or pool, check_runner, audit_runner)
+        report = build_report(
+            config, progress, compute or pool, check_runner, audit_runner, propagate_runner
+        )
         write_files(report, tmp, progress, pool)
     return report

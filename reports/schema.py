@@ -243,6 +243,13 @@ SUMMARY_SCHEMA: dict[str, Any] = {
             },
         },
         "audits": {"type": "array", "items": AUDIT_SCHEMA},
+        "propagations": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["subject", "builds", "seed", "mode", "records", "passed"],
+            },
+        },
         "config": {"type": "object", "required": ["experiments", "depth", "width", "seed"]},
         "versions": {
             "type": "object",

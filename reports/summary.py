@@ -145,8 +145,14 @@ def summary_dict(report: Report) -> dict[str, Any]:
         }
         for a in report.audits
     ]
+    extra = {}
+    if report.propagations:
+        from weight_init.reports.propagation import summary_fields
+
+        extra["propagations"] = [summary_fields(r) for r in report.propagations]
     return clean(
         {
+            **extra,
             "experiments": [experiment_dict(r) for r in report.experiments],
             "audits": audits,
             "phase_diagram": phase,

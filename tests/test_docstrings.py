@@ -1,6 +1,6 @@
 """The public API's docstrings: numpydoc sections, and examples that run.
 
-Every name in the ``__all__`` of ``weight_init``, ``weight_init.properties`` and its three
+Every name in the ``__all__`` of ``weight_init``, ``weight_init.properties`` and its four
 rooms, ``weight_init.reports`` and ``weight_init.app`` (except ``__version__`` and plain data)
 is checked:
 
@@ -42,6 +42,7 @@ PACKAGES = (
     "weight_init.properties.claims",
     "weight_init.properties.conformance",
     "weight_init.properties.audit",
+    "weight_init.properties.propagation",
     "weight_init.reports",
     "weight_init.app",
 )

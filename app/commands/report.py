@@ -95,6 +95,17 @@ def audit_spec(text: str) -> str:
     return text
 
 
+def propagate_spec(text: str) -> tuple[str, tuple[int, ...]]:
+    """``MODULE:FACTORY=N,C,...`` -> ``(MODULE:FACTORY, shape)`` (the form only; the module is
+    imported in a child process)."""
+    from weight_init.app.commands.propagate import shape
+
+    spec, sep, dims = text.rpartition("=")
+    if not sep:
+        raise argparse.ArgumentTypeError(f"expected MODULE:FACTORY=N,C,..., got {text!r}")
+    return audit_spec(spec), shape(dims)
+
+
 def positive_float(text: str) -> float:
     try:
         value = float(text)
@@ -204,6 +215,15 @@ def register(sub: Any) -> None:
         metavar="N",
         help="builds of each --audit model (default: what its power plan needs, 20 to 500)",
     )
+    p.add_argument(
+        "--propagate",
+        type=propagate_spec,
+        action="append",
+        default=[],
+        metavar="MODULE:FACTORY=N,C,...",
+        help="add a signal propagation section: the torch model of FACTORY on standard-normal "
+        "inputs of that shape, 8 builds (as 'weight-init propagate'); repeatable",
+    )
     p.add_argument("--no-phase", action="store_true", help="skip the phase diagram")
     p.add_argument(
         "--phase-sigmas", type=positive_int, default=dp.n_sigma, help="sigma_w grid points"
@@ -246,6 +266,7 @@ def config_from_args(args: argparse.Namespace) -> Any:
         CheckSpec,
         ExperimentSpec,
         PhaseConfig,
+        PropagateSpec,
         ReportConfig,
     )
 
@@ -285,6 +306,7 @@ def config_from_args(args: argparse.Namespace) -> Any:
         suite=not args.no_suite,
         checks=tuple(CheckSpec(spec, scheme) for spec, scheme in args.check),
         audits=tuple(AuditSpec(spec, tuple(args.expect), args.audit_builds) for spec in args.audit),
+        propagations=tuple(PropagateSpec(spec, shape) for spec, shape in args.propagate),
         formats=args.format,
         check_alpha=args.check_alpha,
     )
@@ -395,6 +417,15 @@ def run(args: argparse.Namespace) -> int:
             alpha=alpha,
         )
 
+    def isolated_propagation(spec: Any, seed: int) -> Any:
+        return run_isolated(
+            "weight_init.app.child_tasks:report_propagation",
+            f"the model factory {spec.spec}",
+            args.timeout,
+            spec=spec,
+            seed=seed,
+        )
+
     start = time.perf_counter()
 
     def progress(message: str) -> None:
@@ -414,6 +445,7 @@ def run(args: argparse.Namespace) -> int:
             overwrite=args.overwrite,
             check_runner=isolated_check,
             audit_runner=isolated_audit,
+            propagate_runner=isolated_propagation,
             compute=compute,
         )
     progress(f"wrote {args.out}/ ({', '.join(config.formats)})")
