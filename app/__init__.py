@@ -7,7 +7,7 @@ reference; this package sits on top of all three and nothing below imports it.
 Examples
 --------
 >>> from weight_init.app import main
->>> main(["experiment", "--init", "xavier", "--depth", "1", "--width", "10",
+>>> main(["experiment", "--scheme", "xavier", "--depth", "1", "--width", "10",
 ...       "--samples", "20", "--input-dim", "10"])
 Hidden layer 1 had mean ... and std ...
 0

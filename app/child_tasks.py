@@ -109,18 +109,44 @@ def audit(
     expect: list[str],
     alpha: float,
     preset: str | None = None,
+    resolution: float = 0.10,
+    max_builds: int = 500,
+    pool: bool = True,
+    workers: int = 1,
+    scheduler: str | None = None,
 ) -> Any:
     """``audit_model`` on the model factory ``spec`` (any framework it handles) -> its report;
-    each build and each parameter's check is reported to the parent (its timeout bounds
-    one step)."""
+    builds 1 .. K-1 on ``workers`` local processes or the Dask cluster at ``scheduler``
+    (:func:`weight_init.app.calibration.engine.open_executor`, ``calibrate``'s executor);
+    each step (a build inline, a batch of builds on workers, the tests) is reported to the
+    parent (its timeout bounds one step)."""
     from weight_init.app.isolation import beat
     from weight_init.errors import OwnFaultError, WeightInitError, describe_exception
     from weight_init.properties.audit._loop import audit_spec
 
+    options: dict[str, Any] = {
+        "resolution": resolution,
+        "max_builds": max_builds,
+        "pool": pool,
+        "preset": preset,
+        "on_step": beat,
+    }
     try:
-        return audit_spec(
-            spec, expect, builds=builds, seed=seed, alpha=alpha, preset=preset, progress=beat
-        )
+        if workers <= 1 and scheduler is None:
+            return audit_spec(spec, expect, builds=builds, seed=seed, alpha=alpha, **options)
+        from weight_init.app.calibration.engine import open_executor
+
+        with open_executor(workers, scheduler) as (executor, slots):
+            return audit_spec(
+                spec,
+                expect,
+                builds=builds,
+                seed=seed,
+                alpha=alpha,
+                executor=executor,
+                slots=slots,
+                **options,
+            )
     except WeightInitError:
         raise  # bad input, or the model's own failure, already worded
     except Exception as exc:  # the factory's exceptions are AuditErrors: this one is ours

@@ -131,12 +131,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     Examples
     --------
     >>> from weight_init.app import main
-    >>> main(["experiment", "--init", "xavier", "--depth", "2", "--width", "50",
+    >>> main(["experiment", "--scheme", "xavier", "--depth", "2", "--width", "50",
     ...       "--samples", "100", "--input-dim", "50"])
     Hidden layer 1 had mean ... and std 0.6...
     Hidden layer 2 had mean ... and std 0.4...
     0
-    >>> main(["experiment", "--init", "no_such_scheme"])  # one line on stderr
+    >>> main(["experiment", "--scheme", "no_such_scheme"])  # one line on stderr
     2
     """
     argv = list(sys.argv[1:] if argv is None else argv)

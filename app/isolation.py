@@ -133,7 +133,14 @@ def _rebuild_error(path: str, message: str) -> WeightInitError:
     return SubjectAbortedError(message)
 
 
-def run_isolated(target: str, what: str, timeout: float = DEFAULT_TIMEOUT, **kwargs: Any) -> Any:
+def run_isolated(
+    target: str,
+    what: str,
+    timeout: float = DEFAULT_TIMEOUT,
+    *,
+    daemon: bool = True,
+    **kwargs: Any,
+) -> Any:
     """Call ``target(**kwargs)`` (``target`` = ``"module:function"``, picklable ``kwargs``)
     in a child process (:func:`start_method`) and return its result.
 
@@ -142,10 +149,12 @@ def run_isolated(target: str, what: str, timeout: float = DEFAULT_TIMEOUT, **kwa
     :class:`~weight_init.errors.SubjectAbortedError` when the child produced no result:
     it exited, was killed by a signal, crashed or raised something else;
     :class:`~weight_init.errors.SubjectTimeoutError` after ``timeout`` seconds.
+    ``daemon=False`` lets the child start processes of its own (the audit's ``--workers``);
+    it is stopped the same way, and its pool's workers end when their pipe to it closes.
     """
     ctx: Any = multiprocessing.get_context(start_method())  # typeshed: BaseContext lacks Process
     parent_conn, child_conn = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(child_conn, target, kwargs), daemon=True)
+    proc = ctx.Process(target=_child, args=(child_conn, target, kwargs), daemon=daemon)
     proc.start()
     child_conn.close()
     message: tuple[Any, ...] | None = None

@@ -211,12 +211,73 @@ def _timed(cmd: list[str], cwd: str) -> tuple[float, int]:
     return time.perf_counter() - t0, proc.returncode
 
 
+#: Schemes whose checks are timed with and without the checks between calls, of homogeneity,
+#: extremes and top direction (one per family kind).
+ADDED_CASES = ("he_normal", "glorot_uniform", "orthogonal")
+#: The added checks may cost at most this fraction of the check without them.
+ADDED_GOAL = 0.5
+
+
+def added_rows(repeats: int) -> list[Row]:
+    """A check with every registered check against the same check with the five added
+    statistical checks unregistered (its plan then has the 7 tests of before), interleaved
+    in one run. The determinism check's extra calls (one or two per shape) are in both."""
+    from weight_init.properties.conformance._checks import registry
+
+    added = (
+        registry.BETWEEN_CALLS,
+        registry.UNIT_HOMOGENEITY,
+        registry.INPUT_HOMOGENEITY,
+        registry.EXTREMES,
+        registry.TOP_DIRECTION,
+    )
+
+    def without(scheme: object, name: str) -> None:
+        for c in added:
+            registry.unregister_check(c)
+        try:
+            check_initializer(scheme, name)  # type: ignore[arg-type]
+        finally:
+            for c in added:
+                registry.register_check(c)
+
+    rows: list[Row] = []
+    for name in ADDED_CASES:
+        scheme = SCHEMES[name]
+        t = interleaved(
+            {
+                "with": lambda s=scheme, n=name: check_initializer(s, n),
+                "without": lambda s=scheme, n=name: without(s, n),
+            },
+            repeats,
+        )
+        ratio, _, cpu = t["with"].ratio(t["without"])
+        rows.append(
+            Row(
+                f"added checks `{name}`",
+                "all checks / without the 5 added (min of runs)",
+                f"{fmt_seconds(t['with'].min)} / {fmt_seconds(t['without'].min)} "
+                f"({ratio - 1.0:+.0%}; CPU {cpu - 1.0:+.0%})",
+                f"<= +{ADDED_GOAL:.0%}",
+                verdict(ratio - 1.0, ADDED_GOAL, cpu=cpu - 1.0),
+            )
+        )
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--commands-only", action="store_true", help="skip the in-process rows")
     parser.add_argument("--kernels-only", action="store_true", help="only the kernel checks")
+    parser.add_argument(
+        "--added-only", action="store_true", help="only the added checks' cost and the commands"
+    )
     args = parser.parse_args()
+    if args.added_only:
+        rows = added_rows(max(args.repeats, 3))
+        print(markdown_table(rows + command_rows(time_report=False, repeats=max(args.repeats, 3))))
+        return
     if args.kernels_only:
         print(markdown_table(kernel_rows(args.repeats)))
         return

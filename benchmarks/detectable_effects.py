@@ -67,6 +67,17 @@ EFFECTS = (
     ("std 5% wide at odd fan_in", "std 1.05x the rule at odd fan_in only"),
     ("std 5% wide at fan_in > 1000", "std 1.05x the rule at fan_in > 1000 only"),
     ("std 1% too wide", "std 1.01x the rule (the plan's smallest variance effect)"),
+    ("every second call mirrors the one before", "a call at a shape negates the previous one"),
+    ("calls share a fixed component", "calls at a shape correlated 0.1"),
+    ("streams keyed by shape", "the k-th call at every shape starts one stream"),
+    ("seed ignored at fan_in > 1000", "a fixed generator at fan_in > 1000 only"),
+    ("unseeded at odd fan_out", "fresh entropy at odd fan_out only"),
+    ("half the units 10% wide", "units' std 1.10x (first half) and 0.89x (second half)"),
+    ("even inputs 10% wide", "inputs' std 1.10x (even) and 0.89x (odd)"),
+    ("uniform clipped at 0.99 of its bound", "1% of the mass on two atoms at +-0.99 b"),
+    ("normal clipped at 2.576 std", "1% of the mass on two atoms at +-2.576 std"),
+    ("truncated normal cut at 1.9 std", "cut 5% early, variance corrected"),
+    ("rank-one spike at 2x BBP", "rank one at 2x the BBP threshold, shapes >= 16,384 entries"),
 )
 NULL_SCHEMES = ("he_normal", "glorot_uniform", "glorot_truncated_normal")
 

@@ -5,6 +5,7 @@
     tox -e bench                                  # the same, in its own environment
     python benchmarks/run_all.py --markdown docs/generated/benchmarks.md   # also for the docs
     python benchmarks/run_all.py --suite          # also time the default test run (minutes)
+    python benchmarks/run_all.py --audit          # also the audit against its floor (minutes)
 
 Timings are wall clock, min and median of interleaved repeats in one process (see
 harness.py); ratios are quoted from both. The load average before and after is printed: a
@@ -23,6 +24,7 @@ import sys
 import time
 from pathlib import Path
 
+import bench_audit
 import bench_check
 import bench_forward
 import bench_memory
@@ -57,6 +59,11 @@ def main() -> None:
         help="also time the default test run (bench_suite.py; needs the test extras and torch)",
     )
     parser.add_argument(
+        "--audit",
+        action="store_true",
+        help="also time weight-init audit against its floor (bench_audit.py; needs torch)",
+    )
+    parser.add_argument(
         "--markdown",
         type=Path,
         metavar="PATH",
@@ -83,6 +90,9 @@ def main() -> None:
     if importlib.util.find_spec("torch") is not None:
         rows += bench_propagate.propagate_rows(max(1, repeats // 2))
     rows += bench_suite.suite_rows() if args.suite else []
+    rows += (
+        bench_audit.audit_rows(bench_audit.MODELS, 20, 1 if args.quick else 2) if args.audit else []
+    )
 
     out = [
         f"Run {started}: `python {' '.join(['benchmarks/run_all.py', *sys.argv[1:]])}`\n",

@@ -41,7 +41,6 @@ _LAZY = {
     "Identification": "weight_init.properties.conformance",
     "run_suite": "weight_init.properties.claims",
     "PROPERTIES": "weight_init.properties.claims",
-    "audit": "weight_init.properties.audit",
     "AuditReport": "weight_init.properties.audit",
     "TestResult": "weight_init.properties._results",
     "Verdict": "weight_init.properties._results",

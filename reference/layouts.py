@@ -103,12 +103,31 @@ class Role(Enum):
 
 @dataclass(frozen=True)
 class Fans:
-    """``(fan_in, fan_out)`` of one weight."""
+    """``(fan_in, fan_out)`` of one weight.
+
+    Parameters
+    ----------
+    fan_in, fan_out : int
+        The fans.
+
+    Examples
+    --------
+    >>> from weight_init.layouts import get_layout
+    >>> get_layout("out_in").fans((4, 3)).as_tuple()  # torch's Linear(3, 4).weight
+    (3, 4)
+    """
 
     fan_in: int
     fan_out: int
 
     def as_tuple(self) -> tuple[int, int]:
+        """The fans as a tuple.
+
+        Returns
+        -------
+        tuple of int
+            ``(fan_in, fan_out)``.
+        """
         return (self.fan_in, self.fan_out)
 
 
@@ -116,8 +135,26 @@ class Fans:
 class KernelSpec:
     """A layer's weight in framework-neutral terms: channels, kernel size, groups.
 
-    ``in_channels`` and ``out_channels`` are the layer's (not per group); both must be
-    divisible by ``groups``. ``kernel`` is empty for a dense layer.
+    Parameters
+    ----------
+    in_channels, out_channels : int
+        The layer's channels (not per group), positive; both must be divisible by ``groups``.
+    kernel : tuple of int, default ()
+        The kernel size per spatial axis; empty for a dense layer.
+    groups : int, default 1
+        The number of groups (``in_channels``: depthwise).
+
+    Raises
+    ------
+    InvalidParameterError
+        A non-positive size, or ``groups`` not dividing both channel counts.
+
+    Examples
+    --------
+    >>> from weight_init.layouts import KernelSpec
+    >>> spec = KernelSpec(8, 16, (3, 3), groups=2)
+    >>> spec.describe(), spec.receptive_field, spec.true_fans().as_tuple()
+    ('8->16, k=3x3, g=2', 9, (36, 72))
     """
 
     in_channels: int
@@ -140,19 +177,34 @@ class KernelSpec:
 
     @property
     def receptive_field(self) -> int:
+        """``rf``, the product of the kernel sizes (1 for a dense layer)."""
         return math.prod(self.kernel)
 
     @property
     def depthwise(self) -> bool:
+        """One group per input channel (``groups == in_channels > 1``)."""
         return self.groups > 1 and self.groups == self.in_channels
 
     def true_fans(self) -> Fans:
-        """Connectivity fans: inputs per output unit, outputs per input unit (stride 1)."""
+        """Connectivity fans: inputs per output unit, outputs per input unit (stride 1).
+
+        Returns
+        -------
+        Fans
+            ``(in_channels / groups * rf, out_channels / groups * rf)``.
+        """
         rf = self.receptive_field
         g = self.groups
         return Fans(self.in_channels // g * rf, self.out_channels // g * rf)
 
     def describe(self) -> str:
+        """The spec in words, e.g. ``8->16, k=3x3, g=2``.
+
+        Returns
+        -------
+        str
+            Channels, kernel size and groups (``depthwise`` when it is).
+        """
         k = "x".join(map(str, self.kernel)) or "dense"
         grp = "" if self.groups == 1 else f", g={self.groups}"
         grp = ", depthwise" if self.depthwise else grp
@@ -163,9 +215,32 @@ class KernelSpec:
 class Layout:
     """A framework's storage of a weight and its fan computation, as data.
 
-    ``axes`` lists the roles in storage order (``SPATIAL`` stands for all kernel axes).
-    ``grouped`` is the channel axis stored divided by ``groups`` (``None``: no groups).
-    The framework's fans are ``shape[fan_in_role] * rf`` and ``shape[fan_out_role] * rf``.
+    The framework's fans are ``shape[fan_in_role] * rf`` and ``shape[fan_out_role] * rf``
+    (:meth:`fans`); the registered layouts are :data:`LAYOUTS`, looked up by
+    :func:`get_layout`.
+
+    Parameters
+    ----------
+    name : str
+        The layout's name (``torch.conv``, ``keras.conv``, ...).
+    axes : tuple of Role
+        The roles in storage order (``SPATIAL`` stands for all kernel axes).
+    grouped : Role or None
+        The channel axis stored divided by ``groups`` (``None``: no groups).
+    fan_in_role, fan_out_role : Role
+        The axes the framework reads fan_in and fan_out from.
+    source : str
+        Where the framework computes its fans (file and function).
+    description : str, default ""
+        The storage in words.
+
+    Examples
+    --------
+    >>> from weight_init.layouts import KernelSpec, get_layout
+    >>> conv = get_layout("torch.conv")
+    >>> spec = KernelSpec(8, 16, (3, 3), groups=2)
+    >>> conv.shape(spec), conv.spec_fans(spec).as_tuple()  # torch's fan_out ignores groups
+    ((16, 4, 3, 3), (36, 144))
     """
 
     name: str
@@ -178,6 +253,7 @@ class Layout:
 
     @property
     def spatial(self) -> bool:
+        """The layout has kernel (spatial) axes."""
         return Role.SPATIAL in self.axes
 
     @property
@@ -190,7 +266,24 @@ class Layout:
         return n // spec.groups if role is self.grouped else n
 
     def shape(self, spec: KernelSpec) -> tuple[int, ...]:
-        """The stored array shape of ``spec``."""
+        """The stored array shape of ``spec``.
+
+        Parameters
+        ----------
+        spec : KernelSpec
+            The layer.
+
+        Returns
+        -------
+        tuple of int
+            The shape the framework stores the weight in.
+
+        Raises
+        ------
+        InvalidParameterError
+            ``spec`` has groups the layout has not, or kernel axes the layout has not (or lacks
+            them).
+        """
         if spec.groups != 1 and self.grouped is None:
             raise InvalidParameterError(f"layout {self.name} has no groups, got {spec.groups}")
         if bool(spec.kernel) != self.spatial:
@@ -221,16 +314,55 @@ class Layout:
         return math.prod(s for i, s in enumerate(shape) if i not in pos.values())
 
     def fans(self, shape: tuple[int, ...]) -> Fans:
-        """The framework's fans of a stored array of this ``shape`` (its quirks included)."""
+        """The framework's fans of a stored array of this ``shape`` (its quirks included).
+
+        Parameters
+        ----------
+        shape : tuple of int
+            The stored shape.
+
+        Returns
+        -------
+        Fans
+            ``shape[fan_in_role] * rf`` and ``shape[fan_out_role] * rf``.
+
+        Raises
+        ------
+        InvalidParameterError
+            A shape that does not fit the layout.
+        """
         pos = self._positions(len(shape))
         rf = self._rf(shape)
         return Fans(shape[pos[self.fan_in_role]] * rf, shape[pos[self.fan_out_role]] * rf)
 
     def spec_fans(self, spec: KernelSpec) -> Fans:
+        """The framework's fans of ``spec``'s stored shape, ``fans(shape(spec))``.
+
+        Parameters
+        ----------
+        spec : KernelSpec
+            The layer.
+
+        Returns
+        -------
+        Fans
+            The framework's fans.
+        """
         return self.fans(self.shape(spec))
 
     def matrix(self, w: Any) -> NDArray[Any]:
-        """``w`` as a 2-D ``(stored in * rf, stored out)`` matrix: all entries, reordered."""
+        """``w`` as a 2-D ``(stored in * rf, stored out)`` matrix: all entries, reordered.
+
+        Parameters
+        ----------
+        w : array_like
+            A weight stored in this layout.
+
+        Returns
+        -------
+        ndarray
+            The 2-D view (a transpose and a reshape).
+        """
         a = np.asarray(w)
         pos = self._positions(a.ndim)
         spatial = [i for i in range(a.ndim) if i not in pos.values()]
@@ -238,7 +370,20 @@ class Layout:
         return np.transpose(a, order).reshape(-1, a.shape[pos[Role.OUT]])
 
     def spec_of(self, shape: tuple[int, ...], groups: int = 1) -> KernelSpec:
-        """The spec whose stored shape is ``shape`` (inverse of :meth:`shape`)."""
+        """The spec whose stored shape is ``shape`` (inverse of :meth:`shape`).
+
+        Parameters
+        ----------
+        shape : tuple of int
+            The stored shape.
+        groups : int, default 1
+            The layer's groups (ignored by a layout without groups).
+
+        Returns
+        -------
+        KernelSpec
+            The layer.
+        """
         pos = self._positions(len(shape))
         g = groups if self.grouped is not None else 1
         n = {r: shape[i] * (g if r is self.grouped else 1) for r, i in pos.items()}
@@ -246,7 +391,20 @@ class Layout:
         return KernelSpec(n[Role.IN], n[Role.OUT], kernel, g)
 
     def spec_for_fans(self, fan_in: int, fan_out: int, n_spatial: int = 1) -> KernelSpec:
-        """A spec with kernel 1 (``n_spatial`` axes), groups 1, whose framework fans are given."""
+        """A spec with kernel 1 (``n_spatial`` axes), groups 1, whose framework fans are given.
+
+        Parameters
+        ----------
+        fan_in, fan_out : int
+            The framework fans wanted.
+        n_spatial : int, default 1
+            The number of kernel axes (ignored by a dense layout).
+
+        Returns
+        -------
+        KernelSpec
+            A spec with those fans.
+        """
         inn, out = (fan_in, fan_out) if self.fan_in_role is Role.IN else (fan_out, fan_in)
         return KernelSpec(inn, out, (1,) * (n_spatial if self.spatial else 0))
 
@@ -303,7 +461,29 @@ LAYOUTS: Mapping[str, Layout] = MappingProxyType(_LAYOUTS)
 
 
 def get_layout(name: str | Layout) -> Layout:
-    """Look a layout up by name (a :class:`Layout` is returned unchanged)."""
+    """Look a layout up by name (a :class:`Layout` is returned unchanged).
+
+    Parameters
+    ----------
+    name : str or Layout
+        A registered layout's name (:data:`LAYOUTS`), or a layout.
+
+    Returns
+    -------
+    Layout
+        The layout.
+
+    Raises
+    ------
+    InvalidParameterError
+        No layout is registered under ``name``.
+
+    Examples
+    --------
+    >>> from weight_init.layouts import get_layout
+    >>> get_layout("torch.conv_transpose").fans((8, 16, 3)).as_tuple()  # fan_in from dim 1
+    (48, 24)
+    """
     if isinstance(name, Layout):
         return name
     try:

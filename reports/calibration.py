@@ -210,6 +210,53 @@ class Timing:
     median_cpu: float
 
 
+@dataclass(frozen=True)
+class AuditPoint:
+    """The audits at one target resolution: builds, the std error the weights' rows state,
+    the false-alarm rate of every Holm family (pooled group) of the correct model at each
+    promised rate, and the detection of the stated std error (shared by the weights) at the
+    run's alpha."""
+
+    target: float
+    builds: int
+    stated: float
+    false_alarms: tuple[LevelRate, ...]
+    power: Rate
+
+
+def audit_points(records: Sequence[Record], levels: Sequence[float] = ALPHAS) -> list[AuditPoint]:
+    """One :class:`AuditPoint` per target resolution of the ``audit`` records."""
+    by: dict[float, list[Record]] = defaultdict(list)
+    for r in of_kind(records, "audit"):
+        by[float(r.get("target_resolution", float("nan")))].append(r)
+    out = []
+    for target, rs in sorted(by.items()):
+        correct = [r for r in rs if not r.get("defect_std_error")]
+        defect = [r for r in rs if r.get("defect_std_error")]
+        fams = [f for r in correct for f in r.get("families", [])]
+        fams += [{"outcome": "error"} for r in correct if r.get("outcome") == "error"]
+        rates = tuple(
+            LevelRate(a, Rate(sum(rejects(f, a) for f in fams), len(fams))) for a in levels
+        )
+        hits = 0
+        for r in defect:
+            weights = [
+                f for f in r.get("families", []) if str(f.get("family", "")).endswith("weight")
+            ]
+            hits += r.get("outcome") == "error" or any(rejects(f, levels[0]) for f in weights)
+        first = rs[0]
+        out.append(
+            AuditPoint(
+                target,
+                int(first.get("builds", 0)),
+                float(first.get("stated_std_error") or float("nan")),
+                rates,
+                Rate(hits, len(defect)),
+            )
+        )
+    return out
+
+
 def timings(records: Sequence[Record], kind: str = "false_alarm") -> list[Timing]:
     groups: dict[str, list[Record]] = defaultdict(list)
     for r in of_kind(records, kind):

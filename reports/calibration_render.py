@@ -25,6 +25,7 @@ from weight_init.reports.calibration import (
     PowerPoint,
     Record,
     Uniformity,
+    audit_points,
     false_alarm_rates,
     false_alarm_uniformity,
     load_records,
@@ -211,6 +212,32 @@ def render_markdown(records: Sequence[Record], figures: Sequence[str]) -> str:
     points = power_curves(records)
     if points:
         out += ["## Power curves (detection at alpha 1e-4)", "", power_table(points), ""]
+    audits = audit_points(records)
+    if audits:
+        out += ["## Model audits at each stated resolution", ""]
+        out += [
+            "Each audit of the correctly initialized calibration model has two Holm families "
+            "(its pooled weights, its pooled biases); a family that rejects is a false alarm. "
+            "Power: the model with every weight's std 1 - e times its rule, e the std error "
+            "the weights' rows state, detected at alpha 1e-4 (planned 0.99).",
+            "",
+            "| target | builds | stated std error | alpha | false alarms / families | rate "
+            "| upper 95% (one-sided) | detected / audits (95% CI) |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        for a in audits:
+            lo, hi = a.power.two_sided() if a.power.trials else (math.nan, math.nan)
+            power = f"{a.power.events} / {a.power.trials} [{_g(lo)}, {_g(hi)}]"
+            for k, lv in enumerate(a.false_alarms):
+                fa = lv.rate
+                if not fa.trials:
+                    continue
+                head = f"| {a.target:.0%} | {a.builds} | {a.stated:.3%} " if k == 0 else "| | | "
+                out.append(
+                    f"{head}| {lv.level:g} | {fa.events} / {fa.trials} | {_g(fa.rate)} "
+                    f"| {_g(fa.upper_one_sided())} | {power if k == 0 else ''} |"
+                )
+        out += [""]
     props = property_rates(records)
     if props:
         out += ["## Property family on the reference", ""]

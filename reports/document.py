@@ -459,6 +459,7 @@ def _audit_rows(a: AuditSection) -> list[list[str]]:
                 closest,
                 expected,
                 p.outcome,
+                p.detects().removeprefix("detects ") or ("exact" if p.verdict else "-"),
             ]
         )
     return rows
@@ -477,12 +478,14 @@ def _audits(report: Report) -> list[Block]:
             "c/fan with c in 1/3, 1, 2 within max(4 se, 2%) of the pooled mean w^2) and "
             "checked against the first `--expect PATTERN=SCHEME[@LAYOUT]` rule its name "
             "matches, else its layer type's documented default, with the tests of `check` "
-            f"at family-wise alpha {report.config.check_alpha:g} per parameter (Holm) and "
-            "the same power plan. Fans are the framework's for the layout. `fan rule` is the "
+            f"at family-wise alpha {report.config.check_alpha:g} per parameter or pooled "
+            "group (Holm). Fans are the framework's for the layout. `fan rule` is the "
             "layout's candidate fan computation the pooled variance matches (the documented "
-            "one, or a known mistake such as the receptive field left out of fan_in). A "
-            "parameter with fewer pooled entries than the plan needs is inconclusive, never "
-            "a pass."
+            "one, or a known mistake such as the receptive field left out of fan_in). "
+            "`detects` is the row's resolution: the smallest std error, mean shift and "
+            "neighbour correlation its entries (or its pooled group's, for an error the "
+            "group shares) reject with power 0.99; a row that does not reach the audit's "
+            "target resolution is inconclusive, never a pass."
         ),
     ]
     for i, a in enumerate(report.audits):
@@ -491,7 +494,8 @@ def _audits(report: Report) -> list[Block]:
         blocks.append(
             Para(
                 f"{r.builds} builds, seed {r.seed}, family-wise alpha {r.alpha:g} per "
-                f"parameter; reproduce one audit: `{audit_command(a)}`"
+                f"parameter or pooled group, target resolution {r.target:.0%} std error; "
+                f"reproduce one audit: `{audit_command(a)}`"
             )
         )
         blocks.append(
@@ -507,6 +511,7 @@ def _audits(report: Report) -> list[Block]:
                     "closest scheme",
                     "expected",
                     "verdict",
+                    "detects (power 0.99)",
                 ],
                 _audit_rows(a),
             )

@@ -93,6 +93,20 @@ LAYER_SCHEMA: dict[str, Any] = {
     },
 }
 
+#: What a parameter's (or its pooled group's) entries detect with power 0.99
+#: (``weight_init.properties.audit._resolution.Resolution``); null: nothing detectable.
+RESOLUTION_OR_NULL: dict[str, Any] = {
+    "type": ["object", "null"],
+    "properties": {
+        "entries": {"type": "integer"},
+        "pairs": {"type": "integer"},
+        "tests": {"type": "integer"},
+        "std_error": NUMBER_OR_NULL,
+        "mean_shift": NUMBER_OR_NULL,
+        "correlation": NUMBER_OR_NULL,
+    },
+}
+
 #: One parameter of a model audit (``weight_init.properties.audit._result.ParamAudit``).
 AUDIT_PARAMETER_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -133,6 +147,12 @@ AUDIT_PARAMETER_SCHEMA: dict[str, Any] = {
         "outcome": {"type": "string", "enum": ["pass", "fail", "inconclusive", "unchecked"]},
         "diagnosis": {"type": ["string", "null"]},
         "tests": {"type": ["array", "null"], "items": {"type": "object"}},
+        "resolution": RESOLUTION_OR_NULL,
+        "group_size": {"type": "integer"},
+        "group": {"type": ["string", "null"]},
+        "group_resolution": RESOLUTION_OR_NULL,
+        "stated_resolution": RESOLUTION_OR_NULL,
+        "target_resolution": {"type": "number"},
     },
 }
 

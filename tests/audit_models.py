@@ -133,8 +133,8 @@ def slow_factory() -> nn.Module:
 
 
 def stuck_factory() -> nn.Module:
-    """Builds twice (the audit's look at what the factory returns, then its first build), then
-    never finishes."""
+    """Builds twice (the audit's first build, which is also its look at what the factory
+    returns, then its second), then never finishes."""
     import time
 
     stuck_factory.calls = getattr(stuck_factory, "calls", 0) + 1  # type: ignore[attr-defined]

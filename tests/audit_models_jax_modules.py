@@ -4,8 +4,8 @@ imported by the factories, so importing this module needs none of them).
 Protocols (weight_init.properties.audit._jax_modules): Equinox and NNX factories return a
 callable ``make(key)`` / ``make(rngs)``; Haiku factories return ``(hk.transform(f), *inputs)``.
 A conforming model's random parameters have at least 256 entries (uniform) or 513 (normal,
-truncated normal) per build, so that the automatic number of builds (at most 500) reaches the
-power plan (127,711 uniform / 256,206 normal entries at alpha 1e-4) and the audit can pass.
+truncated normal) per build, so that the automatic number of builds (at most 520) reaches the
+power plan (131,542 uniform / 263,842 normal entries at alpha 1e-4) and the audit can pass.
 """
 
 from __future__ import annotations

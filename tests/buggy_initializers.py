@@ -204,6 +204,118 @@ def lecun_true(fan_in: int, fan_out: int, rng: np.random.Generator) -> Array:
     return rng.standard_normal((fan_in, fan_out)) / math.sqrt(fan_in)
 
 
+# -- defects between calls, at single shapes, across units and in the tails -------------------
+
+_MIRROR: dict[tuple[int, int], Array] = {}
+
+
+def mirrors_previous_call(fan_in: int, fan_out: int) -> Array:
+    """he_normal from numpy's global state, but every second call at a shape returns minus
+    the previous one (the second layer of a pair is the first one negated)."""
+    last = _MIRROR.pop((fan_in, fan_out), None)
+    if last is not None:
+        return -last
+    w = np.random.standard_normal((fan_in, fan_out)) * math.sqrt(2.0 / fan_in)  # noqa: NPY002
+    _MIRROR[(fan_in, fan_out)] = w
+    return w
+
+
+def shared_component(fan_in: int, fan_out: int, rng: np.random.Generator) -> Array:
+    """he_normal whose calls share a fixed component holding a tenth of the variance (a
+    private generator keyed by the shape): calls at one shape are correlated 0.1."""
+    fixed = np.random.default_rng([fan_in, fan_out, 17]).standard_normal((fan_in, fan_out))
+    z = math.sqrt(0.9) * rng.standard_normal((fan_in, fan_out)) + math.sqrt(0.1) * fixed
+    return z * math.sqrt(2.0 / fan_in)
+
+
+_CALLS_AT: dict[tuple[int, int], int] = {}
+
+
+def shape_keyed_stream(fan_in: int, fan_out: int, rng: np.random.Generator) -> Array:
+    """he_normal from a private stream keyed by how often the shape was called: the k-th call
+    at every shape starts with the same entries (its rng is ignored; calls at one shape
+    differ, so comparing calls at one shape does not show it)."""
+    k = _CALLS_AT.get((fan_in, fan_out), 0)
+    _CALLS_AT[(fan_in, fan_out)] = k + 1
+    stream = np.random.default_rng([k, 23])
+    return stream.standard_normal((fan_in, fan_out)) * math.sqrt(2.0 / fan_in)
+
+
+def seed_ignored_at_large_fan_in(fan_in: int, fan_out: int, rng: np.random.Generator) -> Array:
+    """he_normal from a fixed private generator when fan_in > 1000 (its rng is ignored there),
+    right otherwise."""
+    gen = np.random.default_rng(0) if fan_in > 1000 else rng
+    return _he(fan_in, fan_out, gen)
+
+
+def unseeded_at_odd_fan_out(fan_in: int, fan_out: int, rng: np.random.Generator) -> Array:
+    """he_normal from fresh OS entropy when fan_out is odd: the same rng does not give the
+    same array there."""
+    gen = np.random.default_rng() if fan_out % 2 else rng
+    return _he(fan_in, fan_out, gen)
+
+
+def heteroscedastic_units(fan_in: int, fan_out: int, rng: np.random.Generator) -> Array:
+    """he_normal with the first half of the units at 1.10x the std and the second half at
+    0.89x (the variance right on average: (1.21 + 0.7921) / 2 = 1.001)."""
+    w = _he(fan_in, fan_out, rng)
+    half = fan_out // 2
+    w[:, :half] *= 1.10
+    w[:, half:] *= 0.89
+    return w
+
+
+def heteroscedastic_inputs(fan_in: int, fan_out: int, rng: np.random.Generator) -> Array:
+    """he_normal with even inputs (rows) at 1.10x the std and odd ones at 0.89x."""
+    w = _he(fan_in, fan_out, rng)
+    w[0::2] *= 1.10
+    w[1::2] *= 0.89
+    return w
+
+
+def clipped_uniform(fan_in: int, fan_out: int, rng: np.random.Generator) -> Array:
+    """he_uniform clipped at 0.99 of its bound: 1% of the mass on two atoms at +-0.99 b."""
+    b = math.sqrt(6.0 / fan_in)
+    return np.clip(rng.uniform(-b, b, (fan_in, fan_out)), -0.99 * b, 0.99 * b)
+
+
+def clipped_normal(fan_in: int, fan_out: int, rng: np.random.Generator) -> Array:
+    """he_normal clipped at 2.576 std (1% of the mass on two atoms)."""
+    return np.clip(rng.standard_normal((fan_in, fan_out)), -2.576, 2.576) * math.sqrt(2.0 / fan_in)
+
+
+def truncated_at_1_9(fan_in: int, fan_out: int, rng: np.random.Generator) -> Array:
+    """he_truncated_normal cut at 1.9 std instead of 2 (5% off), its variance corrected."""
+    from scipy import stats
+
+    law = stats.truncnorm(-1.9, 1.9)
+    z = law.ppf(rng.random((fan_in, fan_out))) / math.sqrt(float(law.var()))
+    return z * math.sqrt(2.0 / fan_in)
+
+
+def rank_one_spike(fan_in: int, fan_out: int, rng: np.random.Generator) -> Array:
+    """he_normal plus, at shapes of 16,384 entries or more, a rank-one component ``theta u v'``
+    on a random quarter of the inputs, ``theta`` twice the BBP threshold ``(fan_in
+    fan_out)^(1/4)`` (in entry std units), the noise scaled so the variance is the rule's: the
+    top singular value leaves the Marchenko-Pastur bulk, the sum of s^4 hardly moves."""
+    n = fan_in * fan_out
+    z = rng.standard_normal((fan_in, fan_out))
+    if n >= 16384:
+        theta = 2.0 * n**0.25
+        u = rng.standard_normal(fan_in) * (rng.random(fan_in) < 0.25)
+        v = rng.standard_normal(fan_out)
+        nu, nv = np.linalg.norm(u), np.linalg.norm(v)
+        if nu > 0:
+            z = math.sqrt(1.0 - theta * theta / n) * z + theta * np.outer(u / nu, v / nv)
+    return z * math.sqrt(2.0 / fan_in)
+
+
+def quantized_normal(fan_in: int, fan_out: int, rng: np.random.Generator) -> Array:
+    """he_normal rounded to 1/64 of its std (a benign law on a grid: ties between units and
+    between small arrays are then expected, not evidence)."""
+    return np.round(rng.standard_normal((fan_in, fan_out)) * 64.0) / 64.0 * math.sqrt(2.0 / fan_in)
+
+
 Bug = tuple[Callable[..., Any], str, str, tuple[str, ...]]
 
 BUGS: dict[str, Bug] = {
@@ -293,5 +405,51 @@ BUGS: dict[str, Bug] = {
     ),
     "one entry at 200 sd": (inverse_cdf_endpoint, "small_normal", "in_out", ("beyond 10 sd",)),
     "std 5% wide at odd fan_in": (std_wide_at_odd_fan_in, "he_normal", "in_out", ()),
+    "every second call mirrors the one before": (
+        mirrors_previous_call,
+        "he_normal",
+        "in_out",
+        ("negated leading entries", "calls are not independent"),
+    ),
+    "calls share a fixed component": (
+        shared_component,
+        "he_normal",
+        "in_out",
+        ("calls are not independent", "share a component"),
+    ),
+    "streams keyed by shape": (shape_keyed_stream, "he_normal", "in_out", ("reuses its random",)),
+    "seed ignored at fan_in > 1000": (
+        seed_ignored_at_large_fan_in,
+        "he_normal",
+        "in_out",
+        ("ignored",),
+    ),
+    "unseeded at odd fan_out": (unseeded_at_odd_fan_out, "he_normal", "in_out", ("reproducible",)),
+    "half the units 10% wide": (
+        heteroscedastic_units,
+        "he_normal",
+        "in_out",
+        ("units do not share one variance", "units 0-1023 at "),
+    ),
+    "even inputs 10% wide": (
+        heteroscedastic_inputs,
+        "he_normal",
+        "in_out",
+        ("inputs do not share one variance", "even inputs at "),
+    ),
+    "uniform clipped at 0.99 of its bound": (
+        clipped_uniform,
+        "he_uniform",
+        "in_out",
+        ("stop short", "the bound 1.732"),
+    ),
+    "normal clipped at 2.576 std": (clipped_normal, "he_normal", "in_out", ("stop short",)),
+    "truncated normal cut at 1.9 std": (
+        truncated_at_1_9,
+        "he_truncated_normal",
+        "in_out",
+        ("stop short", "the bound 2.274"),
+    ),
+    "rank-one spike at 2x BBP": (rank_one_spike, "he_normal", "in_out", ("one direction carries",)),
     "std 5% wide at fan_in > 1000": (std_wide_at_large_fan_in, "he_normal", "in_out", ()),
 }

@@ -115,7 +115,11 @@ def test_cli_equinox_conforming_exit_0_with_json() -> None:
     out = _cli("audit_models_jax_modules:eqx_cnn", "--json")
     assert out.returncode == 0, out.stdout + out.stderr
     d = json.loads(out.stdout)
-    assert d["outcome"] == "pass" and d["builds"] == 499
+    # the automatic count: the fewest builds (at least 10) with which every checked row
+    # reaches the default 10% target (the 1%-plan's count was 499)
+    assert d["outcome"] == "pass" and d["builds"] == 10
+    stated = [p["stated_resolution"] for p in d["parameters"] if p["stated_resolution"]]
+    assert stated and all(r["std_error"] <= 0.10 for r in stated)
     by = {p["name"]: p for p in d["parameters"]}
     assert by["layers.2.weight"]["layout"] == "torch.conv"
 
@@ -320,7 +324,15 @@ def test_cli_haiku_conforming_exit_0_buggy_exit_1_garbage_exit_2() -> None:
 @pytest.mark.jax
 def test_cli_haiku_table() -> None:
     _hk()
-    out = _cli("audit_models_jax_modules:hk_transformer", "--builds", "20", "--seed", "3")
+    out = _cli(
+        "audit_models_jax_modules:hk_transformer",
+        "--builds",
+        "20",
+        "--seed",
+        "3",
+        "--resolution",
+        "1%",
+    )
     assert out.returncode == 1, out.stdout + out.stderr  # 20 builds: inconclusive
     lines = out.stdout.splitlines()
     assert "INCONCLUSIVE (20 builds, seed 3" in lines[0]
@@ -349,7 +361,10 @@ def test_cli_expect_declares_what_the_model_does(
     else fails."""
     pytest.importorskip("jax")
     pytest.importorskip(package)
-    out = _cli(f"audit_models_jax_modules:{factory}", "--builds", "100", "--expect", rule, "--json")
+    out = _cli(
+        f"audit_models_jax_modules:{factory}",
+        *("--builds", "100", "--expect", rule, "--json", "--resolution", "1%"),
+    )
     assert out.returncode == code, out.stdout + out.stderr
     by = {p["name"]: p for p in json.loads(out.stdout)["parameters"]}
     p = by[param]

@@ -62,7 +62,8 @@ def test_keras_cnn_defaults_pass_at_keras_fans(seed: int) -> None:
     _keras()
     from weight_init.properties.audit._frameworks import audit_model
 
-    r = audit_model(models.keras_cnn, seed=seed)  # 258 builds: every kernel conclusive
+    # the check's 1% design, each parameter alone: 258 builds, every kernel conclusive
+    r = audit_model(models.keras_cnn, seed=seed, resolution=0.01, pool=False)
     by = {p.name: p for p in r.params}
     assert r.outcome == "pass", r.format_table()
     k = "sequential/conv2d/kernel"
@@ -193,7 +194,9 @@ def test_keras_buggy_conv_fails_with_the_quirk_named(seed: int) -> None:
 @pytest.mark.keras
 def test_cli_audits_a_keras_factory() -> None:
     _keras()
-    out = _cli("audit_models_keras_flax:keras_cnn", "--builds", "30", "--seed", "3")
+    out = _cli(
+        "audit_models_keras_flax:keras_cnn", "--builds", "30", "--seed", "3", "--resolution", "1%"
+    )
     assert out.returncode == 1, out.stdout + out.stderr  # 30 builds: kernels inconclusive
     lines = out.stdout.splitlines()
     assert "INCONCLUSIVE (30 builds, seed 3" in lines[0]
@@ -227,7 +230,7 @@ def test_cli_fails_a_buggy_keras_model_with_the_quirk() -> None:
 @pytest.mark.jax
 def test_cli_json_on_a_flax_factory() -> None:
     _flax()
-    out = _cli("audit_models_keras_flax:flax_cnn", "--builds", "20", "--json")
+    out = _cli("audit_models_keras_flax:flax_cnn", "--builds", "20", "--json", "--resolution", "1%")
     assert out.returncode == 1, out.stderr  # 20 builds: too few entries for the kernels
     d = json.loads(out.stdout)
     by = {p["name"]: p for p in d["parameters"]}

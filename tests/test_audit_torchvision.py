@@ -8,9 +8,9 @@ BatchNorm weight 1 and bias 0, the classifier ``nn.Linear`` left at its default
 (``U(-1/sqrt(fan_in), +)``).
 
 Each parameter's check has family-wise false-alarm rate 1e-4 (Holm) and the power plan of
-``check``; the builds are seeded from the drawn seed. At 32 builds every conv weight and
+``check``; the builds are seeded from the drawn seed. At 33 builds every conv weight and
 ``fc.weight`` have the entries their plan needs (the smallest, ``layer2.0.downsample.0``:
-8,192 x 32 = 262,144 >= 256,206; at 30 it is inconclusive), ``fc.bias`` (1,000 entries a
+8,192 x 33 = 270,336 >= 263,842; at 32 it is inconclusive), ``fc.bias`` (1,000 entries a
 build) does not: inconclusive, so the audit exits 1 either way. About 2.3 min and 5.5 GB per
 audit on 2 cores.
 """
@@ -35,7 +35,7 @@ RULES += ["--expect", f"*downsample.0.weight={FAN_OUT}@torch.conv"]
 
 
 def audit(*args: str) -> subprocess.CompletedProcess[str]:
-    cmd = [WEIGHT_INIT, "audit", "torchvision.models:resnet18", "--builds", "32", *args]
+    cmd = [WEIGHT_INIT, "audit", "torchvision.models:resnet18", "--builds", "33", *args]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
 
 
@@ -43,7 +43,7 @@ def audit(*args: str) -> subprocess.CompletedProcess[str]:
 @given(seed=st.integers(0, 2**32 - 1))
 def test_resnet18_matches_torchvision_source(seed: int) -> None:
     out = audit("--json", "--seed", str(seed), *RULES)
-    assert out.returncode == 1, out.stderr  # fc.bias inconclusive at 32 builds
+    assert out.returncode == 1, out.stderr  # fc.bias inconclusive at 33 builds
     by = {p["name"]: p for p in json.loads(out.stdout)["parameters"]}
     convs = [n for n in by if n.endswith(".weight") and by[n]["layer"] == "Conv2d"]
     assert len(convs) == 20

@@ -1,13 +1,15 @@
 """The public API's docstrings: numpydoc sections, and examples that run.
 
-Every name in the ``__all__`` of ``weight_init``, ``weight_init.properties`` and its four
-rooms, ``weight_init.reports`` and ``weight_init.app`` (except ``__version__`` and plain data)
-is checked:
+Every name in the ``__all__`` of each package the API reference renders (``weight_init``,
+``weight_init.properties`` and its rooms, ``weight_init.reports``, ``weight_init.app``: the
+``api-names`` markers of docs/api/), except ``__version__`` and plain data, is checked:
 
-* a function's docstring has the numpydoc sections ``Parameters`` (when it takes any) and
-  ``Returns`` (unless it returns ``None``), a class's documents every dataclass field under
-  ``Parameters`` or ``Attributes``, and each has an ``Examples`` section holding at least one
-  doctest;
+* a function's docstring has the numpydoc sections ``Parameters`` (when it takes any: each of
+  its parameters, and no other) and ``Returns`` (unless it returns ``None``), a class's
+  documents every dataclass field under ``Parameters`` or ``Attributes``, and each has an
+  ``Examples`` section holding at least one doctest; a class's public methods and properties
+  have docstrings, a method with ``Parameters`` and ``Returns`` where it takes or returns
+  anything;
 * those doctests run (``doctest.DocTestRunner`` with ``NORMALIZE_WHITESPACE | ELLIPSIS``) and a
   failure shows the doctest's own report.
 
@@ -35,16 +37,18 @@ from typing import Any
 
 import pytest
 
-#: The packages whose ``__all__`` is the public API (the API reference renders these).
-PACKAGES = (
-    "weight_init",
-    "weight_init.properties",
-    "weight_init.properties.claims",
-    "weight_init.properties.conformance",
-    "weight_init.properties.audit",
-    "weight_init.properties.propagation",
-    "weight_init.reports",
-    "weight_init.app",
+#: The packages whose ``__all__`` is the public API: those the API reference renders
+#: (``<!-- api-names: PACKAGE -->`` on a page of docs/api/), shallowest first, so a new room
+#: is checked as soon as its page lists it.
+PACKAGES = tuple(
+    sorted(
+        {
+            name
+            for page in (Path(__file__).resolve().parents[1] / "docs" / "api").glob("*.md")
+            for name in re.findall(r"<!-- api-names: ([\w.]+) -->", page.read_text())
+        },
+        key=lambda name: (name.count("."), name),
+    )
 )
 #: The top-level packages, whose modules all run their doctests.
 ROOTS = ("weight_init", "weight_init.properties", "weight_init.reports", "weight_init.app")
@@ -106,6 +110,21 @@ def _doctests(obj: Any, name: str, module: ModuleType) -> list[doctest.DocTest]:
     return [t for t in tests if t.examples]
 
 
+def test_every_package_with_public_names_is_checked() -> None:
+    """A public package that names its objects (``__all__`` through ``attach``) is on a page of
+    the API reference, so the tests below check it; a new room cannot be missed."""
+    assert "weight_init" in PACKAGES, "no api-names marker found under docs/api/"
+    named = set()
+    for root in ROOTS:
+        package = importlib.import_module(root)
+        for info in pkgutil.walk_packages(package.__path__, f"{root}."):
+            public = not any(part.startswith("_") for part in info.name.split("."))
+            if info.ispkg and public and "_LAZY" in vars(importlib.import_module(info.name)):
+                named.add(info.name)
+    missing = sorted(named - set(PACKAGES))
+    assert not missing, f"packages with public names but no api-names marker: {missing}"
+
+
 @pytest.mark.parametrize("path", sorted(PUBLIC))
 def test_public_docstring_has_numpydoc_sections(path: str) -> None:
     obj, _ = PUBLIC[path]
@@ -120,8 +139,11 @@ def test_public_docstring_has_numpydoc_sections(path: str) -> None:
         if signature.return_annotation not in ("None", None) and "Returns" not in sections:
             missing.append("Returns")
         if "Parameters" in sections:
-            undocumented = set(signature.parameters) - _documented_names(sections["Parameters"])
+            documented = _documented_names(sections["Parameters"])
+            undocumented = set(signature.parameters) - documented
             assert not undocumented, f"{path}: parameters not documented: {sorted(undocumented)}"
+            stale = documented - set(signature.parameters)
+            assert not stale, f"{path}: documents parameters it does not take: {sorted(stale)}"
     elif dataclasses.is_dataclass(obj):
         fields = {f.name for f in dataclasses.fields(obj) if not f.name.startswith("_")}
         documented = _documented_names(sections.get("Parameters", ""))

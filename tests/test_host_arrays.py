@@ -10,7 +10,7 @@ import pytest
 
 from weight_init.experiment import forward_prop
 from weight_init.host_arrays import to_host
-from weight_init.properties.conformance._checks.exact import effective_bits, ties_plausible
+from weight_init.properties.conformance._checks.resolution import effective_bits, ties_plausible
 from weight_init.properties.conformance._runner import check_initializer
 
 torch = pytest.importorskip("torch")
@@ -52,9 +52,9 @@ def test_bfloat16_is_widened_exactly() -> None:
 def test_tie_bound_by_precision() -> None:
     """C(504, 2) 2^(-p k): 2.0 for bfloat16 pairs (ties expected), 4.5e-10 for float32 pairs
     (judged), 4e-9 * 2^-32 for bfloat16 6-vectors (judged)."""
-    assert ties_plausible(504, 2, 8)
-    assert not ties_plausible(504, 2, 24)
-    assert not ties_plausible(504, 6, 8)
+    assert ties_plausible(504, 2, 2.0**-8)
+    assert not ties_plausible(504, 2, 2.0**-24)
+    assert not ties_plausible(504, 6, 2.0**-8)
 
 
 @pytest.mark.parametrize("seed", [7, 10])

@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from weight_init.app.calibration.property_calibration import (
     Calibration,
+    TailCalibration,
+    TailGroup,
     check_group,
     collect,
+    collect_tails,
     markdown,
+    tails_markdown,
 )
 from weight_init.properties._results import NullKind
 
@@ -59,6 +64,49 @@ def test_the_family_decision_is_holm_over_all_checks() -> None:
     assert not cal.passed and {r.test for r, _ in cal.rejected} == {"bad"}
 
 
+def _tail_calibration(p: np.ndarray, lower: np.ndarray) -> TailCalibration:
+    group = TailGroup("c", "t", "layer", p, lower)
+    combined = TailGroup("c", "all", "combined", p[: p.size // 4], lower[: p.size // 4])
+    return TailCalibration((group, combined), p.size, 1, 0, 0.0)
+
+
+def test_the_tail_checks_pass_uniform_p_values_and_catch_a_one_tail_excess() -> None:
+    """400,000 equal-tailed p-values of a symmetric law pass the eight tail checks; the
+    same with the upper tail's p-values below 1e-3 multiplied 1.5 times (the lower tail
+    thinned to keep the total, as a law with the wrong skewness does) fail, in the upper
+    tail at 1e-3."""
+    rng = np.random.default_rng(4)
+    z = rng.standard_normal(400_000)
+    p = 2.0 * stats.norm.sf(np.abs(z))
+    cal = _tail_calibration(p, z < 0)
+    assert cal.passed, [(c.kind, c.level, c.side, c.count) for c in cal.rejected]
+    text = tails_markdown(cal, "cmd")
+    assert "**pass**" in text and "| layer | 0.001 | upper |" in text
+    skewed = p.copy()
+    upper = np.flatnonzero((p > 1e-3) & (p < 1e-2) & (z > 0))
+    lower = np.flatnonzero((p <= 1e-3) & (z < 0))
+    n_move = int(0.5 * np.sum((p <= 1e-3) & (z > 0)))
+    skewed[upper[:n_move]] = rng.uniform(0.0, 1e-3, n_move)
+    skewed[lower[: n_move // 2]] = 0.5
+    bad = _tail_calibration(skewed, z < 0)
+    assert not bad.passed
+    assert ("layer", 1e-3, "upper") in {(c.kind, c.level, c.side) for c in bad.rejected}
+
+
+def test_the_tails_mode_replicates_the_suites_point_null_tests() -> None:
+    """A small run of the tails mode (one suite seed, 100 replications): every point-null
+    layer test and combined test of the suite's cases is replicated, and each count is of
+    all its p-values."""
+    cal = collect_tails(100, cases_from=1, pool=2048)
+    kinds = {g.kind for g in cal.groups}
+    assert kinds == {"layer", "combined"}
+    layers = sum(g.kind == "layer" for g in cal.groups)
+    assert layers >= 30 and all(g.p.size == 100 for g in cal.groups)
+    assert {c.total for c in cal.counts("layer")} == {100 * layers}
+    assert len(cal.checks) == 8
+    assert all(0.0 <= float(g.p.min()) and float(g.p.max()) <= 1.0 for g in cal.groups)
+
+
 @pytest.mark.slow
 def test_every_property_p_value_is_calibrated_on_the_reference() -> None:
     """Over 200 seeds of the reference (the suite's cases): every point-null test uniform,
@@ -70,3 +118,14 @@ def test_every_property_p_value_is_calibrated_on_the_reference() -> None:
     assert cal.passed, "\n".join(failing)
     assert {r.null for r in cal.rows} == set(NullKind)
     assert cal.exact_only  # symmetry: exact checks only
+
+
+@pytest.mark.slow
+def test_point_null_tails_are_calibrated() -> None:
+    """Every point-null layer test of suite seeds 0-1 replicated 20,000 times (about 1.6
+    million layer p-values, 360,000 combined): each tail's count of p <= 1e-3 and of
+    p <= 1e-4 is Binomial(N, a / 2) by two-sided binomtest, Holm over the eight at
+    family-wise 1e-3 (minutes of CPU: ``python -m
+    weight_init.app.calibration.property_calibration --tails --seeds 20000``)."""
+    cal = collect_tails(20_000)
+    assert cal.passed, [(c.kind, c.level, c.side, c.count, c.expected) for c in cal.rejected]

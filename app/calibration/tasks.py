@@ -19,6 +19,9 @@ Kinds:
 * ``power`` (effect, size, repetition): the same check of the effect's defective initializer.
 * ``property`` (index ``i``): ``run_suite`` on the reference at alpha 1e-3; per verdict its
   property, outcome, p-values and failed exact checks.
+* ``audit`` (target resolution, defect, repetition): ``weight-init audit`` of a correctly
+  initialized model at that target, or of the model with the shared std error its rows state
+  (:mod:`.audits`); per Holm family (pooled group) its p-values and exact failures.
 """
 
 from __future__ import annotations
@@ -44,9 +47,10 @@ class Kind(enum.Enum):
     FALSE_ALARM = "false_alarm"
     POWER = "power"
     PROPERTY = "property"
+    AUDIT = "audit"
 
 
-_KIND_CODE = {Kind.FALSE_ALARM: 1, Kind.POWER: 2, Kind.PROPERTY: 3}
+_KIND_CODE = {Kind.FALSE_ALARM: 1, Kind.POWER: 2, Kind.PROPERTY: 3, Kind.AUDIT: 4}
 
 
 def derive_seed(seed: int, kind: Kind, *coordinates: int) -> int:
@@ -106,6 +110,21 @@ def property_task(seed: int, index: int) -> Task:
         seed,
         derive_seed(seed, Kind.PROPERTY, index),
         repetition=index,
+    )
+
+
+def audit_task(seed: int, target: float, target_index: int, defect: bool, repetition: int) -> Task:
+    """An audit at target resolution ``target`` of the correct model, or of the defective
+    one (:mod:`.audits`)."""
+    kind = "power" if defect else "false_alarm"
+    return Task(
+        Kind.AUDIT,
+        f"audit-{kind}-{target:g}-{repetition}",
+        seed,
+        derive_seed(seed, Kind.AUDIT, target_index, int(defect), repetition),
+        effect="shared_std_off" if defect else None,
+        size=target,
+        repetition=repetition,
     )
 
 
@@ -177,13 +196,27 @@ def _suite(task: Task) -> dict[str, Any]:
     }
 
 
+def _audit(task: Task) -> dict[str, Any]:
+    from weight_init.app.calibration.audits import run_audit
+
+    assert task.size is not None
+    # the audit's seed is a uint32 root of its builds' seeds
+    seed = task.task_seed % (2**32)
+    return run_audit(task.size, task.effect is not None, seed, CHECK_ALPHA)
+
+
 def run_task(task: Task) -> dict[str, Any]:
     """Run ``task``; the record (see :mod:`.records`). Timing sits in ``wall_seconds`` and
     ``cpu_seconds`` only, the fields a comparison of two runs leaves out."""
     _single_threaded_torch()
     wall, cpu = time.perf_counter(), time.process_time()
     try:
-        body = _suite(task) if task.kind is Kind.PROPERTY else _check(task)
+        if task.kind is Kind.PROPERTY:
+            body = _suite(task)
+        elif task.kind is Kind.AUDIT:
+            body = _audit(task)
+        else:
+            body = _check(task)
         error = None
     except Exception as exc:  # the checked code is untrusted: its failure is a result
         body, error = {"outcome": "error"}, f"{type(exc).__name__}: {exc}".splitlines()[0]

@@ -30,6 +30,20 @@ def non_negative_int(text: str) -> int:
     return value
 
 
+def fraction(text: str) -> float:
+    """A relative size in (0, 1): ``10%`` or ``0.1``."""
+    t = text.strip()
+    try:
+        value = float(t[:-1]) / 100.0 if t.endswith("%") else float(t)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a percentage such as 10% or a fraction such as 0.1, got {text!r}"
+        ) from None
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"expected a size between 0 and 100%, got {text!r}")
+    return value
+
+
 def scheme_name(text: str) -> Any:
     """A registered name or alias (returned as the registered name) or a scheme expression
     (returned as the Scheme, whose ``str()`` is the expression; see

@@ -7,10 +7,15 @@ model or layer, a tuple ``(flax.linen.Module, *example_inputs)`` (the audit call
 ``make(rngs) -> nnx.Module``; see :mod:`weight_init.properties.audit._frameworks` and
 :mod:`weight_init.properties.audit._jax_modules`.
 
-Builds the model several times with different seeds, pools each parameter's draws and checks
-them against ``--expect PATTERN=SCHEME[@LAYOUT]`` rules or the layer type's documented
-default (:mod:`weight_init.properties.audit._loop`). Exit 0 when every checked parameter passes,
-1 when one fails or is inconclusive (a table on stdout), 2 on bad input (one line on stderr).
+Builds the model several times with different seeds, reduces each parameter's draws to the
+statistics its tests need in one pass per build, and checks them against ``--expect
+PATTERN=SCHEME[@LAYOUT]`` rules or the layer type's documented default
+(:mod:`weight_init.properties.audit._loop`). Each checked row states what its entries detect
+(``--resolution``, default 10% std error); exit 0 when every checked parameter conforms at the
+target resolution, 1 when one fails or cannot reach it within ``--max-builds`` (inconclusive;
+a table on stdout), 2 on bad input (one line on stderr). ``--workers K`` builds on K local
+processes, ``--scheduler ADDRESS`` on a Dask cluster (the executor of ``calibrate``); the
+verdicts do not depend on either.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from typing import Any
 
 from weight_init.app.commands.argtypes import (
     add_timeout_argument,
+    fraction,
     non_negative_int,
     positive_int,
 )
@@ -78,8 +84,46 @@ def register(sub: Any) -> None:
         "--builds",
         type=positive_int,
         default=None,
-        help="number of builds (default: what the smallest checked parameter needs for the "
-        "check's power, between 20 and 500)",
+        help="number of builds (default: the fewest with which every checked parameter, "
+        "alone or in its pooled group, reaches --resolution; at least 10, at most "
+        "--max-builds)",
+    )
+    p.add_argument(
+        "--resolution",
+        type=fraction,
+        default=0.10,
+        metavar="R",
+        help="std error every checked parameter must detect with power 0.99 to pass, e.g. "
+        "1%% (the check's design) or 10%% (default); a mean shift of 2R std is required too",
+    )
+    p.add_argument(
+        "--max-builds",
+        type=positive_int,
+        default=500,
+        metavar="N",
+        help="most builds the automatic count may choose (default 500); a parameter that "
+        "cannot reach --resolution within them is inconclusive",
+    )
+    p.add_argument(
+        "--no-pooling",
+        action="store_true",
+        help="test every parameter alone (default: parameters sharing a rule, a layer type "
+        "and an i.i.d. family are also tested together, one Holm family per group)",
+    )
+    engine = p.add_mutually_exclusive_group()
+    engine.add_argument(
+        "--workers",
+        type=positive_int,
+        default=1,
+        metavar="K",
+        help="local worker processes building the model (default 1: in the audit's process)",
+    )
+    engine.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="build on a Dask cluster, e.g. tcp://HOST:8786 (needs weight-init[dask]; the "
+        "workers import MODULE:FACTORY)",
     )
     p.add_argument("--seed", type=non_negative_int, default=0, help="seed of the builds")
     p.add_argument(
@@ -103,16 +147,29 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"weight-init audit: argument --alpha: {exc}") from None
     for text in args.expect:  # bad rules are said before the model's code runs
         parse_expect(text)
+    if args.scheduler is not None:
+        from weight_init.app.calibration.engine import DASK_HINT, DaskMissingError
+
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            raise DaskMissingError(DASK_HINT) from None
     report = run_isolated(
         "weight_init.app.child_tasks:audit",
         f"the model factory {args.spec}",
         args.timeout,
+        daemon=args.workers <= 1,  # --workers: the child starts the worker processes
         spec=args.spec,
         builds=args.builds,
         seed=args.seed,
         expect=list(args.expect),
         alpha=alpha,
         preset=args.preset,
+        resolution=args.resolution,
+        max_builds=args.max_builds,
+        pool=not args.no_pooling,
+        workers=args.workers,
+        scheduler=args.scheduler,
     )
     print(report.to_json() if args.json else report.format_table())
     return 0 if report.passed else 1

@@ -1,6 +1,7 @@
-"""``weight-init calibrate``: measure the check's false-alarm rate, its power and the
-property family's calibration, on local processes or a Dask cluster, resumably; with
-``--hypothesis N`` also the property family over random Hypothesis-drawn cases
+"""``weight-init calibrate``: measure the check's false-alarm rate, its power, the property
+family's calibration and the model audit's false alarms and power at each stated resolution,
+on local processes or a Dask cluster, resumably; with ``--hypothesis N`` also the property
+family over random Hypothesis-drawn cases
 (:mod:`weight_init.app.calibration.hypothesis_draws`).
 
 Writes ``--out/run.json``, ``--out/records.jsonl`` (one record per finished task, see
@@ -27,6 +28,12 @@ def _items(text: str) -> list[str]:
     if any(not t for t in items):
         raise argparse.ArgumentTypeError(f"expected a comma-separated list, got {text!r}")
     return items
+
+
+def _fractions(text: str) -> list[float]:
+    from weight_init.app.commands.argtypes import fraction
+
+    return [fraction(t) for t in _items(text)]
 
 
 def scheme_list(text: str) -> list[str]:
@@ -110,6 +117,21 @@ def register(sub: Any) -> None:
         help="property-suite runs on the reference (default 0)",
     )
     p.add_argument(
+        "--audits",
+        type=non_negative_int,
+        default=0,
+        metavar="N",
+        help="audits of a correctly initialized model and N of the model with the shared std "
+        "error its rows state, per --audit-resolutions target (default 0)",
+    )
+    p.add_argument(
+        "--audit-resolutions",
+        type=_fractions,
+        default=None,
+        metavar="LIST",
+        help="target resolutions of the audits, e.g. 1%%,10%% (the default)",
+    )
+    p.add_argument(
         "--hypothesis",
         type=non_negative_int,
         default=0,
@@ -169,6 +191,7 @@ def run(args: argparse.Namespace) -> int:
     )
     from weight_init.app.calibration.records import RunStore
     from weight_init.app.calibration.tasks import (
+        audit_task,
         false_alarm_task,
         power_task,
         property_task,
@@ -190,6 +213,13 @@ def run(args: argparse.Namespace) -> int:
         for k in range(len(EFFECTS[name].sizes)):
             tasks += [power_task(args.seed, name, k, r) for r in range(args.power)]
     tasks += [property_task(args.seed, i) for i in range(args.properties)]
+    if args.audits:
+        from weight_init.app.calibration.audits import RESOLUTIONS
+
+        targets = args.audit_resolutions or list(RESOLUTIONS)
+        for k, target in enumerate(targets):
+            for defect in (False, True):
+                tasks += [audit_task(args.seed, target, k, defect, r) for r in range(args.audits)]
     settings = {"seed": args.seed, "implementations": [i.name for i in impls]}
     store = RunStore.open(args.out, settings, args.resume)
     todo = [t for t in tasks if t.task_id not in store.done]

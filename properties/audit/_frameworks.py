@@ -28,14 +28,18 @@ else the documented default of the owner type in that framework
 (:func:`~weight_init.properties.audit._expectations.documented_defaults`, the catalog's
 schemes), else none (``unchecked``). A default with ``blocks`` (Keras' LSTM bias under
 ``unit_forget_bias``) is audited per block, ``NAME[i/n]``. Fans are the framework's, from the
-layout and the stored shape (:meth:`weight_init.layouts.Layout.fans`); the verdict is
-:func:`~weight_init.properties.audit._loop.audit_param`'s, as for torch.
+layout and the stored shape (:meth:`weight_init.layouts.Layout.fans`). Every framework runs
+through the one loop of :mod:`~weight_init.properties.audit._loop` (:data:`ADAPTERS`): the
+probe build gives the sites, the builds stream into the statistics, the verdicts are the same
+code for every framework.
 """
 
 from __future__ import annotations
 
+import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor
 from typing import Any
 
 import numpy as np
@@ -50,7 +54,6 @@ from weight_init.layouts import Fans, KernelSpec, get_layout
 from weight_init.precision import canonical_format
 from weight_init.properties.audit._builds import Build, BuiltParam, build_seeds, call_factory
 from weight_init.properties.audit._expectations import (
-    Default,
     Expectation,
     check_rules,
     documented_defaults,
@@ -63,9 +66,17 @@ from weight_init.properties.audit._jax_modules import (
     nnx_builds,
 )
 from weight_init.properties.audit._layer_param import Framework
-from weight_init.properties.audit._loop import audit_param, audit_torch, auto_builds
-from weight_init.properties.audit._planned import Planned, audit_planned
-from weight_init.properties.audit._result import AuditOptions, AuditReport, ParamAudit
+from weight_init.properties.audit._loop import (
+    TORCH,
+    Adapter,
+    run_audit,
+    torch_builds,
+    torch_model,
+    torch_sites,
+)
+from weight_init.properties.audit._planned import at_precision, unfit
+from weight_init.properties.audit._result import AuditOptions, AuditReport
+from weight_init.properties.audit._verdicts import Site
 
 __all__ = ["audit_flax", "audit_keras", "audit_model", "framework_of"]
 
@@ -97,13 +108,20 @@ def framework_of(obj: Any) -> Framework | None:
 
 
 def audit_model(
-    factory: Callable[[], Any], options: AuditOptions | None = None, **kwargs: Any
+    factory: Callable[[], Any],
+    options: AuditOptions | None = None,
+    *,
+    executor: Executor | None = None,
+    slots: int = 1,
+    **kwargs: Any,
 ) -> AuditReport:
     """Audit every parameter of a model against its layer's documented default or a declared rule.
 
-    ``factory()`` is called once to see what it returns, then the model is built ``builds``
-    times with the framework's own seeding (seeds ``SeedSequence(seed).generate_state(K)``)
-    and each parameter's entries are pooled over the builds:
+    ``factory()`` is called once to see what it returns (a torch model under build 0's seed:
+    it is the audit's first build, not an extra one), then the model is built ``K`` times
+    with the framework's own seeding (seeds ``SeedSequence(seed).generate_state(K)``), each
+    build reduced to the statistics the tests need in one pass
+    (:mod:`~weight_init.properties.audit._loop`, the one loop of every framework):
 
     * a ``torch.nn.Module``: each build under ``torch.random.fork_rng`` and
       ``torch.manual_seed``;
@@ -122,15 +140,16 @@ def audit_model(
     * an ``(hk.Transformed, *example_inputs)`` tuple, or a callable ``make(key) ->
       eqx.Module`` / ``make(rngs) -> nnx.Module``: Haiku, Equinox, Flax NNX.
 
-    Each parameter is checked (:func:`check_initializer`, one call per build, the parameter
-    as a 2-D matrix) against its expectation *at its own fans*: the first ``expect`` rule
-    whose shell-style pattern matches its name, else the documented default of its layer type
-    in that framework (cited in ``docs/frameworks.md``), else none (``unchecked``). A default
-    with ``blocks`` (Keras' LSTM bias under ``unit_forget_bias``) is audited per block,
-    ``NAME[i/n]``. Fans are the framework's, from the layout and the stored shape
-    (:meth:`weight_init.layouts.Layout.fans`). Same tests, Holm correction and power plan as
-    :func:`check_initializer`; fewer pooled entries than the plan needs gives
-    ``inconclusive``, never ``pass``.
+    Each parameter is checked (the tests of :func:`check_initializer` on its builds, the
+    parameter as a 2-D matrix) against its expectation *at its own fans*: the first
+    ``expect`` rule whose shell-style pattern matches its name, else the documented default
+    of its layer type in that framework (cited in ``docs/frameworks.md``), else none
+    (``unchecked``). A default with ``blocks`` (Keras' LSTM bias under ``unit_forget_bias``)
+    is audited per block, ``NAME[i/n]``. Fans are the framework's, from the layout and the
+    stored shape (:meth:`weight_init.layouts.Layout.fans`). Each row states its resolution
+    (what its entries, or its pooled group's, detect with power 0.99) and passes only when no
+    test rejects and the resolution reaches the target; otherwise it is ``inconclusive``,
+    never ``pass`` (``docs/checking.md``).
 
     Parameters
     ----------
@@ -138,10 +157,17 @@ def audit_model(
         ``factory()`` returns a model, as above.
     options : AuditOptions, optional
         What the audit is asked; its keywords below replace its fields.
+    executor : concurrent.futures.Executor, optional
+        Runs the builds after the first (local processes or a Dask cluster's executor);
+        the verdicts do not depend on it.
+    slots : int, default 1
+        How many of the executor's tasks run at once.
     **kwargs
-        The fields of :class:`AuditOptions`: ``builds`` (None: as many as the parameter with
-        the fewest entries needs for its power plan, at least 20, at most 500), ``seed``,
-        ``expect``, ``alpha``, ``subject``. An unknown keyword is a ``TypeError``.
+        The fields of :class:`AuditOptions`: ``builds`` (None: the fewest with which every
+        checked parameter reaches ``resolution``, at least 10, at most ``max_builds``),
+        ``seed``, ``expect``, ``alpha``, ``resolution``, ``max_builds``, ``pool``,
+        ``workers``, ``spec``, ``progress``, ``subject``. An unknown keyword is a
+        ``TypeError``.
 
     Returns
     -------
@@ -164,7 +190,7 @@ def audit_model(
     >>> from weight_init import audit
     >>> report = audit(lambda: torch.nn.Linear(128, 64, bias=False))
     >>> report.outcome, report.builds
-    ('pass', 20)
+    ('pass', 10)
     >>> weight = report.params[0]
     >>> weight.name, weight.layout, weight.expected, weight.identified
     ('weight', 'out_in', 'torch_linear_default', '1/(3 fan_in)')
@@ -173,20 +199,33 @@ def audit_model(
     torch = sys.modules.get("torch")
     if torch is not None:  # the probe leaves torch's global generator as it was
         with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(build_seeds(1, opts.seed)[0])
             probe = call_factory(factory)
     else:
         probe = call_factory(factory)
     fw = framework_of(probe)
     if fw is Framework.TORCH:
-        return audit_torch(factory, opts)
+        holder = [probe]
+        del probe  # the audit's first build: released once the loop has read it
+        adapter = Adapter(functools.partial(_torch_probe, holder), torch_builds)
+        return run_audit(adapter, factory, opts, executor=executor, slots=slots)
     if fw is not None and opts.preset:
         raise InvalidParameterError(
             f"--preset {opts.preset}: presets describe torch libraries; this is a {fw.value} model"
         )
     if fw is not None:
-        return _audit(fw, _BUILDERS[fw], factory, opts)
+        return run_audit(ADAPTERS[fw], factory, opts, executor=executor, slots=slots)
     got = type(probe).__name__
     raise InitializerTypeError(f"the model factory returned {got}, not {PROTOCOL}")
+
+
+def _torch_probe(
+    holder: list[Any], factory: Callable[[], Any], seed: int, opts: AuditOptions
+) -> tuple[list[Any], list[Site]]:
+    """The torch probe from the model the framework detection built under build 0's seed
+    (taken out of ``holder``: the loop holds the only reference)."""
+    model = holder.pop() if holder else torch_model(factory, seed)
+    return torch_sites(model, opts)
 
 
 def _keras_params(model: Any) -> Build:
@@ -211,16 +250,14 @@ def _keras_params(model: Any) -> Build:
     return params, values
 
 
-def _keras_builds(factory: Callable[[], Any], builds: int, seed: int) -> list[Build]:
+def _keras_builds(factory: Callable[[], Any], seeds: Sequence[int]) -> Iterator[Build]:
     import keras
 
-    out = []
-    for i, s in enumerate(build_seeds(builds, seed)):
+    for i, s in enumerate(seeds):
         if i == 0:
-            keras.backend.clear_session()  # names start afresh (0.5 s: only once)
+            keras.backend.clear_session()  # names start afresh (0.5 s: once per chunk)
         keras.utils.set_random_seed(s)
-        out.append(_keras_params(call_factory(factory)))
-    return out
+        yield _keras_params(call_factory(factory))
 
 
 def _flax_init(factory: Callable[[], Any]) -> tuple[Any, tuple[Any, ...]]:
@@ -233,7 +270,7 @@ def _flax_init(factory: Callable[[], Any]) -> tuple[Any, tuple[Any, ...]]:
     return got[0], tuple(got[1:])
 
 
-def _flax_builds(factory: Callable[[], Any], builds: int, seed: int) -> list[Build]:
+def _flax_builds(factory: Callable[[], Any], seeds: Sequence[int]) -> Iterator[Build]:
     import jax
     from flax import linen as nn
 
@@ -245,8 +282,7 @@ def _flax_builds(factory: Callable[[], Any], builds: int, seed: int) -> list[Bui
         return next_fun(*args, **kwargs)
 
     defaults = documented_defaults("flax")
-    out = []
-    for i, s in enumerate(build_seeds(builds, seed)):
+    for i, s in enumerate(seeds):
         try:
             if i == 0:
                 with nn.intercept_methods(record):
@@ -271,8 +307,7 @@ def _flax_builds(factory: Callable[[], Any], builds: int, seed: int) -> list[Bui
         order = {path: k for k, path in enumerate(owners)}  # the order the modules ran in
         rank = [order.get(tuple(p.name.split("/")[:-1]), len(order)) for p in params]
         idx = sorted(range(len(params)), key=lambda k: rank[k])
-        out.append(([params[k] for k in idx], [values[k] for k in idx]))
-    return out
+        yield [params[k] for k in idx], [values[k] for k in idx]
 
 
 def _fans(
@@ -322,68 +357,99 @@ def _spec(p: BuiltParam, layout: str) -> KernelSpec | None:
         return None
 
 
-def _audit(
+def sites_of(
     framework: Framework,
-    build: Callable[[Callable[[], Any], int, int], list[Build]],
-    factory: Callable[[], Any],
-    opts: AuditOptions,
-) -> AuditReport:
-    builds, seed, expect, alpha = opts.builds, opts.seed, opts.expect, opts.alpha
+    params: Sequence[BuiltParam],
+    expect: Sequence[Expectation],
+    values: Sequence[Any] | None = None,
+) -> list[Site]:
+    """Every parameter (a default with ``blocks``: every block) of one build with its
+    expectation, layout and fans (module docstring); with the build's ``values``, the rule's
+    ``skip`` and zero rows, constants at the parameter's float format, and why a parameter
+    cannot be checked (empty, not float, a fan of 0)."""
     defaults = documented_defaults(framework.value)
-
-    def expected(p: BuiltParam) -> tuple[Expectation | None, Default | None]:
+    siblings = {(p.owner, p.local): p for p in params}
+    sites: list[Site] = []
+    for j, p in enumerate(params):
         rule = next((e for e in expect if e.matches(p.name)), None)
-        return rule, defaults.get((p.layer, p.local)) or defaults.get((p.layer, "*"))
-
-    if builds is None:
-        needs = []
-        for p in build(factory, 1, seed)[0][0]:
-            rule, dflt = expected(p)
-            scheme = rule.scheme if rule else (dflt.scheme if dflt else None)
-            per = len(dflt.blocks) if dflt and dflt.blocks and not rule else 1
-            needs.append((int(np.prod(p.shape)) // per, scheme))
-        builds = auto_builds(needs, alpha)
-    runs = build(factory, builds, seed)
-    if opts.rules_must_match:
-        check_rules(expect, runs[0][0], opts.subject)
-    shapes = [p.shape for p in runs[0][0]]
-    for params, _ in runs:
-        if [p.shape for p in params] != shapes:
-            raise AuditError(
-                "the model factory built models with different parameters in different builds"
-            )
-    audits: list[ParamAudit] = []
-    siblings = {(p.owner, p.local): p for p in runs[0][0]}
-    for j, p in enumerate(runs[0][0]):
-        pooled = [values[j] for _, values in runs]
-        rule, dflt = expected(p)
+        dflt = defaults.get((p.layer, p.local)) or defaults.get((p.layer, "*"))
         layout = (rule.layout if rule else None) or (dflt.layout if dflt else _layout_of(p))
         if not (rule and rule.layout) and not _fits(layout, p.shape):
             layout = _layout_of(p)  # Haiku's BatchNorm scale (1, 1, 1, C): JAX's fans
         how = dflt.fans if dflt and not (rule and rule.layout) else "weight"
-        fans = _fans(p, layout, how, siblings)
         if rule is None and dflt is not None and dflt.blocks:
             n = len(dflt.blocks)
-            parts = [np.split(a, n, axis=-1) for a in pooled]
-            for i, scheme in enumerate(dflt.blocks):
-                block = [pp[i] for pp in parts]
-                bp = BuiltParam(f"{p.name}[{i}/{n}]", p.layer, p.local, block[0].shape)
+            shape = (*p.shape[:-1], p.shape[-1] // n)
+            for i, block_scheme in enumerate(dflt.blocks):
+                bp = BuiltParam(f"{p.name}[{i}/{n}]", p.layer, p.local, shape)
                 src = f"default: {dflt.source} (block {i} of {n})"
                 bf = _fans(bp, layout, how, siblings)
-                audits.append(
-                    audit_param(bp.name, p.layer, block, layout, bf, scheme, src, None, seed, alpha)
+                sites.append(
+                    Site(
+                        bp.name,
+                        p.layer,
+                        p.local,
+                        shape,
+                        layout,
+                        bf,
+                        block_scheme,
+                        src,
+                        None,
+                        j,
+                        (i, n),
+                    )
                 )
             continue
+        fans = _fans(p, layout, how, siblings)
         scheme = rule.scheme if rule else (dflt.scheme if dflt else None)
         source = f"--expect {rule.pattern}" if rule else (f"default: {dflt.source}" if dflt else "")
         spec = _spec(p, layout) if how == "weight" else None
-        rows = rule.zero_rows if rule else ()
-        plan = Planned(scheme, bool(rule and rule.skip), layout, how, source, rows)
-        dtype = p.dtype or canonical_format(pooled[0].dtype)  # constants at its precision
-        audits.append(
-            audit_planned(p.name, p.layer, pooled, plan, fans, spec, seed, alpha, dtype=dtype)
+        value = None if values is None else np.asarray(values[j])
+        dtype = p.dtype or (canonical_format(value.dtype) if value is not None else None)
+        why = "" if value is None else unfit(value, fans.as_tuple())
+        skip = bool(rule and rule.skip)
+        scheme = None if (skip or why) else at_precision(scheme, dtype)
+        sites.append(
+            Site(
+                p.name,
+                p.layer,
+                p.local,
+                p.shape,
+                layout,
+                fans,
+                scheme,
+                source,
+                spec,
+                j,
+                zero_rows=rule.zero_rows if rule and not why else (),
+                skip=skip,
+                dtype=dtype,
+                quirks=(why,) if why else (),
+            )
         )
-    return AuditReport(opts.subject, builds, seed, alpha, tuple(audits))
+    return sites
+
+
+def _probe(
+    framework: Framework,
+    build: Callable[[Callable[[], Any], Sequence[int]], Iterator[Build]],
+    factory: Callable[[], Any],
+    seed: int,
+    opts: AuditOptions,
+) -> tuple[list[Any], list[Site]]:
+    params, values = next(iter(build(factory, [seed])))
+    if opts.rules_must_match:
+        check_rules(opts.expect, params, opts.subject)
+    return values, sites_of(framework, params, opts.expect, values)
+
+
+def _values(
+    build: Callable[[Callable[[], Any], Sequence[int]], Iterator[Build]],
+    factory: Callable[[], Any],
+    seeds: Sequence[int],
+) -> Iterator[list[Any]]:
+    for _, values in build(factory, seeds):
+        yield values
 
 
 def audit_keras(
@@ -391,7 +457,7 @@ def audit_keras(
 ) -> AuditReport:
     """Audit the trainable variables of the built Keras model ``factory()`` (module
     docstring); options as in :func:`~weight_init.properties.audit._loop.audit_torch`."""
-    return _audit(Framework.KERAS, _keras_builds, factory, AuditOptions.of(options, **kwargs))
+    return run_audit(ADAPTERS[Framework.KERAS], factory, options, **kwargs)
 
 
 def audit_flax(
@@ -400,16 +466,24 @@ def audit_flax(
     """Audit the ``params`` of ``module.init(PRNGKey(s), *inputs)`` with ``(module, *inputs)
     = factory()`` (module docstring); options as in
     :func:`~weight_init.properties.audit._loop.audit_torch`."""
-    return _audit(Framework.FLAX, _flax_builds, factory, AuditOptions.of(options, **kwargs))
+    return run_audit(ADAPTERS[Framework.FLAX], factory, options, **kwargs)
 
 
-_BUILDERS: dict[Framework, Callable[[Callable[[], Any], int, int], list[Build]]] = {
+_BUILDERS: dict[Framework, Callable[[Callable[[], Any], Sequence[int]], Iterator[Build]]] = {
     Framework.KERAS: _keras_builds,
     Framework.FLAX: _flax_builds,
     Framework.HAIKU: haiku_builds,
     Framework.EQUINOX: equinox_builds,
     Framework.FLAX_NNX: nnx_builds,
 }
+
+#: The loop's adapter of every framework but torch's (module-level partials: workers get them
+#: by reference).
+ADAPTERS: dict[Framework, Adapter] = {
+    fw: Adapter(functools.partial(_probe, fw, b), functools.partial(_values, b))
+    for fw, b in _BUILDERS.items()
+}
+ADAPTERS[Framework.TORCH] = TORCH
 
 
 #: The public name of the model audit (:mod:`weight_init.properties.audit`).

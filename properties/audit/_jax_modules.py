@@ -35,14 +35,14 @@ framework's module decides.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from weight_init.errors import AuditError, InitializerTypeError, describe_exception
-from weight_init.properties.audit._builds import Build, BuiltParam, build_seeds, call_factory
+from weight_init.properties.audit._builds import Build, BuiltParam, call_factory
 from weight_init.properties.audit._expectations import documented_defaults
 from weight_init.properties.audit._layer_param import Framework
 
@@ -209,32 +209,30 @@ def _tree_build(model: Any, tree: Any, framework: Framework, drop_last: bool) ->
 
 
 def _make_builds(
-    protocol: _MakeProtocol, factory: Callable[[], Any], builds: int, seed: int
-) -> list[Build]:
+    protocol: _MakeProtocol, factory: Callable[[], Any], seeds: Sequence[int]
+) -> Iterator[Build]:
     make = call_factory(factory)
-    out = []
-    for s in build_seeds(builds, seed):
+    for s in seeds:
         model = call_factory(make, protocol.arg(s), what=_MAKE)
         if not protocol.is_model(model):
             raise InitializerTypeError(
                 f"{protocol.call} returned {type(model).__name__}, not {protocol.returned}"
             )
         tree = protocol.arrays(model)
-        out.append(_tree_build(model, tree, protocol.framework, protocol.drop_last))
-    return out
+        yield _tree_build(model, tree, protocol.framework, protocol.drop_last)
 
 
-def equinox_builds(factory: Callable[[], Any], builds: int, seed: int) -> list[Build]:
+def equinox_builds(factory: Callable[[], Any], seeds: Sequence[int]) -> Iterator[Build]:
     """``make(PRNGKey(s))`` per build seed ``s``, ``make = factory()`` (module docstring)."""
-    return _make_builds(_MAKES[0], factory, builds, seed)
+    return _make_builds(_MAKES[0], factory, seeds)
 
 
-def nnx_builds(factory: Callable[[], Any], builds: int, seed: int) -> list[Build]:
+def nnx_builds(factory: Callable[[], Any], seeds: Sequence[int]) -> Iterator[Build]:
     """``make(nnx.Rngs(s))`` per build seed ``s``, ``make = factory()`` (module docstring)."""
-    return _make_builds(_MAKES[1], factory, builds, seed)
+    return _make_builds(_MAKES[1], factory, seeds)
 
 
-def haiku_builds(factory: Callable[[], Any], builds: int, seed: int) -> list[Build]:
+def haiku_builds(factory: Callable[[], Any], seeds: Sequence[int]) -> Iterator[Build]:
     """``transformed.init(PRNGKey(s), *inputs)`` per build seed ``s`` (module docstring)."""
     import haiku as hk
 
@@ -256,8 +254,7 @@ def haiku_builds(factory: Callable[[], Any], builds: int, seed: int) -> list[Bui
         return next_fun(*args, **kwargs)
 
     with_state = isinstance(transformed, hk.TransformedWithState)
-    out = []
-    for i, s in enumerate(build_seeds(builds, seed)):
+    for i, s in enumerate(seeds):
         try:
             if i == 0:
                 with hk.intercept_methods(record):
@@ -282,5 +279,4 @@ def haiku_builds(factory: Callable[[], Any], builds: int, seed: int) -> list[Bui
                 name = f"{module_name}/{pname}"
                 params.append(BuiltParam(name, layer, local, a.shape, _groups(owner), owner_path))
                 values.append(a)
-        out.append((params, values))
-    return out
+        yield params, values

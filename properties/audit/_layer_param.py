@@ -88,7 +88,7 @@ GROUPED_2D = (
 #: No 1x1 depthwise spec: its fan_in is 1, and a ``(1, n)`` matrix of float32 draws repeats a
 #: column with probability about ``C(n, 2) 2^-24`` per call (~2% per check of the bias, n =
 #: 96), found by ``weight-init calibrate --kernels``. "distinct units" now judges such ties
-#: at the draws' precision (``checks.exact.ties_plausible``), so it is no longer a false
+#: at the draws' resolution (``_checks.resolution.ties_plausible``), so it is no longer a false
 #: alarm, but a unit of one entry carries no evidence either. Kernel size 1 stays covered
 #: by the other designs.
 DEPTHWISE_2D = (

@@ -1,47 +1,56 @@
 """Audit a model: what did each parameter get at initialization, and is it what was promised?
 
-``audit_torch(factory, builds=K, seed=s)`` builds ``factory()`` (a callable returning a
-``torch.nn.Module``) ``K`` times, under ``torch.random.fork_rng`` and ``torch.manual_seed``
-with seeds from ``SeedSequence(s)``, and pools each parameter's ``K * numel`` entries.
+The one audit loop, for every framework: a framework *adapter* (:class:`Adapter`) builds the
+model under a per-build seed and returns its parameters in a fixed order; the loop
 
-For every parameter it reports the shape, the layout and the fans (the framework's, see
-:mod:`weight_init.layouts`), the identified family (KS distance of the self-standardized
-entries to each law, or exact constant), the closest registered scheme at those fans
-(variance ratio), and a verdict against an expectation: the first ``--expect
-PATTERN=SCHEME[@LAYOUT]`` whose shell-style PATTERN matches the parameter's dotted name,
-else the documented default of its layer type
-(:func:`~weight_init.properties.audit._expectations.documented_defaults`, cited in
-``docs/frameworks.md``), else none (``unchecked``).
+1. builds the *probe* (build 0, seed ``SeedSequence(s).generate_state(K)[0]``) and reads from
+   it every parameter's :class:`~._verdicts.Site`: its owner layer, layout and fans, the
+   expectation (the first ``--expect PATTERN=SCHEME[@LAYOUT]`` whose shell-style PATTERN
+   matches the parameter's name, else the documented default of its layer type,
+   :func:`~weight_init.properties.audit._expectations.documented_defaults`, else none:
+   ``unchecked``);
+2. chooses the number of builds ``K`` (``builds=None``): the fewest that let every checked
+   parameter, alone or in its pooled group, reach the target resolution
+   (:func:`~._resolution.entries_needed`), at least :data:`MIN_BUILDS`, at most
+   ``max_builds``;
+3. reduces each build's parameters to the statistics the tests need in one streaming pass
+   (:class:`~._stream.ParamStats`), builds ``1 .. K-1`` in :data:`TASKS` fixed chunks that
+   run here or on an executor's workers, merged in build order: the verdicts depend on the
+   seed and ``K`` only, never on the number of workers. Memory: one build per worker plus
+   the statistics, whatever ``K``;
+4. turns the statistics into one row per parameter (:func:`~._verdicts.param_audits`):
+   identification, exact checks, Holm-decided tests at the family-wise ``alpha`` (per
+   parameter, or per pooled group), and the resolution its entries reach.
 
-Verdict: :func:`~weight_init.properties.conformance._runner.check_initializer` on the ``K`` builds
-(one call per build, the parameter as a 2-D matrix) against the expected scheme *at this
-parameter's fans*: an i.i.d. scheme becomes the fixed-variance scheme of the same family with
-``v = scheme.variance(fan_in, fan_out)``, which standardizes every entry exactly as the
-scheme would; constants and orthogonal schemes are checked as they are (orthogonal on the
-``(fan_in, fan_out)`` view of a 2-D weight). Same tests, Holm correction and power plan as
-``check``; fewer pooled entries than the plan needs gives ``inconclusive``, never ``pass``.
+The torch adapter lives here: ``factory()`` returns a ``torch.nn.Module``, built under
+``torch.random.fork_rng`` and ``torch.manual_seed``; the Keras, Flax, Haiku, Equinox and NNX
+adapters are in :mod:`~weight_init.properties.audit._frameworks`.
 """
 
 from __future__ import annotations
 
 __all__ = [
+    "Adapter",
     "AuditOptions",
     "AuditReport",
     "Expectation",
     "ParamAudit",
     "audit_command",
-    "audit_param",
     "audit_spec",
     "audit_torch",
-    "auto_builds",
     "parse_expect",
+    "run_audit",
 ]
 
 import dataclasses
-import functools
+import itertools
 import math
 import shlex
-from collections.abc import Callable, Sequence
+import sys
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -49,21 +58,31 @@ from numpy.typing import NDArray
 
 from weight_init.errors import (
     AuditError,
+    InitializerTypeError,
+    describe_exception,
 )
-from weight_init.families import iid_families
 from weight_init.layouts import Fans, KernelSpec, get_layout
+from weight_init.properties.audit._builds import build_seeds
 from weight_init.properties.audit._expectations import (
     Expectation,
+    check_rules,
     parse_expect,
 )
+from weight_init.properties.audit._planned import at_precision, finish_row, stream_plan, unfit
+from weight_init.properties.audit._resolution import DEFAULT_RESOLUTION, entries_needed
 from weight_init.properties.audit._result import AuditOptions, AuditReport, ParamAudit
+from weight_init.properties.audit._stream import ParamStats, Target, probe_target
+from weight_init.properties.audit._verdicts import (
+    AuditSettings,
+    Site,
+    groups_of,
+    identify,
+    matrix_shape,
+    param_audits,
+    planned_tests,
+    pooled_tests,
+)
 from weight_init.properties.conformance import _power as powerplan
-from weight_init.properties.conformance._identify import ks_statistic
-from weight_init.properties.conformance._kernels import candidate_rules
-from weight_init.properties.conformance._plan import plan as power_plan
-from weight_init.properties.conformance._result import ConformanceResult
-from weight_init.properties.conformance._runner import check_initializer
-from weight_init.schemes import SCHEMES, Scheme, variance_scaling
 
 
 def _fans(how: str, layout: str, shape: tuple[int, ...], owner: Any, local: str) -> Fans:
@@ -92,148 +111,69 @@ def _spec(owner: Any) -> KernelSpec | None:
     return None
 
 
-def _fan_rule(
-    spec: KernelSpec | None, layout: str, scheme: Scheme | None, z: NDArray[np.float64], m2: float
-) -> str:
-    """The first candidate fan rule of ``layout`` (documented first) under which ``scheme``'s
-    variance matches the pooled ``m2`` within ``max(4 se, 2%)``, se from the kurtosis."""
-    if spec is None or scheme is None or not scheme.family.is_iid:
-        return ""
-    if m2 <= 0 or z.size < 2:
-        return ""
-    kappa = float(np.mean(z**4)) / m2**2
-    se = math.sqrt(max(kappa - 1.0, 1e-12) / z.size)
-    lay = get_layout(layout)
-    try:
-        rules = candidate_rules(lay)
-        for r in rules:
-            ratio = m2 / scheme.variance(*r.fans(spec).as_tuple())
-            if abs(ratio - 1.0) <= max(4.0 * se, 0.02):
-                return r.name
-    except Exception:  # a spec the layout cannot hold: no fan-rule identification
-        return ""
-    return "none of the layout's rules"
+def torch_model(factory: Callable[[], Any], seed: int) -> Any:
+    """``factory()`` under ``torch.manual_seed(seed)`` (the global generator restored after),
+    checked to be a ``torch.nn.Module``."""
+    import torch
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int(seed))
+        try:
+            model = factory()
+        except (Exception, SystemExit) as exc:
+            raise AuditError(f"the model factory raised {describe_exception(exc)}") from None
+    if not isinstance(model, torch.nn.Module):
+        raise InitializerTypeError(
+            f"the model factory returned {type(model).__name__}, not a torch.nn.Module"
+        )
+    return model
 
 
-def _at_fans(scheme: Scheme, fans: Fans) -> Scheme:
-    if not scheme.family.is_iid:
-        return scheme
-    v = scheme.variance(*fans.as_tuple())
-    return variance_scaling(
-        v, "fixed", scheme.family.name, name=f"{scheme.name} at fans {fans.as_tuple()}"
-    )
-
-
-#: Scales tried when naming the identified rule ``c / n`` (LeCun 1, He 2, torch's 1/3).
-SCALES: tuple[tuple[float, str], ...] = ((1.0 / 3.0, "1/(3 {n})"), (1.0, "1/{n}"), (2.0, "2/{n}"))
-
-
-def _identify(z: NDArray[np.float64], fans: Fans) -> tuple[str, float, str, float, float, str]:
-    """Family (and its KS distance to the self-standardized entries), closest registered
-    scheme and its variance ratio, ``mean w^2``, and every rule ``c/n`` (c in :data:`SCALES`,
-    n = fan_in, fan_out or fan_avg) within ``max(4 se, 2%)`` of ``mean w^2``, joined by
-    `` = `` (several when the fans tie)."""
-    if z.size and np.all(z == z.flat[0]):
-        return "constant", 0.0, "", math.nan, 0.0, f"{float(z.flat[0]):g}"
-    m2 = float(np.mean(z * z))
-    if m2 <= 0 or not math.isfinite(m2):
-        return "unknown", math.nan, "", math.nan, m2, ""
-    zs = np.sort(z / math.sqrt(m2))
-    dists = {f.name: ks_statistic(zs, functools.partial(f.cdf, n=None)) for f in iid_families()}
-    fam = min(dists, key=lambda f: dists[f])
-    best, ratio = "", math.nan
-    for sch in SCHEMES.values():
-        if sch.family != fam:
-            continue
-        r = m2 / sch.variance(*fans.as_tuple())
-        if not best or abs(math.log(r)) < abs(math.log(ratio)):
-            best, ratio = sch.name, r
-    kappa = float(np.mean(z**4)) / m2**2
-    tol = max(4.0 * math.sqrt(max(kappa - 1.0, 1e-12) / z.size), 0.02)
-    fi, fo = fans.as_tuple()
-    rules = [
-        label.format(n=mode)
-        for mode, n in (("fan_in", fi), ("fan_out", fo), ("fan_avg", (fi + fo) / 2))
-        for c, label in SCALES
-        if abs(m2 * n / c - 1.0) <= tol
-    ]
-    # every rule that fits: at tied fans they are the same number (square: 2/fan_in =
-    # 2/fan_out; fan_out = 2 fan_in: 1/fan_in = 2/fan_out), which the draws cannot separate
-    return fam, dists[fam], best, ratio, m2, " = ".join(rules)
-
-
-def audit_torch(
-    factory: Callable[[], Any], options: AuditOptions | None = None, **kwargs: Any
-) -> AuditReport:
-    """Audit every parameter of ``factory()`` (module docstring) under ``options`` (an
-    :class:`~weight_init.properties.audit._result.AuditOptions`) or its keywords ``builds``,
-    ``seed``, ``expect``, ``alpha``, ``subject``, ``preset``.
-
-    Parameters are walked once each (:mod:`~weight_init.properties.audit._walk_torch`: tied
-    tensors under their first name, with their aliases; any rank); each one's expectation is
-    planned from the rules, the preset and the class hierarchy
-    (:mod:`~weight_init.properties.audit._expect_torch`) on the first build, where bad rules
-    are found before the other builds run.
-
-    ``builds=None``: as many builds as the parameter with the fewest entries needs for the
-    power plan of its expected family (at least 20, at most :data:`MAX_AUTO_BUILDS`). Each
-    parameter's check uses the first ``min(builds, ceil(needed / numel))`` builds (a number
-    fixed before looking at the draws)."""
+def torch_sites(model: Any, opts: AuditOptions) -> tuple[list[NDArray[Any]], list[Site]]:
+    """Every parameter of ``model`` once (:func:`~._walk_torch.walk`: tied tensors under their
+    first name with their aliases, any rank), its value and its :class:`~._verdicts.Site`:
+    the expectation planned from ``opts.expect``, ``opts.preset`` and the documented
+    defaults through the class hierarchy (:func:`~._expect_torch.plan_torch`), with layout,
+    fans, zero rows, dtype and quirks."""
     from weight_init.properties.audit._expect_torch import plan_torch, select_preset
-    from weight_init.properties.audit._expectations import check_rules
-    from weight_init.properties.audit._planned import audit_planned
-    from weight_init.properties.audit._walk_torch import torch_builds, torch_builds_with_models
+    from weight_init.properties.audit._walk_torch import walk
 
-    opts = AuditOptions.of(options, **kwargs)
-    seed, expect, alpha = opts.seed, opts.expect, opts.alpha
-    progress = opts.progress or (lambda step: None)
-    progress("the first build")
-    (params, _), modules = torch_builds_with_models(factory, 1, seed)[0]
+    params, values, modules = walk(model)
     if opts.rules_must_match:
-        check_rules(expect, params, opts.subject)
+        check_rules(opts.expect, params, opts.subject)
     preset: dict[str, Any] = {}
     label = ""
     if opts.preset:
-        label, preset = select_preset(opts.preset, modules[""], params, modules)
-    plan = plan_torch(params, modules, expect, preset, label)
-    depth = _depth(modules[""])
-    builds = opts.builds
-    if builds is None:
-        needs = [
-            (math.prod(p.shape) - len(pl.zero_rows) * math.prod(p.shape[1:]), pl.scheme)
-            for p, pl in zip(params, plan, strict=True)
-            if not pl.skip
-        ]
-        builds = auto_builds(needs, alpha)
-    runs = torch_builds(factory, builds, seed, progress)
-    names = [p.name for p in params]
-    for run, _ in runs:
-        if [p.name for p in run] != names or [p.shape for p in run] != [p.shape for p in params]:
-            raise AuditError(
-                "the model factory built models with different parameters in different builds"
-            )
-    audits = []
-    for j, (p, pl) in enumerate(zip(params, plan, strict=True)):
-        pooled = [values[j] for _, values in runs]
-        progress(f"the check of {p.name}")
+        label, preset = select_preset(opts.preset, model, params, modules)
+    plan = plan_torch(params, modules, opts.expect, preset, label)
+    depth = _depth(model)
+    sites = []
+    for i, (p, pl) in enumerate(zip(params, plan, strict=True)):
         owner = modules.get(p.owner)
         fans = _fans(pl.fans, pl.layout, p.shape, owner, p.local)
-        audits.append(
-            audit_planned(
+        why = unfit(values[i], fans.as_tuple())
+        scheme = None if (pl.skip or why) else at_precision(pl.scheme, p.dtype)
+        sites.append(
+            Site(
                 p.name,
                 p.layer,
-                pooled,
-                pl,
+                p.local,
+                p.shape,
+                pl.layout,
                 fans,
+                scheme,
+                pl.source,
                 _spec(owner),
-                seed,
-                alpha,
+                i,
+                zero_rows=() if why else pl.zero_rows,
+                skip=pl.skip,
                 aliases=p.aliases,
                 dtype=p.dtype,
+                quirks=(*pl.quirks, why) if why else pl.quirks,
                 depth=depth,
             )
         )
-    return AuditReport(opts.subject, builds, seed, alpha, tuple(audits))
+    return values, sites
 
 
 def _depth(model: Any) -> int | None:
@@ -247,6 +187,356 @@ def _depth(model: Any) -> int | None:
     return None
 
 
+def torch_probe(
+    factory: Callable[[], Any], seed: int, opts: AuditOptions
+) -> tuple[list[NDArray[Any]], list[Site]]:
+    """Build 0 of a torch model: its parameter values and sites."""
+    return torch_sites(torch_model(factory, seed), opts)
+
+
+def torch_builds(factory: Callable[[], Any], seeds: Sequence[int]) -> Iterator[list[NDArray[Any]]]:
+    """The parameter values of a torch model built under each seed, one build at a time, in
+    the walk's order."""
+    from weight_init.properties.audit._walk_torch import walk
+
+    for s in seeds:
+        model = torch_model(factory, s)
+        _, values, _ = walk(model)
+        del model  # the values keep the storage; the next build starts from this one freed
+        yield values
+        del values
+
+
+@dataclass(frozen=True)
+class Adapter:
+    """A framework for the loop: ``probe(factory, seed, options)`` gives build 0's parameter
+    values and :class:`~._verdicts.Site` list (``options``: the
+    :class:`~._result.AuditOptions`, whose rules, preset and ``rules_must_match`` it reads);
+    ``builds(factory, seeds)`` yields each build's
+    values in the same order (module-level functions: workers receive them by reference)."""
+
+    probe: Callable[[Callable[[], Any], int, AuditOptions], tuple[list[NDArray[Any]], list[Site]]]
+    builds: Callable[[Callable[[], Any], Sequence[int]], Iterator[list[NDArray[Any]]]]
+
+
+TORCH = Adapter(torch_probe, torch_builds)
+
+#: Fewest builds an automatic count chooses (fresh draws and the cluster-robust mean compare
+#: builds).
+MIN_BUILDS = 10
+#: Builds 1 .. K-1 are reduced in this many chunks (fewer when K is small), whatever the
+#: number of workers: the chunks, hence the sums' order, depend on K only.
+TASKS = 32
+
+_FACTORIES: dict[int, Callable[[], Any]] = {}
+_TOKENS = itertools.count(1)
+_RESOLVED: dict[str, Callable[[], Any]] = {}
+
+
+def _factory(token: int, spec: str) -> Callable[[], Any]:
+    """The factory a worker runs: inherited from the parent (fork), else imported from
+    ``spec``."""
+    f = _FACTORIES.get(token)
+    if f is not None:
+        return f
+    if not spec:
+        raise AuditError(
+            "the model factory cannot reach this worker (not forked from the auditing "
+            "process): audit it by MODULE:FACTORY"
+        )
+    if spec not in _RESOLVED:
+        from weight_init.properties.conformance._adapters import resolve, select_keras_backend
+
+        select_keras_backend()
+        _RESOLVED[spec] = resolve(spec).fn
+    return _RESOLVED[spec]
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    """Builds ``seeds`` of the model and reduces them for ``targets``."""
+
+    builds: Callable[[Callable[[], Any], Sequence[int]], Iterator[list[NDArray[Any]]]]
+    token: int
+    spec: str
+    seeds: tuple[int, ...]
+    targets: tuple[Target, ...]
+    shapes: tuple[tuple[int, ...], ...]
+
+
+def _one_thread() -> None:
+    """Workers share the cores: one intra-op thread for torch (if loaded) and the BLAS."""
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.get_num_threads() != 1:
+        torch.set_num_threads(1)
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # not installed: the BLAS keeps its threads (OPENBLAS_NUM_THREADS)
+        return
+    threadpool_limits(1)
+
+
+#: One chunk at a time per process: torch's and Keras' generators are global to the process,
+#: so two threads of one worker (a Dask worker with several threads) building at once would
+#: interleave their seeds.
+_BUILDING = threading.Lock()
+
+
+def _reduce(
+    chunk: _Chunk, threads: bool = False, before: Callable[[], None] | None = None
+) -> list[ParamStats]:
+    """A worker's task: build every seed of ``chunk`` (one build alive at a time) and fold it
+    into fresh statistics; ``threads``: first limit torch and the BLAS to one thread;
+    ``before``: called before each build (inline runs: the caller's step timeout)."""
+    with _BUILDING:
+        factory = _factory(chunk.token, chunk.spec)
+        if threads:
+            _one_thread()  # after the factory's import: torch is whole by now
+        stats = [ParamStats() for _ in chunk.targets]
+        built = iter(chunk.builds(factory, chunk.seeds))
+        for _ in chunk.seeds:
+            if before is not None:
+                before()
+            values = next(built)
+            _same_shapes(values, chunk.shapes)
+            for st, t in zip(stats, chunk.targets, strict=True):
+                st.add(values[t.index], t)
+            del values  # one build alive at a time
+        return stats
+
+
+def _reduce_in_worker(chunk: _Chunk) -> list[ParamStats]:
+    return _reduce(chunk, threads=True)
+
+
+def _same_shapes(values: Sequence[NDArray[Any]], shapes: Sequence[tuple[int, ...]]) -> None:
+    if len(values) != len(shapes) or any(
+        tuple(np.shape(v)) != s for v, s in zip(values, shapes, strict=False)
+    ):
+        raise AuditError(
+            "the model factory built models with different parameters in different builds"
+        )
+
+
+def _auto_builds(sites: Sequence[Site], opts: AuditOptions) -> tuple[int, dict[int, int]]:
+    """The builds that let every unit reach the target (module docstring), and each site's
+    own need."""
+    need = MIN_BUILDS
+    per_site: dict[int, int] = {}
+    for unit in groups_of(sites, opts.pool):
+        checked = [sites[i].checked() for i in unit]
+        first = checked[0]
+        if first is None or not first.family.is_random:
+            continue
+        family = first.family
+        shapes = [matrix_shape(sites[i]) for i in unit]
+        m = sum(planned_tests(family, r, c) for r, c in shapes)
+        if len(unit) >= 2:
+            m += pooled_tests(shapes)
+        per_build = max(sum(r * c for r, c in shapes), 1)
+        n = entries_needed(family, opts.resolution, m, opts.alpha)
+        k = max(1, math.ceil(n / per_build))
+        for i in unit:
+            per_site[i] = k
+        need = max(need, k)
+    return min(need, opts.max_builds), per_site
+
+
+def _chunks(seeds: Sequence[int]) -> list[tuple[int, ...]]:
+    """Builds 1 .. K-1 in at most :data:`TASKS` consecutive chunks (fixed by K)."""
+    rest = list(seeds[1:])
+    if not rest:
+        return []
+    size = math.ceil(len(rest) / TASKS)
+    return [tuple(rest[i : i + size]) for i in range(0, len(rest), size)]
+
+
+def run_audit(
+    adapter: Adapter,
+    factory: Callable[[], Any],
+    options: AuditOptions | None = None,
+    *,
+    executor: Executor | None = None,
+    slots: int = 1,
+    **kwargs: Any,
+) -> AuditReport:
+    """Audit ``factory()`` with ``adapter`` (module docstring) under ``options`` or its
+    keywords; builds 1 .. K-1 run on ``executor`` (``slots`` tasks at once) when one is
+    given, on ``options.workers`` local processes when that is above 1, else here."""
+    opts = AuditOptions.of(options, **kwargs)
+    if executor is None and opts.workers > 1:
+        import multiprocessing
+
+        context = multiprocessing.get_context("fork")
+        token = next(_TOKENS)
+        _FACTORIES[token] = factory  # forked workers inherit it
+        try:
+            with ProcessPoolExecutor(opts.workers, mp_context=context) as pool:
+                return _run(adapter, factory, opts, pool, opts.workers, token)
+        finally:
+            del _FACTORIES[token]
+    token = next(_TOKENS)
+    _FACTORIES[token] = factory
+    try:
+        return _run(adapter, factory, opts, executor, slots, token)
+    finally:
+        del _FACTORIES[token]
+
+
+def _run(
+    adapter: Adapter,
+    factory: Callable[[], Any],
+    opts: AuditOptions,
+    executor: Executor | None,
+    slots: int,
+    token: int,
+) -> AuditReport:
+    from tqdm import tqdm
+
+    on_step = opts.on_step or (lambda step: None)
+    on_step(f"build 1 of {opts.builds}" if opts.builds else "the first build")
+    seed0 = build_seeds(1, opts.seed)[0]
+    values, sites = adapter.probe(factory, seed0, opts)
+    plans = [stream_plan(s, s.checked()) for s in sites]
+    targets = [
+        probe_target(
+            s.index,
+            s.block,
+            s.checked(),
+            s.layout if s.scheme is not None and s.scheme.family.name == "orthogonal" else None,
+            values[s.index],
+            p.drop_rows,
+            p.track_rows,
+            p.outlier,
+        )
+        for s, p in zip(sites, plans, strict=True)
+    ]
+    firsts = [_first(values[s.index]) for s in sites]
+    auto, per_site = _auto_builds(sites, opts)
+    builds = opts.builds if opts.builds is not None else auto
+    seeds = build_seeds(builds, opts.seed)
+    shapes = tuple(tuple(np.shape(v)) for v in values)
+    stats = [ParamStats() for _ in targets]
+    for st, t in zip(stats, targets, strict=True):
+        st.add(values[t.index], t)
+    del values
+    jobs = [
+        _Chunk(adapter.builds, token, opts.spec, chunk, tuple(targets), shapes)
+        for chunk in _chunks(seeds)
+    ]
+    bar = tqdm(
+        total=builds,
+        initial=1,
+        desc="audit",
+        unit="build",
+        file=sys.stderr,
+        disable=None if opts.progress is None else not opts.progress,
+    )
+    numbers = itertools.count(2)
+
+    def before() -> None:
+        on_step(f"build {next(numbers)} of {builds}")
+
+    finished = 1
+    try:
+        for part, done in _results(jobs, executor, slots, before):
+            for st, p in zip(stats, part, strict=True):
+                st.merge(p)
+            bar.update(done)
+            if executor is not None:
+                finished += done
+                on_step(f"the builds after {finished} of {builds}")
+    finally:
+        bar.close()
+    on_step("the tests of every parameter")
+    settings = AuditSettings(opts.alpha, opts.resolution, opts.seed, builds)
+    rows = param_audits(sites, targets, stats, settings, opts.pool)
+    rows = tuple(
+        finish_row(
+            dataclasses.replace(r, builds_needed=per_site.get(i, 0)),
+            sites[i],
+            stats[i],
+            plans[i],
+            firsts[i],
+        )
+        for i, r in enumerate(rows)
+    )
+    return AuditReport(opts.subject, builds, opts.seed, opts.alpha, rows, target=opts.resolution)
+
+
+def _first(value: NDArray[Any]) -> float | None:
+    """The first entry of a float array (None: empty or not float)."""
+    a = np.asarray(value)
+    return float(a.flat[0]) if a.size and a.dtype.kind == "f" else None
+
+
+def _results(
+    jobs: Sequence[_Chunk],
+    executor: Executor | None,
+    slots: int,
+    before: Callable[[], None] | None = None,
+) -> Iterator[tuple[list[ParamStats], int]]:
+    """Each job's statistics in job order (and how many builds finished meanwhile): inline
+    (``before`` called before each build), or at most ``2 slots`` jobs in flight on
+    ``executor``."""
+    if executor is None:
+        for job in jobs:
+            yield _reduce(job, before=before), len(job.seeds)
+        return
+    window = max(2 * slots, 1)
+    todo = iter(enumerate(jobs))
+    pending: dict[Future[list[ParamStats]], int] = {}
+    ready: dict[int, list[ParamStats]] = {}
+    nxt, finished = 0, 0
+
+    def refill() -> None:
+        while len(pending) < window:
+            item = next(todo, None)
+            if item is None:
+                return
+            pending[executor.submit(_reduce_in_worker, item[1])] = item[0]
+
+    try:
+        refill()
+        while pending or nxt in ready:
+            if nxt in ready:
+                yield ready.pop(nxt), finished
+                finished = 0
+                nxt += 1
+                continue
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                index = pending.pop(future)
+                ready[index] = future.result()  # an AuditError is the factory's, as inline
+                finished += len(jobs[index].seeds)
+            refill()
+    finally:
+        for future in pending:
+            future.cancel()
+
+
+def audit_torch(
+    factory: Callable[[], Any], options: AuditOptions | None = None, **kwargs: Any
+) -> AuditReport:
+    """Audit every parameter of ``factory()`` (a ``torch.nn.Module``; module docstring) under
+    ``options`` (an :class:`~weight_init.properties.audit._result.AuditOptions`) or its
+    keywords (``builds``, ``seed``, ``expect``, ``alpha``, ``resolution``, ``max_builds``,
+    ``pool``, ``workers``, ``subject``)."""
+    return run_audit(TORCH, factory, options, **kwargs)
+
+
+def _identify(z: NDArray[np.float64], fans: Fans) -> tuple[str, float, str, float, float, str]:
+    """The identification of the entries ``z`` at ``fans`` (family, its KS distance, the
+    closest registered scheme and its variance ratio, ``mean w^2``, the fitting ``c/n``
+    rules), as the loop computes it from one stream of them."""
+    z = np.asarray(z, dtype=np.float64)
+    target = probe_target(0, (0, 1), None, None, z)
+    st = ParamStats()
+    st.add(z, target)
+    ident = identify(st, target, fans)
+    return ident.family, ident.distance, ident.closest, ident.ratio, ident.m2, ident.rules
+
+
 def audit_spec(
     spec: str,
     expect: Sequence[str] = (),
@@ -254,38 +544,39 @@ def audit_spec(
     builds: int | None = None,
     seed: int = 0,
     alpha: float = powerplan.DEFAULT_ALPHA,
+    executor: Executor | None = None,
+    slots: int = 1,
     preset: str | None = None,
-    progress: Callable[[str], None] | None = None,
-    rules_must_match: bool = True,
+    **options: Any,
 ) -> AuditReport:
-    """:func:`~weight_init.properties.audit._frameworks.audit_model` (torch, Keras or Flax) of
-    the model factory ``spec`` (``MODULE:FACTORY``, imported: the caller isolates it) under
-    the ``--expect PATTERN=RULE[@LAYOUT]`` rules ``expect`` (RULE in the rule language,
+    """:func:`~weight_init.properties.audit._frameworks.audit_model` (any framework) of the
+    model factory ``spec`` (``MODULE:FACTORY``, imported: the caller isolates it) under the
+    ``--expect PATTERN=RULE[@LAYOUT]`` rules ``expect`` (RULE in the rule language,
     :func:`weight_init.rules.parse_rule`) and the library ``preset`` (torch models);
-    ``progress`` hears each step (:class:`~weight_init.properties.audit._result.
-    AuditOptions`)."""
+    ``options``: the other :class:`~weight_init.properties.audit._result.AuditOptions`
+    fields; builds run on ``executor`` when given."""
     from weight_init.properties.audit._frameworks import audit_model
     from weight_init.properties.conformance._adapters import resolve, select_keras_backend
 
     rules = [parse_expect(text) for text in expect]
     select_keras_backend()  # before the user's module imports keras
     factory = resolve(spec).fn
-    report = audit_model(
-        factory,
-        builds=builds,
-        seed=seed,
-        expect=rules,
-        alpha=alpha,
-        subject=spec,
-        preset=preset,
-        progress=progress,
-        rules_must_match=rules_must_match,
+    opts = AuditOptions(
+        builds=builds, seed=seed, expect=rules, alpha=alpha, subject=spec, spec=spec, preset=preset
     )
-    return dataclasses.replace(report, reproduce=audit_command(spec, expect, report, preset))
+    report = audit_model(
+        factory, dataclasses.replace(opts, **options), executor=executor, slots=slots
+    )
+    pool = options.get("pool", True)
+    return dataclasses.replace(report, reproduce=audit_command(spec, expect, report, pool, preset))
 
 
 def audit_command(
-    spec: str, expect: Sequence[str], report: AuditReport, preset: str | None = None
+    spec: str,
+    expect: Sequence[str],
+    report: AuditReport,
+    pool: bool = True,
+    preset: str | None = None,
 ) -> str:
     """The ``weight-init audit`` command line that reproduces ``report`` of ``spec``."""
     args = ["weight-init", "audit", spec]
@@ -295,111 +586,8 @@ def audit_command(
         args += ["--expect", rule]
     args += ["--builds", str(report.builds), "--seed", str(report.seed)]
     args += ["--alpha", f"{report.alpha:g}"]
+    if report.target != DEFAULT_RESOLUTION:
+        args += ["--resolution", f"{report.target:g}"]
+    if not pool:
+        args.append("--no-pooling")
     return shlex.join(args)
-
-
-def audit_param(
-    name: str,
-    layer: str,
-    pooled: Sequence[NDArray[Any]],
-    layout: str,
-    fans: Fans,
-    scheme: Scheme | None,
-    source: str,
-    spec: KernelSpec | None,
-    seed: int,
-    alpha: float,
-) -> ParamAudit:
-    """One parameter's audit from its draws in each build (framework-neutral): identified
-    family and rule, the layout's fan rule that explains the variance (``spec``: the layer's
-    spec, for the candidate rules), and the check against ``scheme`` at ``fans``."""
-    shape = tuple(pooled[0].shape)
-    z = np.concatenate([p.ravel() for p in pooled]).astype(np.float64)
-    fam, dist, closest, ratio, m2, identified = _identify(z, fans)
-    rule_name = _fan_rule(spec, layout, scheme, z, m2) if len(shape) >= 2 else ""
-    expected_ratio = math.nan
-    if scheme is not None and scheme.family.is_iid:
-        expected_ratio = m2 / scheme.variance(*fans.as_tuple())
-    verdict = None
-    if scheme is not None:
-        k = min(
-            len(pooled),
-            max(2, math.ceil(_needed(scheme, alpha) / max(z.size // len(pooled), 1))),
-        )
-        verdict = _check(list(pooled[:k]), scheme, fans, layout, seed, alpha, name)
-    return ParamAudit(
-        name,
-        layer,
-        shape,
-        layout,
-        fans,
-        scheme.name if scheme else "",
-        source,
-        fam,
-        dist,
-        closest,
-        ratio,
-        m2,
-        verdict,
-        rule_name,
-        expected_ratio,
-        scheme.family.name if scheme else "",
-        identified,
-        math.ceil(_needed(scheme, alpha) / max(math.prod(shape), 1)) if scheme else 0,
-    )
-
-
-def auto_builds(needs: Sequence[tuple[int, Scheme | None]], alpha: float) -> int:
-    """Builds the parameter with the fewest entries needs for its scheme's power plan, given
-    ``(numel, expected scheme)`` per parameter (at least 20, at most :data:`MAX_AUTO_BUILDS`)."""
-    need = 20
-    for numel, scheme in needs:
-        if scheme is not None and numel:
-            need = max(need, math.ceil(_needed(scheme, alpha) / numel))
-    return min(need, MAX_AUTO_BUILDS)
-
-
-#: Cap of the automatic number of builds.
-MAX_AUTO_BUILDS = 500
-
-
-def _needed(scheme: Scheme, alpha: float) -> int:
-    """Entries the check's power plan needs for ``scheme``'s family (2 draws for constants)."""
-    if scheme.family == "constant":
-        return 0
-    return power_plan(scheme.family, alpha, powerplan.DEFAULT_POWER).n_entries
-
-
-def _check(
-    pooled: list[NDArray[Any]],
-    scheme: Scheme,
-    fans: Fans,
-    layout: str,
-    seed: int,
-    alpha: float,
-    name: str,
-) -> ConformanceResult:
-    if scheme.family == "orthogonal" and pooled[0].ndim == 2:
-        lay = get_layout(layout)
-        mats = [lay.matrix(p) for p in pooled]
-    else:
-        mats = [p.reshape(p.shape[0], -1) if p.ndim >= 2 else p.reshape(1, -1) for p in pooled]
-    state = {"i": 0}
-
-    def serve(fan_in: int, fan_out: int) -> NDArray[Any]:
-        m = mats[state["i"] % len(mats)]
-        state["i"] += 1
-        return m
-
-    rows, cols = mats[0].shape
-    return check_initializer(
-        serve,
-        _at_fans(scheme, fans),
-        "in_out",
-        seed=seed,
-        alpha=alpha,
-        shapes=[(rows, cols)],
-        n_entries=len(mats) * rows * cols,
-        subject=f"{name} as {scheme.name}",
-        shrink=False,
-    )

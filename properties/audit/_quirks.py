@@ -1,5 +1,10 @@
 """The structure real init code gives a parameter besides its law, found exactly and named.
 
+Each is read from per-build accumulators of the stream (:class:`~._stream.ParamStats`:
+``row_zero``, the rows of the first axis exactly 0 in every build; ``any_nonzero``; the count
+and a few values of the entries beyond 8 sd of a normal rule), so the audit keeps one build
+and ``O(parameters)`` state.
+
 * **zero rows** (an embedding's padding row): rows along the first axis that are exactly 0 in
   every build. Declared (``RULE + zero_rows(i)``): each must be 0 in every build -- an exact
   check, failed by a single nonzero entry -- and the other rows are what the statistical check
@@ -23,11 +28,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
+from weight_init.properties.audit._stream import FAR_SDS, ParamStats
 from weight_init.schemes import Scheme
 
 __all__ = [
@@ -39,50 +43,43 @@ __all__ = [
 ]
 
 #: Standard deviations beyond which a normal rule's entry is an outlier.
-OUTLIER_SDS = 8.0
+OUTLIER_SDS = FAR_SDS
 #: ``2 (1 - Phi(8))``: the chance of one normal entry beyond 8 standard deviations.
 OUTLIER_CHANCE = 1.2442e-15
 
 
-def all_zero(pooled: Sequence[NDArray[Any]]) -> bool:
+def all_zero(st: ParamStats) -> bool:
     """Every entry of every build is 0 (and there is at least one)."""
-    return bool(pooled) and all(a.size and not np.any(a) for a in pooled)
+    return st.builds > 0 and st.raw_size > 0 and not st.any_nonzero
 
 
-def _zero_rows(pooled: Sequence[NDArray[Any]]) -> NDArray[np.bool_]:
-    zero = np.ones(pooled[0].shape[0], dtype=bool)
-    for a in pooled:
-        zero &= ~np.any(a.reshape(a.shape[0], -1) != 0, axis=1)
-    return zero
-
-
-def declared_zero_rows(
-    pooled: Sequence[NDArray[Any]], rows: tuple[int, ...]
-) -> tuple[list[NDArray[Any]], str]:
-    """The builds without the declared ``rows`` and, when one of them is not exactly 0 in
-    every build (or does not exist), why (empty when they all are)."""
-    n = pooled[0].shape[0] if pooled[0].ndim else 0
+def rows_in_range(rows: Sequence[int], n: int) -> tuple[tuple[int, ...], str]:
+    """The declared ``rows`` as indices into ``n`` rows (sorted, distinct), and why not
+    (a row that does not exist; empty when they all do)."""
     bad = [r for r in rows if not -n <= r < n]
     if bad:
-        return list(pooled), f"zero_rows({bad[0]}): the parameter has {n} rows"
-    idx = sorted({r % n for r in rows})
-    zero = _zero_rows(pooled)
-    nonzero = [i for i in idx if not zero[i]]
-    keep = [np.delete(a, idx, axis=0) for a in pooled]
-    if nonzero:
-        return keep, f"declared zero row {nonzero[0]} is not 0 in every build"
-    return keep, ""
+        return (), f"zero_rows({bad[0]}): the parameter has {n} rows"
+    return tuple(sorted({r % n for r in rows})), ""
 
 
-def undeclared_zero_rows(pooled: Sequence[NDArray[Any]], scheme: Scheme | None) -> str:
+def declared_zero_rows(st: ParamStats, rows: tuple[int, ...]) -> str:
+    """Why the declared ``rows`` (in range) are not exactly 0 in every build (empty when they
+    all are)."""
+    if st.row_zero is None:
+        return ""
+    nonzero = [i for i in rows if not st.row_zero[i]]
+    return f"declared zero row {nonzero[0]} is not 0 in every build" if nonzero else ""
+
+
+def undeclared_zero_rows(st: ParamStats, scheme: Scheme | None, shape: tuple[int, ...]) -> str:
     """Why the draws contradict ``scheme``'s continuous law by rows of exact zeros in every
     build (empty when they do not: fewer than 2 axes or rows, a scheme with an atom or none,
     or every entry 0)."""
     if scheme is None or not scheme.family.is_random or scheme.family.atom is not None:
         return ""
-    if pooled[0].ndim < 2 or pooled[0].shape[0] < 2 or all_zero(pooled):
+    if len(shape) < 2 or shape[0] < 2 or st.row_zero is None or all_zero(st):
         return ""
-    rows = np.flatnonzero(_zero_rows(pooled))
+    rows = np.flatnonzero(st.row_zero)
     if rows.size == 0:
         return ""
     listed = ", ".join(str(int(r)) for r in rows[:5]) + (", ..." if rows.size > 5 else "")
@@ -103,21 +100,15 @@ def residual_scaling(ratio: float, entries: int, depth: int | None) -> str:
     return ""
 
 
-def outliers(pooled: Sequence[NDArray[Any]], scheme: Scheme | None, sd: float) -> str:
-    """Why the draws contradict a normal rule of standard deviation ``sd`` by entries beyond
-    :data:`OUTLIER_SDS` of them (module docstring); empty when none is."""
-    if scheme is None or scheme.family != "normal" or not sd > 0:
+def outliers(st: ParamStats, scheme: Scheme | None) -> str:
+    """Why the draws contradict a normal rule by entries beyond :data:`OUTLIER_SDS` of its
+    standard deviation (module docstring); empty when none is."""
+    if scheme is None or scheme.family.name != "normal" or not st.beyond_count:
         return ""
-    far = [a[np.abs(a.astype(np.float64) - scheme.value) > OUTLIER_SDS * sd] for a in pooled]
-    found = np.concatenate([f.ravel() for f in far]).astype(np.float64)
-    if not found.size:
-        return ""
-    n = sum(a.size for a in pooled)
-    worst = float(found[np.argmax(np.abs(found - scheme.value))])
-    values = ", ".join(f"{v:g}" for v in sorted(set(found.tolist()))[:3])
+    values = ", ".join(f"{v:g}" for v in st.beyond_values)
     return (
-        f"outliers: {found.size} of {n} entries beyond {OUTLIER_SDS:g} std of {scheme.name} "
-        f"(at {values}; {(worst - scheme.value) / sd:.3g} std), each of chance "
-        f"{OUTLIER_CHANCE:.2g} under the rule: an inverse-CDF sampler's endpoint clamped to "
-        "its bound draws this"
+        f"outliers: {st.beyond_count} of {st.raw_size * st.builds} entries beyond "
+        f"{OUTLIER_SDS:g} std of {scheme.name} (at {values}; {st.beyond_worst:.3g} std), each "
+        f"of chance {OUTLIER_CHANCE:.2g} under the rule: an inverse-CDF sampler's endpoint "
+        "clamped to its bound draws this"
     )

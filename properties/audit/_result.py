@@ -1,11 +1,15 @@
 """The result of an audit: one :class:`ParamAudit` per parameter, an :class:`AuditReport` for
-the model (its outcome, JSON and table), as :mod:`weight_init.properties.audit._loop` builds them.
+the model (its outcome, JSON and table), as :mod:`weight_init.properties.audit._loop` builds
+them.
 
-A report ``passed`` only when every checked parameter passed; a parameter whose check had
-fewer entries than its power plan needs is ``inconclusive`` and the report says how many
-builds would do. :meth:`AuditReport.assert_conforms` raises
-:class:`~weight_init.errors.CheckFailed` naming every parameter that did not pass, its
-expected and its identified rule, and the command that reproduces the audit.
+Every checked parameter states its *resolution* (:mod:`~._resolution`): the smallest std
+error, mean shift and neighbour correlation its entries (or its pooled group's) detect with
+power 0.99 at the family-wise alpha. It passes when no test rejects and that resolution is no
+worse than the audit's target (``--resolution``); it is ``inconclusive`` when no test rejects
+but the target is not reached. A report ``passed`` only when every checked parameter passed.
+:meth:`AuditReport.assert_conforms` raises :class:`~weight_init.errors.CheckFailed` naming
+every parameter that did not pass, its expected and its identified rule, and the command that
+reproduces the audit.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Any
 
 from weight_init.layouts import Fans
 from weight_init.properties.audit._expectations import Expectation
+from weight_init.properties.audit._resolution import DEFAULT_RESOLUTION, Resolution
 from weight_init.properties.conformance import _power as powerplan
 from weight_init.properties.conformance._kernels import DOCUMENTED
 from weight_init.properties.conformance._result import ConformanceResult
@@ -33,15 +38,16 @@ class AuditOptions:
     Parameters
     ----------
     builds : int or None, default None
-        The number of builds of the model; ``None``: as many as the parameter with the fewest
-        entries needs for its power plan (at least 20, at most 500).
+        The number of builds of the model; ``None``: the fewest with which every checked
+        parameter, alone or in its pooled group, reaches ``resolution`` (at least 10, at
+        most ``max_builds``).
     seed : int, default 0
         The builds are seeded from ``SeedSequence(seed)``.
     expect : sequence of Expectation, default ()
         ``PATTERN=SCHEME[@LAYOUT]`` rules; the first whose shell-style pattern matches a
         parameter's name wins over the documented default.
     alpha : float, default 1e-4
-        The family-wise false-alarm rate of each parameter's check.
+        The family-wise false-alarm rate of each parameter's (or pooled group's) tests.
     subject : str, default "model"
         The report's title.
     preset : str or None, default None
@@ -50,18 +56,33 @@ class AuditOptions:
     rules_must_match : bool, default True
         Whether an ``expect`` rule that matches no parameter is bad input (the report applies
         one set of rules to several models, where a rule may be for another model).
-    progress : callable or None, default None
-        Called with the name of the next step (``"build 3 of 40"``, ``"the check of
-        fc.weight"``) as the audit of a torch model goes, so that a caller's timeout can bound
-        one step.
+    resolution : float, default 0.1
+        The std error every checked parameter must detect with power 0.99 to pass (a mean
+        shift of twice as many std too); ``0.01`` is the check's design
+        (:mod:`~weight_init.properties.audit._resolution`).
+    max_builds : int, default 500
+        The most builds the automatic count may choose.
+    pool : bool, default True
+        Test the parameters that share a rule, a role and an i.i.d. family together too,
+        as one Holm family (:mod:`~weight_init.properties.audit._verdicts`).
+    workers : int, default 1
+        Local processes building the model (1: in this process); the verdicts do not depend
+        on it.
+    spec : str, default ""
+        The ``MODULE:FACTORY`` the factory came from: workers that cannot inherit the
+        factory import it.
+    progress : bool or None, default None
+        A progress bar with an ETA on stderr (None: when stderr is a terminal).
+    on_step : callable or None, default None
+        Called with the name of the next step (``"build 3 of 40"``) as the audit goes, so
+        that a caller's timeout can bound one step.
 
     Examples
     --------
     >>> from weight_init.properties.audit import AuditOptions
     >>> options = AuditOptions(builds=8, subject="my model")
-    >>> AuditOptions.of(options, seed=3)
-    AuditOptions(builds=8, seed=3, expect=(), alpha=0.0001, subject='my model', preset=None,
-                 rules_must_match=True)
+    >>> AuditOptions.of(options, seed=3).seed, AuditOptions.of(options, seed=3).resolution
+    (3, 0.1)
     """
 
     builds: int | None = None
@@ -71,7 +92,13 @@ class AuditOptions:
     subject: str = "model"
     preset: str | None = None
     rules_must_match: bool = True
-    progress: Callable[[str], None] | None = dataclasses.field(
+    resolution: float = DEFAULT_RESOLUTION
+    max_builds: int = 500
+    pool: bool = True
+    workers: int = 1
+    spec: str = ""
+    progress: bool | None = None
+    on_step: Callable[[str], None] | None = dataclasses.field(
         default=None, compare=False, repr=False
     )
 
@@ -156,6 +183,19 @@ class ParamAudit:
         An exact contradiction of the rule found besides the check (a declared zero row
         that is not zero, an undeclared one under a continuous law, an outlier beyond 8 sd of
         a normal rule); it fails the parameter whatever the check said.
+    builds_needed : int, default 0
+        The builds with which it (or its pooled group) reaches the target resolution.
+    resolution : Resolution or None, default None
+        What its own entries detect with power 0.99 at the family-wise alpha
+        (:class:`~weight_init.properties.audit._resolution.Resolution`).
+    group_size : int, default 1
+        The parameters of its pooled group (1: tested alone).
+    group : str, default ""
+        Its pooled group's name (the first member's name), "" when tested alone.
+    group_resolution : Resolution or None, default None
+        What the group's pooled entries detect (an error the members share).
+    target : float, default 0.1
+        The std error it must detect to pass.
     outcome : str
         ``pass``, ``fail``, ``inconclusive``, ``skipped`` or ``unchecked``.
 
@@ -166,9 +206,12 @@ class ParamAudit:
     >>> report = audit(lambda: torch.nn.Conv2d(8, 16, 3, bias=False), builds=8)
     >>> weight = report.params[0]
     >>> weight.layout, weight.fans.as_tuple(), weight.outcome
-    ('torch.conv', (72, 144), 'inconclusive')
-    >>> print(weight.note())
-    inconclusive: 9216 pooled entries, fewer than the power plan needs (--builds 111 would do) [...]
+    ('torch.conv', (72, 144), 'pass')
+    >>> print(weight.detects())
+    detects std error >= 3.3%, mean >= 0.074 std, neighbour correlation >= 0.075
+    >>> strict = audit(lambda: torch.nn.Conv2d(8, 16, 3, bias=False), builds=8, resolution=0.01)
+    >>> strict.params[0].outcome
+    'inconclusive'
     """
 
     name: str
@@ -188,21 +231,62 @@ class ParamAudit:
     expected_ratio: float = math.nan  # pooled mean(w^2) / the expected scheme's variance
     expected_family: str = ""
     identified: str = ""  # "c/fan_mode" of the identified family, when one fits
-    builds_needed: int = 0  # builds the check's power plan needs for this parameter
+    builds_needed: int = 0  # builds that reach the target resolution (0: not computed)
+    resolution: Resolution | None = None  # what its own entries detect
+    group_size: int = 1  # parameters in its pooled group (1: tested alone)
+    group: str = ""  # the pooled group's name (its first member's name; "": tested alone)
+    group_resolution: Resolution | None = None  # what the group's pooled entries detect
+    target: float = DEFAULT_RESOLUTION  # the std error it must detect to pass
     quirks: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
     skipped: bool = False
     exact_failure: str = ""
 
     @property
+    def stated(self) -> Resolution | None:
+        """The resolution the row states: its own, or its group's when finer."""
+        own, grp = self.resolution, self.group_resolution
+        if own is None or grp is None:
+            return own or grp
+        return grp if grp.std_error < own.std_error else own
+
+    @property
+    def pooled(self) -> bool:
+        """Whether the stated resolution is the group's."""
+        return self.stated is not None and self.stated is self.group_resolution
+
+    @property
     def outcome(self) -> str:
         """``pass``, ``fail``, ``inconclusive``, ``skipped`` (the rule said ``skip``) or
-        ``unchecked`` (no expectation); an exact failure fails whatever the check said."""
+        ``unchecked`` (no expectation): a checked row passes when no test rejects and its
+        stated resolution reaches the target; an exact failure fails whatever the tests said."""
         if self.skipped:
             return "skipped"
         if self.exact_failure:
             return "fail"
-        return "unchecked" if self.verdict is None else self.verdict.outcome
+        if self.verdict is None:
+            return "unchecked"
+        out = self.verdict.outcome
+        if out != "pass":
+            return out
+        r = self.stated
+        return "pass" if r is None or r.reaches(self.target) else "inconclusive"
+
+    def detects(self) -> str:
+        """What the row's tests detect.
+
+        Returns
+        -------
+        str
+            ``detects std error >= 4.8%, mean >= 0.096 std, ...`` (and ``; pooled over 12,
+            shared errors`` when the group's resolution is stated); "" for exact-only checks
+            (constants).
+        """
+        r = self.stated
+        if r is None:
+            return ""
+        how = f"; pooled over {self.group_size}, shared errors" if self.pooled else ""
+        return f"detects {r.describe()}{how}"
 
     def note(self) -> str:
         """Why the parameter did not pass.
@@ -210,9 +294,9 @@ class ParamAudit:
         Returns
         -------
         str
-            An exact contradiction, the diagnosis, or the entries an inconclusive check lacked
-            and the builds that would do (or why it was not checked), then the expectation and
-            where it came from.
+            An exact contradiction, the diagnosis, or the resolution an inconclusive check
+            reached and the builds that would reach the target (or why it was not checked),
+            then the expectation and where it came from.
         """
         if self.skipped:
             return f"skipped [{self.expected_from}]"
@@ -220,15 +304,18 @@ class ParamAudit:
             local = self.name.rpartition(".")[2]
             return f"no expectation: no documented default for {self.layer}'s {local}"
         parts = [self.exact_failure] if self.exact_failure else []
-        if self.verdict is None or self.verdict.outcome == "pass":
+        if self.verdict is None:
             pass
-        elif self.verdict.outcome == "inconclusive":
-            n = self.verdict.metadata.get("n_entries", 0)
+        elif self.outcome == "inconclusive":
+            r = self.stated
+            more = f"; --builds {self.builds_needed} would do" if self.builds_needed else ""
             parts.append(
-                f"inconclusive: {n} pooled entries, fewer than the power plan needs "
-                f"(--builds {self.builds_needed} would do)"
+                f"inconclusive: {r.entries if r else 0} entries detect a std error of "
+                f"{_pct(r.std_error if r else math.inf)} or a mean shift of "
+                f"{r.mean_shift if r else math.inf:.2g} std, coarser than the target "
+                f"{_pct(self.target)} ({r.describe() if r else ''}){more}"
             )
-        else:
+        elif self.verdict.outcome != "pass":
             if "zeros" in self.quirks:
                 parts.append("every entry is 0 in every build (zeros)")
             if self.fan_rule and self.fan_rule != DOCUMENTED:
@@ -271,6 +358,14 @@ class ParamAudit:
             "quirks": list(self.quirks),
             "aliases": list(self.aliases),
             "exact_failure": self.exact_failure or None,
+            "resolution": None if self.resolution is None else self.resolution.to_dict(),
+            "group_size": self.group_size,
+            "group": self.group or None,
+            "group_resolution": (
+                None if self.group_resolution is None else self.group_resolution.to_dict()
+            ),
+            "stated_resolution": None if self.stated is None else self.stated.to_dict(),
+            "target_resolution": self.target,
             "diagnosis": None if self.verdict is None else self.verdict.diagnosis,
             "tests": None if self.verdict is None else [t.to_dict() for t in self.verdict.tests],
         }
@@ -280,18 +375,18 @@ class ParamAudit:
 class AuditReport:
     """Every parameter's audit; ``passed`` only when every checked parameter passed.
 
-    A parameter whose check had fewer entries than its power plan needs is ``inconclusive``
-    (never a pass) and the report says how many builds would do. :meth:`assert_conforms`
-    raises :class:`~weight_init.errors.CheckFailed` (an ``AssertionError``) naming every
-    parameter that did not pass, its expected and its identified rule, and the command that
-    reproduces the audit.
+    A parameter whose tests do not reject but whose resolution does not reach the target is
+    ``inconclusive`` (never a pass) and the report says how many builds would do.
+    :meth:`assert_conforms` raises :class:`~weight_init.errors.CheckFailed` (an
+    ``AssertionError``) naming every parameter that did not pass, its expected and its
+    identified rule, and the command that reproduces the audit.
 
     Attributes
     ----------
     subject : str
         The report's title.
     builds : int
-        The number of builds the parameters were pooled over.
+        The number of builds the statistics were streamed over.
     seed : int
         The seed of the builds.
     alpha : float
@@ -300,6 +395,8 @@ class AuditReport:
         One audit per parameter, in the model's order.
     reproduce : str, default ""
         A command (or Python call) that reproduces this audit.
+    target : float, default 0.1
+        The resolution (std error, power 0.99) every checked parameter must reach.
     outcome : str
         ``fail`` if any parameter failed, else ``inconclusive`` if any was inconclusive, else
         ``pass``.
@@ -312,10 +409,10 @@ class AuditReport:
     >>> from weight_init import audit
     >>> report = audit(lambda: torch.nn.Linear(128, 64, bias=False), subject="linear")
     >>> print(report.format_table())
-    linear: PASS (20 builds, seed 0, family-wise alpha 0.0001 per parameter)
+    linear: PASS (10 builds, seed 0, family-wise alpha 0.0001 per parameter or pooled group, ...)
     parameter  layer   shape   layout  fans    identified            fan rule         ...
     ---------  ------  ------  ------  ------  --------------------  ---------------  ...
-    weight     Linear  64x128  out_in  128,64  uniform 1/(3 fan_in)  documented fans  ...  pass
+    weight     Linear  64x128  out_in  128,64  uniform 1/(3 fan_in)  ...pass...std 1.1%, mean 0.025
     >>> report.assert_conforms()  # passes silently
     """
 
@@ -325,6 +422,14 @@ class AuditReport:
     alpha: float
     params: tuple[ParamAudit, ...]
     reproduce: str = ""  # a command (or Python call) that reproduces this audit
+    target: float = DEFAULT_RESOLUTION  # the resolution every checked parameter must reach
+
+    def _title(self) -> str:
+        return (
+            f"{self.subject}: {self.outcome.upper()} ({self.builds} builds, seed {self.seed}, "
+            f"family-wise alpha {self.alpha:g} per parameter or pooled group, power "
+            f"{powerplan.DEFAULT_POWER:g} at a {_pct(self.target)} std error)"
+        )
 
     @property
     def outcome(self) -> str:
@@ -350,10 +455,7 @@ class AuditReport:
             identified family and rule, the fan rule the draws fit and why it failed; then the
             reproduction.
         """
-        lines = [
-            f"{self.subject}: audit {self.outcome.upper()} ({self.builds} builds, seed "
-            f"{self.seed}, family-wise alpha {self.alpha:g} per parameter)"
-        ]
+        lines = [self._title().replace(": ", ": audit ", 1)]
         for p in self.params:
             if p.outcome not in ("fail", "inconclusive"):
                 continue
@@ -391,6 +493,7 @@ class AuditReport:
             "builds": self.builds,
             "seed": self.seed,
             "alpha": self.alpha,
+            "target_resolution": self.target,
             "outcome": self.outcome,
             "parameters": [p.to_dict() for p in self.params],
             "aliases": {a: p.name for p in self.params for a in p.aliases},
@@ -426,6 +529,7 @@ class AuditReport:
             "expected",
             "quirks",
             "outcome",
+            "detects (power 0.99)",
         )
         rows = [head]
         for p in self.params:
@@ -443,20 +547,34 @@ class AuditReport:
                     p.expected or "-",
                     "; ".join(p.quirks) or "-",
                     p.outcome,
+                    _short(p),
                 )
             )
             for a in p.aliases:
-                rows.append((a, "-", "", "", "", "", "", "", "", f"tied to {p.name}", "tied"))
+                rows.append((a, "-", "", "", "", "", "", "", "", f"tied to {p.name}", "tied", ""))
         widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
         lines = [
             "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows
         ]
         lines.insert(1, "  ".join("-" * w for w in widths))
-        title = (
-            f"{self.subject}: {self.outcome.upper()} ({self.builds} builds, seed {self.seed}, "
-            f"family-wise alpha {self.alpha:g} per parameter)"
-        )
+        title = self._title()
         notes = [
             f"  {p.name}: {p.note()}" for p in self.params if p.outcome in ("fail", "inconclusive")
         ]
         return "\n".join([title, *lines, *notes])
+
+
+def _pct(x: float) -> str:
+    """A relative error as a percentage, e.g. ``4.8%`` (``any`` when nothing is detectable)."""
+    if not math.isfinite(x):
+        return "no"
+    return "0 (exact)" if x == 0 else f"{100.0 * x:.2g}%"
+
+
+def _short(p: ParamAudit) -> str:
+    """The table's resolution cell: ``std 4.8%, mean 0.096`` and ``pooled (12)``."""
+    r = p.stated
+    if r is None:
+        return "exact" if p.verdict is not None else "-"
+    cell = f"std {_pct(r.std_error)}, mean {r.mean_shift:.2g}"
+    return f"{cell}, pooled ({p.group_size})" if p.pooled else cell

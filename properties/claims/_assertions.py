@@ -12,16 +12,15 @@ spread:
 
 * ``null`` given (the preferred way): unit statistics *simulated* under the
   claim, from fresh weights of the same scheme applied to the same previous
-  layer. Their sd (or, for positive statistics, their coefficient of variation)
-  gives the standard error at each edge of the band, and the mean of n units is
-  referred to a Pearson type III law (shifted gamma) with that mean, variance and
-  the simulated skewness / sqrt(n) (for positive statistics at least the gamma
-  law's ``2 cv``: a weighted sum of chi-squares is more skewed than the gamma
-  with its mean and sd, so the plain gamma is anti-conservative in the right
-  tail). This matters: deep near-linear layers have inputs of effective rank
-  ~1-2, their unit statistics are chi-square-like with 1-2 degrees of freedom,
-  and a t-test using the sample's own sd then has a left tail thousands of times
-  too heavy (measured: t = -9.3, nominal p 6e-8, actual 7.5e-4).
+  layer. The mean of n units is referred to the law of
+  :class:`~weight_init.properties.claims._mean_law.MeanLaw`: a Pearson type III law
+  (shifted gamma, mirrored for negative skewness) with the simulated sd (or, for positive
+  statistics, coefficient of variation) and skewness / sqrt(n), the same law in both
+  tails, mixed over the simulation error of the sd (Student-like). This matters: deep
+  near-linear layers have inputs of effective rank ~1-2, their unit statistics are
+  chi-square-like with 1-2 degrees of freedom, and a t-test using the sample's own sd
+  then has a left tail thousands of times too heavy (measured: t = -9.3, nominal p 6e-8,
+  actual 7.5e-4).
 * ``null`` absent: a one-sample t-test (``t = (mean - mu) / (s / sqrt(n))``,
   n - 1 degrees of freedom). Units needed for power ``1 - beta`` against a
 relative effect e at coefficient of variation cv: ``n >= ((z_{1-alpha/2} +
@@ -38,11 +37,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
 from weight_init.properties._results import NullKind, TestResult
 from weight_init.properties._verdict import assert_verdict_passes, family, family_p_value
+from weight_init.properties.claims._mean_law import MeanLaw, SimulatedMoments, equal_tailed
 
 #: Below this power against the stated effect a non-rejection is "inconclusive".
 MIN_POWER = 0.5
@@ -70,39 +70,12 @@ class BandTest:
     result: TestResult
 
 
-def _edge_p(
-    mean: float, edge: float, se: float, positive: bool, above: bool, skew: float | None = None
-) -> float:
-    """P(mean of n units <= mean) (or >= when ``above``) if the true mean sat at ``edge``.
-
-    ``skew`` (of the mean of n units) given: a Pearson type III law (a shifted gamma
-    matching mean, sd and skewness); else, for positive statistics, a gamma law
-    matching mean and sd (skewness ``2 se / edge``); else normal.
-    """
+def _exact_p(mean: float, edge: float, above: bool) -> float:
+    """A zero-spread law: 1 unless ``mean`` is beyond ``edge`` (above it when ``above``)."""
     if not math.isfinite(edge):
         return 1.0
-    if se <= 0.0:
-        beyond = mean > edge * (1 + 1e-12) + 1e-300 if above else mean < edge * (1 - 1e-12) - 1e-300
-        return 0.0 if beyond else 1.0
-    if skew is not None and skew > 1e-3:
-        shape = 4.0 / (skew * skew)
-        scale = se * skew / 2.0
-        x = mean - (edge - shape * scale)
-        return float(
-            stats.gamma.sf(x, shape, scale=scale)
-            if above
-            else stats.gamma.cdf(x, shape, scale=scale)
-        )
-    if positive and edge > 0.0:
-        shape = (edge / se) ** 2
-        scale = se * se / edge
-        return float(
-            stats.gamma.sf(mean, shape, scale=scale)
-            if above
-            else stats.gamma.cdf(mean, shape, scale=scale)
-        )
-    z = (mean - edge) / se
-    return float(stats.norm.sf(z) if above else stats.norm.cdf(z))
+    beyond = mean > edge * (1 + 1e-12) + 1e-300 if above else mean < edge * (1 - 1e-12) - 1e-300
+    return 0.0 if beyond else 1.0
 
 
 def _two_sided(
@@ -111,13 +84,17 @@ def _two_sided(
     """The p-value of H0 ``lower <= E <= upper`` from the law of the mean at each edge.
 
     ``tail(x, edge, above)`` is ``P(mean >= x)`` (``above``) or ``P(mean <= x)`` when the
-    true mean sits at ``edge``. A one-sided null (one edge infinite) takes the finite edge's
-    tail. Otherwise, with ``mid`` the band's centre and ``d = |mean - mid|``, the statistic
-    is ``|mean - mid|`` and ``p = max over the edges E of P_E(mean <= mid - d) + P_E(mean >=
-    mid + d)`` (the supremum over the null of a location family is at an edge). For a point
-    null (lower = upper) this is ``P(|mean - E| >= d)``: uniform under the null (for a
-    symmetric law it is the doubled one-sided p-value); for a band much wider than the
-    standard error it is the one-sided p-value at the nearer edge.
+    true mean sits at ``edge``. A point null (lower = upper = E) is two-sided and
+    equal-tailed: ``p = 2 min(P_E(mean <= x), P_E(mean >= x))`` (:func:`~weight_init.
+    properties.claims._mean_law.equal_tailed`), uniform under the null with each tail
+    carrying half the level, so neither tail's approximation can hide behind the other
+    (for a skewed law the equal-distance ``P(|mean - E| >= d)`` puts most of the
+    rejection region in the long tail). A one-sided null (one edge infinite) takes the
+    finite edge's tail. A band: with ``mid`` the band's centre and ``d = |mean - mid|``, the
+    statistic is ``|mean - mid|`` and ``p = max over the edges E of P_E(mean <= mid - d) +
+    P_E(mean >= mid + d)`` (the supremum over the null of a location family is at an
+    edge); for a band much wider than the standard error it is the one-sided p-value at
+    the nearer edge.
     """
     if not math.isfinite(lower) and not math.isfinite(upper):
         return 1.0
@@ -125,6 +102,8 @@ def _two_sided(
         return tail(mean, upper, True)
     if not math.isfinite(upper):
         return tail(mean, lower, False)
+    if lower == upper:
+        return float(equal_tailed(tail(mean, lower, False), tail(mean, upper, True)))
     mid = 0.5 * (lower + upper)
     d = abs(mean - mid)
     p = max(tail(mid - d, e, False) + tail(mid + d, e, True) for e in (lower, upper))
@@ -152,7 +131,8 @@ def band_test(
     edges (``p_below``, ``p_above``) are kept for :func:`combined_band_test`.
     With ``null`` (simulated unit statistics) the standard error at an edge e is
     ``cv_null e / sqrt(n)`` (positive statistics) or ``sd_null / sqrt(n)``, and the
-    law is Pearson III with the simulated skewness (normal when it is ~0);
+    law is :class:`~weight_init.properties.claims._mean_law.MeanLaw`'s (Pearson III with
+    the simulated skewness, sign honoured, mixed over the sd's simulation error);
     without, Student's t with the sample sd.
     ``effect`` is the shift outside the band the test must detect; with power
     < MIN_POWER against it a non-rejection is inconclusive (``effect=None``: a
@@ -163,41 +143,26 @@ def band_test(
     mean = float(np.mean(x))
     band = f"[{lower:.6g}, {upper:.6g}]"
     tail: Callable[[float, float, bool], float]
+    tails: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None
     if null is not None:
         sims = np.asarray(null, dtype=np.float64)
-        sd_null = float(np.std(sims, ddof=1))
-        m_null = float(np.mean(sims))
-        cv = sd_null / m_null if positive and m_null > 0 else None
-
-        def se_at(edge: float) -> float:
-            if not math.isfinite(edge):
-                return 0.0
-            return (cv * abs(edge) if cv is not None else sd_null) / math.sqrt(n)
-
-        se_lo, se_hi = se_at(lower), se_at(upper)
-        if cv is None:
-            se_lo = se_hi = sd_null / math.sqrt(n)
-        # Skewness of the mean of n units (sample skewness of the simulated units / sqrt(n)),
-        # never below the gamma law's: a weighted sum of chi-squares (a unit's statistic in
-        # a near-linear layer) is more skewed than the gamma with its mean and sd.
-        skew_u = float(stats.skew(sims)) if sims.size > 2 and sd_null > 0 else 0.0
-        skew_mean = skew_u / math.sqrt(n)
-        if cv is not None:
-            skew_mean = max(skew_mean, 2.0 * cv / math.sqrt(n))
-        skew = skew_mean if skew_mean > 1e-3 else None
+        law = MeanLaw(SimulatedMoments.of(sims), n, positive)
+        se_lo, se_hi = float(law.se(lower)), float(law.se(upper))
+        point = lower == upper and math.isfinite(lower) and se_lo > 0.0
+        tails = law.point_tails(mean, lower) if point else None
 
         def tail(value: float, edge: float, above: bool) -> float:
-            # The right tail from the Pearson III law with the simulated skewness; the left
-            # tail from the gamma law (positive statistics) or the normal: a positively
-            # skewed Pearson III has a hard lower bound above which a left-tail observation
-            # can fall (p = 0 for a mean the layer can produce); the gamma's support is
-            # [0, inf), and both are heavier on the left (conservative there).
-            se = se_lo if edge == lower else se_hi
-            return _edge_p(value, edge, se, positive, above=above, skew=skew if above else None)
+            # One law for both tails (the law's docstring).
+            if not math.isfinite(edge) or float(law.se(edge)) <= 0.0:
+                return _exact_p(value, edge, above)
+            return float(law.tail(value, edge, above))
 
         se = max(se_lo, se_hi)
-        law = "Pearson III" if skew is not None else ("gamma" if positive else "normal")
-        how = f"spread from {sims.size} simulated units ({law} law)"
+        how = (
+            f"spread from {sims.size} simulated units (Pearson III law, skewness "
+            f"{float(law.skew):.2g}; sd's simulation error as {float(law.dof):.0f} "
+            "degrees of freedom)"
+        )
     else:
         se = float(np.std(x, ddof=1)) / math.sqrt(n) if n > 1 else 0.0
 
@@ -205,13 +170,18 @@ def band_test(
             if not math.isfinite(edge):
                 return 1.0
             if se == 0.0:
-                return _edge_p(value, edge, 0.0, False, above=above)
+                return _exact_p(value, edge, above)
             t = (value - edge) / se
             return float(stats.t.sf(t, n - 1) if above else stats.t.cdf(t, n - 1))
 
         how = "Student t with the sample sd"
-    p_lo, p_hi = tail(mean, lower, False), tail(mean, upper, True)
-    p = _two_sided(lower, upper, mean, tail)
+    if tails is not None:
+        # A point null's two tails at the observed mean, from one evaluation (point_tails).
+        p_lo, p_hi = float(tails[0]), float(tails[1])
+        p = float(equal_tailed(p_lo, p_hi))
+    else:
+        p_lo, p_hi = tail(mean, lower, False), tail(mean, upper, True)
+        p = _two_sided(lower, upper, mean, tail)
     if se > 0:
         edge = (
             lower if (p_lo <= p_hi and math.isfinite(lower)) or not math.isfinite(upper) else upper
@@ -260,6 +230,26 @@ def mean_within_band(
     ).result
 
 
+def stouffer_sides(
+    p_below: ArrayLike, p_above: ArrayLike
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Stouffer's combination of each side's one-sided p-values (along the last axis).
+
+    Returns ``(z_below, p_below, z_above, p_above)``: ``z = sum_l Phi^-1(1 - p_l) /
+    sqrt(L)`` and ``p = Phi(-z)`` (:func:`scipy.stats.combine_pvalues`, p-values clipped
+    to [1e-300, 1 - 1e-16]).
+    """
+
+    def side(ps: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        clipped = np.clip(np.asarray(ps, dtype=np.float64), 1e-300, 1.0 - 1e-16)
+        res = stats.combine_pvalues(clipped, method="stouffer", axis=-1)
+        return np.asarray(res.statistic), np.asarray(res.pvalue)
+
+    z_lo, p_lo = side(p_below)
+    z_hi, p_hi = side(p_above)
+    return z_lo, p_lo, z_hi, p_hi
+
+
 def combined_band_test(
     parts: Sequence[BandTest],
     effects: Sequence[float],
@@ -284,14 +274,13 @@ def combined_band_test(
     if not used:
         return TestResult(name, math.nan, None, alpha, None, explanation, "no layer to combine")
     k = len(used)
-
-    def side(ps: list[float]) -> tuple[float, float]:
-        res = stats.combine_pvalues(np.clip(ps, 1e-300, 1.0 - 1e-16), method="stouffer")
-        return float(res.statistic), float(res.pvalue)
-
-    z_lo, p_lo = side([part.p_below for part, _ in used])
-    z_hi, p_hi = side([part.p_above for part, _ in used])
-    p = min(1.0, 2.0 * min(p_lo, p_hi))
+    z_lo, p_lo, z_hi, p_hi = (
+        float(v)
+        for v in stouffer_sides(
+            [part.p_below for part, _ in used], [part.p_above for part, _ in used]
+        )
+    )
+    p = float(equal_tailed(p_lo, p_hi))
     stat = z_lo if p_lo <= p_hi else z_hi
     shift = sum(eff / part.se for part, eff in used) / math.sqrt(k)
     power = float(stats.norm.sf(stats.norm.isf(alpha / 2) - shift))
@@ -320,5 +309,6 @@ __all__ = [
     "family",
     "family_p_value",
     "mean_within_band",
+    "stouffer_sides",
     "units_needed",
 ]

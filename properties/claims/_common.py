@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -14,6 +16,7 @@ from weight_init.properties._results import TestResult
 from weight_init.properties._subject import Run
 from weight_init.properties.claims import _assertions as A
 from weight_init.properties.claims import _conditional as C
+from weight_init.properties.claims._mean_law import units_needed
 from weight_init.schemes import Scheme
 
 Array = NDArray[np.float64]
@@ -76,6 +79,27 @@ def unit_means(values: Array) -> Array:
 SIM_UNITS = 512
 
 
+@dataclass(frozen=True)
+class UnitLaw:
+    """Where a layer's unit statistics come from under the claim: ``stat(phi(h_prev @ W))``
+    averaged over the rows, W of ``n_units`` columns drawn from ``scheme``."""
+
+    h_prev: Array
+    scheme: Scheme
+    activation: str
+    n_units: int
+    stat: Callable[[Array], Array]
+
+    def simulate(self, rng: np.random.Generator, total: int = SIM_UNITS) -> Array:
+        """``total`` (rounded up to whole layers) unit statistics from fresh weights."""
+        phi = get_activation(self.activation)
+        out = []
+        for _ in range(max(1, math.ceil(total / self.n_units))):
+            w = self.scheme.sample(self.h_prev.shape[1], self.n_units, rng=rng)
+            out.append(unit_means(self.stat(phi.phi(self.h_prev @ w))))  # type: ignore[arg-type]
+        return np.concatenate(out)
+
+
 def simulate_units(
     h_prev: Array,
     scheme: Scheme,
@@ -86,13 +110,69 @@ def simulate_units(
     total: int = SIM_UNITS,
 ) -> Array:
     """Unit statistics of fresh layers ``phi(h_prev @ W)``, W drawn from ``scheme``: the claim's
-    null spread given the same input (``ceil(total / n_units)`` weight draws)."""
-    phi = get_activation(activation)
-    out = []
-    for _ in range(max(1, math.ceil(total / n_units))):
-        w = scheme.sample(h_prev.shape[1], n_units, rng=rng)
-        out.append(unit_means(stat(phi.phi(h_prev @ w))))  # type: ignore[arg-type]
-    return np.concatenate(out)
+    null spread given the same input: a pilot of ``total`` units (``ceil(total / n_units)``
+    weight draws) sizes a fresh sample that knows the skewness of the mean of ``n_units``
+    units well enough (:func:`~weight_init.properties.claims._mean_law.units_needed`, at
+    least ``total`` units; see :mod:`~weight_init.properties.claims._mean_law`), and the
+    fresh sample is returned."""
+    law = UnitLaw(h_prev, scheme, activation, n_units, stat)
+    pilot = law.simulate(rng, total)
+    sims = law.simulate(rng, int(units_needed(pilot, n_units)))
+    record = _RECORD.get()
+    if record is not None:
+        record.sims[id(sims)] = (sims, law)
+    return sims
+
+
+@dataclass(frozen=True)
+class PointNullLayer:
+    """One point-null layer test as a property ran it: its units' law and the tested value."""
+
+    name: str
+    law: UnitLaw
+    expected: float
+    positive: bool
+
+
+@dataclass
+class PointNullRecord:
+    """The point-null layer tests of one property call and their combined tests (name,
+    indices into ``layers``), recorded by :func:`recording_point_nulls`."""
+
+    layers: list[PointNullLayer] = field(default_factory=list)
+    combined: list[tuple[str, list[int]]] = field(default_factory=list)
+    sims: dict[int, tuple[Array, UnitLaw]] = field(default_factory=dict, repr=False)
+    tests: dict[int, tuple[A.BandTest, int]] = field(default_factory=dict, repr=False)
+
+
+_RECORD: ContextVar[PointNullRecord | None] = ContextVar("point_null_record", default=None)
+
+
+@contextmanager
+def recording_point_nulls() -> Iterator[PointNullRecord]:
+    """Record every point-null layer test (with simulated units) run inside the block.
+
+    For the calibration of the p-values' tails (:mod:`weight_init.app.calibration.
+    property_calibration`), which redraws such tests many times from their units' law.
+    """
+    record = PointNullRecord()
+    token = _RECORD.set(record)
+    try:
+        yield record
+    finally:
+        _RECORD.reset(token)
+
+
+def _band_test(
+    u: Array, lower: float, upper: float, null: Array | None, positive: bool, **kw: object
+) -> A.BandTest:
+    res = A.band_test(u, lower, upper, null=null, positive=positive, **kw)  # type: ignore[arg-type]
+    record = _RECORD.get()
+    if record is not None and null is not None and lower == upper and id(null) in record.sims:
+        law = record.sims[id(null)][1]
+        record.tests[id(res)] = (res, len(record.layers))
+        record.layers.append(PointNullLayer(res.result.name, law, float(lower), positive))
+    return res
 
 
 def layer_rng(seed: int, layer: int, salt: int = 0) -> np.random.Generator:
@@ -148,7 +228,7 @@ def law_test(
     u = unit_means(stat(h))
     null = simulate_units(h_prev, scheme, run.activation, h.shape[1], stat, layer_rng(seed, layer))
     shift = absolute_effect if absolute_effect is not None else effect * abs(expected)
-    res = A.band_test(
+    res = _band_test(
         u,
         expected,
         expected,
@@ -177,7 +257,7 @@ def band_sample(
     detail: str = "",
 ) -> LayerSample:
     """A per-layer band test (spread from ``null`` when given) as a component of a combined test."""
-    res = A.band_test(
+    res = _band_test(
         u,
         lower,
         upper,
@@ -200,6 +280,11 @@ def combined(
     if not present:
         return []
     out = [s.result for s in present]
+    record = _RECORD.get()
+    if record is not None:
+        idx = [record.tests[id(s.test)][1] for s in present if id(s.test) in record.tests]
+        if len(idx) == len(present):
+            record.combined.append((name, idx))
     out.append(
         A.combined_band_test(
             [s.test for s in present],
@@ -251,12 +336,16 @@ __all__ = [
     "MIN_UNITS",
     "SIM_UNITS",
     "LayerSample",
+    "PointNullLayer",
+    "PointNullRecord",
+    "UnitLaw",
     "band_sample",
     "combined",
     "law_test",
     "layer_rng",
     "mean_law",
     "previous",
+    "recording_point_nulls",
     "reported_statistics",
     "second_moment_law",
     "simulate_units",

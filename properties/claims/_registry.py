@@ -188,7 +188,7 @@ class Property:
         """
         args = "".join(f", {k}={_plain(v)!r}" for k, v in params.items())
         return (
-            "from weight_init.properties.claims._registry import PROPERTIES; "
+            "from weight_init.properties.claims import PROPERTIES; "
             f"PROPERTIES[{self.name!r}](None{args})"
         )
 

@@ -299,22 +299,32 @@ def _structure(f: Findings) -> list[str]:
         )
     dup = f.evidence(C.DISTINCT_UNITS, DuplicateEvidence)
     if f.failed(C.DISTINCT_UNITS) and dup is not None:
-        reasons.append(f"duplicated units: {dup.detail}; symmetry is not broken")
+        reasons.append(
+            f"duplicated units: {dup.detail} (identical units get identical updates: their "
+            "symmetry is never broken)"
+        )
     rep = f.evidence(C.FRESH_DRAWS, RepeatEvidence)
     if f.failed(C.FRESH_DRAWS) and rep is not None:
         if rep.always:
             reasons.append("returns the same array on every call: its randomness is ignored")
-        else:
+        elif rep.repeats:
             reasons.append(
                 f"repeats arrays across calls ({rep.repeats} of {rep.compared} calls return "
                 "an earlier call's array): its randomness is partly ignored"
             )
+        if rep.prefix:
+            how = "negated " if rep.mirrored == rep.prefix else ""
+            reasons.append(
+                f"reuses its random stream: {rep.prefix} calls begin with an earlier call's "
+                f"{how}leading entries ({rep.where}; the seed is ignored there, or a stream "
+                "restarts)"
+            )
     det = f.evidence(C.DETERMINISM, DeterminismEvidence)
     if f.failed(C.DETERMINISM) and det is not None:
         if not det.same_seed_same:
-            reasons.append("not reproducible: the same seed gave different arrays")
+            reasons.append(f"not reproducible: the same seed gave different arrays ({det.where})")
         elif not f.failed(C.FRESH_DRAWS):
-            reasons.append("two seeds gave the same array: the seed is ignored")
+            reasons.append(f"two seeds gave the same array: the seed is ignored ({det.where})")
     if f.failed(C.CONSTANT_VALUE):
         reasons.append(f"entries are not all {f.scheme.value:g}")
     orth = f.evidence(C.ORTHOGONALITY, OrthogonalityEvidence)
@@ -422,6 +432,8 @@ def diagnose(findings: Findings) -> str:
     f = findings
     reasons = _structure(f) + _law(f)
     for r in f.results:
+        if r.check is C.TOP_DIRECTION and f.failed(C.UNIT_HOMOGENEITY, C.INPUT_HOMOGENEITY):
+            continue  # unequal unit (or input) variances make a direction stand out too
         if r.failed and r.check not in C.BUILT_IN:
             text = r.check.describe_failure(r)
             if text:

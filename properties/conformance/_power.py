@@ -51,9 +51,11 @@ plan asks the checks, and ``m`` is the number of statistical checks that apply.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
+from weight_init.errors import InvalidParameterError
 from weight_init.properties.conformance._tails import norm_isf
 
 if TYPE_CHECKING:
@@ -92,10 +94,44 @@ def n_for_ks(distance: float, a: float, power: float) -> int:
     return math.ceil(((crit + slack) / distance) ** 2)
 
 
+def n_for_correlation(rho: float, a: float, power: float) -> int:
+    """Neighbour pairs for an independence test to catch a correlation ``rho`` between
+    neighbouring entries (two-sided level ``a``): Gaussian entries, lag-1 correlation
+    ``rho`` (AR(1)), ``t = S / sqrt(sum products^2)`` with ``E S = rho P``, the normalizer
+    ``sqrt(P (1 + 2 rho^2))`` and ``Var S = P (1 + 5 rho^2)`` to order ``rho^2`` (products of
+    overlapping pairs are correlated ``2 rho^2``), so
+    ``P >= ((z_{a/2} sqrt(1 + 2 rho^2) + z_beta sqrt(1 + 5 rho^2)) / rho)^2``."""
+    za, zb = _z(a / 2.0), _z(1.0 - power)
+    r2 = rho * rho
+    return math.ceil(((za * math.sqrt(1.0 + 2.0 * r2) + zb * math.sqrt(1.0 + 5.0 * r2)) / rho) ** 2)
+
+
 def n_for_sign_bias(e: float, a: float, power: float) -> int:
     """Diagonal entries for the sign test to catch a positive fraction of ``1/2 +- e``."""
     p1 = 0.5 + e
     return math.ceil(((_z(a / 2.0) * 0.5 + _z(1.0 - power) * math.sqrt(p1 * (1 - p1))) / e) ** 2)
+
+
+def smallest_target(ok: Callable[[list[int]], bool], shapes: Sequence[tuple[int, int]]) -> int:
+    """The smallest entry target ``n`` whose design ``calls_per_shape(shapes, n)`` makes
+    ``ok(counts)`` true (``ok`` monotone in the calls): 1 when calling every shape once
+    suffices, as it does for tests that compare calls or read the largest shapes."""
+    from weight_init.properties.conformance._sampling import calls_per_shape
+
+    def good(n: int) -> bool:
+        return ok(calls_per_shape(shapes, n))
+
+    if good(1):
+        return 1
+    lo, hi = 1, 2
+    while not good(hi):
+        lo, hi = hi, hi * 2
+        if hi > 2**40:
+            raise InvalidParameterError("no design of these shapes reaches the planned power")
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if good(mid) else (mid, hi)
+    return hi
 
 
 #: What a sample size counts: pooled entries, or diagonal entries (orthogonal sign test).

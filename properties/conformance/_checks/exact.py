@@ -24,6 +24,7 @@ Vectors made only of a family's atom (all-zero columns of a sparse matrix, which
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,6 +33,12 @@ from weight_init.families import Family, Orthogonal, Sparse
 from weight_init.properties._results import fmt_percent
 from weight_init.properties.conformance._checks.base import Check, CheckResult, Evidence
 from weight_init.properties.conformance._checks.pool import Array, Pool
+from weight_init.properties.conformance._checks.resolution import (
+    SUP_DENSITY,
+    effective_bits,
+    ties_plausible,
+    value_mass,
+)
 from weight_init.properties.conformance._sampling import Draw, call
 
 
@@ -74,8 +81,15 @@ class OrthogonalityEvidence(Evidence):
 
 @dataclass(frozen=True)
 class DeterminismEvidence(Evidence):
+    """``same_seed_same``: every shape's call repeated with its seed returned the same array;
+    ``other_seed_differs``: at the shapes called once, a call with another seed returned a
+    different one; ``where`` names the first shape that failed, ``shapes`` how many were
+    tried."""
+
     same_seed_same: bool
     other_seed_differs: bool
+    where: str = ""
+    shapes: int = 0
 
 
 class ShapeCheck(Check):
@@ -170,44 +184,19 @@ class BoundsCheck(Check):
         return self.exact(mx, lim, mx <= lim, detail, BoundsEvidence(mx))
 
 
-#: Significand bits of the float formats an initializer may draw in (bfloat16, float16,
-#: float32, float64), narrowest first.
-SIGNIFICAND_BITS = (8, 11, 24, 53)
-#: A repeated unit counts as a failure only where ties this likely under a continuous law
-#: are impossible: ``C(n, 2) 2^(-p k) <= TIE_BOUND`` (see :func:`ties_plausible`).
-TIE_BOUND = 1e-9
-
-
-def effective_bits(values: Array) -> int:
-    """The fewest significand bits ``p`` (of :data:`SIGNIFICAND_BITS`) that represent every
-    value exactly: 8 for bfloat16 draws widened to float32 or float64, 24 for float32."""
-    m, _ = np.frexp(np.asarray(values, dtype=np.float64).ravel())
-    for p in SIGNIFICAND_BITS[:-1]:
-        scaled = np.ldexp(m, p)
-        if np.array_equal(scaled, np.round(scaled)):
-            return p
-    return SIGNIFICAND_BITS[-1]
-
-
-def ties_plausible(n_vectors: int, length: int, bits: int) -> bool:
-    """Can a correct draw repeat one of ``n_vectors`` vectors of ``length`` entries rounded to
-    ``bits`` significand bits? Rounding to ``p`` bits gives each grid value ``x`` a mass of
-    about ``f(x) ulp(x) <= |x| f(x) 2^(1-p) <= 2^-p`` for the families' laws (``sup |x| f(x)
-    <= 1/2``: normal 0.242, uniform 1/2), so two given vectors tie with probability at most
-    ``2^(-p length)`` and some pair with at most ``C(n, 2) 2^(-p length)``. Above
-    :data:`TIE_BOUND` (per matrix, so at most ~1e-6 per check: 1% of alpha 1e-4) a tie is
-    not evidence: a bfloat16 ``fn(2, 504)`` repeats a unit in about 1 draw of 8."""
-    pairs = n_vectors * (n_vectors - 1) / 2.0
-    return pairs * 2.0 ** (-bits * length) > TIE_BOUND
-
-
-def duplicated_matrices(w: Array, atom: float | None = None) -> tuple[np.ndarray, str]:
+def duplicated_matrices(
+    w: Array, atom: float | None = None, z: Array | None = None
+) -> tuple[np.ndarray, str]:
     """Which matrices of a ``(calls, r, k)`` stack repeat a column or a row (exact, bytewise)
-    where such a tie is implausible at the precision the values are drawn in
-    (:func:`ties_plausible`: checked only for the matrices that do repeat one); vectors
-    whose entries all equal ``atom`` (when given) do not count."""
+    where such a tie is implausible at the resolution the values are drawn at
+    (:func:`~weight_init.properties.conformance._checks.resolution.ties_plausible`, with the
+    value mass of the stack's standardized values ``z``, or of the dtype alone when ``z`` is
+    None: one draw, as shrinking reads, is too few values to bound a grid step; checked only
+    for the matrices that do repeat one); vectors whose entries all equal ``atom`` (when
+    given) do not count."""
     flags = np.zeros(w.shape[0], dtype=bool)
     what = ""
+    mass: float | None = None
     for axis, name in ((2, "columns (units)"), (1, "rows (inputs)")):
         if w.shape[axis] < 2:
             continue
@@ -221,8 +210,11 @@ def duplicated_matrices(w: Array, atom: float | None = None) -> tuple[np.ndarray
             pure = np.take_along_axis(np.all(vecs == atom, axis=2), order, axis=1)
             same &= ~pure[:, 1:]
         dup = np.any(same, axis=1)
+        if dup.any() and mass is None:
+            # without the block's standardized values (one draw, shrinking), the dtype alone
+            mass = value_mass(z, w) if z is not None else 2.0 ** -effective_bits(w)
         for i in np.flatnonzero(dup):
-            dup[i] = not ties_plausible(n_vec, length, effective_bits(w[i]))
+            dup[i] = not ties_plausible(n_vec, length, mass if mass is not None else 1.0)
         if np.any(dup & ~flags) and not what:
             what = name
         flags |= dup
@@ -243,7 +235,7 @@ class DistinctUnitsCheck(Check):
         count, first, n_mats = 0, "", 0
         for b in pool.blocks:
             n_mats += b.w.shape[0]
-            flags, what = duplicated_matrices(b.w, pool.scheme.family.atom)
+            flags, what = duplicated_matrices(b.w, pool.scheme.family.atom, b.z)
             if flags.any():
                 count += int(flags.sum())
                 first = first or f"fn({b.fan_in}, {b.fan_out}) repeats {what}"
@@ -293,57 +285,97 @@ class OrthogonalityCheck(Check):
 
 
 class DeterminismCheck(Check):
+    """At every shape of the design: the design's first call there, repeated with its seed,
+    returns the same array (bytewise); at the shapes the design calls once, a call with
+    another seed returns a different one (a tie counts only where the resolution of the
+    draws makes it implausible, :func:`~.resolution.ties_plausible`). Shapes called more
+    than once are the fresh-draws check's. One or two extra calls per shape."""
+
     name = "determinism"
     explanation = "the same seed does not give the same weights (or another seed the same)"
 
     def run(self, pool: Pool) -> CheckResult | None:
         mode = pool.seeding
-        if mode == "global":
+        if mode == "global" or not pool.draws:
             return None
-        if not pool.draws:
-            return None
-        # the design's smallest shape: a shape the initializer accepts (shapes= may restrict it)
-        d0 = min(pool.draws, key=lambda d: (d.fan_in * d.fan_out, d.fan_in, d.fan_out))
-        fn, fi, fo = pool.fn, d0.fan_in, d0.fan_out
-        s1, s2 = (int(x) for x in np.random.SeedSequence([pool.seed, 1]).generate_state(2))
-        a, b, c = call(fn, fi, fo, s1, mode), call(fn, fi, fo, s1, mode), call(fn, fi, fo, s2, mode)
-        same = a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=True))
-        differ = (
-            not pool.scheme.family.is_random
-            or a.shape != c.shape
-            or not bool(np.array_equal(a, c, equal_nan=True))
-        )
-        detail = f"fn({fi}, {fo}, {mode}=...) with seeds {s1}, {s1}, {s2}"
-        if not same:
-            detail += ": the same seed gave different arrays"
-        elif not differ:
-            detail += ": two seeds gave the same array"
+        fn, random = pool.fn, pool.scheme.family.is_random
+        first: dict[tuple[int, int], Draw] = {}
+        calls: dict[tuple[int, int], int] = {}
+        for d in pool.draws:
+            first.setdefault((d.fan_in, d.fan_out), d)
+            calls[(d.fan_in, d.fan_out)] = calls.get((d.fan_in, d.fan_out), 0) + 1
+        others = np.random.SeedSequence([pool.seed, 1]).generate_state(len(first))
+        same, differ, where = True, True, ""
+        for (shape, d), other in zip(first.items(), others, strict=True):
+            fi, fo = shape
+            again = call(fn, fi, fo, d.seed, mode)
+            if again.shape != d.raw.shape or not np.array_equal(again, d.raw, equal_nan=True):
+                same = False
+                where = where or f"fn({fi}, {fo}, {mode}={d.seed}) twice: different arrays"
+            if not random or calls[shape] > 1:
+                continue
+            s2 = int(other)
+            if s2 == d.seed:
+                s2 = (s2 + 1) % 2**32
+            c = call(fn, fi, fo, s2, mode)
+            if c.shape == d.raw.shape and np.array_equal(c, d.raw, equal_nan=True):
+                mass = value_mass(c / max(float(np.std(c)), 1e-300), c) if c.size > 1 else 1.0
+                if not ties_plausible(2, int(c.size), mass):
+                    differ = False
+                    where = where or f"fn({fi}, {fo}, {mode}=...) seeds {d.seed}, {s2}: same array"
         ok = same and differ
-        return self.exact(float(not ok), 0.0, ok, detail, DeterminismEvidence(same, differ))
+        shapes = list(first)
+        detail = (
+            f"{len(shapes)} shapes, fn{shapes[0]} to fn{shapes[-1]}, each repeated with its seed"
+        ) + (f"; {where}" if where else "")
+        ev = DeterminismEvidence(same, differ, where, len(first))
+        return self.exact(float(not ok), 0.0, ok, detail, ev)
 
 
 @dataclass(frozen=True)
 class RepeatEvidence(Evidence):
     """``repeats`` of ``compared`` calls returned an array an earlier call (same shape,
-    another seed) had returned; ``always`` when every repeated shape gave one array only."""
+    another seed) had returned; ``always`` when every repeated shape gave one array only;
+    ``prefix`` calls (not counted in ``repeats``) began with an earlier call's leading
+    entries, ``mirrored`` of them negated, ``where`` the first such pair."""
 
     repeats: int
     compared: int
     always: bool
+    prefix: int = 0
+    mirrored: int = 0
+    where: str = ""
+
+
+#: Leading entries of each call compared with every earlier call's (and their negation).
+PREFIX = 16
 
 
 class FreshDrawsCheck(Check):
-    """Calls with different seeds at one shape return different arrays: two independent
-    draws of a continuous law coincide with probability 0 (bytewise comparison)."""
+    """Calls with different seeds return different arrays, and no call begins with an
+    earlier call's leading entries or their negation (a stream restarted or reused, at any
+    shape): independent draws of a continuous law coincide with probability 0, and a law on
+    a grid with a probability the check bounds at the observed resolution
+    (:func:`~.resolution.ties_plausible`); a tie counts only where it is implausible."""
 
     name = "fresh draws"
-    explanation = "calls with different seeds returned the same array: randomness is ignored"
+    explanation = (
+        "calls with different seeds returned the same array, or the same (or negated) leading "
+        "entries: randomness is ignored or reused"
+    )
 
     def applies(self, family: Family) -> bool:
         return family.is_random
 
     def run(self, pool: Pool) -> CheckResult | None:
         repeats, compared, always, first = 0, 0, True, ""
+        masses: list[float] = []
+
+        def mass() -> float:  # asked only when some leading entries tie
+            if not masses:
+                masses.append(max((value_mass(b.z, b.w) for b in pool.blocks), default=1.0))
+            return masses[0]
+
         for b in pool.blocks:
             if b.w.shape[0] < 2:
                 continue
@@ -352,19 +384,84 @@ class FreshDrawsCheck(Check):
             by_array: dict[bytes, set[int]] = {}
             for m, s in zip(b.w, b.seeds, strict=True):
                 by_array.setdefault(m.tobytes(), set()).add(s)
-            compared += len(set(b.seeds)) - 1
+            n_seeds = len(set(b.seeds))
+            compared += n_seeds - 1
             repeated = sum(len(seeds) - 1 for seeds in by_array.values())
+            if repeated and ties_plausible(n_seeds, int(b.w[0].size), value_mass(b.z, b.w)):
+                repeated = 0
             repeats += repeated
             always = always and len(by_array) == 1
             if repeated:
                 first = first or f"fn({b.fan_in}, {b.fan_out})"
-        if not compared:
+        prefix, mirrored, where = _prefix_repeats(pool, mass)
+        if not compared and not pool.kept:
             return None
-        detail = (
-            f"{repeats} of {compared} calls repeat an earlier array, e.g. {first}" if first else ""
-        )
-        ev = RepeatEvidence(repeats, compared, always and repeats > 0)
-        return self.exact(repeats, 0, repeats == 0, detail, ev)
+        bad = repeats + prefix
+        detail = ""
+        if repeats:
+            detail = f"{repeats} of {compared} calls repeat an earlier array, e.g. {first}"
+        if prefix:
+            detail += ("; " if detail else "") + (
+                f"{prefix} calls begin with an earlier call's leading entries "
+                f"({mirrored} negated), e.g. {where}"
+            )
+        ev = RepeatEvidence(repeats, compared, always and repeats > 0, prefix, mirrored, where)
+        return self.exact(bad, 0, bad == 0, detail, ev)
+
+
+#: Grid the leading entries are compared on, after dividing them by their root mean square.
+PREFIX_GRID = 1e-6
+
+
+def _prefix_repeats(pool: Pool, mass: Callable[[], float]) -> tuple[int, int, str]:
+    """Calls (well formed, finite) whose first ``min(PREFIX, size)`` entries other than the
+    family's atom, in the layout returned, are proportional to an earlier call's (a stream
+    reused at another shape and scaled by another rule) or to their negation, where such a
+    tie is implausible; full repeats at one shape are left to the caller. The entries are
+    divided by their root mean square and compared on a grid of :data:`PREFIX_GRID`: a
+    value then has mass at most ``max(q, 4 SUP_DENSITY PREFIX_GRID)`` (``q = mass()``, asked
+    only when some leading entries tie) and the scale takes one entry's freedom, so ``L``
+    entries tie with probability at most that to the ``L - 1``. Returns the count, how many
+    were negated, and the first pair."""
+    atom = pool.scheme.family.atom
+    heads: list[tuple[Draw, np.ndarray]] = []
+    for d in pool.kept:
+        v = np.asarray(d.raw, dtype=np.float64).ravel()
+        if atom is not None:
+            v = v[v != atom]
+        heads.append((d, v[:PREFIX]))
+    lengths = sorted({h.size for _, h in heads if h.size > 1})
+    count, neg, where = 0, 0, ""
+    flagged: set[int] = set()
+    for length in lengths:
+        group = [(d, h[:length]) for d, h in heads if h.size >= length]
+        seen: dict[bytes, Draw] = {}
+        hits: list[tuple[Draw, Draw, bool]] = []
+        for d, h in group:
+            rms = math.sqrt(float(np.mean(h * h)))
+            if rms == 0.0:
+                continue
+            key = np.round(h / (rms * PREFIX_GRID)).astype(np.int64)
+            hit, negated = seen.get(key.tobytes()), False
+            if hit is None:
+                hit, negated = seen.get((-key).tobytes()), True
+            if hit is not None and id(d) not in flagged:
+                full = hit.raw.shape == d.raw.shape and np.array_equal(hit.raw, d.raw)
+                if not full:  # a full repeat at one shape is counted as a repeat
+                    hits.append((d, hit, negated))
+            seen.setdefault(key.tobytes(), d)
+        q = max(mass(), 4.0 * SUP_DENSITY * PREFIX_GRID) if hits else 1.0
+        if not hits or ties_plausible(len(group), length - 1, q, pairs_factor=2.0):
+            continue
+        for d, hit, negated in hits:
+            flagged.add(id(d))
+            count += 1
+            neg += int(negated)
+            where = where or (
+                f"fn({d.fan_in}, {d.fan_out}) {'negates' if negated else 'repeats'} "
+                f"the first {length} entries of fn({hit.fan_in}, {hit.fan_out})"
+            )
+    return count, neg, where
 
 
 @dataclass(frozen=True)

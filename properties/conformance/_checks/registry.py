@@ -180,3 +180,25 @@ def _zeros_per_input() -> Check:
 
 #: The sparse family's exact zero count (registered like any added check).
 ZEROS_PER_INPUT = _zeros_per_input()
+
+
+def _added() -> tuple[Check, ...]:
+    from weight_init.properties.conformance._checks.between_calls import BetweenCallsCheck
+    from weight_init.properties.conformance._checks.extremes import ExtremesCheck
+    from weight_init.properties.conformance._checks.homogeneity import HomogeneityCheck
+    from weight_init.properties.conformance._checks.spike import SpikeCheck
+
+    checks = (
+        BetweenCallsCheck(),
+        HomogeneityCheck(axis=1),
+        HomogeneityCheck(axis=0),
+        ExtremesCheck(),
+        SpikeCheck(),
+    )
+    return tuple(register_check(c) for c in checks)
+
+
+#: Registered like any added check, each wording its own failure: calls compared with each
+#: other, the units' (and inputs') variances compared within a matrix, the largest entry
+#: against the law of the maximum, the top direction against the bulk.
+BETWEEN_CALLS, UNIT_HOMOGENEITY, INPUT_HOMOGENEITY, EXTREMES, TOP_DIRECTION = _added()

@@ -1,0 +1,728 @@
+"""One streaming pass over a parameter's value in each build: the statistics every test reads.
+
+A parameter's audit used to pool its ``K`` builds (``K x numel`` entries in memory) and run the
+checks of :func:`~weight_init.properties.conformance.check_initializer` on the pool. Every
+statistic those checks compute on a single-shape pool is a sum over builds, a maximum, or a
+count, so :class:`ParamStats` keeps only these (``add`` one build, ``merge`` two partial
+streams) and :mod:`~weight_init.properties.audit._tests` computes the same test statistics
+from them:
+
+* exact: the entries' ``sum z`` and ``sum z^2`` (mean and variance tests), the per-build
+  sums ``S_c`` as ``sum S_c``, ``sum S_c^2`` (the cluster-robust mean), the raw moments
+  ``sum (w - mu)^2``, ``sum (w - mu)^4`` (kurtosis, fan-mode fits), the neighbour products
+  of both independence tests expanded in powers of the pooled mean (``sum ab``, ``sum a``,
+  ``sum b``, ``sum a^2 b^2``, ``sum ab(a + b)``, ``sum a^2 + b^2``, ``sum a + b``,
+  ``sum a^2``: the centred sums are polynomials in the mean, evaluated at the end), the sign
+  count of an orthogonal diagonal, the worst Gram deviation, the maximum ``|z|``, non-finite
+  and zero counts, repeated units per build, the zeros per input of a sparse scheme, the
+  entries beyond :data:`OUTLIER_SD` (at most :data:`MAX_OUTLIERS` + 1 kept);
+* fresh draws: one 16-byte BLAKE2 digest per build (of the whole array up to
+  :data:`DIGEST_ENTRIES` entries, else of a fixed stride sample of that many plus the bits of
+  the exact float64 ``sum w`` and ``sum w^2``: two draws of a continuous law that agree on
+  all of these have probability 0): ``O(builds)`` bytes, the only state that grows with
+  the builds;
+* the Kolmogorov-Smirnov test: counts of ``z`` on a grid of :data:`KS_BINS` equal bins over
+  ``[-KS_RANGE, KS_RANGE]`` (plus the two tails). The empirical CDF is exact at every grid
+  edge, so ``D_grid = max_edges |F_n(e) - F(e)| <= D`` and ``D <= D_grid + max_bin F-mass``
+  (:attr:`~weight_init.properties.audit._tests.KS_GRID_ERROR`, at most 4e-4 for the
+  registered families): the p-value of ``D_grid`` is never smaller than the exact one
+  (conservative under the null, the level is kept);
+* the family identification: counts of ``w / ref`` (``ref`` the probe build's root mean
+  square) on :data:`ID_BINS` bins over ``[-ID_RANGE, ID_RANGE]``, KS distances to each
+  family read at the edges (a lower bound within the largest bin's mass of the exact one);
+* the spectrum test on a bounded sample: the leading ``min(rows, SPECTRUM_SIDE) x
+  min(cols, SPECTRUM_LONG)`` block of each build's matrix (a sub-matrix of an i.i.d. matrix
+  is i.i.d., so the null law is exact; the cost per build is at most ``SPECTRUM_SIDE``
+  multiply-adds per entry). A matrix inside those bounds is tested whole, as before.
+
+The largest atom (the diagnosis's point mass) is the count of the probe build's most
+repeated value over every build (and of 0): an exact count of that value, not a search for
+every repeated value.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from weight_init.families import Family, Orthogonal, Sparse
+from weight_init.layouts import get_layout
+from weight_init.properties.conformance._checks.exact import duplicated_matrices
+from weight_init.properties.conformance._checks.pool import machine_eps
+from weight_init.properties.conformance._checks.spectrum import rectangle_sums
+from weight_init.properties.conformance._checks.statistical import MAX_OUTLIERS, OUTLIER_SD
+from weight_init.schemes import Scheme
+
+Array = NDArray[np.float64]
+
+#: Bins of the standardized entries' grid for the Kolmogorov-Smirnov test.
+KS_BINS = 1 << 14
+KS_RANGE = 8.0
+#: Bins of the self-scaled entries' grid for the family identification.
+ID_BINS = 1 << 12
+ID_RANGE = 8.0
+#: The spectrum test's bounded sample: at most this many rows (the shorter side) ...
+SPECTRUM_SIDE = 32
+#: ... and this many columns of each build's matrix.
+SPECTRUM_LONG = 2048
+#: Entries per build (leading rows of the matrix) the KS and independence tests read.
+SAMPLE_ENTRIES = 1 << 15
+#: Standard deviations of a normal rule beyond which an entry is counted as an outlier
+#: (:mod:`~weight_init.properties.audit._quirks`).
+FAR_SDS = 8.0
+#: Distinct outlier values kept (the smallest), for the row's message.
+FAR_KEPT = 3
+#: Arrays up to this many entries are digested whole; larger ones by a stride sample.
+DIGEST_ENTRIES = 1 << 10
+
+
+@dataclass(frozen=True)
+class Target:
+    """How one parameter (or one block of it) is reduced in every build.
+
+    ``index``: its position in a build's parameter list; ``block``: ``(i, n)``, block ``i``
+    of ``n`` equal splits along the last axis (``(0, 1)``: the whole array); ``scheme``: the
+    expected scheme at the parameter's fans (None: unchecked, identification only);
+    ``layout``: for an orthogonal 2-D parameter, the layout whose matrix view is checked;
+    ``id_scale``: the scale of the identification grid (the probe build's root mean square),
+    None when the KS grid of a zero-mean expected scheme within a factor 2 of it serves;
+    ``mode_value``: the probe build's most repeated value (None when no value repeats);
+    ``drop_rows``: rows along the first axis left out of the statistics (declared exactly
+    zero, checked by :attr:`ParamStats.row_zero`); ``track_rows``: keep, per row of the first
+    axis, whether it was exactly zero in every build; ``outlier``: ``(mean, sd)`` of a normal
+    rule, whose entries beyond :data:`FAR_SDS` sd are counted (None: not counted)."""
+
+    index: int
+    block: tuple[int, int]
+    scheme: Scheme | None
+    layout: str | None
+    id_scale: float | None
+    mode_value: float | None
+    drop_rows: tuple[int, ...] = ()
+    track_rows: bool = False
+    outlier: tuple[float, float] | None = None
+
+    def view(self, raw: NDArray[Any]) -> NDArray[Any]:
+        """This target's part of one build's array, as the 2-D matrix the checks read."""
+        a = np.asarray(raw)
+        if self.drop_rows and a.ndim:
+            a = np.delete(a, list(self.drop_rows), axis=0)
+        i, n = self.block
+        if n > 1:
+            a = np.split(a, n, axis=-1)[i]
+        family = self.scheme.family if self.scheme is not None else None
+        if isinstance(family, Orthogonal) and a.ndim == 2 and self.layout:
+            return get_layout(self.layout).matrix(a)
+        return a.reshape(a.shape[0], -1) if a.ndim >= 2 else a.reshape(1, -1)
+
+
+@dataclass
+class Pairs:
+    """Neighbour products along one axis (see the module docstring), uncentred."""
+
+    n: int = 0
+    ab: float = 0.0
+    a: float = 0.0
+    b: float = 0.0
+    a2b2: float = 0.0
+    ab_apb: float = 0.0
+    a2pb2: float = 0.0
+    apb: float = 0.0
+    a2: float = 0.0
+    # orthogonal (Haar) form: uncentred sums and the exact null variance
+    haar_s: float = 0.0
+    haar_sq: float = 0.0
+    haar_var: float = 0.0
+
+    def add(self, z: Array, sq: Array, total: float, total2: float, axis: int) -> None:
+        """The products of neighbours of the contiguous 2-D ``z`` along ``axis`` (1: within
+        a row; 0: across rows), from dot products of shifted flat views (``sq = z * z``,
+        ``total = sum z``, ``total2 = sum z^2``); pairs that would wrap from the end of one
+        row to the start of the next are subtracted."""
+        rows, cols = z.shape
+        if z.shape[axis] < 2:
+            return
+        f, q = z.ravel(), sq.ravel()
+        k = 1 if axis == 1 else cols
+        ab = float(np.dot(f[:-k], f[k:]))
+        a2b2 = float(np.dot(q[:-k], q[k:]))
+        cross = float(np.dot(q[:-k], f[k:])) + float(np.dot(f[:-k], q[k:]))
+        if axis == 1:
+            last, first = z[:, -1], z[:, 0]
+            if rows > 1:  # wrapped pairs (row i's last, row i+1's first)
+                lw, fw = last[:-1], first[1:]
+                ab -= float(np.dot(lw, fw))
+                a2b2 -= float(np.dot(lw * lw, fw * fw))
+                cross -= float(np.dot(lw * lw, fw)) + float(np.dot(lw, fw * fw))
+            n = rows * (cols - 1)
+        else:
+            last, first = z[-1, :], z[0, :]
+            n = (rows - 1) * cols
+        sa, sb = total - float(last.sum()), total - float(first.sum())
+        a2 = total2 - float(np.dot(last, last))
+        b2 = total2 - float(np.dot(first, first))
+        self.n += n
+        self.ab += ab
+        self.a += sa
+        self.b += sb
+        self.a2b2 += a2b2
+        self.ab_apb += cross
+        self.a2 += a2
+        self.a2pb2 += a2 + b2
+        self.apb += sa + sb
+
+    def add_haar(self, z: Array, axis: int) -> None:
+        fi, fo = z.shape
+        long_side = fo if axis == 1 else fi
+        n, k = max(fi, fo), min(fi, fo)
+        if long_side != n or n == k:
+            return
+        a, b = (z[:, :-1], z[:, 1:]) if axis == 1 else (z[:-1, :], z[1:, :])
+        self.haar_s += float(np.sum(a * b))
+        self.haar_sq += float(np.sum(a * a))
+        self.haar_var += n * k * (n - k) / (n + 2.0)
+        self.n += int(a.size)
+
+    def merge(self, o: Pairs) -> None:
+        for f in "n ab a b a2b2 ab_apb a2pb2 apb a2 haar_s haar_sq haar_var".split():
+            setattr(self, f, getattr(self, f) + getattr(o, f))
+
+    def centred(self, mu: float) -> tuple[float, float, float]:
+        """``(sum (a-mu)(b-mu), sum ((a-mu)(b-mu))^2, sum (a-mu)^2)``."""
+        s = self.ab - mu * self.apb + mu * mu * self.n
+        v = (
+            self.a2b2
+            - 2.0 * mu * self.ab_apb
+            + mu * mu * (self.a2pb2 + 4.0 * self.ab)
+            - 2.0 * mu**3 * self.apb
+            + mu**4 * self.n
+        )
+        sq = self.a2 - 2.0 * mu * self.a + mu * mu * self.n
+        return s, v, sq
+
+
+@dataclass
+class ParamStats:
+    """The running statistics of one target over the builds seen so far (module docstring)."""
+
+    rows: int = 0
+    cols: int = 0
+    builds: int = 0
+    # dtype and finiteness
+    nonfloat: int = 0
+    nonfloat_dtype: str = ""
+    nonfinite_entries: int = 0
+    nonfinite_builds: int = 0
+    first_nonfinite: int = -1
+    float_total: int = 0
+    kept: int = 0
+    eps: float = 0.0
+    # standardized entries z (every finite entry)
+    n: int = 0
+    s1: float = 0.0
+    s2: float = 0.0
+    zero_count: int = 0
+    max_abs_z: float = 0.0
+    far: list[float] = field(default_factory=list)
+    far_count: int = 0
+    ks_hist: NDArray[np.int64] | None = None
+    # kept builds: moments of w - mu, cluster sums
+    k_n: int = 0
+    k_m2: float = 0.0
+    k_m4: float = 0.0
+    c_count: int = 0
+    c_s: float = 0.0
+    c_s2: float = 0.0
+    # raw w (identification)
+    r_n: int = 0
+    r_s2: float = 0.0
+    r_s4: float = 0.0
+    w_min: float = math.inf
+    w_max: float = -math.inf
+    mode_count: int = 0
+    id_hist: NDArray[np.int64] | None = None
+    # structure
+    max_dev_constant: float = 0.0
+    duplicated: int = 0
+    duplicated_what: str = ""
+    digests: dict[bytes, int] = field(default_factory=dict)
+    orth_rel: float = 0.0
+    orth_err: float = 0.0
+    orth_scale: float = math.nan
+    orth_tol: float = 0.0
+    orth_dev: float = math.nan
+    sign_pos: int = 0
+    sign_tot: int = 0
+    # sparse
+    zeros_bad: int = 0
+    zeros_inputs: int = 0
+    zeros_found: int = 0
+    zeros_total: int = 0
+    zeros_in_w: int = 0
+    sparsity_lo: float = 0.0
+    sparsity_hi: float = 1.0
+    sparsity_ok: bool = True
+    nz_n: int = 0
+    nz_s2: float = 0.0
+    # neighbour products and spectrum
+    units: Pairs = field(default_factory=Pairs)
+    inputs: Pairs = field(default_factory=Pairs)
+    sp_r: float = 0.0
+    sp_z2: float = 0.0
+    sp_entries: int = 0
+    sp_m: int = 0
+    sp_shape: tuple[int, int] = (0, 0)
+    # structure real init code adds (exact, on the raw array of every build)
+    row_zero: NDArray[np.bool_] | None = None  # rows of the first axis 0 in every build
+    any_nonzero: bool = False
+    raw_size: int = 0
+    beyond_count: int = 0  # entries beyond FAR_SDS sd of a normal rule
+    beyond_values: list[float] = field(default_factory=list)  # the smallest FAR_KEPT distinct
+    beyond_worst: float = 0.0  # (w - mean) / sd of the farthest of them
+
+    # -- one build ---------------------------------------------------------------------------
+    def add(self, raw: NDArray[Any], target: Target) -> None:
+        """Reduce one build's value of ``target`` into the running statistics."""
+        self._raw(np.asarray(raw), target)
+        m = target.view(raw)
+        self.rows, self.cols = int(m.shape[0]), int(m.shape[1])
+        self.builds += 1
+        if m.dtype.kind != "f":
+            self.nonfloat += 1
+            self.nonfloat_dtype = self.nonfloat_dtype or str(m.dtype)
+        if m.dtype.kind not in "fiu":
+            return  # not numeric: the dtype check says so, nothing else is read
+        if m.dtype.kind == "f":
+            self.float_total += int(m.size)
+        scheme = target.scheme
+        if (
+            scheme is not None
+            and scheme.family.is_iid
+            and not scheme.mean()
+            and scheme.variance(self.rows, self.cols) > 0
+        ):
+            sums = _moments(m)
+            if all(math.isfinite(x) for x in sums):
+                self._iid(m, sums, target, scheme)
+                return
+        w = m.astype(np.float64)  # a new array: the build's own values are never written
+        finite_all = bool(np.isfinite(w).all())
+        if not finite_all:
+            bad = int(m.size - np.count_nonzero(np.isfinite(w)))
+            self.nonfinite_entries += bad
+            self.nonfinite_builds += 1
+            if self.first_nonfinite < 0:
+                self.first_nonfinite = self.builds - 1
+        self._slow(m, w, target, finite_all)
+
+    def _raw(self, a: NDArray[Any], target: Target) -> None:
+        """The exact structure of the whole array (``track_rows``, all zero) and the entries
+        of the kept view beyond :data:`FAR_SDS` sd of a normal rule."""
+        if a.dtype.kind not in "fiub":
+            return
+        self.raw_size = int(a.size)
+        if a.size and not self.any_nonzero:
+            self.any_nonzero = bool(np.any(a))
+        if target.track_rows and a.ndim >= 1 and a.shape[0]:
+            zero = ~np.any(a.reshape(a.shape[0], -1) != 0, axis=1)
+            self.row_zero = zero if self.row_zero is None else self.row_zero & zero
+        if target.outlier is not None and a.dtype.kind == "f":
+            mean, sd = target.outlier
+            m = target.view(a)
+            dev = (m.astype(np.float64) - mean) / sd
+            far = m[np.abs(dev) > FAR_SDS]
+            if far.size:
+                self.beyond_count += int(far.size)
+                worst = float(dev.flat[int(np.argmax(np.abs(dev)))])
+                self.beyond_worst = _signed_max(self.beyond_worst, worst)
+                kept = sorted(set(self.beyond_values) | set(far.astype(np.float64).tolist()))
+                self.beyond_values = kept[:FAR_KEPT]
+
+    def _iid(
+        self,
+        m: NDArray[Any],
+        sums: tuple[float, float, float],
+        target: Target,
+        scheme: Scheme,
+    ) -> None:
+        """A finite build of a zero-mean i.i.d. scheme: the moments of every entry from the raw
+        values' sums (``z = w / sd``), the rest on the bounded samples."""
+        family = scheme.family
+        sd = math.sqrt(scheme.variance(self.rows, self.cols))
+        total_w, s2w, s4w = sums
+        total, total2 = total_w / sd, s2w / (sd * sd)
+        self.r_n += int(m.size)
+        self.r_s2 += s2w
+        self.r_s4 += s4w
+        lo, hi = self._range(m, target)
+        zeros = int(m.size - np.count_nonzero(m))
+        self._entries(m, sd, total, total2, family, self.cols, max(hi, -lo) / sd, zeros)
+        if target.id_scale is not None:
+            self.id_hist = _count(self.id_hist, _leading(m), ID_BINS, ID_RANGE, 1 / target.id_scale)
+        self.kept += 1
+        self.eps = max(self.eps, machine_eps(m.dtype))
+        self.k_n += int(m.size)
+        self.k_m2 += s2w
+        self.k_m4 += s4w
+        self.c_count += 1
+        self.c_s += total
+        self.c_s2 += total * total
+        self._structure(m, m, sd, scheme, family, (total_w, s2w))
+
+    def _slow(self, m: NDArray[Any], w: Array, target: Target, finite_all: bool) -> None:
+        """Unchecked, constant, non-i.i.d., located, degenerate or partly non-finite builds:
+        the general path, on the standardized entries."""
+        flat = w if finite_all else w[np.isfinite(w)]
+        self._raw_moments(flat, target)
+        scheme = target.scheme
+        if scheme is None:
+            return
+        family = scheme.family
+        if not family.is_random:
+            if finite_all:
+                self.kept += 1
+                self.eps = max(self.eps, machine_eps(m.dtype))
+                dev = float(np.max(np.abs(w - scheme.value))) if w.size else 0.0
+                self.max_dev_constant = max(self.max_dev_constant, dev)
+            return
+        rows, cols = w.shape
+        z = family.standardize(w if finite_all else flat, scheme, rows, cols)
+        total = float(z.sum())
+        total2 = float(np.sum(z * z))
+        self._entries(z, 1.0, total, total2, family, cols)
+        if not finite_all:
+            return
+        mu = scheme.mean()
+        c = w - mu if mu else w
+        c2 = c * c
+        self.kept += 1
+        self.eps = max(self.eps, machine_eps(m.dtype))
+        self.k_n += int(c.size)
+        self.k_m2 += float(c2.sum())
+        self.k_m4 += float(np.dot(c2.ravel(), c2.ravel()))
+        self.c_count += 1
+        self.c_s += total
+        self.c_s2 += total * total
+        self._structure(m, z, 1.0, scheme, family, (float(w.sum()), float(np.sum(w * w))))
+
+    def _raw_moments(self, flat: Array, target: Target) -> None:
+        if not flat.size:
+            return
+        w2 = (flat * flat).ravel()
+        self.r_n += int(flat.size)
+        self.r_s2 += float(w2.sum())
+        self.r_s4 += float(np.dot(w2, w2))
+        self._range(flat, target)
+        if target.id_scale is not None:
+            sample = _leading(flat) if flat.ndim == 2 else flat[:SAMPLE_ENTRIES]
+            self.id_hist = _count(self.id_hist, sample, ID_BINS, ID_RANGE, 1.0 / target.id_scale)
+
+    def _range(self, m: NDArray[Any], target: Target) -> tuple[float, float]:
+        lo, hi = float(m.min()), float(m.max())
+        self.w_min = min(self.w_min, lo)
+        self.w_max = max(self.w_max, hi)
+        if target.mode_value is not None:
+            self.mode_count += int(np.count_nonzero(m == target.mode_value))
+        return lo, hi
+
+    def _entries(
+        self,
+        x: Array,
+        sd: float,
+        total: float,
+        total2: float,
+        family: Family,
+        cols: int,
+        big: float | None = None,
+        zeros: int | None = None,
+    ) -> None:
+        """Every finite standardized entry ``z = x / sd``: mean, variance, zeros, outliers
+        (``big``: the largest ``|z|``, ``zeros``: the exact zeros, when the caller has them);
+        the KS grid of the bounded sample (:func:`_leading`)."""
+        self.n += int(x.size)
+        self.s1 += total
+        self.s2 += total2
+        if zeros is None:
+            zeros = int(x.size - np.count_nonzero(x))
+        self.zero_count += zeros
+        if x.size:
+            if big is None:
+                big = max(float(x.max()), -float(x.min())) / sd
+            self.max_abs_z = max(self.max_abs_z, big)
+            if big > OUTLIER_SD:
+                z = np.divide(np.ravel(x), sd, dtype=np.float64)
+                far = z[np.abs(z) > OUTLIER_SD]
+                self.far_count += int(far.size)
+                if len(self.far) <= MAX_OUTLIERS:
+                    self.far.extend(float(v) for v in far[: MAX_OUTLIERS + 1 - len(self.far)])
+        sample = _leading(x) if x.ndim == 2 else x[:SAMPLE_ENTRIES]
+        if isinstance(family, Sparse):
+            ks = sample[sample != 0]
+            nz = np.divide(np.ravel(x)[np.ravel(x) != 0], sd, dtype=np.float64)
+            p = family.zero_fraction(cols)
+            self.nz_n += int(nz.size)
+            self.nz_s2 += (1.0 - p) * float(np.dot(nz, nz))
+        else:
+            ks = sample
+            self.nz_n += int(x.size) - zeros
+            self.nz_s2 += total2
+        self.ks_hist = _count(self.ks_hist, ks, KS_BINS, KS_RANGE, 1.0 / sd)
+
+    def _structure(
+        self,
+        m: NDArray[Any],
+        x: Array,
+        sd: float,
+        scheme: Scheme,
+        family: Family,
+        sums: tuple[float, float] = (0.0, 0.0),
+    ) -> None:
+        """The per-build structure checks of a finite build whose standardized entries are
+        ``x / sd`` (``m``: the values as built)."""
+        rows, cols = x.shape
+        if _may_repeat(m):
+            flags, what = duplicated_matrices(np.asarray(m, dtype=np.float64)[None], family.atom)
+            if flags[0]:
+                self.duplicated += 1
+                self.duplicated_what = self.duplicated_what or what
+        key = _digest(m, sums)
+        self.digests[key] = self.digests.get(key, 0) + 1
+        if isinstance(family, Orthogonal):
+            self._orthogonal(np.asarray(m, dtype=np.float64), scheme)
+            z = np.divide(x, sd, dtype=np.float64)
+            self.units.add_haar(z, 1)
+            self.inputs.add_haar(z, 0)
+            return
+        if isinstance(family, Sparse):
+            self._sparse(np.asarray(m, dtype=np.float64), family)
+        zs = np.divide(_leading(x), sd, dtype=np.float64)
+        sq = zs * zs
+        self.units.add(zs, sq, float(zs.sum()), float(sq.sum()), 1)
+        self.inputs.add(zs, sq, float(zs.sum()), float(sq.sum()), 0)
+        if family.is_iid and min(rows, cols) >= 2:
+            if rows <= cols:
+                sub = np.divide(x[:SPECTRUM_SIDE, :SPECTRUM_LONG], sd, dtype=np.float64)
+            else:
+                sub = np.divide(x[:SPECTRUM_LONG, :SPECTRUM_SIDE], sd, dtype=np.float64)
+            self.sp_shape = (int(sub.shape[0]), int(sub.shape[1]))
+            self.sp_r += float(rectangle_sums(sub[None])[0])
+            self.sp_z2 += float(np.sum(sub * sub))
+            self.sp_entries += int(sub.size)
+            self.sp_m += 1
+
+    def _orthogonal(self, w: Array, scheme: Scheme) -> None:
+        rows, cols = w.shape
+        g2 = scheme.rule.scale
+        g = w.T @ w if rows >= cols else w @ w.T
+        scale = float(np.trace(g)) / g.shape[0]
+        dev = float(np.max(np.abs(g / (scale if scale > 0 else 1.0) - np.eye(g.shape[0]))))
+        err = max(dev, abs(scale / g2 - 1.0))
+        tol = 50.0 * max(rows, cols) * self.eps
+        if err / tol > self.orth_rel:
+            self.orth_rel, self.orth_err, self.orth_scale = err / tol, err, scale
+            self.orth_tol, self.orth_dev = tol, dev
+        elif self.orth_tol == 0.0:
+            self.orth_tol = tol
+        d = np.diagonal(w)
+        self.sign_pos += int(np.count_nonzero(d > 0))
+        self.sign_tot += int(d.size)
+
+    def _sparse(self, w: Array, family: Sparse) -> None:
+        cols = w.shape[1]
+        k = family.zeros(cols)
+        counts = family.zeros_per_input(w)
+        wrong = counts != k
+        self.zeros_bad += int(wrong.sum())
+        self.zeros_inputs += int(counts.size)
+        if wrong.any() and not self.zeros_found:
+            self.zeros_found = int(counts[wrong].flat[0]) or -1
+        self.zeros_in_w += int(counts.sum())
+        self.zeros_total += int(w.size)
+        c0 = int(counts.flat[0]) if counts.size else 0
+        if not counts.size or np.any(counts != c0) or c0 == 0:
+            self.sparsity_ok = False
+        else:
+            self.sparsity_lo = max(self.sparsity_lo, (c0 - 1) / cols)
+            self.sparsity_hi = min(self.sparsity_hi, c0 / cols)
+
+    # -- two partial streams -----------------------------------------------------------------
+    def merge(self, o: ParamStats) -> None:
+        """Fold ``o`` (the builds after this stream's, in build order) into this one."""
+        if o.builds == 0:
+            return
+        if self.builds == 0:
+            self.__dict__.update(_copy(o).__dict__)
+            return
+        for f in (
+            "builds nonfloat nonfinite_entries nonfinite_builds float_total kept n s1 s2 "
+            "zero_count far_count k_n k_m2 k_m4 c_count c_s c_s2 r_n r_s2 r_s4 mode_count "
+            "duplicated sign_pos sign_tot zeros_bad zeros_inputs zeros_in_w zeros_total "
+            "nz_n nz_s2 sp_r sp_z2 sp_entries sp_m"
+        ).split():
+            setattr(self, f, getattr(self, f) + getattr(o, f))
+        if self.first_nonfinite < 0 and o.first_nonfinite >= 0:
+            self.first_nonfinite = self.builds - o.builds + o.first_nonfinite
+        self.nonfloat_dtype = self.nonfloat_dtype or o.nonfloat_dtype
+        self.duplicated_what = self.duplicated_what or o.duplicated_what
+        self.zeros_found = self.zeros_found or o.zeros_found
+        self.eps = max(self.eps, o.eps)
+        self.max_abs_z = max(self.max_abs_z, o.max_abs_z)
+        self.max_dev_constant = max(self.max_dev_constant, o.max_dev_constant)
+        self.w_min, self.w_max = min(self.w_min, o.w_min), max(self.w_max, o.w_max)
+        self.far = (self.far + o.far)[: MAX_OUTLIERS + 1]
+        for key, count in o.digests.items():
+            self.digests[key] = self.digests.get(key, 0) + count
+        if o.orth_rel > self.orth_rel:
+            self.orth_rel, self.orth_err, self.orth_scale = o.orth_rel, o.orth_err, o.orth_scale
+            self.orth_tol, self.orth_dev = o.orth_tol, o.orth_dev
+        self.sparsity_ok = self.sparsity_ok and o.sparsity_ok
+        self.sparsity_lo = max(self.sparsity_lo, o.sparsity_lo)
+        self.sparsity_hi = min(self.sparsity_hi, o.sparsity_hi)
+        self.units.merge(o.units)
+        self.inputs.merge(o.inputs)
+        self.sp_shape = self.sp_shape if self.sp_m else o.sp_shape
+        self.ks_hist = _sum(self.ks_hist, o.ks_hist)
+        self.id_hist = _sum(self.id_hist, o.id_hist)
+        self.rows, self.cols = self.rows or o.rows, self.cols or o.cols
+        self.raw_size = self.raw_size or o.raw_size
+        self.any_nonzero = self.any_nonzero or o.any_nonzero
+        if o.row_zero is not None:
+            mine = self.row_zero
+            self.row_zero = o.row_zero.copy() if mine is None else mine & o.row_zero
+        self.beyond_count += o.beyond_count
+        self.beyond_worst = _signed_max(self.beyond_worst, o.beyond_worst)
+        self.beyond_values = sorted(set(self.beyond_values) | set(o.beyond_values))[:FAR_KEPT]
+
+
+def _signed_max(a: float, b: float) -> float:
+    """Whichever of ``a`` and ``b`` is farther from 0 (``a`` on a tie)."""
+    return b if abs(b) > abs(a) else a
+
+
+def _copy(o: ParamStats) -> ParamStats:
+    import copy
+
+    return copy.deepcopy(o)
+
+
+def _sum(a: NDArray[np.int64] | None, b: NDArray[np.int64] | None) -> NDArray[np.int64] | None:
+    if a is None:
+        return None if b is None else b.copy()
+    return a if b is None else a + b
+
+
+def _count(
+    hist: NDArray[np.int64] | None, x: Array, bins: int, half: float, scale: float = 1.0
+) -> NDArray[np.int64]:
+    """Add ``scale x`` to ``bins`` equal bins over ``[-half, half]`` plus a lower and an
+    upper tail (index 0 and ``bins + 1``): bin ``j`` (1-based) holds ``[e_{j-1}, e_j)``."""
+    k = bins / (2.0 * half)
+    y = np.multiply(np.ravel(x), scale * k, dtype=np.float64)
+    y += half * k + 1.0
+    np.clip(y, 0.0, bins + 1.0, out=y)
+    idx = y.astype(np.intp)
+    out = np.zeros(bins + 2, dtype=np.int64) if hist is None else hist
+    if idx.size < bins // 8:
+        np.add.at(out, idx, 1)
+    else:
+        out += np.bincount(idx, minlength=bins + 2)
+    return out
+
+
+#: Entries per block of :func:`_moments` (its float64 scratch stays in the cache).
+MOMENT_BLOCK = 1 << 15
+_SCRATCH = np.empty(2 * MOMENT_BLOCK)
+
+
+def _moments(m: NDArray[Any]) -> tuple[float, float, float]:
+    """``(sum w, sum w^2, sum w^4)`` in float64, block by block through a fixed scratch
+    buffer (no temporary the size of the array: a build's parameters are read once)."""
+    flat = np.ravel(m)
+    s1 = s2 = s4 = 0.0
+    for i in range(0, flat.size, MOMENT_BLOCK):
+        c = flat[i : i + MOMENT_BLOCK]
+        b, q = _SCRATCH[: c.size], _SCRATCH[MOMENT_BLOCK : MOMENT_BLOCK + c.size]
+        np.copyto(b, c, casting="unsafe")
+        s1 += float(b.sum())
+        s2 += float(np.dot(b, b))
+        np.multiply(b, b, out=q)
+        s4 += float(np.dot(q, q))
+    return s1, s2, s4
+
+
+def _leading(z: Array) -> Array:
+    """The leading rows of a 2-D ``z`` holding at most :data:`SAMPLE_ENTRIES` entries (at
+    least two rows): the bounded sample of the KS and independence tests."""
+    if z.ndim != 2 or z.size <= SAMPLE_ENTRIES:
+        return z
+    return z[: max(2, SAMPLE_ENTRIES // max(z.shape[1], 1))]
+
+
+def _may_repeat(m: NDArray[Any]) -> bool:
+    """Whether two rows or two columns of ``m`` might be equal: identical vectors have
+    bitwise identical sums (the same reduction order for every row, and for every column,
+    accumulated in float64 so that distinct vectors rarely tie), so distinct row sums and
+    distinct column sums rule a repeat out; otherwise the exact comparison decides."""
+    rows, cols = m.shape
+    if rows >= 2 and np.unique(m.sum(axis=1, dtype=np.float64)).size < rows:
+        return True
+    return cols >= 2 and np.unique(m.sum(axis=0, dtype=np.float64)).size < cols
+
+
+def _digest(m: NDArray[Any], sums: tuple[float, float]) -> bytes:
+    """A 16-byte digest of one build's array: of the whole array up to
+    :data:`DIGEST_ENTRIES` entries, else of a fixed stride sample of that many entries and
+    the exact float64 ``sum w`` and ``sum w^2`` of every entry (module docstring)."""
+    h = hashlib.blake2b(digest_size=16)
+    flat = np.ravel(m)
+    if flat.size <= DIGEST_ENTRIES:
+        h.update(np.ascontiguousarray(flat).tobytes())
+    else:
+        step = flat.size // DIGEST_ENTRIES
+        h.update(np.ascontiguousarray(flat[::step][:DIGEST_ENTRIES]).tobytes())
+        h.update(np.asarray(sums, dtype=np.float64).tobytes())
+    return h.digest()
+
+
+def grid_edges(bins: int, half: float) -> Array:
+    """The ``bins + 1`` edges of :func:`_count`'s grid."""
+    return np.linspace(-half, half, bins + 1)
+
+
+def probe_target(
+    index: int,
+    block: tuple[int, int],
+    scheme: Scheme | None,
+    layout: str | None,
+    value: NDArray[Any],
+    drop_rows: tuple[int, ...] = (),
+    track_rows: bool = False,
+    outlier: tuple[float, float] | None = None,
+) -> Target:
+    """The :class:`Target` of a parameter whose probe-build value is ``value`` (the whole
+    array; ``block`` selects its part): the identification grid's scale from the root mean
+    square of every entry, the most repeated value from the bounded sample; ``drop_rows``,
+    ``track_rows``, ``outlier`` as in :class:`Target`."""
+    bare = Target(index, block, scheme, layout, None, None, drop_rows)
+    view = bare.view(value)
+    _, s2, _ = _moments(view) if view.dtype.kind in "fiu" else (0.0, 0.0, 0.0)
+    rms = math.sqrt(s2 / view.size) if view.size and math.isfinite(s2) else 0.0
+    mode: float | None = None
+    sample = np.ravel(_leading(view) if view.ndim == 2 else view)
+    if sample.size and sample.dtype.kind in "fiu":
+        sample = sample[np.isfinite(sample)]
+        vals, counts = np.unique(sample, return_counts=True)
+        if counts.size:
+            k = int(np.argmax(counts))
+            mode = float(vals[k]) if counts[k] >= 2 else None
+    scale: float | None = rms if rms > 0 else 1.0
+    if scheme is not None and scheme.family.is_random and not scheme.mean() and rms > 0:
+        sd = math.sqrt(scheme.variance(int(view.shape[0]), int(view.shape[1])))
+        if sd > 0 and 0.5 <= rms / sd <= 2.0:
+            scale = None  # the KS grid, read in units of sd, serves the identification
+    return Target(index, block, scheme, layout, scale, mode, drop_rows, track_rows, outlier)

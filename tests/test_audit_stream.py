@@ -1,0 +1,210 @@
+"""The audit's streamed statistics against the checks run on the pooled draws.
+
+The audit reduces each build to sums (:mod:`weight_init.properties.audit._stream`); the
+conformance checks (:func:`~weight_init.properties.conformance.check_initializer`) read the
+pooled draws. On the same draws the two give the same statistics (moments and sums: to
+rounding), a Kolmogorov-Smirnov distance within the stated grid error, and the same exact
+checks; merging chunks in build order gives the same verdicts whatever the number of workers;
+the resolution inverts the power plan. No test here compares a p-value with a threshold on
+random data except where stated: the draws come from a seeded generator, and the comparisons
+are identities of arithmetic.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from weight_init.families import get_family
+from weight_init.properties.audit._resolution import entries_needed, resolution
+from weight_init.properties.audit._stream import ParamStats, probe_target
+from weight_init.properties.audit._tests import (
+    exact_results,
+    ks_grid_error,
+    pooled_results,
+    statistical_results,
+)
+from weight_init.properties.conformance import _power as pw
+from weight_init.properties.conformance._plan import plan as power_plan
+from weight_init.properties.conformance._runner import check_initializer
+from weight_init.schemes import variance_scaling
+
+HERE = Path(__file__).parent
+
+
+def _stream(mats: list[np.ndarray], scheme):  # type: ignore[no-untyped-def]
+    target = probe_target(0, (0, 1), scheme, None, mats[0])
+    stats = ParamStats()
+    for m in mats:
+        stats.add(m, target)
+    return stats
+
+
+def _pooled_check(mats: list[np.ndarray], scheme):  # type: ignore[no-untyped-def]
+    state = {"i": 0}
+
+    def serve(fan_in: int, fan_out: int) -> np.ndarray:
+        m = mats[state["i"] % len(mats)]
+        state["i"] += 1
+        return m
+
+    rows, cols = mats[0].shape
+    return check_initializer(
+        serve,
+        scheme,
+        "in_out",
+        seed=0,
+        shapes=[(rows, cols)],
+        n_entries=len(mats) * rows * cols,
+        shrink=False,
+        identify=False,
+    )
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    rows=st.integers(1, 32),  # within the spectrum's bounded sample: the whole matrix
+    cols=st.integers(2, 40),
+    builds=st.integers(3, 12),
+    family=st.sampled_from(["normal", "uniform", "truncated_normal"]),
+    wrong=st.sampled_from([1.0, 1.3]),
+)
+def test_streamed_tests_are_the_pooled_checks(
+    seed: int, rows: int, cols: int, builds: int, family: str, wrong: float
+) -> None:
+    scheme = variance_scaling(0.01, "fixed", family)
+    rng = np.random.default_rng(seed)
+    mats = [scheme.sample(rows, cols, rng) * wrong for _ in range(builds)]
+    streamed = _stream(mats, scheme)
+    old = _pooled_check(mats, scheme)
+    by_old = {r.check.name: r for r in old.checks}
+    new = statistical_results(streamed, scheme)
+    assert {r.check.name for r in new} == {
+        r.check.name for r in old.checks if r.test.p_value is not None
+    }
+    for r in new:
+        o = by_old[r.check.name]
+        assert r.n == o.n
+        if r.check.name == "distribution":  # read on the grid: a lower bound within its error
+            d, d_old = r.test.statistic, o.test.statistic
+            assert d <= d_old + 1e-12
+            assert d_old <= d + ks_grid_error(scheme.family) + 1e-12
+            assert r.test.p_value >= o.test.p_value * (1 - 1e-9)
+        else:
+            assert math.isclose(r.test.statistic, o.test.statistic, rel_tol=1e-9, abs_tol=1e-9)
+            assert math.isclose(r.test.p_value, o.test.p_value, rel_tol=1e-6, abs_tol=1e-300)
+        if r.check.name == "mean":
+            a, b = r.evidence.robust_p, o.evidence.robust_p  # type: ignore[union-attr]
+            assert (a is None) == (b is None)
+            if a is not None:
+                assert math.isclose(a, b, rel_tol=1e-6)
+    exact_old = {r.check.name: r.test.passed for r in old.checks if r.test.p_value is None}
+    exact_new = {r.check.name: r.test.passed for r in exact_results(streamed, scheme)}
+    assert exact_new == {k: v for k, v in exact_old.items() if k in exact_new}
+
+
+def test_orthogonal_stream_matches_the_pooled_checks() -> None:
+    from weight_init.schemes import get_scheme
+
+    scheme = get_scheme("orthogonal")
+    rng = np.random.default_rng(7)
+    mats = [scheme.sample(12, 30, rng) for _ in range(6)]
+    streamed = _stream(mats, scheme)
+    old = {r.check.name: r for r in _pooled_check(mats, scheme).checks}
+    for r in statistical_results(streamed, scheme):
+        if r.check.name == "distribution":
+            continue
+        assert math.isclose(r.test.statistic, old[r.check.name].test.statistic, rel_tol=1e-9)
+    exact = {r.check.name: r.test.passed for r in exact_results(streamed, scheme)}
+    assert exact["orthogonality"] is old["orthogonality"].test.passed is True
+
+
+def test_a_repeated_build_and_a_repeated_unit_are_caught() -> None:
+    scheme = variance_scaling(0.01, "fixed", "normal")
+    rng = np.random.default_rng(3)
+    m = scheme.sample(8, 16, rng)
+    dup = m.copy()
+    dup[:, 3] = dup[:, 5]
+    exact = {r.check.name: r for r in exact_results(_stream([m, m, dup], scheme), scheme)}
+    assert exact["fresh draws"].test.passed is False
+    assert exact["distinct units"].test.passed is False
+
+
+def test_merging_chunks_in_build_order_is_the_sequential_stream() -> None:
+    scheme = variance_scaling(0.02, "fixed", "uniform")
+    rng = np.random.default_rng(11)
+    mats = [scheme.sample(16, 24, rng) for _ in range(9)]
+    whole = _stream(mats, scheme)
+    left, right = _stream(mats[:4], scheme), _stream(mats[4:], scheme)
+    left.merge(right)
+    for field in ("n", "builds", "kept", "c_count", "sp_m", "zero_count"):
+        assert getattr(left, field) == getattr(whole, field)
+    for field in ("s1", "s2", "k_m2", "k_m4", "c_s", "c_s2", "sp_r"):
+        assert math.isclose(getattr(left, field), getattr(whole, field), rel_tol=1e-12)
+    assert np.array_equal(left.ks_hist, whole.ks_hist)
+
+
+@pytest.mark.parametrize("family", ["normal", "uniform", "truncated_normal"])
+@pytest.mark.parametrize("target", [0.01, 0.05, 0.10])
+def test_resolution_inverts_the_plan(family: str, target: float) -> None:
+    fam = get_family(family)
+    n = entries_needed(fam, target, 6, 1e-4)
+    at = resolution(fam, n, 0, 6, 1e-4)
+    below = resolution(fam, n - max(1, n // 100), 0, 6, 1e-4)
+    assert at.reaches(target)
+    assert not below.reaches(target)
+    # the detected effects are the plan's: its variance test at that std error needs n
+    a = 1e-4 / pw.DESIGN_MARGIN / 6
+    m4 = fam.fourth_moment()
+    needs = max(
+        pw.n_for_std_ratio(1 + at.std_error, m4, a, pw.DEFAULT_POWER),
+        pw.n_for_std_ratio(1 - at.std_error, m4, a, pw.DEFAULT_POWER),
+    )
+    assert needs <= n
+    assert pw.n_for_mean_shift(at.mean_shift, a, pw.DEFAULT_POWER) <= n
+
+
+def test_the_design_target_is_the_plan_of_the_check() -> None:
+    """At 1% the entries needed are those the check's plan draws for the variance effect
+    (same level, same formula)."""
+    for family in ("normal", "uniform"):
+        fam = get_family(family)
+        plan = power_plan(fam)
+        std_effect = max(e.n_required for e in plan.effects if e.name == "std 1% off the rule")
+        assert entries_needed(fam, 0.01, plan.n_tests, 1e-4) >= std_effect
+
+
+def test_a_shared_std_error_is_caught_by_the_pool_not_by_each() -> None:
+    """Twelve 48-entry parameters drawn 20 times with a std 1.10x the rule: each alone
+    detects about 18% at power 0.99, their pool about 5% (seeded draws; the pooled variance
+    test's statistic is expected 16 standard errors out, each member's 4.6)."""
+    scheme = variance_scaling(0.01, "fixed", "normal")
+    rng = np.random.default_rng(5)
+    members = []
+    for _ in range(12):
+        mats = [scheme.sample(1, 48, rng) * 1.10 for _ in range(20)]
+        members.append((_stream(mats, scheme), scheme))
+    pooled = {r.check.name: r for r in pooled_results(members)}
+    assert pooled["variance"].test.statistic > 6
+    alone = resolution(scheme.family, 960, 940, 12 * 4 + 6, 1e-4)
+    group = resolution(scheme.family, 12 * 960, 12 * 940, 12 * 4 + 6, 1e-4)
+    assert alone.std_error > 0.10 > group.std_error
+
+
+@pytest.mark.torch
+def test_verdicts_do_not_depend_on_the_number_of_workers() -> None:
+    pytest.importorskip("torch")
+    sys.path.insert(0, str(HERE))
+    import audit_models
+    from weight_init.properties.audit._loop import audit_torch
+
+    one = audit_torch(audit_models.small_cnn, builds=24, seed=5, progress=False)
+    two = audit_torch(audit_models.small_cnn, builds=24, seed=5, workers=2, progress=False)
+    assert one.to_json() == two.to_json()

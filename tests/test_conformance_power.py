@@ -1,0 +1,136 @@
+"""The checks between calls, at every shape, across units and in the tails: their null laws,
+their plans, and exact checks that are exact at the resolution of the draws.
+
+The defects each check is for are in ``tests/buggy_initializers.py`` (``BUGS``) and are
+caught, with their named diagnosis, by ``test_conformance.py``'s
+``test_buggy_initializer_fails_with_named_defect``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+from buggy_initializers import quantized_normal
+from weight_init.properties.conformance._checks import registry as C
+from weight_init.properties.conformance._checks.base import CheckKind
+from weight_init.properties.conformance._checks.between_calls import (
+    design_products,
+    products_needed,
+)
+from weight_init.properties.conformance._checks.extremes import n_for_missing_mass
+from weight_init.properties.conformance._checks.homogeneity import (
+    N_GROUPS,
+    groups,
+    kruskal_wallis,
+    kw_variance,
+)
+from weight_init.properties.conformance._checks.resolution import (
+    grid_step,
+    ties_plausible,
+    value_mass,
+)
+from weight_init.properties.conformance._checks.spike import overlap
+from weight_init.properties.conformance._plan import plan as power_plan
+from weight_init.properties.conformance._runner import check_initializer
+from weight_init.properties.conformance._sampling import DEFAULT_SHAPES
+
+#: Small shapes at which a law on a 1/64-std grid repeats units and whole arrays by chance.
+TINY = ((2, 504), (2, 2), (3, 2), (2, 3), (4, 4), (8, 512), (2053, 16))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_benign_quantized_law_never_fails_an_exact_check(seed: int) -> None:
+    """he_normal rounded to 1/64 std: ties between units of two entries (C(504, 2) pairs)
+    and between 2x2 arrays are expected; no exact check may fail on them."""
+    v = check_initializer(quantized_normal, "he_normal", seed=seed, shapes=TINY, shrink=False)
+    failed = [r.check.name for r in v.checks if r.failed and r.check.kind is CheckKind.EXACT]
+    assert not failed, (failed, v.diagnosis)
+    assert "symmetry" not in v.diagnosis and "repeats" not in v.diagnosis
+
+
+def test_value_mass_reads_the_grid() -> None:
+    """A 1/64 grid bounds one value's mass by SUP_DENSITY / 64; float64 draws by far less."""
+    z = np.random.default_rng(0).standard_normal(50_000)
+    coarse = np.round(z * 64.0) / 64.0
+    assert grid_step(coarse) == pytest.approx(1 / 64)
+    assert value_mass(coarse, coarse) == pytest.approx(0.5 / 64)
+    assert value_mass(z, z) < 1e-6
+    # units of 2 entries on that grid tie by chance; of 8 they do not
+    assert ties_plausible(504, 2, value_mass(coarse, coarse))
+    assert not ties_plausible(512, 8, value_mass(coarse, coarse))
+
+
+@pytest.mark.parametrize("n", [8, 9])
+def test_kruskal_wallis_moments_are_exact(n: int) -> None:
+    """Every ranking of n units, equally likely under exchangeability: the mean of H is
+    K - 1 and its variance Kruskal and Wallis's formula, exactly."""
+    perms = np.array(list(itertools.permutations(range(n))), dtype=np.float64)
+    h, mean, var = kruskal_wallis(perms)
+    sizes = [int(c) for c in np.bincount(groups(n), minlength=N_GROUPS)]
+    assert h.mean() == pytest.approx(mean, rel=1e-9)
+    assert h.var() == pytest.approx(var, rel=1e-9)
+    assert var == pytest.approx(kw_variance(n, sizes))
+
+
+def test_mid_ranks_and_tie_correction() -> None:
+    """Tied norms (a coarse grid) take mid-ranks and the tie correction keeps E H = K - 1."""
+    rng = np.random.default_rng(3)
+    s = rng.integers(0, 4, size=(20_000, 8)).astype(np.float64)
+    h, mean, _ = kruskal_wallis(s)
+    assert abs(h.mean() - mean) < 0.1
+
+
+def test_overlap_matches_a_simulated_spike() -> None:
+    """Benaych-Georges and Nadakuditi's overlap of the top right singular vector with the
+    spike's, against 20 seeded 100 x 200 matrices at 1.5x and 2x the BBP threshold."""
+    rng = np.random.default_rng(0)
+    p, q = 100, 200
+    for over in (1.5, 2.0):
+        energy = over**2 * math.sqrt(p * q)
+        got = []
+        for _ in range(20):
+            u = rng.standard_normal(p)
+            v = rng.standard_normal(q)
+            x = rng.standard_normal((p, q)) + math.sqrt(energy) * np.outer(
+                u / np.linalg.norm(u), v / np.linalg.norm(v)
+            )
+            got.append((np.linalg.svd(x)[2][0] @ v / np.linalg.norm(v)) ** 2)
+        assert float(np.mean(got)) == pytest.approx(overlap(p, q, energy, right=True), abs=0.05)
+    assert overlap(p, q, 0.9**2 * math.sqrt(p * q), right=True) == 0.0  # below BBP
+
+
+def test_the_plan_names_the_new_effects() -> None:
+    plan = power_plan("normal")
+    names = {e.check for e in plan.effects}
+    for check in (C.BETWEEN_CALLS, C.UNIT_HOMOGENEITY, C.INPUT_HOMOGENEITY, C.EXTREMES):
+        assert check in names
+    assert C.TOP_DIRECTION in names
+    tn = {e.name for e in power_plan("truncated_normal").effects if e.check is C.EXTREMES}
+    assert any("cut 5% early" in n for n in tn)
+    # the smallest design holds the products a correlation 0.1 needs, at any per-test level
+    assert design_products(DEFAULT_SHAPES, [1] * len(DEFAULT_SHAPES)) >= products_needed(
+        0.1, plan.per_test_level, 0.99
+    )
+    # a 1% clip: (1 - 0.01)^N below a / 2
+    n = n_for_missing_mass(0.01, 1e-6)
+    assert 0.99**n <= 5e-7 < 0.99 ** (n - 1)
+
+
+def test_determinism_is_checked_at_every_shape() -> None:
+    """A seeded initializer: one repeat per shape and a second seed at shapes called once,
+    and the check passes."""
+    from weight_init.schemes import get_scheme
+
+    scheme = get_scheme("he_normal")
+
+    def fn(fan_in: int, fan_out: int, rng: np.random.Generator) -> np.ndarray:
+        return scheme.sample(fan_in, fan_out, rng)
+
+    v = check_initializer(fn, "he_normal", seed=1, shrink=False)
+    (det,) = [r for r in v.checks if r.check is C.DETERMINISM]
+    assert det.test.passed
+    assert f"{len(v.design.shapes)} shapes" in det.test.detail

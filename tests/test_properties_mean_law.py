@@ -1,0 +1,203 @@
+"""The law of a layer's mean: exact where an exact law is known, each tail at its level.
+
+Fast and deterministic. The tail counts over the suite's own layer tests are measured by
+``python -m weight_init.app.calibration.property_calibration --tails``
+(docs/generated/calibration_property_tails.md).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from weight_init.properties.claims import _assertions as A
+from weight_init.properties.claims._common import (
+    SIM_UNITS,
+    recording_point_nulls,
+    simulate_units,
+)
+from weight_init.properties.claims._mean_law import (
+    MAX_SIMULATED,
+    MeanLaw,
+    SimulatedMoments,
+    equal_tailed,
+    pearson3_sf,
+    skewness_se,
+    student_mixture_sf,
+    units_needed,
+)
+from weight_init.properties.claims._registry import PROPERTIES
+from weight_init.schemes import get_scheme
+
+SKEWS = (-2.0, -0.4, -1e-3, 0.0, 1e-3, 0.4, 2.0)
+
+
+@pytest.mark.parametrize("skew", SKEWS)
+def test_pearson3_is_scipys_in_both_tails(skew: float) -> None:
+    z = np.linspace(-6.0, 6.0, 49)
+    want_sf = stats.pearson3.sf(z, skew)
+    np.testing.assert_allclose(pearson3_sf(z, skew), want_sf, rtol=1e-9, atol=1e-300)
+    np.testing.assert_allclose(
+        pearson3_sf(-z, -skew), stats.pearson3.cdf(z, skew), rtol=1e-9, atol=1e-300
+    )
+
+
+@pytest.mark.parametrize(("dof", "rtol"), [(3.0, 2e-5), (10.0, 1e-6), (30.0, 1e-8), (511.0, 1e-10)])
+def test_the_mixture_over_the_estimated_sd_is_students_t(dof: float, rtol: float) -> None:
+    """A normal mean over a standard error whose square is chi2_dof / dof: Student's t, in
+    both tails down to p ~ 1e-9 (the Gauss-Hermite rule of the mixture: 1e-5 relative at
+    3 degrees of freedom, 1e-10 at the properties' ~500)."""
+    t = np.array([0.0, 1.0, 2.0, 3.3, 4.0, 5.0, 6.0])
+    np.testing.assert_allclose(student_mixture_sf(t, 0.0, dof), stats.t.sf(t, dof), rtol=rtol)
+    np.testing.assert_allclose(student_mixture_sf(-t, 0.0, dof), stats.t.sf(-t, dof), rtol=rtol)
+
+
+def _exact_moments(sign: float, shape: float) -> SimulatedMoments:
+    """Units ``sign * Gamma(shape)`` with their exact moments (count huge: no simulation
+    error)."""
+    arr = np.asarray
+    return SimulatedMoments(
+        mean=arr(sign * shape),
+        sd=arr(math.sqrt(shape)),
+        skew=arr(sign * 2.0 / math.sqrt(shape)),
+        kurtosis=arr(6.0 / shape),
+        count=10**12,
+    )
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_both_tails_are_the_exact_law_for_gamma_units_of_either_skew(sign: float) -> None:
+    """The mean of n units ``sign * Gamma(k)`` is ``sign * Gamma(n k) / n`` exactly, a Pearson
+    III law with skewness ``sign * 2 / sqrt(n k)``: with the exact moments both tails of
+    the law are that law's, to 1e-5 relative, at the 1e-2, 1e-4 and 1e-6 quantiles. (A right
+    tail from one law and a left tail from another, or a negative skewness read as none,
+    misses one tail many times over: the normal law's lower tail at the exact 1e-4
+    quantile is 29 times too heavy for a right-skewed mean here.)"""
+    shape, n = 0.75, 24
+    exact = stats.gamma(n * shape, scale=1.0 / n)  # law of the mean of n Gamma(k) units
+    law = MeanLaw(_exact_moments(sign, shape), n, positive=False)
+    centre = sign * shape
+    for q in (1e-2, 1e-4, 1e-6):
+        lo_g, hi_g = exact.ppf(q), exact.isf(q)
+        if sign > 0:
+            below, above = law.point_tails(lo_g, centre)[0], law.point_tails(hi_g, centre)[1]
+        else:
+            below, above = law.point_tails(-hi_g, centre)[0], law.point_tails(-lo_g, centre)[1]
+        np.testing.assert_allclose([below, above], [q, q], rtol=1e-5)
+    # The tails computed one at a time agree with the pair.
+    x = centre - 3.0 * float(law.se(centre))
+    assert float(law.tail(x, centre, above=False)) == pytest.approx(
+        float(law.point_tails(x, centre)[0]), rel=1e-9
+    )
+
+
+def test_a_negative_skew_is_not_read_as_none_by_band_test() -> None:
+    """band_test with simulated units of negative skewness: its lower-tail p-value is the
+    left-skewed law's (heavier on the left than the normal), not the normal's."""
+    rng = np.random.default_rng(11)
+    sims = -rng.gamma(0.75, 1.0, size=200_000)
+    n = 24
+    se = math.sqrt(0.75 / n)
+    mean = -0.75 - 3.5 * se
+    u = np.full(n, mean)
+    res = A.band_test(u, -0.75, -0.75, name="t", alpha=1e-3, effect=None, explanation="", null=sims)
+    exact = stats.gamma(n * 0.75, scale=1.0 / n).sf(-mean)  # P(mean <= observed)
+    assert res.p_below == pytest.approx(exact, rel=0.05)
+    assert res.p_below > 2.0 * stats.norm.cdf(-3.5)
+    assert res.result.p_value == pytest.approx(2.0 * res.p_below, rel=1e-9)
+
+
+def _tail_counts(sign: float, reps: int, level: float) -> tuple[int, int]:
+    """Point-null p-values of MeanLaw with moments from m = 512 simulated units, for units
+    ``sign * Gamma(0.75)`` (chi-square-like, skewness 2.3) and n = 32: counts of p <= level
+    with the mean below and above its expectation."""
+    rng = np.random.default_rng([7, int(sign > 0)])
+    n, m, shape = 32, 512, 0.75
+    mean = sign * rng.gamma(n * shape, 1.0 / n, size=reps)  # the mean of n units, exactly
+    sims = sign * rng.gamma(shape, 1.0, size=(reps, m))
+    law = MeanLaw(SimulatedMoments.of(sims), n, positive=sign > 0)
+    below, above = law.point_tails(mean, sign * shape)
+    p = equal_tailed(below, above)
+    low = below < above
+    return int(np.sum((p <= level) & low)), int(np.sum((p <= level) & ~low))
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_each_tail_holds_half_the_level_with_a_simulated_spread(sign: float) -> None:
+    """20,000 point-null p-values at 2e-3 (20 expected per tail): each tail's count inside
+    its two-sided binomial 99.9% band (7-38), for right- and left-skewed units, with the
+    sd and skewness estimated from 512 simulated units. (The law before this one, a
+    normal law for the left-skewed units, put 2.4 times the rate in their lower tail at
+    1e-2.)"""
+    reps, level = 20_000, 2e-3
+    lo_band = stats.binom.ppf(5e-4, reps, level / 2)
+    hi_band = stats.binom.isf(5e-4, reps, level / 2)
+    lower, upper = _tail_counts(sign, reps, level)
+    assert lo_band <= lower <= hi_band, f"lower tail {lower} outside [{lo_band}, {hi_band}]"
+    assert lo_band <= upper <= hi_band, f"upper tail {upper} outside [{lo_band}, {hi_band}]"
+
+
+def test_combined_point_null_sides_are_mirror_images() -> None:
+    """For point nulls the two one-sided p-values of a layer are complements (one law), so
+    the two Stouffer sides are too."""
+    rng = np.random.default_rng(5)
+    parts = [
+        A.band_test(
+            rng.gamma(2.0, 0.5, 32),
+            1.0,
+            1.0,
+            name=f"l{i}",
+            alpha=1e-3,
+            effect=None,
+            explanation="",
+            null=rng.gamma(2.0, 0.5, 512),
+            positive=True,
+        )
+        for i in range(4)
+    ]
+    for part in parts:
+        assert part.p_below + part.p_above == pytest.approx(1.0, abs=1e-12)
+    _, p_lo, _, p_hi = A.stouffer_sides([p.p_below for p in parts], [p.p_above for p in parts])
+    assert float(p_lo) + float(p_hi) == pytest.approx(1.0, abs=1e-9)
+
+
+def test_skewness_se_is_the_leave_one_out_jackknife() -> None:
+    x = np.random.default_rng(3).gamma(0.3, size=(2, 200))
+    for row, got in zip(x, skewness_se(x), strict=True):
+        loo = np.array([stats.skew(np.delete(row, i)) for i in range(row.size)])
+        want = math.sqrt((row.size - 1) / row.size * np.sum((loo - loo.mean()) ** 2))
+        assert got == pytest.approx(want, rel=1e-9)
+
+
+def test_heavy_tailed_units_are_simulated_afresh_until_their_skewness_is_precise() -> None:
+    """A rank-one input under He/relu: each unit's second moment is chi-square(1)-like
+    (skewness ~2.8), and a pilot of 512 units does not pin the skewness of the mean of 64
+    units to SKEW_SE: the fresh sample it sizes is a power of two times larger. A
+    full-rank input under tanh draws a fresh sample of the pilot's size."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((256, 1)) @ rng.standard_normal((1, 64))
+    he = get_scheme("he_normal")
+    heavy = simulate_units(x, he, "relu", 64, np.square, np.random.default_rng(1))
+    assert SIM_UNITS < heavy.size <= MAX_SIMULATED
+    assert heavy.size == SIM_UNITS * 2 ** round(math.log2(heavy.size / SIM_UNITS))
+    pilot = simulate_units(x, he, "relu", 64, np.square, np.random.default_rng(1), total=64)
+    assert int(units_needed(pilot, 64)) > 0
+    full = rng.standard_normal((256, 64))
+    light = simulate_units(full, he, "tanh", 64, np.square, np.random.default_rng(2))
+    assert light.size == SIM_UNITS
+    assert int(units_needed(light, 64)) == SIM_UNITS
+
+
+def test_the_suite_records_its_point_null_layer_tests() -> None:
+    """recording_point_nulls sees each point-null layer test with the law its units come
+    from, and which of them a combined test combines."""
+    with recording_point_nulls() as record:
+        PROPERTIES["second_moment"](None, widths=(64,) * 3, seed=0)
+    assert [layer.name for layer in record.layers] == [
+        f"layer {i} second moment preserved" for i in (1, 2, 3)
+    ]
+    assert record.combined == [("second moment preserved", [0, 1, 2])]
+    assert all(layer.law.activation == "relu" and layer.positive for layer in record.layers)
