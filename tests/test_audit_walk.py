@@ -208,3 +208,33 @@ def test_parameters_it_cannot_check_are_listed_never_a_crash() -> None:
     assert by["cplx"].quirks == ("complex64: not a float tensor to audit",)
     assert by["scalar"].identified == "2.5" and by["tenth"].identified == "0.099976"
     assert {p.outcome for p in r.params} == {"unchecked"}
+
+
+LAZY_TORCH = '''
+def factory():
+    import torch
+
+    return torch.nn.Sequential(torch.nn.Linear(24, 16), torch.nn.Embedding(30, 8))
+'''
+
+
+def test_a_factory_that_imports_torch_itself_is_built_under_the_seeds(tmp_path: Path) -> None:
+    # The framework detection calls the factory before torch is imported: that build was not
+    # seeded, so it must not be the audit's first build. The command (a fresh process) then
+    # gives the same report as the in-process audit, whose process had torch imported.
+    import torch
+
+    from weight_init import audit
+
+    (tmp_path / "lazy_torch_model.py").write_text(LAZY_TORCH)
+    out = cli_helpers.run(
+        "audit", "lazy_torch_model:factory", "--builds", "6", "--seed", "4", "--json", cwd=tmp_path
+    )
+    assert out.returncode in (0, 1), out.stderr
+    got = json.loads(out.stdout)
+
+    def factory() -> torch.nn.Module:
+        return torch.nn.Sequential(torch.nn.Linear(24, 16), torch.nn.Embedding(30, 8))
+
+    want = audit(factory, builds=6, seed=4)
+    assert [p["variance"] for p in got["parameters"]] == [p.variance for p in want.params]

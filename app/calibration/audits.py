@@ -52,8 +52,8 @@ def plan(target: float, alpha: float) -> tuple[int, float]:
     import torch
 
     from weight_init.properties.audit._loop import torch_sites
-    from weight_init.properties.audit._result import AuditOptions
     from weight_init.properties.audit._resolution import entries_needed, resolution
+    from weight_init.properties.audit._result import AuditOptions
     from weight_init.properties.audit._verdicts import matrix_shape, planned_tests, pooled_tests
 
     with torch.random.fork_rng(devices=[]):

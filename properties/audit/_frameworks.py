@@ -205,8 +205,10 @@ def audit_model(
         probe = call_factory(factory)
     fw = framework_of(probe)
     if fw is Framework.TORCH:
-        holder = [probe]
-        del probe  # the audit's first build: released once the loop has read it
+        # the audit's first build when it was seeded (torch imported before the call; a
+        # factory that imports torch itself built it unseeded: built again under the seed)
+        holder = [probe] if torch is not None else []
+        del probe  # released once the loop has read it
         adapter = Adapter(functools.partial(_torch_probe, holder), torch_builds)
         return run_audit(adapter, factory, opts, executor=executor, slots=slots)
     if fw is not None and opts.preset:
