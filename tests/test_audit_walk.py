@@ -210,12 +210,12 @@ def test_parameters_it_cannot_check_are_listed_never_a_crash() -> None:
     assert {p.outcome for p in r.params} == {"unchecked"}
 
 
-LAZY_TORCH = '''
+LAZY_TORCH = """
 def factory():
     import torch
 
     return torch.nn.Sequential(torch.nn.Linear(24, 16), torch.nn.Embedding(30, 8))
-'''
+"""
 
 
 def test_a_factory_that_imports_torch_itself_is_built_under_the_seeds(tmp_path: Path) -> None:
