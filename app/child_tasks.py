@@ -108,6 +108,7 @@ def audit(
     seed: int,
     expect: list[str],
     alpha: float,
+    preset: str | None = None,
     resolution: float = 0.10,
     max_builds: int = 500,
     pool: bool = True,
@@ -116,29 +117,43 @@ def audit(
 ) -> Any:
     """``audit_model`` on the model factory ``spec`` (any framework it handles) -> its report;
     builds 1 .. K-1 on ``workers`` local processes or the Dask cluster at ``scheduler``
-    (:func:`weight_init.app.calibration.engine.open_executor`, ``calibrate``'s executor)."""
+    (:func:`weight_init.app.calibration.engine.open_executor`, ``calibrate``'s executor);
+    each step (a build inline, a batch of builds on workers, the tests) is reported to the
+    parent (its timeout bounds one step)."""
+    from weight_init.app.isolation import beat
+    from weight_init.errors import OwnFaultError, WeightInitError, describe_exception
     from weight_init.properties.audit._loop import audit_spec
 
     options: dict[str, Any] = {
         "resolution": resolution,
         "max_builds": max_builds,
         "pool": pool,
+        "preset": preset,
+        "on_step": beat,
     }
-    if workers <= 1 and scheduler is None:
-        return audit_spec(spec, expect, builds=builds, seed=seed, alpha=alpha, **options)
-    from weight_init.app.calibration.engine import open_executor
+    try:
+        if workers <= 1 and scheduler is None:
+            return audit_spec(spec, expect, builds=builds, seed=seed, alpha=alpha, **options)
+        from weight_init.app.calibration.engine import open_executor
 
-    with open_executor(workers, scheduler) as (executor, slots):
-        return audit_spec(
-            spec,
-            expect,
-            builds=builds,
-            seed=seed,
-            alpha=alpha,
-            executor=executor,
-            slots=slots,
-            **options,
-        )
+        with open_executor(workers, scheduler) as (executor, slots):
+            return audit_spec(
+                spec,
+                expect,
+                builds=builds,
+                seed=seed,
+                alpha=alpha,
+                executor=executor,
+                slots=slots,
+                **options,
+            )
+    except WeightInitError:
+        raise  # bad input, or the model's own failure, already worded
+    except Exception as exc:  # the factory's exceptions are AuditErrors: this one is ours
+        raise OwnFaultError(
+            f"weight-init's audit of {spec} failed: {describe_exception(exc)} (a fault in "
+            "weight-init, not in the model; please report it)"
+        ) from None
 
 
 def report_audit(spec: Any, seed: int, alpha: float) -> Any:

@@ -20,7 +20,10 @@ the application layer (``weight-init check``, ``check-forward``, ``identify``,
   value)`` (the pickled result object, e.g. a
   :class:`~weight_init.properties._results.Verdict`) or ``("error", class path,
   message)`` for an exception;
-* the parent waits at most ``timeout`` seconds for that message. The verdict -- and so
+* the parent waits at most ``timeout`` seconds for that message -- or, when the work reports
+  progress (:func:`beat`: the audit after each build and each parameter), at most
+  ``timeout`` seconds *between* reports: the limit bounds a stuck step, not a long run of
+  steps that each finish, and the message says which step it waited for. The verdict -- and so
   the exit code -- comes only from the message; the child's exit code and output are
   never read as a result. No message means the run failed: the child exited (whatever
   its code, 0 included), was killed by a signal, crashed, or timed out (then it is
@@ -77,11 +80,24 @@ def start_method() -> str:
     return "fork"
 
 
+#: The child's end of the pipe, while the child runs its target (for :func:`beat`).
+_CONN: Connection | None = None
+
+
+def beat(step: str) -> None:
+    """In the child: report that one step finished (``step`` names the next one, e.g.
+    ``"build 3 of 40"``); the parent's timeout starts again. Outside a child: nothing."""
+    if _CONN is not None:
+        _CONN.send(("beat", step))
+
+
 def _child(conn: Connection, target: str, kwargs: dict[str, Any], parent: int) -> None:
     """Child main: run ``target`` (``"module:function"``) and send one message back. The
     child dies with ``parent`` (even one killed by SIGKILL)."""
     from weight_init.reports.parallel import die_with_parent
 
+    global _CONN
+    _CONN = conn
     die_with_parent(parent)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # forked: not the command line's handler
     try:
@@ -191,20 +207,31 @@ def run_isolated(
     proc.start()
     child_conn.close()
     message: tuple[Any, ...] | None = None
+    step = ""
     try:
-        if _wait(parent_conn, timeout):
+        while True:
+            if not _wait(parent_conn, timeout):
+                if proc.is_alive():
+                    waited = (
+                        f"no progress for {timeout:g} s while running {step} (--timeout bounds "
+                        "each step)"
+                        if step
+                        else f"no result after {timeout:g} s (--timeout)"
+                    )
+                    raise SubjectTimeoutError(
+                        f"{what} timed out: {waited}; the child process was killed"
+                    )
+                break
             try:
                 message = parent_conn.recv()
             except (EOFError, OSError):
                 message = None
-            else:
-                proc.join(_GRACE)
-        else:
-            if proc.is_alive():
-                raise SubjectTimeoutError(
-                    f"{what} timed out: no result after {timeout:g} s (--timeout); "
-                    "the child process was killed"
-                )
+                break
+            if isinstance(message, tuple) and message and message[0] == "beat":
+                step, message = str(message[1]), None
+                continue
+            proc.join(_GRACE)
+            break
         proc.join(_GRACE)
     finally:
         _stop(proc)

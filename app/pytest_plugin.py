@@ -252,9 +252,8 @@ def run_audit(
     from weight_init.app.isolation import picklable, run_isolated
     from weight_init.properties.audit._frameworks import audit_model
     from weight_init.properties.audit._loop import parse_expect
-    from weight_init.scheme_expressions import parse_scheme
 
-    rules = [parse_expect(text, parse_scheme) for text in expect]
+    rules = [parse_expect(text) for text in expect]
     if isinstance(factory, str):
         spec: str | None = factory
     elif picklable(factory):

@@ -111,6 +111,11 @@ class CheckFailed(WeightInitError, AssertionError):
     ``AssertionError``, so pytest reports it as a failed test."""
 
 
+class OwnFaultError(WeightInitError, ValueError):
+    """weight-init's own code failed while it ran the user's (an audit's walk, its
+    statistics): reported as ours, never as the model's or the initializer's."""
+
+
 class AuditError(InitializerCallError):
     """The model factory raised, exited, or returned something that is not a model."""
 

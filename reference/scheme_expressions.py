@@ -54,13 +54,16 @@ from __future__ import annotations
 
 import ast
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from weight_init.arithmetic import evaluate_number, names_in, substitute
 from weight_init.errors import InvalidParameterError, UnsupportedSchemeError
 from weight_init.families import TruncatedNormalAt
 from weight_init.gains import calculate_gain
 from weight_init.schemes import (
     MODES,
+    SCHEME_ALIASES,
     SCHEMES,
     TRUNCATED_NORMAL_STD,
     Scheme,
@@ -79,6 +82,10 @@ from weight_init.schemes import (
 INVISIBLE_CUT = 8.0
 DISTRIBUTIONS = ("normal", "untruncated_normal", "truncated_normal", "uniform")
 MAX_LENGTH = 500
+#: Nonlinearities ``gain(...)`` names (:func:`weight_init.gains.calculate_gain`).
+ACTIVATIONS = ("linear", "identity", "sigmoid", "tanh", "relu", "selu", "leaky_relu")
+#: Words of the rule language itself.
+WORDS = ("ones", "skip", "sqrt", "zero_rows", "gain")
 
 
 @dataclass(frozen=True)
@@ -90,13 +97,7 @@ class ExpressionScheme(Scheme):
 
 
 def _number(node: ast.expr, what: str) -> float:
-    try:
-        value = ast.literal_eval(node)
-    except ValueError:
-        raise InvalidParameterError(f"{what} must be a number, got {ast.unparse(node)!r}") from None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise InvalidParameterError(f"{what} must be a finite number, got {ast.unparse(node)!r}")
-    return float(value)
+    return evaluate_number(node, what)
 
 
 def _word(node: ast.expr, what: str) -> str:
@@ -256,23 +257,69 @@ def _scaled(scheme: Scheme, g: float, name: str) -> Scheme:
     )
 
 
+#: Named rules that are not registered schemes (the registry feeds identification and the
+#: calibration; these are layer defaults the catalogs state), by name: (expression, what).
+NAMED_RULES: dict[str, tuple[str, str]] = {
+    "torch_rnn_default": (
+        "variance_scaling(1/3, fan_out, uniform)",
+        "torch's LSTM/GRU/RNN default: U(-1/sqrt(hidden), +) on a gate block of fans (in, hidden)",
+    ),
+}
+
+
 def _build(node: ast.expr, name: str) -> Scheme:
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
-        return _scaled(_build(node.left, name), _gain(node.right), name)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.Div)):
+        g = _gain(node.right)
+        return _scaled(_build(node.left, name), g if isinstance(node.op, ast.Mult) else 1 / g, name)
     if isinstance(node, ast.Call):
         return _call(node, name)
     if isinstance(node, ast.Name):
         if node.id == "ones":
             c = constant(1.0, name="ones")
             return ExpressionScheme("ones", c.family, c.rule, value=1.0)
+        if node.id in NAMED_RULES:
+            text, what = NAMED_RULES[node.id]
+            s = _build(ast.parse(text, mode="eval").body, node.id)
+            return ExpressionScheme(node.id, s.family, s.rule, s.value, what)
         s = get_scheme(node.id)
         return ExpressionScheme(s.name, s.family, s.rule, s.value, s.description)
     raise InvalidParameterError(
-        f"cannot parse {ast.unparse(node)!r}: expected NAME, NAME(...), or EXPR * gain(...)"
+        f"cannot parse {ast.unparse(node)!r}: expected NAME, NAME(...), EXPR * g or EXPR / g"
     )
 
 
-def parse_scheme(text: str | Scheme) -> Scheme:
+def parse_tree(text: str, names: Mapping[str, float] | None = None) -> ast.expr:
+    """The syntax tree of ``text`` with the numbers ``names`` binds written in (one clear
+    error for text that is not an expression); reserved words are never bound."""
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidParameterError(f"expected a scheme expression, got {text!r}")
+    if len(text) > MAX_LENGTH:
+        raise InvalidParameterError(f"scheme expression longer than {MAX_LENGTH} characters")
+    try:
+        tree = ast.parse(text.strip(), mode="eval").body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        raise InvalidParameterError(f"cannot parse scheme expression {text!r}") from None
+    if names:
+        bound = {k: v for k, v in names.items() if k not in reserved_words()}
+        if names_in(tree) & set(bound):
+            tree = substitute(tree, bound)
+    return tree
+
+
+def reserved_words() -> frozenset[str]:
+    """Words an expression reads as themselves, never as a bound number: scheme and rule
+    names, modes, distributions, activations."""
+    return frozenset(
+        {*SCHEMES, *SCHEME_ALIASES, *NAMED_RULES, *MODES, *DISTRIBUTIONS, *ACTIVATIONS, *WORDS}
+    )
+
+
+def scheme_from_tree(tree: ast.expr) -> Scheme:
+    """The scheme the (bound) syntax tree ``tree`` states; its name is the canonical text."""
+    return _build(tree, ast.unparse(tree))
+
+
+def parse_scheme(text: str | Scheme, names: Mapping[str, float] | None = None) -> Scheme:
     """The scheme ``text`` states; a registered name gives that scheme.
 
     The text is parsed by ``ast`` (never evaluated): only the expressions in
@@ -286,6 +333,10 @@ def parse_scheme(text: str | Scheme) -> Scheme:
     ----------
     text : str or Scheme
         The expression (at most 500 characters), or a scheme (returned unchanged).
+    names : mapping of str to float, optional
+        Numbers the expression's bare names stand for (a model configuration's
+        ``initializer_range``, ``n_layer``); the canonical name shows their values. Numbers
+        are arithmetic: literals, ``+ - * / **``, parentheses, ``sqrt`` and these names.
 
     Returns
     -------
@@ -306,6 +357,8 @@ def parse_scheme(text: str | Scheme) -> Scheme:
     'normal, std 0.02'
     >>> parse_scheme("normal(1) * gain('tanh')").describe()
     'normal, std 1.66667'
+    >>> parse_scheme("normal(std=0.02 / sqrt(2 * n_layer))", {"n_layer": 12}).name
+    'normal(std=0.02 / sqrt(2 * 12))'
     >>> parse_scheme("__import__('os')")
     Traceback (most recent call last):
         ...
@@ -313,14 +366,6 @@ def parse_scheme(text: str | Scheme) -> Scheme:
     """
     if isinstance(text, Scheme):
         return text
-    if not isinstance(text, str) or not text.strip():
-        raise InvalidParameterError(f"expected a scheme expression, got {text!r}")
-    if canonical_name(text) in SCHEMES:
+    if isinstance(text, str) and canonical_name(text) in SCHEMES:
         return SCHEMES[canonical_name(text)]
-    if len(text) > MAX_LENGTH:
-        raise InvalidParameterError(f"scheme expression longer than {MAX_LENGTH} characters")
-    try:
-        tree = ast.parse(text.strip(), mode="eval")
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        raise InvalidParameterError(f"cannot parse scheme expression {text!r}") from None
-    return _build(tree.body, ast.unparse(tree.body))
+    return scheme_from_tree(parse_tree(text, names))

@@ -57,5 +57,12 @@ def run_audit(spec: AuditSpec, seed: int = 0, alpha: float = 1e-4) -> AuditSecti
     """Resolve ``spec.spec`` (imports the user's module: the caller isolates it) and audit it."""
     from weight_init.properties.audit._loop import audit_spec
 
-    result = audit_spec(spec.spec, spec.expect, builds=spec.builds, seed=seed, alpha=alpha)
+    result = audit_spec(
+        spec.spec,
+        spec.expect,
+        builds=spec.builds,
+        seed=seed,
+        alpha=alpha,
+        rules_must_match=False,  # one set of rules for every audited model
+    )
     return AuditSection(spec, result)

@@ -74,3 +74,87 @@ def norm_only() -> nn.Module:
 
 def exiting_factory() -> nn.Module:
     raise SystemExit(0)
+
+
+class _TiedLM(nn.Module):
+    """An embedding and an output head that share one tensor (as every LM with
+    ``tie_word_embeddings``), a class token (1, 1, D), and a padding row."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(64, 32, padding_idx=0)
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, 32))
+        self.head = nn.Linear(32, 64, bias=False)
+        self.head.weight = self.embed.weight
+        self.register_buffer("steps", torch.zeros(3))
+
+
+def tied_lm() -> nn.Module:
+    return _TiedLM()
+
+
+class _LayerNorm2d(nn.LayerNorm):
+    """A LayerNorm over channels (as timm's): a subclass that adds nothing to the init."""
+
+
+class _ResetLinear(nn.Linear):
+    """A Linear that initializes itself: its base's default no longer applies."""
+
+    def reset_parameters(self) -> None:
+        nn.init.zeros_(self.weight)
+        if self.bias is not None:
+            nn.init.zeros_(self.bias)
+
+
+def subclassed_layers() -> nn.Module:
+    return nn.Sequential(_LayerNorm2d(16), _ResetLinear(16, 8))
+
+
+class _Scaled(nn.Module):
+    """A layer scale at 1e-6 in float32 and in bfloat16, and experts as one 3-d parameter."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gamma = nn.Parameter(torch.full((64,), 1e-6))
+        self.gamma_bf16 = nn.Parameter(torch.full((64,), 1e-6, dtype=torch.bfloat16))
+        self.experts = nn.Parameter(torch.randn(8, 16, 32) * 0.02)
+
+
+def layer_scale() -> nn.Module:
+    return _Scaled()
+
+
+def slow_factory() -> nn.Module:
+    """Each build takes 2 s: a run of many builds outlasts a short --timeout, no build does."""
+    import time
+
+    time.sleep(2.0)
+    return nn.Sequential(nn.LayerNorm(4))
+
+
+def stuck_factory() -> nn.Module:
+    """Builds twice (the audit's first build, which is also its look at what the factory
+    returns, then its second), then never finishes."""
+    import time
+
+    stuck_factory.calls = getattr(stuck_factory, "calls", 0) + 1  # type: ignore[attr-defined]
+    if stuck_factory.calls > 2:  # type: ignore[attr-defined]
+        time.sleep(3600)
+    return nn.Sequential(nn.LayerNorm(4))
+
+
+class _Odd(nn.Module):
+    """Parameters an audit cannot check: empty, a zero fan, integers, complex; and a scalar
+    and a float16 constant it can describe."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.empty = nn.Linear(0, 4)
+        self.ints = nn.Parameter(torch.arange(6).reshape(2, 3), requires_grad=False)
+        self.cplx = nn.Parameter(torch.randn(4, 4, dtype=torch.complex64))
+        self.scalar = nn.Parameter(torch.tensor(2.5))
+        self.tenth = nn.Parameter(torch.full((8,), 0.1, dtype=torch.float16))
+
+
+def odd_parameters() -> nn.Module:
+    return _Odd()

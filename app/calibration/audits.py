@@ -53,11 +53,12 @@ def plan(target: float, alpha: float) -> tuple[int, float]:
 
     from weight_init.properties.audit._loop import torch_sites
     from weight_init.properties.audit._resolution import entries_needed, resolution
+    from weight_init.properties.audit._result import AuditOptions
     from weight_init.properties.audit._verdicts import matrix_shape, planned_tests, pooled_tests
 
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
-        sites = torch_sites(calibration_mlp(), ())
+        _, sites = torch_sites(calibration_mlp(), AuditOptions())
     weights = [s for s in sites if s.local == "weight"]
     scheme = weights[0].checked()
     assert scheme is not None

@@ -111,15 +111,17 @@ def timeout_seconds(text: str) -> float:
     return value
 
 
-def add_timeout_argument(p: argparse.ArgumentParser) -> None:
-    """``--timeout SECONDS``: the limit of one run of the code under test (in a child process)."""
+def add_timeout_argument(p: argparse.ArgumentParser, step: str = "") -> None:
+    """``--timeout SECONDS``: the limit of one run of the code under test (in a child process),
+    or, when the run reports its steps (``step`` names them), of one step."""
     from weight_init.app.isolation import DEFAULT_TIMEOUT
 
+    what = f"one {step} (not the whole run)" if step else "the code under test"
     p.add_argument(
         "--timeout",
         type=timeout_seconds,
         default=DEFAULT_TIMEOUT,
         metavar="SECONDS",
-        help="stop the code under test after this many seconds, exit 2 (default "
+        help=f"stop when {what} takes longer than this many seconds, exit 2 (default "
         f"{DEFAULT_TIMEOUT:g}, room for a first 'import torch'; 'none': no limit)",
     )

@@ -62,12 +62,23 @@ def register(sub: Any) -> None:
         "--expect",
         action="append",
         default=[],
-        metavar="PATTERN=SCHEME[@LAYOUT]",
+        metavar="PATTERN=RULE[@LAYOUT]",
         help="parameters whose name (torch, Equinox, NNX: dotted; Keras, Flax, Haiku: paths "
         "with /) matches the "
-        "shell PATTERN must follow SCHEME "
+        "shell PATTERN must follow RULE: a scheme expression (numbers may be arithmetic: "
+        "normal(std=0.02/sqrt(24))), SCHEME + zero_rows(0) (rows exactly 0), or skip "
         "(fans from LAYOUT, e.g. torch.conv, keras.conv, flax.conv); the first matching "
-        "rule wins; repeatable",
+        "rule wins; a pattern that matches no parameter, or only a tied alias, is an error; "
+        "repeatable",
+    )
+    p.add_argument(
+        "--preset",
+        choices=("transformers", "timm", "torchvision"),
+        default=None,
+        help="expect what the library's own init draws (torch models): transformers reads the "
+        "model's config (initializer_range, n_layer, initializer_factor, pad_token_id) and "
+        "its family's _init_weights; timm and torchvision their model families' init; "
+        "--expect rules override it",
     )
     p.add_argument(
         "--builds",
@@ -119,7 +130,7 @@ def register(sub: Any) -> None:
         "--alpha", type=float, default=1e-4, help="family-wise false-alarm rate per parameter"
     )
     p.add_argument("--json", action="store_true", help="print the audit as JSON")
-    add_timeout_argument(p)
+    add_timeout_argument(p, "build or parameter check of a torch model")
     p.set_defaults(run=run)
 
 
@@ -127,7 +138,6 @@ def run(args: argparse.Namespace) -> int:
     from weight_init.app.commands.check import probability
     from weight_init.app.isolation import run_isolated
     from weight_init.properties.audit._loop import parse_expect
-    from weight_init.scheme_expressions import parse_scheme
 
     try:
         alpha = probability(str(args.alpha))
@@ -136,7 +146,7 @@ def run(args: argparse.Namespace) -> int:
 
         raise UsageError(f"weight-init audit: argument --alpha: {exc}") from None
     for text in args.expect:  # bad rules are said before the model's code runs
-        parse_expect(text, parse_scheme)
+        parse_expect(text)
     if args.scheduler is not None:
         from weight_init.app.calibration.engine import DASK_HINT, DaskMissingError
 
@@ -154,6 +164,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         expect=list(args.expect),
         alpha=alpha,
+        preset=args.preset,
         resolution=args.resolution,
         max_builds=args.max_builds,
         pool=not args.no_pooling,

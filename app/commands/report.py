@@ -384,10 +384,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("weight-init report: --expect applies to --audit models; none given")
     if args.expect:  # bad rules are said before any model's code runs
         from weight_init.properties.audit._loop import parse_expect
-        from weight_init.scheme_expressions import parse_scheme
 
         for text in args.expect:
-            parse_expect(text, parse_scheme)
+            parse_expect(text)
     check_memory(config)
     preflight(args.out, args.overwrite)  # before any work
     for c in config.checks:  # resolve each SPEC (imports the user's module) in a child

@@ -11,6 +11,7 @@ order in every build.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +25,13 @@ from weight_init.errors import AuditError, describe_exception
 @dataclass(frozen=True)
 class BuiltParam:
     """One parameter of the first build: its owner type and local name, shape and groups;
-    ``owner`` is the owner's path in the model (its sibling parameters share it)."""
+    ``owner`` is the owner's path in the model (its sibling parameters share it).
+
+    ``aliases``: the parameter's other names (the same tensor reached through a tied or
+    shared module); ``lineage``: the owner's class and the bases whose documented default it
+    inherits (qualified names, most derived first; empty where the framework has no class
+    hierarchy to read); ``dtype``: the stored float format (``"float32"``...), ``None`` when
+    unknown or not a float."""
 
     name: str
     layer: str
@@ -32,6 +39,12 @@ class BuiltParam:
     shape: tuple[int, ...]
     groups: int = 1
     owner: str = ""
+    aliases: tuple[str, ...] = ()
+    lineage: tuple[str, ...] = ()
+    dtype: str | None = None
+
+    def with_aliases(self, aliases: tuple[str, ...]) -> BuiltParam:
+        return dataclasses.replace(self, aliases=aliases)
 
 
 Build = tuple[list[BuiltParam], list[NDArray[Any]]]

@@ -1,44 +1,59 @@
-"""What an audit expects of a parameter: ``--expect PATTERN=SCHEME[@LAYOUT]`` rules and the
+"""What an audit expects of a parameter: ``--expect PATTERN=RULE[@LAYOUT]`` rules and the
 documented default of each torch, Keras, Flax (linen and NNX), Haiku or Equinox layer type
 (sources cited in ``docs/frameworks.md``).
 
 A parameter gets the first expectation whose shell-style pattern matches its dotted name,
-else the default of its (layer type, parameter) pair, else none (``unchecked``).
+else the default of its (layer type, parameter) pair, else none (``unchecked``). RULE is the
+rule language (:func:`weight_init.rules.parse_rule`): a scheme expression, ``skip``, or
+``SCHEME + zero_rows(...)``.
 """
 
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from weight_init.errors import InvalidParameterError
 from weight_init.layouts import get_layout
+from weight_init.rules import Rule, parse_rule
 from weight_init.schemes import Scheme, constant, get_scheme
 
 
 @dataclass(frozen=True)
 class Expectation:
-    """``PATTERN=SCHEME[@LAYOUT]``: parameters whose name matches get ``scheme``."""
+    """``PATTERN=RULE[@LAYOUT]``: parameters whose name matches get ``scheme`` (``None``:
+    ``skip``, not audited), with ``zero_rows`` exactly zero."""
 
     pattern: str
-    scheme: Scheme
+    scheme: Scheme | None
     layout: str | None = None
+    zero_rows: tuple[int, ...] = ()
+
+    @property
+    def skip(self) -> bool:
+        return self.scheme is None
 
     def matches(self, name: str) -> bool:
         return fnmatch.fnmatchcase(name, self.pattern)
 
 
-def parse_expect(text: str, parse_scheme: Callable[[str], Scheme] = get_scheme) -> Expectation:
-    """Parse ``PATTERN=SCHEME[@LAYOUT]`` (SCHEME through ``parse_scheme``)."""
+def parse_expect(text: str, parse: Callable[[str], Rule | Scheme] | None = None) -> Expectation:
+    """Parse ``PATTERN=RULE[@LAYOUT]`` (RULE through ``parse``, default
+    :func:`~weight_init.rules.parse_rule`; a parser of schemes gives rules without
+    ``skip`` or zero rows)."""
     from weight_init.errors import InvalidParameterError
 
     pattern, sep, rest = text.partition("=")
     if not sep or not pattern.strip() or not rest.strip():
         raise InvalidParameterError(f"expected PATTERN=SCHEME[@LAYOUT], got {text!r}")
-    scheme_text, at, layout = rest.rpartition("@") if "@" in rest else (rest, "", "")
+    rule_text, at, layout = rest.rpartition("@") if "@" in rest else (rest, "", "")
     if at:
         get_layout(layout.strip())
-    return Expectation(pattern.strip(), parse_scheme(scheme_text.strip()), layout.strip() or None)
+    got = (parse or parse_rule)(rule_text.strip())
+    rule = got if isinstance(got, Rule) else Rule(got.name, got)
+    return Expectation(pattern.strip(), rule.scheme, layout.strip() or None, rule.zero_rows)
 
 
 @dataclass(frozen=True)
@@ -114,3 +129,23 @@ def documented_defaults(framework: str = "torch") -> dict[tuple[str, str], Defau
         out[(cls, "weight")] = Default(ones, "out_in", "weight", src)
         out[(cls, "bias")] = Default(ZEROS, "out_in", "weight", src)
     return out
+
+
+def check_rules(expect: Sequence[Expectation], params: Sequence[Any], subject: str) -> None:
+    """Every ``--expect`` pattern must match a parameter's name; one that matches only
+    aliases of tied tensors names the tensor's audited name instead."""
+    for e in expect:
+        if any(e.matches(p.name) for p in params):
+            continue
+        tied = [(a, p.name) for p in params for a in p.aliases if e.matches(a)]
+        if tied:
+            alias, name = tied[0]
+            raise InvalidParameterError(
+                f"--expect {e.pattern}: {alias} is tied to {name} (one tensor, audited as "
+                f"{name}); write the rule for {name}"
+            )
+        names = [p.name for p in params]
+        shown = ", ".join(names[:6]) + (f", ... ({len(names)} in all)" if len(names) > 6 else "")
+        raise InvalidParameterError(
+            f"--expect {e.pattern}: matches no parameter of {subject} (its parameters: {shown})"
+        )

@@ -51,8 +51,13 @@ from weight_init.errors import (
     describe_exception,
 )
 from weight_init.layouts import Fans, KernelSpec, get_layout
+from weight_init.precision import canonical_format
 from weight_init.properties.audit._builds import Build, BuiltParam, build_seeds, call_factory
-from weight_init.properties.audit._expectations import Expectation, documented_defaults
+from weight_init.properties.audit._expectations import (
+    Expectation,
+    check_rules,
+    documented_defaults,
+)
 from weight_init.properties.audit._jax_modules import (
     equinox_builds,
     haiku_builds,
@@ -69,6 +74,7 @@ from weight_init.properties.audit._loop import (
     torch_model,
     torch_sites,
 )
+from weight_init.properties.audit._planned import at_precision, unfit
 from weight_init.properties.audit._result import AuditOptions, AuditReport
 from weight_init.properties.audit._verdicts import Site
 
@@ -199,10 +205,16 @@ def audit_model(
         probe = call_factory(factory)
     fw = framework_of(probe)
     if fw is Framework.TORCH:
-        holder = [probe]
-        del probe  # the audit's first build: released once the loop has read it
+        # the audit's first build when it was seeded (torch imported before the call; a
+        # factory that imports torch itself built it unseeded: built again under the seed)
+        holder = [probe] if torch is not None else []
+        del probe  # released once the loop has read it
         adapter = Adapter(functools.partial(_torch_probe, holder), torch_builds)
         return run_audit(adapter, factory, opts, executor=executor, slots=slots)
+    if fw is not None and opts.preset:
+        raise InvalidParameterError(
+            f"--preset {opts.preset}: presets describe torch libraries; this is a {fw.value} model"
+        )
     if fw is not None:
         return run_audit(ADAPTERS[fw], factory, opts, executor=executor, slots=slots)
     got = type(probe).__name__
@@ -210,13 +222,12 @@ def audit_model(
 
 
 def _torch_probe(
-    holder: list[Any], factory: Callable[[], Any], seed: int, expect: Sequence[Expectation]
+    holder: list[Any], factory: Callable[[], Any], seed: int, opts: AuditOptions
 ) -> tuple[list[Any], list[Site]]:
     """The torch probe from the model the framework detection built under build 0's seed
     (taken out of ``holder``: the loop holds the only reference)."""
     model = holder.pop() if holder else torch_model(factory, seed)
-    sites = torch_sites(model, expect)
-    return [model.get_parameter(s.name).detach().cpu().numpy() for s in sites], sites
+    return torch_sites(model, opts)
 
 
 def _keras_params(model: Any) -> Build:
@@ -349,10 +360,15 @@ def _spec(p: BuiltParam, layout: str) -> KernelSpec | None:
 
 
 def sites_of(
-    framework: Framework, params: Sequence[BuiltParam], expect: Sequence[Expectation]
+    framework: Framework,
+    params: Sequence[BuiltParam],
+    expect: Sequence[Expectation],
+    values: Sequence[Any] | None = None,
 ) -> list[Site]:
     """Every parameter (a default with ``blocks``: every block) of one build with its
-    expectation, layout and fans (module docstring)."""
+    expectation, layout and fans (module docstring); with the build's ``values``, the rule's
+    ``skip`` and zero rows, constants at the parameter's float format, and why a parameter
+    cannot be checked (empty, not float, a fan of 0)."""
     defaults = documented_defaults(framework.value)
     siblings = {(p.owner, p.local): p for p in params}
     sites: list[Site] = []
@@ -390,7 +406,29 @@ def sites_of(
         scheme = rule.scheme if rule else (dflt.scheme if dflt else None)
         source = f"--expect {rule.pattern}" if rule else (f"default: {dflt.source}" if dflt else "")
         spec = _spec(p, layout) if how == "weight" else None
-        sites.append(Site(p.name, p.layer, p.local, p.shape, layout, fans, scheme, source, spec, j))
+        value = None if values is None else np.asarray(values[j])
+        dtype = p.dtype or (canonical_format(value.dtype) if value is not None else None)
+        why = "" if value is None else unfit(value, fans.as_tuple())
+        skip = bool(rule and rule.skip)
+        scheme = None if (skip or why) else at_precision(scheme, dtype)
+        sites.append(
+            Site(
+                p.name,
+                p.layer,
+                p.local,
+                p.shape,
+                layout,
+                fans,
+                scheme,
+                source,
+                spec,
+                j,
+                zero_rows=rule.zero_rows if rule and not why else (),
+                skip=skip,
+                dtype=dtype,
+                quirks=(why,) if why else (),
+            )
+        )
     return sites
 
 
@@ -399,10 +437,12 @@ def _probe(
     build: Callable[[Callable[[], Any], Sequence[int]], Iterator[Build]],
     factory: Callable[[], Any],
     seed: int,
-    expect: Sequence[Expectation],
+    opts: AuditOptions,
 ) -> tuple[list[Any], list[Site]]:
     params, values = next(iter(build(factory, [seed])))
-    return values, sites_of(framework, params, expect)
+    if opts.rules_must_match:
+        check_rules(opts.expect, params, opts.subject)
+    return values, sites_of(framework, params, opts.expect, values)
 
 
 def _values(

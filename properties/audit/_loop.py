@@ -38,7 +38,6 @@ __all__ = [
     "audit_command",
     "audit_spec",
     "audit_torch",
-    "build_models",
     "parse_expect",
     "run_audit",
 ]
@@ -66,9 +65,10 @@ from weight_init.layouts import Fans, KernelSpec, get_layout
 from weight_init.properties.audit._builds import build_seeds
 from weight_init.properties.audit._expectations import (
     Expectation,
-    documented_defaults,
+    check_rules,
     parse_expect,
 )
+from weight_init.properties.audit._planned import at_precision, finish_row, stream_plan, unfit
 from weight_init.properties.audit._resolution import DEFAULT_RESOLUTION, entries_needed
 from weight_init.properties.audit._result import AuditOptions, AuditReport, ParamAudit
 from weight_init.properties.audit._stream import ParamStats, Target, probe_target
@@ -83,42 +83,6 @@ from weight_init.properties.audit._verdicts import (
     pooled_tests,
 )
 from weight_init.properties.conformance import _power as powerplan
-
-
-def build_models(factory: Callable[[], Any], builds: int, seed: int) -> list[Any]:
-    """``factory()`` ``builds`` times, each under ``torch.manual_seed`` of its own seed."""
-    import torch
-
-    seeds = np.random.SeedSequence(seed).generate_state(builds, dtype=np.uint32)
-    models = []
-    for s in seeds:
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(int(s))
-            try:
-                model = factory()
-            except (Exception, SystemExit) as exc:
-                raise AuditError(f"the model factory raised {describe_exception(exc)}") from None
-        if not isinstance(model, torch.nn.Module):
-            raise InitializerTypeError(
-                f"the model factory returned {type(model).__name__}, not a torch.nn.Module"
-            )
-        models.append(model)
-    return models
-
-
-def _owners(model: Any) -> dict[str, tuple[str, str, Any]]:
-    """Parameter name -> (owner layer type, name within the owner, owner module)."""
-    out: dict[str, tuple[str, str, Any]] = {}
-    for mname, module in model.named_modules():
-        for pname, _ in module.named_parameters(recurse=False):
-            full = f"{mname}.{pname}" if mname else pname
-            owner, local = type(module).__name__, pname
-            parent_name = mname.rpartition(".")[0]
-            parent = model.get_submodule(parent_name) if mname else None
-            if parent is not None and type(parent).__name__ == "MultiheadAttention":
-                owner, local = "MultiheadAttention", f"{mname.rpartition('.')[2]}.{pname}"
-            out[full] = (owner, local, module)
-    return out
 
 
 def _fans(how: str, layout: str, shape: tuple[int, ...], owner: Any, local: str) -> Fans:
@@ -165,48 +129,79 @@ def torch_model(factory: Callable[[], Any], seed: int) -> Any:
     return model
 
 
-def _torch_values(model: Any, names: Sequence[str]) -> list[NDArray[Any]]:
-    return [model.get_parameter(n).detach().cpu().numpy() for n in names]
+def torch_sites(model: Any, opts: AuditOptions) -> tuple[list[NDArray[Any]], list[Site]]:
+    """Every parameter of ``model`` once (:func:`~._walk_torch.walk`: tied tensors under their
+    first name with their aliases, any rank), its value and its :class:`~._verdicts.Site`:
+    the expectation planned from ``opts.expect``, ``opts.preset`` and the documented
+    defaults through the class hierarchy (:func:`~._expect_torch.plan_torch`), with layout,
+    fans, zero rows, dtype and quirks."""
+    from weight_init.properties.audit._expect_torch import plan_torch, select_preset
+    from weight_init.properties.audit._walk_torch import walk
 
-
-def torch_sites(model: Any, expect: Sequence[Expectation]) -> list[Site]:
-    """Every parameter of ``model`` with its expectation, layout and fans."""
-    defaults = documented_defaults()
+    params, values, modules = walk(model)
+    if opts.rules_must_match:
+        check_rules(opts.expect, params, opts.subject)
+    preset: dict[str, Any] = {}
+    label = ""
+    if opts.preset:
+        label, preset = select_preset(opts.preset, model, params, modules)
+    plan = plan_torch(params, modules, opts.expect, preset, label)
+    depth = _depth(model)
     sites = []
-    for i, (name, (owner_type, local, owner)) in enumerate(_owners(model).items()):
-        shape = tuple(model.get_parameter(name).shape)
-        rule = next((e for e in expect if e.matches(name)), None)
-        dflt = defaults.get((owner_type, local)) or defaults.get((owner_type, "*"))
-        layout = (rule.layout if rule else None) or (dflt.layout if dflt else "out_in")
-        how = dflt.fans if dflt and not (rule and rule.layout) else "weight"
-        fans = _fans(
-            how, layout if len(shape) >= 2 or how != "weight" else "out_in", shape, owner, local
-        )
-        scheme = rule.scheme if rule else (dflt.scheme if dflt else None)
-        source = f"--expect {rule.pattern}" if rule else (f"default: {dflt.source}" if dflt else "")
+    for i, (p, pl) in enumerate(zip(params, plan, strict=True)):
+        owner = modules.get(p.owner)
+        fans = _fans(pl.fans, pl.layout, p.shape, owner, p.local)
+        why = unfit(values[i], fans.as_tuple())
+        scheme = None if (pl.skip or why) else at_precision(pl.scheme, p.dtype)
         sites.append(
-            Site(name, owner_type, local, shape, layout, fans, scheme, source, _spec(owner), i)
+            Site(
+                p.name,
+                p.layer,
+                p.local,
+                p.shape,
+                pl.layout,
+                fans,
+                scheme,
+                pl.source,
+                _spec(owner),
+                i,
+                zero_rows=() if why else pl.zero_rows,
+                skip=pl.skip,
+                aliases=p.aliases,
+                dtype=p.dtype,
+                quirks=(*pl.quirks, why) if why else pl.quirks,
+                depth=depth,
+            )
         )
-    return sites
+    return values, sites
+
+
+def _depth(model: Any) -> int | None:
+    """The number of layers a model's configuration states (``n_layer``,
+    ``num_hidden_layers``, ``num_layers``), for naming residual scaling; ``None`` without."""
+    config = getattr(model, "config", None)
+    for key in ("n_layer", "num_hidden_layers", "num_layers"):
+        v = getattr(config, key, None)
+        if isinstance(v, int) and not isinstance(v, bool) and v > 0:
+            return v
+    return None
 
 
 def torch_probe(
-    factory: Callable[[], Any], seed: int, expect: Sequence[Expectation]
+    factory: Callable[[], Any], seed: int, opts: AuditOptions
 ) -> tuple[list[NDArray[Any]], list[Site]]:
     """Build 0 of a torch model: its parameter values and sites."""
-    model = torch_model(factory, seed)
-    sites = torch_sites(model, expect)
-    return _torch_values(model, [s.name for s in sites]), sites
+    return torch_sites(torch_model(factory, seed), opts)
 
 
 def torch_builds(factory: Callable[[], Any], seeds: Sequence[int]) -> Iterator[list[NDArray[Any]]]:
-    """The parameter values of a torch model built under each seed, one build at a time."""
-    names: list[str] | None = None
+    """The parameter values of a torch model built under each seed, one build at a time, in
+    the walk's order."""
+    from weight_init.properties.audit._walk_torch import walk
+
     for s in seeds:
         model = torch_model(factory, s)
-        if names is None:
-            names = list(_owners(model))
-        values = _torch_values(model, names)
+        _, values, _ = walk(model)
         del model  # the values keep the storage; the next build starts from this one freed
         yield values
         del values
@@ -214,13 +209,13 @@ def torch_builds(factory: Callable[[], Any], seeds: Sequence[int]) -> Iterator[l
 
 @dataclass(frozen=True)
 class Adapter:
-    """A framework for the loop: ``probe(factory, seed, expect)`` gives build 0's parameter
-    values and :class:`~._verdicts.Site` list; ``builds(factory, seeds)`` yields each build's
+    """A framework for the loop: ``probe(factory, seed, options)`` gives build 0's parameter
+    values and :class:`~._verdicts.Site` list (``options``: the
+    :class:`~._result.AuditOptions`, whose rules, preset and ``rules_must_match`` it reads);
+    ``builds(factory, seeds)`` yields each build's
     values in the same order (module-level functions: workers receive them by reference)."""
 
-    probe: Callable[
-        [Callable[[], Any], int, Sequence[Expectation]], tuple[list[NDArray[Any]], list[Site]]
-    ]
+    probe: Callable[[Callable[[], Any], int, AuditOptions], tuple[list[NDArray[Any]], list[Site]]]
     builds: Callable[[Callable[[], Any], Sequence[int]], Iterator[list[NDArray[Any]]]]
 
 
@@ -287,15 +282,22 @@ def _one_thread() -> None:
 _BUILDING = threading.Lock()
 
 
-def _reduce(chunk: _Chunk, threads: bool = False) -> list[ParamStats]:
+def _reduce(
+    chunk: _Chunk, threads: bool = False, before: Callable[[], None] | None = None
+) -> list[ParamStats]:
     """A worker's task: build every seed of ``chunk`` (one build alive at a time) and fold it
-    into fresh statistics; ``threads``: first limit torch and the BLAS to one thread."""
+    into fresh statistics; ``threads``: first limit torch and the BLAS to one thread;
+    ``before``: called before each build (inline runs: the caller's step timeout)."""
     with _BUILDING:
         factory = _factory(chunk.token, chunk.spec)
         if threads:
             _one_thread()  # after the factory's import: torch is whole by now
         stats = [ParamStats() for _ in chunk.targets]
-        for values in chunk.builds(factory, chunk.seeds):
+        built = iter(chunk.builds(factory, chunk.seeds))
+        for _ in chunk.seeds:
+            if before is not None:
+                before()
+            values = next(built)
             _same_shapes(values, chunk.shapes)
             for st, t in zip(stats, chunk.targets, strict=True):
                 st.add(values[t.index], t)
@@ -391,8 +393,11 @@ def _run(
 ) -> AuditReport:
     from tqdm import tqdm
 
+    on_step = opts.on_step or (lambda step: None)
+    on_step(f"build 1 of {opts.builds}" if opts.builds else "the first build")
     seed0 = build_seeds(1, opts.seed)[0]
-    values, sites = adapter.probe(factory, seed0, opts.expect)
+    values, sites = adapter.probe(factory, seed0, opts)
+    plans = [stream_plan(s, s.checked()) for s in sites]
     targets = [
         probe_target(
             s.index,
@@ -400,9 +405,13 @@ def _run(
             s.checked(),
             s.layout if s.scheme is not None and s.scheme.family.name == "orthogonal" else None,
             values[s.index],
+            p.drop_rows,
+            p.track_rows,
+            p.outlier,
         )
-        for s in sites
+        for s, p in zip(sites, plans, strict=True)
     ]
+    firsts = [_first(values[s.index]) for s in sites]
     auto, per_site = _auto_builds(sites, opts)
     builds = opts.builds if opts.builds is not None else auto
     seeds = build_seeds(builds, opts.seed)
@@ -423,29 +432,56 @@ def _run(
         file=sys.stderr,
         disable=None if opts.progress is None else not opts.progress,
     )
+    numbers = itertools.count(2)
+
+    def before() -> None:
+        on_step(f"build {next(numbers)} of {builds}")
+
+    finished = 1
     try:
-        for part, done in _results(jobs, executor, slots):
+        for part, done in _results(jobs, executor, slots, before):
             for st, p in zip(stats, part, strict=True):
                 st.merge(p)
             bar.update(done)
+            if executor is not None:
+                finished += done
+                on_step(f"the builds after {finished} of {builds}")
     finally:
         bar.close()
+    on_step("the tests of every parameter")
     settings = AuditSettings(opts.alpha, opts.resolution, opts.seed, builds)
     rows = param_audits(sites, targets, stats, settings, opts.pool)
     rows = tuple(
-        dataclasses.replace(r, builds_needed=per_site.get(i, 0)) for i, r in enumerate(rows)
+        finish_row(
+            dataclasses.replace(r, builds_needed=per_site.get(i, 0)),
+            sites[i],
+            stats[i],
+            plans[i],
+            firsts[i],
+        )
+        for i, r in enumerate(rows)
     )
     return AuditReport(opts.subject, builds, opts.seed, opts.alpha, rows, target=opts.resolution)
 
 
+def _first(value: NDArray[Any]) -> float | None:
+    """The first entry of a float array (None: empty or not float)."""
+    a = np.asarray(value)
+    return float(a.flat[0]) if a.size and a.dtype.kind == "f" else None
+
+
 def _results(
-    jobs: Sequence[_Chunk], executor: Executor | None, slots: int
+    jobs: Sequence[_Chunk],
+    executor: Executor | None,
+    slots: int,
+    before: Callable[[], None] | None = None,
 ) -> Iterator[tuple[list[ParamStats], int]]:
-    """Each job's statistics in job order (and how many builds finished meanwhile): inline,
-    or at most ``2 slots`` jobs in flight on ``executor``."""
+    """Each job's statistics in job order (and how many builds finished meanwhile): inline
+    (``before`` called before each build), or at most ``2 slots`` jobs in flight on
+    ``executor``."""
     if executor is None:
         for job in jobs:
-            yield _reduce(job), len(job.seeds)
+            yield _reduce(job, before=before), len(job.seeds)
         return
     window = max(2 * slots, 1)
     todo = iter(enumerate(jobs))
@@ -510,34 +546,42 @@ def audit_spec(
     alpha: float = powerplan.DEFAULT_ALPHA,
     executor: Executor | None = None,
     slots: int = 1,
+    preset: str | None = None,
     **options: Any,
 ) -> AuditReport:
     """:func:`~weight_init.properties.audit._frameworks.audit_model` (any framework) of the
     model factory ``spec`` (``MODULE:FACTORY``, imported: the caller isolates it) under the
-    ``--expect PATTERN=SCHEME[@LAYOUT]`` rules ``expect`` (SCHEME a scheme expression,
-    :func:`weight_init.scheme_expressions.parse_scheme`); ``options``: the other
-    :class:`~weight_init.properties.audit._result.AuditOptions` fields; builds run on
-    ``executor`` when given."""
+    ``--expect PATTERN=RULE[@LAYOUT]`` rules ``expect`` (RULE in the rule language,
+    :func:`weight_init.rules.parse_rule`) and the library ``preset`` (torch models);
+    ``options``: the other :class:`~weight_init.properties.audit._result.AuditOptions`
+    fields; builds run on ``executor`` when given."""
     from weight_init.properties.audit._frameworks import audit_model
     from weight_init.properties.conformance._adapters import resolve, select_keras_backend
-    from weight_init.scheme_expressions import parse_scheme
 
-    rules = [parse_expect(text, parse_scheme) for text in expect]
+    rules = [parse_expect(text) for text in expect]
     select_keras_backend()  # before the user's module imports keras
     factory = resolve(spec).fn
     opts = AuditOptions(
-        builds=builds, seed=seed, expect=rules, alpha=alpha, subject=spec, spec=spec
+        builds=builds, seed=seed, expect=rules, alpha=alpha, subject=spec, spec=spec, preset=preset
     )
     report = audit_model(
         factory, dataclasses.replace(opts, **options), executor=executor, slots=slots
     )
     pool = options.get("pool", True)
-    return dataclasses.replace(report, reproduce=audit_command(spec, expect, report, pool))
+    return dataclasses.replace(report, reproduce=audit_command(spec, expect, report, pool, preset))
 
 
-def audit_command(spec: str, expect: Sequence[str], report: AuditReport, pool: bool = True) -> str:
+def audit_command(
+    spec: str,
+    expect: Sequence[str],
+    report: AuditReport,
+    pool: bool = True,
+    preset: str | None = None,
+) -> str:
     """The ``weight-init audit`` command line that reproduces ``report`` of ``spec``."""
     args = ["weight-init", "audit", spec]
+    if preset:
+        args += ["--preset", preset]
     for rule in expect:
         args += ["--expect", rule]
     args += ["--builds", str(report.builds), "--seed", str(report.seed)]

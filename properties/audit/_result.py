@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +50,12 @@ class AuditOptions:
         The family-wise false-alarm rate of each parameter's (or pooled group's) tests.
     subject : str, default "model"
         The report's title.
+    preset : str or None, default None
+        A library's init policy for torch models: ``"transformers"``, ``"timm"`` or
+        ``"torchvision"`` (``expect`` rules override it).
+    rules_must_match : bool, default True
+        Whether an ``expect`` rule that matches no parameter is bad input (the report applies
+        one set of rules to several models, where a rule may be for another model).
     resolution : float, default 0.1
         The std error every checked parameter must detect with power 0.99 to pass (a mean
         shift of twice as many std too); ``0.01`` is the check's design
@@ -67,6 +73,9 @@ class AuditOptions:
         factory import it.
     progress : bool or None, default None
         A progress bar with an ETA on stderr (None: when stderr is a terminal).
+    on_step : callable or None, default None
+        Called with the name of the next step (``"build 3 of 40"``) as the audit goes, so
+        that a caller's timeout can bound one step.
 
     Examples
     --------
@@ -81,12 +90,17 @@ class AuditOptions:
     expect: Sequence[Expectation] = ()
     alpha: float = powerplan.DEFAULT_ALPHA
     subject: str = "model"
+    preset: str | None = None
+    rules_must_match: bool = True
     resolution: float = DEFAULT_RESOLUTION
     max_builds: int = 500
     pool: bool = True
     workers: int = 1
     spec: str = ""
     progress: bool | None = None
+    on_step: Callable[[str], None] | None = dataclasses.field(
+        default=None, compare=False, repr=False
+    )
 
     @classmethod
     def of(cls, options: AuditOptions | None = None, **kwargs: Any) -> AuditOptions:
@@ -156,6 +170,20 @@ class ParamAudit:
     identified : str, default ""
         ``c/fan_mode`` of the identified family, when one fits.
     builds_needed : int, default 0
+        The builds the check's power plan needs for this parameter.
+    quirks : tuple of str, default ()
+        Structure the audit named: ``tied: ALIAS``, ``padding row 0 zero``, ``zeros``,
+        ``layer scale``, ``zero-init residual branch``, residual scaling, outliers.
+    aliases : tuple of str, default ()
+        The tensor's other names (tied weights, shared modules): audited once, under
+        ``name``.
+    skipped : bool, default False
+        The rule said ``skip``: not audited.
+    exact_failure : str, default ""
+        An exact contradiction of the rule found besides the check (a declared zero row
+        that is not zero, an undeclared one under a continuous law, an outlier beyond 8 sd of
+        a normal rule); it fails the parameter whatever the check said.
+    builds_needed : int, default 0
         The builds with which it (or its pooled group) reaches the target resolution.
     resolution : Resolution or None, default None
         What its own entries detect with power 0.99 at the family-wise alpha
@@ -169,7 +197,7 @@ class ParamAudit:
     target : float, default 0.1
         The std error it must detect to pass.
     outcome : str
-        ``pass``, ``fail``, ``inconclusive`` or ``unchecked``.
+        ``pass``, ``fail``, ``inconclusive``, ``skipped`` or ``unchecked``.
 
     Examples
     --------
@@ -209,6 +237,10 @@ class ParamAudit:
     group: str = ""  # the pooled group's name (its first member's name; "": tested alone)
     group_resolution: Resolution | None = None  # what the group's pooled entries detect
     target: float = DEFAULT_RESOLUTION  # the std error it must detect to pass
+    quirks: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    skipped: bool = False
+    exact_failure: str = ""
 
     @property
     def stated(self) -> Resolution | None:
@@ -225,8 +257,13 @@ class ParamAudit:
 
     @property
     def outcome(self) -> str:
-        """``pass``, ``fail``, ``inconclusive``, or ``unchecked`` (no expectation): a checked
-        row passes when no test rejects and its stated resolution reaches the target."""
+        """``pass``, ``fail``, ``inconclusive``, ``skipped`` (the rule said ``skip``) or
+        ``unchecked`` (no expectation): a checked row passes when no test rejects and its
+        stated resolution reaches the target; an exact failure fails whatever the tests said."""
+        if self.skipped:
+            return "skipped"
+        if self.exact_failure:
+            return "fail"
         if self.verdict is None:
             return "unchecked"
         out = self.verdict.outcome
@@ -257,23 +294,30 @@ class ParamAudit:
         Returns
         -------
         str
-            The diagnosis, or the resolution an inconclusive check reached and the builds that
-            would reach the target, then the expectation and where it came from (``no
-            expectation`` if unchecked).
+            An exact contradiction, the diagnosis, or the resolution an inconclusive check
+            reached and the builds that would reach the target (or why it was not checked),
+            then the expectation and where it came from.
         """
+        if self.skipped:
+            return f"skipped [{self.expected_from}]"
+        if self.verdict is None and not self.exact_failure:
+            local = self.name.rpartition(".")[2]
+            return f"no expectation: no documented default for {self.layer}'s {local}"
+        parts = [self.exact_failure] if self.exact_failure else []
         if self.verdict is None:
-            return "no expectation"
-        if self.outcome == "inconclusive":
+            pass
+        elif self.outcome == "inconclusive":
             r = self.stated
             more = f"; --builds {self.builds_needed} would do" if self.builds_needed else ""
-            text = (
+            parts.append(
                 f"inconclusive: {r.entries if r else 0} entries detect a std error of "
                 f"{_pct(r.std_error if r else math.inf)} or a mean shift of "
                 f"{r.mean_shift if r else math.inf:.2g} std, coarser than the target "
                 f"{_pct(self.target)} ({r.describe() if r else ''}){more}"
             )
-        else:
-            parts = []
+        elif self.verdict.outcome != "pass":
+            if "zeros" in self.quirks:
+                parts.append("every entry is 0 in every build (zeros)")
             if self.fan_rule and self.fan_rule != DOCUMENTED:
                 parts.append(self.fan_rule)
             if math.isfinite(self.expected_ratio):
@@ -283,9 +327,8 @@ class ParamAudit:
                 )
             if self.expected_family and self.family not in (self.expected_family, "unknown"):
                 parts.append(f"entries look {self.family}, expected {self.expected_family}")
-            failed = ", ".join(t.name for t in self.verdict.failures)
-            text = "; ".join([*parts, f"failed: {failed}"])
-        return f"{text} [expected {self.expected}, {self.expected_from}]"
+            parts.append(f"failed: {', '.join(t.name for t in self.verdict.failures)}")
+        return f"{'; '.join(parts)} [expected {self.expected}, {self.expected_from}]"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form of the parameter's audit, with its tests and diagnosis.
@@ -311,6 +354,10 @@ class ParamAudit:
             "expected": self.expected or None,
             "expected_from": self.expected_from or None,
             "outcome": self.outcome,
+            "builds_needed": self.builds_needed,
+            "quirks": list(self.quirks),
+            "aliases": list(self.aliases),
+            "exact_failure": self.exact_failure or None,
             "resolution": None if self.resolution is None else self.resolution.to_dict(),
             "group_size": self.group_size,
             "group": self.group or None,
@@ -449,6 +496,7 @@ class AuditReport:
             "target_resolution": self.target,
             "outcome": self.outcome,
             "parameters": [p.to_dict() for p in self.params],
+            "aliases": {a: p.name for p in self.params for a in p.aliases},
         }
 
     def to_json(self) -> str:
@@ -479,6 +527,7 @@ class AuditReport:
             "fan rule",
             "closest",
             "expected",
+            "quirks",
             "outcome",
             "detects (power 0.99)",
         )
@@ -496,10 +545,13 @@ class AuditReport:
                     p.fan_rule or "-",
                     closest,
                     p.expected or "-",
+                    "; ".join(p.quirks) or "-",
                     p.outcome,
                     _short(p),
                 )
             )
+            for a in p.aliases:
+                rows.append((a, "-", "", "", "", "", "", "", "", f"tied to {p.name}", "tied", ""))
         widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
         lines = [
             "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows

@@ -72,6 +72,11 @@ SPECTRUM_SIDE = 32
 SPECTRUM_LONG = 2048
 #: Entries per build (leading rows of the matrix) the KS and independence tests read.
 SAMPLE_ENTRIES = 1 << 15
+#: Standard deviations of a normal rule beyond which an entry is counted as an outlier
+#: (:mod:`~weight_init.properties.audit._quirks`).
+FAR_SDS = 8.0
+#: Distinct outlier values kept (the smallest), for the row's message.
+FAR_KEPT = 3
 #: Arrays up to this many entries are digested whole; larger ones by a stride sample.
 DIGEST_ENTRIES = 1 << 10
 
@@ -86,7 +91,11 @@ class Target:
     ``layout``: for an orthogonal 2-D parameter, the layout whose matrix view is checked;
     ``id_scale``: the scale of the identification grid (the probe build's root mean square),
     None when the KS grid of a zero-mean expected scheme within a factor 2 of it serves;
-    ``mode_value``: the probe build's most repeated value (None when no value repeats)."""
+    ``mode_value``: the probe build's most repeated value (None when no value repeats);
+    ``drop_rows``: rows along the first axis left out of the statistics (declared exactly
+    zero, checked by :attr:`ParamStats.row_zero`); ``track_rows``: keep, per row of the first
+    axis, whether it was exactly zero in every build; ``outlier``: ``(mean, sd)`` of a normal
+    rule, whose entries beyond :data:`FAR_SDS` sd are counted (None: not counted)."""
 
     index: int
     block: tuple[int, int]
@@ -94,10 +103,15 @@ class Target:
     layout: str | None
     id_scale: float | None
     mode_value: float | None
+    drop_rows: tuple[int, ...] = ()
+    track_rows: bool = False
+    outlier: tuple[float, float] | None = None
 
     def view(self, raw: NDArray[Any]) -> NDArray[Any]:
         """This target's part of one build's array, as the 2-D matrix the checks read."""
         a = np.asarray(raw)
+        if self.drop_rows and a.ndim:
+            a = np.delete(a, list(self.drop_rows), axis=0)
         i, n = self.block
         if n > 1:
             a = np.split(a, n, axis=-1)[i]
@@ -263,10 +277,18 @@ class ParamStats:
     sp_entries: int = 0
     sp_m: int = 0
     sp_shape: tuple[int, int] = (0, 0)
+    # structure real init code adds (exact, on the raw array of every build)
+    row_zero: NDArray[np.bool_] | None = None  # rows of the first axis 0 in every build
+    any_nonzero: bool = False
+    raw_size: int = 0
+    beyond_count: int = 0  # entries beyond FAR_SDS sd of a normal rule
+    beyond_values: list[float] = field(default_factory=list)  # the smallest FAR_KEPT distinct
+    beyond_worst: float = 0.0  # (w - mean) / sd of the farthest of them
 
     # -- one build ---------------------------------------------------------------------------
     def add(self, raw: NDArray[Any], target: Target) -> None:
         """Reduce one build's value of ``target`` into the running statistics."""
+        self._raw(np.asarray(raw), target)
         m = target.view(raw)
         self.rows, self.cols = int(m.shape[0]), int(m.shape[1])
         self.builds += 1
@@ -297,6 +319,29 @@ class ParamStats:
             if self.first_nonfinite < 0:
                 self.first_nonfinite = self.builds - 1
         self._slow(m, w, target, finite_all)
+
+    def _raw(self, a: NDArray[Any], target: Target) -> None:
+        """The exact structure of the whole array (``track_rows``, all zero) and the entries
+        of the kept view beyond :data:`FAR_SDS` sd of a normal rule."""
+        if a.dtype.kind not in "fiub":
+            return
+        self.raw_size = int(a.size)
+        if a.size and not self.any_nonzero:
+            self.any_nonzero = bool(np.any(a))
+        if target.track_rows and a.ndim >= 1 and a.shape[0]:
+            zero = ~np.any(a.reshape(a.shape[0], -1) != 0, axis=1)
+            self.row_zero = zero if self.row_zero is None else self.row_zero & zero
+        if target.outlier is not None and a.dtype.kind == "f":
+            mean, sd = target.outlier
+            m = target.view(a)
+            dev = (m.astype(np.float64) - mean) / sd
+            far = m[np.abs(dev) > FAR_SDS]
+            if far.size:
+                self.beyond_count += int(far.size)
+                worst = float(dev.flat[int(np.argmax(np.abs(dev)))])
+                self.beyond_worst = _signed_max(self.beyond_worst, worst)
+                kept = sorted(set(self.beyond_values) | set(far.astype(np.float64).tolist()))
+                self.beyond_values = kept[:FAR_KEPT]
 
     def _iid(
         self,
@@ -544,6 +589,19 @@ class ParamStats:
         self.ks_hist = _sum(self.ks_hist, o.ks_hist)
         self.id_hist = _sum(self.id_hist, o.id_hist)
         self.rows, self.cols = self.rows or o.rows, self.cols or o.cols
+        self.raw_size = self.raw_size or o.raw_size
+        self.any_nonzero = self.any_nonzero or o.any_nonzero
+        if o.row_zero is not None:
+            mine = self.row_zero
+            self.row_zero = o.row_zero.copy() if mine is None else mine & o.row_zero
+        self.beyond_count += o.beyond_count
+        self.beyond_worst = _signed_max(self.beyond_worst, o.beyond_worst)
+        self.beyond_values = sorted(set(self.beyond_values) | set(o.beyond_values))[:FAR_KEPT]
+
+
+def _signed_max(a: float, b: float) -> float:
+    """Whichever of ``a`` and ``b`` is farther from 0 (``a`` on a tie)."""
+    return b if abs(b) > abs(a) else a
 
 
 def _copy(o: ParamStats) -> ParamStats:
@@ -642,11 +700,15 @@ def probe_target(
     scheme: Scheme | None,
     layout: str | None,
     value: NDArray[Any],
+    drop_rows: tuple[int, ...] = (),
+    track_rows: bool = False,
+    outlier: tuple[float, float] | None = None,
 ) -> Target:
     """The :class:`Target` of a parameter whose probe-build value is ``value`` (the whole
     array; ``block`` selects its part): the identification grid's scale from the root mean
-    square of every entry, the most repeated value from the bounded sample."""
-    bare = Target(index, block, scheme, layout, None, None)
+    square of every entry, the most repeated value from the bounded sample; ``drop_rows``,
+    ``track_rows``, ``outlier`` as in :class:`Target`."""
+    bare = Target(index, block, scheme, layout, None, None, drop_rows)
     view = bare.view(value)
     _, s2, _ = _moments(view) if view.dtype.kind in "fiu" else (0.0, 0.0, 0.0)
     rms = math.sqrt(s2 / view.size) if view.size and math.isfinite(s2) else 0.0
@@ -663,4 +725,4 @@ def probe_target(
         sd = math.sqrt(scheme.variance(int(view.shape[0]), int(view.shape[1])))
         if sd > 0 and 0.5 <= rms / sd <= 2.0:
             scale = None  # the KS grid, read in units of sd, serves the identification
-    return Target(index, block, scheme, layout, scale, mode)
+    return Target(index, block, scheme, layout, scale, mode, drop_rows, track_rows, outlier)

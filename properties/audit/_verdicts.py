@@ -74,7 +74,13 @@ class Site:
     owner layer type and name within it (``local``), shape, layout and fans, the expected
     ``scheme`` (None: unchecked) and where the expectation comes from, the layer's spec (for
     the fan-rule naming), its position in a build's parameter list and its ``block``
-    (``(i, n)``: block ``i`` of ``n`` along the last axis; ``shape`` is the block's)."""
+    (``(i, n)``: block ``i`` of ``n`` along the last axis; ``shape`` is the block's).
+
+    What the rule language and the model add (:mod:`~._planned`): ``zero_rows`` (rows of the
+    first axis declared exactly zero: checked exactly, left out of the statistics), ``skip``
+    (the rule said so: not checked), ``aliases`` (the tensor's other names), ``dtype`` (its
+    float format), ``quirks`` the plan names (or why it cannot be checked) and the model's
+    ``depth`` (for naming residual scaling)."""
 
     name: str
     layer: str
@@ -87,6 +93,12 @@ class Site:
     spec: KernelSpec | None
     index: int
     block: tuple[int, int] = (0, 1)
+    zero_rows: tuple[int, ...] = ()
+    skip: bool = False
+    aliases: tuple[str, ...] = ()
+    dtype: str | None = None
+    quirks: tuple[str, ...] = ()
+    depth: int | None = None
 
     def checked(self) -> Scheme | None:
         """The scheme the entries are checked against: an i.i.d. scheme at this parameter's
@@ -133,6 +145,8 @@ def pooled_tests(shapes: Sequence[tuple[int, int]]) -> int:
 def matrix_shape(site: Site) -> tuple[int, int]:
     """The 2-D view the checks read (rows, columns), as :meth:`~._stream.Target.view`."""
     shape = list(site.shape)
+    if site.zero_rows and shape:
+        shape[0] = max(shape[0] - len(set(site.zero_rows)), 0)
     if len(shape) >= 2:
         s = site.scheme
         if s is not None and isinstance(s.family, Orthogonal) and len(shape) == 2:
