@@ -122,7 +122,7 @@ def audit(
     parent (its timeout bounds one step)."""
     from weight_init.app.isolation import beat
     from weight_init.errors import OwnFaultError, WeightInitError, describe_exception
-    from weight_init.properties.audit._loop import audit_spec
+    from weight_init.properties.audit._frameworks import audit_spec
 
     options: dict[str, Any] = {
         "resolution": resolution,

@@ -242,8 +242,8 @@ def run_audit(
     alpha: float = 1e-4,
     timeout: float = 300.0,
 ) -> Any:
-    """:func:`~weight_init.properties.audit._loop.audit_spec` of ``factory`` in a child process
-    (a ``MODULE:FACTORY`` string or an importable module-level callable; anything else in
+    """:func:`~weight_init.properties.audit._frameworks.audit_spec` of ``factory`` in a child
+    process (a ``MODULE:FACTORY`` string or an importable module-level callable; anything else in
     this process through :func:`~weight_init.properties.audit._frameworks.audit_model`: torch,
     Keras, Flax linen or NNX, Haiku or Equinox) -> AuditReport.
     Bad ``expect`` rules raise before the model's code runs."""

@@ -1,6 +1,6 @@
 """Audit sections: what each parameter of a torch model got at initialization.
 
-Runs :func:`weight_init.properties.audit._loop.audit_spec` (the model factory built ``builds``
+Runs :func:`weight_init.properties.audit._frameworks.audit_spec` (the model factory built ``builds``
 times under seeds from ``SeedSequence(seed)``, each parameter's pooled draws identified and
 checked against its ``--expect`` rule or its layer's documented default, Holm-corrected tests
 at family-wise ``alpha`` per parameter with the power plan of ``check``; fewer entries than
@@ -55,7 +55,7 @@ def fan_rule_text(p: ParamAudit) -> str:
 
 def run_audit(spec: AuditSpec, seed: int = 0, alpha: float = 1e-4) -> AuditSection:
     """Resolve ``spec.spec`` (imports the user's module: the caller isolates it) and audit it."""
-    from weight_init.properties.audit._loop import audit_spec
+    from weight_init.properties.audit._frameworks import audit_spec
 
     result = audit_spec(
         spec.spec,

@@ -94,3 +94,91 @@ def test_every_package_folder_is_installed() -> None:
             if package not in listed:
                 missing.append(f"{package} ({init.parent.relative_to(ROOT)})")
     assert not missing, "not in [tool.setuptools] packages: " + ", ".join(missing)
+
+
+def _module_names() -> dict[str, Path]:
+    """Every module of the package by its import name (pyproject's package-dir)."""
+    tomllib = pytest.importorskip("tomllib")
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    folders = {folder: name for name, folder in config["package-dir"].items()}
+    names: dict[str, Path] = {}
+    for folder, package in folders.items():
+        for path in (ROOT / folder).rglob("*.py"):
+            parts = [p for p in path.relative_to(ROOT / folder).with_suffix("").parts]
+            if folder == "reference" and parts[0] in {"properties", "reports", "app"}:
+                continue
+            names[".".join([package, *[p for p in parts if p != "__init__"]])] = path
+    return names
+
+
+def _runtime_imports(path: Path, known: dict[str, Path]) -> set[str]:
+    """The package modules ``path`` imports when it runs (``if TYPE_CHECKING:`` blocks are
+    not run); ``from P import m`` counts as importing ``P.m`` when that is a module."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    skipped = {
+        id(n)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+        for stmt in node.body
+        for n in ast.walk(stmt)
+    }
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
+        if isinstance(node, ast.Import):
+            out |= {a.name for a in node.names if a.name in known}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for alias in node.names:
+                full = f"{node.module}.{alias.name}"
+                out.add(full if full in known else node.module)
+    return {name for name in out if name in known}
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in sorted(graph[v]):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_no_import_circles() -> None:
+    """No module imports (at run time, module level or inside a function) a module that
+    imports it back, directly or through others."""
+    known = _module_names()
+    graph = {name: _runtime_imports(path, known) - {name} for name, path in known.items()}
+    circles = _cycles(graph)
+    assert not circles, "import circles:\n" + "\n".join(" <-> ".join(c) for c in circles)
+
+
+def test_the_circle_finder_can_fail() -> None:
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert _cycles({"a": {"b"}, "b": set()}) == []

@@ -39,7 +39,7 @@ from types import MappingProxyType
 from typing import Any
 
 from weight_init.layouts import Fans, KernelSpec, get_layout
-from weight_init.properties.audit._expectations import Default
+from weight_init.properties.audit._default import Default
 from weight_init.properties.audit._layer_param import (
     CONV_1D,
     CONV_2D,

@@ -40,7 +40,7 @@ from weight_init.properties.audit._catalog_flax import (
     shared_defaults,
     shared_params,
 )
-from weight_init.properties.audit._expectations import Default
+from weight_init.properties.audit._default import Default
 from weight_init.properties.audit._layer_param import (
     RNN,
     ZEROS,

@@ -17,6 +17,7 @@ from typing import Any
 
 from weight_init.errors import InvalidParameterError
 from weight_init.layouts import get_layout
+from weight_init.properties.audit._default import Default
 from weight_init.rules import Rule, parse_rule
 from weight_init.schemes import Scheme, constant, get_scheme
 
@@ -54,21 +55,6 @@ def parse_expect(text: str, parse: Callable[[str], Rule | Scheme] | None = None)
     got = (parse or parse_rule)(rule_text.strip())
     rule = got if isinstance(got, Rule) else Rule(got.name, got)
     return Expectation(pattern.strip(), rule.scheme, layout.strip() or None, rule.zero_rows)
-
-
-@dataclass(frozen=True)
-class Default:
-    """The documented default of one parameter of one layer type."""
-
-    scheme: Scheme
-    layout: str
-    fans: str  # "weight": the layout's fans of the parameter; "owner": bias of the weight;
-    # "rnn": torch's gate blocks (Equinox's cells: the hidden size); "embed": JAX's fans of
-    # Flax's Embed table, (features, features)
-    source: str
-    #: the parameter stacks these along its last axis, each with its own scheme (Keras' LSTM
-    #: bias: zeros, ones for the forget gate, zeros, zeros); empty: ``scheme`` for all
-    blocks: tuple[Scheme, ...] = ()
 
 
 def documented_defaults(framework: str = "torch") -> dict[tuple[str, str], Default]:

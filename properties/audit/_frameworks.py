@@ -36,6 +36,7 @@ code for every framework.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -69,6 +70,8 @@ from weight_init.properties.audit._layer_param import Framework
 from weight_init.properties.audit._loop import (
     TORCH,
     Adapter,
+    audit_command,
+    parse_expect,
     run_audit,
     torch_builds,
     torch_model,
@@ -77,6 +80,7 @@ from weight_init.properties.audit._loop import (
 from weight_init.properties.audit._planned import at_precision, unfit
 from weight_init.properties.audit._result import AuditOptions, AuditReport
 from weight_init.properties.audit._verdicts import Site
+from weight_init.properties.conformance import _power as powerplan
 
 __all__ = ["audit_flax", "audit_keras", "audit_model", "framework_of"]
 
@@ -486,6 +490,39 @@ ADAPTERS: dict[Framework, Adapter] = {
     for fw, b in _BUILDERS.items()
 }
 ADAPTERS[Framework.TORCH] = TORCH
+
+
+def audit_spec(
+    spec: str,
+    expect: Sequence[str] = (),
+    *,
+    builds: int | None = None,
+    seed: int = 0,
+    alpha: float = powerplan.DEFAULT_ALPHA,
+    executor: Executor | None = None,
+    slots: int = 1,
+    preset: str | None = None,
+    **options: Any,
+) -> AuditReport:
+    """:func:`~weight_init.properties.audit._frameworks.audit_model` (any framework) of the
+    model factory ``spec`` (``MODULE:FACTORY``, imported: the caller isolates it) under the
+    ``--expect PATTERN=RULE[@LAYOUT]`` rules ``expect`` (RULE in the rule language,
+    :func:`weight_init.rules.parse_rule`) and the library ``preset`` (torch models);
+    ``options``: the other :class:`~weight_init.properties.audit._result.AuditOptions`
+    fields; builds run on ``executor`` when given."""
+    from weight_init.properties.conformance._adapters import resolve, select_keras_backend
+
+    rules = [parse_expect(text) for text in expect]
+    select_keras_backend()  # before the user's module imports keras
+    factory = resolve(spec).fn
+    opts = AuditOptions(
+        builds=builds, seed=seed, expect=rules, alpha=alpha, subject=spec, spec=spec, preset=preset
+    )
+    report = audit_model(
+        factory, dataclasses.replace(opts, **options), executor=executor, slots=slots
+    )
+    pool = options.get("pool", True)
+    return dataclasses.replace(report, reproduce=audit_command(spec, expect, report, pool, preset))
 
 
 #: The public name of the model audit (:mod:`weight_init.properties.audit`).

@@ -36,7 +36,6 @@ __all__ = [
     "Expectation",
     "ParamAudit",
     "audit_command",
-    "audit_spec",
     "audit_torch",
     "parse_expect",
     "run_audit",
@@ -82,7 +81,6 @@ from weight_init.properties.audit._verdicts import (
     planned_tests,
     pooled_tests,
 )
-from weight_init.properties.conformance import _power as powerplan
 
 
 def _fans(how: str, layout: str, shape: tuple[int, ...], owner: Any, local: str) -> Fans:
@@ -535,40 +533,6 @@ def _identify(z: NDArray[np.float64], fans: Fans) -> tuple[str, float, str, floa
     st.add(z, target)
     ident = identify(st, target, fans)
     return ident.family, ident.distance, ident.closest, ident.ratio, ident.m2, ident.rules
-
-
-def audit_spec(
-    spec: str,
-    expect: Sequence[str] = (),
-    *,
-    builds: int | None = None,
-    seed: int = 0,
-    alpha: float = powerplan.DEFAULT_ALPHA,
-    executor: Executor | None = None,
-    slots: int = 1,
-    preset: str | None = None,
-    **options: Any,
-) -> AuditReport:
-    """:func:`~weight_init.properties.audit._frameworks.audit_model` (any framework) of the
-    model factory ``spec`` (``MODULE:FACTORY``, imported: the caller isolates it) under the
-    ``--expect PATTERN=RULE[@LAYOUT]`` rules ``expect`` (RULE in the rule language,
-    :func:`weight_init.rules.parse_rule`) and the library ``preset`` (torch models);
-    ``options``: the other :class:`~weight_init.properties.audit._result.AuditOptions`
-    fields; builds run on ``executor`` when given."""
-    from weight_init.properties.audit._frameworks import audit_model
-    from weight_init.properties.conformance._adapters import resolve, select_keras_backend
-
-    rules = [parse_expect(text) for text in expect]
-    select_keras_backend()  # before the user's module imports keras
-    factory = resolve(spec).fn
-    opts = AuditOptions(
-        builds=builds, seed=seed, expect=rules, alpha=alpha, subject=spec, spec=spec, preset=preset
-    )
-    report = audit_model(
-        factory, dataclasses.replace(opts, **options), executor=executor, slots=slots
-    )
-    pool = options.get("pool", True)
-    return dataclasses.replace(report, reproduce=audit_command(spec, expect, report, pool, preset))
 
 
 def audit_command(
