@@ -48,8 +48,11 @@ _COMMON = {
 _DETERMINISTIC = {"max_examples": 25, "derandomize": True, "database": None, **_COMMON}
 settings.register_profile(hypothesis_name("dev"), **_DETERMINISTIC)  # type: ignore[arg-type]
 settings.register_profile(hypothesis_name("ci"), **_DETERMINISTIC)  # type: ignore[arg-type]
-settings.register_profile(hypothesis_name("explore"), max_examples=25, **_COMMON)  # type: ignore[arg-type]
-settings.register_profile(hypothesis_name("thorough"), max_examples=300, **_COMMON)  # type: ignore[arg-type]
+#: Random cases, said explicitly: a profile registered under CI inherits Hypothesis' own
+#: ``ci`` settings (derandomized) for every setting it does not give.
+_RANDOM = {"derandomize": False, **_COMMON}
+settings.register_profile(hypothesis_name("explore"), max_examples=25, **_RANDOM)  # type: ignore[arg-type]
+settings.register_profile(hypothesis_name("thorough"), max_examples=300, **_RANDOM)  # type: ignore[arg-type]
 
 
 def default_profile() -> str:
