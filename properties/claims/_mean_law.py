@@ -96,6 +96,15 @@ NORMAL_SKEW = 1e-5
 SKEW_SE = 0.03
 #: Most units simulated for one test's null law (16 batches of the first 512).
 MAX_SIMULATED = 8192
+#: A point null's p-value below this (and from TAIL_FLOOR) is recomputed from a fresh
+#: simulation sized for TAIL_SKEW_SE (refines).
+TAIL_P = 0.02
+#: Below this p-value the decision does not hang on the tail's precision: no refinement.
+TAIL_FLOOR = 1e-9
+#: Jackknife standard error of the mean's skewness that a tail's simulation aims at.
+TAIL_SKEW_SE = 0.01
+#: Most units simulated for a tail's refinement (128 batches of the first 512).
+MAX_TAIL_SIMULATED = 65536
 #: Degrees of freedom of the standard error from which it counts as exact (no mixture).
 MAX_DOF = 1e7
 
@@ -171,22 +180,32 @@ def skewness_se(sims: ArrayLike) -> FloatArray:
     return np.asarray(np.sqrt((m - 1) / m * (dev * dev).sum(axis=-1)))
 
 
-def units_needed(pilot: ArrayLike, n: int) -> NDArray[np.int64]:
+def units_needed(
+    pilot: ArrayLike, n: int, target: float = SKEW_SE, cap: int = MAX_SIMULATED
+) -> NDArray[np.int64]:
     """How many fresh units the null simulation draws after a ``pilot`` (last axis), for
     the mean of ``n`` units (module docstring).
 
-    With ``r = skewness_se(pilot) / sqrt(n) / SKEW_SE``: the pilot's size times the power
+    With ``r = skewness_se(pilot) / sqrt(n) / target``: the pilot's size times the power
     of two reaching ``r^2`` (the standard error falls like ``1 / sqrt(m)``), at least the
-    pilot's size, at most ``MAX_SIMULATED`` units.
+    pilot's size, at most ``cap`` units (``SKEW_SE`` and ``MAX_SIMULATED`` for the first
+    fresh sample, ``TAIL_SKEW_SE`` and ``MAX_TAIL_SIMULATED`` for a tail's, :func:`refines`).
     """
     x = np.asarray(pilot, dtype=np.float64)
     m0 = x.shape[-1]
-    r = skewness_se(x) / math.sqrt(n) / SKEW_SE
-    top = max(0, math.floor(math.log2(MAX_SIMULATED / m0)))
+    r = skewness_se(x) / math.sqrt(n) / target
+    top = max(0, math.floor(math.log2(cap / m0)))
     with np.errstate(divide="ignore", invalid="ignore"):
         k = np.ceil(np.log2(np.maximum(r * r, 1.0)))
     k = np.clip(np.nan_to_num(k, nan=float(top), posinf=float(top)), 0, top)
     return np.asarray(m0 * 2 ** k.astype(np.int64), dtype=np.int64)
+
+
+def refines(p_value: ArrayLike) -> NDArray[np.bool_]:
+    """Whether a point null's p-value is in the tail where it is recomputed from a fresh,
+    larger simulation (``TAIL_FLOOR <= p < TAIL_P``; module docstring)."""
+    p = np.asarray(p_value, dtype=np.float64)
+    return np.asarray((p >= TAIL_FLOOR) & (p < TAIL_P))
 
 
 @dataclass(frozen=True)
@@ -301,12 +320,17 @@ def equal_tailed(p_below: ArrayLike, p_above: ArrayLike) -> FloatArray:
 
 __all__ = [
     "MAX_SIMULATED",
+    "MAX_TAIL_SIMULATED",
     "NODES",
     "SKEW_SE",
+    "TAIL_FLOOR",
+    "TAIL_P",
+    "TAIL_SKEW_SE",
     "MeanLaw",
     "SimulatedMoments",
     "equal_tailed",
     "pearson3_sf",
+    "refines",
     "skewness_se",
     "student_mixture_sf",
     "units_needed",
