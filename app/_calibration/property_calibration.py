@@ -36,7 +36,9 @@ units and the test's simulated units afresh from the units' law (resampled from 
 :class:`~weight_init.properties.claims._common.UnitLaw`), compares their mean with the
 value the property tests (the theory's), and gets the two one-sided p-values from
 :class:`~weight_init.properties.claims._mean_law.MeanLaw`, vectorized over the
-replications; the layers of each combined test are combined as
+replications (a p-value in the tail recomputed from a second, larger sample, as
+:func:`~weight_init.properties.claims._common.refine_units` draws it for the suite);
+the layers of each combined test are combined as
 :func:`~weight_init.properties.claims._assertions.combined_band_test` does. Under the
 null each tail of an equal-tailed p-value holds half the level: the counts of p <= a in
 the lower tail (the mean below the value) and in the upper tail must be Binomial(N, a / 2).

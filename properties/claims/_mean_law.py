@@ -88,7 +88,7 @@ cases but the deep near-linear ones (the vanishing claim's linear case: 32 units
 statistics are weighted chi-squares of 1-2 degrees of freedom, excess kurtosis above the
 gamma law's ``1.5 skew^2``), whose *lower* tail the gamma law's lower bound (``-2 / skew``
 standard errors, 4 standard errors at a mean skewness of 0.5) makes too light: the rate is
-1.1x-1.6x at 1e-4 there (1.1x-1.3x at 1e-3). A fourth-moment correction would rest on the
+1.1x-1.6x at 1e-4 there (1.05x-1.25x at 1e-3). A fourth-moment correction would rest on the
 simulated kurtosis, far noisier than the skewness for such units; it is left as it is.
 
 The expectation over S is a Gauss-Hermite rule in ``log S^2`` (``log chi2_nu`` has mean
