@@ -327,6 +327,9 @@ class ParamAudit:
                 )
             if self.expected_family and self.family not in (self.expected_family, "unknown"):
                 parts.append(f"entries look {self.family}, expected {self.expected_family}")
+            diagnosis = self.verdict.verdict.diagnosis
+            if diagnosis and not diagnosis.startswith("failed: "):
+                parts.append(diagnosis)
             parts.append(f"failed: {', '.join(t.name for t in self.verdict.failures)}")
         return f"{'; '.join(parts)} [expected {self.expected}, {self.expected_from}]"
 
