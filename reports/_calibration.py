@@ -60,6 +60,7 @@ _FIELDS: dict[str | None, dict[str, tuple[type, ...]]] = {
         "p_values": (dict,),
     },
     "property": {"verdicts": (list,)},
+    "audit": {"target_resolution": _NUMBER, "families": (list,)},
 }
 
 
@@ -75,7 +76,8 @@ def _record_problem(obj: Any) -> str | None:
         if not isinstance(value, types) or isinstance(value, bool):
             return f"field {field!r} is missing or of the wrong type"
     ps = [obj.get("p_values", {})] + [
-        v.get("p_values", {}) if isinstance(v, dict) else None for v in obj.get("verdicts", [])
+        v.get("p_values", {}) if isinstance(v, dict) else None
+        for v in (*obj.get("verdicts", []), *obj.get("families", []))
     ]
     for p in ps:
         if not isinstance(p, dict) or not all(
@@ -161,6 +163,10 @@ class Rate:
 
     def upper_one_sided(self) -> float:
         return clopper_pearson(self.events, self.trials, alternative="less")[1]
+
+    def lower_one_sided(self) -> float:
+        """The exact one-sided 95% lower bound: a promised rate below it is exceeded."""
+        return clopper_pearson(self.events, self.trials, alternative="greater")[0]
 
     def two_sided(self) -> tuple[float, float]:
         return clopper_pearson(self.events, self.trials)

@@ -39,7 +39,7 @@ from weight_init.properties.conformance._checks.statistical import _ks_scale_dis
 
 #: The default target: a std error of 10% (every named defect of the effects table at its
 #: full size is larger: TensorFlow 1.x's uncorrected truncation is 12%), reached by a 16-entry
-#: uniform bias alone in 78 builds (a normal one in 161) and by most weights in one.
+#: uniform bias alone in 80 builds (a normal one in 166) and by most weights in one.
 DEFAULT_RESOLUTION = 0.10
 #: Mean shift (in std) required at a std-error target of 1: the plan's ratio.
 MEAN_PER_STD = pw.MEAN_SHIFT / pw.STD_ERROR
