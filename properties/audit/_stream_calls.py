@@ -313,9 +313,8 @@ def _norms(m: NDArray[Any], mu: float, sd: float) -> tuple[Array | None, Array |
         b = np.asarray(m[r : r + step], dtype=np.float64)
         if mu:
             b = b - mu
-        b = b * b
-        col += b.sum(axis=0)
-        row[r : r + step] = b.sum(axis=1)
+        col += np.einsum("ij,ij->j", b, b)
+        row[r : r + step] = np.einsum("ij,ij->i", b, b)
     scale = 1.0 / (sd * sd)
     col *= scale
     row *= scale
