@@ -240,6 +240,24 @@ def p_values_by_test(results: Sequence[Record]) -> dict[str, list[float]]:
     return dict(out)
 
 
+def audit_uniformity(records: Sequence[Record]) -> list[Uniformity]:
+    """The p-values of each test of the correct model's audits, per target resolution and
+    role (``weights``: the families whose name ends in ``weight``; ``biases``: the others),
+    the members' own tests pooled across members (``0.weight: variance`` with
+    ``1.weight: variance``) and against U(0, 1)."""
+    by: dict[str, list[float]] = defaultdict(list)
+    for r in of_kind(records, "audit"):
+        if r.get("defect_std_error"):
+            continue
+        target = float(r.get("target_resolution", float("nan")))
+        for fam in r.get("families", []):
+            role = "weights" if str(fam.get("family", "")).endswith("weight") else "biases"
+            for name, p in fam.get("p_values", {}).items():
+                if p is not None:
+                    by[f"{target:.0%} {role}: {name.rpartition(': ')[2]}"].append(float(p))
+    return [uniformity(n, ps) for n, ps in sorted(by.items()) if len(ps) >= 2]
+
+
 def false_alarm_uniformity(records: Sequence[Record]) -> list[Uniformity]:
     by_test = p_values_by_test(of_kind(records, "false_alarm"))
     return [uniformity(n, ps) for n, ps in sorted(by_test.items()) if len(ps) >= 2]

@@ -27,6 +27,7 @@ from weight_init.reports._calibration import (
     Record,
     Uniformity,
     audit_points,
+    audit_uniformity,
     false_alarm_rates,
     false_alarm_uniformity,
     load_records,
@@ -244,7 +245,8 @@ def render_markdown(records: Sequence[Record], figures: Sequence[str]) -> str:
                     f"| {_g(lower)} | {_g(fa.upper_one_sided())} "
                     f"| {'yes' if lower <= lv.level else 'NO'} | {power if k == 0 else ''} |"
                 )
-        out += [""]
+        out += ["", "### p-values of each test in the audits of the correct model", ""]
+        out += [uniformity_table(audit_uniformity(records)), ""]
     props = property_rates(records)
     if props:
         out += ["## Property family on the reference", ""]

@@ -69,6 +69,7 @@ def test_calibrate_audits_writes_the_table(tmp_path: Path) -> None:
     assert "| kept |" in md
     for level in ALPHAS:
         assert f"| {level:g} | " in md
+    assert "| 10% weights: between calls | 8 |" in md  # 2 audits x 4 weights
     lines = (out / "records.jsonl").read_text().splitlines()
     audits = [json.loads(x) for x in lines if '"audit"' in x]
     assert len(audits) == 4  # 2 of the correct model, 2 of the defective one
