@@ -249,3 +249,25 @@ def test_verdicts_do_not_depend_on_the_number_of_workers() -> None:
     one = audit_torch(audit_models.small_cnn, builds=24, seed=5, progress=False)
     two = audit_torch(audit_models.small_cnn, builds=24, seed=5, workers=2, progress=False)
     assert one.to_json() == two.to_json()
+
+
+@pytest.mark.parametrize("family", ["normal", "uniform", "truncated_normal", "orthogonal"])
+def test_the_planned_tests_are_the_tests_that_run(family: str) -> None:
+    """The automatic build count plans with the number of tests each parameter's Holm family
+    will hold: the checks between builds, of homogeneity, extremes and top direction
+    included."""
+    from weight_init.properties.audit._verdicts import planned_tests
+    from weight_init.schemes import get_scheme
+
+    rng = np.random.default_rng(4)
+    shapes = [(1, 2), (1, 8), (1, 16), (2, 2), (8, 8), (7, 9), (9, 7), (64, 3), (3, 64)]
+    if family != "orthogonal":
+        shapes.append((1, 1))
+    for shape in shapes:
+        scheme = (
+            get_scheme("orthogonal")
+            if family == "orthogonal"
+            else variance_scaling(0.01, "fixed", family)
+        )
+        streamed = _stream([scheme.sample(*shape, rng) for _ in range(3)], scheme)
+        assert len(statistical_results(streamed, scheme)) == planned_tests(scheme.family, *shape)

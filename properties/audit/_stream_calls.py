@@ -418,11 +418,13 @@ def _spike(cs: CallStats) -> CheckResult | None:
 # -- planning and resolution -----------------------------------------------------------------
 def calls_tests(family: Family, rows: int, cols: int) -> int:
     """How many of this module's tests a ``rows x cols`` parameter's family holds (each build
-    finite)."""
-    if not family.is_random or rows * cols < 2:
+    finite, at least two builds)."""
+    if not family.is_random or rows * cols < 1:
         return 0
     if isinstance(family, Orthogonal) or not family.is_iid:
-        return 1
+        return int(rows * cols >= 2)
+    if rows * cols == 1:
+        return 1  # the extremes over the builds; nothing to match between them
     block_rows, block_cols = min(rows, SPIKE_ROWS), min(cols, SPIKE_COLS)
     return (
         2
