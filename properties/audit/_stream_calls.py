@@ -34,7 +34,7 @@ state that does not grow with the number of builds; :class:`CallStats` is one pa
 * **extremes**: the largest ``|z|`` and the entries are the stream's (``max_abs_z``,
   ``n``); kept here is the resolution of the draws: the fewest significand bits and the
   smallest gap between distinct standardized values of each build's leading
-  :data:`CALL_ENTRIES` entries. On a subsample both err towards a coarser resolution
+  :data:`RESOLUTION_ENTRIES` entries. On a subsample both err towards a coarser resolution
   (fewer bits, a gap at least the grid step): the p-value at that resolution is at least
   the exact one.
 * **top direction**: the split-sample statistic of the leading block of at most
@@ -48,6 +48,7 @@ state that does not grow with the number of builds; :class:`CallStats` is one pa
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -75,13 +76,13 @@ from weight_init.properties.conformance._checks.homogeneity import (
     groups,
     halves_noncentrality,
     kruskal_wallis,
+    kw_variance,
 )
 from weight_init.properties.conformance._checks.resolution import effective_bits, grid_step
 from weight_init.properties.conformance._checks.spike import (
     MIN_SIDE,
     SpikeEvidence,
     spike_score,
-    split_statistics,
 )
 from weight_init.properties.conformance._tails import chi2_sf, norm_isf, normal_two_sided
 from weight_init.schemes import Scheme
@@ -91,6 +92,9 @@ Array = NDArray[np.float64]
 #: Matched positions per build of the between-builds entries statistic (the leading entries
 #: of the matrix view), and the sample the draws' resolution is read on.
 CALL_ENTRIES = 1 << 13
+#: Entries per build the draws' resolution is read on (fewer entries: fewer bits and a larger
+#: gap, the conservative side).
+RESOLUTION_ENTRIES = 1 << 10
 #: The top direction's bounded block: at most this many rows (split in two halves) ...
 SPIKE_ROWS = 128
 #: ... and this many columns of each build's matrix.
@@ -158,23 +162,26 @@ class Homogeneity:
         nv = s.size
         if nv < MIN_VECTORS:
             return
-        h, mu, v = kruskal_wallis(s[None])
-        self.h += float(h[0])
-        self.mean += mu
-        self.var += v
+        g, sizes, var = _kw_layout(nv)
+        h = _kruskal_wallis(s, g, sizes)
+        if h is None:  # tied norms: mid-ranks and the tie correction
+            hs, _, _ = kruskal_wallis(s[None])
+            h = float(hs[0])
+        self.h += h
+        self.mean += N_GROUPS - 1.0
+        self.var += var
         self.tested += 1
         self.n, self.f = nv, per_vector
         mean = float(s.mean())
-        rel = s / (mean if mean > 1e-300 else 1e-300)
-        g = groups(nv)
-        parts = (
-            (rel[g < 2].mean(), rel[g >= 2].mean()),
-            (rel[g % 2 == 0].mean(), rel[g % 2 == 1].mean()),
+        rel = np.bincount(g, weights=s, minlength=N_GROUPS) / (mean if mean > 1e-300 else 1e-300)
+        # groups: 2 * (second half) + (odd position)
+        first, second = rel[0] + rel[1], rel[2] + rel[3]
+        even, odd = rel[0] + rel[2], rel[1] + rel[3]
+        self.acc += (
+            (first / (sizes[0] + sizes[1]), second / (sizes[2] + sizes[3])),
+            (even / (sizes[0] + sizes[2]), odd / (sizes[1] + sizes[3])),
         )
-        for i, part in enumerate(parts):
-            for j, x in enumerate(part):
-                self.acc[i, j] += float(x)
-                self.cnt[i, j] += 1
+        self.cnt += 1
 
     def merge(self, o: Homogeneity) -> None:
         self.h += o.h
@@ -184,6 +191,45 @@ class Homogeneity:
         self.n, self.f = self.n or o.n, self.f or o.f
         self.acc = self.acc + o.acc
         self.cnt = self.cnt + o.cnt
+
+
+@functools.lru_cache(maxsize=256)
+def _kw_layout(n: int) -> tuple[NDArray[np.intp], Array, float]:
+    """:func:`groups` of ``n`` vectors, the group sizes and the exact null ``Var H``."""
+    g = groups(n)
+    sizes = np.bincount(g, minlength=N_GROUPS).astype(np.float64)
+    return g, sizes, kw_variance(n, [int(c) for c in sizes])
+
+
+def _kruskal_wallis(s: Array, g: NDArray[np.intp], sizes: Array) -> float | None:
+    """Kruskal-Wallis' ``H`` of one build's norms ``s`` over the groups ``g`` (the same as
+    :func:`~weight_init.properties.conformance._checks.homogeneity.kruskal_wallis`); None
+    when two norms tie."""
+    n = s.size
+    order = np.argsort(s, kind="stable")
+    ordered = s[order]
+    if np.any(ordered[1:] == ordered[:-1]):
+        return None
+    ranks = np.empty(n)
+    ranks[order] = np.arange(1.0, n + 1.0)
+    sums = np.bincount(g, weights=ranks, minlength=N_GROUPS)
+    return float(12.0 / (n * (n + 1.0)) * np.sum(sums * sums / sizes) - 3.0 * (n + 1.0))
+
+
+def _split(z: Array) -> tuple[float, float, int, int]:
+    """:func:`~weight_init.properties.conformance._checks.spike.split_statistics` of one
+    matrix: ``(T, |A|^2, n_B, n_A)``."""
+    a, b = z[0::2], z[1::2]
+    p, q = a.shape
+    if p <= q:
+        _, vecs = np.linalg.eigh(a @ a.T)
+        v = a.T @ vecs[:, -1]
+    else:
+        _, vecs = np.linalg.eigh(a.T @ a)
+        v = vecs[:, -1]
+    norm = float(np.linalg.norm(v))
+    t = b @ (v / norm if norm > 0 else v)
+    return float(t @ t), float(np.einsum("ij,ij->", a, a)), int(b.shape[0]), int(a.size)
 
 
 @dataclass
@@ -219,14 +265,18 @@ class CallStats:
         family = scheme.family
         sd, mu = math.sqrt(var), float(family.mean(scheme))
         lead = _leading(m)
-        z_lead = (np.asarray(lead, dtype=np.float64) - mu) / sd
-        if not np.isfinite(z_lead).all():
+        if mu:
+            z_lead = (np.asarray(lead, dtype=np.float64) - mu) / sd
+        else:
+            z_lead = np.multiply(lead, 1.0 / sd, dtype=np.float64)
+        total = float(z_lead.sum())  # not finite when an entry is not (or on overflow)
+        if not math.isfinite(total):
             return
         col_ss, row_ss = _norms(m, mu, sd)
         if col_ss is None or row_ss is None:
             return  # a non-finite entry beyond the leading sample
         self.builds += 1
-        e = z_lead.ravel() - float(z_lead.mean()) if z_lead.size >= 2 else None
+        e = z_lead.ravel() - total / z_lead.size if z_lead.size >= 2 else None
         vec: Vectors = (e, _centred(col_ss), _centred(row_ss))
         if self.last is not None:
             self._link(self.last, vec)
@@ -237,8 +287,9 @@ class CallStats:
             return
         self.units.add(col_ss, rows)
         self.inputs.add(row_ss, cols)
-        self.bits = min(self.bits, effective_bits(lead))
-        self.gap = min(self.gap, grid_step(z_lead))
+        sample = np.ravel(lead)[:RESOLUTION_ENTRIES]
+        self.bits = min(self.bits, effective_bits(sample))
+        self.gap = min(self.gap, grid_step(np.ravel(z_lead)[:RESOLUTION_ENTRIES]))
         block = z_lead if z_lead.shape == (rows, cols) else None
         if block is None or block.shape[0] > SPIKE_ROWS or block.shape[1] > SPIKE_COLS:
             raw = np.asarray(m[:SPIKE_ROWS, :SPIKE_COLS], dtype=np.float64)
@@ -246,7 +297,7 @@ class CallStats:
         else:
             block = block[:SPIKE_ROWS, :SPIKE_COLS]
         if block.shape[0] // 2 >= MIN_SIDE and block.shape[1] >= MIN_SIDE:
-            t, a2, nb, na = split_statistics(block[None])
+            t, a2, nb, na = _split(block)
             self.sp_t += t
             self.sp_a2 += a2
             self.sp_nb += nb
@@ -318,7 +369,7 @@ def _norms(m: NDArray[Any], mu: float, sd: float) -> tuple[Array | None, Array |
     scale = 1.0 / (sd * sd)
     col *= scale
     row *= scale
-    if not (np.isfinite(col).all() and np.isfinite(row).all()):
+    if not math.isfinite(float(col.sum()) + float(row.sum())):
         return None, None
     return col, row
 
