@@ -114,6 +114,8 @@ class Link:
     pairs: int = 0
 
     def add(self, a: Array | None, b: Array | None, centred_norms: bool) -> None:
+        """Add the products of ``a`` (the earlier build's) and ``b`` at their common leading
+        positions; ``centred_norms``: ``V`` times ``n / (n - 1)`` (module docstring)."""
         if a is None or b is None:
             return
         m = min(a.size, b.size)
@@ -129,6 +131,7 @@ class Link:
         self.pairs += 1
 
     def merge(self, o: Link) -> None:
+        """Add another stream's sums."""
         self.s += o.s
         self.v += o.v
         self.sq += o.sq
@@ -159,6 +162,7 @@ class Homogeneity:
     cnt: Array = field(default_factory=lambda: np.zeros((2, 2)))
 
     def add(self, s: Array, per_vector: int) -> None:
+        """Add one build's squared norms ``s`` (each over ``per_vector`` entries)."""
         nv = s.size
         if nv < MIN_VECTORS:
             return
@@ -184,6 +188,7 @@ class Homogeneity:
         self.cnt += 1
 
     def merge(self, o: Homogeneity) -> None:
+        """Add another stream's sums."""
         self.h += o.h
         self.mean += o.mean
         self.var += o.var
