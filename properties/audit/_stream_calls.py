@@ -201,7 +201,7 @@ class Homogeneity:
 @functools.lru_cache(maxsize=256)
 def _kw_layout(n: int) -> tuple[NDArray[np.intp], Array, float]:
     """:func:`groups` of ``n`` vectors, the group sizes and the exact null ``Var H``."""
-    g = groups(n)
+    g = groups(n).astype(np.intp)
     sizes = np.bincount(g, minlength=N_GROUPS).astype(np.float64)
     return g, sizes, kw_variance(n, [int(c) for c in sizes])
 
