@@ -247,7 +247,7 @@ def audit_uniformity(records: Sequence[Record]) -> list[Uniformity]:
     ``1.weight: variance``) and against U(0, 1)."""
     by: dict[str, list[float]] = defaultdict(list)
     for r in of_kind(records, "audit"):
-        if r.get("defect_std_error"):
+        if _defective(r):
             continue
         target = float(r.get("target_resolution", float("nan")))
         for fam in r.get("families", []):
@@ -330,6 +330,12 @@ class AuditPoint:
     power: Rate
 
 
+def _defective(record: Record) -> bool:
+    """Is this an audit of the defective model? (``defect``; records written before that
+    field say it by a nonzero ``defect_std_error``)"""
+    return bool(record.get("defect", record.get("defect_std_error")))
+
+
 def audit_points(records: Sequence[Record], levels: Sequence[float] = ALPHAS) -> list[AuditPoint]:
     """One :class:`AuditPoint` per target resolution of the ``audit`` records."""
     by: dict[float, list[Record]] = defaultdict(list)
@@ -337,8 +343,8 @@ def audit_points(records: Sequence[Record], levels: Sequence[float] = ALPHAS) ->
         by[float(r.get("target_resolution", float("nan")))].append(r)
     out = []
     for target, rs in sorted(by.items()):
-        correct = [r for r in rs if not r.get("defect_std_error")]
-        defect = [r for r in rs if r.get("defect_std_error")]
+        correct = [r for r in rs if not _defective(r)]
+        defect = [r for r in rs if _defective(r)]
         fams = [f for r in correct for f in r.get("families", [])]
         fams += [{"outcome": "error"} for r in correct if r.get("outcome") == "error"]
         rates = tuple(
@@ -349,7 +355,8 @@ def audit_points(records: Sequence[Record], levels: Sequence[float] = ALPHAS) ->
             weights = [
                 f for f in r.get("families", []) if str(f.get("family", "")).endswith("weight")
             ]
-            hits += r.get("outcome") == "error" or any(rejects(f, levels[0]) for f in weights)
+            # an audit that raised detected nothing (as a power check that raised)
+            hits += r.get("outcome") != "error" and any(rejects(f, levels[0]) for f in weights)
         first = rs[0]
         out.append(
             AuditPoint(
