@@ -41,10 +41,15 @@ terms. At ``z = 15`` (``P = 7.6e-8``) it agrees with the series to 3e-4 relative
 lies above it (conservative).
 
 **Finite n** (Marsaglia and Marsaglia 2004, ``errfix``): ``P(A^2_n <= z) = x + e(n, x)``
-with ``x`` the limit law's CDF and ``e`` their fitted correction, of order ``1/n``; in the
-upper tail (``x > 0.8``) ``e = g(x)/n`` with ``g(1) = -0.0006`` (a residual of their fit),
-so a p-value is never below ``0.0006/n``: at the ``n`` of a check (10^5 and more) 6e-9 or
-less, far below the Holm thresholds (about 1e-6), and on the conservative side.
+with ``x`` the limit law's CDF and ``e`` their fitted correction, of order ``1/n``, applied
+where ``P(A^2 > z) >= P_FIT = 1e-3``. Further out their fit is not used as it stands: its
+upper branch ``e = g(x)/n`` does not vanish at ``x = 1`` (``g(1) = -0.0006``, a residual of
+the fit), so every p-value would be at least ``0.0006/n``, an absolute floor that says
+nothing about the tail and would, at small levels, demand ``n > 0.0006 / level``. The tail
+keeps instead the correction's relative size at ``P_FIT``, ``p = p_inf (1 + k/n)`` with
+``k = -g(1 - P_FIT) / P_FIT = 1.065`` (continuous at ``P_FIT``; the finite-``n`` tail is
+the heavier one there). At the ``n`` of a check (10^5 and more) the factor is within 1e-5
+of 1.
 """
 
 from __future__ import annotations
@@ -59,6 +64,8 @@ __all__ = ["ad_isf", "ad_sf", "ad_statistic"]
 
 #: From this ``z`` on the upper tail is the asymptotic expansion (module docstring).
 TAIL_FROM = 15.0
+#: Below this upper tail the finite-``n`` correction is relative (module docstring).
+P_FIT = 1e-3
 #: Trapezoid nodes per series term, on ``s`` in [0, :data:`S_MAX`].
 NODES = 2001
 S_MAX = 8.0
@@ -137,14 +144,20 @@ def ad_sf(z: float, n: int | None = None) -> float:
         return 0.0
     p = _limit_sf(z)
     if n is not None:
-        p -= _errfix(int(n), 1.0 - p)
+        if p >= P_FIT:
+            p -= _errfix(int(n), 1.0 - p)
+        else:
+            p *= 1.0 - _errfix(int(n), 1.0 - P_FIT) / P_FIT
     return min(1.0, max(0.0, p))
 
 
 @functools.cache
 def ad_isf(q: float, n: int | None = None) -> float:
-    """The ``z`` with ``ad_sf(z, n) = q`` to 1e-7 relative (bisection; ``ad_sf`` is
-    non-increasing).
+    """The ``z`` with ``ad_sf(z, n) = q``, to 1e-9 relative.
+
+    Secant steps on ``ln ad_sf(z, n) - ln q`` (nearly linear in ``z`` in the upper tail)
+    from the tail expansion's inverse, ``z_0 = erfcinv(q / sqrt 3)^2``; bisection if they do
+    not settle (``ad_sf`` is non-increasing).
 
     Parameters
     ----------
@@ -157,15 +170,35 @@ def ad_isf(q: float, n: int | None = None) -> float:
     -------
     float
         The critical value.
+
+    Examples
+    --------
+    >>> from weight_init.properties.conformance._ad_law import ad_isf
+    >>> round(ad_isf(0.05), 4)
+    2.4924
     """
+    target = math.log(q)
+
+    def f(z: float) -> float:
+        p = ad_sf(z, n)
+        return math.log(p) - target if p > 0 else -math.inf
+
+    z0 = max(0.1, float(special.erfcinv(q / math.sqrt(3.0))) ** 2)
+    z1 = 1.05 * z0
+    f0, f1 = f(z0), f(z1)
+    for _ in range(30):
+        if not (math.isfinite(f0) and math.isfinite(f1)) or f1 == f0:
+            break
+        z0, z1 = z1, max(1e-3, z1 - f1 * (z1 - z0) / (f1 - f0))
+        f0, f1 = f1, f(z1)
+        if abs(z1 - z0) <= 1e-9 * z1:
+            return z1
     lo, hi = 0.0, 1.0
     while ad_sf(hi, n) > q:
         lo, hi = hi, 2.0 * hi
-    for _ in range(100):
+    while hi - lo > 1e-9 * hi:
         mid = 0.5 * (lo + hi)
         lo, hi = (mid, hi) if ad_sf(mid, n) > q else (lo, mid)
-        if hi - lo < 1e-7 * hi:
-            break
     return hi
 
 

@@ -103,10 +103,21 @@ def n_for_shift(delta: float, s: float, c: float, power: float) -> int:
 
 
 def n_required(delta: float, s: float, level: float, power: float) -> int:
-    """Entries for power ``power`` at ``level``: the limit law's critical value, then once
-    more at the finite-``n`` law of the sample size it gives (the larger of the two)."""
+    """Entries for power ``power`` at ``level``: from the limit law's critical value, then
+    raised until the finite-``n`` law's critical value at that ``n`` needs no more (doubled
+    while ``level`` is below the finite-``n`` law's floor ``0.0006 / n``, where no critical
+    value exists: :mod:`~weight_init.properties.conformance._ad_law`)."""
     n = n_for_shift(delta, s, ad_isf(level), power)
-    return max(n, n_for_shift(delta, s, ad_isf(level, n), power))
+    for _ in range(64):
+        c = ad_isf(level, n)
+        if not math.isfinite(c):
+            n *= 2
+            continue
+        more = n_for_shift(delta, s, c, power)
+        if more <= n:
+            break
+        n = more
+    return n
 
 
 @functools.cache
