@@ -105,8 +105,7 @@ def n_for_shift(delta: float, s: float, c: float, power: float) -> int:
 def n_required(delta: float, s: float, level: float, power: float) -> int:
     """Entries for power ``power`` at ``level``: from the limit law's critical value, then
     raised until the finite-``n`` law's critical value at that ``n`` needs no more (doubled
-    while ``level`` is below the finite-``n`` law's floor ``0.0006 / n``, where no critical
-    value exists: :mod:`~weight_init.properties.conformance._ad_law`)."""
+    should that law have no critical value at ``level``)."""
     n = n_for_shift(delta, s, ad_isf(level), power)
     for _ in range(64):
         c = ad_isf(level, n)
