@@ -188,6 +188,24 @@ def test_the_plan_holds_the_closed_forms() -> None:
     delta, s = cut_effect(0.05)
     assert delta > clip_delta(q) and s > 0
     assert effects["cut 5% early, variance corrected"].n_required < clip.n_required
+    # a small alpha raises the critical value, not a floor of the finite-n law (0.0006 / n)
+    tiny = power_plan("uniform", alpha=1e-9)
+    (need,) = [e.n_required for e in tiny.effects if e.check is C.ANDERSON_DARLING]
+    assert need == pytest.approx(ad_isf(tiny.per_test_level) / clip_delta(q), rel=1e-3)
+
+
+def test_the_finite_n_correction_is_continuous() -> None:
+    """Marsaglia's correction where it was fitted (upper tail >= P_FIT), its relative size
+    there beyond: continuous at P_FIT, the finite-n tail the heavier one, by O(1/n)."""
+    from weight_init.properties.conformance._ad_law import P_FIT
+
+    z = ad_isf(P_FIT)
+    for n in (100, 10_000):
+        below, above = ad_sf(z * (1 + 1e-9), n), ad_sf(z * (1 - 1e-9), n)
+        assert below == pytest.approx(above, rel=1e-6)
+        for zz in (z, 8.0, 12.0, 20.0):
+            ratio = ad_sf(zz, n) / ad_sf(zz)
+            assert 1.0 <= ratio <= 1.0 + 2.0 / n
 
 
 @pytest.mark.parametrize(
