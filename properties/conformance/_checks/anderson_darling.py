@@ -37,9 +37,14 @@ too small to matter, on a grid of 1/64 sd the test has little power left (the va
 extremes tests keep theirs).
 
 **Orthogonal** matrices are not tested: their entries are dependent (every column has norm
-1 exactly), so this null law, for i.i.d. draws, does not hold for them, and a defect at the
-edge of an orthogonal matrix's entries (a clip, a cut) breaks its Gram matrix, which the
-exact ``orthogonality`` check asserts to ``50 n eps``.
+1 exactly), so this null law, for i.i.d. draws, does not hold for them. Read with each
+shape's exact marginal law it is far from uniform, on the conservative side (the norm
+constraints take variance out of the empirical process): over 400 seeded designs of four
+Haar matrices at each of (64, 64), (128, 32), (16, 256) and (97, 97), 86,788 entries each,
+1 p-value fell at or below 0.05 and none at or below 0.01, mean p 0.66. A p-value that is
+not uniform under its null does not enter the Holm family; and a defect at the edge of an
+orthogonal matrix's entries (a clip, a cut) breaks its Gram matrix, which the exact
+``orthogonality`` check asserts to ``50 n eps``.
 
 **Power** (:meth:`AndersonDarlingCheck.effects`): under an alternative with ``|z|``-law
 ``G_alt``, ``A^2 = N int (F_N - G_alt)^2 w dG + X + N delta`` with ``w = 1/(G (1 - G))``
