@@ -163,15 +163,14 @@ def power_plan_table() -> str:
         "| --- | --- |" + " --- |" * len(PLAN_FAMILIES),
     ]
     body = [
-        f"| {name} | {test} | "
-        + " | ".join(cells.get(f, "n/a") for f in PLAN_FAMILIES)
-        + " |"
+        f"| {name} | {test} | " + " | ".join(cells.get(f, "n/a") for f in PLAN_FAMILIES) + " |"
         for (name, test), cells in rows.items()
     ]
     drawn = "; ".join(
         f"{f.replace('_', ' ')} {p.n_entries:,}" for f, p in plans.items() if p.n_entries
     )
-    return "\n".join([*head, *body, "", f"Entries a check draws at least (the largest row): {drawn}."])
+    tail = f"Entries a check draws at least (the largest row): {drawn}."
+    return "\n".join([*head, *body, "", tail])
 
 
 def on_page_markdown(markdown: str, **kwargs: Any) -> str:
