@@ -1,8 +1,8 @@
 """Calibration of every property p-value on the reference: is a reported p-value a p-value?
 
-``python -m weight_init.app._calibration.property_calibration --seeds 200
-[--markdown docs/generated/calibration_properties.md]``; the tails of the point-null
-p-values: ``... --tails --seeds 20000 [--markdown docs/generated/calibration_property_tails.md]``
+``weight-init calibrate --checks 0 --property-pvalues 200`` (:func:`measure`, writes
+``property_pvalues.md`` in the run directory); the tails of the point-null p-values:
+``weight-init calibrate --checks 0 --property-tails 20000`` (``property_tails.md``).
 
 The markdown starts at a level-2 heading, for inclusion in a docs page
 (``--8<-- "generated/calibration_properties.md"``).
@@ -25,7 +25,7 @@ holds) and groups the p-values by (property case, test). For each group of n p-v
 Each check is at 1e-3 as stated; the whole table is one family, so its pass/fail is Holm's
 step-down at family-wise 1e-3 over all checks (:attr:`Calibration.passed`).
 
-**The tails** (``--tails``, :func:`collect_tails`): a few hundred suite seeds give a few
+**The tails** (``--property-tails``, :func:`collect_tails`): a few hundred suite seeds give a few
 p-values per group below 1e-3, too few to see a tail off by a factor 2. The tails mode
 redraws every point-null layer test the suite runs (recorded by
 :func:`~weight_init.properties.claims._common.recording_point_nulls` on the cases of
@@ -49,13 +49,12 @@ tests, Holm at family-wise 1e-3; a = 1e-2 and a KS test are shown too.
 
 from __future__ import annotations
 
-import argparse
 import datetime
 import math
 import platform
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -499,69 +498,38 @@ def tails_markdown(cal: TailCalibration, command: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv: Iterable[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m weight_init.app._calibration.property_calibration",
-        description="Check that every property p-value is calibrated on the reference.",
-    )
-    parser.add_argument(
-        "--seeds",
-        type=int,
-        default=200,
-        help="suite seeds (default 200); with --tails, replications of each test",
-    )
-    parser.add_argument("--start", type=int, default=0, help="first seed (default 0)")
-    parser.add_argument("--markdown", help="write the table to this markdown file")
-    parser.add_argument(
-        "--tails",
-        action="store_true",
-        help="count the point-null p-values' tails at 1e-3 and 1e-4 over replications",
-    )
-    parser.add_argument(
-        "--cases-from",
-        type=int,
-        default=2,
-        help="with --tails: record the tests of suite seeds 0..N-1 (default 2)",
-    )
-    parser.add_argument(
-        "--pool", type=int, default=1 << 16, help="with --tails: units per law (default 65536)"
-    )
-    args = parser.parse_args(None if argv is None else list(argv))
-    if args.seeds < 1 or args.start < 0 or args.cases_from < 1 or args.pool < SIM_UNITS:
-        parser.error(f"--seeds and --cases-from must be >= 1, --start >= 0, --pool >= {SIM_UNITS}")
-    command = "python -m weight_init.app._calibration.property_calibration " + " ".join(
-        sys.argv[1:] if argv is None else list(argv)
-    )
-    progress = sys.stderr.isatty()
-    if args.tails:
-        tails = collect_tails(args.seeds, args.cases_from, args.pool, args.start, progress)
-        text = tails_markdown(tails, command.strip())
+@dataclass(frozen=True)
+class Measured:
+    """One property calibration: its markdown table, a one-line summary and whether every
+    checked group is calibrated."""
+
+    text: str
+    summary: str
+    passed: bool
+
+
+def measure(
+    seeds: int, *, tails: bool, start: int, command: str, progress: bool = False
+) -> Measured:
+    """``weight-init calibrate --property-pvalues N`` (``tails=False``: every property
+    p-value of ``seeds`` suite seeds from ``start``) or ``--property-tails N``
+    (``tails=True``: the point-null p-values' tails at 1e-3 and 1e-4 over ``seeds``
+    replications of each test, replication seeds from ``start``)."""
+    if tails:
+        cal_t = collect_tails(seeds, seed=start, progress=progress)
         summary = (
             "tails calibrated"
-            if tails.passed
+            if cal_t.passed
             else "tails NOT calibrated: "
             + "; ".join(
                 f"{c.kind} {c.side} tail at {c.level:g}: {c.count} vs {c.expected:.1f}"
-                for c in tails.rejected
+                for c in cal_t.rejected
             )
         )
-        ok = tails.passed
-    else:
-        cal = collect(args.seeds, args.start, progress=progress)
-        text = markdown(cal, command.strip())
-        bad = [f"{r.case} / {r.test} (check {i})" for r, i in cal.rejected]
-        summary = f"{len(cal.rows)} groups over {cal.seeds} seeds: " + (
-            "calibrated" if cal.passed else "NOT calibrated: " + "; ".join(bad)
-        )
-        ok = cal.passed
-    if args.markdown:
-        with open(args.markdown, "w", encoding="utf-8") as fh:
-            fh.write(text)
-    else:
-        print(text)
-    print(summary, file=sys.stderr)
-    return 0 if ok else 1
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+        return Measured(tails_markdown(cal_t, command), summary, cal_t.passed)
+    cal = collect(seeds, start, progress=progress)
+    bad = [f"{r.case} / {r.test} (check {i})" for r, i in cal.rejected]
+    summary = f"{len(cal.rows)} groups over {cal.seeds} seeds: " + (
+        "calibrated" if cal.passed else "NOT calibrated: " + "; ".join(bad)
+    )
+    return Measured(markdown(cal, command), summary, cal.passed)
