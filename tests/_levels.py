@@ -16,6 +16,10 @@ from __future__ import annotations
 #: it keeps the power it states (about 40% more entries than at the default 1e-4).
 PASS_ALPHA = 1e-7
 
+#: ``PASS_ALPHA`` as the commands' option (``weight-init check`` / ``audit`` /
+#: ``check-forward``).
+PASS_ALPHA_ARGS = ("--alpha", repr(PASS_ALPHA))
+
 #: Level of one statistical assertion outside a verdict (a KS or binomial test on simulated
 #: p-values, a z test of a moment): about 20 in a default run.
 ASSERTION_LEVEL = 1e-6
