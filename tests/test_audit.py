@@ -4,7 +4,8 @@ that raises or exits among it) is run as a user runs it, in a subprocess; the ve
 
 Each parameter's check has family-wise false-alarm rate 1e-4 (Holm) and the power plan of
 ``check``; where an outcome other than ``fail`` is asserted (or the verdicts are merely
-compared) the command runs at ``--alpha`` ``PASS_ALPHA`` = 1e-7 (tests/_levels.py); builds are seeded from the drawn seed (torch.manual_seed per build).
+compared) the command runs at ``--alpha`` ``PASS_ALPHA`` = 1e-7 (tests/_levels.py); builds
+are seeded from the drawn seed (torch.manual_seed per build).
 torchvision does not install on this CPU build: no ResNet-18 test
 (tests/audit_models.py:resnet_style_cnn reproduces its conv re-initialization).
 """
@@ -27,8 +28,8 @@ HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
 
 import audit_models  # noqa: E402
-from _levels import PASS_ALPHA_ARGS  # noqa: E402
 import cli_helpers  # noqa: E402
+from _levels import PASS_ALPHA_ARGS  # noqa: E402
 from weight_init.properties.audit._loop import audit_torch, parse_expect  # noqa: E402
 from weight_init.properties.conformance._kernels import NO_RF_IN  # noqa: E402
 

@@ -2,9 +2,10 @@
 
 Every check: family-wise false-alarm rate 1e-4 (Holm; ``PASS_ALPHA`` = 1e-7 where a pass or an
 inconclusive outcome is asserted, tests/_levels.py), power 0.99 against a 1% std error at
-that level (weight_init.properties.conformance._power); layers are seeded with torch.manual_seed from seeds
-derived from the Hypothesis-drawn seed. A conforming default must pass; a known quirk must fail
-with the quirk named by the fan-rule fit (weight_init.properties.conformance._kernels).
+that level (weight_init.properties.conformance._power); layers are seeded with
+torch.manual_seed from seeds derived from the Hypothesis-drawn seed. A conforming default
+must pass; a known quirk must fail with the quirk named by the fan-rule fit
+(weight_init.properties.conformance._kernels).
 """
 
 from __future__ import annotations

@@ -38,8 +38,9 @@ def _ks_p(z: np.ndarray, cdf: object = TARGET.cdf) -> float:
 @settings(max_examples=CASES, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), cols=st.sampled_from([1, 7, 500, BLOCK + 3]))
 def test_law_is_the_truncated_normal(seed: int, cols: int) -> None:
-    """KS at ALPHA per case (5e-6 over the cases); also mean 0 and std TRUNCATED_NORMAL_STD within 5 standard
-    errors (z-tests at 5.7e-7 each), shapes that cross block boundaries included."""
+    """KS at ALPHA per case (5e-6 over the cases); also mean 0 and std
+    TRUNCATED_NORMAL_STD within 5 standard errors (z-tests at 5.7e-7 each), shapes that
+    cross block boundaries included."""
     rows = -(-N_KS // cols)
     z = truncated_standard_normal_fast(np.random.default_rng(seed), (rows, cols))
     assert z.shape == (rows, cols) and z.dtype == np.float64
