@@ -247,7 +247,8 @@ def test_cli_check_accepts_expressions(spec: str, expr: str, code: int) -> None:
     """As a user runs it: in a subprocess the command forks its child before importing numpy,
     which is cheaper than ``main`` here (a process that has numpy must spawn a fresh one)."""
     pytest.importorskip("torch")
-    out = cli_helpers.run("check", spec, "--scheme", expr, "--seed", "7")
+    level = ("--alpha", repr(PASS_ALPHA)) if code == 0 else ()  # a pass is asserted
+    out = cli_helpers.run("check", spec, "--scheme", expr, "--seed", "7", *level)
     assert out.returncode == code, out.stdout + out.stderr
     assert f"as {parse_scheme(expr).name} (out_in)" in out.stdout.splitlines()[0]
 
