@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from _levels import PASS_ALPHA_ARGS as PASS
-from weight_init.app.cli import main
+from weight_init.app._cli import main
 
 TESTS = Path(__file__).parent
 
