@@ -24,6 +24,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from _levels import PASS_ALPHA
+from _levels import PASS_ALPHA_ARGS as PASS
 from buggy_initializers import (
     BUGS,
     conv3x3_slice,
@@ -151,12 +152,12 @@ def test_new_families_on_the_command_line(
 ) -> None:
     """``--scheme`` takes the new expressions: exit 0 for the conforming initializer, 1 for
     the one declared with the other law."""
-    code, out, err = _run(
-        capsys, tmp_path, "check", "inits:sparse", "--scheme", "sparse(sparsity=0.1, std=0.01)"
-    )
+    sparse = "sparse(sparsity=0.1, std=0.01)"
+    code, out, err = _run(capsys, tmp_path, "check", "inits:sparse", "--scheme", sparse, *PASS)
     assert code == 0, out + err
+    one_sided = "uniform(low=0, high=0.01)"
     code, out, err = _run(
-        capsys, tmp_path, "check", "inits:one_sided", "--scheme", "uniform(low=0, high=0.01)"
+        capsys, tmp_path, "check", "inits:one_sided", "--scheme", one_sided, *PASS
     )
     assert code == 0, out + err
     code, out, _ = _run(
