@@ -195,11 +195,11 @@ def torch_probe(
 def torch_builds(factory: Callable[[], Any], seeds: Sequence[int]) -> Iterator[list[NDArray[Any]]]:
     """The parameter values of a torch model built under each seed, one build at a time, in
     the walk's order."""
-    from weight_init.properties.audit._walk_torch import walk
+    from weight_init.properties.audit._walk_torch import walk_values
 
     for s in seeds:
         model = torch_model(factory, s)
-        _, values, _ = walk(model)
+        values = walk_values(model)
         del model  # the values keep the storage; the next build starts from this one freed
         yield values
         del values

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,7 +55,6 @@ from weight_init.families import Family, Orthogonal, Sparse
 from weight_init.layouts import get_layout
 from weight_init.properties.conformance._checks.exact import duplicated_matrices
 from weight_init.properties.conformance._checks.pool import machine_eps
-from weight_init.properties.conformance._checks.spectrum import rectangle_sums
 from weight_init.properties.conformance._checks.statistical import MAX_OUTLIERS, OUTLIER_SD
 from weight_init.schemes import Scheme
 
@@ -288,8 +288,9 @@ class ParamStats:
     # -- one build ---------------------------------------------------------------------------
     def add(self, raw: NDArray[Any], target: Target) -> None:
         """Reduce one build's value of ``target`` into the running statistics."""
-        self._raw(np.asarray(raw), target)
-        m = target.view(raw)
+        a = np.asarray(raw)
+        self._raw(a, target)
+        m = target.view(a)
         self.rows, self.cols = int(m.shape[0]), int(m.shape[1])
         self.builds += 1
         if m.dtype.kind != "f":
@@ -306,10 +307,12 @@ class ParamStats:
             and not scheme.mean()
             and scheme.variance(self.rows, self.cols) > 0
         ):
-            sums = _moments(m)
+            sums = _moments(m, int(_leading(m).size))
             if all(math.isfinite(x) for x in sums):
-                self._iid(m, sums, target, scheme)
+                self._beyond(m, target, self._iid(m, sums, target, scheme))
                 return
+        if scheme is not None and not scheme.family.is_random and self._constant(m, target, scheme):
+            return
         w = m.astype(np.float64)  # a new array: the build's own values are never written
         finite_all = bool(np.isfinite(w).all())
         if not finite_all:
@@ -318,30 +321,71 @@ class ParamStats:
             self.nonfinite_builds += 1
             if self.first_nonfinite < 0:
                 self.first_nonfinite = self.builds - 1
-        self._slow(m, w, target, finite_all)
+        bounds = self._slow(m, w, target, finite_all)
+        self._beyond(m, target, bounds if finite_all else None)
 
     def _raw(self, a: NDArray[Any], target: Target) -> None:
-        """The exact structure of the whole array (``track_rows``, all zero) and the entries
-        of the kept view beyond :data:`FAR_SDS` sd of a normal rule."""
+        """The exact structure of the whole array: ``track_rows`` (skipped once no row can
+        be zero in every build any more) and whether any entry is nonzero."""
         if a.dtype.kind not in "fiub":
             return
         self.raw_size = int(a.size)
         if a.size and not self.any_nonzero:
             self.any_nonzero = bool(np.any(a))
         if target.track_rows and a.ndim >= 1 and a.shape[0]:
-            zero = ~np.any(a.reshape(a.shape[0], -1) != 0, axis=1)
-            self.row_zero = zero if self.row_zero is None else self.row_zero & zero
-        if target.outlier is not None and a.dtype.kind == "f":
-            mean, sd = target.outlier
-            m = target.view(a)
-            dev = (m.astype(np.float64) - mean) / sd
-            far = m[np.abs(dev) > FAR_SDS]
-            if far.size:
-                self.beyond_count += int(far.size)
-                worst = float(dev.flat[int(np.argmax(np.abs(dev)))])
-                self.beyond_worst = _signed_max(self.beyond_worst, worst)
-                kept = sorted(set(self.beyond_values) | set(far.astype(np.float64).tolist()))
-                self.beyond_values = kept[:FAR_KEPT]
+            if self.row_zero is None or self.row_zero.any():
+                zero = ~np.any(a.reshape(a.shape[0], -1) != 0, axis=1)
+                self.row_zero = zero if self.row_zero is None else self.row_zero & zero
+
+    def _beyond(self, m: NDArray[Any], target: Target, bounds: tuple[float, float] | None) -> None:
+        """The entries of the kept view ``m`` beyond :data:`FAR_SDS` sd of a normal rule;
+        ``bounds``: ``(min, max)`` of ``m`` when every entry is finite (the deviation is
+        monotone in the value, so none is beyond when neither bound is), else None."""
+        if target.outlier is None or m.dtype.kind != "f":
+            return
+        mean, sd = target.outlier
+        if bounds is not None:
+            lo, hi = bounds
+            if abs((lo - mean) / sd) <= FAR_SDS and abs((hi - mean) / sd) <= FAR_SDS:
+                return
+        dev = (m.astype(np.float64) - mean) / sd
+        far = m[np.abs(dev) > FAR_SDS]
+        if far.size:
+            self.beyond_count += int(far.size)
+            worst = float(dev.flat[int(np.argmax(np.abs(dev)))])
+            self.beyond_worst = _signed_max(self.beyond_worst, worst)
+            kept = sorted(set(self.beyond_values) | set(far.astype(np.float64).tolist()))
+            self.beyond_values = kept[:FAR_KEPT]
+
+    def _constant(self, m: NDArray[Any], target: Target, scheme: Scheme) -> bool:
+        """A build of a constant scheme whose entries are all one finite float value (bit for
+        bit): the general path's statistics in closed form, the sums over the same array of
+        squares; False (nothing read) for any other build."""
+        if m.dtype.kind != "f" or not m.size:
+            return False
+        bits = m.view(np.dtype(f"u{m.dtype.itemsize}"))
+        first = bits.flat[0]
+        v = float(m.flat[0])
+        if not math.isfinite(v) or not bool((bits == first).all()):
+            return False
+        n = int(m.size)
+        w2 = np.full(n, v * v)  # the squares the general path sums, in the same order
+        self.r_n += n
+        self.r_s2 += float(w2.sum())
+        self.r_s4 += float(np.dot(w2, w2))
+        self.w_min = min(self.w_min, v)
+        self.w_max = max(self.w_max, v)
+        if target.mode_value is not None and v == target.mode_value:
+            self.mode_count += n
+        if target.id_scale is not None:
+            if self.id_hist is None:
+                self.id_hist = np.zeros(ID_BINS + 2, dtype=np.int64)
+            j = _bin(v, ID_BINS, ID_RANGE, 1.0 / target.id_scale)
+            self.id_hist[j] += int(_leading(m).size)
+        self.kept += 1
+        self.eps = max(self.eps, _eps(m.dtype))
+        self.max_dev_constant = max(self.max_dev_constant, float(abs(v - scheme.value)))
+        return True
 
     def _iid(
         self,
@@ -349,9 +393,10 @@ class ParamStats:
         sums: tuple[float, float, float],
         target: Target,
         scheme: Scheme,
-    ) -> None:
+    ) -> tuple[float, float]:
         """A finite build of a zero-mean i.i.d. scheme: the moments of every entry from the raw
-        values' sums (``z = w / sd``), the rest on the bounded samples."""
+        values' sums (``z = w / sd``), the rest on the bounded samples; returns the build's
+        ``(min, max)``."""
         family = scheme.family
         sd = math.sqrt(scheme.variance(self.rows, self.cols))
         total_w, s2w, s4w = sums
@@ -360,48 +405,56 @@ class ParamStats:
         self.r_s2 += s2w
         self.r_s4 += s4w
         lo, hi = self._range(m, target)
-        zeros = int(m.size - np.count_nonzero(m))
-        self._entries(m, sd, total, total2, family, self.cols, max(hi, -lo) / sd, zeros)
+        zeros = int(np.count_nonzero(m == 0))
+        big = max(hi, -lo) / sd
+        lead = _lead(m)  # _leading(m) in float64, as add's _moments left it
+        self._entries(m, sd, total, total2, family, self.cols, big, zeros, (lo, hi), lead)
         if target.id_scale is not None:
-            self.id_hist = _count(self.id_hist, _leading(m), ID_BINS, ID_RANGE, 1 / target.id_scale)
+            self.id_hist = _count(
+                self.id_hist, lead, ID_BINS, ID_RANGE, 1 / target.id_scale, (lo, hi)
+            )
         self.kept += 1
-        self.eps = max(self.eps, machine_eps(m.dtype))
+        self.eps = max(self.eps, _eps(m.dtype))
         self.k_n += int(m.size)
         self.k_m2 += s2w
         self.k_m4 += s4w
         self.c_count += 1
         self.c_s += total
         self.c_s2 += total * total
-        self._structure(m, m, sd, scheme, family, (total_w, s2w))
+        self._structure(m, m, sd, scheme, family, (total_w, s2w), lead)
+        return lo, hi
 
-    def _slow(self, m: NDArray[Any], w: Array, target: Target, finite_all: bool) -> None:
+    def _slow(
+        self, m: NDArray[Any], w: Array, target: Target, finite_all: bool
+    ) -> tuple[float, float] | None:
         """Unchecked, constant, non-i.i.d., located, degenerate or partly non-finite builds:
-        the general path, on the standardized entries."""
+        the general path, on the standardized entries; returns ``(min, max)`` of the finite
+        entries (None when there are none)."""
         flat = w if finite_all else w[np.isfinite(w)]
-        self._raw_moments(flat, target)
+        bounds = self._raw_moments(flat, target)
         scheme = target.scheme
         if scheme is None:
-            return
+            return bounds
         family = scheme.family
         if not family.is_random:
             if finite_all:
                 self.kept += 1
-                self.eps = max(self.eps, machine_eps(m.dtype))
+                self.eps = max(self.eps, _eps(m.dtype))
                 dev = float(np.max(np.abs(w - scheme.value))) if w.size else 0.0
                 self.max_dev_constant = max(self.max_dev_constant, dev)
-            return
+            return bounds
         rows, cols = w.shape
         z = family.standardize(w if finite_all else flat, scheme, rows, cols)
         total = float(z.sum())
         total2 = float(np.sum(z * z))
         self._entries(z, 1.0, total, total2, family, cols)
         if not finite_all:
-            return
+            return bounds
         mu = scheme.mean()
         c = w - mu if mu else w
         c2 = c * c
         self.kept += 1
-        self.eps = max(self.eps, machine_eps(m.dtype))
+        self.eps = max(self.eps, _eps(m.dtype))
         self.k_n += int(c.size)
         self.k_m2 += float(c2.sum())
         self.k_m4 += float(np.dot(c2.ravel(), c2.ravel()))
@@ -409,18 +462,22 @@ class ParamStats:
         self.c_s += total
         self.c_s2 += total * total
         self._structure(m, z, 1.0, scheme, family, (float(w.sum()), float(np.sum(w * w))))
+        return bounds
 
-    def _raw_moments(self, flat: Array, target: Target) -> None:
+    def _raw_moments(self, flat: Array, target: Target) -> tuple[float, float] | None:
         if not flat.size:
-            return
+            return None
         w2 = (flat * flat).ravel()
         self.r_n += int(flat.size)
         self.r_s2 += float(w2.sum())
         self.r_s4 += float(np.dot(w2, w2))
-        self._range(flat, target)
+        bounds = self._range(flat, target)
         if target.id_scale is not None:
             sample = _leading(flat) if flat.ndim == 2 else flat[:SAMPLE_ENTRIES]
-            self.id_hist = _count(self.id_hist, sample, ID_BINS, ID_RANGE, 1.0 / target.id_scale)
+            self.id_hist = _count(
+                self.id_hist, sample, ID_BINS, ID_RANGE, 1.0 / target.id_scale, bounds
+            )
+        return bounds
 
     def _range(self, m: NDArray[Any], target: Target) -> tuple[float, float]:
         lo, hi = float(m.min()), float(m.max())
@@ -440,19 +497,23 @@ class ParamStats:
         cols: int,
         big: float | None = None,
         zeros: int | None = None,
+        bounds: tuple[float, float] | None = None,
+        lead: Array | None = None,
     ) -> None:
         """Every finite standardized entry ``z = x / sd``: mean, variance, zeros, outliers
-        (``big``: the largest ``|z|``, ``zeros``: the exact zeros, when the caller has them);
-        the KS grid of the bounded sample (:func:`_leading`)."""
+        (``big``: the largest ``|z|``, ``zeros``: the exact zeros, ``bounds``: ``(min, max)``
+        of ``x``, ``lead``: the bounded sample :func:`_leading` ``(x)`` in float64, when the
+        caller has them); the KS grid of the bounded sample."""
         self.n += int(x.size)
         self.s1 += total
         self.s2 += total2
         if zeros is None:
-            zeros = int(x.size - np.count_nonzero(x))
+            zeros = int(np.count_nonzero(x == 0))
         self.zero_count += zeros
         if x.size:
             if big is None:
-                big = max(float(x.max()), -float(x.min())) / sd
+                bounds = float(x.min()), float(x.max())
+                big = max(bounds[1], -bounds[0]) / sd
             self.max_abs_z = max(self.max_abs_z, big)
             if big > OUTLIER_SD:
                 z = np.divide(np.ravel(x), sd, dtype=np.float64)
@@ -460,7 +521,7 @@ class ParamStats:
                 self.far_count += int(far.size)
                 if len(self.far) <= MAX_OUTLIERS:
                     self.far.extend(float(v) for v in far[: MAX_OUTLIERS + 1 - len(self.far)])
-        sample = _leading(x) if x.ndim == 2 else x[:SAMPLE_ENTRIES]
+        sample = lead if lead is not None else _leading(x) if x.ndim == 2 else x[:SAMPLE_ENTRIES]
         if isinstance(family, Sparse):
             ks = sample[sample != 0]
             nz = np.divide(np.ravel(x)[np.ravel(x) != 0], sd, dtype=np.float64)
@@ -471,7 +532,7 @@ class ParamStats:
             ks = sample
             self.nz_n += int(x.size) - zeros
             self.nz_s2 += total2
-        self.ks_hist = _count(self.ks_hist, ks, KS_BINS, KS_RANGE, 1.0 / sd)
+        self.ks_hist = _count(self.ks_hist, ks, KS_BINS, KS_RANGE, 1.0 / sd, bounds)
 
     def _structure(
         self,
@@ -481,9 +542,11 @@ class ParamStats:
         scheme: Scheme,
         family: Family,
         sums: tuple[float, float] = (0.0, 0.0),
+        lead: Array | None = None,
     ) -> None:
         """The per-build structure checks of a finite build whose standardized entries are
-        ``x / sd`` (``m``: the values as built)."""
+        ``x / sd`` (``m``: the values as built; ``lead``: :func:`_leading` ``(x)`` in float64,
+        when the caller has it)."""
         rows, cols = x.shape
         if _may_repeat(m):
             flags, what = duplicated_matrices(np.asarray(m, dtype=np.float64)[None], family.atom)
@@ -500,18 +563,22 @@ class ParamStats:
             return
         if isinstance(family, Sparse):
             self._sparse(np.asarray(m, dtype=np.float64), family)
-        zs = np.divide(_leading(x), sd, dtype=np.float64)
+        zs = np.divide(_leading(x) if lead is None else lead, sd, dtype=np.float64)
         sq = zs * zs
-        self.units.add(zs, sq, float(zs.sum()), float(sq.sum()), 1)
-        self.inputs.add(zs, sq, float(zs.sum()), float(sq.sum()), 0)
+        t1, t2 = float(zs.sum()), float(sq.sum())
+        self.units.add(zs, sq, t1, t2, 1)
+        self.inputs.add(zs, sq, t1, t2, 0)
         if family.is_iid and min(rows, cols) >= 2:
-            if rows <= cols:
-                sub = np.divide(x[:SPECTRUM_SIDE, :SPECTRUM_LONG], sd, dtype=np.float64)
+            wide = rows <= cols
+            side = (SPECTRUM_SIDE, SPECTRUM_LONG) if wide else (SPECTRUM_LONG, SPECTRUM_SIDE)
+            if min(side[0], rows) <= zs.shape[0]:  # the block lies in the bounded sample
+                sub = zs[: side[0], : side[1]]
             else:
-                sub = np.divide(x[:SPECTRUM_LONG, :SPECTRUM_SIDE], sd, dtype=np.float64)
+                sub = np.divide(x[: side[0], : side[1]], sd, dtype=np.float64)
             self.sp_shape = (int(sub.shape[0]), int(sub.shape[1]))
-            self.sp_r += float(rectangle_sums(sub[None])[0])
-            self.sp_z2 += float(np.sum(sub * sub))
+            r, z2 = _rectangle(sub)
+            self.sp_r += r
+            self.sp_z2 += z2
             self.sp_entries += int(sub.size)
             self.sp_m += 1
 
@@ -611,20 +678,32 @@ def _copy(o: ParamStats) -> ParamStats:
 
 
 def _sum(a: NDArray[np.int64] | None, b: NDArray[np.int64] | None) -> NDArray[np.int64] | None:
+    """``a + b`` (either may be None), in ``a``'s own buffer when there is one."""
     if a is None:
         return None if b is None else b.copy()
-    return a if b is None else a + b
+    if b is not None:
+        a += b
+    return a
 
 
 def _count(
-    hist: NDArray[np.int64] | None, x: Array, bins: int, half: float, scale: float = 1.0
+    hist: NDArray[np.int64] | None,
+    x: Array,
+    bins: int,
+    half: float,
+    scale: float = 1.0,
+    bounds: tuple[float, float] | None = None,
 ) -> NDArray[np.int64]:
     """Add ``scale x`` to ``bins`` equal bins over ``[-half, half]`` plus a lower and an
-    upper tail (index 0 and ``bins + 1``): bin ``j`` (1-based) holds ``[e_{j-1}, e_j)``."""
+    upper tail (index 0 and ``bins + 1``): bin ``j`` (1-based) holds ``[e_{j-1}, e_j)``.
+    ``bounds``: ``(min, max)`` of a superset of ``x`` (finite), when known: the bin position
+    is monotone in the value, so when both bounds fall inside the grid no entry is clipped."""
     k = bins / (2.0 * half)
-    y = np.multiply(np.ravel(x), scale * k, dtype=np.float64)
-    y += half * k + 1.0
-    np.clip(y, 0.0, bins + 1.0, out=y)
+    c, off = scale * k, half * k + 1.0
+    y = np.multiply(np.ravel(x), c, dtype=np.float64)
+    y += off
+    if bounds is None or not all(0.0 <= b * c + off <= bins + 1.0 for b in bounds):
+        np.clip(y, 0.0, bins + 1.0, out=y)
     idx = y.astype(np.intp)
     out = np.zeros(bins + 2, dtype=np.int64) if hist is None else hist
     if idx.size < bins // 8:
@@ -634,25 +713,62 @@ def _count(
     return out
 
 
+def _bin(v: float, bins: int, half: float, scale: float = 1.0) -> int:
+    """The index :func:`_count` gives the finite value ``v`` (the same float64 steps)."""
+    k = bins / (2.0 * half)
+    y = min(max(v * (scale * k) + (half * k + 1.0), 0.0), bins + 1.0)
+    return int(y)
+
+
 #: Entries per block of :func:`_moments` (its float64 scratch stays in the cache).
 MOMENT_BLOCK = 1 << 15
-_SCRATCH = np.empty(2 * MOMENT_BLOCK)
 
 
-def _moments(m: NDArray[Any]) -> tuple[float, float, float]:
+class _Scratch(threading.local):
+    """Float64 work buffers of one thread, reused from build to build (a worker with
+    several threads reduces one chunk at a time, but buffers are never shared)."""
+
+    def __init__(self) -> None:
+        self.buffers: dict[str, Array] = {}
+
+    def get(self, name: str, size: int) -> Array:
+        b = self.buffers.get(name)
+        if b is None or b.size < size:
+            b = self.buffers[name] = np.empty(max(size, MOMENT_BLOCK))
+        return b[:size]
+
+
+_SCRATCH = _Scratch()
+
+
+def _moments(m: NDArray[Any], lead: int = 0) -> tuple[float, float, float]:
     """``(sum w, sum w^2, sum w^4)`` in float64, block by block through a fixed scratch
-    buffer (no temporary the size of the array: a build's parameters are read once)."""
+    buffer (no temporary the size of the array: a build's parameters are read once). With
+    ``lead > 0``, the first block is the first ``lead`` entries (row-major), left in
+    float64 in the scratch buffer ``"lead"`` (:func:`_lead`)."""
     flat = np.ravel(m)
     s1 = s2 = s4 = 0.0
-    for i in range(0, flat.size, MOMENT_BLOCK):
-        c = flat[i : i + MOMENT_BLOCK]
-        b, q = _SCRATCH[: c.size], _SCRATCH[MOMENT_BLOCK : MOMENT_BLOCK + c.size]
+    q = _SCRATCH.get("square", max(MOMENT_BLOCK, lead))
+    i = 0
+    while i < flat.size:
+        size = lead if i == 0 and lead else MOMENT_BLOCK
+        c = flat[i : i + size]
+        b = _SCRATCH.get("lead" if i == 0 and lead else "block", c.size)
         np.copyto(b, c, casting="unsafe")
         s1 += float(b.sum())
         s2 += float(np.dot(b, b))
-        np.multiply(b, b, out=q)
-        s4 += float(np.dot(q, q))
+        sq = q[: c.size]
+        np.multiply(b, b, out=sq)
+        s4 += float(np.dot(sq, sq))
+        i += c.size
     return s1, s2, s4
+
+
+def _lead(m: NDArray[Any]) -> Array:
+    """The float64 copy of :func:`_leading` ``(m)`` that ``_moments(m, _leading(m).size)``
+    left in the scratch buffer."""
+    lead = _leading(m)
+    return _SCRATCH.get("lead", int(lead.size)).reshape(lead.shape)
 
 
 def _leading(z: Array) -> Array:
@@ -666,12 +782,44 @@ def _leading(z: Array) -> Array:
 def _may_repeat(m: NDArray[Any]) -> bool:
     """Whether two rows or two columns of ``m`` might be equal: identical vectors have
     bitwise identical sums (the same reduction order for every row, and for every column,
-    accumulated in float64 so that distinct vectors rarely tie), so distinct row sums and
-    distinct column sums rule a repeat out; otherwise the exact comparison decides."""
+    accumulated in float32 or wider so that distinct vectors rarely tie), so distinct row
+    sums and distinct column sums rule a repeat out; otherwise the exact comparison
+    decides (a tie of distinct vectors costs that comparison, never a verdict)."""
     rows, cols = m.shape
-    if rows >= 2 and np.unique(m.sum(axis=1, dtype=np.float64)).size < rows:
+    acc = None if m.dtype.kind == "f" and m.dtype.itemsize >= 4 else np.float64
+    if rows >= 2 and _ties(m.sum(axis=1, dtype=acc)):
         return True
-    return cols >= 2 and np.unique(m.sum(axis=0, dtype=np.float64)).size < cols
+    return cols >= 2 and _ties(m.sum(axis=0, dtype=acc))
+
+
+def _rectangle(z: Array) -> tuple[float, float]:
+    """:func:`~weight_init.properties.conformance._checks.spectrum.rectangle_sums` of one
+    matrix (``R = (|G|_F^2 - sum_i r_i^2 - sum_j c_j^2 + sum z^4) / 4``, ``G`` the smaller
+    Gram matrix, ``r`` and ``c`` the row and column sums of ``z^2``) and ``sum z^2``."""
+    gram = z @ z.T if z.shape[0] <= z.shape[1] else z.T @ z
+    g = gram.ravel()
+    sq = z * z
+    rows, cols, q = sq.sum(axis=1), sq.sum(axis=0), sq.ravel()
+    f = float(np.dot(g, g)) - float(np.dot(rows, rows)) - float(np.dot(cols, cols))
+    return (f + float(np.dot(q, q))) / 4.0, float(rows.sum())
+
+
+def _ties(v: Array) -> bool:
+    """Whether two entries of ``v`` are equal (two NaNs count as equal, as in
+    ``np.unique``)."""
+    s = np.sort(v)
+    return bool(np.any(s[1:] == s[:-1])) or (s.size >= 2 and bool(np.isnan(s[-2])))
+
+
+_EPS: dict[np.dtype[Any], float] = {}
+
+
+def _eps(dtype: np.dtype[Any]) -> float:
+    """:func:`~weight_init.properties.conformance._checks.pool.machine_eps`, once per dtype."""
+    e = _EPS.get(dtype)
+    if e is None:
+        e = _EPS[dtype] = machine_eps(dtype)
+    return e
 
 
 def _digest(m: NDArray[Any], sums: tuple[float, float]) -> bytes:
