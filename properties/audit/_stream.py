@@ -139,26 +139,30 @@ class Pairs:
     haar_sq: float = 0.0
     haar_var: float = 0.0
 
-    def add(self, z: Array, sq: Array, total: float, total2: float, axis: int) -> None:
-        """The products of neighbours of the contiguous 2-D ``z`` along ``axis`` (1: within
-        a row; 0: across rows), from dot products of shifted flat views (``sq = z * z``,
-        ``total = sum z``, ``total2 = sum z^2``); pairs that would wrap from the end of one
+    def add(
+        self, fq: Array, shape: tuple[int, int], total: float, total2: float, axis: int
+    ) -> None:
+        """The products of neighbours of the 2-D ``z`` of ``shape`` along ``axis`` (1: within
+        a row; 0: across rows), from ``fq``, the ``(2, z.size)`` rows ``z`` and ``z * z``
+        flattened (``total = sum z``, ``total2 = sum z^2``): the four sums of products of
+        shifted flat views in one matrix product; pairs that would wrap from the end of one
         row to the start of the next are subtracted."""
-        rows, cols = z.shape
-        if z.shape[axis] < 2:
+        rows, cols = shape
+        if shape[axis] < 2:
             return
-        f, q = z.ravel(), sq.ravel()
         k = 1 if axis == 1 else cols
-        ab = float(np.dot(f[:-k], f[k:]))
-        a2b2 = float(np.dot(q[:-k], q[k:]))
-        cross = float(np.dot(q[:-k], f[k:])) + float(np.dot(f[:-k], q[k:]))
+        g = fq[:, :-k] @ fq[:, k:].T  # [[sum ab, sum a b^2], [sum a^2 b, sum a^2 b^2]]
+        ab, a2b2 = float(g[0, 0]), float(g[1, 1])
+        cross = float(g[1, 0]) + float(g[0, 1])
+        z, sq = fq[0].reshape(shape), fq[1].reshape(shape)
         if axis == 1:
             last, first = z[:, -1], z[:, 0]
             if rows > 1:  # wrapped pairs (row i's last, row i+1's first)
                 lw, fw = last[:-1], first[1:]
+                lq, fq2 = sq[:-1, -1], sq[1:, 0]
                 ab -= float(np.dot(lw, fw))
-                a2b2 -= float(np.dot(lw * lw, fw * fw))
-                cross -= float(np.dot(lw * lw, fw)) + float(np.dot(lw, fw * fw))
+                a2b2 -= float(np.dot(lq, fq2))
+                cross -= float(np.dot(lq, fw)) + float(np.dot(lw, fq2))
             n = rows * (cols - 1)
         else:
             last, first = z[-1, :], z[0, :]
@@ -189,8 +193,9 @@ class Pairs:
         self.n += int(a.size)
 
     def merge(self, o: Pairs) -> None:
-        for f in "n ab a b a2b2 ab_apb a2pb2 apb a2 haar_s haar_sq haar_var".split():
-            setattr(self, f, getattr(self, f) + getattr(o, f))
+        mine, theirs = self.__dict__, o.__dict__
+        for f in _PAIR_SUMS:
+            mine[f] += theirs[f]
 
     def centred(self, mu: float) -> tuple[float, float, float]:
         """``(sum (a-mu)(b-mu), sum ((a-mu)(b-mu))^2, sum (a-mu)^2)``."""
@@ -563,20 +568,25 @@ class ParamStats:
             return
         if isinstance(family, Sparse):
             self._sparse(np.asarray(m, dtype=np.float64), family)
-        zs = np.divide(_leading(x) if lead is None else lead, sd, dtype=np.float64)
-        sq = zs * zs
-        t1, t2 = float(zs.sum()), float(sq.sum())
-        self.units.add(zs, sq, t1, t2, 1)
-        self.inputs.add(zs, sq, t1, t2, 0)
+        sample = _leading(x) if lead is None else lead
+        fq = _SCRATCH.get("pairs", 2 * int(sample.size)).reshape(2, -1)
+        zs = fq[0].reshape(sample.shape)
+        np.divide(sample, sd, out=zs, dtype=np.float64)
+        np.multiply(fq[0], fq[0], out=fq[1])
+        sq = fq[1].reshape(sample.shape)
+        t1, t2 = float(fq[0].sum()), float(fq[1].sum())
+        self.units.add(fq, zs.shape, t1, t2, 1)
+        self.inputs.add(fq, zs.shape, t1, t2, 0)
         if family.is_iid and min(rows, cols) >= 2:
             wide = rows <= cols
             side = (SPECTRUM_SIDE, SPECTRUM_LONG) if wide else (SPECTRUM_LONG, SPECTRUM_SIDE)
             if min(side[0], rows) <= zs.shape[0]:  # the block lies in the bounded sample
-                sub = zs[: side[0], : side[1]]
+                sub, sub2 = zs[: side[0], : side[1]], sq[: side[0], : side[1]]
             else:
                 sub = np.divide(x[: side[0], : side[1]], sd, dtype=np.float64)
+                sub2 = sub * sub
             self.sp_shape = (int(sub.shape[0]), int(sub.shape[1]))
-            r, z2 = _rectangle(sub)
+            r, z2 = _rectangle(sub, sub2)
             self.sp_r += r
             self.sp_z2 += z2
             self.sp_entries += int(sub.size)
@@ -625,13 +635,9 @@ class ParamStats:
         if self.builds == 0:
             self.__dict__.update(_copy(o).__dict__)
             return
-        for f in (
-            "builds nonfloat nonfinite_entries nonfinite_builds float_total kept n s1 s2 "
-            "zero_count far_count k_n k_m2 k_m4 c_count c_s c_s2 r_n r_s2 r_s4 mode_count "
-            "duplicated sign_pos sign_tot zeros_bad zeros_inputs zeros_in_w zeros_total "
-            "nz_n nz_s2 sp_r sp_z2 sp_entries sp_m"
-        ).split():
-            setattr(self, f, getattr(self, f) + getattr(o, f))
+        mine, theirs = self.__dict__, o.__dict__
+        for f in _ADDED:
+            mine[f] += theirs[f]
         if self.first_nonfinite < 0 and o.first_nonfinite >= 0:
             self.first_nonfinite = self.builds - o.builds + o.first_nonfinite
         self.nonfloat_dtype = self.nonfloat_dtype or o.nonfloat_dtype
@@ -664,6 +670,16 @@ class ParamStats:
         self.beyond_count += o.beyond_count
         self.beyond_worst = _signed_max(self.beyond_worst, o.beyond_worst)
         self.beyond_values = sorted(set(self.beyond_values) | set(o.beyond_values))[:FAR_KEPT]
+
+
+#: The fields of :class:`ParamStats` that two streams add.
+_ADDED = (
+    "builds nonfloat nonfinite_entries nonfinite_builds float_total kept n s1 s2 "
+    "zero_count far_count k_n k_m2 k_m4 c_count c_s c_s2 r_n r_s2 r_s4 mode_count "
+    "duplicated sign_pos sign_tot zeros_bad zeros_inputs zeros_in_w zeros_total "
+    "nz_n nz_s2 sp_r sp_z2 sp_entries sp_m"
+).split()
+_PAIR_SUMS = "n ab a b a2b2 ab_apb a2pb2 apb a2 haar_s haar_sq haar_var".split()
 
 
 def _signed_max(a: float, b: float) -> float:
@@ -705,6 +721,8 @@ def _count(
     if bounds is None or not all(0.0 <= b * c + off <= bins + 1.0 for b in bounds):
         np.clip(y, 0.0, bins + 1.0, out=y)
     idx = y.astype(np.intp)
+    if hist is None and idx.size >= bins // 8:
+        return np.bincount(idx, minlength=bins + 2).astype(np.int64, copy=False)
     out = np.zeros(bins + 2, dtype=np.int64) if hist is None else hist
     if idx.size < bins // 8:
         np.add.at(out, idx, 1)
@@ -792,14 +810,13 @@ def _may_repeat(m: NDArray[Any]) -> bool:
     return cols >= 2 and _ties(m.sum(axis=0, dtype=acc))
 
 
-def _rectangle(z: Array) -> tuple[float, float]:
+def _rectangle(z: Array, sq: Array) -> tuple[float, float]:
     """:func:`~weight_init.properties.conformance._checks.spectrum.rectangle_sums` of one
     matrix (``R = (|G|_F^2 - sum_i r_i^2 - sum_j c_j^2 + sum z^4) / 4``, ``G`` the smaller
-    Gram matrix, ``r`` and ``c`` the row and column sums of ``z^2``) and ``sum z^2``."""
+    Gram matrix, ``r`` and ``c`` the row and column sums of ``sq = z^2``) and ``sum z^2``."""
     gram = z @ z.T if z.shape[0] <= z.shape[1] else z.T @ z
     g = gram.ravel()
-    sq = z * z
-    rows, cols, q = sq.sum(axis=1), sq.sum(axis=0), sq.ravel()
+    rows, cols, q = sq.sum(axis=1), sq.sum(axis=0), np.ravel(sq)
     f = float(np.dot(g, g)) - float(np.dot(rows, rows)) - float(np.dot(cols, cols))
     return (f + float(np.dot(q, q))) / 4.0, float(rows.sum())
 
