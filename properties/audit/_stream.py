@@ -46,7 +46,7 @@ import hashlib
 import math
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -312,9 +312,10 @@ class ParamStats:
             and not scheme.mean()
             and scheme.variance(self.rows, self.cols) > 0
         ):
-            sums = _moments(m, int(_leading(m).size))
-            if all(math.isfinite(x) for x in sums):
-                self._beyond(m, target, self._iid(m, sums, target, scheme))
+            scan = _scan(m, target.mode_value)
+            if all(math.isfinite(x) for x in scan[:3]):
+                self._iid(m, scan, target, scheme)
+                self._beyond(m, target, (scan.lo, scan.hi))
                 return
         if scheme is not None and not scheme.family.is_random and self._constant(m, target, scheme):
             return
@@ -366,7 +367,7 @@ class ParamStats:
         """A build of a constant scheme whose entries are all one finite float value (bit for
         bit): the general path's statistics in closed form, the sums over the same array of
         squares; False (nothing read) for any other build."""
-        if m.dtype.kind != "f" or not m.size:
+        if m.dtype.kind != "f" or m.dtype.itemsize not in (2, 4, 8) or not m.size:
             return False
         bits = m.view(np.dtype(f"u{m.dtype.itemsize}"))
         first = bits.flat[0]
@@ -395,24 +396,26 @@ class ParamStats:
     def _iid(
         self,
         m: NDArray[Any],
-        sums: tuple[float, float, float],
+        scan: _Scan,
         target: Target,
         scheme: Scheme,
-    ) -> tuple[float, float]:
+    ) -> None:
         """A finite build of a zero-mean i.i.d. scheme: the moments of every entry from the raw
-        values' sums (``z = w / sd``), the rest on the bounded samples; returns the build's
-        ``(min, max)``."""
+        values' sums (``z = w / sd``, :func:`_scan`), the rest on the bounded samples."""
         family = scheme.family
         sd = math.sqrt(scheme.variance(self.rows, self.cols))
-        total_w, s2w, s4w = sums
+        total_w, s2w, s4w = scan.s1, scan.s2, scan.s4
         total, total2 = total_w / sd, s2w / (sd * sd)
         self.r_n += int(m.size)
         self.r_s2 += s2w
         self.r_s4 += s4w
-        lo, hi = self._range(m, target)
-        zeros = int(np.count_nonzero(m == 0))
+        lo, hi = scan.lo, scan.hi
+        self.w_min = min(self.w_min, lo)
+        self.w_max = max(self.w_max, hi)
+        self.mode_count += scan.mode
+        zeros = scan.zeros
         big = max(hi, -lo) / sd
-        lead = _lead(m)  # _leading(m) in float64, as add's _moments left it
+        lead = _lead(m)  # _leading(m) in float64, as _scan left it
         self._entries(m, sd, total, total2, family, self.cols, big, zeros, (lo, hi), lead)
         if target.id_scale is not None:
             self.id_hist = _count(
@@ -426,8 +429,7 @@ class ParamStats:
         self.c_count += 1
         self.c_s += total
         self.c_s2 += total * total
-        self._structure(m, m, sd, scheme, family, (total_w, s2w), lead)
-        return lo, hi
+        self._structure(m, m, sd, scheme, family, (total_w, s2w), lead, scan)
 
     def _slow(
         self, m: NDArray[Any], w: Array, target: Target, finite_all: bool
@@ -548,12 +550,13 @@ class ParamStats:
         family: Family,
         sums: tuple[float, float] = (0.0, 0.0),
         lead: Array | None = None,
+        scan: _Scan | None = None,
     ) -> None:
         """The per-build structure checks of a finite build whose standardized entries are
         ``x / sd`` (``m``: the values as built; ``lead``: :func:`_leading` ``(x)`` in float64,
-        when the caller has it)."""
+        and ``scan``, the :func:`_scan` of ``m``, when the caller has them)."""
         rows, cols = x.shape
-        if _may_repeat(m):
+        if _may_repeat(m, None if scan is None else (scan.row_sums, scan.col_sums)):
             flags, what = duplicated_matrices(np.asarray(m, dtype=np.float64)[None], family.atom)
             if flags[0]:
                 self.duplicated += 1
@@ -759,19 +762,16 @@ class _Scratch(threading.local):
 _SCRATCH = _Scratch()
 
 
-def _moments(m: NDArray[Any], lead: int = 0) -> tuple[float, float, float]:
+def _moments(m: NDArray[Any]) -> tuple[float, float, float]:
     """``(sum w, sum w^2, sum w^4)`` in float64, block by block through a fixed scratch
-    buffer (no temporary the size of the array: a build's parameters are read once). With
-    ``lead > 0``, the first block is the first ``lead`` entries (row-major), left in
-    float64 in the scratch buffer ``"lead"`` (:func:`_lead`)."""
+    buffer (no temporary the size of the array: a build's parameters are read once)."""
     flat = np.ravel(m)
     s1 = s2 = s4 = 0.0
-    q = _SCRATCH.get("square", max(MOMENT_BLOCK, lead))
+    q = _SCRATCH.get("square", MOMENT_BLOCK)
     i = 0
     while i < flat.size:
-        size = lead if i == 0 and lead else MOMENT_BLOCK
-        c = flat[i : i + size]
-        b = _SCRATCH.get("lead" if i == 0 and lead else "block", c.size)
+        c = flat[i : i + MOMENT_BLOCK]
+        b = _SCRATCH.get("block", c.size)
         np.copyto(b, c, casting="unsafe")
         s1 += float(b.sum())
         s2 += float(np.dot(b, b))
@@ -782,9 +782,60 @@ def _moments(m: NDArray[Any], lead: int = 0) -> tuple[float, float, float]:
     return s1, s2, s4
 
 
+class _Scan(NamedTuple):
+    """What :func:`_scan` reads from every entry of a 2-D array in one pass of float64
+    blocks."""
+
+    s1: float
+    s2: float
+    s4: float
+    lo: float
+    hi: float
+    zeros: int
+    mode: int  # entries equal to the mode value (0 without one)
+    row_sums: Array  # float64, each row reduced alike
+    col_sums: Array  # float64, each column accumulated alike, block after block
+
+
+def _scan(m: NDArray[Any], mode: float | None) -> _Scan:
+    """:func:`_moments` of the 2-D ``m``, its minimum, maximum, exact zeros, entries equal to
+    ``mode`` and its row and column sums, from whole-row float64 blocks in the cache (the
+    array is read once); the first block is :func:`_leading` ``(m)``, left in the scratch
+    buffer ``"lead"`` (:func:`_lead`). Non-finite entries make the sums non-finite."""
+    rows, cols = m.shape
+    s1 = s2 = s4 = 0.0
+    lo, hi = math.inf, -math.inf
+    zeros = equal = 0
+    first = int(_leading(m).shape[0])
+    step = max(1, MOMENT_BLOCK // max(cols, 1))
+    row_sums = np.empty(rows)
+    col_sums = np.zeros(cols)
+    q = _SCRATCH.get("square", max(first, step) * cols)
+    r = 0
+    while r < rows:
+        end = first if r == 0 else min(r + step, rows)
+        c = m[r:end]
+        b = _SCRATCH.get("lead" if r == 0 else "block", c.size).reshape(c.shape)
+        np.copyto(b, c, casting="unsafe")
+        f = b.ravel()
+        rs = np.sum(b, axis=1, out=row_sums[r:end])
+        s1 += float(rs.sum())  # every entry once: the block's row sums added
+        s2 += float(np.dot(f, f))
+        sq = q[: f.size]
+        np.multiply(f, f, out=sq)
+        s4 += float(np.dot(sq, sq))
+        lo, hi = min(lo, float(f.min())), max(hi, float(f.max()))
+        zeros += int(np.count_nonzero(f == 0))
+        if mode is not None:
+            equal += int(np.count_nonzero(f == mode))
+        col_sums += b.sum(axis=0)
+        r = end
+    return _Scan(s1, s2, s4, lo, hi, zeros, equal, row_sums, col_sums)
+
+
 def _lead(m: NDArray[Any]) -> Array:
-    """The float64 copy of :func:`_leading` ``(m)`` that ``_moments(m, _leading(m).size)``
-    left in the scratch buffer."""
+    """The float64 copy of :func:`_leading` ``(m)`` that :func:`_scan` left in the scratch
+    buffer."""
     lead = _leading(m)
     return _SCRATCH.get("lead", int(lead.size)).reshape(lead.shape)
 
@@ -797,17 +848,20 @@ def _leading(z: Array) -> Array:
     return z[: max(2, SAMPLE_ENTRIES // max(z.shape[1], 1))]
 
 
-def _may_repeat(m: NDArray[Any]) -> bool:
+def _may_repeat(m: NDArray[Any], sums: tuple[Array, Array] | None = None) -> bool:
     """Whether two rows or two columns of ``m`` might be equal: identical vectors have
     bitwise identical sums (the same reduction order for every row, and for every column,
     accumulated in float32 or wider so that distinct vectors rarely tie), so distinct row
     sums and distinct column sums rule a repeat out; otherwise the exact comparison
-    decides (a tie of distinct vectors costs that comparison, never a verdict)."""
+    decides (a tie of distinct vectors costs that comparison, never a verdict). ``sums``:
+    the row and column sums when the caller has them (:func:`_scan`)."""
     rows, cols = m.shape
-    acc = None if m.dtype.kind == "f" and m.dtype.itemsize >= 4 else np.float64
-    if rows >= 2 and _ties(m.sum(axis=1, dtype=acc)):
+    if sums is None:
+        acc = None if m.dtype.kind == "f" and m.dtype.itemsize >= 4 else np.float64
+        sums = (m.sum(axis=1, dtype=acc), m.sum(axis=0, dtype=acc))
+    if rows >= 2 and _ties(sums[0]):
         return True
-    return cols >= 2 and _ties(m.sum(axis=0, dtype=acc))
+    return cols >= 2 and _ties(sums[1])
 
 
 def _rectangle(z: Array, sq: Array) -> tuple[float, float]:
