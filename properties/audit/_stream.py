@@ -638,9 +638,9 @@ class ParamStats:
         if self.builds == 0:
             self.__dict__.update(_copy(o).__dict__)
             return
-        mine, theirs = self.__dict__, o.__dict__
+        own, theirs = self.__dict__, o.__dict__
         for f in _ADDED:
-            mine[f] += theirs[f]
+            own[f] += theirs[f]
         if self.first_nonfinite < 0 and o.first_nonfinite >= 0:
             self.first_nonfinite = self.builds - o.builds + o.first_nonfinite
         self.nonfloat_dtype = self.nonfloat_dtype or o.nonfloat_dtype
