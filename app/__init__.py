@@ -18,6 +18,6 @@ from __future__ import annotations
 from weight_init._lazy import attach
 
 #: Public name -> the module that defines it.
-_LAZY = {"main": "weight_init.app.cli"}
+_LAZY = {"main": "weight_init.app._cli"}
 
 __getattr__, __dir__, __all__ = attach(__name__, _LAZY)

@@ -58,7 +58,7 @@ def check_rows(repeats: int) -> list[Row]:
 
 
 #: Kernel checks timed: (spec, scheme, layout) of
-#: :class:`weight_init.app.calibration.implementations.KernelImplementation`; the torch ones
+#: :class:`weight_init.app._calibration.implementations.KernelImplementation`; the torch ones
 #: only when torch is installed.
 KERNEL_CASES: tuple[tuple[str, str, str], ...] = (
     ("scheme:he_normal", "he_normal", "torch.conv"),
@@ -72,7 +72,7 @@ KERNEL_CASES: tuple[tuple[str, str, str], ...] = (
 def kernel_rows(repeats: int) -> list[Row]:
     """One row per :data:`KERNEL_CASES` entry: the kernel check's time (default alpha, its
     power plan; the seed fixed so every repeat does the same work)."""
-    from weight_init.app.calibration.implementations import KernelImplementation
+    from weight_init.app._calibration.implementations import KernelImplementation
 
     have_torch = importlib.util.find_spec("torch") is not None
     rows: list[Row] = []

@@ -4,7 +4,7 @@ Runs, interleaved in rounds (one untimed warm-up round), each in a fresh interpr
 pinned to at most 2 CPUs:
 
 - the floor ``python -c "import numpy, scipy.special"`` (interpreter and numpy start-up),
-- ``python -m weight_init.app.cli report --out TMP`` on its defaults (2 worker processes),
+- ``python -m weight_init.app._cli report --out TMP`` on its defaults (2 worker processes),
 - the same with ``WEIGHT_INIT_JOBS=1`` (everything in one process, the same content),
 
 and prints wall time (min, median) and CPU time (user + sys of the command and its
@@ -47,7 +47,7 @@ def main() -> None:
     load_before = os.getloadavg()[0]
     py = sys.executable
     with tempfile.TemporaryDirectory() as tmp:
-        report = [py, "-m", "weight_init.app.cli", "report", "--quiet", "--out", f"{tmp}/r"]
+        report = [py, "-m", "weight_init.app._cli", "report", "--quiet", "--out", f"{tmp}/r"]
         report += args.extra
         t = commands(
             {

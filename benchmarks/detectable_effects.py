@@ -43,7 +43,7 @@ from weight_init.properties.conformance._checks import (  # noqa: E402
 from weight_init.properties.conformance._plan import plan as power_plan  # noqa: E402
 from weight_init.properties.conformance._runner import check_initializer  # noqa: E402
 from weight_init.properties.conformance._sampling import DEFAULT_SHAPES, draw_design  # noqa: E402
-from weight_init.reports.calibration import clopper_pearson  # noqa: E402
+from weight_init.reports._calibration import clopper_pearson  # noqa: E402
 from weight_init.schemes import get_scheme  # noqa: E402
 
 #: The earlier design (all fans multiples of 8 but one, the largest 640).

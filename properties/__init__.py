@@ -11,7 +11,7 @@
 The modules whose names start with ``_`` are private. Imports are one way:
 the shared modules here <- claims <- conformance <- audit <- propagation.
 Hypothesis settings profiles are :mod:`weight_init.properties.claims` 's; the pytest plugin
-(entry point ``pytest11``) is :mod:`weight_init.app.pytest_plugin`.
+(entry point ``pytest11``) is :mod:`weight_init.app._pytest_plugin`.
 
 Examples
 --------

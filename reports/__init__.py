@@ -13,10 +13,10 @@ from weight_init._lazy import attach
 
 #: Public name -> the module that defines it.
 _LAZY = {
-    "Report": "weight_init.reports.build",
-    "build_report": "weight_init.reports.build",
-    "ReportConfig": "weight_init.reports.config",
-    "write_files": "weight_init.reports.render",
+    "Report": "weight_init.reports._build",
+    "build_report": "weight_init.reports._build",
+    "ReportConfig": "weight_init.reports._config",
+    "write_files": "weight_init.reports._render",
 }
 
 __getattr__, __dir__, __all__ = attach(__name__, _LAZY)

@@ -278,7 +278,7 @@ def python_api() -> Category:
 
 
 def plugin_options() -> Category:
-    from weight_init.app.pytest_plugin import _timeout, parse_check_option
+    from weight_init.app._pytest_plugin import _timeout, parse_check_option
 
     c = Category("pytest plugin options", "--weight-init-check and --weight-init-timeout values")
     for text in (

@@ -1,6 +1,6 @@
 """Running ``weight-init`` for the CLI tests: as a user runs it (the installed console script
 in a subprocess: :func:`run`), or, where the subprocess is not what a test is about,
-``weight_init.app.cli.main`` in this process (:func:`run_main`: the same exit code, stdout
+``weight_init.app._cli.main`` in this process (:func:`run_main`: the same exit code, stdout
 and stderr, without an interpreter's start-up and imports per call). Isolation, exit codes of
 the process, timeouts and signals stay subprocess tests.
 """
@@ -47,9 +47,9 @@ def run(
 def run_main(
     capsys: Any, *argv: str, cwd: Path | str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """``weight_init.app.cli.main(ARGV)`` in this process, in ``cwd``, output captured by
+    """``weight_init.app._cli.main(ARGV)`` in this process, in ``cwd``, output captured by
     pytest's ``capsys``; shaped like :func:`run`'s result."""
-    from weight_init.app.cli import main
+    from weight_init.app._cli import main
 
     capsys.readouterr()
     before = os.getcwd()

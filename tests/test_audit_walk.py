@@ -180,7 +180,7 @@ def test_preset_rules_outer_module_wins_and_names_bind_config_and_owner() -> Non
 
 
 def test_a_fault_in_the_audit_is_reported_as_ours(monkeypatch: pytest.MonkeyPatch) -> None:
-    from weight_init.app import child_tasks
+    from weight_init.app import _child_tasks as child_tasks
     from weight_init.errors import OwnFaultError
     from weight_init.properties.audit import _walk_torch
 

@@ -19,20 +19,21 @@ from typing import Any
 import numpy as np
 import pytest
 
-from weight_init.app.calibration.implementations import catalogue
-from weight_init.app.calibration.records import (
+from weight_init.app._calibration.implementations import catalogue
+from weight_init.app._calibration.records import (
     RECORDS,
     RunDirectoryError,
     RunStore,
     read_records,
     without_timing,
 )
-from weight_init.app.calibration.tasks import false_alarm_task, property_task
-from weight_init.app.cli import main
-from weight_init.reports.calibration import (
+from weight_init.app._calibration.tasks import false_alarm_task, property_task
+from weight_init.app._cli import main
+from weight_init.reports._calibration import (
     Rate,
     false_alarm_rates,
     nonuniform_by_scheme,
+    parse_records,
     rejects,
 )
 
@@ -41,7 +42,7 @@ SMALL = ["--checks", "8", "--power", "1", "--effects", "mean_shift", "--adapters
 
 def calibrate(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "weight_init.app.cli", "calibrate", "--quiet", *args],
+        [sys.executable, "-m", "weight_init.app._cli", "calibrate", "--quiet", *args],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -88,7 +89,7 @@ def test_resume_after_a_killed_run_has_no_duplicate_and_no_gap(tmp_path: Path) -
     n = 24
     args = ["--checks", str(n), "--adapters", "none", "--workers", "2", "--out", str(out)]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "weight_init.app.cli", "calibrate", "--quiet", *args],
+        [sys.executable, "-m", "weight_init.app._cli", "calibrate", "--quiet", *args],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -180,7 +181,7 @@ def test_scheduler_without_dask_is_one_line_and_exit_2(tmp_path: Path, command: 
         "PYTHONPATH": os.pathsep.join([str(shadow), os.environ.get("PYTHONPATH", "")]),
     }
     r = subprocess.run(
-        [sys.executable, "-m", "weight_init.app.cli", command,
+        [sys.executable, "-m", "weight_init.app._cli", command,
          "--scheduler", "tcp://127.0.0.1:8786", "--out", str(tmp_path / "o")],
         capture_output=True, text=True, env=env, timeout=60,
     )  # fmt: skip
@@ -221,7 +222,7 @@ def test_one_binomial_interval_is_scipys_exact_clopper_pearson() -> None:
     bound of k events in n at one-sided 95% is ``beta.ppf(0.95, k + 1, n - k)``)."""
     from scipy import stats
 
-    from weight_init.reports.calibration import clopper_pearson
+    from weight_init.reports._calibration import clopper_pearson
 
     for k, n in ((0, 200), (1, 200), (4, 48_000), (225, 48_000), (30, 30)):
         low, high = clopper_pearson(k, n, alternative="less")
@@ -237,7 +238,7 @@ def test_hypothesis_draws_are_a_calibrate_option(
 ) -> None:
     """``calibrate --hypothesis N`` runs every property over N drawn cases and prints the
     family's count; a family draw is a false alarm when any property's i-th case fails."""
-    from weight_init.app.calibration.hypothesis_draws import HypothesisDraws
+    from weight_init.app._calibration.hypothesis_draws import HypothesisDraws
 
     draws = HypothesisDraws(1e-4, {"a": ("pass", "fail", "pass"), "b": ("fail", "fail")})
     assert (draws.family_draws, draws.family_false_alarms) == (2, 2)
@@ -269,7 +270,7 @@ def test_kernels_flag_runs_kernel_checks_through_their_layouts(tmp_path: Path) -
     """``--kernels``: the false-alarm checks cycle over the kernel catalogue (every spatial
     layout for the reference schemes), record the kernel layout, and are the same records
     with one worker or two."""
-    from weight_init.app.calibration.implementations import kernel_catalogue
+    from weight_init.app._calibration.implementations import kernel_catalogue
     from weight_init.layouts import LAYOUTS
 
     impls = kernel_catalogue([], ["he_normal", "lecun_uniform"])
@@ -290,3 +291,35 @@ def test_kernels_flag_runs_kernel_checks_through_their_layouts(tmp_path: Path) -
     assert {r["layout"] for r in a} == spatial
     assert all(r["error"] is None and r["outcome"] != "error" for r in a)
     assert all("fan rule" in r["p_values"] for r in a)  # the 2-D check's tests, over kernels
+
+
+def test_a_task_that_raises_is_an_error_record_that_loads_and_counts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every kind of task whose work raises is recorded with what it checked, read back like
+    any record, and counted: a false alarm of the correct implementation (or audit), never a
+    detection of a defect."""
+    from weight_init.app._calibration import tasks
+    from weight_init.reports._calibration import audit_points, power_curves
+
+    def boom(*_: object, **__: object) -> None:
+        raise RuntimeError("boom\nsecond line")
+
+    for name in ("_check", "_suite", "_audit"):
+        monkeypatch.setattr(tasks, name, boom)
+    made = [
+        false_alarm_task(0, 0, catalogue([], None)),
+        tasks.power_task(0, "std_off", 0, 0),
+        property_task(0, 0),
+        tasks.audit_task(0, 0.1, 0, False, 0),
+        tasks.audit_task(0, 0.1, 0, True, 0),
+    ]
+    records = [tasks.run_task(t) for t in made]
+    assert all(r["outcome"] == "error" and r["error"] == "RuntimeError: boom" for r in records)
+    data = "".join(json.dumps(r) + "\n" for r in records).encode()
+    loaded = parse_records(data, "records.jsonl")
+    assert [r["task_id"] for r in loaded] == [t.task_id for t in made]
+    assert rejects(loaded[0], 1e-4)  # the correct implementation's error: a false alarm
+    assert power_curves(loaded)[0].detected.events == 0  # an error detects nothing
+    (point,) = audit_points(loaded)
+    assert point.false_alarms[0].rate.events == 1 and point.power.events == 0

@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from weight_init.app.calibration.records import RECORDS, read_records, without_timing
-from weight_init.app.cli import main
+from weight_init.app._calibration.records import RECORDS, read_records, without_timing
+from weight_init.app._cli import main
 
 distributed = pytest.importorskip("distributed")
 
@@ -55,7 +55,7 @@ def comparable(directory: Path) -> list[dict[str, Any]]:
 
 
 def calibrate_cmd(address: str, out: Path) -> list[str]:
-    return [sys.executable, "-m", "weight_init.app.cli", "calibrate", "--quiet", *ARGS,
+    return [sys.executable, "-m", "weight_init.app._cli", "calibrate", "--quiet", *ARGS,
             "--scheduler", address, "--out", str(out)]  # fmt: skip
 
 
@@ -99,7 +99,7 @@ def test_killing_a_worker_mid_run_loses_no_record(
 
 def report_cmd(out: Path, *engine: str) -> list[str]:
     """A report whose computations are the phase diagram and one experiment (small sizes)."""
-    return [sys.executable, "-m", "weight_init.app.cli", "report", "--quiet", "--no-suite",
+    return [sys.executable, "-m", "weight_init.app._cli", "report", "--quiet", "--no-suite",
             "--schemes", "xavier:tanh", "--depth", "4", "--width", "64", "--samples", "128",
             "--input-dim", "64", "--phase-sigmas", "5", "--phase-depth", "12",
             "--phase-width", "96", "--phase-samples", "128", "--format", "json",

@@ -7,7 +7,7 @@ subprocess) so this process's imports do not hide anything:
 
 * the parent (the command line) hands off to its child importing neither numpy nor scipy
   nor the checks, so numpy is imported once, in the child, and the child can be a fork of a
-  bare interpreter (:func:`weight_init.app.isolation.start_method`);
+  bare interpreter (:func:`weight_init.app._isolation.start_method`);
 * the child's check path never imports :mod:`scipy.stats` (0.5-1.5 s on a loaded machine):
   its p-values come from :mod:`weight_init.properties.conformance._tails`.
 """
@@ -58,8 +58,8 @@ def test_the_command_line_hands_off_without_heavy_imports(user_dir: Path) -> Non
         f"""
         import contextlib, io, json, sys
         sys.path.insert(0, ".")
-        from weight_init.app import cli
-        from weight_init.app.isolation import start_method
+        from weight_init.app import _cli as cli
+        from weight_init.app._isolation import start_method
         method = start_method()
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
@@ -80,22 +80,22 @@ def test_every_parser_but_the_named_one_stays_unimported(tmp_path: Path) -> None
     doc = _python(
         """
         import json, sys
-        from weight_init.app import cli
+        from weight_init.app import _cli as cli
         cli.build_parser("check")
-        mods = [m for m in sys.modules if m.startswith("weight_init.app.commands.")]
+        mods = [m for m in sys.modules if m.startswith("weight_init.app._commands.")]
         heavy = [m for m in ("numpy", "scipy") if m in sys.modules]
         print(json.dumps({"mods": sorted(mods), "heavy": heavy}))
         """,
         tmp_path,
     )
     assert doc["heavy"] == []
-    assert doc["mods"] == ["weight_init.app.commands.argtypes", "weight_init.app.commands.check"]
+    assert doc["mods"] == ["weight_init.app._commands.argtypes", "weight_init.app._commands.check"]
 
 
 def test_a_bad_scheme_is_still_one_usage_line(user_dir: Path) -> None:
     """``--scheme`` is validated in the child now; the message and exit code are argparse's."""
     proc = subprocess.run(
-        [sys.executable, "-m", "weight_init.app.cli", "check", "user_inits:he", "--scheme", "x"],
+        [sys.executable, "-m", "weight_init.app._cli", "check", "user_inits:he", "--scheme", "x"],
         cwd=user_dir,
         capture_output=True,
         text=True,
@@ -124,7 +124,7 @@ def test_the_check_in_the_child_does_not_import_scipy_stats(
         f"""
         import json, sys
         sys.path.insert(0, ".")
-        from weight_init.app.child_tasks import check_command
+        from weight_init.app._child_tasks import check_command
         out = check_command("user_inits:he", {scheme!r}, None, 0, 1e-4, as_json=True)
         print(json.dumps({{"outcome": json.loads(out.text)["outcome"],
                            "stats": "scipy.stats" in sys.modules}}))
@@ -137,6 +137,6 @@ def test_the_check_in_the_child_does_not_import_scipy_stats(
 def test_start_method_spawns_once_numpy_is_imported() -> None:
     import numpy  # noqa: F401  (this process has it anyway: the point is stated)
 
-    from weight_init.app.isolation import start_method
+    from weight_init.app._isolation import start_method
 
     assert start_method() == "spawn"

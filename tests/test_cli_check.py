@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from weight_init.app.cli import main
+from weight_init.app._cli import main
 
 TESTS = Path(__file__).parent
 

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from weight_init.app.cli import main
+from weight_init.app._cli import main
 from weight_init.experiment import forward_prop
 from weight_init.schemes import get_scheme
 
@@ -123,7 +123,7 @@ def test_usage_errors_exit_2_with_one_line(
 
 def test_console_script_exit_code_and_no_traceback() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "weight_init.app.cli", "experiment", "--scheme", "nope"],
+        [sys.executable, "-m", "weight_init.app._cli", "experiment", "--scheme", "nope"],
         capture_output=True,
         text=True,
         timeout=60,

@@ -8,7 +8,7 @@ that do not exist or are not initializers). Each example runs in a fresh directo
 user's files, a user's directory, a link to it and an earlier report; afterwards every path
 there is compared with before, except what lies under the command's output directory.
 
-``experiment``, ``report`` and ``calibrate`` run through :func:`weight_init.app.cli.main` in
+``experiment``, ``report`` and ``calibrate`` run through :func:`weight_init.app._cli.main` in
 this process (their work is drawn small); ``check``, ``check-forward``, ``identify``,
 ``audit`` and ``propagate`` as a subprocess, where the child process holding the code under
 test is the point. The examples are few (:data:`EXAMPLES`: 59 in all) so the module fits the
@@ -32,8 +32,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cli_helpers import WEIGHT_INIT
-from weight_init.app.cli import main
-from weight_init.reports.output_dir import MARKER
+from weight_init.app._cli import main
+from weight_init.reports._output_dir import MARKER
 
 TESTS = Path(__file__).resolve().parent
 

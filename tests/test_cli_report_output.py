@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from cli_helpers import WEIGHT_INIT, one_line, tiny_report
-from weight_init.reports.output_dir import MARKER, remove_leftovers
+from weight_init.reports._output_dir import MARKER, remove_leftovers
 
 
 def report(

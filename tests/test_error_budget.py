@@ -65,7 +65,7 @@ def test_decision_count_sums_the_levels_of_decisions_that_did_not_reject(tmp_pat
         "1e-05\t7\t0\t0.2\ttests/a.py::t2\tweight_init.properties.conformance._runner\n"
         "0.0001\t3\t0\t0.5\ttests/b.py::t\tweight_init.properties._verdict\n"
         "1e-05\t7\t1\t1e-300\ttests/c.py::t\tweight_init.properties.conformance._runner\n"
-        "0.005\t7\t0\t0.2\ttests/d.py::t\tweight_init.reports.calibration\n"
+        "0.005\t7\t0\t0.2\ttests/d.py::t\tweight_init.reports._calibration\n"
     )
     text = module.summarize(path)
     assert "| **sum** | **3** | **0.00012** |" in text

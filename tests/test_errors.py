@@ -246,11 +246,11 @@ def test_no_exception_class_outside_errors_py() -> None:
 
 
 def test_old_import_locations_still_work() -> None:
-    from weight_init.app.cli import UsageError
+    from weight_init.app._cli import UsageError
     from weight_init.properties._subject import UnsupportedCase
     from weight_init.properties.conformance._adapters import AdapterError
     from weight_init.properties.conformance._forward_check import ForwardCheckError
-    from weight_init.reports.output_dir import ReportOutputError
+    from weight_init.reports._output_dir import ReportOutputError
 
     assert (UsageError, AdapterError, ForwardCheckError, UnsupportedCase, ReportOutputError) == (
         errors.UsageError,

@@ -33,7 +33,7 @@ from buggy_initializers import (
     one_sided_uniform,
     torch_sparse_like,
 )
-from weight_init.app.cli import main
+from weight_init.app._cli import main
 from weight_init.families import Sparse
 from weight_init.properties._results import fmt_percent
 from weight_init.properties.conformance._checks import registry as C

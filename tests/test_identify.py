@@ -100,7 +100,7 @@ def test_identify_cli_on_all_nan_exits_1_with_the_reason(tmp_path: Path) -> None
         "    return np.full((fan_in, fan_out), np.nan)\n"
     )
     exe = Path(sys.executable).with_name("weight-init")
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "weight_init.app.cli"]
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "weight_init.app._cli"]
     env = {**os.environ, "PYTHONPATH": str(tmp_path)}
     out = subprocess.run(
         [*cmd, "identify", "nanmod:init"], capture_output=True, text=True, env=env, timeout=300

@@ -1,4 +1,4 @@
-"""The rule of every output directory (:mod:`weight_init.reports.output_dir`), tested once for
+"""The rule of every output directory (:mod:`weight_init.reports._output_dir`), tested once for
 all writers: the report's staged directory, a calibration run's directory (created staged,
 grown in place, its report files replaced) and ``weight-init propagate --out``'s (staged, kind
 ``propagation``, what any later writer does). Then calibrate, the writer that overwrote a
@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from weight_init.app.calibration.records import RunStore
-from weight_init.app.cli import main
+from weight_init.app._calibration.records import RunStore
+from weight_init.app._cli import main
 from weight_init.errors import ReportOutputError
-from weight_init.reports import output_dir
-from weight_init.reports.calibration_render import write_report
+from weight_init.reports import _output_dir as output_dir
+from weight_init.reports._calibration_render import write_report
 
 Writer = Callable[[Path, bool], Path]
 

@@ -34,7 +34,7 @@ from weight_init.errors import (  # noqa: E402
     InvalidInputError,
 )
 from weight_init.properties.propagation import propagate  # noqa: E402
-from weight_init.reports.experiments import gradient_theory  # noqa: E402
+from weight_init.reports._experiments import gradient_theory  # noqa: E402
 from weight_init.schemes import SCHEMES, get_scheme  # noqa: E402
 from weight_init.theory import predict  # noqa: E402
 

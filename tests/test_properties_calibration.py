@@ -1,6 +1,6 @@
 """Every property p-value is a p-value: the calibration checks, and (slow) the measurement.
 
-The checks of :mod:`weight_init.app.calibration.property_calibration` are tested on
+The checks of :mod:`weight_init.app._calibration.property_calibration` are tested on
 synthetic p-values (fast); the measurement over 200 seeds of the reference is
 ``@pytest.mark.slow`` (``tox -e calibration``, or ``pytest -m slow``).
 """
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from weight_init.app.calibration.property_calibration import (
+from weight_init.app._calibration.property_calibration import (
     Calibration,
     TailCalibration,
     TailGroup,
@@ -126,6 +126,6 @@ def test_point_null_tails_are_calibrated() -> None:
     million layer p-values, 360,000 combined): each tail's count of p <= 1e-3 and of
     p <= 1e-4 is Binomial(N, a / 2) by two-sided binomtest, Holm over the eight at
     family-wise 1e-3 (minutes of CPU: ``python -m
-    weight_init.app.calibration.property_calibration --tails --seeds 20000``)."""
+    weight_init.app._calibration.property_calibration --tails --seeds 20000``)."""
     cal = collect_tails(20_000)
     assert cal.passed, [(c.kind, c.level, c.side, c.count, c.expected) for c in cal.rejected]

@@ -1,7 +1,7 @@
 """The law of a layer's mean: exact where an exact law is known, each tail at its level.
 
 Fast and deterministic. The tail counts over the suite's own layer tests are measured by
-``python -m weight_init.app.calibration.property_calibration --tails``
+``python -m weight_init.app._calibration.property_calibration --tails``
 (docs/generated/calibration_property_tails.md).
 """
 

@@ -171,7 +171,7 @@ def test_plugin_import_is_light() -> None:
     import sys
 
     code = (
-        "import sys, weight_init.app.pytest_plugin; "
+        "import sys, weight_init.app._pytest_plugin; "
         "print(any(m in sys.modules for m in ('numpy', 'scipy', 'torch', "
         "'weight_init.properties.conformance._runner', 'weight_init.properties.audit._loop')))"
     )

@@ -13,18 +13,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from weight_init.app.cli import main
+from weight_init.app._cli import main
 from weight_init.experiment import forward_prop
-from weight_init.reports.config import (
+from weight_init.reports._config import (
     CheckSpec,
     ExperimentSpec,
     PhaseConfig,
     ReportConfig,
 )
-from weight_init.reports.experiments import run_experiment
-from weight_init.reports.output_dir import MARKER
-from weight_init.reports.render import INDEX, MARKDOWN, SUMMARY, generate
-from weight_init.reports.schema import SUMMARY_SCHEMA, validate
+from weight_init.reports._experiments import run_experiment
+from weight_init.reports._output_dir import MARKER
+from weight_init.reports._render import INDEX, MARKDOWN, SUMMARY, generate
+from weight_init.reports._schema import SUMMARY_SCHEMA, validate
 from weight_init.schemes import get_scheme, variance_scaling
 
 SMALL_PHASE = PhaseConfig(n_sigma=5, depth=6, width=32, samples=64)
@@ -247,7 +247,7 @@ def test_summary_numbers_are_numbers_and_explanations_only_for_failures(
 
 
 def test_clean_notes_non_finite_values() -> None:
-    from weight_init.reports.summary import clean
+    from weight_init.reports._summary import clean
 
     got = clean({"a": float("-inf"), "b": [1.0, float("nan")], "c": {"d": float("inf")}})
     assert got == {
@@ -295,7 +295,7 @@ def test_foreign_directory_is_not_replaced(
 
 
 def test_failure_half_way_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import weight_init.reports.render as render
+    import weight_init.reports._render as render
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk full (simulated)")
@@ -371,7 +371,7 @@ def test_phase_rows_on_an_executor_equal_the_inline_diagram() -> None:
     order, assemble into the same diagram; the streamed saturation equals the kept layers'."""
     from concurrent.futures import ProcessPoolExecutor
 
-    from weight_init.reports.phase_diagram import run_phase_diagram
+    from weight_init.reports._phase_diagram import run_phase_diagram
 
     cfg = PhaseConfig(n_sigma=4, depth=6, width=48, samples=64)
     inline = run_phase_diagram(cfg, seed=3)
@@ -419,8 +419,8 @@ XAVIER = (ExperimentSpec("xavier", "tanh"),)
     ids=["experiments only", "with the phase diagram"],
 )  # fmt: skip
 def test_the_sections_table_lists_only_sections_the_report_has(config: ReportConfig) -> None:
-    from weight_init.reports.build import build_report
-    from weight_init.reports.document import Heading, Table, build_document
+    from weight_init.reports._build import build_report
+    from weight_init.reports._document import Heading, Table, build_document
 
     blocks = build_document(build_report(config), None)
     listed = [row[0] for b in blocks if isinstance(b, Table) and b.header[0] == "section"

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from cli_helpers import TINY_REPORT, one_line, run_main, tiny_report
-from weight_init.reports.schema import SUMMARY_SCHEMA, validate
+from weight_init.reports._schema import SUMMARY_SCHEMA, validate
 
 pytest.importorskip("torch")
 pytestmark = pytest.mark.torch

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from weight_init.reports.config import ExperimentSpec, PhaseConfig, ReportConfig
-from weight_init.reports.render import INDEX, generate
+from weight_init.reports._config import ExperimentSpec, PhaseConfig, ReportConfig
+from weight_init.reports._render import INDEX, generate
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 BROWSER = next((b for b in BROWSERS if shutil.which(b)), None)

@@ -29,12 +29,12 @@ from matplotlib.lines import Line2D
 from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 
-from weight_init.reports import figures
-from weight_init.reports.build import Report, build_report
-from weight_init.reports.config import ExperimentSpec, PhaseConfig, ReportConfig
-from weight_init.reports.figure_style import new_figure
-from weight_init.reports.gallery import PlannedFigure, figure_plan
-from weight_init.reports.parallel import worker_pool
+from weight_init.reports import _figures as figures
+from weight_init.reports._build import Report, build_report
+from weight_init.reports._config import ExperimentSpec, PhaseConfig, ReportConfig
+from weight_init.reports._figure_style import new_figure
+from weight_init.reports._gallery import PlannedFigure, figure_plan
+from weight_init.reports._parallel import worker_pool
 
 #: Pixels of slack in the text comparisons (anti-aliasing, rounding of extents).
 TOL = 1.0

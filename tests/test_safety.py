@@ -29,8 +29,8 @@ import pytest
 
 from cli_helpers import TINY_REPORT, WEIGHT_INIT, one_line, run
 from weight_init import errors
-from weight_init.app.cli import main
-from weight_init.reports.parallel import available_cpus, bounded_workers, worker_pool
+from weight_init.app._cli import main
+from weight_init.reports._parallel import available_cpus, bounded_workers, worker_pool
 
 TESTS = Path(__file__).resolve().parent
 
@@ -210,17 +210,17 @@ def test_a_timeout_of_any_size_is_a_limit_not_an_overflow() -> None:
 
 
 def test_the_plugins_timeout_takes_any_size() -> None:
-    from weight_init.app.pytest_plugin import _timeout
+    from weight_init.app._pytest_plugin import _timeout
 
     assert _timeout("1e9") == 1e9 and _timeout("none") == float("inf")
 
 
 def test_an_exception_in_our_code_is_an_internal_error_with_a_reproduction() -> None:
     """A child task of ours that raises (here a TypeError at its call): our bug, said so."""
-    from weight_init.app.isolation import run_isolated
+    from weight_init.app._isolation import run_isolated
 
     with pytest.raises(errors.InternalError) as info:
-        run_isolated("weight_init.app.child_tasks:resolve", "the initializer x:y", 60, nope=1)
+        run_isolated("weight_init.app._child_tasks:resolve", "the initializer x:y", 60, nope=1)
     message = str(info.value)
     assert message.startswith("internal error in weight-init (not in the code under test")
     assert "TypeError" in message and "Reproduce with: " in message and "no verdict" in message
@@ -229,7 +229,7 @@ def test_an_exception_in_our_code_is_an_internal_error_with_a_reproduction() -> 
 def test_the_command_line_reports_its_own_fault_in_one_line(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import weight_init.app.commands.experiment as experiment
+    import weight_init.app._commands.experiment as experiment
 
     def broken(args: object) -> int:
         return int(1 / 0)
@@ -245,7 +245,7 @@ def test_the_command_line_reports_its_own_fault_in_one_line(
 
 def test_an_exception_from_the_users_own_file_is_theirs(tmp_path: Path) -> None:
     """The traceback's innermost frame outside the libraries is the user's: not ours."""
-    from weight_init.app.faults import raised_by_us
+    from weight_init.app._faults import raised_by_us
 
     module = tmp_path / "users_code.py"
     module.write_text("def f():\n    raise RuntimeError('theirs')\n")
@@ -351,8 +351,8 @@ def test_public_api_arguments_are_type_checked(kwargs: dict[str, object], word: 
 
 def test_scheme_expressions_are_accepted_wherever_a_scheme_is(tmp_path: Path) -> None:
     from hostile_initializers import he
-    from weight_init.app.commands.report import check_spec, scheme_list
-    from weight_init.app.pytest_plugin import parse_check_option
+    from weight_init.app._commands.report import check_spec, scheme_list
+    from weight_init.app._pytest_plugin import parse_check_option
     from weight_init.properties.conformance import check_initializer
 
     expr = "variance_scaling(2, fan_in, normal)"

@@ -139,7 +139,7 @@ def test_torch_names_are_aliases_of_the_glorot_and_he_schemes() -> None:
     scheme name is read; ``xavier`` stays the notes' LeCun rule."""
     import argparse
 
-    from weight_init.app.commands.argtypes import scheme_name
+    from weight_init.app._commands.argtypes import scheme_name
     from weight_init.scheme_expressions import parse_scheme
 
     want = {

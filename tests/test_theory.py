@@ -14,7 +14,7 @@ import pytest
 from scipy import integrate
 
 from weight_init.activations import ACTIVATIONS, get_activation
-from weight_init.app.cli import main
+from weight_init.app._cli import main
 from weight_init.errors import InvalidParameterError
 from weight_init.experiment import forward_prop
 from weight_init.schemes import SCHEMES, get_scheme

@@ -1,7 +1,7 @@
 """MkDocs hook: pages that are generated from the code when the site is built.
 
 * ``<!-- cli-help -->`` becomes the ``--help`` text of ``weight-init`` and of every
-  subcommand (the order of ``weight_init.app.cli.COMMANDS``), as ``weight-init CMD --help``
+  subcommand (the order of ``weight_init.app._cli.COMMANDS``), as ``weight-init CMD --help``
   prints it at 88 columns: a new command appears on the CLI page without an edit. Prose
   for a command sits in ``<!-- prose CMD -->...<!-- /prose -->`` blocks anywhere on the page
   and is moved above its help; prose for a command that does not exist fails the build.
@@ -64,7 +64,7 @@ def on_startup(**kwargs: Any) -> None:
 
 
 def _help(argv: list[str]) -> str:
-    from weight_init.app.cli import main
+    from weight_init.app._cli import main
 
     out = io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.suppress(SystemExit):
@@ -76,7 +76,7 @@ def cli_help() -> str:
     os.environ["COLUMNS"] = "88"
     if str(SOURCE_TREE) not in sys.path:  # this working tree's commands, as the API pages
         sys.path.insert(0, str(SOURCE_TREE))
-    from weight_init.app.cli import COMMANDS
+    from weight_init.app._cli import COMMANDS
 
     parts = ["## `weight-init --help`", "", "```text", _help(["--help"]), "```", ""]
     for name in COMMANDS:

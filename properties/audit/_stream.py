@@ -53,6 +53,7 @@ from numpy.typing import NDArray
 
 from weight_init.families import Family, Orthogonal, Sparse
 from weight_init.layouts import get_layout
+from weight_init.properties.audit._stream_calls import CallStats
 from weight_init.properties.conformance._checks.exact import duplicated_matrices
 from weight_init.properties.conformance._checks.pool import machine_eps
 from weight_init.properties.conformance._checks.statistical import MAX_OUTLIERS, OUTLIER_SD
@@ -289,6 +290,8 @@ class ParamStats:
     beyond_count: int = 0  # entries beyond FAR_SDS sd of a normal rule
     beyond_values: list[float] = field(default_factory=list)  # the smallest FAR_KEPT distinct
     beyond_worst: float = 0.0  # (w - mean) / sd of the farthest of them
+    # between builds, homogeneity, extremes' resolution, top direction (:mod:`._stream_calls`)
+    calls: CallStats = field(default_factory=CallStats)
 
     # -- one build ---------------------------------------------------------------------------
     def add(self, raw: NDArray[Any], target: Target) -> None:
@@ -296,6 +299,7 @@ class ParamStats:
         a = np.asarray(raw)
         self._raw(a, target)
         m = target.view(a)
+        self.calls.add(m, target.scheme)
         self.rows, self.cols = int(m.shape[0]), int(m.shape[1])
         self.builds += 1
         if m.dtype.kind != "f":
@@ -673,6 +677,7 @@ class ParamStats:
         self.beyond_count += o.beyond_count
         self.beyond_worst = _signed_max(self.beyond_worst, o.beyond_worst)
         self.beyond_values = sorted(set(self.beyond_values) | set(o.beyond_values))[:FAR_KEPT]
+        self.calls.merge(o.calls)
 
 
 #: The fields of :class:`ParamStats` that two streams add.

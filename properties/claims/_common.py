@@ -152,7 +152,7 @@ _RECORD: ContextVar[PointNullRecord | None] = ContextVar("point_null_record", de
 def recording_point_nulls() -> Iterator[PointNullRecord]:
     """Record every point-null layer test (with simulated units) run inside the block.
 
-    For the calibration of the p-values' tails (:mod:`weight_init.app.calibration.
+    For the calibration of the p-values' tails (:mod:`weight_init.app._calibration.
     property_calibration`), which redraws such tests many times from their units' law.
     """
     record = PointNullRecord()

@@ -12,7 +12,7 @@ built-ins), each verdict at ``alpha``; one suite run then has a false-alarm rate
 ``len(cases) * alpha`` (Bonferroni over the verdicts). Measured by
 ``weight-init calibrate --properties N`` (and over Hypothesis-drawn cases by
 ``--hypothesis N``); the per-test p-values' calibration by
-:mod:`weight_init.app.calibration.property_calibration` (docs/calibration_properties.md).
+:mod:`weight_init.app._calibration.property_calibration` (docs/calibration_properties.md).
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ def run_suite(
     One suite run has a false-alarm rate of at most ``len(cases) * alpha`` (Bonferroni over
     the verdicts). Measured by ``weight-init calibrate --properties N`` (and over
     Hypothesis-drawn cases by ``--hypothesis N``); the per-test p-values' calibration by
-    :mod:`weight_init.app.calibration.property_calibration` (docs/calibration_properties.md).
+    :mod:`weight_init.app._calibration.property_calibration` (docs/calibration_properties.md).
 
     Examples
     --------
