@@ -635,6 +635,27 @@ class ParamStats:
             self.sparsity_hi = min(self.sparsity_hi, c0 / cols)
 
     # -- two partial streams -----------------------------------------------------------------
+    def __getstate__(self) -> dict[str, Any]:
+        """The state a worker sends back, with the grids as their nonzero bins only (a
+        chunk's sample touches few of the 16,386): exact, and a fraction of the bytes."""
+        state = dict(self.__dict__)
+        for f in _GRIDS:
+            h = state[f]
+            if h is not None:
+                nz = np.flatnonzero(h)
+                state[f] = (int(h.size), nz, h[nz])
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for f in _GRIDS:
+            v = state[f]
+            if isinstance(v, tuple):
+                size, nz, counts = v
+                h = np.zeros(size, dtype=np.int64)
+                h[nz] = counts
+                state[f] = h
+        self.__dict__.update(state)
+
     def merge(self, o: ParamStats) -> None:
         """Fold ``o`` (the builds after this stream's, in build order) into this one."""
         if o.builds == 0:
@@ -688,6 +709,8 @@ _ADDED = (
     "nz_n nz_s2 sp_r sp_z2 sp_entries sp_m"
 ).split()
 _PAIR_SUMS = "n ab a b a2b2 ab_apb a2pb2 apb a2 haar_s haar_sq haar_var".split()
+#: The fields of :class:`ParamStats` that are count grids (:func:`_count`).
+_GRIDS = ("ks_hist", "id_hist")
 
 
 def _signed_max(a: float, b: float) -> float:
