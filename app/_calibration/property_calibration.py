@@ -36,7 +36,9 @@ units and the test's simulated units afresh from the units' law (resampled from 
 :class:`~weight_init.properties.claims._common.UnitLaw`), compares their mean with the
 value the property tests (the theory's), and gets the two one-sided p-values from
 :class:`~weight_init.properties.claims._mean_law.MeanLaw`, vectorized over the
-replications; the layers of each combined test are combined as
+replications (a p-value in the tail recomputed from a second, larger sample, as
+:func:`~weight_init.properties.claims._common.refine_units` draws it for the suite);
+the layers of each combined test are combined as
 :func:`~weight_init.properties.claims._assertions.combined_band_test` does. Under the
 null each tail of an equal-tailed p-value holds half the level: the counts of p <= a in
 the lower tail (the mean below the value) and in the upper tail must be Binomial(N, a / 2).
@@ -71,9 +73,12 @@ from weight_init.properties.claims._common import (
     recording_point_nulls,
 )
 from weight_init.properties.claims._mean_law import (
+    MAX_TAIL_SIMULATED,
+    TAIL_SKEW_SE,
     MeanLaw,
     SimulatedMoments,
     equal_tailed,
+    refines,
     units_needed,
 )
 from weight_init.properties.claims._registry import PROPERTIES
@@ -233,8 +238,10 @@ def markdown(cal: Calibration, command: str) -> str:
 #: Levels at which the tails are counted; the checks are at TAIL_CHECKED, the rest shown.
 TAIL_LEVELS = (1e-2, 1e-3, 1e-4)
 TAIL_CHECKED = (1e-3, 1e-4)
-#: Replications drawn at once (bounds the memory: CHUNK x SIM_UNITS floats).
+#: Replications drawn at once (bounds the memory of the layer means and pilots).
 CHUNK = 2000
+#: Most simulated units resampled at once (bounds the memory: 4M floats, 32 MB).
+SIMS_PER_BLOCK = 1 << 22
 
 
 @dataclass(frozen=True)
@@ -342,15 +349,42 @@ def _record(cases_from: int) -> list[tuple[str, PointNullRecord]]:
     return out
 
 
+def _tails_from(
+    pool: np.ndarray,
+    sizes: np.ndarray,
+    mean: np.ndarray,
+    layer: PointNullLayer,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, dict[int, np.ndarray]]:
+    """The one-sided p-values (below, above) of the means ``mean``, each against ``sizes[i]``
+    simulated units resampled from ``pool``; with the simulated units of the rows whose
+    p-value the suite refines (row -> units), for :func:`_replicate`."""
+    n = layer.law.n_units
+    lo, hi = np.empty(mean.size), np.empty(mean.size)
+    kept: dict[int, np.ndarray] = {}
+    for size in np.unique(sizes):
+        group = np.flatnonzero(sizes == size)
+        step = max(1, SIMS_PER_BLOCK // int(size))
+        for at in range(0, group.size, step):
+            rows = group[at : at + step]
+            sims = pool[rng.integers(pool.size, size=(rows.size, int(size)))]
+            mean_law = MeanLaw(SimulatedMoments.of(sims), n, layer.positive)
+            lo[rows], hi[rows] = mean_law.point_tails(mean[rows], layer.expected)
+            tail = refines(equal_tailed(lo[rows], hi[rows]))
+            kept.update(zip(rows[tail].tolist(), sims[tail], strict=True))
+    return lo, hi, kept
+
+
 def _replicate(
     layer: PointNullLayer, replications: int, pool_size: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
     """``replications`` draws of the layer test's one-sided p-values (below, above) under
     its null: the layer's units and the test's simulated units (as many as
     :func:`~weight_init.properties.claims._common.simulate_units` would draw, by its
-    rule) resampled from a pool of ``pool_size`` units of the units' law, the
-    suite's law of the mean (:class:`~weight_init.properties.claims._mean_law.MeanLaw`) at
-    the tested value."""
+    rule, and for a p-value in the tail as many more as
+    :func:`~weight_init.properties.claims._common.refine_units` would) resampled from a
+    pool of ``pool_size`` units of the units' law, the suite's law of the mean
+    (:class:`~weight_init.properties.claims._mean_law.MeanLaw`) at the tested value."""
     law = layer.law
     pool = law.simulate(rng, pool_size)
     n = law.n_units
@@ -359,14 +393,15 @@ def _replicate(
     for start in range(0, replications, CHUNK):
         r = min(CHUNK, replications - start)
         mean = pool[rng.integers(pool.size, size=(r, n))].mean(axis=1)
-        lo, hi = np.empty(r), np.empty(r)
         pilot = pool[rng.integers(pool.size, size=(r, first))]
         need = units_needed(pilot, n)  # simulate_units' rule: the pilot sizes fresh units
-        for size in np.unique(need):
-            rows = np.flatnonzero(need == size)
-            sims = pool[rng.integers(pool.size, size=(rows.size, int(size)))]
-            mean_law = MeanLaw(SimulatedMoments.of(sims), n, layer.positive)
-            lo[rows], hi[rows] = mean_law.point_tails(mean[rows], layer.expected)
+        lo, hi, kept = _tails_from(pool, need, mean, layer, rng)
+        if kept:  # refine_units' rule: the first fresh sample sizes the tail's
+            rows = np.fromiter(kept, dtype=np.int64, count=len(kept))
+            more = np.array(
+                [int(units_needed(kept[i], n, TAIL_SKEW_SE, MAX_TAIL_SIMULATED)) for i in rows]
+            )
+            lo[rows], hi[rows], _ = _tails_from(pool, more, mean[rows], layer, rng)
         below.append(lo)
         above.append(hi)
     return np.concatenate(below), np.concatenate(above)
