@@ -53,7 +53,7 @@ from numpy.typing import NDArray
 
 from weight_init.families import Family, Orthogonal, Sparse
 from weight_init.layouts import get_layout
-from weight_init.properties.audit._stream_calls import CallStats
+from weight_init.properties.audit._stream_calls import CallStats, MainPass
 from weight_init.properties.conformance._checks.exact import duplicated_matrices
 from weight_init.properties.conformance._checks.pool import machine_eps
 from weight_init.properties.conformance._checks.statistical import MAX_OUTLIERS, OUTLIER_SD
@@ -299,8 +299,22 @@ class ParamStats:
         a = np.asarray(raw)
         self._raw(a, target)
         m = target.view(a)
-        self.calls.add(m, target.scheme)
         self.rows, self.cols = int(m.shape[0]), int(m.shape[1])
+        scheme = target.scheme
+        scan = None
+        if (
+            m.dtype.kind in "fiu"
+            and scheme is not None
+            and scheme.family.is_iid
+            and not scheme.mean()
+            and scheme.variance(self.rows, self.cols) > 0
+        ):
+            scan = _scan(m, target.mode_value)
+            if not all(math.isfinite(x) for x in scan[:3]):
+                scan = None
+        # the checks between builds read the pass's float64 sample and sums of squares
+        main = None if scan is None else MainPass(_lead(m), scan.col_sq, scan.row_sq)
+        self.calls.add(m, scheme, main)
         self.builds += 1
         if m.dtype.kind != "f":
             self.nonfloat += 1
@@ -309,18 +323,10 @@ class ParamStats:
             return  # not numeric: the dtype check says so, nothing else is read
         if m.dtype.kind == "f":
             self.float_total += int(m.size)
-        scheme = target.scheme
-        if (
-            scheme is not None
-            and scheme.family.is_iid
-            and not scheme.mean()
-            and scheme.variance(self.rows, self.cols) > 0
-        ):
-            scan = _scan(m, target.mode_value)
-            if all(math.isfinite(x) for x in scan[:3]):
-                self._iid(m, scan, target, scheme)
-                self._beyond(m, target, (scan.lo, scan.hi))
-                return
+        if scan is not None and scheme is not None:
+            self._iid(m, scan, target, scheme)
+            self._beyond(m, target, (scan.lo, scan.hi))
+            return
         if scheme is not None and not scheme.family.is_random and self._constant(m, target, scheme):
             return
         w = m.astype(np.float64)  # a new array: the build's own values are never written
@@ -823,11 +829,14 @@ class _Scan(NamedTuple):
     mode: int  # entries equal to the mode value (0 without one)
     row_sums: Array  # float64, each row reduced alike
     col_sums: Array  # float64, each column accumulated alike, block after block
+    row_sq: Array  # the same of the squares
+    col_sq: Array
 
 
 def _scan(m: NDArray[Any], mode: float | None) -> _Scan:
     """:func:`_moments` of the 2-D ``m``, its minimum, maximum, exact zeros, entries equal to
-    ``mode`` and its row and column sums, from whole-row float64 blocks in the cache (the
+    ``mode`` and its row and column sums (of the values and of their squares), from
+    whole-row float64 blocks in the cache (the
     array is read once); the first block is :func:`_leading` ``(m)``, left in the scratch
     buffer ``"lead"`` (:func:`_lead`). Non-finite entries make the sums non-finite."""
     rows, cols = m.shape
@@ -836,8 +845,8 @@ def _scan(m: NDArray[Any], mode: float | None) -> _Scan:
     zeros = equal = 0
     first = int(_leading(m).shape[0])
     step = max(1, MOMENT_BLOCK // max(cols, 1))
-    row_sums = np.empty(rows)
-    col_sums = np.zeros(cols)
+    row_sums, row_sq = np.empty(rows), np.empty(rows)
+    col_sums, col_sq = np.zeros(cols), np.zeros(cols)
     q = _SCRATCH.get("square", max(first, step) * cols)
     r = 0
     while r < rows:
@@ -857,8 +866,11 @@ def _scan(m: NDArray[Any], mode: float | None) -> _Scan:
         if mode is not None:
             equal += int(np.count_nonzero(f == mode))
         col_sums += b.sum(axis=0)
+        sq2 = sq.reshape(c.shape)
+        np.sum(sq2, axis=1, out=row_sq[r:end])
+        col_sq += sq2.sum(axis=0)
         r = end
-    return _Scan(s1, s2, s4, lo, hi, zeros, equal, row_sums, col_sums)
+    return _Scan(s1, s2, s4, lo, hi, zeros, equal, row_sums, col_sums, row_sq, col_sq)
 
 
 def _lead(m: NDArray[Any]) -> Array:

@@ -51,11 +51,11 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import special
+from scipy import linalg, special
 
 from weight_init.families import Family, Orthogonal
 from weight_init.properties.conformance._checks import registry as C
@@ -148,6 +148,16 @@ class Link:
 Vectors = tuple[Array | None, Array | None, Array | None]
 
 
+class MainPass(NamedTuple):
+    """What the stream's one pass over a finite build of a zero-mean scheme already holds
+    (:class:`~weight_init.properties.audit._stream.ParamStats`), so that :meth:`CallStats.add`
+    reads no entry twice: the raw values as float64 and their sums of squares."""
+
+    lead: Array  # the leading rows of the build's matrix (at least :func:`_leading`'s)
+    col_sq: Array  # sum over rows of w^2, per column
+    row_sq: Array  # sum over columns of w^2, per row
+
+
 @dataclass
 class Homogeneity:
     """Kruskal-Wallis over the builds (module docstring), one axis."""
@@ -211,13 +221,12 @@ def _kruskal_wallis(s: Array, g: NDArray[np.intp], sizes: Array) -> float | None
     :func:`~weight_init.properties.conformance._checks.homogeneity.kruskal_wallis`); None
     when two norms tie."""
     n = s.size
-    order = np.argsort(s, kind="stable")
+    order = np.argsort(s)  # without ties every order is the stable one: the ranks are exact
     ordered = s[order]
     if np.any(ordered[1:] == ordered[:-1]):
         return None
-    ranks = np.empty(n)
-    ranks[order] = np.arange(1.0, n + 1.0)
-    sums = np.bincount(g, weights=ranks, minlength=N_GROUPS)
+    # the entry of rank i + 1 adds i + 1 to its group's sum (integers: the sums are exact)
+    sums = np.bincount(g[order], weights=np.arange(1.0, n + 1.0), minlength=N_GROUPS)
     return float(12.0 / (n * (n + 1.0)) * np.sum(sums * sums / sizes) - 3.0 * (n + 1.0))
 
 
@@ -226,12 +235,13 @@ def _split(z: Array) -> tuple[float, float, int, int]:
     matrix: ``(T, |A|^2, n_B, n_A)``."""
     a, b = z[0::2], z[1::2]
     p, q = a.shape
-    if p <= q:
-        _, vecs = np.linalg.eigh(a @ a.T)
-        v = a.T @ vecs[:, -1]
-    else:
-        _, vecs = np.linalg.eigh(a.T @ a)
-        v = vecs[:, -1]
+    wide = p <= q
+    gram = a @ a.T if wide else a.T @ a
+    k = gram.shape[0]  # the top eigenpair only (LAPACK's subset solver, the same vector)
+    _, vecs = linalg.eigh(
+        gram, subset_by_index=[k - 1, k - 1], overwrite_a=True, check_finite=False
+    )
+    v = a.T @ vecs[:, 0] if wide else vecs[:, 0]
     norm = float(np.linalg.norm(v))
     t = b @ (v / norm if norm > 0 else v)
     return float(t @ t), float(np.einsum("ij,ij->", a, a)), int(b.shape[0]), int(a.size)
@@ -258,9 +268,10 @@ class CallStats:
     sp_builds: int = 0
     sp_shape: tuple[int, int] = (0, 0)
 
-    def add(self, m: NDArray[Any], scheme: Scheme | None) -> None:
+    def add(self, m: NDArray[Any], scheme: Scheme | None, main: MainPass | None = None) -> None:
         """Fold one build's 2-D view ``m`` of a parameter checked against ``scheme`` (only
-        finite builds of a random family with a positive variance count)."""
+        finite builds of a random family with a positive variance count); ``main``: what
+        the stream's pass over a finite build of a zero-mean scheme already holds."""
         if scheme is None or not scheme.family.is_random or m.dtype.kind not in "fiu":
             return
         rows, cols = int(m.shape[0]), int(m.shape[1])
@@ -270,14 +281,20 @@ class CallStats:
         family = scheme.family
         sd, mu = math.sqrt(var), float(family.mean(scheme))
         lead = _leading(m)
+        lead64 = main.lead if main is not None and not mu else None  # raw float64 leading rows
         if mu:
             z_lead = (np.asarray(lead, dtype=np.float64) - mu) / sd
         else:
-            z_lead = np.multiply(lead, 1.0 / sd, dtype=np.float64)
+            src = lead if lead64 is None else lead64[: lead.shape[0]]
+            z_lead = np.multiply(src, 1.0 / sd, dtype=np.float64)
         total = float(z_lead.sum())  # not finite when an entry is not (or on overflow)
         if not math.isfinite(total):
             return
-        col_ss, row_ss = _norms(m, mu, sd)
+        if lead64 is not None and main is not None:
+            scale = 1.0 / (sd * sd)
+            col_ss, row_ss = main.col_sq * scale, main.row_sq * scale
+        else:
+            col_ss, row_ss = _norms(m, mu, sd)
         if col_ss is None or row_ss is None:
             return  # a non-finite entry beyond the leading sample
         self.builds += 1
@@ -292,15 +309,17 @@ class CallStats:
             return
         self.units.add(col_ss, rows)
         self.inputs.add(row_ss, cols)
-        sample = np.ravel(lead)[:RESOLUTION_ENTRIES]
+        sample = np.ravel(lead if lead64 is None else lead64)[:RESOLUTION_ENTRIES]
         self.bits = min(self.bits, effective_bits(sample))
         self.gap = min(self.gap, grid_step(np.ravel(z_lead)[:RESOLUTION_ENTRIES]))
-        block = z_lead if z_lead.shape == (rows, cols) else None
-        if block is None or block.shape[0] > SPIKE_ROWS or block.shape[1] > SPIKE_COLS:
+        side = min(rows, SPIKE_ROWS)
+        if side <= z_lead.shape[0]:
+            block = z_lead[:SPIKE_ROWS, :SPIKE_COLS]
+        elif lead64 is not None and side <= lead64.shape[0]:
+            block = np.divide(lead64[:SPIKE_ROWS, :SPIKE_COLS], sd)
+        else:
             raw = np.asarray(m[:SPIKE_ROWS, :SPIKE_COLS], dtype=np.float64)
             block = (raw - mu) / sd
-        else:
-            block = block[:SPIKE_ROWS, :SPIKE_COLS]
         if block.shape[0] // 2 >= MIN_SIDE and block.shape[1] >= MIN_SIDE:
             t, a2, nb, na = _split(block)
             self.sp_t += t
