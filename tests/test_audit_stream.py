@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from weight_init.families import get_family
 from weight_init.properties.audit._resolution import entries_needed, resolution
 from weight_init.properties.audit._stream import ParamStats, probe_target
+from weight_init.properties.audit._stream_calls import CallStats
 from weight_init.properties.audit._tests import (
     NOT_STREAMED,
     exact_results,
@@ -190,6 +191,40 @@ def test_between_builds_is_the_reference_sum() -> None:
     got = {name: t for name, _, t in ev.correlations}  # type: ignore[union-attr]
     assert math.isclose(got["entries"], t_entries, rel_tol=1e-9)
     assert math.isclose(got["unit norms"], t_units, rel_tol=1e-9)
+
+
+@pytest.mark.parametrize("shape", [(6, 10), (300, 128), (40, 2000)])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_checks_between_builds_read_the_main_pass_as_the_build(
+    shape: tuple[int, int], dtype: type
+) -> None:
+    """Handed the main pass's float64 sample and sums of squares (a zero-mean i.i.d. build),
+    the checks between builds keep the statistics they read from the build itself, to
+    rounding (the shapes: the top direction's block within the between-builds sample, within
+    the main pass's sample only, and beyond both)."""
+    scheme = variance_scaling(0.05, "fixed", "normal")
+    rng = np.random.default_rng(7)
+    mats = [scheme.sample(*shape, rng).astype(dtype) for _ in range(5)]
+    via_main = _stream(mats, scheme).calls
+    alone = CallStats()
+    for m in mats:
+        alone.add(m, scheme)
+    assert via_main.builds == alone.builds == len(mats)
+    for name in ("entries", "unit_norms", "input_norms", "units", "inputs"):
+        for f in ("s", "v", "sq", "h", "mean", "var"):
+            x, y = getattr(getattr(via_main, name), f, 0.0), getattr(getattr(alone, name), f, 0.0)
+            assert math.isclose(x, y, rel_tol=1e-12, abs_tol=1e-12), (name, f)
+        for f in ("products", "pairs", "tested"):
+            assert getattr(getattr(via_main, name), f, 0) == getattr(getattr(alone, name), f, 0)
+    assert (via_main.sp_t, via_main.sp_a2) == pytest.approx((alone.sp_t, alone.sp_a2), rel=1e-12)
+    assert (via_main.sp_nb, via_main.sp_na, via_main.sp_builds, via_main.sp_shape) == (
+        alone.sp_nb,
+        alone.sp_na,
+        alone.sp_builds,
+        alone.sp_shape,
+    )
+    assert via_main.bits == alone.bits
+    assert math.isclose(via_main.gap, alone.gap, rel_tol=1e-12)
 
 
 @pytest.mark.parametrize("family", ["normal", "uniform", "truncated_normal"])

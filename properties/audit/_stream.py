@@ -836,9 +836,9 @@ class _Scan(NamedTuple):
 def _scan(m: NDArray[Any], mode: float | None) -> _Scan:
     """:func:`_moments` of the 2-D ``m``, its minimum, maximum, exact zeros, entries equal to
     ``mode`` and its row and column sums (of the values and of their squares), from
-    whole-row float64 blocks in the cache (the
-    array is read once); the first block is :func:`_leading` ``(m)``, left in the scratch
-    buffer ``"lead"`` (:func:`_lead`). Non-finite entries make the sums non-finite."""
+    whole-row float64 blocks in the cache (the array is read once); the first block is
+    :func:`_leading` ``(m)``, left in the scratch buffer ``"lead"`` (:func:`_lead`).
+    Non-finite entries make the sums non-finite."""
     rows, cols = m.shape
     s1 = s2 = s4 = 0.0
     lo, hi = math.inf, -math.inf

@@ -44,6 +44,13 @@ state that does not grow with the number of builds; :class:`CallStats` is one pa
   the sums over builds, one shape. A spike of a matrix larger than the block is seen in the
   block at a fraction of its strength: the resolution states it in the whole matrix's BBP
   units for a delocalized spike.
+
+A finite build of a zero-mean i.i.d. scheme is read once: the stream's pass over it
+(:class:`~weight_init.properties.audit._stream.ParamStats`) hands over its float64 leading
+rows and its row and column sums of squares (:class:`MainPass`), from which the samples and
+the norms above are taken (the same values, summed in another order: equal to rounding).
+The top direction needs only the largest eigenpair of the block's smaller Gram matrix
+(LAPACK's ``dsyevr`` for that one pair), and Kruskal-Wallis only the groups' rank sums.
 """
 
 from __future__ import annotations
@@ -299,11 +306,13 @@ class CallStats:
         total = float(z_lead.sum())  # not finite when an entry is not (or on overflow)
         if not math.isfinite(total):
             return
-        if lead64 is not None and main is not None:
+        norms: tuple[Array | None, Array | None]
+        if lead64 is not None and main is not None:  # the main pass's sums of squares
             scale = 1.0 / (sd * sd)
-            col_ss, row_ss = main.col_sq * scale, main.row_sq * scale
+            norms = (main.col_sq * scale, main.row_sq * scale)
         else:
-            col_ss, row_ss = _norms(m, mu, sd)
+            norms = _norms(m, mu, sd)
+        col_ss, row_ss = norms
         if col_ss is None or row_ss is None:
             return  # a non-finite entry beyond the leading sample
         self.builds += 1
