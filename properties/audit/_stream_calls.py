@@ -249,7 +249,8 @@ def _split(z: Array) -> tuple[float, float, int, int]:
     v = a.T @ top if wide else top
     norm = float(np.linalg.norm(v))
     t = b @ (v / norm if norm > 0 else v)
-    return float(t @ t), float(np.einsum("ij,ij->", a, a)), int(b.shape[0]), int(a.size)
+    # |A|^2 is the Gram matrix's trace (either Gram: the same sum of squares)
+    return float(t @ t), float(np.trace(gram)), int(b.shape[0]), int(a.size)
 
 
 def _top_vector(gram: Array) -> Array:
@@ -335,9 +336,10 @@ class CallStats:
             block = z_lead[:SPIKE_ROWS, :SPIKE_COLS]
         elif lead64 is not None and side <= lead64.shape[0]:
             block = np.divide(lead64[:SPIKE_ROWS, :SPIKE_COLS], sd)
+        elif mu:
+            block = (np.asarray(m[:SPIKE_ROWS, :SPIKE_COLS], dtype=np.float64) - mu) / sd
         else:
-            raw = np.asarray(m[:SPIKE_ROWS, :SPIKE_COLS], dtype=np.float64)
-            block = (raw - mu) / sd
+            block = np.divide(m[:SPIKE_ROWS, :SPIKE_COLS], sd, dtype=np.float64)
         if block.shape[0] // 2 >= MIN_SIDE and block.shape[1] >= MIN_SIDE:
             t, a2, nb, na = _split(block)
             self.sp_t += t
