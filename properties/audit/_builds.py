@@ -23,6 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from weight_init.errors import AuditError, describe_exception
+from weight_init.host_arrays import LOW_PRECISION, to_host
 from weight_init.precision import canonical_format
 
 
@@ -55,12 +56,13 @@ Build = tuple[list[BuiltParam], list[NDArray[Any]]]
 
 
 def host_array(value: Any) -> tuple[NDArray[Any], str | None]:
-    """A framework's parameter value as a numpy array and its float format (``"float16"``,
-    ``"bfloat16"``...; ``None`` when not a float): ``bfloat16`` is widened to float32, which
-    holds every bfloat16 number exactly (bfloat16 is float32's upper half)."""
-    a = np.asarray(value)
-    fmt = canonical_format(a.dtype)
-    if fmt == "bfloat16" and a.dtype.kind != "f":
+    """A framework's parameter value as a numpy array (:func:`weight_init.host_arrays.to_host`)
+    and its float format (``"float16"``, ``"bfloat16"``...; ``None`` when not a float):
+    ``bfloat16`` is widened to float32, which holds every bfloat16 number exactly, a numpy
+    array of ml_dtypes' ``bfloat16`` (what Keras' ``convert_to_numpy`` returns) too."""
+    fmt = canonical_format(getattr(value, "dtype", None))
+    a = to_host(value)
+    if a.dtype.name in LOW_PRECISION:
         a = a.astype(np.float32)
     return a, fmt
 
