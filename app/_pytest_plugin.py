@@ -260,7 +260,7 @@ def run_audit(
     from weight_init.app._isolation import run_isolated
 
     spec = _spec_of(factory)
-    name = spec or getattr(factory, "__qualname__", repr(factory))
+    name = spec or str(getattr(factory, "__qualname__", repr(factory)))
     args = command.arguments(
         name,
         expect,
