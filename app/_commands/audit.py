@@ -144,8 +144,8 @@ def arguments(
     resolution: float | str | None = None,
     max_builds: int | None = None,
     pool: bool = True,
-    seed: int = 0,
-    alpha: float = 1e-4,
+    seed: int | None = None,
+    alpha: float | None = None,
     timeout: float | None = None,
 ) -> argparse.Namespace:
     """The command's arguments for these options, parsed by the command's own parser (the
