@@ -60,6 +60,7 @@ _FIELDS: dict[str | None, dict[str, tuple[type, ...]]] = {
         "p_values": (dict,),
     },
     "property": {"verdicts": (list,)},
+    "audit": {"target_resolution": _NUMBER, "families": (list,)},
 }
 
 
@@ -75,7 +76,8 @@ def _record_problem(obj: Any) -> str | None:
         if not isinstance(value, types) or isinstance(value, bool):
             return f"field {field!r} is missing or of the wrong type"
     ps = [obj.get("p_values", {})] + [
-        v.get("p_values", {}) if isinstance(v, dict) else None for v in obj.get("verdicts", [])
+        v.get("p_values", {}) if isinstance(v, dict) else None
+        for v in (*obj.get("verdicts", []), *obj.get("families", []))
     ]
     for p in ps:
         if not isinstance(p, dict) or not all(
@@ -162,6 +164,10 @@ class Rate:
     def upper_one_sided(self) -> float:
         return clopper_pearson(self.events, self.trials, alternative="less")[1]
 
+    def lower_one_sided(self) -> float:
+        """The exact one-sided 95% lower bound: a promised rate below it is exceeded."""
+        return clopper_pearson(self.events, self.trials, alternative="greater")[0]
+
     def two_sided(self) -> tuple[float, float]:
         return clopper_pearson(self.events, self.trials)
 
@@ -232,6 +238,24 @@ def p_values_by_test(results: Sequence[Record]) -> dict[str, list[float]]:
             if p is not None:
                 out[name].append(float(p))
     return dict(out)
+
+
+def audit_uniformity(records: Sequence[Record]) -> list[Uniformity]:
+    """The p-values of each test of the correct model's audits, per target resolution and
+    role (``weights``: the families whose name ends in ``weight``; ``biases``: the others),
+    the members' own tests pooled across members (``0.weight: variance`` with
+    ``1.weight: variance``) and against U(0, 1)."""
+    by: dict[str, list[float]] = defaultdict(list)
+    for r in of_kind(records, "audit"):
+        if _defective(r):
+            continue
+        target = float(r.get("target_resolution", float("nan")))
+        for fam in r.get("families", []):
+            role = "weights" if str(fam.get("family", "")).endswith("weight") else "biases"
+            for name, p in fam.get("p_values", {}).items():
+                if p is not None:
+                    by[f"{target:.0%} {role}: {name.rpartition(': ')[2]}"].append(float(p))
+    return [uniformity(n, ps) for n, ps in sorted(by.items()) if len(ps) >= 2]
 
 
 def false_alarm_uniformity(records: Sequence[Record]) -> list[Uniformity]:
@@ -306,6 +330,12 @@ class AuditPoint:
     power: Rate
 
 
+def _defective(record: Record) -> bool:
+    """Is this an audit of the defective model? (``defect``; records written before that
+    field say it by a nonzero ``defect_std_error``)"""
+    return bool(record.get("defect", record.get("defect_std_error")))
+
+
 def audit_points(records: Sequence[Record], levels: Sequence[float] = ALPHAS) -> list[AuditPoint]:
     """One :class:`AuditPoint` per target resolution of the ``audit`` records."""
     by: dict[float, list[Record]] = defaultdict(list)
@@ -313,8 +343,8 @@ def audit_points(records: Sequence[Record], levels: Sequence[float] = ALPHAS) ->
         by[float(r.get("target_resolution", float("nan")))].append(r)
     out = []
     for target, rs in sorted(by.items()):
-        correct = [r for r in rs if not r.get("defect_std_error")]
-        defect = [r for r in rs if r.get("defect_std_error")]
+        correct = [r for r in rs if not _defective(r)]
+        defect = [r for r in rs if _defective(r)]
         fams = [f for r in correct for f in r.get("families", [])]
         fams += [{"outcome": "error"} for r in correct if r.get("outcome") == "error"]
         rates = tuple(
@@ -325,7 +355,8 @@ def audit_points(records: Sequence[Record], levels: Sequence[float] = ALPHAS) ->
             weights = [
                 f for f in r.get("families", []) if str(f.get("family", "")).endswith("weight")
             ]
-            hits += r.get("outcome") == "error" or any(rejects(f, levels[0]) for f in weights)
+            # an audit that raised detected nothing (as a power check that raised)
+            hits += r.get("outcome") != "error" and any(rejects(f, levels[0]) for f in weights)
         first = rs[0]
         out.append(
             AuditPoint(

@@ -104,6 +104,11 @@ RESOLUTION_OR_NULL: dict[str, Any] = {
         "std_error": NUMBER_OR_NULL,
         "mean_shift": NUMBER_OR_NULL,
         "correlation": NUMBER_OR_NULL,
+        "between_builds": NUMBER_OR_NULL,
+        "unit_halves": NUMBER_OR_NULL,
+        "input_halves": NUMBER_OR_NULL,
+        "clip_mass": NUMBER_OR_NULL,
+        "spike_over_bbp": NUMBER_OR_NULL,
     },
 }
 

@@ -12,6 +12,7 @@ are identities of arithmetic.
 
 from __future__ import annotations
 
+import itertools
 import math
 import sys
 from pathlib import Path
@@ -95,6 +96,12 @@ def test_streamed_tests_are_the_pooled_checks(
     for r in new:
         o = by_old[r.check.name]
         assert r.n == o.n
+        if r.check.name == "between calls":
+            continue  # centred build by build: test_between_builds_is_the_reference_sum
+        if r.check.name == "extremes":  # the same maximum; read at a resolution no finer
+            assert r.test.statistic == o.test.statistic
+            assert r.test.p_value >= o.test.p_value * (1 - 1e-9)
+            continue
         if r.check.name == "distribution":  # read on the grid: a lower bound within its error
             d, d_old = r.test.statistic, o.test.statistic
             assert d <= d_old + 1e-12
@@ -122,8 +129,8 @@ def test_orthogonal_stream_matches_the_pooled_checks() -> None:
     streamed = _stream(mats, scheme)
     old = {r.check.name: r for r in _pooled_check(mats, scheme).checks}
     for r in statistical_results(streamed, scheme):
-        if r.check.name == "distribution":
-            continue
+        if r.check.name in ("distribution", "between calls"):
+            continue  # between calls: centred build by build (a test of its own)
         assert math.isclose(r.test.statistic, old[r.check.name].test.statistic, rel_tol=1e-9)
     exact = {r.check.name: r.test.passed for r in exact_results(streamed, scheme)}
     assert exact["orthogonality"] is old["orthogonality"].test.passed is True
@@ -152,6 +159,37 @@ def test_merging_chunks_in_build_order_is_the_sequential_stream() -> None:
     for field in ("s1", "s2", "k_m2", "k_m4", "c_s", "c_s2", "sp_r"):
         assert math.isclose(getattr(left, field), getattr(whole, field), rel_tol=1e-12)
     assert np.array_equal(left.ks_hist, whole.ks_hist)
+    a, b = left.calls, whole.calls
+    for name in ("entries", "unit_norms", "input_norms", "units", "inputs"):
+        for f in ("s", "v", "sq", "h", "mean", "var"):
+            x, y = getattr(getattr(a, name), f, 0.0), getattr(getattr(b, name), f, 0.0)
+            assert math.isclose(x, y, rel_tol=1e-12, abs_tol=1e-12), (name, f)
+        for f in ("products", "pairs", "tested"):
+            assert getattr(getattr(a, name), f, 0) == getattr(getattr(b, name), f, 0)
+    assert (a.sp_t, a.sp_a2, a.sp_builds) == pytest.approx((b.sp_t, b.sp_a2, b.sp_builds))
+    assert (a.bits, a.gap, a.builds) == (b.bits, b.gap, b.builds)
+
+
+def test_between_builds_is_the_reference_sum() -> None:
+    """The entries statistic is the self-normalized sum of products of consecutive builds'
+    standardized entries, each build centred at its own mean; the norms' the same of the
+    centred squared column (row) norms with ``V`` times ``n / (n - 1)``."""
+    scheme = variance_scaling(0.04, "fixed", "uniform")
+    rng = np.random.default_rng(2)
+    mats = [scheme.sample(6, 10, rng) for _ in range(7)]
+    st_ = _stream(mats, scheme)
+    z = [m / 0.2 for m in mats]
+    e = [x.ravel() - x.mean() for x in z]
+    prods = [a * b for a, b in itertools.pairwise(e)]
+    t_entries = sum(p.sum() for p in prods) / math.sqrt(sum(p @ p for p in prods))
+    cols = [np.sum(x * x, axis=0) for x in z]
+    cols = [c - c.mean() for c in cols]
+    pc = [a * b for a, b in itertools.pairwise(cols)]
+    t_units = sum(p.sum() for p in pc) / math.sqrt(sum(p @ p for p in pc) * 10 / 9)
+    ev = {r.check.name: r for r in statistical_results(st_, scheme)}["between calls"].evidence
+    got = {name: t for name, _, t in ev.correlations}  # type: ignore[union-attr]
+    assert math.isclose(got["entries"], t_entries, rel_tol=1e-9)
+    assert math.isclose(got["unit norms"], t_units, rel_tol=1e-9)
 
 
 @pytest.mark.parametrize("family", ["normal", "uniform", "truncated_normal"])
@@ -211,3 +249,25 @@ def test_verdicts_do_not_depend_on_the_number_of_workers() -> None:
     one = audit_torch(audit_models.small_cnn, builds=24, seed=5, progress=False)
     two = audit_torch(audit_models.small_cnn, builds=24, seed=5, workers=2, progress=False)
     assert one.to_json() == two.to_json()
+
+
+@pytest.mark.parametrize("family", ["normal", "uniform", "truncated_normal", "orthogonal"])
+def test_the_planned_tests_are_the_tests_that_run(family: str) -> None:
+    """The automatic build count plans with the number of tests each parameter's Holm family
+    will hold: the checks between builds, of homogeneity, extremes and top direction
+    included."""
+    from weight_init.properties.audit._verdicts import planned_tests
+    from weight_init.schemes import get_scheme
+
+    rng = np.random.default_rng(4)
+    shapes = [(1, 2), (1, 8), (1, 16), (2, 2), (8, 8), (7, 9), (9, 7), (64, 3), (3, 64)]
+    if family != "orthogonal":
+        shapes.append((1, 1))
+    for shape in shapes:
+        scheme = (
+            get_scheme("orthogonal")
+            if family == "orthogonal"
+            else variance_scaling(0.01, "fixed", family)
+        )
+        streamed = _stream([scheme.sample(*shape, rng) for _ in range(3)], scheme)
+        assert len(statistical_results(streamed, scheme)) == planned_tests(scheme.family, *shape)

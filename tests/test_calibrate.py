@@ -33,6 +33,7 @@ from weight_init.reports._calibration import (
     Rate,
     false_alarm_rates,
     nonuniform_by_scheme,
+    parse_records,
     rejects,
 )
 
@@ -290,3 +291,35 @@ def test_kernels_flag_runs_kernel_checks_through_their_layouts(tmp_path: Path) -
     assert {r["layout"] for r in a} == spatial
     assert all(r["error"] is None and r["outcome"] != "error" for r in a)
     assert all("fan rule" in r["p_values"] for r in a)  # the 2-D check's tests, over kernels
+
+
+def test_a_task_that_raises_is_an_error_record_that_loads_and_counts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every kind of task whose work raises is recorded with what it checked, read back like
+    any record, and counted: a false alarm of the correct implementation (or audit), never a
+    detection of a defect."""
+    from weight_init.app._calibration import tasks
+    from weight_init.reports._calibration import audit_points, power_curves
+
+    def boom(*_: object, **__: object) -> None:
+        raise RuntimeError("boom\nsecond line")
+
+    for name in ("_check", "_suite", "_audit"):
+        monkeypatch.setattr(tasks, name, boom)
+    made = [
+        false_alarm_task(0, 0, catalogue([], None)),
+        tasks.power_task(0, "std_off", 0, 0),
+        property_task(0, 0),
+        tasks.audit_task(0, 0.1, 0, False, 0),
+        tasks.audit_task(0, 0.1, 0, True, 0),
+    ]
+    records = [tasks.run_task(t) for t in made]
+    assert all(r["outcome"] == "error" and r["error"] == "RuntimeError: boom" for r in records)
+    data = "".join(json.dumps(r) + "\n" for r in records).encode()
+    loaded = parse_records(data, "records.jsonl")
+    assert [r["task_id"] for r in loaded] == [t.task_id for t in made]
+    assert rejects(loaded[0], 1e-4)  # the correct implementation's error: a false alarm
+    assert power_curves(loaded)[0].detected.events == 0  # an error detects nothing
+    (point,) = audit_points(loaded)
+    assert point.false_alarms[0].rate.events == 1 and point.power.events == 0

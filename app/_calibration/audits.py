@@ -25,6 +25,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
+#: The name an audit task's records carry.
+AUDIT_IMPLEMENTATION = "audit:calibration_mlp"
+
 #: Target resolutions calibrated by default.
 RESOLUTIONS: tuple[float, ...] = (0.01, 0.10)
 #: Layers and width of the calibration model.
@@ -104,7 +107,7 @@ def run_audit(target: float, defect: bool, seed: int, alpha: float) -> dict[str,
         fam["outcome"] = "fail" if p.outcome == "fail" else fam.get("outcome", "pass")
         fam["stated_std_error"] = None if p.stated is None else p.stated.std_error
     return {
-        "implementation": "audit:calibration_mlp",
+        "implementation": AUDIT_IMPLEMENTATION,
         "target_resolution": target,
         "builds": builds,
         "stated_std_error": stated,

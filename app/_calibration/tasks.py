@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from weight_init.app._calibration.audits import AUDIT_IMPLEMENTATION
 from weight_init.app._calibration.effects import EFFECTS
 from weight_init.app._calibration.implementations import Implementation, KernelImplementation
 from weight_init.properties.conformance._power import DESIGN_MARGIN
@@ -140,33 +141,56 @@ def _tests(tests: Any) -> dict[str, Any]:
     }
 
 
-def _check(task: Task) -> dict[str, Any]:
-    from weight_init.properties.conformance._runner import check_initializer
-
+def identity(task: Task) -> dict[str, Any]:
+    """The fields that say what ``task`` checks, known before it runs: a record keeps them
+    whatever the outcome, so an ``error`` record is read (and counted) like the others."""
     if task.kind is Kind.FALSE_ALARM:
         assert task.implementation is not None
         impl = task.implementation
-        head: dict[str, Any] = {
-            "implementation": impl.name,
-            "scheme": impl.scheme,
-            "layout": impl.layout,
-        }
-        verdict = impl.check(task.task_seed, CHECK_ALPHA)
-    else:
+        return {"implementation": impl.name, "scheme": impl.scheme, "layout": impl.layout}
+    if task.kind is Kind.POWER:
         assert task.effect is not None and task.size is not None
         e = EFFECTS[task.effect]
-        fn, scheme, layout = e.build(task.size), e.scheme, "in_out"
-        head = {
+        return {
             "implementation": f"effect:{e.name}",
-            "scheme": scheme,
-            "layout": layout,
+            "scheme": e.scheme,
+            "layout": "in_out",
             "effect": e.name,
             "effect_label": e.label,
             "size": task.size,
             "planned_size": e.planned,
         }
+    if task.kind is Kind.PROPERTY:
+        return {"implementation": "reference forward_prop"}
+    assert task.size is not None
+    return {
+        "implementation": AUDIT_IMPLEMENTATION,
+        "target_resolution": task.size,
+        "defect": task.effect is not None,
+    }
+
+
+#: What an errored task reports in place of its results: no p-value, no verdict.
+_NO_RESULTS: dict[str, Any] = {"p_values": {}, "verdicts": [], "families": []}
+
+
+def _check(task: Task) -> dict[str, Any]:
+    from weight_init.properties.conformance._runner import check_initializer
+
+    head = identity(task)
+    if task.kind is Kind.FALSE_ALARM:
+        assert task.implementation is not None
+        verdict = task.implementation.check(task.task_seed, CHECK_ALPHA)
+    else:
+        assert task.effect is not None and task.size is not None
+        e = EFFECTS[task.effect]
         verdict = check_initializer(
-            fn, scheme, layout, seed=task.task_seed, alpha=CHECK_ALPHA, identify=False
+            e.build(task.size),
+            e.scheme,
+            "in_out",
+            seed=task.task_seed,
+            alpha=CHECK_ALPHA,
+            identify=False,
         )
     return {
         **head,
@@ -189,7 +213,7 @@ def _suite(task: Task) -> dict[str, Any]:
     inconclusive = any(r["outcome"] == "inconclusive" for r in rows)
     outcome = "fail" if failed else "inconclusive" if inconclusive else "pass"
     return {
-        "implementation": "reference forward_prop",
+        **identity(task),
         "alpha": SUITE_ALPHA,
         "outcome": outcome,
         "verdicts": rows,
@@ -202,7 +226,7 @@ def _audit(task: Task) -> dict[str, Any]:
     assert task.size is not None
     # the audit's seed is a uint32 root of its builds' seeds
     seed = task.task_seed % (2**32)
-    return run_audit(task.size, task.effect is not None, seed, CHECK_ALPHA)
+    return {**identity(task), **run_audit(task.size, task.effect is not None, seed, CHECK_ALPHA)}
 
 
 def run_task(task: Task) -> dict[str, Any]:
@@ -210,6 +234,7 @@ def run_task(task: Task) -> dict[str, Any]:
     ``cpu_seconds`` only, the fields a comparison of two runs leaves out."""
     _single_threaded_torch()
     wall, cpu = time.perf_counter(), time.process_time()
+    head = identity(task)
     try:
         if task.kind is Kind.PROPERTY:
             body = _suite(task)
@@ -219,7 +244,8 @@ def run_task(task: Task) -> dict[str, Any]:
             body = _check(task)
         error = None
     except Exception as exc:  # the checked code is untrusted: its failure is a result
-        body, error = {"outcome": "error"}, f"{type(exc).__name__}: {exc}".splitlines()[0]
+        body = {**head, **_NO_RESULTS, "outcome": "error"}
+        error = f"{type(exc).__name__}: {exc}".splitlines()[0]
     return {
         "task_id": task.task_id,
         "kind": task.kind.value,

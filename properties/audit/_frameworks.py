@@ -522,7 +522,10 @@ def audit_spec(
 
     rules = [parse_expect(text) for text in expect]
     select_keras_backend()  # before the user's module imports keras
+    on_step = options.get("on_step") or (lambda step: None)
+    on_step(f"importing {spec.partition(':')[0]}")  # a step of its own: the user's imports
     factory = resolve(spec).fn
+    on_step("the first build")
     opts = AuditOptions(
         builds=builds, seed=seed, expect=rules, alpha=alpha, subject=spec, spec=spec, preset=preset
     )

@@ -33,12 +33,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from weight_init.families import Family, Orthogonal, Sparse
+from weight_init.properties.audit._stream_calls import CallsResolution
 from weight_init.properties.conformance import _power as pw
 from weight_init.properties.conformance._checks.statistical import _ks_scale_distance
 
 #: The default target: a std error of 10% (every named defect of the effects table at its
 #: full size is larger: TensorFlow 1.x's uncorrected truncation is 12%), reached by a 16-entry
-#: uniform bias alone in 78 builds (a normal one in 161) and by most weights in one.
+#: uniform bias alone in 80 builds (a normal one in 166) and by most weights in one.
 DEFAULT_RESOLUTION = 0.10
 #: Mean shift (in std) required at a std-error target of 1: the plan's ratio.
 MEAN_PER_STD = pw.MEAN_SHIFT / pw.STD_ERROR
@@ -80,7 +81,9 @@ class Resolution:
     """What ``entries`` entries (``pairs`` neighbour pairs) detect with ``power`` at the
     family-wise ``alpha`` spent over ``n_tests`` tests: the smallest std error (relative),
     mean shift (in std) and neighbour correlation; ``inf`` when no size is detectable, nan
-    when the effect does not apply (``correlation`` without pairs)."""
+    when the effect does not apply (``correlation`` without pairs); ``calls``: what the tests
+    between builds, of homogeneity, of the extremes and of the top direction detect
+    (:func:`~weight_init.properties.audit._stream_calls.calls_resolution`)."""
 
     entries: int
     pairs: int
@@ -90,6 +93,7 @@ class Resolution:
     std_error: float
     mean_shift: float
     correlation: float
+    calls: CallsResolution | None = None
 
     def reaches(self, target: float) -> bool:
         """Whether the std error and the mean shift are within ``target`` (see module)."""
@@ -100,13 +104,24 @@ class Resolution:
         parts = [f"std error >= {_pct(self.std_error)}", f"mean >= {_num(self.mean_shift)} std"]
         if math.isfinite(self.correlation):
             parts.append(f"neighbour correlation >= {_num(self.correlation)}")
+        c = self.calls
+        if c is not None:
+            if not math.isnan(c.between_builds):
+                parts.append(f"correlation between builds >= {_num(c.between_builds)}")
+            for word, e in (("units", c.unit_halves), ("inputs", c.input_halves)):
+                if not math.isnan(e):
+                    parts.append(f"half the {word} at >= {_pct(e)} std error")
+            if not math.isnan(c.clip_mass):
+                parts.append(f"a clip of >= {_pct(c.clip_mass)} of the mass")
+            if not math.isnan(c.spike):
+                parts.append(f"a rank-one spike >= {_num(c.spike)}x the BBP threshold")
         return ", ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
         def f(x: float) -> float | None:
             return x if math.isfinite(x) else None
 
-        return {
+        out = {
             "entries": self.entries,
             "pairs": self.pairs,
             "tests": self.n_tests,
@@ -114,6 +129,14 @@ class Resolution:
             "mean_shift": f(self.mean_shift),
             "correlation": f(self.correlation),
         }
+        c = self.calls
+        if c is not None:
+            out["between_builds"] = f(c.between_builds)
+            out["unit_halves"] = f(c.unit_halves)
+            out["input_halves"] = f(c.input_halves)
+            out["clip_mass"] = f(c.clip_mass)
+            out["spike_over_bbp"] = f(c.spike)
+        return out
 
 
 def _pct(x: float) -> str:

@@ -25,6 +25,7 @@ from weight_init.layouts import Fans
 from weight_init.properties.audit._expectations import Expectation
 from weight_init.properties.audit._resolution import DEFAULT_RESOLUTION, Resolution
 from weight_init.properties.conformance import _power as powerplan
+from weight_init.properties.conformance._checks.registry import BUILT_IN
 from weight_init.properties.conformance._kernels import DOCUMENTED
 from weight_init.properties.conformance._result import ConformanceResult
 
@@ -327,8 +328,24 @@ class ParamAudit:
                 )
             if self.expected_family and self.family not in (self.expected_family, "unknown"):
                 parts.append(f"entries look {self.family}, expected {self.expected_family}")
+            parts += self._added_findings()
             parts.append(f"failed: {', '.join(t.name for t in self.verdict.failures)}")
         return f"{'; '.join(parts)} [expected {self.expected}, {self.expected_from}]"
+
+    def _added_findings(self) -> list[str]:
+        """What the diagnosis says of the failed checks the note does not otherwise word (the
+        checks beyond the built-in ones: between builds, homogeneity, extremes, top
+        direction, spectrum), in the diagnosis's words and only where it says it."""
+        if self.verdict is None:
+            return []
+        diagnosis = self.verdict.verdict.diagnosis
+        out = []
+        for r in self.verdict.checks:
+            if r.failed and r.check not in BUILT_IN:
+                text = r.check.describe_failure(r)
+                if text and text in diagnosis and text not in out:
+                    out.append(text)
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form of the parameter's audit, with its tests and diagnosis.

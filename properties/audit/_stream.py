@@ -52,6 +52,7 @@ from numpy.typing import NDArray
 
 from weight_init.families import Family, Orthogonal, Sparse
 from weight_init.layouts import get_layout
+from weight_init.properties.audit._stream_calls import CallStats
 from weight_init.properties.conformance._checks.exact import duplicated_matrices
 from weight_init.properties.conformance._checks.pool import machine_eps
 from weight_init.properties.conformance._checks.spectrum import rectangle_sums
@@ -284,12 +285,15 @@ class ParamStats:
     beyond_count: int = 0  # entries beyond FAR_SDS sd of a normal rule
     beyond_values: list[float] = field(default_factory=list)  # the smallest FAR_KEPT distinct
     beyond_worst: float = 0.0  # (w - mean) / sd of the farthest of them
+    # between builds, homogeneity, extremes' resolution, top direction (:mod:`._stream_calls`)
+    calls: CallStats = field(default_factory=CallStats)
 
     # -- one build ---------------------------------------------------------------------------
     def add(self, raw: NDArray[Any], target: Target) -> None:
         """Reduce one build's value of ``target`` into the running statistics."""
         self._raw(np.asarray(raw), target)
         m = target.view(raw)
+        self.calls.add(m, target.scheme)
         self.rows, self.cols = int(m.shape[0]), int(m.shape[1])
         self.builds += 1
         if m.dtype.kind != "f":
@@ -597,6 +601,7 @@ class ParamStats:
         self.beyond_count += o.beyond_count
         self.beyond_worst = _signed_max(self.beyond_worst, o.beyond_worst)
         self.beyond_values = sorted(set(self.beyond_values) | set(o.beyond_values))[:FAR_KEPT]
+        self.calls.merge(o.calls)
 
 
 def _signed_max(a: float, b: float) -> float:

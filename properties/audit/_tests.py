@@ -6,9 +6,11 @@ p-value, detail and typed evidence, from the sums :class:`~._stream.ParamStats` 
 diagnosis (:func:`~weight_init.properties.conformance._diagnosis.diagnose`) reads them as
 it reads a check's. The exceptions are stated where they are: the Kolmogorov-Smirnov
 distance is read at the grid's edges (a lower bound, conservative p-value; the gap is at most
-:func:`ks_grid_error`), the spectrum uses its bounded sample, the determinism check does not
-apply (the builds are seeded globally), and a check added with ``register_check`` is not run
-by the audit.
+:func:`ks_grid_error`), the spectrum and the top direction use their bounded samples, the
+checks between builds (the builds are the calls) centre each build at its own mean and the
+extremes read the draws' resolution on a subsample (:mod:`._stream_calls`), the determinism
+check does not apply (the builds are seeded globally), and a check added with
+``register_check`` is not run by the audit.
 
 A *pooled group* (parameters sharing a rule and an i.i.d. family) adds the same statistical
 tests on the union of its members' standardized entries (:func:`pooled_results`), plus the
@@ -26,6 +28,7 @@ import numpy as np
 from weight_init.families import Family, Orthogonal, Sparse
 from weight_init.properties._multiple_testing import holm_reject, holm_thresholds
 from weight_init.properties.audit._stream import KS_BINS, KS_RANGE, ParamStats, grid_edges
+from weight_init.properties.audit._stream_calls import calls_results
 from weight_init.properties.conformance._checks import registry as C
 from weight_init.properties.conformance._checks.base import CheckResult
 from weight_init.properties.conformance._checks.exact import (
@@ -63,14 +66,12 @@ from weight_init.schemes import MODES, Scheme, variance_scaling
 
 _EDGES = grid_edges(KS_BINS, KS_RANGE)
 
-#: Conformance checks the audit does not stream: they read the order of the calls (between
-#: calls), variances unit by unit and input by input (homogeneity), the top direction of
-#: each matrix, or the single largest entry against the law of the maximum at the
-#: initializer's own calls (extremes). A parameter's row does not claim to have detected
-#: what they detect.
-NOT_STREAMED = frozenset(
-    {"between calls", "unit homogeneity", "input homogeneity", "top direction", "extremes"}
-)
+#: Conformance checks the audit does not stream: none. ``between calls``, ``unit
+#: homogeneity``, ``input homogeneity``, ``extremes`` and ``top direction`` are computed from
+#: :class:`~weight_init.properties.audit._stream_calls.CallStats` (the builds are the calls;
+#: their module docstring states where they differ from the checks on pooled calls), and the
+#: determinism check does not apply (the builds are seeded globally).
+NOT_STREAMED: frozenset[str] = frozenset()
 
 
 def _where(st: ParamStats) -> str:
@@ -329,6 +330,7 @@ def statistical_results(st: ParamStats, scheme: Scheme) -> list[CheckResult]:
     out.append(_independence(C.INPUT_INDEPENDENCE, [st.inputs], mu, n, haar))
     if family.is_iid:
         out.append(_spectrum([(st, family)]))
+    out.extend(calls_results(st.calls, scheme, st.max_abs_z, n))
     return [r for r in out if r is not None]
 
 

@@ -52,6 +52,7 @@ from weight_init.properties.audit._stream import (
     Target,
     grid_edges,
 )
+from weight_init.properties.audit._stream_calls import calls_resolution, calls_tests
 from weight_init.properties.audit._tests import (
     decide,
     exact_results,
@@ -124,12 +125,13 @@ def planned_tests(family: Family, rows: int, cols: int) -> int:
     """How many statistical tests one parameter's own family holds (see :mod:`._tests`)."""
     if not family.is_random:
         return 0
+    more = calls_tests(family, rows, cols)
     if isinstance(family, Orthogonal):
-        return 3 + (rows != cols)
+        return 3 + (rows != cols) + more
     pairs = (cols >= 2) + (rows >= 2)
     if isinstance(family, Sparse):
-        return 2 + pairs
-    return 3 + pairs + (min(rows, cols) >= 2)
+        return 2 + pairs + more
+    return 3 + pairs + (min(rows, cols) >= 2) + more
 
 
 def pooled_tests(shapes: Sequence[tuple[int, int]]) -> int:
@@ -443,6 +445,9 @@ def _row(
             res = resolution(
                 checked.family, st.n, pairs_of(st), m_total, s.alpha, s.power, s.margin
             )
+            a = s.alpha / s.margin / max(m_total, 1)
+            more = calls_resolution(st.calls, checked.family, st.n, a, s.power, st.rows, st.cols)
+            res = dataclasses.replace(res, calls=more)
     return ParamAudit(
         site.name,
         site.layer,

@@ -58,11 +58,13 @@ CALL_CORRELATION = 0.1
 class BetweenCallsEvidence(Evidence):
     """Per statistic (``entries``, ``unit norms``, ``input norms``): the correlation between
     consecutive calls at matched positions and its ``t``; ``pairs`` of calls compared,
-    ``same_shape`` of them at one shape."""
+    ``same_shape`` of them at one shape; ``unit``: what a call is (a model audit's calls are
+    its ``builds``)."""
 
     correlations: tuple[tuple[str, float, float], ...]
     pairs: int
     same_shape: int
+    unit: str = "calls"
 
 
 def _raw_order(z: Array, layout: str) -> Array:
@@ -153,20 +155,22 @@ class BetweenCallsCheck(Check):
         if not isinstance(ev, BetweenCallsEvidence) or not ev.correlations:
             return ""
         name, r, _ = max(ev.correlations, key=lambda c: abs(c[2]))
+        calls, call = ev.unit, ev.unit[:-1]
         if name == "entries":
             how = (
-                "a call mirrors (negates) part of the one before it"
+                f"a {call} mirrors (negates) part of the one before it"
                 if r < 0
-                else "successive calls share a component"
+                else f"successive {calls} share a component"
             )
             return (
-                f"calls are not independent: entries at matched positions of successive calls "
-                f"are correlated r = {r:.3g} ({how})"
+                f"{calls} are not independent: entries at matched positions of successive "
+                f"{calls} are correlated r = {r:.3g} ({how})"
             )
         what = "units (columns)" if name == "unit norms" else "inputs (rows)"
         return (
-            f"calls are not independent: the norms of matched {what} are correlated r = "
-            f"{r:.3g} from call to call (a per-{what.split()[0][:-1]} scale fixed across calls)"
+            f"{calls} are not independent: the norms of matched {what} are correlated r = "
+            f"{r:.3g} from {call} to {call} (a per-{what.split()[0][:-1]} scale fixed across "
+            f"{calls})"
         )
 
 
