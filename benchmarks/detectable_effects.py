@@ -16,6 +16,12 @@ Three tables, all from ``check_initializer`` at its defaults (family-wise alpha 
    design and on the 11-shape design of before (``OLD_SHAPES``), in the same run.
 
 Run: ``python benchmarks/detectable_effects.py [--seeds 40] [--null-seeds 100] [--haar-seeds 400]``.
+
+``--tails-only N`` writes ``docs/generated/anderson_darling_power.md`` instead: the power
+curves of the ``anderson-darling`` and ``extremes`` tests alone against the effects ``clip``
+and ``cut_early`` (:mod:`weight_init.app._calibration.effects`), each on the default design
+of its scheme, at Holm's first step (p below the plan's per-test level: the threshold a test
+meets when it is the one that rejects), over seeds 0..N-1 per size and 5N at the planned size.
 """
 
 from __future__ import annotations
@@ -193,6 +199,66 @@ def timing() -> list[str]:
     return rows
 
 
+def tail_power(n_seeds: int) -> list[str]:
+    from weight_init.app._calibration.effects import EFFECTS as NAMED
+    from weight_init.properties.conformance._checks import registry as C
+    from weight_init.properties.conformance._runner import _draw
+    from weight_init.properties.conformance._sampling import design_shapes
+
+    rows = [
+        "| effect | size s | checks | entries (median) | anderson-darling (95% CI) "
+        "| extremes (95% CI) | median A^2 |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name in ("clip", "cut_early"):
+        effect = NAMED[name]
+        scheme = get_scheme(effect.scheme)
+        plan = power_plan(scheme.family)
+        for size in effect.sizes:
+            fn = effect.build(size)
+            seeds = 5 * n_seeds if size == effect.planned else n_seeds
+            ad = ex = 0
+            a2s, ns = [], []
+            for seed in range(seeds):
+                pool, _ = _draw(fn, scheme, "in_out", plan, seed, design_shapes(seed), None)
+                r_ad, r_ex = C.ANDERSON_DARLING.run(pool), C.EXTREMES.run(pool)
+                assert r_ad is not None and r_ex is not None
+                ad += (r_ad.test.p_value or 0.0) < plan.per_test_level
+                ex += (r_ex.test.p_value or 0.0) < plan.per_test_level
+                a2s.append(r_ad.test.statistic)
+                ns.append(r_ad.n)
+            tag = " (planned)" if size == effect.planned else ""
+            rows.append(
+                f"| {name} ({effect.scheme}) | {size:g}{tag}"
+                f" | {seeds} | {int(np.median(ns))} | {ci(ad, seeds)} | {ci(ex, seeds)} "
+                f"| {np.median(a2s):.3g} |"
+            )
+    return rows
+
+
+def tails_page(n_seeds: int, out: Path) -> None:
+    started = time.perf_counter()
+    plans = [power_plan(f) for f in ("uniform", "truncated_normal")]
+    parts = [
+        "## Generated: the tail tests' power",
+        "",
+        f"Written by `python benchmarks/detectable_effects.py --tails-only {n_seeds}`; do not "
+        "edit by hand. Each row: the default design of the effect's scheme at seeds 0..N-1, the "
+        "fraction of designs whose test p-value is below the plan's per-test level "
+        f"({plans[0].per_test_level:.3g}: Holm's first step at alpha 1e-4 / 10 over "
+        f"{plans[0].n_tests} tests), with its Clopper-Pearson 95% interval.",
+        "",
+        *tail_power(n_seeds),
+        "",
+        f"Total run time {time.perf_counter() - started:.0f} s.",
+        "",
+    ]
+    tmp = out.with_suffix(".md.tmp")
+    tmp.write_text("\n".join(parts))
+    tmp.replace(out)
+    print(out)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=40)
@@ -201,7 +267,11 @@ def main() -> None:
     ap.add_argument(
         "--out", type=Path, default=ROOT / "docs" / "generated" / "detectable_effects.md"
     )
+    ap.add_argument("--tails-only", type=int, default=0, metavar="N")
     args = ap.parse_args()
+    if args.tails_only:
+        tails_page(args.tails_only, ROOT / "docs" / "generated" / "anderson_darling_power.md")
+        return
     cmd = (
         f"python benchmarks/detectable_effects.py --seeds {args.seeds} "
         f"--null-seeds {args.null_seeds} --haar-seeds {args.haar_seeds}"

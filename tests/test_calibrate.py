@@ -323,3 +323,35 @@ def test_a_task_that_raises_is_an_error_record_that_loads_and_counts(
     assert power_curves(loaded)[0].detected.events == 0  # an error detects nothing
     (point,) = audit_points(loaded)
     assert point.false_alarms[0].rate.events == 1 and point.power.events == 0
+
+
+@pytest.mark.parametrize("passed", [True, False])
+def test_property_calibrations_are_calibrate_options(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    passed: bool,
+) -> None:
+    """``--property-pvalues N`` and ``--property-tails N`` run the property calibrations
+    (here a stand-in with the real one's result type) at ``--seed``, write their tables into
+    the run directory (in its manifest) and make the exit code 1 when one is not calibrated."""
+    from weight_init.app._calibration import property_calibration as pc
+
+    calls: list[tuple[int, bool, int]] = []
+
+    def fake(seeds: int, *, tails: bool, start: int, command: str, progress: bool) -> Any:
+        calls.append((seeds, tails, start))
+        return pc.Measured(f"## table\n\n    {command}\n", "summary", passed)
+
+    monkeypatch.setattr(pc, "measure", fake)
+    out = tmp_path / "run"
+    argv = ["calibrate", "--checks", "0", "--property-pvalues", "3", "--property-tails", "7"]
+    code = main([*argv, "--seed", "5", "--out", str(out), "--quiet"])
+    assert code == (0 if passed else 1)
+    assert calls == [(3, False, 5), (7, True, 5)]
+    tails = (out / "property_tails.md").read_text()
+    assert "weight-init calibrate --checks 0 --property-tails 7 --seed 5" in tails
+    assert (out / "property_pvalues.md").is_file()
+    manifest = (out / ".weight-init").read_text().splitlines()
+    assert {"property_pvalues.md", "property_tails.md"} <= set(manifest)
+    assert "property tails: summary" in capsys.readouterr().out

@@ -125,7 +125,7 @@ def test_point_null_tails_are_calibrated() -> None:
     """Every point-null layer test of suite seeds 0-1 replicated 20,000 times (about 1.6
     million layer p-values, 360,000 combined): each tail's count of p <= 1e-3 and of
     p <= 1e-4 is Binomial(N, a / 2) by two-sided binomtest, Holm over the eight at
-    family-wise 1e-3 (minutes of CPU: ``python -m
-    weight_init.app._calibration.property_calibration --tails --seeds 20000``)."""
+    family-wise 1e-3 (minutes of CPU: ``weight-init calibrate --checks 0
+    --property-tails 20000``)."""
     cal = collect_tails(20_000)
     assert cal.passed, [(c.kind, c.level, c.side, c.count, c.expected) for c in cal.rejected]

@@ -1,7 +1,7 @@
 """The law of a layer's mean: exact where an exact law is known, each tail at its level.
 
 Fast and deterministic. The tail counts over the suite's own layer tests are measured by
-``python -m weight_init.app._calibration.property_calibration --tails``
+``weight-init calibrate --property-tails N``
 (docs/generated/calibration_property_tails.md).
 """
 
@@ -16,15 +16,23 @@ from scipy import stats
 from weight_init.properties.claims import _assertions as A
 from weight_init.properties.claims._common import (
     SIM_UNITS,
+    SimulatedUnits,
+    band_sample,
     recording_point_nulls,
+    refine_units,
     simulate_units,
 )
 from weight_init.properties.claims._mean_law import (
     MAX_SIMULATED,
+    MAX_TAIL_SIMULATED,
+    TAIL_FLOOR,
+    TAIL_P,
+    TAIL_SKEW_SE,
     MeanLaw,
     SimulatedMoments,
     equal_tailed,
     pearson3_sf,
+    refines,
     skewness_se,
     student_mixture_sf,
     units_needed,
@@ -201,3 +209,95 @@ def test_the_suite_records_its_point_null_layer_tests() -> None:
     ]
     assert record.combined == [("second moment preserved", [0, 1, 2])]
     assert all(layer.law.activation == "relu" and layer.positive for layer in record.layers)
+
+
+def _rank_one_relu(n_units: int = 64) -> tuple[np.ndarray, SimulatedUnits]:
+    """Heavy-tailed units: a rank-one input under He/relu (each unit's second moment is
+    chi-square(1)-like, skewness ~2.8)."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((256, 1)) @ rng.standard_normal((1, 64))
+    sims = simulate_units(
+        x, get_scheme("he_normal"), "relu", n_units, np.square, np.random.default_rng(1)
+    )
+    return x, sims
+
+
+def test_a_tail_is_refined_from_a_fresh_sample_sized_for_the_tighter_target() -> None:
+    """refine_units sizes a fresh sample from the first one as simulate_units sizes the
+    first from its pilot, for TAIL_SKEW_SE: a power of two times the first sample's size,
+    at most MAX_TAIL_SIMULATED; the units are new draws of the same law."""
+    _, sims = _rank_one_relu()
+    assert sims.law is not None and sims.rng is not None
+    more = refine_units(sims)
+    want = int(units_needed(np.asarray(sims), 64, TAIL_SKEW_SE, MAX_TAIL_SIMULATED))
+    assert more.size == want and sims.size <= more.size <= MAX_TAIL_SIMULATED
+    assert more.size == sims.size * 2 ** round(math.log2(more.size / sims.size))
+    assert more.law is sims.law
+    assert not np.array_equal(np.asarray(more[: sims.size]), np.asarray(sims))
+    # an array computed from simulated units is not draws of their law: no refinement
+    assert (np.asarray(sims) * 2.0).view(SimulatedUnits).law is None
+    assert (sims * 2.0).law is None
+    with pytest.raises(ValueError, match="simulate_units"):
+        refine_units(np.zeros(8).view(SimulatedUnits))
+
+
+def test_refines_is_the_tail_band() -> None:
+    p = np.array([0.0, TAIL_FLOOR / 2, TAIL_FLOOR, 1e-4, TAIL_P / 2, TAIL_P, 0.5])
+    assert refines(p).tolist() == [False, False, True, True, True, False, False]
+
+
+@pytest.mark.parametrize(("shift", "tail"), [(0.0, False), (3.2, True), (40.0, False)])
+def test_a_point_null_in_the_tail_is_tested_against_the_refined_sample(
+    shift: float, tail: bool
+) -> None:
+    """band_sample on simulated units: a point-null p-value outside the tail band is the
+    first sample's; inside it, the test is redone against refine_units' sample from the
+    same generator state (the reported unit count says which)."""
+    _, sims = _rank_one_relu()
+    base = np.asarray(sims)
+    edge = float(base.mean())
+    sd = float(base.std(ddof=1)) / math.sqrt(64)
+    u = np.random.default_rng(5).choice(base, 64) - base[:64].mean() + edge + shift * sd
+    state = sims.rng.bit_generator.state if sims.rng is not None else None
+
+    def run(null: np.ndarray) -> A.BandTest:
+        return band_sample(
+            u, edge, edge, 0.1, name="l", alpha=1e-3, explanation="", null=null, positive=True
+        ).test
+
+    first = A.band_test(
+        u,
+        edge,
+        edge,
+        name="l",
+        alpha=1e-3,
+        effect=None,
+        explanation="",
+        null=base,
+        positive=True,
+    )
+    got = run(sims)
+    p = first.result.p_value
+    assert p is not None and bool(refines(p)) is tail
+    if not tail:
+        assert got.result.p_value == p
+        assert f"from {sims.size} simulated units" in got.result.detail
+    else:
+        assert sims.rng is not None and state is not None
+        sims.rng.bit_generator.state = state
+        more = refine_units(sims)
+        assert f"from {more.size} simulated units" in got.result.detail
+        want = A.band_test(
+            u,
+            edge,
+            edge,
+            name="l",
+            alpha=1e-3,
+            effect=None,
+            explanation="",
+            null=np.asarray(more),
+            positive=True,
+        )
+        assert got.result.p_value == want.result.p_value
+    # a plain array of units is never refined
+    assert run(base).result.p_value == p

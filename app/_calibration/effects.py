@@ -18,7 +18,12 @@ and ``z`` a standard draw of the scheme's family:
 * ``missing_gain``: He's gain ``sqrt 2`` missing a fraction ``s``, ``Var w = 2^(1 - s) / fan_in``
   (planned where the std is 1% off, ``s = -2 log2 0.99``);
 * ``dependence``: neighbouring units (columns) an AR(1) chain of correlation ``s`` at the
-  rule's variance.
+  rule's variance;
+* ``clip``: the declared law clipped at its ``1 - s/2`` quantile, a fraction ``s`` of the mass
+  on two atoms just inside the bound (``s = 0.01``: a uniform clipped at 0.99 of its bound;
+  planned: the ``extremes`` and ``anderson-darling`` tests' 1%);
+* ``cut_early``: a normal cut at ``2 (1 - s)`` sd instead of 2, its variance corrected
+  (planned: the 5% error in the cut point of the same two tests).
 
 Adding an effect is one class and one entry of :data:`EFFECTS`.
 """
@@ -34,8 +39,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from weight_init.draws import TRUNCATED_NORMAL_STD, truncated_standard_normal
+from weight_init.draws import (
+    TRUNCATED_NORMAL_STD,
+    truncated_standard_normal,
+    truncated_standard_normal_at,
+)
 from weight_init.properties.conformance import _power as plan
+from weight_init.properties.conformance._checks.extremes import CLIP_MASS, CUT_ERROR
 from weight_init.schemes import SCHEMES
 
 Initializer = Callable[..., NDArray[np.float64]]
@@ -113,6 +123,25 @@ class Dependence(Effect):
         return x * sd
 
 
+class Clip(Effect):
+    def draw(self, size: float, fi: int, fo: int, sd: float, rng: Any) -> NDArray[np.float64]:
+        sch = SCHEMES[self.scheme]
+        w = sch.sample(fi, fo, rng)
+        if size <= 0:
+            return w
+        edge = float(sch.family.ppf(np.asarray([1.0 - size / 2.0]))[0]) * sd
+        return np.clip(w, -edge, edge)
+
+
+class CutEarly(Effect):
+    def draw(self, size: float, fi: int, fo: int, sd: float, rng: Any) -> NDArray[np.float64]:
+        from weight_init.families import TruncatedNormalAt
+
+        law = TruncatedNormalAt(2.0 * (1.0 - size))
+        t = truncated_standard_normal_at(rng, (fi, fo), law.cut)
+        return t * (sd / law.std_of_cut)
+
+
 _GAIN_1PCT = -2.0 * math.log2(1.0 - plan.STD_ERROR)
 
 EFFECTS: dict[str, Effect] = {
@@ -166,6 +195,20 @@ EFFECTS: dict[str, Effect] = {
             (0.0, 0.0025, 0.005, 0.01, 0.02, 0.05),
             None,
             "neighbouring units AR(1)-correlated s (he_normal)",
+        ),
+        Clip(
+            "clip",
+            "he_uniform",
+            (0.0, 0.0025, 0.005, 0.0075, 0.01, 0.02),
+            CLIP_MASS,
+            "a fraction s of the mass clipped onto two atoms inside the bound (he_uniform)",
+        ),
+        CutEarly(
+            "cut_early",
+            "he_truncated_normal",
+            (0.0, 0.01, 0.02, 0.03, 0.05, 0.08),
+            CUT_ERROR,
+            "cut at 2 (1 - s) sd instead of 2, variance corrected (he_truncated_normal)",
         ),
     )
 }

@@ -1,8 +1,8 @@
 """Calibration of every property p-value on the reference: is a reported p-value a p-value?
 
-``python -m weight_init.app._calibration.property_calibration --seeds 200
-[--markdown docs/generated/calibration_properties.md]``; the tails of the point-null
-p-values: ``... --tails --seeds 20000 [--markdown docs/generated/calibration_property_tails.md]``
+``weight-init calibrate --checks 0 --property-pvalues 200`` (:func:`measure`, writes
+``property_pvalues.md`` in the run directory); the tails of the point-null p-values:
+``weight-init calibrate --checks 0 --property-tails 20000`` (``property_tails.md``).
 
 The markdown starts at a level-2 heading, for inclusion in a docs page
 (``--8<-- "generated/calibration_properties.md"``).
@@ -25,7 +25,7 @@ holds) and groups the p-values by (property case, test). For each group of n p-v
 Each check is at 1e-3 as stated; the whole table is one family, so its pass/fail is Holm's
 step-down at family-wise 1e-3 over all checks (:attr:`Calibration.passed`).
 
-**The tails** (``--tails``, :func:`collect_tails`): a few hundred suite seeds give a few
+**The tails** (``--property-tails``, :func:`collect_tails`): a few hundred suite seeds give a few
 p-values per group below 1e-3, too few to see a tail off by a factor 2. The tails mode
 redraws every point-null layer test the suite runs (recorded by
 :func:`~weight_init.properties.claims._common.recording_point_nulls` on the cases of
@@ -36,7 +36,9 @@ units and the test's simulated units afresh from the units' law (resampled from 
 :class:`~weight_init.properties.claims._common.UnitLaw`), compares their mean with the
 value the property tests (the theory's), and gets the two one-sided p-values from
 :class:`~weight_init.properties.claims._mean_law.MeanLaw`, vectorized over the
-replications; the layers of each combined test are combined as
+replications (a p-value in the tail recomputed from a second, larger sample, as
+:func:`~weight_init.properties.claims._common.refine_units` draws it for the suite);
+the layers of each combined test are combined as
 :func:`~weight_init.properties.claims._assertions.combined_band_test` does. Under the
 null each tail of an equal-tailed p-value holds half the level: the counts of p <= a in
 the lower tail (the mean below the value) and in the upper tail must be Binomial(N, a / 2).
@@ -47,13 +49,12 @@ tests, Holm at family-wise 1e-3; a = 1e-2 and a KS test are shown too.
 
 from __future__ import annotations
 
-import argparse
 import datetime
 import math
 import platform
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -71,9 +72,12 @@ from weight_init.properties.claims._common import (
     recording_point_nulls,
 )
 from weight_init.properties.claims._mean_law import (
+    MAX_TAIL_SIMULATED,
+    TAIL_SKEW_SE,
     MeanLaw,
     SimulatedMoments,
     equal_tailed,
+    refines,
     units_needed,
 )
 from weight_init.properties.claims._registry import PROPERTIES
@@ -233,8 +237,10 @@ def markdown(cal: Calibration, command: str) -> str:
 #: Levels at which the tails are counted; the checks are at TAIL_CHECKED, the rest shown.
 TAIL_LEVELS = (1e-2, 1e-3, 1e-4)
 TAIL_CHECKED = (1e-3, 1e-4)
-#: Replications drawn at once (bounds the memory: CHUNK x SIM_UNITS floats).
+#: Replications drawn at once (bounds the memory of the layer means and pilots).
 CHUNK = 2000
+#: Most simulated units resampled at once (bounds the memory: 4M floats, 32 MB).
+SIMS_PER_BLOCK = 1 << 22
 
 
 @dataclass(frozen=True)
@@ -342,15 +348,42 @@ def _record(cases_from: int) -> list[tuple[str, PointNullRecord]]:
     return out
 
 
+def _tails_from(
+    pool: np.ndarray,
+    sizes: np.ndarray,
+    mean: np.ndarray,
+    layer: PointNullLayer,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, dict[int, np.ndarray]]:
+    """The one-sided p-values (below, above) of the means ``mean``, each against ``sizes[i]``
+    simulated units resampled from ``pool``; with the simulated units of the rows whose
+    p-value the suite refines (row -> units), for :func:`_replicate`."""
+    n = layer.law.n_units
+    lo, hi = np.empty(mean.size), np.empty(mean.size)
+    kept: dict[int, np.ndarray] = {}
+    for size in np.unique(sizes):
+        group = np.flatnonzero(sizes == size)
+        step = max(1, SIMS_PER_BLOCK // int(size))
+        for at in range(0, group.size, step):
+            rows = group[at : at + step]
+            sims = pool[rng.integers(pool.size, size=(rows.size, int(size)))]
+            mean_law = MeanLaw(SimulatedMoments.of(sims), n, layer.positive)
+            lo[rows], hi[rows] = mean_law.point_tails(mean[rows], layer.expected)
+            tail = refines(equal_tailed(lo[rows], hi[rows]))
+            kept.update(zip(rows[tail].tolist(), sims[tail], strict=True))
+    return lo, hi, kept
+
+
 def _replicate(
     layer: PointNullLayer, replications: int, pool_size: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
     """``replications`` draws of the layer test's one-sided p-values (below, above) under
     its null: the layer's units and the test's simulated units (as many as
     :func:`~weight_init.properties.claims._common.simulate_units` would draw, by its
-    rule) resampled from a pool of ``pool_size`` units of the units' law, the
-    suite's law of the mean (:class:`~weight_init.properties.claims._mean_law.MeanLaw`) at
-    the tested value."""
+    rule, and for a p-value in the tail as many more as
+    :func:`~weight_init.properties.claims._common.refine_units` would) resampled from a
+    pool of ``pool_size`` units of the units' law, the suite's law of the mean
+    (:class:`~weight_init.properties.claims._mean_law.MeanLaw`) at the tested value."""
     law = layer.law
     pool = law.simulate(rng, pool_size)
     n = law.n_units
@@ -359,14 +392,15 @@ def _replicate(
     for start in range(0, replications, CHUNK):
         r = min(CHUNK, replications - start)
         mean = pool[rng.integers(pool.size, size=(r, n))].mean(axis=1)
-        lo, hi = np.empty(r), np.empty(r)
         pilot = pool[rng.integers(pool.size, size=(r, first))]
         need = units_needed(pilot, n)  # simulate_units' rule: the pilot sizes fresh units
-        for size in np.unique(need):
-            rows = np.flatnonzero(need == size)
-            sims = pool[rng.integers(pool.size, size=(rows.size, int(size)))]
-            mean_law = MeanLaw(SimulatedMoments.of(sims), n, layer.positive)
-            lo[rows], hi[rows] = mean_law.point_tails(mean[rows], layer.expected)
+        lo, hi, kept = _tails_from(pool, need, mean, layer, rng)
+        if kept:  # refine_units' rule: the first fresh sample sizes the tail's
+            rows = np.fromiter(kept, dtype=np.int64, count=len(kept))
+            more = np.array(
+                [int(units_needed(kept[i], n, TAIL_SKEW_SE, MAX_TAIL_SIMULATED)) for i in rows]
+            )
+            lo[rows], hi[rows], _ = _tails_from(pool, more, mean[rows], layer, rng)
         below.append(lo)
         above.append(hi)
     return np.concatenate(below), np.concatenate(above)
@@ -464,69 +498,38 @@ def tails_markdown(cal: TailCalibration, command: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv: Iterable[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m weight_init.app._calibration.property_calibration",
-        description="Check that every property p-value is calibrated on the reference.",
-    )
-    parser.add_argument(
-        "--seeds",
-        type=int,
-        default=200,
-        help="suite seeds (default 200); with --tails, replications of each test",
-    )
-    parser.add_argument("--start", type=int, default=0, help="first seed (default 0)")
-    parser.add_argument("--markdown", help="write the table to this markdown file")
-    parser.add_argument(
-        "--tails",
-        action="store_true",
-        help="count the point-null p-values' tails at 1e-3 and 1e-4 over replications",
-    )
-    parser.add_argument(
-        "--cases-from",
-        type=int,
-        default=2,
-        help="with --tails: record the tests of suite seeds 0..N-1 (default 2)",
-    )
-    parser.add_argument(
-        "--pool", type=int, default=1 << 16, help="with --tails: units per law (default 65536)"
-    )
-    args = parser.parse_args(None if argv is None else list(argv))
-    if args.seeds < 1 or args.start < 0 or args.cases_from < 1 or args.pool < SIM_UNITS:
-        parser.error(f"--seeds and --cases-from must be >= 1, --start >= 0, --pool >= {SIM_UNITS}")
-    command = "python -m weight_init.app._calibration.property_calibration " + " ".join(
-        sys.argv[1:] if argv is None else list(argv)
-    )
-    progress = sys.stderr.isatty()
-    if args.tails:
-        tails = collect_tails(args.seeds, args.cases_from, args.pool, args.start, progress)
-        text = tails_markdown(tails, command.strip())
+@dataclass(frozen=True)
+class Measured:
+    """One property calibration: its markdown table, a one-line summary and whether every
+    checked group is calibrated."""
+
+    text: str
+    summary: str
+    passed: bool
+
+
+def measure(
+    seeds: int, *, tails: bool, start: int, command: str, progress: bool = False
+) -> Measured:
+    """``weight-init calibrate --property-pvalues N`` (``tails=False``: every property
+    p-value of ``seeds`` suite seeds from ``start``) or ``--property-tails N``
+    (``tails=True``: the point-null p-values' tails at 1e-3 and 1e-4 over ``seeds``
+    replications of each test, replication seeds from ``start``)."""
+    if tails:
+        cal_t = collect_tails(seeds, seed=start, progress=progress)
         summary = (
             "tails calibrated"
-            if tails.passed
+            if cal_t.passed
             else "tails NOT calibrated: "
             + "; ".join(
                 f"{c.kind} {c.side} tail at {c.level:g}: {c.count} vs {c.expected:.1f}"
-                for c in tails.rejected
+                for c in cal_t.rejected
             )
         )
-        ok = tails.passed
-    else:
-        cal = collect(args.seeds, args.start, progress=progress)
-        text = markdown(cal, command.strip())
-        bad = [f"{r.case} / {r.test} (check {i})" for r, i in cal.rejected]
-        summary = f"{len(cal.rows)} groups over {cal.seeds} seeds: " + (
-            "calibrated" if cal.passed else "NOT calibrated: " + "; ".join(bad)
-        )
-        ok = cal.passed
-    if args.markdown:
-        with open(args.markdown, "w", encoding="utf-8") as fh:
-            fh.write(text)
-    else:
-        print(text)
-    print(summary, file=sys.stderr)
-    return 0 if ok else 1
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+        return Measured(tails_markdown(cal_t, command), summary, cal_t.passed)
+    cal = collect(seeds, start, progress=progress)
+    bad = [f"{r.case} / {r.test} (check {i})" for r, i in cal.rejected]
+    summary = f"{len(cal.rows)} groups over {cal.seeds} seeds: " + (
+        "calibrated" if cal.passed else "NOT calibrated: " + "; ".join(bad)
+    )
+    return Measured(markdown(cal, command), summary, cal.passed)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from weight_init.app._commands.argtypes import non_negative_int, positive_int, scheme_name
@@ -140,6 +141,24 @@ def register(sub: Any) -> None:
         "recorded)",
     )
     p.add_argument(
+        "--property-pvalues",
+        type=non_negative_int,
+        default=0,
+        metavar="N",
+        help="also check that every property p-value is calibrated over N suite seeds from "
+        "--seed (uniform point nulls, valid composite ones; Holm at 1e-3 over the groups); "
+        "writes property_pvalues.md in --out; exit 1 if not calibrated",
+    )
+    p.add_argument(
+        "--property-tails",
+        type=non_negative_int,
+        default=0,
+        metavar="N",
+        help="also count the tails at 1e-3 and 1e-4 of the point-null property p-values over "
+        "N replications of each test (replication seeds from --seed); writes "
+        "property_tails.md in --out; exit 1 if not calibrated",
+    )
+    p.add_argument(
         "--schemes",
         type=scheme_list,
         default=None,
@@ -250,12 +269,41 @@ def run(args: argparse.Namespace) -> int:
         from weight_init.app._calibration.hypothesis_draws import measure
 
         print(measure(args.hypothesis).describe())
+    calibrated = _property_tables(args, store.directory)
     print(
         f"weight-init calibrate: {len(todo)} tasks run, {len(tasks) - len(todo)} already "
         f"recorded, {time.perf_counter() - start:.0f} s; wrote {args.out}/calibration.md",
         file=sys.stderr,
     )
-    return 0
+    return 0 if calibrated else 1
+
+
+#: The property tables of a run: file name -> (the option's value, tails?).
+PROPERTY_TABLES = {"property_pvalues.md": ("property_pvalues", False)}
+PROPERTY_TABLES["property_tails.md"] = ("property_tails", True)
+
+
+def _property_tables(args: argparse.Namespace, directory: Path) -> bool:
+    """Run ``--property-pvalues`` / ``--property-tails`` and write their tables into the run
+    directory (each file replaced whole); False if one is not calibrated."""
+    from weight_init.app._calibration.property_calibration import measure
+    from weight_init.reports._calibration import RUN_KIND
+    from weight_init.reports._output_dir import replace_files
+
+    ok = True
+    for name, (option, tails) in PROPERTY_TABLES.items():
+        n = getattr(args, option)
+        if not n:
+            continue
+        command = f"weight-init calibrate --checks 0 --{option.replace('_', '-')} {n}"
+        command += f" --seed {args.seed}" if args.seed else ""
+        progress = not args.quiet and sys.stderr.isatty()
+        result = measure(n, tails=tails, start=args.seed, command=command, progress=progress)
+        with replace_files(directory, RUN_KIND) as staging:
+            (staging / name).write_text(result.text, encoding="utf-8")
+        print(f"{name.removesuffix('.md').replace('_', ' ')}: {result.summary}")
+        ok = ok and result.passed
+    return ok
 
 
 def render(directory: str) -> int:

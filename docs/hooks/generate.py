@@ -11,6 +11,10 @@
 * ``<!-- api-names: PACKAGE -->`` becomes the package's docstring and one block per name of
   its ``__all__`` (the object where its private module defines it): the API reference
   shows the public surface only, and a name added to ``__all__`` appears without an edit.
+* ``<!-- power-plan -->`` becomes the table of the power plan at the default alpha and power:
+  every effect a registered check states, the test powered against it and the entries each
+  family's check needs (``weight_init.properties.conformance._plan.plan``), with the number
+  of tests and the per-test level: a check added to the registry appears without an edit.
 * On start, ``build/docs-src/`` is laid out as the installed package is (the
   ``[tool.setuptools.package-dir]`` mapping of pyproject.toml, as symlinks), and
   mkdocstrings reads the source from there: the API pages show this working tree, whether
@@ -38,6 +42,9 @@ SOURCE_TREE = ROOT / "build" / "docs-src"
 _API = re.compile(r"<!-- api-modules: ([\w.]+)( recursive)? -->")
 _NAMES = re.compile(r"<!-- api-names: ([\w.]+) -->")
 _CLI = "<!-- cli-help -->"
+_PLAN = "<!-- power-plan -->"
+#: The families of the power-plan table, in its column order.
+PLAN_FAMILIES = ("normal", "uniform", "truncated_normal", "orthogonal")
 
 
 def package_dir() -> dict[str, str]:
@@ -133,7 +140,42 @@ def name_blocks(match: re.Match[str]) -> str:
     return "\n".join(blocks)
 
 
+def power_plan_table() -> str:
+    """The power plan of every family of :data:`PLAN_FAMILIES`, as a markdown table."""
+    plan = _import_from_tree("weight_init.properties.conformance._plan").plan
+    plans = {f: plan(f) for f in PLAN_FAMILIES}
+    rows: dict[tuple[str, str], dict[str, str]] = {}
+    for fam, p in plans.items():
+        for e in p.effects:
+            cell = "by the design" if e.n_required <= 1 else f"{e.n_required:,}"
+            if e.unit != "entries" and e.n_required > 1:
+                cell += f" {e.unit}"
+            rows.setdefault((e.name, e.test), {})[fam] = cell
+    some = next(iter(plans.values()))
+    head = [
+        f"alpha {some.alpha:g}, Holm at {some.level:g}, power {some.power:g}; "
+        + "; ".join(
+            f"{f.replace('_', ' ')}: {p.n_tests} tests, per-test level {p.per_test_level:.3g}"
+            for f, p in plans.items()
+        ),
+        "",
+        "| effect | test | " + " | ".join(f.replace("_", " ") for f in PLAN_FAMILIES) + " |",
+        "| --- | --- |" + " --- |" * len(PLAN_FAMILIES),
+    ]
+    body = [
+        f"| {name} | {test} | " + " | ".join(cells.get(f, "n/a") for f in PLAN_FAMILIES) + " |"
+        for (name, test), cells in rows.items()
+    ]
+    drawn = "; ".join(
+        f"{f.replace('_', ' ')} {p.n_entries:,}" for f, p in plans.items() if p.n_entries
+    )
+    tail = f"Entries a check draws at least (the largest row): {drawn}."
+    return "\n".join([*head, *body, "", tail])
+
+
 def on_page_markdown(markdown: str, **kwargs: Any) -> str:
+    if _PLAN in markdown:
+        markdown = markdown.replace(_PLAN, power_plan_table())
     if _CLI in markdown:
         prose = dict(re.findall(r"<!-- prose (\S+) -->\n(.*?)<!-- /prose -->", markdown, re.S))
         markdown = re.sub(r"<!-- prose \S+ -->\n.*?<!-- /prose -->\n?", "", markdown, flags=re.S)

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -16,7 +17,12 @@ from weight_init.properties._results import TestResult
 from weight_init.properties._subject import Run
 from weight_init.properties.claims import _assertions as A
 from weight_init.properties.claims import _conditional as C
-from weight_init.properties.claims._mean_law import units_needed
+from weight_init.properties.claims._mean_law import (
+    MAX_TAIL_SIMULATED,
+    TAIL_SKEW_SE,
+    refines,
+    units_needed,
+)
 from weight_init.schemes import Scheme
 
 Array = NDArray[np.float64]
@@ -100,6 +106,29 @@ class UnitLaw:
         return np.concatenate(out)
 
 
+class SimulatedUnits(np.ndarray[Any, np.dtype[np.float64]]):
+    """Unit statistics simulated under the claim (an array), with the :class:`UnitLaw` they
+    come from and the generator that drew them, so that a test can draw more units from
+    the same law where its tail needs them (:func:`refine_units`). An array computed from
+    it has neither (``None``): its values are no longer draws of that law."""
+
+    law: UnitLaw | None
+    rng: np.random.Generator | None
+
+    def __array_finalize__(self, obj: object) -> None:
+        self.law = None
+        self.rng = None
+
+
+def _simulated(sims: Array, law: UnitLaw, rng: np.random.Generator) -> SimulatedUnits:
+    out = sims.view(SimulatedUnits)
+    out.law, out.rng = law, rng
+    record = _RECORD.get()
+    if record is not None:
+        record.sims[id(out)] = (out, law)
+    return out
+
+
 def simulate_units(
     h_prev: Array,
     scheme: Scheme,
@@ -108,7 +137,7 @@ def simulate_units(
     stat: Callable[[Array], Array],
     rng: np.random.Generator,
     total: int = SIM_UNITS,
-) -> Array:
+) -> SimulatedUnits:
     """Unit statistics of fresh layers ``phi(h_prev @ W)``, W drawn from ``scheme``: the claim's
     null spread given the same input: a pilot of ``total`` units (``ceil(total / n_units)``
     weight draws) sizes a fresh sample that knows the skewness of the mean of ``n_units``
@@ -117,11 +146,19 @@ def simulate_units(
     fresh sample is returned."""
     law = UnitLaw(h_prev, scheme, activation, n_units, stat)
     pilot = law.simulate(rng, total)
-    sims = law.simulate(rng, int(units_needed(pilot, n_units)))
-    record = _RECORD.get()
-    if record is not None:
-        record.sims[id(sims)] = (sims, law)
-    return sims
+    return _simulated(law.simulate(rng, int(units_needed(pilot, n_units))), law, rng)
+
+
+def refine_units(sims: SimulatedUnits) -> SimulatedUnits:
+    """A fresh sample from ``sims``' law, for a p-value in the tail (:func:`~weight_init.
+    properties.claims._mean_law.refines`): ``sims`` sizes it as a pilot would, for the
+    mean's skewness to ``TAIL_SKEW_SE`` (at least ``sims``' size, at most
+    ``MAX_TAIL_SIMULATED`` units; :mod:`~weight_init.properties.claims._mean_law`)."""
+    law, rng = sims.law, sims.rng
+    if law is None or rng is None:
+        raise ValueError("refine_units needs units from simulate_units")
+    size = int(units_needed(np.asarray(sims), law.n_units, TAIL_SKEW_SE, MAX_TAIL_SIMULATED))
+    return _simulated(law.simulate(rng, size), law, rng)
 
 
 @dataclass(frozen=True)
@@ -166,7 +203,21 @@ def recording_point_nulls() -> Iterator[PointNullRecord]:
 def _band_test(
     u: Array, lower: float, upper: float, null: Array | None, positive: bool, **kw: object
 ) -> A.BandTest:
+    """:func:`~weight_init.properties.claims._assertions.band_test`; a point null whose
+    p-value falls in the tail (:func:`~weight_init.properties.claims._mean_law.refines`) is
+    tested again against a fresh, larger simulation of its units (:func:`refine_units`),
+    and that test is the result."""
     res = A.band_test(u, lower, upper, null=null, positive=positive, **kw)  # type: ignore[arg-type]
+    p = res.result.p_value
+    if (
+        isinstance(null, SimulatedUnits)
+        and null.law is not None
+        and lower == upper
+        and p is not None
+        and bool(refines(p))
+    ):
+        null = refine_units(null)
+        res = A.band_test(u, lower, upper, null=null, positive=positive, **kw)  # type: ignore[arg-type]
     record = _RECORD.get()
     if record is not None and null is not None and lower == upper and id(null) in record.sims:
         law = record.sims[id(null)][1]
@@ -338,6 +389,7 @@ __all__ = [
     "LayerSample",
     "PointNullLayer",
     "PointNullRecord",
+    "SimulatedUnits",
     "UnitLaw",
     "band_sample",
     "combined",
@@ -346,6 +398,7 @@ __all__ = [
     "mean_law",
     "previous",
     "recording_point_nulls",
+    "refine_units",
     "reported_statistics",
     "second_moment_law",
     "simulate_units",

@@ -460,6 +460,8 @@ def diagnose(findings: Findings) -> str:
             continue  # unequal unit (or input) variances make a direction stand out too
         if r.check is C.EXTREMES and _extremes_explained_by_scale(f, r):
             continue  # read at the rule's scale, the maximum moves with a wrong variance
+        if r.check is C.ANDERSON_DARLING and f.failed(C.VARIANCE):
+            continue  # |z| is read at the rule's scale: a wrong variance moves every v
         if r.failed and r.check not in C.BUILT_IN:
             text = r.check.describe_failure(r)
             if text:

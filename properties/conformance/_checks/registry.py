@@ -183,6 +183,7 @@ ZEROS_PER_INPUT = _zeros_per_input()
 
 
 def _added() -> tuple[Check, ...]:
+    from weight_init.properties.conformance._checks.anderson_darling import AndersonDarlingCheck
     from weight_init.properties.conformance._checks.between_calls import BetweenCallsCheck
     from weight_init.properties.conformance._checks.extremes import ExtremesCheck
     from weight_init.properties.conformance._checks.homogeneity import HomogeneityCheck
@@ -193,6 +194,7 @@ def _added() -> tuple[Check, ...]:
         HomogeneityCheck(axis=1),
         HomogeneityCheck(axis=0),
         ExtremesCheck(),
+        AndersonDarlingCheck(),
         SpikeCheck(),
     )
     return tuple(register_check(c) for c in checks)
@@ -200,5 +202,13 @@ def _added() -> tuple[Check, ...]:
 
 #: Registered like any added check, each wording its own failure: calls compared with each
 #: other, the units' (and inputs') variances compared within a matrix, the largest entry
-#: against the law of the maximum, the top direction against the bulk.
-BETWEEN_CALLS, UNIT_HOMOGENEITY, INPUT_HOMOGENEITY, EXTREMES, TOP_DIRECTION = _added()
+#: against the law of the maximum, the law of |entry| weighted to its tails (Anderson-Darling),
+#: the top direction against the bulk.
+(
+    BETWEEN_CALLS,
+    UNIT_HOMOGENEITY,
+    INPUT_HOMOGENEITY,
+    EXTREMES,
+    ANDERSON_DARLING,
+    TOP_DIRECTION,
+) = _added()
