@@ -32,6 +32,7 @@ COMMANDS: tuple[str, ...] = (
     "audit",
     "propagate",
     "calibrate",
+    "decisions",
 )
 
 EXIT_OK = 0

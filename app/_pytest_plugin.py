@@ -24,6 +24,13 @@ Options (group ``weight-init``):
     Seed of every check (default 0) and its family-wise false-alarm rate (default 1e-4).
 ``--weight-init-timeout SECONDS``
     Limit of one check's child process (default 300).
+``--weight-init-decision-log FILE``
+    Write every Holm decision of the run (the checks, audits and property verdicts of
+    weight_init, in the test process and in every child process it starts) to FILE, a new
+    file, one line each labelled with the test that made it
+    (:mod:`weight_init.properties._decision_log`); ``weight-init decisions FILE`` sums the
+    levels of those that did not reject, a bound on the chance that a fresh set of cases
+    (another seed) holds a false alarm.
 
 Fixture ``weight_init_check``: call it in a test as
 ``weight_init_check(fn, "he_normal", layout="in_out")`` (``fn`` a callable or a
@@ -56,6 +63,7 @@ fails the test with the diagnosis when the signal or the gradient vanishes or ex
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -98,6 +106,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="family-wise false-alarm rate of one weight_init check (default 1e-4)",
     )
     group.addoption(
+        "--weight-init-decision-log",
+        default=None,
+        metavar="FILE",
+        help="write every statistical (Holm) decision of the run to FILE (a new file), each "
+        "labelled with its test's id; 'weight-init decisions FILE' sums their levels: a "
+        "bound on the chance that fresh cases hold a false alarm",
+    )
+    group.addoption(
         "--weight-init-timeout",
         type=_timeout,
         default=300.0,
@@ -108,12 +124,68 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    log = config.getoption("--weight-init-decision-log", default=None)
+    if log is not None:
+        _start_decision_log(config, log)
     name = config.getoption("--weight-init-profile")
     if name is None:
         return  # inert: another project's Hypothesis settings stay its own
     from weight_init.properties.claims import _profiles as profiles
 
     config.stash[_PROFILE_KEY] = profiles.load(name)
+
+
+def _start_decision_log(config: pytest.Config, text: str) -> None:
+    """``--weight-init-decision-log FILE``: name FILE (absolute, so a child process that
+    changes directory logs to it too) in ``WEIGHT_INIT_DECISION_LOG`` for this process and
+    every process it starts; refuse a FILE that exists (a log counts one run, and a user's
+    file is never appended to by surprise). An xdist worker inherits the controller's check."""
+    from weight_init.properties._decision_log import LOG_ENV
+
+    path = (config.invocation_params.dir / text).resolve()
+    if not hasattr(config, "workerinput"):
+        if path.exists() or path.is_symlink():
+            raise pytest.UsageError(
+                f"--weight-init-decision-log {text}: the file exists; a log counts one run "
+                "(remove it or name a new file)"
+            )
+        if not path.parent.is_dir():
+            raise pytest.UsageError(
+                f"--weight-init-decision-log {text}: no directory {str(path.parent)!r}"
+            )
+    config.stash[_LOG_KEY] = os.environ.get(LOG_ENV)
+    os.environ[LOG_ENV] = str(path)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
+    """With a decision log: each decision made while ``item`` runs (its fixtures' setup and
+    teardown included, and in any child process it starts) is labelled with its test id."""
+    if _LOG_KEY not in item.config.stash:
+        yield
+        return
+    from weight_init.properties._decision_log import CONTEXT_ENV
+
+    before = os.environ.get(CONTEXT_ENV)
+    os.environ[CONTEXT_ENV] = item.nodeid
+    try:
+        yield
+    finally:
+        _restore_env(CONTEXT_ENV, before)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _LOG_KEY in config.stash:
+        from weight_init.properties._decision_log import LOG_ENV
+
+        _restore_env(LOG_ENV, config.stash[_LOG_KEY])
+
+
+def _restore_env(name: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -530,3 +602,5 @@ def pytest_collection_modifyitems(
 
 
 _PROFILE_KEY: Any = pytest.StashKey[str]()
+#: Set while a decision log is open: the value ``WEIGHT_INIT_DECISION_LOG`` had before.
+_LOG_KEY: Any = pytest.StashKey["str | None"]()

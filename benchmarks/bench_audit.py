@@ -156,6 +156,21 @@ def audit_rows(models: tuple[str, ...], builds: int, repeats: int) -> list[Row]:
     return rows
 
 
+def commit() -> str:
+    """`` (at commit X)`` of the checkout the benchmark runs from ("" outside git)."""
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            cwd=HERE,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+    return f" (at commit {out})" if out else ""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--builds", type=int, default=20)
@@ -170,7 +185,8 @@ def main() -> None:
     rows = audit_rows(tuple(args.models.split(",")), args.builds, args.repeats)
     text = "\n".join(
         [
-            f"Run {started}: `python {' '.join(['benchmarks/bench_audit.py', *sys.argv[1:]])}`",
+            f"Run {started}: `python {' '.join(['benchmarks/bench_audit.py', *sys.argv[1:]])}`"
+            + commit(),
             "",
             machine(),
             "",

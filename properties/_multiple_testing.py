@@ -13,13 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from weight_init.errors import InvalidParameterError
-
-#: When this environment variable names a file, every Holm decision appends one line to it
-#: (level, number of tests, 1 if any was rejected, the smallest p-value, the running pytest
-#: test, the module that asked): how docs/error-rates.md counts the statistical decisions of
-#: a test run. Child processes inherit it, so decisions made in a command's child are
-#: counted too.
-RECORD_ENV = "WEIGHT_INIT_RECORD_DECISIONS"
+from weight_init.properties._decision_log import LOG_ENV, log_decision
 
 
 def holm_thresholds(p_values: Sequence[float], alpha: float) -> list[float]:
@@ -40,8 +34,13 @@ def holm_thresholds(p_values: Sequence[float], alpha: float) -> list[float]:
     return thresholds
 
 
-def holm_reject(p_values: Sequence[float], alpha: float) -> list[bool]:
-    """Holm's step-down rejections, in input order (family-wise error rate <= alpha)."""
+def holm_reject(p_values: Sequence[float], alpha: float, *, log: bool = True) -> list[bool]:
+    """Holm's step-down rejections, in input order (family-wise error rate <= alpha).
+
+    The decision is appended to the decision log when ``WEIGHT_INIT_DECISION_LOG`` names one
+    (:mod:`weight_init.properties._decision_log`); ``log=False`` for a table that re-decides
+    recorded p-values and asserts no outcome.
+    """
     _check_alpha(alpha)
     m = len(p_values)
     order = sorted(range(m), key=lambda i: p_values[i])
@@ -51,26 +50,11 @@ def holm_reject(p_values: Sequence[float], alpha: float) -> list[bool]:
             reject[i] = True
         else:
             break
-    record = os.environ.get(RECORD_ENV)
-    if record:
+    path = os.environ.get(LOG_ENV) if log else None
+    if path:
         caller = str(sys._getframe(1).f_globals.get("__name__", ""))
-        _record(record, alpha, p_values, any(reject), caller)
+        log_decision(path, alpha, p_values, any(reject), caller)
     return reject
-
-
-def _record(
-    path: str, alpha: float, p_values: Sequence[float], rejected: bool, caller: str
-) -> None:
-    """Append one decision to ``path`` (one short write: whole lines even from many
-    processes)."""
-    test = os.environ.get("PYTEST_CURRENT_TEST", "").split(" ")[0]
-    smallest = min(p_values, default=1.0)
-    line = f"{alpha!r}\t{len(p_values)}\t{int(rejected)}\t{smallest!r}\t{test}\t{caller}\n"
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        os.write(fd, line.encode())
-    finally:
-        os.close(fd)
 
 
 def bonferroni_threshold(m: int, alpha: float) -> float:

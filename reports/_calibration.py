@@ -134,7 +134,7 @@ def rejects(result: Record, level: float) -> bool:
         return True
     ps = [1.0 if p is None else float(p) for p in result.get("p_values", {}).values()]
     margin = float(result.get("margin", 1.0))
-    return bool(ps) and any(holm_reject(ps, level / margin))
+    return bool(ps) and any(holm_reject(ps, level / margin, log=False))  # a table, not a test
 
 
 def clopper_pearson(

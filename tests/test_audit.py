@@ -3,7 +3,9 @@ that raises or exits among it) is run as a user runs it, in a subprocess; the ve
 ``main`` in this process (the factory still runs in the command's child process).
 
 Each parameter's check has family-wise false-alarm rate 1e-4 (Holm) and the power plan of
-``check``; builds are seeded from the drawn seed (torch.manual_seed per build).
+``check``; where an outcome other than ``fail`` is asserted (or the verdicts are merely
+compared) the command runs at ``--alpha`` ``PASS_ALPHA`` = 1e-7 (tests/_levels.py); builds
+are seeded from the drawn seed (torch.manual_seed per build).
 torchvision does not install on this CPU build: no ResNet-18 test
 (tests/audit_models.py:resnet_style_cnn reproduces its conv re-initialization).
 """
@@ -27,6 +29,7 @@ sys.path.insert(0, str(HERE))
 
 import audit_models  # noqa: E402
 import cli_helpers  # noqa: E402
+from _levels import PASS_ALPHA_ARGS  # noqa: E402
 from weight_init.properties.audit._loop import audit_torch, parse_expect  # noqa: E402
 from weight_init.properties.conformance._kernels import NO_RF_IN  # noqa: E402
 
@@ -101,6 +104,7 @@ def test_cli_prints_the_table_and_exits_1_when_inconclusive(
     out = _main(
         capsys,
         *("audit_models:small_transformer", "--builds", "20", "--seed", "3", "--resolution", "1%"),
+        *PASS_ALPHA_ARGS,
     )
     assert out.returncode == 1, out.stderr
     assert "encoder.self_attn.in_proj_weight" in out.stdout
@@ -110,7 +114,7 @@ def test_cli_prints_the_table_and_exits_1_when_inconclusive(
 
 
 def test_cli_json(capsys: pytest.CaptureFixture[str]) -> None:
-    out = _main(capsys, "audit_models:small_cnn", "--builds", "20", "--json")
+    out = _main(capsys, "audit_models:small_cnn", "--builds", "20", "--json", *PASS_ALPHA_ARGS)
     assert out.returncode == 1
     d = json.loads(out.stdout)
     names = [p["name"] for p in d["parameters"]]
@@ -119,7 +123,7 @@ def test_cli_json(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_cli_exit_0_when_every_checked_parameter_passes(capsys: pytest.CaptureFixture[str]) -> None:
-    out = _main(capsys, "audit_models:norm_only", "--builds", "20")
+    out = _main(capsys, "audit_models:norm_only", "--builds", "20", *PASS_ALPHA_ARGS)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "PASS" in out.stdout.splitlines()[0]
 
@@ -161,7 +165,7 @@ def test_cli_expect_takes_scheme_expressions_and_layouts(
     out = _main(
         capsys,
         "audit_models:resnet_style_cnn",
-        *("--builds", "30", "--expect", rule, "--json", "--resolution", "1%"),
+        *("--builds", "30", "--expect", rule, "--json", "--resolution", "1%", *PASS_ALPHA_ARGS),
     )
     assert out.returncode == 1, out.stderr  # 30 builds: too few entries to pass, none fail
     by = {p["name"]: p for p in json.loads(out.stdout)["parameters"]}
@@ -190,8 +194,10 @@ def test_tied_fans_name_every_rule_that_fits() -> None:
 def test_cli_workers_give_the_verdicts_of_one_process() -> None:
     """Builds on two worker processes: the same JSON, byte for byte, as in one process (the
     chunks and their merge order depend on the build count only)."""
-    one = _cli("audit_models:small_cnn", "--builds", "12", "--json")
-    two = _cli("audit_models:small_cnn", "--builds", "12", "--json", "--workers", "2")
+    one = _cli("audit_models:small_cnn", "--builds", "12", "--json", *PASS_ALPHA_ARGS)
+    two = _cli(
+        "audit_models:small_cnn", "--builds", "12", "--json", "--workers", "2", *PASS_ALPHA_ARGS
+    )
     assert one.returncode == two.returncode == 1, one.stderr + two.stderr
     assert one.stdout == two.stdout
 
@@ -210,8 +216,27 @@ def test_cli_on_a_dask_scheduler_gives_the_verdicts_of_one_process() -> None:
         host="127.0.0.1",
         dashboard_address=None,
     ) as cluster:
-        args = ("audit_models:small_cnn", "--builds", "12", "--json")
+        args = ("audit_models:small_cnn", "--builds", "12", "--json", *PASS_ALPHA_ARGS)
         dask = _cli(*args, "--scheduler", cluster.scheduler_address)
     local = _cli(*args)
     assert dask.returncode == local.returncode == 1, dask.stderr
     assert dask.stdout == local.stdout
+
+
+def test_a_located_rule_is_checked_at_its_mean() -> None:
+    """``normal(std=0.1, mean=1.0)``: the entries are checked against N(1, 0.01), not N(0,
+    0.01) (a correct draw passes; one at the mean 0 fails on the mean)."""
+    from _levels import PASS_ALPHA
+
+    rule = "weight=normal(std=0.1, mean=1.0)"
+    ok = audit_torch(
+        audit_models.located_normal, builds=40, expect=[parse_expect(rule)], alpha=PASS_ALPHA
+    )
+    assert ok.params[0].outcome == "pass", ok.params[0].note()
+    wrong = audit_torch(
+        audit_models.located_normal,
+        builds=40,
+        expect=[parse_expect("weight=normal(std=0.1)")],
+        alpha=PASS_ALPHA,
+    )
+    assert wrong.params[0].outcome == "fail"

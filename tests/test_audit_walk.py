@@ -27,6 +27,7 @@ sys.path.insert(0, str(HERE))
 
 import audit_models  # noqa: E402
 import cli_helpers  # noqa: E402
+from _levels import PASS_ALPHA  # noqa: E402
 from weight_init.properties.audit._expectations import parse_expect  # noqa: E402
 from weight_init.properties.audit._loop import audit_torch  # noqa: E402
 from weight_init.properties.audit._walk_torch import walk  # noqa: E402
@@ -86,7 +87,7 @@ def test_subclass_inherits_its_base_default_unless_it_resets_itself(seed: int) -
 @given(seed=st.integers(0, 2**32 - 1))
 def test_constants_at_the_tensors_precision_and_3d_fixed_scale_rules(seed: int) -> None:
     rules = [parse_expect(t) for t in ("gamma*=constant(1e-6)", "experts=normal(std=0.02)")]
-    r = audit_torch(audit_models.layer_scale, builds=2, seed=seed, expect=rules)
+    r = audit_torch(audit_models.layer_scale, builds=2, seed=seed, expect=rules, alpha=PASS_ALPHA)
     by = {p.name: p for p in r.params}
     assert by["gamma"].outcome == "pass" and by["gamma"].identified == "9.99999997e-07"
     assert by["gamma_bf16"].outcome == "pass" and by["gamma_bf16"].identified == "9.984e-07"

@@ -3,9 +3,9 @@
 Each is written twice: with the reference's keyword options (so every property can
 run it) and in the notes' bare contract ``forward_prop(hidden_layer_sizes, init)``.
 
-The suite runs at ``ALPHA`` = 1e-6 per verdict (its default is 1e-3): the controls (the
-reference and a correct forward_prop written the same way) then fail by chance on a fresh
-seed with probability at most 9 x 1e-6 each, and every verdict is still conclusive (the
+The suite runs at ``ALPHA`` = 1e-7 per verdict (``PASS_ALPHA``; its default is 1e-3): the
+controls (the reference and a correct forward_prop written the same way) then fail by chance
+on a fresh seed with probability at most 9 x 1e-7 each, and every verdict is still conclusive (the
 properties' power is planned at that level) while every broken one still fails, its smallest
 p-value many orders below its Holm threshold (docs/error-rates.md, "A default test run").
 """
@@ -18,13 +18,14 @@ from typing import Any
 import numpy as np
 import pytest
 
+from _levels import PASS_ALPHA
 from weight_init.activations import get_activation
 from weight_init.properties.claims._suite import run_suite
 
 Array = np.ndarray
 
 #: Family-wise false-fail rate of each verdict of the suite here.
-ALPHA = 1e-6
+ALPHA = PASS_ALPHA
 
 
 def _make(

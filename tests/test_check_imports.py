@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from _levels import PASS_ALPHA, PASS_ALPHA_ARGS
+
 HEAVY = ("numpy", "scipy", "scipy.stats", "weight_init.properties", "torch", "matplotlib")
 
 USER_MODULE = """
@@ -63,7 +65,8 @@ def test_the_command_line_hands_off_without_heavy_imports(user_dir: Path) -> Non
         method = start_method()
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
-            code = cli.main(["check", "user_inits:he", "--scheme", "he_normal"])
+            argv = ["check", "user_inits:he", "--scheme", "he_normal", *{PASS_ALPHA_ARGS!r}]
+            code = cli.main(argv)
         heavy = [m for m in {HEAVY!r} if m in sys.modules]
         print(json.dumps({{"code": code, "out": out.getvalue(), "heavy": heavy,
                            "method": method}}))
@@ -120,12 +123,13 @@ def test_a_bad_scheme_is_still_one_usage_line(user_dir: Path) -> None:
 def test_the_check_in_the_child_does_not_import_scipy_stats(
     user_dir: Path, scheme: str, outcome: str
 ) -> None:
+    alpha = PASS_ALPHA if outcome == "pass" else 1e-4  # a pass asserted: tests/_levels.py
     doc = _python(
         f"""
         import json, sys
         sys.path.insert(0, ".")
         from weight_init.app._child_tasks import check_command
-        out = check_command("user_inits:he", {scheme!r}, None, 0, 1e-4, as_json=True)
+        out = check_command("user_inits:he", {scheme!r}, None, 0, {alpha!r}, as_json=True)
         print(json.dumps({{"outcome": json.loads(out.text)["outcome"],
                            "stats": "scipy.stats" in sys.modules}}))
         """,

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from _levels import PASS_ALPHA_ARGS as PASS
 from weight_init.app._cli import main
 
 TESTS = Path(__file__).parent
@@ -46,7 +47,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 
 def test_conforming_module_attr_exits_0(user_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "check", "user_inits:good", "--scheme", "he_normal")
+    code, out, err = run(capsys, "check", "user_inits:good", "--scheme", "he_normal", *PASS)
     assert code == 0, out + err
     assert "user_inits:good as he_normal (in_out): PASS" in out
 
@@ -58,11 +59,11 @@ def test_layout_flag_its_hidden_alias_and_torch_scheme_names(
     not in the help; torch's scheme names are aliases (``kaiming_normal`` is ``he_normal``)."""
     for flag in ("--layout", "--convention"):
         code, out, err = run(
-            capsys, "check", "user_inits:good", "--scheme", "he_normal", flag, "in_out"
+            capsys, "check", "user_inits:good", "--scheme", "he_normal", flag, "in_out", *PASS
         )
         assert code == 0, out + err
         assert "user_inits:good as he_normal (in_out): PASS" in out
-    code, out, err = run(capsys, "check", "user_inits:good", "--scheme", "kaiming_normal")
+    code, out, err = run(capsys, "check", "user_inits:good", "--scheme", "kaiming_normal", *PASS)
     assert code == 0 and "user_inits:good as he_normal (in_out): PASS" in out, out + err
     with pytest.raises(SystemExit):
         main(["check", "--help"])
@@ -87,7 +88,9 @@ def test_nonconforming_exits_1_with_table_and_reason(
 
 def test_torch_adapter_on_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
     pytest.importorskip("torch", reason="PyTorch is not installed")
-    code, out, err = run(capsys, "check", "torch:xavier_uniform_", "--scheme", "glorot_uniform")
+    code, out, err = run(
+        capsys, "check", "torch:xavier_uniform_", "--scheme", "glorot_uniform", *PASS
+    )
     assert code == 0, out + err
     assert "(out_in): PASS" in out
     code, out, _ = run(capsys, "identify", "torch:Linear")
@@ -128,7 +131,7 @@ def test_bad_input_exits_2_with_one_line(
 
 
 def test_check_forward_exit_codes(user_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "check-forward", "broken_forward_props:notes_forward_prop")
+    code, out, err = run(capsys, "check-forward", "broken_forward_props:notes_forward_prop", *PASS)
     assert code == 0, out + err
     assert "reference agreement" in out and "PASS" in out
     code, out, _ = run(

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from _levels import PASS_ALPHA
 from cli_helpers import TINY_REPORT, WEIGHT_INIT
 
 pytest_plugins = ["pytester"]
@@ -198,6 +199,8 @@ def test_pytest_plugin_items_fail_on_misbehaving_code(pytester: pytest.Pytester)
     result = pytester.runpytest_subprocess(
         "-p",
         "no:cacheprovider",
+        "--weight-init-alpha",  # the good item's pass is asserted: tests/_levels.py
+        repr(PASS_ALPHA),
         "--weight-init-check",
         "misbehaving:good=he_normal",
         "--weight-init-check",

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from scipy import special, stats
 
+from _levels import PASS_ALPHA
 from buggy_initializers import clipped_uniform, quantized_normal, truncated_at_1_9
 from weight_init.properties.conformance._ad_law import TAIL_FROM, ad_isf, ad_sf, ad_statistic
 from weight_init.properties.conformance._checks import registry as C
@@ -155,7 +156,9 @@ def test_statistic_is_the_textbook_formula() -> None:
 def test_a_benign_quantized_law_never_fails(seed: int) -> None:
     """he_normal rounded to 1/64 std over the default design: the exact A^2 is far beyond any
     threshold (each entry moves by up to 1/128 sd), read at the draws' resolution it passes."""
-    v = check_initializer(quantized_normal, "he_normal", seed=seed, shrink=False, identify=False)
+    v = check_initializer(
+        quantized_normal, "he_normal", seed=seed, shrink=False, identify=False, alpha=PASS_ALPHA
+    )
     r = v.result_of(C.ANDERSON_DARLING)
     assert r is not None and not r.failed, r.test.detail
     assert isinstance(r.evidence, AndersonDarlingEvidence) and r.evidence.resolved
@@ -229,7 +232,9 @@ def test_the_defects_it_is_powered_against_are_caught(fn: object, scheme: str) -
 
 @pytest.mark.parametrize("name", ["he_normal", "he_uniform", "he_truncated_normal"])
 def test_the_correct_laws_pass(name: str) -> None:
-    v = check_initializer(get_scheme(name), name, seed=5, shrink=False, identify=False)
+    v = check_initializer(
+        get_scheme(name), name, seed=5, shrink=False, identify=False, alpha=PASS_ALPHA
+    )
     r = v.result_of(C.ANDERSON_DARLING)
     assert r is not None and r.test.passed, r.test.detail
 

@@ -23,6 +23,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from _levels import PASS_ALPHA
+from _levels import PASS_ALPHA_ARGS as PASS
 from buggy_initializers import (
     BUGS,
     conv3x3_slice,
@@ -59,7 +61,7 @@ def test_fan_geo_avg_is_a_mode(seed: int) -> None:
     s = variance_scaling(1.0, "fan_geo_avg", "normal")
     assert math.isclose(s.variance(16, 64), 1 / 32, rel_tol=1e-12)
     assert parse_scheme("variance_scaling(1, fan_geo_avg, normal)").rule == s.rule
-    assert check_initializer(geo_avg, s, seed=seed).passed
+    assert check_initializer(geo_avg, s, seed=seed, alpha=PASS_ALPHA).passed
     wrong = check_initializer(geo_avg, variance_scaling(1.0, "fan_avg", "normal"), seed=seed)
     assert wrong.outcome == "fail"
 
@@ -89,7 +91,7 @@ def test_sparse_family_through_check_initializer(seed: int) -> None:
     assert scheme.family == Sparse(0.1) and scheme.family.zeros(31) == 4
     py = sparse(0.1, 0.01)
     assert (scheme.family, scheme.rule, scheme.value) == (py.family, py.rule, py.value)
-    ok = check_initializer(torch_sparse_like, scheme, seed=seed)
+    ok = check_initializer(torch_sparse_like, scheme, seed=seed, alpha=PASS_ALPHA)
     assert ok.passed, ok.format_table()
     names = {t.name for t in ok.tests}
     assert {"zeros per input", "mean", "distribution"} <= names
@@ -117,7 +119,7 @@ def test_sparse_family_passes_torch_sparse(seed: int) -> None:
         return torch.nn.init.sparse_(torch.empty(fan_out, fan_in), sparsity=0.1, std=0.01)
 
     scheme = parse_scheme("sparse(sparsity=0.1, std=0.01)")
-    v = check_initializer(torch_sparse, scheme, "out_in", seed=seed)
+    v = check_initializer(torch_sparse, scheme, "out_in", seed=seed, alpha=PASS_ALPHA)
     assert v.passed, v.format_table()
 
 
@@ -130,7 +132,7 @@ def test_one_sided_uniform_family_through_check_initializer(seed: int) -> None:
     py = uniform_interval(0.0, 0.01)
     assert (scheme.family, scheme.rule, scheme.value) == (py.family, py.rule, py.value)
     assert scheme.mean() == 0.005
-    assert check_initializer(one_sided_uniform, scheme, seed=seed).passed
+    assert check_initializer(one_sided_uniform, scheme, seed=seed, alpha=PASS_ALPHA).passed
 
     def centred(fan_in: int, fan_out: int, rng: np.random.Generator) -> Any:
         return rng.uniform(-0.005, 0.005, (fan_in, fan_out))
@@ -150,12 +152,12 @@ def test_new_families_on_the_command_line(
 ) -> None:
     """``--scheme`` takes the new expressions: exit 0 for the conforming initializer, 1 for
     the one declared with the other law."""
-    code, out, err = _run(
-        capsys, tmp_path, "check", "inits:sparse", "--scheme", "sparse(sparsity=0.1, std=0.01)"
-    )
+    sparse = "sparse(sparsity=0.1, std=0.01)"
+    code, out, err = _run(capsys, tmp_path, "check", "inits:sparse", "--scheme", sparse, *PASS)
     assert code == 0, out + err
+    one_sided = "uniform(low=0, high=0.01)"
     code, out, err = _run(
-        capsys, tmp_path, "check", "inits:one_sided", "--scheme", "uniform(low=0, high=0.01)"
+        capsys, tmp_path, "check", "inits:one_sided", "--scheme", one_sided, *PASS
     )
     assert code == 0, out + err
     code, out, _ = _run(
@@ -253,7 +255,7 @@ def test_glorot_checked_as_the_notes_xavier_points_at_torchs_xavier(seed: int, n
     assert v.outcome == "fail", v.format_table()
     torch_name = name.replace("glorot", "xavier")
     assert f"torch's {torch_name}_ is {name}; --scheme xavier is the notes'" in v.diagnosis
-    assert check_initializer(torch_like, torch_name, seed=seed).passed
+    assert check_initializer(torch_like, torch_name, seed=seed, alpha=PASS_ALPHA).passed
 
 
 def _diagnosis(bug: str, seed: int) -> str:

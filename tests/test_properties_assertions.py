@@ -6,11 +6,12 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from _levels import ASSERTION_LEVEL
 from weight_init.properties._results import NullKind, TestResult
 from weight_init.properties.claims import _assertions as A
 
 
-def _rejection_rate(alpha: float, use_null: bool, reps: int = 2000) -> float:
+def _rejection_rate(alpha: float, use_null: bool, reps: int = 8000) -> float:
     """Units chi-square-like with 1.5 degrees of freedom (a rank-1.5 layer input), n = 16."""
     rng = np.random.default_rng(123)
     shape, n = 0.75, 16
@@ -35,12 +36,16 @@ def _rejection_rate(alpha: float, use_null: bool, reps: int = 2000) -> float:
 
 def test_simulated_spread_keeps_the_size_where_the_t_test_does_not() -> None:
     """At a point null and alpha = 0.02 (two-sided): the gamma law with a simulated spread
-    rejects at about the nominal rate (its 99.9% binomial band over 2000 reps is 0.011 to
-    0.032); the t-test with the sample's own sd rejects far more often (its left tail is
-    too heavy for chi-square-like units)."""
+    rejects at about the nominal rate (over 8000 reps at most the one-sided binomial bound
+    at ``ASSERTION_LEVEL``, about 0.028); the t-test with the sample's own sd rejects far
+    more often (its left tail is too heavy for chi-square-like units: 0.065 to 0.075 where
+    the gamma law's is 0.020 to 0.022, so twice the gamma law's rate lies at least 4.9
+    standard errors of the difference below it: both assertions fail on a fresh seed with
+    probability about 1e-6 or less, and a law as anti-conservative as the t-test is above
+    the bound with probability near 1)."""
     gamma_rate = _rejection_rate(0.02, use_null=True)
     t_rate = _rejection_rate(0.02, use_null=False)
-    hi = stats.binom.isf(5e-4, 2000, 0.02) / 2000
+    hi = stats.binom.isf(ASSERTION_LEVEL, 8000, 0.02) / 8000
     assert gamma_rate <= hi, f"gamma-law rejection rate {gamma_rate} above {hi}"
     assert t_rate > 2 * gamma_rate, f"t-test {t_rate} vs gamma {gamma_rate}"
 
@@ -72,13 +77,15 @@ def _point_null_p_values(reps: int, layers: int) -> tuple[np.ndarray, np.ndarray
 
 def test_point_null_p_values_are_uniform() -> None:
     """A point-null p-value reported as the smaller one-sided p would never exceed 1/2.
-    Over 300 reps each p-value (one layer, and 4 layers combined) is uniform: KS against
-    U(0, 1) does not reject at 1e-3, the fraction of p <= 0.05 lies in its binomial 99.9%
-    band (two-sided binomtest, p >= 1e-3) and some p-values exceed 1/2."""
-    single, comb = _point_null_p_values(300, 4)
+    Over 1000 reps each p-value (one layer, and 4 layers combined) is uniform: KS against
+    U(0, 1) does not reject at ``ASSERTION_LEVEL`` (critical distance 0.085; the undoubled
+    p-value is 0.5 off), the fraction of p <= 0.05 lies in its binomial band (two-sided
+    binomtest, p >= ``ASSERTION_LEVEL``: a doubled rate, 0.1, is caught with power 0.93)
+    and some p-values exceed 1/2."""
+    single, comb = _point_null_p_values(1000, 4)
     for ps in (single, comb):
-        assert stats.kstest(ps, "uniform").pvalue >= 1e-3
-        assert stats.binomtest(int(np.sum(ps <= 0.05)), ps.size, 0.05).pvalue >= 1e-3
+        assert stats.kstest(ps, "uniform").pvalue >= ASSERTION_LEVEL
+        assert stats.binomtest(int(np.sum(ps <= 0.05)), ps.size, 0.05).pvalue >= ASSERTION_LEVEL
         assert np.mean(ps > 0.5) > 0.3
     res = A.band_test([1.0, 1.2, 0.9], 1.0, 1.0, name="t", alpha=0.05, effect=None, explanation="")
     assert res.result.null is NullKind.POINT

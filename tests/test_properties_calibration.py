@@ -11,7 +11,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from _levels import ASSERTION_LEVEL
 from weight_init.app._calibration.property_calibration import (
+    LEVEL,
     Calibration,
     TailCalibration,
     TailGroup,
@@ -31,10 +33,10 @@ def _uniform(seed: int) -> np.ndarray:
 
 
 def test_uniform_p_values_pass_both_kinds_of_check() -> None:
-    """200 uniform p-values: each check's false-fail rate is 1e-3 (binomtest, KS), and these
-    seeded draws pass."""
+    """200 uniform p-values pass both kinds of check, asked at ``ASSERTION_LEVEL`` (each
+    check's false-fail rate; the calibration's own level is 1e-3)."""
     for null in NullKind:
-        assert check_group("c", "t", null, _uniform(1)).passed
+        assert check_group("c", "t", null, _uniform(1), level=ASSERTION_LEVEL).passed
 
 
 def test_undoubled_point_null_p_values_fail() -> None:
@@ -50,35 +52,40 @@ def test_conservative_p_values_are_valid_for_a_composite_null_only() -> None:
     """p = U^(1/2) (stochastically larger than uniform): valid, so a composite null passes;
     not uniform, so a point null fails."""
     ps = np.sqrt(_uniform(3))
-    assert check_group("c", "t", NullKind.COMPOSITE, ps).passed
+    assert check_group("c", "t", NullKind.COMPOSITE, ps, level=ASSERTION_LEVEL).passed
     assert not check_group("c", "t", NullKind.POINT, ps).passed
 
 
 def test_the_family_decision_is_holm_over_all_checks() -> None:
-    good = [check_group("c", f"t{i}", NullKind.POINT, _uniform(10 + i)) for i in range(5)]
-    cal = Calibration(tuple(good), N, (), 0.0)
+    """Five uniform groups pass Holm at ``ASSERTION_LEVEL``; an undoubled group among them is
+    the one rejected (its KS p-value is below 1e-20)."""
+    level = ASSERTION_LEVEL
+    good = [check_group("c", f"t{i}", NullKind.POINT, _uniform(10 + i), level) for i in range(5)]
+    cal = Calibration(tuple(good), N, (), 0.0, level)
     assert cal.passed and "**passes**" in markdown(cal, "cmd")
     u = _uniform(20)
-    bad = check_group("c", "bad", NullKind.POINT, np.minimum(u, 1 - u))
-    cal = Calibration((*good, bad), N, (), 0.0)
+    bad = check_group("c", "bad", NullKind.POINT, np.minimum(u, 1 - u), level)
+    cal = Calibration((*good, bad), N, (), 0.0, level)
     assert not cal.passed and {r.test for r, _ in cal.rejected} == {"bad"}
 
 
-def _tail_calibration(p: np.ndarray, lower: np.ndarray) -> TailCalibration:
+def _tail_calibration(p: np.ndarray, lower: np.ndarray, level: float = LEVEL) -> TailCalibration:
     group = TailGroup("c", "t", "layer", p, lower)
     combined = TailGroup("c", "all", "combined", p[: p.size // 4], lower[: p.size // 4])
-    return TailCalibration((group, combined), p.size, 1, 0, 0.0)
+    return TailCalibration((group, combined), p.size, 1, 0, 0.0, level)
 
 
 def test_the_tail_checks_pass_uniform_p_values_and_catch_a_one_tail_excess() -> None:
-    """400,000 equal-tailed p-values of a symmetric law pass the eight tail checks; the
-    same with the upper tail's p-values below 1e-3 multiplied 1.5 times (the lower tail
-    thinned to keep the total, as a law with the wrong skewness does) fail, in the upper
-    tail at 1e-3."""
+    """1,600,000 equal-tailed p-values of a symmetric law pass the eight tail checks (asked
+    at ``ASSERTION_LEVEL``); the same with the upper tail's p-values below 1e-3 multiplied
+    1.5 times (the lower tail thinned to keep the total, as a law with the wrong skewness
+    does) fail, in the upper tail at the calibration's 1e-3: 1200 against 800 expected, 14
+    standard errors, where Holm's first threshold is 3.8 (a fresh seed misses it only if
+    the upper count falls 6.8 standard errors short: about 1e-11)."""
     rng = np.random.default_rng(4)
-    z = rng.standard_normal(400_000)
+    z = rng.standard_normal(1_600_000)
     p = 2.0 * stats.norm.sf(np.abs(z))
-    cal = _tail_calibration(p, z < 0)
+    cal = _tail_calibration(p, z < 0, ASSERTION_LEVEL)
     assert cal.passed, [(c.kind, c.level, c.side, c.count) for c in cal.rejected]
     text = tails_markdown(cal, "cmd")
     assert "**pass**" in text and "| layer | 0.001 | upper |" in text

@@ -1,7 +1,8 @@
 """The pytest plugin: --weight-init-check items and the weight_init_check and
 weight_init_audit fixtures, via pytester.
 
-The checks run at the default family-wise false-alarm rate 1e-4 and power 0.99; the
+The checks whose passes are asserted run at family-wise false-alarm rate ``PASS_ALPHA`` =
+1e-7 (tests/_levels.py; ``--weight-init-alpha``) and power 0.99; the
 initializers are seeded by the check (seed 0), so the outcomes are deterministic. The audited
 models are built under torch.manual_seed from SeedSequence(0) (20 builds); the failing one's
 conv has 9x (default rule) and 1.5x (--expect he_uniform) the expected variance over 9,720
@@ -11,6 +12,8 @@ pooled entries, far beyond what a 1e-4 test misses.
 from __future__ import annotations
 
 import pytest
+
+from _levels import PASS_ALPHA
 
 pytest_plugins = ["pytester"]
 
@@ -62,6 +65,8 @@ def test_local_function_runs_in_process(weight_init_check):
     result = project.runpytest_subprocess(
         "-p",
         "no:cacheprovider",
+        "--weight-init-alpha",  # passes are asserted: tests/_levels.py
+        repr(PASS_ALPHA),
         "--weight-init-check",
         "myinit:he=he_normal",
         "--weight-init-check",

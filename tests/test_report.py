@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from _levels import PASS_ALPHA
 from weight_init.app._cli import main
 from weight_init.experiment import forward_prop
 from weight_init.reports._config import (
@@ -76,6 +77,7 @@ def full_small(tmp_path_factory: pytest.TempPathFactory) -> Path:
         phase=SMALL_PHASE,
         suite=True,
         checks=(CheckSpec("report_candidates:he_uniform", "he_uniform"),),
+        check_alpha=PASS_ALPHA,  # its pass is asserted: tests/_levels.py
     )
     with pytest.MonkeyPatch.context() as mp:
         mp.syspath_prepend(str(root))

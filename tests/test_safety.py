@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pytest
 
+from _levels import PASS_ALPHA
 from cli_helpers import TINY_REPORT, WEIGHT_INIT, one_line, run
 from weight_init import errors
 from weight_init.app._cli import main
@@ -363,7 +364,9 @@ def test_scheme_expressions_are_accepted_wherever_a_scheme_is(tmp_path: Path) ->
     ]
     assert check_spec("m:f=normal(std=0.02)") == ("m:f", "normal(std=0.02)")
     assert parse_check_option(f"m:f={expr}@out_in") == ("m:f", expr, "out_in")
-    verdict = check_initializer(he, expr, n_entries=20_000, shapes=[(64, 32), (128, 16)])
+    verdict = check_initializer(
+        he, expr, n_entries=20_000, shapes=[(64, 32), (128, 16)], alpha=PASS_ALPHA
+    )
     assert verdict.outcome in ("pass", "inconclusive")
     out = tmp_path / "r"
     tiny = [a if a != "xavier" else expr for a in TINY_REPORT]

@@ -98,6 +98,8 @@ class Row:
     p_values: tuple[float, ...]
     binom: tuple[float, ...]  # one per CUTS
     ks: float
+    #: The level of each check (the calibration's 1e-3; a test of these checks may ask less).
+    level: float = LEVEL
 
     @property
     def n(self) -> int:
@@ -107,12 +109,12 @@ class Row:
         return float(np.mean(np.asarray(self.p_values) <= cut))
 
     def band(self, cut: float) -> tuple[float, float]:
-        """The 99.9% acceptance band of the fraction of p <= cut."""
+        """The acceptance band of the fraction of p <= cut (99.9% at the level 1e-3)."""
         if self.null is NullKind.POINT:
-            lo = stats.binom.ppf(LEVEL / 2, self.n, cut)
-            hi = stats.binom.isf(LEVEL / 2, self.n, cut)
+            lo = stats.binom.ppf(self.level / 2, self.n, cut)
+            hi = stats.binom.isf(self.level / 2, self.n, cut)
             return float(lo) / self.n, float(hi) / self.n
-        return 0.0, float(stats.binom.isf(LEVEL, self.n, cut)) / self.n
+        return 0.0, float(stats.binom.isf(self.level, self.n, cut)) / self.n
 
     @property
     def checks(self) -> tuple[float, ...]:
@@ -120,12 +122,14 @@ class Row:
 
     @property
     def passed(self) -> bool:
-        """Every check at its stated level 1e-3 (before the family's Holm correction)."""
-        return all(p >= LEVEL for p in self.checks)
+        """Every check at its stated level (1e-3; before the family's Holm correction)."""
+        return all(p >= self.level for p in self.checks)
 
 
-def check_group(case: str, test: str, null: NullKind, p_values: Sequence[float]) -> Row:
-    """The binomial and KS checks of one group (see the module docstring)."""
+def check_group(
+    case: str, test: str, null: NullKind, p_values: Sequence[float], level: float = LEVEL
+) -> Row:
+    """The binomial and KS checks of one group at ``level`` (see the module docstring)."""
     ps = np.clip(np.asarray(p_values, dtype=np.float64), 0.0, 1.0)
     point = null is NullKind.POINT
     side = "two-sided" if point else "greater"
@@ -134,23 +138,24 @@ def check_group(case: str, test: str, null: NullKind, p_values: Sequence[float])
         for c in CUTS
     )
     ks = float(stats.kstest(ps, "uniform", alternative=side).pvalue)
-    return Row(case, test, null, tuple(float(p) for p in ps), binom, ks)
+    return Row(case, test, null, tuple(float(p) for p in ps), binom, ks, level)
 
 
 @dataclass(frozen=True)
 class Calibration:
-    """Every group's row, the seeds, and the family's Holm decision at 1e-3."""
+    """Every group's row, the seeds, and the family's Holm decision at ``level`` (1e-3)."""
 
     rows: tuple[Row, ...]
     seeds: int
     exact_only: tuple[str, ...]
     seconds: float
+    level: float = LEVEL
 
     @property
     def rejected(self) -> list[tuple[Row, int]]:
-        """(row, check index) of every check Holm rejects at family-wise 1e-3."""
+        """(row, check index) of every check Holm rejects at family-wise ``level``."""
         flat = [(r, i, p) for r in self.rows for i, p in enumerate(r.checks)]
-        rej = holm_reject([p for _, _, p in flat], LEVEL)
+        rej = holm_reject([p for _, _, p in flat], self.level)
         return [(r, i) for (r, i, _), bad in zip(flat, rej, strict=True) if bad]
 
     @property
@@ -289,6 +294,8 @@ class TailCalibration:
     cases_from: int
     pool: int
     seconds: float
+    #: The family-wise level of the tail checks' Holm decision (1e-3).
+    level: float = LEVEL
 
     def counts(self, kind: str, groups: Sequence[TailGroup] | None = None) -> list[TailCount]:
         chosen = [g for g in (groups or self.groups) if g.kind == kind]
@@ -312,7 +319,7 @@ class TailCalibration:
     @property
     def rejected(self) -> list[TailCount]:
         checks = self.checks
-        rej = holm_reject([c.binom for c in checks], LEVEL)
+        rej = holm_reject([c.binom for c in checks], self.level)
         return [c for c, bad in zip(checks, rej, strict=True) if bad]
 
     @property

@@ -198,7 +198,7 @@ def audit_model(
 
     >>> import torch
     >>> from weight_init import audit
-    >>> report = audit(lambda: torch.nn.Linear(128, 64, bias=False))
+    >>> report = audit(lambda: torch.nn.Linear(128, 64, bias=False), alpha=1e-6)
     >>> report.outcome, report.builds
     ('pass', 10)
     >>> weight = report.params[0]

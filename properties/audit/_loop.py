@@ -195,11 +195,11 @@ def torch_probe(
 def torch_builds(factory: Callable[[], Any], seeds: Sequence[int]) -> Iterator[list[NDArray[Any]]]:
     """The parameter values of a torch model built under each seed, one build at a time, in
     the walk's order."""
-    from weight_init.properties.audit._walk_torch import walk
+    from weight_init.properties.audit._walk_torch import walk_values
 
     for s in seeds:
         model = torch_model(factory, s)
-        _, values, _ = walk(model)
+        values = walk_values(model)
         del model  # the values keep the storage; the next build starts from this one freed
         yield values
         del values
@@ -225,6 +225,9 @@ MIN_BUILDS = 10
 #: Builds 1 .. K-1 are reduced in this many chunks (fewer when K is small), whatever the
 #: number of workers: the chunks, hence the sums' order, depend on K only.
 TASKS = 32
+#: ... of at least this many builds each (a chunk's statistics start empty and are merged
+#: into the audit's: that work is paid once per chunk, not per build).
+CHUNK_MIN = 2
 
 _FACTORIES: dict[int, Callable[[], Any]] = {}
 _TOKENS = itertools.count(1)
@@ -341,11 +344,12 @@ def _auto_builds(sites: Sequence[Site], opts: AuditOptions) -> tuple[int, dict[i
 
 
 def _chunks(seeds: Sequence[int]) -> list[tuple[int, ...]]:
-    """Builds 1 .. K-1 in at most :data:`TASKS` consecutive chunks (fixed by K)."""
+    """Builds 1 .. K-1 in at most :data:`TASKS` consecutive chunks of at least
+    :data:`CHUNK_MIN` builds (the last may hold fewer): fixed by K."""
     rest = list(seeds[1:])
     if not rest:
         return []
-    size = math.ceil(len(rest) / TASKS)
+    size = max(math.ceil(len(rest) / TASKS), CHUNK_MIN)
     return [tuple(rest[i : i + size]) for i in range(0, len(rest), size)]
 
 

@@ -44,8 +44,9 @@ from __future__ import annotations
 
 import hashlib
 import math
+import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -55,7 +56,6 @@ from weight_init.layouts import get_layout
 from weight_init.properties.audit._stream_calls import CallStats
 from weight_init.properties.conformance._checks.exact import duplicated_matrices
 from weight_init.properties.conformance._checks.pool import machine_eps
-from weight_init.properties.conformance._checks.spectrum import rectangle_sums
 from weight_init.properties.conformance._checks.statistical import MAX_OUTLIERS, OUTLIER_SD
 from weight_init.schemes import Scheme
 
@@ -140,26 +140,30 @@ class Pairs:
     haar_sq: float = 0.0
     haar_var: float = 0.0
 
-    def add(self, z: Array, sq: Array, total: float, total2: float, axis: int) -> None:
-        """The products of neighbours of the contiguous 2-D ``z`` along ``axis`` (1: within
-        a row; 0: across rows), from dot products of shifted flat views (``sq = z * z``,
-        ``total = sum z``, ``total2 = sum z^2``); pairs that would wrap from the end of one
+    def add(
+        self, fq: Array, shape: tuple[int, int], total: float, total2: float, axis: int
+    ) -> None:
+        """The products of neighbours of the 2-D ``z`` of ``shape`` along ``axis`` (1: within
+        a row; 0: across rows), from ``fq``, the ``(2, z.size)`` rows ``z`` and ``z * z``
+        flattened (``total = sum z``, ``total2 = sum z^2``): the four sums of products of
+        shifted flat views in one matrix product; pairs that would wrap from the end of one
         row to the start of the next are subtracted."""
-        rows, cols = z.shape
-        if z.shape[axis] < 2:
+        rows, cols = shape
+        if shape[axis] < 2:
             return
-        f, q = z.ravel(), sq.ravel()
         k = 1 if axis == 1 else cols
-        ab = float(np.dot(f[:-k], f[k:]))
-        a2b2 = float(np.dot(q[:-k], q[k:]))
-        cross = float(np.dot(q[:-k], f[k:])) + float(np.dot(f[:-k], q[k:]))
+        g = fq[:, :-k] @ fq[:, k:].T  # [[sum ab, sum a b^2], [sum a^2 b, sum a^2 b^2]]
+        ab, a2b2 = float(g[0, 0]), float(g[1, 1])
+        cross = float(g[1, 0]) + float(g[0, 1])
+        z, sq = fq[0].reshape(shape), fq[1].reshape(shape)
         if axis == 1:
             last, first = z[:, -1], z[:, 0]
             if rows > 1:  # wrapped pairs (row i's last, row i+1's first)
                 lw, fw = last[:-1], first[1:]
+                lq, fq2 = sq[:-1, -1], sq[1:, 0]
                 ab -= float(np.dot(lw, fw))
-                a2b2 -= float(np.dot(lw * lw, fw * fw))
-                cross -= float(np.dot(lw * lw, fw)) + float(np.dot(lw, fw * fw))
+                a2b2 -= float(np.dot(lq, fq2))
+                cross -= float(np.dot(lq, fw)) + float(np.dot(lw, fq2))
             n = rows * (cols - 1)
         else:
             last, first = z[-1, :], z[0, :]
@@ -190,8 +194,9 @@ class Pairs:
         self.n += int(a.size)
 
     def merge(self, o: Pairs) -> None:
-        for f in "n ab a b a2b2 ab_apb a2pb2 apb a2 haar_s haar_sq haar_var".split():
-            setattr(self, f, getattr(self, f) + getattr(o, f))
+        mine, theirs = self.__dict__, o.__dict__
+        for f in _PAIR_SUMS:
+            mine[f] += theirs[f]
 
     def centred(self, mu: float) -> tuple[float, float, float]:
         """``(sum (a-mu)(b-mu), sum ((a-mu)(b-mu))^2, sum (a-mu)^2)``."""
@@ -291,8 +296,9 @@ class ParamStats:
     # -- one build ---------------------------------------------------------------------------
     def add(self, raw: NDArray[Any], target: Target) -> None:
         """Reduce one build's value of ``target`` into the running statistics."""
-        self._raw(np.asarray(raw), target)
-        m = target.view(raw)
+        a = np.asarray(raw)
+        self._raw(a, target)
+        m = target.view(a)
         self.calls.add(m, target.scheme)
         self.rows, self.cols = int(m.shape[0]), int(m.shape[1])
         self.builds += 1
@@ -310,10 +316,13 @@ class ParamStats:
             and not scheme.mean()
             and scheme.variance(self.rows, self.cols) > 0
         ):
-            sums = _moments(m)
-            if all(math.isfinite(x) for x in sums):
-                self._iid(m, sums, target, scheme)
+            scan = _scan(m, target.mode_value)
+            if all(math.isfinite(x) for x in scan[:3]):
+                self._iid(m, scan, target, scheme)
+                self._beyond(m, target, (scan.lo, scan.hi))
                 return
+        if scheme is not None and not scheme.family.is_random and self._constant(m, target, scheme):
+            return
         w = m.astype(np.float64)  # a new array: the build's own values are never written
         finite_all = bool(np.isfinite(w).all())
         if not finite_all:
@@ -322,90 +331,141 @@ class ParamStats:
             self.nonfinite_builds += 1
             if self.first_nonfinite < 0:
                 self.first_nonfinite = self.builds - 1
-        self._slow(m, w, target, finite_all)
+        bounds = self._slow(m, w, target, finite_all)
+        self._beyond(m, target, bounds if finite_all else None)
 
     def _raw(self, a: NDArray[Any], target: Target) -> None:
-        """The exact structure of the whole array (``track_rows``, all zero) and the entries
-        of the kept view beyond :data:`FAR_SDS` sd of a normal rule."""
+        """The exact structure of the whole array: ``track_rows`` (skipped once no row can
+        be zero in every build any more) and whether any entry is nonzero."""
         if a.dtype.kind not in "fiub":
             return
         self.raw_size = int(a.size)
         if a.size and not self.any_nonzero:
             self.any_nonzero = bool(np.any(a))
         if target.track_rows and a.ndim >= 1 and a.shape[0]:
-            zero = ~np.any(a.reshape(a.shape[0], -1) != 0, axis=1)
-            self.row_zero = zero if self.row_zero is None else self.row_zero & zero
-        if target.outlier is not None and a.dtype.kind == "f":
-            mean, sd = target.outlier
-            m = target.view(a)
-            dev = (m.astype(np.float64) - mean) / sd
-            far = m[np.abs(dev) > FAR_SDS]
-            if far.size:
-                self.beyond_count += int(far.size)
-                worst = float(dev.flat[int(np.argmax(np.abs(dev)))])
-                self.beyond_worst = _signed_max(self.beyond_worst, worst)
-                kept = sorted(set(self.beyond_values) | set(far.astype(np.float64).tolist()))
-                self.beyond_values = kept[:FAR_KEPT]
+            if self.row_zero is None or self.row_zero.any():
+                zero = ~np.any(a.reshape(a.shape[0], -1) != 0, axis=1)
+                self.row_zero = zero if self.row_zero is None else self.row_zero & zero
+
+    def _beyond(self, m: NDArray[Any], target: Target, bounds: tuple[float, float] | None) -> None:
+        """The entries of the kept view ``m`` beyond :data:`FAR_SDS` sd of a normal rule;
+        ``bounds``: ``(min, max)`` of ``m`` when every entry is finite (the deviation is
+        monotone in the value, so none is beyond when neither bound is), else None."""
+        if target.outlier is None or m.dtype.kind != "f":
+            return
+        mean, sd = target.outlier
+        if bounds is not None:
+            lo, hi = bounds
+            if abs((lo - mean) / sd) <= FAR_SDS and abs((hi - mean) / sd) <= FAR_SDS:
+                return
+        dev = (m.astype(np.float64) - mean) / sd
+        far = m[np.abs(dev) > FAR_SDS]
+        if far.size:
+            self.beyond_count += int(far.size)
+            worst = float(dev.flat[int(np.argmax(np.abs(dev)))])
+            self.beyond_worst = _signed_max(self.beyond_worst, worst)
+            kept = sorted(set(self.beyond_values) | set(far.astype(np.float64).tolist()))
+            self.beyond_values = kept[:FAR_KEPT]
+
+    def _constant(self, m: NDArray[Any], target: Target, scheme: Scheme) -> bool:
+        """A build of a constant scheme whose entries are all one finite float value (bit for
+        bit): the general path's statistics in closed form, the sums over the same array of
+        squares; False (nothing read) for any other build."""
+        if m.dtype.kind != "f" or m.dtype.itemsize not in (2, 4, 8) or not m.size:
+            return False
+        bits = m.view(np.dtype(f"u{m.dtype.itemsize}"))
+        first = bits.flat[0]
+        v = float(m.flat[0])
+        if not math.isfinite(v) or not bool((bits == first).all()):
+            return False
+        n = int(m.size)
+        w2 = np.full(n, v * v)  # the squares the general path sums, in the same order
+        self.r_n += n
+        self.r_s2 += float(w2.sum())
+        self.r_s4 += float(np.dot(w2, w2))
+        self.w_min = min(self.w_min, v)
+        self.w_max = max(self.w_max, v)
+        if target.mode_value is not None and v == target.mode_value:
+            self.mode_count += n
+        if target.id_scale is not None:
+            if self.id_hist is None:
+                self.id_hist = np.zeros(ID_BINS + 2, dtype=np.int64)
+            j = _bin(v, ID_BINS, ID_RANGE, 1.0 / target.id_scale)
+            self.id_hist[j] += int(_leading(m).size)
+        self.kept += 1
+        self.eps = max(self.eps, _eps(m.dtype))
+        self.max_dev_constant = max(self.max_dev_constant, float(abs(v - scheme.value)))
+        return True
 
     def _iid(
         self,
         m: NDArray[Any],
-        sums: tuple[float, float, float],
+        scan: _Scan,
         target: Target,
         scheme: Scheme,
     ) -> None:
         """A finite build of a zero-mean i.i.d. scheme: the moments of every entry from the raw
-        values' sums (``z = w / sd``), the rest on the bounded samples."""
+        values' sums (``z = w / sd``, :func:`_scan`), the rest on the bounded samples."""
         family = scheme.family
         sd = math.sqrt(scheme.variance(self.rows, self.cols))
-        total_w, s2w, s4w = sums
+        total_w, s2w, s4w = scan.s1, scan.s2, scan.s4
         total, total2 = total_w / sd, s2w / (sd * sd)
         self.r_n += int(m.size)
         self.r_s2 += s2w
         self.r_s4 += s4w
-        lo, hi = self._range(m, target)
-        zeros = int(m.size - np.count_nonzero(m))
-        self._entries(m, sd, total, total2, family, self.cols, max(hi, -lo) / sd, zeros)
+        lo, hi = scan.lo, scan.hi
+        self.w_min = min(self.w_min, lo)
+        self.w_max = max(self.w_max, hi)
+        self.mode_count += scan.mode
+        zeros = scan.zeros
+        big = max(hi, -lo) / sd
+        lead = _lead(m)  # _leading(m) in float64, as _scan left it
+        self._entries(m, sd, total, total2, family, self.cols, big, zeros, (lo, hi), lead)
         if target.id_scale is not None:
-            self.id_hist = _count(self.id_hist, _leading(m), ID_BINS, ID_RANGE, 1 / target.id_scale)
+            self.id_hist = _count(
+                self.id_hist, lead, ID_BINS, ID_RANGE, 1 / target.id_scale, (lo, hi)
+            )
         self.kept += 1
-        self.eps = max(self.eps, machine_eps(m.dtype))
+        self.eps = max(self.eps, _eps(m.dtype))
         self.k_n += int(m.size)
         self.k_m2 += s2w
         self.k_m4 += s4w
         self.c_count += 1
         self.c_s += total
         self.c_s2 += total * total
-        self._structure(m, m, sd, scheme, family, (total_w, s2w))
+        self._structure(m, m, sd, scheme, family, (total_w, s2w), lead, scan)
 
-    def _slow(self, m: NDArray[Any], w: Array, target: Target, finite_all: bool) -> None:
+    def _slow(
+        self, m: NDArray[Any], w: Array, target: Target, finite_all: bool
+    ) -> tuple[float, float] | None:
         """Unchecked, constant, non-i.i.d., located, degenerate or partly non-finite builds:
-        the general path, on the standardized entries."""
+        the general path, on the standardized entries; returns ``(min, max)`` of the finite
+        entries (None when there are none)."""
         flat = w if finite_all else w[np.isfinite(w)]
-        self._raw_moments(flat, target)
+        bounds = self._raw_moments(flat, target)
         scheme = target.scheme
         if scheme is None:
-            return
+            return bounds
         family = scheme.family
         if not family.is_random:
             if finite_all:
                 self.kept += 1
-                self.eps = max(self.eps, machine_eps(m.dtype))
+                self.eps = max(self.eps, _eps(m.dtype))
                 dev = float(np.max(np.abs(w - scheme.value))) if w.size else 0.0
                 self.max_dev_constant = max(self.max_dev_constant, dev)
-            return
+            return bounds
         rows, cols = w.shape
         z = family.standardize(w if finite_all else flat, scheme, rows, cols)
         total = float(z.sum())
         total2 = float(np.sum(z * z))
         self._entries(z, 1.0, total, total2, family, cols)
         if not finite_all:
-            return
+            return bounds
         mu = scheme.mean()
         c = w - mu if mu else w
         c2 = c * c
         self.kept += 1
-        self.eps = max(self.eps, machine_eps(m.dtype))
+        self.eps = max(self.eps, _eps(m.dtype))
         self.k_n += int(c.size)
         self.k_m2 += float(c2.sum())
         self.k_m4 += float(np.dot(c2.ravel(), c2.ravel()))
@@ -413,18 +473,22 @@ class ParamStats:
         self.c_s += total
         self.c_s2 += total * total
         self._structure(m, z, 1.0, scheme, family, (float(w.sum()), float(np.sum(w * w))))
+        return bounds
 
-    def _raw_moments(self, flat: Array, target: Target) -> None:
+    def _raw_moments(self, flat: Array, target: Target) -> tuple[float, float] | None:
         if not flat.size:
-            return
+            return None
         w2 = (flat * flat).ravel()
         self.r_n += int(flat.size)
         self.r_s2 += float(w2.sum())
         self.r_s4 += float(np.dot(w2, w2))
-        self._range(flat, target)
+        bounds = self._range(flat, target)
         if target.id_scale is not None:
             sample = _leading(flat) if flat.ndim == 2 else flat[:SAMPLE_ENTRIES]
-            self.id_hist = _count(self.id_hist, sample, ID_BINS, ID_RANGE, 1.0 / target.id_scale)
+            self.id_hist = _count(
+                self.id_hist, sample, ID_BINS, ID_RANGE, 1.0 / target.id_scale, bounds
+            )
+        return bounds
 
     def _range(self, m: NDArray[Any], target: Target) -> tuple[float, float]:
         lo, hi = float(m.min()), float(m.max())
@@ -444,19 +508,23 @@ class ParamStats:
         cols: int,
         big: float | None = None,
         zeros: int | None = None,
+        bounds: tuple[float, float] | None = None,
+        lead: Array | None = None,
     ) -> None:
         """Every finite standardized entry ``z = x / sd``: mean, variance, zeros, outliers
-        (``big``: the largest ``|z|``, ``zeros``: the exact zeros, when the caller has them);
-        the KS grid of the bounded sample (:func:`_leading`)."""
+        (``big``: the largest ``|z|``, ``zeros``: the exact zeros, ``bounds``: ``(min, max)``
+        of ``x``, ``lead``: the bounded sample :func:`_leading` ``(x)`` in float64, when the
+        caller has them); the KS grid of the bounded sample."""
         self.n += int(x.size)
         self.s1 += total
         self.s2 += total2
         if zeros is None:
-            zeros = int(x.size - np.count_nonzero(x))
+            zeros = int(np.count_nonzero(x == 0))
         self.zero_count += zeros
         if x.size:
             if big is None:
-                big = max(float(x.max()), -float(x.min())) / sd
+                bounds = float(x.min()), float(x.max())
+                big = max(bounds[1], -bounds[0]) / sd
             self.max_abs_z = max(self.max_abs_z, big)
             if big > OUTLIER_SD:
                 z = np.divide(np.ravel(x), sd, dtype=np.float64)
@@ -464,7 +532,7 @@ class ParamStats:
                 self.far_count += int(far.size)
                 if len(self.far) <= MAX_OUTLIERS:
                     self.far.extend(float(v) for v in far[: MAX_OUTLIERS + 1 - len(self.far)])
-        sample = _leading(x) if x.ndim == 2 else x[:SAMPLE_ENTRIES]
+        sample = lead if lead is not None else _leading(x) if x.ndim == 2 else x[:SAMPLE_ENTRIES]
         if isinstance(family, Sparse):
             ks = sample[sample != 0]
             nz = np.divide(np.ravel(x)[np.ravel(x) != 0], sd, dtype=np.float64)
@@ -475,7 +543,7 @@ class ParamStats:
             ks = sample
             self.nz_n += int(x.size) - zeros
             self.nz_s2 += total2
-        self.ks_hist = _count(self.ks_hist, ks, KS_BINS, KS_RANGE, 1.0 / sd)
+        self.ks_hist = _count(self.ks_hist, ks, KS_BINS, KS_RANGE, 1.0 / sd, bounds)
 
     def _structure(
         self,
@@ -485,11 +553,14 @@ class ParamStats:
         scheme: Scheme,
         family: Family,
         sums: tuple[float, float] = (0.0, 0.0),
+        lead: Array | None = None,
+        scan: _Scan | None = None,
     ) -> None:
         """The per-build structure checks of a finite build whose standardized entries are
-        ``x / sd`` (``m``: the values as built)."""
+        ``x / sd`` (``m``: the values as built; ``lead``: :func:`_leading` ``(x)`` in float64,
+        and ``scan``, the :func:`_scan` of ``m``, when the caller has them)."""
         rows, cols = x.shape
-        if _may_repeat(m):
+        if _may_repeat(m, None if scan is None else (scan.row_sums, scan.col_sums)):
             flags, what = duplicated_matrices(np.asarray(m, dtype=np.float64)[None], family.atom)
             if flags[0]:
                 self.duplicated += 1
@@ -504,18 +575,27 @@ class ParamStats:
             return
         if isinstance(family, Sparse):
             self._sparse(np.asarray(m, dtype=np.float64), family)
-        zs = np.divide(_leading(x), sd, dtype=np.float64)
-        sq = zs * zs
-        self.units.add(zs, sq, float(zs.sum()), float(sq.sum()), 1)
-        self.inputs.add(zs, sq, float(zs.sum()), float(sq.sum()), 0)
+        sample = _leading(x) if lead is None else lead
+        fq = _SCRATCH.get("pairs", 2 * int(sample.size)).reshape(2, -1)
+        zs = fq[0].reshape(sample.shape)
+        np.divide(sample, sd, out=zs, dtype=np.float64)
+        np.multiply(fq[0], fq[0], out=fq[1])
+        sq = fq[1].reshape(sample.shape)
+        t1, t2 = float(fq[0].sum()), float(fq[1].sum())
+        self.units.add(fq, zs.shape, t1, t2, 1)
+        self.inputs.add(fq, zs.shape, t1, t2, 0)
         if family.is_iid and min(rows, cols) >= 2:
-            if rows <= cols:
-                sub = np.divide(x[:SPECTRUM_SIDE, :SPECTRUM_LONG], sd, dtype=np.float64)
+            wide = rows <= cols
+            side = (SPECTRUM_SIDE, SPECTRUM_LONG) if wide else (SPECTRUM_LONG, SPECTRUM_SIDE)
+            if min(side[0], rows) <= zs.shape[0]:  # the block lies in the bounded sample
+                sub, sub2 = zs[: side[0], : side[1]], sq[: side[0], : side[1]]
             else:
-                sub = np.divide(x[:SPECTRUM_LONG, :SPECTRUM_SIDE], sd, dtype=np.float64)
+                sub = np.divide(x[: side[0], : side[1]], sd, dtype=np.float64)
+                sub2 = sub * sub
             self.sp_shape = (int(sub.shape[0]), int(sub.shape[1]))
-            self.sp_r += float(rectangle_sums(sub[None])[0])
-            self.sp_z2 += float(np.sum(sub * sub))
+            r, z2 = _rectangle(sub, sub2)
+            self.sp_r += r
+            self.sp_z2 += z2
             self.sp_entries += int(sub.size)
             self.sp_m += 1
 
@@ -555,6 +635,27 @@ class ParamStats:
             self.sparsity_hi = min(self.sparsity_hi, c0 / cols)
 
     # -- two partial streams -----------------------------------------------------------------
+    def __getstate__(self) -> dict[str, Any]:
+        """The state a worker sends back, with the grids as their nonzero bins only (a
+        chunk's sample touches few of the 16,386): exact, and a fraction of the bytes."""
+        state = dict(self.__dict__)
+        for f in _GRIDS:
+            h = state[f]
+            if h is not None:
+                nz = np.flatnonzero(h)
+                state[f] = (int(h.size), nz, h[nz])
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for f in _GRIDS:
+            v = state[f]
+            if isinstance(v, tuple):
+                size, nz, counts = v
+                h = np.zeros(size, dtype=np.int64)
+                h[nz] = counts
+                state[f] = h
+        self.__dict__.update(state)
+
     def merge(self, o: ParamStats) -> None:
         """Fold ``o`` (the builds after this stream's, in build order) into this one."""
         if o.builds == 0:
@@ -562,13 +663,9 @@ class ParamStats:
         if self.builds == 0:
             self.__dict__.update(_copy(o).__dict__)
             return
-        for f in (
-            "builds nonfloat nonfinite_entries nonfinite_builds float_total kept n s1 s2 "
-            "zero_count far_count k_n k_m2 k_m4 c_count c_s c_s2 r_n r_s2 r_s4 mode_count "
-            "duplicated sign_pos sign_tot zeros_bad zeros_inputs zeros_in_w zeros_total "
-            "nz_n nz_s2 sp_r sp_z2 sp_entries sp_m"
-        ).split():
-            setattr(self, f, getattr(self, f) + getattr(o, f))
+        own, theirs = self.__dict__, o.__dict__
+        for f in _ADDED:
+            own[f] += theirs[f]
         if self.first_nonfinite < 0 and o.first_nonfinite >= 0:
             self.first_nonfinite = self.builds - o.builds + o.first_nonfinite
         self.nonfloat_dtype = self.nonfloat_dtype or o.nonfloat_dtype
@@ -604,6 +701,18 @@ class ParamStats:
         self.calls.merge(o.calls)
 
 
+#: The fields of :class:`ParamStats` that two streams add.
+_ADDED = (
+    "builds nonfloat nonfinite_entries nonfinite_builds float_total kept n s1 s2 "
+    "zero_count far_count k_n k_m2 k_m4 c_count c_s c_s2 r_n r_s2 r_s4 mode_count "
+    "duplicated sign_pos sign_tot zeros_bad zeros_inputs zeros_in_w zeros_total "
+    "nz_n nz_s2 sp_r sp_z2 sp_entries sp_m"
+).split()
+_PAIR_SUMS = "n ab a b a2b2 ab_apb a2pb2 apb a2 haar_s haar_sq haar_var".split()
+#: The fields of :class:`ParamStats` that are count grids (:func:`_count`).
+_GRIDS = ("ks_hist", "id_hist")
+
+
 def _signed_max(a: float, b: float) -> float:
     """Whichever of ``a`` and ``b`` is farther from 0 (``a`` on a tie)."""
     return b if abs(b) > abs(a) else a
@@ -616,21 +725,35 @@ def _copy(o: ParamStats) -> ParamStats:
 
 
 def _sum(a: NDArray[np.int64] | None, b: NDArray[np.int64] | None) -> NDArray[np.int64] | None:
+    """``a + b`` (either may be None), in ``a``'s own buffer when there is one."""
     if a is None:
         return None if b is None else b.copy()
-    return a if b is None else a + b
+    if b is not None:
+        a += b
+    return a
 
 
 def _count(
-    hist: NDArray[np.int64] | None, x: Array, bins: int, half: float, scale: float = 1.0
+    hist: NDArray[np.int64] | None,
+    x: Array,
+    bins: int,
+    half: float,
+    scale: float = 1.0,
+    bounds: tuple[float, float] | None = None,
 ) -> NDArray[np.int64]:
     """Add ``scale x`` to ``bins`` equal bins over ``[-half, half]`` plus a lower and an
-    upper tail (index 0 and ``bins + 1``): bin ``j`` (1-based) holds ``[e_{j-1}, e_j)``."""
+    upper tail (index 0 and ``bins + 1``): bin ``j`` (1-based) holds ``[e_{j-1}, e_j)``.
+    ``bounds``: ``(min, max)`` of a superset of ``x`` (finite), when known: the bin position
+    is monotone in the value, so when both bounds fall inside the grid no entry is clipped."""
     k = bins / (2.0 * half)
-    y = np.multiply(np.ravel(x), scale * k, dtype=np.float64)
-    y += half * k + 1.0
-    np.clip(y, 0.0, bins + 1.0, out=y)
+    c, off = scale * k, half * k + 1.0
+    y = np.multiply(np.ravel(x), c, dtype=np.float64)
+    y += off
+    if bounds is None or not all(0.0 <= b * c + off <= bins + 1.0 for b in bounds):
+        np.clip(y, 0.0, bins + 1.0, out=y)
     idx = y.astype(np.intp)
+    if hist is None and idx.size >= bins // 8:
+        return np.bincount(idx, minlength=bins + 2).astype(np.int64, copy=False)
     out = np.zeros(bins + 2, dtype=np.int64) if hist is None else hist
     if idx.size < bins // 8:
         np.add.at(out, idx, 1)
@@ -639,9 +762,32 @@ def _count(
     return out
 
 
+def _bin(v: float, bins: int, half: float, scale: float = 1.0) -> int:
+    """The index :func:`_count` gives the finite value ``v`` (the same float64 steps)."""
+    k = bins / (2.0 * half)
+    y = min(max(v * (scale * k) + (half * k + 1.0), 0.0), bins + 1.0)
+    return int(y)
+
+
 #: Entries per block of :func:`_moments` (its float64 scratch stays in the cache).
 MOMENT_BLOCK = 1 << 15
-_SCRATCH = np.empty(2 * MOMENT_BLOCK)
+
+
+class _Scratch(threading.local):
+    """Float64 work buffers of one thread, reused from build to build (a worker with
+    several threads reduces one chunk at a time, but buffers are never shared)."""
+
+    def __init__(self) -> None:
+        self.buffers: dict[str, Array] = {}
+
+    def get(self, name: str, size: int) -> Array:
+        b = self.buffers.get(name)
+        if b is None or b.size < size:
+            b = self.buffers[name] = np.empty(max(size, MOMENT_BLOCK))
+        return b[:size]
+
+
+_SCRATCH = _Scratch()
 
 
 def _moments(m: NDArray[Any]) -> tuple[float, float, float]:
@@ -649,15 +795,77 @@ def _moments(m: NDArray[Any]) -> tuple[float, float, float]:
     buffer (no temporary the size of the array: a build's parameters are read once)."""
     flat = np.ravel(m)
     s1 = s2 = s4 = 0.0
-    for i in range(0, flat.size, MOMENT_BLOCK):
+    q = _SCRATCH.get("square", MOMENT_BLOCK)
+    i = 0
+    while i < flat.size:
         c = flat[i : i + MOMENT_BLOCK]
-        b, q = _SCRATCH[: c.size], _SCRATCH[MOMENT_BLOCK : MOMENT_BLOCK + c.size]
+        b = _SCRATCH.get("block", c.size)
         np.copyto(b, c, casting="unsafe")
         s1 += float(b.sum())
         s2 += float(np.dot(b, b))
-        np.multiply(b, b, out=q)
-        s4 += float(np.dot(q, q))
+        sq = q[: c.size]
+        np.multiply(b, b, out=sq)
+        s4 += float(np.dot(sq, sq))
+        i += c.size
     return s1, s2, s4
+
+
+class _Scan(NamedTuple):
+    """What :func:`_scan` reads from every entry of a 2-D array in one pass of float64
+    blocks."""
+
+    s1: float
+    s2: float
+    s4: float
+    lo: float
+    hi: float
+    zeros: int
+    mode: int  # entries equal to the mode value (0 without one)
+    row_sums: Array  # float64, each row reduced alike
+    col_sums: Array  # float64, each column accumulated alike, block after block
+
+
+def _scan(m: NDArray[Any], mode: float | None) -> _Scan:
+    """:func:`_moments` of the 2-D ``m``, its minimum, maximum, exact zeros, entries equal to
+    ``mode`` and its row and column sums, from whole-row float64 blocks in the cache (the
+    array is read once); the first block is :func:`_leading` ``(m)``, left in the scratch
+    buffer ``"lead"`` (:func:`_lead`). Non-finite entries make the sums non-finite."""
+    rows, cols = m.shape
+    s1 = s2 = s4 = 0.0
+    lo, hi = math.inf, -math.inf
+    zeros = equal = 0
+    first = int(_leading(m).shape[0])
+    step = max(1, MOMENT_BLOCK // max(cols, 1))
+    row_sums = np.empty(rows)
+    col_sums = np.zeros(cols)
+    q = _SCRATCH.get("square", max(first, step) * cols)
+    r = 0
+    while r < rows:
+        end = first if r == 0 else min(r + step, rows)
+        c = m[r:end]
+        b = _SCRATCH.get("lead" if r == 0 else "block", c.size).reshape(c.shape)
+        np.copyto(b, c, casting="unsafe")
+        f = b.ravel()
+        rs = np.sum(b, axis=1, out=row_sums[r:end])
+        s1 += float(rs.sum())  # every entry once: the block's row sums added
+        s2 += float(np.dot(f, f))
+        sq = q[: f.size]
+        np.multiply(f, f, out=sq)
+        s4 += float(np.dot(sq, sq))
+        lo, hi = min(lo, float(f.min())), max(hi, float(f.max()))
+        zeros += int(np.count_nonzero(f == 0))
+        if mode is not None:
+            equal += int(np.count_nonzero(f == mode))
+        col_sums += b.sum(axis=0)
+        r = end
+    return _Scan(s1, s2, s4, lo, hi, zeros, equal, row_sums, col_sums)
+
+
+def _lead(m: NDArray[Any]) -> Array:
+    """The float64 copy of :func:`_leading` ``(m)`` that :func:`_scan` left in the scratch
+    buffer."""
+    lead = _leading(m)
+    return _SCRATCH.get("lead", int(lead.size)).reshape(lead.shape)
 
 
 def _leading(z: Array) -> Array:
@@ -668,15 +876,49 @@ def _leading(z: Array) -> Array:
     return z[: max(2, SAMPLE_ENTRIES // max(z.shape[1], 1))]
 
 
-def _may_repeat(m: NDArray[Any]) -> bool:
+def _may_repeat(m: NDArray[Any], sums: tuple[Array, Array] | None = None) -> bool:
     """Whether two rows or two columns of ``m`` might be equal: identical vectors have
     bitwise identical sums (the same reduction order for every row, and for every column,
-    accumulated in float64 so that distinct vectors rarely tie), so distinct row sums and
-    distinct column sums rule a repeat out; otherwise the exact comparison decides."""
+    accumulated in float32 or wider so that distinct vectors rarely tie), so distinct row
+    sums and distinct column sums rule a repeat out; otherwise the exact comparison
+    decides (a tie of distinct vectors costs that comparison, never a verdict). ``sums``:
+    the row and column sums when the caller has them (:func:`_scan`)."""
     rows, cols = m.shape
-    if rows >= 2 and np.unique(m.sum(axis=1, dtype=np.float64)).size < rows:
+    if sums is None:
+        acc = None if m.dtype.kind == "f" and m.dtype.itemsize >= 4 else np.float64
+        sums = (m.sum(axis=1, dtype=acc), m.sum(axis=0, dtype=acc))
+    if rows >= 2 and _ties(sums[0]):
         return True
-    return cols >= 2 and np.unique(m.sum(axis=0, dtype=np.float64)).size < cols
+    return cols >= 2 and _ties(sums[1])
+
+
+def _rectangle(z: Array, sq: Array) -> tuple[float, float]:
+    """:func:`~weight_init.properties.conformance._checks.spectrum.rectangle_sums` of one
+    matrix (``R = (|G|_F^2 - sum_i r_i^2 - sum_j c_j^2 + sum z^4) / 4``, ``G`` the smaller
+    Gram matrix, ``r`` and ``c`` the row and column sums of ``sq = z^2``) and ``sum z^2``."""
+    gram = z @ z.T if z.shape[0] <= z.shape[1] else z.T @ z
+    g = gram.ravel()
+    rows, cols, q = sq.sum(axis=1), sq.sum(axis=0), np.ravel(sq)
+    f = float(np.dot(g, g)) - float(np.dot(rows, rows)) - float(np.dot(cols, cols))
+    return (f + float(np.dot(q, q))) / 4.0, float(rows.sum())
+
+
+def _ties(v: Array) -> bool:
+    """Whether two entries of ``v`` are equal (two NaNs count as equal, as in
+    ``np.unique``)."""
+    s = np.sort(v)
+    return bool(np.any(s[1:] == s[:-1])) or (s.size >= 2 and bool(np.isnan(s[-2])))
+
+
+_EPS: dict[np.dtype[Any], float] = {}
+
+
+def _eps(dtype: np.dtype[Any]) -> float:
+    """:func:`~weight_init.properties.conformance._checks.pool.machine_eps`, once per dtype."""
+    e = _EPS.get(dtype)
+    if e is None:
+        e = _EPS[dtype] = machine_eps(dtype)
+    return e
 
 
 def _digest(m: NDArray[Any], sums: tuple[float, float]) -> bytes:

@@ -28,7 +28,7 @@ from weight_init.errors import InitializerTypeError, InvalidParameterError
 from weight_init.precision import canonical_format
 from weight_init.properties.audit._builds import Build, BuiltParam, build_seeds, call_factory
 
-__all__ = ["lineage", "torch_builds", "walk"]
+__all__ = ["lineage", "torch_builds", "walk", "walk_values"]
 
 
 #: Methods by which a class initializes its parameters itself.
@@ -106,6 +106,19 @@ def walk(model: Any) -> tuple[list[BuiltParam], list[np.ndarray[Any, Any]], dict
         if names:
             params[i] = params[i].with_aliases(tuple(names))
     return params, values, modules
+
+
+def walk_values(model: Any) -> list[np.ndarray[Any, Any]]:
+    """The values :func:`walk` lists, in its order, without describing the parameters (the
+    builds after the first, whose descriptions are the first's)."""
+    seen: set[int] = set()
+    values: list[np.ndarray[Any, Any]] = []
+    for mname, module in model.named_modules(remove_duplicate=False):
+        for pname, p in module.named_parameters(recurse=False):
+            if id(p) not in seen:
+                seen.add(id(p))
+                values.append(_array(f"{mname}.{pname}" if mname else pname, p))
+    return values
 
 
 def torch_builds(

@@ -151,9 +151,9 @@ class Property:
     >>> vanishing = PROPERTIES["vanishing"]
     >>> print(vanishing.claim)
     Under a small fixed-std init with every layer gain g_l < 1 in the linear regime, ...
-    >>> verdict = vanishing(None, widths=[64, 64, 64], n_samples=64, input_dim=64)
-    >>> verdict.outcome, verdict.alpha
-    ('pass', 0.001)
+    >>> verdict = vanishing(None, widths=[64, 64, 64], n_samples=64, input_dim=64, alpha=1e-7)
+    >>> verdict.outcome, verdict.alpha  # the family-wise level (default 1e-3)
+    ('pass', 1e-07)
     >>> print(verdict.metadata["reproduce"])  # a call that reproduces this evaluation
     from weight_init... import PROPERTIES; PROPERTIES['vanishing'](None, widths=[64, 64, 64], ...)
     """

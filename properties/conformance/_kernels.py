@@ -250,7 +250,9 @@ class KernelVerdict:
     ...     fan_in = int(np.prod(shape[:-1]))
     ...     return rng.uniform(-1, 1, shape) * np.sqrt(6 / fan_in)
     >>> design = [KernelSpec(3, 8, (3, 3)), KernelSpec(8, 4, (5,)), KernelSpec(16, 8, (1, 1))]
-    >>> verdict = check_kernel_initializer(init, "he_uniform", "keras.conv", design=design)
+    >>> verdict = check_kernel_initializer(
+    ...     init, "he_uniform", "keras.conv", design=design, alpha=1e-6
+    ... )
     >>> verdict.passed, verdict.layout, verdict.quirk
     (True, 'keras.conv', None)
     >>> verdict.fits[0].rule
