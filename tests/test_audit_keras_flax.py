@@ -29,6 +29,7 @@ HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
 
 import audit_models_keras_flax as models  # noqa: E402
+from _levels import PASS_ALPHA  # noqa: E402
 from weight_init.properties.audit._loop import parse_expect  # noqa: E402
 from weight_init.properties.conformance._kernels import DOCUMENTED, NO_RF_IN  # noqa: E402
 
@@ -197,13 +198,14 @@ PADDED = "normal(std=0.02) + zero_rows(0)"
 @given(seed=SEEDS)
 def test_keras_padding_row_declared_passes_undeclared_fails_and_skip_is_skipped(seed: int) -> None:
     """``zero_rows(0)``: row 0 is checked exactly (zero in every build) and left out of the
-    statistics of ``normal(std=0.02)``; without it, row 0 fails the rule exactly (a normal
-    draws 0 with probability 0). ``skip`` leaves the Dense out, listed as skipped."""
+    statistics of ``normal(std=0.02)`` (which pass at ``PASS_ALPHA``, tests/_levels.py, with the
+    automatic build count); without it, row 0 fails the rule exactly (a normal draws 0 with
+    probability 0). ``skip`` leaves the Dense out, listed as skipped."""
     _keras()
     from weight_init.properties.audit._frameworks import audit_keras
 
     rules = [parse_expect(f"*/embeddings={PADDED}"), parse_expect("sequential/dense/*=skip")]
-    r = audit_keras(models.keras_padded_embedding, seed=seed, expect=rules)
+    r = audit_keras(models.keras_padded_embedding, seed=seed, expect=rules, alpha=PASS_ALPHA)
     by = {p.name: p for p in r.params}
     emb = by["sequential/embedding/embeddings"]
     assert (emb.expected, emb.outcome) == (PADDED, "pass"), r.format_table()
@@ -227,7 +229,7 @@ def test_flax_padding_row_declared_passes_undeclared_fails_and_skip_is_skipped(s
     from weight_init.properties.audit._frameworks import audit_flax
 
     rules = [parse_expect(f"Embed_0/embedding={PADDED}"), parse_expect("Dense_0/*=skip")]
-    r = audit_flax(models.flax_padded_embed, seed=seed, expect=rules)
+    r = audit_flax(models.flax_padded_embed, seed=seed, expect=rules, alpha=PASS_ALPHA)
     by = {p.name: p for p in r.params}
     emb = by["Embed_0/embedding"]
     assert (emb.expected, emb.outcome) == (PADDED, "pass"), r.format_table()
@@ -260,7 +262,8 @@ def _low_precision_checks(report: Any, biases: dict[str, str]) -> None:
 def test_keras_constants_are_compared_at_the_variables_precision(seed: int) -> None:
     """``Constant(0.1)`` stored in bfloat16 holds 0.10009765625 and in float16
     0.0999755859375: ``constant(0.1)`` passes both (compared with 0.1 rounded to the format;
-    an exact check), ``constant(0.11)`` fails both."""
+    an exact check), ``constant(0.11)`` fails both and nothing else (the kernels' checks at
+    ``PASS_ALPHA``, tests/_levels.py)."""
     _keras()
     from weight_init.properties.audit._frameworks import audit_keras
 
@@ -268,6 +271,7 @@ def test_keras_constants_are_compared_at_the_variables_precision(seed: int) -> N
         models.keras_low_precision,
         builds=10,
         seed=seed,
+        alpha=PASS_ALPHA,
         expect=[parse_expect("*/bias=constant(0.1)")],
     )
     biases = {"sequential/dense/bias": "bfloat16", "sequential/dense_1/bias": "float16"}
@@ -276,6 +280,7 @@ def test_keras_constants_are_compared_at_the_variables_precision(seed: int) -> N
         models.keras_low_precision,
         builds=10,
         seed=seed,
+        alpha=PASS_ALPHA,
         expect=[parse_expect("*/bias=constant(0.11)")],
     )
     assert {p.name for p in wrong.params if p.outcome == "fail"} == set(biases)
@@ -293,6 +298,7 @@ def test_flax_constants_are_compared_at_the_params_precision(seed: int) -> None:
         models.flax_low_precision,
         builds=10,
         seed=seed,
+        alpha=PASS_ALPHA,
         expect=[parse_expect("*/bias=constant(0.1)")],
     )
     biases = {"Dense_0/bias": "bfloat16", "Dense_1/bias": "float16"}
@@ -301,6 +307,7 @@ def test_flax_constants_are_compared_at_the_params_precision(seed: int) -> None:
         models.flax_low_precision,
         builds=10,
         seed=seed,
+        alpha=PASS_ALPHA,
         expect=[parse_expect("*/bias=constant(0.11)")],
     )
     assert {p.name for p in wrong.params if p.outcome == "fail"} == set(biases)

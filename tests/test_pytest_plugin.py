@@ -181,7 +181,7 @@ def test_resolution_max_builds_and_pooling(weight_init_audit):
     assert (report.target, report.builds, report.outcome) == (0.01, 12, "inconclusive")
     assert report.params[0].builds_needed > 12
     assert report.reproduce == (
-        "weight-init audit test_audit_options:linear --builds 12 --seed 0 --alpha 0.0001 "
+        "weight-init audit test_audit_options:linear --builds 12 --seed 0 --alpha 1e-07 "
         "--resolution 0.01 --no-pooling"
     )
 
@@ -223,7 +223,10 @@ def test_audit_fixture_takes_the_commands_options(project: pytest.Pytester) -> N
     leaves it inconclusive, never passed."""
     pytest.importorskip("torch")
     project.makepyfile(models=MODELS, test_audit_options=AUDIT_OPTION_TESTS)
-    result = project.runpytest_inprocess("-p", "no:cacheprovider")
+    # no failure is asserted of the linear model: tests/_levels.py
+    result = project.runpytest_inprocess(
+        "-p", "no:cacheprovider", "--weight-init-alpha", repr(PASS_ALPHA)
+    )
     result.assert_outcomes(passed=2, failed=3)
     result.stdout.fnmatch_lines(
         [
