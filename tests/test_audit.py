@@ -240,3 +240,18 @@ def test_a_located_rule_is_checked_at_its_mean() -> None:
         alpha=PASS_ALPHA,
     )
     assert wrong.params[0].outcome == "fail"
+
+
+def test_the_commands_preset_choices_are_the_presets() -> None:
+    """The command line names the presets without importing them (``weight-init --help``
+    loads no numpy); the two lists are one."""
+    import argparse
+
+    from weight_init.app._commands import audit as command
+    from weight_init.properties.audit._expect_torch import PRESETS
+
+    parser = argparse.ArgumentParser()
+    command.register(parser.add_subparsers())
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    (preset,) = [a for a in sub.choices["audit"]._actions if "--preset" in a.option_strings]
+    assert tuple(preset.choices) == tuple(PRESETS)
