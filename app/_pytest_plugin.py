@@ -38,11 +38,13 @@ Fixture ``weight_init_check``: call it in a test as
 fails the test with the table and diagnosis when the initializer does not conform.
 
 Fixture ``weight_init_audit``: ``weight_init_audit(factory, expect=(), builds=None,
-seed=None)`` audits a model (``factory`` a callable returning what ``weight-init audit``
-takes: a torch ``nn.Module``, a built Keras model, a Flax/Haiku/Equinox module as its
-protocol says (``weight-init audit --help``); or a
-``MODULE:FACTORY`` string; ``expect`` rules ``"PATTERN=SCHEME[@LAYOUT]"`` as for ``weight-init
-audit --expect``) and returns the typed
+seed=None, *, preset=None, resolution=None, max_builds=None, pool=True)`` audits a model
+(``factory`` a callable returning what ``weight-init audit`` takes: a torch ``nn.Module``, a
+built Keras model, a Flax/Haiku/Equinox module as its protocol says (``weight-init audit
+--help``); or a ``MODULE:FACTORY`` string; ``expect`` rules ``"PATTERN=RULE[@LAYOUT]"`` and
+the keywords are ``weight-init audit``'s ``--expect``, ``--preset``, ``--resolution``,
+``--max-builds`` and ``--no-pooling``, parsed and checked by the command's own parser before
+the model's code runs) and returns the typed
 :class:`~weight_init.properties.audit._result.AuditReport`; ``report.assert_conforms()``
 raises (an ``AssertionError``) naming each parameter that did not pass, its expected and
 identified rule, and a copy-pasteable ``weight-init audit ... --seed ...`` reproduction.
@@ -313,48 +315,71 @@ def run_audit(
     seed: int = 0,
     alpha: float = 1e-4,
     timeout: float = 300.0,
+    preset: str | None = None,
+    resolution: float | str | None = None,
+    max_builds: int | None = None,
+    pool: bool = True,
 ) -> Any:
-    """:func:`~weight_init.properties.audit._frameworks.audit_spec` of ``factory`` in a child
-    process (a ``MODULE:FACTORY`` string or an importable module-level callable; anything else in
-    this process through :func:`~weight_init.properties.audit._frameworks.audit_model`: torch,
-    Keras, Flax linen or NNX, Haiku or Equinox) -> AuditReport.
-    Bad ``expect`` rules raise before the model's code runs."""
+    """``weight-init audit``'s audit of ``factory`` -> AuditReport: the options parsed and
+    checked by the command's own parser (:func:`weight_init.app._commands.audit.arguments`,
+    before the model's code runs), then the command's child task in a child process (a
+    ``MODULE:FACTORY`` string or an importable module-level callable), or, for anything else,
+    :func:`~weight_init.properties.audit._frameworks.audit_model` with the same options in
+    this process (torch, Keras, Flax linen or NNX, Haiku or Equinox)."""
     import dataclasses
 
-    from weight_init.app._isolation import picklable, run_isolated
-    from weight_init.properties.audit._frameworks import audit_model
-    from weight_init.properties.audit._loop import parse_expect
+    from weight_init.app._commands import audit as command
+    from weight_init.app._isolation import run_isolated
 
-    rules = [parse_expect(text) for text in expect]
-    if isinstance(factory, str):
-        spec: str | None = factory
-    elif picklable(factory):
-        spec = f"{factory.__module__}:{factory.__qualname__}"
-    else:
-        spec = None
-    if spec is not None or isinstance(factory, str):
+    spec = _spec_of(factory)
+    name = spec or str(getattr(factory, "__qualname__", repr(factory)))
+    args = command.arguments(
+        name,
+        expect,
+        preset=preset,
+        builds=builds,
+        resolution=resolution,
+        max_builds=max_builds,
+        pool=pool,
+        seed=seed,
+        alpha=alpha,
+        timeout=timeout,
+    )
+    kwargs = command.task(args)
+    if spec is not None:
         return run_isolated(
             "weight_init.app._child_tasks:audit",
             f"the model factory {spec}",
-            timeout,
-            spec=spec,
-            builds=builds,
-            seed=seed,
-            expect=list(expect),
-            alpha=alpha,
+            args.timeout,
+            **kwargs,
         )
-    name = getattr(factory, "__qualname__", repr(factory))
-    report = audit_model(factory, builds=builds, seed=seed, expect=rules, alpha=alpha, subject=name)
+    from weight_init.properties.audit._frameworks import audit_model
+    from weight_init.properties.audit._loop import parse_expect
+
+    assert not isinstance(factory, str)
+    kwargs.update(expect=[parse_expect(text) for text in expect], subject=name)
+    for key in ("spec", "scheduler"):
+        del kwargs[key]
+    report = audit_model(factory, **kwargs)
+    options = ", ".join(
+        f"{k}={kwargs[k]!r}" for k in ("preset", "resolution", "max_builds", "pool")
+    )
     call = (
         f"weight_init.properties.audit._frameworks.audit_model({name}, builds={report.builds}, "
-        f"seed={seed}, alpha={alpha:g}, expect=[parse_expect(r) for r in {list(expect)!r}])"
+        f"seed={args.seed}, alpha={kwargs['alpha']:g}, {options}, "
+        f"expect=[parse_expect(r) for r in {list(expect)!r}])"
     )
     return dataclasses.replace(report, reproduce=f"{call} (a local factory: no command line)")
 
 
 class AuditFixture:
     """The ``weight_init_audit`` fixture's value: call it for the report, or
-    :meth:`assert_conforms` to fail the test unless every checked parameter passes."""
+    :meth:`assert_conforms` to fail the test unless every checked parameter passes.
+
+    The keywords are ``weight-init audit``'s options, parsed by its parser: ``preset``
+    (``--preset``), ``resolution`` (``--resolution``: ``0.01`` or ``"1%"``), ``max_builds``
+    (``--max-builds``), ``pool`` (``False``: ``--no-pooling``); ``None`` is the command's
+    default."""
 
     def __init__(self, config: pytest.Config) -> None:
         self._config = config
@@ -365,11 +390,25 @@ class AuditFixture:
         expect: tuple[str, ...] | list[str] = (),
         builds: int | None = None,
         seed: int | None = None,
+        *,
+        preset: str | None = None,
+        resolution: float | str | None = None,
+        max_builds: int | None = None,
+        pool: bool = True,
     ) -> Any:
         o = RunOptions.of(self._config, seed)
         return _or_fail(
             lambda: run_audit(
-                factory, tuple(expect), builds=builds, seed=o.seed, alpha=o.alpha, timeout=o.timeout
+                factory,
+                tuple(expect),
+                builds=builds,
+                seed=o.seed,
+                alpha=o.alpha,
+                timeout=o.timeout,
+                preset=preset,
+                resolution=resolution,
+                max_builds=max_builds,
+                pool=pool,
             )
         )
 
@@ -379,10 +418,12 @@ class AuditFixture:
         expect: tuple[str, ...] | list[str] = (),
         builds: int | None = None,
         seed: int | None = None,
+        **options: Any,
     ) -> Any:
-        """Audit ``factory``; fail the test with the failing parameters and the reproduction
-        unless every checked parameter passed. Returns the report."""
-        report = self(factory, expect, builds, seed)
+        """Audit ``factory`` (``options``: the keywords of the call); fail the test with the
+        failing parameters and the reproduction unless every checked parameter passed.
+        Returns the report."""
+        report = self(factory, expect, builds, seed, **options)
         if not report.passed:
             pytest.fail(report.failure_message(), pytrace=False)
         return report
@@ -390,8 +431,10 @@ class AuditFixture:
 
 @pytest.fixture
 def weight_init_audit(request: pytest.FixtureRequest) -> AuditFixture:
-    """``weight_init_audit(factory, expect=(), builds=None, seed=None)`` -> AuditReport;
-    ``weight_init_audit.assert_conforms(...)`` fails the test unless the model conforms."""
+    """``weight_init_audit(factory, expect=(), builds=None, seed=None, *, preset=None,
+    resolution=None, max_builds=None, pool=True)`` -> AuditReport (the keywords:
+    ``weight-init audit``'s options); ``weight_init_audit.assert_conforms(...)`` fails the
+    test unless the model conforms."""
     return AuditFixture(request.config)
 
 

@@ -158,3 +158,13 @@ class _Odd(nn.Module):
 
 def odd_parameters() -> nn.Module:
     return _Odd()
+
+
+def located_normal() -> nn.Module:
+    """A weight drawn N(1, 0.1^2): a normal rule with a location."""
+    import torch
+
+    m = nn.Linear(64, 64, bias=False)
+    with torch.no_grad():
+        m.weight.normal_(mean=1.0, std=0.1)
+    return m

@@ -193,3 +193,35 @@ def hk_not_transformed() -> Any:
     import numpy as np
 
     return (lambda x: x), np.zeros((1, 4), np.float32)
+
+
+# -- parameters stored in bfloat16 ------------------------------------------------------------
+
+
+def eqx_bfloat16_linear() -> Any:
+    """An Equinox Linear stored in bfloat16 (``make(key)``)."""
+    import equinox as eqx
+    import jax.numpy as jnp
+
+    return lambda key: eqx.nn.Linear(32, 64, key=key, dtype=jnp.bfloat16)
+
+
+def nnx_bfloat16_linear() -> Any:
+    """An NNX Linear stored in bfloat16 whose bias is ``constant(0.1)`` (``make(rngs)``)."""
+    import jax.numpy as jnp
+    from flax import nnx
+
+    bias = nnx.initializers.constant(0.1)
+    return lambda rngs: nnx.Linear(32, 64, param_dtype=jnp.bfloat16, bias_init=bias, rngs=rngs)
+
+
+def hk_bfloat16_linear() -> Any:
+    """A Haiku Linear on a bfloat16 input (its parameters take the input's dtype) whose bias
+    is ``Constant(0.1)``."""
+    import haiku as hk
+    import jax.numpy as jnp
+
+    def f(x: Any) -> Any:
+        return hk.Linear(64, b_init=hk.initializers.Constant(0.1))(x)
+
+    return hk.transform(f), jnp.zeros((1, 32), jnp.bfloat16)

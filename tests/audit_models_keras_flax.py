@@ -118,3 +118,77 @@ def keras_norm_only() -> Any:
     import keras
 
     return keras.Sequential([keras.Input((8,)), keras.layers.LayerNormalization()])
+
+
+def _padded_normal(shape: tuple[int, ...], dtype: Any = None) -> Any:
+    """``N(0, 0.02^2)`` with row 0 (the padding token's) exactly 0, as transformers does."""
+    import keras
+
+    w = keras.initializers.RandomNormal(stddev=0.02)(shape, dtype=dtype)
+    return keras.ops.concatenate([keras.ops.zeros((1, *shape[1:]), dtype=w.dtype), w[1:]], 0)
+
+
+def keras_padded_embedding() -> Any:
+    """An Embedding whose padding row 0 is zero, then a Dense."""
+    import keras
+    from keras import layers
+
+    return keras.Sequential(
+        [
+            keras.Input((5,), dtype="int32"),
+            layers.Embedding(40, 16, embeddings_initializer=_padded_normal),
+            layers.Dense(4),
+        ]
+    )
+
+
+def keras_low_precision() -> Any:
+    """Dense layers stored in bfloat16 and float16 whose bias is ``Constant(0.1)``: the
+    tensors hold 0.1 as the format does (0.10009765625, 0.0999755859375)."""
+    import keras
+    from keras import layers
+
+    bias = keras.initializers.Constant(0.1)
+    return keras.Sequential(
+        [
+            keras.Input((8,)),
+            layers.Dense(16, bias_initializer=bias, dtype="bfloat16"),
+            layers.Dense(4, bias_initializer=bias, dtype="float16"),
+        ]
+    )
+
+
+def flax_padded_embed() -> Any:
+    """An Embed whose padding row 0 is zero, then a Dense: ``(module, tokens)``."""
+    import flax.linen as nn
+    import jax
+    import numpy as np
+
+    def padded_normal(key: Any, shape: tuple[int, ...], dtype: Any = None) -> Any:
+        w = 0.02 * jax.random.normal(key, shape, dtype or np.float32)
+        return w.at[0].set(0.0)
+
+    class Tagger(nn.Module):
+        @nn.compact
+        def __call__(self, tokens: Any) -> Any:
+            return nn.Dense(4)(nn.Embed(40, 16, embedding_init=padded_normal)(tokens))
+
+    return Tagger(), np.zeros((1, 5), np.int32)
+
+
+def flax_low_precision() -> Any:
+    """Dense layers with parameters in bfloat16 and float16 whose bias is ``constant(0.1)``:
+    ``(module, x)``."""
+    import flax.linen as nn
+    import jax.numpy as jnp
+    import numpy as np
+
+    bias = nn.initializers.constant(0.1)
+
+    class Net(nn.Module):
+        @nn.compact
+        def __call__(self, x: Any) -> Any:
+            x = nn.Dense(16, param_dtype=jnp.bfloat16, bias_init=bias)(x)
+            return nn.Dense(4, param_dtype=jnp.float16, bias_init=bias)(x)
+
+    return Net(), np.zeros((1, 8), np.float32)

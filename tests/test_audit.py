@@ -221,3 +221,37 @@ def test_cli_on_a_dask_scheduler_gives_the_verdicts_of_one_process() -> None:
     local = _cli(*args)
     assert dask.returncode == local.returncode == 1, dask.stderr
     assert dask.stdout == local.stdout
+
+
+def test_a_located_rule_is_checked_at_its_mean() -> None:
+    """``normal(std=0.1, mean=1.0)``: the entries are checked against N(1, 0.01), not N(0,
+    0.01) (a correct draw passes; one at the mean 0 fails on the mean)."""
+    from _levels import PASS_ALPHA
+
+    rule = "weight=normal(std=0.1, mean=1.0)"
+    ok = audit_torch(
+        audit_models.located_normal, builds=40, expect=[parse_expect(rule)], alpha=PASS_ALPHA
+    )
+    assert ok.params[0].outcome == "pass", ok.params[0].note()
+    wrong = audit_torch(
+        audit_models.located_normal,
+        builds=40,
+        expect=[parse_expect("weight=normal(std=0.1)")],
+        alpha=PASS_ALPHA,
+    )
+    assert wrong.params[0].outcome == "fail"
+
+
+def test_the_commands_preset_choices_are_the_presets() -> None:
+    """The command line names the presets without importing them (``weight-init --help``
+    loads no numpy); the two lists are one."""
+    import argparse
+
+    from weight_init.app._commands import audit as command
+    from weight_init.properties.audit._expect_torch import PRESETS
+
+    parser = argparse.ArgumentParser()
+    command.register(parser.add_subparsers())
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    (preset,) = [a for a in sub.choices["audit"]._actions if "--preset" in a.option_strings]
+    assert tuple(preset.choices) == tuple(PRESETS)

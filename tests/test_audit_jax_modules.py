@@ -25,6 +25,7 @@ HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
 
 import audit_models_jax_modules as models  # noqa: E402
+from _levels import PASS_ALPHA  # noqa: E402
 
 SEEDS = st.integers(0, 2**32 - 1)
 
@@ -383,3 +384,38 @@ def test_audit_fixture_with_a_jax_framework(weight_init_audit: object) -> None:
         models.nnx_buggy_linear, expect=["kernel=he_truncated_normal@in_out"], builds=100
     )
     assert declared.passed, declared.format_table()
+
+
+# -- bfloat16 ---------------------------------------------------------------------------------
+
+
+@pytest.mark.jax
+@pytest.mark.parametrize(
+    ("factory", "framework", "rule", "constant"),
+    [
+        ("eqx_bfloat16_linear", "equinox", "", ""),
+        ("nnx_bfloat16_linear", "flax.nnx", "bias=constant(0.1)", "bias"),
+        ("hk_bfloat16_linear", "haiku", "*/b=constant(0.1)", "linear/b"),
+    ],
+)
+@settings(max_examples=1, deadline=None)
+@given(seed=SEEDS)
+def test_bfloat16_parameters_are_audited_in_their_format(
+    factory: str, framework: str, rule: str, constant: str, seed: int
+) -> None:
+    """A parameter stored in bfloat16 (which numpy does not count as a float) is audited, not
+    left ``unchecked``: its draws against its default (family-wise ``PASS_ALPHA`` each,
+    tests/_levels.py: pass, or inconclusive at 20 builds, never fail) and ``constant(0.1)``
+    against 0.1 as bfloat16 holds it (0.10009765625, printed 0.1001; an exact check)."""
+    pytest.importorskip("jax")
+    pytest.importorskip(framework)
+    from weight_init.properties.audit._frameworks import audit_model
+    from weight_init.properties.audit._loop import parse_expect
+
+    expect = [parse_expect(rule)] if rule else []
+    r = audit_model(getattr(models, factory), builds=20, seed=seed, expect=expect, alpha=PASS_ALPHA)
+    for p in r.params:
+        assert p.outcome in ("pass", "inconclusive") and p.family != "unknown", r.format_table()
+    if constant:
+        p = next(p for p in r.params if p.name == constant)
+        assert (p.outcome, p.identified) == ("pass", "0.1001"), r.format_table()

@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -28,6 +29,7 @@ HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
 
 import audit_models_keras_flax as models  # noqa: E402
+from _levels import PASS_ALPHA  # noqa: E402
 from weight_init.properties.audit._loop import parse_expect  # noqa: E402
 from weight_init.properties.conformance._kernels import DOCUMENTED, NO_RF_IN  # noqa: E402
 
@@ -186,6 +188,129 @@ def test_keras_buggy_conv_fails_with_the_quirk_named(seed: int) -> None:
     p = next(p for p in r.params if p.name.endswith("kernel"))
     assert p.outcome == "fail"
     assert p.fan_rule == NO_RF_IN and NO_RF_IN in p.note()
+
+
+PADDED = "normal(std=0.02) + zero_rows(0)"
+
+
+@pytest.mark.keras
+@settings(max_examples=1, deadline=None)
+@given(seed=SEEDS)
+def test_keras_padding_row_declared_passes_undeclared_fails_and_skip_is_skipped(seed: int) -> None:
+    """``zero_rows(0)``: row 0 is checked exactly (zero in every build) and left out of the
+    statistics of ``normal(std=0.02)`` (which pass at ``PASS_ALPHA``, tests/_levels.py, with the
+    automatic build count); without it, row 0 fails the rule exactly (a normal draws 0 with
+    probability 0). ``skip`` leaves the Dense out, listed as skipped."""
+    _keras()
+    from weight_init.properties.audit._frameworks import audit_keras
+
+    rules = [parse_expect(f"*/embeddings={PADDED}"), parse_expect("sequential/dense/*=skip")]
+    r = audit_keras(models.keras_padded_embedding, seed=seed, expect=rules, alpha=PASS_ALPHA)
+    by = {p.name: p for p in r.params}
+    emb = by["sequential/embedding/embeddings"]
+    assert (emb.expected, emb.outcome) == (PADDED, "pass"), r.format_table()
+    assert "padding row 0 zero" in emb.quirks
+    assert [by[f"sequential/dense/{n}"].outcome for n in ("kernel", "bias")] == ["skipped"] * 2
+    assert r.outcome == "pass"
+    rule = parse_expect("*/embeddings=normal(std=0.02)")
+    bare = audit_keras(models.keras_padded_embedding, builds=10, seed=seed, expect=[rule])
+    emb = next(p for p in bare.params if p.name == "sequential/embedding/embeddings")
+    assert emb.outcome == "fail" and "row 0 is exactly 0 in every build" in emb.exact_failure
+    assert PADDED in emb.exact_failure  # the rule to declare, spelled out
+
+
+@pytest.mark.jax
+@settings(max_examples=1, deadline=None)
+@given(seed=SEEDS)
+def test_flax_padding_row_declared_passes_undeclared_fails_and_skip_is_skipped(seed: int) -> None:
+    """As for Keras, on a Flax ``Embed`` (its table ``(num_embeddings, features)``: rows are
+    tokens)."""
+    _flax()
+    from weight_init.properties.audit._frameworks import audit_flax
+
+    rules = [parse_expect(f"Embed_0/embedding={PADDED}"), parse_expect("Dense_0/*=skip")]
+    r = audit_flax(models.flax_padded_embed, seed=seed, expect=rules, alpha=PASS_ALPHA)
+    by = {p.name: p for p in r.params}
+    emb = by["Embed_0/embedding"]
+    assert (emb.expected, emb.outcome) == (PADDED, "pass"), r.format_table()
+    assert "padding row 0 zero" in emb.quirks
+    assert [by[f"Dense_0/{n}"].outcome for n in ("kernel", "bias")] == ["skipped"] * 2
+    assert r.outcome == "pass"
+    rule = parse_expect("Embed_0/embedding=normal(std=0.02)")
+    bare = audit_flax(models.flax_padded_embed, builds=10, seed=seed, expect=[rule])
+    emb = next(p for p in bare.params if p.name == "Embed_0/embedding")
+    assert emb.outcome == "fail" and "row 0 is exactly 0 in every build" in emb.exact_failure
+
+
+#: How the identification prints 0.1 as each format holds it (bfloat16: 0.10009765625,
+#: float16: 0.0999755859375), in the format's significant digits.
+HELD = {"bfloat16": "0.1001", "float16": "0.099976"}
+
+
+def _low_precision_checks(report: Any, biases: dict[str, str]) -> None:
+    by = {p.name: p for p in report.params}
+    for name, fmt in biases.items():
+        p = by[name]
+        assert (p.outcome, p.identified) == ("pass", HELD[fmt]), report.format_table()
+    for p in report.params:  # audited in their format, not left unchecked
+        assert p.outcome != "unchecked", p.note()
+
+
+@pytest.mark.keras
+@settings(max_examples=1, deadline=None)
+@given(seed=SEEDS)
+def test_keras_constants_are_compared_at_the_variables_precision(seed: int) -> None:
+    """``Constant(0.1)`` stored in bfloat16 holds 0.10009765625 and in float16
+    0.0999755859375: ``constant(0.1)`` passes both (compared with 0.1 rounded to the format;
+    an exact check), ``constant(0.11)`` fails both and nothing else (the kernels' checks at
+    ``PASS_ALPHA``, tests/_levels.py)."""
+    _keras()
+    from weight_init.properties.audit._frameworks import audit_keras
+
+    ok = audit_keras(
+        models.keras_low_precision,
+        builds=10,
+        seed=seed,
+        alpha=PASS_ALPHA,
+        expect=[parse_expect("*/bias=constant(0.1)")],
+    )
+    biases = {"sequential/dense/bias": "bfloat16", "sequential/dense_1/bias": "float16"}
+    _low_precision_checks(ok, biases)
+    wrong = audit_keras(
+        models.keras_low_precision,
+        builds=10,
+        seed=seed,
+        alpha=PASS_ALPHA,
+        expect=[parse_expect("*/bias=constant(0.11)")],
+    )
+    assert {p.name for p in wrong.params if p.outcome == "fail"} == set(biases)
+
+
+@pytest.mark.jax
+@settings(max_examples=1, deadline=None)
+@given(seed=SEEDS)
+def test_flax_constants_are_compared_at_the_params_precision(seed: int) -> None:
+    """As for Keras, with Flax's ``param_dtype`` bfloat16 and float16."""
+    _flax()
+    from weight_init.properties.audit._frameworks import audit_flax
+
+    ok = audit_flax(
+        models.flax_low_precision,
+        builds=10,
+        seed=seed,
+        alpha=PASS_ALPHA,
+        expect=[parse_expect("*/bias=constant(0.1)")],
+    )
+    biases = {"Dense_0/bias": "bfloat16", "Dense_1/bias": "float16"}
+    _low_precision_checks(ok, biases)
+    wrong = audit_flax(
+        models.flax_low_precision,
+        builds=10,
+        seed=seed,
+        alpha=PASS_ALPHA,
+        expect=[parse_expect("*/bias=constant(0.11)")],
+    )
+    assert {p.name for p in wrong.params if p.outcome == "fail"} == set(biases)
 
 
 # -- the command line -------------------------------------------------------------------------

@@ -165,6 +165,80 @@ def test_audit_fixture(project: pytest.Pytester) -> None:
     assert "CheckFailed" in out  # report.assert_conforms() is an AssertionError subclass
 
 
+AUDIT_OPTION_TESTS = """
+from torch import nn
+from models import good
+
+calls = []
+
+
+def linear():
+    return nn.Sequential(nn.Linear(64, 32))
+
+
+def test_resolution_max_builds_and_pooling(weight_init_audit):
+    report = weight_init_audit(linear, resolution="1%", max_builds=12, pool=False)
+    assert (report.target, report.builds, report.outcome) == (0.01, 12, "inconclusive")
+    assert report.params[0].builds_needed > 12
+    assert report.reproduce == (
+        "weight-init audit test_audit_options:linear --builds 12 --seed 0 --alpha 1e-07 "
+        "--resolution 0.01 --no-pooling"
+    )
+
+
+def test_a_local_factory_takes_the_same_options(weight_init_audit):
+    def local():
+        return nn.Sequential(nn.Linear(64, 32))
+
+    report = weight_init_audit(local, resolution=0.01, max_builds=12)
+    assert (report.target, report.builds, report.outcome) == (0.01, 12, "inconclusive")
+    assert "preset=None, resolution=0.01, max_builds=12" in report.reproduce
+
+
+def test_preset_reaches_the_audit(weight_init_audit):
+    weight_init_audit(good, builds=2, preset="timm")
+
+
+def test_unknown_preset_is_said_before_the_model_is_built(weight_init_audit):
+    def local():
+        calls.append(1)
+        return good()
+
+    try:
+        weight_init_audit(local, preset="keras")
+    finally:
+        assert calls == []
+
+
+def test_bad_resolution(weight_init_audit):
+    weight_init_audit.assert_conforms("models:good", resolution="150%")
+"""
+
+
+def test_audit_fixture_takes_the_commands_options(project: pytest.Pytester) -> None:
+    """In process: ``preset``, ``resolution``, ``max_builds`` and ``pool`` reach the audit
+    (isolated and in-process factories alike) and bad values fail the test with the command
+    line's own one-line message before the model is built. ``nn.Linear(64, 32)``'s weight at
+    1% std error needs more than 12 builds (the report says how many), so ``max_builds=12``
+    leaves it inconclusive, never passed."""
+    pytest.importorskip("torch")
+    project.makepyfile(models=MODELS, test_audit_options=AUDIT_OPTION_TESTS)
+    # no failure is asserted of the linear model: tests/_levels.py
+    result = project.runpytest_inprocess(
+        "-p", "no:cacheprovider", "--weight-init-alpha", repr(PASS_ALPHA)
+    )
+    result.assert_outcomes(passed=2, failed=3)
+    result.stdout.fnmatch_lines(
+        [
+            "*--preset timm: no preset for torch.nn.modules.container.Sequential*",
+            "*weight-init audit: argument --preset: invalid choice: 'keras'*",
+            "*weight-init audit: argument --resolution: expected a size between 0 and 100%*",
+        ],
+        consecutive=False,
+    )
+    assert "Traceback" not in result.stdout.str()
+
+
 def test_malformed_check_option_is_a_usage_error(project: pytest.Pytester) -> None:
     result = project.runpytest_subprocess("-p", "no:cacheprovider", "--weight-init-check", "x")
     assert result.ret == pytest.ExitCode.USAGE_ERROR

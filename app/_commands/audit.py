@@ -21,6 +21,7 @@ verdicts do not depend on either.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from typing import Any
 
 from weight_init.app._commands.argtypes import (
@@ -134,9 +135,48 @@ def register(sub: Any) -> None:
     p.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
+def arguments(
+    spec: str,
+    expect: Sequence[str] = (),
+    *,
+    preset: str | None = None,
+    builds: int | None = None,
+    resolution: float | str | None = None,
+    max_builds: int | None = None,
+    pool: bool = True,
+    seed: int | None = None,
+    alpha: float | None = None,
+    timeout: float | None = None,
+) -> argparse.Namespace:
+    """The command's arguments for these options, parsed by the command's own parser (the
+    pytest fixture's path: its options are validated, defaulted and worded as the command
+    line's); ``None``: the command's default. Bad input is a
+    :class:`~weight_init.errors.UsageError` worded as ``weight-init audit`` words it."""
+    from weight_init.app._cli import build_parser
+
+    argv = ["audit"]
+    for rule in expect:
+        argv.append(f"--expect={rule}")
+    given = {
+        "--preset": preset,
+        "--builds": builds,
+        "--resolution": resolution,
+        "--max-builds": max_builds,
+        "--seed": seed,
+        "--alpha": alpha,
+        "--timeout": timeout,
+    }
+    argv += [f"{flag}={value}" for flag, value in given.items() if value is not None]
+    if not pool:
+        argv.append("--no-pooling")
+    return build_parser("audit").parse_args([*argv, "--", spec])
+
+
+def task(args: argparse.Namespace) -> dict[str, Any]:
+    """The keywords of :func:`weight_init.app._child_tasks.audit` for ``args`` (the command
+    line's or :func:`arguments`'), checked before the model's code runs: the level, every
+    ``--expect`` rule, Dask for ``--scheduler``."""
     from weight_init.app._commands.check import probability
-    from weight_init.app._isolation import run_isolated
     from weight_init.properties.audit._loop import parse_expect
 
     try:
@@ -154,22 +194,30 @@ def run(args: argparse.Namespace) -> int:
             import distributed  # noqa: F401
         except ImportError:
             raise DaskMissingError(DASK_HINT) from None
+    return {
+        "spec": args.spec,
+        "builds": args.builds,
+        "seed": args.seed,
+        "expect": list(args.expect),
+        "alpha": alpha,
+        "preset": args.preset,
+        "resolution": args.resolution,
+        "max_builds": args.max_builds,
+        "pool": not args.no_pooling,
+        "workers": args.workers,
+        "scheduler": args.scheduler,
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    from weight_init.app._isolation import run_isolated
+
     report = run_isolated(
         "weight_init.app._child_tasks:audit",
         f"the model factory {args.spec}",
         args.timeout,
         daemon=args.workers <= 1,  # --workers: the child starts the worker processes
-        spec=args.spec,
-        builds=args.builds,
-        seed=args.seed,
-        expect=list(args.expect),
-        alpha=alpha,
-        preset=args.preset,
-        resolution=args.resolution,
-        max_builds=args.max_builds,
-        pool=not args.no_pooling,
-        workers=args.workers,
-        scheduler=args.scheduler,
+        **task(args),
     )
     print(report.to_json() if args.json else report.format_table())
     return 0 if report.passed else 1

@@ -6,7 +6,10 @@ Every framework's builder (Keras and Flax linen in
 user's model into a list of :data:`Build`: one :class:`BuiltParam` per parameter (its dotted
 or ``/``-joined name, the layer type that owns it, its name within that layer, its shape, the
 owner's groups and the owner's path) and the parameter values as numpy arrays, in the same
-order in every build.
+order in every build. :func:`host_array` reads one value: a ``bfloat16`` array (ml_dtypes'
+type, which numpy does not count as a float) is widened to float32 exactly and its format kept
+in :attr:`BuiltParam.dtype`, so that its rule, a constant rounded to bfloat16 included, is
+checked as torch's are.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from weight_init.errors import AuditError, describe_exception
+from weight_init.host_arrays import LOW_PRECISION, to_host
+from weight_init.precision import canonical_format
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,18 @@ class BuiltParam:
 
 
 Build = tuple[list[BuiltParam], list[NDArray[Any]]]
+
+
+def host_array(value: Any) -> tuple[NDArray[Any], str | None]:
+    """A framework's parameter value as a numpy array (:func:`weight_init.host_arrays.to_host`)
+    and its float format (``"float16"``, ``"bfloat16"``...; ``None`` when not a float):
+    ``bfloat16`` is widened to float32, which holds every bfloat16 number exactly, a numpy
+    array of ml_dtypes' ``bfloat16`` (what Keras' ``convert_to_numpy`` returns) too."""
+    fmt = canonical_format(getattr(value, "dtype", None))
+    a = to_host(value)
+    if a.dtype.name in LOW_PRECISION:
+        a = a.astype(np.float32)
+    return a, fmt
 
 
 def build_seeds(builds: int, seed: int) -> list[int]:

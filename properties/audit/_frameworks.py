@@ -53,7 +53,13 @@ from weight_init.errors import (
 )
 from weight_init.layouts import Fans, KernelSpec, get_layout
 from weight_init.precision import canonical_format
-from weight_init.properties.audit._builds import Build, BuiltParam, build_seeds, call_factory
+from weight_init.properties.audit._builds import (
+    Build,
+    BuiltParam,
+    build_seeds,
+    call_factory,
+    host_array,
+)
 from weight_init.properties.audit._expectations import (
     Expectation,
     check_rules,
@@ -249,9 +255,11 @@ def _keras_params(model: Any) -> Build:
     params, values = [], []
     for layer in [model, *model._flatten_layers(include_self=False, recursive=True)]:
         for v in layer._trainable_variables:
-            a = np.asarray(keras.ops.convert_to_numpy(v))
+            a, fmt = host_array(keras.ops.convert_to_numpy(v))
             groups = int(getattr(layer, "groups", 1) or 1)
-            params.append(BuiltParam(v.path, type(layer).__name__, v.name, a.shape, groups))
+            params.append(
+                BuiltParam(v.path, type(layer).__name__, v.name, a.shape, groups, dtype=fmt)
+            )
             values.append(a)
     return params, values
 
@@ -301,14 +309,14 @@ def _flax_builds(factory: Callable[[], Any], seeds: Sequence[int]) -> Iterator[B
         params, values = [], []
         for path, leaf in flat:
             keys = tuple(str(getattr(k, "key", k)) for k in path)
-            name, a = "/".join(keys), np.asarray(leaf)
+            name, (a, fmt) = "/".join(keys), host_array(leaf)
             owner = owners.get(keys[:-1])
             layer, local = type(owner).__name__ if owner else "?", keys[-1]
             parent = owners.get(keys[:-2]) if len(keys) >= 2 else None
             if parent is not None and (type(parent).__name__, f"{keys[-2]}.{local}") in defaults:
                 layer, local = type(parent).__name__, f"{keys[-2]}.{local}"
             groups = int(getattr(owner, "feature_group_count", 1) or 1)
-            params.append(BuiltParam(name, layer, local, a.shape, groups))
+            params.append(BuiltParam(name, layer, local, a.shape, groups, dtype=fmt))
             values.append(a)
         order = {path: k for k, path in enumerate(owners)}  # the order the modules ran in
         rank = [order.get(tuple(p.name.split("/")[:-1]), len(order)) for p in params]

@@ -39,10 +39,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from weight_init.errors import AuditError, InitializerTypeError, describe_exception
-from weight_init.properties.audit._builds import Build, BuiltParam, call_factory
+from weight_init.properties.audit._builds import Build, BuiltParam, call_factory, host_array
 from weight_init.properties.audit._expectations import documented_defaults
 from weight_init.properties.audit._layer_param import Framework
 
@@ -200,9 +198,11 @@ def _tree_build(model: Any, tree: Any, framework: Framework, drop_last: bool) ->
         if parent is not None and (type(parent).__name__, f"{names[-2]}.{local}") in defaults:
             layer, local = type(parent).__name__, f"{names[-2]}.{local}"
             owner_path = ".".join(names[:-2])
-        a = np.asarray(leaf)
+        a, fmt = host_array(leaf)
         params.append(
-            BuiltParam(".".join(names), layer, local, a.shape, _groups(owner), owner_path)
+            BuiltParam(
+                ".".join(names), layer, local, a.shape, _groups(owner), owner_path, dtype=fmt
+            )
         )
         values.append(a)
     return params, values
@@ -271,12 +271,14 @@ def haiku_builds(factory: Callable[[], Any], seeds: Sequence[int]) -> Iterator[B
             parent_name = head[:-2] if head.endswith("/~") else head
             parent = owners.get(parent_name) if head else None
             for pname, leaf in leaves.items():
-                a = np.asarray(leaf)
+                a, fmt = host_array(leaf)
                 layer = type(owner).__name__ if owner is not None else "?"
                 local, owner_path = pname, module_name
                 if parent is not None and type(parent).__name__ in PARENT_OWNED:
                     layer, local, owner_path = type(parent).__name__, f"{last}.{pname}", parent_name
                 name = f"{module_name}/{pname}"
-                params.append(BuiltParam(name, layer, local, a.shape, _groups(owner), owner_path))
+                params.append(
+                    BuiltParam(name, layer, local, a.shape, _groups(owner), owner_path, dtype=fmt)
+                )
                 values.append(a)
         yield params, values

@@ -210,7 +210,8 @@ class ParamAudit:
     ('torch.conv', (72, 144), 'pass')
     >>> print(weight.detects())
     detects std error >= 3.8%, mean >= 0.084 std, neighbour correlation >= 0.086, ...
-    >>> strict = audit(lambda: torch.nn.Conv2d(8, 16, 3, bias=False), builds=8, resolution=0.01)
+    >>> conv = lambda: torch.nn.Conv2d(8, 16, 3, bias=False)
+    >>> strict = audit(conv, builds=8, resolution=0.01, alpha=1e-6)
     >>> strict.params[0].outcome
     'inconclusive'
     """

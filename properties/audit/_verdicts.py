@@ -103,15 +103,16 @@ class Site:
 
     def checked(self) -> Scheme | None:
         """The scheme the entries are checked against: an i.i.d. scheme at this parameter's
-        fans (the fixed-variance scheme of the same family, ``v = scheme.variance(fans)``),
-        else the scheme itself."""
+        fans (the fixed-variance scheme of the same family and location, ``v =
+        scheme.variance(fans)``, mean ``scheme.value``), else the scheme itself."""
         s = self.scheme
         if s is None or not s.family.is_iid:
             return s
         v = s.variance(*self.fans.as_tuple())
-        return variance_scaling(
-            v, "fixed", s.family.name, name=f"{s.name} at fans {self.fans.as_tuple()}"
+        fixed = variance_scaling(
+            v, "fixed", s.family, name=f"{s.name} at fans {self.fans.as_tuple()}"
         )
+        return dataclasses.replace(fixed, value=s.value)
 
     @property
     def group_key(self) -> tuple[str, ...] | None:
