@@ -177,7 +177,6 @@ _NO_RESULTS: dict[str, Any] = {"p_values": {}, "verdicts": [], "families": []}
 def _check(task: Task) -> dict[str, Any]:
     from weight_init.properties.conformance._runner import check_initializer
 
-    head = identity(task)
     if task.kind is Kind.FALSE_ALARM:
         assert task.implementation is not None
         verdict = task.implementation.check(task.task_seed, CHECK_ALPHA)
@@ -193,7 +192,6 @@ def _check(task: Task) -> dict[str, Any]:
             identify=False,
         )
     return {
-        **head,
         "alpha": CHECK_ALPHA,
         "margin": DESIGN_MARGIN,
         "outcome": verdict.outcome,
@@ -213,7 +211,6 @@ def _suite(task: Task) -> dict[str, Any]:
     inconclusive = any(r["outcome"] == "inconclusive" for r in rows)
     outcome = "fail" if failed else "inconclusive" if inconclusive else "pass"
     return {
-        **identity(task),
         "alpha": SUITE_ALPHA,
         "outcome": outcome,
         "verdicts": rows,
@@ -226,7 +223,7 @@ def _audit(task: Task) -> dict[str, Any]:
     assert task.size is not None
     # the audit's seed is a uint32 root of its builds' seeds
     seed = task.task_seed % (2**32)
-    return {**identity(task), **run_audit(task.size, task.effect is not None, seed, CHECK_ALPHA)}
+    return run_audit(task.size, task.effect is not None, seed, CHECK_ALPHA)
 
 
 def run_task(task: Task) -> dict[str, Any]:
@@ -244,7 +241,7 @@ def run_task(task: Task) -> dict[str, Any]:
             body = _check(task)
         error = None
     except Exception as exc:  # the checked code is untrusted: its failure is a result
-        body = {**head, **_NO_RESULTS, "outcome": "error"}
+        body = {**_NO_RESULTS, "outcome": "error"}
         error = f"{type(exc).__name__}: {exc}".splitlines()[0]
     return {
         "task_id": task.task_id,
@@ -252,6 +249,7 @@ def run_task(task: Task) -> dict[str, Any]:
         "seed": task.seed,
         "task_seed": task.task_seed,
         "repetition": task.repetition,
+        **head,
         **body,
         "error": error,
         "wall_seconds": time.perf_counter() - wall,

@@ -279,8 +279,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 #: The property tables of a run: file name -> (the option's value, tails?).
-PROPERTY_TABLES = {"property_pvalues.md": ("property_pvalues", False)}
-PROPERTY_TABLES["property_tails.md"] = ("property_tails", True)
+PROPERTY_TABLES = {
+    "property_pvalues.md": ("property_pvalues", False),
+    "property_tails.md": ("property_tails", True),
+}
 
 
 def _property_tables(args: argparse.Namespace, directory: Path) -> bool:
