@@ -71,6 +71,7 @@ from weight_init.properties.audit._planned import at_precision, finish_row, stre
 from weight_init.properties.audit._resolution import DEFAULT_RESOLUTION, entries_needed
 from weight_init.properties.audit._result import AuditOptions, AuditReport, ParamAudit
 from weight_init.properties.audit._stream import ParamStats, Target, probe_target
+from weight_init.properties.audit._stream_batch import batch_size
 from weight_init.properties.audit._verdicts import (
     AuditSettings,
     Site,
@@ -294,15 +295,28 @@ def _reduce(
         if threads:
             _one_thread()  # after the factory's import: torch is whole by now
         stats = [ParamStats() for _ in chunk.targets]
+        sizes = [
+            batch_size(math.prod(chunk.shapes[t.index]), len(chunk.seeds)) for t in chunk.targets
+        ]
+        pending: list[list[NDArray[Any]]] = [[] for _ in chunk.targets]
         built = iter(chunk.builds(factory, chunk.seeds))
         for _ in chunk.seeds:
             if before is not None:
                 before()
             values = next(built)
             _same_shapes(values, chunk.shapes)
-            for st, t in zip(stats, chunk.targets, strict=True):
-                st.add(values[t.index], t)
-            del values  # one build alive at a time
+            for st, t, size, held in zip(stats, chunk.targets, sizes, pending, strict=True):
+                if size <= 1:
+                    st.add_builds([values[t.index]], t) if size else st.add(values[t.index], t)
+                    continue
+                held.append(np.array(values[t.index], copy=True))  # the build is freed next
+                if len(held) == size:
+                    st.add_builds(held, t)
+                    held.clear()
+            del values  # one build alive at a time (and copies of its small parameters)
+        for st, t, held in zip(stats, chunk.targets, pending, strict=True):
+            if held:
+                st.add_builds(held, t)
         return stats
 
 
@@ -420,7 +434,7 @@ def _run(
     shapes = tuple(tuple(np.shape(v)) for v in values)
     stats = [ParamStats() for _ in targets]
     for st, t in zip(stats, targets, strict=True):
-        st.add(values[t.index], t)
+        st.add_builds([values[t.index]], t)
     del values
     jobs = [
         _Chunk(adapter.builds, token, opts.spec, chunk, tuple(targets), shapes)

@@ -45,6 +45,7 @@ from __future__ import annotations
 import hashlib
 import math
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -53,6 +54,14 @@ from numpy.typing import NDArray
 
 from weight_init.families import Family, Orthogonal, Sparse
 from weight_init.layouts import get_layout
+from weight_init.properties.audit._stream_batch import (
+    BATCH_ENTRIES,
+    BatchScan,
+    batch_scan,
+    may_repeat,
+    rectangles,
+    stack,
+)
 from weight_init.properties.audit._stream_calls import CallStats, MainPass
 from weight_init.properties.conformance._checks.exact import duplicated_matrices
 from weight_init.properties.conformance._checks.pool import machine_eps
@@ -180,6 +189,34 @@ class Pairs:
         self.a2 += a2
         self.a2pb2 += a2 + b2
         self.apb += sa + sb
+
+    def add_stack(self, fq: Array, shape: tuple[int, int, int], axis: int) -> None:
+        """:meth:`add` of each of ``B`` builds' matrices stacked in ``fq`` (the ``(2, size)``
+        rows ``z`` and ``z * z`` of a ``(B, rows, cols)`` stack, flattened): the stack as one
+        ``(B rows, cols)`` matrix, less the pairs across rows that straddle two builds."""
+        nb, rows, cols = shape
+        if axis == 0 and rows < 2:
+            return
+        total, total2 = float(fq[0].sum()), float(fq[1].sum())
+        self.add(fq, (nb * rows, cols), total, total2, axis)
+        if axis == 1 or nb < 2 or cols < 1:
+            return
+        z, sq = fq[0].reshape(shape), fq[1].reshape(shape)
+        last, first = z[:-1, -1, :], z[1:, 0, :]
+        lq, fq2 = sq[:-1, -1, :], sq[1:, 0, :]
+        sl, sf = float(last.sum()), float(first.sum())
+        ql, qf = float(lq.sum()), float(fq2.sum())
+        self.n -= (nb - 1) * cols
+        self.ab -= float(np.einsum("ij,ij->", last, first))
+        self.a2b2 -= float(np.einsum("ij,ij->", lq, fq2))
+        self.ab_apb -= float(np.einsum("ij,ij->", lq, first)) + float(
+            np.einsum("ij,ij->", last, fq2)
+        )
+        self.a -= sl
+        self.b -= sf
+        self.a2 -= ql
+        self.a2pb2 -= ql + qf
+        self.apb -= sl + sf
 
     def add_haar(self, z: Array, axis: int) -> None:
         fi, fo = z.shape
@@ -339,6 +376,149 @@ class ParamStats:
                 self.first_nonfinite = self.builds - 1
         bounds = self._slow(m, w, target, finite_all)
         self._beyond(m, target, bounds if finite_all else None)
+
+    # -- several builds ----------------------------------------------------------------------
+    def add_builds(self, raws: Sequence[NDArray[Any]], target: Target) -> None:
+        """Reduce consecutive builds' values of ``target``, in build order: the statistics
+        :meth:`add` gives them one by one (sums in another order: equal to rounding). Finite
+        float builds of a zero-mean i.i.d. scheme of at most
+        :data:`~._stream_batch.BATCH_ENTRIES` entries in all are read as one stack
+        (:mod:`~._stream_batch`); any other batch build by build."""
+        arrays = [np.asarray(r) for r in raws]
+        views = [target.view(a) for a in arrays]
+        w = self._batchable(views, target)
+        scan = None if w is None else batch_scan(w, target.mode_value)
+        if (
+            w is None
+            or scan is None
+            or target.scheme is None
+            or not all(bool(np.isfinite(x).all()) for x in (scan.s1, scan.s2, scan.s4))
+        ):
+            for a in arrays:
+                self.add(a, target)
+            return
+        for a in arrays:
+            self._raw(a, target)
+        self._iid_builds(views, w, scan, target, target.scheme)
+        for k, m in enumerate(views):
+            self._beyond(m, target, (float(scan.lo[k]), float(scan.hi[k])))
+
+    def _batchable(self, views: Sequence[NDArray[Any]], target: Target) -> Array | None:
+        """The float64 ``(B, rows, cols)`` stack of the views when :meth:`add_builds` may read
+        them at once (every view a float array of one dtype, a zero-mean i.i.d. scheme with a
+        positive variance, at most :data:`~._stream_batch.BATCH_ENTRIES` entries); else
+        None."""
+        scheme = target.scheme
+        if scheme is None or not views:
+            return None
+        family = scheme.family
+        first = views[0]
+        if (
+            not family.is_iid
+            or isinstance(family, (Sparse, Orthogonal))
+            or scheme.mean()
+            or first.dtype.kind != "f"
+            or first.size * len(views) > BATCH_ENTRIES
+            or not first.size
+            or any(v.dtype != first.dtype for v in views)
+            or not scheme.variance(int(first.shape[0]), int(first.shape[1])) > 0
+        ):
+            return None
+        return stack(list(views)).astype(np.float64)
+
+    def _iid_builds(
+        self,
+        views: Sequence[NDArray[Any]],
+        w: Array,
+        scan: BatchScan,
+        target: Target,
+        scheme: Scheme,
+    ) -> None:
+        """:meth:`_iid` (and :meth:`add`'s bookkeeping) of finite builds stacked in ``w``."""
+        nb, rows, cols = w.shape
+        first = views[0]
+        size = rows * cols
+        self.rows, self.cols = rows, cols
+        family = scheme.family
+        sd = math.sqrt(scheme.variance(rows, cols))
+        lead_rows = int(_leading(first).shape[0])
+        lead = w[:, :lead_rows]
+        self.calls.add_builds(w, lead, scan.col_sq, scan.row_sq, scheme)
+        self.builds += nb
+        self.float_total += nb * size
+        s1w, s2w, s4w = scan.s1.tolist(), scan.s2.tolist(), scan.s4.tolist()
+        lo, hi = scan.lo.tolist(), scan.hi.tolist()
+        zeros, modes = scan.zeros.tolist(), scan.mode.tolist()
+        eps = _eps(first.dtype)
+        for k in range(nb):
+            total, total2 = s1w[k] / sd, s2w[k] / (sd * sd)
+            self.r_n += size
+            self.r_s2 += s2w[k]
+            self.r_s4 += s4w[k]
+            self.w_min = min(self.w_min, lo[k])
+            self.w_max = max(self.w_max, hi[k])
+            self.mode_count += modes[k]
+            # _entries: every standardized entry
+            self.n += size
+            self.s1 += total
+            self.s2 += total2
+            self.zero_count += zeros[k]
+            big = max(hi[k], -lo[k]) / sd
+            self.max_abs_z = max(self.max_abs_z, big)
+            if big > OUTLIER_SD:
+                z = np.divide(np.ravel(views[k]), sd, dtype=np.float64)
+                far = z[np.abs(z) > OUTLIER_SD]
+                self.far_count += int(far.size)
+                if len(self.far) <= MAX_OUTLIERS:
+                    self.far.extend(float(v) for v in far[: MAX_OUTLIERS + 1 - len(self.far)])
+            self.nz_n += size - zeros[k]
+            self.nz_s2 += total2
+            self.kept += 1
+            self.eps = max(self.eps, eps)
+            self.k_n += size
+            self.k_m2 += s2w[k]
+            self.k_m4 += s4w[k]
+            self.c_count += 1
+            self.c_s += total
+            self.c_s2 += total * total
+        bounds = (min(lo), max(hi))
+        self.ks_hist = _count(self.ks_hist, lead, KS_BINS, KS_RANGE, 1.0 / sd, bounds)
+        if target.id_scale is not None:
+            self.id_hist = _count(
+                self.id_hist, lead, ID_BINS, ID_RANGE, 1 / target.id_scale, bounds
+            )
+        # _structure
+        repeats = may_repeat(scan.row_sums, scan.col_sums)
+        for k in np.flatnonzero(repeats).tolist():
+            flags, what = duplicated_matrices(w[k][None], family.atom)
+            if flags[0]:
+                self.duplicated += 1
+                self.duplicated_what = self.duplicated_what or what
+        for k, m in enumerate(views):
+            key = _digest(m, (s1w[k], s2w[k]))
+            self.digests[key] = self.digests.get(key, 0) + 1
+        fq = _SCRATCH.get("pairs", 2 * int(lead.size)).reshape(2, -1)
+        z = fq[0].reshape(lead.shape)
+        np.divide(lead, sd, out=z)
+        np.multiply(fq[0], fq[0], out=fq[1])
+        zq = fq[1].reshape(lead.shape)
+        self.units.add_stack(fq, lead.shape, 1)
+        self.inputs.add_stack(fq, lead.shape, 0)
+        if min(rows, cols) >= 2:
+            wide = rows <= cols
+            side = (SPECTRUM_SIDE, SPECTRUM_LONG) if wide else (SPECTRUM_LONG, SPECTRUM_SIDE)
+            if min(side[0], rows) <= lead_rows:  # the block lies in the bounded sample
+                sub, sub2 = z[:, : side[0], : side[1]], zq[:, : side[0], : side[1]]
+            else:
+                sub = np.divide(w[:, : side[0], : side[1]], sd)
+                sub2 = sub * sub
+            self.sp_shape = (int(sub.shape[1]), int(sub.shape[2]))
+            r, z2 = rectangles(sub, sub2)
+            for rk, zk in zip(r.tolist(), z2.tolist(), strict=True):
+                self.sp_r += rk
+                self.sp_z2 += zk
+                self.sp_entries += int(sub.shape[1] * sub.shape[2])
+                self.sp_m += 1
 
     def _raw(self, a: NDArray[Any], target: Target) -> None:
         """The exact structure of the whole array: ``track_rows`` (skipped once no row can

@@ -56,6 +56,7 @@ The top direction needs only the largest eigenpair of the block's smaller Gram m
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -66,6 +67,7 @@ from scipy import special
 from scipy.linalg import lapack
 
 from weight_init.families import Family, Orthogonal
+from weight_init.properties.audit._stream_batch import fewest_bits, smallest_gap
 from weight_init.properties.conformance._checks import registry as C
 from weight_init.properties.conformance._checks.base import CheckResult
 from weight_init.properties.conformance._checks.between_calls import (
@@ -138,6 +140,30 @@ class Link:
         self.products += m
         self.pairs += 1
 
+    def add_chain(
+        self, stack: Array | None, vectors: list[Array | None], centred_norms: bool
+    ) -> None:
+        """:meth:`add` of each consecutive pair of ``vectors`` in order (``stack``: the same
+        vectors as the rows of one array when none is None, read at once)."""
+        if stack is None or stack.shape[1] < 2:
+            for a, b in itertools.pairwise(vectors):
+                self.add(a, b, centred_norms)
+            return
+        m = stack.shape[1]
+        x, y = stack[:-1], stack[1:]
+        prod = x * y
+        factor = m / (m - 1.0) if centred_norms else 1.0
+        s = prod.sum(axis=1).tolist()
+        v = np.einsum("ij,ij->i", prod, prod).tolist()
+        norms = np.einsum("ij,ij->i", stack, stack)
+        sq = (norms[:-1] + norms[1:]).tolist()
+        for k in range(len(s)):
+            self.s += s[k]
+            self.v += v[k] * factor
+            self.sq += 0.5 * sq[k]
+            self.products += m
+            self.pairs += 1
+
     def merge(self, o: Link) -> None:
         """Add another stream's sums."""
         self.s += o.s
@@ -204,6 +230,46 @@ class Homogeneity:
             (even / (sizes[0] + sizes[2]), odd / (sizes[1] + sizes[3])),
         )
         self.cnt += 1
+
+    def add_builds(self, s: Array, per_vector: int) -> None:
+        """:meth:`add` of each row of ``s`` (one build's squared norms each), in order."""
+        nb, nv = s.shape
+        if nv < MIN_VECTORS:
+            return
+        g, sizes, var = _kw_layout(nv)
+        order = np.argsort(s, axis=1)
+        ordered = np.take_along_axis(s, order, axis=1)
+        tied = np.any(ordered[:, 1:] == ordered[:, :-1], axis=1)
+        offset = N_GROUPS * np.arange(nb)[:, None]
+        ranks = np.broadcast_to(np.arange(1.0, nv + 1.0), (nb, nv))
+        sums = np.bincount(
+            (g[order] + offset).ravel(), weights=ranks.ravel(), minlength=N_GROUPS * nb
+        ).reshape(nb, N_GROUPS)
+        hs = 12.0 / (nv * (nv + 1.0)) * np.sum(sums * sums / sizes, axis=1) - 3.0 * (nv + 1.0)
+        means = s.mean(axis=1)
+        grouped = np.bincount(
+            (g[None, :] + offset).ravel(), weights=s.ravel(), minlength=N_GROUPS * nb
+        ).reshape(nb, N_GROUPS)
+        for k in range(nb):
+            if tied[k]:
+                h_all, _, _ = kruskal_wallis(s[k][None])
+                h = float(h_all[0])
+            else:
+                h = float(hs[k])
+            self.h += h
+            self.mean += N_GROUPS - 1.0
+            self.var += var
+            self.tested += 1
+            mean = float(means[k])
+            rel = grouped[k] / (mean if mean > 1e-300 else 1e-300)
+            first, second = rel[0] + rel[1], rel[2] + rel[3]
+            even, odd = rel[0] + rel[2], rel[1] + rel[3]
+            self.acc += (
+                (first / (sizes[0] + sizes[1]), second / (sizes[2] + sizes[3])),
+                (even / (sizes[0] + sizes[2]), odd / (sizes[1] + sizes[3])),
+            )
+            self.cnt += 1
+        self.n, self.f = nv, per_vector
 
     def merge(self, o: Homogeneity) -> None:
         """Add another stream's sums."""
@@ -349,6 +415,57 @@ class CallStats:
             self.sp_builds += 1
             self.sp_shape = (int(block.shape[0]), int(block.shape[1]))
 
+    def add_builds(
+        self, w: Array, lead: Array, col_sq: Array, row_sq: Array, scheme: Scheme
+    ) -> None:
+        """:meth:`add` of finite builds of a zero-mean i.i.d. ``scheme`` stacked in the float64
+        ``w`` (``(B, rows, cols)``), with the main pass's leading rows ``lead`` and sums of
+        squares ``col_sq`` (``(B, cols)``) and ``row_sq`` (``(B, rows)``)."""
+        nb, rows, cols = w.shape
+        sd = math.sqrt(scheme.variance(rows, cols))
+        call_rows = int(_leading(w[0]).shape[0])
+        z_lead = np.multiply(lead[:, :call_rows], 1.0 / sd)
+        flat = z_lead.reshape(nb, -1)
+        totals = flat.sum(axis=1)
+        scale = 1.0 / (sd * sd)
+        col_ss, row_ss = col_sq * scale, row_sq * scale
+        self.builds += nb
+        e = flat - (totals / flat.shape[1])[:, None] if flat.shape[1] >= 2 else None
+        cols_all, cols_c = _centred_rows(col_ss)
+        rows_all, rows_c = _centred_rows(row_ss)
+        vecs: list[Vectors] = [
+            (None if e is None else e[k], cols_c[k], rows_c[k]) for k in range(nb)
+        ]
+        if self.last is not None:
+            self._link(self.last, vecs[0])
+        if nb > 1:
+            self.entries.add_chain(e, [v[0] for v in vecs], False)
+            self.unit_norms.add_chain(cols_all, cols_c, True)
+            self.input_norms.add_chain(rows_all, rows_c, True)
+        if self.first is None:
+            self.first = vecs[0]
+        self.last = vecs[-1]
+        self.units.add_builds(col_ss, rows)
+        self.inputs.add_builds(row_ss, cols)
+        self.bits = min(self.bits, fewest_bits(lead.reshape(nb, -1)[:, :RESOLUTION_ENTRIES]))
+        self.gap = min(self.gap, smallest_gap(flat[:, :RESOLUTION_ENTRIES]))
+        side = min(rows, SPIKE_ROWS)
+        if side <= call_rows:
+            block = z_lead[:, :SPIKE_ROWS, :SPIKE_COLS]
+        elif side <= lead.shape[1]:
+            block = np.divide(lead[:, :SPIKE_ROWS, :SPIKE_COLS], sd)
+        else:
+            block = np.divide(w[:, :SPIKE_ROWS, :SPIKE_COLS], sd)
+        if block.shape[1] // 2 >= MIN_SIDE and block.shape[2] >= MIN_SIDE:
+            for k in range(nb):
+                t, a2, nb_, na = _split(block[k])
+                self.sp_t += t
+                self.sp_a2 += a2
+                self.sp_nb += nb_
+                self.sp_na += na
+                self.sp_builds += 1
+            self.sp_shape = (int(block.shape[1]), int(block.shape[2]))
+
     def _link(self, a: Vectors, b: Vectors) -> None:
         self.entries.add(a[0], b[0], False)
         self.unit_norms.add(a[1], b[1], True)
@@ -387,6 +504,18 @@ def _centred(norms: Array) -> Array | None:
     mean = float(norms.mean())
     c = norms - mean
     return None if float(np.max(np.abs(c))) <= CONSTANT_NORMS * abs(mean) else c
+
+
+def _centred_rows(norms: Array) -> tuple[Array | None, list[Array | None]]:
+    """:func:`_centred` of each row of ``norms``: the rows as one array (None when one of
+    them is None) and each row."""
+    if norms.shape[1] < 2:
+        return None, [None] * norms.shape[0]
+    means = norms.mean(axis=1)
+    c = norms - means[:, None]
+    constant = np.max(np.abs(c), axis=1) <= CONSTANT_NORMS * np.abs(means)
+    rows: list[Array | None] = [None if constant[k] else c[k] for k in range(norms.shape[0])]
+    return (None if constant.any() else c), rows
 
 
 def _leading(m: NDArray[Any]) -> NDArray[Any]:

@@ -1,0 +1,146 @@
+"""Several builds of one small parameter read at once: the per-build statistics as arrays.
+
+:class:`~weight_init.properties.audit._stream.ParamStats` reduces a build of a zero-mean
+i.i.d. parameter with a few dozen array operations whatever its size: on a bias or a small
+kernel their fixed cost is most of the audit's. A parameter of at most
+:data:`BATCH_ENTRIES` entries is therefore read in batches of consecutive builds of the same
+chunk (at most :data:`BATCH_ENTRIES` entries in all, so the float64 work arrays stay small),
+stacked as one ``(B, rows, cols)`` array: each function here returns, for every build of the
+stack, what the one-build pass computes for that build alone (the same values, reduced in
+another order: equal to rounding), and the stream adds them in build order. Only finite
+builds of a zero-mean i.i.d. scheme are read this way; any other build of a batch sends the
+whole batch through the one-build pass.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, NamedTuple
+
+import numpy as np
+from numpy.typing import NDArray
+
+from weight_init.properties.conformance._checks.resolution import SIGNIFICAND_BITS
+
+Array = NDArray[np.float64]
+
+#: Entries (over every build of a batch) up to which a parameter's builds are read together.
+BATCH_ENTRIES = 1 << 16
+
+
+class BatchScan(NamedTuple):
+    """What :func:`~weight_init.properties.audit._stream._scan` reads from one build, for
+    each build of a ``(B, rows, cols)`` stack (arrays over the builds)."""
+
+    s1: Array
+    s2: Array
+    s4: Array
+    lo: Array
+    hi: Array
+    zeros: NDArray[np.intp]
+    mode: NDArray[np.intp]
+    row_sums: Array  # (B, rows), each row reduced alike
+    col_sums: Array  # (B, cols), each column accumulated alike
+    row_sq: Array  # the same of the squares
+    col_sq: Array
+    sq: Array  # (B, rows, cols): the squares
+
+
+def batch_size(entries: int, builds: int) -> int:
+    """Builds of a parameter of ``entries`` entries read together (of ``builds``): at most
+    :data:`BATCH_ENTRIES` entries in all; 0 when even one build holds more."""
+    if entries < 1 or entries > BATCH_ENTRIES:
+        return 0
+    return max(1, min(builds, BATCH_ENTRIES // entries))
+
+
+def batch_scan(w: Array, mode: float | None) -> BatchScan:
+    """The sums, range, zeros, entries equal to ``mode``, and the row and column sums (of the
+    values and of their squares) of each build of the float64 stack ``w`` (the row and column
+    sums as matrix-vector products: one read of the stack each)."""
+    b, rows, cols = w.shape
+    flat = w.reshape(b, -1)
+    sq = w * w
+    q = sq.reshape(b, -1)
+    ones_c, ones_r = np.ones(cols), np.ones(rows)
+    row_sums = w @ ones_c
+    col_sums = ones_r @ w
+    row_sq = sq @ ones_c
+    col_sq = ones_r @ sq
+    s4 = np.einsum("ij,ij->i", q, q)
+    zeros = _counts(flat == 0)
+    equal = np.zeros(b, dtype=np.intp) if mode is None else _counts(flat == mode)
+    return BatchScan(
+        row_sums.sum(axis=1),
+        row_sq.sum(axis=1),
+        s4,
+        flat.min(axis=1),
+        flat.max(axis=1),
+        zeros,
+        equal,
+        row_sums,
+        col_sums,
+        row_sq,
+        col_sq,
+        sq,
+    )
+
+
+def _counts(hits: NDArray[np.bool_]) -> NDArray[np.intp]:
+    """The true entries of each row of ``hits`` (most often none at all)."""
+    if not hits.any():
+        return np.zeros(hits.shape[0], dtype=np.intp)
+    return np.array([np.count_nonzero(h) for h in hits], dtype=np.intp)
+
+
+def rectangles(sub: Array, sub2: Array) -> tuple[Array, Array]:
+    """:func:`~weight_init.properties.audit._stream._rectangle` of each matrix of the stack
+    ``sub`` (``sub2 = sub * sub``): the rectangle sums and ``sum z^2``, per build."""
+    t = np.swapaxes(sub, 1, 2)
+    gram = sub @ t if sub.shape[1] <= sub.shape[2] else t @ sub
+    b = sub.shape[0]
+    g = gram.reshape(b, -1)
+    rows, cols = sub2.sum(axis=2), sub2.sum(axis=1)
+    q = sub2.reshape(b, -1)
+    f = (
+        np.einsum("ij,ij->i", g, g)
+        - np.einsum("ij,ij->i", rows, rows)
+        - np.einsum("ij,ij->i", cols, cols)
+    )
+    return (f + np.einsum("ij,ij->i", q, q)) / 4.0, rows.sum(axis=1)
+
+
+def fewest_bits(samples: Array) -> int:
+    """The smallest over the builds (rows of ``samples``) of
+    :func:`~weight_init.properties.conformance._checks.resolution.effective_bits`."""
+    m, _ = np.frexp(samples)
+    for p in SIGNIFICAND_BITS[:-1]:
+        scaled = np.ldexp(m, p)
+        if bool(np.any(np.all(scaled == np.round(scaled), axis=1))):
+            return p
+    return SIGNIFICAND_BITS[-1]
+
+
+def smallest_gap(samples: Array) -> float:
+    """The smallest over the builds (rows of ``samples``) of
+    :func:`~weight_init.properties.conformance._checks.resolution.grid_step`: the smallest
+    gap between distinct values of one build (inf when no build has two)."""
+    d = np.diff(np.sort(samples, axis=1), axis=1)
+    positive = d[d > 0]
+    return float(positive.min()) if positive.size else math.inf
+
+
+def may_repeat(row_sums: Array, col_sums: Array) -> NDArray[np.bool_]:
+    """:func:`~weight_init.properties.audit._stream._may_repeat` of each build from its row
+    and column sums (finite)."""
+    out = np.zeros(row_sums.shape[0], dtype=bool)
+    for s in (row_sums, col_sums):
+        if s.shape[1] >= 2:
+            o = np.sort(s, axis=1)
+            out |= np.any(o[:, 1:] == o[:, :-1], axis=1)
+    return out
+
+
+def stack(arrays: list[NDArray[Any]]) -> NDArray[Any]:
+    """The builds' arrays as one ``(B, ...)`` array (their own dtype)."""
+    return np.stack(arrays) if len(arrays) > 1 else np.asarray(arrays[0])[None]
