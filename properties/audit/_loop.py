@@ -228,7 +228,7 @@ MIN_BUILDS = 10
 TASKS = 32
 #: ... of at least this many builds each (a chunk's statistics start empty and are merged
 #: into the audit's: that work is paid once per chunk, not per build).
-CHUNK_MIN = 2
+CHUNK_MIN = 4
 
 _FACTORIES: dict[int, Callable[[], Any]] = {}
 _TOKENS = itertools.count(1)

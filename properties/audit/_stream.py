@@ -386,6 +386,8 @@ class ParamStats:
         (:mod:`~._stream_batch`); any other batch build by build."""
         arrays = [np.asarray(r) for r in raws]
         views = [target.view(a) for a in arrays]
+        if self._constant_builds(arrays, views, target):
+            return
         w = self._batchable(views, target)
         scan = None if w is None else batch_scan(w, target.mode_value)
         if (
@@ -402,6 +404,59 @@ class ParamStats:
         self._iid_builds(views, w, scan, target, target.scheme)
         for k, m in enumerate(views):
             self._beyond(m, target, (float(scan.lo[k]), float(scan.hi[k])))
+
+    def _constant_builds(
+        self, arrays: Sequence[NDArray[Any]], views: Sequence[NDArray[Any]], target: Target
+    ) -> bool:
+        """:meth:`add` of builds of a constant scheme each of whose views holds one finite
+        float value bit for bit (:meth:`_constant`), read at once; False (nothing read) when
+        the scheme is random or one build is not such."""
+        scheme = target.scheme
+        if scheme is None or scheme.family.is_random or not views:
+            return False
+        first = views[0]
+        if (
+            first.dtype.kind != "f"
+            or first.dtype.itemsize not in (2, 4, 8)
+            or not first.size
+            or any(v.dtype != first.dtype or v.shape != first.shape for v in views)
+        ):
+            return False
+        bits = stack(list(views)).view(np.dtype(f"u{first.dtype.itemsize}"))
+        bits = bits.reshape(len(views), -1)
+        if not bool((bits == bits[:, :1]).all()):
+            return False
+        values = [float(v.flat[0]) for v in views]
+        if not all(math.isfinite(v) for v in values):
+            return False
+        n = int(first.size)
+        sums: dict[float, tuple[float, float]] = {}
+        self.rows, self.cols = int(first.shape[0]), int(first.shape[1])
+        eps = _eps(first.dtype)
+        for a, v in zip(arrays, values, strict=True):
+            self._raw(a, target)
+            self.builds += 1
+            self.float_total += n
+            if v not in sums:
+                w2 = np.full(n, v * v)  # the squares the general path sums, in the same order
+                sums[v] = (float(w2.sum()), float(np.dot(w2, w2)))
+            s2, s4 = sums[v]
+            self.r_n += n
+            self.r_s2 += s2
+            self.r_s4 += s4
+            self.w_min = min(self.w_min, v)
+            self.w_max = max(self.w_max, v)
+            if target.mode_value is not None and v == target.mode_value:
+                self.mode_count += n
+            if target.id_scale is not None:
+                if self.id_hist is None:
+                    self.id_hist = np.zeros(ID_BINS + 2, dtype=np.int64)
+                j = _bin(v, ID_BINS, ID_RANGE, 1.0 / target.id_scale)
+                self.id_hist[j] += int(_leading(first).size)
+            self.kept += 1
+            self.eps = max(self.eps, eps)
+            self.max_dev_constant = max(self.max_dev_constant, float(abs(v - scheme.value)))
+        return True
 
     def _batchable(self, views: Sequence[NDArray[Any]], target: Target) -> Array | None:
         """The float64 ``(B, rows, cols)`` stack of the views when :meth:`add_builds` may read

@@ -25,7 +25,7 @@ from weight_init.properties.conformance._checks.resolution import SIGNIFICAND_BI
 Array = NDArray[np.float64]
 
 #: Entries (over every build of a batch) up to which a parameter's builds are read together.
-BATCH_ENTRIES = 1 << 16
+BATCH_ENTRIES = 1 << 17
 
 
 class BatchScan(NamedTuple):
@@ -112,13 +112,21 @@ def rectangles(sub: Array, sub2: Array) -> tuple[Array, Array]:
 
 def fewest_bits(samples: Array) -> int:
     """The smallest over the builds (rows of ``samples``) of
-    :func:`~weight_init.properties.conformance._checks.resolution.effective_bits`."""
+    :func:`~weight_init.properties.conformance._checks.resolution.effective_bits` (a build
+    whose leading entries already need more bits is not read further at that width)."""
     m, _ = np.frexp(samples)
     for p in SIGNIFICAND_BITS[:-1]:
-        scaled = np.ldexp(m, p)
-        if bool(np.any(np.all(scaled == np.round(scaled), axis=1))):
-            return p
+        head = np.ldexp(m[:, :PREFIX], p)
+        rows = np.flatnonzero(np.all(head == np.round(head), axis=1))
+        if rows.size:
+            scaled = np.ldexp(m[rows], p)
+            if bool(np.any(np.all(scaled == np.round(scaled), axis=1))):
+                return p
     return SIGNIFICAND_BITS[-1]
+
+
+#: Leading entries :func:`fewest_bits` reads first.
+PREFIX = 16
 
 
 def smallest_gap(samples: Array) -> float:

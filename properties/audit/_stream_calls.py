@@ -250,25 +250,28 @@ class Homogeneity:
         grouped = np.bincount(
             (g[None, :] + offset).ravel(), weights=s.ravel(), minlength=N_GROUPS * nb
         ).reshape(nb, N_GROUPS)
-        for k in range(nb):
-            if tied[k]:
-                h_all, _, _ = kruskal_wallis(s[k][None])
-                h = float(h_all[0])
-            else:
-                h = float(hs[k])
+        for k in np.flatnonzero(tied).tolist():
+            h_all, _, _ = kruskal_wallis(s[k][None])
+            hs[k] = float(h_all[0])
+        for h in hs.tolist():
             self.h += h
             self.mean += N_GROUPS - 1.0
             self.var += var
-            self.tested += 1
-            mean = float(means[k])
-            rel = grouped[k] / (mean if mean > 1e-300 else 1e-300)
-            first, second = rel[0] + rel[1], rel[2] + rel[3]
-            even, odd = rel[0] + rel[2], rel[1] + rel[3]
-            self.acc += (
-                (first / (sizes[0] + sizes[1]), second / (sizes[2] + sizes[3])),
-                (even / (sizes[0] + sizes[2]), odd / (sizes[1] + sizes[3])),
-            )
-            self.cnt += 1
+        self.tested += nb
+        rel = grouped / np.maximum(means, 1e-300)[:, None]
+        first, second = rel[:, 0] + rel[:, 1], rel[:, 2] + rel[:, 3]
+        even, odd = rel[:, 0] + rel[:, 2], rel[:, 1] + rel[:, 3]
+        self.acc += (
+            (
+                float(np.sum(first / (sizes[0] + sizes[1]))),
+                float(np.sum(second / (sizes[2] + sizes[3]))),
+            ),
+            (
+                float(np.sum(even / (sizes[0] + sizes[2]))),
+                float(np.sum(odd / (sizes[1] + sizes[3]))),
+            ),
+        )
+        self.cnt += nb
         self.n, self.f = nv, per_vector
 
     def merge(self, o: Homogeneity) -> None:
