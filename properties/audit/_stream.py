@@ -389,7 +389,11 @@ class ParamStats:
         if self._constant_builds(arrays, views, target):
             return
         w = self._batchable(views, target)
-        scan = None if w is None else batch_scan(w, target.mode_value)
+        scan = None
+        if w is not None:
+            first = int(_leading(views[0]).shape[0])
+            step = max(1, MOMENT_BLOCK // max(int(w.shape[2]), 1))
+            scan = batch_scan(w, target.mode_value, first, step)
         if (
             w is None
             or scan is None

@@ -54,26 +54,37 @@ def batch_size(entries: int, builds: int) -> int:
     return max(1, min(builds, BATCH_ENTRIES // entries))
 
 
-def batch_scan(w: Array, mode: float | None) -> BatchScan:
+def batch_scan(w: Array, mode: float | None, first: int, step: int) -> BatchScan:
     """The sums, range, zeros, entries equal to ``mode``, and the row and column sums (of the
-    values and of their squares) of each build of the float64 stack ``w`` (the row and column
-    sums as matrix-vector products: one read of the stack each)."""
+    values and of their squares) of each build of the float64 stack ``w``, block by block of
+    rows as :func:`~weight_init.properties.audit._stream._scan` reads one build (``first``
+    rows, then ``step`` rows at a time): the same sums in the same order."""
     b, rows, cols = w.shape
-    flat = w.reshape(b, -1)
     sq = w * w
-    q = sq.reshape(b, -1)
-    ones_c, ones_r = np.ones(cols), np.ones(rows)
-    row_sums = w @ ones_c
-    col_sums = ones_r @ w
-    row_sq = sq @ ones_c
-    col_sq = ones_r @ sq
-    s4 = np.einsum("ij,ij->i", q, q)
+    row_sums = w.sum(axis=2)
+    row_sq = sq.sum(axis=2)
+    col_sums, col_sq = np.zeros((b, cols)), np.zeros((b, cols))
+    s1, s2, s4 = [0.0] * b, [0.0] * b, [0.0] * b
+    r = 0
+    while r < rows:
+        end = first if r == 0 else min(r + step, rows)
+        block, squares = w[:, r:end], sq[:, r:end]
+        col_sums += block.sum(axis=1)
+        col_sq += squares.sum(axis=1)
+        sums = row_sums[:, r:end].sum(axis=1).tolist()
+        for k in range(b):
+            f, q = block[k].ravel(), squares[k].ravel()
+            s1[k] += sums[k]
+            s2[k] += float(np.dot(f, f))
+            s4[k] += float(np.dot(q, q))
+        r = end
+    flat = w.reshape(b, -1)
     zeros = _counts(flat == 0)
     equal = np.zeros(b, dtype=np.intp) if mode is None else _counts(flat == mode)
     return BatchScan(
-        row_sums.sum(axis=1),
-        row_sq.sum(axis=1),
-        s4,
+        np.array(s1),
+        np.array(s2),
+        np.array(s4),
         flat.min(axis=1),
         flat.max(axis=1),
         zeros,

@@ -238,7 +238,7 @@ class Homogeneity:
             return
         g, sizes, var = _kw_layout(nv)
         order = np.argsort(s, axis=1)
-        ordered = np.take_along_axis(s, order, axis=1)
+        ordered = np.sort(s, axis=1)
         tied = np.any(ordered[:, 1:] == ordered[:, :-1], axis=1)
         offset = N_GROUPS * np.arange(nb)[:, None]
         ranks = np.broadcast_to(np.arange(1.0, nv + 1.0), (nb, nv))
@@ -320,6 +320,27 @@ def _split(z: Array) -> tuple[float, float, int, int]:
     t = b @ (v / norm if norm > 0 else v)
     # |A|^2 is the Gram matrix's trace (either Gram: the same sum of squares)
     return float(t @ t), float(np.trace(gram)), int(b.shape[0]), int(a.size)
+
+
+def _splits(z: Array) -> tuple[list[float], list[float], int, int]:
+    """:func:`_split` of each matrix of the stack ``z`` (``(B, rows, cols)``): the ``T`` and
+    ``|A|^2`` of each, and ``n_B``, ``n_A`` (the same for all)."""
+    a, b = z[:, 0::2], z[:, 1::2]
+    p, q = a.shape[1], a.shape[2]
+    wide = p <= q
+    at = np.swapaxes(a, 1, 2)
+    gram = a @ at if wide else at @ a
+    tops = np.stack([_top_vector(np.ascontiguousarray(g)) for g in gram])
+    v = np.einsum("bpq,bp->bq", a, tops) if wide else tops
+    norm = np.linalg.norm(v, axis=1)
+    unit = v / np.where(norm > 0, norm, 1.0)[:, None]
+    t = np.einsum("bpq,bq->bp", b, unit)
+    return (
+        np.einsum("bp,bp->b", t, t).tolist(),
+        np.einsum("bii->b", gram).tolist(),
+        int(b.shape[1]),
+        int(p * q),
+    )
 
 
 def _top_vector(gram: Array) -> Array:
@@ -460,12 +481,12 @@ class CallStats:
         else:
             block = np.divide(w[:, :SPIKE_ROWS, :SPIKE_COLS], sd)
         if block.shape[1] // 2 >= MIN_SIDE and block.shape[2] >= MIN_SIDE:
-            for k in range(nb):
-                t, a2, nb_, na = _split(block[k])
+            ts, a2s, n_b, n_a = _splits(block)
+            for t, a2 in zip(ts, a2s, strict=True):
                 self.sp_t += t
                 self.sp_a2 += a2
-                self.sp_nb += nb_
-                self.sp_na += na
+                self.sp_nb += n_b
+                self.sp_na += n_a
                 self.sp_builds += 1
             self.sp_shape = (int(block.shape[1]), int(block.shape[2]))
 
