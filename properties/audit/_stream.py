@@ -992,7 +992,7 @@ def _count(
     is monotone in the value, so when both bounds fall inside the grid no entry is clipped."""
     k = bins / (2.0 * half)
     c, off = scale * k, half * k + 1.0
-    y = np.multiply(np.ravel(x), c, dtype=np.float64)
+    y = np.multiply(x, c, dtype=np.float64).ravel()  # a new array: no copy of a strided x
     y += off
     if bounds is None or not all(0.0 <= b * c + off <= bins + 1.0 for b in bounds):
         np.clip(y, 0.0, bins + 1.0, out=y)
