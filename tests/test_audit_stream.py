@@ -306,3 +306,84 @@ def test_the_planned_tests_are_the_tests_that_run(family: str) -> None:
         )
         streamed = _stream([scheme.sample(*shape, rng) for _ in range(3)], scheme)
         assert len(statistical_results(streamed, scheme)) == planned_tests(scheme.family, *shape)
+
+
+def _same_stats(a: object, b: object, path: str = "") -> None:
+    """Every field of two streams: counts, grids and flags equal, sums to rounding (``abs_tol``
+    for the centred sums, whose value may be near 0), the digests' counts equal."""
+    if isinstance(a, (ParamStats, CallStats)) or hasattr(a, "__dataclass_fields__"):
+        for name in a.__dataclass_fields__:  # type: ignore[attr-defined]
+            x, y = getattr(a, name), getattr(b, name)
+            if name == "digests":
+                assert sorted(x.values()) == sorted(y.values()), path + name
+            else:
+                _same_stats(x, y, f"{path}{name}.")
+    elif isinstance(a, (tuple, list)):
+        assert len(a) == len(b), path  # type: ignore[arg-type]
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):  # type: ignore[call-overload]
+            _same_stats(x, y, f"{path}{i}.")
+    elif isinstance(a, np.ndarray):
+        assert isinstance(b, np.ndarray) and a.shape == b.shape, path
+        if a.dtype.kind in "iub":
+            assert np.array_equal(a, b), path
+        else:
+            assert np.allclose(a, b, rtol=1e-12, atol=1e-12, equal_nan=True), path
+    elif isinstance(a, float):
+        assert isinstance(b, float), path
+        assert (math.isnan(a) and math.isnan(b)) or math.isclose(
+            a, b, rel_tol=1e-12, abs_tol=1e-10
+        ), (path, a, b)
+    else:
+        assert a == b, (path, a, b)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    shape=st.sampled_from([(1, 7), (2, 3), (10, 1), (16, 24), (64, 576), (3, 40000)]),
+    family=st.sampled_from(["normal", "uniform", "truncated_normal", "constant"]),
+    dtype=st.sampled_from([np.float32, np.float64, np.float16]),
+    builds=st.integers(1, 9),
+    batch=st.integers(1, 9),
+    defect=st.sampled_from(["", "nan", "repeated build", "repeated unit", "zero", "far"]),
+)
+def test_a_stack_of_builds_is_the_builds_one_by_one(
+    seed: int,
+    shape: tuple[int, int],
+    family: str,
+    dtype: type,
+    builds: int,
+    batch: int,
+    defect: str,
+) -> None:
+    """``ParamStats.add_builds`` of consecutive batches gives every statistic ``add`` gives
+    the builds one at a time: the stacked reading of finite zero-mean i.i.d. builds, the
+    bitwise one of constants, and whole batches sent build by build when one build is not
+    such (a NaN), with repeats, zeros and outliers."""
+    from weight_init.schemes import constant
+
+    rng = np.random.default_rng(seed)
+    if family == "constant":
+        scheme = constant(1.0)
+        mats = [np.ones(shape, dtype=dtype) for _ in range(builds)]
+    else:
+        scheme = variance_scaling(0.02, "fixed", family)
+        mats = [scheme.sample(*shape, rng).astype(dtype) for _ in range(builds)]
+    k = builds // 2
+    if defect == "nan":
+        mats[k].flat[0] = np.nan
+    elif defect == "repeated build" and builds >= 2:
+        mats[k] = mats[k - 1].copy()
+    elif defect == "repeated unit" and shape[1] >= 2:
+        mats[k][:, 1] = mats[k][:, 0]
+    elif defect == "zero":
+        mats[k].flat[-1] = 0
+    elif defect == "far":
+        mats[k].flat[0] = 9.0 * math.sqrt(0.02) if family != "constant" else 2.0
+    target = probe_target(0, (0, 1), scheme, None, mats[0], track_rows=True, outlier=(0, 0.1))
+    one, stacked = ParamStats(), ParamStats()
+    for m in mats:
+        one.add(m, target)
+    for i in range(0, builds, batch):
+        stacked.add_builds(mats[i : i + batch], target)
+    _same_stats(one, stacked)

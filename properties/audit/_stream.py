@@ -59,7 +59,6 @@ from weight_init.properties.audit._stream_batch import (
     BatchScan,
     batch_scan,
     may_repeat,
-    rectangles,
     stack,
 )
 from weight_init.properties.audit._stream_calls import CallStats, MainPass
@@ -572,10 +571,10 @@ class ParamStats:
                 sub = np.divide(w[:, : side[0], : side[1]], sd)
                 sub2 = sub * sub
             self.sp_shape = (int(sub.shape[1]), int(sub.shape[2]))
-            r, z2 = rectangles(sub, sub2)
-            for rk, zk in zip(r.tolist(), z2.tolist(), strict=True):
-                self.sp_r += rk
-                self.sp_z2 += zk
+            for k in range(nb):  # one build's matrix products, as the one-build pass
+                r, z2 = _rectangle(sub[k], sub2[k])
+                self.sp_r += r
+                self.sp_z2 += z2
                 self.sp_entries += int(sub.shape[1] * sub.shape[2])
                 self.sp_m += 1
 

@@ -104,23 +104,6 @@ def _counts(hits: NDArray[np.bool_]) -> NDArray[np.intp]:
     return np.array([np.count_nonzero(h) for h in hits], dtype=np.intp)
 
 
-def rectangles(sub: Array, sub2: Array) -> tuple[Array, Array]:
-    """:func:`~weight_init.properties.audit._stream._rectangle` of each matrix of the stack
-    ``sub`` (``sub2 = sub * sub``): the rectangle sums and ``sum z^2``, per build."""
-    t = np.swapaxes(sub, 1, 2)
-    gram = sub @ t if sub.shape[1] <= sub.shape[2] else t @ sub
-    b = sub.shape[0]
-    g = gram.reshape(b, -1)
-    rows, cols = sub2.sum(axis=2), sub2.sum(axis=1)
-    q = sub2.reshape(b, -1)
-    f = (
-        np.einsum("ij,ij->i", g, g)
-        - np.einsum("ij,ij->i", rows, rows)
-        - np.einsum("ij,ij->i", cols, cols)
-    )
-    return (f + np.einsum("ij,ij->i", q, q)) / 4.0, rows.sum(axis=1)
-
-
 def fewest_bits(samples: Array) -> int:
     """The smallest over the builds (rows of ``samples``) of
     :func:`~weight_init.properties.conformance._checks.resolution.effective_bits` (a build
