@@ -501,7 +501,8 @@ class ParamStats:
         sd = math.sqrt(scheme.variance(rows, cols))
         lead_rows = int(_leading(first).shape[0])
         lead = w[:, :lead_rows]
-        self.calls.add_builds(w, lead, scan.col_sq, scan.row_sq, scheme)
+        bits = int(np.finfo(first.dtype).nmant) + 1
+        self.calls.add_builds(w, lead, scan.col_sq, scan.row_sq, scheme, bits)
         self.builds += nb
         self.float_total += nb * size
         s1w, s2w, s4w = scan.s1.tolist(), scan.s2.tolist(), scan.s4.tolist()

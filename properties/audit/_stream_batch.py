@@ -104,16 +104,20 @@ def _counts(hits: NDArray[np.bool_]) -> NDArray[np.intp]:
     return np.array([np.count_nonzero(h) for h in hits], dtype=np.intp)
 
 
-def fewest_bits(samples: Array) -> int:
+def fewest_bits(samples: Array, limit: int = SIGNIFICAND_BITS[-1]) -> int:
     """The smallest over the builds (rows of ``samples``) of
-    :func:`~weight_init.properties.conformance._checks.resolution.effective_bits` (a build
-    whose leading entries already need more bits is not read further at that width)."""
-    m, _ = np.frexp(samples)
+    :func:`~weight_init.properties.conformance._checks.resolution.effective_bits`, for values
+    stored with ``limit`` significand bits (24 for float32: no value needs more, so that
+    width is not read); a build whose leading entries already need more bits is not read
+    further at that width."""
+    head = np.frexp(samples[:, :PREFIX])[0]
     for p in SIGNIFICAND_BITS[:-1]:
-        head = np.ldexp(m[:, :PREFIX], p)
-        rows = np.flatnonzero(np.all(head == np.round(head), axis=1))
+        if p >= limit:
+            return limit
+        scaled = np.ldexp(head, p)
+        rows = np.flatnonzero(np.all(scaled == np.round(scaled), axis=1))
         if rows.size:
-            scaled = np.ldexp(m[rows], p)
+            scaled = np.ldexp(np.frexp(samples[rows])[0], p)
             if bool(np.any(np.all(scaled == np.round(scaled), axis=1))):
                 return p
     return SIGNIFICAND_BITS[-1]

@@ -440,11 +440,18 @@ class CallStats:
             self.sp_shape = (int(block.shape[0]), int(block.shape[1]))
 
     def add_builds(
-        self, w: Array, lead: Array, col_sq: Array, row_sq: Array, scheme: Scheme
+        self,
+        w: Array,
+        lead: Array,
+        col_sq: Array,
+        row_sq: Array,
+        scheme: Scheme,
+        bits: int = 53,
     ) -> None:
         """:meth:`add` of finite builds of a zero-mean i.i.d. ``scheme`` stacked in the float64
         ``w`` (``(B, rows, cols)``), with the main pass's leading rows ``lead`` and sums of
-        squares ``col_sq`` (``(B, cols)``) and ``row_sq`` (``(B, rows)``)."""
+        squares ``col_sq`` (``(B, cols)``) and ``row_sq`` (``(B, rows)``); ``bits``: the
+        significand bits of the stored dtype (no value needs more)."""
         nb, rows, cols = w.shape
         sd = math.sqrt(scheme.variance(rows, cols))
         call_rows = int(_leading(w[0]).shape[0])
@@ -471,7 +478,7 @@ class CallStats:
         self.last = vecs[-1]
         self.units.add_builds(col_ss, rows)
         self.inputs.add_builds(row_ss, cols)
-        self.bits = min(self.bits, fewest_bits(lead.reshape(nb, -1)[:, :RESOLUTION_ENTRIES]))
+        self.bits = min(self.bits, fewest_bits(lead.reshape(nb, -1)[:, :RESOLUTION_ENTRIES], bits))
         self.gap = min(self.gap, smallest_gap(flat[:, :RESOLUTION_ENTRIES]))
         side = min(rows, SPIKE_ROWS)
         if side <= call_rows:
