@@ -16,8 +16,12 @@ model under a per-build seed and returns its parameters in a fixed order; the lo
 3. reduces each build's parameters to the statistics the tests need in one streaming pass
    (:class:`~._stream.ParamStats`), builds ``1 .. K-1`` in :data:`TASKS` fixed chunks that
    run here or on an executor's workers, merged in build order: the verdicts depend on the
-   seed and ``K`` only, never on the number of workers. Memory: one build per worker plus
-   the statistics, whatever ``K``;
+   seed and ``K`` only, never on the number of workers. Within a chunk, a parameter of at
+   most :data:`~._stream_batch.BATCH_ENTRIES` entries is copied and read in stacks of
+   consecutive builds (:meth:`~._stream.ParamStats.add_builds`), fixed by the chunk too.
+   Memory: one build per worker, the stacks' copies (at most
+   :data:`~._stream_batch.BATCH_ENTRIES` entries per parameter) and the statistics,
+   whatever ``K``;
 4. turns the statistics into one row per parameter (:func:`~._verdicts.param_audits`):
    identification, exact checks, Holm-decided tests at the family-wise ``alpha`` (per
    parameter, or per pooled group), and the resolution its entries reach.
@@ -227,7 +231,8 @@ MIN_BUILDS = 10
 #: number of workers: the chunks, hence the sums' order, depend on K only.
 TASKS = 32
 #: ... of at least this many builds each (a chunk's statistics start empty and are merged
-#: into the audit's: that work is paid once per chunk, not per build).
+#: into the audit's, and its small parameters are read in stacks of up to this many builds:
+#: that work is paid once per chunk or stack, not per build).
 CHUNK_MIN = 4
 
 _FACTORIES: dict[int, Callable[[], Any]] = {}
