@@ -482,7 +482,10 @@ class ParamStats:
             or not scheme.variance(int(first.shape[0]), int(first.shape[1])) > 0
         ):
             return None
-        return stack(list(views)).astype(np.float64)
+        w = np.empty((len(views), *first.shape))
+        for k, v in enumerate(views):
+            np.copyto(w[k], v, casting="unsafe")  # exact: every float format fits float64
+        return w
 
     def _iid_builds(
         self,
