@@ -36,7 +36,7 @@ from weight_init.properties.audit._tests import (
 from weight_init.properties.conformance import _power as pw
 from weight_init.properties.conformance._plan import plan as power_plan
 from weight_init.properties.conformance._runner import check_initializer
-from weight_init.schemes import variance_scaling
+from weight_init.schemes import constant, variance_scaling
 
 HERE = Path(__file__).parent
 
@@ -360,8 +360,6 @@ def test_a_stack_of_builds_is_the_builds_one_by_one(
     the builds one at a time: the stacked reading of finite zero-mean i.i.d. builds, the
     bitwise one of constants, and whole batches sent build by build when one build is not
     such (a NaN), with repeats, zeros and outliers."""
-    from weight_init.schemes import constant
-
     rng = np.random.default_rng(seed)
     if family == "constant":
         scheme = constant(1.0)
