@@ -297,7 +297,9 @@ def test_a_point_null_in_the_tail_is_tested_against_the_refined_sample(
             explanation="",
             null=np.asarray(more),
             positive=True,
+            saddlepoint=True,
         )
         assert got.result.p_value == want.result.p_value
+        assert "empirical saddlepoint law" in got.result.detail
     # a plain array of units is never refined
     assert run(base).result.p_value == p
