@@ -218,8 +218,14 @@ def _band_test(
         and bool(refines(p))
     ):
         null = refine_units(null)
-        res = A.band_test(  # type: ignore[misc]
-            u, lower, upper, null=null, positive=positive, saddlepoint=True, **kw
+        res = A.band_test(
+            u,
+            lower,
+            upper,
+            null=null,
+            positive=positive,
+            saddlepoint=True,
+            **kw,  # type: ignore[arg-type]
         )
     record = _RECORD.get()
     if record is not None and null is not None and lower == upper and id(null) in record.sims:
