@@ -16,7 +16,9 @@ spread:
   :class:`~weight_init.properties.claims._mean_law.MeanLaw`: a Pearson type III law
   (shifted gamma, mirrored for negative skewness) with the simulated sd (or, for positive
   statistics, coefficient of variation) and skewness / sqrt(n), the same law in both
-  tails, mixed over the simulation error of the sd (Student-like). This matters: deep
+  tails, mixed over the simulation error of the sd (Student-like); for a point null in the
+  tail, redone on a larger sample, that sample's empirical saddlepoint law in the same
+  mixture (``saddlepoint``). This matters: deep
   near-linear layers have inputs of effective rank ~1-2, their unit statistics are
   chi-square-like with 1-2 degrees of freedom, and a t-test using the sample's own sd
   then has a left tail thousands of times too heavy (measured: t = -9.3, nominal p 6e-8,
