@@ -154,9 +154,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     global invoked
     argv = list(sys.argv[1:] if argv is None else argv)
     invoked = argv
-    parser = build_parser(argv[0] if argv else None)
     _install()
     try:
+        parser = build_parser(argv[0] if argv else None)
         args = parser.parse_args(argv)
         if getattr(args, "run", None) is None:
             raise UsageError("weight-init: no command given; run 'weight-init --help'")
@@ -176,12 +176,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("weight-init: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # our own fault: said as such, with how to reproduce it
+        if _interrupted(exc):  # e.g. an import that a Ctrl-C cut short: an ImportError
+            print("weight-init: interrupted", file=sys.stderr)
+            return 130
         from weight_init.app._faults import internal_error
 
         _say(internal_error(exc))
         return EXIT_USAGE
     finally:
         _restore()
+
+
+def _interrupted(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised while handling, or because of, a ``KeyboardInterrupt``."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 def _say(exc: WeightInitError) -> None:

@@ -18,6 +18,9 @@ with a one-line notice). Every worker (:func:`process_pool`, also the engine of
 SIGINT (the parent decides what an interrupt stops) and dies with its parent, even one
 killed by SIGKILL (:func:`die_with_parent`); on an exception or ``KeyboardInterrupt`` in the
 parent the workers are killed rather than waited for, so an interrupt stops the run at once.
+A Ctrl-C pressed while the workers are being forked is held (:func:`interrupts_held`): a
+worker starts with SIGINT blocked and discards it once it ignores it, the parent receives
+it when the forks are done, so no worker dies half-started and the pool never breaks.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from typing import Any, TypeVar
@@ -132,7 +136,28 @@ def worker_init(parent: int) -> None:
     one BLAS thread."""
     die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):  # forked under interrupts_held: pending SIGINT dropped
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     single_blas_thread()
+
+
+@contextlib.contextmanager
+def interrupts_held() -> Iterator[None]:
+    """Block SIGINT in this thread for the body (a Ctrl-C meanwhile stays pending and is
+    delivered when the body ends). A process forked in the body starts with it blocked,
+    so it cannot be interrupted before it has set its own handling (:func:`worker_init`
+    ignores it, then unblocks it). Outside the main thread, or where the platform has no
+    signal masks: the body as is."""
+    if not hasattr(signal, "pthread_sigmask") or (
+        threading.current_thread() is not threading.main_thread()
+    ):
+        yield
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 @contextlib.contextmanager
@@ -158,11 +183,15 @@ def process_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
     has it) whose workers run :func:`worker_init`; shut down on exit, its workers killed
     at once when the body raises (``KeyboardInterrupt`` included)."""
     methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    fork = "fork" in methods
+    context = multiprocessing.get_context("fork" if fork else None)
     pool = ProcessPoolExecutor(
         workers, mp_context=context, initializer=worker_init, initargs=(os.getpid(),)
     )
     try:
+        if fork:  # the first submission forks every worker: with Ctrl-C held meanwhile
+            with interrupts_held():
+                pool.submit(os.getpid)
         yield pool
     except BaseException:
         kill_workers(pool)
