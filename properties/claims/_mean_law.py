@@ -109,10 +109,11 @@ each of the 22 deep linear layers and the 12 He/relu layers of the suite's cases
 the deep linear layers' lower tail is 0.98x-1.01x (Pearson III on the same samples:
 1.00x-1.59x, mean 1.19x), their upper tail 0.96x-1.06x (0.99x-1.17x); the He layers'
 lower tail 0.93x-0.99x (0.89x-1.13x), upper 0.98x-1.05x (0.98x-1.08x). The bulk keeps the
-Pearson III law: a p-value above ``TAIL_P`` does not decide a verdict, and the saddlepoint
-law costs about 16 passes over the units (:data:`SADDLEPOINTS`) where the moments cost
-one; run only on the refined tests, it leaves ``run_suite``'s CPU time unchanged within
-the measurement (0.586 s against 0.585 s per seed, 60 seeds each way, interleaved).
+Pearson III law: a p-value above ``TAIL_P`` decides no verdict at the suite's levels (1e-3
+and below), and the saddlepoint law costs about 16 passes over the units
+(:data:`SADDLEPOINTS`) where the moments cost one; run only on the refined tests, it
+leaves ``run_suite``'s CPU time unchanged within the measurement (0.586 s against 0.585 s
+per seed, 60 seeds each way, interleaved; ``benchmarks/property_tails.py --cost 0:60``).
 
 The expectation over S is a Gauss-Hermite rule in ``log S^2`` (``log chi2_nu`` has mean
 ``digamma(nu / 2) + log 2`` and variance ``trigamma(nu / 2)``) with the exact density
