@@ -112,7 +112,7 @@ lower tail 0.93x-0.99x (0.89x-1.13x), upper 0.98x-1.05x (0.98x-1.08x). The bulk 
 Pearson III law: a p-value above ``TAIL_P`` decides no verdict at the suite's levels (1e-3
 and below), and the saddlepoint law costs about 16 passes over the units
 (:data:`SADDLEPOINTS`) where the moments cost one; run only on the refined tests, it
-leaves ``run_suite``'s CPU time unchanged within the measurement (0.586 s against 0.585 s
+leaves ``run_suite``'s CPU time unchanged within the measurement (0.514 s against 0.515 s
 per seed, 60 seeds each way, interleaved; ``benchmarks/property_tails.py --cost 0:60``).
 
 The expectation over S is a Gauss-Hermite rule in ``log S^2`` (``log chi2_nu`` has mean
