@@ -392,3 +392,18 @@ def test_a_point_null_in_the_tail_is_tested_against_the_refined_sample(
         assert "empirical saddlepoint law" in got.result.detail
     # a plain array of units is never refined
     assert run(base).result.p_value == p
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e-160, 1e-250, 1e-310])
+def test_simulated_moments_do_not_depend_on_the_scale(scale: float) -> None:
+    """A vanishing network's units are tiny: their skewness and kurtosis are scipy's at any
+    scale, down to subnormal deviations (``m2 ** 2`` underflows from about 1e-154), with
+    no division, overflow or invalid-value warning (the suite runs with warnings as errors);
+    constant sims have 0."""
+    sims = np.random.default_rng(0).gamma(2.0, size=(3, 500))
+    with np.errstate(divide="raise", over="raise", invalid="raise"):
+        m = SimulatedMoments.of(sims * scale)
+        const = SimulatedMoments.of(np.full((2, 5), 1e-200))
+    np.testing.assert_allclose(m.skew, stats.skew(sims, axis=-1), rtol=1e-12)
+    np.testing.assert_allclose(m.kurtosis, stats.kurtosis(sims, axis=-1), rtol=1e-12)
+    assert np.all(const.skew == 0.0) and np.all(const.kurtosis == 0.0)

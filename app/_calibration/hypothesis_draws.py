@@ -2,15 +2,16 @@
 
 Every property of ``tests/test_properties_claims.py``'s kind runs on ``N`` cases that
 Hypothesis draws from the same strategies (:mod:`weight_init.properties.claims._strategies`),
-at random (the ``thorough`` profile's settings with ``max_examples = N``; not derandomized,
-so each run explores new cases), each verdict at alpha 1e-4 on the reference. Family draw
+drawn from ``--seed`` (the ``thorough`` profile's settings with ``max_examples = N`` and
+Hypothesis' ``@seed``: another ``--seed`` explores other cases, the same one replays them),
+each verdict at alpha 1e-4 on the reference. Family draw
 ``i`` is a false alarm when the ``i``-th case of any property fails; the rate's bounds are
 exact Clopper-Pearson (:class:`weight_init.reports._calibration.Rate`). Hypothesis draws the
 cases only (every statistical sample comes from the drawn ``seed``), and nothing here
 targets a p-value.
 
-Random cases cannot be replayed, so this measurement is printed, not recorded in the run
-directory (the seeded tasks of ``calibrate`` are).
+This measurement is printed, not recorded in the run directory (the same ``--seed`` replays
+it; ``--resume`` does not).
 """
 
 from __future__ import annotations
@@ -62,10 +63,12 @@ class HypothesisDraws:
         )
 
 
-def measure(examples: int, alpha: float = ALPHA) -> HypothesisDraws:
-    """Run every property over ``examples`` random Hypothesis cases; failures are recorded,
-    not raised."""
+def measure(examples: int, alpha: float = ALPHA, rng_seed: int = 0) -> HypothesisDraws:
+    """Run every property over ``examples`` Hypothesis cases drawn from ``rng_seed`` (the
+    same cases for the same seed: Hypothesis' ``@seed``, the i-th property from
+    ``rng_seed + i``); failures are recorded, not raised."""
     from hypothesis import given, settings
+    from hypothesis import seed as hypothesis_seed
     from hypothesis import strategies as st
 
     from weight_init.properties.claims import _profiles as profiles
@@ -174,8 +177,12 @@ def measure(examples: int, alpha: float = ALPHA) -> HypothesisDraws:
     )
 
     def make(
-        name: str, fn: Callable[..., Verdict], strats: dict[str, st.SearchStrategy[Any]]
+        name: str,
+        fn: Callable[..., Verdict],
+        strats: dict[str, st.SearchStrategy[Any]],
+        index: int,
     ) -> Callable[[], None]:
+        @hypothesis_seed(rng_seed + index)
         @chosen
         @given(**strats)
         def run(**kw: Any) -> None:
@@ -183,6 +190,6 @@ def measure(examples: int, alpha: float = ALPHA) -> HypothesisDraws:
 
         return run
 
-    for name, fn, strats in runs:
-        make(name, fn, strats)()
+    for index, (name, fn, strats) in enumerate(runs):
+        make(name, fn, strats, index)()
     return HypothesisDraws(alpha, {k: tuple(v) for k, v in outcomes.items()})

@@ -359,13 +359,20 @@ def refines(p_value: ArrayLike) -> NDArray[np.bool_]:
     return np.asarray((p >= TAIL_FLOOR) & (p < TAIL_P))
 
 
+#: Below this second moment ``m2 ** 2`` underflows (``sqrt`` of the smallest normal double):
+#: the standardized moments of such sims (a vanishing network's units) are taken on the
+#: deviations scaled to a largest of 1, where they are the same ratios.
+_SMALL_M2 = float(np.sqrt(np.finfo(np.float64).tiny))
+
+
 @dataclass(frozen=True)
 class SimulatedMoments:
     """Sample moments of m simulated unit statistics (along the last axis of the sims).
 
     ``sd`` with ``ddof=1``; ``skew`` and ``kurtosis`` (excess) the moment estimators
     ``g1 = m3 / m2^1.5`` and ``g2 = m4 / m2^2 - 3`` (:func:`scipy.stats.skew` and
-    :func:`scipy.stats.kurtosis` with their defaults), 0 for constant sims.
+    :func:`scipy.stats.kurtosis` with their defaults), 0 for constant sims; the same for
+    sims of any scale, down to the smallest doubles.
     """
 
     mean: FloatArray
@@ -384,10 +391,18 @@ class SimulatedMoments:
         m2 = d2.mean(axis=-1)
         m3 = (d2 * d).mean(axis=-1)
         m4 = (d2 * d2).mean(axis=-1)
-        ok = m2 > 1e-300
+        ok = m2 > _SMALL_M2
         safe = np.where(ok, m2, 1.0)
         skew = np.where(ok, m3 / safe**1.5, 0.0)
         kurt = np.where(ok, m4 / (safe * safe) - 3.0, 0.0)
+        if not np.all(ok):  # m2^2 would underflow: the same ratios on d / max |d|
+            top = np.max(np.abs(d), axis=-1) if m else np.zeros_like(m2)
+            tiny = ~ok & (top > 0.0)
+            u = d[tiny] / top[tiny][..., None]
+            u2 = u * u
+            n2 = u2.mean(axis=-1)  # >= 1/m: one |u| is 1
+            skew[tiny] = (u2 * u).mean(axis=-1) / n2**1.5
+            kurt[tiny] = (u2 * u2).mean(axis=-1) / (n2 * n2) - 3.0
         sd = np.sqrt(m2 * m / (m - 1)) if m > 1 else np.zeros_like(m2)
         return cls(mean, sd, skew, kurt, m)
 
