@@ -170,6 +170,22 @@ def test_the_saddlepoint_mixture_of_normal_units_is_students_t(dof: float) -> No
     )
 
 
+def test_the_saddlepoint_law_is_the_same_for_units_of_any_scale() -> None:
+    """Units scaled by 1e-170 (a vanishing network's: their squares underflow) give the
+    same standardized units as the units themselves, and units scaled by 1e-100 (their
+    second moment's square underflows) the same tails."""
+    sims = np.random.default_rng(6).gamma(0.5, 1.0, size=2048)
+    np.testing.assert_allclose(standardized(sims * 1e-170), standardized(sims), atol=1e-12)
+    big = MeanLaw.of(sims, 32, positive=True, saddlepoint=True)
+    tiny = MeanLaw.of(sims * 1e-100, 32, positive=True, saddlepoint=True)
+    values = 0.5 + float(big.se(0.5)) * np.array([-3.0, 3.0])
+    np.testing.assert_allclose(
+        np.stack(tiny.point_tails(values * 1e-100, 0.5e-100)),
+        np.stack(big.point_tails(values, 0.5)),
+        rtol=1e-9,
+    )
+
+
 def test_the_saddlepoint_law_gives_both_tails_as_one_law() -> None:
     """With the saddlepoint shape, ``P(below) + P(above) = 1`` at every value, the tail
     computed alone agrees with the pair, and nothing is below 0 or above 1, in both

@@ -218,11 +218,14 @@ def student_mixture_sf(t: ArrayLike, skew: ArrayLike, dof: ArrayLike) -> FloatAr
 def standardized(sims: ArrayLike) -> FloatArray:
     """The simulated units (last axis) less their mean, over their sd (``ddof=0``): the
     empirical law of mean 0 and variance 1 whose mean of n draws :func:`saddlepoint_sf`
-    gives (0 for constant sims)."""
+    gives (0 for constant sims). The deviations are scaled to a largest of 1 first, so that
+    units of any scale, down to the smallest doubles, give the same law."""
     x = np.asarray(sims, dtype=np.float64)
     d = x - x.mean(axis=-1, keepdims=True)
-    sd = np.sqrt((d * d).mean(axis=-1, keepdims=True))
-    return np.asarray(np.where(sd > 1e-300, d / np.where(sd > 1e-300, sd, 1.0), 0.0))
+    top = np.max(np.abs(d), axis=-1, keepdims=True)
+    u = d / np.where(top > 0.0, top, 1.0)
+    sd = np.sqrt((u * u).mean(axis=-1, keepdims=True))  # >= 1 / sqrt(m) unless constant
+    return np.asarray(np.where(sd > 0.0, u / np.where(sd > 0.0, sd, 1.0), 0.0))
 
 
 def _cgf(x: FloatArray, s: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
