@@ -106,6 +106,16 @@ def test_calibrate_starts_no_more_workers_than_tasks(tmp_path: Path) -> None:
 
 
 def _report_with_workers(tmp_path: Path) -> subprocess.Popen[str]:
+    """The report, started with Ctrl-C's default action: a test run started in the background
+    of a shell has SIGINT ignored, which a child inherits (and then rightly keeps)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # reset by exec
+    try:
+        return _start_report(tmp_path)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _start_report(tmp_path: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [
             *(WEIGHT_INIT, "report", "--out", "r", "--quiet", "--workers", "2"),
