@@ -15,12 +15,21 @@ with their Poisson 99% intervals, and a KS test of every p-value against U(0, 1)
 
 ``--synthetic N`` measures the band test alone on units drawn from known laws (:data:`LAWS`):
 ``n = 64`` units and ``m = 512`` simulated ones per draw, as a layer of the suite has.
+
+``--cost FIRST:LAST`` measures what the refined tests' empirical saddlepoint law costs: the
+CPU time of ``run_suite`` per seed with it and without it (the refined test then takes the
+Pearson III law, the floor), the two interleaved seed by seed in one process (the order
+alternating, after one warm-up run), with the verdicts that differ and the p-values that
+moved.
+
+    python benchmarks/property_tails.py --cost 0:60
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -128,6 +137,52 @@ def synthetic(draws: int, n: int = 64, m: int = 512, seed: int = 2027) -> str:
     return "\n".join(lines)
 
 
+def cost(first: int, last: int) -> str:
+    """CPU seconds of ``run_suite`` per seed with and without the saddlepoint law (module
+    docstring)."""
+    import time
+
+    from weight_init.properties.claims import _assertions as A
+
+    with_law = A.band_test
+
+    def without_law(*args: object, **kw: object) -> object:
+        kw.pop("saddlepoint", None)
+        return with_law(*args, **kw)  # type: ignore[arg-type]
+
+    cpu = {"with": 0.0, "without": 0.0}
+    changed, moved = [], []
+    run_suite(None, seed=first)  # warm-up
+    for seed in range(first, last):
+        got = {}
+        for mode in ("with", "without") if seed % 2 else ("without", "with"):
+            A.band_test = with_law if mode == "with" else without_law  # type: ignore[assignment]
+            t0 = time.process_time()
+            got[mode] = run_suite(None, seed=seed)
+            cpu[mode] += time.process_time() - t0
+        A.band_test = with_law
+        for new, old in zip(got["with"], got["without"], strict=True):
+            if new.outcome != old.outcome:
+                changed.append(f"seed {seed} {new.subject}: {old.outcome} -> {new.outcome}")
+            for tn, to in zip(new.tests, old.tests, strict=True):
+                if tn.p_value != to.p_value and tn.name.startswith("layer"):
+                    moved.append((to.p_value, tn.p_value, seed, tn.name))
+    k = last - first
+    lines = [
+        f"run_suite over seeds {first}..{last - 1}: CPU per seed {cpu['with'] / k:.3f} s with "
+        f"the saddlepoint law, {cpu['without'] / k:.3f} s without (ratio "
+        f"{cpu['with'] / cpu['without']:.3f})",
+        f"verdicts that differ: {len(changed)}" + "".join(f"\n  {c}" for c in changed),
+        f"refined layer p-values: {len(moved)}",
+    ]
+    if moved:
+        worst = max(moved, key=lambda m: abs(math.log(m[1] / m[0])))
+        lines.append(
+            f"largest change: seed {worst[2]} {worst[3]}: {worst[0]:.3g} -> {worst[1]:.3g}"
+        )
+    return "\n".join(lines)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", default="0:100", help="FIRST:LAST (LAST excluded)")
@@ -135,7 +190,12 @@ def main() -> None:
     ap.add_argument("--report", type=Path, nargs="*", help="print the counts of these records")
     ap.add_argument("--synthetic", type=int, default=0, help="draws per synthetic law")
     ap.add_argument("--write", type=Path, help="also write the table there (docs/generated/)")
+    ap.add_argument("--cost", help="FIRST:LAST: the saddlepoint law's CPU cost per seed")
     args = ap.parse_args()
+    if args.cost:
+        first, last = (int(x) for x in args.cost.split(":"))
+        print(cost(first, last))
+        return
     if args.synthetic or args.report:
         if args.synthetic:
             text = synthetic(args.synthetic)

@@ -37,7 +37,8 @@ units and the test's simulated units afresh from the units' law (resampled from 
 value the property tests (the theory's), and gets the two one-sided p-values from
 :class:`~weight_init.properties.claims._mean_law.MeanLaw`, vectorized over the
 replications (a p-value in the tail recomputed from a second, larger sample, as
-:func:`~weight_init.properties.claims._common.refine_units` draws it for the suite);
+:func:`~weight_init.properties.claims._common.refine_units` draws it for the suite, with
+the law's shape from that sample's empirical saddlepoint law, as the suite computes it);
 the layers of each combined test are combined as
 :func:`~weight_init.properties.claims._assertions.combined_band_test` does. Under the
 null each tail of an equal-tailed p-value holds half the level: the counts of p <= a in
@@ -75,7 +76,6 @@ from weight_init.properties.claims._mean_law import (
     MAX_TAIL_SIMULATED,
     TAIL_SKEW_SE,
     MeanLaw,
-    SimulatedMoments,
     equal_tailed,
     refines,
     units_needed,
@@ -361,10 +361,12 @@ def _tails_from(
     mean: np.ndarray,
     layer: PointNullLayer,
     rng: np.random.Generator,
+    saddlepoint: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, dict[int, np.ndarray]]:
     """The one-sided p-values (below, above) of the means ``mean``, each against ``sizes[i]``
-    simulated units resampled from ``pool``; with the simulated units of the rows whose
-    p-value the suite refines (row -> units), for :func:`_replicate`."""
+    simulated units resampled from ``pool`` (``saddlepoint``: the law's shape from their
+    empirical saddlepoint law, as for a refined p-value); with the simulated units of the
+    rows whose p-value the suite refines (row -> units), for :func:`_replicate`."""
     n = layer.law.n_units
     lo, hi = np.empty(mean.size), np.empty(mean.size)
     kept: dict[int, np.ndarray] = {}
@@ -374,7 +376,7 @@ def _tails_from(
         for at in range(0, group.size, step):
             rows = group[at : at + step]
             sims = pool[rng.integers(pool.size, size=(rows.size, int(size)))]
-            mean_law = MeanLaw(SimulatedMoments.of(sims), n, layer.positive)
+            mean_law = MeanLaw.of(sims, n, layer.positive, saddlepoint=saddlepoint)
             lo[rows], hi[rows] = mean_law.point_tails(mean[rows], layer.expected)
             tail = refines(equal_tailed(lo[rows], hi[rows]))
             kept.update(zip(rows[tail].tolist(), sims[tail], strict=True))
@@ -407,7 +409,9 @@ def _replicate(
             more = np.array(
                 [int(units_needed(kept[i], n, TAIL_SKEW_SE, MAX_TAIL_SIMULATED)) for i in rows]
             )
-            lo[rows], hi[rows], _ = _tails_from(pool, more, mean[rows], layer, rng)
+            lo[rows], hi[rows], _ = _tails_from(
+                pool, more, mean[rows], layer, rng, saddlepoint=True
+            )
         below.append(lo)
         above.append(hi)
     return np.concatenate(below), np.concatenate(above)

@@ -206,6 +206,7 @@ def _band_test(
     """:func:`~weight_init.properties.claims._assertions.band_test`; a point null whose
     p-value falls in the tail (:func:`~weight_init.properties.claims._mean_law.refines`) is
     tested again against a fresh, larger simulation of its units (:func:`refine_units`),
+    with the law of the mean from those units' empirical saddlepoint law (``saddlepoint``),
     and that test is the result."""
     res = A.band_test(u, lower, upper, null=null, positive=positive, **kw)  # type: ignore[arg-type]
     p = res.result.p_value
@@ -217,7 +218,15 @@ def _band_test(
         and bool(refines(p))
     ):
         null = refine_units(null)
-        res = A.band_test(u, lower, upper, null=null, positive=positive, **kw)  # type: ignore[arg-type]
+        res = A.band_test(
+            u,
+            lower,
+            upper,
+            null=null,
+            positive=positive,
+            saddlepoint=True,
+            **kw,  # type: ignore[arg-type]
+        )
     record = _RECORD.get()
     if record is not None and null is not None and lower == upper and id(null) in record.sims:
         law = record.sims[id(null)][1]
