@@ -124,6 +124,13 @@ class Family(ABC):
     #: The i.i.d. law of the continuous part of a family with an atom (sparse: normal).
     component: Family | None = None
 
+    def free_entries(self, rows: int, cols: int) -> int:
+        """How many of a ``rows x cols`` draw's entries vary freely: the dimension of the set
+        of matrices the family draws from (all of them for independent entries). Two draws'
+        leading entries tie by chance with the probability of that many entries at most,
+        however many are compared (the exact checks' tie bound)."""
+        return rows * cols
+
     # -- the scheme's moments -------------------------------------------------------------
     def variance(self, scheme: Scheme, fan_in: int, fan_out: int) -> float:
         """Exact ``Var[W_ij]`` of ``scheme`` at these fans (the rule's, by default)."""
@@ -431,6 +438,12 @@ class Orthogonal(Family):
 
     def describe(self, scheme: Scheme) -> str:
         return f"orthogonal, gain {math.sqrt(scheme.rule.scale):g}"
+
+    def free_entries(self, rows: int, cols: int) -> int:
+        """The Stiefel manifold's dimension ``rows cols - k (k + 1) / 2``, ``k = min(rows,
+        cols)``: a 2 x 2 rotation has one free entry (its angle), a 1 x 1 none (+-1)."""
+        k = min(rows, cols)
+        return rows * cols - k * (k + 1) // 2
 
     def fourth_moment(self, n: int | None = None) -> float:
         m = _haar_n(n)

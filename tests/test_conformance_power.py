@@ -134,3 +134,29 @@ def test_determinism_is_checked_at_every_shape() -> None:
     (det,) = [r for r in v.checks if r.check is C.DETERMINISM]
     assert det.test.passed
     assert f"{len(v.design.shapes)} shapes" in det.test.detail
+
+
+def test_an_orthogonal_matrix_ties_only_as_its_free_entries_allow() -> None:
+    """A 2 x 2 orthogonal matrix has one free entry (its angle): two calls at (2, 2) tie on
+    the leading-entries grid with probability about 1e-6 per pair, not the 1e-18 of three
+    free entries. A false-alarm run (``calibrate --checks 48000 --seed 3``) failed three
+    correct orthogonal checks of 28,702 on it; this is one of them. A seed ignored at the
+    square shapes still fails it (a 64 x 64 orthogonal matrix has 2,016 free entries)."""
+    from weight_init.app._calibration.implementations import Implementation
+    from weight_init.app._calibration.tasks import Kind, derive_seed
+    from weight_init.families import Orthogonal
+    from weight_init.schemes import get_scheme
+
+    assert [Orthogonal().free_entries(*s) for s in ((1, 1), (2, 2), (2, 3), (3, 2))] == [0, 1, 3, 3]
+    impl = Implementation("scheme:orthogonal", "orthogonal", "out_in", transposed=True)
+    v = impl.check(derive_seed(3, Kind.FALSE_ALARM, 25981), 1e-4)
+    assert v.outcome == "pass", v.diagnosis
+
+    scheme = get_scheme("orthogonal")
+
+    def seed_ignored_when_square(fan_in: int, fan_out: int, rng: np.random.Generator) -> np.ndarray:
+        own = np.random.default_rng(fan_in) if fan_in == fan_out else rng
+        return scheme.sample(fan_in, fan_out, own)
+
+    bad = check_initializer(seed_ignored_when_square, "orthogonal", seed=0, shrink=False)
+    assert "fresh draws" in {r.check.name for r in bad.checks if r.failed}, bad.diagnosis

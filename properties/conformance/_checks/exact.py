@@ -398,7 +398,8 @@ class FreshDrawsCheck(Check):
             n_seeds = len(set(b.seeds))
             compared += n_seeds - 1
             repeated = sum(len(seeds) - 1 for seeds in by_array.values())
-            if repeated and ties_plausible(n_seeds, int(b.w[0].size), value_mass(b.z, b.w)):
+            free = min(int(b.w[0].size), pool.scheme.family.free_entries(b.fan_in, b.fan_out))
+            if repeated and ties_plausible(n_seeds, free, value_mass(b.z, b.w)):
                 repeated = 0
             repeats += repeated
             always = always and len(by_array) == 1
@@ -434,7 +435,8 @@ def _prefix_repeats(pool: Pool, mass: Callable[[], float]) -> tuple[int, int, st
     only when some leading entries tie) and the scale takes one entry's freedom, so ``L``
     entries tie with probability at most that to the ``L - 1``. Returns the count, how many
     were negated, and the first pair."""
-    atom = pool.scheme.family.atom
+    family = pool.scheme.family
+    atom = family.atom
     heads: list[tuple[Draw, np.ndarray]] = []
     for d in pool.kept:
         v = np.asarray(d.raw, dtype=np.float64).ravel()
@@ -462,9 +464,11 @@ def _prefix_repeats(pool: Pool, mass: Callable[[], float]) -> tuple[int, int, st
                     hits.append((d, hit, negated))
             seen.setdefault(key.tobytes(), d)
         q = max(mass(), 4.0 * SUP_DENSITY * PREFIX_GRID) if hits else 1.0
-        if not hits or ties_plausible(len(group), length - 1, q, pairs_factor=2.0):
-            continue
         for d, hit, negated in hits:
+            # each pair by its own freedom: the fewer free entries of its two draws
+            free = min(_free_entries(family, d), _free_entries(family, hit), length - 1)
+            if ties_plausible(len(group), free, q, pairs_factor=2.0):
+                continue
             flagged.add(id(d))
             count += 1
             neg += int(negated)
@@ -473,6 +477,15 @@ def _prefix_repeats(pool: Pool, mass: Callable[[], float]) -> tuple[int, int, st
                 f"the first {length} entries of fn({hit.fan_in}, {hit.fan_out})"
             )
     return count, neg, where
+
+
+def _free_entries(family: Family, d: Draw) -> int:
+    """:meth:`~weight_init.families.Family.free_entries` of a draw as returned (any layout:
+    the count is symmetric in the two sides; an array that is not a matrix: its size)."""
+    shape = np.shape(d.raw)
+    if len(shape) != 2:
+        return int(np.size(d.raw))
+    return family.free_entries(int(shape[0]), int(shape[1]))
 
 
 @dataclass(frozen=True)

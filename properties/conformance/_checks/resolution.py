@@ -17,6 +17,9 @@ values on a grid is a multiple of it, so the smallest gap observed, ``g >= h``
 (:func:`grid_step`), bounds it from above. Two given vectors of ``L`` independent entries
 then tie with probability at most ``q^L``, and some pair of ``n`` with at most
 ``C(n, 2) q^L``; above :data:`TIE_BOUND` a tie is not evidence (:func:`ties_plausible`).
+Entries that are not independent count as many as the draw's free entries at most
+(:meth:`~weight_init.families.Family.free_entries`): a 2 x 2 orthogonal matrix is one angle,
+and two of them tie as one entry does.
 """
 
 from __future__ import annotations
