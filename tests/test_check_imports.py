@@ -138,9 +138,9 @@ def test_the_check_in_the_child_does_not_import_scipy_stats(
     assert doc == {"outcome": outcome, "stats": False}
 
 
-def test_start_method_spawns_once_numpy_is_imported() -> None:
+def test_start_method_uses_the_forkserver_once_numpy_is_imported() -> None:
     import numpy  # noqa: F401  (this process has it anyway: the point is stated)
 
     from weight_init.app._isolation import start_method
 
-    assert start_method() == "spawn"
+    assert start_method() == ("forkserver" if sys.platform.startswith("linux") else "spawn")
