@@ -215,3 +215,20 @@ def test_pytest_plugin_items_fail_on_misbehaving_code(pytester: pytest.Pytester)
             "*misbehaving:sys_exit exited (raised SystemExit(0))*",
         ]
     )
+
+
+def test_a_child_has_the_parents_environment_and_standard_error_of_the_moment(
+    capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """This process has numpy, so on Linux its children are forked from a forkserver started
+    at its first child (here, before the capture): each still gets the environment and the
+    standard error the parent has when it starts (what the code under test prints reaches
+    the capture that is active then), as a spawned child does."""
+    from weight_init.app._isolation import run_isolated
+
+    with capfd.disabled():
+        run_isolated("os:getpid", "the first child")
+    monkeypatch.setenv("WEIGHT_INIT_ISOLATION_PROBE", "seen")
+    assert run_isolated("os:getenv", "a child", key="WEIGHT_INIT_ISOLATION_PROBE") == "seen"
+    run_isolated("builtins:print", "a child", end="printed by the child\n")
+    assert "printed by the child" in capfd.readouterr().err
