@@ -111,6 +111,22 @@ def _context(method: str) -> Any:
     return ctx
 
 
+def _release_forkserver() -> None:
+    """In a forkserver's child: close the copy of the caller's "alive" pipe end that
+    multiprocessing hands every such child. The server ends when every copy is closed, so
+    with it held here a child killed with its caller's server would keep the server, and
+    so itself, alive; without it the server ends with the caller and the child with the
+    server (``die_with_parent``). The child starts no forkserver child of its own."""
+    from multiprocessing import forkserver
+
+    server = getattr(forkserver, "_forkserver", None)
+    fd = getattr(server, "_forkserver_alive_fd", None)
+    if fd is not None:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+        server._forkserver_alive_fd = None  # type: ignore[union-attr]
+
+
 class _InheritedFd:
     """A file descriptor of the parent that the child receives as its own (``DupFd``: passed
     to a forkserver's child over its socket, kept open for a spawned one), an ``int`` there."""
@@ -156,6 +172,8 @@ def _child(
     global _CONN
     _CONN = conn
     die_with_parent(parent)
+    if parent is None:
+        _release_forkserver()
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # forked: not the command line's handler
     if env is not None:
         os.environ.clear()

@@ -156,6 +156,38 @@ def test_report_workers_die_with_the_report_on_sigkill(tmp_path: Path) -> None:
     assert not left, f"workers {left} outlived their parent"
 
 
+#: A caller that has imported numpy (so its children come from a forkserver) and runs a
+#: child that waits ten minutes.
+_WAITING_CALLER = """
+import numpy
+from weight_init.app._isolation import run_isolated
+if __name__ == "__main__":
+    run_isolated("multiprocessing.connection:wait", "a waiter", object_list=[], timeout=600)
+"""
+
+
+@linux_only
+def test_a_forkserver_child_dies_with_its_caller_on_sigkill(tmp_path: Path) -> None:
+    script = tmp_path / "caller.py"
+    script.write_text(_WAITING_CALLER)
+    proc = subprocess.Popen([sys.executable, str(script)], cwd=tmp_path)
+    deadline, grandchildren = time.monotonic() + 120, set()
+    while time.monotonic() < deadline and not grandchildren and proc.poll() is None:
+        time.sleep(0.05)
+        grandchildren = {g for c in children(proc.pid) for g in children(c)}
+    assert grandchildren, "no child was forked from the forkserver"
+    time.sleep(0.2)
+    proc.kill()  # no handler runs
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(alive(p) for p in grandchildren):
+        time.sleep(0.05)
+    left = [p for p in grandchildren if alive(p)]
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert not left, f"children {left} outlived their caller"
+
+
 @linux_only
 @pytest.mark.parametrize("settle", [0.5, 0.0, 0.0, 0.0], ids=["running", "forking", "2", "3"])
 def test_ctrl_c_stops_a_report_within_two_seconds(tmp_path: Path, settle: float) -> None:
