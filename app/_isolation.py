@@ -113,10 +113,10 @@ def _context(method: str) -> Any:
 
 def _release_forkserver() -> None:
     """In a forkserver's child: close the copy of the caller's "alive" pipe end that
-    multiprocessing hands every such child. The server ends when every copy is closed, so
-    with it held here a child killed with its caller's server would keep the server, and
-    so itself, alive; without it the server ends with the caller and the child with the
-    server (``die_with_parent``). The child starts no forkserver child of its own."""
+    multiprocessing hands every such child. The server ends when every copy is closed:
+    while a child holds one, a caller killed by SIGKILL leaves the server running, and the
+    child with it. Closed, the server ends with the caller and the child with the server
+    (``die_with_parent``). The child starts no forkserver child of its own."""
     from multiprocessing import forkserver
 
     server: Any = getattr(forkserver, "_forkserver", None)
