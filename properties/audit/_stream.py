@@ -441,24 +441,8 @@ class ParamStats:
             self.builds += 1
             self.float_total += n
             if v not in sums:
-                w2 = np.full(n, v * v)  # the squares the general path sums, in the same order
-                sums[v] = (float(w2.sum()), float(np.dot(w2, w2)))
-            s2, s4 = sums[v]
-            self.r_n += n
-            self.r_s2 += s2
-            self.r_s4 += s4
-            self.w_min = min(self.w_min, v)
-            self.w_max = max(self.w_max, v)
-            if target.mode_value is not None and v == target.mode_value:
-                self.mode_count += n
-            if target.id_scale is not None:
-                if self.id_hist is None:
-                    self.id_hist = np.zeros(ID_BINS + 2, dtype=np.int64)
-                j = _bin(v, ID_BINS, ID_RANGE, 1.0 / target.id_scale)
-                self.id_hist[j] += int(_leading(first).size)
-            self.kept += 1
-            self.eps = max(self.eps, eps)
-            self.max_dev_constant = max(self.max_dev_constant, float(abs(v - scheme.value)))
+                sums[v] = _constant_sums(v, n)
+            self._add_constant(v, n, sums[v], int(_leading(first).size), eps, target, scheme)
         return True
 
     def _batchable(self, views: Sequence[NDArray[Any]], target: Target) -> Array | None:
@@ -627,10 +611,26 @@ class ParamStats:
         if not math.isfinite(v) or not bool((bits == first).all()):
             return False
         n = int(m.size)
-        w2 = np.full(n, v * v)  # the squares the general path sums, in the same order
+        sums = _constant_sums(v, n)
+        self._add_constant(v, n, sums, int(_leading(m).size), _eps(m.dtype), target, scheme)
+        return True
+
+    def _add_constant(
+        self,
+        v: float,
+        n: int,
+        sums: tuple[float, float],
+        leading: int,
+        eps: float,
+        target: Target,
+        scheme: Scheme,
+    ) -> None:
+        """Add one build of ``n`` entries all equal to ``v`` (``sums``: :func:`_constant_sums`;
+        ``leading``: the size of its leading entries) to the statistics."""
+        s2, s4 = sums
         self.r_n += n
-        self.r_s2 += float(w2.sum())
-        self.r_s4 += float(np.dot(w2, w2))
+        self.r_s2 += s2
+        self.r_s4 += s4
         self.w_min = min(self.w_min, v)
         self.w_max = max(self.w_max, v)
         if target.mode_value is not None and v == target.mode_value:
@@ -639,11 +639,10 @@ class ParamStats:
             if self.id_hist is None:
                 self.id_hist = np.zeros(ID_BINS + 2, dtype=np.int64)
             j = _bin(v, ID_BINS, ID_RANGE, 1.0 / target.id_scale)
-            self.id_hist[j] += int(_leading(m).size)
+            self.id_hist[j] += leading
         self.kept += 1
-        self.eps = max(self.eps, _eps(m.dtype))
+        self.eps = max(self.eps, eps)
         self.max_dev_constant = max(self.max_dev_constant, float(abs(v - scheme.value)))
-        return True
 
     def _iid(
         self,
@@ -1173,6 +1172,13 @@ def _eps(dtype: np.dtype[Any]) -> float:
     if e is None:
         e = _EPS[dtype] = machine_eps(dtype)
     return e
+
+
+def _constant_sums(v: float, n: int) -> tuple[float, float]:
+    """The sums of ``w^2`` and ``w^4`` over ``n`` entries equal to ``v``, as the general path
+    adds them (the same array of squares, in the same order: bit for bit)."""
+    w2 = np.full(n, v * v)
+    return float(w2.sum()), float(np.dot(w2, w2))
 
 
 def _digest(m: NDArray[Any], sums: tuple[float, float]) -> bytes:
