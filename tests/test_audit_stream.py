@@ -148,6 +148,17 @@ def test_a_repeated_build_and_a_repeated_unit_are_caught() -> None:
     assert exact["distinct units"].test.passed is False
 
 
+def _assert_same_statistics_between_builds(a: CallStats, b: CallStats) -> None:
+    """The between-builds and homogeneity accumulators of ``a`` and ``b`` agree: sums to
+    1e-12 (relative or absolute), counts exactly."""
+    for name in ("entries", "unit_norms", "input_norms", "units", "inputs"):
+        for f in ("s", "v", "sq", "h", "mean", "var"):
+            x, y = getattr(getattr(a, name), f, 0.0), getattr(getattr(b, name), f, 0.0)
+            assert math.isclose(x, y, rel_tol=1e-12, abs_tol=1e-12), (name, f)
+        for f in ("products", "pairs", "tested"):
+            assert getattr(getattr(a, name), f, 0) == getattr(getattr(b, name), f, 0)
+
+
 def test_merging_chunks_in_build_order_is_the_sequential_stream() -> None:
     scheme = variance_scaling(0.02, "fixed", "uniform")
     rng = np.random.default_rng(11)
@@ -161,12 +172,7 @@ def test_merging_chunks_in_build_order_is_the_sequential_stream() -> None:
         assert math.isclose(getattr(left, field), getattr(whole, field), rel_tol=1e-12)
     assert np.array_equal(left.ks_hist, whole.ks_hist)
     a, b = left.calls, whole.calls
-    for name in ("entries", "unit_norms", "input_norms", "units", "inputs"):
-        for f in ("s", "v", "sq", "h", "mean", "var"):
-            x, y = getattr(getattr(a, name), f, 0.0), getattr(getattr(b, name), f, 0.0)
-            assert math.isclose(x, y, rel_tol=1e-12, abs_tol=1e-12), (name, f)
-        for f in ("products", "pairs", "tested"):
-            assert getattr(getattr(a, name), f, 0) == getattr(getattr(b, name), f, 0)
+    _assert_same_statistics_between_builds(a, b)
     assert (a.sp_t, a.sp_a2, a.sp_builds) == pytest.approx((b.sp_t, b.sp_a2, b.sp_builds))
     assert (a.bits, a.gap, a.builds) == (b.bits, b.gap, b.builds)
 
@@ -210,12 +216,7 @@ def test_the_checks_between_builds_read_the_main_pass_as_the_build(
     for m in mats:
         alone.add(m, scheme)
     assert via_main.builds == alone.builds == len(mats)
-    for name in ("entries", "unit_norms", "input_norms", "units", "inputs"):
-        for f in ("s", "v", "sq", "h", "mean", "var"):
-            x, y = getattr(getattr(via_main, name), f, 0.0), getattr(getattr(alone, name), f, 0.0)
-            assert math.isclose(x, y, rel_tol=1e-12, abs_tol=1e-12), (name, f)
-        for f in ("products", "pairs", "tested"):
-            assert getattr(getattr(via_main, name), f, 0) == getattr(getattr(alone, name), f, 0)
+    _assert_same_statistics_between_builds(via_main, alone)
     assert (via_main.sp_t, via_main.sp_a2) == pytest.approx((alone.sp_t, alone.sp_a2), rel=1e-12)
     assert (via_main.sp_nb, via_main.sp_na, via_main.sp_builds, via_main.sp_shape) == (
         alone.sp_nb,

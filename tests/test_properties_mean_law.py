@@ -370,17 +370,21 @@ def test_a_point_null_in_the_tail_is_tested_against_the_refined_sample(
             u, edge, edge, 0.1, name="l", alpha=1e-3, explanation="", null=null, positive=True
         ).test
 
-    first = A.band_test(
-        u,
-        edge,
-        edge,
-        name="l",
-        alpha=1e-3,
-        effect=None,
-        explanation="",
-        null=base,
-        positive=True,
-    )
+    def direct(null: np.ndarray, saddlepoint: bool = False) -> A.BandTest:
+        return A.band_test(
+            u,
+            edge,
+            edge,
+            name="l",
+            alpha=1e-3,
+            effect=None,
+            explanation="",
+            null=null,
+            positive=True,
+            saddlepoint=saddlepoint,
+        )
+
+    first = direct(base)
     got = run(sims)
     p = first.result.p_value
     assert p is not None and bool(refines(p)) is tail
@@ -392,18 +396,7 @@ def test_a_point_null_in_the_tail_is_tested_against_the_refined_sample(
         sims.rng.bit_generator.state = state
         more = refine_units(sims)
         assert f"from {more.size} simulated units" in got.result.detail
-        want = A.band_test(
-            u,
-            edge,
-            edge,
-            name="l",
-            alpha=1e-3,
-            effect=None,
-            explanation="",
-            null=np.asarray(more),
-            positive=True,
-            saddlepoint=True,
-        )
+        want = direct(np.asarray(more), saddlepoint=True)
         assert got.result.p_value == want.result.p_value
         assert "empirical saddlepoint law" in got.result.detail
     # a plain array of units is never refined
