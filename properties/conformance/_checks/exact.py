@@ -466,7 +466,11 @@ def _prefix_repeats(pool: Pool, mass: Callable[[], float]) -> tuple[int, int, st
         q = max(mass(), 4.0 * SUP_DENSITY * PREFIX_GRID) if hits else 1.0
         for d, hit, negated in hits:
             # each pair by its own freedom: the fewer free entries of its two draws
-            free = min(_free_entries(family, d), _free_entries(family, hit), length - 1)
+            free = min(
+                family.free_entries(d.fan_in, d.fan_out),
+                family.free_entries(hit.fan_in, hit.fan_out),
+                length - 1,
+            )
             if ties_plausible(len(group), free, q, pairs_factor=2.0):
                 continue
             flagged.add(id(d))
@@ -477,15 +481,6 @@ def _prefix_repeats(pool: Pool, mass: Callable[[], float]) -> tuple[int, int, st
                 f"the first {length} entries of fn({hit.fan_in}, {hit.fan_out})"
             )
     return count, neg, where
-
-
-def _free_entries(family: Family, d: Draw) -> int:
-    """:meth:`~weight_init.families.Family.free_entries` of a draw as returned (any layout:
-    the count is symmetric in the two sides; an array that is not a matrix: its size)."""
-    shape = np.shape(d.raw)
-    if len(shape) != 2:
-        return int(np.size(d.raw))
-    return family.free_entries(int(shape[0]), int(shape[1]))
 
 
 @dataclass(frozen=True)
