@@ -15,7 +15,6 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from subprocess import CompletedProcess
 
 import pytest
 
@@ -28,7 +27,7 @@ sys.path.insert(0, str(HERE))
 import cli_helpers  # noqa: E402
 
 
-def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> CompletedProcess[str]:
+def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> subprocess.CompletedProcess[str]:
     return cli_helpers.run_main(capsys, "propagate", *args, cwd=HERE)
 
 
@@ -147,7 +146,7 @@ def test_out_writes_a_report_and_refuses_a_user_directory(
 
 
 def test_report_propagate_section(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    def report(out: Path, *extra: str) -> CompletedProcess[str]:
+    def report(out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
         return cli_helpers.run_main(
             capsys, "report", "--out", str(out), *cli_helpers.TINY_REPORT, *extra, cwd=HERE
         )
