@@ -489,7 +489,10 @@ class ParamStats:
         lead_rows = int(_leading(first).shape[0])
         lead = w[:, :lead_rows]
         bits = int(np.finfo(first.dtype).nmant) + 1
-        self.calls.add_builds(w, lead, scan.col_sq, scan.row_sq, scheme, bits)
+        fq = _SCRATCH.get("pairs", 2 * int(lead.size)).reshape(2, -1)
+        scaled = fq[0].reshape(lead.shape)  # z of the bounded sample
+        np.divide(lead, sd, out=scaled)
+        self.calls.add_builds(w, lead, scan.col_sq, scan.row_sq, scheme, bits, scaled)
         self.builds += nb
         self.float_total += nb * size
         s1w, s2w, s4w = scan.s1.tolist(), scan.s2.tolist(), scan.s4.tolist()
@@ -543,9 +546,6 @@ class ParamStats:
         for k, m in enumerate(views):
             key = _digest(m, (s1w[k], s2w[k]))
             self.digests[key] = self.digests.get(key, 0) + 1
-        fq = _SCRATCH.get("pairs", 2 * int(lead.size)).reshape(2, -1)
-        z = fq[0].reshape(lead.shape)
-        np.divide(lead, sd, out=z)
         np.multiply(fq[0], fq[0], out=fq[1])
         zq = fq[1].reshape(lead.shape)
         self.units.add_stack(fq, lead.shape, 1)
@@ -554,7 +554,7 @@ class ParamStats:
             wide = rows <= cols
             side = (SPECTRUM_SIDE, SPECTRUM_LONG) if wide else (SPECTRUM_LONG, SPECTRUM_SIDE)
             if min(side[0], rows) <= lead_rows:  # the block lies in the bounded sample
-                sub, sub2 = z[:, : side[0], : side[1]], zq[:, : side[0], : side[1]]
+                sub, sub2 = scaled[:, : side[0], : side[1]], zq[:, : side[0], : side[1]]
             else:
                 sub = np.divide(w[:, : side[0], : side[1]], sd)
                 sub2 = sub * sub

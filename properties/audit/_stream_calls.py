@@ -238,7 +238,7 @@ class Homogeneity:
             return
         g, sizes, var = _kw_layout(nv)
         order = np.argsort(s, axis=1)
-        ordered = np.sort(s, axis=1)
+        ordered = np.take_along_axis(s, order, axis=1)
         tied = np.any(ordered[:, 1:] == ordered[:, :-1], axis=1)
         offset = N_GROUPS * np.arange(nb)[:, None]
         ranks = np.broadcast_to(np.arange(1.0, nv + 1.0), (nb, nv))
@@ -447,11 +447,13 @@ class CallStats:
         row_sq: Array,
         scheme: Scheme,
         bits: int = 53,
+        scaled: Array | None = None,
     ) -> None:
         """:meth:`add` of finite builds of a zero-mean i.i.d. ``scheme`` stacked in the float64
         ``w`` (``(B, rows, cols)``), with the main pass's leading rows ``lead`` and sums of
         squares ``col_sq`` (``(B, cols)``) and ``row_sq`` (``(B, rows)``); ``bits``: the
-        significand bits of the stored dtype (no value needs more)."""
+        significand bits of the stored dtype (no value needs more); ``scaled``: ``lead / sd``
+        when the caller has it (the same quotients: not divided again)."""
         nb, rows, cols = w.shape
         sd = math.sqrt(scheme.variance(rows, cols))
         call_rows = int(_leading(w[0]).shape[0])
@@ -484,7 +486,10 @@ class CallStats:
         if side <= call_rows:
             block = z_lead[:, :SPIKE_ROWS, :SPIKE_COLS]
         elif side <= lead.shape[1]:
-            block = np.divide(lead[:, :SPIKE_ROWS, :SPIKE_COLS], sd)
+            src = lead if scaled is None else scaled
+            block = src[:, :SPIKE_ROWS, :SPIKE_COLS]
+            if scaled is None:
+                block = np.divide(block, sd)
         else:
             block = np.divide(w[:, :SPIKE_ROWS, :SPIKE_COLS], sd)
         if block.shape[1] // 2 >= MIN_SIDE and block.shape[2] >= MIN_SIDE:
