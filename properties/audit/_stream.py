@@ -124,10 +124,22 @@ class Target:
         i, n = self.block
         if n > 1:
             a = np.split(a, n, axis=-1)[i]
-        family = self.scheme.family if self.scheme is not None else None
-        if isinstance(family, Orthogonal) and a.ndim == 2 and self.layout:
+        if self._layout_matrix(a):
+            assert self.layout is not None
             return get_layout(self.layout).matrix(a)
         return a.reshape(a.shape[0], -1) if a.ndim >= 2 else a.reshape(1, -1)
+
+    def _layout_matrix(self, a: NDArray[Any]) -> bool:
+        """Whether :meth:`view` reads the 2-D ``a`` through the layout's matrix."""
+        family = self.scheme.family if self.scheme is not None else None
+        return isinstance(family, Orthogonal) and a.ndim == 2 and bool(self.layout)
+
+    def keeps_rows(self, a: NDArray[Any]) -> bool:
+        """Whether :meth:`view` of ``a`` holds its rows (along the first axis) as they are,
+        one row of the view each."""
+        return (
+            a.ndim >= 2 and not self.drop_rows and self.block[1] == 1 and not self._layout_matrix(a)
+        )
 
 
 @dataclass
@@ -333,7 +345,6 @@ class ParamStats:
     def add(self, raw: NDArray[Any], target: Target) -> None:
         """Reduce one build's value of ``target`` into the running statistics."""
         a = np.asarray(raw)
-        self._raw(a, target)
         m = target.view(a)
         self.rows, self.cols = int(m.shape[0]), int(m.shape[1])
         scheme = target.scheme
@@ -348,6 +359,7 @@ class ParamStats:
             scan = _scan(m, target.mode_value)
             if not all(math.isfinite(x) for x in scan[:3]):
                 scan = None
+        self._raw(a, target, None if scan is None else (scan.zeros, scan.row_sq))
         # the checks between builds read the pass's float64 sample and sums of squares
         main = None if scan is None else MainPass(_lead(m), scan.col_sq, scan.row_sq)
         self.calls.add(m, scheme, main)
@@ -402,8 +414,8 @@ class ParamStats:
             for a in arrays:
                 self.add(a, target)
             return
-        for a in arrays:
-            self._raw(a, target)
+        for k, a in enumerate(arrays):
+            self._raw(a, target, (int(scan.zeros[k]), scan.row_sq[k]))
         self._iid_builds(views, w, scan, target, target.scheme)
         for k, m in enumerate(views):
             self._beyond(m, target, (float(scan.lo[k]), float(scan.hi[k])))
@@ -566,17 +578,35 @@ class ParamStats:
                 self.sp_entries += int(sub.shape[1] * sub.shape[2])
                 self.sp_m += 1
 
-    def _raw(self, a: NDArray[Any], target: Target) -> None:
+    def _raw(
+        self, a: NDArray[Any], target: Target, scanned: tuple[int, Array] | None = None
+    ) -> None:
         """The exact structure of the whole array: ``track_rows`` (skipped once no row can
-        be zero in every build any more) and whether any entry is nonzero."""
+        be zero in every build any more) and whether any entry is nonzero. ``scanned``: the
+        exact zeros and the float64 rows' sums of squares of ``target.view(a)`` when every
+        entry is finite (:func:`_scan`): when the view keeps ``a``'s rows they answer both
+        (a row of zeros sums to 0; a row that sums to 0 is read again, as a square may
+        underflow)."""
         if a.dtype.kind not in "fiub":
             return
         self.raw_size = int(a.size)
+        known = scanned is not None and target.keeps_rows(a)
         if a.size and not self.any_nonzero:
-            self.any_nonzero = bool(np.any(a))
+            if known:
+                assert scanned is not None
+                self.any_nonzero = scanned[0] < a.size
+            else:
+                self.any_nonzero = bool(np.any(a))
         if target.track_rows and a.ndim >= 1 and a.shape[0]:
             if self.row_zero is None or self.row_zero.any():
-                zero = ~np.any(a.reshape(a.shape[0], -1) != 0, axis=1)
+                rows = a.reshape(a.shape[0], -1)
+                if known:
+                    assert scanned is not None
+                    zero = scanned[1] == 0
+                    if zero.any():
+                        zero[zero] = ~np.any(rows[zero] != 0, axis=1)
+                else:
+                    zero = ~np.any(rows != 0, axis=1)
                 self.row_zero = zero if self.row_zero is None else self.row_zero & zero
 
     def _beyond(self, m: NDArray[Any], target: Target, bounds: tuple[float, float] | None) -> None:

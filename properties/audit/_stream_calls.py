@@ -238,7 +238,7 @@ class Homogeneity:
             return
         g, sizes, var = _kw_layout(nv)
         order = np.argsort(s, axis=1)
-        ordered = np.take_along_axis(s, order, axis=1)
+        ordered = np.sort(s, axis=1)
         tied = np.any(ordered[:, 1:] == ordered[:, :-1], axis=1)
         offset = N_GROUPS * np.arange(nb)[:, None]
         ranks = np.broadcast_to(np.arange(1.0, nv + 1.0), (nb, nv))
