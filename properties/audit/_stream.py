@@ -571,8 +571,7 @@ class ParamStats:
                 sub = np.divide(w[:, : side[0], : side[1]], sd)
                 sub2 = sub * sub
             self.sp_shape = (int(sub.shape[1]), int(sub.shape[2]))
-            for k in range(nb):  # one build's matrix products, as the one-build pass
-                r, z2 = _rectangle(sub[k], sub2[k])
+            for r, z2 in zip(*_rectangles(sub, sub2), strict=True):
                 self.sp_r += r
                 self.sp_z2 += z2
                 self.sp_entries += int(sub.shape[1] * sub.shape[2])
@@ -1184,6 +1183,22 @@ def _rectangle(z: Array, sq: Array) -> tuple[float, float]:
     rows, cols, q = sq.sum(axis=1), sq.sum(axis=0), np.ravel(sq)
     f = float(np.dot(g, g)) - float(np.dot(rows, rows)) - float(np.dot(cols, cols))
     return (f + float(np.dot(q, q))) / 4.0, float(rows.sum())
+
+
+def _rectangles(z: Array, sq: Array) -> tuple[list[float], list[float]]:
+    """:func:`_rectangle` of each matrix of the ``(B, rows, cols)`` stacks ``z`` and ``sq``:
+    the Gram matrices and the row and column sums of the whole stack at once (each matrix's
+    as its own: the same products and sums), the dot products matrix by matrix."""
+    zt = np.swapaxes(z, 1, 2)
+    grams = z @ zt if z.shape[1] <= z.shape[2] else zt @ z
+    rows, cols = sq.sum(axis=2), sq.sum(axis=1)
+    rects, totals = [], []
+    for k in range(z.shape[0]):
+        g, r, c, q = grams[k].ravel(), rows[k], cols[k], np.ravel(sq[k])
+        f = float(np.dot(g, g)) - float(np.dot(r, r)) - float(np.dot(c, c))
+        rects.append((f + float(np.dot(q, q))) / 4.0)
+        totals.append(float(r.sum()))
+    return rects, totals
 
 
 def _ties(v: Array) -> bool:
