@@ -589,19 +589,14 @@ class ParamStats:
         if a.dtype.kind not in "fiub":
             return
         self.raw_size = int(a.size)
-        known = scanned is not None and target.keeps_rows(a)
+        known = scanned if scanned is not None and target.keeps_rows(a) else None
         if a.size and not self.any_nonzero:
-            if known:
-                assert scanned is not None
-                self.any_nonzero = scanned[0] < a.size
-            else:
-                self.any_nonzero = bool(np.any(a))
+            self.any_nonzero = known[0] < a.size if known is not None else bool(np.any(a))
         if target.track_rows and a.ndim >= 1 and a.shape[0]:
             if self.row_zero is None or self.row_zero.any():
                 rows = a.reshape(a.shape[0], -1)
-                if known:
-                    assert scanned is not None
-                    zero = scanned[1] == 0
+                if known is not None:
+                    zero = known[1] == 0
                     if zero.any():
                         zero[zero] = ~np.any(rows[zero] != 0, axis=1)
                 else:
