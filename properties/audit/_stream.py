@@ -201,14 +201,17 @@ class Pairs:
         self.a2pb2 += a2 + b2
         self.apb += sa + sb
 
-    def add_stack(self, fq: Array, shape: tuple[int, int, int], axis: int) -> None:
+    def add_stack(
+        self, fq: Array, shape: tuple[int, int, int], totals: tuple[float, float], axis: int
+    ) -> None:
         """:meth:`add` of each of ``B`` builds' matrices stacked in ``fq`` (the ``(2, size)``
-        rows ``z`` and ``z * z`` of a ``(B, rows, cols)`` stack, flattened): the stack as one
-        ``(B rows, cols)`` matrix, less the pairs across rows that straddle two builds."""
+        rows ``z`` and ``z * z`` of a ``(B, rows, cols)`` stack, flattened; ``totals``: the
+        sums of the two rows): the stack as one ``(B rows, cols)`` matrix, less the pairs
+        across rows that straddle two builds."""
         nb, rows, cols = shape
         if axis == 0 and rows < 2:
             return
-        total, total2 = float(fq[0].sum()), float(fq[1].sum())
+        total, total2 = totals
         self.add(fq, (nb * rows, cols), total, total2, axis)
         if axis == 1 or nb < 2 or cols < 1:
             return
@@ -560,8 +563,9 @@ class ParamStats:
             self.digests[key] = self.digests.get(key, 0) + 1
         np.multiply(fq[0], fq[0], out=fq[1])
         zq = fq[1].reshape(lead.shape)
-        self.units.add_stack(fq, lead.shape, 1)
-        self.inputs.add_stack(fq, lead.shape, 0)
+        totals = float(fq[0].sum()), float(fq[1].sum())
+        self.units.add_stack(fq, lead.shape, totals, 1)
+        self.inputs.add_stack(fq, lead.shape, totals, 0)
         if min(rows, cols) >= 2:
             wide = rows <= cols
             side = (SPECTRUM_SIDE, SPECTRUM_LONG) if wide else (SPECTRUM_LONG, SPECTRUM_SIDE)
