@@ -407,7 +407,8 @@ class ParamStats:
         if w is not None:
             first = int(_leading(views[0]).shape[0])
             step = max(1, MOMENT_BLOCK // max(int(w.shape[2]), 1))
-            scan = batch_scan(w, target.mode_value, first, step)
+            squares = _SCRATCH.get("stack squares", int(w.size)).reshape(w.shape)
+            scan = batch_scan(w, target.mode_value, first, step, squares)
         if (
             w is None
             or scan is None
@@ -481,7 +482,7 @@ class ParamStats:
             or not scheme.variance(int(first.shape[0]), int(first.shape[1])) > 0
         ):
             return None
-        w = np.empty((len(views), *first.shape))
+        w = _SCRATCH.get("stack", len(views) * int(first.size)).reshape(len(views), *first.shape)
         for k, v in enumerate(views):
             np.copyto(w[k], v, casting="unsafe")  # exact: every float format fits float64
         return w
@@ -1022,11 +1023,13 @@ def _count(
     is monotone in the value, so when both bounds fall inside the grid no entry is clipped."""
     k = bins / (2.0 * half)
     c, off = scale * k, half * k + 1.0
-    y = np.multiply(x, c, dtype=np.float64).ravel()  # a new array: no copy of a strided x
+    y = _SCRATCH.get("positions", int(np.size(x)))  # no copy of a strided x
+    np.multiply(x, c, out=y.reshape(np.shape(x)), dtype=np.float64)
     y += off
     if bounds is None or not all(0.0 <= b * c + off <= bins + 1.0 for b in bounds):
         np.clip(y, 0.0, bins + 1.0, out=y)
-    idx = y.astype(np.intp)
+    idx = _SCRATCH.index("bins", y.size)
+    np.copyto(idx, y, casting="unsafe")  # truncated toward 0, as astype
     if hist is None and idx.size >= bins // 8:
         return np.bincount(idx, minlength=bins + 2).astype(np.int64, copy=False)
     out = np.zeros(bins + 2, dtype=np.int64) if hist is None else hist
@@ -1054,11 +1057,20 @@ class _Scratch(threading.local):
 
     def __init__(self) -> None:
         self.buffers: dict[str, Array] = {}
+        self.indices: dict[str, NDArray[np.intp]] = {}
 
     def get(self, name: str, size: int) -> Array:
+        """The first ``size`` entries of the float64 buffer ``name`` (grown when shorter)."""
         b = self.buffers.get(name)
         if b is None or b.size < size:
             b = self.buffers[name] = np.empty(max(size, MOMENT_BLOCK))
+        return b[:size]
+
+    def index(self, name: str, size: int) -> NDArray[np.intp]:
+        """The first ``size`` entries of the index buffer ``name`` (grown when shorter)."""
+        b = self.indices.get(name)
+        if b is None or b.size < size:
+            b = self.indices[name] = np.empty(max(size, MOMENT_BLOCK), dtype=np.intp)
         return b[:size]
 
 
