@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -54,6 +53,7 @@ from numpy.typing import NDArray
 
 from weight_init.families import Family, Orthogonal, Sparse
 from weight_init.layouts import get_layout
+from weight_init.properties.audit._scratch import SCRATCH as _SCRATCH
 from weight_init.properties.audit._stream_batch import (
     BATCH_ENTRIES,
     BatchScan,
@@ -573,8 +573,11 @@ class ParamStats:
             if min(side[0], rows) <= lead_rows:  # the block lies in the bounded sample
                 sub, sub2 = scaled[:, : side[0], : side[1]], zq[:, : side[0], : side[1]]
             else:
-                sub = np.divide(w[:, : side[0], : side[1]], sd)
-                sub2 = sub * sub
+                part = w[:, : side[0], : side[1]]
+                sub = _SCRATCH.get("spectrum", int(part.size)).reshape(part.shape)
+                np.divide(part, sd, out=sub)
+                sub2 = _SCRATCH.get("spectrum squares", int(part.size)).reshape(part.shape)
+                np.multiply(sub, sub, out=sub2)
             self.sp_shape = (int(sub.shape[1]), int(sub.shape[2]))
             for r, z2 in zip(*_rectangles(sub, sub2), strict=True):
                 self.sp_r += r
@@ -866,8 +869,11 @@ class ParamStats:
             if min(side[0], rows) <= zs.shape[0]:  # the block lies in the bounded sample
                 sub, sub2 = zs[: side[0], : side[1]], sq[: side[0], : side[1]]
             else:
-                sub = np.divide(x[: side[0], : side[1]], sd, dtype=np.float64)
-                sub2 = sub * sub
+                part = x[: side[0], : side[1]]
+                sub = _SCRATCH.get("spectrum", int(part.size)).reshape(part.shape)
+                np.divide(part, sd, out=sub, dtype=np.float64)
+                sub2 = _SCRATCH.get("spectrum squares", int(part.size)).reshape(part.shape)
+                np.multiply(sub, sub, out=sub2)
             self.sp_shape = (int(sub.shape[0]), int(sub.shape[1]))
             r, z2 = _rectangle(sub, sub2)
             self.sp_r += r
@@ -1049,32 +1055,6 @@ def _bin(v: float, bins: int, half: float, scale: float = 1.0) -> int:
 
 #: Entries per block of :func:`_moments` (its float64 scratch stays in the cache).
 MOMENT_BLOCK = 1 << 15
-
-
-class _Scratch(threading.local):
-    """Float64 work buffers of one thread, reused from build to build (a worker with
-    several threads reduces one chunk at a time, but buffers are never shared)."""
-
-    def __init__(self) -> None:
-        self.buffers: dict[str, Array] = {}
-        self.indices: dict[str, NDArray[np.intp]] = {}
-
-    def get(self, name: str, size: int) -> Array:
-        """The first ``size`` entries of the float64 buffer ``name`` (grown when shorter)."""
-        b = self.buffers.get(name)
-        if b is None or b.size < size:
-            b = self.buffers[name] = np.empty(max(size, MOMENT_BLOCK))
-        return b[:size]
-
-    def index(self, name: str, size: int) -> NDArray[np.intp]:
-        """The first ``size`` entries of the index buffer ``name`` (grown when shorter)."""
-        b = self.indices.get(name)
-        if b is None or b.size < size:
-            b = self.indices[name] = np.empty(max(size, MOMENT_BLOCK), dtype=np.intp)
-        return b[:size]
-
-
-_SCRATCH = _Scratch()
 
 
 def _moments(m: NDArray[Any]) -> tuple[float, float, float]:

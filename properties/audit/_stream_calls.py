@@ -67,6 +67,7 @@ from scipy import special
 from scipy.linalg import lapack
 
 from weight_init.families import Family, Orthogonal
+from weight_init.properties.audit._scratch import SCRATCH
 from weight_init.properties.audit._stream_batch import fewest_bits, smallest_gap
 from weight_init.properties.conformance._checks import registry as C
 from weight_init.properties.conformance._checks.base import CheckResult
@@ -429,7 +430,9 @@ class CallStats:
         elif mu:
             block = (np.asarray(m[:SPIKE_ROWS, :SPIKE_COLS], dtype=np.float64) - mu) / sd
         else:
-            block = np.divide(m[:SPIKE_ROWS, :SPIKE_COLS], sd, dtype=np.float64)
+            part = m[:SPIKE_ROWS, :SPIKE_COLS]
+            block = SCRATCH.get("spike", int(part.size)).reshape(part.shape)
+            np.divide(part, sd, out=block, dtype=np.float64)
         if block.shape[0] // 2 >= MIN_SIDE and block.shape[1] >= MIN_SIDE:
             t, a2, nb, na = _split(block)
             self.sp_t += t
@@ -457,7 +460,9 @@ class CallStats:
         nb, rows, cols = w.shape
         sd = math.sqrt(scheme.variance(rows, cols))
         call_rows = int(_leading(w[0]).shape[0])
-        z_lead = np.multiply(lead[:, :call_rows], 1.0 / sd)
+        head = lead[:, :call_rows]
+        z_lead = SCRATCH.get("between", int(head.size)).reshape(head.shape)
+        np.multiply(head, 1.0 / sd, out=z_lead)
         flat = z_lead.reshape(nb, -1)
         totals = flat.sum(axis=1)
         scale = 1.0 / (sd * sd)
@@ -491,7 +496,9 @@ class CallStats:
             if scaled is None:
                 block = np.divide(block, sd)
         else:
-            block = np.divide(w[:, :SPIKE_ROWS, :SPIKE_COLS], sd)
+            part = w[:, :SPIKE_ROWS, :SPIKE_COLS]
+            block = SCRATCH.get("spike", int(part.size)).reshape(part.shape)
+            np.divide(part, sd, out=block)
         if block.shape[1] // 2 >= MIN_SIDE and block.shape[2] >= MIN_SIDE:
             ts, a2s, n_b, n_a = _splits(block)
             for t, a2 in zip(ts, a2s, strict=True):
