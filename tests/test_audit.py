@@ -150,8 +150,10 @@ def test_cli_fails_on_a_buggy_model(capsys: pytest.CaptureFixture[str]) -> None:
         (("audit_models:small_cnn", "--workers", "2", "--scheduler", "x"), "not allowed"),
     ],
 )
-def test_cli_bad_input_is_one_line_exit_2(args: tuple[str, ...], message: str) -> None:
-    out = _cli(*args)
+def test_cli_bad_input_is_one_line_exit_2(
+    args: tuple[str, ...], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = _main(capsys, *args)
     assert out.returncode == 2
     assert out.stdout == ""
     lines = out.stderr.strip().splitlines()

@@ -115,8 +115,12 @@ def test_skip_is_listed_as_skipped() -> None:
         (["--expect", "embed.weight=normal(std=n_layer)"], "unknown name 'n_layer'"),
     ],
 )
-def test_bad_input_is_one_line_exit_2(args: list[str], message: str) -> None:
-    out = _cli("audit_models:tied_lm", "--builds", "2", *args)
+def test_bad_input_is_one_line_exit_2(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = cli_helpers.run_main(
+        capsys, "audit", "audit_models:tied_lm", "--builds", "2", *args, cwd=HERE
+    )
     assert out.returncode == 2, out.stdout
     line = out.stderr.strip()
     assert "\n" not in line and message in line and "factory" not in line, line
@@ -128,15 +132,30 @@ def test_a_factory_that_raises_is_still_the_factorys_error() -> None:
     assert "the model factory raised RuntimeError: boom" in out.stderr
 
 
-def test_timeout_bounds_one_build_not_the_run() -> None:
-    # 12 builds of 2 s each (plus the first build): ~26 s in all, each build well under 20 s
-    ok = _cli("audit_models:slow_factory", "--builds", "12", "--timeout", "20", "--json")
+def test_timeout_bounds_one_build_not_the_run(capsys: pytest.CaptureFixture[str]) -> None:
+    # In this process: the builds run in a child forked from a server that has imported torch
+    # (a subprocess's child would import it first, a step a short limit cannot bound under
+    # load). 12 builds of 0.5 s each (plus the first build): ~6.5 s in all, each build well
+    # under the 4 s limit.
+    ok = cli_helpers.run_main(
+        capsys,
+        "audit",
+        "audit_models:slow_factory",
+        "--builds",
+        "12",
+        "--timeout",
+        "4",
+        "--json",
+        cwd=HERE,
+    )
     assert ok.returncode == 0, ok.stderr
     assert json.loads(ok.stdout)["builds"] == 12
-    stuck = _cli("audit_models:stuck_factory", "--builds", "3", "--timeout", "20")
+    stuck = cli_helpers.run_main(
+        capsys, "audit", "audit_models:stuck_factory", "--builds", "3", "--timeout", "4", cwd=HERE
+    )
     assert stuck.returncode == 2
     # the factory's third call hangs: the framework detection's build is build 1, so build 3
-    assert "no progress for 20 s while running build 3 of 3" in stuck.stderr, stuck.stderr
+    assert "no progress for 4 s while running build 3 of 3" in stuck.stderr, stuck.stderr
 
 
 def test_preset_rules_outer_module_wins_and_names_bind_config_and_owner() -> None:

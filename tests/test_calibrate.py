@@ -266,7 +266,9 @@ def test_a_miscalibrated_test_within_one_scheme_is_named() -> None:
     assert names == ["variance (he_normal)", "variance (orthogonal)"]
 
 
-def test_kernels_flag_runs_kernel_checks_through_their_layouts(tmp_path: Path) -> None:
+def test_kernels_flag_runs_kernel_checks_through_their_layouts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """``--kernels``: the false-alarm checks cycle over the kernel catalogue (every spatial
     layout for the reference schemes), record the kernel layout, and are the same records
     with one worker or two."""
@@ -278,11 +280,12 @@ def test_kernels_flag_runs_kernel_checks_through_their_layouts(tmp_path: Path) -
     assert {i.layout for i in impls} == spatial and len(impls) == 2 * len(spatial)
     torch_impls = {i.spec for i in kernel_catalogue(["torch"], None)}
     assert {"torch.nn.init:kaiming_normal_", "torch:ConvTranspose2d.weight"} <= torch_impls
-    args = ["--kernels", "--checks", "12", "--adapters", "none"]
-    args += ["--schemes", "he_normal,lecun_uniform"]
+    # one check per spatial layout and one more: the cycle reaches its second scheme
+    args = ["calibrate", "--quiet", "--kernels", "--checks", str(len(spatial) + 1)]
+    args += ["--adapters", "none", "--schemes", "he_normal,lecun_uniform"]
     one, two = tmp_path / "one", tmp_path / "two"
-    assert calibrate(*args, "--workers", "1", "--out", str(one)).returncode == 0
-    assert calibrate(*args, "--workers", "2", "--out", str(two)).returncode == 0
+    assert main([*args, "--workers", "1", "--out", str(one)]) == 0
+    assert main([*args, "--workers", "2", "--out", str(two)]) == 0
     a = comparable(one)
     assert a == comparable(two)
     assert [r["layout"] for r in a if r["repetition"] < len(impls)] == [

@@ -1,5 +1,6 @@
-"""Report directories never lose a user's files, as a user runs
-``weight-init report``: a subprocess, its exit code and its one line on stderr."""
+"""Report directories never lose a user's files: ``weight-init report``'s exit code and its one
+line on stderr, from ``main`` in this process, and as a user runs it (a subprocess) where a
+signal or a killed process is what is tested."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from cli_helpers import WEIGHT_INIT, one_line, tiny_report
+from cli_helpers import TINY_REPORT, WEIGHT_INIT, one_line, run_main, tiny_report
 from weight_init.reports._output_dir import MARKER, remove_leftovers
 
 
@@ -24,13 +25,22 @@ def report(
     return tiny_report(out, "--format", "json", *extra, cwd=cwd)
 
 
-def test_rerun_refuses_to_delete_the_users_files(tmp_path: Path) -> None:
+def report_here(
+    capsys: pytest.CaptureFixture[str], out: Path | str, *extra: str
+) -> subprocess.CompletedProcess[str]:
+    """:func:`report` through ``main`` in this process."""
+    return run_main(capsys, "report", "--out", str(out), *TINY_REPORT, "--format", "json", *extra)
+
+
+def test_rerun_refuses_to_delete_the_users_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "r"
-    assert report(out).returncode == 0
+    assert report_here(capsys, out).returncode == 0
     (out / "notes.txt").write_text("mine\n")
     (out / "mydata").mkdir()
     (out / "mydata" / "x.csv").write_text("1,2\n")
-    proc = report(out)
+    proc = report_here(capsys, out)
     assert proc.returncode == 2
     err = one_line(proc)
     assert "notes.txt" in err and "mydata/" in err and "--overwrite" in err, err
@@ -38,20 +48,22 @@ def test_rerun_refuses_to_delete_the_users_files(tmp_path: Path) -> None:
     # A report's own files are replaced without a flag; the user's go only with --overwrite.
     (out / "notes.txt").unlink()
     shutil.rmtree(out / "mydata")
-    assert report(out, "--seed", "1").returncode == 0
+    assert report_here(capsys, out, "--seed", "1").returncode == 0
     (out / "notes.txt").write_text("mine\n")
-    assert report(out, "--overwrite").returncode == 0
+    assert report_here(capsys, out, "--overwrite").returncode == 0
     assert sorted(p.name for p in out.iterdir()) == [MARKER, "summary.json"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r"], "temporary directories left"
 
 
-def test_symlinked_out_writes_to_the_target(tmp_path: Path) -> None:
+def test_symlinked_out_writes_to_the_target(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     target = tmp_path / "real"
     link = tmp_path / "link"
-    assert report(target).returncode == 0
+    assert report_here(capsys, target).returncode == 0
     before = (target / "summary.json").read_text()
     link.symlink_to(target, target_is_directory=True)
-    assert report(link, "--seed", "1").returncode == 0
+    assert report_here(capsys, link, "--seed", "1").returncode == 0
     assert link.is_symlink() and os.readlink(link) == str(target)
     assert (target / "summary.json").read_text() != before, "the target was left stale"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["link", "real"]
@@ -110,18 +122,20 @@ def test_leftovers_of_killed_runs_are_removed(tmp_path: Path) -> None:
     assert remove_leftovers(tmp_path / "r") == []
 
 
-def test_mount_point_is_refused_before_any_work() -> None:
+def test_mount_point_is_refused_before_any_work(capsys: pytest.CaptureFixture[str]) -> None:
     mount = Path("/dev/shm")
     if not (os.path.ismount(mount) and mount.is_dir() and not any(mount.iterdir())):
         pytest.skip("no empty mount point to try")
     started = time.monotonic()
-    proc = report(mount, "--width", "2000", "--samples", "4000", "--depth", "50")
+    proc = report_here(capsys, mount, "--width", "2000", "--samples", "4000", "--depth", "50")
     assert proc.returncode == 2
     assert "mount point" in one_line(proc)
     assert time.monotonic() - started < 60 and not any(mount.iterdir())
 
 
-def test_read_only_out_is_refused_before_any_work(tmp_path: Path) -> None:
+def test_read_only_out_is_refused_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A read-only file system (sysfs), and a read-only directory when not root."""
     cases = [Path("/sys/weight-init-report")] if Path("/sys").is_dir() else []
     if os.geteuid() != 0:
@@ -133,7 +147,7 @@ def test_read_only_out_is_refused_before_any_work(tmp_path: Path) -> None:
     if not cases:
         pytest.skip("no read-only place to try")
     for out in cases:
-        proc = report(out, "--width", "2000", "--samples", "4000", "--depth", "50")
+        proc = report_here(capsys, out, "--width", "2000", "--samples", "4000", "--depth", "50")
         assert proc.returncode == 2, out
         err = one_line(proc)
         assert "--out" in err and ("read-only" in err or "cannot write" in err), err

@@ -1,4 +1,6 @@
-"""``weight-init propagate`` as a user runs it: a subprocess, its exit code, stdout, stderr.
+"""``weight-init propagate``'s exit code, stdout and stderr: ``main`` in this process (the
+model still runs in an isolated child), and as a user runs it, a subprocess, where the
+process's exit is what is tested.
 
 Bad input and misbehaving code under test give one line on stderr and exit 2; the
 ``--max-growth`` gate exits 1 on the notes' vanishing network and 0 on their Xavier one;
@@ -10,8 +12,10 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
+from subprocess import CompletedProcess
 
 import pytest
 
@@ -24,18 +28,8 @@ sys.path.insert(0, str(HERE))
 import cli_helpers  # noqa: E402
 
 
-def _cli(*args: str) -> object:
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    import subprocess
-
-    return subprocess.run(
-        [cli_helpers.WEIGHT_INIT, "propagate", *args],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=HERE,
-        env=env,
-    )
+def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> CompletedProcess[str]:
+    return cli_helpers.run_main(capsys, "propagate", *args, cwd=HERE)
 
 
 @pytest.mark.parametrize(
@@ -63,34 +57,52 @@ def _cli(*args: str) -> object:
         ),
     ],
 )
-def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str) -> None:
-    proc = _cli(*args)
-    assert proc.returncode == 2, (proc.stdout, proc.stderr)  # type: ignore[attr-defined]
-    assert message in cli_helpers.one_line(proc)  # type: ignore[arg-type]
-    assert proc.stdout == ""  # type: ignore[attr-defined]
+def test_bad_input_is_one_line_and_exit_2(
+    capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    proc = _cli(capsys, *args)
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert message in cli_helpers.one_line(proc)
+    assert proc.stdout == ""
 
 
 def test_code_that_exits_zero_and_prints_pass_is_no_pass() -> None:
-    proc = _cli("propagation_models:exits_zero", "--input-shape", "4,20")
-    assert proc.returncode == 2  # type: ignore[attr-defined]
-    assert proc.stdout == ""  # type: ignore[attr-defined]
-    assert "exited (exit code 0)" in proc.stderr  # type: ignore[attr-defined]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run(
+        [
+            cli_helpers.WEIGHT_INIT,
+            "propagate",
+            "propagation_models:exits_zero",
+            "--input-shape",
+            "4,20",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=HERE,
+        env=env,
+    )
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert "exited (exit code 0)" in proc.stderr
 
 
-def test_max_growth_gate_exit_codes() -> None:
+def test_max_growth_gate_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
     args = ["--input-shape", "200,500", "--builds", "2", "--max-growth", "10"]
-    bad = _cli("propagation_models:notes_mlp_small", *args)
-    assert bad.returncode == 1, bad.stderr  # type: ignore[attr-defined]
-    assert "signal vanishes" in bad.stdout  # type: ignore[attr-defined]
-    good = _cli("propagation_models:notes_mlp", *args)
-    assert good.returncode == 0, good.stderr  # type: ignore[attr-defined]
-    assert "gate --max-growth 10: pass" in good.stdout  # type: ignore[attr-defined]
+    bad = _cli(capsys, "propagation_models:notes_mlp_small", *args)
+    assert bad.returncode == 1, bad.stderr
+    assert "signal vanishes" in bad.stdout
+    good = _cli(capsys, "propagation_models:notes_mlp", *args)
+    assert good.returncode == 0, good.stderr
+    assert "gate --max-growth 10: pass" in good.stdout
 
 
-def test_json_is_one_record_per_operation_in_execution_order() -> None:
-    proc = _cli("propagation_models:small_mlp", "--input-shape", "16,20", "--json")
-    assert proc.returncode == 0, proc.stderr  # type: ignore[attr-defined]
-    data = json.loads(proc.stdout)  # type: ignore[attr-defined]
+def test_json_is_one_record_per_operation_in_execution_order(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    proc = _cli(capsys, "propagation_models:small_mlp", "--input-shape", "16,20", "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
     names = [r["name"] for r in data["records"]]
     assert names == ["input", "0", "1", "2", "3"]
     for r in data["records"][1:]:
@@ -100,9 +112,12 @@ def test_json_is_one_record_per_operation_in_execution_order() -> None:
     assert data["reproduce"].startswith("weight-init propagate propagation_models:small_mlp")
 
 
-def test_out_writes_a_report_and_refuses_a_user_directory(tmp_path: Path) -> None:
+def test_out_writes_a_report_and_refuses_a_user_directory(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     out = tmp_path / "prop"
     proc = _cli(
+        capsys,
         "propagation_models:nf_resnet",
         "--input-shape",
         "8,3,8,8",
@@ -111,7 +126,7 @@ def test_out_writes_a_report_and_refuses_a_user_directory(tmp_path: Path) -> Non
         "--out",
         str(out),
     )
-    assert proc.returncode == 0, proc.stderr  # type: ignore[attr-defined]
+    assert proc.returncode == 0, proc.stderr
     names = {p.name for p in out.iterdir()}
     assert {"index.html", "summary.json", "propagation.json", "figures"} <= names
     figures = sorted(p.name for p in (out / "figures").iterdir())
@@ -123,17 +138,22 @@ def test_out_writes_a_report_and_refuses_a_user_directory(tmp_path: Path) -> Non
     mine = tmp_path / "mine"
     mine.mkdir()
     (mine / "notes.txt").write_text("keep")
-    refused = _cli("propagation_models:small_mlp", "--input-shape", "4,20", "--out", str(mine))
-    assert refused.returncode == 2  # type: ignore[attr-defined]
-    assert "--out" in cli_helpers.one_line(refused)  # type: ignore[arg-type]
+    refused = _cli(
+        capsys, "propagation_models:small_mlp", "--input-shape", "4,20", "--out", str(mine)
+    )
+    assert refused.returncode == 2
+    assert "--out" in cli_helpers.one_line(refused)
     assert (mine / "notes.txt").read_text() == "keep"
 
 
-def test_report_propagate_section(tmp_path: Path) -> None:
+def test_report_propagate_section(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    def report(out: Path, *extra: str) -> CompletedProcess[str]:
+        return cli_helpers.run_main(
+            capsys, "report", "--out", str(out), *cli_helpers.TINY_REPORT, *extra, cwd=HERE
+        )
+
     out = tmp_path / "report"
-    proc = cli_helpers.tiny_report(
-        out, "--propagate", "propagation_models:nf_resnet=8,3,8,8", cwd=HERE
-    )
+    proc = report(out, "--propagate", "propagation_models:nf_resnet=8,3,8,8")
     assert proc.returncode == 0, proc.stderr
     summary = json.loads((out / "summary.json").read_text())
     (prop,) = summary["propagations"]
@@ -143,10 +163,8 @@ def test_report_propagate_section(tmp_path: Path) -> None:
     for name in ("std", "brock", "gradient"):
         assert (out / "figures" / f"propagation1-{name}.png").is_file()
     assert "Signal propagation: propagation_models:nf_resnet" in (out / "index.html").read_text()
-    bad = cli_helpers.tiny_report(tmp_path / "bad", "--propagate", "propagation_models:nf_resnet")
+    bad = report(tmp_path / "bad", "--propagate", "propagation_models:nf_resnet")
     assert bad.returncode == 2 and "--propagate" in cli_helpers.one_line(bad)
-    raises = cli_helpers.tiny_report(
-        tmp_path / "raises", "--propagate", "propagation_models:forward_raises=4,20", cwd=HERE
-    )
+    raises = report(tmp_path / "raises", "--propagate", "propagation_models:forward_raises=4,20")
     assert raises.returncode == 2 and "forward broke" in cli_helpers.one_line(raises)
     assert not (tmp_path / "raises").exists()

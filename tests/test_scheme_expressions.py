@@ -243,12 +243,14 @@ def test_fan_geo_avg_verdicts(seed: int) -> None:
         ("torch:orthogonal_", "orthogonal*1.1", 1),
     ],
 )
-def test_cli_check_accepts_expressions(spec: str, expr: str, code: int) -> None:
-    """As a user runs it: in a subprocess the command forks its child before importing numpy,
-    which is cheaper than ``main`` here (a process that has numpy must spawn a fresh one)."""
+def test_cli_check_accepts_expressions(
+    spec: str, expr: str, code: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``main`` in this process: the check's child is forked from a server that has imported
+    torch once, not a fresh interpreter per case."""
     pytest.importorskip("torch")
     level = ("--alpha", repr(PASS_ALPHA)) if code == 0 else ()  # a pass is asserted
-    out = cli_helpers.run("check", spec, "--scheme", expr, "--seed", "7", *level)
+    out = cli_helpers.run_main(capsys, "check", spec, "--scheme", expr, "--seed", "7", *level)
     assert out.returncode == code, out.stdout + out.stderr
     assert f"as {parse_scheme(expr).name} (out_in)" in out.stdout.splitlines()[0]
 

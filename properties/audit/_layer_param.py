@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from weight_init.layouts import Fans, KernelSpec
+from weight_init.properties._torch_seed import manual_seed
 from weight_init.properties.conformance._kernels import FanOf
 from weight_init.schemes import Scheme, constant
 
@@ -183,7 +184,7 @@ def _draw_torch(p: LayerParam, spec: KernelSpec, seed: int) -> Any:
     import torch
 
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+        manual_seed(torch, seed)
         module = p.build(spec)
     return _attr(module, p.param).detach().cpu().numpy()
 

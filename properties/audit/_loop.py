@@ -67,6 +67,7 @@ from weight_init.errors import (
     describe_exception,
 )
 from weight_init.layouts import Fans, KernelSpec, get_layout
+from weight_init.properties._torch_seed import manual_seed
 from weight_init.properties.audit._builds import build_seeds
 from weight_init.properties.audit._expectations import (
     Expectation,
@@ -122,7 +123,7 @@ def torch_model(factory: Callable[[], Any], seed: int) -> Any:
     import torch
 
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(int(seed))
+        manual_seed(torch, int(seed))
         try:
             model = factory()
         except (Exception, SystemExit) as exc:

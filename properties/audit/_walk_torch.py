@@ -26,6 +26,7 @@ import numpy as np
 
 from weight_init.errors import InitializerTypeError, InvalidParameterError
 from weight_init.precision import canonical_format
+from weight_init.properties._torch_seed import manual_seed
 from weight_init.properties.audit._builds import Build, BuiltParam, build_seeds, call_factory
 
 __all__ = ["lineage", "torch_builds", "walk", "walk_values"]
@@ -149,7 +150,7 @@ def torch_builds_with_models(
         if progress is not None:
             progress(f"build {i + 1} of {builds}")
         with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(s)
+            manual_seed(torch, s)
             model = call_factory(factory)
         if not isinstance(model, torch.nn.Module):
             raise InitializerTypeError(

@@ -37,6 +37,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from weight_init.errors import AdapterError, InitializerTypeError, install_hint
+from weight_init.properties._torch_seed import manual_seed
 
 FRAMEWORKS: tuple[str, ...] = ("torch", "jax", "keras")
 
@@ -136,7 +137,7 @@ def _torch(spec: str, rest: str) -> Candidate:
         def linear(fan_in: int, fan_out: int, seed: int | None = None) -> NDArray[Any]:
             with torch.random.fork_rng(devices=[]):
                 if seed is not None:
-                    torch.manual_seed(seed)
+                    manual_seed(torch, seed)
                 layer = torch.nn.Linear(fan_in, fan_out, **kwargs)
             return layer.weight.detach().numpy()
 
@@ -157,7 +158,7 @@ def _torch(spec: str, rest: str) -> Candidate:
             else:
                 with torch.random.fork_rng(devices=[]):
                     if seed is not None:
-                        torch.manual_seed(seed)
+                        manual_seed(torch, seed)
                     init(t, **kwargs)
         return t.numpy()
 

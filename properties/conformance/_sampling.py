@@ -27,6 +27,7 @@ from numpy.typing import NDArray
 
 from weight_init.errors import InitializerCallError, InitializerTypeError, describe_exception
 from weight_init.host_arrays import to_host
+from weight_init.properties._torch_seed import manual_seed
 from weight_init.protocols import Seeding, seeding_of
 
 #: How a seed reaches the initializer (:func:`weight_init.protocols.seeding_of`).
@@ -91,7 +92,7 @@ def global_seed(seed: int) -> Iterator[None]:
     np.random.seed(seed % 2**32)  # noqa: NPY002
     random.seed(seed)
     if torch is not None:
-        torch.manual_seed(seed)
+        manual_seed(torch, seed)
     try:
         yield
     finally:

@@ -27,6 +27,7 @@ from weight_init.errors import (
     InvalidParameterError,
     describe_exception,
 )
+from weight_init.properties._torch_seed import manual_seed
 from weight_init.properties.propagation._diagnose import (
     DEFAULT_ALPHA,
     DEFAULT_FLAT_RATIO,
@@ -113,7 +114,7 @@ def _build(factory: Callable[[], Any], mode: str, run: Callable[[Any], Any], see
     import torch
 
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+        manual_seed(torch, seed)
         try:
             model = factory()
         except (Exception, SystemExit) as exc:
