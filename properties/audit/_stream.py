@@ -124,21 +124,22 @@ class Target:
         i, n = self.block
         if n > 1:
             a = np.split(a, n, axis=-1)[i]
-        if self._layout_matrix(a):
-            assert self.layout is not None
-            return get_layout(self.layout).matrix(a)
+        layout = self._matrix_layout(a)
+        if layout:
+            return get_layout(layout).matrix(a)
         return a.reshape(a.shape[0], -1) if a.ndim >= 2 else a.reshape(1, -1)
 
-    def _layout_matrix(self, a: NDArray[Any]) -> bool:
-        """Whether :meth:`view` reads the 2-D ``a`` through the layout's matrix."""
+    def _matrix_layout(self, a: NDArray[Any]) -> str | None:
+        """The layout through whose matrix :meth:`view` reads the 2-D ``a`` (an orthogonal
+        scheme's); None when it reads ``a``'s rows."""
         family = self.scheme.family if self.scheme is not None else None
-        return isinstance(family, Orthogonal) and a.ndim == 2 and bool(self.layout)
+        return self.layout if isinstance(family, Orthogonal) and a.ndim == 2 else None
 
     def keeps_rows(self, a: NDArray[Any]) -> bool:
         """Whether :meth:`view` of ``a`` holds its rows (along the first axis) as they are,
         one row of the view each."""
         return (
-            a.ndim >= 2 and not self.drop_rows and self.block[1] == 1 and not self._layout_matrix(a)
+            a.ndim >= 2 and not self.drop_rows and self.block[1] == 1 and not self._matrix_layout(a)
         )
 
 
