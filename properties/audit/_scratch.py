@@ -7,8 +7,12 @@ its squares, the leading rows divided by the rule's sd. Written into buffers tha
 one parameter, they cost no fresh pages from the system per build (the values are the same
 as in new arrays); each is at most the size of the largest temporary it replaces.
 
-A buffer's contents are valid until the next request of the same name: a function holds its
-names only while it runs and hands back no view of them.
+A buffer's contents are valid until the next request of the same name. Names are shared by
+uses that never overlap (``"block"`` and ``"square"``: a block of one build's rows in the
+pass and its squares, then the top direction's and the spectrum's blocks, each read and
+dropped before the next is written); a function holds a name only while it runs and hands
+back no view of it, but for the pass's leading rows (``"lead"``), read by the same build's
+checks that follow it.
 """
 
 from __future__ import annotations

@@ -575,9 +575,9 @@ class ParamStats:
                 sub, sub2 = scaled[:, : side[0], : side[1]], zq[:, : side[0], : side[1]]
             else:
                 part = w[:, : side[0], : side[1]]
-                sub = _SCRATCH.get("spectrum", int(part.size)).reshape(part.shape)
+                sub = _SCRATCH.get("block", int(part.size)).reshape(part.shape)
                 np.divide(part, sd, out=sub)
-                sub2 = _SCRATCH.get("spectrum squares", int(part.size)).reshape(part.shape)
+                sub2 = _SCRATCH.get("square", int(part.size)).reshape(part.shape)
                 np.multiply(sub, sub, out=sub2)
             self.sp_shape = (int(sub.shape[1]), int(sub.shape[2]))
             for r, z2 in zip(*_rectangles(sub, sub2), strict=True):
@@ -871,9 +871,9 @@ class ParamStats:
                 sub, sub2 = zs[: side[0], : side[1]], sq[: side[0], : side[1]]
             else:
                 part = x[: side[0], : side[1]]
-                sub = _SCRATCH.get("spectrum", int(part.size)).reshape(part.shape)
+                sub = _SCRATCH.get("block", int(part.size)).reshape(part.shape)
                 np.divide(part, sd, out=sub, dtype=np.float64)
-                sub2 = _SCRATCH.get("spectrum squares", int(part.size)).reshape(part.shape)
+                sub2 = _SCRATCH.get("square", int(part.size)).reshape(part.shape)
                 np.multiply(sub, sub, out=sub2)
             self.sp_shape = (int(sub.shape[0]), int(sub.shape[1]))
             r, z2 = _rectangle(sub, sub2)

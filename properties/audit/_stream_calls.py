@@ -431,7 +431,7 @@ class CallStats:
             block = (np.asarray(m[:SPIKE_ROWS, :SPIKE_COLS], dtype=np.float64) - mu) / sd
         else:
             part = m[:SPIKE_ROWS, :SPIKE_COLS]
-            block = SCRATCH.get("spike", int(part.size)).reshape(part.shape)
+            block = SCRATCH.get("block", int(part.size)).reshape(part.shape)
             np.divide(part, sd, out=block, dtype=np.float64)
         if block.shape[0] // 2 >= MIN_SIDE and block.shape[1] >= MIN_SIDE:
             t, a2, nb, na = _split(block)
@@ -497,7 +497,7 @@ class CallStats:
                 block = np.divide(block, sd)
         else:
             part = w[:, :SPIKE_ROWS, :SPIKE_COLS]
-            block = SCRATCH.get("spike", int(part.size)).reshape(part.shape)
+            block = SCRATCH.get("block", int(part.size)).reshape(part.shape)
             np.divide(part, sd, out=block)
         if block.shape[1] // 2 >= MIN_SIDE and block.shape[2] >= MIN_SIDE:
             ts, a2s, n_b, n_a = _splits(block)
