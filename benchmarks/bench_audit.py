@@ -34,7 +34,7 @@ import sys
 import time
 from pathlib import Path
 
-from harness import Row, machine, markdown_table, verdict
+from harness import Row, commit, load, machine, markdown_table, verdict
 
 HERE = Path(__file__).parent
 TIME_GOAL = 2.0
@@ -99,11 +99,6 @@ def mib(b: float) -> str:
     return f"{b / 2**20:.0f} MiB"
 
 
-def load() -> str:
-    one, five, _ = os.getloadavg()
-    return f"load {one:.2f} (1 min), {five:.2f} (5 min) on {len(os.sched_getaffinity(0))} cores"
-
-
 def audit_rows(models: tuple[str, ...], builds: int, repeats: int) -> list[Row]:
     rows: list[Row] = []
     for name in models:
@@ -154,21 +149,6 @@ def audit_rows(models: tuple[str, ...], builds: int, repeats: int) -> list[Row]:
                 )
             )
     return rows
-
-
-def commit() -> str:
-    """`` (at commit X)`` of the checkout the benchmark runs from ("" outside git)."""
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            cwd=HERE,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return ""
-    return f" (at commit {out})" if out else ""
 
 
 def main() -> None:

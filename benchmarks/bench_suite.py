@@ -7,11 +7,15 @@ selection (``slow`` deselected, see tests/conftest.py). Goal: at most 3 minutes
 wall on 2 idle cores. The figure excludes tox's environment setup (installing the wheel and
 its dependencies: about 40 s on a first run, seconds afterwards).
 
-    python benchmarks/bench_suite.py
+    python benchmarks/bench_suite.py [--repeats 1] [--markdown docs/generated/bench_suite.md]
+
+With ``--repeats N`` the run is repeated and each run is a row (the machine's load is
+printed before and after: a row measured while other jobs ran says so).
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import resource
@@ -20,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-from harness import Row, verdict
+from harness import Row, commit, load, machine, markdown_table, verdict
 
 ROOT = Path(__file__).resolve().parents[1]
 GOAL_SECONDS = 180.0
@@ -54,7 +58,36 @@ def suite_rows(workers: int = 2) -> list[Row]:
     ]
 
 
-if __name__ == "__main__":
-    from harness import markdown_table
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument(
+        "--markdown", type=Path, metavar="PATH", help="also write the output to PATH"
+    )
+    args = parser.parse_args()
+    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    lines = []
+    rows: list[Row] = []
+    for _ in range(args.repeats):
+        before = load()
+        rows += suite_rows()
+        lines.append(f"Run {len(lines) + 1}: {before} before, {load()} after.")
+    text = "\n".join(
+        [
+            f"Run {started}: `python {' '.join(['benchmarks/bench_suite.py', *sys.argv[1:]])}`"
+            + commit(),
+            "",
+            machine(),
+            "",
+            markdown_table(rows),
+            "",
+            *lines,
+        ]
+    )
+    print(text)
+    if args.markdown is not None:
+        args.markdown.write_text(text + "\n")
 
-    print(markdown_table(suite_rows()))
+
+if __name__ == "__main__":
+    main()

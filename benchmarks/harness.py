@@ -158,6 +158,29 @@ def machine() -> str:
     )
 
 
+def load() -> str:
+    """The machine's load averages and cores, for a table measured on shared cores."""
+    one, five, _ = os.getloadavg()
+    return f"load {one:.2f} (1 min), {five:.2f} (5 min) on {len(os.sched_getaffinity(0))} cores"
+
+
+def commit() -> str:
+    """`` (at commit X)`` of the checkout the benchmarks run from ("" outside git)."""
+    import subprocess
+
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).parent,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+    return f" (at commit {out})" if out else ""
+
+
 def commands(
     cmds: Mapping[str, list[str]],
     repeats: int,

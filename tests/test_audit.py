@@ -1,6 +1,8 @@
-"""``weight-init audit``: per-parameter verdicts on small torch models. Bad input (a factory
-that raises or exits among it) is run as a user runs it, in a subprocess; the verdicts call
-``main`` in this process (the factory still runs in the command's child process).
+"""``weight-init audit``: per-parameter verdicts on small torch models, through ``main`` in this
+process (the factory still runs in the command's isolated child, forked from a server that
+has imported torch): bad input (a factory that raises or exits among it) and verdicts alike.
+The command as a user runs it, a subprocess, is tested in tests/test_audit_walk.py and
+tests/test_cli_fuzz.py.
 
 Each parameter's check has family-wise false-alarm rate 1e-4 (Holm) and the power plan of
 ``check``; where an outcome other than ``fail`` is asserted (or the verdicts are merely
@@ -32,10 +34,6 @@ import cli_helpers  # noqa: E402
 from _levels import PASS_ALPHA_ARGS  # noqa: E402
 from weight_init.properties.audit._loop import audit_torch, parse_expect  # noqa: E402
 from weight_init.properties.conformance._kernels import NO_RF_IN  # noqa: E402
-
-
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return cli_helpers.run("audit", *args, cwd=HERE)
 
 
 def _main(capsys: pytest.CaptureFixture[str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -193,19 +191,20 @@ def test_tied_fans_name_every_rule_that_fits() -> None:
     assert _identify(z * np.sqrt(0.5), Fans(64, 128))[5] == "1/fan_in = 2/fan_out"
 
 
-def test_cli_workers_give_the_verdicts_of_one_process() -> None:
+def test_cli_workers_give_the_verdicts_of_one_process(capsys: pytest.CaptureFixture[str]) -> None:
     """Builds on two worker processes: the same JSON, byte for byte, as in one process (the
     chunks and their merge order depend on the build count only)."""
-    one = _cli("audit_models:small_cnn", "--builds", "12", "--json", *PASS_ALPHA_ARGS)
-    two = _cli(
-        "audit_models:small_cnn", "--builds", "12", "--json", "--workers", "2", *PASS_ALPHA_ARGS
-    )
+    args = ("audit_models:small_cnn", "--builds", "12", "--json", *PASS_ALPHA_ARGS)
+    one = _main(capsys, *args)
+    two = _main(capsys, *args, "--workers", "2")
     assert one.returncode == two.returncode == 1, one.stderr + two.stderr
     assert one.stdout == two.stdout
 
 
 @pytest.mark.cluster
-def test_cli_on_a_dask_scheduler_gives_the_verdicts_of_one_process() -> None:
+def test_cli_on_a_dask_scheduler_gives_the_verdicts_of_one_process(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     """``--scheduler``: a real Dask cluster on the loopback address, one worker with two
     threads (so two chunks share one process, its torch generator included): the same JSON
     as one process."""
@@ -219,8 +218,8 @@ def test_cli_on_a_dask_scheduler_gives_the_verdicts_of_one_process() -> None:
         dashboard_address=None,
     ) as cluster:
         args = ("audit_models:small_cnn", "--builds", "12", "--json", *PASS_ALPHA_ARGS)
-        dask = _cli(*args, "--scheduler", cluster.scheduler_address)
-    local = _cli(*args)
+        dask = _main(capsys, *args, "--scheduler", cluster.scheduler_address)
+    local = _main(capsys, *args)
     assert dask.returncode == local.returncode == 1, dask.stderr
     assert dask.stdout == local.stdout
 

@@ -84,9 +84,13 @@ def test_task_seeds_depend_on_the_run_seed_and_the_task_only() -> None:
     assert set(a).isdisjoint(property_task(0, i).task_seed for i in range(100))
 
 
-def test_resume_after_a_killed_run_has_no_duplicate_and_no_gap(tmp_path: Path) -> None:
+def test_resume_after_a_killed_run_has_no_duplicate_and_no_gap(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The run is killed as a process group (a subprocess); the refused rerun and the resumed
+    run are ``main`` in this process."""
     out = tmp_path / "run"
-    n = 24
+    n = 12  # killed at 3 records: the rest cannot be written in the 50 ms between looks
     args = ["--checks", str(n), "--adapters", "none", "--workers", "2", "--out", str(out)]
     proc = subprocess.Popen(
         [sys.executable, "-m", "weight_init.app._cli", "calibrate", "--quiet", *args],
@@ -104,10 +108,10 @@ def test_resume_after_a_killed_run_has_no_duplicate_and_no_gap(tmp_path: Path) -
     proc.wait()
     before = read_records(out)
     assert 3 <= len(before) < n
-    again = calibrate(*args)
-    assert again.returncode == 2 and "--resume" in again.stderr  # never mixes two runs
-    r = calibrate(*args, "--resume")
-    assert r.returncode == 0, r.stderr
+    capsys.readouterr()
+    assert main(["calibrate", "--quiet", *args]) == 2
+    assert "--resume" in capsys.readouterr().err  # never mixes two runs
+    assert main(["calibrate", "--quiet", *args, "--resume"]) == 0, capsys.readouterr().err
     ids = [rec["task_id"] for rec in read_records(out)]
     assert len(ids) == len(set(ids)) == n
     assert set(ids) == {f"false_alarm-{i}" for i in range(n)}

@@ -86,6 +86,15 @@ def test_t_and_chi2_tails_match_scipy_stats(x: float, df: int) -> None:
 
 
 @MANY
+@given(q=st.floats(1e-12, 1 - 1e-12), df=dfs)
+@example(q=0.5, df=1)
+@example(q=0.99, df=2)
+@example(q=1 - 1e-4 / 40, df=7)
+def test_t_quantile_matches_scipy_stats(q: float, df: int) -> None:
+    np.testing.assert_allclose(tails.t_ppf(q, df), stats.t.ppf(q, df), **EXACT)
+
+
+@MANY
 @given(
     n=st.integers(tails.KS_EXACT_MAX_N + 1, 10**7),
     d=st.floats(math.log10(1e-5), math.log10(0.5)).map(lambda e: 10.0**e),

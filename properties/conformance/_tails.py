@@ -28,6 +28,7 @@ __all__ = [
     "norm_sf",
     "normal_two_sided",
     "pearson3_sf",
+    "t_ppf",
     "t_sf",
 ]
 
@@ -58,6 +59,12 @@ def t_sf(x: float, df: float) -> float:
     """``P(T > x)`` for Student's t with ``df`` degrees of freedom: ``special.stdtr(df, -x)``
     (the t law is symmetric; = ``scipy.stats.t.sf(x, df)``)."""
     return float(special.stdtr(df, -x))
+
+
+def t_ppf(q: float, df: float) -> float:
+    """The ``q`` quantile of Student's t with ``df`` degrees of freedom:
+    ``special.stdtrit(df, q)`` (= ``scipy.stats.t.ppf(q, df)`` for ``0 < q < 1``)."""
+    return float(special.stdtrit(df, q))
 
 
 def chi2_sf(x: float, df: float) -> float:

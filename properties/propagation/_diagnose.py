@@ -42,9 +42,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from weight_init.properties._multiple_testing import holm_reject
+from weight_init.properties.conformance._tails import t_ppf, t_sf
 
 #: Default tolerance of the prediction (relative std), the finite-width allowance.
 DEFAULT_TOLERANCE = 0.05
@@ -291,7 +291,7 @@ def disagreement_tests(
         else:
             se = sd / math.sqrt(n)
             am = abs(m)
-            pv = float(stats.t.sf((am - edge) / se, n - 1) + stats.t.cdf((-am - edge) / se, n - 1))
+            pv = t_sf((am - edge) / se, n - 1) + t_sf((am + edge) / se, n - 1)  # upper + lower tail
             pv = min(pv, 1.0)
         rows.append((name, ratio, pv, sd))
         untested[i] = Disagreement(name, ratio, pv, None, "")
@@ -307,7 +307,7 @@ def disagreement_tests(
             continue
         name, ratio, pv, sd_k = rows[k]
         n = len(stds[i] or [])
-        crit = stats.t.ppf(1 - alpha / (2 * len(rows)), n - 1) + stats.t.ppf(POWER, n - 1)
+        crit = t_ppf(1 - alpha / (2 * len(rows)), n - 1) + t_ppf(POWER, n - 1)
         detect = math.exp(edge + crit * float(sd_k or 0.0) / math.sqrt(n))
         out.append(Disagreement(name, ratio, pv, detect, "disagrees" if reject[k] else "agrees"))
         k += 1
