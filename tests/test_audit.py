@@ -256,3 +256,29 @@ def test_the_commands_preset_choices_are_the_presets() -> None:
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     (preset,) = [a for a in sub.choices["audit"]._actions if "--preset" in a.option_strings]
     assert tuple(preset.choices) == tuple(PRESETS)
+
+
+def test_an_audit_leaves_the_garbage_collector_as_it_found_it() -> None:
+    """While it runs the audit exempts the objects that existed before it from the garbage
+    collector (a frozen heap, seen at every step), and unfreezes them after; a heap the caller
+    froze itself stays frozen, nothing added to it (its count only drops as frozen objects
+    are freed)."""
+    import gc
+
+    import torch
+
+    def factory() -> torch.nn.Module:
+        return torch.nn.Linear(4, 3)
+
+    before = gc.get_freeze_count()
+    seen: list[int] = []
+    audit_torch(factory, builds=3, on_step=lambda step: seen.append(gc.get_freeze_count()))
+    assert seen and all(count > 0 for count in seen)
+    assert gc.get_freeze_count() == before
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        audit_torch(factory, builds=3)
+        assert 0 < gc.get_freeze_count() <= frozen
+    finally:
+        gc.unfreeze()

@@ -386,3 +386,27 @@ def test_a_stack_of_builds_is_the_builds_one_by_one(
     for i in range(0, builds, batch):
         stacked.add_builds(mats[i : i + batch], target)
     _same_stats(one, stacked)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_zero_rows_read_from_a_scan_are_the_rows_of_zeros(dtype: type) -> None:
+    """A build read in one pass records its rows of zeros and whether any entry is nonzero
+    from the pass's sums; a row whose squares underflow to 0 (float64 entries near 1e-200)
+    is not a row of zeros. Both readings (one build, a stack) give the array's own answer."""
+    scheme = variance_scaling(0.02, "fixed", "normal")
+    rng = np.random.default_rng(5)
+    mats = [scheme.sample(12, 9, rng).astype(dtype) for _ in range(3)]
+    for m in mats:
+        m[2] = 0.0
+        m[7] = 1e-200 if dtype == np.float64 else 1e-30  # not zero; float64 squares: 0
+    expected = np.zeros(12, dtype=bool)
+    expected[2] = True
+    target = probe_target(0, (0, 1), scheme, None, mats[0], track_rows=True)
+    one, stacked = ParamStats(), ParamStats()
+    for m in mats:
+        one.add(m, target)
+    stacked.add_builds(mats, target)
+    for st_ in (one, stacked):
+        assert st_.row_zero is not None
+        assert np.array_equal(st_.row_zero, expected)
+        assert st_.any_nonzero

@@ -45,7 +45,9 @@ __all__ = [
     "run_audit",
 ]
 
+import contextlib
 import dataclasses
+import gc
 import itertools
 import math
 import shlex
@@ -386,23 +388,44 @@ def run_audit(
     keywords; builds 1 .. K-1 run on ``executor`` (``slots`` tasks at once) when one is
     given, on ``options.workers`` local processes when that is above 1, else here."""
     opts = AuditOptions.of(options, **kwargs)
-    if executor is None and opts.workers > 1:
-        import multiprocessing
+    with _caller_heap_frozen():
+        if executor is None and opts.workers > 1:
+            import multiprocessing
 
-        context = multiprocessing.get_context("fork")
+            context = multiprocessing.get_context("fork")
+            token = next(_TOKENS)
+            _FACTORIES[token] = factory  # forked workers inherit it
+            try:
+                with ProcessPoolExecutor(opts.workers, mp_context=context) as pool:
+                    return _run(adapter, factory, opts, pool, opts.workers, token)
+            finally:
+                del _FACTORIES[token]
         token = next(_TOKENS)
-        _FACTORIES[token] = factory  # forked workers inherit it
+        _FACTORIES[token] = factory
         try:
-            with ProcessPoolExecutor(opts.workers, mp_context=context) as pool:
-                return _run(adapter, factory, opts, pool, opts.workers, token)
+            return _run(adapter, factory, opts, executor, slots, token)
         finally:
             del _FACTORIES[token]
-    token = next(_TOKENS)
-    _FACTORIES[token] = factory
+
+
+@contextlib.contextmanager
+def _caller_heap_frozen() -> Iterator[None]:
+    """The objects that exist when the audit starts (the framework's modules, the caller's
+    data: hundreds of thousands with torch loaded) exempt from the garbage collector until it
+    ends (:func:`gc.freeze`, undone by :func:`gc.unfreeze`): the builds and the statistics
+    allocate many short-lived objects, and every full collection they trigger would traverse
+    the whole heap again, in each forked worker too (where the traversal also copies the
+    pages it touches). Nothing is left uncollected: the frozen objects return to the oldest
+    generation afterwards. A heap frozen already (by the caller, or an enclosing audit) is
+    left as it is."""
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
     try:
-        return _run(adapter, factory, opts, executor, slots, token)
+        yield
     finally:
-        del _FACTORIES[token]
+        gc.unfreeze()
 
 
 def _run(

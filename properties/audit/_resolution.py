@@ -27,6 +27,7 @@ shift beside a 1% std error); :func:`entries_needed` is the sample that reaches 
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -158,7 +159,25 @@ def resolution(
     power: float = pw.DEFAULT_POWER,
     margin: float = pw.DESIGN_MARGIN,
 ) -> Resolution:
-    """The :class:`Resolution` of ``entries`` entries of ``family`` (module docstring)."""
+    """The :class:`Resolution` of ``entries`` entries of ``family`` (module docstring): a
+    function of its arguments alone, searched once per distinct set (parameters of one shape
+    and rule share it)."""
+    return _resolution(type(family), family, entries, pairs, n_tests, alpha, power, margin)
+
+
+@functools.lru_cache(maxsize=1024)
+def _resolution(
+    kind: type,
+    family: Family,
+    entries: int,
+    pairs: int,
+    n_tests: int,
+    alpha: float,
+    power: float,
+    margin: float,
+) -> Resolution:
+    """:func:`resolution` (``kind``: ``type(family)``, so that only families of one class
+    share a search)."""
     a = alpha / margin / max(n_tests, 1)
     needs = _std_needs(family, a, power)
     if isinstance(family, Orthogonal):

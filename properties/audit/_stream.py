@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -54,6 +53,7 @@ from numpy.typing import NDArray
 
 from weight_init.families import Family, Orthogonal, Sparse
 from weight_init.layouts import get_layout
+from weight_init.properties.audit._scratch import SCRATCH as _SCRATCH
 from weight_init.properties.audit._stream_batch import (
     BATCH_ENTRIES,
     BatchScan,
@@ -124,10 +124,23 @@ class Target:
         i, n = self.block
         if n > 1:
             a = np.split(a, n, axis=-1)[i]
-        family = self.scheme.family if self.scheme is not None else None
-        if isinstance(family, Orthogonal) and a.ndim == 2 and self.layout:
-            return get_layout(self.layout).matrix(a)
+        layout = self._matrix_layout(a)
+        if layout:
+            return get_layout(layout).matrix(a)
         return a.reshape(a.shape[0], -1) if a.ndim >= 2 else a.reshape(1, -1)
+
+    def _matrix_layout(self, a: NDArray[Any]) -> str | None:
+        """The layout through whose matrix :meth:`view` reads the 2-D ``a`` (an orthogonal
+        scheme's); None when it reads ``a``'s rows."""
+        family = self.scheme.family if self.scheme is not None else None
+        return self.layout if isinstance(family, Orthogonal) and a.ndim == 2 else None
+
+    def keeps_rows(self, a: NDArray[Any]) -> bool:
+        """Whether :meth:`view` of ``a`` holds its rows (along the first axis) as they are,
+        one row of the view each."""
+        return (
+            a.ndim >= 2 and not self.drop_rows and self.block[1] == 1 and not self._matrix_layout(a)
+        )
 
 
 @dataclass
@@ -189,14 +202,17 @@ class Pairs:
         self.a2pb2 += a2 + b2
         self.apb += sa + sb
 
-    def add_stack(self, fq: Array, shape: tuple[int, int, int], axis: int) -> None:
+    def add_stack(
+        self, fq: Array, shape: tuple[int, int, int], totals: tuple[float, float], axis: int
+    ) -> None:
         """:meth:`add` of each of ``B`` builds' matrices stacked in ``fq`` (the ``(2, size)``
-        rows ``z`` and ``z * z`` of a ``(B, rows, cols)`` stack, flattened): the stack as one
-        ``(B rows, cols)`` matrix, less the pairs across rows that straddle two builds."""
+        rows ``z`` and ``z * z`` of a ``(B, rows, cols)`` stack, flattened; ``totals``: the
+        sums of the two rows): the stack as one ``(B rows, cols)`` matrix, less the pairs
+        across rows that straddle two builds."""
         nb, rows, cols = shape
         if axis == 0 and rows < 2:
             return
-        total, total2 = float(fq[0].sum()), float(fq[1].sum())
+        total, total2 = totals
         self.add(fq, (nb * rows, cols), total, total2, axis)
         if axis == 1 or nb < 2 or cols < 1:
             return
@@ -333,7 +349,6 @@ class ParamStats:
     def add(self, raw: NDArray[Any], target: Target) -> None:
         """Reduce one build's value of ``target`` into the running statistics."""
         a = np.asarray(raw)
-        self._raw(a, target)
         m = target.view(a)
         self.rows, self.cols = int(m.shape[0]), int(m.shape[1])
         scheme = target.scheme
@@ -348,6 +363,7 @@ class ParamStats:
             scan = _scan(m, target.mode_value)
             if not all(math.isfinite(x) for x in scan[:3]):
                 scan = None
+        self._raw(a, target, None if scan is None else (scan.zeros, scan.row_sq))
         # the checks between builds read the pass's float64 sample and sums of squares
         main = None if scan is None else MainPass(_lead(m), scan.col_sq, scan.row_sq)
         self.calls.add(m, scheme, main)
@@ -392,7 +408,8 @@ class ParamStats:
         if w is not None:
             first = int(_leading(views[0]).shape[0])
             step = max(1, MOMENT_BLOCK // max(int(w.shape[2]), 1))
-            scan = batch_scan(w, target.mode_value, first, step)
+            squares = _SCRATCH.get("stack squares", int(w.size)).reshape(w.shape)
+            scan = batch_scan(w, target.mode_value, first, step, squares)
         if (
             w is None
             or scan is None
@@ -402,8 +419,8 @@ class ParamStats:
             for a in arrays:
                 self.add(a, target)
             return
-        for a in arrays:
-            self._raw(a, target)
+        for k, a in enumerate(arrays):
+            self._raw(a, target, (int(scan.zeros[k]), scan.row_sq[k]))
         self._iid_builds(views, w, scan, target, target.scheme)
         for k, m in enumerate(views):
             self._beyond(m, target, (float(scan.lo[k]), float(scan.hi[k])))
@@ -466,7 +483,7 @@ class ParamStats:
             or not scheme.variance(int(first.shape[0]), int(first.shape[1])) > 0
         ):
             return None
-        w = np.empty((len(views), *first.shape))
+        w = _SCRATCH.get("stack", len(views) * int(first.size)).reshape(len(views), *first.shape)
         for k, v in enumerate(views):
             np.copyto(w[k], v, casting="unsafe")  # exact: every float format fits float64
         return w
@@ -489,7 +506,10 @@ class ParamStats:
         lead_rows = int(_leading(first).shape[0])
         lead = w[:, :lead_rows]
         bits = int(np.finfo(first.dtype).nmant) + 1
-        self.calls.add_builds(w, lead, scan.col_sq, scan.row_sq, scheme, bits)
+        fq = _SCRATCH.get("pairs", 2 * int(lead.size)).reshape(2, -1)
+        scaled = fq[0].reshape(lead.shape)  # z of the bounded sample
+        np.divide(lead, sd, out=scaled)
+        self.calls.add_builds(w, lead, scan.col_sq, scan.row_sq, scheme, bits, scaled)
         self.builds += nb
         self.float_total += nb * size
         s1w, s2w, s4w = scan.s1.tolist(), scan.s2.tolist(), scan.s4.tolist()
@@ -543,40 +563,53 @@ class ParamStats:
         for k, m in enumerate(views):
             key = _digest(m, (s1w[k], s2w[k]))
             self.digests[key] = self.digests.get(key, 0) + 1
-        fq = _SCRATCH.get("pairs", 2 * int(lead.size)).reshape(2, -1)
-        z = fq[0].reshape(lead.shape)
-        np.divide(lead, sd, out=z)
         np.multiply(fq[0], fq[0], out=fq[1])
         zq = fq[1].reshape(lead.shape)
-        self.units.add_stack(fq, lead.shape, 1)
-        self.inputs.add_stack(fq, lead.shape, 0)
+        totals = float(fq[0].sum()), float(fq[1].sum())
+        self.units.add_stack(fq, lead.shape, totals, 1)
+        self.inputs.add_stack(fq, lead.shape, totals, 0)
         if min(rows, cols) >= 2:
             wide = rows <= cols
             side = (SPECTRUM_SIDE, SPECTRUM_LONG) if wide else (SPECTRUM_LONG, SPECTRUM_SIDE)
             if min(side[0], rows) <= lead_rows:  # the block lies in the bounded sample
-                sub, sub2 = z[:, : side[0], : side[1]], zq[:, : side[0], : side[1]]
+                sub, sub2 = scaled[:, : side[0], : side[1]], zq[:, : side[0], : side[1]]
             else:
-                sub = np.divide(w[:, : side[0], : side[1]], sd)
-                sub2 = sub * sub
+                part = w[:, : side[0], : side[1]]
+                sub = _SCRATCH.get("block", int(part.size)).reshape(part.shape)
+                np.divide(part, sd, out=sub)
+                sub2 = _SCRATCH.get("square", int(part.size)).reshape(part.shape)
+                np.multiply(sub, sub, out=sub2)
             self.sp_shape = (int(sub.shape[1]), int(sub.shape[2]))
-            for k in range(nb):  # one build's matrix products, as the one-build pass
-                r, z2 = _rectangle(sub[k], sub2[k])
+            for r, z2 in zip(*_rectangles(sub, sub2), strict=True):
                 self.sp_r += r
                 self.sp_z2 += z2
                 self.sp_entries += int(sub.shape[1] * sub.shape[2])
                 self.sp_m += 1
 
-    def _raw(self, a: NDArray[Any], target: Target) -> None:
+    def _raw(
+        self, a: NDArray[Any], target: Target, scanned: tuple[int, Array] | None = None
+    ) -> None:
         """The exact structure of the whole array: ``track_rows`` (skipped once no row can
-        be zero in every build any more) and whether any entry is nonzero."""
+        be zero in every build any more) and whether any entry is nonzero. ``scanned``: the
+        exact zeros and the float64 rows' sums of squares of ``target.view(a)`` when every
+        entry is finite (:func:`_scan`): when the view keeps ``a``'s rows they answer both
+        (a row of zeros sums to 0; a row that sums to 0 is read again, as a square may
+        underflow)."""
         if a.dtype.kind not in "fiub":
             return
         self.raw_size = int(a.size)
+        known = scanned if scanned is not None and target.keeps_rows(a) else None
         if a.size and not self.any_nonzero:
-            self.any_nonzero = bool(np.any(a))
+            self.any_nonzero = known[0] < a.size if known is not None else bool(np.any(a))
         if target.track_rows and a.ndim >= 1 and a.shape[0]:
             if self.row_zero is None or self.row_zero.any():
-                zero = ~np.any(a.reshape(a.shape[0], -1) != 0, axis=1)
+                rows = a.reshape(a.shape[0], -1)
+                if known is not None:
+                    zero = known[1] == 0
+                    if zero.any():
+                        zero[zero] = ~np.any(rows[zero] != 0, axis=1)
+                else:
+                    zero = ~np.any(rows != 0, axis=1)
                 self.row_zero = zero if self.row_zero is None else self.row_zero & zero
 
     def _beyond(self, m: NDArray[Any], target: Target, bounds: tuple[float, float] | None) -> None:
@@ -837,8 +870,11 @@ class ParamStats:
             if min(side[0], rows) <= zs.shape[0]:  # the block lies in the bounded sample
                 sub, sub2 = zs[: side[0], : side[1]], sq[: side[0], : side[1]]
             else:
-                sub = np.divide(x[: side[0], : side[1]], sd, dtype=np.float64)
-                sub2 = sub * sub
+                part = x[: side[0], : side[1]]
+                sub = _SCRATCH.get("block", int(part.size)).reshape(part.shape)
+                np.divide(part, sd, out=sub, dtype=np.float64)
+                sub2 = _SCRATCH.get("square", int(part.size)).reshape(part.shape)
+                np.multiply(sub, sub, out=sub2)
             self.sp_shape = (int(sub.shape[0]), int(sub.shape[1]))
             r, z2 = _rectangle(sub, sub2)
             self.sp_r += r
@@ -994,11 +1030,13 @@ def _count(
     is monotone in the value, so when both bounds fall inside the grid no entry is clipped."""
     k = bins / (2.0 * half)
     c, off = scale * k, half * k + 1.0
-    y = np.multiply(x, c, dtype=np.float64).ravel()  # a new array: no copy of a strided x
+    y = _SCRATCH.get("positions", int(np.size(x)))  # no copy of a strided x
+    np.multiply(x, c, out=y.reshape(np.shape(x)), dtype=np.float64)
     y += off
     if bounds is None or not all(0.0 <= b * c + off <= bins + 1.0 for b in bounds):
         np.clip(y, 0.0, bins + 1.0, out=y)
-    idx = y.astype(np.intp)
+    idx = _SCRATCH.index("bins", y.size)
+    np.copyto(idx, y, casting="unsafe")  # truncated toward 0, as astype
     if hist is None and idx.size >= bins // 8:
         return np.bincount(idx, minlength=bins + 2).astype(np.int64, copy=False)
     out = np.zeros(bins + 2, dtype=np.int64) if hist is None else hist
@@ -1018,23 +1056,6 @@ def _bin(v: float, bins: int, half: float, scale: float = 1.0) -> int:
 
 #: Entries per block of :func:`_moments` (its float64 scratch stays in the cache).
 MOMENT_BLOCK = 1 << 15
-
-
-class _Scratch(threading.local):
-    """Float64 work buffers of one thread, reused from build to build (a worker with
-    several threads reduces one chunk at a time, but buffers are never shared)."""
-
-    def __init__(self) -> None:
-        self.buffers: dict[str, Array] = {}
-
-    def get(self, name: str, size: int) -> Array:
-        b = self.buffers.get(name)
-        if b is None or b.size < size:
-            b = self.buffers[name] = np.empty(max(size, MOMENT_BLOCK))
-        return b[:size]
-
-
-_SCRATCH = _Scratch()
 
 
 def _moments(m: NDArray[Any]) -> tuple[float, float, float]:
@@ -1154,6 +1175,22 @@ def _rectangle(z: Array, sq: Array) -> tuple[float, float]:
     rows, cols, q = sq.sum(axis=1), sq.sum(axis=0), np.ravel(sq)
     f = float(np.dot(g, g)) - float(np.dot(rows, rows)) - float(np.dot(cols, cols))
     return (f + float(np.dot(q, q))) / 4.0, float(rows.sum())
+
+
+def _rectangles(z: Array, sq: Array) -> tuple[list[float], list[float]]:
+    """:func:`_rectangle` of each matrix of the ``(B, rows, cols)`` stacks ``z`` and ``sq``:
+    the Gram matrices and the row and column sums of the whole stack at once (each matrix's
+    as its own: the same products and sums), the dot products matrix by matrix."""
+    zt = np.swapaxes(z, 1, 2)
+    grams = z @ zt if z.shape[1] <= z.shape[2] else zt @ z
+    rows, cols = sq.sum(axis=2), sq.sum(axis=1)
+    rects, totals = [], []
+    for k in range(z.shape[0]):
+        g, r, c, q = grams[k].ravel(), rows[k], cols[k], np.ravel(sq[k])
+        f = float(np.dot(g, g)) - float(np.dot(r, r)) - float(np.dot(c, c))
+        rects.append((f + float(np.dot(q, q))) / 4.0)
+        totals.append(float(r.sum()))
+    return rects, totals
 
 
 def _ties(v: Array) -> bool:

@@ -54,13 +54,16 @@ def batch_size(entries: int, builds: int) -> int:
     return max(1, min(builds, BATCH_ENTRIES // entries))
 
 
-def batch_scan(w: Array, mode: float | None, first: int, step: int) -> BatchScan:
+def batch_scan(
+    w: Array, mode: float | None, first: int, step: int, squares: Array | None = None
+) -> BatchScan:
     """The sums, range, zeros, entries equal to ``mode``, and the row and column sums (of the
     values and of their squares) of each build of the float64 stack ``w``, block by block of
     rows as :func:`~weight_init.properties.audit._stream._scan` reads one build (``first``
-    rows, then ``step`` rows at a time): the same sums in the same order."""
+    rows, then ``step`` rows at a time): the same sums in the same order. ``squares``: an
+    array of ``w``'s shape to hold the squares (a new one when None)."""
     b, rows, cols = w.shape
-    sq = w * w
+    sq = np.multiply(w, w, out=squares)
     row_sums = w.sum(axis=2)
     row_sq = sq.sum(axis=2)
     col_sums, col_sq = np.zeros((b, cols)), np.zeros((b, cols))

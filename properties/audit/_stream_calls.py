@@ -67,6 +67,7 @@ from scipy import special
 from scipy.linalg import lapack
 
 from weight_init.families import Family, Orthogonal
+from weight_init.properties.audit._scratch import SCRATCH
 from weight_init.properties.audit._stream_batch import fewest_bits, smallest_gap
 from weight_init.properties.conformance._checks import registry as C
 from weight_init.properties.conformance._checks.base import CheckResult
@@ -429,7 +430,9 @@ class CallStats:
         elif mu:
             block = (np.asarray(m[:SPIKE_ROWS, :SPIKE_COLS], dtype=np.float64) - mu) / sd
         else:
-            block = np.divide(m[:SPIKE_ROWS, :SPIKE_COLS], sd, dtype=np.float64)
+            part = m[:SPIKE_ROWS, :SPIKE_COLS]
+            block = SCRATCH.get("block", int(part.size)).reshape(part.shape)
+            np.divide(part, sd, out=block, dtype=np.float64)
         if block.shape[0] // 2 >= MIN_SIDE and block.shape[1] >= MIN_SIDE:
             t, a2, nb, na = _split(block)
             self.sp_t += t
@@ -447,15 +450,19 @@ class CallStats:
         row_sq: Array,
         scheme: Scheme,
         bits: int = 53,
+        scaled: Array | None = None,
     ) -> None:
         """:meth:`add` of finite builds of a zero-mean i.i.d. ``scheme`` stacked in the float64
         ``w`` (``(B, rows, cols)``), with the main pass's leading rows ``lead`` and sums of
         squares ``col_sq`` (``(B, cols)``) and ``row_sq`` (``(B, rows)``); ``bits``: the
-        significand bits of the stored dtype (no value needs more)."""
+        significand bits of the stored dtype (no value needs more); ``scaled``: ``lead / sd``
+        when the caller has it (the same quotients: not divided again)."""
         nb, rows, cols = w.shape
         sd = math.sqrt(scheme.variance(rows, cols))
         call_rows = int(_leading(w[0]).shape[0])
-        z_lead = np.multiply(lead[:, :call_rows], 1.0 / sd)
+        head = lead[:, :call_rows]
+        z_lead = SCRATCH.get("between", int(head.size)).reshape(head.shape)
+        np.multiply(head, 1.0 / sd, out=z_lead)
         flat = z_lead.reshape(nb, -1)
         totals = flat.sum(axis=1)
         scale = 1.0 / (sd * sd)
@@ -484,9 +491,14 @@ class CallStats:
         if side <= call_rows:
             block = z_lead[:, :SPIKE_ROWS, :SPIKE_COLS]
         elif side <= lead.shape[1]:
-            block = np.divide(lead[:, :SPIKE_ROWS, :SPIKE_COLS], sd)
+            src = lead if scaled is None else scaled
+            block = src[:, :SPIKE_ROWS, :SPIKE_COLS]
+            if scaled is None:
+                block = np.divide(block, sd)
         else:
-            block = np.divide(w[:, :SPIKE_ROWS, :SPIKE_COLS], sd)
+            part = w[:, :SPIKE_ROWS, :SPIKE_COLS]
+            block = SCRATCH.get("block", int(part.size)).reshape(part.shape)
+            np.divide(part, sd, out=block)
         if block.shape[1] // 2 >= MIN_SIDE and block.shape[2] >= MIN_SIDE:
             ts, a2s, n_b, n_a = _splits(block)
             for t, a2 in zip(ts, a2s, strict=True):
@@ -721,35 +733,57 @@ def calls_resolution(
     cs: CallStats, family: Family, n: int, a: float, power: float, rows: int, cols: int
 ) -> CallsResolution:
     """The :class:`CallsResolution` of a parameter's stream at the per-test level ``a``
-    (the inverse of each check's power plan at the sample it has; ``n`` the entries)."""
-    zb = norm_isf(1.0 - power)
+    (the inverse of each check's power plan at the sample it has; ``n`` the entries). Each
+    search is a function of a few counts and levels: parameters of one shape and rule share
+    it (computed once, :func:`functools.lru_cache`)."""
     k = sum(link.v > 0 for link in (cs.entries, cs.unit_norms, cs.input_norms)) or 1
     p = cs.entries.products
-    between = _smallest(lambda r: products_needed(r, a, power, k) <= p, 0.999) if p else math.nan
+    between = _between_resolution(p, k, a, power) if p else math.nan
     if not family.is_iid:
         return CallsResolution(between_builds=between)
     m4 = family.fourth_moment()
-    za = norm_isf(a)
 
     def halves(hg: Homogeneity) -> float:
         if not hg.tested:
             return math.nan
-        df = hg.tested * (N_GROUPS - 1)
-
-        def ok(e: float) -> bool:
-            r2 = math.sqrt(max(2.0 - (1.0 + e) ** 2, 0.0))
-            lam = hg.tested * halves_noncentrality(hg.n, hg.f, m4, 1.0 + e, r2)
-            return lam >= za * math.sqrt(2 * df) + zb * math.sqrt(2 * (df + 2 * lam))
-
-        return _smallest(ok, math.sqrt(2.0) - 1.0)
+        return _halves_resolution(hg.tested, hg.n, hg.f, m4, a, power)
 
     clip = -math.expm1(math.log(a / 2.0) / n) if n >= 2 else math.nan
     spike = math.nan
     if cs.sp_builds:
         shape = cs.sp_shape
-        need = norm_isf(a) + zb
-        over = _smallest(lambda o: math.sqrt(cs.sp_builds) * spike_score(shape, o) >= need, 1e3)
+        over = _spike_resolution(cs.sp_builds, shape, a, power)
         # a delocalized spike of the whole matrix shows in the block at a fraction
         over *= ((rows * cols) / (shape[0] * shape[1])) ** 0.25
         spike = over
     return CallsResolution(between, halves(cs.units), halves(cs.inputs), clip, spike)
+
+
+@functools.lru_cache(maxsize=1024)
+def _between_resolution(products: int, k: int, a: float, power: float) -> float:
+    """The smallest correlation between builds that ``products`` matched products detect
+    (Sidak over ``k`` statistics)."""
+    return _smallest(lambda r: products_needed(r, a, power, k) <= products, 0.999)
+
+
+@functools.lru_cache(maxsize=1024)
+def _halves_resolution(tested: int, n: int, f: int, m4: float, a: float, power: float) -> float:
+    """The smallest std error ``e`` of half of ``n`` vectors (of ``f`` entries each) that
+    Kruskal-Wallis summed over ``tested`` builds detects."""
+    za, zb = norm_isf(a), norm_isf(1.0 - power)
+    df = tested * (N_GROUPS - 1)
+
+    def ok(e: float) -> bool:
+        r2 = math.sqrt(max(2.0 - (1.0 + e) ** 2, 0.0))
+        lam = tested * halves_noncentrality(n, f, m4, 1.0 + e, r2)
+        return lam >= za * math.sqrt(2 * df) + zb * math.sqrt(2 * (df + 2 * lam))
+
+    return _smallest(ok, math.sqrt(2.0) - 1.0)
+
+
+@functools.lru_cache(maxsize=1024)
+def _spike_resolution(builds: int, shape: tuple[int, int], a: float, power: float) -> float:
+    """The smallest spike (in the block's BBP units) the top direction detects on ``builds``
+    blocks of ``shape``."""
+    need = norm_isf(a) + norm_isf(1.0 - power)
+    return _smallest(lambda o: math.sqrt(builds) * spike_score(shape, o) >= need, 1e3)

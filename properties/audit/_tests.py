@@ -20,6 +20,7 @@ fan-rule test across members: ``X^2 = sum_k n_k (rho_k / rho - 1)^2 / (kappa - 1
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 
@@ -158,17 +159,31 @@ def exact_results(st: ParamStats, scheme: Scheme) -> list[CheckResult]:
 def ks_grid_error(family: Family, n: int | None = None) -> float:
     """The largest mass the family's law puts in one bin of the KS grid: the exact distance
     exceeds the grid's by at most this."""
-    f = _cdf(family, n, 0)
-    return float(np.max(np.diff(f(_EDGES))))
+    return float(np.max(np.diff(_cdf_at_edges(family, n, 0))))
 
 
-def _cdf(family: Family, n: int | None, cols: int):  # type: ignore[no-untyped-def]
+def _cdf_at_edges(family: Family, n: int | None, cols: int) -> np.ndarray:
+    """The CDF of ``family``'s standardized law (of ``n``; a sparse scheme's nonzero entries
+    at ``cols`` columns) at the KS grid's edges: a function of the law alone, computed once
+    per law and read-only (keyed by the family's class too: equal families of one class
+    have one law)."""
+    if not isinstance(family, Sparse):
+        cols = 0  # the law does not depend on it
+    return _law_at_edges(type(family), family, n, cols)
+
+
+@functools.lru_cache(maxsize=64)
+def _law_at_edges(kind: type, family: Family, n: int | None, cols: int) -> np.ndarray:
+    """:func:`_cdf_at_edges` (``kind``: ``type(family)``)."""
     if isinstance(family, Sparse):
         from scipy import special
 
         p = family.zero_fraction(cols)
-        return lambda e: special.ndtr(e * math.sqrt(1.0 - p))
-    return lambda e: np.asarray(family.cdf(e, n), dtype=np.float64)
+        out = np.asarray(special.ndtr(_EDGES * math.sqrt(1.0 - p)), dtype=np.float64)
+    else:
+        out = np.asarray(family.cdf(_EDGES, n), dtype=np.float64)
+    out.setflags(write=False)
+    return out
 
 
 def _ks(hist: np.ndarray, cdf_at_edges: np.ndarray) -> tuple[float, int]:
@@ -345,7 +360,7 @@ def _distribution(st: ParamStats, scheme: Scheme) -> CheckResult | None:
     n_law = None if family.is_iid else family.law_parameter(st.rows, st.cols)
     if isinstance(family, Orthogonal) and max(st.rows, st.cols) < 2:
         return None
-    d, n = _ks(st.ks_hist, _cdf(family, n_law, st.cols)(_EDGES))
+    d, n = _ks(st.ks_hist, _cdf_at_edges(family, n_law, st.cols))
     if not n:
         return None
     kurt, m4 = math.nan, math.nan
@@ -412,7 +427,7 @@ def pooled_results(members: Sequence[tuple[ParamStats, Scheme]]) -> list[CheckRe
         out.append(C.FAN_RULE.statistical(fit.chi2, fit.p_value, n, detail))
     hist = sum(st.ks_hist for st, _ in kept if st.ks_hist is not None)
     if isinstance(hist, np.ndarray):
-        d, nk = _ks(hist, _cdf(family, None, 0)(_EDGES))
+        d, nk = _ks(hist, _cdf_at_edges(family, None, 0))
         if nk:
             kurt = kurtosis(zm) if zm else math.nan
             zeros = sum(st.zero_count for st, _ in kept)
