@@ -142,20 +142,20 @@ def test_timeout_bounds_one_build_not_the_run(capsys: pytest.CaptureFixture[str]
         "audit",
         "audit_models:slow_factory",
         "--builds",
-        "12",
+        "9",
         "--timeout",
-        "4",
+        "3",
         "--json",
         cwd=HERE,
     )
     assert ok.returncode == 0, ok.stderr
-    assert json.loads(ok.stdout)["builds"] == 12
+    assert json.loads(ok.stdout)["builds"] == 9
     stuck = cli_helpers.run_main(
-        capsys, "audit", "audit_models:stuck_factory", "--builds", "3", "--timeout", "4", cwd=HERE
+        capsys, "audit", "audit_models:stuck_factory", "--builds", "3", "--timeout", "3", cwd=HERE
     )
     assert stuck.returncode == 2
     # the factory's third call hangs: the framework detection's build is build 1, so build 3
-    assert "no progress for 4 s while running build 3 of 3" in stuck.stderr, stuck.stderr
+    assert "no progress for 3 s while running build 3 of 3" in stuck.stderr, stuck.stderr
 
 
 def test_preset_rules_outer_module_wins_and_names_bind_config_and_owner() -> None:
