@@ -11,7 +11,6 @@ has the entries its plan needs at the builds given. Builds are seeded from the d
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -31,10 +30,6 @@ from _levels import PASS_ALPHA  # noqa: E402
 from weight_init.properties.audit._expectations import parse_expect  # noqa: E402
 from weight_init.properties.audit._loop import audit_torch  # noqa: E402
 from weight_init.properties.audit._walk_torch import walk  # noqa: E402
-
-
-def _cli(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    return cli_helpers.run("audit", *args, cwd=HERE, timeout=timeout)
 
 
 def test_tied_tensor_is_listed_once_with_its_alias_and_buffers_never() -> None:
@@ -126,8 +121,19 @@ def test_bad_input_is_one_line_exit_2(
     assert "\n" not in line and message in line and "factory" not in line, line
 
 
-def test_a_factory_that_raises_is_still_the_factorys_error() -> None:
-    out = _cli("audit_models:raising_factory", "--builds", "2", "--expect", "x=zeros")
+def test_a_factory_that_raises_is_still_the_factorys_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    out = cli_helpers.run_main(
+        capsys,
+        "audit",
+        "audit_models:raising_factory",
+        "--builds",
+        "2",
+        "--expect",
+        "x=zeros",
+        cwd=HERE,
+    )
     assert out.returncode == 2
     assert "the model factory raised RuntimeError: boom" in out.stderr
 

@@ -1,7 +1,7 @@
 """``weight-init report --audit MODULE:FACTORY``: the model audit as a report section: exit
-code, stderr, the files written or not. A factory that raises or exits is run as a user runs
-it (a subprocess: the command's isolation is what is tested); the rest call ``main`` in this
-process (the factory still runs in the command's child process).
+code, stderr, the files written or not. A factory that exits is run as a user runs it (a
+subprocess: the command's isolation is what is tested); the rest call ``main`` in this
+process (the factory still runs in the command's isolated child).
 
 Each parameter's check has family-wise false-alarm rate 1e-4 (Holm) and the power plan of
 ``check`` (:mod:`weight_init.properties.audit._loop`); the models are seeded by the report's
@@ -105,29 +105,32 @@ def test_failing_parameter_exits_1_names_it_and_the_quirk(
 
 
 @pytest.mark.parametrize(
-    ("factory", "message"),
+    ("factory", "message", "here"),
     [
-        ("audit_models:raising_factory", "raised RuntimeError: boom"),
-        ("audit_models:exiting_factory", "raised SystemExit"),
-        ("audit_models:not_a_model", "not a torch.nn.Module"),
+        ("audit_models:raising_factory", "raised RuntimeError: boom", True),
+        ("audit_models:exiting_factory", "raised SystemExit", False),
+        ("audit_models:not_a_model", "not a torch.nn.Module", True),
     ],
 )
 def test_bad_factory_is_one_line_exit_2_and_nothing_written(
-    tmp_path: Path, factory: str, message: str
+    tmp_path: Path, factory: str, message: str, here: bool, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "new" / "r"
-    proc = report(out, "--audit", factory, "--audit-builds", "2")
+    args = ("--audit", factory, "--audit-builds", "2")
+    proc = report_here(capsys, out, *args) if here else report(out, *args)
     assert proc.returncode == 2
     assert message in one_line(proc)
     assert proc.stdout == ""
     assert list(tmp_path.iterdir()) == [], "a half-written report or its staging directory"
 
 
-def test_bad_factory_leaves_an_earlier_report_in_place(tmp_path: Path) -> None:
+def test_bad_factory_leaves_an_earlier_report_in_place(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "r"
-    assert report(out, "--format", "json").returncode == 0
+    assert report_here(capsys, out, "--format", "json").returncode == 0
     before = (out / "summary.json").read_text()
-    proc = report(out, "--format", "json", "--audit", "audit_models:raising_factory")
+    proc = report_here(capsys, out, "--format", "json", "--audit", "audit_models:raising_factory")
     assert proc.returncode == 2 and "boom" in one_line(proc)
     assert (out / "summary.json").read_text() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r"]
