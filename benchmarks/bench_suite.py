@@ -53,7 +53,7 @@ def suite_rows(workers: int = 2) -> list[Row]:
             f"{workers} workers, slow deselected",
             result,
             f"<= {GOAL_SECONDS:.0f} s",
-            verdict(wall / GOAL_SECONDS, 1.0, "subprocess CLI tests, each importing torch"),
+            verdict(wall / GOAL_SECONDS, 1.0, "docs/benchmarks.md, The default test run"),
         )
     ]
 
