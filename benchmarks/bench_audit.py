@@ -34,7 +34,7 @@ import sys
 import time
 from pathlib import Path
 
-from harness import Row, commit, load, machine, markdown_table, verdict
+from harness import Row, load, publish, verdict
 
 HERE = Path(__file__).parent
 TIME_GOAL = 2.0
@@ -163,21 +163,8 @@ def main() -> None:
     before = load()
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     rows = audit_rows(tuple(args.models.split(",")), args.builds, args.repeats)
-    text = "\n".join(
-        [
-            f"Run {started}: `python {' '.join(['benchmarks/bench_audit.py', *sys.argv[1:]])}`"
-            + commit(),
-            "",
-            machine(),
-            "",
-            markdown_table(rows),
-            "",
-            f"Measured with {before} before and {load()} after.",
-        ]
-    )
-    print(text)
-    if args.markdown is not None:
-        args.markdown.write_text(text + "\n")
+    notes = [f"Measured with {before} before and {load()} after."]
+    publish("benchmarks/bench_audit.py", started, rows, notes, args.markdown)
 
 
 if __name__ == "__main__":

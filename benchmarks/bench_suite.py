@@ -24,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-from harness import Row, commit, load, machine, markdown_table, verdict
+from harness import Row, load, publish, verdict
 
 ROOT = Path(__file__).resolve().parents[1]
 GOAL_SECONDS = 180.0
@@ -72,21 +72,7 @@ def main() -> None:
         before = load()
         rows += suite_rows()
         lines.append(f"Run {len(lines) + 1}: {before} before, {load()} after.")
-    text = "\n".join(
-        [
-            f"Run {started}: `python {' '.join(['benchmarks/bench_suite.py', *sys.argv[1:]])}`"
-            + commit(),
-            "",
-            machine(),
-            "",
-            markdown_table(rows),
-            "",
-            *lines,
-        ]
-    )
-    print(text)
-    if args.markdown is not None:
-        args.markdown.write_text(text + "\n")
+    publish("benchmarks/bench_suite.py", started, rows, lines, args.markdown)
 
 
 if __name__ == "__main__":

@@ -181,6 +181,29 @@ def commit() -> str:
     return f" (at commit {out})" if out else ""
 
 
+def publish(
+    script: str, started: str, rows: list[Row], notes: list[str], markdown: Path | None
+) -> None:
+    """Print a benchmark's table headed by its command line, commit and machine and followed
+    by ``notes`` (its load lines), and write the same text to ``markdown`` when given."""
+    import sys
+
+    text = "\n".join(
+        [
+            f"Run {started}: `python {' '.join([script, *sys.argv[1:]])}`" + commit(),
+            "",
+            machine(),
+            "",
+            markdown_table(rows),
+            "",
+            *notes,
+        ]
+    )
+    print(text)
+    if markdown is not None:
+        markdown.write_text(text + "\n")
+
+
 def commands(
     cmds: Mapping[str, list[str]],
     repeats: int,
