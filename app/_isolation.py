@@ -93,6 +93,7 @@ def start_method() -> str:
 PRELOAD = (
     "numpy",
     "scipy.special",
+    "tqdm",
     "weight_init.app._child_tasks",
     "weight_init.app._faults",
     "weight_init.reports._parallel",
@@ -125,6 +126,19 @@ def _release_forkserver() -> None:
         with contextlib.suppress(OSError):
             os.close(fd)
         server._forkserver_alive_fd = None
+
+
+def _thread_lock_for_bars() -> None:
+    """In a forkserver's child: progress bars (tqdm, the audit's) lock their writes with a
+    thread lock. tqdm's default is a multiprocessing lock, which in a forkserver's child is a
+    named semaphore registered with the caller's resource tracker: a child killed at its
+    timeout never unregisters it, and the caller's tracker then warns of a leaked semaphore
+    on the user's terminal when the caller exits. The child draws no bar from a process of
+    its own that would need the other lock. (A child started by fork or spawn is not
+    concerned: its semaphores are unlinked at once or have no tracker of the caller's.)"""
+    tqdm = sys.modules.get("tqdm")  # preloaded by the server when installed
+    if tqdm is not None:
+        tqdm.tqdm.set_lock(threading.RLock())
 
 
 class _InheritedFd:
@@ -174,6 +188,7 @@ def _child(
     die_with_parent(parent)
     if parent is None:
         _release_forkserver()
+        _thread_lock_for_bars()
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # forked: not the command line's handler
     if env is not None:
         os.environ.clear()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -55,6 +56,13 @@ def prints_pass(fan_in, fan_out):
 
 
 def hangs(fan_in, fan_out):
+    while True:
+        time.sleep(1)
+
+
+def bar_then_hangs(fan_in, fan_out):
+    from tqdm import tqdm
+    tqdm(total=1, file=sys.stderr)
     while True:
         time.sleep(1)
 
@@ -232,3 +240,35 @@ def test_a_child_has_the_parents_environment_and_standard_error_of_the_moment(
     assert run_isolated("os:getenv", "a child", key="WEIGHT_INIT_ISOLATION_PROBE") == "seen"
     run_isolated("builtins:print", "a child", end="printed by the child\n")
     assert "printed by the child" in capfd.readouterr().err
+
+
+#: A caller that has imported numpy (its children come from a forkserver) checking code that
+#: draws a progress bar and hangs.
+KILLED_AT_TIMEOUT = """
+import numpy
+from weight_init.app._cli import main
+
+if __name__ == "__main__":
+    argv = ["check", "misbehaving:bar_then_hangs", "--scheme", "he_normal", "--timeout", "1"]
+    raise SystemExit(main(argv))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forkserver children: Linux")
+def test_a_child_killed_at_its_timeout_leaves_no_leaked_semaphore(user_dir: Path) -> None:
+    """tqdm's default lock is a multiprocessing one: in a forkserver's child, a named
+    semaphore registered with the caller's resource tracker, which a child killed at its
+    timeout never unregisters; the tracker then warned of a leaked semaphore when the caller
+    exited. A forkserver's child locks bars with a thread lock."""
+    (user_dir / "caller.py").write_text(KILLED_AT_TIMEOUT)
+    proc = subprocess.run(
+        [sys.executable, "caller.py"],
+        cwd=user_dir,
+        env={**os.environ, "PYTHONPATH": str(user_dir)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "no result after 1 s" in proc.stderr or "no progress for 1 s" in proc.stderr
+    assert "leaked" not in proc.stderr, proc.stderr
