@@ -13,6 +13,7 @@ import glob
 import os
 import platform
 import statistics
+import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -186,8 +187,6 @@ def publish(
 ) -> None:
     """Print a benchmark's table headed by its command line, commit and machine and followed
     by ``notes`` (its load lines), and write the same text to ``markdown`` when given."""
-    import sys
-
     text = "\n".join(
         [
             f"Run {started}: `python {' '.join([script, *sys.argv[1:]])}`" + commit(),

@@ -435,12 +435,7 @@ class CallStats:
             np.divide(part, sd, out=block, dtype=np.float64)
         if block.shape[0] // 2 >= MIN_SIDE and block.shape[1] >= MIN_SIDE:
             t, a2, nb, na = _split(block)
-            self.sp_t += t
-            self.sp_a2 += a2
-            self.sp_nb += nb
-            self.sp_na += na
-            self.sp_builds += 1
-            self.sp_shape = (int(block.shape[0]), int(block.shape[1]))
+            self._add_splits([t], [a2], nb, na, block.shape)
 
     def add_builds(
         self,
@@ -501,13 +496,25 @@ class CallStats:
             np.divide(part, sd, out=block)
         if block.shape[1] // 2 >= MIN_SIDE and block.shape[2] >= MIN_SIDE:
             ts, a2s, n_b, n_a = _splits(block)
-            for t, a2 in zip(ts, a2s, strict=True):
-                self.sp_t += t
-                self.sp_a2 += a2
-                self.sp_nb += n_b
-                self.sp_na += n_a
-                self.sp_builds += 1
-            self.sp_shape = (int(block.shape[1]), int(block.shape[2]))
+            self._add_splits(ts, a2s, n_b, n_a, block.shape[1:])
+
+    def _add_splits(
+        self,
+        ts: list[float],
+        a2s: list[float],
+        n_b: int,
+        n_a: int,
+        shape: tuple[int, ...],
+    ) -> None:
+        """Add the top direction's statistics of builds in order (``T`` and ``|A|^2`` of
+        each; ``n_B``, ``n_A`` and the block's ``shape``, the same for all)."""
+        for t, a2 in zip(ts, a2s, strict=True):
+            self.sp_t += t
+            self.sp_a2 += a2
+            self.sp_nb += n_b
+            self.sp_na += n_a
+            self.sp_builds += 1
+        self.sp_shape = (int(shape[0]), int(shape[1]))
 
     def _link(self, a: Vectors, b: Vectors) -> None:
         self.entries.add(a[0], b[0], False)
