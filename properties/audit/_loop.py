@@ -19,7 +19,10 @@ model under a per-build seed and returns its parameters in a fixed order; the lo
    seed and ``K`` only, never on the number of workers. Within a chunk, a parameter of at
    most :data:`~._stream_batch.BATCH_ENTRIES` entries is copied and read in stacks of
    consecutive builds (:meth:`~._stream.ParamStats.add_builds`), fixed by the chunk too.
-   Memory: one build per worker, the stacks' copies (at most
+   Each parameter is read in the first builds its own target resolution needs, at least
+   :data:`MIN_BUILDS` (:func:`_reads`): a parameter that reaches the target in one build is
+   not read ``K`` times because a small one needs ``K``, so the reading costs about what the
+   target needs, not ``K`` times the model. Memory: one build per worker, the stacks' copies (at most
    :data:`~._stream_batch.BATCH_ENTRIES` entries per parameter) and the statistics,
    whatever ``K``;
 4. turns the statistics into one row per parameter (:func:`~._verdicts.param_audits`):
@@ -264,7 +267,8 @@ def _factory(token: int, spec: str) -> Callable[[], Any]:
 
 @dataclass(frozen=True)
 class _Chunk:
-    """Builds ``seeds`` of the model and reduces them for ``targets``."""
+    """Builds ``seeds`` of the model (builds ``first``, ``first + 1``, ... of the audit) and
+    reduces them for ``targets``, each in the builds before its ``reads`` (:func:`_reads`)."""
 
     builds: Callable[[Callable[[], Any], Sequence[int]], Iterator[list[NDArray[Any]]]]
     token: int
@@ -272,6 +276,8 @@ class _Chunk:
     seeds: tuple[int, ...]
     targets: tuple[Target, ...]
     shapes: tuple[tuple[int, ...], ...]
+    first: int
+    reads: tuple[int, ...]
 
 
 def _one_thread() -> None:
@@ -296,7 +302,7 @@ def _reduce(
     chunk: _Chunk, threads: bool = False, before: Callable[[], None] | None = None
 ) -> list[ParamStats]:
     """A worker's task: build every seed of ``chunk`` (one build alive at a time) and fold it
-    into fresh statistics; ``threads``: first limit torch and the BLAS to one thread;
+    into fresh statistics (a target only in the builds before its ``read``); ``threads``: first limit torch and the BLAS to one thread;
     ``before``: called before each build (inline runs: the caller's step timeout)."""
     with _BUILDING:
         factory = _factory(chunk.token, chunk.spec)
@@ -308,12 +314,16 @@ def _reduce(
         ]
         pending: list[list[NDArray[Any]]] = [[] for _ in chunk.targets]
         built = iter(chunk.builds(factory, chunk.seeds))
-        for _ in chunk.seeds:
+        for j in range(chunk.first, chunk.first + len(chunk.seeds)):
             if before is not None:
                 before()
             values = next(built)
             _same_shapes(values, chunk.shapes)
-            for st, t, size, held in zip(stats, chunk.targets, sizes, pending, strict=True):
+            for st, t, size, held, read in zip(
+                stats, chunk.targets, sizes, pending, chunk.reads, strict=True
+            ):
+                if j >= read:
+                    continue  # read in the builds its resolution needs
                 if size <= 1:
                     st.add_builds([values[t.index]], t) if size else st.add(values[t.index], t)
                     continue
@@ -363,6 +373,25 @@ def _auto_builds(sites: Sequence[Site], opts: AuditOptions) -> tuple[int, dict[i
             per_site[i] = k
         need = max(need, k)
     return min(need, opts.max_builds), per_site
+
+
+def _reads(sites: Sequence[Site], per_site: dict[int, int], builds: int) -> tuple[int, ...]:
+    """The builds each site is read in, out of ``builds``: a random expectation in the builds
+    with which it (or its pooled group) reaches the target resolution (``per_site``), at
+    least :data:`MIN_BUILDS`; an unchecked parameter (identification only) in
+    :data:`MIN_BUILDS`; any other (a constant's exact check) in every build. Fixed by the
+    shapes, the options and ``builds`` (never by the values): a parameter's tests are those
+    of a fixed sample, and the verdicts do not depend on the workers."""
+    out = []
+    for i, site in enumerate(sites):
+        need = per_site.get(i, 0)
+        if need:
+            out.append(min(builds, max(MIN_BUILDS, need)))
+        elif site.checked() is None:
+            out.append(min(builds, MIN_BUILDS))
+        else:
+            out.append(builds)
+    return tuple(out)
 
 
 def _chunks(seeds: Sequence[int]) -> list[tuple[int, ...]]:
@@ -465,9 +494,12 @@ def _run(
     for st, t in zip(stats, targets, strict=True):
         st.add_builds([values[t.index]], t)
     del values
+    reads = _reads(sites, per_site, builds)
+    chunks = _chunks(seeds)
+    starts = itertools.accumulate((len(c) for c in chunks[:-1]), initial=1)
     jobs = [
-        _Chunk(adapter.builds, token, opts.spec, chunk, tuple(targets), shapes)
-        for chunk in _chunks(seeds)
+        _Chunk(adapter.builds, token, opts.spec, chunk, tuple(targets), shapes, start, reads)
+        for chunk, start in zip(chunks, starts, strict=True)
     ]
     bar = tqdm(
         total=builds,
@@ -498,7 +530,7 @@ def _run(
     rows = param_audits(sites, targets, stats, settings, opts.pool)
     rows = tuple(
         finish_row(
-            dataclasses.replace(r, builds_needed=per_site.get(i, 0)),
+            dataclasses.replace(r, builds_needed=per_site.get(i, 0), builds_read=reads[i]),
             sites[i],
             stats[i],
             plans[i],

@@ -170,8 +170,6 @@ class ParamAudit:
         The expected scheme's family.
     identified : str, default ""
         ``c/fan_mode`` of the identified family, when one fits.
-    builds_needed : int, default 0
-        The builds the check's power plan needs for this parameter.
     quirks : tuple of str, default ()
         Structure the audit named: ``tied: ALIAS``, ``padding row 0 zero``, ``zeros``,
         ``layer scale``, ``zero-init residual branch``, residual scaling, outliers.
@@ -186,6 +184,10 @@ class ParamAudit:
         a normal rule); it fails the parameter whatever the check said.
     builds_needed : int, default 0
         The builds with which it (or its pooled group) reaches the target resolution.
+    builds_read : int, default 0
+        The builds its statistics were read from (0: not recorded): a random expectation's
+        the builds its target resolution needs, at least 10 and at most the audit's; an
+        unchecked parameter's at most 10; a constant's every build.
     resolution : Resolution or None, default None
         What its own entries detect with power 0.99 at the family-wise alpha
         (:class:`~weight_init.properties.audit._resolution.Resolution`).
@@ -234,6 +236,7 @@ class ParamAudit:
     expected_family: str = ""
     identified: str = ""  # "c/fan_mode" of the identified family, when one fits
     builds_needed: int = 0  # builds that reach the target resolution (0: not computed)
+    builds_read: int = 0  # builds its statistics were read from (0: not recorded)
     resolution: Resolution | None = None  # what its own entries detect
     group_size: int = 1  # parameters in its pooled group (1: tested alone)
     group: str = ""  # the pooled group's name (its first member's name; "": tested alone)
@@ -373,6 +376,7 @@ class ParamAudit:
             "expected_from": self.expected_from or None,
             "outcome": self.outcome,
             "builds_needed": self.builds_needed,
+            "builds_read": self.builds_read,
             "quirks": list(self.quirks),
             "aliases": list(self.aliases),
             "exact_failure": self.exact_failure or None,
