@@ -282,3 +282,52 @@ def test_an_audit_leaves_the_garbage_collector_as_it_found_it() -> None:
         assert 0 < gc.get_freeze_count() <= frozen
     finally:
         gc.unfreeze()
+
+
+class _WithFreeParameter:
+    """A model with a parameter no layer documents (unchecked: identification only)."""
+
+    @staticmethod
+    def build() -> object:
+        import torch
+        from torch import nn
+
+        class Model(nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.linear = nn.Linear(64, 256)
+                self.norm = nn.LayerNorm(256)
+                self.head = nn.Linear(256, 16)
+                self.free = nn.Parameter(torch.randn(32, 32))
+
+        return Model()
+
+
+@settings(max_examples=1, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_each_parameter_is_read_in_the_builds_its_resolution_needs(seed: int) -> None:
+    """Built 40 times, a 16,384-entry weight that reaches the target in one build is read in
+    the first 10 builds (MIN_BUILDS) and states the resolution of those entries; a 256-entry
+    bias in the 10 its own need is within; a 16-entry bias tested alone (no pooling), which
+    needs more than 40, in every build; the LayerNorm's constants in every build; the
+    unchecked parameter in 10. The counts come from the shapes and options alone: the same
+    with two workers."""
+    from weight_init.properties.audit._loop import MIN_BUILDS
+
+    builds = 40
+    opts = {"builds": builds, "seed": seed, "alpha": 1e-7, "pool": False}
+    r = audit_torch(_WithFreeParameter.build, **opts)
+    by = {p.name: p for p in r.params}
+    weight, bias, small = by["linear.weight"], by["linear.bias"], by["head.bias"]
+    assert weight.builds_needed == 1 and weight.builds_read == MIN_BUILDS
+    assert weight.resolution is not None
+    assert weight.resolution.entries == MIN_BUILDS * 64 * 256
+    assert 1 < bias.builds_needed <= MIN_BUILDS and bias.builds_read == MIN_BUILDS
+    assert small.builds_needed > builds and small.builds_read == builds
+    assert small.outcome == "inconclusive"
+    assert by["norm.weight"].builds_read == by["norm.bias"].builds_read == builds
+    assert by["free"].outcome == "unchecked" and by["free"].builds_read == MIN_BUILDS
+    assert weight.outcome == "pass" and weight.to_dict()["builds_read"] == MIN_BUILDS
+    two = audit_torch(_WithFreeParameter.build, workers=2, **opts)
+    assert [p.builds_read for p in two.params] == [p.builds_read for p in r.params]
+    assert two.to_json() == r.to_json()

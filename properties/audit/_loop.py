@@ -22,9 +22,9 @@ model under a per-build seed and returns its parameters in a fixed order; the lo
    Each parameter is read in the first builds its own target resolution needs, at least
    :data:`MIN_BUILDS` (:func:`_reads`): a parameter that reaches the target in one build is
    not read ``K`` times because a small one needs ``K``, so the reading costs about what the
-   target needs, not ``K`` times the model. Memory: one build per worker, the stacks' copies (at most
-   :data:`~._stream_batch.BATCH_ENTRIES` entries per parameter) and the statistics,
-   whatever ``K``;
+   target needs, not ``K`` times the model. Memory: one build per worker, the stacks' copies
+   (at most :data:`~._stream_batch.BATCH_ENTRIES` entries per parameter) and the
+   statistics, whatever ``K``;
 4. turns the statistics into one row per parameter (:func:`~._verdicts.param_audits`):
    identification, exact checks, Holm-decided tests at the family-wise ``alpha`` (per
    parameter, or per pooled group), and the resolution its entries reach.
@@ -302,8 +302,9 @@ def _reduce(
     chunk: _Chunk, threads: bool = False, before: Callable[[], None] | None = None
 ) -> list[ParamStats]:
     """A worker's task: build every seed of ``chunk`` (one build alive at a time) and fold it
-    into fresh statistics (a target only in the builds before its ``read``); ``threads``: first limit torch and the BLAS to one thread;
-    ``before``: called before each build (inline runs: the caller's step timeout)."""
+    into fresh statistics (a target only in the builds before its ``read``); ``threads``:
+    first limit torch and the BLAS to one thread; ``before``: called before each build
+    (inline runs: the caller's step timeout)."""
     with _BUILDING:
         factory = _factory(chunk.token, chunk.spec)
         if threads:
