@@ -331,3 +331,47 @@ def test_each_parameter_is_read_in_the_builds_its_resolution_needs(seed: int) ->
     two = audit_torch(_WithFreeParameter.build, workers=2, **opts)
     assert [p.builds_read for p in two.params] == [p.builds_read for p in r.params]
     assert two.to_json() == r.to_json()
+
+
+def _late_defects(seed: int, builds: int) -> object:
+    """A factory whose build 30 of ``builds`` (seeded from ``seed``) has a NaN weight and
+    whose build 35 has a bias entry 10x beyond its uniform law's bound: both past the 10
+    builds those parameters are read in."""
+    from weight_init.properties.audit._builds import build_seeds
+
+    seeds = build_seeds(builds, seed)
+
+    def factory() -> object:
+        import torch
+
+        layer = torch.nn.Linear(64, 256)
+        with torch.no_grad():
+            if torch.initial_seed() == seeds[30]:
+                layer.weight[3, 5] = float("nan")
+            if torch.initial_seed() == seeds[35]:
+                layer.bias[7] = 10.0 / 8.0  # the bound is 1 / sqrt(64)
+        return layer
+
+    return factory
+
+
+@settings(max_examples=1, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_builds_past_the_sample_are_read_for_their_range(seed: int) -> None:
+    """A parameter read in 10 builds of 40 still has every build's range read: a NaN in build
+    30 fails ``finite`` (named at its build) and an entry beyond the law's support in build 35
+    fails ``bounds``; the statistical tests read the 10 builds only. Either way with two
+    workers."""
+    builds = 40
+    for workers in (1, 2):
+        r = audit_torch(_late_defects(seed, builds), builds=builds, seed=seed, workers=workers)
+        by = {p.name: p for p in r.params}
+        weight, bias = by["weight"], by["bias"]
+        assert weight.builds_read == bias.builds_read == 10
+        assert weight.outcome == bias.outcome == "fail"
+        assert weight.verdict is not None and bias.verdict is not None
+        finite = next(t for t in weight.verdict.checks if t.check.name == "finite")
+        assert finite.failed and "in build 30" in finite.test.detail, finite.test.detail
+        bounds = next(t for t in bias.verdict.checks if t.check.name == "bounds")
+        assert bounds.failed and bounds.test.statistic >= 9.0 * 3**0.5, bounds.test.detail
+        assert weight.resolution is not None and weight.resolution.entries == 10 * 64 * 256

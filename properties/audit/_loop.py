@@ -323,8 +323,9 @@ def _reduce(
             for st, t, size, held, read in zip(
                 stats, chunk.targets, sizes, pending, chunk.reads, strict=True
             ):
-                if j >= read:
-                    continue  # read in the builds its resolution needs
+                if j >= read:  # past the builds its resolution needs: the range only
+                    st.add_unread(values[t.index], t)
+                    continue
                 if size <= 1:
                     st.add_builds([values[t.index]], t) if size else st.add(values[t.index], t)
                     continue

@@ -107,7 +107,7 @@ def outliers(st: ParamStats, scheme: Scheme | None) -> str:
         return ""
     values = ", ".join(f"{v:g}" for v in st.beyond_values)
     return (
-        f"outliers: {st.beyond_count} of {st.raw_size * st.builds} entries beyond "
+        f"outliers: {st.beyond_count} of {st.raw_size * (st.builds + st.scanned)} entries beyond "
         f"{OUTLIER_SDS:g} std of {scheme.name} (at {values}; {st.beyond_worst:.3g} std), each "
         f"of chance {OUTLIER_CHANCE:.2g} under the rule: an inverse-CDF sampler's endpoint "
         "clamped to its bound draws this"

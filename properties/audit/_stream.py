@@ -344,6 +344,9 @@ class ParamStats:
     beyond_worst: float = 0.0  # (w - mean) / sd of the farthest of them
     # between builds, homogeneity, extremes' resolution, top direction (:mod:`._stream_calls`)
     calls: CallStats = field(default_factory=CallStats)
+    # builds past the sample, read for their range only (:meth:`add_unread`)
+    scanned: int = 0
+    scan_abs_z: float = 0.0  # the largest |z| in them (the bounds check)
 
     # -- one build ---------------------------------------------------------------------------
     def add(self, raw: NDArray[Any], target: Target) -> None:
@@ -391,6 +394,45 @@ class ParamStats:
                 self.first_nonfinite = self.builds - 1
         bounds = self._slow(m, w, target, finite_all)
         self._beyond(m, target, bounds if finite_all else None)
+
+    # -- a build past the sample -------------------------------------------------------------
+    def add_unread(self, raw: NDArray[Any], target: Target) -> None:
+        """A build past the parameter's sample (the builds its resolution needs,
+        :func:`~weight_init.properties.audit._loop._reads`): only the exact facts one entry
+        decides, from the build's range (a minimum and a maximum over the values as built):
+        non-finite entries, an entry beyond a bounded law's support (``bounds``), beyond
+        :data:`FAR_SDS` sd of a normal rule (outliers), the dtype, rows of zeros and
+        all-zero builds. The statistical tests, the fresh draws and the repeated units read
+        the sample alone."""
+        a = np.asarray(raw)
+        index = self.builds + self.scanned  # this build's position in the stream
+        self.scanned += 1
+        self._raw(a, target)
+        m = target.view(a)
+        if m.dtype.kind != "f":
+            self.nonfloat += 1
+            self.nonfloat_dtype = self.nonfloat_dtype or str(m.dtype)
+        if m.dtype.kind not in "fiu" or not m.size:
+            return
+        if m.dtype.kind == "f":
+            self.float_total += int(m.size)
+        lo, hi = float(m.min()), float(m.max())
+        bounds: tuple[float, float] | None = (lo, hi)
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            bounds = None
+            finite = np.isfinite(m)
+            self.nonfinite_entries += int(m.size - np.count_nonzero(finite))
+            self.nonfinite_builds += 1
+            if self.first_nonfinite < 0:
+                self.first_nonfinite = index
+            kept = m[finite]
+            lo, hi = (float(kept.min()), float(kept.max())) if kept.size else (0.0, 0.0)
+        scheme = target.scheme
+        if scheme is not None and scheme.family.is_random:
+            rows, cols = int(m.shape[0]), int(m.shape[1])
+            z = scheme.family.standardize(np.array([lo, hi]), scheme, rows, cols)
+            self.scan_abs_z = max(self.scan_abs_z, float(np.max(np.abs(z))))
+        self._beyond(m, target, bounds)
 
     # -- several builds ----------------------------------------------------------------------
     def add_builds(self, raws: Sequence[NDArray[Any]], target: Target) -> None:
@@ -941,21 +983,23 @@ class ParamStats:
 
     def merge(self, o: ParamStats) -> None:
         """Fold ``o`` (the builds after this stream's, in build order) into this one."""
-        if o.builds == 0:
+        if o.builds + o.scanned == 0:
             return
-        if self.builds == 0:
+        if self.builds + self.scanned == 0:
             self.__dict__.update(_copy(o).__dict__)
             return
         own, theirs = self.__dict__, o.__dict__
         for f in _ADDED:
             own[f] += theirs[f]
         if self.first_nonfinite < 0 and o.first_nonfinite >= 0:
-            self.first_nonfinite = self.builds - o.builds + o.first_nonfinite
+            before = self.builds + self.scanned - o.builds - o.scanned
+            self.first_nonfinite = before + o.first_nonfinite
         self.nonfloat_dtype = self.nonfloat_dtype or o.nonfloat_dtype
         self.duplicated_what = self.duplicated_what or o.duplicated_what
         self.zeros_found = self.zeros_found or o.zeros_found
         self.eps = max(self.eps, o.eps)
         self.max_abs_z = max(self.max_abs_z, o.max_abs_z)
+        self.scan_abs_z = max(self.scan_abs_z, o.scan_abs_z)
         self.max_dev_constant = max(self.max_dev_constant, o.max_dev_constant)
         self.w_min, self.w_max = min(self.w_min, o.w_min), max(self.w_max, o.w_max)
         self.far = (self.far + o.far)[: MAX_OUTLIERS + 1]
@@ -989,7 +1033,7 @@ _ADDED = (
     "builds nonfloat nonfinite_entries nonfinite_builds float_total kept n s1 s2 "
     "zero_count far_count k_n k_m2 k_m4 c_count c_s c_s2 r_n r_s2 r_s4 mode_count "
     "duplicated sign_pos sign_tot zeros_bad zeros_inputs zeros_in_w zeros_total "
-    "nz_n nz_s2 sp_r sp_z2 sp_entries sp_m"
+    "nz_n nz_s2 sp_r sp_z2 sp_entries sp_m scanned"
 ).split()
 _PAIR_SUMS = "n ab a b a2b2 ab_apb a2pb2 apb a2 haar_s haar_sq haar_var".split()
 #: The fields of :class:`ParamStats` that are count grids (:func:`_count`).

@@ -99,7 +99,8 @@ def exact_results(st: ParamStats, scheme: Scheme) -> list[CheckResult]:
             f"{st.nonfinite_entries} non-finite entries in {st.nonfinite_builds} calls, first "
             f"{_where(st)} in build {st.first_nonfinite}"
         )
-    ev = FiniteEvidence(st.nonfinite_entries, st.nonfinite_builds, st.builds, st.float_total)
+    builds = st.builds + st.scanned
+    ev = FiniteEvidence(st.nonfinite_entries, st.nonfinite_builds, builds, st.float_total)
     out.append(C.FINITE.exact(st.nonfinite_entries, 0, st.nonfinite_entries == 0, detail, ev))
     kept = st.kept > 0
     if not family.is_random:
@@ -109,7 +110,7 @@ def exact_results(st: ParamStats, scheme: Scheme) -> list[CheckResult]:
         return out
     if kept and math.isfinite(family.support_bound):
         bound = family.support_bound
-        mx = st.max_abs_z
+        mx = max(st.max_abs_z, st.scan_abs_z)  # every build's range, past the sample too
         lim = bound * (1.0 + 8.0 * st.eps)
         detail = f"max |w| / sd_rule = {mx:.6g}, bound {bound:.6g}"
         out.append(C.BOUNDS.exact(mx, lim, mx <= lim, detail, BoundsEvidence(mx)))
