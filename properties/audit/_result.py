@@ -185,9 +185,10 @@ class ParamAudit:
     builds_needed : int, default 0
         The builds with which it (or its pooled group) reaches the target resolution.
     builds_read : int, default 0
-        The builds its statistics were read from (0: not recorded): a random expectation's
-        the builds its target resolution needs, at least 10 and at most the audit's; an
-        unchecked parameter's at most 10; a constant's every build.
+        The first builds its statistics were read from (0: not recorded): for a random
+        expectation those its target resolution needs, at least 10 and at most the audit's;
+        for an unchecked parameter at most 10; for a constant every build. The later builds
+        are read for their range only (non-finite entries, bounds, outliers, zero rows).
     resolution : Resolution or None, default None
         What its own entries detect with power 0.99 at the family-wise alpha
         (:class:`~weight_init.properties.audit._resolution.Resolution`).
