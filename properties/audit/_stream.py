@@ -416,7 +416,7 @@ class ParamStats:
             return
         if m.dtype.kind == "f":
             self.float_total += int(m.size)
-        lo, hi = float(m.min()), float(m.max())
+        lo, hi = _range(m)
         bounds: tuple[float, float] | None = (lo, hi)
         if not (math.isfinite(lo) and math.isfinite(hi)):
             bounds = None
@@ -1177,6 +1177,25 @@ def _scan(m: NDArray[Any], mode: float | None) -> _Scan:
         col_sq += sq2.sum(axis=0)
         r = end
     return _Scan(s1, s2, s4, lo, hi, zeros, equal, row_sums, col_sums, row_sq, col_sq)
+
+
+#: Entries per block of :func:`_range` (two reductions of a block while it is in the cache).
+RANGE_BLOCK = 1 << 16
+
+
+def _range(m: NDArray[Any]) -> tuple[float, float]:
+    """``(min, max)`` of the non-empty ``m`` (NaN when an entry is), block by block of
+    :data:`RANGE_BLOCK` entries of the values as built: the second reduction reads the cache,
+    not memory."""
+    flat = np.ravel(m)
+    lo, hi = math.inf, -math.inf
+    for i in range(0, flat.size, RANGE_BLOCK):
+        c = flat[i : i + RANGE_BLOCK]
+        a, b = float(c.min()), float(c.max())
+        if a != a or b != b:  # NaN: the range is NaN, as a whole reduction's
+            return math.nan, math.nan
+        lo, hi = min(lo, a), max(hi, b)
+    return lo, hi
 
 
 def _lead(m: NDArray[Any]) -> Array:
