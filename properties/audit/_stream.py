@@ -407,16 +407,18 @@ class ParamStats:
         a = np.asarray(raw)
         index = self.builds + self.scanned  # this build's position in the stream
         self.scanned += 1
-        self._raw(a, target)
         m = target.view(a)
         if m.dtype.kind != "f":
             self.nonfloat += 1
             self.nonfloat_dtype = self.nonfloat_dtype or str(m.dtype)
         if m.dtype.kind not in "fiu" or not m.size:
+            self._raw(a, target)
             return
         if m.dtype.kind == "f":
             self.float_total += int(m.size)
         lo, hi = _range(m)
+        whole = not target.drop_rows and target.block[1] == 1  # m holds every entry of a
+        self._raw(a, target, nonzero=not lo == hi == 0.0 if whole else None)  # NaN: nonzero
         bounds: tuple[float, float] | None = (lo, hi)
         if not (math.isfinite(lo) and math.isfinite(hi)):
             bounds = None
@@ -629,30 +631,39 @@ class ParamStats:
                 self.sp_m += 1
 
     def _raw(
-        self, a: NDArray[Any], target: Target, scanned: tuple[int, Array] | None = None
+        self,
+        a: NDArray[Any],
+        target: Target,
+        scanned: tuple[int, Array] | None = None,
+        nonzero: bool | None = None,
     ) -> None:
         """The exact structure of the whole array: ``track_rows`` (skipped once no row can
-        be zero in every build any more) and whether any entry is nonzero. ``scanned``: the
-        exact zeros and the float64 rows' sums of squares of ``target.view(a)`` when every
-        entry is finite (:func:`_scan`): when the view keeps ``a``'s rows they answer both
-        (a row of zeros sums to 0; a row that sums to 0 is read again, as a square may
-        underflow)."""
+        be zero in every build any more; only the rows still zero in every build so far are
+        read) and whether any entry is nonzero. ``scanned``: the exact zeros and the float64
+        rows' sums of squares of ``target.view(a)`` when every entry is finite
+        (:func:`_scan`): when the view keeps ``a``'s rows they answer both (a row of zeros
+        sums to 0; a row that sums to 0 is read again, as a square may underflow).
+        ``nonzero``: whether an entry of ``a`` is nonzero, when the caller knows."""
         if a.dtype.kind not in "fiub":
             return
         self.raw_size = int(a.size)
         known = scanned if scanned is not None and target.keeps_rows(a) else None
         if a.size and not self.any_nonzero:
-            self.any_nonzero = known[0] < a.size if known is not None else bool(np.any(a))
+            if nonzero is None:
+                nonzero = known[0] < a.size if known is not None else bool(np.any(a))
+            self.any_nonzero = nonzero
         if target.track_rows and a.ndim >= 1 and a.shape[0]:
             if self.row_zero is None or self.row_zero.any():
                 rows = a.reshape(a.shape[0], -1)
-                if known is not None:
+                if self.row_zero is not None:  # only the rows that may still be zero
+                    zero = self.row_zero.copy()
+                elif known is not None:
                     zero = known[1] == 0
-                    if zero.any():
-                        zero[zero] = ~np.any(rows[zero] != 0, axis=1)
                 else:
-                    zero = ~np.any(rows != 0, axis=1)
-                self.row_zero = zero if self.row_zero is None else self.row_zero & zero
+                    zero = np.ones(a.shape[0], dtype=bool)
+                if zero.any():
+                    zero[zero] = ~np.any(rows[zero] != 0, axis=1)
+                self.row_zero = zero
 
     def _beyond(self, m: NDArray[Any], target: Target, bounds: tuple[float, float] | None) -> None:
         """The entries of the kept view ``m`` beyond :data:`FAR_SDS` sd of a normal rule;
