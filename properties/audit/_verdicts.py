@@ -237,7 +237,10 @@ def _family_distances(
     st: ParamStats, target: Target, m2: float
 ) -> tuple[dict[str, float], dict[str, float]]:
     """KS distance of ``w / sqrt(m2)`` to each i.i.d. family, read at the grid's edges, and
-    the largest mass each family's law puts in one (rescaled) bin."""
+    the largest mass the nearest family's law puts in one (rescaled) bin. The empirical CDF
+    is constant over a run of empty bins while a law's CDF rises, so the distance over a run
+    is at one of its two ends: the families' CDFs are evaluated at those edges alone (the
+    same maximum as over every edge)."""
     if target.id_scale is None:
         hist = st.ks_hist
         scheme = target.scheme
@@ -255,12 +258,19 @@ def _family_distances(
         return {}, {}
     below = np.cumsum(hist)[:-1] / total
     zs = edges / math.sqrt(m2)
-    dists, errs = {}, {}
-    for f in iid_families():
-        cdf = np.asarray(f.cdf(zs, None), dtype=np.float64)
-        dists[f.name] = float(np.max(np.abs(below - cdf)))
-        errs[f.name] = float(np.max(np.diff(cdf)))
-    return dists, errs
+    occupied = hist > 0
+    ends = occupied[:-1] | occupied[1:]  # edge k starts or ends a run of equal F_n
+    ends[0] = ends[-1] = True
+    at = np.flatnonzero(ends)
+    below_at, zs_at = below[at], zs[at]
+    dists: dict[str, float] = {}
+    families = {f.name: f for f in iid_families()}
+    for name, f in families.items():
+        cdf = np.asarray(f.cdf(zs_at, None), dtype=np.float64)
+        dists[name] = float(np.max(np.abs(below_at - cdf)))
+    nearest = min(dists, key=lambda name: dists[name])
+    mass = np.diff(np.asarray(families[nearest].cdf(zs, None), dtype=np.float64))
+    return dists, {nearest: float(np.max(mass))}
 
 
 def fan_rule(
