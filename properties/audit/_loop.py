@@ -398,12 +398,20 @@ def _reads(sites: Sequence[Site], per_site: dict[int, int], builds: int) -> tupl
 
 def _chunks(seeds: Sequence[int]) -> list[tuple[int, ...]]:
     """Builds 1 .. K-1 in at most :data:`TASKS` consecutive chunks of at least
-    :data:`CHUNK_MIN` builds (the last may hold fewer): fixed by K."""
+    :data:`CHUNK_MIN` builds (one chunk when there are fewer), as equal as they can be (the
+    first ones a build longer): fixed by K. No chunk is a short remainder, whose stacks would
+    cost as much as a full chunk's."""
     rest = list(seeds[1:])
     if not rest:
         return []
-    size = max(math.ceil(len(rest) / TASKS), CHUNK_MIN)
-    return [tuple(rest[i : i + size]) for i in range(0, len(rest), size)]
+    count = max(1, min(TASKS, len(rest) // CHUNK_MIN))
+    size, extra = divmod(len(rest), count)
+    out, start = [], 0
+    for i in range(count):
+        end = start + size + (i < extra)
+        out.append(tuple(rest[start:end]))
+        start = end
+    return out
 
 
 def run_audit(
