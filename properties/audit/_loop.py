@@ -14,7 +14,7 @@ model under a per-build seed and returns its parameters in a fixed order; the lo
    (:func:`~._resolution.entries_needed`), at least :data:`MIN_BUILDS`, at most
    ``max_builds``;
 3. reduces each build's parameters to the statistics the tests need in one streaming pass
-   (:class:`~._stream.ParamStats`), builds ``1 .. K-1`` in :data:`TASKS` fixed chunks that
+   (:class:`~._stream.ParamStats`), builds ``1 .. K-1`` in at most :data:`TASKS` fixed chunks that
    run here or on an executor's workers, merged in build order: the verdicts depend on the
    seed and ``K`` only, never on the number of workers. Within a chunk, a parameter of at
    most :data:`~._stream_batch.BATCH_ENTRIES` entries is copied and read in stacks of
