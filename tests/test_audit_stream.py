@@ -410,3 +410,36 @@ def test_the_zero_rows_read_from_a_scan_are_the_rows_of_zeros(dtype: type) -> No
         assert st_.row_zero is not None
         assert np.array_equal(st_.row_zero, expected)
         assert st_.any_nonzero
+
+
+@pytest.mark.parametrize("track_rows", [False, True])
+def test_a_build_past_the_sample_is_read_without_a_copy(track_rows: bool) -> None:
+    """``add_unread`` reads a build's range (and, tracked, its rows of zeros) with
+    temporaries of a fraction of the build: numpy reports its allocations to tracemalloc, and
+    the peak stays below a quarter of the array's bytes."""
+    import tracemalloc
+
+    scheme = variance_scaling(0.02, "fixed", "normal")
+    m = scheme.sample(2000, 500, np.random.default_rng(6)).astype(np.float32)
+    m[3] = 0.0
+    target = probe_target(0, (0, 1), scheme, None, m, track_rows=track_rows, outlier=(0, 0.1))
+    st_ = ParamStats()
+    st_.add_unread(m, target)  # the first build: every row is read
+    tracemalloc.start()
+    try:
+        st_.add_unread(m, target)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < m.nbytes / 4, (peak, m.nbytes)
+    fresh = ParamStats()
+    tracemalloc.start()
+    try:
+        fresh.add_unread(m, target)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < m.nbytes / 4, (peak, m.nbytes)
+    assert fresh.scanned == 1 and fresh.any_nonzero and fresh.nonfinite_entries == 0
+    if track_rows:
+        assert fresh.row_zero is not None and np.flatnonzero(fresh.row_zero).tolist() == [3]
