@@ -655,12 +655,16 @@ class ParamStats:
         if target.track_rows and a.ndim >= 1 and a.shape[0]:
             if self.row_zero is None or self.row_zero.any():
                 rows = a.reshape(a.shape[0], -1)
-                if self.row_zero is None and known is None:  # every row, no temporary copy
-                    zero = ~rows.any(axis=1)
-                else:  # only the rows that may still be zero
-                    zero = self.row_zero.copy() if self.row_zero is not None else known[1] == 0
+                zero: NDArray[np.bool_]
+                if self.row_zero is not None:  # only the rows that may still be zero
+                    zero = self.row_zero.copy()
+                elif known is not None:
+                    zero = np.asarray(known[1] == 0)
+                else:  # every row, without a temporary the size of the array
+                    zero = np.logical_not(rows.any(axis=1))
+                if self.row_zero is not None or known is not None:
                     if zero.any():
-                        zero[zero] = ~rows[zero].any(axis=1)
+                        zero[zero] = np.logical_not(rows[zero].any(axis=1))
                 self.row_zero = zero
 
     def _beyond(self, m: NDArray[Any], target: Target, bounds: tuple[float, float] | None) -> None:
