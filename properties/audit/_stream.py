@@ -59,6 +59,7 @@ from weight_init.properties.audit._stream_batch import (
     BatchScan,
     batch_scan,
     may_repeat,
+    ones,
     stack,
 )
 from weight_init.properties.audit._stream_calls import CallStats, MainPass
@@ -1157,9 +1158,12 @@ def _scan(m: NDArray[Any], mode: float | None) -> _Scan:
     ``mode`` and its row and column sums (of the values and of their squares), from
     whole-row float64 blocks in the cache (the array is read once); the first block is
     :func:`_leading` ``(m)``, left in the scratch buffer ``"lead"`` (:func:`_lead`).
-    Non-finite entries make the sums non-finite."""
+    Non-finite entries make the sums non-finite. The sums of the values reduce every row
+    (and every column) alike, so that equal rows have equal sums (:func:`_may_repeat`); the
+    sums of squares (the norms, and ``sum w^2`` as their sum) are products with a vector of
+    ones (BLAS: faster, in an order of its own)."""
     rows, cols = m.shape
-    s1 = s2 = s4 = 0.0
+    s1 = s4 = 0.0
     lo, hi = math.inf, -math.inf
     zeros = equal = 0
     first = int(_leading(m).shape[0])
@@ -1176,7 +1180,6 @@ def _scan(m: NDArray[Any], mode: float | None) -> _Scan:
         f = b.ravel()
         rs = np.sum(b, axis=1, out=row_sums[r:end])
         s1 += float(rs.sum())  # every entry once: the block's row sums added
-        s2 += float(np.dot(f, f))
         sq = q[: f.size]
         np.multiply(f, f, out=sq)
         s4 += float(np.dot(sq, sq))
@@ -1186,9 +1189,10 @@ def _scan(m: NDArray[Any], mode: float | None) -> _Scan:
             equal += int(np.count_nonzero(f == mode))
         col_sums += b.sum(axis=0)
         sq2 = sq.reshape(c.shape)
-        np.sum(sq2, axis=1, out=row_sq[r:end])
-        col_sq += sq2.sum(axis=0)
+        np.matmul(sq2, ones(cols), out=row_sq[r:end])  # the norms: BLAS, any order
+        col_sq += ones(end - r) @ sq2
         r = end
+    s2 = float(row_sq.sum())
     return _Scan(s1, s2, s4, lo, hi, zeros, equal, row_sums, col_sums, row_sq, col_sq)
 
 

@@ -60,27 +60,28 @@ def batch_scan(
     """The sums, range, zeros, entries equal to ``mode``, and the row and column sums (of the
     values and of their squares) of each build of the float64 stack ``w``, block by block of
     rows as :func:`~weight_init.properties.audit._stream._scan` reads one build (``first``
-    rows, then ``step`` rows at a time): the same sums in the same order. ``squares``: an
-    array of ``w``'s shape to hold the squares (a new one when None)."""
+    rows, then ``step`` rows at a time): the sums of the values in the same order, those of
+    the squares as products with a vector of ones (equal to rounding). ``squares``: an array
+    of ``w``'s shape to hold the squares (a new one when None)."""
     b, rows, cols = w.shape
     sq = np.multiply(w, w, out=squares)
     row_sums = w.sum(axis=2)
-    row_sq = sq.sum(axis=2)
+    row_sq = sq @ ones(cols)
     col_sums, col_sq = np.zeros((b, cols)), np.zeros((b, cols))
-    s1, s2, s4 = [0.0] * b, [0.0] * b, [0.0] * b
+    s1, s4 = [0.0] * b, [0.0] * b
     r = 0
     while r < rows:
         end = first if r == 0 else min(r + step, rows)
         block, squares = w[:, r:end], sq[:, r:end]
         col_sums += block.sum(axis=1)
-        col_sq += squares.sum(axis=1)
+        col_sq += ones(end - r) @ squares
         sums = row_sums[:, r:end].sum(axis=1).tolist()
         for k in range(b):
-            f, q = block[k].ravel(), squares[k].ravel()
+            q = squares[k].ravel()
             s1[k] += sums[k]
-            s2[k] += float(np.dot(f, f))
             s4[k] += float(np.dot(q, q))
         r = end
+    s2 = [float(row_sq[k].sum()) for k in range(b)]
     flat = w.reshape(b, -1)
     zeros = _counts(flat == 0)
     equal = np.zeros(b, dtype=np.intp) if mode is None else _counts(flat == mode)
@@ -98,6 +99,20 @@ def batch_scan(
         col_sq,
         sq,
     )
+
+
+_ONES = np.ones(0)
+
+
+def ones(n: int) -> Array:
+    """A read-only vector of ``n`` ones (the sums of squares as BLAS products): a view of
+    one vector, grown to the longest asked for."""
+    global _ONES
+    if _ONES.size < n:
+        grown = np.ones(max(n, 2 * _ONES.size))
+        grown.flags.writeable = False
+        _ONES = grown
+    return _ONES[:n]
 
 
 def _counts(hits: NDArray[np.bool_]) -> NDArray[np.intp]:
