@@ -1252,7 +1252,7 @@ def _rectangle(z: Array, sq: Array) -> tuple[float, float]:
     Gram matrix, ``r`` and ``c`` the row and column sums of ``sq = z^2``) and ``sum z^2``."""
     gram = z @ z.T if z.shape[0] <= z.shape[1] else z.T @ z
     g = gram.ravel()
-    rows, cols, q = sq.sum(axis=1), sq.sum(axis=0), np.ravel(sq)
+    rows, cols, q = sq @ ones(sq.shape[1]), ones(sq.shape[0]) @ sq, np.ravel(sq)
     f = float(np.dot(g, g)) - float(np.dot(rows, rows)) - float(np.dot(cols, cols))
     return (f + float(np.dot(q, q))) / 4.0, float(rows.sum())
 
@@ -1263,7 +1263,7 @@ def _rectangles(z: Array, sq: Array) -> tuple[list[float], list[float]]:
     as its own: the same products and sums), the dot products matrix by matrix."""
     zt = np.swapaxes(z, 1, 2)
     grams = z @ zt if z.shape[1] <= z.shape[2] else zt @ z
-    rows, cols = sq.sum(axis=2), sq.sum(axis=1)
+    rows, cols = sq @ ones(sq.shape[2]), ones(sq.shape[1]) @ sq
     rects, totals = [], []
     for k in range(z.shape[0]):
         g, r, c, q = grams[k].ravel(), rows[k], cols[k], np.ravel(sq[k])
