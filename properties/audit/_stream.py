@@ -1112,28 +1112,8 @@ def _bin(v: float, bins: int, half: float, scale: float = 1.0) -> int:
     return int(y)
 
 
-#: Entries per block of :func:`_moments` (its float64 scratch stays in the cache).
+#: Entries per block of :func:`_scan` (its float64 scratch stays in the cache).
 MOMENT_BLOCK = 1 << 15
-
-
-def _moments(m: NDArray[Any]) -> tuple[float, float, float]:
-    """``(sum w, sum w^2, sum w^4)`` in float64, block by block through a fixed scratch
-    buffer (no temporary the size of the array: a build's parameters are read once)."""
-    flat = np.ravel(m)
-    s1 = s2 = s4 = 0.0
-    q = _SCRATCH.get("square", MOMENT_BLOCK)
-    i = 0
-    while i < flat.size:
-        c = flat[i : i + MOMENT_BLOCK]
-        b = _SCRATCH.get("block", c.size)
-        np.copyto(b, c, casting="unsafe")
-        s1 += float(b.sum())
-        s2 += float(np.dot(b, b))
-        sq = q[: c.size]
-        np.multiply(b, b, out=sq)
-        s4 += float(np.dot(sq, sq))
-        i += c.size
-    return s1, s2, s4
 
 
 class _Scan(NamedTuple):
@@ -1154,14 +1134,14 @@ class _Scan(NamedTuple):
 
 
 def _scan(m: NDArray[Any], mode: float | None) -> _Scan:
-    """:func:`_moments` of the 2-D ``m``, its minimum, maximum, exact zeros, entries equal to
-    ``mode`` and its row and column sums (of the values and of their squares), from
-    whole-row float64 blocks in the cache (the array is read once); the first block is
-    :func:`_leading` ``(m)``, left in the scratch buffer ``"lead"`` (:func:`_lead`).
-    Non-finite entries make the sums non-finite. The sums of the values reduce every row
-    (and every column) alike, so that equal rows have equal sums (:func:`_may_repeat`); the
-    sums of squares (the norms, and ``sum w^2`` as their sum) are products with a vector of
-    ones (BLAS: faster, in an order of its own)."""
+    """``sum w``, ``sum w^2``, ``sum w^4`` of the 2-D ``m`` in float64, its minimum, maximum,
+    exact zeros, entries equal to ``mode`` and its row and column sums (of the values and of
+    their squares), from whole-row float64 blocks in the cache (the array is read once); the
+    first block is :func:`_leading` ``(m)``, left in the scratch buffer ``"lead"``
+    (:func:`_lead`). Non-finite entries make the sums non-finite. The sums of the values
+    reduce every row (and every column) alike, so that equal rows have equal sums
+    (:func:`_may_repeat`); the sums of squares (the norms, and ``sum w^2`` as their sum) are
+    products with a vector of ones (BLAS: faster, in an order of its own)."""
     rows, cols = m.shape
     s1 = s4 = 0.0
     lo, hi = math.inf, -math.inf
@@ -1334,7 +1314,8 @@ def probe_target(
     ``track_rows``, ``outlier`` as in :class:`Target`."""
     bare = Target(index, block, scheme, layout, None, None, drop_rows)
     view = bare.view(value)
-    _, s2, _ = _moments(view) if view.dtype.kind in "fiu" else (0.0, 0.0, 0.0)
+    numeric = view.dtype.kind in "fiu"
+    s2 = float(np.einsum("ij,ij->", view, view, dtype=np.float64)) if numeric else 0.0
     rms = math.sqrt(s2 / view.size) if view.size and math.isfinite(s2) else 0.0
     mode: float | None = None
     sample = np.ravel(_leading(view) if view.ndim == 2 else view)
