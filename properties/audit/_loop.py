@@ -324,6 +324,9 @@ def _reduce(
                 stats, chunk.targets, sizes, pending, chunk.reads, strict=True
             ):
                 if j >= read:  # past the builds its resolution needs: the range only
+                    if held:  # the builds before it first, in build order
+                        st.add_builds(held, t)
+                        held.clear()
                     st.add_unread(values[t.index], t)
                     continue
                 if size <= 1:
