@@ -14,17 +14,18 @@ model under a per-build seed and returns its parameters in a fixed order; the lo
    (:func:`~._resolution.entries_needed`), at least :data:`MIN_BUILDS`, at most
    ``max_builds``;
 3. reduces each build's parameters to the statistics the tests need in one streaming pass
-   (:class:`~._stream.ParamStats`), builds ``1 .. K-1`` in at most :data:`TASKS` fixed chunks that
-   run here or on an executor's workers, merged in build order: the verdicts depend on the
-   seed and ``K`` only, never on the number of workers. Within a chunk, a parameter of at
-   most :data:`~._stream_batch.BATCH_ENTRIES` entries is copied and read in stacks of
-   consecutive builds (:meth:`~._stream.ParamStats.add_builds`), fixed by the chunk too.
-   Each parameter is read in the first builds its own target resolution needs, at least
-   :data:`MIN_BUILDS` (:func:`_reads`): a parameter that reaches the target in one build is
-   not read ``K`` times because a small one needs ``K``, so the reading costs about what the
-   target needs, not ``K`` times the model. Memory: one build per worker, the stacks' copies
-   (at most :data:`~._stream_batch.BATCH_ENTRIES` entries per parameter) and the
-   statistics, whatever ``K``;
+   (:class:`~._stream.ParamStats`), builds ``1 .. K-1`` in at most :data:`TASKS` fixed
+   chunks that run here or on an executor's workers, merged in build order: the verdicts
+   depend on the seed and ``K`` only, never on the number of workers. Within a chunk, a
+   parameter of at most :data:`~._stream_batch.BATCH_ENTRIES` entries is copied and read in
+   stacks of consecutive builds (:meth:`~._stream.ParamStats.add_builds`), fixed by the
+   chunk too (the probe's value of such a parameter is carried to the first chunk, ahead of
+   its builds in the first stack). Each parameter is read in the first builds its own target
+   resolution needs, at least :data:`MIN_BUILDS` (:func:`_reads`): a parameter that reaches
+   the target in one build is not read ``K`` times because a small one needs ``K``, so the
+   reading costs about what the target needs, not ``K`` times the model. Memory: one build
+   per worker, the stacks' copies (at most :data:`~._stream_batch.BATCH_ENTRIES` entries per
+   parameter) and the statistics, whatever ``K``;
 4. turns the statistics into one row per parameter (:func:`~._verdicts.param_audits`):
    identification, exact checks, Holm-decided tests at the family-wise ``alpha`` (per
    parameter, or per pooled group), and the resolution its entries reach.
@@ -268,7 +269,9 @@ def _factory(token: int, spec: str) -> Callable[[], Any]:
 @dataclass(frozen=True)
 class _Chunk:
     """Builds ``seeds`` of the model (builds ``first``, ``first + 1``, ... of the audit) and
-    reduces them for ``targets``, each in the builds before its ``reads`` (:func:`_reads`)."""
+    reduces them for ``targets``, each in the builds before its ``reads`` (:func:`_reads`);
+    ``prefix``: per target, the probe's value when it is read here, ahead of these builds in
+    the target's first stack (the first chunk only; None: read by the caller)."""
 
     builds: Callable[[Callable[[], Any], Sequence[int]], Iterator[list[NDArray[Any]]]]
     token: int
@@ -278,6 +281,7 @@ class _Chunk:
     shapes: tuple[tuple[int, ...], ...]
     first: int
     reads: tuple[int, ...]
+    prefix: tuple[NDArray[Any] | None, ...] = ()
 
 
 def _one_thread() -> None:
@@ -310,10 +314,12 @@ def _reduce(
         if threads:
             _one_thread()  # after the factory's import: torch is whole by now
         stats = [ParamStats() for _ in chunk.targets]
+        prefix = chunk.prefix or (None,) * len(chunk.targets)
         sizes = [
-            batch_size(math.prod(chunk.shapes[t.index]), len(chunk.seeds)) for t in chunk.targets
+            batch_size(math.prod(chunk.shapes[t.index]), len(chunk.seeds) + (p is not None))
+            for t, p in zip(chunk.targets, prefix, strict=True)
         ]
-        pending: list[list[NDArray[Any]]] = [[] for _ in chunk.targets]
+        pending: list[list[NDArray[Any]]] = [[] if p is None else [p] for p in prefix]
         built = iter(chunk.builds(factory, chunk.seeds))
         for j in range(chunk.first, chunk.first + len(chunk.seeds)):
             if before is not None:
@@ -504,16 +510,25 @@ def _run(
     seeds = build_seeds(builds, opts.seed)
     shapes = tuple(tuple(np.shape(v)) for v in values)
     stats = [ParamStats() for _ in targets]
-    for st, t in zip(stats, targets, strict=True):
-        st.add_builds([values[t.index]], t)
-    del values
     reads = _reads(sites, per_site, builds)
     chunks = _chunks(seeds)
+    # the probe: read here, or (a parameter read in stacks) in the first chunk's first stack
+    prefix: list[NDArray[Any] | None] = []
+    for st, t in zip(stats, targets, strict=True):
+        value = values[t.index]
+        if chunks and batch_size(int(np.size(value)), len(chunks[0]) + 1) > 1:
+            prefix.append(np.array(value, copy=True))
+        else:
+            st.add_builds([value], t)
+            prefix.append(None)
+    del values
     starts = itertools.accumulate((len(c) for c in chunks[:-1]), initial=1)
     jobs = [
         _Chunk(adapter.builds, token, opts.spec, chunk, tuple(targets), shapes, start, reads)
         for chunk, start in zip(chunks, starts, strict=True)
     ]
+    if jobs:
+        jobs[0] = dataclasses.replace(jobs[0], prefix=tuple(prefix))
     bar = tqdm(
         total=builds,
         initial=1,
