@@ -423,23 +423,19 @@ def test_a_build_past_the_sample_is_read_without_a_copy(track_rows: bool) -> Non
     m = scheme.sample(2000, 500, np.random.default_rng(6)).astype(np.float32)
     m[3] = 0.0
     target = probe_target(0, (0, 1), scheme, None, m, track_rows=track_rows, outlier=(0, 0.1))
-    st_ = ParamStats()
-    st_.add_unread(m, target)  # the first build: every row is read
-    tracemalloc.start()
-    try:
-        st_.add_unread(m, target)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    assert peak < m.nbytes / 4, (peak, m.nbytes)
-    fresh = ParamStats()
-    tracemalloc.start()
-    try:
-        fresh.add_unread(m, target)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    assert peak < m.nbytes / 4, (peak, m.nbytes)
+
+    def peak(st_: ParamStats) -> int:
+        tracemalloc.start()
+        try:
+            st_.add_unread(m, target)
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    fresh, later = ParamStats(), ParamStats()
+    later.add_unread(m, target)
+    for st_ in (fresh, later):  # the first build (every row read), then a later one
+        assert peak(st_) < m.nbytes / 4, m.nbytes
     assert fresh.scanned == 1 and fresh.any_nonzero and fresh.nonfinite_entries == 0
     if track_rows:
         assert fresh.row_zero is not None and np.flatnonzero(fresh.row_zero).tolist() == [3]
