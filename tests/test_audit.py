@@ -284,23 +284,20 @@ def test_an_audit_leaves_the_garbage_collector_as_it_found_it() -> None:
         gc.unfreeze()
 
 
-class _WithFreeParameter:
+def _with_free_parameter() -> object:
     """A model with a parameter no layer documents (unchecked: identification only)."""
+    import torch
+    from torch import nn
 
-    @staticmethod
-    def build() -> object:
-        import torch
-        from torch import nn
+    class Model(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.linear = nn.Linear(64, 256)
+            self.norm = nn.LayerNorm(256)
+            self.head = nn.Linear(256, 16)
+            self.free = nn.Parameter(torch.randn(32, 32))
 
-        class Model(nn.Module):
-            def __init__(self) -> None:
-                super().__init__()
-                self.linear = nn.Linear(64, 256)
-                self.norm = nn.LayerNorm(256)
-                self.head = nn.Linear(256, 16)
-                self.free = nn.Parameter(torch.randn(32, 32))
-
-        return Model()
+    return Model()
 
 
 @settings(max_examples=1, deadline=None)
@@ -316,7 +313,7 @@ def test_each_parameter_is_read_in_the_builds_its_resolution_needs(seed: int) ->
 
     builds = 40
     opts = {"builds": builds, "seed": seed, "alpha": 1e-7, "pool": False}
-    r = audit_torch(_WithFreeParameter.build, **opts)
+    r = audit_torch(_with_free_parameter, **opts)
     by = {p.name: p for p in r.params}
     weight, bias, small = by["linear.weight"], by["linear.bias"], by["head.bias"]
     assert weight.builds_needed == 1 and weight.builds_read == MIN_BUILDS
@@ -328,7 +325,7 @@ def test_each_parameter_is_read_in_the_builds_its_resolution_needs(seed: int) ->
     assert by["norm.weight"].builds_read == by["norm.bias"].builds_read == builds
     assert by["free"].outcome == "unchecked" and by["free"].builds_read == MIN_BUILDS
     assert weight.outcome == "pass" and weight.to_dict()["builds_read"] == MIN_BUILDS
-    two = audit_torch(_WithFreeParameter.build, workers=2, **opts)
+    two = audit_torch(_with_free_parameter, workers=2, **opts)
     assert [p.builds_read for p in two.params] == [p.builds_read for p in r.params]
     assert two.to_json() == r.to_json()
 
