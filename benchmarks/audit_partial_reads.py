@@ -11,8 +11,11 @@ every parameter is read in 10 and its range in the other 30) from its own seed, 
 the families that reject at each promised alpha (Holm at ``alpha / margin`` over the
 family's recorded p-values, and any exact failure), with the exact one-sided 95%
 Clopper-Pearson bounds. The promise is kept when the lower bound is at most alpha.
+``--power N`` then audits ``N`` times the model with every weight's std ``1 - e`` times its
+rule, ``e`` the std error the weights' rows state when read in those builds (the shared
+error they claim to detect with power 0.99), and counts the audits that fail a weight.
 
-    python benchmarks/audit_partial_reads.py --audits 4000 --workers 2
+    python benchmarks/audit_partial_reads.py --audits 4000 --power 400 --workers 2
 """
 
 from __future__ import annotations
@@ -25,21 +28,37 @@ from typing import Any
 LEVELS = (1e-4, 1e-3, 1e-2, 5e-2)
 
 
-def model() -> Any:
+def model(scale: float = 1.0) -> Any:
+    """The audited model; ``scale != 1`` multiplies every weight (a std ``scale`` times the
+    rule's)."""
     import torch
 
-    return torch.nn.Sequential(torch.nn.Linear(64, 256), torch.nn.Tanh(), torch.nn.Linear(256, 4))
+    net = torch.nn.Sequential(torch.nn.Linear(64, 256), torch.nn.Tanh(), torch.nn.Linear(256, 4))
+    if scale != 1.0:
+        with torch.no_grad():
+            for name, param in net.named_parameters():
+                if name.endswith("weight"):
+                    param.mul_(scale)
+    return net
 
 
-def families(seed: int, builds: int) -> list[dict[str, Any]]:
-    """One audit's Holm families: their p-values, exact failures, margin and reads."""
+def _audit(seed: int, builds: int, scale: float = 1.0) -> Any:
+    import functools
+
     import torch
 
     torch.set_num_threads(1)
     from weight_init.properties.audit._loop import audit_torch
+
+    factory = functools.partial(model, scale)
+    return audit_torch(factory, builds=builds, seed=seed, alpha=1e-4, progress=False)
+
+
+def families(seed: int, builds: int) -> list[dict[str, Any]]:
+    """One audit's Holm families: their p-values, exact failures, margin and reads."""
     from weight_init.properties.conformance._power import DESIGN_MARGIN
 
-    report = audit_torch(model, builds=builds, seed=seed, alpha=1e-4, progress=False)
+    report = _audit(seed, builds)
     out: dict[str, dict[str, Any]] = {}
     for p in report.params:
         key = p.group or p.name
@@ -62,18 +81,38 @@ def _task(args: tuple[int, int]) -> list[dict[str, Any]]:
     return families(*args)
 
 
+def stated_std_error(seed: int, builds: int) -> float:
+    """The std error the weights' rows state in a correct audit (the larger of the two): the
+    same at every seed (it depends on the counts only)."""
+    rows = [p for p in _audit(seed, builds).params if p.name.endswith("weight")]
+    return max(p.stated.std_error for p in rows if p.stated is not None)
+
+
+def _detects(args: tuple[int, int, float]) -> bool:
+    seed, builds, scale = args
+    rows = _audit(seed, builds, scale).params
+    return any(p.outcome == "fail" for p in rows if p.name.endswith("weight"))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--audits", type=int, default=400)
     parser.add_argument("--builds", type=int, default=40)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--power", type=int, default=0, help="audits of the narrowed model")
     parser.add_argument("--seed", type=int, default=1000, help="the first audit's seed")
     args = parser.parse_args(argv)
     from weight_init.reports._calibration import clopper_pearson, rejects
 
     jobs = [(args.seed + i, args.builds) for i in range(args.audits)]
+    hits, e = 0, 0.0
     with get_context("fork").Pool(args.workers) as pool:
         fams = [f for fs in pool.map(_task, jobs, chunksize=8) for f in fs]
+        if args.power:
+            e = stated_std_error(args.seed, args.builds)
+            first = args.seed + args.audits
+            narrowed = [(first + i, args.builds, 1.0 - e) for i in range(args.power)]
+            hits = sum(pool.map(_detects, narrowed, chunksize=8))
     reads = sorted({r for f in fams for r in f["reads"]})
     print(
         f"{args.audits} audits, {args.builds} builds each, parameters read in {reads} builds; "
@@ -87,6 +126,12 @@ def main(argv: list[str] | None = None) -> int:
         _, high = clopper_pearson(k, len(fams), alternative="less")
         kept = "yes" if low <= level else "no"
         print(f"| {level:g} | {k} / {len(fams)} | {low:.3g} | {high:.3g} | {kept} |")
+    if args.power:
+        low, high = clopper_pearson(hits, args.power)
+        print(
+            f"power: every weight's std {e:.3%} narrow (the stated std error): {hits} / "
+            f"{args.power} audits fail a weight (95% CI [{low:.3f}, {high:.3f}]; planned 0.99)"
+        )
     return 0
 
 
