@@ -33,13 +33,10 @@ def model(scale: float = 1.0) -> Any:
     rule's)."""
     import torch
 
+    from weight_init.app._calibration.audits import narrow_weights
+
     net = torch.nn.Sequential(torch.nn.Linear(64, 256), torch.nn.Tanh(), torch.nn.Linear(256, 4))
-    if scale != 1.0:
-        with torch.no_grad():
-            for name, param in net.named_parameters():
-                if name.endswith("weight"):
-                    param.mul_(scale)
-    return net
+    return narrow_weights(net, scale)
 
 
 def _audit(seed: int, builds: int, scale: float = 1.0) -> Any:
@@ -55,26 +52,13 @@ def _audit(seed: int, builds: int, scale: float = 1.0) -> Any:
 
 
 def families(seed: int, builds: int) -> list[dict[str, Any]]:
-    """One audit's Holm families: their p-values, exact failures, margin and reads."""
-    from weight_init.properties.conformance._power import DESIGN_MARGIN
+    """One audit's Holm families (as a calibration record keeps them) and the builds its
+    parameters were read in."""
+    from weight_init.app._calibration.audits import holm_families
 
     report = _audit(seed, builds)
-    out: dict[str, dict[str, Any]] = {}
-    for p in report.params:
-        key = p.group or p.name
-        fam = out.setdefault(
-            key, {"p_values": {}, "exact_failed": [], "margin": DESIGN_MARGIN, "reads": set()}
-        )
-        fam["reads"].add(p.builds_read)
-        if p.verdict is None:
-            continue
-        for t in p.verdict.tests:
-            name = t.name if t.name.startswith("pooled ") else f"{p.name}: {t.name}"
-            if t.p_value is not None:
-                fam["p_values"][name] = t.p_value
-            elif t.passed is False:
-                fam["exact_failed"].append(name)
-    return list(out.values())
+    reads = sorted({p.builds_read for p in report.params})
+    return [{**fam, "reads": reads} for fam in holm_families(report)]
 
 
 def _task(args: tuple[int, int]) -> list[dict[str, Any]]:

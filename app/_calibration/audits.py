@@ -37,10 +37,16 @@ LAYERS, WIDTH = 4, 8
 def calibration_mlp(scale: float = 1.0) -> Any:
     """:data:`LAYERS` ``Linear(WIDTH, WIDTH)`` layers, torch's defaults; ``scale != 1``
     multiplies every weight (a std ``scale`` times the rule's)."""
-    import torch
     from torch import nn
 
-    model = nn.Sequential(*(nn.Linear(WIDTH, WIDTH) for _ in range(LAYERS)))
+    return narrow_weights(nn.Sequential(*(nn.Linear(WIDTH, WIDTH) for _ in range(LAYERS))), scale)
+
+
+def narrow_weights(model: Any, scale: float) -> Any:
+    """``model`` (a ``torch.nn.Module``) with every parameter named ``*weight`` multiplied by
+    ``scale`` in place (a std ``scale`` times the rule's; nothing when ``scale == 1``)."""
+    import torch
+
     if scale != 1.0:
         with torch.no_grad():
             for name, param in model.named_parameters():
@@ -81,7 +87,6 @@ def run_audit(target: float, defect: bool, seed: int, alpha: float) -> dict[str,
     import functools
 
     from weight_init.properties.audit._loop import audit_torch
-    from weight_init.properties.conformance._power import DESIGN_MARGIN
 
     builds, stated = plan(target, alpha)
     scale = 1.0 - stated if defect else 1.0
@@ -89,6 +94,25 @@ def run_audit(target: float, defect: bool, seed: int, alpha: float) -> dict[str,
     report = audit_torch(
         factory, builds=builds, seed=seed, alpha=alpha, resolution=target, progress=False
     )
+    return {
+        "implementation": AUDIT_IMPLEMENTATION,
+        "target_resolution": target,
+        "builds": builds,
+        "stated_std_error": stated,
+        "defect_std_error": stated if defect else 0.0,
+        "alpha": alpha,
+        "outcome": report.outcome,
+        "families": holm_families(report),
+        "detected": any(p.outcome == "fail" for p in report.params if p.name.endswith("weight")),
+    }
+
+
+def holm_families(report: Any) -> list[dict[str, Any]]:
+    """The Holm families of an audit ``report`` (a pooled group, or a parameter tested alone):
+    each one's recorded p-values, exact failures, margin, outcome and stated std error, as
+    a calibration record keeps them."""
+    from weight_init.properties.conformance._power import DESIGN_MARGIN
+
     families: dict[str, dict[str, Any]] = {}
     for p in report.params:
         key = p.group or p.name
@@ -106,14 +130,4 @@ def run_audit(target: float, defect: bool, seed: int, alpha: float) -> dict[str,
                 fam["exact_failed"].append(name)
         fam["outcome"] = "fail" if p.outcome == "fail" else fam.get("outcome", "pass")
         fam["stated_std_error"] = None if p.stated is None else p.stated.std_error
-    return {
-        "implementation": AUDIT_IMPLEMENTATION,
-        "target_resolution": target,
-        "builds": builds,
-        "stated_std_error": stated,
-        "defect_std_error": stated if defect else 0.0,
-        "alpha": alpha,
-        "outcome": report.outcome,
-        "families": list(families.values()),
-        "detected": any(p.outcome == "fail" for p in report.params if p.name.endswith("weight")),
-    }
+    return list(families.values())
