@@ -303,38 +303,45 @@ def _with_free_parameter() -> object:
 @settings(max_examples=1, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1))
 def test_each_parameter_is_read_in_the_builds_its_resolution_needs(seed: int) -> None:
-    """Built 40 times, a 16,384-entry weight that reaches the target in one build is read in
-    the first 10 builds (MIN_BUILDS) and states the resolution of those entries; a 256-entry
-    bias in the 10 its own need is within; a 16-entry bias tested alone (no pooling), which
-    needs more than 40, in every build; the LayerNorm's constants in every build; the
-    unchecked parameter in 10. The counts come from the shapes and options alone: the same
-    with two workers."""
-    from weight_init.properties.audit._loop import MIN_BUILDS
+    """Built 40 times, a 16,384-entry weight that reaches the target in one build is read
+    whole in the first 2 builds (MIN_READS), compared with the others in the first 10
+    (MIN_BUILDS), and states the resolution of the entries read whole; a 256-entry bias
+    likewise in the builds its own need asks for, at most 10; a 16-entry bias tested alone
+    (no pooling), which needs more than 40, in every build; the LayerNorm's constants in
+    every build; the unchecked parameter in 10. The counts come from the shapes and options
+    alone: the same with two workers."""
+    from weight_init.properties.audit._loop import MIN_BUILDS, MIN_READS
 
     builds = 40
     opts = {"builds": builds, "seed": seed, "alpha": 1e-7, "pool": False}
     r = audit_torch(_with_free_parameter, **opts)
     by = {p.name: p for p in r.params}
     weight, bias, small = by["linear.weight"], by["linear.bias"], by["head.bias"]
-    assert weight.builds_needed == 1 and weight.builds_read == MIN_BUILDS
+    assert weight.builds_needed == 1 and weight.builds_read == MIN_READS
+    assert weight.builds_compared == MIN_BUILDS
     assert weight.resolution is not None
-    assert weight.resolution.entries == MIN_BUILDS * 64 * 256
-    assert 1 < bias.builds_needed <= MIN_BUILDS and bias.builds_read == MIN_BUILDS
-    assert small.builds_needed > builds and small.builds_read == builds
+    assert weight.resolution.entries == MIN_READS * 64 * 256
+    assert 1 < bias.builds_needed <= MIN_BUILDS
+    assert bias.builds_read == max(MIN_READS, bias.builds_needed)
+    assert bias.builds_compared == MIN_BUILDS
+    assert small.builds_needed > builds and small.builds_read == small.builds_compared == builds
     assert small.outcome == "inconclusive"
-    assert by["norm.weight"].builds_read == by["norm.bias"].builds_read == builds
+    for name in ("norm.weight", "norm.bias"):
+        assert by[name].builds_read == by[name].builds_compared == builds
     assert by["free"].outcome == "unchecked" and by["free"].builds_read == MIN_BUILDS
-    assert weight.outcome == "pass" and weight.to_dict()["builds_read"] == MIN_BUILDS
+    assert weight.outcome == "pass"
+    assert weight.to_dict()["builds_read"] == MIN_READS
+    assert weight.to_dict()["builds_compared"] == MIN_BUILDS
     two = audit_torch(_with_free_parameter, workers=2, **opts)
     assert [p.builds_read for p in two.params] == [p.builds_read for p in r.params]
     assert two.to_json() == r.to_json()
 
 
 def _late_defects(seed: int, builds: int) -> object:
-    """A factory whose build 10 of ``builds`` (seeded from ``seed``) has a NaN weight and
-    whose build 35 has a bias entry 10x beyond its uniform law's bound: both past the 10
-    builds those parameters are read in (build 10 in the chunk of builds 6 .. 10, after
-    builds read in one stack)."""
+    """A factory whose builds 5 and 10 of ``builds`` (seeded from ``seed``) have a NaN weight
+    and whose build 35 has a bias entry 10x beyond its uniform law's bound: build 5 among
+    the builds the weight is compared in but not read whole, builds 10 and 35 past both
+    (build 10 in the chunk of builds 6 .. 10)."""
     from weight_init.properties.audit._builds import build_seeds
 
     seeds = build_seeds(builds, seed)
@@ -344,7 +351,7 @@ def _late_defects(seed: int, builds: int) -> object:
 
         layer = torch.nn.Linear(64, 256)
         with torch.no_grad():
-            if torch.initial_seed() == seeds[10]:
+            if torch.initial_seed() in (seeds[5], seeds[10]):
                 layer.weight[3, 5] = float("nan")
             if torch.initial_seed() == seeds[35]:
                 layer.bias[7] = 10.0 / 8.0  # the bound is 1 / sqrt(64)
@@ -356,20 +363,25 @@ def _late_defects(seed: int, builds: int) -> object:
 @settings(max_examples=1, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1))
 def test_builds_past_the_sample_are_read_for_their_range(seed: int) -> None:
-    """A parameter read in 10 builds of 40 still has every build's range read: a NaN in build
-    10 fails ``finite`` (named at its build) and an entry beyond the law's support in build 35
-    fails ``bounds``; the statistical tests read the 10 builds only. Either way with two
-    workers."""
+    """A weight read whole in 2 builds of 40 and compared in 10 still has every build's
+    range read: NaNs in builds 5 and 10 fail ``finite`` (named at the first, counted in
+    both) and an entry beyond the law's support in build 35 fails ``bounds``; the
+    statistical tests read the builds read whole only. Either way with two workers."""
+    from weight_init.properties.audit._loop import MIN_READS
+
     builds = 40
     for workers in (1, 2):
         r = audit_torch(_late_defects(seed, builds), builds=builds, seed=seed, workers=workers)
         by = {p.name: p for p in r.params}
         weight, bias = by["weight"], by["bias"]
-        assert weight.builds_read == bias.builds_read == 10
+        assert weight.builds_read == MIN_READS and weight.builds_compared == 10
+        assert bias.builds_compared == 10
         assert weight.outcome == bias.outcome == "fail"
         assert weight.verdict is not None and bias.verdict is not None
         finite = next(t for t in weight.verdict.checks if t.check.name == "finite")
-        assert finite.failed and "in build 10" in finite.test.detail, finite.test.detail
+        assert finite.failed and "in build 5" in finite.test.detail, finite.test.detail
+        assert "in 2 calls" in finite.test.detail, finite.test.detail
         bounds = next(t for t in bias.verdict.checks if t.check.name == "bounds")
         assert bounds.failed and bounds.test.statistic >= 9.0 * 3**0.5, bounds.test.detail
-        assert weight.resolution is not None and weight.resolution.entries == 10 * 64 * 256
+        assert weight.resolution is not None
+        assert weight.resolution.entries == MIN_READS * 64 * 256

@@ -67,7 +67,7 @@ def test_the_defaults_pass(seed: int) -> None:
     assert {"unit homogeneity", "input homogeneity", "top direction"} <= names
     res = emb.to_dict()["resolution"]
     assert res["between_builds"] < 0.1 and res["unit_halves"] < 0.1
-    assert res["clip_mass"] < 0.01 and res["spike_over_bbp"] < 2.0
+    assert res["clip_mass"] < 0.01 and res["spike_over_bbp"] < defects.SPIKE
 
 
 @settings(max_examples=1, deadline=None)

@@ -20,12 +20,14 @@ model under a per-build seed and returns its parameters in a fixed order; the lo
    parameter of at most :data:`~._stream_batch.BATCH_ENTRIES` entries is copied and read in
    stacks of consecutive builds (:meth:`~._stream.ParamStats.add_builds`), fixed by the
    chunk too (the probe's value of such a parameter is carried to the first chunk, ahead of
-   its builds in the first stack). Each parameter is read in the first builds its own target
-   resolution needs, at least :data:`MIN_BUILDS` (:func:`_reads`): a parameter that reaches
-   the target in one build is not read ``K`` times because a small one needs ``K``, so the
-   reading costs about what the target needs, not ``K`` times the model. Memory: one build
-   per worker, the stacks' copies (at most :data:`~._stream_batch.BATCH_ENTRIES` entries per
-   parameter) and the statistics, whatever ``K``;
+   its builds in the first stack). Each parameter is read whole in the first builds its own
+   target resolution needs, at least :data:`MIN_READS` (:func:`_reads`), and compared with
+   the other builds (its total, digest, norms and leading entries) in the first
+   :data:`MIN_BUILDS`: a parameter that reaches the target in one build is not read ``K``
+   times because a small one needs ``K``, so the reading costs about what the target needs,
+   not ``K`` times the model. Memory: one build per worker, the stacks' copies (at most
+   :data:`~._stream_batch.BATCH_ENTRIES` entries per parameter) and the statistics, whatever
+   ``K``;
 4. turns the statistics into one row per parameter (:func:`~._verdicts.param_audits`):
    identification, exact checks, Holm-decided tests at the family-wise ``alpha`` (per
    parameter, or per pooled group), and the resolution its entries reach.
@@ -70,6 +72,7 @@ from weight_init.errors import (
     InitializerTypeError,
     describe_exception,
 )
+from weight_init.families import Orthogonal, Sparse
 from weight_init.layouts import Fans, KernelSpec, get_layout
 from weight_init.properties._torch_seed import manual_seed
 from weight_init.properties.audit._builds import build_seeds
@@ -93,6 +96,7 @@ from weight_init.properties.audit._verdicts import (
     planned_tests,
     pooled_tests,
 )
+from weight_init.schemes import Scheme
 
 
 def _fans(how: str, layout: str, shape: tuple[int, ...], owner: Any, local: str) -> Fans:
@@ -234,6 +238,10 @@ TORCH = Adapter(torch_probe, torch_builds)
 #: Fewest builds an automatic count chooses (fresh draws and the cluster-robust mean compare
 #: builds).
 MIN_BUILDS = 10
+#: Fewest builds a checked parameter is read whole in (the checks between builds compare
+#: consecutive builds); the builds after them up to :data:`MIN_BUILDS` are read for their
+#: totals and digests (:func:`_reads`).
+MIN_READS = 2
 #: Builds 1 .. K-1 are reduced in this many chunks (fewer when K is small), whatever the
 #: number of workers: the chunks, hence the sums' order, depend on K only.
 TASKS = 32
@@ -269,9 +277,10 @@ def _factory(token: int, spec: str) -> Callable[[], Any]:
 @dataclass(frozen=True)
 class _Chunk:
     """Builds ``seeds`` of the model (builds ``first``, ``first + 1``, ... of the audit) and
-    reduces them for ``targets``, each in the builds before its ``reads`` (:func:`_reads`);
-    ``prefix``: per target, the probe's value when it is read here, ahead of these builds in
-    the target's first stack (the first chunk only; None: read by the caller)."""
+    reduces them for ``targets``, each whole in the builds before its ``reads``, for its
+    total before its ``totals`` and for its range after (:func:`_reads`); ``prefix``: per
+    target, the probe's value when it is read here, ahead of these builds in the target's
+    first stack (the first chunk only; None: read by the caller)."""
 
     builds: Callable[[Callable[[], Any], Sequence[int]], Iterator[list[NDArray[Any]]]]
     token: int
@@ -281,6 +290,7 @@ class _Chunk:
     shapes: tuple[tuple[int, ...], ...]
     first: int
     reads: tuple[int, ...]
+    totals: tuple[int, ...]
     prefix: tuple[NDArray[Any] | None, ...] = ()
 
 
@@ -326,14 +336,17 @@ def _reduce(
                 before()
             values = next(built)
             _same_shapes(values, chunk.shapes)
-            for st, t, size, held, read in zip(
-                stats, chunk.targets, sizes, pending, chunk.reads, strict=True
+            for st, t, size, held, read, total in zip(
+                stats, chunk.targets, sizes, pending, chunk.reads, chunk.totals, strict=True
             ):
-                if j >= read:  # past the builds its resolution needs: the range only
+                if j >= read:  # past the builds its resolution needs: the total or range
                     if held:  # the builds before it first, in build order
                         st.add_builds(held, t)
                         held.clear()
-                    st.add_unread(values[t.index], t)
+                    if j < total:
+                        st.add_total(values[t.index], t)
+                    else:
+                        st.add_unread(values[t.index], t)
                     continue
                 if size <= 1:
                     st.add_builds([values[t.index]], t) if size else st.add(values[t.index], t)
@@ -386,23 +399,50 @@ def _auto_builds(sites: Sequence[Site], opts: AuditOptions) -> tuple[int, dict[i
     return min(need, opts.max_builds), per_site
 
 
-def _reads(sites: Sequence[Site], per_site: dict[int, int], builds: int) -> tuple[int, ...]:
-    """The builds each site is read in, out of ``builds``: a random expectation in the builds
-    with which it (or its pooled group) reaches the target resolution (``per_site``), at
-    least :data:`MIN_BUILDS`; an unchecked parameter (identification only) in
+def _reads(
+    sites: Sequence[Site], per_site: dict[int, int], builds: int
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """``(reads, totals)``: site ``i`` is read whole in builds ``0 .. reads[i] - 1``, for its
+    total and digest (:meth:`~._stream.ParamStats.add_total`) in the builds after them up to
+    ``totals[i] - 1``, and for its range (:meth:`~._stream.ParamStats.add_unread`) in the
+    rest, of ``builds``. A random expectation of a zero-mean i.i.d. family is read whole in
+    the builds with which it (or its pooled group) reaches the target resolution
+    (``per_site``), at least :data:`MIN_READS`, and for its totals up to :data:`MIN_BUILDS`
+    (the cluster-robust mean's clusters and the fresh draws); any other random expectation
+    whole in at least :data:`MIN_BUILDS`; an unchecked parameter (identification only) in
     :data:`MIN_BUILDS`; any other (a constant's exact check) in every build. Fixed by the
     shapes, the options and ``builds`` (never by the values): a parameter's tests are those
     of a fixed sample, and the verdicts do not depend on the workers."""
-    out = []
+    reads, totals = [], []
     for i, site in enumerate(sites):
         need = per_site.get(i, 0)
+        scheme = site.checked()
+        if need and scheme is not None and _totals_suffice(scheme):
+            read = min(builds, max(MIN_READS, need))
+            reads.append(read)
+            totals.append(max(read, min(builds, MIN_BUILDS)))
+            continue
         if need:
-            out.append(min(builds, max(MIN_BUILDS, need)))
-        elif site.checked() is None:
-            out.append(min(builds, MIN_BUILDS))
+            reads.append(min(builds, max(MIN_BUILDS, need)))
+        elif scheme is None:
+            reads.append(min(builds, MIN_BUILDS))
         else:
-            out.append(builds)
-    return tuple(out)
+            reads.append(builds)
+        totals.append(reads[-1])
+    return tuple(reads), tuple(totals)
+
+
+def _totals_suffice(scheme: Scheme) -> bool:
+    """Whether the builds past a parameter's sample can feed the cluster-robust mean with
+    their totals alone: a zero-mean i.i.d. family with no structure of its own to check
+    (not sparse, not orthogonal)."""
+    family = scheme.family
+    return (
+        family.is_random
+        and family.is_iid
+        and not scheme.mean()
+        and not isinstance(family, (Sparse, Orthogonal))
+    )
 
 
 def _chunks(seeds: Sequence[int]) -> list[tuple[int, ...]]:
@@ -510,7 +550,7 @@ def _run(
     seeds = build_seeds(builds, opts.seed)
     shapes = tuple(tuple(np.shape(v)) for v in values)
     stats = [ParamStats() for _ in targets]
-    reads = _reads(sites, per_site, builds)
+    reads, totals = _reads(sites, per_site, builds)
     chunks = _chunks(seeds)
     # the probe: read here, or (a parameter read in stacks) in the first chunk's first stack
     prefix: list[NDArray[Any] | None] = []
@@ -524,7 +564,9 @@ def _run(
     del values
     starts = itertools.accumulate((len(c) for c in chunks[:-1]), initial=1)
     jobs = [
-        _Chunk(adapter.builds, token, opts.spec, chunk, tuple(targets), shapes, start, reads)
+        _Chunk(
+            adapter.builds, token, opts.spec, chunk, tuple(targets), shapes, start, reads, totals
+        )
         for chunk, start in zip(chunks, starts, strict=True)
     ]
     if jobs:
@@ -545,8 +587,11 @@ def _run(
     finished = 1
     try:
         for part, done in _results(jobs, executor, slots, before):
-            for st, p in zip(stats, part, strict=True):
-                st.merge(p)
+            for i, p in enumerate(part):
+                if stats[i].builds + stats[i].scanned:
+                    stats[i].merge(p)
+                else:  # nothing read yet (the probe joined the first stack): taken whole
+                    stats[i] = p
             bar.update(done)
             if executor is not None:
                 finished += done
@@ -558,7 +603,12 @@ def _run(
     rows = param_audits(sites, targets, stats, settings, opts.pool)
     rows = tuple(
         finish_row(
-            dataclasses.replace(r, builds_needed=per_site.get(i, 0), builds_read=reads[i]),
+            dataclasses.replace(
+                r,
+                builds_needed=per_site.get(i, 0),
+                builds_read=reads[i],
+                builds_compared=totals[i],
+            ),
             sites[i],
             stats[i],
             plans[i],

@@ -185,10 +185,16 @@ class ParamAudit:
     builds_needed : int, default 0
         The builds with which it (or its pooled group) reaches the target resolution.
     builds_read : int, default 0
-        The first builds its statistics were read from (0: not recorded): for a random
-        expectation those its target resolution needs, at least 10 and at most the audit's;
-        for an unchecked parameter at most 10; for a constant every build. The later builds
-        are read for their range only (non-finite entries, bounds, outliers, zero rows).
+        The first builds its statistics were read from whole (0: not recorded): for a
+        random expectation those its target resolution needs, at least 2 for a zero-mean
+        i.i.d. family (10 for another) and at most the audit's; for an unchecked parameter
+        at most 10; for a constant every build.
+    builds_compared : int, default 0
+        The first builds the checks that compare builds read (0: not recorded): those read
+        whole and, for a zero-mean i.i.d. expectation, the builds after them up to 10, read
+        for their total, digest, norms and leading entries (the cluster-robust mean, fresh
+        draws, between builds, homogeneity). The later builds are read for their range only
+        (non-finite entries, bounds, outliers, zero rows).
     resolution : Resolution or None, default None
         What its own entries detect with power 0.99 at the family-wise alpha
         (:class:`~weight_init.properties.audit._resolution.Resolution`).
@@ -212,7 +218,7 @@ class ParamAudit:
     >>> weight.layout, weight.fans.as_tuple(), weight.outcome
     ('torch.conv', (72, 144), 'pass')
     >>> print(weight.detects())
-    detects std error >= 3.8%, mean >= 0.084 std, neighbour correlation >= 0.086, ...
+    detects std error >= 7.6%, mean >= 0.17 std, neighbour correlation >= 0.18, ...
     >>> conv = lambda: torch.nn.Conv2d(8, 16, 3, bias=False)
     >>> strict = audit(conv, builds=8, resolution=0.01, alpha=1e-6)
     >>> strict.params[0].outcome
@@ -237,7 +243,8 @@ class ParamAudit:
     expected_family: str = ""
     identified: str = ""  # "c/fan_mode" of the identified family, when one fits
     builds_needed: int = 0  # builds that reach the target resolution (0: not computed)
-    builds_read: int = 0  # builds its statistics were read from (0: not recorded)
+    builds_read: int = 0  # builds its statistics were read from whole (0: not recorded)
+    builds_compared: int = 0  # builds the checks comparing builds read (0: not recorded)
     resolution: Resolution | None = None  # what its own entries detect
     group_size: int = 1  # parameters in its pooled group (1: tested alone)
     group: str = ""  # the pooled group's name (its first member's name; "": tested alone)
@@ -378,6 +385,7 @@ class ParamAudit:
             "outcome": self.outcome,
             "builds_needed": self.builds_needed,
             "builds_read": self.builds_read,
+            "builds_compared": self.builds_compared,
             "quirks": list(self.quirks),
             "aliases": list(self.aliases),
             "exact_failure": self.exact_failure or None,
@@ -435,7 +443,7 @@ class AuditReport:
     linear: PASS (10 builds, seed 0, family-wise alpha 1e-06 per parameter or pooled group, ...)
     parameter  layer   shape   layout  fans    identified            fan rule         ...
     ---------  ------  ------  ------  ------  --------------------  ---------------  ...
-    weight     Linear  64x128  out_in  128,64  uniform 1/(3 fan_in)  ...pass...std 1.3%, mean 0.028
+    weight     Linear  64x128  out_in  128,64  uniform 1/(3 fan_in)  ...pass...std 2.8%, mean 0.063
     >>> report.assert_conforms()  # passes silently
     """
 

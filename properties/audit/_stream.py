@@ -17,10 +17,10 @@ from them:
   and zero counts, repeated units per build, the zeros per input of a sparse scheme, the
   entries beyond :data:`OUTLIER_SD` (at most :data:`MAX_OUTLIERS` + 1 kept);
 * fresh draws: one 16-byte BLAKE2 digest per build (of the whole array up to
-  :data:`DIGEST_ENTRIES` entries, else of a fixed stride sample of that many plus the bits of
-  the exact float64 ``sum w`` and ``sum w^2``: two draws of a continuous law that agree on
-  all of these have probability 0): ``O(builds)`` bytes, the only state that grows with
-  the builds;
+  :data:`DIGEST_ENTRIES` entries, else of a fixed stride sample of that many plus the
+  exclusive or of every entry's bits: equal arrays have equal digests whichever path read
+  them, and two draws of a continuous law that agree on all of these have probability 0):
+  ``O(builds)`` bytes, the only state that grows with the builds;
 * the Kolmogorov-Smirnov test: counts of ``z`` on a grid of :data:`KS_BINS` equal bins over
   ``[-KS_RANGE, KS_RANGE]`` (plus the two tails). The empirical CDF is exact at every grid
   edge, so ``D_grid = max_edges |F_n(e) - F(e)| <= D`` and ``D <= D_grid + max_bin F-mass``
@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -403,12 +403,18 @@ class ParamStats:
         decides, from the build's range (a minimum and a maximum over the values as built):
         non-finite entries, an entry beyond a bounded law's support (``bounds``), beyond
         :data:`FAR_SDS` sd of a normal rule (outliers), the dtype, rows of zeros and
-        all-zero builds. The statistical tests, the fresh draws and the repeated units read
-        the sample alone."""
+        all-zero builds. The statistical tests and the repeated units read the sample alone,
+        the checks between builds the builds :meth:`add_total` read too."""
         a = np.asarray(raw)
+        self._unread(a, target.view(a), target)
+
+    def _unread(
+        self, a: NDArray[Any], m: NDArray[Any], target: Target, seen: _Norms | None = None
+    ) -> None:
+        """:meth:`add_unread` of the array ``a`` whose view is ``m``; ``seen``: its
+        :func:`_norm_scan` when the caller read every entry (all finite)."""
         index = self.builds + self.scanned  # this build's position in the stream
         self.scanned += 1
-        m = target.view(a)
         if m.dtype.kind != "f":
             self.nonfloat += 1
             self.nonfloat_dtype = self.nonfloat_dtype or str(m.dtype)
@@ -417,9 +423,10 @@ class ParamStats:
             return
         if m.dtype.kind == "f":
             self.float_total += int(m.size)
-        lo, hi = _range(m)
+        lo, hi = (seen.lo, seen.hi) if seen is not None else _range(m)
         whole = not target.drop_rows and target.block[1] == 1  # m holds every entry of a
-        self._raw(a, target, nonzero=not lo == hi == 0.0 if whole else None)  # NaN: nonzero
+        nonzero = not lo == hi == 0.0 if whole else None  # NaN: nonzero
+        self._raw(a, target, None if seen is None else (0, seen.row_sq), nonzero)
         bounds: tuple[float, float] | None = (lo, hi)
         if not (math.isfinite(lo) and math.isfinite(hi)):
             bounds = None
@@ -436,6 +443,40 @@ class ParamStats:
             z = scheme.family.standardize(np.array([lo, hi]), scheme, rows, cols)
             self.scan_abs_z = max(self.scan_abs_z, float(np.max(np.abs(z))))
         self._beyond(m, target, bounds)
+
+    # -- a build the checks between builds compare, past the sample ---------------------------
+    def add_total(self, raw: NDArray[Any], target: Target) -> None:
+        """A build past the parameter's sample among those the checks between builds compare
+        (:func:`~weight_init.properties.audit._loop._reads`): :meth:`add_unread`'s exact
+        facts and, of a finite float build of a zero-mean i.i.d. scheme, what compares it
+        with the other builds, from one :func:`_scan` of its entries: its total ``sum z``
+        (one cluster of the cluster-robust mean), its digest (the fresh draws) and the
+        checks between builds, of homogeneity and of the extremes' resolution
+        (:meth:`~._stream_calls.CallStats.add` but the top direction)."""
+        a = np.asarray(raw)
+        m = target.view(a)
+        scheme = target.scheme
+        seen = None
+        if (
+            m.dtype.kind == "f"
+            and m.size
+            and scheme is not None
+            and scheme.family.is_iid
+            and not scheme.mean()
+            and scheme.variance(int(m.shape[0]), int(m.shape[1])) > 0
+        ):
+            seen = _norm_scan(m)
+            if not all(math.isfinite(x) for x in seen[:3]):
+                seen = None
+        self._unread(a, m, target, seen)
+        if seen is None or scheme is None:
+            return
+        total = seen.s1 / math.sqrt(scheme.variance(int(m.shape[0]), int(m.shape[1])))
+        self.c_count += 1
+        self.c_s += total
+        self.c_s2 += total * total
+        self.calls.add(m, scheme, MainPass(_lead(m), seen.col_sq, seen.row_sq), whole=False)
+        self._add_digest(m)
 
     # -- several builds ----------------------------------------------------------------------
     def add_builds(self, raws: Sequence[NDArray[Any]], target: Target) -> None:
@@ -605,9 +646,8 @@ class ParamStats:
             if flags[0]:
                 self.duplicated += 1
                 self.duplicated_what = self.duplicated_what or what
-        for k, m in enumerate(views):
-            key = _digest(m, (s1w[k], s2w[k]))
-            self.digests[key] = self.digests.get(key, 0) + 1
+        for m in views:
+            self._add_digest(m)
         np.multiply(fq[0], fq[0], out=fq[1])
         zq = fq[1].reshape(lead.shape)
         totals = float(fq[0].sum()), float(fq[1].sum())
@@ -769,7 +809,7 @@ class ParamStats:
         self.c_count += 1
         self.c_s += total
         self.c_s2 += total * total
-        self._structure(m, m, sd, scheme, family, (total_w, s2w), lead, scan)
+        self._structure(m, m, sd, scheme, family, lead, scan)
 
     def _slow(
         self, m: NDArray[Any], w: Array, target: Target, finite_all: bool
@@ -808,7 +848,7 @@ class ParamStats:
         self.c_count += 1
         self.c_s += total
         self.c_s2 += total * total
-        self._structure(m, z, 1.0, scheme, family, (float(w.sum()), float(np.sum(w * w))))
+        self._structure(m, z, 1.0, scheme, family)
         return bounds
 
     def _raw_moments(self, flat: Array, target: Target) -> tuple[float, float] | None:
@@ -888,7 +928,6 @@ class ParamStats:
         sd: float,
         scheme: Scheme,
         family: Family,
-        sums: tuple[float, float] = (0.0, 0.0),
         lead: Array | None = None,
         scan: _Scan | None = None,
     ) -> None:
@@ -901,8 +940,7 @@ class ParamStats:
             if flags[0]:
                 self.duplicated += 1
                 self.duplicated_what = self.duplicated_what or what
-        key = _digest(m, sums)
-        self.digests[key] = self.digests.get(key, 0) + 1
+        self._add_digest(m)
         if isinstance(family, Orthogonal):
             self._orthogonal(np.asarray(m, dtype=np.float64), scheme)
             z = np.divide(x, sd, dtype=np.float64)
@@ -937,6 +975,11 @@ class ParamStats:
             self.sp_z2 += z2
             self.sp_entries += int(sub.size)
             self.sp_m += 1
+
+    def _add_digest(self, m: NDArray[Any]) -> None:
+        """Count one build's :func:`_digest` (the fresh draws)."""
+        key = _digest(m)
+        self.digests[key] = self.digests.get(key, 0) + 1
 
     def _orthogonal(self, w: Array, scheme: Scheme) -> None:
         rows, cols = w.shape
@@ -1133,12 +1176,29 @@ class _Scan(NamedTuple):
     col_sq: Array
 
 
+def _blocks(m: NDArray[Any]) -> Iterator[tuple[int, int, Array]]:
+    """The 2-D ``m`` as float64 blocks of whole rows in the scratch (each in the cache while
+    it is read): ``(start, end, block)`` of rows ``start .. end - 1``; the first block is
+    :func:`_leading` ``(m)``, left in the scratch buffer ``"lead"`` (:func:`_lead`), the
+    others of about :data:`MOMENT_BLOCK` entries."""
+    rows, cols = m.shape
+    first = int(_leading(m).shape[0])
+    step = max(1, MOMENT_BLOCK // max(cols, 1))
+    r = 0
+    while r < rows:
+        end = first if r == 0 else min(r + step, rows)
+        c = m[r:end]
+        b = _SCRATCH.get("lead" if r == 0 else "block", c.size).reshape(c.shape)
+        np.copyto(b, c, casting="unsafe")
+        yield r, end, b
+        r = end
+
+
 def _scan(m: NDArray[Any], mode: float | None) -> _Scan:
     """``sum w``, ``sum w^2``, ``sum w^4`` of the 2-D ``m`` in float64, its minimum, maximum,
     exact zeros, entries equal to ``mode`` and its row and column sums (of the values and of
-    their squares), from whole-row float64 blocks in the cache (the array is read once); the
-    first block is :func:`_leading` ``(m)``, left in the scratch buffer ``"lead"``
-    (:func:`_lead`). Non-finite entries make the sums non-finite. The sums of the values
+    their squares), from whole-row float64 blocks in the cache (:func:`_blocks`: the array
+    is read once). Non-finite entries make the sums non-finite. The sums of the values
     reduce every row (and every column) alike, so that equal rows have equal sums
     (:func:`_may_repeat`); the sums of squares (the norms, and ``sum w^2`` as their sum) are
     products with a vector of ones (BLAS: faster, in an order of its own)."""
@@ -1146,17 +1206,10 @@ def _scan(m: NDArray[Any], mode: float | None) -> _Scan:
     s1 = s4 = 0.0
     lo, hi = math.inf, -math.inf
     zeros = equal = 0
-    first = int(_leading(m).shape[0])
-    step = max(1, MOMENT_BLOCK // max(cols, 1))
     row_sums, row_sq = np.empty(rows), np.empty(rows)
     col_sums, col_sq = np.zeros(cols), np.zeros(cols)
-    q = _SCRATCH.get("square", max(first, step) * cols)
-    r = 0
-    while r < rows:
-        end = first if r == 0 else min(r + step, rows)
-        c = m[r:end]
-        b = _SCRATCH.get("lead" if r == 0 else "block", c.size).reshape(c.shape)
-        np.copyto(b, c, casting="unsafe")
+    q = _SCRATCH.get("square", _block_size(m))
+    for r, end, b in _blocks(m):
         f = b.ravel()
         rs = np.sum(b, axis=1, out=row_sums[r:end])
         s1 += float(rs.sum())  # every entry once: the block's row sums added
@@ -1168,12 +1221,49 @@ def _scan(m: NDArray[Any], mode: float | None) -> _Scan:
         if mode is not None:
             equal += int(np.count_nonzero(f == mode))
         col_sums += b.sum(axis=0)
-        sq2 = sq.reshape(c.shape)
+        sq2 = sq.reshape(b.shape)
         np.matmul(sq2, ones(cols), out=row_sq[r:end])  # the norms: BLAS, any order
         col_sq += ones(end - r) @ sq2
-        r = end
     s2 = float(row_sq.sum())
     return _Scan(s1, s2, s4, lo, hi, zeros, equal, row_sums, col_sums, row_sq, col_sq)
+
+
+def _block_size(m: NDArray[Any]) -> int:
+    """The most entries of one of :func:`_blocks` ``(m)``."""
+    cols = int(m.shape[1])
+    return max(int(_leading(m).shape[0]), max(1, MOMENT_BLOCK // max(cols, 1))) * cols
+
+
+class _Norms(NamedTuple):
+    """What :func:`_norm_scan` reads from every entry of a 2-D array."""
+
+    s1: float
+    lo: float
+    hi: float
+    row_sq: Array  # float64 sums of the squares, per row
+    col_sq: Array  # ... per column
+
+
+def _norm_scan(m: NDArray[Any]) -> _Norms:
+    """``sum w`` of the 2-D ``m`` in float64, its minimum, maximum and its rows' and
+    columns' sums of squares, from :func:`_blocks` (the leading rows left in the scratch
+    as :func:`_scan` leaves them): what compares a build with the others
+    (:meth:`ParamStats.add_total`), at a fraction of :func:`_scan`'s reductions. Non-finite
+    entries make the sums non-finite."""
+    rows, cols = m.shape
+    s1 = 0.0
+    lo, hi = math.inf, -math.inf
+    row_sq, col_sq = np.empty(rows), np.zeros(cols)
+    q = _SCRATCH.get("square", _block_size(m))
+    for r, end, b in _blocks(m):
+        f = b.ravel()
+        s1 += float(np.dot(f, ones(f.size)))
+        lo, hi = min(lo, float(f.min())), max(hi, float(f.max()))
+        sq = q[: f.size].reshape(b.shape)
+        np.multiply(b, b, out=sq)
+        np.matmul(sq, ones(cols), out=row_sq[r:end])
+        col_sq += ones(end - r) @ sq
+    return _Norms(s1, lo, hi, row_sq, col_sq)
 
 
 #: Entries per block of :func:`_range` (two reductions of a block while it is in the cache).
@@ -1278,18 +1368,19 @@ def _constant_sums(v: float, n: int) -> tuple[float, float]:
     return float(w2.sum()), float(np.dot(w2, w2))
 
 
-def _digest(m: NDArray[Any], sums: tuple[float, float]) -> bytes:
+def _digest(m: NDArray[Any]) -> bytes:
     """A 16-byte digest of one build's array: of the whole array up to
     :data:`DIGEST_ENTRIES` entries, else of a fixed stride sample of that many entries and
-    the exact float64 ``sum w`` and ``sum w^2`` of every entry (module docstring)."""
+    the exclusive or of every entry's bits (module docstring): exact, so equal arrays have
+    equal digests whatever read them, and without a copy of the array."""
     h = hashlib.blake2b(digest_size=16)
-    flat = np.ravel(m)
-    if flat.size <= DIGEST_ENTRIES:
-        h.update(np.ascontiguousarray(flat).tobytes())
-    else:
-        step = flat.size // DIGEST_ENTRIES
-        h.update(np.ascontiguousarray(flat[::step][:DIGEST_ENTRIES]).tobytes())
-        h.update(np.asarray(sums, dtype=np.float64).tobytes())
+    if m.size <= DIGEST_ENTRIES or m.dtype.itemsize not in (1, 2, 4, 8):
+        h.update(np.ascontiguousarray(m).tobytes())
+        return h.digest()
+    flat = np.ravel(m, order="K")  # in memory order: a view of a contiguous array
+    h.update(np.ascontiguousarray(flat[:: m.size // DIGEST_ENTRIES][:DIGEST_ENTRIES]).tobytes())
+    bits = m.view(np.dtype(f"u{m.dtype.itemsize}"))
+    h.update(np.asarray(np.bitwise_xor.reduce(bits, axis=None)).tobytes())
     return h.digest()
 
 

@@ -93,7 +93,7 @@ from weight_init.properties.conformance._checks.resolution import effective_bits
 from weight_init.properties.conformance._checks.spike import (
     MIN_SIDE,
     SpikeEvidence,
-    spike_score,
+    spike_power,
 )
 from weight_init.properties.conformance._tails import chi2_sf, norm_isf, normal_two_sided
 from weight_init.schemes import Scheme
@@ -376,10 +376,19 @@ class CallStats:
     sp_builds: int = 0
     sp_shape: tuple[int, int] = (0, 0)
 
-    def add(self, m: NDArray[Any], scheme: Scheme | None, main: MainPass | None = None) -> None:
+    def add(
+        self,
+        m: NDArray[Any],
+        scheme: Scheme | None,
+        main: MainPass | None = None,
+        whole: bool = True,
+    ) -> None:
         """Fold one build's 2-D view ``m`` of a parameter checked against ``scheme`` (only
         finite builds of a random family with a positive variance count); ``main``: what
-        the stream's pass over a finite build of a zero-mean scheme already holds."""
+        the stream's pass over a finite build of a zero-mean scheme already holds;
+        ``whole``: False for a build past the parameter's sample, which only the checks
+        between builds and of homogeneity read (the extremes' resolution and the top
+        direction are those of the builds read whole, as the stream's extremes are)."""
         if scheme is None or not scheme.family.is_random or m.dtype.kind not in "fiu":
             return
         rows, cols = int(m.shape[0]), int(m.shape[1])
@@ -419,6 +428,8 @@ class CallStats:
             return
         self.units.add(col_ss, rows)
         self.inputs.add(row_ss, cols)
+        if not whole:
+            return
         sample = np.ravel(lead if lead64 is None else lead64)[:RESOLUTION_ENTRIES]
         self.bits = min(self.bits, effective_bits(sample))
         self.gap = min(self.gap, grid_step(np.ravel(z_lead)[:RESOLUTION_ENTRIES]))
@@ -791,6 +802,6 @@ def _halves_resolution(tested: int, n: int, f: int, m4: float, a: float, power: 
 @functools.lru_cache(maxsize=1024)
 def _spike_resolution(builds: int, shape: tuple[int, int], a: float, power: float) -> float:
     """The smallest spike (in the block's BBP units) the top direction detects on ``builds``
-    blocks of ``shape``."""
-    need = norm_isf(a) + norm_isf(1.0 - power)
-    return _smallest(lambda o: math.sqrt(builds) * spike_score(shape, o) >= need, 1e3)
+    blocks of ``shape`` (:func:`~weight_init.properties.conformance._checks.spike.spike_power`:
+    the non-central ``F`` law, right at a few small blocks too)."""
+    return _smallest(lambda o: spike_power(shape, o, builds, a) >= power, 1e3)

@@ -129,9 +129,10 @@ def exact_results(st: ParamStats, scheme: Scheme) -> list[CheckResult]:
         where = f"{_where(st)}: max |G/g^2 - I| = {st.orth_err:.3g}" if st.orth_rel > 0 else ""
         ev_o = OrthogonalityEvidence(scale, st.orth_dev)
         out.append(C.ORTHOGONALITY.exact(st.orth_err, st.orth_tol, ok, where, ev_o))
-    if st.kept >= 2:
-        repeats = sum(c - 1 for c in st.digests.values())
-        compared = st.kept - 1
+    seen = sum(st.digests.values())  # the builds read whole and those read for their total
+    if seen >= 2:
+        repeats = seen - len(st.digests)
+        compared = seen - 1
         always = len(st.digests) == 1
         detail = f"{repeats} of {compared} calls repeat an earlier array, e.g. {_where(st)}"
         ev_r = RepeatEvidence(repeats, compared, always and repeats > 0)

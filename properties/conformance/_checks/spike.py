@@ -74,6 +74,29 @@ def spike_score(shape: tuple[int, int], over: float) -> float:
     return theta2 * n_b / n1 * rho2 / math.sqrt(2.0 * n_b)
 
 
+def spike_power(shape: tuple[int, int], over: float, calls: int, level: float) -> float:
+    """The power of the check's ``F`` test at ``level`` on ``calls`` matrices of ``shape``,
+    each with a spike at ``over`` times the BBP threshold, its left vector spread over the
+    inputs: ``sum T`` is non-central ``chi^2`` on ``n_B`` degrees of freedom with the
+    non-centrality ``calls (E T - n_B)`` (module docstring), against the ``F(n_B, n_A)``
+    critical value raised by the spike's share of ``|A|^2``. Exact for normal entries given
+    the overlap ``rho^2`` (its large-matrix value); unlike :func:`spike_score`'s normal
+    approximation it holds at the few degrees of freedom of a few small blocks."""
+    n1, n2 = shape
+    rows_a, rows_b = (n1 + 1) // 2, n1 // 2
+    theta2 = over * over * math.sqrt(n1 * n2)
+    rho2 = overlap(rows_a, n2, theta2 * rows_a / n1, right=True)
+    dfn, dfd = calls * rows_b, calls * rows_a * n2
+    nc = calls * theta2 * rows_b / n1 * rho2
+    inflate = 1.0 + calls * theta2 * rows_a / n1 / dfd
+    x = float(special.betainccinv(dfn / 2.0, dfd / 2.0, level))  # F's upper quantile as a beta's
+    crit = dfd * x / (dfn * (1.0 - x)) * inflate
+    miss = float(special.ncfdtr(dfn, dfd, nc, crit))
+    if not math.isfinite(miss):  # the series fails deep in a tail: |A|^2 at its mean
+        miss = float(special.chndtr(crit * dfn, dfn, nc))
+    return 1.0 - miss
+
+
 def split_statistics(z: Array) -> tuple[float, float, int, int]:
     """``(sum T, sum |A|^2, sum n_B, sum n_A)`` over a ``(calls, n1, n2)`` stack."""
     a, b = z[:, 0::2, :], z[:, 1::2, :]
