@@ -1,13 +1,16 @@
 """False alarms of audits whose parameters are read in fewer builds than the model is built.
 
-``weight-init audit`` builds a model ``K`` times but reads each parameter in the builds its
-own target resolution needs (at least 10), and the later builds for their range only
-(docs/checking.md, "The builds a parameter is read in"). ``weight-init calibrate --audits``
-audits its calibration model at a build count below 10, where every parameter is read in
-every build; this script measures the other case. It audits a correct model (``Linear(64,
-256)``, ``Tanh``, ``Linear(256, 4)``: torch's defaults; the two weights pool into one Holm
-family, the two biases into another) ``--audits`` times, each with ``--builds`` builds (40:
-every parameter is read in 10 and its range in the other 30) from its own seed, and counts
+``weight-init audit`` builds a model ``K`` times but reads each parameter whole in the
+builds its own target resolution needs (at least 2 for a zero-mean i.i.d. rule), compares it
+with the other builds in the first 10 (its total, digest, norms and leading entries), and
+reads the later builds for their range only (docs/checking.md, "The builds a parameter is
+read in"). ``weight-init calibrate --audits`` audits its calibration model at the build
+count its weights need, where every parameter is read whole in every build; this script
+measures the other case. It audits a correct model (``Linear(64, 256)``, ``Tanh``,
+``Linear(256, 4)``: torch's defaults; the two weights pool into one Holm family, the two
+biases into another) ``--audits`` times, each with ``--builds`` builds (40: each parameter
+read whole in the builds its group needs, compared in 10 and its range read in the rest)
+from its own seed, and counts
 the families that reject at each promised alpha (Holm at ``alpha / margin`` over the
 family's recorded p-values, and any exact failure), with the exact one-sided 95%
 Clopper-Pearson bounds. The promise is kept when the lower bound is at most alpha.
@@ -57,7 +60,7 @@ def families(seed: int, builds: int) -> list[dict[str, Any]]:
     from weight_init.app._calibration.audits import holm_families
 
     report = _audit(seed, builds)
-    reads = sorted({p.builds_read for p in report.params})
+    reads = sorted({(p.builds_read, p.builds_compared) for p in report.params})
     return [{**fam, "reads": reads} for fam in holm_families(report)]
 
 
@@ -97,9 +100,10 @@ def main(argv: list[str] | None = None) -> int:
             first = args.seed + args.audits
             narrowed = [(first + i, args.builds, 1.0 - e) for i in range(args.power)]
             hits = sum(pool.map(_detects, narrowed, chunksize=8))
-    reads = sorted({r for f in fams for r in f["reads"]})
+    reads = sorted({tuple(r) for f in fams for r in f["reads"]})
+    counts = ", ".join(f"{whole} whole and {compared} compared" for whole, compared in reads)
     print(
-        f"{args.audits} audits, {args.builds} builds each, parameters read in {reads} builds; "
+        f"{args.audits} audits, {args.builds} builds each, parameters read in {counts}; "
         f"{len(fams)} Holm families"
     )
     print("| alpha | false alarms / families | lower 95% | upper 95% | kept |")
