@@ -425,8 +425,10 @@ class ParamStats:
             self.float_total += int(m.size)
         lo, hi = (seen.lo, seen.hi) if seen is not None else _range(m)
         whole = not target.drop_rows and target.block[1] == 1  # m holds every entry of a
-        nonzero = not lo == hi == 0.0 if whole else None  # NaN: nonzero
-        self._raw(a, target, None if seen is None else (0, seen.row_sq), nonzero)
+        # a nonzero (or NaN) bound is a nonzero entry of a; an all-zero view is all of a only
+        # when it holds every entry (else _raw reads a)
+        nonzero = True if not lo == hi == 0.0 else False if whole else None
+        self._raw(a, target, None if seen is None or nonzero is None else (0, seen.row_sq), nonzero)
         bounds: tuple[float, float] | None = (lo, hi)
         if not (math.isfinite(lo) and math.isfinite(hi)):
             bounds = None
