@@ -103,7 +103,7 @@ def clipped() -> nn.Module:
 
 
 #: The spike, in multiples of the BBP threshold ``(rows cols)^(1/4)`` entry std.
-SPIKE = 3.0
+SPIKE = 4.0
 
 
 def spiked() -> nn.Module:
