@@ -42,6 +42,7 @@ forges the message on the pipe could still fake a result.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import importlib
 import multiprocessing
@@ -109,7 +110,41 @@ def _context(method: str) -> Any:
     if method == "forkserver":
         extra = ("torch",) if "torch" in sys.modules else ()
         ctx.set_forkserver_preload([*PRELOAD, *extra])
+        if not _REAPING:
+            _REAPING.append(True)
+            atexit.register(_reap_forkserver)
     return ctx
+
+
+_REAPING: list[bool] = []
+
+
+def _reap_forkserver() -> None:
+    """At this process's exit: end the forkserver and wait for it (at most :data:`_GRACE`
+    seconds), so that the CPU time of the children it forked and waited for counts among
+    this process's children (``time weight-init ...``, ``getrusage``) instead of leaving
+    with a server nobody waits for. Its children have ended by then: each was waited for,
+    or killed, by :func:`run_isolated`."""
+    from multiprocessing import forkserver
+
+    server: Any = getattr(forkserver, "_forkserver", None)
+    pid = getattr(server, "_forkserver_pid", None)
+    fd = getattr(server, "_forkserver_alive_fd", None)
+    if pid is None or fd is None:
+        return
+    with contextlib.suppress(OSError):
+        os.close(fd)  # the server ends when this end closes
+    server._forkserver_alive_fd = None
+    deadline = time.monotonic() + _GRACE
+    while time.monotonic() < deadline:
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if done:
+            server._forkserver_pid = None
+            return
+        time.sleep(0.01)
 
 
 def _release_forkserver() -> None:

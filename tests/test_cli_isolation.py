@@ -272,3 +272,43 @@ def test_a_child_killed_at_its_timeout_leaves_no_leaked_semaphore(user_dir: Path
     assert proc.returncode == 2, proc.stderr
     assert "no result after 1 s" in proc.stderr or "no progress for 1 s" in proc.stderr
     assert "leaked" not in proc.stderr, proc.stderr
+
+
+#: A caller that has imported numpy (its children come from a forkserver) running one child
+#: that spends a second of CPU time, then printing the CPU time of its waited-for children.
+CPU_OF_CHILDREN = """
+import numpy
+from weight_init.app._isolation import run_isolated
+
+def burn():
+    import time
+    while time.process_time() < 1.0:
+        pass
+
+if __name__ == "__main__":
+    run_isolated("burner:burn", "a child that burns a second of CPU")
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forkserver children: Linux")
+def test_a_forkserver_childs_cpu_time_counts_among_the_callers_children(user_dir: Path) -> None:
+    """The forkserver is ended and waited for when its caller exits, so the CPU time of the
+    children it forked reaches the caller's parent (``time weight-init audit ...``, the zoo
+    table's CPU column) instead of leaving with an unwaited server: a child that spends one
+    second of CPU time adds at least that to this test's children."""
+    import resource
+
+    (user_dir / "burner.py").write_text(CPU_OF_CHILDREN)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    proc = subprocess.run(
+        [sys.executable, "burner.py"],
+        cwd=user_dir,
+        env={**os.environ, "PYTHONPATH": str(user_dir)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    assert proc.returncode == 0, proc.stderr
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    assert cpu >= 1.0, cpu

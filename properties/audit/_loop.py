@@ -238,9 +238,10 @@ TORCH = Adapter(torch_probe, torch_builds)
 #: Fewest builds an automatic count chooses (fresh draws and the cluster-robust mean compare
 #: builds).
 MIN_BUILDS = 10
-#: Fewest builds a checked parameter is read whole in (the checks between builds compare
-#: consecutive builds); the builds after them up to :data:`MIN_BUILDS` are read for their
-#: totals and digests (:func:`_reads`).
+#: Fewest builds a checked zero-mean i.i.d. parameter is read whole in (two: the tests of
+#: the builds read whole, the top direction's and the extremes' among them, see two draws,
+#: at about the cost of one where the probe joins the first stack); the builds after them up
+#: to :data:`MIN_BUILDS` are read for what compares them with the others (:func:`_reads`).
 MIN_READS = 2
 #: Builds 1 .. K-1 are reduced in this many chunks (fewer when K is small), whatever the
 #: number of workers: the chunks, hence the sums' order, depend on K only.
@@ -277,8 +278,9 @@ def _factory(token: int, spec: str) -> Callable[[], Any]:
 @dataclass(frozen=True)
 class _Chunk:
     """Builds ``seeds`` of the model (builds ``first``, ``first + 1``, ... of the audit) and
-    reduces them for ``targets``, each whole in the builds before its ``reads``, for its
-    total before its ``totals`` and for its range after (:func:`_reads`); ``prefix``: per
+    reduces them for ``targets``, each whole in the builds before its ``reads``, for what
+    compares it with the other builds before its ``totals`` and for its range after
+    (:func:`_reads`); ``prefix``: per
     target, the probe's value when it is read here, ahead of these builds in the target's
     first stack (the first chunk only; None: read by the caller)."""
 
@@ -402,13 +404,15 @@ def _auto_builds(sites: Sequence[Site], opts: AuditOptions) -> tuple[int, dict[i
 def _reads(
     sites: Sequence[Site], per_site: dict[int, int], builds: int
 ) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """``(reads, totals)``: site ``i`` is read whole in builds ``0 .. reads[i] - 1``, for its
-    total and digest (:meth:`~._stream.ParamStats.add_total`) in the builds after them up to
-    ``totals[i] - 1``, and for its range (:meth:`~._stream.ParamStats.add_unread`) in the
-    rest, of ``builds``. A random expectation of a zero-mean i.i.d. family is read whole in
+    """``(reads, totals)``: site ``i`` is read whole in builds ``0 .. reads[i] - 1``, for what
+    compares it with the other builds (:meth:`~._stream.ParamStats.add_total`) in the builds
+    after them up to ``totals[i] - 1``, and for its range
+    (:meth:`~._stream.ParamStats.add_unread`) in the rest, of ``builds``. A random
+    expectation of a zero-mean i.i.d. family (:func:`_compared_past_need`) is read whole in
     the builds with which it (or its pooled group) reaches the target resolution
-    (``per_site``), at least :data:`MIN_READS`, and for its totals up to :data:`MIN_BUILDS`
-    (the cluster-robust mean's clusters and the fresh draws); any other random expectation
+    (``per_site``), at least :data:`MIN_READS`, and compared up to :data:`MIN_BUILDS` (the
+    cluster-robust mean's clusters, the fresh draws, the checks between builds and of
+    homogeneity); any other random expectation
     whole in at least :data:`MIN_BUILDS`; an unchecked parameter (identification only) in
     :data:`MIN_BUILDS`; any other (a constant's exact check) in every build. Fixed by the
     shapes, the options and ``builds`` (never by the values): a parameter's tests are those
@@ -417,7 +421,7 @@ def _reads(
     for i, site in enumerate(sites):
         need = per_site.get(i, 0)
         scheme = site.checked()
-        if need and scheme is not None and _totals_suffice(scheme):
+        if need and scheme is not None and _compared_past_need(scheme):
             read = min(builds, max(MIN_READS, need))
             reads.append(read)
             totals.append(max(read, min(builds, MIN_BUILDS)))
@@ -432,10 +436,10 @@ def _reads(
     return tuple(reads), tuple(totals)
 
 
-def _totals_suffice(scheme: Scheme) -> bool:
-    """Whether the builds past a parameter's sample can feed the cluster-robust mean with
-    their totals alone: a zero-mean i.i.d. family with no structure of its own to check
-    (not sparse, not orthogonal)."""
+def _compared_past_need(scheme: Scheme) -> bool:
+    """Whether the builds past a parameter's need are read for what compares them with the
+    other builds rather than whole: a zero-mean i.i.d. family with no structure of its own
+    to check in every build (not sparse, not orthogonal)."""
     family = scheme.family
     return (
         family.is_random

@@ -451,10 +451,11 @@ class ParamStats:
         """A build past the parameter's sample among those the checks between builds compare
         (:func:`~weight_init.properties.audit._loop._reads`): :meth:`add_unread`'s exact
         facts and, of a finite float build of a zero-mean i.i.d. scheme, what compares it
-        with the other builds, from one :func:`_scan` of its entries: its total ``sum z``
-        (one cluster of the cluster-robust mean), its digest (the fresh draws) and the
-        checks between builds, of homogeneity and of the extremes' resolution
-        (:meth:`~._stream_calls.CallStats.add` but the top direction)."""
+        with the other builds, from one :func:`_norm_scan` of its entries: its total
+        ``sum z`` (one cluster of the cluster-robust mean), its digest (the fresh draws), and
+        its leading entries and norms for the checks between builds and of homogeneity
+        (:meth:`~._stream_calls.CallStats.add` with ``whole=False``: the extremes'
+        resolution and the top direction read the builds read whole)."""
         a = np.asarray(raw)
         m = target.view(a)
         scheme = target.scheme
@@ -1374,7 +1375,8 @@ def _digest(m: NDArray[Any]) -> bytes:
     """A 16-byte digest of one build's array: of the whole array up to
     :data:`DIGEST_ENTRIES` entries, else of a fixed stride sample of that many entries and
     the exclusive or of every entry's bits (module docstring): exact, so equal arrays have
-    equal digests whatever read them, and without a copy of the array."""
+    equal digests whatever read them; the sample is taken in memory order (a contiguous
+    array, or its transpose, is not copied)."""
     h = hashlib.blake2b(digest_size=16)
     if m.size <= DIGEST_ENTRIES or m.dtype.itemsize not in (1, 2, 4, 8):
         h.update(np.ascontiguousarray(m).tobytes())
