@@ -148,13 +148,13 @@ def test_a_repeated_build_and_a_repeated_unit_are_caught() -> None:
     assert exact["distinct units"].test.passed is False
 
 
-def _assert_same_statistics_between_builds(a: CallStats, b: CallStats) -> None:
+def _assert_same_statistics_between_builds(a: CallStats, b: CallStats, tol: float = 1e-12) -> None:
     """The between-builds and homogeneity accumulators of ``a`` and ``b`` agree: sums to
-    1e-12 (relative or absolute), counts exactly."""
+    ``tol`` (relative or absolute), counts exactly."""
     for name in ("entries", "unit_norms", "input_norms", "units", "inputs"):
         for f in ("s", "v", "sq", "h", "mean", "var"):
             x, y = getattr(getattr(a, name), f, 0.0), getattr(getattr(b, name), f, 0.0)
-            assert math.isclose(x, y, rel_tol=1e-12, abs_tol=1e-12), (name, f)
+            assert math.isclose(x, y, rel_tol=tol, abs_tol=tol), (name, f)
         for f in ("products", "pairs", "tested"):
             assert getattr(getattr(a, name), f, 0) == getattr(getattr(b, name), f, 0)
 
@@ -439,3 +439,59 @@ def test_a_build_past_the_sample_is_read_without_a_copy(track_rows: bool) -> Non
     assert fresh.scanned == 1 and fresh.any_nonzero and fresh.nonfinite_entries == 0
     if track_rows:
         assert fresh.row_zero is not None and np.flatnonzero(fresh.row_zero).tolist() == [3]
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    shape=st.sampled_from([(2, 3), (16, 24), (64, 576), (300, 128), (3, 40000)]),
+    family=st.sampled_from(["normal", "uniform", "truncated_normal"]),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    whole=st.integers(1, 4),
+    defect=st.sampled_from(["", "nan", "repeated build"]),
+)
+def test_a_build_read_for_its_comparison_compares_as_read_whole(
+    seed: int, shape: tuple[int, int], family: str, dtype: type, whole: int, defect: str
+) -> None:
+    """``ParamStats.add_total`` (a build past the parameter's need, among those the checks
+    between builds compare) gives what a build read whole gives to every statistic that
+    compares builds: the cluster-robust mean's clusters, the fresh draws' digests (a
+    repeated build is found across the two readings), the checks between builds and of
+    homogeneity (to rounding), the non-finite count naming the build; and nothing to the
+    statistics of the builds read whole."""
+    rng = np.random.default_rng(seed)
+    scheme = variance_scaling(0.02, "fixed", family)
+    mats = [scheme.sample(*shape, rng).astype(dtype) for _ in range(8)]
+    if defect == "nan":
+        mats[5].flat[-1] = np.nan
+    elif defect == "repeated build":
+        mats[6] = mats[0].copy()  # read whole, then read for its comparison
+    target = probe_target(0, (0, 1), scheme, None, mats[0], track_rows=True)
+    read, compared = ParamStats(), ParamStats()
+    for m in mats:
+        read.add(m, target)
+    for i, m in enumerate(mats):
+        if i < whole:
+            compared.add(m, target)
+        else:
+            compared.add_total(m, target)
+    assert compared.builds == whole and compared.scanned == len(mats) - whole
+    assert compared.c_count == read.c_count
+    assert math.isclose(compared.c_s, read.c_s, rel_tol=1e-9, abs_tol=1e-9)
+    assert math.isclose(compared.c_s2, read.c_s2, rel_tol=1e-9, abs_tol=1e-9)
+    assert sorted(compared.digests.values()) == sorted(read.digests.values())
+    assert compared.digests.keys() == read.digests.keys()
+    a, b = compared.calls, read.calls
+    assert a.builds == b.builds
+    _assert_same_statistics_between_builds(a, b, tol=1e-9)  # sums in another order
+    assert (compared.nonfinite_builds, compared.first_nonfinite) == (
+        read.nonfinite_builds,
+        read.first_nonfinite,
+    )
+    only = ParamStats()  # the builds read whole, alone
+    for m in mats[:whole]:
+        only.add(m, target)
+    assert (compared.n, compared.kept) == (only.n, only.kept)
+    assert math.isclose(compared.s2, only.s2, rel_tol=1e-12)
+    assert np.array_equal(compared.ks_hist, only.ks_hist)
+    assert (a.sp_builds, a.bits, a.gap) == (only.calls.sp_builds, only.calls.bits, only.calls.gap)
