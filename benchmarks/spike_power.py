@@ -30,8 +30,8 @@ from scipy import special
 from weight_init.properties.conformance._checks.spike import (
     OVERLAP_SD,
     overlap,
-    spike_power,
-    split_statistics,
+    simulated_rejections,
+    spike_resolution,
 )
 
 LEVEL = 1e-3
@@ -61,31 +61,15 @@ def overlaps(draws: int, rng: np.random.Generator) -> float:
     return worst
 
 
-def stated_spike(shape: tuple[int, int], calls: int) -> float:
-    """The spike at which :func:`spike_power` states power 0.99 at :data:`LEVEL`."""
-    lo, hi = 1.0, 6.0
-    for _ in range(40):
-        mid = 0.5 * (lo + hi)
-        lo, hi = (lo, mid) if spike_power(shape, mid, calls, LEVEL) >= 0.99 else (mid, hi)
-    return hi
-
-
 def power(sims: int, rng: np.random.Generator) -> None:
     """Print the simulated power at the stated 0.99 spike of each case."""
     print("| block | builds | stated 0.99 at (x BBP) | simulated power | 95% lower bound |")
     print("| --- | --- | --- | --- | --- |")
     for shape, calls in CASES:
-        n1, n2 = shape
-        over = stated_spike(shape, calls)
-        theta = over * (n1 * n2) ** 0.25
-        hits = 0
-        for _ in range(sims):
-            z = rng.standard_normal((calls, n1, n2))
-            u = rng.choice([-1.0, 1.0], (calls, n1, 1)) / math.sqrt(n1)
-            v = rng.choice([-1.0, 1.0], (calls, 1, n2)) / math.sqrt(n2)
-            t, a2, n_b, n_a = split_statistics(z + theta * u * v)
-            hits += bool(special.fdtrc(n_b, n_a, (t / n_b) / (a2 / n_a)) <= LEVEL)
+        over = spike_resolution(shape, calls, LEVEL, 0.99)
+        hits = simulated_rejections(shape, over, calls, LEVEL, sims, rng)
         low = special.betaincinv(hits, sims - hits + 1, 0.05) if hits else 0.0
+        n1, n2 = shape
         print(f"| {n1} x {n2} | {calls} | {over:.3f} | {hits / sims:.3f} | {low:.3f} |")
 
 

@@ -242,6 +242,19 @@ def test_a_child_has_the_parents_environment_and_standard_error_of_the_moment(
     assert "printed by the child" in capfd.readouterr().err
 
 
+def _run_script(user_dir: Path, name: str, source: str) -> subprocess.CompletedProcess[str]:
+    """Run ``source`` as the script ``name`` in ``user_dir`` (importable from there)."""
+    (user_dir / name).write_text(source)
+    return subprocess.run(
+        [sys.executable, name],
+        cwd=user_dir,
+        env={**os.environ, "PYTHONPATH": str(user_dir)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
 #: A caller that has imported numpy (its children come from a forkserver) checking code that
 #: draws a progress bar and hangs.
 KILLED_AT_TIMEOUT = """
@@ -260,15 +273,7 @@ def test_a_child_killed_at_its_timeout_leaves_no_leaked_semaphore(user_dir: Path
     semaphore registered with the caller's resource tracker, which a child killed at its
     timeout never unregisters; the tracker then warned of a leaked semaphore when the caller
     exited. A forkserver's child locks bars with a thread lock."""
-    (user_dir / "caller.py").write_text(KILLED_AT_TIMEOUT)
-    proc = subprocess.run(
-        [sys.executable, "caller.py"],
-        cwd=user_dir,
-        env={**os.environ, "PYTHONPATH": str(user_dir)},
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    proc = _run_script(user_dir, "caller.py", KILLED_AT_TIMEOUT)
     assert proc.returncode == 2, proc.stderr
     assert "no result after 1 s" in proc.stderr or "no progress for 1 s" in proc.stderr
     assert "leaked" not in proc.stderr, proc.stderr
@@ -298,16 +303,8 @@ def test_a_forkserver_childs_cpu_time_counts_among_the_callers_children(user_dir
     second of CPU time adds at least that to this test's children."""
     import resource
 
-    (user_dir / "burner.py").write_text(CPU_OF_CHILDREN)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    proc = subprocess.run(
-        [sys.executable, "burner.py"],
-        cwd=user_dir,
-        env={**os.environ, "PYTHONPATH": str(user_dir)},
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    proc = _run_script(user_dir, "burner.py", CPU_OF_CHILDREN)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     assert proc.returncode == 0, proc.stderr
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)

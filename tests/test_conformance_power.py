@@ -110,26 +110,17 @@ def test_the_top_directions_stated_power_holds_at_a_few_small_blocks() -> None:
     overstated the power: 0.95 simulated) at the spike it states power 0.99 for, at the
     level 1e-3: the detections are not fewer than that power allows (one-sided binomial at
     1e-6), and a spike of half the threshold is stated undetectable."""
-    from scipy import special, stats
+    from scipy import stats
 
-    from weight_init.properties.conformance._checks.spike import spike_power, split_statistics
+    from weight_init.properties.conformance._checks.spike import (
+        simulated_rejections,
+        spike_power,
+        spike_resolution,
+    )
 
     shape, calls, level, sims = (64, 32), 2, 1e-3, 400
-    lo, hi = 1.0, 4.0
-    for _ in range(40):  # the spike at which the law states power 0.99
-        mid = 0.5 * (lo + hi)
-        lo, hi = (lo, mid) if spike_power(shape, mid, calls, level) >= 0.99 else (mid, hi)
-    over = hi
-    rng = np.random.default_rng(7)
-    n1, n2 = shape
-    theta = over * (n1 * n2) ** 0.25
-    hits = 0
-    for _ in range(sims):
-        z = rng.standard_normal((calls, n1, n2))
-        u = rng.choice([-1.0, 1.0], (calls, n1, 1)) / math.sqrt(n1)
-        v = rng.choice([-1.0, 1.0], (calls, 1, n2)) / math.sqrt(n2)
-        t, a2, n_b, n_a = split_statistics(z + theta * u * v)
-        hits += bool(special.fdtrc(n_b, n_a, (t / n_b) / (a2 / n_a)) <= level)
+    over = spike_resolution(shape, calls, level, 0.99)
+    hits = simulated_rejections(shape, over, calls, level, sims, np.random.default_rng(7))
     assert hits >= stats.binom.ppf(1e-6, sims, 0.99), (over, hits)
     assert spike_power(shape, 0.5, calls, level) < 0.01
 

@@ -93,7 +93,7 @@ from weight_init.properties.conformance._checks.resolution import effective_bits
 from weight_init.properties.conformance._checks.spike import (
     MIN_SIDE,
     SpikeEvidence,
-    spike_power,
+    spike_resolution,
 )
 from weight_init.properties.conformance._tails import chi2_sf, norm_isf, normal_two_sided
 from weight_init.schemes import Scheme
@@ -803,19 +803,5 @@ def _halves_resolution(tested: int, n: int, f: int, m4: float, a: float, power: 
 def _spike_resolution(builds: int, shape: tuple[int, int], a: float, power: float) -> float:
     """The smallest spike (in the block's BBP units) the top direction detects on ``builds``
     blocks of ``shape`` (:func:`~weight_init.properties.conformance._checks.spike.spike_power`:
-    the non-central ``F`` law over the overlap's spread), to a relative ``2^-20``: bracketed
-    by doubling from 1/4 (inf beyond 1024), then halved."""
-
-    def ok(over: float) -> bool:
-        return spike_power(shape, over, builds, a) >= power
-
-    hi = 0.25
-    while not ok(hi):
-        hi *= 2.0
-        if hi > 1024.0:
-            return math.inf
-    lo = 0.0 if hi == 0.25 else hi / 2.0
-    for _ in range(20):
-        mid = 0.5 * (lo + hi)
-        lo, hi = (lo, mid) if ok(mid) else (mid, hi)
-    return hi
+    the non-central ``F`` law over the overlap's spread)."""
+    return spike_resolution(shape, builds, a, power)

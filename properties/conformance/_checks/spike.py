@@ -35,6 +35,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.random import Generator
 from scipy import special
 
 from weight_init.families import Family
@@ -110,6 +111,45 @@ def spike_power(shape: tuple[int, int], over: float, calls: int, level: float) -
     if bad.any():
         miss[bad] = special.chndtr(crit * dfn, dfn, nc[bad])
     return 1.0 - float(np.dot(_WEIGHTS, miss)) / math.sqrt(2.0 * math.pi)
+
+
+def spike_resolution(shape: tuple[int, int], calls: int, level: float, power: float) -> float:
+    """The smallest spike (in BBP units) at which :func:`spike_power` reaches ``power``, to a
+    relative ``2^-20``: bracketed by doubling from 1/4 (inf beyond 1024), then halved."""
+
+    def ok(over: float) -> bool:
+        return spike_power(shape, over, calls, level) >= power
+
+    hi = 0.25
+    while not ok(hi):
+        hi *= 2.0
+        if hi > 1024.0:
+            return math.inf
+    lo = 0.0 if hi == 0.25 else hi / 2.0
+    for _ in range(20):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (lo, mid) if ok(mid) else (mid, hi)
+    return hi
+
+
+def simulated_rejections(
+    shape: tuple[int, int], over: float, calls: int, level: float, sims: int, rng: Generator
+) -> int:
+    """How many of ``sims`` simulated runs of the check reject at ``level``, each on
+    ``calls`` standard normal ``shape`` matrices plus a spike ``theta u v'`` at ``over``
+    times the BBP threshold (``u``, ``v`` random signs, a fresh spike per matrix): the
+    measurement :func:`spike_power` is held to (``benchmarks/spike_power.py`` and the
+    tests)."""
+    n1, n2 = shape
+    theta = over * (n1 * n2) ** 0.25
+    hits = 0
+    for _ in range(sims):
+        z = rng.standard_normal((calls, n1, n2))
+        u = rng.choice([-1.0, 1.0], (calls, n1, 1)) / math.sqrt(n1)
+        v = rng.choice([-1.0, 1.0], (calls, 1, n2)) / math.sqrt(n2)
+        t, a2, n_b, n_a = split_statistics(z + theta * u * v)
+        hits += bool(special.fdtrc(n_b, n_a, (t / n_b) / (a2 / n_a)) <= level)
+    return hits
 
 
 def split_statistics(z: Array) -> tuple[float, float, int, int]:
