@@ -279,7 +279,13 @@ def test_haiku_cnn_defaults_pass_uncorrected_truncated_normal(seed: int) -> None
     for p in r.params:
         if p.name.endswith("/w"):
             assert p.expected == HAIKU_TRUNCATED.name and p.family == "truncated_normal"
-            assert 0.95 < p.expected_ratio < 1.05  # variance 0.7737/fan_in, not 1/fan_in
+            # variance 0.7737/fan_in, not 1/fan_in: the ratio to the rule is within the std
+            # error its own entries resolve, and the row (alone or pooled) resolves a std
+            # error that tells 1/0.7737 from 1
+            assert p.resolution is not None and p.stated is not None
+            e = p.resolution.std_error
+            assert (1 - e) ** 2 < p.expected_ratio < (1 + e) ** 2, (p.name, e)
+            assert (1 + p.stated.std_error) ** 2 < 1 / 0.7737, p.name
     assert (by["batch_norm/scale"].expected, by["batch_norm/offset"].expected) == ("ones", "zeros")
 
 
