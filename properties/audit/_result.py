@@ -187,8 +187,8 @@ class ParamAudit:
     builds_read : int, default 0
         The first builds its statistics were read from whole (0: not recorded): for a
         random expectation those its target resolution needs, at least 2 for a zero-mean
-        i.i.d. family (10 for another) and at most the audit's; for an unchecked parameter
-        at most 10; for a constant every build.
+        i.i.d. family neither sparse nor orthogonal (10 for another) and at most the
+        audit's; for an unchecked parameter at most 10; for a constant every build.
     builds_compared : int, default 0
         The first builds the checks that compare builds read (0: not recorded): those read
         whole and, for a zero-mean i.i.d. expectation, the builds after them up to 10, read

@@ -129,7 +129,7 @@ def exact_results(st: ParamStats, scheme: Scheme) -> list[CheckResult]:
         where = f"{_where(st)}: max |G/g^2 - I| = {st.orth_err:.3g}" if st.orth_rel > 0 else ""
         ev_o = OrthogonalityEvidence(scale, st.orth_dev)
         out.append(C.ORTHOGONALITY.exact(st.orth_err, st.orth_tol, ok, where, ev_o))
-    seen = sum(st.digests.values())  # the builds read whole and those read for their total
+    seen = sum(st.digests.values())  # the builds read whole and those read to compare them
     if seen >= 2:
         repeats = seen - len(st.digests)
         compared = seen - 1
