@@ -10,13 +10,13 @@ measures the other case. It audits a correct model (``Linear(64, 256)``, ``Tanh`
 ``Linear(256, 4)``: torch's defaults; the two weights pool into one Holm family, the two
 biases into another) ``--audits`` times, each with ``--builds`` builds (40: each parameter
 read whole in the builds its group needs, compared in 10 and its range read in the rest)
-from its own seed, and counts
-the families that reject at each promised alpha (Holm at ``alpha / margin`` over the
-family's recorded p-values, and any exact failure), with the exact one-sided 95%
-Clopper-Pearson bounds. The promise is kept when the lower bound is at most alpha.
-``--power N`` then audits ``N`` times the model with every weight's std ``1 - e`` times its
-rule, ``e`` the std error the weights' rows state when read in those builds (the shared
-error they claim to detect with power 0.99), and counts the audits that fail a weight.
+from its own seed, and counts the families that reject at each promised alpha (Holm at
+``alpha / margin`` over the family's recorded p-values, and any exact failure), with the
+exact one-sided 95% Clopper-Pearson bounds. The promise is kept when the lower bound is at
+most alpha. ``--power N`` then audits ``N`` times the model with every weight's std ``1 - e``
+times its rule, ``e`` the std error the weights' rows state when read in those builds (the
+shared error they claim to detect with power 0.99), and counts the audits that fail a
+weight.
 
     python benchmarks/audit_partial_reads.py --audits 4000 --power 400 --workers 2
 """
