@@ -357,13 +357,7 @@ class ParamStats:
         self.rows, self.cols = int(m.shape[0]), int(m.shape[1])
         scheme = target.scheme
         scan = None
-        if (
-            m.dtype.kind in "fiu"
-            and scheme is not None
-            and scheme.family.is_iid
-            and not scheme.mean()
-            and scheme.variance(self.rows, self.cols) > 0
-        ):
+        if m.dtype.kind in "fiu" and _scanned_sd(scheme, m) is not None:
             scan = _scan(m, target.mode_value)
             if not all(math.isfinite(x) for x in scan[:3]):
                 scan = None
@@ -459,22 +453,14 @@ class ParamStats:
         a = np.asarray(raw)
         m = target.view(a)
         scheme = target.scheme
-        seen = None
-        if (
-            m.dtype.kind == "f"
-            and m.size
-            and scheme is not None
-            and scheme.family.is_iid
-            and not scheme.mean()
-            and scheme.variance(int(m.shape[0]), int(m.shape[1])) > 0
-        ):
-            seen = _norm_scan(m)
-            if not all(math.isfinite(x) for x in seen[:3]):
-                seen = None
+        sd = _scanned_sd(scheme, m) if m.dtype.kind == "f" and m.size else None
+        seen = None if sd is None else _norm_scan(m)
+        if seen is not None and not all(math.isfinite(x) for x in seen[:3]):
+            seen = None
         self._unread(a, m, target, seen)
-        if seen is None or scheme is None:
+        if seen is None or sd is None or scheme is None:
             return
-        total = seen.s1 / math.sqrt(scheme.variance(int(m.shape[0]), int(m.shape[1])))
+        total = seen.s1 / sd
         self.c_count += 1
         self.c_s += total
         self.c_s2 += total * total
@@ -562,14 +548,12 @@ class ParamStats:
         family = scheme.family
         first = views[0]
         if (
-            not family.is_iid
-            or isinstance(family, (Sparse, Orthogonal))
-            or scheme.mean()
+            isinstance(family, (Sparse, Orthogonal))
             or first.dtype.kind != "f"
             or first.size * len(views) > BATCH_ENTRIES
             or not first.size
             or any(v.dtype != first.dtype for v in views)
-            or not scheme.variance(int(first.shape[0]), int(first.shape[1])) > 0
+            or _scanned_sd(scheme, first) is None
         ):
             return None
         w = _SCRATCH.get("stack", len(views) * int(first.size)).reshape(len(views), *first.shape)
@@ -1229,6 +1213,16 @@ def _scan(m: NDArray[Any], mode: float | None) -> _Scan:
         col_sq += ones(end - r) @ sq2
     s2 = float(row_sq.sum())
     return _Scan(s1, s2, s4, lo, hi, zeros, equal, row_sums, col_sums, row_sq, col_sq)
+
+
+def _scanned_sd(scheme: Scheme | None, m: NDArray[Any]) -> float | None:
+    """The rule's sd at the shape of the 2-D view ``m`` when one pass of sums reads its builds
+    (:func:`_scan`, :func:`_norm_scan`, :func:`~._stream_batch.batch_scan`): a zero-mean
+    i.i.d. scheme with a positive variance there; else None."""
+    if scheme is None or not scheme.family.is_iid or scheme.mean():
+        return None
+    var = scheme.variance(int(m.shape[0]), int(m.shape[1]))
+    return math.sqrt(var) if var > 0 else None
 
 
 def _block_size(m: NDArray[Any]) -> int:
