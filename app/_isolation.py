@@ -110,23 +110,17 @@ def _context(method: str) -> Any:
     if method == "forkserver":
         extra = ("torch",) if "torch" in sys.modules else ()
         ctx.set_forkserver_preload([*PRELOAD, *extra])
-        if not _REAPING:
-            _REAPING.append(True)
-            atexit.register(_reap_forkserver)
     return ctx
 
 
-_REAPING: list[bool] = []
-
-
+@atexit.register
 def _reap_forkserver() -> None:
     """At this process's exit: end the forkserver and wait for it (at most :data:`_GRACE`
     seconds), so that the CPU time of the children it forked and waited for counts among
     this process's children (``time weight-init ...``, ``getrusage``) instead of leaving
     with a server nobody waits for. Its children have ended by then: each was waited for,
-    or killed, by :func:`run_isolated`."""
-    from multiprocessing import forkserver
-
+    or killed, by :func:`run_isolated`. Nothing when this process started no forkserver."""
+    forkserver = sys.modules.get("multiprocessing.forkserver")  # imported by one that started
     server: Any = getattr(forkserver, "_forkserver", None)
     pid = getattr(server, "_forkserver_pid", None)
     fd = getattr(server, "_forkserver_alive_fd", None)

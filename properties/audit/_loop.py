@@ -280,9 +280,9 @@ class _Chunk:
     """Builds ``seeds`` of the model (builds ``first``, ``first + 1``, ... of the audit) and
     reduces them for ``targets``, each whole in the builds before its ``reads``, for what
     compares it with the other builds before its ``totals`` and for its range after
-    (:func:`_reads`); ``prefix``: per
-    target, the probe's value when it is read here, ahead of these builds in the target's
-    first stack (the first chunk only; None: read by the caller)."""
+    (:func:`_reads`); ``prefix``: per target, the probe's value when it is read here, ahead
+    of these builds in the target's first stack (the first chunk only; None: read by the
+    caller)."""
 
     builds: Callable[[Callable[[], Any], Sequence[int]], Iterator[list[NDArray[Any]]]]
     token: int
@@ -318,7 +318,7 @@ def _reduce(
     chunk: _Chunk, threads: bool = False, before: Callable[[], None] | None = None
 ) -> list[ParamStats]:
     """A worker's task: build every seed of ``chunk`` (one build alive at a time) and fold it
-    into fresh statistics (a target only in the builds before its ``read``); ``threads``:
+    into fresh statistics (each target as its ``reads`` and ``totals`` say); ``threads``:
     first limit torch and the BLAS to one thread; ``before``: called before each build
     (inline runs: the caller's step timeout)."""
     with _BUILDING:
@@ -412,11 +412,11 @@ def _reads(
     the builds with which it (or its pooled group) reaches the target resolution
     (``per_site``), at least :data:`MIN_READS`, and compared up to :data:`MIN_BUILDS` (the
     cluster-robust mean's clusters, the fresh draws, the checks between builds and of
-    homogeneity); any other random expectation
-    whole in at least :data:`MIN_BUILDS`; an unchecked parameter (identification only) in
-    :data:`MIN_BUILDS`; any other (a constant's exact check) in every build. Fixed by the
-    shapes, the options and ``builds`` (never by the values): a parameter's tests are those
-    of a fixed sample, and the verdicts do not depend on the workers."""
+    homogeneity); any other random expectation whole in at least :data:`MIN_BUILDS`; an
+    unchecked parameter (identification only) in :data:`MIN_BUILDS`; any other (a
+    constant's exact check) in every build. Fixed by the shapes, the options and ``builds``
+    (never by the values): a parameter's tests are those of a fixed sample, and the verdicts
+    do not depend on the workers."""
     reads, totals = [], []
     for i, site in enumerate(sites):
         need = per_site.get(i, 0)
