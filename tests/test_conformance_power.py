@@ -13,6 +13,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from buggy_initializers import quantized_normal
 from weight_init.properties.conformance._checks import registry as C
@@ -35,8 +37,16 @@ from weight_init.properties.conformance._checks.resolution import (
 )
 from weight_init.properties.conformance._checks.spike import overlap
 from weight_init.properties.conformance._plan import plan as power_plan
+from weight_init.properties.conformance._power import (
+    mean_shift_size,
+    n_for_mean_shift,
+    n_for_std_ratio,
+    smallest_effect,
+    std_ratio_size,
+)
 from weight_init.properties.conformance._runner import check_initializer
 from weight_init.properties.conformance._sampling import DEFAULT_SHAPES
+from weight_init.properties.conformance._tails import norm_isf
 
 #: Small shapes at which a law on a 1/64-std grid repeats units and whole arrays by chance.
 TINY = ((2, 504), (2, 2), (3, 2), (2, 3), (4, 4), (8, 512), (2053, 16))
@@ -123,6 +133,43 @@ def test_the_top_directions_stated_power_holds_at_a_few_small_blocks() -> None:
     hits = simulated_rejections(shape, over, calls, level, sims, np.random.default_rng(7))
     assert hits >= stats.binom.ppf(1e-6, sims, 0.99), (over, hits)
     assert spike_power(shape, 0.5, calls, level) < 0.01
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    have=st.integers(1, 10**9),
+    level=st.floats(1e-12, 0.1),
+    m4=st.sampled_from([1.8, 3.0, 4.2]),
+)
+def test_the_smallest_effect_is_the_plans_inverse(have: int, level: float, m4: float) -> None:
+    """``smallest_effect`` inverts a sample size: the mean shift it finds is the closed form
+    ``(z_{a/2} + z_beta) / sqrt(N)`` to a few units in the last place, the planned sample at
+    the effect found is at most ``N`` and just below it more than ``N`` (or the bound); the
+    std error's likewise, against the integer plan."""
+    z = (norm_isf(level / 2.0) + norm_isf(0.01)) / math.sqrt(have)
+    d = smallest_effect(lambda x: mean_shift_size(x, level, 0.99) - have, 100.0)
+    if z > 100.0:
+        assert d == math.inf
+    else:
+        assert math.isclose(d, z, rel_tol=1e-13), (d, z, have, level)
+        assert n_for_mean_shift(d, level, 0.99) <= have
+
+    def gap(e: float) -> float:
+        return (
+            max(std_ratio_size(1 + e, m4, level, 0.99), std_ratio_size(1 - e, m4, level, 0.99))
+            - have
+        )
+
+    e = smallest_effect(gap, 0.999)
+    if e == math.inf:
+        assert gap(0.999) > 0
+        return
+    assert (
+        max(n_for_std_ratio(1 + e, m4, level, 0.99), n_for_std_ratio(1 - e, m4, level, 0.99))
+        <= have
+    )
+    below = e * (1.0 - 1e-12)
+    assert gap(below) > 0, (e, have, level, m4)
 
 
 def test_the_plan_names_the_new_effects() -> None:

@@ -81,7 +81,7 @@ def documented_defaults(framework: str = "torch") -> dict[tuple[str, str], Defau
         from weight_init.properties.audit._catalog_haiku import haiku_defaults
 
         return haiku_defaults()
-    from weight_init.properties.audit._catalog import TORCH_DEFAULT, TORCH_RNN_DEFAULT, ZEROS
+    from weight_init.properties.audit._catalog_torch import TORCH_DEFAULT, TORCH_RNN_DEFAULT, ZEROS
 
     nn = "torch/nn/modules"
     ones = constant(1.0, name="ones")

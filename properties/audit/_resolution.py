@@ -46,35 +46,31 @@ DEFAULT_RESOLUTION = 0.10
 MEAN_PER_STD = pw.MEAN_SHIFT / pw.STD_ERROR
 
 
-def _smallest(needs: Callable[[float], float], have: float, hi: float) -> float:
-    """The smallest ``x`` in ``(0, hi]`` with ``needs(x) <= have`` (``needs`` decreasing);
-    ``inf`` when even ``hi`` needs more."""
-    if have <= 0 or needs(hi) > have:
-        return math.inf
-    lo, top = 0.0, hi
-    for _ in range(60):
-        mid = 0.5 * (lo + top)
-        if needs(mid) <= have:
-            top = mid
-        else:
-            lo = mid
-    return top
-
-
-def _std_needs(family: Family, a: float, power: float) -> Callable[[float], float] | None:
+def _std_size(family: Family, a: float, power: float) -> Callable[[float], float] | None:
+    """The entries a std error ``e`` needs, before rounding up (continuous in ``e``); None
+    when the family's std is not tested by a sample size."""
     if family.is_iid:
         m4 = family.fourth_moment()
 
         def iid(e: float) -> float:
             return max(
-                pw.n_for_std_ratio(1.0 + e, m4, a, power),
-                pw.n_for_std_ratio(1.0 - e, m4, a, power),
+                pw.std_ratio_size(1.0 + e, m4, a, power),
+                pw.std_ratio_size(1.0 - e, m4, a, power),
             )
 
         return iid
     if isinstance(family, Sparse):
-        return lambda e: pw.n_for_ks(_ks_scale_distance(1.0 + e), a, power)
+        return lambda e: pw.ks_size(_ks_scale_distance(1.0 + e), a, power)
     return None
+
+
+def _smallest(size: Callable[[float], float], have: float, hi: float) -> float:
+    """The smallest effect in ``(0, hi]`` whose sample ``size`` (before rounding up) is at
+    most ``have`` (:func:`~weight_init.properties.conformance._power.smallest_effect`);
+    ``inf`` when even ``hi`` needs more."""
+    if have <= 0:
+        return math.inf
+    return pw.smallest_effect(lambda x: size(x) - have, hi)
 
 
 @dataclass(frozen=True)
@@ -179,17 +175,17 @@ def _resolution(
     """:func:`resolution` (``kind``: ``type(family)``, so that only families of one class
     share a search)."""
     a = alpha / margin / max(n_tests, 1)
-    needs = _std_needs(family, a, power)
+    needs = _std_size(family, a, power)
     if isinstance(family, Orthogonal):
         std = 0.0
     elif needs is None:
         std = math.inf
     else:
         std = _smallest(needs, entries, 0.999)
-    mean = _smallest(lambda d: pw.n_for_mean_shift(d, a, power), entries, 100.0)
-    corr = (
-        _smallest(lambda r: pw.n_for_correlation(r, a, power), pairs, 0.999) if pairs else math.nan
-    )
+    mean = _smallest(lambda d: pw.mean_shift_size(d, a, power), entries, 100.0)
+    corr = math.nan
+    if pairs:
+        corr = _smallest(lambda r: pw.correlation_size(r, a, power), pairs, 0.999)
     return Resolution(entries, pairs, n_tests, alpha, power, std, mean, corr)
 
 
@@ -207,7 +203,7 @@ def entries_needed(
         return 0
     a = alpha / margin / max(n_tests, 1)
     need = pw.n_for_mean_shift(MEAN_PER_STD * target, a, power)
-    std = _std_needs(family, a, power)
+    std = _std_size(family, a, power)
     if std is not None:
         need = max(need, math.ceil(std(target)))
     return int(need)

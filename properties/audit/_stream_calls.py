@@ -73,7 +73,7 @@ from weight_init.properties.conformance._checks import registry as C
 from weight_init.properties.conformance._checks.base import CheckResult
 from weight_init.properties.conformance._checks.between_calls import (
     BetweenCallsEvidence,
-    products_needed,
+    products_size,
 )
 from weight_init.properties.conformance._checks.extremes import (
     RESOLVE_BELOW,
@@ -95,6 +95,7 @@ from weight_init.properties.conformance._checks.spike import (
     SpikeEvidence,
     spike_resolution,
 )
+from weight_init.properties.conformance._power import smallest_effect
 from weight_init.properties.conformance._tails import chi2_sf, norm_isf, normal_two_sided
 from weight_init.schemes import Scheme
 
@@ -733,20 +734,6 @@ class CallsResolution:
     spike: float = math.nan
 
 
-def _smallest(ok: Any, hi: float) -> float:
-    """The smallest ``x`` in ``(0, hi]`` with ``ok(x)`` (``ok`` monotone); inf when none."""
-    if not ok(hi):
-        return math.inf
-    lo, top = 0.0, hi
-    for _ in range(50):
-        mid = 0.5 * (lo + top)
-        if ok(mid):
-            top = mid
-        else:
-            lo = mid
-    return top
-
-
 def calls_resolution(
     cs: CallStats, family: Family, n: int, a: float, power: float, rows: int, cols: int
 ) -> CallsResolution:
@@ -781,7 +768,7 @@ def calls_resolution(
 def _between_resolution(products: int, k: int, a: float, power: float) -> float:
     """The smallest correlation between builds that ``products`` matched products detect
     (Sidak over ``k`` statistics)."""
-    return _smallest(lambda r: products_needed(r, a, power, k) <= products, 0.999)
+    return smallest_effect(lambda r: products_size(r, a, power, k) - products, 0.999)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -791,12 +778,12 @@ def _halves_resolution(tested: int, n: int, f: int, m4: float, a: float, power: 
     za, zb = norm_isf(a), norm_isf(1.0 - power)
     df = tested * (N_GROUPS - 1)
 
-    def ok(e: float) -> bool:
+    def gap(e: float) -> float:  # the noncentrality missing at e (decreasing)
         r2 = math.sqrt(max(2.0 - (1.0 + e) ** 2, 0.0))
         lam = tested * halves_noncentrality(n, f, m4, 1.0 + e, r2)
-        return lam >= za * math.sqrt(2 * df) + zb * math.sqrt(2 * (df + 2 * lam))
+        return za * math.sqrt(2 * df) + zb * math.sqrt(2 * (df + 2 * lam)) - lam
 
-    return _smallest(ok, math.sqrt(2.0) - 1.0)
+    return smallest_effect(gap, math.sqrt(2.0) - 1.0)
 
 
 @functools.lru_cache(maxsize=1024)

@@ -78,20 +78,36 @@ def _z(tail: float) -> float:
 
 def n_for_std_ratio(r: float, m4: float, a: float, power: float) -> int:
     """Entries for the variance test to catch ``std = r x rule`` (two-sided level ``a``)."""
+    return math.ceil(std_ratio_size(r, m4, a, power))
+
+
+def std_ratio_size(r: float, m4: float, a: float, power: float) -> float:
+    """:func:`n_for_std_ratio` before rounding up (continuous in ``r``: what
+    :func:`smallest_effect` searches)."""
     za, zb = _z(a / 2.0), _z(1.0 - power)
-    return math.ceil(((za + zb * r * r) * math.sqrt(m4 - 1.0) / (r * r - 1.0)) ** 2)
+    return ((za + zb * r * r) * math.sqrt(m4 - 1.0) / (r * r - 1.0)) ** 2
 
 
 def n_for_mean_shift(d: float, a: float, power: float) -> int:
     """Entries for the mean test to catch a mean of ``d`` std."""
-    return math.ceil(((_z(a / 2.0) + _z(1.0 - power)) / d) ** 2)
+    return math.ceil(mean_shift_size(d, a, power))
+
+
+def mean_shift_size(d: float, a: float, power: float) -> float:
+    """:func:`n_for_mean_shift` before rounding up."""
+    return ((_z(a / 2.0) + _z(1.0 - power)) / d) ** 2
 
 
 def n_for_ks(distance: float, a: float, power: float) -> int:
     """Entries for a KS test at level ``a`` to catch a law at sup-distance ``distance``."""
+    return math.ceil(ks_size(distance, a, power))
+
+
+def ks_size(distance: float, a: float, power: float) -> float:
+    """:func:`n_for_ks` before rounding up."""
     crit = math.sqrt(math.log(2.0 / a) / 2.0)
     slack = math.sqrt(math.log(1.0 / (1.0 - power)) / 2.0)
-    return math.ceil(((crit + slack) / distance) ** 2)
+    return ((crit + slack) / distance) ** 2
 
 
 def n_for_correlation(rho: float, a: float, power: float) -> int:
@@ -101,9 +117,14 @@ def n_for_correlation(rho: float, a: float, power: float) -> int:
     ``sqrt(P (1 + 2 rho^2))`` and ``Var S = P (1 + 5 rho^2)`` to order ``rho^2`` (products of
     overlapping pairs are correlated ``2 rho^2``), so
     ``P >= ((z_{a/2} sqrt(1 + 2 rho^2) + z_beta sqrt(1 + 5 rho^2)) / rho)^2``."""
+    return math.ceil(correlation_size(rho, a, power))
+
+
+def correlation_size(rho: float, a: float, power: float) -> float:
+    """:func:`n_for_correlation` before rounding up."""
     za, zb = _z(a / 2.0), _z(1.0 - power)
     r2 = rho * rho
-    return math.ceil(((za * math.sqrt(1.0 + 2.0 * r2) + zb * math.sqrt(1.0 + 5.0 * r2)) / rho) ** 2)
+    return ((za * math.sqrt(1.0 + 2.0 * r2) + zb * math.sqrt(1.0 + 5.0 * r2)) / rho) ** 2
 
 
 def n_for_sign_bias(e: float, a: float, power: float) -> int:
@@ -132,6 +153,41 @@ def smallest_target(ok: Callable[[list[int]], bool], shapes: Sequence[tuple[int,
         mid = (lo + hi) // 2
         lo, hi = (lo, mid) if good(mid) else (mid, hi)
     return hi
+
+
+def smallest_effect(gap: Callable[[float], float], hi: float, rtol: float = 2.0**-50) -> float:
+    """The smallest effect ``x`` in ``(0, hi]`` with ``gap(x) <= 0``, for ``gap`` continuous
+    and decreasing where it changes sign (the sample an effect needs, before rounding up, less
+    the sample at hand; or the power planned less the power reached): what a sample detects.
+    ``inf`` when ``gap(hi) > 0``. The root is bracketed by halving from ``hi`` and located
+    by Brent's method (:func:`scipy.optimize.brentq`, to the relative ``rtol``) in a handful
+    of evaluations; the answer is the root's upper end (the root plus twice the tolerance),
+    checked to meet the condition (within about ``4 rtol`` of the root). Below ``hi 2^-60``
+    (the condition holds at any size: an exact test) that bound is returned.
+
+    Examples
+    --------
+    The smallest mean shift (in std) 10,000 entries detect at level 1e-6 with power 0.99:
+
+    >>> from weight_init.properties.conformance._power import mean_shift_size
+    >>> d = smallest_effect(lambda x: mean_shift_size(x, 1e-6, 0.99) - 10_000, 100.0)
+    >>> round(d, 4)
+    0.0722
+    """
+    from scipy.optimize import brentq
+
+    if not gap(hi) <= 0:
+        return math.inf
+    top, lo = hi, 0.5 * hi
+    floor = hi * 2.0**-60
+    while gap(lo) <= 0:
+        if lo <= floor:
+            return lo
+        top, lo = lo, 0.5 * lo
+    tol = rtol * lo  # relative to the root (within a factor 2 of ``lo``)
+    x = float(brentq(gap, lo, top, xtol=tol, rtol=rtol))
+    x = min(top, x + 2.0 * (tol + rtol * x))
+    return x if gap(x) <= 0 else top
 
 
 #: What a sample size counts: pooled entries, or diagonal entries (orthogonal sign test).

@@ -77,7 +77,12 @@ def _raw_order(z: Array, layout: str) -> Array:
 def products_needed(rho: float, a: float, power: float, k: int = 3) -> int:
     """Products for the entries statistic to catch a correlation ``rho`` (two-sided level
     ``a / k``, Sidak over ``k`` statistics)."""
-    return math.ceil(((norm_isf(a / (2.0 * k)) + norm_isf(1.0 - power)) / rho) ** 2)
+    return math.ceil(products_size(rho, a, power, k))
+
+
+def products_size(rho: float, a: float, power: float, k: int = 3) -> float:
+    """:func:`products_needed` before rounding up."""
+    return ((norm_isf(a / (2.0 * k)) + norm_isf(1.0 - power)) / rho) ** 2
 
 
 def design_products(shapes: Sequence[tuple[int, int]], counts: Sequence[int]) -> int:

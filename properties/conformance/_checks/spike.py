@@ -115,21 +115,18 @@ def spike_power(shape: tuple[int, int], over: float, calls: int, level: float) -
 
 def spike_resolution(shape: tuple[int, int], calls: int, level: float, power: float) -> float:
     """The smallest spike (in BBP units) at which :func:`spike_power` reaches ``power``, to a
-    relative ``2^-20``: bracketed by doubling from 1/4 (inf beyond 1024), then halved."""
+    relative ``2^-20``: bracketed by doubling from 1/4 (inf beyond 1024), then located by
+    :func:`~weight_init.properties.conformance._power.smallest_effect`."""
 
-    def ok(over: float) -> bool:
-        return spike_power(shape, over, calls, level) >= power
+    def gap(over: float) -> float:
+        return power - spike_power(shape, over, calls, level)
 
     hi = 0.25
-    while not ok(hi):
+    while gap(hi) > 0:
         hi *= 2.0
         if hi > 1024.0:
             return math.inf
-    lo = 0.0 if hi == 0.25 else hi / 2.0
-    for _ in range(20):
-        mid = 0.5 * (lo + hi)
-        lo, hi = (lo, mid) if ok(mid) else (mid, hi)
-    return hi
+    return pw.smallest_effect(gap, hi, rtol=2.0**-20)
 
 
 def simulated_rejections(
