@@ -155,7 +155,9 @@ def smallest_target(ok: Callable[[list[int]], bool], shapes: Sequence[tuple[int,
     return hi
 
 
-def smallest_effect(gap: Callable[[float], float], hi: float, rtol: float = 2.0**-50) -> float:
+def smallest_effect(
+    gap: Callable[[float], float], hi: float, rtol: float = 2.0**-50, lo: float | None = None
+) -> float:
     """The smallest effect ``x`` in ``(0, hi]`` with ``gap(x) <= 0``, for ``gap`` continuous
     and decreasing where it changes sign (the sample an effect needs, before rounding up, less
     the sample at hand; or the power planned less the power reached): what a sample detects.
@@ -163,7 +165,9 @@ def smallest_effect(gap: Callable[[float], float], hi: float, rtol: float = 2.0*
     by Brent's method (:func:`scipy.optimize.brentq`, to the relative ``rtol``) in a handful
     of evaluations; the answer is the root's upper end (the root plus twice the tolerance),
     checked to meet the condition (within about ``4 rtol`` of the root). Below ``hi 2^-60``
-    (the condition holds at any size: an exact test) that bound is returned.
+    (the condition holds at any size: an exact test) that bound is returned. ``lo``: a
+    bracket the caller has found, ``gap(lo) > 0`` and ``gap(hi) <= 0`` (not evaluated
+    again).
 
     Examples
     --------
@@ -176,14 +180,16 @@ def smallest_effect(gap: Callable[[float], float], hi: float, rtol: float = 2.0*
     """
     from scipy.optimize import brentq
 
-    if not gap(hi) <= 0:
-        return math.inf
-    top, lo = hi, 0.5 * hi
-    floor = hi * 2.0**-60
-    while gap(lo) <= 0:
-        if lo <= floor:
-            return lo
-        top, lo = lo, 0.5 * lo
+    top = hi
+    if lo is None:
+        if not gap(hi) <= 0:
+            return math.inf
+        lo = 0.5 * hi
+        floor = hi * 2.0**-60
+        while gap(lo) <= 0:
+            if lo <= floor:
+                return lo
+            top, lo = lo, 0.5 * lo
     tol = rtol * lo  # relative to the root (within a factor 2 of ``lo``)
     x = float(brentq(gap, lo, top, xtol=tol, rtol=rtol))
     x = min(top, x + 2.0 * (tol + rtol * x))
