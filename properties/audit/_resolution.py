@@ -5,7 +5,8 @@ entries a test needs to catch an effect of a given size with power ``1 - beta`` 
 per-test level ``a = alpha / (margin m)`` (``m`` the statistical tests of the Holm family).
 An audit has the entries it has: ``N`` pooled entries of a parameter (or of its pooled group),
 ``P`` neighbour pairs. Its *resolution* is the smallest effect of each kind whose required
-sample is at most what it has, found by bisection on the plan's own formulas:
+sample is at most what it has, found on the plan's own formulas before rounding up
+(:func:`~weight_init.properties.conformance._power.smallest_effect`, Brent's method):
 
 * std error ``e``: the smallest ``e`` with ``max(n_std(1 + e), n_std(1 - e)) <= N``
   (:func:`~weight_init.properties.conformance._power.n_for_std_ratio`, the variance test;
