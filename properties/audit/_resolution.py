@@ -176,13 +176,13 @@ def _resolution(
     """:func:`resolution` (``kind``: ``type(family)``, so that only families of one class
     share a search)."""
     a = alpha / margin / max(n_tests, 1)
-    needs = _std_size(family, a, power)
+    size = _std_size(family, a, power)
     if isinstance(family, Orthogonal):
         std = 0.0
-    elif needs is None:
+    elif size is None:
         std = math.inf
     else:
-        std = _smallest(needs, entries, 0.999)
+        std = _smallest(size, entries, 0.999)
     mean = _smallest(lambda d: pw.mean_shift_size(d, a, power), entries, 100.0)
     corr = math.nan
     if pairs:
