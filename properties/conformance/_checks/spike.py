@@ -126,9 +126,8 @@ def spike_resolution(shape: tuple[int, int], calls: int, level: float, power: fl
         hi *= 2.0
         if hi > 1024.0:
             return math.inf
-    if hi == 0.25:  # no failing point yet: halved down from there
-        return pw.smallest_effect(gap, hi, rtol=2.0**-20)
-    return pw.smallest_effect(gap, hi, rtol=2.0**-20, lo=0.5 * hi)
+    lo = None if hi == 0.25 else 0.5 * hi  # None: no failing point yet, halved down
+    return pw.smallest_effect(gap, hi, rtol=2.0**-20, lo=lo)
 
 
 def simulated_rejections(
