@@ -337,6 +337,56 @@ def test_each_parameter_is_read_in_the_builds_its_resolution_needs(seed: int) ->
     assert two.to_json() == r.to_json()
 
 
+def _one_thread_outside(parent: int, log: Path) -> object:
+    """A factory whose builds in any process but ``parent`` raise when torch's intra-op
+    threads or a BLAS's threads are more than one (the audit reports the factory's error),
+    and otherwise append the process id to ``log``."""
+    import os
+
+    import torch
+    from threadpoolctl import threadpool_info
+
+    def factory() -> object:
+        if os.getpid() != parent:
+            blas = [int(i["num_threads"]) for i in threadpool_info() if i["user_api"] == "blas"]
+            counts = (torch.get_num_threads(), *blas)
+            if any(n != 1 for n in counts):
+                raise RuntimeError(f"a worker built on {counts} threads")
+            with log.open("a") as f:
+                f.write(f"{os.getpid()}\n")
+        return torch.nn.Linear(8, 4)
+
+    return factory
+
+
+def test_forked_workers_build_on_one_thread_and_the_caller_keeps_its_own(tmp_path: Path) -> None:
+    """With two workers, each build in a worker sees one torch thread and one BLAS thread
+    (the limits the auditing process holds while it forks them), whatever the caller set;
+    after the audit the caller's own settings are back."""
+    import os
+
+    import torch
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    def blas() -> list[int]:
+        return [int(i["num_threads"]) for i in threadpool_info() if i["user_api"] == "blas"]
+
+    log = tmp_path / "pids"
+    saved = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        with threadpool_limits(2, user_api="blas"):
+            before = blas()
+            factory = _one_thread_outside(os.getpid(), log)
+            r = audit_torch(factory, builds=12, workers=2, progress=False)
+            assert [p.name for p in r.params] == ["weight", "bias"]
+            assert len(log.read_text().split()) == 11  # builds 1 .. 11, in the workers
+            assert torch.get_num_threads() == 2
+            assert blas() == before
+    finally:
+        torch.set_num_threads(saved)
+
+
 def _late_defects(seed: int, builds: int) -> object:
     """A factory whose builds 5 and 10 of ``builds`` (seeded from ``seed``) have a NaN weight
     and whose build 35 has a bias entry 10x beyond its uniform law's bound: build 5 among

@@ -296,6 +296,34 @@ class _Chunk:
     prefix: tuple[NDArray[Any] | None, ...] = ()
 
 
+#: True while this process forks :func:`run_audit`'s pool on :func:`_one_thread`'s limits
+#: (:func:`_limited_while_forking`), hence in the workers it forks, which inherit them.
+_LIMITED_AT_FORK = False
+
+
+@contextlib.contextmanager
+def _limited_while_forking() -> Iterator[None]:
+    """:func:`_one_thread`'s limits in this process while it reads the builds on its own
+    fork pool (whose workers start at its first task, after the probe has imported what the
+    factory needs): each worker inherits them at the fork instead of setting them itself.
+    This process's own limits are restored after."""
+    global _LIMITED_AT_FORK
+    from threadpoolctl import threadpool_limits
+
+    torch = sys.modules.get("torch")
+    saved = torch.get_num_threads() if torch is not None else 1
+    with threadpool_limits(1):
+        if torch is not None:
+            torch.set_num_threads(1)
+        _LIMITED_AT_FORK = True
+        try:
+            yield
+        finally:
+            _LIMITED_AT_FORK = False
+            if torch is not None:
+                torch.set_num_threads(saved)
+
+
 def _one_thread() -> None:
     """Workers share the cores: one intra-op thread for torch (if loaded) and the BLAS."""
     torch = sys.modules.get("torch")
@@ -323,7 +351,7 @@ def _reduce(
     (inline runs: the caller's step timeout)."""
     with _BUILDING:
         factory = _factory(chunk.token, chunk.spec)
-        if threads:
+        if threads and not _LIMITED_AT_FORK:
             _one_thread()  # after the factory's import: torch is whole by now
         stats = [ParamStats() for _ in chunk.targets]
         prefix = chunk.prefix or (None,) * len(chunk.targets)
@@ -489,7 +517,7 @@ def run_audit(
             _FACTORIES[token] = factory  # forked workers inherit it
             try:
                 with ProcessPoolExecutor(opts.workers, mp_context=context) as pool:
-                    return _run(adapter, factory, opts, pool, opts.workers, token)
+                    return _run(adapter, factory, opts, pool, opts.workers, token, forked=True)
             finally:
                 del _FACTORIES[token]
         token = next(_TOKENS)
@@ -527,7 +555,12 @@ def _run(
     executor: Executor | None,
     slots: int,
     token: int,
+    forked: bool = False,
 ) -> AuditReport:
+    """The audit (module docstring) with builds ``1 .. K-1`` on ``executor`` (None: here);
+    ``forked``: the executor is this audit's own fork pool, whose workers inherit
+    :func:`_one_thread`'s limits (:func:`_limited_while_forking`) and are shut down while
+    the tests run, once every build is read."""
     from tqdm import tqdm
 
     on_step = opts.on_step or (lambda step: None)
@@ -590,21 +623,30 @@ def _run(
 
     finished = 1
     try:
-        for part, done in _results(jobs, executor, slots, before):
-            for i, p in enumerate(part):
-                if stats[i].builds + stats[i].scanned:
-                    stats[i].merge(p)
-                else:  # nothing read yet (the probe joined the first stack): taken whole
-                    stats[i] = p
-            bar.update(done)
-            if executor is not None:
-                finished += done
-                on_step(f"the builds after {finished} of {builds}")
+        with _limited_while_forking() if forked else contextlib.nullcontext():
+            for part, done in _results(jobs, executor, slots, before):
+                for i, p in enumerate(part):
+                    if stats[i].builds + stats[i].scanned:
+                        stats[i].merge(p)
+                    else:  # nothing read yet (the probe joined the first stack): taken whole
+                        stats[i] = p
+                bar.update(done)
+                if executor is not None:
+                    finished += done
+                    on_step(f"the builds after {finished} of {builds}")
     finally:
         bar.close()
-    on_step("the tests of every parameter")
-    settings = AuditSettings(opts.alpha, opts.resolution, opts.seed, builds)
-    rows = param_audits(sites, targets, stats, settings, opts.pool)
+    closing = None  # the workers exit while the tests run
+    if forked and executor is not None:
+        closing = threading.Thread(target=executor.shutdown, name="audit pool shutdown")
+        closing.start()
+    try:
+        on_step("the tests of every parameter")
+        settings = AuditSettings(opts.alpha, opts.resolution, opts.seed, builds)
+        rows = param_audits(sites, targets, stats, settings, opts.pool)
+    finally:
+        if closing is not None:
+            closing.join()
     rows = tuple(
         finish_row(
             dataclasses.replace(
