@@ -14,13 +14,22 @@ thread; run with ``OPENBLAS_NUM_THREADS=1``), after one untimed audit:
   verdicts are meaningless; only its builds are timed): what the reading's footprint in the
   caches costs the builds that follow it.
 
+With ``--weaker``, two audits whose checks are weaker than the audit's, timed whole (as is the
+audit once more, for comparison), show what the time would be without them (their verdicts
+are not the audit's):
+
+* **no builds compared**: no build read for its comparison past the builds read whole (the
+  checks between builds, of homogeneity and the cluster-robust mean see 2 builds, not 10);
+* **no builds compared, the probe alone read whole**: that, and each zero-mean i.i.d.
+  parameter that reaches its target in one build read whole in the probe only.
+
 Each figure is the least over ``--repeats`` interleaved rounds. A fresh process's first audit
 also pays one-time work (imports of the adapter, resolutions and power plans cached per
 shape, the first calls of the reading): ``--first`` times it in a new process per round as
 the first and the second audit of that process.
 
     OPENBLAS_NUM_THREADS=1 python benchmarks/audit_time_split.py [--model transformer]
-        [--builds 20] [--repeats 7] [--first]
+        [--builds 20] [--repeats 7] [--first] [--weaker]
 """
 
 from __future__ import annotations
@@ -113,7 +122,33 @@ def reads_skipped() -> Iterator[None]:
             setattr(ParamStats, name, fn)
 
 
-def split(model: str, builds: int, repeats: int) -> dict[str, float]:
+@contextmanager
+def checks_weakened(probe_only: bool) -> Iterator[None]:
+    """No build read for its comparison past those read whole (and, with ``probe_only``, the
+    parameters that reach their target in one build read whole in it alone)."""
+    from weight_init.properties.audit import _loop
+
+    reads, least = _loop._reads, _loop.MIN_READS
+
+    def whole_only(*args: Any) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        read, _ = reads(*args)
+        return read, read
+
+    _loop._reads = whole_only
+    _loop.MIN_READS = 1 if probe_only else least
+    try:
+        yield
+    finally:
+        _loop._reads, _loop.MIN_READS = reads, least
+
+
+WEAKER = {
+    "no builds compared": False,
+    "no builds compared, the probe alone read whole": True,
+}
+
+
+def split(model: str, builds: int, repeats: int, weaker: bool = False) -> dict[str, float]:
     """The least time (seconds) of each step over ``repeats`` interleaved rounds."""
     import numpy as np
     import torch
@@ -153,6 +188,15 @@ def split(model: str, builds: int, repeats: int) -> dict[str, float]:
         with timed_steps(skipped), reads_skipped():
             audit()
         keep("builds, reads as no-ops", skipped["builds"])
+        if weaker:  # the audit as the weaker ones are timed: whole, no step timed
+            t0 = time.perf_counter()
+            audit()
+            keep("audit, untimed steps", time.perf_counter() - t0)
+        for name, probe_only in WEAKER.items() if weaker else ():
+            with checks_weakened(probe_only):
+                t0 = time.perf_counter()
+                audit()
+                keep(name, time.perf_counter() - t0)
     return best
 
 
@@ -188,14 +232,18 @@ def main() -> None:
     parser.add_argument(
         "--first", action="store_true", help="also time a new process's first audit"
     )
+    parser.add_argument(
+        "--weaker", action="store_true", help="also time two audits with weaker checks"
+    )
     args = parser.parse_args()
-    best = split(args.model, args.builds, args.repeats)
+    best = split(args.model, args.builds, args.repeats, args.weaker)
     floor = best["floor"]
     print(f"{args.model}, {args.builds} builds, least of {args.repeats} rounds (ms; x the floor)")
     print("| step | ms | x floor |")
     print("| --- | ---: | ---: |")
     order = ["floor", "audit", "builds", "builds, reads as no-ops", "read whole", "compared"]
-    for name in [*order, "range", "verdicts", "rest"]:
+    more = ("audit, untimed steps", *WEAKER) if args.weaker else ()
+    for name in [*order, "range", "verdicts", "rest", *more]:
         print(f"| {name} | {best[name] * 1e3:.1f} | {best[name] / floor:.2f} |")
     if args.first:
         pairs = [first_and_second(args.model, args.builds) for _ in range(args.repeats)]
