@@ -359,10 +359,10 @@ def _one_thread_outside(parent: int, log: Path) -> object:
     return factory
 
 
-def test_forked_workers_build_on_one_thread_and_the_caller_keeps_its_own(tmp_path: Path) -> None:
+def test_forked_workers_build_on_one_thread_and_are_gone_after(tmp_path: Path) -> None:
     """With two workers, each build in a worker sees one torch thread and one BLAS thread
     (the limits the auditing process holds while it forks them), whatever the caller set;
-    after the audit the caller's own settings are back."""
+    after the audit the caller's own settings are back and the workers are gone."""
     import os
 
     import torch
@@ -380,11 +380,15 @@ def test_forked_workers_build_on_one_thread_and_the_caller_keeps_its_own(tmp_pat
             factory = _one_thread_outside(os.getpid(), log)
             r = audit_torch(factory, builds=12, workers=2, progress=False)
             assert [p.name for p in r.params] == ["weight", "bias"]
-            assert len(log.read_text().split()) == 11  # builds 1 .. 11, in the workers
+            pids = log.read_text().split()
+            assert len(pids) == 11  # builds 1 .. 11, in the workers
             assert torch.get_num_threads() == 2
             assert blas() == before
     finally:
         torch.set_num_threads(saved)
+    for pid in set(pids):  # the workers exited and were reaped before the audit returned
+        with pytest.raises(ProcessLookupError):
+            os.kill(int(pid), 0)
 
 
 def _late_defects(seed: int, builds: int) -> object:

@@ -638,15 +638,14 @@ def _run(
         bar.close()
     closing = None  # the workers exit while the tests run
     if forked and executor is not None:
-        closing = threading.Thread(target=executor.shutdown, name="audit pool shutdown")
-        closing.start()
+        closing = _Closing(executor)
     try:
         on_step("the tests of every parameter")
         settings = AuditSettings(opts.alpha, opts.resolution, opts.seed, builds)
         rows = param_audits(sites, targets, stats, settings, opts.pool)
     finally:
         if closing is not None:
-            closing.join()
+            closing.wait()
     rows = tuple(
         finish_row(
             dataclasses.replace(
@@ -663,6 +662,29 @@ def _run(
         for i, r in enumerate(rows)
     )
     return AuditReport(opts.subject, builds, opts.seed, opts.alpha, rows, target=opts.resolution)
+
+
+class _Closing:
+    """``executor.shutdown()`` (its workers' exit and reaping) on a thread of its own, begun
+    now; :meth:`wait` waits for it and raises what it raised."""
+
+    def __init__(self, executor: Executor) -> None:
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._run, args=(executor,), name="audit pool shutdown"
+        )
+        self._thread.start()
+
+    def _run(self, executor: Executor) -> None:
+        try:
+            executor.shutdown()
+        except BaseException as e:  # handed to the waiting thread, not printed here
+            self._error = e
+
+    def wait(self) -> None:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
 
 
 def _first(value: NDArray[Any]) -> float | None:
