@@ -308,11 +308,15 @@ def _limited_while_forking() -> Iterator[None]:
     factory needs): each worker inherits them at the fork instead of setting them itself.
     This process's own limits are restored after."""
     global _LIMITED_AT_FORK
-    from threadpoolctl import threadpool_limits
-
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # not installed: the BLAS keeps its threads, as in _one_thread
+        blas: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
+    else:
+        blas = threadpool_limits(1)
     torch = sys.modules.get("torch")
     saved = torch.get_num_threads() if torch is not None else 1
-    with threadpool_limits(1):
+    with blas:
         if torch is not None:
             torch.set_num_threads(1)
         _LIMITED_AT_FORK = True
