@@ -366,6 +366,8 @@ def test_forked_workers_build_on_one_thread_and_are_gone_after(tmp_path: Path) -
     import os
 
     import torch
+
+    pytest.importorskip("threadpoolctl")
     from threadpoolctl import threadpool_info, threadpool_limits
 
     def blas() -> list[int]:
