@@ -60,7 +60,14 @@ import shlex
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    wait,
+)
 from dataclasses import dataclass
 from typing import Any
 
@@ -640,16 +647,16 @@ def _run(
                     on_step(f"the builds after {finished} of {builds}")
     finally:
         bar.close()
-    closing = None  # the workers exit while the tests run
-    if forked and executor is not None:
-        closing = _Closing(executor)
-    try:
+    with contextlib.ExitStack() as stack:
+        closing = None  # the pool's shutdown (its workers' exit) while the tests run
+        if forked and executor is not None:
+            closer = stack.enter_context(ThreadPoolExecutor(1, "audit pool shutdown"))
+            closing = closer.submit(executor.shutdown)
         on_step("the tests of every parameter")
         settings = AuditSettings(opts.alpha, opts.resolution, opts.seed, builds)
         rows = param_audits(sites, targets, stats, settings, opts.pool)
-    finally:
         if closing is not None:
-            closing.wait()
+            closing.result()  # raises what the shutdown raised
     rows = tuple(
         finish_row(
             dataclasses.replace(
@@ -666,29 +673,6 @@ def _run(
         for i, r in enumerate(rows)
     )
     return AuditReport(opts.subject, builds, opts.seed, opts.alpha, rows, target=opts.resolution)
-
-
-class _Closing:
-    """``executor.shutdown()`` (its workers' exit and reaping) on a thread of its own, begun
-    now; :meth:`wait` waits for it and raises what it raised."""
-
-    def __init__(self, executor: Executor) -> None:
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(
-            target=self._run, args=(executor,), name="audit pool shutdown"
-        )
-        self._thread.start()
-
-    def _run(self, executor: Executor) -> None:
-        try:
-            executor.shutdown()
-        except BaseException as e:  # handed to the waiting thread, not printed here
-            self._error = e
-
-    def wait(self) -> None:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
 
 
 def _first(value: NDArray[Any]) -> float | None:
