@@ -340,20 +340,27 @@ def test_each_parameter_is_read_in_the_builds_its_resolution_needs(seed: int) ->
 def _one_thread_outside(parent: int, log: Path) -> object:
     """A factory whose builds in any process but ``parent`` raise when torch's intra-op
     threads or a BLAS's threads are more than one (the audit reports the factory's error),
-    and otherwise append the process id to ``log``."""
+    and otherwise append the process id to ``log``; such a process takes 0.3 s to exit (a
+    finalizer of multiprocessing's, run as a worker ends), so that an audit that returned
+    before reaping its workers would find them still there."""
     import os
+    import time
+    from multiprocessing import util
 
     import torch
     from threadpoolctl import threadpool_info
 
     def factory() -> object:
-        if os.getpid() != parent:
+        pid = os.getpid()
+        if pid != parent:
             blas = [int(i["num_threads"]) for i in threadpool_info() if i["user_api"] == "blas"]
             counts = (torch.get_num_threads(), *blas)
             if any(n != 1 for n in counts):
                 raise RuntimeError(f"a worker built on {counts} threads")
+            if str(pid) not in log.read_text().split():
+                util.Finalize(None, time.sleep, args=(0.3,), exitpriority=0)
             with log.open("a") as f:
-                f.write(f"{os.getpid()}\n")
+                f.write(f"{pid}\n")
         return torch.nn.Linear(8, 4)
 
     return factory
@@ -374,6 +381,7 @@ def test_forked_workers_build_on_one_thread_and_are_gone_after(tmp_path: Path) -
         return [int(i["num_threads"]) for i in threadpool_info() if i["user_api"] == "blas"]
 
     log = tmp_path / "pids"
+    log.write_text("")
     saved = torch.get_num_threads()
     try:
         torch.set_num_threads(2)
